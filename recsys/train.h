@@ -1,0 +1,36 @@
+/*
+ * train.h - trains a model from the events in the store and publishes it.
+ *
+ * Interaction strength per (customer, item): the sum over its events of
+ * weight(type) * (1 + ln(quantity)) * recency, where recency halves every
+ * half_life_days before the newest event (0 disables it). Refunds subtract.
+ * Pairs whose strength ends <= 0 count as unobserved. The matrix is handed
+ * to ials_train and the result published as a new model version.
+ */
+#ifndef PATRON_RECSYS_TRAIN_H
+#define PATRON_RECSYS_TRAIN_H
+
+#include "ials.h"
+#include "store.h"
+
+typedef struct train_config {
+    ials_params_t als;
+    float w_view, w_cart, w_purchase, w_refund;
+    float half_life_days;
+} train_config_t;
+
+typedef struct train_report {
+    store_model_hdr_t hdr;  /* of the published version */
+    uint64_t events;        /* events read */
+    uint64_t nnz;           /* observed (customer, item) pairs */
+    double seconds;         /* training time (excluding reading/publishing) */
+} train_report_t;
+
+void train_config_default(train_config_t *c);
+
+/* Reads all events, trains, publishes. progress as in ials_train (may be
+ * NULL). Returns 0, -ENOENT if there are no events, or an error. */
+int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
+              void *ctx, train_report_t *rep);
+
+#endif

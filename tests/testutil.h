@@ -1,0 +1,69 @@
+/*
+ * testutil.h - the few helpers every unit test uses: CHECK macros that report
+ * file:line and keep going, and a fresh temporary directory per test.
+ */
+#ifndef PATRON_TESTS_TESTUTIL_H
+#define PATRON_TESTS_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int test_failures;
+
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,  \
+                    #cond);                                                   \
+            test_failures++;                                                  \
+        }                                                                     \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                    \
+    do {                                                                      \
+        long long a_ = (long long)(a), b_ = (long long)(b);                   \
+        if (a_ != b_) {                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld vs %lld)\n", \
+                    __FILE__, __LINE__, #a, #b, a_, b_);                      \
+            test_failures++;                                                  \
+        }                                                                     \
+    } while (0)
+
+#define CHECK_STREQ(a, b)                                                     \
+    do {                                                                      \
+        const char *a_ = (a), *b_ = (b);                                      \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%s\" vs \"%s\")\n", \
+                    __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)",           \
+                    b_ ? b_ : "(null)");                                      \
+            test_failures++;                                                  \
+        }                                                                     \
+    } while (0)
+
+/* Makes a fresh empty directory under $TMPDIR (or /tmp); returns a static
+ * buffer that stays valid until the next call. */
+static inline const char *test_tmpdir(const char *tag)
+{
+    static char path[512];
+    const char *base = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/patron-%s-XXXXXX", base ? base : "/tmp",
+             tag);
+    if (!mkdtemp(path)) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    return path;
+}
+
+#define TEST_MAIN_END()                                                       \
+    do {                                                                      \
+        if (test_failures) {                                                  \
+            fprintf(stderr, "%d check(s) failed\n", test_failures);           \
+            return 1;                                                         \
+        }                                                                     \
+        printf("all checks passed\n");                                        \
+        return 0;                                                             \
+    } while (0)
+
+#endif
