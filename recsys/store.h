@@ -53,7 +53,7 @@ typedef struct store_item {
 const char *store_item_invalid(const store_item_t *it);
 
 /* Inserts or replaces items in one transaction; all or nothing. If an item is
- * invalid nothing is written, -EINVAL is returned and *bad_index/*reason say
+ * invalid nothing is written, -EINVAL is returned and *bad_index and *reason say
  * which and why (both may be NULL). inserted/updated may be NULL. */
 int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
                        size_t *inserted, size_t *updated,

@@ -1,0 +1,774 @@
+/*
+ * store.c - Patron's durable data in LMDB (see store.h for the contract).
+ *
+ * Named databases and their layout (integers in keys are big-endian so that
+ * LMDB's byte order is numeric order; values use host order):
+ *
+ *   meta          "next_customer" u32 | "next_item" u32 | "event_seq" u64 |
+ *                 "model_current" u64
+ *   item_idx      item id                      -> u32 index
+ *   items         u32 index (BE)               -> item record (item_pack)
+ *   customer_idx  customer id                  -> u32 index
+ *   customer_ids  u32 index (BE)               -> customer id
+ *   events        customer BE u32 | time BE u64 | seq BE u64 -> event record
+ *   event_ids     event id                     -> events key (20 bytes)
+ *   models        version BE u64 | part u8     -> blob
+ *
+ * Events are keyed by customer first so that one customer's history is one
+ * contiguous range (the recommender reads it per request) and the trainer's
+ * full scan comes out grouped by customer.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct store {
+    MDB_env *env;
+    MDB_dbi meta, item_idx, items, customer_idx, customer_ids, events,
+        event_ids, models;
+};
+
+enum { EVENT_KEY_LEN = 20 };
+enum { MODEL_PART_HDR = 0, MODEL_PART_USER = 1, MODEL_PART_ITEM = 2,
+       MODEL_PART_POP = 3, MODEL_PARTS = 4 };
+
+#define DEFAULT_MAP_BYTES ((size_t)64 << 30)
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int map_err(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return 0;
+    case MDB_NOTFOUND: return -ENOENT;
+    case MDB_MAP_FULL: return -ENOSPC;
+    case ENOMEM: return -ENOMEM;
+    case EINVAL: return -EINVAL;
+    default: return -EIO;
+    }
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);  p[3] = (unsigned char)v;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static MDB_val val_str(const char *s)
+{
+    MDB_val v = { strlen(s), (void *)s };
+    return v;
+}
+
+static MDB_val val_mem(const void *p, size_t n)
+{
+    MDB_val v = { n, (void *)p };
+    return v;
+}
+
+static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out)
+{
+    MDB_val k = val_str(key), v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *out = 0;
+        return 0;
+    }
+    if (rc)
+        return map_err(rc);
+    if (v.mv_size != sizeof *out)
+        return -EIO;
+    memcpy(out, v.mv_data, sizeof *out);
+    return 0;
+}
+
+static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value)
+{
+    MDB_val k = val_str(key), v = val_mem(&value, sizeof value);
+    return map_err(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+static int id_invalid(const char *id)
+{
+    size_t n;
+    if (!id)
+        return 1;
+    n = strlen(id);
+    return n == 0 || n > STORE_MAX_ID;
+}
+
+static int text_invalid(const char *s)
+{
+    return s && strlen(s) > STORE_MAX_TEXT;
+}
+
+static int money_invalid(double v)
+{
+    return !isfinite(v) || v < 0 || v > STORE_MAX_PRICE;
+}
+
+/* ---- open / close ----------------------------------------------------------- */
+
+static int open_dbs(store_t *s)
+{
+    static const char *const names[] = { "meta", "item_idx", "items",
+        "customer_idx", "customer_ids", "events", "event_ids", "models" };
+    MDB_dbi *dbis[] = { &s->meta, &s->item_idx, &s->items, &s->customer_idx,
+                        &s->customer_ids, &s->events, &s->event_ids, &s->models };
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc)
+        return map_err(rc);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            return map_err(rc);
+        }
+    }
+    return map_err(mdb_txn_commit(txn));
+}
+
+int store_open(const char *dir, size_t map_bytes, store_t **out)
+{
+    store_t *s;
+    int rc, dead;
+
+    if (!dir || !out)
+        return -EINVAL;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    rc = mdb_env_create(&s->env);
+    if (rc) {
+        free(s);
+        return map_err(rc);
+    }
+    mdb_env_set_maxdbs(s->env, 16);
+    mdb_env_set_maxreaders(s->env, 512);
+    mdb_env_set_mapsize(s->env, map_bytes ? map_bytes : DEFAULT_MAP_BYTES);
+    /* NOTLS: read transactions are not tied to threads (gRPC workers), and
+     * NORDAHEAD: random reads of one customer's range are the common case. */
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    if (rc) {
+        mdb_env_close(s->env);
+        free(s);
+        return rc == ENOENT || rc == EACCES ? -rc : map_err(rc);
+    }
+    /* Clear reader slots left behind by a killed process. */
+    mdb_reader_check(s->env, &dead);
+    rc = open_dbs(s);
+    if (rc) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store_t *s)
+{
+    if (!s)
+        return;
+    mdb_env_close(s->env);
+    free(s);
+}
+
+/* ---- items -------------------------------------------------------------------- */
+
+/* Item record: u8 in_stock | f64 price | f64 unit_cost | u16 id_len | id |
+ * u16 title_len | title | u16 cat_len | category. */
+typedef struct item_buf {
+    unsigned char data[1 + 8 + 8 + 3 * 2 + STORE_MAX_ID + 2 * STORE_MAX_TEXT];
+    size_t len;
+} item_buf_t;
+
+static void pack_str(item_buf_t *b, const char *s)
+{
+    uint16_t n = (uint16_t)(s ? strlen(s) : 0);
+    memcpy(b->data + b->len, &n, 2);
+    if (n)
+        memcpy(b->data + b->len + 2, s, n);
+    b->len += 2u + n;
+}
+
+static void item_pack(const store_item_t *it, item_buf_t *b)
+{
+    b->data[0] = it->in_stock ? 1 : 0;
+    memcpy(b->data + 1, &it->price, 8);
+    memcpy(b->data + 9, &it->unit_cost, 8);
+    b->len = 17;
+    pack_str(b, it->item_id);
+    pack_str(b, it->title);
+    pack_str(b, it->category);
+}
+
+/* Unpacked strings are copied into buf (NUL-terminated); returns -EIO if the
+ * record is corrupt. */
+typedef struct item_strings {
+    char id[STORE_MAX_ID + 1], title[STORE_MAX_TEXT + 1], category[STORE_MAX_TEXT + 1];
+} item_strings_t;
+
+static int unpack_str(const unsigned char **p, const unsigned char *end,
+                      char *dst, size_t cap)
+{
+    uint16_t n;
+    if (end - *p < 2)
+        return -EIO;
+    memcpy(&n, *p, 2);
+    *p += 2;
+    if ((size_t)(end - *p) < n || n >= cap)
+        return -EIO;
+    memcpy(dst, *p, n);
+    dst[n] = '\0';
+    *p += n;
+    return 0;
+}
+
+static int item_unpack(const MDB_val *v, store_item_t *it, item_strings_t *str)
+{
+    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+    if (v->mv_size < 17)
+        return -EIO;
+    it->in_stock = p[0];
+    memcpy(&it->price, p + 1, 8);
+    memcpy(&it->unit_cost, p + 9, 8);
+    p += 17;
+    if (unpack_str(&p, end, str->id, sizeof str->id) ||
+        unpack_str(&p, end, str->title, sizeof str->title) ||
+        unpack_str(&p, end, str->category, sizeof str->category))
+        return -EIO;
+    it->item_id = str->id;
+    it->title = str->title;
+    it->category = str->category;
+    return 0;
+}
+
+const char *store_item_invalid(const store_item_t *it)
+{
+    if (id_invalid(it->item_id))
+        return "item_id: must be 1..256 bytes";
+    if (text_invalid(it->title))
+        return "title: longer than 1024 bytes";
+    if (text_invalid(it->category))
+        return "category: longer than 1024 bytes";
+    if (money_invalid(it->price))
+        return "price: must be finite and in 0..1e9";
+    if (money_invalid(it->unit_cost))
+        return "unit_cost: must be finite and in 0..1e9";
+    return NULL;
+}
+
+/* Finds id's index in an id->u32 table, or assigns the next one from the
+ * meta counter `counter` and records it in both directions. */
+static int intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,
+                     const char *counter, const char *id, uint32_t *idx,
+                     int *created)
+{
+    MDB_val k = val_str(id), v;
+    uint64_t next;
+    unsigned char ikey[4];
+    int rc = mdb_get(txn, by_id, &k, &v);
+
+    *created = 0;
+    if (rc == 0) {
+        if (v.mv_size != 4)
+            return -EIO;
+        memcpy(idx, v.mv_data, 4);
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return map_err(rc);
+    if ((rc = meta_get_u64(txn, meta, counter, &next)) != 0)
+        return rc;
+    if (next >= UINT32_MAX)
+        return -ENOSPC;
+    *idx = (uint32_t)next;
+    v = val_mem(idx, 4);
+    if ((rc = map_err(mdb_put(txn, by_id, &k, &v, 0))) != 0)
+        return rc;
+    if (by_idx != (MDB_dbi)-1) {
+        MDB_val ik = val_mem(ikey, 4);
+        put_be32(ikey, *idx);
+        if ((rc = map_err(mdb_put(txn, by_idx, &ik, &k, 0))) != 0)
+            return rc;
+    }
+    *created = 1;
+    return meta_put_u64(txn, meta, counter, next + 1);
+}
+
+int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
+                       size_t *inserted, size_t *updated, size_t *bad_index,
+                       const char **reason)
+{
+    MDB_txn *txn;
+    size_t ins = 0, upd = 0;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *why = store_item_invalid(&items[i]);
+        if (why) {
+            if (bad_index)
+                *bad_index = i;
+            if (reason)
+                *reason = why;
+            return -EINVAL;
+        }
+    }
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        return map_err(rc);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        item_buf_t buf;
+        unsigned char ikey[4];
+        uint32_t idx;
+        int created;
+        MDB_val k, v;
+
+        rc = intern_id(txn, s->item_idx, (MDB_dbi)-1, s->meta, "next_item",
+                       items[i].item_id, &idx, &created);
+        if (rc)
+            break;
+        item_pack(&items[i], &buf);
+        put_be32(ikey, idx);
+        k = val_mem(ikey, 4);
+        v = val_mem(buf.data, buf.len);
+        rc = map_err(mdb_put(txn, s->items, &k, &v, 0));
+        if (created)
+            ins++;
+        else
+            upd++;
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    if ((rc = map_err(mdb_txn_commit(txn))) != 0)
+        return rc;
+    if (inserted)
+        *inserted = ins;
+    if (updated)
+        *updated = upd;
+    return 0;
+}
+
+static int lookup_index(store_t *s, MDB_dbi dbi, const char *id, uint32_t *idx)
+{
+    MDB_txn *txn;
+    MDB_val k, v;
+    int rc;
+
+    if (id_invalid(id))
+        return -ENOENT;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+        return map_err(rc);
+    k = val_str(id);
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0 && v.mv_size == 4)
+        memcpy(idx, v.mv_data, 4);
+    else if (rc == 0)
+        rc = EIO;
+    mdb_txn_abort(txn);
+    return map_err(rc);
+}
+
+int store_item_index(store_t *s, const char *item_id, uint32_t *idx)
+{
+    return lookup_index(s, s->item_idx, item_id, idx);
+}
+
+int store_customer_index(store_t *s, const char *customer_id, uint32_t *idx)
+{
+    return lookup_index(s, s->customer_idx, customer_id, idx);
+}
+
+int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, op = MDB_FIRST;
+    item_strings_t *str = malloc(sizeof *str);
+
+    if (!str)
+        return -ENOMEM;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+        free(str);
+        return map_err(rc);
+    }
+    if ((rc = mdb_cursor_open(txn, s->items, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        free(str);
+        return map_err(rc);
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        store_item_t it;
+        op = MDB_NEXT;
+        if (k.mv_size != 4 || item_unpack(&v, &it, str) != 0) {
+            rc = -EIO;
+            break;
+        }
+        if ((rc = cb(ctx, get_be32(k.mv_data), &it)) != 0)
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (rc > 0)
+        rc = map_err(rc);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    free(str);
+    return rc;
+}
+
+int store_counts(store_t *s, uint32_t *customers, uint32_t *items)
+{
+    MDB_txn *txn;
+    uint64_t c = 0, i = 0;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return map_err(rc);
+    rc = meta_get_u64(txn, s->meta, "next_customer", &c);
+    if (!rc)
+        rc = meta_get_u64(txn, s->meta, "next_item", &i);
+    mdb_txn_abort(txn);
+    if (customers)
+        *customers = (uint32_t)c;
+    if (items)
+        *items = (uint32_t)i;
+    return rc;
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+/* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
+enum { EVENT_REC_FIXED = 4 + 1 + 4 + 8 };
+
+static const char *event_invalid(const store_event_t *e)
+{
+    if (id_invalid(e->event_id))
+        return "event_id: must be 1..256 bytes";
+    if (id_invalid(e->customer_id))
+        return "customer_id: must be 1..256 bytes";
+    if (id_invalid(e->item_id))
+        return "item_id: must be 1..256 bytes";
+    if (e->type < STORE_EVENT_VIEW || e->type > STORE_EVENT_REFUND)
+        return "type: must be view, cart, purchase or refund";
+    if (e->time_ms <= 0)
+        return "time_unix_ms: must be > 0";
+    if (e->quantity < 0 || e->quantity > STORE_MAX_QUANTITY)
+        return "quantity: must be in 0..1000000";
+    if (money_invalid(e->unit_price))
+        return "unit_price: must be finite and in 0..1e9";
+    return NULL;
+}
+
+/* Stores one valid event; *outcome says whether it was new. */
+static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
+                      uint8_t *outcome, const char **reason)
+{
+    MDB_val k = val_str(e->event_id), v;
+    unsigned char key[EVENT_KEY_LEN], rec[EVENT_REC_FIXED + STORE_MAX_ID];
+    uint32_t item, cust;
+    uint64_t seq;
+    int32_t qty = e->quantity ? e->quantity : 1;
+    uint8_t type = (uint8_t)e->type;
+    size_t id_len = strlen(e->event_id);
+    int rc, created;
+
+    rc = mdb_get(txn, s->event_ids, &k, &v);
+    if (rc == 0) {
+        *outcome = STORE_DUPLICATE;
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return map_err(rc);
+    k = val_str(e->item_id);
+    rc = mdb_get(txn, s->item_idx, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *outcome = STORE_REJECTED;
+        *reason = "item_id: unknown item (upsert it first)";
+        return 0;
+    }
+    if (rc || v.mv_size != 4)
+        return rc ? map_err(rc) : -EIO;
+    memcpy(&item, v.mv_data, 4);
+    rc = intern_id(txn, s->customer_idx, s->customer_ids, s->meta,
+                   "next_customer", e->customer_id, &cust, &created);
+    if (rc || (rc = meta_get_u64(txn, s->meta, "event_seq", &seq)) != 0)
+        return rc;
+    if ((rc = meta_put_u64(txn, s->meta, "event_seq", seq + 1)) != 0)
+        return rc;
+    put_be32(key, cust);
+    put_be64(key + 4, (uint64_t)e->time_ms);
+    put_be64(key + 12, seq);
+    memcpy(rec, &item, 4);
+    rec[4] = type;
+    memcpy(rec + 5, &qty, 4);
+    memcpy(rec + 9, &e->unit_price, 8);
+    memcpy(rec + EVENT_REC_FIXED, e->event_id, id_len);
+    k = val_mem(key, sizeof key);
+    v = val_mem(rec, EVENT_REC_FIXED + id_len);
+    if ((rc = map_err(mdb_put(txn, s->events, &k, &v, 0))) != 0)
+        return rc;
+    k = val_str(e->event_id);
+    v = val_mem(key, sizeof key);
+    if ((rc = map_err(mdb_put(txn, s->event_ids, &k, &v, 0))) != 0)
+        return rc;
+    *outcome = STORE_ACCEPTED;
+    return 0;
+}
+
+int store_record_events(store_t *s, const store_event_t *ev, size_t n,
+                        uint8_t *outcome, const char **reason)
+{
+    MDB_txn *txn;
+    int rc;
+
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        return map_err(rc);
+    for (size_t i = 0; i < n; i++) {
+        reason[i] = event_invalid(&ev[i]);
+        if (reason[i]) {
+            outcome[i] = STORE_REJECTED;
+            continue;
+        }
+        if ((rc = record_one(s, txn, &ev[i], &outcome[i], &reason[i])) != 0) {
+            mdb_txn_abort(txn);
+            return rc;
+        }
+    }
+    return map_err(mdb_txn_commit(txn));
+}
+
+static int event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
+{
+    const unsigned char *p = v->mv_data;
+    if (k->mv_size != EVENT_KEY_LEN || v->mv_size < EVENT_REC_FIXED)
+        return -EIO;
+    r->customer = get_be32(k->mv_data);
+    r->time_ms = (int64_t)get_be64((const unsigned char *)k->mv_data + 4);
+    memcpy(&r->item, p, 4);
+    r->type = p[4];
+    memcpy(&r->quantity, p + 5, 4);
+    memcpy(&r->unit_price, p + 9, 8);
+    return 0;
+}
+
+/* Walks events from `first` (NULL: the beginning) while keys start with the
+ * first `prefix_len` bytes of first. */
+static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
+                      store_event_cb cb, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, op;
+
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+        return map_err(rc);
+    if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return map_err(rc);
+    }
+    if (first) {
+        k = val_mem(first, EVENT_KEY_LEN);
+        op = MDB_SET_RANGE;
+    } else {
+        op = MDB_FIRST;
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        store_event_rec_t r;
+        op = MDB_NEXT;
+        if (first && (k.mv_size < prefix_len || memcmp(k.mv_data, first, prefix_len)))
+            break;
+        if (event_decode(&k, &v, &r) != 0) {
+            rc = -EIO;
+            break;
+        }
+        if ((rc = cb(ctx, &r)) != 0)
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (rc > 0)
+        rc = map_err(rc);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int store_scan_events(store_t *s, store_event_cb cb, void *ctx)
+{
+    return scan_range(s, NULL, 0, cb, ctx);
+}
+
+int store_customer_events(store_t *s, uint32_t customer, store_event_cb cb,
+                          void *ctx)
+{
+    unsigned char first[EVENT_KEY_LEN] = { 0 };
+    put_be32(first, customer);
+    return scan_range(s, first, 4, cb, ctx);
+}
+
+/* ---- models ------------------------------------------------------------------- */
+
+static MDB_val model_key(unsigned char key[9], uint64_t version, int part)
+{
+    put_be64(key, version);
+    key[8] = (unsigned char)part;
+    return val_mem(key, 9);
+}
+
+static int drop_old_models(store_t *s, MDB_txn *txn, uint64_t newest)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    if (newest <= STORE_MODELS_KEPT)
+        return 0;
+    if ((rc = mdb_cursor_open(txn, s->models, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+        if (k.mv_size != 9 || get_be64(k.mv_data) > newest - STORE_MODELS_KEPT)
+            break;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
+                        const float *item_f, const float *item_pop)
+{
+    MDB_txn *txn;
+    uint64_t cur = 0;
+    unsigned char key[9];
+    const void *data[MODEL_PARTS] = { hdr, user_f, item_f, item_pop };
+    size_t len[MODEL_PARTS] = {
+        sizeof *hdr,
+        (size_t)hdr->n_users * hdr->factors * sizeof(float),
+        (size_t)hdr->n_items * hdr->factors * sizeof(float),
+        (size_t)hdr->n_items * sizeof(float),
+    };
+    int rc;
+
+    if (!hdr->factors || (!user_f && len[1]) || (!item_f && len[2]) ||
+        (!item_pop && len[3]))
+        return -EINVAL;
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        return map_err(rc);
+    rc = meta_get_u64(txn, s->meta, "model_current", &cur);
+    hdr->version = cur + 1;
+    for (int p = 0; p < MODEL_PARTS && rc == 0; p++) {
+        MDB_val k = model_key(key, hdr->version, p);
+        MDB_val v = val_mem(data[p], len[p]);
+        rc = map_err(mdb_put(txn, s->models, &k, &v, 0));
+    }
+    if (rc == 0)
+        rc = meta_put_u64(txn, s->meta, "model_current", hdr->version);
+    if (rc == 0)
+        rc = drop_old_models(s, txn, hdr->version);
+    if (rc) {
+        mdb_txn_abort(txn);
+        hdr->version = cur;
+        return rc;
+    }
+    return map_err(mdb_txn_commit(txn));
+}
+
+int store_current_model(store_t *s, uint64_t *version)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return map_err(rc);
+    rc = meta_get_u64(txn, s->meta, "model_current", version);
+    mdb_txn_abort(txn);
+    if (rc == 0 && *version == 0)
+        rc = -ENOENT;
+    return rc;
+}
+
+static int copy_part(MDB_txn *txn, MDB_dbi dbi, uint64_t version, int part,
+                     size_t expect, float **out)
+{
+    unsigned char key[9];
+    MDB_val k = model_key(key, version, part), v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc)
+        return rc == MDB_NOTFOUND ? -EIO : map_err(rc);
+    if (v.mv_size != expect)
+        return -EIO;
+    *out = malloc(expect ? expect : 1);
+    if (!*out)
+        return -ENOMEM;
+    memcpy(*out, v.mv_data, expect);
+    return 0;
+}
+
+int store_load_model(store_t *s, uint64_t version, store_model_hdr_t *hdr,
+                     float **user_f, float **item_f, float **item_pop)
+{
+    MDB_txn *txn;
+    unsigned char key[9];
+    MDB_val k, v;
+    int rc;
+
+    *user_f = *item_f = *item_pop = NULL;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+        return map_err(rc);
+    if (version == 0)
+        rc = meta_get_u64(txn, s->meta, "model_current", &version);
+    if (rc == 0 && version == 0)
+        rc = -ENOENT;
+    if (rc == 0) {
+        k = model_key(key, version, MODEL_PART_HDR);
+        rc = map_err(mdb_get(txn, s->models, &k, &v));
+    }
+    if (rc == 0 && v.mv_size != sizeof *hdr)
+        rc = -EIO;
+    if (rc == 0) {
+        memcpy(hdr, v.mv_data, sizeof *hdr);
+        rc = copy_part(txn, s->models, version, MODEL_PART_USER,
+                       (size_t)hdr->n_users * hdr->factors * sizeof(float), user_f);
+    }
+    if (rc == 0)
+        rc = copy_part(txn, s->models, version, MODEL_PART_ITEM,
+                       (size_t)hdr->n_items * hdr->factors * sizeof(float), item_f);
+    if (rc == 0)
+        rc = copy_part(txn, s->models, version, MODEL_PART_POP,
+                       (size_t)hdr->n_items * sizeof(float), item_pop);
+    mdb_txn_abort(txn);
+    if (rc) {
+        free(*user_f);
+        free(*item_f);
+        free(*item_pop);
+        *user_f = *item_f = *item_pop = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,185 @@
+/*
+ * train.c - from stored events to a published model version.
+ *
+ * Reads a consistent snapshot of the event log, turns it into interaction
+ * strengths r_ui (see train.h), trains implicit ALS and publishes factors
+ * plus item popularity in one LMDB transaction. Nothing is written until
+ * training has finished, so a crash mid-training leaves the previous model
+ * current.
+ */
+#include "train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MS_PER_DAY 86400000.0
+
+void train_config_default(train_config_t *c)
+{
+    ials_params_default(&c->als);
+    c->w_view = 1.0f;
+    c->w_cart = 2.0f;
+    c->w_purchase = 4.0f;
+    c->w_refund = 4.0f;
+    c->half_life_days = 180.0f;
+}
+
+/* Events as read, before recency weighting. */
+typedef struct triplets {
+    uint32_t *rows, *cols;
+    float *vals;
+    int64_t *times;
+    size_t n, cap;
+    uint32_t n_users, n_items;
+    int64_t newest_ms;
+    const train_config_t *cfg;
+} triplets_t;
+
+static float event_weight(const train_config_t *c, const store_event_rec_t *ev)
+{
+    float q = 1.0f + logf((float)(ev->quantity > 0 ? ev->quantity : 1));
+    switch (ev->type) {
+    case STORE_EVENT_VIEW: return c->w_view * q;
+    case STORE_EVENT_CART: return c->w_cart * q;
+    case STORE_EVENT_PURCHASE: return c->w_purchase * q;
+    case STORE_EVENT_REFUND: return -c->w_refund * q;
+    default: return 0.0f;
+    }
+}
+
+static int grow(triplets_t *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 4096;
+    uint32_t *r = realloc(t->rows, cap * sizeof *r);
+    if (r) t->rows = r;
+    uint32_t *c = realloc(t->cols, cap * sizeof *c);
+    if (c) t->cols = c;
+    float *v = realloc(t->vals, cap * sizeof *v);
+    if (v) t->vals = v;
+    int64_t *tm = realloc(t->times, cap * sizeof *tm);
+    if (tm) t->times = tm;
+    if (!r || !c || !v || !tm)
+        return -ENOMEM;
+    t->cap = cap;
+    return 0;
+}
+
+static int collect(void *ctx, const store_event_rec_t *ev)
+{
+    triplets_t *t = ctx;
+    float w;
+    /* Customers/items registered after the snapshot of the counts. */
+    if (ev->customer >= t->n_users || ev->item >= t->n_items)
+        return 0;
+    w = event_weight(t->cfg, ev);
+    if (w == 0.0f)
+        return 0;
+    if (t->n == t->cap && grow(t) != 0)
+        return -ENOMEM;
+    t->rows[t->n] = ev->customer;
+    t->cols[t->n] = ev->item;
+    t->vals[t->n] = w;
+    t->times[t->n] = ev->time_ms;
+    t->n++;
+    if (ev->time_ms > t->newest_ms)
+        t->newest_ms = ev->time_ms;
+    return 0;
+}
+
+/* Halves each event's weight every half_life_days before the newest event. */
+static void apply_recency(triplets_t *t, float half_life_days)
+{
+    if (half_life_days <= 0)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        double age_days = (double)(t->newest_ms - t->times[i]) / MS_PER_DAY;
+        t->vals[i] *= (float)exp2(-age_days / half_life_days);
+    }
+}
+
+/* Popularity: customers with a positive interaction, a purchase counting 1
+ * and lighter signals a fraction of it. */
+static void popularity(const ials_csr_t *ui, float w_purchase, float *pop)
+{
+    memset(pop, 0, ui->n_cols * sizeof *pop);
+    for (uint32_t u = 0; u < ui->n_rows; u++)
+        for (uint64_t j = ui->indptr[u]; j < ui->indptr[u + 1]; j++)
+            pop[ui->indices[j]] += fminf(1.0f, ui->values[j] / w_purchase);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void triplets_free(triplets_t *t)
+{
+    free(t->rows);
+    free(t->cols);
+    free(t->vals);
+    free(t->times);
+}
+
+int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
+              void *ctx, train_report_t *rep)
+{
+    triplets_t t = { .cfg = c };
+    ials_csr_t ui = { 0 };
+    float *user_f = NULL, *item_f = NULL, *pop = NULL;
+    uint32_t f = c->als.factors;
+    struct timespec wall;
+    double t0;
+    int rc;
+
+    memset(rep, 0, sizeof *rep);
+    if ((rc = store_counts(s, &t.n_users, &t.n_items)) != 0)
+        return rc;
+    if ((rc = store_scan_events(s, collect, &t)) != 0)
+        goto out;
+    rep->events = t.n;
+    if (t.n == 0 || t.n_users == 0 || t.n_items == 0) {
+        rc = -ENOENT;
+        goto out;
+    }
+    apply_recency(&t, c->half_life_days);
+    rc = ials_csr_from_triplets(t.n_users, t.n_items, t.n, t.rows, t.cols,
+                                t.vals, &ui);
+    if (rc)
+        goto out;
+    rep->nnz = ui.indptr[ui.n_rows];
+    user_f = malloc((size_t)t.n_users * f * sizeof *user_f);
+    item_f = malloc((size_t)t.n_items * f * sizeof *item_f);
+    pop = malloc((size_t)t.n_items * sizeof *pop);
+    if (!user_f || !item_f || !pop) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    t0 = now_seconds();
+    if ((rc = ials_train(&ui, &c->als, user_f, item_f, progress, ctx)) != 0)
+        goto out;
+    rep->seconds = now_seconds() - t0;
+    popularity(&ui, c->w_purchase, pop);
+
+    clock_gettime(CLOCK_REALTIME, &wall);
+    rep->hdr.trained_at_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    rep->hdr.factors = f;
+    rep->hdr.n_users = t.n_users;
+    rep->hdr.n_items = t.n_items;
+    rep->hdr.iterations = c->als.iterations;
+    rep->hdr.reg = c->als.reg;
+    rep->hdr.alpha = c->als.alpha;
+    rep->hdr.final_loss = ials_loss(&ui, &c->als, user_f, item_f);
+    rc = store_publish_model(s, &rep->hdr, user_f, item_f, pop);
+out:
+    triplets_free(&t);
+    ials_csr_free(&ui);
+    free(user_f);
+    free(item_f);
+    free(pop);
+    return rc;
+}

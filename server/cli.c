@@ -1,0 +1,389 @@
+/*
+ * cli.c - `patron`, the operator's command line.
+ *
+ *   patron import --data DIR [--items F] [--events F] [--format patron|online-retail]
+ *   patron train  --data DIR [--factors N] [--iterations N] [--reg X] [--alpha X]
+ *                 [--threads N] [--seed N] [--half-life-days X]
+ *   patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]
+ *   patron health --addr HOST:PORT [--service NAME]
+ *   patron model-info --addr HOST:PORT
+ *
+ * Exit status: 0 success, 1 failure (storage, RPC error, not serving),
+ * 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "importer.h"
+#include "patron/v1/admin.pb-c.h"
+#include "patron/v1/recommender.pb-c.h"
+#include "store.h"
+#include "train.h"
+
+#define RPC_TIMEOUT_MS 5000
+
+/* ---- argument parsing --------------------------------------------------------- */
+
+typedef struct args {
+    const char *data, *items, *events, *format, *addr, *user, *service;
+    long k;
+    int include_purchased;
+    train_config_t train;
+} args_t;
+
+enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
+       O_FACTORS, O_ITERS, O_REG, O_ALPHA, O_THREADS, O_SEED, O_HALFLIFE,
+       O_INCLUDE };
+
+static const struct option longopts[] = {
+    { "data", required_argument, NULL, O_DATA },
+    { "items", required_argument, NULL, O_ITEMS },
+    { "events", required_argument, NULL, O_EVENTS },
+    { "format", required_argument, NULL, O_FORMAT },
+    { "addr", required_argument, NULL, O_ADDR },
+    { "user", required_argument, NULL, O_USER },
+    { "service", required_argument, NULL, O_SERVICE },
+    { "factors", required_argument, NULL, O_FACTORS },
+    { "iterations", required_argument, NULL, O_ITERS },
+    { "reg", required_argument, NULL, O_REG },
+    { "alpha", required_argument, NULL, O_ALPHA },
+    { "threads", required_argument, NULL, O_THREADS },
+    { "seed", required_argument, NULL, O_SEED },
+    { "half-life-days", required_argument, NULL, O_HALFLIFE },
+    { "include-purchased", no_argument, NULL, O_INCLUDE },
+    { NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+    fputs("usage:\n"
+          "  patron import --data DIR [--items F] [--events F] [--format patron|online-retail]\n"
+          "  patron train --data DIR [--factors N] [--iterations N] [--reg X] [--alpha X]\n"
+          "               [--threads N] [--seed N] [--half-life-days X]\n"
+          "  patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]\n"
+          "  patron health --addr HOST:PORT [--service NAME]\n"
+          "  patron model-info --addr HOST:PORT\n",
+          stderr);
+}
+
+static int num(const char *name, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "patron: --%s: expected a number in %g..%g, got \"%s\"\n",
+                name, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, args_t *a)
+{
+    double v;
+    int c;
+
+    memset(a, 0, sizeof *a);
+    a->k = 10;
+    train_config_default(&a->train);
+    optind = 2; /* after the subcommand */
+    while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_DATA: a->data = optarg; break;
+        case O_ITEMS: a->items = optarg; break;
+        case O_EVENTS: a->events = optarg; break;
+        case O_FORMAT: a->format = optarg; break;
+        case O_ADDR: a->addr = optarg; break;
+        case O_USER: a->user = optarg; break;
+        case O_SERVICE: a->service = optarg; break;
+        case O_INCLUDE: a->include_purchased = 1; break;
+        case 'k':
+            if (num("k", optarg, 1, 1000, &v)) return -1;
+            a->k = (long)v;
+            break;
+        case O_FACTORS:
+            if (num("factors", optarg, 1, 1024, &v)) return -1;
+            a->train.als.factors = (uint32_t)v;
+            break;
+        case O_ITERS:
+            if (num("iterations", optarg, 1, 1000, &v)) return -1;
+            a->train.als.iterations = (uint32_t)v;
+            break;
+        case O_REG:
+            if (num("reg", optarg, 0, 1e6, &v)) return -1;
+            a->train.als.reg = (float)v;
+            break;
+        case O_ALPHA:
+            if (num("alpha", optarg, 0, 1e6, &v)) return -1;
+            a->train.als.alpha = (float)v;
+            break;
+        case O_THREADS:
+            if (num("threads", optarg, 1, 256, &v)) return -1;
+            a->train.als.threads = (uint32_t)v;
+            break;
+        case O_SEED:
+            if (num("seed", optarg, 0, 1e18, &v)) return -1;
+            a->train.als.seed = (uint64_t)v;
+            break;
+        case O_HALFLIFE:
+            if (num("half-life-days", optarg, 0, 1e6, &v)) return -1;
+            a->train.half_life_days = (float)v;
+            break;
+        default:
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "patron: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static int need(const char *value, const char *flag)
+{
+    if (value)
+        return 0;
+    fprintf(stderr, "patron: %s is required\n", flag);
+    return -1;
+}
+
+/* ---- import / train -------------------------------------------------------------- */
+
+static void print_problem(void *ctx, uint64_t line, const char *msg)
+{
+    fprintf(stderr, "%s:%llu: %s\n", (const char *)ctx, (unsigned long long)line, msg);
+}
+
+static int cmd_import(const args_t *a)
+{
+    import_report_t rep = { 0 };
+    import_format_t fmt = IMPORT_PATRON;
+    store_t *s;
+    int rc = 0;
+
+    if (need(a->data, "--data"))
+        return 2;
+    if (!a->items && !a->events) {
+        fprintf(stderr, "patron: import needs --items and/or --events\n");
+        return 2;
+    }
+    if (a->format && strcmp(a->format, "online-retail") == 0)
+        fmt = IMPORT_ONLINE_RETAIL;
+    else if (a->format && strcmp(a->format, "patron") != 0) {
+        fprintf(stderr, "patron: --format must be patron or online-retail\n");
+        return 2;
+    }
+    if ((rc = store_open(a->data, 0, &s)) != 0) {
+        fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
+        return 1;
+    }
+    if (a->items)
+        rc = import_items_csv(s, a->items, &rep, print_problem, (void *)a->items);
+    if (rc == 0 && a->events)
+        rc = import_events_csv(s, a->events, fmt, &rep, print_problem,
+                               (void *)a->events);
+    store_close(s);
+    printf("rows %llu: items inserted %llu, updated %llu; events accepted %llu, "
+           "duplicate %llu, rejected %llu; malformed rows %llu, rows without "
+           "customer %llu, cancellations %llu\n",
+           (unsigned long long)rep.rows, (unsigned long long)rep.items_inserted,
+           (unsigned long long)rep.items_updated,
+           (unsigned long long)rep.events_accepted,
+           (unsigned long long)rep.events_duplicate,
+           (unsigned long long)rep.events_rejected,
+           (unsigned long long)rep.malformed,
+           (unsigned long long)rep.missing_customer,
+           (unsigned long long)rep.cancellations);
+    if (rc) {
+        fprintf(stderr, "patron: import failed: %s\n", strerror(-rc));
+        return 1;
+    }
+    return 0;
+}
+
+static int print_progress(void *ctx, uint32_t iteration, double loss)
+{
+    printf("iteration %3u  loss %.6g\n", iteration, loss);
+    fflush(stdout);
+    return 0;
+}
+
+static int cmd_train(const args_t *a)
+{
+    train_report_t rep;
+    store_t *s;
+    int rc;
+
+    if (need(a->data, "--data"))
+        return 2;
+    if ((rc = store_open(a->data, 0, &s)) != 0) {
+        fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
+        return 1;
+    }
+    rc = train_run(s, &a->train, print_progress, NULL, &rep);
+    store_close(s);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "patron: no events to train on: import some first\n");
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "patron: training failed: %s\n", strerror(-rc));
+        return 1;
+    }
+    printf("published model version %llu: %u customers x %u items, %llu events, "
+           "%llu pairs, %u factors, %.2f s training\n",
+           (unsigned long long)rep.hdr.version, rep.hdr.n_users, rep.hdr.n_items,
+           (unsigned long long)rep.events, (unsigned long long)rep.nnz,
+           rep.hdr.factors, rep.seconds);
+    return 0;
+}
+
+/* ---- RPC commands ---------------------------------------------------------------- */
+
+/* Packs msg, calls method, and unpacks the answer with `resp_desc`. Prints
+ * the status and returns NULL on failure. */
+static ProtobufCMessage *call(const char *addr, const char *method,
+                              const ProtobufCMessage *msg,
+                              const ProtobufCMessageDescriptor *resp_desc)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    client_result_t res;
+    ProtobufCMessage *out = NULL;
+    client_t *c;
+
+    if (!buf || client_open(addr, &c) != 0) {
+        free(buf);
+        fprintf(stderr, "patron: out of memory\n");
+        return NULL;
+    }
+    protobuf_c_message_pack(msg, buf);
+    if (client_unary(c, method, buf, len, RPC_TIMEOUT_MS, &res) != 0)
+        fprintf(stderr, "patron: could not start the call\n");
+    else if (res.code != GRPC_STATUS_OK)
+        fprintf(stderr, "patron: %s failed: status %d: %s\n", method, (int)res.code,
+                res.details);
+    else if (!(out = protobuf_c_message_unpack(resp_desc, NULL, res.len, res.body)))
+        fprintf(stderr, "patron: the server's answer is not a valid %s\n",
+                resp_desc->name);
+    free(res.body);
+    free(buf);
+    client_close(c);
+    return out;
+}
+
+static const char *reason_name(Patron__V1__Reason r)
+{
+    switch (r) {
+    case PATRON__V1__REASON__REASON_PERSONALIZED: return "personalized";
+    case PATRON__V1__REASON__REASON_POPULAR: return "popular";
+    case PATRON__V1__REASON__REASON_SIMILAR_ITEM: return "similar-item";
+    case PATRON__V1__REASON__REASON_FOLD_IN: return "fold-in";
+    default: return "unspecified";
+    }
+}
+
+static int cmd_recommend(const args_t *a)
+{
+    Patron__V1__RecommendRequest req = PATRON__V1__RECOMMEND_REQUEST__INIT;
+    Patron__V1__RecommendResponse *resp;
+
+    if (need(a->addr, "--addr") || need(a->user, "--user"))
+        return 2;
+    req.customer_id = (char *)a->user;
+    req.k = (uint32_t)a->k;
+    req.include_purchased = a->include_purchased;
+    resp = (Patron__V1__RecommendResponse *)call(
+        a->addr, "/patron.v1.Recommender/Recommend", &req.base,
+        &patron__v1__recommend_response__descriptor);
+    if (!resp)
+        return 1;
+    printf("customer %s: %s, model version %llu, request %s\n", a->user,
+           resp->personalized ? "personalized" : "popular fallback",
+           resp->provenance ? (unsigned long long)resp->provenance->model_version : 0ULL,
+           resp->provenance ? resp->provenance->request_id : "");
+    for (size_t i = 0; i < resp->n_items; i++)
+        printf("  %2zu. %-16s %9.4f  %s\n", i + 1, resp->items[i]->item_id,
+               resp->items[i]->score, reason_name(resp->items[i]->reason));
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return 0;
+}
+
+static int cmd_health(const args_t *a)
+{
+    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    Grpc__Health__V1__HealthCheckResponse *resp;
+    int serving;
+
+    if (need(a->addr, "--addr"))
+        return 2;
+    req.service = (char *)(a->service ? a->service : "");
+    resp = (Grpc__Health__V1__HealthCheckResponse *)call(
+        a->addr, "/grpc.health.v1.Health/Check", &req.base,
+        &grpc__health__v1__health_check_response__descriptor);
+    if (!resp)
+        return 1;
+    serving = resp->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    printf("%s\n", serving ? "SERVING" : "NOT_SERVING");
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return serving ? 0 : 1;
+}
+
+static int cmd_model_info(const args_t *a)
+{
+    Patron__V1__GetModelInfoRequest req = PATRON__V1__GET_MODEL_INFO_REQUEST__INIT;
+    Patron__V1__ModelInfo *m;
+
+    if (need(a->addr, "--addr"))
+        return 2;
+    m = (Patron__V1__ModelInfo *)call(a->addr, "/patron.v1.Admin/GetModelInfo",
+                                      &req.base, &patron__v1__model_info__descriptor);
+    if (!m)
+        return 1;
+    printf("model version %llu trained at %lld ms: %u factors, %u customers, "
+           "%u items, %u iterations, reg %g, alpha %g, loss %.6g\n",
+           (unsigned long long)m->version, (long long)m->trained_at_unix_ms,
+           m->factors, m->customers, m->items, m->iterations, m->regularization,
+           m->alpha, m->final_loss);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(const args_t *);
+    } cmds[] = {
+        { "import", cmd_import },     { "train", cmd_train },
+        { "recommend", cmd_recommend }, { "health", cmd_health },
+        { "model-info", cmd_model_info },
+    };
+    args_t a;
+
+    if (argc < 2) {
+        usage();
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name) != 0)
+            continue;
+        if (parse_args(argc, argv, &a) != 0) {
+            usage();
+            return 2;
+        }
+        return cmds[i].run(&a);
+    }
+    fprintf(stderr, "patron: unknown command \"%s\"\n", argv[1]);
+    usage();
+    return 2;
+}

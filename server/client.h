@@ -1,0 +1,31 @@
+/*
+ * client.h - a minimal blocking unary gRPC client on the C core, used by the
+ * `patron` command line and by bench/ load generators.
+ */
+#ifndef PATRON_SERVER_CLIENT_H
+#define PATRON_SERVER_CLIENT_H
+
+#include <grpc/grpc.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct client client_t;
+
+/* Connects lazily to addr ("host:port", insecure). Returns 0 or -ENOMEM. */
+int client_open(const char *addr, client_t **out);
+void client_close(client_t *c); /* NULL-safe */
+
+typedef struct client_result {
+    grpc_status_code code;
+    char details[512];
+    uint8_t *body;   /* malloc'd response (free it), NULL unless code is OK */
+    size_t len;
+} client_result_t;
+
+/* Calls method ("/pkg.Svc/Method") with the serialized request and waits at
+ * most timeout_ms. Returns 0 when a status arrived (see res->code), or a
+ * negative errno if the call could not be started. */
+int client_unary(client_t *c, const char *method, const uint8_t *req,
+                 size_t len, int timeout_ms, client_result_t *res);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * main.c - patrond, the Patron server.
+ *
+ *   patrond --data DIR --listen HOST:PORT [--threads N] [--poll-seconds S]
+ *           [--drain-ms MS] [--port-file FILE]
+ *
+ * Signals are handled synchronously on the main thread (blocked everywhere,
+ * taken with sigtimedwait): SIGHUP loads the newest model version now,
+ * SIGTERM/SIGINT drain in-flight calls and exit 0. Between signals the main
+ * thread also polls the store for a newly published model every S seconds,
+ * so `patron train` is picked up without a restart.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "handlers.h"
+#include "log.h"
+#include "transport.h"
+
+typedef struct options {
+    const char *data, *listen, *port_file;
+    unsigned threads;
+    int poll_seconds, drain_ms;
+} options_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: patrond --data DIR --listen HOST:PORT [--threads N]\n"
+            "               [--poll-seconds S] [--drain-ms MS] [--port-file FILE]\n"
+            "  --threads N       worker threads, one completion queue each (default 2)\n"
+            "  --poll-seconds S  check for a new model every S seconds (default 2, 0 = only on SIGHUP)\n"
+            "  --drain-ms MS     on SIGTERM, wait this long for in-flight calls (default 10000)\n"
+            "  --port-file FILE  write the bound port there (useful with port 0)\n");
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, options_t *o)
+{
+    static const struct option longopts[] = {
+        { "data", required_argument, NULL, 'd' },
+        { "listen", required_argument, NULL, 'l' },
+        { "threads", required_argument, NULL, 't' },
+        { "poll-seconds", required_argument, NULL, 'p' },
+        { "drain-ms", required_argument, NULL, 'r' },
+        { "port-file", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    long v;
+    int c;
+
+    *o = (options_t){ .threads = 2, .poll_seconds = 2, .drain_ms = 10000 };
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->data = optarg; break;
+        case 'l': o->listen = optarg; break;
+        case 'f': o->port_file = optarg; break;
+        case 't':
+            if (parse_int(optarg, 1, 256, &v)) goto bad;
+            o->threads = (unsigned)v;
+            break;
+        case 'p':
+            if (parse_int(optarg, 0, 86400, &v)) goto bad;
+            o->poll_seconds = (int)v;
+            break;
+        case 'r':
+            if (parse_int(optarg, 0, 3600000, &v)) goto bad;
+            o->drain_ms = (int)v;
+            break;
+        case 'h': usage(stdout); exit(0);
+        default: goto bad;
+        }
+    }
+    if (!o->data || !o->listen || optind != argc)
+        goto bad;
+    return 0;
+bad:
+    usage(stderr);
+    return -1;
+}
+
+static int write_port_file(const char *path, int port)
+{
+    char tmp[4096];
+    FILE *f;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(f = fopen(tmp, "w")))
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path); /* readers never see a half-written file */
+}
+
+/* Waits for signals; returns when SIGTERM or SIGINT arrives. */
+static void serve_until_stopped(app_t *a, const sigset_t *sigs, int poll_seconds)
+{
+    for (;;) {
+        struct timespec wait = { poll_seconds > 0 ? poll_seconds : 3600, 0 };
+        int sig = sigtimedwait(sigs, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT) {
+            plog(LOG_INFO, "%s received: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            return;
+        }
+        if (sig == SIGHUP || (sig < 0 && errno == EAGAIN && poll_seconds > 0))
+            app_reload(a, NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    sigset_t sigs;
+    store_t *store = NULL;
+    transport_t *t = NULL;
+    app_t app;
+    uint64_t version = 0;
+    int port = 0, rc;
+
+    if (parse_options(argc, argv, &o))
+        return 2;
+    /* Block before any thread starts so every thread inherits the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((rc = store_open(o.data, 0, &store)) != 0) {
+        plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, strerror(-rc));
+        return 1;
+    }
+    app_init(&app, store);
+    if ((rc = app_reload(&app, &version)) != 0)
+        plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
+    else if (version == 0)
+        plog(LOG_INFO, "no model published yet: health is NOT_SERVING until `patron train`");
+    rc = transport_start(o.listen, o.threads, patron_methods, patron_n_methods,
+                         &app, &t, &port);
+    if (rc) {
+        plog(LOG_ERROR, "cannot listen on %s: %s", o.listen, strerror(-rc));
+        app_destroy(&app);
+        store_close(store);
+        return 1;
+    }
+    if (o.port_file && write_port_file(o.port_file, port) != 0)
+        plog(LOG_WARN, "cannot write port file %s", o.port_file);
+    plog(LOG_INFO, "listening on %s (port %d, %u threads)", o.listen, port, o.threads);
+
+    serve_until_stopped(&app, &sigs, o.poll_seconds);
+    atomic_store(&app.draining, 1);
+    transport_stop(t, o.drain_ms);
+    app_destroy(&app);
+    store_close(store);
+    plog(LOG_INFO, "stopped");
+    return 0;
+}

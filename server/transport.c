@@ -1,0 +1,415 @@
+/*
+ * transport.c - gRPC C-core plumbing for unary calls (see transport.h).
+ *
+ * Each call is one heap object used as the completion-queue tag; its phase
+ * says which operation completed:
+ *
+ *   REQUESTED  a request_(registered_)call we armed has been matched. Re-arm
+ *              a fresh request on the same queue FIRST (so concurrency never
+ *              drops), then run the handler and start one batch
+ *              {SEND_INITIAL_METADATA, SEND_MESSAGE, SEND_STATUS_FROM_SERVER,
+ *              RECV_CLOSE_ON_SERVER}.
+ *   SENT       that batch finished: free everything.
+ *
+ * A REQUESTED completion with success == 0 means the server is shutting
+ * down: free the state and do not re-arm (pitfall P2 in the gRPC notes).
+ */
+#include "transport.h"
+
+#include <errno.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* Outstanding requests per method per queue: how many calls of one method a
+ * worker can have accepted but not yet started. */
+#define PREARM 4
+#define MAX_RECV_BYTES (16 * 1024 * 1024)
+#define CATCH_ALL (-1)
+
+enum call_phase { PHASE_REQUESTED, PHASE_SENT };
+
+typedef struct worker worker_t;
+
+typedef struct call {
+    enum call_phase phase;
+    worker_t *w;
+    int method;                    /* index into methods, or CATCH_ALL */
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    grpc_byte_buffer *payload;     /* registered methods only */
+    grpc_call_details details;     /* catch-all only */
+    grpc_byte_buffer *response;
+    int cancelled;
+} call_t;
+
+struct worker {
+    transport_t *t;
+    unsigned index;
+    grpc_completion_queue *cq;
+    pthread_t thread;
+    int started;                   /* thread running */
+    int drained;                   /* queue saw GRPC_QUEUE_SHUTDOWN */
+};
+
+struct transport {
+    grpc_server *server;
+    const rpc_method_t *methods;
+    void **registered;             /* grpc handle per method */
+    size_t n_methods;
+    void *app;
+    worker_t *workers;
+    unsigned n_workers;
+};
+
+void rpc_fail(rpc_reply_t *out, grpc_status_code code, const char *fmt, ...)
+{
+    va_list ap;
+    out->code = code;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+}
+
+int64_t rpc_remaining_ms(const rpc_call_info_t *ci)
+{
+    gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
+    gpr_timespec d = ci->deadline;
+    if (d.clock_type != GPR_CLOCK_MONOTONIC)
+        d = gpr_convert_clock_type(d, GPR_CLOCK_MONOTONIC);
+    if (gpr_time_cmp(d, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0)
+        return INT64_MAX;
+    return gpr_time_to_millis(gpr_time_sub(d, now));
+}
+
+/* ---- arming ------------------------------------------------------------------ */
+
+static void call_free(call_t *c)
+{
+    grpc_metadata_array_destroy(&c->md);
+    if (c->method == CATCH_ALL)
+        grpc_call_details_destroy(&c->details);
+    if (c->payload)
+        grpc_byte_buffer_destroy(c->payload);
+    if (c->response)
+        grpc_byte_buffer_destroy(c->response);
+    if (c->call)
+        grpc_call_unref(c->call);
+    free(c);
+}
+
+/* Arms one request for `method` on w's queue. Failure only happens during
+ * shutdown, when not re-arming is exactly right. */
+static void arm(worker_t *w, int method)
+{
+    transport_t *t = w->t;
+    grpc_call_error err;
+    call_t *c = calloc(1, sizeof *c);
+
+    if (!c) {
+        plog(LOG_ERROR, "out of memory arming a call");
+        return;
+    }
+    c->w = w;
+    c->method = method;
+    c->phase = PHASE_REQUESTED;
+    grpc_metadata_array_init(&c->md);
+    if (method == CATCH_ALL) {
+        grpc_call_details_init(&c->details);
+        err = grpc_server_request_call(t->server, &c->call, &c->details, &c->md,
+                                       w->cq, w->cq, c);
+    } else {
+        err = grpc_server_request_registered_call(
+            t->server, t->registered[method], &c->call, &c->deadline, &c->md,
+            &c->payload, w->cq, w->cq, c);
+    }
+    if (err != GRPC_CALL_OK)
+        call_free(c);
+}
+
+/* ---- answering --------------------------------------------------------------- */
+
+static grpc_byte_buffer *buffer_take(uint8_t *body, size_t len)
+{
+    grpc_slice s;
+    grpc_byte_buffer *bb;
+    if (len == 0) {
+        free(body);
+        s = grpc_empty_slice();
+    } else {
+        s = grpc_slice_new(body, len, free);
+    }
+    bb = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    return bb;
+}
+
+/* Starts the final batch: metadata, optional message, status, close. */
+static void finish(call_t *c, const rpc_reply_t *r)
+{
+    grpc_op ops[4];
+    size_t n = 0;
+    grpc_slice details = grpc_slice_from_copied_string(
+        r->code == GRPC_STATUS_OK ? "" : r->message);
+    grpc_call_error err;
+
+    memset(ops, 0, sizeof ops);
+    ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+    n++;
+    if (r->code == GRPC_STATUS_OK) {
+        c->response = buffer_take(r->body, r->len);
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = c->response;
+        n++;
+    } else {
+        free(r->body);
+    }
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = r->code;
+    ops[n].data.send_status_from_server.status_details = &details;
+    n++;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
+    n++;
+    c->phase = PHASE_SENT;
+    err = grpc_call_start_batch(c->call, ops, n, c, NULL);
+    grpc_slice_unref(details);
+    if (err != GRPC_CALL_OK) {
+        plog(LOG_ERROR, "start_batch failed: %d", (int)err);
+        call_free(c);
+    }
+}
+
+static int deadline_passed(const call_t *c)
+{
+    return gpr_time_cmp(c->deadline, gpr_now(GPR_CLOCK_MONOTONIC)) <= 0;
+}
+
+static void dispatch(call_t *c)
+{
+    transport_t *t = c->w->t;
+    rpc_reply_t r;
+    grpc_byte_buffer_reader reader;
+    grpc_slice body;
+    rpc_call_info_t ci = { c->deadline, c->w->index };
+
+    memset(&r, 0, sizeof r);
+    r.code = GRPC_STATUS_OK;
+    if (c->method == CATCH_ALL) {
+        char *m = grpc_slice_to_c_string(c->details.method);
+        rpc_fail(&r, GRPC_STATUS_UNIMPLEMENTED,
+                 "method %s is not implemented by this server", m);
+        gpr_free(m);
+        finish(c, &r);
+        return;
+    }
+    if (!c->payload) {
+        rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "missing request message");
+        finish(c, &r);
+        return;
+    }
+    if (deadline_passed(c)) {
+        rpc_fail(&r, GRPC_STATUS_DEADLINE_EXCEEDED,
+                 "deadline passed before the call was started");
+        finish(c, &r);
+        return;
+    }
+    if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
+        rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "unreadable request message");
+        finish(c, &r);
+        return;
+    }
+    body = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    t->methods[c->method].handler(t->app, &ci, GRPC_SLICE_START_PTR(body),
+                                  GRPC_SLICE_LENGTH(body), &r);
+    grpc_slice_unref(body);
+    finish(c, &r);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(
+            w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        call_t *c;
+        if (ev.type == GRPC_QUEUE_SHUTDOWN) {
+            w->drained = 1;
+            break;
+        }
+        if (ev.type != GRPC_OP_COMPLETE)
+            continue;
+        c = ev.tag;
+        if (c->phase == PHASE_SENT) {
+            call_free(c);
+            continue;
+        }
+        if (!ev.success) { /* request cancelled by server shutdown */
+            call_free(c);
+            continue;
+        }
+        arm(w, c->method); /* re-arm before working */
+        dispatch(c);
+    }
+    return NULL;
+}
+
+/* ---- start / stop -------------------------------------------------------------- */
+
+static int register_methods(transport_t *t)
+{
+    t->registered = calloc(t->n_methods ? t->n_methods : 1, sizeof *t->registered);
+    if (!t->registered)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->n_methods; i++) {
+        t->registered[i] = grpc_server_register_method(
+            t->server, t->methods[i].path, NULL,
+            GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+        if (!t->registered[i])
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static grpc_server *server_create(void)
+{
+    grpc_arg args[1];
+    grpc_channel_args ca = { 1, args };
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[0].value.integer = MAX_RECV_BYTES;
+    return grpc_server_create(&ca, NULL);
+}
+
+/* A queue must be shut down and drained before it is destroyed. Queues
+ * whose thread never ran (start-up failure) are drained here. */
+static void destroy_queues(transport_t *t)
+{
+    for (unsigned i = 0; t->workers && i < t->n_workers; i++) {
+        worker_t *w = &t->workers[i];
+        if (!w->cq)
+            continue;
+        if (!w->drained) {
+            grpc_completion_queue_shutdown(w->cq);
+            worker_main(w);
+        }
+        grpc_completion_queue_destroy(w->cq);
+    }
+}
+
+static void transport_free(transport_t *t)
+{
+    if (t->server)
+        grpc_server_destroy(t->server);
+    destroy_queues(t);
+    free(t->workers);
+    free(t->registered);
+    free(t);
+    grpc_shutdown();
+}
+
+int transport_start(const char *listen, unsigned threads,
+                    const rpc_method_t *methods, size_t n_methods, void *app,
+                    transport_t **out, int *port)
+{
+    transport_t *t;
+    grpc_server_credentials *creds;
+    int rc;
+
+    if (!listen || threads == 0 || threads > 256)
+        return -EINVAL;
+    grpc_init();
+    t = calloc(1, sizeof *t);
+    if (!t) {
+        grpc_shutdown();
+        return -ENOMEM;
+    }
+    t->methods = methods;
+    t->n_methods = n_methods;
+    t->app = app;
+    t->n_workers = threads;
+    t->workers = calloc(threads, sizeof *t->workers);
+    t->server = server_create();
+    if (!t->workers || !t->server) {
+        transport_free(t);
+        return -ENOMEM;
+    }
+    if ((rc = register_methods(t)) != 0) {
+        transport_free(t);
+        return rc;
+    }
+    for (unsigned i = 0; i < threads; i++) {
+        t->workers[i].t = t;
+        t->workers[i].index = i;
+        t->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(t->server, t->workers[i].cq, NULL);
+    }
+    creds = grpc_insecure_server_credentials_create();
+    *port = grpc_server_add_http2_port(t->server, listen, creds);
+    grpc_server_credentials_release(creds);
+    if (*port == 0) {
+        transport_free(t);
+        return -EADDRNOTAVAIL;
+    }
+    grpc_server_start(t->server);
+    for (unsigned i = 0; i < threads; i++) {
+        worker_t *w = &t->workers[i];
+        for (size_t m = 0; m < n_methods; m++)
+            for (int k = 0; k < PREARM; k++)
+                arm(w, (int)m);
+        arm(w, CATCH_ALL);
+    }
+    for (unsigned i = 0; i < threads; i++) {
+        if (pthread_create(&t->workers[i].thread, NULL, worker_main,
+                           &t->workers[i]) != 0) {
+            plog(LOG_ERROR, "could not start worker thread %u", i);
+            transport_stop(t, 0);
+            return -ENOMEM;
+        }
+        t->workers[i].started = 1;
+    }
+    *out = t;
+    return 0;
+}
+
+void transport_stop(transport_t *t, int drain_ms)
+{
+    grpc_completion_queue *shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
+    int tag;
+    grpc_event ev;
+
+    /* Stop accepting; in-flight calls keep running on the workers. */
+    grpc_server_shutdown_and_notify(t->server, shutdown_cq, &tag);
+    ev = grpc_completion_queue_pluck(
+        shutdown_cq, &tag,
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                     gpr_time_from_millis(drain_ms, GPR_TIMESPAN)),
+        NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+        plog(LOG_WARN, "drain timed out after %d ms: cancelling calls", drain_ms);
+        grpc_server_cancel_all_calls(t->server);
+        grpc_completion_queue_pluck(shutdown_cq, &tag,
+                                    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    }
+    grpc_completion_queue_shutdown(shutdown_cq);
+    grpc_completion_queue_destroy(shutdown_cq);
+    /* Every call is done; the queues now hold only cancelled requests. */
+    for (unsigned i = 0; i < t->n_workers; i++) {
+        if (!t->workers[i].started)
+            continue;
+        grpc_completion_queue_shutdown(t->workers[i].cq);
+        pthread_join(t->workers[i].thread, NULL);
+    }
+    transport_free(t); /* drains queues whose thread never started */
+}

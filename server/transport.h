@@ -1,0 +1,65 @@
+/*
+ * transport.h - a unary gRPC server on the gRPC C core (1.51).
+ *
+ * This is the only module that talks to the gRPC server API. It owns the
+ * server, one completion queue and one thread per worker, arms every
+ * registered method on every queue (several outstanding requests each) plus a
+ * catch-all grpc_server_request_call, so any other method is answered
+ * UNIMPLEMENTED at once instead of hanging until its deadline.
+ *
+ * Handlers are plain functions from request bytes to response bytes and a
+ * status; they never see gRPC objects. A call whose deadline has already
+ * passed when it reaches a worker is answered DEADLINE_EXCEEDED without
+ * running the handler.
+ */
+#ifndef PATRON_SERVER_TRANSPORT_H
+#define PATRON_SERVER_TRANSPORT_H
+
+#include <grpc/grpc.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rpc_reply {
+    grpc_status_code code;    /* GRPC_STATUS_OK unless set */
+    char message[512];        /* status details for errors */
+    uint8_t *body;            /* malloc'd response bytes (taken over), or NULL */
+    size_t len;
+} rpc_reply_t;
+
+typedef struct rpc_call_info {
+    gpr_timespec deadline;    /* GPR_CLOCK_MONOTONIC; infinite if none */
+    unsigned worker;          /* index of the worker thread */
+} rpc_call_info_t;
+
+/* Runs on a worker thread. req is valid only during the call. */
+typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
+                               const uint8_t *req, size_t len,
+                               rpc_reply_t *out);
+
+typedef struct rpc_method {
+    const char *path;         /* "/package.Service/Method" */
+    rpc_handler_fn handler;
+} rpc_method_t;
+
+typedef struct transport transport_t;
+
+/* Binds listen ("host:port", port 0 = ephemeral), starts `threads` workers.
+ * methods must outlive the transport. *port gets the bound port.
+ * Returns 0, or -EADDRINUSE-like negative errno (-EINVAL bad arguments,
+ * -EADDRNOTAVAIL could not bind, -ENOMEM). */
+int transport_start(const char *listen, unsigned threads,
+                    const rpc_method_t *methods, size_t n_methods, void *app,
+                    transport_t **out, int *port);
+
+/* Stops accepting calls, lets in-flight calls finish (cancelling them after
+ * drain_ms), joins the workers and frees everything. */
+void transport_stop(transport_t *t, int drain_ms);
+
+/* Sets a reply's error status with a printf-style message. */
+void rpc_fail(rpc_reply_t *out, grpc_status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Milliseconds left before the deadline (negative when passed). */
+int64_t rpc_remaining_ms(const rpc_call_info_t *ci);
+
+#endif
