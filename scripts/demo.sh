@@ -1,0 +1,44 @@
+#!/bin/sh
+# The main job end to end: simulate a shop, import it, train, serve over gRPC
+# and ask for recommendations. Usage: scripts/demo.sh BUILD_DIR
+set -eu
+BUILD=${1:-build}
+BIN="$BUILD/server"
+DEMO=demo-data
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+
+echo "== 1. simulate a shop (deterministic, seed 42)"
+"$BUILD/bench/shopsim" --out "$DEMO/sample"
+
+echo "== 2. import items and events into LMDB"
+"$BIN/patron" import --data "$DEMO/db" --items "$DEMO/sample/items.csv" \
+    --events "$DEMO/sample/events.csv"
+
+echo "== 3. train implicit ALS and publish model version 1"
+"$BIN/patron" train --data "$DEMO/db"
+
+echo "== 4. serve on 127.0.0.1 (ephemeral port)"
+"$BIN/patrond" --data "$DEMO/db" --listen 127.0.0.1:0 --port-file "$DEMO/port" \
+    2>"$DEMO/patrond.log" &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+i=0
+while [ ! -s "$DEMO/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+ADDR="127.0.0.1:$(cat "$DEMO/port")"
+"$BIN/patron" health --addr "$ADDR"
+"$BIN/patron" model-info --addr "$ADDR"
+
+echo "== 5. recommendations over gRPC"
+# Two of the most active customers, a light one, and one the shop never saw.
+for user in $(cut -d, -f2 "$DEMO/sample/events.csv" | tail -n +2 | sort | uniq -c |
+              sort -rn | awk 'NR==1 || NR==2 || NR==200 {print $2}') new-visitor-1; do
+    "$BIN/patron" recommend --addr "$ADDR" --user "$user" -k 5
+done
+
+echo "== 6. stop the server (SIGTERM drains in-flight calls)"
+kill -TERM $PID
+wait $PID
+trap - EXIT
+cat "$DEMO/patrond.log"
+echo "demo done: data in $DEMO/, server log above"

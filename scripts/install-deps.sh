@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian 12 packages Patron needs, only if some are missing.
+set -eu
+PKGS="gcc make cmake pkg-config libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
+liblmdb-dev libopenblas-dev grpc-proto protobuf-compiler python3 python3-grpcio
+python3-protobuf"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,173 @@
+/*
+ * test_recommend.c - the recommender over a hand-built model: personalized
+ * order, exclusion of bought items (net of refunds, including purchases newer
+ * than the model) while still returning exactly k, the popularity fallback,
+ * and query validation. Also model snapshots and the serving slot.
+ */
+#include <errno.h>
+
+#include "model.h"
+#include "recommend.h"
+#include "store.h"
+#include "testutil.h"
+
+enum { N_ITEMS = 6, F = 2 };
+
+static void setup(store_t *s)
+{
+    static const char *ids[N_ITEMS] = { "a", "b", "c", "d", "e", "f" };
+    store_item_t items[N_ITEMS];
+    /* alice (idx 0) likes dimension 0, bob (idx 1) dimension 1, zed (idx 2)
+     * has no signal (all-zero factors). */
+    float uf[3 * F] = { 1, 0, 0, 1, 0, 0 };
+    /* item scores for alice: a=6 b=5 c=4 d=3 e=2 f=1; for bob reversed. */
+    float itf[N_ITEMS * F] = { 6, 1, 5, 2, 4, 3, 3, 4, 2, 5, 1, 6 };
+    float pop[N_ITEMS] = { 1, 2, 9, 3, 8, 0 }; /* c, e, d, b, a, f */
+    store_model_hdr_t h = { .factors = F, .n_users = 3, .n_items = N_ITEMS };
+    store_event_t ev[] = {
+        { "e1", "alice", "a", STORE_EVENT_PURCHASE, 100, 1, 1 },
+        { "e2", "alice", "b", STORE_EVENT_PURCHASE, 200, 1, 1 },
+        { "e3", "alice", "b", STORE_EVENT_REFUND, 300, 1, 1 }, /* b returned */
+        { "e4", "alice", "c", STORE_EVENT_VIEW, 300, 1, 1 },   /* only viewed */
+        { "e5", "bob", "f", STORE_EVENT_CART, 100, 1, 1 },
+        { "e6", "zed", "c", STORE_EVENT_PURCHASE, 100, 1, 1 },
+    };
+    uint8_t out[6];
+    const char *why[6];
+
+    for (int i = 0; i < N_ITEMS; i++)
+        items[i] = (store_item_t){ ids[i], NULL, NULL, 1.0, 0.5, 1 };
+    CHECK_EQ_INT(store_upsert_items(s, items, N_ITEMS, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(store_record_events(s, ev, 6, out, why), 0);
+    CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+}
+
+static size_t ask(store_t *s, const model_t *m, const char *who, uint32_t k,
+                  int include, rec_item_t *out, int *personalized)
+{
+    rec_query_t q = { who, k, include };
+    size_t n = 0;
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, personalized), 0);
+    return n;
+}
+
+static void test_personalized(store_t *s, const model_t *m)
+{
+    rec_item_t out[N_ITEMS];
+    int pers = 0;
+    size_t n = ask(s, m, "alice", 3, 0, out, &pers);
+
+    CHECK(pers);
+    CHECK_EQ_INT(n, 3);
+    /* a is bought (excluded); b was refunded, c only viewed: both allowed. */
+    CHECK_STREQ(m->item_ids[out[0].item], "b");
+    CHECK_STREQ(m->item_ids[out[1].item], "c");
+    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK(out[0].score == 5.0f && out[0].reason == REC_REASON_PERSONALIZED);
+
+    /* Exactly k even when k = catalog - bought. */
+    n = ask(s, m, "alice", N_ITEMS - 1, 0, out, &pers);
+    CHECK_EQ_INT(n, N_ITEMS - 1);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(m->item_ids[out[i].item], "a") != 0);
+    /* Asking for more than remain returns what remains. */
+    CHECK_EQ_INT(ask(s, m, "alice", 100, 0, out, &pers), N_ITEMS - 1);
+    /* include_purchased brings a back, on top. */
+    n = ask(s, m, "alice", 1, 1, out, &pers);
+    CHECK_STREQ(m->item_ids[out[0].item], "a");
+
+    n = ask(s, m, "bob", 2, 0, out, &pers);
+    CHECK_STREQ(m->item_ids[out[0].item], "f"); /* carted, not bought */
+    CHECK_STREQ(m->item_ids[out[1].item], "e");
+}
+
+static void test_fallbacks(store_t *s, const model_t *m)
+{
+    rec_item_t out[N_ITEMS];
+    int pers = 1;
+    size_t n = ask(s, m, "stranger", 3, 0, out, &pers);
+    store_event_t late = { "e9", "alice", "b", STORE_EVENT_PURCHASE, 900, 1, 1 };
+    store_event_t newbie = { "e10", "newbie", "c", STORE_EVENT_PURCHASE, 900, 1, 1 };
+    uint8_t o;
+    const char *why;
+
+    CHECK(!pers);
+    CHECK_EQ_INT(n, 3);
+    CHECK_STREQ(m->item_ids[out[0].item], "c");
+    CHECK_STREQ(m->item_ids[out[1].item], "e");
+    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK_EQ_INT(out[0].reason, REC_REASON_POPULAR);
+
+    /* zed is in the model with zero factors: popular, minus what zed bought. */
+    n = ask(s, m, "zed", 2, 0, out, &pers);
+    CHECK(!pers);
+    CHECK_STREQ(m->item_ids[out[0].item], "e");
+
+    /* A purchase recorded after training is excluded at once. */
+    CHECK_EQ_INT(store_record_events(s, &late, 1, &o, &why), 0);
+    n = ask(s, m, "alice", 1, 0, out, &pers);
+    CHECK_STREQ(m->item_ids[out[0].item], "c");
+    /* So is a brand-new customer's, though they get popular items. */
+    CHECK_EQ_INT(store_record_events(s, &newbie, 1, &o, &why), 0);
+    n = ask(s, m, "newbie", 1, 0, out, &pers);
+    CHECK(!pers);
+    CHECK_STREQ(m->item_ids[out[0].item], "e");
+}
+
+static void test_validation(store_t *s, const model_t *m)
+{
+    rec_item_t out[2];
+    size_t n;
+    int pers;
+    rec_query_t bad_k0 = { "alice", 0, 0 }, bad_k = { "alice", 1001, 0 },
+                no_id = { "", 5, 0 }, null_id = { NULL, 5, 0 };
+    CHECK(strstr(rec_query_invalid(&bad_k0), "k:") != NULL);
+    CHECK(strstr(rec_query_invalid(&bad_k), "k:") != NULL);
+    CHECK(strstr(rec_query_invalid(&no_id), "customer_id") != NULL);
+    CHECK(strstr(rec_query_invalid(&null_id), "customer_id") != NULL);
+    CHECK_EQ_INT(rec_recommend(s, m, &bad_k, out, &n, &pers), -EINVAL);
+}
+
+static void test_slot(store_t *s)
+{
+    model_slot_t slot;
+    model_t *a = NULL, *b = NULL, *held;
+    model_slot_init(&slot);
+    CHECK(model_slot_get(&slot) == NULL);
+    CHECK_EQ_INT(model_load(s, 0, &a), 0);
+    CHECK_EQ_INT(model_load(s, 0, &b), 0);
+    model_slot_set(&slot, a);
+    held = model_slot_get(&slot);         /* an in-flight request's reference */
+    CHECK(held == a);
+    model_slot_set(&slot, b);             /* swap: a survives until released */
+    CHECK_EQ_INT(atomic_load(&held->refs), 1);
+    CHECK_STREQ(held->item_ids[0], "a");
+    model_unref(held);                    /* frees a (ASan checks this) */
+    held = model_slot_get(&slot);
+    CHECK(held == b);
+    model_unref(held);
+    model_slot_destroy(&slot);
+}
+
+int main(void)
+{
+    store_t *s = NULL;
+    model_t *m = NULL;
+    CHECK_EQ_INT(store_open(test_tmpdir("recommend"), 64u << 20, &s), 0);
+    if (!s)
+        return 1;
+    CHECK_EQ_INT(model_load(s, 0, &m), -ENOENT);
+    setup(s);
+    CHECK_EQ_INT(model_load(s, 0, &m), 0);
+    if (!m)
+        return 1;
+    CHECK_EQ_INT(m->hdr.version, 1);
+    CHECK_STREQ(m->item_ids[5], "f");
+    test_personalized(s, m);
+    test_validation(s, m);
+    test_fallbacks(s, m);
+    model_unref(m);
+    test_slot(s);
+    store_close(s);
+    TEST_MAIN_END();
+}

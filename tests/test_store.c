@@ -1,0 +1,192 @@
+/*
+ * test_store.c - the LMDB store: items, idempotent event batches with
+ * per-event rejection, per-customer history order, durability across
+ * reopen, and atomic model publishing with old versions pruned.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "testutil.h"
+
+static store_t *open_store(const char *dir)
+{
+    store_t *s = NULL;
+    int rc = store_open(dir, 64u << 20, &s);
+    CHECK_EQ_INT(rc, 0);
+    if (!s)
+        exit(1);
+    return s;
+}
+
+static void add_catalog(store_t *s)
+{
+    store_item_t items[] = {
+        { "i1", "Red mug", "kitchen", 9.5, 3.0, 1 },
+        { "i2", "Blue mug", "kitchen", 9.5, 3.0, 1 },
+        { "i3", "Novel", "books", 15.0, 8.0, 0 },
+    };
+    size_t ins = 99, upd = 99;
+    CHECK_EQ_INT(store_upsert_items(s, items, 3, &ins, &upd, NULL, NULL), 0);
+    CHECK_EQ_INT(ins, 3);
+    CHECK_EQ_INT(upd, 0);
+}
+
+static void test_items(const char *dir)
+{
+    store_t *s = open_store(dir);
+    store_item_t upd_item = { "i2", "Blue mug XL", "kitchen", 11.0, 3.5, 1 };
+    store_item_t bad[] = {
+        { "i9", NULL, NULL, 1.0, 0.5, 1 },
+        { "i10", NULL, NULL, -1.0, 0.5, 1 },
+    };
+    size_t ins, upd, bad_index = 99;
+    const char *why = NULL;
+    uint32_t idx, nc, ni;
+
+    add_catalog(s);
+    CHECK_EQ_INT(store_upsert_items(s, &upd_item, 1, &ins, &upd, NULL, NULL), 0);
+    CHECK_EQ_INT(ins, 0);
+    CHECK_EQ_INT(upd, 1);
+    CHECK_EQ_INT(store_item_index(s, "i2", &idx), 0);
+    CHECK_EQ_INT(idx, 1); /* updating keeps the index */
+    CHECK_EQ_INT(store_item_index(s, "nope", &idx), -ENOENT);
+
+    /* All or nothing: the valid first item is not stored either. */
+    CHECK_EQ_INT(store_upsert_items(s, bad, 2, NULL, NULL, &bad_index, &why), -EINVAL);
+    CHECK_EQ_INT(bad_index, 1);
+    CHECK(why && strstr(why, "price"));
+    CHECK_EQ_INT(store_item_index(s, "i9", &idx), -ENOENT);
+    store_item_t nan_price = { "i11", NULL, NULL, NAN, 0, 1 };
+    CHECK(store_item_invalid(&nan_price) != NULL);
+    store_item_t empty_id = { "", NULL, NULL, 1, 0, 1 };
+    CHECK(strstr(store_item_invalid(&empty_id), "item_id") != NULL);
+
+    CHECK_EQ_INT(store_counts(s, &nc, &ni), 0);
+    CHECK_EQ_INT(nc, 0);
+    CHECK_EQ_INT(ni, 3);
+    store_close(s);
+}
+
+typedef struct collected {
+    store_event_rec_t ev[64];
+    size_t n;
+} collected_t;
+
+static int collect(void *ctx, const store_event_rec_t *ev)
+{
+    collected_t *c = ctx;
+    if (c->n < 64)
+        c->ev[c->n] = *ev;
+    c->n++;
+    return 0;
+}
+
+static void test_events(const char *dir)
+{
+    store_t *s = open_store(dir);
+    store_event_t ev[] = {
+        { "e1", "alice", "i1", STORE_EVENT_PURCHASE, 3000, 2, 9.5 },
+        { "e2", "alice", "i2", STORE_EVENT_VIEW, 1000, 0, 0 },
+        { "e1", "alice", "i3", STORE_EVENT_VIEW, 2000, 1, 0 },   /* dup in batch */
+        { "e3", "carol", "missing", STORE_EVENT_VIEW, 1000, 1, 0 }, /* unknown item */
+        { "e4", "bob", "i3", 0, 1000, 1, 0 },                     /* bad type */
+        { "e5", "bob", "i3", STORE_EVENT_CART, 0, 1, 0 },         /* bad time */
+        { "e6", "bob", "i3", STORE_EVENT_CART, 10, -1, 0 },       /* bad qty */
+        { "e7", "bob", "i3", STORE_EVENT_CART, 10, 1, INFINITY }, /* bad price */
+        { "", "bob", "i3", STORE_EVENT_CART, 10, 1, 1 },          /* no id */
+        { "e8", "bob", "i3", STORE_EVENT_REFUND, 5000, 1, 15.0 },
+    };
+    enum { N = sizeof ev / sizeof ev[0] };
+    uint8_t out[N];
+    const char *why[N];
+    collected_t got = { .n = 0 };
+    uint32_t alice, bob, nc;
+
+    CHECK_EQ_INT(store_record_events(s, ev, N, out, why), 0);
+    CHECK_EQ_INT(out[0], STORE_ACCEPTED);
+    CHECK_EQ_INT(out[1], STORE_ACCEPTED);
+    CHECK_EQ_INT(out[2], STORE_DUPLICATE);
+    CHECK_EQ_INT(out[3], STORE_REJECTED);
+    CHECK(strstr(why[3], "item_id") != NULL);
+    CHECK(out[4] == STORE_REJECTED && strstr(why[4], "type"));
+    CHECK(out[5] == STORE_REJECTED && strstr(why[5], "time"));
+    CHECK(out[6] == STORE_REJECTED && strstr(why[6], "quantity"));
+    CHECK(out[7] == STORE_REJECTED && strstr(why[7], "unit_price"));
+    CHECK(out[8] == STORE_REJECTED && strstr(why[8], "event_id"));
+    CHECK_EQ_INT(out[9], STORE_ACCEPTED);
+
+    /* Re-sending the whole batch applies nothing twice. */
+    CHECK_EQ_INT(store_record_events(s, ev, N, out, why), 0);
+    CHECK_EQ_INT(out[0], STORE_DUPLICATE);
+    CHECK_EQ_INT(out[1], STORE_DUPLICATE);
+    CHECK_EQ_INT(out[9], STORE_DUPLICATE);
+    store_close(s);
+
+    /* Reopen: everything acknowledged is there, in time order per customer. */
+    s = open_store(dir);
+    CHECK_EQ_INT(store_customer_index(s, "alice", &alice), 0);
+    CHECK_EQ_INT(store_customer_index(s, "bob", &bob), 0);
+    CHECK_EQ_INT(store_customer_index(s, "carol", &alice), -ENOENT);
+    CHECK_EQ_INT(store_counts(s, &nc, NULL), 0);
+    CHECK_EQ_INT(nc, 2); /* carol (rejected events only) is not registered */
+    CHECK_EQ_INT(store_customer_index(s, "alice", &alice), 0);
+    CHECK_EQ_INT(store_customer_events(s, alice, collect, &got), 0);
+    CHECK_EQ_INT(got.n, 2);
+    CHECK_EQ_INT(got.ev[0].time_ms, 1000); /* view first, though sent second */
+    CHECK_EQ_INT(got.ev[0].quantity, 1);   /* quantity 0 means 1 */
+    CHECK_EQ_INT(got.ev[1].type, STORE_EVENT_PURCHASE);
+    CHECK_EQ_INT(got.ev[1].quantity, 2);
+    CHECK(got.ev[1].unit_price == 9.5);
+    got.n = 0;
+    CHECK_EQ_INT(store_scan_events(s, collect, &got), 0);
+    CHECK_EQ_INT(got.n, 3);
+    CHECK_EQ_INT(got.ev[2].customer, bob);
+    CHECK_EQ_INT(got.ev[2].type, STORE_EVENT_REFUND);
+    store_close(s);
+}
+
+static void test_models(const char *dir)
+{
+    store_t *s = open_store(dir);
+    store_model_hdr_t h = { .factors = 2, .n_users = 2, .n_items = 3 }, got;
+    float uf[4] = { 1, 2, 3, 4 }, itf[6] = { 1, 0, 0, 1, 1, 1 }, pop[3] = { 5, 1, 3 };
+    float *u, *i, *p;
+    uint64_t v = 0;
+
+    CHECK_EQ_INT(store_current_model(s, &v), -ENOENT);
+    CHECK_EQ_INT(store_load_model(s, 0, &got, &u, &i, &p), -ENOENT);
+    for (int round = 1; round <= STORE_MODELS_KEPT + 2; round++) {
+        uf[0] = (float)round;
+        CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+        CHECK_EQ_INT(h.version, round);
+    }
+    CHECK_EQ_INT(store_current_model(s, &v), 0);
+    CHECK_EQ_INT(v, STORE_MODELS_KEPT + 2);
+    CHECK_EQ_INT(store_load_model(s, 0, &got, &u, &i, &p), 0);
+    CHECK_EQ_INT(got.version, v);
+    CHECK(u[0] == (float)v && u[3] == 4 && i[5] == 1 && p[0] == 5);
+    free(u);
+    free(i);
+    free(p);
+    /* The oldest versions were pruned, the last STORE_MODELS_KEPT remain. */
+    CHECK(store_load_model(s, 1, &got, &u, &i, &p) != 0);
+    CHECK_EQ_INT(store_load_model(s, v - STORE_MODELS_KEPT + 1, &got, &u, &i, &p), 0);
+    free(u);
+    free(i);
+    free(p);
+    store_close(s);
+}
+
+int main(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("store"));
+    test_items(dir);
+    test_events(dir);
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("store-models"));
+    test_models(dir);
+    CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
+    TEST_MAIN_END();
+}
