@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages Patron needs, only if some are missing.
 set -eu
 PKGS="gcc make cmake pkg-config libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
-liblmdb-dev libopenblas-dev grpc-proto protobuf-compiler python3 python3-grpcio
+liblmdb-dev libopenblas-dev zlib1g-dev grpc-proto protobuf-compiler python3 python3-grpcio
 python3-protobuf"
 missing=""
 for p in $PKGS; do

@@ -7,6 +7,7 @@
  *   patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]
  *   patron health --addr HOST:PORT [--service NAME]
  *   patron model-info --addr HOST:PORT
+ *   patron eval --ncf DIR/NAME [--validation] [training flags]
  *
  * Exit status: 0 success, 1 failure (storage, RPC error, not serving),
  * 2 bad usage.
@@ -16,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "importer.h"
+#include "ncf.h"
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "store.h"
@@ -30,15 +33,15 @@
 /* ---- argument parsing --------------------------------------------------------- */
 
 typedef struct args {
-    const char *data, *items, *events, *format, *addr, *user, *service;
+    const char *data, *items, *events, *format, *addr, *user, *service, *ncf;
     long k;
-    int include_purchased;
+    int include_purchased, validation;
     train_config_t train;
 } args_t;
 
 enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_FACTORS, O_ITERS, O_REG, O_ALPHA, O_THREADS, O_SEED, O_HALFLIFE,
-       O_INCLUDE };
+       O_INCLUDE, O_NCF, O_VALIDATION };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -56,6 +59,8 @@ static const struct option longopts[] = {
     { "seed", required_argument, NULL, O_SEED },
     { "half-life-days", required_argument, NULL, O_HALFLIFE },
     { "include-purchased", no_argument, NULL, O_INCLUDE },
+    { "ncf", required_argument, NULL, O_NCF },
+    { "validation", no_argument, NULL, O_VALIDATION },
     { NULL, 0, NULL, 0 },
 };
 
@@ -67,7 +72,8 @@ static void usage(void)
           "               [--threads N] [--seed N] [--half-life-days X]\n"
           "  patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]\n"
           "  patron health --addr HOST:PORT [--service NAME]\n"
-          "  patron model-info --addr HOST:PORT\n",
+          "  patron model-info --addr HOST:PORT\n"
+          "  patron eval --ncf DIR/NAME [--validation] [training flags as for train]\n",
           stderr);
 }
 
@@ -105,6 +111,8 @@ static int parse_args(int argc, char **argv, args_t *a)
         case O_USER: a->user = optarg; break;
         case O_SERVICE: a->service = optarg; break;
         case O_INCLUDE: a->include_purchased = 1; break;
+        case O_NCF: a->ncf = optarg; break;
+        case O_VALIDATION: a->validation = 1; break;
         case 'k':
             if (num("k", optarg, 1, 1000, &v)) return -1;
             a->k = (long)v;
@@ -247,6 +255,78 @@ static int cmd_train(const args_t *a)
     return 0;
 }
 
+/* ---- offline evaluation -------------------------------------------------------- */
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Trains on NAME.train.rating (or, with --validation, on it minus each
+ * user's latest interaction) and reports HR@10/NDCG@10 on the candidates. */
+static int cmd_eval(const args_t *a)
+{
+    ncf_data_t full, val, *d = &full;
+    ncf_metrics_t pop_m, m;
+    ncf_factors_t fac;
+    float *pop, *uf = NULL, *itf = NULL;
+    char err[512];
+    double t0, secs;
+    int rc;
+
+    if (need(a->ncf, "--ncf"))
+        return 2;
+    if ((rc = ncf_load(a->ncf, &full, err, sizeof err)) != 0) {
+        fprintf(stderr, "patron: %s\n", err);
+        return 1;
+    }
+    if (a->validation) {
+        if (ncf_validation_split(&full, a->train.als.seed, &val) != 0) {
+            ncf_free(&full);
+            fprintf(stderr, "patron: out of memory\n");
+            return 1;
+        }
+        ncf_free(&full);
+        d = &val;
+    }
+    printf("%s%s: %u users, %u items, %llu training pairs, %u negatives per user\n",
+           a->ncf, a->validation ? " (validation split of the training file)" : "",
+           d->n_users, d->n_items, (unsigned long long)d->train.indptr[d->n_users],
+           d->n_neg);
+    if ((pop = ncf_popularity(d)) != NULL) {
+        ncf_evaluate(d, ncf_score_popularity, pop, 10, &pop_m);
+        printf("popularity baseline: HR@10 %.4f NDCG@10 %.4f\n", pop_m.hr, pop_m.ndcg);
+        free(pop);
+    }
+    uf = malloc((size_t)d->n_users * a->train.als.factors * sizeof *uf);
+    itf = malloc((size_t)d->n_items * a->train.als.factors * sizeof *itf);
+    if (!uf || !itf) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    t0 = seconds_now();
+    rc = ials_train(&d->train, &a->train.als, uf, itf, NULL, NULL);
+    secs = seconds_now() - t0;
+    if (rc)
+        goto out;
+    fac = (ncf_factors_t){ uf, itf, a->train.als.factors };
+    ncf_evaluate(d, ncf_score_factors, &fac, 10, &m);
+    printf("ials: factors %u, iterations %u, reg %g, alpha %g, threads %u: "
+           "training %.2f s, %u users evaluated\n",
+           a->train.als.factors, a->train.als.iterations, a->train.als.reg,
+           a->train.als.alpha, a->train.als.threads, secs, m.users);
+    printf("HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
+out:
+    if (rc)
+        fprintf(stderr, "patron: evaluation failed: %s\n", strerror(-rc));
+    free(uf);
+    free(itf);
+    ncf_free(d);
+    return rc ? 1 : 0;
+}
+
 /* ---- RPC commands ---------------------------------------------------------------- */
 
 /* Packs msg, calls method, and unpacks the answer with `resp_desc`. Prints
@@ -366,7 +446,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         { "import", cmd_import },     { "train", cmd_train },
         { "recommend", cmd_recommend }, { "health", cmd_health },
-        { "model-info", cmd_model_info },
+        { "model-info", cmd_model_info }, { "eval", cmd_eval },
     };
     args_t a;
 
