@@ -6,7 +6,8 @@
  * with LF, CRLF or a lone CR, and lines have no length limit (the buffer
  * grows). A UTF-8 byte order mark at the start of the file is skipped, and so
  * are completely empty lines (they carry no record; line numbers still count
- * them).
+ * them). A quote inside an unquoted field (12" stand) is kept literally; text
+ * after a closing quote ("a"b) is an error.
  *
  * Errors are negative errno values: -EBADMSG malformed input (csv_errmsg()
  * says what, csv_line() says where), -ENOMEM, -EIO read error. After
