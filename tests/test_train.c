@@ -27,9 +27,9 @@ static uint32_t next_rand(uint32_t bound)
 static void plant(store_t *s)
 {
     store_item_t items[GROUPS * PER_GROUP];
-    char ids[GROUPS * PER_GROUP][16];
+    char ids[GROUPS * PER_GROUP][32];
     store_event_t ev[CUSTOMERS * BUYS * 2];
-    char eids[CUSTOMERS * BUYS * 2][16], cids[CUSTOMERS][16];
+    char eids[CUSTOMERS * BUYS * 2][32], cids[CUSTOMERS][32];
     uint8_t out[CUSTOMERS * BUYS * 2];
     const char *why[CUSTOMERS * BUYS * 2];
     size_t n = 0;
@@ -100,7 +100,7 @@ int main(void)
     if (!m)
         return 1;
     for (int c = 0; c < CUSTOMERS; c++) {
-        char cid[16], want[8];
+        char cid[32], want[16];
         rec_item_t out[4];
         size_t n = 0;
         int pers = 0;
