@@ -20,18 +20,30 @@ static int fill_item(void *ctx, uint32_t idx, const store_item_t *it)
     if (idx >= f->m->hdr.n_items)
         return 0;
     f->m->item_ids[idx] = strdup(it->item_id);
-    if (!f->m->item_ids[idx])
+    f->m->item_titles[idx] = strdup(it->title ? it->title : "");
+    f->m->item_categories[idx] = strdup(it->category ? it->category : "");
+    if (!f->m->item_ids[idx] || !f->m->item_titles[idx] ||
+        !f->m->item_categories[idx])
         return -ENOMEM;
+    f->m->item_price[idx] = it->price;
     f->m->in_stock[idx] = it->in_stock ? 1 : 0;
     return 0;
 }
 
 static void model_free(model_t *m)
 {
-    if (m->item_ids)
-        for (uint32_t i = 0; i < m->hdr.n_items; i++)
+    for (uint32_t i = 0; i < m->hdr.n_items; i++) {
+        if (m->item_ids)
             free(m->item_ids[i]);
+        if (m->item_titles)
+            free(m->item_titles[i]);
+        if (m->item_categories)
+            free(m->item_categories[i]);
+    }
     free(m->item_ids);
+    free(m->item_titles);
+    free(m->item_categories);
+    free(m->item_price);
     free(m->in_stock);
     free(m->user_f);
     free(m->item_f);
@@ -53,9 +65,14 @@ int model_load(store_t *s, uint64_t version, model_t **out)
         free(m);
         return rc;
     }
-    m->item_ids = calloc(m->hdr.n_items ? m->hdr.n_items : 1, sizeof *m->item_ids);
-    m->in_stock = calloc(m->hdr.n_items ? m->hdr.n_items : 1, 1);
-    if (!m->item_ids || !m->in_stock) {
+    size_t n = m->hdr.n_items ? m->hdr.n_items : 1;
+    m->item_ids = calloc(n, sizeof *m->item_ids);
+    m->item_titles = calloc(n, sizeof *m->item_titles);
+    m->item_categories = calloc(n, sizeof *m->item_categories);
+    m->item_price = calloc(n, sizeof *m->item_price);
+    m->in_stock = calloc(n, 1);
+    if (!m->item_ids || !m->item_titles || !m->item_categories ||
+        !m->item_price || !m->in_stock) {
         model_free(m);
         return -ENOMEM;
     }

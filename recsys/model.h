@@ -22,6 +22,9 @@ typedef struct model {
     float *item_f;      /* n_items x factors */
     float *item_pop;    /* n_items: popularity score */
     char **item_ids;    /* n_items: the shop's item ids */
+    char **item_titles; /* n_items: catalog titles ("" if none) */
+    char **item_categories; /* n_items */
+    double *item_price; /* n_items */
     uint8_t *in_stock;  /* n_items */
     atomic_int refs;
 } model_t;

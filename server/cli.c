@@ -382,6 +382,7 @@ static int cmd_recommend(const args_t *a)
     req.customer_id = (char *)a->user;
     req.k = (uint32_t)a->k;
     req.include_purchased = a->include_purchased;
+    req.include_item_details = 1;
     resp = (Patron__V1__RecommendResponse *)call(
         a->addr, "/patron.v1.Recommender/Recommend", &req.base,
         &patron__v1__recommend_response__descriptor);
@@ -391,9 +392,13 @@ static int cmd_recommend(const args_t *a)
            resp->personalized ? "personalized" : "popular fallback",
            resp->provenance ? (unsigned long long)resp->provenance->model_version : 0ULL,
            resp->provenance ? resp->provenance->request_id : "");
-    for (size_t i = 0; i < resp->n_items; i++)
-        printf("  %2zu. %-16s %9.4f  %s\n", i + 1, resp->items[i]->item_id,
-               resp->items[i]->score, reason_name(resp->items[i]->reason));
+    for (size_t i = 0; i < resp->n_items; i++) {
+        const Patron__V1__ScoredItem *it = resp->items[i];
+        printf("  %2zu. %-12s %9.4f  %-12s  %-16.16s %s\n", i + 1, it->item_id,
+               it->score, reason_name(it->reason),
+               it->details ? it->details->category : "",
+               it->details ? it->details->title : "");
+    }
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return 0;
 }

@@ -89,16 +89,27 @@ static const char *unsupported_fields(const Patron__V1__RecommendRequest *r)
     return NULL;
 }
 
+static void item_details(const model_t *m, uint32_t item, Patron__V1__Item *d)
+{
+    patron__v1__item__init(d);
+    d->item_id = m->item_ids[item];
+    d->title = m->item_titles[item];
+    d->category = m->item_categories[item];
+    d->price = m->item_price[item];
+    d->in_stock = m->in_stock[item];
+}
+
 static void reply_recommend(const model_t *m, const rec_item_t *items, size_t n,
-                            int personalized, rpc_reply_t *out)
+                            int personalized, int details, rpc_reply_t *out)
 {
     Patron__V1__RecommendResponse resp = PATRON__V1__RECOMMEND_RESPONSE__INIT;
     Patron__V1__Provenance prov = PATRON__V1__PROVENANCE__INIT;
     Patron__V1__ScoredItem *si = calloc(n ? n : 1, sizeof *si);
     Patron__V1__ScoredItem **sp = calloc(n ? n : 1, sizeof *sp);
+    Patron__V1__Item *di = details ? calloc(n ? n : 1, sizeof *di) : NULL;
     char request_id[33];
 
-    if (!si || !sp) {
+    if (!si || !sp || (details && !di)) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -107,6 +118,10 @@ static void reply_recommend(const model_t *m, const rec_item_t *items, size_t n,
         si[i].item_id = m->item_ids[items[i].item];
         si[i].score = items[i].score;
         si[i].reason = (Patron__V1__Reason)items[i].reason;
+        if (di) {
+            item_details(m, items[i].item, &di[i]);
+            si[i].details = &di[i];
+        }
         sp[i] = &si[i];
     }
     new_request_id(request_id);
@@ -120,6 +135,7 @@ static void reply_recommend(const model_t *m, const rec_item_t *items, size_t n,
 out:
     free(si);
     free(sp);
+    free(di);
 }
 
 static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
@@ -164,7 +180,7 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
         fail_errno(out, rc, "recommend");
         goto out;
     }
-    reply_recommend(m, items, n, personalized, out);
+    reply_recommend(m, items, n, personalized, r->include_item_details, out);
 out:
     free(items);
     model_unref(m);
