@@ -49,14 +49,21 @@ typedef int (*ials_progress_fn)(void *ctx, uint32_t iteration, double loss);
 /*
  * Trains factors for ui (users x items). user_f must hold n_rows * f floats,
  * item_f n_cols * f floats; both are initialized by the trainer from seed.
- * Same inputs, seed and threads give bit-identical factors.
- * Returns 0, or -EINVAL (bad params/matrix), -ENOMEM.
+ * Same inputs and seed give bit-identical factors (whatever the thread count).
+ * ui must be well formed (columns sorted and unique per row, values finite
+ * and >= 0). OpenBLAS is set to 1 thread while this runs (a process-wide
+ * setting) and restored on return.
+ * Returns 0, or -EINVAL (bad params/matrix; factors untouched), -ENOMEM,
+ * -EDOM (a system was not numerically positive definite: in practice only
+ * with reg = 0). After -ENOMEM or -EDOM the factor contents are unspecified.
  */
 int ials_train(const ials_csr_t *ui, const ials_params_t *p,
                float *user_f, float *item_f,
                ials_progress_fn progress, void *ctx);
 
-/* The objective above for given factors (double precision accumulation). */
+/* The objective above for given factors (double precision accumulation).
+ * Uses p->threads threads; the value does not depend on the thread count.
+ * NaN on bad params/matrix or out of memory. */
 double ials_loss(const ials_csr_t *ui, const ials_params_t *p,
                  const float *user_f, const float *item_f);
 
