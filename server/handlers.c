@@ -12,6 +12,7 @@
 #include <sys/random.h>
 
 #include "grpc/health/v1/health.pb-c.h"
+#include "log.h"
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/events.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
@@ -50,6 +51,7 @@ static void fail_errno(rpc_reply_t *out, int rc, const char *what)
     if (rc == -ENOSPC || rc == -ENOMEM)
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
     rpc_fail(out, code, "%s: %s", what, strerror(-rc));
+    plog(LOG_ERROR, "%s: %s", what, strerror(-rc)); /* no customer data */
 }
 
 /* 32 hex characters from the kernel's CSPRNG. */
