@@ -1,32 +1,42 @@
 /*
  * model.c - loading a model version into an immutable snapshot, reference
  * counting, and the slot that holds the version being served.
+ *
+ * Besides the factors, a snapshot carries the catalog data requests filter
+ * on, arranged so that building a request's deny bitset costs time in
+ * proportion to the items a filter touches, not the catalog: items grouped
+ * by category, items sorted by price, an out-of-stock bitset, and items
+ * sorted by id for lookups.
  */
 #include "model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "topk.h"
+
+/* Category names per item while loading, before they are interned. */
 typedef struct item_fill {
     model_t *m;
-    int rc;
+    char **cat_names;
 } item_fill_t;
 
 /* Copies the catalog data of the model's items (indices < n_items). */
 static int fill_item(void *ctx, uint32_t idx, const store_item_t *it)
 {
     item_fill_t *f = ctx;
-    if (idx >= f->m->hdr.n_items)
+    model_t *m = f->m;
+    if (idx >= m->hdr.n_items)
         return 0;
-    f->m->item_ids[idx] = strdup(it->item_id);
-    f->m->item_titles[idx] = strdup(it->title ? it->title : "");
-    f->m->item_categories[idx] = strdup(it->category ? it->category : "");
-    if (!f->m->item_ids[idx] || !f->m->item_titles[idx] ||
-        !f->m->item_categories[idx])
+    m->item_ids[idx] = strdup(it->item_id);
+    m->item_titles[idx] = strdup(it->title ? it->title : "");
+    f->cat_names[idx] = strdup(it->category ? it->category : "");
+    if (!m->item_ids[idx] || !m->item_titles[idx] || !f->cat_names[idx])
         return -ENOMEM;
-    f->m->item_price[idx] = it->price;
-    f->m->in_stock[idx] = it->in_stock ? 1 : 0;
+    m->item_price[idx] = it->price;
+    m->in_stock[idx] = it->in_stock ? 1 : 0;
     return 0;
 }
 
@@ -37,24 +47,171 @@ static void model_free(model_t *m)
             free(m->item_ids[i]);
         if (m->item_titles)
             free(m->item_titles[i]);
-        if (m->item_categories)
-            free(m->item_categories[i]);
     }
+    for (uint32_t c = 0; c < m->n_categories; c++)
+        free(m->categories[c]);
+    free(m->categories);
     free(m->item_ids);
     free(m->item_titles);
-    free(m->item_categories);
     free(m->item_price);
     free(m->in_stock);
+    free(m->item_cat);
+    free(m->cat_ptr);
+    free(m->cat_items);
+    free(m->by_price);
+    free(m->by_id);
+    free(m->out_of_stock);
     free(m->user_f);
     free(m->item_f);
     free(m->item_pop);
+    free(m->item_unit);
     free(m);
+}
+
+/* qsort has no context argument: sort (key, index) pairs instead. */
+typedef struct str_idx {
+    const char *key;
+    uint32_t idx;
+} str_idx_t;
+
+typedef struct num_idx {
+    double key;
+    uint32_t idx;
+} num_idx_t;
+
+static int cmp_str_idx(const void *a, const void *b)
+{
+    const str_idx_t *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int cmp_num_idx(const void *a, const void *b)
+{
+    const num_idx_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Interns category names: distinct sorted names, item -> category, and the
+ * items of each category. Takes ownership of the names. */
+static int build_categories(model_t *m, char **names)
+{
+    uint32_t n = m->hdr.n_items;
+    str_idx_t *pairs = malloc((n ? n : 1) * sizeof *pairs);
+    int rc = -ENOMEM;
+
+    m->categories = calloc(n ? n : 1, sizeof *m->categories);
+    m->cat_ptr = calloc((size_t)n + 2, sizeof *m->cat_ptr);
+    m->cat_items = malloc((n ? n : 1) * sizeof *m->cat_items);
+    if (!pairs || !m->categories || !m->cat_ptr || !m->cat_items)
+        goto out;
+    for (uint32_t i = 0; i < n; i++)
+        pairs[i] = (str_idx_t){ names[i], i };
+    qsort(pairs, n, sizeof *pairs, cmp_str_idx);
+    for (uint32_t j = 0; j < n; j++) {
+        if (j == 0 || strcmp(pairs[j].key, pairs[j - 1].key) != 0) {
+            m->categories[m->n_categories++] = names[pairs[j].idx];
+            names[pairs[j].idx] = NULL; /* now owned by categories */
+        }
+        m->item_cat[pairs[j].idx] = m->n_categories - 1;
+        m->cat_items[j] = pairs[j].idx;
+        m->cat_ptr[m->n_categories] = j + 1;
+    }
+    rc = 0;
+out:
+    for (uint32_t i = 0; i < n; i++)
+        free(names[i]);
+    free(pairs);
+    return rc;
+}
+
+static int build_orders(model_t *m)
+{
+    uint32_t n = m->hdr.n_items;
+    str_idx_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    num_idx_t *prices = malloc((n ? n : 1) * sizeof *prices);
+    int rc = -ENOMEM;
+
+    m->by_id = malloc((n ? n : 1) * sizeof *m->by_id);
+    m->by_price = malloc((n ? n : 1) * sizeof *m->by_price);
+    m->out_of_stock = calloc(TOPK_BITSET_WORDS(n) + 1, sizeof *m->out_of_stock);
+    if (!ids || !prices || !m->by_id || !m->by_price || !m->out_of_stock)
+        goto out;
+    for (uint32_t i = 0; i < n; i++) {
+        ids[i] = (str_idx_t){ m->item_ids[i], i };
+        prices[i] = (num_idx_t){ m->item_price[i], i };
+        if (!m->in_stock[i])
+            topk_bitset_set(m->out_of_stock, i);
+    }
+    qsort(ids, n, sizeof *ids, cmp_str_idx);
+    qsort(prices, n, sizeof *prices, cmp_num_idx);
+    for (uint32_t j = 0; j < n; j++) {
+        m->by_id[j] = ids[j].idx;
+        m->by_price[j] = prices[j].idx;
+    }
+    rc = 0;
+out:
+    free(ids);
+    free(prices);
+    return rc;
+}
+
+static int build_unit_vectors(model_t *m)
+{
+    uint32_t f = m->hdr.factors;
+    size_t total = (size_t)m->hdr.n_items * f;
+    m->item_unit = malloc((total ? total : 1) * sizeof *m->item_unit);
+    if (!m->item_unit)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < m->hdr.n_items; i++) {
+        const float *y = m->item_f + (size_t)i * f;
+        float *u = m->item_unit + (size_t)i * f;
+        double norm = 0;
+        for (uint32_t d = 0; d < f; d++)
+            norm += (double)y[d] * y[d];
+        norm = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
+        for (uint32_t d = 0; d < f; d++)
+            u[d] = (float)(y[d] * norm);
+    }
+    return 0;
+}
+
+static int load_catalog(store_t *s, model_t *m)
+{
+    size_t n = m->hdr.n_items ? m->hdr.n_items : 1;
+    item_fill_t fill = { m, calloc(n, sizeof(char *)) };
+    int rc;
+
+    m->item_ids = calloc(n, sizeof *m->item_ids);
+    m->item_titles = calloc(n, sizeof *m->item_titles);
+    m->item_price = calloc(n, sizeof *m->item_price);
+    m->in_stock = calloc(n, 1);
+    m->item_cat = calloc(n, sizeof *m->item_cat);
+    if (!fill.cat_names || !m->item_ids || !m->item_titles || !m->item_price ||
+        !m->in_stock || !m->item_cat) {
+        free(fill.cat_names);
+        return -ENOMEM;
+    }
+    rc = store_scan_items(s, fill_item, &fill);
+    for (uint32_t i = 0; rc == 0 && i < m->hdr.n_items; i++)
+        if (!m->item_ids[i])
+            rc = -EIO; /* the catalog lost an item the model was trained on */
+    if (rc == 0)
+        rc = build_categories(m, fill.cat_names); /* frees the names */
+    else
+        for (uint32_t i = 0; i < m->hdr.n_items; i++)
+            free(fill.cat_names[i]);
+    free(fill.cat_names);
+    if (rc == 0)
+        rc = build_orders(m);
+    return rc;
 }
 
 int model_load(store_t *s, uint64_t version, model_t **out)
 {
     model_t *m = calloc(1, sizeof *m);
-    item_fill_t fill = { m, 0 };
     int rc;
 
     if (!m)
@@ -65,21 +222,9 @@ int model_load(store_t *s, uint64_t version, model_t **out)
         free(m);
         return rc;
     }
-    size_t n = m->hdr.n_items ? m->hdr.n_items : 1;
-    m->item_ids = calloc(n, sizeof *m->item_ids);
-    m->item_titles = calloc(n, sizeof *m->item_titles);
-    m->item_categories = calloc(n, sizeof *m->item_categories);
-    m->item_price = calloc(n, sizeof *m->item_price);
-    m->in_stock = calloc(n, 1);
-    if (!m->item_ids || !m->item_titles || !m->item_categories ||
-        !m->item_price || !m->in_stock) {
-        model_free(m);
-        return -ENOMEM;
-    }
-    rc = store_scan_items(s, fill_item, &fill);
-    for (uint32_t i = 0; rc == 0 && i < m->hdr.n_items; i++)
-        if (!m->item_ids[i])
-            rc = -EIO; /* the catalog lost an item the model was trained on */
+    rc = load_catalog(s, m);
+    if (rc == 0)
+        rc = build_unit_vectors(m);
     if (rc) {
         model_free(m);
         return rc;
@@ -87,6 +232,42 @@ int model_load(store_t *s, uint64_t version, model_t **out)
     atomic_init(&m->refs, 1);
     *out = m;
     return 0;
+}
+
+int model_item_index(const model_t *m, const char *item_id, uint32_t *idx)
+{
+    size_t lo = 0, hi = m->hdr.n_items;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->item_ids[m->by_id[mid]], item_id);
+        if (c == 0) {
+            *idx = m->by_id[mid];
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -ENOENT;
+}
+
+int model_category_index(const model_t *m, const char *name, uint32_t *idx)
+{
+    size_t lo = 0, hi = m->n_categories;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->categories[mid], name);
+        if (c == 0) {
+            *idx = (uint32_t)mid;
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -ENOENT;
 }
 
 model_t *model_ref(model_t *m)

@@ -21,11 +21,23 @@ typedef struct model {
     float *user_f;      /* n_users x factors */
     float *item_f;      /* n_items x factors */
     float *item_pop;    /* n_items: popularity score */
+    float *item_unit;   /* n_items x factors: item_f rows scaled to length 1
+                         * (zero rows stay zero), for cosine similarity */
+
+    /* The catalog as of load time, for the model's items. */
     char **item_ids;    /* n_items: the shop's item ids */
-    char **item_titles; /* n_items: catalog titles ("" if none) */
-    char **item_categories; /* n_items */
+    char **item_titles; /* n_items: titles ("" if none) */
     double *item_price; /* n_items */
     uint8_t *in_stock;  /* n_items */
+    uint32_t *item_cat; /* n_items: index into categories */
+    char **categories;  /* n_categories distinct names, sorted ("" included) */
+    uint32_t n_categories;
+    uint32_t *cat_ptr;  /* n_categories + 1: items of category c are */
+    uint32_t *cat_items;/*   cat_items[cat_ptr[c] .. cat_ptr[c + 1]) */
+    uint32_t *by_price; /* n_items: item indices by ascending price */
+    uint32_t *by_id;    /* n_items: item indices by id (strcmp order) */
+    uint64_t *out_of_stock; /* bitset over n_items */
+
     atomic_int refs;
 } model_t;
 
@@ -33,6 +45,12 @@ typedef struct model {
  * Returns 0 and a model with one reference, or -ENOENT (no model), -ENOMEM,
  * -EIO. */
 int model_load(store_t *s, uint64_t version, model_t **out);
+
+/* Dense index of an item id among the model's items; -ENOENT if absent. */
+int model_item_index(const model_t *m, const char *item_id, uint32_t *idx);
+
+/* Index of a category name in m->categories; -ENOENT if absent. */
+int model_category_index(const model_t *m, const char *name, uint32_t *idx);
 
 model_t *model_ref(model_t *m);   /* returns m */
 void model_unref(model_t *m);     /* NULL-safe; frees on the last reference */

@@ -1,12 +1,13 @@
 /*
- * recommend.h - "for you" lists from a model snapshot and the customer's
- * stored history.
+ * recommend.h - answers for the storefront from a model snapshot and the
+ * customer's stored history: "for you" lists, similar items, and re-ranking
+ * a caller's candidate list.
  *
  * Known customers (index < model's n_users) are scored by x_u . y_i over all
- * items; unknown ones get the most popular items. Items the customer bought
- * (purchases net of refunds, including events newer than the model) are
- * excluded unless asked for, and the list is still filled to k when the
- * catalog has enough items.
+ * items; unknown ones get the most popular items. Request filters and the
+ * exclusions (bought items, net of refunds and including events newer than
+ * the model; optionally viewed items) become one deny bitset applied inside
+ * the scan, so the list is filled to k whenever k items pass, in one pass.
  */
 #ifndef PATRON_RECSYS_RECOMMEND_H
 #define PATRON_RECSYS_RECOMMEND_H
@@ -18,35 +19,72 @@
 #include "store.h"
 
 #define REC_MAX_K 1000
+#define REC_MAX_LIST 10000   /* longest filter list or RankItems candidate list */
 
 /* Values match patron.v1.Reason. */
 typedef enum rec_reason {
+    REC_REASON_UNSPECIFIED = 0,
     REC_REASON_PERSONALIZED = 1,
     REC_REASON_POPULAR = 2,
+    REC_REASON_SIMILAR_ITEM = 3,
 } rec_reason_t;
+
+/* Business-rule filters. Unknown category names or item ids match nothing
+ * (they are not errors: catalogs change under storefronts). */
+typedef struct rec_filters {
+    const char *const *allow_categories; /* empty: every category */
+    size_t n_allow;
+    const char *const *deny_categories;
+    size_t n_deny;
+    double min_price;                    /* >= 0 */
+    double max_price;                    /* 0: no upper bound */
+    int in_stock_only;
+    const char *const *exclude_items;
+    size_t n_exclude;
+} rec_filters_t;
 
 typedef struct rec_query {
     const char *customer_id;
-    uint32_t k;              /* 1..REC_MAX_K */
-    int include_purchased;   /* 0: exclude what the customer bought */
+    uint32_t k;                  /* 1..REC_MAX_K */
+    int include_purchased;       /* 0: exclude what the customer bought */
+    int exclude_viewed;          /* 1: also exclude items viewed or carted */
+    const rec_filters_t *filters;/* may be NULL */
 } rec_query_t;
 
 typedef struct rec_item {
-    uint32_t item;           /* index into the model's items */
+    uint32_t item;               /* index into the model's items */
     float score;
-    uint8_t reason;          /* rec_reason_t */
+    uint8_t reason;              /* rec_reason_t */
 } rec_item_t;
 
-/* Validates q: returns NULL or a static message naming the bad field. */
+/* Validation: each returns NULL or a static message naming the bad field. */
+const char *rec_filters_invalid(const rec_filters_t *f);
 const char *rec_query_invalid(const rec_query_t *q);
 
 /*
  * Answers q from model m. out must hold q->k entries; *n gets the number
- * written (k, or fewer only when fewer items remain after exclusions).
- * *personalized is 1 when the customer's factors were used.
+ * written (k, or fewer only when fewer items pass). *personalized is 1 when
+ * the customer's factors were used.
  * Returns 0, -EINVAL (invalid query), -ENOMEM or a store error.
  */
 int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
                   rec_item_t *out, size_t *n, int *personalized);
+
+/*
+ * Items most similar to `item` (cosine of item factors), the item itself
+ * excluded, filters applied. out holds k entries; *n gets the count.
+ * Returns 0, -EINVAL (k or filters), -ENOMEM.
+ */
+int rec_similar(const model_t *m, uint32_t item, uint32_t k,
+                const rec_filters_t *filters, rec_item_t *out, size_t *n);
+
+/*
+ * Re-ranks candidates (item indices, n <= REC_MAX_LIST) for a customer: by
+ * x_u . y_i when the model knows the customer, else by popularity. out[i]
+ * gets candidate order best first (stable for equal scores: the caller's
+ * order). Returns 0, -EINVAL, -ENOMEM or a store error.
+ */
+int rec_rank(store_t *s, const model_t *m, const char *customer_id,
+             const uint32_t *items, size_t n, rec_item_t *out, int *personalized);
 
 #endif

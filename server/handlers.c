@@ -80,64 +80,89 @@ static model_t *require_model(app_t *a, rpc_reply_t *out)
     return m;
 }
 
-/* ---- Recommender/Recommend ---------------------------------------------------- */
+/* ---- Recommender ---------------------------------------------------------------- */
 
-static const char *unsupported_fields(const Patron__V1__RecommendRequest *r)
-{
-    if (r->filters)
-        return "filters";
-    if (r->n_inline_events)
-        return "inline_events";
-    return NULL;
-}
+/* The repeated ScoredItem field of a response and the memory behind it. */
+typedef struct scored_list {
+    Patron__V1__ScoredItem *si;
+    Patron__V1__ScoredItem **sp;
+    Patron__V1__Item *di;
+    Patron__V1__Provenance prov;
+    char request_id[33];
+} scored_list_t;
 
 static void item_details(const model_t *m, uint32_t item, Patron__V1__Item *d)
 {
     patron__v1__item__init(d);
     d->item_id = m->item_ids[item];
     d->title = m->item_titles[item];
-    d->category = m->item_categories[item];
+    d->category = m->categories[m->item_cat[item]];
     d->price = m->item_price[item];
     d->in_stock = m->in_stock[item];
 }
 
-static void reply_recommend(const model_t *m, const rec_item_t *items, size_t n,
-                            int personalized, int details, rpc_reply_t *out)
+/* Fills list from items (n may be 0), with room for cap >= n entries.
+ * Strings point into the model, which must outlive the encoding. Returns
+ * -ENOMEM or 0. */
+static int scored_list_fill(scored_list_t *l, const model_t *m,
+                            const rec_item_t *items, size_t n, size_t cap,
+                            int details)
 {
-    Patron__V1__RecommendResponse resp = PATRON__V1__RECOMMEND_RESPONSE__INIT;
-    Patron__V1__Provenance prov = PATRON__V1__PROVENANCE__INIT;
-    Patron__V1__ScoredItem *si = calloc(n ? n : 1, sizeof *si);
-    Patron__V1__ScoredItem **sp = calloc(n ? n : 1, sizeof *sp);
-    Patron__V1__Item *di = details ? calloc(n ? n : 1, sizeof *di) : NULL;
-    char request_id[33];
-
-    if (!si || !sp || (details && !di)) {
-        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        goto out;
-    }
+    memset(l, 0, sizeof *l);
+    l->si = calloc(cap ? cap : 1, sizeof *l->si);
+    l->sp = calloc(cap ? cap : 1, sizeof *l->sp);
+    l->di = details ? calloc(n ? n : 1, sizeof *l->di) : NULL;
+    if (!l->si || !l->sp || (details && !l->di))
+        return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        patron__v1__scored_item__init(&si[i]);
-        si[i].item_id = m->item_ids[items[i].item];
-        si[i].score = items[i].score;
-        si[i].reason = (Patron__V1__Reason)items[i].reason;
-        if (di) {
-            item_details(m, items[i].item, &di[i]);
-            si[i].details = &di[i];
+        patron__v1__scored_item__init(&l->si[i]);
+        l->si[i].item_id = m->item_ids[items[i].item];
+        l->si[i].score = items[i].score;
+        l->si[i].reason = (Patron__V1__Reason)items[i].reason;
+        if (l->di) {
+            item_details(m, items[i].item, &l->di[i]);
+            l->si[i].details = &l->di[i];
         }
-        sp[i] = &si[i];
+        l->sp[i] = &l->si[i];
     }
-    new_request_id(request_id);
-    prov.model_version = m->hdr.version;
-    prov.request_id = request_id;
-    resp.provenance = &prov;
-    resp.n_items = n;
-    resp.items = sp;
-    resp.personalized = personalized;
-    encode(&resp.base, out);
-out:
-    free(si);
-    free(sp);
-    free(di);
+    patron__v1__provenance__init(&l->prov);
+    new_request_id(l->request_id);
+    l->prov.model_version = m->hdr.version;
+    l->prov.request_id = l->request_id;
+    return 0;
+}
+
+static void scored_list_free(scored_list_t *l)
+{
+    free(l->si);
+    free(l->sp);
+    free(l->di);
+}
+
+static void fill_filters(const Patron__V1__Filters *pf, rec_filters_t *f)
+{
+    f->allow_categories = (const char *const *)pf->allow_categories;
+    f->n_allow = pf->n_allow_categories;
+    f->deny_categories = (const char *const *)pf->deny_categories;
+    f->n_deny = pf->n_deny_categories;
+    f->min_price = pf->min_price;
+    f->max_price = pf->max_price;
+    f->in_stock_only = pf->in_stock_only;
+    f->exclude_items = (const char *const *)pf->exclude_item_ids;
+    f->n_exclude = pf->n_exclude_item_ids;
+}
+
+/* Common checks before answering from a model: a model is loaded and there
+ * is time left. Returns the model (a reference) or NULL with out set. */
+static model_t *model_for_call(app_t *a, const rpc_call_info_t *ci, rpc_reply_t *out)
+{
+    model_t *m = require_model(a, out);
+    if (m && rpc_remaining_ms(ci) <= 0) {
+        rpc_fail(out, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed");
+        model_unref(m);
+        return NULL;
+    }
+    return m;
 }
 
 static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
@@ -146,8 +171,11 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
     app_t *a = app;
     Patron__V1__RecommendRequest *r = (Patron__V1__RecommendRequest *)decode(
         &patron__v1__recommend_request__descriptor, req, len, out);
+    Patron__V1__RecommendResponse resp = PATRON__V1__RECOMMEND_RESPONSE__INIT;
+    rec_filters_t filters;
     rec_query_t q;
     rec_item_t *items = NULL;
+    scored_list_t list = { 0 };
     model_t *m = NULL;
     const char *bad;
     size_t n = 0;
@@ -155,36 +183,186 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
 
     if (!r)
         return;
-    q.customer_id = r->customer_id;
-    q.k = r->k;
-    q.include_purchased = r->include_purchased;
+    q = (rec_query_t){ r->customer_id, r->k, r->include_purchased,
+                       r->exclude_viewed, NULL };
+    if (r->filters) {
+        fill_filters(r->filters, &filters);
+        q.filters = &filters;
+    }
     if ((bad = rec_query_invalid(&q)) != NULL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    if ((bad = unsupported_fields(r)) != NULL) {
+    if (r->n_inline_events) {
         rpc_fail(out, GRPC_STATUS_UNIMPLEMENTED,
-                 "%s: not supported by this server version", bad);
+                 "inline_events: not supported by this server version");
         goto out;
     }
-    if (!(m = require_model(a, out)))
+    if (!(m = model_for_call(a, ci, out)))
         goto out;
-    if (rpc_remaining_ms(ci) <= 0) {
-        rpc_fail(out, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed");
-        goto out;
-    }
     if (!(items = malloc(q.k * sizeof *items))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    rc = rec_recommend(a->store, m, &q, items, &n, &personalized);
-    if (rc) {
+    if ((rc = rec_recommend(a->store, m, &q, items, &n, &personalized)) != 0) {
         fail_errno(out, rc, "recommend");
         goto out;
     }
-    reply_recommend(m, items, n, personalized, r->include_item_details, out);
+    if (scored_list_fill(&list, m, items, n, n, r->include_item_details) != 0) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    resp.n_items = n;
+    resp.items = list.sp;
+    resp.provenance = &list.prov;
+    resp.personalized = personalized;
+    encode(&resp.base, out);
 out:
+    scored_list_free(&list);
     free(items);
+    model_unref(m);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+static void h_similar_items(void *app, const rpc_call_info_t *ci,
+                            const uint8_t *req, size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__SimilarItemsRequest *r = (Patron__V1__SimilarItemsRequest *)decode(
+        &patron__v1__similar_items_request__descriptor, req, len, out);
+    Patron__V1__SimilarItemsResponse resp = PATRON__V1__SIMILAR_ITEMS_RESPONSE__INIT;
+    rec_filters_t filters, *fp = NULL;
+    rec_item_t *items = NULL;
+    scored_list_t list = { 0 };
+    model_t *m = NULL;
+    const char *bad;
+    uint32_t item;
+    size_t n = 0;
+    int rc;
+
+    if (!r)
+        return;
+    if (r->filters) {
+        fill_filters(r->filters, &filters);
+        fp = &filters;
+    }
+    if (!r->item_id[0]) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "item_id: required");
+        goto out;
+    }
+    if (r->k < 1 || r->k > REC_MAX_K) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "k: must be in 1..1000");
+        goto out;
+    }
+    if ((bad = rec_filters_invalid(fp)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    if (!(m = model_for_call(a, ci, out)))
+        goto out;
+    if (model_item_index(m, r->item_id, &item) != 0) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND,
+                 "item_id: unknown to model version %llu",
+                 (unsigned long long)m->hdr.version);
+        goto out;
+    }
+    if (!(items = malloc(r->k * sizeof *items))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    if ((rc = rec_similar(m, item, r->k, fp, items, &n)) != 0) {
+        fail_errno(out, rc, "similar items");
+        goto out;
+    }
+    if (scored_list_fill(&list, m, items, n, n, r->include_item_details) != 0) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    resp.n_items = n;
+    resp.items = list.sp;
+    resp.provenance = &list.prov;
+    encode(&resp.base, out);
+out:
+    scored_list_free(&list);
+    free(items);
+    model_unref(m);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* Candidates the model knows are ranked; the rest follow in given order. */
+static void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                         size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__RankItemsRequest *r = (Patron__V1__RankItemsRequest *)decode(
+        &patron__v1__rank_items_request__descriptor, req, len, out);
+    Patron__V1__RankItemsResponse resp = PATRON__V1__RANK_ITEMS_RESPONSE__INIT;
+    uint32_t *known = NULL;
+    size_t *unknown = NULL, n_known = 0, n_unknown = 0, n;
+    rec_item_t *ranked = NULL;
+    scored_list_t list = { 0 };
+    model_t *m = NULL;
+    int personalized = 0, rc;
+
+    if (!r)
+        return;
+    n = r->n_item_ids;
+    if (!r->customer_id[0] || strlen(r->customer_id) > STORE_MAX_ID) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
+        goto out;
+    }
+    if (n > REC_MAX_LIST) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "item_ids: at most %d candidates, got %zu", REC_MAX_LIST, n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!r->item_ids[i][0] || strlen(r->item_ids[i]) > STORE_MAX_ID) {
+            rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                     "item_ids[%zu]: must be 1..256 bytes", i);
+            goto out;
+        }
+    if (!(m = model_for_call(a, ci, out)))
+        goto out;
+    known = malloc((n ? n : 1) * sizeof *known);
+    unknown = malloc((n ? n : 1) * sizeof *unknown);
+    ranked = malloc((n ? n : 1) * sizeof *ranked);
+    if (!known || !unknown || !ranked) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (model_item_index(m, r->item_ids[i], &known[n_known]) == 0)
+            n_known++;
+        else
+            unknown[n_unknown++] = i;
+    }
+    rc = rec_rank(a->store, m, r->customer_id, known, n_known, ranked, &personalized);
+    if (rc) {
+        fail_errno(out, rc, "rank items");
+        goto out;
+    }
+    if (scored_list_fill(&list, m, ranked, n_known, n, r->include_item_details) != 0) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    /* The unknown ones: ids only, appended after the ranked items. */
+    for (size_t j = 0; j < n_unknown; j++) {
+        Patron__V1__ScoredItem *si = &list.si[n_known + j];
+        patron__v1__scored_item__init(si);
+        si->item_id = r->item_ids[unknown[j]];
+        list.sp[n_known + j] = si;
+    }
+    resp.n_items = n;
+    resp.items = list.sp;
+    resp.provenance = &list.prov;
+    resp.personalized = personalized;
+    encode(&resp.base, out);
+out:
+    scored_list_free(&list);
+    free(known);
+    free(unknown);
+    free(ranked);
     model_unref(m);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -421,6 +599,8 @@ static void h_health_check(void *app, const rpc_call_info_t *ci,
 
 const rpc_method_t patron_methods[] = {
     { "/patron.v1.Recommender/Recommend", h_recommend },
+    { "/patron.v1.Recommender/SimilarItems", h_similar_items },
+    { "/patron.v1.Recommender/RankItems", h_rank_items },
     { "/patron.v1.Events/RecordEvents", h_record_events },
     { "/patron.v1.Admin/UpsertItems", h_upsert_items },
     { "/patron.v1.Admin/GetModelInfo", h_model_info },

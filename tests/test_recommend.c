@@ -5,6 +5,7 @@
  * and query validation. Also model snapshots and the serving slot.
  */
 #include <errno.h>
+#include <math.h>
 
 #include "model.h"
 #include "recommend.h"
@@ -35,8 +36,12 @@ static void setup(store_t *s)
     uint8_t out[6];
     const char *why[6];
 
+    static const char *cats[N_ITEMS] = { "kitchen", "kitchen", "books",
+                                         "books", "garden", "garden" };
+    static const double price[N_ITEMS] = { 10, 20, 5, 30, 15, 50 };
     for (int i = 0; i < N_ITEMS; i++)
-        items[i] = (store_item_t){ ids[i], NULL, NULL, 1.0, 0.5, 1 };
+        items[i] = (store_item_t){ ids[i], NULL, cats[i], price[i], 1.0,
+                                   i != 2 /* c is out of stock */ };
     CHECK_EQ_INT(store_upsert_items(s, items, N_ITEMS, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(store_record_events(s, ev, 6, out, why), 0);
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
@@ -45,7 +50,7 @@ static void setup(store_t *s)
 static size_t ask(store_t *s, const model_t *m, const char *who, uint32_t k,
                   int include, rec_item_t *out, int *personalized)
 {
-    rec_query_t q = { who, k, include };
+    rec_query_t q = { .customer_id = who, .k = k, .include_purchased = include };
     size_t n = 0;
     CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, personalized), 0);
     return n;
@@ -114,13 +119,108 @@ static void test_fallbacks(store_t *s, const model_t *m)
     CHECK_STREQ(m->item_ids[out[0].item], "e");
 }
 
+/* Runs a filtered query for alice and returns the ids joined, e.g. "bde". */
+static const char *filtered(store_t *s, const model_t *m, const rec_filters_t *f,
+                            int exclude_viewed)
+{
+    static char got[N_ITEMS + 1];
+    rec_item_t out[3];
+    rec_query_t q = { .customer_id = "alice", .k = 3, .filters = f,
+                      .exclude_viewed = exclude_viewed };
+    size_t n = 0;
+    int pers;
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    for (size_t i = 0; i < n; i++)
+        got[i] = m->item_ids[out[i].item][0];
+    got[n] = '\0';
+    return got;
+}
+
+static void test_filters(store_t *s, const model_t *m)
+{
+    const char *books[] = { "books" }, *kitchen[] = { "kitchen" },
+               *books_garden[] = { "books", "garden", "no-such-category" },
+               *ex[] = { "b", "no-such-item" };
+    rec_filters_t f;
+
+    /* alice's order without filters: b c d (a is bought). */
+    CHECK_STREQ(filtered(s, m, NULL, 0), "bcd");
+    f = (rec_filters_t){ .allow_categories = books, .n_allow = 1 };
+    CHECK_STREQ(filtered(s, m, &f, 0), "cd"); /* fewer than k pass */
+    f = (rec_filters_t){ .deny_categories = kitchen, .n_deny = 1 };
+    CHECK_STREQ(filtered(s, m, &f, 0), "cde");
+    f = (rec_filters_t){ .min_price = 12, .max_price = 40 };
+    CHECK_STREQ(filtered(s, m, &f, 0), "bde");
+    f = (rec_filters_t){ .min_price = 15, .max_price = 15 }; /* bounds inclusive */
+    CHECK_STREQ(filtered(s, m, &f, 0), "e");
+    f = (rec_filters_t){ .in_stock_only = 1 };
+    CHECK_STREQ(filtered(s, m, &f, 0), "bde");
+    f = (rec_filters_t){ .exclude_items = ex, .n_exclude = 2 };
+    CHECK_STREQ(filtered(s, m, &f, 0), "cde");
+    CHECK_STREQ(filtered(s, m, NULL, 1), "bde"); /* c was viewed */
+    f = (rec_filters_t){ .allow_categories = books_garden, .n_allow = 3,
+                         .in_stock_only = 1, .max_price = 40 };
+    CHECK_STREQ(filtered(s, m, &f, 0), "de");
+    f = (rec_filters_t){ .allow_categories = books, .n_allow = 1,
+                         .deny_categories = books, .n_deny = 1 };
+    CHECK_STREQ(filtered(s, m, &f, 0), ""); /* nothing passes: empty, no error */
+
+    f = (rec_filters_t){ .min_price = -1 };
+    CHECK(strstr(rec_filters_invalid(&f), "min_price") != NULL);
+    f = (rec_filters_t){ .min_price = 10, .max_price = 5 };
+    CHECK(strstr(rec_filters_invalid(&f), "max_price") != NULL);
+    f = (rec_filters_t){ .max_price = NAN };
+    CHECK(rec_filters_invalid(&f) != NULL);
+}
+
+static void test_similar_and_rank(store_t *s, const model_t *m)
+{
+    rec_item_t out[N_ITEMS];
+    const char *books[] = { "books" };
+    rec_filters_t f = { .deny_categories = books, .n_deny = 1 };
+    uint32_t a, c, fi, cand[3];
+    size_t n = 0;
+    int pers;
+
+    CHECK_EQ_INT(model_item_index(m, "a", &a), 0);
+    CHECK_EQ_INT(model_item_index(m, "nope", &c), -ENOENT);
+    /* cos(a,b)=0.976 > cos(a,c)=0.888 > cos(a,d)=0.72 > e > f; a itself never. */
+    CHECK_EQ_INT(rec_similar(m, a, 3, NULL, out, &n), 0);
+    CHECK_EQ_INT(n, 3);
+    CHECK_STREQ(m->item_ids[out[0].item], "b");
+    CHECK_STREQ(m->item_ids[out[1].item], "c");
+    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK(out[0].score > 0.97f && out[0].score < 0.98f);
+    CHECK_EQ_INT(out[0].reason, REC_REASON_SIMILAR_ITEM);
+    CHECK_EQ_INT(rec_similar(m, a, 10, &f, out, &n), 0);
+    CHECK_EQ_INT(n, 3); /* b e f */
+    CHECK_STREQ(m->item_ids[out[1].item], "e");
+    CHECK_EQ_INT(rec_similar(m, a, 0, NULL, out, &n), -EINVAL);
+    CHECK_EQ_INT(rec_similar(m, N_ITEMS, 1, NULL, out, &n), -EINVAL);
+
+    model_item_index(m, "c", &c);
+    model_item_index(m, "f", &fi);
+    cand[0] = fi, cand[1] = a, cand[2] = c;
+    CHECK_EQ_INT(rec_rank(s, m, "alice", cand, 3, out, &pers), 0);
+    CHECK(pers);
+    CHECK(out[0].item == a && out[1].item == c && out[2].item == fi);
+    CHECK_EQ_INT(rec_rank(s, m, "stranger", cand, 3, out, &pers), 0);
+    CHECK(!pers);
+    CHECK(out[0].item == c && out[1].item == a && out[2].item == fi); /* pop 9,1,0 */
+    CHECK_EQ_INT(rec_rank(s, m, "alice", cand, 0, out, &pers), 0);
+    cand[0] = N_ITEMS;
+    CHECK_EQ_INT(rec_rank(s, m, "alice", cand, 1, out, &pers), -EINVAL);
+}
+
 static void test_validation(store_t *s, const model_t *m)
 {
     rec_item_t out[2];
     size_t n;
     int pers;
-    rec_query_t bad_k0 = { "alice", 0, 0 }, bad_k = { "alice", 1001, 0 },
-                no_id = { "", 5, 0 }, null_id = { NULL, 5, 0 };
+    rec_query_t bad_k0 = { .customer_id = "alice", .k = 0 },
+                bad_k = { .customer_id = "alice", .k = 1001 },
+                no_id = { .customer_id = "", .k = 5 },
+                null_id = { .customer_id = NULL, .k = 5 };
     CHECK(strstr(rec_query_invalid(&bad_k0), "k:") != NULL);
     CHECK(strstr(rec_query_invalid(&bad_k), "k:") != NULL);
     CHECK(strstr(rec_query_invalid(&no_id), "customer_id") != NULL);
@@ -164,6 +264,8 @@ int main(void)
     CHECK_EQ_INT(m->hdr.version, 1);
     CHECK_STREQ(m->item_ids[5], "f");
     test_personalized(s, m);
+    test_filters(s, m);
+    test_similar_and_rank(s, m);
     test_validation(s, m);
     test_fallbacks(s, m);
     model_unref(m);

@@ -104,7 +104,7 @@ int main(void)
         rec_item_t out[4];
         size_t n = 0;
         int pers = 0;
-        rec_query_t q = { cid, 4, 0 };
+        rec_query_t q = { .customer_id = cid, .k = 4 };
         snprintf(cid, sizeof cid, "c%d", c);
         snprintf(want, sizeof want, "g%d-", c % GROUPS);
         CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);

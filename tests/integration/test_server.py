@@ -408,7 +408,7 @@ class WithoutModelTests(ServerTest):
         for path in ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
                      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                      "/patron.v1.Profiles/GetProfile",
-                     "/patron.v1.Recommender/SimilarItems",
+                     "/patron.v1.Events/StreamEvents",
                      "/patron.v1.Coupons/TargetCoupons",
                      "/no.such.Service/Method"):
             t0 = time.monotonic()
@@ -549,6 +549,88 @@ class TrainedModelTests(ServerTest):
         self.assertEqual(len(ids), 5)
         self.assertNotIn("books-00", ids)
         self.assertEqual(ids[0], "garden-00")
+
+    def rec(self, **fields):
+        return self.srv.call("/patron.v1.Recommender/Recommend",
+                             h.pb.rec.RecommendRequest(**fields), h.pb.rec.RecommendResponse)
+
+    def test_recommend_filters(self):
+        cust = "cust-03"  # a books customer
+        prices = {it.item_id: it.price for it in Shop.catalog()}
+        # Only garden and toys: exactly k from those, never bought, with details.
+        r = self.rec(customer_id=cust, k=12, include_item_details=True,
+                     filters=h.pb.rec.Filters(allow_categories=["garden", "toys"]))
+        self.assertPersonalized(r, 12)
+        self.assertEqual({category_of(i.item_id) for i in r.items}, {"garden", "toys"})
+        self.assertEqual({i.details.category for i in r.items}, {"garden", "toys"})
+        self.assertTrue(all(i.details.title == "Item " + i.item_id for i in r.items))
+        # Price range plus an exclude list plus deny: every returned item passes.
+        lo, hi = 10.0, 50.0
+        passing = [it for it in ALL_ITEMS if lo <= prices[it] <= hi
+                   and category_of(it) != "books" and it != "garden-01"]
+        r = self.rec(customer_id=cust, k=len(passing) + 5,
+                     filters=h.pb.rec.Filters(min_price=lo, max_price=hi,
+                                              deny_categories=["books"],
+                                              exclude_item_ids=["garden-01", "nope"]))
+        self.assertEqual(sorted(i.item_id for i in r.items), sorted(passing))
+        # exclude_viewed removes the customer's viewed items too.
+        viewed = {e.item_id for e in SHOP.events if e.customer_id == cust
+                  and e.type == h.pb.common.EVENT_TYPE_VIEW}
+        r = self.rec(customer_id=cust, k=CATALOG_SIZE, exclude_viewed=True)
+        self.assertEqual({i.item_id for i in r.items},
+                         set(ALL_ITEMS) - SHOP.bought[cust] - viewed)
+        # Bad filter values name the field.
+        e = rpc_error(self.rec, customer_id=cust, k=5,
+                      filters=h.pb.rec.Filters(min_price=20, max_price=10))
+        self.assertStatus(e, SC.INVALID_ARGUMENT, "filters.max_price")
+        e = rpc_error(self.rec, customer_id=cust, k=5,
+                      filters=h.pb.rec.Filters(min_price=float("nan")))
+        self.assertStatus(e, SC.INVALID_ARGUMENT, "filters.min_price")
+
+    def test_similar_items(self):
+        call = lambda **f: self.srv.call("/patron.v1.Recommender/SimilarItems",
+                                         h.pb.rec.SimilarItemsRequest(**f),
+                                         h.pb.rec.SimilarItemsResponse)
+        r = call(item_id="garden-03", k=5, include_item_details=True)
+        ids = [i.item_id for i in r.items]
+        self.assertEqual(len(ids), 5)
+        self.assertNotIn("garden-03", ids)
+        self.assertGreaterEqual(sum(category_of(i) == "garden" for i in ids), 4, ids)
+        self.assertEqual({i.reason for i in r.items}, {h.pb.common.REASON_SIMILAR_ITEM})
+        self.assertEqual(r.provenance.model_version, 1)
+        self.assertRegex(r.provenance.request_id, HEX32)
+        scores = [i.score for i in r.items]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        self.assertTrue(all(-1.0001 <= s <= 1.0001 for s in scores))
+        r = call(item_id="garden-03", k=5, filters=h.pb.rec.Filters(deny_categories=["garden"]))
+        self.assertFalse([i for i in r.items if category_of(i.item_id) == "garden"])
+        self.assertStatus(rpc_error(call, item_id="no-such-item", k=5), SC.NOT_FOUND, "item_id")
+        self.assertStatus(rpc_error(call, item_id="garden-03", k=0), SC.INVALID_ARGUMENT, "k:")
+        self.assertStatus(rpc_error(call, item_id="", k=5), SC.INVALID_ARGUMENT, "item_id")
+
+    def test_rank_items(self):
+        call = lambda **f: self.srv.call("/patron.v1.Recommender/RankItems",
+                                         h.pb.rec.RankItemsRequest(**f),
+                                         h.pb.rec.RankItemsResponse)
+        cust = "cust-03"  # books
+        cands = ["toys-05", "unknown-item", "books-07", "kitchen-02", "books-09"]
+        r = call(customer_id=cust, item_ids=cands)
+        ids = [i.item_id for i in r.items]
+        self.assertTrue(r.personalized)
+        self.assertEqual(sorted(ids), sorted(cands))
+        self.assertEqual(set(ids[:2]), {"books-07", "books-09"}, ids)
+        self.assertEqual(ids[-1], "unknown-item")  # unknown to the model: kept, last
+        self.assertEqual(r.items[-1].reason, h.pb.common.REASON_UNSPECIFIED)
+        r = call(customer_id="stranger", item_ids=["toys-03", "books-00", "garden-00"])
+        self.assertFalse(r.personalized)
+        self.assertEqual([i.item_id for i in r.items], ["books-00", "garden-00", "toys-03"])
+        self.assertEqual(len(call(customer_id=cust, item_ids=[]).items), 0)
+        self.assertStatus(rpc_error(call, customer_id="", item_ids=["a"]),
+                          SC.INVALID_ARGUMENT, "customer_id")
+        self.assertStatus(rpc_error(call, customer_id=cust, item_ids=["ok", ""]),
+                          SC.INVALID_ARGUMENT, "item_ids[1]")
+        self.assertStatus(rpc_error(call, customer_id=cust, item_ids=["x"] * 10001),
+                          SC.INVALID_ARGUMENT, "item_ids")
 
     def test_recommend_argument_errors(self):
         for k in (0, 1001, 2**32 - 1):
