@@ -115,42 +115,70 @@ static void apply_filters(const model_t *m, const rec_filters_t *f, uint64_t *de
             topk_bitset_set(deny, i);
 }
 
-/* Net purchased quantity per item, and whether it was viewed or carted. */
+/* The customer's events on the model's items, as (item, net quantity,
+ * touched) records; sorted and merged after reading. Sized by the history,
+ * not the catalog, so a large catalog costs nothing here. */
+typedef struct touch {
+    uint32_t item;
+    int32_t net;      /* purchases minus refunds */
+    uint8_t viewed;   /* viewed or carted */
+} touch_t;
+
 typedef struct history {
-    int64_t *net;      /* n_items */
-    uint8_t *touched;  /* n_items */
+    touch_t *t;
+    size_t n, cap;
     uint32_t n_items;
 } history_t;
 
-static int count_history(void *ctx, const store_event_rec_t *ev)
+static int collect_history(void *ctx, const store_event_rec_t *ev)
 {
     history_t *h = ctx;
+    touch_t t = { ev->item, 0, 0 };
     if (ev->item >= h->n_items)
         return 0; /* item newer than the model: it cannot be recommended anyway */
-    switch (ev->type) {
-    case STORE_EVENT_PURCHASE: h->net[ev->item] += ev->quantity; break;
-    case STORE_EVENT_REFUND: h->net[ev->item] -= ev->quantity; break;
-    default: h->touched[ev->item] = 1; break;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        touch_t *p = realloc(h->t, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        h->t = p;
+        h->cap = cap;
     }
+    switch (ev->type) {
+    case STORE_EVENT_PURCHASE: t.net = ev->quantity; break;
+    case STORE_EVENT_REFUND: t.net = -ev->quantity; break;
+    default: t.viewed = 1; break;
+    }
+    h->t[h->n++] = t;
     return 0;
+}
+
+static int cmp_touch(const void *a, const void *b)
+{
+    const touch_t *x = a, *y = b;
+    return (x->item > y->item) - (x->item < y->item);
 }
 
 static int deny_history(store_t *s, uint32_t customer, uint32_t n_items,
                         int purchased, int viewed, uint64_t *deny)
 {
-    history_t h = { calloc(n_items ? n_items : 1, sizeof(int64_t)),
-                    calloc(n_items ? n_items : 1, 1), n_items };
-    int rc = -ENOMEM;
+    history_t h = { .n_items = n_items };
+    int rc = store_customer_events(s, customer, collect_history, &h);
 
-    if (!h.net || !h.touched)
-        goto out;
-    rc = store_customer_events(s, customer, count_history, &h);
-    for (uint32_t i = 0; rc == 0 && i < n_items; i++)
-        if ((purchased && h.net[i] > 0) || (viewed && h.touched[i]))
-            topk_bitset_set(deny, i);
-out:
-    free(h.net);
-    free(h.touched);
+    if (rc == 0 && h.n) {
+        qsort(h.t, h.n, sizeof *h.t, cmp_touch);
+        for (size_t i = 0, j; i < h.n; i = j) {
+            int64_t net = 0;
+            int seen = 0;
+            for (j = i; j < h.n && h.t[j].item == h.t[i].item; j++) {
+                net += h.t[j].net;
+                seen |= h.t[j].viewed;
+            }
+            if ((purchased && net > 0) || (viewed && seen))
+                topk_bitset_set(deny, h.t[i].item);
+        }
+    }
+    free(h.t);
     return rc;
 }
 

@@ -632,6 +632,53 @@ class TrainedModelTests(ServerTest):
         self.assertStatus(rpc_error(call, customer_id=cust, item_ids=["x"] * 10001),
                           SC.INVALID_ARGUMENT, "item_ids")
 
+    def test_model_swaps_under_load_fail_nothing_and_never_mix(self):
+        """Four threads call Recommend while three new versions are trained
+        and swapped in. No call may fail, versions seen by a thread never go
+        back, and every answer for a (customer, version) is the same list:
+        a response mixing two versions would differ from its version's."""
+        customers = sorted(SHOP.taste)[:8]
+        stop = threading.Event()
+        answers, lock, failures, seen_versions = {}, threading.Lock(), [], set()
+
+        def worker(tid):
+            last = 0
+            n = 0
+            while not stop.is_set() and n < 5000:
+                cust = customers[(tid + n) % len(customers)]
+                n += 1
+                try:
+                    r = self.srv.recommend(cust, 10, timeout=5)
+                except grpc.RpcError as e:
+                    failures.append((cust, e.code(), e.details()))
+                    continue
+                v = r.provenance.model_version
+                ids = tuple(i.item_id for i in r.items)
+                if v < last or len(ids) != 10:
+                    failures.append((cust, "version went back or short list", v, last))
+                last = v
+                with lock:
+                    seen_versions.add(v)
+                    prev = answers.setdefault((cust, v), ids)
+                if prev != ids:
+                    failures.append((cust, v, "answer differs within one version"))
+
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            for seed in (11, 12, 13):
+                h.train(self.data, seed=seed)
+                self.srv.reload_model()
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+        self.assertEqual(failures, [])
+        self.assertEqual(self.srv.model_info().version, 4)
+        self.assertIn(4, seen_versions)
+        self.assertGreaterEqual(len(seen_versions), 2, seen_versions)
+
     def test_recommend_argument_errors(self):
         for k in (0, 1001, 2**32 - 1):
             e = rpc_error(self.srv.recommend, "cust-00", k)
