@@ -61,6 +61,8 @@ static void model_free(model_t *m)
     free(m->by_price);
     free(m->by_id);
     free(m->out_of_stock);
+    flat_index_free(m->flat);
+    flat_index_free(m->flat_unit);
     free(m->user_f);
     free(m->item_f);
     free(m->item_pop);
@@ -178,6 +180,16 @@ static int build_unit_vectors(model_t *m)
     return 0;
 }
 
+static int build_indexes(model_t *m)
+{
+    if (flat_index_build(m->item_f, m->hdr.n_items, m->hdr.factors,
+                         FLAT_KERNEL_AUTO, &m->flat) != FLAT_OK ||
+        flat_index_build(m->item_unit, m->hdr.n_items, m->hdr.factors,
+                         FLAT_KERNEL_AUTO, &m->flat_unit) != FLAT_OK)
+        return -ENOMEM;
+    return 0;
+}
+
 static int load_catalog(store_t *s, model_t *m)
 {
     size_t n = m->hdr.n_items ? m->hdr.n_items : 1;
@@ -225,6 +237,8 @@ int model_load(store_t *s, uint64_t version, model_t **out)
     rc = load_catalog(s, m);
     if (rc == 0)
         rc = build_unit_vectors(m);
+    if (rc == 0)
+        rc = build_indexes(m);
     if (rc) {
         model_free(m);
         return rc;

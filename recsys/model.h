@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "flat.h"
 #include "store.h"
 
 typedef struct model {
@@ -37,6 +38,11 @@ typedef struct model {
     uint32_t *by_price; /* n_items: item indices by ascending price */
     uint32_t *by_id;    /* n_items: item indices by id (strcmp order) */
     uint64_t *out_of_stock; /* bitset over n_items */
+
+    /* Exact search indexes over item_f and item_unit, built at load time
+     * (off the request path); they borrow the matrices above. */
+    flat_index_t *flat;
+    flat_index_t *flat_unit;
 
     atomic_int refs;
 } model_t;

@@ -200,6 +200,17 @@ static const float *user_vector(const model_t *m, const char *customer_id,
     return NULL;
 }
 
+/* Exact top-k through the model's compact index (same answer as a float32
+ * scan, a quarter of the bytes read). */
+static int search(const flat_index_t *idx, const float *q, const uint64_t *deny,
+                  uint32_t k, topk_hit_t *hits, size_t *n)
+{
+    uint32_t got = 0;
+    int rc = flat_index_search(idx, q, deny, k, hits, &got);
+    *n = got;
+    return rc == FLAT_OK ? 0 : -ENOMEM;
+}
+
 static void copy_hits(const topk_hit_t *hits, size_t got, uint8_t reason,
                       rec_item_t *out)
 {
@@ -232,9 +243,11 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
                            q->exclude_viewed, deny)) != 0)
         goto out;
     if (x)
-        got = topk_mips(m->item_f, n_items, m->hdr.factors, x, deny, q->k, hits);
+        rc = search(m->flat, x, deny, q->k, hits, &got);
     else
         got = topk_scores(m->item_pop, n_items, deny, q->k, hits);
+    if (rc)
+        goto out;
     copy_hits(hits, got, x ? REC_REASON_PERSONALIZED : REC_REASON_POPULAR, out);
     *n = got;
     *personalized = x != NULL;
@@ -262,9 +275,10 @@ int rec_similar(const model_t *m, uint32_t item, uint32_t k,
     }
     apply_filters(m, filters, deny);
     topk_bitset_set(deny, item);
-    *n = topk_mips(m->item_unit, n_items, m->hdr.factors,
-                   m->item_unit + (size_t)item * m->hdr.factors, deny, k, hits);
-    copy_hits(hits, *n, REC_REASON_SIMILAR_ITEM, out);
+    rc = search(m->flat_unit, m->item_unit + (size_t)item * m->hdr.factors,
+                deny, k, hits, n);
+    if (rc == 0)
+        copy_hits(hits, *n, REC_REASON_SIMILAR_ITEM, out);
 out:
     free(deny);
     free(hits);
