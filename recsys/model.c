@@ -63,6 +63,7 @@ static void model_free(model_t *m)
     free(m->out_of_stock);
     flat_index_free(m->flat);
     flat_index_free(m->flat_unit);
+    ivf_free(m->ivf);
     free(m->user_f);
     free(m->item_f);
     free(m->item_pop);
@@ -180,8 +181,14 @@ static int build_unit_vectors(model_t *m)
     return 0;
 }
 
-static int build_indexes(model_t *m)
+static int build_indexes(model_t *m, const model_opts_t *o)
 {
+    if (o->ann_min_items && m->hdr.n_items >= o->ann_min_items) {
+        ivf_opts_t io = { .seed = m->hdr.version };
+        if (ivf_build(m->item_f, m->hdr.n_items, m->hdr.factors, &io, &m->ivf) != 0)
+            return -ENOMEM;
+        m->ann_probes = o->ann_probes ? o->ann_probes : MODEL_ANN_PROBES_DEFAULT;
+    }
     if (flat_index_build(m->item_f, m->hdr.n_items, m->hdr.factors,
                          FLAT_KERNEL_AUTO, &m->flat) != FLAT_OK ||
         flat_index_build(m->item_unit, m->hdr.n_items, m->hdr.factors,
@@ -221,11 +228,23 @@ static int load_catalog(store_t *s, model_t *m)
     return rc;
 }
 
-int model_load(store_t *s, uint64_t version, model_t **out)
+void model_opts_default(model_opts_t *opts)
+{
+    opts->ann_min_items = MODEL_ANN_MIN_ITEMS_DEFAULT;
+    opts->ann_probes = MODEL_ANN_PROBES_DEFAULT;
+}
+
+int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
+               model_t **out)
 {
     model_t *m = calloc(1, sizeof *m);
+    model_opts_t defaults;
     int rc;
 
+    if (!opts) {
+        model_opts_default(&defaults);
+        opts = &defaults;
+    }
     if (!m)
         return -ENOMEM;
     rc = store_load_model(s, version, &m->hdr, &m->user_f, &m->item_f,
@@ -238,7 +257,7 @@ int model_load(store_t *s, uint64_t version, model_t **out)
     if (rc == 0)
         rc = build_unit_vectors(m);
     if (rc == 0)
-        rc = build_indexes(m);
+        rc = build_indexes(m, opts);
     if (rc) {
         model_free(m);
         return rc;

@@ -15,7 +15,20 @@
 #include <stdint.h>
 
 #include "flat.h"
+#include "ivf.h"
 #include "store.h"
+
+/* How a snapshot is indexed. Exact search (compact int8 scan + float32
+ * re-scoring) serves catalogs below ann_min_items; larger ones also get an
+ * IVF index probed with ann_probes cells per query (approximate: recall is
+ * measured in bench/bench_index). */
+typedef struct model_opts {
+    uint32_t ann_min_items;   /* 0: never build the approximate index */
+    uint32_t ann_probes;      /* cells scanned per query */
+} model_opts_t;
+
+#define MODEL_ANN_MIN_ITEMS_DEFAULT 500000u
+#define MODEL_ANN_PROBES_DEFAULT 64u
 
 typedef struct model {
     store_model_hdr_t hdr;
@@ -43,14 +56,20 @@ typedef struct model {
      * (off the request path); they borrow the matrices above. */
     flat_index_t *flat;
     flat_index_t *flat_unit;
+    ivf_t *ivf;               /* NULL unless n_items >= opts.ann_min_items */
+    uint32_t ann_probes;
 
     atomic_int refs;
 } model_t;
 
-/* Loads version `version` (0 = current) with the catalog's item ids.
- * Returns 0 and a model with one reference, or -ENOENT (no model), -ENOMEM,
- * -EIO. */
-int model_load(store_t *s, uint64_t version, model_t **out);
+/* Fills opts with the defaults above. */
+void model_opts_default(model_opts_t *opts);
+
+/* Loads version `version` (0 = current) with the catalog data and builds its
+ * indexes (opts NULL = defaults). Returns 0 and a model with one reference,
+ * or -ENOENT (no model), -ENOMEM, -EIO. */
+int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
+               model_t **out);
 
 /* Dense index of an item id among the model's items; -ENOENT if absent. */
 int model_item_index(const model_t *m, const char *item_id, uint32_t *idx);

@@ -200,8 +200,8 @@ static const float *user_vector(const model_t *m, const char *customer_id,
     return NULL;
 }
 
-/* Exact top-k through the model's compact index (same answer as a float32
- * scan, a quarter of the bytes read). */
+/* Exact top-k through a compact index (same answer as a float32 scan, a
+ * quarter of the bytes read). */
 static int search(const flat_index_t *idx, const float *q, const uint64_t *deny,
                   uint32_t k, topk_hit_t *hits, size_t *n)
 {
@@ -209,6 +209,20 @@ static int search(const flat_index_t *idx, const float *q, const uint64_t *deny,
     int rc = flat_index_search(idx, q, deny, k, hits, &got);
     *n = got;
     return rc == FLAT_OK ? 0 : -ENOMEM;
+}
+
+/* Personalized top-k: the IVF index when the model has one (large
+ * catalogs), else exact. */
+static int search_items(const model_t *m, const float *x, const uint64_t *deny,
+                        uint32_t k, topk_hit_t *hits, size_t *n)
+{
+    uint32_t got = 0;
+    int rc;
+    if (!m->ivf)
+        return search(m->flat, x, deny, k, hits, n);
+    rc = ivf_search(m->ivf, x, deny, k, m->ann_probes, hits, &got);
+    *n = got;
+    return rc == 0 ? 0 : -ENOMEM;
 }
 
 static void copy_hits(const topk_hit_t *hits, size_t got, uint8_t reason,
@@ -243,7 +257,7 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
                            q->exclude_viewed, deny)) != 0)
         goto out;
     if (x)
-        rc = search(m->flat, x, deny, q->k, hits, &got);
+        rc = search_items(m, x, deny, q->k, hits, &got);
     else
         got = topk_scores(m->item_pop, n_items, deny, q->k, hits);
     if (rc)

@@ -6,9 +6,10 @@
 
 #include "log.h"
 
-void app_init(app_t *a, store_t *store)
+void app_init(app_t *a, store_t *store, const model_opts_t *opts)
 {
     a->store = store;
+    a->model_opts = *opts;
     model_slot_init(&a->models);
     pthread_mutex_init(&a->reload_mu, NULL);
     atomic_init(&a->draining, 0);
@@ -38,14 +39,14 @@ int app_reload(app_t *a, uint64_t *version)
     if (rc)
         goto out;
     /* Built off the request path: requests keep using the old snapshot. */
-    if ((rc = model_load(a->store, newest, &m)) != 0) {
+    if ((rc = model_load(a->store, newest, &a->model_opts, &m)) != 0) {
         plog(LOG_ERROR, "loading model version %llu failed: %s",
              (unsigned long long)newest, strerror(-rc));
         goto out;
     }
-    plog(LOG_INFO, "model version %llu loaded: %u factors, %u customers, %u items",
-         (unsigned long long)m->hdr.version, m->hdr.factors, m->hdr.n_users,
-         m->hdr.n_items);
+    plog(LOG_INFO, "model version %llu loaded: %u factors, %u customers, %u items, "
+         "%s search", (unsigned long long)m->hdr.version, m->hdr.factors,
+         m->hdr.n_users, m->hdr.n_items, m->ivf ? "approximate (IVF)" : "exact");
     model_slot_set(&a->models, m);
     serving = newest;
 out:

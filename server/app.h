@@ -14,12 +14,13 @@
 
 typedef struct app {
     store_t *store;           /* owned by main */
+    model_opts_t model_opts;  /* how each loaded version is indexed */
     model_slot_t models;
     pthread_mutex_t reload_mu; /* one model load at a time */
     atomic_int draining;      /* set on SIGTERM: health says NOT_SERVING */
 } app_t;
 
-void app_init(app_t *a, store_t *store);
+void app_init(app_t *a, store_t *store, const model_opts_t *opts);
 void app_destroy(app_t *a);
 
 /* Loads the newest published model if it differs from the one served and

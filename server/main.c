@@ -2,7 +2,8 @@
  * main.c - patrond, the Patron server.
  *
  *   patrond --data DIR --listen HOST:PORT [--threads N] [--poll-seconds S]
- *           [--drain-ms MS] [--port-file FILE]
+ *           [--drain-ms MS] [--port-file FILE] [--ann-min-items N]
+ *           [--ann-probes P]
  *
  * Signals are handled synchronously on the main thread (blocked everywhere,
  * taken with sigtimedwait): SIGHUP loads the newest model version now,
@@ -27,6 +28,7 @@ typedef struct options {
     const char *data, *listen, *port_file;
     unsigned threads;
     int poll_seconds, drain_ms;
+    model_opts_t model;
 } options_t;
 
 static void usage(FILE *f)
@@ -37,7 +39,10 @@ static void usage(FILE *f)
             "  --threads N       worker threads, one completion queue each (default 2)\n"
             "  --poll-seconds S  check for a new model every S seconds (default 2, 0 = only on SIGHUP)\n"
             "  --drain-ms MS     on SIGTERM, wait this long for in-flight calls (default 10000)\n"
-            "  --port-file FILE  write the bound port there (useful with port 0)\n");
+            "  --port-file FILE  write the bound port there (useful with port 0)\n"
+            "  --ann-min-items N catalogs of at least N items also get an approximate\n"
+            "                    (IVF) index for personalized search (default 500000, 0 = never)\n"
+            "  --ann-probes P    IVF cells scanned per query (default 64)\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -61,6 +66,8 @@ static int parse_options(int argc, char **argv, options_t *o)
         { "poll-seconds", required_argument, NULL, 'p' },
         { "drain-ms", required_argument, NULL, 'r' },
         { "port-file", required_argument, NULL, 'f' },
+        { "ann-min-items", required_argument, NULL, 'a' },
+        { "ann-probes", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -68,6 +75,7 @@ static int parse_options(int argc, char **argv, options_t *o)
     int c;
 
     *o = (options_t){ .threads = 2, .poll_seconds = 2, .drain_ms = 10000 };
+    model_opts_default(&o->model);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o->data = optarg; break;
@@ -84,6 +92,14 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'r':
             if (parse_int(optarg, 0, 3600000, &v)) goto bad;
             o->drain_ms = (int)v;
+            break;
+        case 'a':
+            if (parse_int(optarg, 0, INT32_MAX, &v)) goto bad;
+            o->model.ann_min_items = (uint32_t)v;
+            break;
+        case 'P':
+            if (parse_int(optarg, 1, 1000000, &v)) goto bad;
+            o->model.ann_probes = (uint32_t)v;
             break;
         case 'h': usage(stdout); exit(0);
         default: goto bad;
@@ -149,7 +165,7 @@ int main(int argc, char **argv)
         plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, strerror(-rc));
         return 1;
     }
-    app_init(&app, store);
+    app_init(&app, store, &o.model);
     if ((rc = app_reload(&app, &version)) != 0)
         plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
     else if (version == 0)

@@ -234,8 +234,8 @@ static void test_slot(store_t *s)
     model_t *a = NULL, *b = NULL, *held;
     model_slot_init(&slot);
     CHECK(model_slot_get(&slot) == NULL);
-    CHECK_EQ_INT(model_load(s, 0, &a), 0);
-    CHECK_EQ_INT(model_load(s, 0, &b), 0);
+    CHECK_EQ_INT(model_load(s, 0, NULL, &a), 0);
+    CHECK_EQ_INT(model_load(s, 0, NULL, &b), 0);
     model_slot_set(&slot, a);
     held = model_slot_get(&slot);         /* an in-flight request's reference */
     CHECK(held == a);
@@ -256,9 +256,9 @@ int main(void)
     CHECK_EQ_INT(store_open(test_tmpdir("recommend"), 64u << 20, &s), 0);
     if (!s)
         return 1;
-    CHECK_EQ_INT(model_load(s, 0, &m), -ENOENT);
+    CHECK_EQ_INT(model_load(s, 0, NULL, &m), -ENOENT);
     setup(s);
-    CHECK_EQ_INT(model_load(s, 0, &m), 0);
+    CHECK_EQ_INT(model_load(s, 0, NULL, &m), 0);
     if (!m)
         return 1;
     CHECK_EQ_INT(m->hdr.version, 1);

@@ -96,7 +96,7 @@ int main(void)
     for (uint32_t i = 1; i < losses.n; i++)
         CHECK(losses.v[i] <= losses.v[i - 1] * (1 + 1e-6));
 
-    CHECK_EQ_INT(model_load(s, 0, &m), 0);
+    CHECK_EQ_INT(model_load(s, 0, NULL, &m), 0);
     if (!m)
         return 1;
     for (int c = 0; c < CUSTOMERS; c++) {
@@ -117,6 +117,33 @@ int main(void)
            in_group, total);
     CHECK(in_group >= total * 9 / 10);
     model_unref(m);
+
+    /* The approximate index probing every cell answers exactly like exact
+     * search; probing few cells still keeps tastes. */
+    {
+        model_opts_t all = { .ann_min_items = 1, .ann_probes = 1000000 };
+        model_t *exact = NULL, *ann = NULL;
+        CHECK_EQ_INT(model_load(s, 0, NULL, &exact), 0);
+        CHECK_EQ_INT(model_load(s, 0, &all, &ann), 0);
+        if (!exact || !ann)
+            return 1;
+        CHECK(ann->ivf != NULL && exact->ivf == NULL);
+        for (int c = 0; c < CUSTOMERS; c++) {
+            char cid[32];
+            rec_item_t a[6], b[6];
+            size_t na = 0, nb = 0;
+            int pers;
+            rec_query_t q = { .customer_id = cid, .k = 6 };
+            snprintf(cid, sizeof cid, "c%d", c);
+            CHECK_EQ_INT(rec_recommend(s, exact, &q, a, &na, &pers), 0);
+            CHECK_EQ_INT(rec_recommend(s, ann, &q, b, &nb, &pers), 0);
+            CHECK_EQ_INT(na, nb);
+            for (size_t i = 0; i < na && i < nb; i++)
+                CHECK(a[i].item == b[i].item && a[i].score == b[i].score);
+        }
+        model_unref(exact);
+        model_unref(ann);
+    }
 
     CHECK_EQ_INT(train_run(s, &cfg, NULL, NULL, &rep), 0);
     CHECK_EQ_INT(rep.hdr.version, 2);
