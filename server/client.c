@@ -60,45 +60,74 @@ static void take_body(grpc_byte_buffer *bb, client_result_t *res)
     grpc_slice_unref(s);
 }
 
-int client_unary(client_t *c, const char *method, const uint8_t *req,
-                 size_t len, int timeout_ms, client_result_t *res)
+/* Runs one batch on the client's pluck queue and waits for it. */
+static grpc_call_error run_batch(client_t *c, grpc_call *call, grpc_op *ops, size_t n)
+{
+    int tag;
+    grpc_call_error err = grpc_call_start_batch(call, ops, n, &tag, NULL);
+    if (err == GRPC_CALL_OK)
+        grpc_completion_queue_pluck(c->cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    return err;
+}
+
+static grpc_call *new_call(client_t *c, const char *method, int timeout_ms)
 {
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                          gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     grpc_slice mslice = grpc_slice_from_copied_string(method);
-    grpc_slice body = grpc_slice_from_copied_buffer((const char *)req, len);
-    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&body, 1), *recv = NULL;
+    grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
+                                               c->cq, mslice, NULL, deadline, NULL);
+    grpc_slice_unref(mslice);
+    return call;
+}
+
+/* Sends one message on a call (streaming). Returns 0 or -EIO. */
+static int send_one(client_t *c, grpc_call *call, const uint8_t *msg, size_t len)
+{
+    grpc_slice body = grpc_slice_from_copied_buffer((const char *)msg, len);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&body, 1);
+    grpc_op op;
+    grpc_call_error err;
+    grpc_slice_unref(body);
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_MESSAGE;
+    op.data.send_message.send_message = bb;
+    err = run_batch(c, call, &op, 1);
+    grpc_byte_buffer_destroy(bb);
+    return err == GRPC_CALL_OK ? 0 : -EIO;
+}
+
+/* Sends (optionally) initial metadata and one last message, half-closes,
+ * and collects the response and status into res. */
+static int finish_call(client_t *c, grpc_call *call, int send_initial,
+                       grpc_byte_buffer *last, client_result_t *res)
+{
     grpc_metadata_array init_md, trail_md;
+    grpc_byte_buffer *recv = NULL;
     grpc_slice details = grpc_empty_slice();
     grpc_op ops[6];
-    grpc_call *call;
+    size_t n = 0;
     grpc_call_error err;
-    int tag;
 
-    memset(res, 0, sizeof *res);
-    grpc_slice_unref(body);
-    call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
-                                    mslice, NULL, deadline, NULL);
-    grpc_slice_unref(mslice);
     grpc_metadata_array_init(&init_md);
     grpc_metadata_array_init(&trail_md);
     memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = send;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &init_md;
-    ops[4].op = GRPC_OP_RECV_MESSAGE;
-    ops[4].data.recv_message.recv_message = &recv;
-    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &trail_md;
-    ops[5].data.recv_status_on_client.status = &res->code;
-    ops[5].data.recv_status_on_client.status_details = &details;
-    err = grpc_call_start_batch(call, ops, 6, &tag, NULL);
-    if (err == GRPC_CALL_OK)
-        grpc_completion_queue_pluck(c->cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-    grpc_byte_buffer_destroy(send);
+    if (send_initial)
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (last) {
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = last;
+    }
+    ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[n++].data.recv_initial_metadata.recv_initial_metadata = &init_md;
+    ops[n].op = GRPC_OP_RECV_MESSAGE;
+    ops[n++].data.recv_message.recv_message = &recv;
+    ops[n].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[n].data.recv_status_on_client.trailing_metadata = &trail_md;
+    ops[n].data.recv_status_on_client.status = &res->code;
+    ops[n++].data.recv_status_on_client.status_details = &details;
+    err = run_batch(c, call, ops, n);
     if (err == GRPC_CALL_OK) {
         char *d = grpc_slice_to_c_string(details);
         snprintf(res->details, sizeof res->details, "%s", d);
@@ -111,6 +140,49 @@ int client_unary(client_t *c, const char *method, const uint8_t *req,
     grpc_slice_unref(details);
     grpc_metadata_array_destroy(&init_md);
     grpc_metadata_array_destroy(&trail_md);
-    grpc_call_unref(call);
     return err == GRPC_CALL_OK ? 0 : -EIO;
+}
+
+int client_stream_unary(client_t *c, const char *method, client_next_fn next,
+                        void *ctx, int timeout_ms, client_result_t *res)
+{
+    grpc_call *call = new_call(c, method, timeout_ms);
+    grpc_op op;
+    uint8_t *msg;
+    size_t len;
+    int rc = 0;
+
+    memset(res, 0, sizeof *res);
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (run_batch(c, call, &op, 1) != GRPC_CALL_OK)
+        rc = -EIO;
+    /* A failed send means the call ended (e.g. an error status): stop
+     * sending and collect the status below. */
+    while (rc == 0 && next(ctx, &msg, &len)) {
+        int sent = send_one(c, call, msg, len);
+        free(msg);
+        if (sent != 0)
+            break;
+    }
+    if (rc == 0)
+        rc = finish_call(c, call, 0, NULL, res);
+    grpc_call_unref(call);
+    return rc;
+}
+
+int client_unary(client_t *c, const char *method, const uint8_t *req,
+                 size_t len, int timeout_ms, client_result_t *res)
+{
+    grpc_call *call = new_call(c, method, timeout_ms);
+    grpc_slice body = grpc_slice_from_copied_buffer((const char *)req, len);
+    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&body, 1);
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    grpc_slice_unref(body);
+    rc = finish_call(c, call, 1, send, res);
+    grpc_byte_buffer_destroy(send);
+    grpc_call_unref(call);
+    return rc;
 }

@@ -28,4 +28,13 @@ typedef struct client_result {
 int client_unary(client_t *c, const char *method, const uint8_t *req,
                  size_t len, int timeout_ms, client_result_t *res);
 
+/* Produces the next message of a client stream: returns 1 with *msg a
+ * malloc'd buffer (the client frees it), or 0 when the stream is done. */
+typedef int (*client_next_fn)(void *ctx, uint8_t **msg, size_t *len);
+
+/* A client-streaming call: sends every message next() produces, half-closes
+ * and waits for the single response. Same result rules as client_unary. */
+int client_stream_unary(client_t *c, const char *method, client_next_fn next,
+                        void *ctx, int timeout_ms, client_result_t *res);
+
 #endif

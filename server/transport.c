@@ -11,6 +11,12 @@
  *              RECV_CLOSE_ON_SERVER}.
  *   SENT       that batch finished: free everything.
  *
+ * Streaming calls add two phases: RECEIVING (client streaming: one
+ * RECV_MESSAGE outstanding; a NULL message means the client half-closed)
+ * and STREAMING (server streaming: one SEND_MESSAGE outstanding). At most
+ * one batch is outstanding per call at any time, so a call's completions
+ * never race each other.
+ *
  * A REQUESTED completion with success == 0 means the server is shutting
  * down: free the state and do not re-arm (pitfall P2 in the gRPC notes).
  */
@@ -36,7 +42,7 @@
 #define MAX_RECV_BYTES (16 * 1024 * 1024)
 #define CATCH_ALL (-1)
 
-enum call_phase { PHASE_REQUESTED, PHASE_SENT };
+enum call_phase { PHASE_REQUESTED, PHASE_RECEIVING, PHASE_STREAMING, PHASE_SENT };
 
 typedef struct worker worker_t;
 
@@ -50,6 +56,9 @@ typedef struct call {
     grpc_byte_buffer *payload;     /* registered methods only */
     grpc_call_details details;     /* catch-all only */
     grpc_byte_buffer *response;
+    grpc_byte_buffer *recv;        /* client streaming: last message */
+    void *stream_state;            /* streaming: the handler's state */
+    int initial_md_sent;
     int cancelled;
 } call_t;
 
@@ -94,9 +103,19 @@ int64_t rpc_remaining_ms(const rpc_call_info_t *ci)
 
 /* ---- arming ------------------------------------------------------------------ */
 
+static const rpc_method_t *method_of(const call_t *c)
+{
+    return c->method == CATCH_ALL ? NULL : &c->w->t->methods[c->method];
+}
+
 static void call_free(call_t *c)
 {
+    const rpc_method_t *m = method_of(c);
+    if (c->stream_state && m && m->stream && m->stream->close)
+        m->stream->close(c->stream_state);
     grpc_metadata_array_destroy(&c->md);
+    if (c->recv)
+        grpc_byte_buffer_destroy(c->recv);
     if (c->method == CATCH_ALL)
         grpc_call_details_destroy(&c->details);
     if (c->payload)
@@ -129,9 +148,11 @@ static void arm(worker_t *w, int method)
         err = grpc_server_request_call(t->server, &c->call, &c->details, &c->md,
                                        w->cq, w->cq, c);
     } else {
+        /* Client-streaming methods read their messages themselves. */
         err = grpc_server_request_registered_call(
             t->server, t->registered[method], &c->call, &c->deadline, &c->md,
-            &c->payload, w->cq, w->cq, c);
+            t->methods[method].kind == RPC_CLIENT_STREAM ? NULL : &c->payload,
+            w->cq, w->cq, c);
     }
     if (err != GRPC_CALL_OK)
         call_free(c);
@@ -164,9 +185,14 @@ static void finish(call_t *c, const rpc_reply_t *r)
     grpc_call_error err;
 
     memset(ops, 0, sizeof ops);
-    ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
-    n++;
-    if (r->code == GRPC_STATUS_OK) {
+    if (!c->initial_md_sent) {
+        ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+        n++;
+        c->initial_md_sent = 1;
+    }
+    if (r->code == GRPC_STATUS_OK && r->body) {
+        if (c->response)
+            grpc_byte_buffer_destroy(c->response);
         c->response = buffer_take(r->body, r->len);
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n].data.send_message.send_message = c->response;
@@ -195,26 +221,122 @@ static int deadline_passed(const call_t *c)
     return gpr_time_cmp(c->deadline, gpr_now(GPR_CLOCK_MONOTONIC)) <= 0;
 }
 
-static void dispatch(call_t *c)
+static void reply_init(rpc_reply_t *r)
 {
-    transport_t *t = c->w->t;
-    rpc_reply_t r;
-    grpc_byte_buffer_reader reader;
-    grpc_slice body;
-    rpc_call_info_t ci = { c->deadline, c->w->index };
+    memset(r, 0, sizeof *r);
+    r->code = GRPC_STATUS_OK;
+}
 
-    memset(&r, 0, sizeof r);
-    r.code = GRPC_STATUS_OK;
-    if (c->method == CATCH_ALL) {
-        char *m = grpc_slice_to_c_string(c->details.method);
-        rpc_fail(&r, GRPC_STATUS_UNIMPLEMENTED,
-                 "method %s is not implemented by this server", m);
-        gpr_free(m);
+/* Copies a received message into one contiguous slice (caller unrefs).
+ * Returns 0, or -1 if the buffer cannot be read. */
+static int read_message(grpc_byte_buffer *bb, grpc_slice *body)
+{
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, bb))
+        return -1;
+    *body = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    return 0;
+}
+
+/* Starts a one-op (plus initial metadata the first time) batch. */
+static void start_op(call_t *c, grpc_op *op, enum call_phase phase)
+{
+    grpc_op ops[2];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    if (!c->initial_md_sent) {
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        c->initial_md_sent = 1;
+    }
+    ops[n++] = *op;
+    c->phase = phase;
+    if (grpc_call_start_batch(c->call, ops, n, c, NULL) != GRPC_CALL_OK) {
+        plog(LOG_ERROR, "start_batch failed on a streaming call");
+        call_free(c);
+    }
+}
+
+static void receive_next(call_t *c)
+{
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &c->recv;
+    start_op(c, &op, PHASE_RECEIVING);
+}
+
+/* Server streaming: asks the handler for the next message and sends it,
+ * or finishes the call. */
+static void stream_next(call_t *c)
+{
+    const rpc_stream_ops_t *ops = method_of(c)->stream;
+    rpc_reply_t r;
+    grpc_op op;
+
+    reply_init(&r);
+    if (!ops->next(c->stream_state, &r)) {
+        free(r.body);
+        r.body = NULL;
         finish(c, &r);
         return;
     }
-    if (!c->payload) {
-        rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "missing request message");
+    if (c->response)
+        grpc_byte_buffer_destroy(c->response);
+    c->response = buffer_take(r.body, r.len);
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_MESSAGE;
+    op.data.send_message.send_message = c->response;
+    start_op(c, &op, PHASE_STREAMING);
+}
+
+/* A RECV_MESSAGE completed on a client-streaming call. */
+static void on_received(call_t *c, int success)
+{
+    const rpc_stream_ops_t *ops = method_of(c)->stream;
+    rpc_reply_t r;
+    grpc_slice body;
+
+    reply_init(&r);
+    if (!success) {
+        rpc_fail(&r, GRPC_STATUS_CANCELLED, "stream broken");
+        finish(c, &r);
+        return;
+    }
+    if (!c->recv) { /* half-close: the client has sent everything */
+        ops->finish(c->stream_state, &r);
+        finish(c, &r);
+        return;
+    }
+    if (read_message(c->recv, &body) != 0) {
+        rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "unreadable request message");
+    } else {
+        ops->message(c->stream_state, GRPC_SLICE_START_PTR(body),
+                     GRPC_SLICE_LENGTH(body), &r);
+        grpc_slice_unref(body);
+    }
+    grpc_byte_buffer_destroy(c->recv);
+    c->recv = NULL;
+    if (r.code != GRPC_STATUS_OK)
+        finish(c, &r);
+    else
+        receive_next(c);
+}
+
+static void dispatch(call_t *c)
+{
+    transport_t *t = c->w->t;
+    const rpc_method_t *m = method_of(c);
+    rpc_reply_t r;
+    grpc_slice body;
+    rpc_call_info_t ci = { c->deadline, c->w->index };
+
+    reply_init(&r);
+    if (!m) {
+        char *name = grpc_slice_to_c_string(c->details.method);
+        rpc_fail(&r, GRPC_STATUS_UNIMPLEMENTED,
+                 "method %s is not implemented by this server", name);
+        gpr_free(name);
         finish(c, &r);
         return;
     }
@@ -224,15 +346,39 @@ static void dispatch(call_t *c)
         finish(c, &r);
         return;
     }
-    if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
+    if (m->kind == RPC_CLIENT_STREAM) {
+        if (!(c->stream_state = m->stream->open(t->app, &ci))) {
+            rpc_fail(&r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+            finish(c, &r);
+            return;
+        }
+        receive_next(c);
+        return;
+    }
+    if (!c->payload) {
+        rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "missing request message");
+        finish(c, &r);
+        return;
+    }
+    if (read_message(c->payload, &body) != 0) {
         rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "unreadable request message");
         finish(c, &r);
         return;
     }
-    body = grpc_byte_buffer_reader_readall(&reader);
-    grpc_byte_buffer_reader_destroy(&reader);
-    t->methods[c->method].handler(t->app, &ci, GRPC_SLICE_START_PTR(body),
-                                  GRPC_SLICE_LENGTH(body), &r);
+    if (m->kind == RPC_SERVER_STREAM) {
+        c->stream_state = m->stream->start(t->app, &ci, GRPC_SLICE_START_PTR(body),
+                                           GRPC_SLICE_LENGTH(body), &r);
+        grpc_slice_unref(body);
+        if (!c->stream_state) {
+            if (r.code == GRPC_STATUS_OK)
+                rpc_fail(&r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+            finish(c, &r);
+            return;
+        }
+        stream_next(c);
+        return;
+    }
+    m->handler(t->app, &ci, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body), &r);
     grpc_slice_unref(body);
     finish(c, &r);
 }
@@ -251,16 +397,32 @@ static void *worker_main(void *arg)
         if (ev.type != GRPC_OP_COMPLETE)
             continue;
         c = ev.tag;
-        if (c->phase == PHASE_SENT) {
+        switch (c->phase) {
+        case PHASE_SENT:
             call_free(c);
-            continue;
+            break;
+        case PHASE_RECEIVING:
+            on_received(c, ev.success);
+            break;
+        case PHASE_STREAMING:
+            if (ev.success) {
+                stream_next(c);
+            } else {
+                rpc_reply_t r;
+                reply_init(&r);
+                rpc_fail(&r, GRPC_STATUS_CANCELLED, "stream broken");
+                finish(c, &r);
+            }
+            break;
+        case PHASE_REQUESTED:
+            if (!ev.success) { /* request cancelled by server shutdown */
+                call_free(c);
+                break;
+            }
+            arm(w, c->method); /* re-arm before working */
+            dispatch(c);
+            break;
         }
-        if (!ev.success) { /* request cancelled by server shutdown */
-            call_free(c);
-            continue;
-        }
-        arm(w, c->method); /* re-arm before working */
-        dispatch(c);
     }
     return NULL;
 }
@@ -275,7 +437,9 @@ static int register_methods(transport_t *t)
     for (size_t i = 0; i < t->n_methods; i++) {
         t->registered[i] = grpc_server_register_method(
             t->server, t->methods[i].path, NULL,
-            GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+            t->methods[i].kind == RPC_CLIENT_STREAM
+                ? GRPC_SRM_PAYLOAD_NONE
+                : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
         if (!t->registered[i])
             return -EINVAL;
     }

@@ -8,7 +8,8 @@
  * UNIMPLEMENTED at once instead of hanging until its deadline.
  *
  * Handlers are plain functions from request bytes to response bytes and a
- * status; they never see gRPC objects. A call whose deadline has already
+ * status (or, for streaming methods, callbacks per message); they never see
+ * gRPC objects. A call whose deadline has already
  * passed when it reaches a worker is answered DEADLINE_EXCEEDED without
  * running the handler.
  */
@@ -36,9 +37,43 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
                                const uint8_t *req, size_t len,
                                rpc_reply_t *out);
 
+/*
+ * Streaming methods. Every callback runs on the call's worker thread, one
+ * at a time for a given call; `st` is the per-call state `open`/`start`
+ * returned, released by `close`, which is always called exactly once.
+ *
+ * Client streaming (many requests, one response):
+ *   open(app, ci)            -> state, or NULL (RESOURCE_EXHAUSTED)
+ *   message(st, req, len, o) once per request message; setting o->code
+ *                            to an error ends the call with that status
+ *   finish(st, o)            after the client half-closed: the response
+ *
+ * Server streaming (one request, many responses):
+ *   start(app, ci, req, len, o) -> state, or NULL with o's status
+ *   next(st, o)              returns 1 with o->body the next message, or 0
+ *                            when done (o->code = final status)
+ */
+typedef struct rpc_stream_ops {
+    void *(*open)(void *app, const rpc_call_info_t *ci);
+    void (*message)(void *st, const uint8_t *req, size_t len, rpc_reply_t *out);
+    void (*finish)(void *st, rpc_reply_t *out);
+    void *(*start)(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                   size_t len, rpc_reply_t *out);
+    int (*next)(void *st, rpc_reply_t *out);
+    void (*close)(void *st);
+} rpc_stream_ops_t;
+
+typedef enum rpc_kind {
+    RPC_UNARY = 0,
+    RPC_CLIENT_STREAM,
+    RPC_SERVER_STREAM,
+} rpc_kind_t;
+
 typedef struct rpc_method {
-    const char *path;         /* "/package.Service/Method" */
-    rpc_handler_fn handler;
+    const char *path;               /* "/package.Service/Method" */
+    rpc_handler_fn handler;         /* RPC_UNARY */
+    rpc_kind_t kind;
+    const rpc_stream_ops_t *stream; /* streaming kinds */
 } rpc_method_t;
 
 typedef struct transport transport_t;

@@ -408,7 +408,7 @@ class WithoutModelTests(ServerTest):
         for path in ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
                      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                      "/patron.v1.Profiles/GetProfile",
-                     "/patron.v1.Events/StreamEvents",
+                     "/patron.v1.Experiments/CreateExperiment",
                      "/patron.v1.Coupons/TargetCoupons",
                      "/no.such.Service/Method"):
             t0 = time.monotonic()
@@ -813,6 +813,85 @@ class TrainedModelTests(ServerTest):
         ids = [i.item_id for i in self.srv.recommend(cust, 10).items]
         self.assertEqual(len(ids), 10)
         self.assertNotIn(target, ids)
+
+
+class StreamEventsTests(ServerTest):
+    trained = True
+
+    def stream(self, messages, timeout=30):
+        fn = self.srv.channel.stream_unary(
+            "/patron.v1.Events/StreamEvents",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=h.pb.events.RecordEventsResponse.FromString)
+        return fn(iter(messages), timeout=timeout)
+
+    @staticmethod
+    def views(prefix, n, start=0):
+        E, T = h.pb.common.Event, h.pb.common
+        custs = sorted(SHOP.taste)
+        return [E(event_id="%s-%05d" % (prefix, start + i), customer_id=custs[i % len(custs)],
+                  item_id=ALL_ITEMS[(start + i) % CATALOG_SIZE], type=T.EVENT_TYPE_VIEW,
+                  time_unix_ms=BASE_MS + 10**9 + start + i) for i in range(n)]
+
+    def test_stream_counts_across_messages(self):
+        Req = h.pb.events.RecordEventsRequest
+        a = self.views("st", 100)
+        bad = h.pb.common.Event(event_id="st-bad", customer_id="x", item_id="nope",
+                                type=h.pb.common.EVENT_TYPE_VIEW, time_unix_ms=5)
+        msgs = [Req(events=a[:50]), Req(events=a[50:] + [bad, a[3]]), Req(events=[])]
+        r = self.stream(msgs)
+        self.assertEqual((r.accepted, r.duplicates, r.rejected), (100, 1, 1))
+        self.assertEqual([(e.index, e.reason.split(":")[0]) for e in r.errors],
+                         [(100, "item_id")])  # index counts across the stream
+        r = self.stream([Req(events=a)])
+        self.assertEqual((r.accepted, r.duplicates, r.rejected), (0, 100, 0))
+        # An empty stream is fine; a malformed message ends it with INVALID_ARGUMENT
+        # while what came before it stays stored.
+        self.assertEqual(self.stream([]).accepted, 0)
+        fn = self.srv.channel.stream_unary("/patron.v1.Events/StreamEvents")
+        b = self.views("st2", 10)
+        e = rpc_error(fn, iter([Req(events=b).SerializeToString(), b"\xff\xff\xff"]),
+                      timeout=10)
+        self.assertStatus(e, SC.INVALID_ARGUMENT)
+        r = self.srv.record_events(b)
+        self.assertEqual(r.duplicates, 10)
+
+    def test_kill_9_mid_stream_keeps_acknowledged_and_whole_messages(self):
+        Req = h.pb.events.RecordEventsRequest
+        acked = self.views("ack", 2000)
+        r = self.stream([Req(events=acked[i:i + 500]) for i in range(0, 2000, 500)])
+        self.assertEqual(r.accepted, 2000)
+        # A second stream that never finishes: kill -9 while it is sending.
+        pending = [Req(events=self.views("mid", 200, start=i * 200)) for i in range(200)]
+        sent = threading.Event()
+
+        def gen():
+            for i, m in enumerate(pending):
+                if i == 50:
+                    sent.set()
+                yield m
+                time.sleep(0.002)
+
+        fn = self.srv.channel.stream_unary(
+            "/patron.v1.Events/StreamEvents",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=h.pb.events.RecordEventsResponse.FromString)
+        fut = fn.future(gen(), timeout=30)
+        self.assertTrue(sent.wait(20))
+        self.srv.kill()
+        self.assertEqual(self.srv.proc.returncode, -signal.SIGKILL)
+        self.assertRaises(grpc.RpcError, fut.result)
+        self.srv.start()
+        # Everything acknowledged is there.
+        r = self.srv.record_events(acked)
+        self.assertEqual((r.accepted, r.duplicates), (0, 2000))
+        # Nothing half-written: each message was stored whole or not at all.
+        stored_messages = 0
+        for m in pending:
+            r = self.srv.record_events(list(m.events))
+            self.assertIn((r.accepted, r.duplicates), [(200, 0), (0, 200)])
+            stored_messages += r.duplicates == 200
+        self.assertGreater(stored_messages, 0)
 
 
 class ModelReloadTests(ServerTest):
