@@ -126,6 +126,63 @@ int store_customer_index(store_t *s, const char *customer_id, uint32_t *idx);
 /* Number of customers and items ever registered (the next free indices). */
 int store_counts(store_t *s, uint32_t *customers, uint32_t *items);
 
+/* The shop's id of customer index idx, copied into buf (cap bytes, NUL
+ * terminated). -ENOENT if unknown or erased, -EINVAL if buf is too small. */
+int store_customer_id(store_t *s, uint32_t idx, char *buf, size_t cap);
+
+/* ---- customer attributes, points, erasure ---------------------------------- */
+
+#define STORE_MAX_REGION 64
+
+/* Optional attributes a shop provides for a customer. */
+typedef struct store_attrs {
+    int64_t signup_ms;        /* 0 = unknown */
+    uint8_t birth_month;      /* 1..12, 0 = unknown */
+    uint8_t birth_day;        /* 1..31, 0 = unknown */
+    char region[STORE_MAX_REGION + 1];
+} store_attrs_t;
+
+/* NULL if valid, else a static message naming the field. */
+const char *store_attrs_invalid(const store_attrs_t *a);
+
+/* Sets (replaces) a customer's attributes; the customer need not have
+ * events yet. Returns 0, -EINVAL or a storage error. */
+int store_set_attrs(store_t *s, const char *customer_id, const store_attrs_t *a);
+
+/* -ENOENT if none were set. */
+int store_get_attrs(store_t *s, const char *customer_id, store_attrs_t *a);
+
+/* Points redeemed so far by a customer (sum of the ledger). */
+int store_points_redeemed(store_t *s, const char *customer_id, int64_t *total);
+
+/*
+ * Redeems `points` (> 0) under an idempotency key: if redemption_id was
+ * already recorded for this customer nothing changes and *duplicate is 1.
+ * Otherwise, in one transaction, the ledger total is read and the
+ * redemption is written only if total + points <= earned (computed by the
+ * caller from the customer's events); else -ERANGE and nothing is written.
+ * Writers are serialized, so concurrent redemptions can never overdraw.
+ * *redeemed_total gets the ledger total afterwards.
+ */
+int store_points_redeem(store_t *s, const char *customer_id,
+                        const char *redemption_id, int64_t points, int64_t earned,
+                        int64_t *redeemed_total, int *duplicate);
+
+/*
+ * Right to erasure: deletes, in one transaction, the customer's events and
+ * their idempotency keys, attributes, points ledger and id mappings, and
+ * zeroes the customer's factor row in every stored model version. Durable
+ * when it returns 0. -ENOENT if the customer is unknown everywhere.
+ */
+int store_delete_customer(store_t *s, const char *customer_id,
+                          uint64_t *events_deleted);
+
+/* Small named values (e.g. RFM cut-points) kept beside the data. */
+int store_put_blob(store_t *s, const char *key, const void *data, size_t len);
+/* Copies the value into buf (cap bytes); *len gets its size. -ENOENT if
+ * absent, -EINVAL if cap is too small. */
+int store_get_blob(store_t *s, const char *key, void *buf, size_t cap, size_t *len);
+
 /* ---- models --------------------------------------------------------------- */
 
 typedef struct store_model_hdr {

@@ -179,12 +179,83 @@ static void test_models(const char *dir)
     store_close(s);
 }
 
+static void test_customers(const char *dir)
+{
+    store_t *s = open_store(dir);
+    store_attrs_t a = { .signup_ms = 1000, .birth_month = 2, .birth_day = 29 }, got;
+    store_attrs_t bad = { .birth_month = 4, .birth_day = 31 };
+    store_model_hdr_t h = { .factors = 2, .n_users = 2, .n_items = 3 }, gh;
+    float uf[4] = { 1, 2, 3, 4 }, itf[6] = { 0 }, pop[3] = { 0 }, *u, *i, *p;
+    int64_t total = -1;
+    uint64_t deleted = 0;
+    int dup = -1;
+    uint32_t idx;
+    char id[16], blob[8];
+    size_t len;
+
+    strcpy(a.region, "north");
+    CHECK_EQ_INT(store_set_attrs(s, "alice", &a), 0);
+    CHECK_EQ_INT(store_get_attrs(s, "alice", &got), 0);
+    CHECK(got.birth_day == 29 && strcmp(got.region, "north") == 0);
+    CHECK(strstr(store_attrs_invalid(&bad), "birth_day") != NULL);
+    CHECK_EQ_INT(store_set_attrs(s, "alice", &bad), -EINVAL);
+    CHECK_EQ_INT(store_get_attrs(s, "nobody", &got), -ENOENT);
+
+    /* Points: never beyond what was earned, idempotent per redemption id. */
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r1", 30, 50, &total, &dup), 0);
+    CHECK(total == 30 && dup == 0);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r1", 30, 50, &total, &dup), 0);
+    CHECK(total == 30 && dup == 1);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r2", 21, 50, &total, &dup), -ERANGE);
+    CHECK_EQ_INT(total, 30);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r3", 20, 50, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeemed(s, "alice", &total), 0);
+    CHECK_EQ_INT(total, 50);
+    CHECK_EQ_INT(store_points_redeemed(s, "alicex", &total), 0); /* prefix-safe */
+    CHECK_EQ_INT(total, 0);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r4", 0, 50, &total, &dup), -EINVAL);
+
+    /* Erasure: alice (index 0, see test_events) loses everything. */
+    CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+    CHECK_EQ_INT(store_customer_id(s, 0, id, sizeof id), 0);
+    CHECK_STREQ(id, "alice");
+    CHECK_EQ_INT(store_delete_customer(s, "alice", &deleted), 0);
+    CHECK_EQ_INT(deleted, 2);
+    CHECK_EQ_INT(store_customer_index(s, "alice", &idx), -ENOENT);
+    CHECK_EQ_INT(store_customer_id(s, 0, id, sizeof id), -ENOENT);
+    CHECK_EQ_INT(store_get_attrs(s, "alice", &got), -ENOENT);
+    CHECK_EQ_INT(store_points_redeemed(s, "alice", &total), 0);
+    CHECK_EQ_INT(total, 0);
+    CHECK_EQ_INT(store_load_model(s, 0, &gh, &u, &i, &p), 0);
+    CHECK(u[0] == 0 && u[1] == 0 && u[2] == 3 && u[3] == 4); /* bob untouched */
+    free(u);
+    free(i);
+    free(p);
+    CHECK_EQ_INT(store_delete_customer(s, "alice", &deleted), -ENOENT);
+    {
+        /* The event ids were forgotten with the events: nothing of alice
+         * remains, not even which events she sent. */
+        store_event_t e1 = { "e1", "alice2", "i1", STORE_EVENT_VIEW, 5, 1, 0 };
+        uint8_t o;
+        const char *why;
+        CHECK_EQ_INT(store_record_events(s, &e1, 1, &o, &why), 0);
+        CHECK_EQ_INT(o, STORE_ACCEPTED);
+    }
+    CHECK_EQ_INT(store_put_blob(s, "k", "abc", 3), 0);
+    CHECK_EQ_INT(store_get_blob(s, "k", blob, sizeof blob, &len), 0);
+    CHECK(len == 3 && memcmp(blob, "abc", 3) == 0);
+    CHECK_EQ_INT(store_get_blob(s, "k", blob, 2, &len), -EINVAL);
+    CHECK_EQ_INT(store_get_blob(s, "nope", blob, sizeof blob, &len), -ENOENT);
+    store_close(s);
+}
+
 int main(void)
 {
     char dir[512];
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store"));
     test_items(dir);
     test_events(dir);
+    test_customers(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-models"));
     test_models(dir);
     CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
