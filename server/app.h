@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "customers.h"
 #include "model.h"
+#include "profile.h"
 #include "store.h"
 
 typedef struct app {
@@ -18,15 +20,36 @@ typedef struct app {
     model_slot_t models;
     pthread_mutex_t reload_mu; /* one model load at a time */
     atomic_int draining;      /* set on SIGTERM: health says NOT_SERVING */
+
+    /* Customer profiles: the config is fixed; the catalog and RFM
+     * cut-points are replaced (under the write lock) when items are
+     * upserted or a new model (trained with a new RFM job) is loaded. */
+    profile_config_t profile_cfg;
+    pthread_rwlock_t cust_lock;
+    customers_catalog_t *catalog;
+    rfm_cutpoints_t cutpoints;
 } app_t;
 
-void app_init(app_t *a, store_t *store, const model_opts_t *opts);
+/* Returns 0 or a negative errno (the catalog could not be read). */
+int app_init(app_t *a, store_t *store, const model_opts_t *opts);
 void app_destroy(app_t *a);
+
+/* Re-reads the item catalog and RFM cut-points for profiles. */
+int app_refresh_customers(app_t *a);
+
+/* Takes the read lock and fills c for a profile call; release with
+ * app_customers_end. */
+void app_customers_begin(app_t *a, customers_ctx_t *c);
+void app_customers_end(app_t *a);
 
 /* Loads the newest published model if it differs from the one served and
  * swaps it in. *version gets the version served afterwards (0 if none).
  * Returns 0 (also when nothing changed or no model exists yet) or a
  * negative errno from loading; the old model stays in service on error. */
 int app_reload(app_t *a, uint64_t *version);
+
+/* Reloads the current version even if it is the one served (after an
+ * erasure changed its stored factors). */
+int app_reload_force(app_t *a);
 
 #endif

@@ -186,3 +186,69 @@ int client_unary(client_t *c, const char *method, const uint8_t *req,
     grpc_call_unref(call);
     return rc;
 }
+
+int client_unary_stream(client_t *c, const char *method, const uint8_t *req,
+                        size_t len, int timeout_ms, client_recv_fn on_message,
+                        void *ctx, client_result_t *res)
+{
+    grpc_call *call = new_call(c, method, timeout_ms);
+    grpc_slice body = grpc_slice_from_copied_buffer((const char *)req, len);
+    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&body, 1), *recv = NULL;
+    grpc_metadata_array init_md, trail_md;
+    grpc_slice details = grpc_empty_slice();
+    grpc_op ops[4];
+    int rc = 0;
+
+    memset(res, 0, sizeof *res);
+    grpc_slice_unref(body);
+    grpc_metadata_array_init(&init_md);
+    grpc_metadata_array_init(&trail_md);
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = send;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &init_md;
+    if (run_batch(c, call, ops, 4) != GRPC_CALL_OK)
+        rc = -EIO;
+    grpc_byte_buffer_destroy(send);
+    /* Messages until the server ends the stream (recv stays NULL). */
+    while (rc == 0) {
+        grpc_op op;
+        client_result_t msg = { 0 };
+        memset(&op, 0, sizeof op);
+        op.op = GRPC_OP_RECV_MESSAGE;
+        op.data.recv_message.recv_message = &recv;
+        if (run_batch(c, call, &op, 1) != GRPC_CALL_OK || !recv)
+            break;
+        take_body(recv, &msg);
+        grpc_byte_buffer_destroy(recv);
+        recv = NULL;
+        if (msg.body && on_message(ctx, msg.body, msg.len) != 0) {
+            free(msg.body);
+            grpc_call_cancel(call, NULL);
+            break;
+        }
+        free(msg.body);
+    }
+    if (rc == 0) {
+        memset(ops, 0, sizeof ops);
+        ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+        ops[0].data.recv_status_on_client.trailing_metadata = &trail_md;
+        ops[0].data.recv_status_on_client.status = &res->code;
+        ops[0].data.recv_status_on_client.status_details = &details;
+        if (run_batch(c, call, ops, 1) == GRPC_CALL_OK) {
+            char *d = grpc_slice_to_c_string(details);
+            snprintf(res->details, sizeof res->details, "%s", d);
+            gpr_free(d);
+        } else {
+            rc = -EIO;
+        }
+    }
+    grpc_slice_unref(details);
+    grpc_metadata_array_destroy(&init_md);
+    grpc_metadata_array_destroy(&trail_md);
+    grpc_call_unref(call);
+    return rc;
+}

@@ -37,4 +37,15 @@ typedef int (*client_next_fn)(void *ctx, uint8_t **msg, size_t *len);
 int client_stream_unary(client_t *c, const char *method, client_next_fn next,
                         void *ctx, int timeout_ms, client_result_t *res);
 
+/* Receives one message of a server stream; msg is valid during the call.
+ * A nonzero return cancels the call. */
+typedef int (*client_recv_fn)(void *ctx, const uint8_t *msg, size_t len);
+
+/* A server-streaming call: sends req, calls on_message for each response
+ * message, and fills res with the final status (res->body stays NULL).
+ * Returns 0 when a status arrived, or a negative errno. */
+int client_unary_stream(client_t *c, const char *method, const uint8_t *req,
+                        size_t len, int timeout_ms, client_recv_fn on_message,
+                        void *ctx, client_result_t *res);
+
 #endif

@@ -17,43 +17,12 @@
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/events.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
+#include "codec.h"
+#include "profiles_rpc.h"
 #include "recommend.h"
 
 /* Largest batch RecordEvents and UpsertItems take in one call. */
 #define MAX_BATCH 100000
-
-/* ---- encoding helpers --------------------------------------------------------- */
-
-static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d,
-                                const uint8_t *req, size_t len, rpc_reply_t *out)
-{
-    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, req);
-    if (!m)
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
-                 "request body is not a valid %s", d->name);
-    return m;
-}
-
-static void encode(const ProtobufCMessage *m, rpc_reply_t *out)
-{
-    size_t len = protobuf_c_message_get_packed_size(m);
-    out->body = malloc(len ? len : 1);
-    if (!out->body) {
-        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        return;
-    }
-    out->len = protobuf_c_message_pack(m, out->body);
-}
-
-/* Maps a negative errno from recsys to a status. */
-static void fail_errno(rpc_reply_t *out, int rc, const char *what)
-{
-    grpc_status_code code = GRPC_STATUS_INTERNAL;
-    if (rc == -ENOSPC || rc == -ENOMEM)
-        code = GRPC_STATUS_RESOURCE_EXHAUSTED;
-    rpc_fail(out, code, "%s: %s", what, strerror(-rc));
-    plog(LOG_ERROR, "%s: %s", what, strerror(-rc)); /* no customer data */
-}
 
 /* 32 hex characters from the kernel's CSPRNG. */
 static void new_request_id(char id[33])
@@ -591,6 +560,7 @@ static void h_upsert_items(void *app, const rpc_call_info_t *ci,
     resp.inserted = (uint32_t)ins;
     resp.updated = (uint32_t)upd;
     encode(&resp.base, out);
+    app_refresh_customers(a); /* profiles see the new categories */
 out:
     free(items);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -655,15 +625,17 @@ static void h_reload_model(void *app, const rpc_call_info_t *ci,
 /* Services health answers for. "" is the whole server. */
 static const char *const known_services[] = {
     "", "patron.v1.Recommender", "patron.v1.Events", "patron.v1.Admin",
+    "patron.v1.Profiles",
 };
 
-/* "" and the Recommender need a model; Events and Admin work without one. */
+/* "" and the Recommender need a model; Events, Admin and Profiles work
+ * without one. */
 static int service_serving(app_t *a, size_t which)
 {
     model_t *m;
     if (atomic_load(&a->draining))
         return 0;
-    if (which == 2 || which == 3)
+    if (which >= 2)
         return 1;
     m = model_slot_get(&a->models);
     model_unref(m);
@@ -703,6 +675,12 @@ const rpc_method_t patron_methods[] = {
     { .path = "/patron.v1.Events/RecordEvents", .handler = h_record_events },
     { .path = "/patron.v1.Events/StreamEvents", .kind = RPC_CLIENT_STREAM,
       .stream = &stream_events_ops },
+    { .path = "/patron.v1.Profiles/GetProfile", .handler = h_get_profile },
+    { .path = "/patron.v1.Profiles/SelectAudience", .kind = RPC_SERVER_STREAM,
+      .stream = &select_audience_ops },
+    { .path = "/patron.v1.Profiles/DeleteCustomer", .handler = h_delete_customer },
+    { .path = "/patron.v1.Profiles/SetCustomerAttributes", .handler = h_set_attributes },
+    { .path = "/patron.v1.Profiles/RedeemPoints", .handler = h_redeem_points },
     { .path = "/patron.v1.Admin/UpsertItems", .handler = h_upsert_items },
     { .path = "/patron.v1.Admin/GetModelInfo", .handler = h_model_info },
     { .path = "/patron.v1.Admin/ReloadModel", .handler = h_reload_model },

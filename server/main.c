@@ -165,7 +165,12 @@ int main(int argc, char **argv)
         plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, strerror(-rc));
         return 1;
     }
-    app_init(&app, store, &o.model);
+    if ((rc = app_init(&app, store, &o.model)) != 0) {
+        plog(LOG_ERROR, "cannot read the catalog in %s: %s", o.data, strerror(-rc));
+        app_destroy(&app);
+        store_close(store);
+        return 1;
+    }
     if ((rc = app_reload(&app, &version)) != 0)
         plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
     else if (version == 0)

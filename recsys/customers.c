@@ -1,0 +1,371 @@
+/*
+ * customers.c - profiles on read, audiences, points and the RFM job
+ * (customers.h).
+ */
+#include "customers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CUTPOINTS_BLOB "rfm_cutpoints"
+
+/* ---- catalog ----------------------------------------------------------------- */
+
+typedef struct catalog_fill {
+    customers_catalog_t *cat;
+    size_t cap_names;
+} catalog_fill_t;
+
+/* Category ids by first appearance; a linear search over names is fine for
+ * the tens to hundreds of categories shops have, and runs only at load. */
+static int fill_category(void *ctx, uint32_t idx, const store_item_t *it)
+{
+    catalog_fill_t *f = ctx;
+    customers_catalog_t *cat = f->cat;
+    const char *name = it->category ? it->category : "";
+    uint32_t c;
+
+    if (idx >= cat->n_items)
+        return 0;
+    if (!name[0]) {
+        cat->category[idx] = PROFILE_NO_CATEGORY;
+        return 0;
+    }
+    for (c = 0; c < cat->n_names && strcmp(cat->names[c], name) != 0; c++)
+        ;
+    if (c == cat->n_names) {
+        if (cat->n_names == f->cap_names) {
+            size_t cap = f->cap_names ? f->cap_names * 2 : 16;
+            char **p = realloc(cat->names, cap * sizeof *p);
+            if (!p)
+                return -ENOMEM;
+            cat->names = p;
+            f->cap_names = cap;
+        }
+        if (!(cat->names[c] = strdup(name)))
+            return -ENOMEM;
+        cat->n_names++;
+    }
+    cat->category[idx] = c;
+    return 0;
+}
+
+int customers_catalog_load(store_t *s, customers_catalog_t **out)
+{
+    customers_catalog_t *cat = calloc(1, sizeof *cat);
+    catalog_fill_t fill = { cat, 0 };
+    uint32_t n_items = 0;
+    int rc;
+
+    if (!cat)
+        return -ENOMEM;
+    if ((rc = store_counts(s, NULL, &n_items)) != 0)
+        goto fail;
+    cat->n_items = n_items;
+    if (!(cat->category = malloc((n_items ? n_items : 1) * sizeof *cat->category))) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n_items; i++)
+        cat->category[i] = PROFILE_NO_CATEGORY;
+    if ((rc = store_scan_items(s, fill_category, &fill)) != 0)
+        goto fail;
+    *out = cat;
+    return 0;
+fail:
+    customers_catalog_free(cat);
+    return rc;
+}
+
+void customers_catalog_free(customers_catalog_t *cat)
+{
+    if (!cat)
+        return;
+    for (uint32_t c = 0; c < cat->n_names; c++)
+        free(cat->names[c]);
+    free(cat->names);
+    free(cat->category);
+    free(cat);
+}
+
+/* ---- one customer -------------------------------------------------------------- */
+
+typedef struct history {
+    store_event_rec_t *ev;
+    size_t n, cap;
+} history_t;
+
+static int push_event(void *ctx, const store_event_rec_t *ev)
+{
+    history_t *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        store_event_rec_t *p = realloc(h->ev, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        h->ev = p;
+        h->cap = cap;
+    }
+    h->ev[h->n++] = *ev;
+    return 0;
+}
+
+int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
+                                const profile_config_t *cfg)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        double amount = (double)ev[i].quantity * ev[i].unit_price;
+        if (ev[i].type == STORE_EVENT_PURCHASE)
+            total += profile_points_for(amount, cfg);
+        else if (ev[i].type == STORE_EVENT_REFUND)
+            total -= profile_points_for(amount, cfg);
+    }
+    return total > 0 ? total : 0;
+}
+
+/* Fills the parts of a view that come from the history. */
+static int view_from_history(const customers_ctx_t *c, const store_event_rec_t *ev,
+                             size_t n, int64_t now_ms, customer_view_t *v)
+{
+    profile_catalog_t pc = { c->cat ? c->cat->category : NULL,
+                             c->cat ? c->cat->n_items : 0 };
+    int rc = profile_compute(ev, n, c->cat ? &pc : NULL, c->cfg, now_ms, &v->p);
+    if (rc)
+        return rc;
+    v->has_events = n > 0;
+    profile_rfm_score(&v->p, c->cut, &v->r, &v->f, &v->m);
+    v->segment = v->p.orders ? profile_segment(c->cfg, v->r, v->f, v->m) : -1;
+    v->points_earned = customers_points_earned(ev, n, c->cfg);
+    return 0;
+}
+
+/* The parts kept outside the events: points ledger and attributes. */
+static int view_extras(const customers_ctx_t *c, customer_view_t *v)
+{
+    int rc = store_points_redeemed(c->store, v->customer_id, &v->points_redeemed);
+    if (rc)
+        return rc;
+    v->points_balance = v->points_earned - v->points_redeemed;
+    if (v->points_balance < 0) /* refunds after a redemption */
+        v->points_balance = 0;
+    rc = store_get_attrs(c->store, v->customer_id, &v->attrs);
+    v->has_attrs = rc == 0;
+    return rc == -ENOENT ? 0 : rc;
+}
+
+int customers_view(const customers_ctx_t *c, const char *customer_id,
+                   int64_t now_ms, customer_view_t *out)
+{
+    history_t h = { 0 };
+    uint32_t idx;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (!customer_id || !customer_id[0] || strlen(customer_id) > STORE_MAX_ID)
+        return -EINVAL;
+    strcpy(out->customer_id, customer_id);
+    rc = store_customer_index(c->store, customer_id, &idx);
+    if (rc == 0)
+        rc = store_customer_events(c->store, idx, push_event, &h);
+    else if (rc == -ENOENT)
+        rc = 0;
+    if (rc == 0)
+        rc = view_from_history(c, h.ev, h.n, now_ms, out);
+    if (rc == 0)
+        rc = view_extras(c, out);
+    free(h.ev);
+    if (rc == 0 && !out->has_events && !out->has_attrs && !out->points_redeemed)
+        rc = -ENOENT;
+    return rc;
+}
+
+int customers_redeem(const customers_ctx_t *c, const char *customer_id,
+                     const char *redemption_id, int64_t points,
+                     int64_t *balance, int *duplicate)
+{
+    history_t h = { 0 };
+    uint32_t idx;
+    int64_t earned, redeemed = 0;
+    int rc = store_customer_index(c->store, customer_id, &idx);
+
+    if (rc)
+        return rc;
+    if ((rc = store_customer_events(c->store, idx, push_event, &h)) == 0) {
+        earned = customers_points_earned(h.ev, h.n, c->cfg);
+        rc = store_points_redeem(c->store, customer_id, redemption_id, points,
+                                 earned, &redeemed, duplicate);
+        *balance = earned - redeemed > 0 ? earned - redeemed : 0;
+    }
+    free(h.ev);
+    return rc;
+}
+
+void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
+                            audience_row_t *row)
+{
+    memset(row, 0, sizeof *row);
+    row->tier = v->p.tier;
+    row->stage = v->p.stage;
+    row->segment = v->segment;
+    row->r = v->r;
+    row->f = v->f;
+    row->m = v->m;
+    row->monetary = v->p.monetary;
+    row->orders = v->p.orders;
+    row->recency_days = v->p.recency_days;
+    row->average_basket = v->p.average_basket;
+    row->typical_gap_days = v->p.typical_gap_days;
+    row->points = v->points_balance;
+    row->views = v->p.recent_views;
+    row->carts = v->p.recent_carts;
+    for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
+        if (v->p.favourites[i] < c->cat->n_names)
+            row->categories[row->n_categories++] = c->cat->names[v->p.favourites[i]];
+    if (v->has_attrs) {
+        row->region = v->attrs.region;
+        row->birthday_month = v->attrs.birth_month;
+        if (v->attrs.signup_ms > 0) {
+            /* month of a unix time, civil calendar (Hinnant's algorithm) */
+            int64_t z = v->attrs.signup_ms / 86400000 + 719468;
+            int64_t doe = z - (z >= 0 ? z : z - 146096) / 146097 * 146097;
+            int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+            int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            int64_t mp = (5 * doy + 2) / 153;
+            row->signup_month = (uint8_t)(mp < 10 ? mp + 3 : mp - 9);
+        }
+    }
+}
+
+/* ---- all customers ------------------------------------------------------------- */
+
+/* Groups the full event scan by customer and hands each history to visit. */
+typedef struct group_scan {
+    history_t h;
+    uint32_t customer;
+    int (*visit)(struct group_scan *g);
+    void *ctx;
+} group_scan_t;
+
+static int group_event(void *ctx, const store_event_rec_t *ev)
+{
+    group_scan_t *g = ctx;
+    int rc;
+    if (g->h.n && ev->customer != g->customer) {
+        if ((rc = g->visit(g)) != 0)
+            return rc;
+        g->h.n = 0;
+    }
+    g->customer = ev->customer;
+    return push_event(&g->h, ev);
+}
+
+static int group_scan(store_t *s, group_scan_t *g)
+{
+    int rc = store_scan_events(s, group_event, g);
+    if (rc == 0 && g->h.n)
+        rc = g->visit(g);
+    free(g->h.ev);
+    return rc;
+}
+
+typedef struct select_ctx {
+    const customers_ctx_t *c;
+    const audience_t *a;
+    int64_t now_ms;
+    customers_visit_fn cb;
+    void *cb_ctx;
+} select_ctx_t;
+
+static int select_visit(group_scan_t *g)
+{
+    select_ctx_t *sc = g->ctx;
+    customer_view_t v;
+    audience_row_t row;
+    int rc;
+
+    memset(&v, 0, sizeof v);
+    rc = store_customer_id(sc->c->store, g->customer, v.customer_id, sizeof v.customer_id);
+    if (rc == -ENOENT)
+        return 0; /* erased while we scanned */
+    if (rc || (rc = view_from_history(sc->c, g->h.ev, g->h.n, sc->now_ms, &v)) ||
+        (rc = view_extras(sc->c, &v)))
+        return rc;
+    customers_audience_row(sc->c, &v, &row);
+    if (sc->a && !audience_match(sc->a, &row))
+        return 0;
+    return sc->cb(sc->cb_ctx, &v);
+}
+
+int customers_select(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
+                     customers_visit_fn cb, void *ctx)
+{
+    select_ctx_t sc = { c, a, now_ms, cb, ctx };
+    group_scan_t g = { .visit = select_visit, .ctx = &sc };
+    return group_scan(c->store, &g);
+}
+
+/* ---- RFM job ------------------------------------------------------------------- */
+
+typedef struct rfm_values {
+    double *r, *f, *m;
+    size_t n, cap;
+    const profile_config_t *cfg;
+    int64_t now_ms;
+} rfm_values_t;
+
+static int rfm_visit(group_scan_t *g)
+{
+    rfm_values_t *rv = g->ctx;
+    profile_t p;
+    int rc = profile_compute(g->h.ev, g->h.n, NULL, rv->cfg, rv->now_ms, &p);
+    if (rc || p.orders == 0)
+        return rc;
+    if (rv->n == rv->cap) {
+        size_t cap = rv->cap ? rv->cap * 2 : 1024;
+        double *r = realloc(rv->r, cap * sizeof *r);
+        if (r) rv->r = r;
+        double *f = realloc(rv->f, cap * sizeof *f);
+        if (f) rv->f = f;
+        double *m = realloc(rv->m, cap * sizeof *m);
+        if (m) rv->m = m;
+        if (!r || !f || !m)
+            return -ENOMEM;
+        rv->cap = cap;
+    }
+    rv->r[rv->n] = p.recency_days;
+    rv->f[rv->n] = p.orders;
+    rv->m[rv->n] = p.monetary;
+    rv->n++;
+    return 0;
+}
+
+int customers_rfm_job(store_t *s, const profile_config_t *cfg, int64_t now_ms,
+                      rfm_cutpoints_t *out)
+{
+    rfm_values_t rv = { .cfg = cfg, .now_ms = now_ms };
+    group_scan_t g = { .visit = rfm_visit, .ctx = &rv };
+    int rc = group_scan(s, &g);
+
+    memset(out, 0, sizeof *out);
+    if (rc == 0 && rv.n)
+        rc = profile_rfm_cutpoints_values(rv.r, rv.f, rv.m, rv.n, out);
+    if (rc == 0)
+        rc = store_put_blob(s, CUTPOINTS_BLOB, out, sizeof *out);
+    free(rv.r);
+    free(rv.f);
+    free(rv.m);
+    return rc;
+}
+
+int customers_load_cutpoints(store_t *s, rfm_cutpoints_t *out)
+{
+    size_t len = 0;
+    int rc = store_get_blob(s, CUTPOINTS_BLOB, out, sizeof *out, &len);
+    if (rc == -ENOENT || (rc == 0 && len != sizeof *out)) {
+        memset(out, 0, sizeof *out);
+        return 0;
+    }
+    return rc;
+}

@@ -1,0 +1,94 @@
+/*
+ * customers.h - customer profiles as the API shows them.
+ *
+ * Joins the profile math (profile.h) over one customer's stored events with
+ * what lives elsewhere in the store: RFM scores against the population
+ * cut-points a job computed (customers_rfm_job, run with each training), the
+ * segment they map to, the points balance (earned from purchases net of
+ * refunds, minus the redemption ledger) and the shop's attributes.
+ *
+ * Profiles are computed on read, at the caller's `now`: recency, lifecycle
+ * stage and tier grace change with time even when no event arrives, so a
+ * stored profile would go stale; one customer's history is one range read.
+ */
+#ifndef PATRON_RECSYS_CUSTOMERS_H
+#define PATRON_RECSYS_CUSTOMERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audience.h"
+#include "profile.h"
+#include "store.h"
+
+/* Item -> category id and category names, as of load time. */
+typedef struct customers_catalog {
+    uint32_t *category;      /* n_items */
+    size_t n_items;
+    char **names;            /* n_names; ids are positions */
+    uint32_t n_names;
+} customers_catalog_t;
+
+/* Reads the catalog from the store. Free with customers_catalog_free.
+ * Returns 0, -ENOMEM or a store error. */
+int customers_catalog_load(store_t *s, customers_catalog_t **out);
+void customers_catalog_free(customers_catalog_t *cat); /* NULL-safe */
+
+/* Everything one call needs; all borrowed. */
+typedef struct customers_ctx {
+    store_t *store;
+    const profile_config_t *cfg;
+    const customers_catalog_t *cat;
+    const rfm_cutpoints_t *cut;
+} customers_ctx_t;
+
+typedef struct customer_view {
+    char customer_id[STORE_MAX_ID + 1];
+    int has_events;
+    profile_t p;
+    uint8_t r, f, m;          /* 1..5; 0 without orders */
+    int segment;              /* index into cfg->segments, -1 none */
+    int64_t points_earned, points_redeemed, points_balance; /* balance >= 0 */
+    int has_attrs;
+    store_attrs_t attrs;
+} customer_view_t;
+
+/* One customer's view at now_ms. -ENOENT when the store has neither events
+ * nor attributes for them; -EINVAL for a bad id. */
+int customers_view(const customers_ctx_t *c, const char *customer_id,
+                   int64_t now_ms, customer_view_t *out);
+
+/* Points earned by a history: profile_points_for(quantity x price) per
+ * purchase minus the same per refund, never below 0. */
+int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
+                                const profile_config_t *cfg);
+
+/* Redeems points against what the customer earned (see
+ * store_points_redeem): *balance gets the balance afterwards. -ERANGE when
+ * the balance is too small, -ENOENT for an unknown customer. */
+int customers_redeem(const customers_ctx_t *c, const char *customer_id,
+                     const char *redemption_id, int64_t points,
+                     int64_t *balance, int *duplicate);
+
+/* Fills an audience row from a view; strings borrow from c and v. */
+void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
+                            audience_row_t *row);
+
+/* Calls cb for every customer with events whose view matches a (a NULL a
+ * matches everyone), in customer index order. A nonzero return from cb
+ * stops and is returned. */
+typedef int (*customers_visit_fn)(void *ctx, const customer_view_t *v);
+int customers_select(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
+                     customers_visit_fn cb, void *ctx);
+
+/* The RFM job: computes every customer's profile at now_ms, the quintile
+ * cut-points over those with orders, and stores them (blob "rfm_cutpoints")
+ * so that scores stay stable between runs. *out gets them. */
+int customers_rfm_job(store_t *s, const profile_config_t *cfg, int64_t now_ms,
+                      rfm_cutpoints_t *out);
+
+/* Reads the stored cut-points; an empty population (n = 0) when the job
+ * never ran. */
+int customers_load_cutpoints(store_t *s, rfm_cutpoints_t *out);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * codec.h - what every handler does at its edges: decode a protobuf request
+ * (a malformed body becomes INVALID_ARGUMENT naming the message type),
+ * encode a response, and turn a recsys errno into a status.
+ */
+#ifndef PATRON_SERVER_CODEC_H
+#define PATRON_SERVER_CODEC_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "transport.h"
+
+/* Unpacks req; on failure sets out's status and returns NULL. Free the
+ * result with protobuf_c_message_free_unpacked. */
+ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, const uint8_t *req,
+                         size_t len, rpc_reply_t *out);
+
+/* Packs m into out->body (malloc'd, taken over by the transport). */
+void encode(const ProtobufCMessage *m, rpc_reply_t *out);
+
+/* Maps a negative errno to a status ("what: strerror") and logs it:
+ * -ENOSPC/-ENOMEM are RESOURCE_EXHAUSTED, anything else INTERNAL. */
+void fail_errno(rpc_reply_t *out, int rc, const char *what);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * profiles_rpc.c - the patron.v1.Profiles methods: profiles computed on
+ * read, audiences streamed, attributes, points redemption and erasure.
+ */
+#include "profiles_rpc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "patron/v1/profiles.pb-c.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int id_bad(const char *id)
+{
+    return !id || !id[0] || strlen(id) > STORE_MAX_ID;
+}
+
+/* A Profile message over a view; strings borrow from v and c. */
+typedef struct profile_msg {
+    Patron__V1__Profile p;
+    Patron__V1__CustomerAttributes attrs;
+    char *favs[PROFILE_TOP_CATEGORIES];
+} profile_msg_t;
+
+static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
+                             int64_t as_of, profile_msg_t *m)
+{
+    const char *seg = v->segment >= 0 ? profile_segment_name(c->cfg, v->segment) : "";
+    const char *tier = v->p.tier >= 0 ? profile_tier_name(c->cfg, v->p.tier) : "";
+
+    patron__v1__profile__init(&m->p);
+    m->p.customer_id = (char *)v->customer_id;
+    m->p.first_purchase_unix_ms = v->p.first_purchase_ms;
+    m->p.last_purchase_unix_ms = v->p.last_purchase_ms;
+    m->p.orders = v->p.orders;
+    m->p.monetary = v->p.monetary;
+    m->p.average_basket = v->p.average_basket;
+    m->p.typical_gap_days = v->p.typical_gap_days;
+    m->p.recency_score = v->r;
+    m->p.frequency_score = v->f;
+    m->p.monetary_score = v->m;
+    m->p.segment = (char *)seg;
+    m->p.tier = (char *)tier;
+    m->p.points = v->points_balance;
+    m->p.stage = (Patron__V1__LifecycleStage)v->p.stage;
+    m->p.recency_days = v->p.recency_days;
+    m->p.purchases = v->p.purchases;
+    m->p.recent_views = v->p.recent_views;
+    m->p.recent_carts = v->p.recent_carts;
+    m->p.points_earned = v->points_earned;
+    m->p.points_redeemed = v->points_redeemed;
+    m->p.as_of_unix_ms = as_of;
+    for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
+        if (v->p.favourites[i] < c->cat->n_names)
+            m->favs[m->p.n_favourite_categories++] = c->cat->names[v->p.favourites[i]];
+    m->p.favourite_categories = m->favs;
+    if (v->has_attrs) {
+        patron__v1__customer_attributes__init(&m->attrs);
+        m->attrs.customer_id = (char *)v->customer_id;
+        m->attrs.signup_unix_ms = v->attrs.signup_ms;
+        m->attrs.birth_month = v->attrs.birth_month;
+        m->attrs.birth_day = v->attrs.birth_day;
+        m->attrs.region = (char *)v->attrs.region;
+        m->p.attributes = &m->attrs;
+    }
+}
+
+void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                   size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__GetProfileRequest *r = (Patron__V1__GetProfileRequest *)decode(
+        &patron__v1__get_profile_request__descriptor, req, len, out);
+    customers_ctx_t c;
+    customer_view_t v;
+    profile_msg_t m = { 0 };
+    int64_t now = now_ms();
+    int rc;
+
+    if (!r)
+        return;
+    if (id_bad(r->customer_id)) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
+        goto out;
+    }
+    app_customers_begin(a, &c);
+    rc = customers_view(&c, r->customer_id, now, &v);
+    if (rc == -ENOENT) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events or attributes");
+    } else if (rc) {
+        fail_errno(out, rc, "reading the profile");
+    } else {
+        profile_msg_fill(&c, &v, now, &m);
+        encode(&m.p.base, out);
+    }
+    app_customers_end(a);
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- SelectAudience (server streaming) ---------------------------------------- */
+
+/* Matches are computed when the call starts (the total goes first) and
+ * encoded then, so the stream holds bytes, not profiles. */
+typedef struct audience_stream {
+    uint8_t **msgs;
+    size_t *lens;
+    size_t n, cap, sent;
+    uint64_t total, limit;
+    const customers_ctx_t *c;
+    int64_t now;
+    int rc;
+} audience_stream_t;
+
+static void audience_stream_close(void *state)
+{
+    audience_stream_t *st = state;
+    for (size_t i = st->sent; i < st->n; i++)
+        free(st->msgs[i]);
+    free(st->msgs);
+    free(st->lens);
+    free(st);
+}
+
+/* Encodes one member; total is set on the first message only. */
+static int encode_member(audience_stream_t *st, const customer_view_t *v)
+{
+    Patron__V1__AudienceMember am = PATRON__V1__AUDIENCE_MEMBER__INIT;
+    profile_msg_t m = { 0 };
+    size_t len;
+
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 256;
+        uint8_t **p = realloc(st->msgs, cap * sizeof *p);
+        if (p) st->msgs = p;
+        size_t *l = realloc(st->lens, cap * sizeof *l);
+        if (l) st->lens = l;
+        if (!p || !l)
+            return -ENOMEM;
+        st->cap = cap;
+    }
+    profile_msg_fill(st->c, v, st->now, &m);
+    am.customer_id = (char *)v->customer_id;
+    am.profile = &m.p;
+    len = protobuf_c_message_get_packed_size(&am.base);
+    if (!(st->msgs[st->n] = malloc(len ? len : 1)))
+        return -ENOMEM;
+    st->lens[st->n] = protobuf_c_message_pack(&am.base, st->msgs[st->n]);
+    st->n++;
+    return 0;
+}
+
+static int collect_member(void *ctx, const customer_view_t *v)
+{
+    audience_stream_t *st = ctx;
+    st->total++;
+    if (st->limit && st->n >= st->limit)
+        return 0;
+    return encode_member(st, v);
+}
+
+/* The first message also carries the total: protobuf merges concatenated
+ * encodings, so appending field 2 (total) to the member's bytes sets it. */
+static int prepend_total(audience_stream_t *st)
+{
+    Patron__V1__AudienceMember t = PATRON__V1__AUDIENCE_MEMBER__INIT;
+    size_t tl, ml = st->n ? st->lens[0] : 0;
+    uint8_t *buf;
+
+    t.total = st->total;
+    tl = protobuf_c_message_get_packed_size(&t.base);
+    if (!(buf = malloc(ml + tl + 1)))
+        return -ENOMEM;
+    if (ml)
+        memcpy(buf, st->msgs[0], ml);
+    protobuf_c_message_pack(&t.base, buf + ml);
+    if (st->n) {
+        free(st->msgs[0]);
+    } else {
+        st->n = 1; /* nothing matched: one message with total 0 */
+    }
+    st->msgs[0] = buf;
+    st->lens[0] = ml + tl;
+    return 0;
+}
+
+static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                            size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__SelectAudienceRequest *r = (Patron__V1__SelectAudienceRequest *)decode(
+        &patron__v1__select_audience_request__descriptor, req, len, out);
+    audience_stream_t *st = NULL;
+    audience_t *aud = NULL;
+    customers_ctx_t c;
+    char err[256];
+    int rc;
+
+    if (!r)
+        return NULL;
+    if (r->expression[0] &&
+        (rc = audience_parse(r->expression, &a->profile_cfg, &aud, err, sizeof err)) != 0) {
+        if (rc == -ENOMEM)
+            rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        else
+            rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "expression: %s", err);
+        goto out;
+    }
+    if (!(st = calloc(1, sizeof *st)) ||
+        !(st->msgs = malloc(sizeof *st->msgs)) || !(st->lens = malloc(sizeof *st->lens))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    st->cap = 1;
+    st->limit = r->limit;
+    st->now = now_ms();
+    app_customers_begin(a, &c);
+    st->c = &c;
+    rc = customers_select(&c, aud, st->now, collect_member, st);
+    st->c = NULL;
+    app_customers_end(a);
+    if (rc == 0)
+        rc = prepend_total(st);
+    if (rc) {
+        fail_errno(out, rc, "selecting the audience");
+        goto fail;
+    }
+    goto out;
+fail:
+    if (st)
+        audience_stream_close(st);
+    st = NULL;
+out:
+    audience_free(aud);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return st;
+}
+
+static int audience_next(void *state, rpc_reply_t *out)
+{
+    audience_stream_t *st = state;
+    if (st->sent == st->n)
+        return 0;
+    out->body = st->msgs[st->sent]; /* ownership passes to the transport */
+    out->len = st->lens[st->sent];
+    st->sent++;
+    return 1;
+}
+
+const rpc_stream_ops_t select_audience_ops = {
+    .start = audience_start,
+    .next = audience_next,
+    .close = audience_stream_close,
+};
+
+/* ---- attributes, points, erasure ----------------------------------------------- */
+
+void h_set_attributes(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                      size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__CustomerAttributes *r = (Patron__V1__CustomerAttributes *)decode(
+        &patron__v1__customer_attributes__descriptor, req, len, out);
+    Patron__V1__SetCustomerAttributesResponse resp =
+        PATRON__V1__SET_CUSTOMER_ATTRIBUTES_RESPONSE__INIT;
+    store_attrs_t at = { 0 };
+    const char *bad;
+    int rc;
+
+    if (!r)
+        return;
+    if (id_bad(r->customer_id)) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
+        goto out;
+    }
+    if (strlen(r->region) > STORE_MAX_REGION) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "region: longer than 64 bytes");
+        goto out;
+    }
+    if (r->birth_month > 12 || r->birth_day > 31) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 r->birth_month > 12 ? "birth_month: must be 1..12 (0 = unknown)"
+                                     : "birth_day: must be 1..31 (0 = unknown)");
+        goto out;
+    }
+    at.signup_ms = r->signup_unix_ms;
+    at.birth_month = (uint8_t)r->birth_month;
+    at.birth_day = (uint8_t)r->birth_day;
+    strcpy(at.region, r->region);
+    if ((bad = store_attrs_invalid(&at)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    if ((rc = store_set_attrs(a->store, r->customer_id, &at)) != 0)
+        fail_errno(out, rc, "storing attributes");
+    else
+        encode(&resp.base, out);
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                     size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__RedeemPointsRequest *r = (Patron__V1__RedeemPointsRequest *)decode(
+        &patron__v1__redeem_points_request__descriptor, req, len, out);
+    Patron__V1__RedeemPointsResponse resp = PATRON__V1__REDEEM_POINTS_RESPONSE__INIT;
+    customers_ctx_t c;
+    int64_t balance = 0;
+    int dup = 0, rc;
+
+    if (!r)
+        return;
+    if (id_bad(r->customer_id) || id_bad(r->redemption_id) || r->points <= 0 ||
+        r->points > PROFILE_MAX_POINTS) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s",
+                 id_bad(r->customer_id) ? "customer_id: 1..256 bytes required"
+                 : id_bad(r->redemption_id) ? "redemption_id: 1..256 bytes required"
+                                            : "points: must be in 1..2^53");
+        goto out;
+    }
+    app_customers_begin(a, &c);
+    rc = customers_redeem(&c, r->customer_id, r->redemption_id, r->points, &balance, &dup);
+    app_customers_end(a);
+    if (rc == -ENOENT) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events");
+    } else if (rc == -ERANGE) {
+        rpc_fail(out, GRPC_STATUS_FAILED_PRECONDITION,
+                 "points: balance %lld is less than %lld", (long long)balance,
+                 (long long)r->points);
+    } else if (rc) {
+        fail_errno(out, rc, "redeeming points");
+    } else {
+        resp.balance = balance;
+        resp.duplicate = dup;
+        encode(&resp.base, out);
+    }
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+void h_delete_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                       size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__DeleteCustomerRequest *r = (Patron__V1__DeleteCustomerRequest *)decode(
+        &patron__v1__delete_customer_request__descriptor, req, len, out);
+    Patron__V1__DeleteCustomerResponse resp = PATRON__V1__DELETE_CUSTOMER_RESPONSE__INIT;
+    uint64_t events = 0;
+    int rc;
+
+    if (!r)
+        return;
+    if (id_bad(r->customer_id)) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
+        goto out;
+    }
+    rc = store_delete_customer(a->store, r->customer_id, &events);
+    if (rc == -ENOENT) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: unknown customer");
+    } else if (rc) {
+        fail_errno(out, rc, "erasing the customer");
+    } else {
+        /* The served snapshot still holds the old factor row in memory. */
+        app_reload_force(a);
+        resp.events_deleted = events;
+        encode(&resp.base, out);
+    }
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
