@@ -3,18 +3,26 @@
  *
  * One half-sweep solves every row of one side with the other side fixed. For
  * row u with observed columns i (confidence c_ui = 1 + alpha r_ui, preference
- * 1) the normal equations are (paper, eq. 4)
+ * 1, unobserved weight alpha0) the normal equations are (paper, eq. 4, with
+ * the unobserved weight of Rendle et al. 2022, eq. 4)
  *
- *   (Y'Y + Y' (C_u - I) Y + reg I) x_u = Y' C_u p(u)
+ *   (alpha0 Y'Y + Y' (C_u - alpha0 I) Y + lambda_u I) x_u = Y' C_u p(u)
  *
- * Y'Y + reg I is the same for every row, so it is computed once per
- * half-sweep with ssyrk. The row's own term has rank |row|: its item vectors,
- * scaled by sqrt(c_ui - 1) = sqrt(alpha r_ui), are gathered into a small
+ * alpha0 Y'Y is the same for every row, so it is computed once per half-sweep
+ * with ssyrk. The exact solver adds the row's own term, of rank |row|: its
+ * item vectors, scaled by sqrt(c_ui - alpha0), are gathered into a small
  * buffer and added with ssyrk (or with a plain rank-1 loop for very short rows,
- * where the BLAS call overhead dominates). The f x f system is then solved by
- * an in-place Cholesky factorization written for contiguous row-major access.
+ * where the BLAS call overhead dominates), then solves the f x f system by an
+ * in-place Cholesky factorization written for contiguous row-major access;
+ * only the upper triangle (row-major) of its matrix is read. The CG solver
+ * never forms the row's matrix: each step multiplies by it as
+ * alpha0 Y'Y p + lambda_u p + sum_i (c_ui - alpha0) (y_i.p) y_i, the way the
+ * `implicit` library and Takacs et al. (RecSys 2011) do, starting from the
+ * row's current factors.
  *
- * Only the upper triangle (row-major) of each f x f matrix is ever read.
+ * The per-row kernels are compiled for several x86-64 levels (target_clones)
+ * and picked at load time: the build targets baseline x86-64, whose SSE2
+ * vectors are a quarter of AVX-512's width.
  *
  * Threads: workers take chunks of IALS_ROW_CHUNK consecutive rows from a
  * shared atomic counter (rows cost very different amounts: a popular item's
@@ -39,6 +47,7 @@
 /* Sanity bounds on parameters: beyond these something is wrong upstream. */
 #define IALS_MAX_FACTORS 4096u
 #define IALS_MAX_THREADS 256u
+#define IALS_MAX_CG_STEPS 1000u
 
 /* Item vectors gathered per ssyrk call; bounds the per-thread buffer. */
 #define IALS_GATHER_ROWS 512u
@@ -54,6 +63,25 @@
 /* Rows converted to double per dsyrk call when computing the loss. */
 #define IALS_LOSS_CHUNK 256u
 
+/* CG stops early on a row once |r|^2 falls below this (as `implicit` does):
+ * the row is solved to float precision. */
+#define IALS_CG_TINY 1e-20f
+
+/* Runtime dispatch for the per-row kernels (GCC on x86-64 glibc: ifunc).
+ * Helpers they call are forced inline so that they get each clone's ISA. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__)
+/* -std=c11 turns off contracting a * b + c into one FMA; the kernels want it
+ * (one rounding instead of two, half the instructions). */
+#pragma GCC optimize("fp-contract=fast")
+#define IALS_KERNEL \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", \
+                                 "default")))
+#else
+#define IALS_KERNEL
+#endif
+#define IALS_INLINE static inline __attribute__((always_inline))
+
 void ials_params_default(ials_params_t *p)
 {
     p->factors = 64;
@@ -63,6 +91,32 @@ void ials_params_default(ials_params_t *p)
     p->init_scale = 1.0f;
     p->threads = 1;
     p->seed = 1;
+    p->alpha0 = 1.0f;
+    p->nu = 0.0f;
+    p->solver = IALS_SOLVER_EXACT;
+    p->cg_steps = 3;
+}
+
+const char *ials_solver_name(ials_solver_t s)
+{
+    switch (s) {
+    case IALS_SOLVER_EXACT: return "exact";
+    case IALS_SOLVER_CG: return "cg";
+    }
+    return NULL;
+}
+
+int ials_solver_parse(const char *name, ials_solver_t *out)
+{
+    if (!name || !out)
+        return -EINVAL;
+    if (strcmp(name, "exact") == 0)
+        *out = IALS_SOLVER_EXACT;
+    else if (strcmp(name, "cg") == 0)
+        *out = IALS_SOLVER_CG;
+    else
+        return -EINVAL;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- CSR --- */
@@ -210,7 +264,20 @@ static int params_valid(const ials_params_t *p)
            p->threads >= 1 && p->threads <= IALS_MAX_THREADS &&
            isfinite(p->reg) && p->reg >= 0.0f &&
            isfinite(p->alpha) && p->alpha >= 0.0f &&
-           isfinite(p->init_scale) && p->init_scale >= 0.0f;
+           isfinite(p->init_scale) && p->init_scale >= 0.0f &&
+           isfinite(p->alpha0) && p->alpha0 >= 0.0f &&
+           isfinite(p->nu) && p->nu >= 0.0f && p->nu <= 4.0f &&
+           (p->solver == IALS_SOLVER_EXACT || p->solver == IALS_SOLVER_CG) &&
+           p->cg_steps >= 1 && p->cg_steps <= IALS_MAX_CG_STEPS;
+}
+
+/* lambda_r = reg (n_r + alpha0 n_other)^nu (Rendle et al. 2022, sec. 3.2). */
+static double row_lambda(float reg, float nu, float alpha0, uint64_t n_r,
+                         uint32_t n_other)
+{
+    if (nu == 0.0f)
+        return reg;
+    return reg * pow((double)n_r + (double)alpha0 * n_other, nu);
 }
 
 /* indptr monotone from 0, columns in range, strictly increasing per row,
@@ -267,8 +334,8 @@ static void init_factors(float *x, size_t count, float scale, uint64_t *state)
 
 /* Finishes rows k0..k0+kb of U (all earlier panels already applied) with the
  * unblocked right-looking algorithm restricted to the panel. */
-static int factor_panel(float *restrict a, uint32_t f, uint32_t k0,
-                        uint32_t kb)
+IALS_INLINE int factor_panel(float *restrict a, uint32_t f, uint32_t k0,
+                             uint32_t kb)
 {
     for (uint32_t k = k0; k < k0 + kb; k++) {
         float *restrict rk = a + (size_t)k * f;
@@ -290,7 +357,7 @@ static int factor_panel(float *restrict a, uint32_t f, uint32_t k0,
 }
 
 /* Rows below a full panel at k0: A_i -= sum of the panel's 4 rank-1 terms. */
-static void update_trailing(float *restrict a, uint32_t f, uint32_t k0)
+IALS_INLINE void update_trailing(float *restrict a, uint32_t f, uint32_t k0)
 {
     const float *restrict r0 = a + (size_t)k0 * f;
     const float *restrict r1 = r0 + f, *restrict r2 = r1 + f,
@@ -309,7 +376,7 @@ static void update_trailing(float *restrict a, uint32_t f, uint32_t k0)
  * every inner loop is a contiguous row-tail update the compiler vectorizes.
  * Returns 0, or -EDOM if a pivot is not positive (A not numerically SPD).
  */
-static int cholesky_factor(float *a, uint32_t f)
+IALS_INLINE int cholesky_factor(float *a, uint32_t f)
 {
     for (uint32_t k0 = 0; k0 < f; k0 += IALS_CHOL_PANEL) {
         uint32_t kb = f - k0 < IALS_CHOL_PANEL ? f - k0 : IALS_CHOL_PANEL;
@@ -322,26 +389,72 @@ static int cholesky_factor(float *a, uint32_t f)
     return 0;
 }
 
-/* Float dot with 8 independent partial sums (vectorizes without
- * reassociation; fixed combine order keeps results deterministic). */
-static float dot_lanes(const float *restrict a, const float *restrict b,
-                       uint32_t n)
+/* 16 floats: one AVX-512 register, two AVX2 or four SSE registers,
+ * depending on the clone (GCC vector extension; loaded through memcpy, so no
+ * alignment is assumed, and never passed by value, which would tie the
+ * calling convention to the ISA). */
+typedef float vf16_t __attribute__((vector_size(64)));
+#define IALS_LANES 16u
+
+typedef int32_t vi16_t __attribute__((vector_size(64)));
+
+/* Sum of the 16 lanes in a fixed tree order (deterministic), folding halves
+ * with register shuffles: a round trip through memory stalls on store
+ * forwarding once per dot (measured: a fifth of CG's time at f=192). */
+IALS_INLINE float hsum16(const vf16_t *v)
 {
-    float acc[8] = { 0 };
+    const vi16_t h8 = { 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7 };
+    const vi16_t h4 = { 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3 };
+    const vi16_t h2 = { 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1 };
+    const vi16_t h1 = { 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 };
+    vf16_t s = *v;
+    s += __builtin_shuffle(s, h8);
+    s += __builtin_shuffle(s, h4);
+    s += __builtin_shuffle(s, h2);
+    s += __builtin_shuffle(s, h1);
+    return s[0];
+}
+
+/* Float dot with 16-lane vector partial sums; fixed combine order keeps
+ * results deterministic. */
+IALS_INLINE float dot_lanes(const float *restrict a, const float *restrict b,
+                            uint32_t n)
+{
+    /* Four accumulators: one chain of dependent multiply-adds would wait
+     * out the FMA latency on every step (measured: CG 1.4x slower). */
+    vf16_t acc[4] = { { 0 }, { 0 }, { 0 }, { 0 } }, va, vb;
     uint32_t d = 0;
-    for (; d + 8 <= n; d += 8)
-        for (uint32_t l = 0; l < 8; l++)
-            acc[l] += a[d + l] * b[d + l];
+    for (; d + 4 * IALS_LANES <= n; d += 4 * IALS_LANES)
+        for (uint32_t q = 0; q < 4; q++) {
+            memcpy(&va, a + d + q * IALS_LANES, sizeof va);
+            memcpy(&vb, b + d + q * IALS_LANES, sizeof vb);
+            acc[q] += va * vb;
+        }
+    for (; d + IALS_LANES <= n; d += IALS_LANES) {
+        memcpy(&va, a + d, sizeof va);
+        memcpy(&vb, b + d, sizeof vb);
+        acc[0] += va * vb;
+    }
+    acc[0] += acc[2];
+    acc[1] += acc[3];
+    acc[0] += acc[1];
     float tail = 0.0f;
     for (; d < n; d++)
         tail += a[d] * b[d];
-    return (((acc[0] + acc[4]) + (acc[1] + acc[5])) +
-            ((acc[2] + acc[6]) + (acc[3] + acc[7]))) + tail;
+    return hsum16(&acc[0]) + tail;
+}
+
+/* y += s x */
+IALS_INLINE void axpy(float *restrict y, float s, const float *restrict x,
+                      uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++)
+        y[k] += s * x[k];
 }
 
 /* Solves U'U x = b given U from cholesky_factor; b becomes x. */
-static void cholesky_substitute(const float *restrict u, float *restrict b,
-                                uint32_t f)
+IALS_INLINE void cholesky_substitute(const float *restrict u,
+                                     float *restrict b, uint32_t f)
 {
     /* U' z = b (forward, column-oriented so the inner loop is contiguous). */
     for (uint32_t k = 0; k < f; k++) {
@@ -358,37 +471,30 @@ static void cholesky_substitute(const float *restrict u, float *restrict b,
     }
 }
 
-/* Solves A x = b for SPD A (destroyed); b is overwritten by x. 0 or -EDOM. */
-static int cholesky_solve(float *a, float *b, uint32_t f)
-{
-    int rc = cholesky_factor(a, f);
-    if (rc)
-        return rc;
-    cholesky_substitute(a, b, f);
-    return 0;
-}
-
-/* A += v v' on the upper triangle. */
-static void rank1_upper(float *restrict a, const float *restrict v, uint32_t f)
+/* A += w v v' on the upper triangle. */
+IALS_INLINE void rank1_upper(float *restrict a, const float *restrict v,
+                             float w, uint32_t f)
 {
     for (uint32_t i = 0; i < f; i++) {
         float *restrict ri = a + (size_t)i * f;
-        float s = v[i];
+        float s = w * v[i];
         for (uint32_t j = i; j < f; j++)
             ri[j] += s * v[j];
     }
 }
 
-/* G = F'F (upper triangle, float, via ssyrk) + reg on the diagonal. */
-static void gramian_reg(const float *fixed, uint32_t m, uint32_t f, float reg,
-                        float *g)
+/* G = alpha0 F'F, full symmetric (ssyrk fills the upper triangle, mirrored so
+ * that CG's matrix-vector products read contiguous rows). */
+static void gramian_scaled(const float *fixed, uint32_t m, uint32_t f,
+                           float alpha0, float *g)
 {
     memset(g, 0, (size_t)f * f * sizeof *g);
-    if (m)
+    if (m && alpha0 != 0.0f)
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f, (int)m,
-                    1.0f, fixed, (int)f, 0.0f, g, (int)f);
-    for (uint32_t k = 0; k < f; k++)
-        g[(size_t)k * f + k] += reg;
+                    alpha0, fixed, (int)f, 0.0f, g, (int)f);
+    for (uint32_t i = 1; i < f; i++)
+        for (uint32_t j = 0; j < i; j++)
+            g[(size_t)i * f + j] = g[(size_t)j * f + i];
 }
 
 /* ------------------------------------------------------------ solving --- */
@@ -397,10 +503,12 @@ static void gramian_reg(const float *fixed, uint32_t m, uint32_t f, float reg,
 typedef struct sweep {
     const ials_csr_t *rows; /* the side being solved, rows x cols */
     const float *fixed;     /* cols x f, held fixed */
-    float *out;             /* rows x f, written row by row */
-    const float *gram;      /* f x f: fixed'fixed + reg I (upper) */
+    float *out;             /* rows x f: warm start (CG), then the solution */
+    const float *gram;      /* f x f: alpha0 fixed'fixed, full symmetric */
     uint32_t f;
-    float alpha;
+    float alpha, alpha0, reg, nu;
+    uint32_t cg_steps;
+    ials_solver_t solver;
     _Atomic uint64_t next_row; /* first row not yet claimed */
 } sweep_t;
 
@@ -409,13 +517,22 @@ typedef struct worker {
     sweep_t *sw;
     float *a;      /* f x f */
     float *gather; /* IALS_GATHER_ROWS x f */
-    float *b;      /* f */
+    float *b;      /* f: right-hand side (exact), residual (CG) */
+    float *p, *ap; /* f each: CG direction and A p */
     int rc;
 } worker_t;
 
-/* Adds the row's confidence term to a (Y'(C_u - I)Y) and builds b = Y'C_u 1. */
-static void accumulate_row(const sweep_t *sw, worker_t *w, uint64_t begin,
-                           uint64_t end)
+static float sweep_lambda(const sweep_t *sw, uint64_t n_r)
+{
+    return (float)row_lambda(sw->reg, sw->nu, sw->alpha0, n_r,
+                             sw->rows->n_cols);
+}
+
+/* Adds the row's term Y'(C_u - alpha0 I)Y to a and builds b = Y'C_u 1. A
+ * weight c - alpha0 < 0 (alpha0 above a confidence) cannot be gathered as a
+ * square root and goes in by a signed rank-1 update instead. */
+IALS_INLINE void accumulate_row(const sweep_t *sw, worker_t *w,
+                                uint64_t begin, uint64_t end)
 {
     const uint32_t f = sw->f;
     const uint32_t *idx = sw->rows->indices;
@@ -426,35 +543,120 @@ static void accumulate_row(const sweep_t *sw, worker_t *w, uint64_t begin,
     for (uint64_t base = begin; base < end; base += IALS_GATHER_ROWS) {
         uint64_t stop = end - base < IALS_GATHER_ROWS ? end
                                                       : base + IALS_GATHER_ROWS;
+        uint32_t n = 0;
         for (uint64_t e = base; e < stop; e++) {
             const float *restrict y = sw->fixed + (size_t)idx[e] * f;
-            float wt = sw->alpha * val[e]; /* c - 1 */
-            float c = 1.0f + wt, s = sqrtf(wt);
-            float *restrict g = w->gather + (size_t)(e - base) * f;
-            for (uint32_t j = 0; j < f; j++) {
-                b[j] += c * y[j];
-                g[j] = s * y[j];
+            float c = 1.0f + sw->alpha * val[e], wt = c - sw->alpha0;
+            axpy(b, c, y, f);
+            if (!use_blas || wt < 0.0f) {
+                rank1_upper(w->a, y, wt, f);
+                continue;
             }
-            if (!use_blas)
-                rank1_upper(w->a, g, f);
+            float s = sqrtf(wt);
+            float *restrict g = w->gather + (size_t)n++ * f;
+            for (uint32_t j = 0; j < f; j++)
+                g[j] = s * y[j];
         }
-        if (use_blas)
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f,
-                        (int)(stop - base), 1.0f, w->gather, (int)f, 1.0f,
-                        w->a, (int)f);
+        if (n)
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f, (int)n,
+                        1.0f, w->gather, (int)f, 1.0f, w->a, (int)f);
     }
 }
 
-static int solve_row(const sweep_t *sw, worker_t *w, uint32_t r)
+IALS_KERNEL
+static int solve_row_exact(const sweep_t *sw, worker_t *w, uint32_t r)
 {
     const uint32_t f = sw->f;
+    const uint64_t begin = sw->rows->indptr[r], end = sw->rows->indptr[r + 1];
+    float lambda = sweep_lambda(sw, end - begin);
     memcpy(w->a, sw->gram, (size_t)f * f * sizeof *w->a);
+    for (uint32_t k = 0; k < f; k++)
+        w->a[(size_t)k * f + k] += lambda;
     memset(w->b, 0, (size_t)f * sizeof *w->b);
-    accumulate_row(sw, w, sw->rows->indptr[r], sw->rows->indptr[r + 1]);
-    int rc = cholesky_solve(w->a, w->b, f);
+    accumulate_row(sw, w, begin, end);
+    int rc = cholesky_factor(w->a, f);
     if (rc)
         return rc;
+    cholesky_substitute(w->a, w->b, f);
     memcpy(sw->out + (size_t)r * f, w->b, (size_t)f * sizeof *w->b);
+    return 0;
+}
+
+/* Entries ahead of the current one whose fixed-side vectors CG prefetches:
+ * the rows are scattered over a matrix far larger than L2, and without it
+ * the first load of each row stalls (perf: a fifth of CG's cycles on one
+ * load at the 10M bench shape). */
+#define IALS_PREFETCH_AHEAD 4u
+#define IALS_CACHE_LINE 64u
+
+IALS_INLINE void prefetch_entry(const sweep_t *sw, uint64_t e, uint64_t end)
+{
+    if (e + IALS_PREFETCH_AHEAD >= end)
+        return;
+    uint32_t ahead = sw->rows->indices[e + IALS_PREFETCH_AHEAD];
+    const char *y = (const char *)(sw->fixed + (size_t)ahead * sw->f);
+    for (size_t off = 0; off < sw->f * sizeof(float); off += IALS_CACHE_LINE)
+        __builtin_prefetch(y + off);
+}
+
+/* ap = (alpha0 G + lambda I) v: the part of A v every row shares. */
+IALS_INLINE void gram_times(const float *restrict g, const float *restrict v,
+                            float lambda, uint32_t f, float *restrict ap)
+{
+    for (uint32_t i = 0; i < f; i++)
+        ap[i] = dot_lanes(g + (size_t)i * f, v, f) + lambda * v[i];
+}
+
+/*
+ * A few CG steps on the row's normal equations from its current factors
+ * (Takacs et al. 2011, alg. 2; `implicit`'s _least_squares_cg). Each product
+ * with A is one pass over the row's items: (c - alpha0)(y.v) y, plus the
+ * shared alpha0 G v + lambda v.
+ */
+IALS_KERNEL
+static int solve_row_cg(const sweep_t *sw, worker_t *w, uint32_t r)
+{
+    const uint32_t f = sw->f;
+    const uint32_t *idx = sw->rows->indices;
+    const float *val = sw->rows->values;
+    const uint64_t begin = sw->rows->indptr[r], end = sw->rows->indptr[r + 1];
+    const float lambda = sweep_lambda(sw, end - begin);
+    float *restrict x = sw->out + (size_t)r * f;
+    float *restrict res = w->b, *restrict p = w->p, *restrict ap = w->ap;
+
+    /* res = b - A x, b = sum c y */
+    gram_times(sw->gram, x, lambda, f, ap);
+    for (uint32_t k = 0; k < f; k++)
+        res[k] = -ap[k];
+    for (uint64_t e = begin; e < end; e++) {
+        const float *restrict y = sw->fixed + (size_t)idx[e] * f;
+        float c = 1.0f + sw->alpha * val[e];
+        prefetch_entry(sw, e, end);
+        axpy(res, c - (c - sw->alpha0) * dot_lanes(y, x, f), y, f);
+    }
+    memcpy(p, res, (size_t)f * sizeof *p);
+    float rs = dot_lanes(res, res, f);
+
+    for (uint32_t step = 0; step < sw->cg_steps && rs > IALS_CG_TINY; step++) {
+        gram_times(sw->gram, p, lambda, f, ap);
+        for (uint64_t e = begin; e < end; e++) {
+            const float *restrict y = sw->fixed + (size_t)idx[e] * f;
+            float wt = 1.0f + sw->alpha * val[e] - sw->alpha0;
+            prefetch_entry(sw, e, end);
+            axpy(ap, wt * dot_lanes(y, p, f), y, f);
+        }
+        float pap = dot_lanes(p, ap, f);
+        if (!(pap > 0.0f))
+            break; /* A not positive along p: nothing safe to do */
+        float step_len = rs / pap;
+        axpy(x, step_len, p, f);
+        axpy(res, -step_len, ap, f);
+        float rs_new = dot_lanes(res, res, f);
+        float beta = rs_new / rs;
+        for (uint32_t k = 0; k < f; k++)
+            p[k] = res[k] + beta * p[k];
+        rs = rs_new;
+    }
     return 0;
 }
 
@@ -464,6 +666,8 @@ static void *worker_run(void *arg)
     worker_t *w = arg;
     sweep_t *sw = w->sw;
     const uint32_t n = sw->rows->n_rows;
+    int (*solve)(const sweep_t *, worker_t *, uint32_t) =
+        sw->solver == IALS_SOLVER_CG ? solve_row_cg : solve_row_exact;
     w->rc = 0;
     while (!w->rc) {
         uint64_t begin = atomic_fetch_add(&sw->next_row, IALS_ROW_CHUNK);
@@ -471,7 +675,7 @@ static void *worker_run(void *arg)
             break;
         uint64_t end = n - begin < IALS_ROW_CHUNK ? n : begin + IALS_ROW_CHUNK;
         for (uint32_t r = (uint32_t)begin; r < end && !w->rc; r++)
-            w->rc = solve_row(sw, w, r);
+            w->rc = solve(sw, w, r);
     }
     return NULL;
 }
@@ -509,6 +713,8 @@ static void workers_free(worker_t *ws, uint32_t n)
         free(ws[t].a);
         free(ws[t].gather);
         free(ws[t].b);
+        free(ws[t].p);
+        free(ws[t].ap);
     }
     free(ws);
 }
@@ -522,7 +728,9 @@ static worker_t *workers_new(uint32_t n, uint32_t f)
         ws[t].a = malloc((size_t)f * f * sizeof(float));
         ws[t].gather = malloc((size_t)IALS_GATHER_ROWS * f * sizeof(float));
         ws[t].b = malloc((size_t)f * sizeof(float));
-        if (!ws[t].a || !ws[t].gather || !ws[t].b) {
+        ws[t].p = malloc((size_t)f * sizeof(float));
+        ws[t].ap = malloc((size_t)f * sizeof(float));
+        if (!ws[t].a || !ws[t].gather || !ws[t].b || !ws[t].p || !ws[t].ap) {
             workers_free(ws, n);
             return NULL;
         }
@@ -534,8 +742,9 @@ static worker_t *workers_new(uint32_t n, uint32_t f)
 static int half_sweep(const ials_csr_t *rows, const float *fixed, float *out,
                       const ials_params_t *p, float *gram, worker_t *ws)
 {
-    sweep_t sw = { rows, fixed, out, gram, p->factors, p->alpha, 0 };
-    gramian_reg(fixed, rows->n_cols, p->factors, p->reg, gram);
+    sweep_t sw = { rows, fixed, out, gram, p->factors, p->alpha, p->alpha0,
+                   p->reg, p->nu, p->cg_steps, p->solver, 0 };
+    gramian_scaled(fixed, rows->n_cols, p->factors, p->alpha0, gram);
     return run_sweep(&sw, ws, p->threads);
 }
 
@@ -590,12 +799,12 @@ typedef struct loss_part {
     const ials_csr_t *ui;
     const float *x, *y;
     uint32_t f;
-    double alpha;
+    double alpha, alpha0;
     uint32_t begin, end;
     double *row_sum;
 } loss_part_t;
 
-/* For each observed pair, c (1 - x.y)^2 replaces the (x.y)^2 that the
+/* For each observed pair, c (1 - x.y)^2 replaces the alpha0 (x.y)^2 that the
  * all-pairs trace counted. */
 static void *loss_rows(void *arg)
 {
@@ -608,7 +817,7 @@ static void *loss_rows(void *arg)
             const float *yi = lp->y + (size_t)ui->indices[e] * lp->f;
             double pr = dot_double(xu, yi, lp->f);
             double c = 1.0 + lp->alpha * ui->values[e];
-            s += c * (1.0 - pr) * (1.0 - pr) - pr * pr;
+            s += c * (1.0 - pr) * (1.0 - pr) - lp->alpha0 * pr * pr;
         }
         lp->row_sum[u] = s;
     }
@@ -637,7 +846,8 @@ static int observed_term(const ials_csr_t *ui, const ials_params_t *p,
     for (uint32_t t = 0; t < threads; t++) {
         uint64_t target = nnz * (t + 1) / threads;
         part[t] = (loss_part_t){ ui, user_f, item_f, p->factors,
-                                 (double)p->alpha, r, r, row_sum };
+                                 (double)p->alpha, (double)p->alpha0, r, r,
+                                 row_sum };
         while (r < n && (t + 1 == threads || ui->indptr[r + 1] <= target))
             r++;
         part[t].end = r;
@@ -659,9 +869,52 @@ static int observed_term(const ials_csr_t *ui, const ials_params_t *p,
     return 0;
 }
 
+/* sum_r lambda_r |f_r|^2 for one side; count[r] = observed pairs of row r
+ * (NULL: read them from indptr). */
+static double reg_term(const float *fm, uint32_t n, uint32_t f,
+                       const uint64_t *indptr, const uint32_t *count,
+                       uint32_t n_other, const ials_params_t *p)
+{
+    if (p->nu == 0.0f)
+        return p->reg * sum_squares(fm, (size_t)n * f);
+    double s = 0.0;
+    for (uint32_t r = 0; r < n; r++) {
+        uint64_t c = count ? count[r] : indptr[r + 1] - indptr[r];
+        double lambda = row_lambda(p->reg, p->nu, p->alpha0, c, n_other);
+        s += lambda * sum_squares(fm + (size_t)r * f, f);
+    }
+    return s;
+}
+
+/* Observed pairs per column of m (caller frees; NULL on -ENOMEM). */
+static uint32_t *column_counts(const ials_csr_t *m)
+{
+    uint32_t *count = calloc((size_t)m->n_cols + 1, sizeof *count);
+    if (count)
+        for (uint64_t e = 0; e < m->indptr[m->n_rows]; e++)
+            count[m->indices[e]]++;
+    return count;
+}
+
+/* Both sides' regularization: lambda_u and lambda_i as in ials.h. */
+static int reg_both(const ials_csr_t *ui, const ials_params_t *p,
+                    const float *user_f, const float *item_f, double *out)
+{
+    uint32_t *item_count = NULL;
+    if (p->nu != 0.0f && !(item_count = column_counts(ui)))
+        return -ENOMEM;
+    *out = reg_term(user_f, ui->n_rows, p->factors, ui->indptr, NULL,
+                    ui->n_cols, p) +
+           reg_term(item_f, ui->n_cols, p->factors, NULL, item_count,
+                    ui->n_rows, p);
+    free(item_count);
+    return 0;
+}
+
 /*
  * sum over all pairs of (x.y)^2 = trace((X'X)(Y'Y)) costs O((m+n) f^2); the
- * observed pairs then swap their (x.y)^2 for c (1 - x.y)^2. NaN on -ENOMEM.
+ * observed pairs then swap their alpha0 (x.y)^2 for c (1 - x.y)^2. NaN on
+ * -ENOMEM.
  */
 static double loss_unchecked(const ials_csr_t *ui, const ials_params_t *p,
                              const float *user_f, const float *item_f)
@@ -669,7 +922,7 @@ static double loss_unchecked(const ials_csr_t *ui, const ials_params_t *p,
     const uint32_t f = p->factors;
     double *gx = malloc((size_t)f * f * sizeof *gx);
     double *gy = malloc((size_t)f * f * sizeof *gy);
-    double observed = 0.0;
+    double observed = 0.0, reg = 0.0;
     int rc = (gx && gy) ? 0 : -ENOMEM;
     if (!rc)
         rc = gramian_double(user_f, ui->n_rows, f, gx);
@@ -677,14 +930,14 @@ static double loss_unchecked(const ials_csr_t *ui, const ials_params_t *p,
         rc = gramian_double(item_f, ui->n_cols, f, gy);
     if (!rc)
         rc = observed_term(ui, p, user_f, item_f, &observed);
+    if (!rc)
+        rc = reg_both(ui, p, user_f, item_f, &reg);
     double loss = NAN;
     if (!rc) {
-        loss = 0.0;
+        double trace = 0.0;
         for (size_t k = 0; k < (size_t)f * f; k++)
-            loss += gx[k] * gy[k];
-        loss += observed;
-        loss += p->reg * (sum_squares(user_f, (size_t)ui->n_rows * f) +
-                          sum_squares(item_f, (size_t)ui->n_cols * f));
+            trace += gx[k] * gy[k];
+        loss = p->alpha0 * trace + observed + reg;
     }
     free(gx);
     free(gy);

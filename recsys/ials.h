@@ -7,12 +7,20 @@
  * learns X (users x f) and Y (items x f) minimizing
  *
  *   sum_{(u,i) observed} (1 + alpha * r_ui) (1 - x_u.y_i)^2
- *   + sum_{(u,i) not observed} (x_u.y_i)^2
- *   + reg * (|X|^2 + |Y|^2)
+ *   + alpha0 * sum_{(u,i) not observed} (x_u.y_i)^2
+ *   + sum_u lambda_u |x_u|^2 + sum_i lambda_i |y_i|^2
  *
- * Each half-sweep computes the Gramian Y'Y once with BLAS ssyrk and solves one
- * f x f system per row by Cholesky (the "exact" solver), so the unobserved
- * term costs nothing per row.
+ * with lambda_u = reg * (n_u + alpha0 * n_items)^nu, n_u the user's observed
+ * count (lambda_i likewise with n_users): the frequency-scaled regularization
+ * of Rendle et al., "Revisiting the Performance of iALS on Item
+ * Recommendation Benchmarks" (RecSys 2022). alpha0 = 1, nu = 0 is the
+ * original HKV objective with lambda = reg.
+ *
+ * Each half-sweep computes the Gramian Y'Y once with BLAS ssyrk, so the
+ * unobserved term costs nothing per row. Two solvers for the per-row f x f
+ * system: "exact" (Cholesky) and "cg" (a few conjugate-gradient steps
+ * warm-started from the current factors; Takacs, Pilaszy, Tikk, RecSys 2011),
+ * which costs O(n_u f) per step instead of O(n_u f^2 + f^3) per row.
  */
 #ifndef PATRON_RECSYS_IALS_H
 #define PATRON_RECSYS_IALS_H
@@ -29,6 +37,11 @@ typedef struct ials_csr {
     float *values;
 } ials_csr_t;
 
+typedef enum ials_solver {
+    IALS_SOLVER_EXACT = 0, /* Cholesky of the full normal equations */
+    IALS_SOLVER_CG = 1,    /* cg_steps conjugate-gradient steps per row */
+} ials_solver_t;
+
 typedef struct ials_params {
     uint32_t factors;     /* f, e.g. 64 */
     uint32_t iterations;  /* full sweeps (users then items) */
@@ -37,10 +50,21 @@ typedef struct ials_params {
     float init_scale;     /* factors start uniform in [0, init_scale) / sqrt(f) */
     uint32_t threads;     /* worker threads, >= 1 */
     uint64_t seed;
+    float alpha0;         /* weight of unobserved pairs, >= 0 (HKV: 1) */
+    float nu;             /* regularization exponent, >= 0 (0: lambda = reg) */
+    ials_solver_t solver;
+    uint32_t cg_steps;    /* CG steps per row and half-sweep, >= 1 */
 } ials_params_t;
 
-/* Sensible defaults (f=64, 15 iterations, reg=0.05, alpha=2, 1 thread). */
+/* Sensible defaults (f=64, 15 iterations, reg=0.05, alpha=2, alpha0=1, nu=0,
+ * exact solver, cg_steps=3, 1 thread). */
 void ials_params_default(ials_params_t *p);
+
+/* "exact" / "cg"; NULL for an unknown value. */
+const char *ials_solver_name(ials_solver_t s);
+
+/* Parses "exact" or "cg" into *out. Returns 0 or -EINVAL. */
+int ials_solver_parse(const char *name, ials_solver_t *out);
 
 /* Called after every sweep with the iteration number (1-based) and the full
  * objective above. Return nonzero to stop early. May be NULL. */
@@ -49,13 +73,17 @@ typedef int (*ials_progress_fn)(void *ctx, uint32_t iteration, double loss);
 /*
  * Trains factors for ui (users x items). user_f must hold n_rows * f floats,
  * item_f n_cols * f floats; both are initialized by the trainer from seed.
- * Same inputs and seed give bit-identical factors (whatever the thread count).
+ * Same inputs and seed give bit-identical factors (whatever the thread count)
+ * on the same machine: the kernels are chosen by CPU features at load time,
+ * and another instruction set may round differently.
  * ui must be well formed (columns sorted and unique per row, values finite
  * and >= 0). OpenBLAS is set to 1 thread while this runs (a process-wide
  * setting) and restored on return.
  * Returns 0, or -EINVAL (bad params/matrix; factors untouched), -ENOMEM,
  * -EDOM (a system was not numerically positive definite: in practice only
- * with reg = 0). After -ENOMEM or -EDOM the factor contents are unspecified.
+ * with reg = 0 and the exact solver). The CG solver does not solve each row
+ * exactly, so its loss may stall rather than fall every sweep. After -ENOMEM
+ * or -EDOM the factor contents are unspecified.
  */
 int ials_train(const ials_csr_t *ui, const ials_params_t *p,
                float *user_f, float *item_f,

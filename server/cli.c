@@ -3,11 +3,13 @@
  *
  *   patron import --data DIR [--items F] [--events F] [--format patron|online-retail]
  *   patron train  --data DIR [--factors N] [--iterations N] [--reg X] [--alpha X]
+ *                 [--alpha0 X] [--nu X] [--solver exact|cg] [--cg-steps N]
  *                 [--threads N] [--seed N] [--half-life-days X]
  *   patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]
  *   patron health --addr HOST:PORT [--service NAME]
  *   patron model-info --addr HOST:PORT
  *   patron eval --ncf DIR/NAME [--validation] [training flags]
+ *   patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]
  *
  * Exit status: 0 success, 1 failure (storage, RPC error, not serving),
  * 2 bad usage.
@@ -27,6 +29,7 @@
 #include "patron/v1/recommender.pb-c.h"
 #include "store.h"
 #include "train.h"
+#include "tune.h"
 
 #define RPC_TIMEOUT_MS 5000
 
@@ -37,11 +40,13 @@ typedef struct args {
     long k;
     int include_purchased, validation;
     train_config_t train;
+    tune_config_t tune;
 } args_t;
 
 enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_FACTORS, O_ITERS, O_REG, O_ALPHA, O_THREADS, O_SEED, O_HALFLIFE,
-       O_INCLUDE, O_NCF, O_VALIDATION };
+       O_INCLUDE, O_NCF, O_VALIDATION, O_ALPHA0, O_NU, O_SOLVER, O_CG_STEPS,
+       O_TRIALS, O_SECONDS };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -61,6 +66,12 @@ static const struct option longopts[] = {
     { "include-purchased", no_argument, NULL, O_INCLUDE },
     { "ncf", required_argument, NULL, O_NCF },
     { "validation", no_argument, NULL, O_VALIDATION },
+    { "alpha0", required_argument, NULL, O_ALPHA0 },
+    { "nu", required_argument, NULL, O_NU },
+    { "solver", required_argument, NULL, O_SOLVER },
+    { "cg-steps", required_argument, NULL, O_CG_STEPS },
+    { "trials", required_argument, NULL, O_TRIALS },
+    { "seconds", required_argument, NULL, O_SECONDS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -69,11 +80,13 @@ static void usage(void)
     fputs("usage:\n"
           "  patron import --data DIR [--items F] [--events F] [--format patron|online-retail]\n"
           "  patron train --data DIR [--factors N] [--iterations N] [--reg X] [--alpha X]\n"
+          "               [--alpha0 X] [--nu X] [--solver exact|cg] [--cg-steps N]\n"
           "               [--threads N] [--seed N] [--half-life-days X]\n"
           "  patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]\n"
           "  patron health --addr HOST:PORT [--service NAME]\n"
           "  patron model-info --addr HOST:PORT\n"
-          "  patron eval --ncf DIR/NAME [--validation] [training flags as for train]\n",
+          "  patron eval --ncf DIR/NAME [--validation] [training flags as for train]\n"
+          "  patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]\n",
           stderr);
 }
 
@@ -100,6 +113,9 @@ static int parse_args(int argc, char **argv, args_t *a)
     memset(a, 0, sizeof *a);
     a->k = 10;
     train_config_default(&a->train);
+    tune_config_default(&a->tune);
+    if (strcmp(argv[1], "eval") == 0 || strcmp(argv[1], "tune") == 0)
+        a->train.als = a->tune.base; /* start from the tuned settings */
     optind = 2; /* after the subcommand */
     while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
         switch (c) {
@@ -140,6 +156,32 @@ static int parse_args(int argc, char **argv, args_t *a)
         case O_SEED:
             if (num("seed", optarg, 0, 1e18, &v)) return -1;
             a->train.als.seed = (uint64_t)v;
+            break;
+        case O_ALPHA0:
+            if (num("alpha0", optarg, 0, 1e6, &v)) return -1;
+            a->train.als.alpha0 = (float)v;
+            break;
+        case O_NU:
+            if (num("nu", optarg, 0, 4, &v)) return -1;
+            a->train.als.nu = (float)v;
+            break;
+        case O_SOLVER:
+            if (ials_solver_parse(optarg, &a->train.als.solver) != 0) {
+                fprintf(stderr, "patron: --solver must be exact or cg\n");
+                return -1;
+            }
+            break;
+        case O_CG_STEPS:
+            if (num("cg-steps", optarg, 1, 1000, &v)) return -1;
+            a->train.als.cg_steps = (uint32_t)v;
+            break;
+        case O_TRIALS:
+            if (num("trials", optarg, 1, 100000, &v)) return -1;
+            a->tune.trials = (uint32_t)v;
+            break;
+        case O_SECONDS:
+            if (num("seconds", optarg, 0, 1e7, &v)) return -1;
+            a->tune.seconds = v;
             break;
         case O_HALFLIFE:
             if (num("half-life-days", optarg, 0, 1e6, &v)) return -1;
@@ -313,10 +355,13 @@ static int cmd_eval(const args_t *a)
         goto out;
     fac = (ncf_factors_t){ uf, itf, a->train.als.factors };
     ncf_evaluate(d, ncf_score_factors, &fac, 10, &m);
-    printf("ials: factors %u, iterations %u, reg %g, alpha %g, threads %u: "
-           "training %.2f s, %u users evaluated\n",
+    printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, nu %g, "
+           "solver %s, cg-steps %u, threads %u: training %.2f s, %u users "
+           "evaluated\n",
            a->train.als.factors, a->train.als.iterations, a->train.als.reg,
-           a->train.als.alpha, a->train.als.threads, secs, m.users);
+           a->train.als.alpha, a->train.als.alpha0, a->train.als.nu,
+           ials_solver_name(a->train.als.solver), a->train.als.cg_steps,
+           a->train.als.threads, secs, m.users);
     printf("HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
 out:
     if (rc)
@@ -325,6 +370,66 @@ out:
     free(itf);
     ncf_free(d);
     return rc ? 1 : 0;
+}
+
+/* Prints one line per settings: the trial's, or the best's. */
+static void print_trial(const char *tag, const tune_trial_t *t)
+{
+    const ials_params_t *p = &t->params;
+    printf("%s %3u: factors %u, alpha %g, alpha0 %g, reg %.4g, nu %g: "
+           "HR@10 %.4f NDCG@10 %.4f (%.2f s)\n",
+           tag, t->index, p->factors, p->alpha, p->alpha0, p->reg, p->nu, t->hr,
+           t->ndcg, t->seconds);
+    fflush(stdout);
+}
+
+static int on_trial(void *ctx, const tune_trial_t *t, const tune_trial_t *best)
+{
+    (void)ctx;
+    (void)best;
+    print_trial("trial", t);
+    return 0;
+}
+
+/* Searches settings on a validation split of NAME.train.rating only. */
+static int cmd_tune(const args_t *a)
+{
+    ncf_data_t full, val;
+    tune_config_t c = a->tune;
+    tune_trial_t best;
+    char err[512];
+    int rc;
+
+    if (need(a->ncf, "--ncf"))
+        return 2;
+    if ((rc = ncf_load(a->ncf, &full, err, sizeof err)) != 0) {
+        fprintf(stderr, "patron: %s\n", err);
+        return 1;
+    }
+    rc = ncf_validation_split(&full, a->train.als.seed, &val);
+    ncf_free(&full);
+    if (rc) {
+        fprintf(stderr, "patron: out of memory\n");
+        return 1;
+    }
+    c.base = a->train.als;
+    printf("%s: validation split of the training file, %u users; up to %u "
+           "trials, %g s; iterations %u, solver %s, threads %u\n",
+           a->ncf, val.n_users, c.trials, c.seconds, c.base.iterations,
+           ials_solver_name(c.base.solver), c.base.threads);
+    rc = tune_ncf(&val, &c, on_trial, NULL, &best);
+    ncf_free(&val);
+    if (rc) {
+        fprintf(stderr, "patron: tuning failed: %s\n", strerror(-rc));
+        return 1;
+    }
+    print_trial("best", &best);
+    printf("flags: --factors %u --alpha %g --alpha0 %g --reg %.4g --nu %g "
+           "--iterations %u --solver %s\n", best.params.factors,
+           best.params.alpha, best.params.alpha0, best.params.reg,
+           best.params.nu, best.params.iterations,
+           ials_solver_name(best.params.solver));
+    return 0;
 }
 
 /* ---- RPC commands ---------------------------------------------------------------- */
@@ -452,6 +557,7 @@ int main(int argc, char **argv)
         { "import", cmd_import },     { "train", cmd_train },
         { "recommend", cmd_recommend }, { "health", cmd_health },
         { "model-info", cmd_model_info }, { "eval", cmd_eval },
+        { "tune", cmd_tune },
     };
     args_t a;
 

@@ -16,6 +16,7 @@ import random
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -407,7 +408,7 @@ class WithoutModelTests(ServerTest):
         self.srv.health("")  # connection established: measure the call alone
         for path in ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
                      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                     "/patron.v1.Profiles/GetProfile",
+                     "/patron.v1.Coupons/RecordRedemption",
                      "/patron.v1.Experiments/CreateExperiment",
                      "/patron.v1.Coupons/TargetCoupons",
                      "/no.such.Service/Method"):
@@ -416,11 +417,11 @@ class WithoutModelTests(ServerTest):
             ms = (time.monotonic() - t0) * 1000
             self.assertStatus(e, SC.UNIMPLEMENTED)
             self.assertLess(ms, 100, "%s took %.1f ms" % (path, ms))
-        # A typed call to an unimplemented method of a real service.
-        e = rpc_error(self.srv.call, "/patron.v1.Profiles/GetProfile",
-                      h.pb.profiles.GetProfileRequest(customer_id="cust-00"),
-                      h.pb.profiles.Profile)
+        # A well-formed request to a declared but unbuilt method of a real
+        # service (ListExperimentsRequest is empty).
+        e = rpc_error(self.srv.call_raw, "/patron.v1.Experiments/ListExperiments", b"")
         self.assertStatus(e, SC.UNIMPLEMENTED)
+        self.assertIn("ListExperiments", e.details())
         self.assertServing("patron.v1.Admin", True)
 
     def test_sigterm_under_health_load(self):
@@ -892,6 +893,143 @@ class StreamEventsTests(ServerTest):
             self.assertIn((r.accepted, r.duplicates), [(200, 0), (0, 200)])
             stored_messages += r.duplicates == 200
         self.assertGreater(stored_messages, 0)
+
+
+class ProfilesTests(ServerTest):
+    trained = True
+
+    def prof(self, method, req, resp_cls, **kw):
+        return self.srv.call("/patron.v1.Profiles/" + method, req, resp_cls, **kw)
+
+    def get_profile(self, cust):
+        P = h.pb.profiles
+        return self.prof("GetProfile", P.GetProfileRequest(customer_id=cust), P.Profile)
+
+    def audience(self, expression, limit=0):
+        P = h.pb.profiles
+        fn = self.srv.channel.unary_stream(
+            "/patron.v1.Profiles/SelectAudience",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=P.AudienceMember.FromString)
+        return list(fn(P.SelectAudienceRequest(expression=expression, limit=limit),
+                       timeout=30))
+
+    def test_get_profile(self):
+        P = h.pb.profiles
+        cust = REFUNDER
+        p = self.get_profile(cust)
+        bought = [e for e in SHOP.events if e.customer_id == cust
+                  and e.type == h.pb.common.EVENT_TYPE_PURCHASE]
+        self.assertEqual(p.customer_id, cust)
+        self.assertEqual(p.purchases, len(bought))
+        # 4 purchases at 12.5, one refunded: 37.5 net.
+        self.assertAlmostEqual(p.monetary, 12.5 * (len(bought) - 1))
+        self.assertEqual(p.favourite_categories[0], SHOP.taste[cust])
+        self.assertEqual(p.points_earned, int(12.5) * len(bought) - 12)
+        self.assertEqual(p.points, p.points_earned)
+        self.assertIn(p.stage, (P.LIFECYCLE_STAGE_NEW, P.LIFECYCLE_STAGE_ACTIVE,
+                                P.LIFECYCLE_STAGE_AT_RISK, P.LIFECYCLE_STAGE_LAPSED,
+                                P.LIFECYCLE_STAGE_WON_BACK))
+        self.assertTrue(p.tier)
+        self.assertGreater(p.as_of_unix_ms, BASE_MS)
+        self.assertStatus(rpc_error(self.get_profile, "never-seen"), SC.NOT_FOUND)
+        self.assertStatus(rpc_error(self.get_profile, ""), SC.INVALID_ARGUMENT, "customer_id")
+
+    def test_select_audience_matches_brute_force(self):
+        members = self.audience('category = "garden"')
+        self.assertEqual(members[0].total, len(members))
+        want = sorted(c for c, cat in SHOP.taste.items() if cat == "garden")
+        self.assertEqual(sorted(m.customer_id for m in members), want)
+        self.assertTrue(all(m.profile.favourite_categories[0] == "garden" for m in members))
+        # limit keeps the total exact
+        few = self.audience('category = "garden"', limit=3)
+        self.assertEqual(len(few), 3)
+        self.assertEqual(few[0].total, len(want))
+        # everyone, and nobody
+        self.assertEqual(self.audience("")[0].total, len(SHOP.taste))
+        none = self.audience("orders > 1000")
+        self.assertEqual((len(none), none[0].total, none[0].customer_id), (1, 0, ""))
+        for bad, word in (("orders >", "col"), ("colour = red", "colour"),
+                          ("tier = glod", "glod"), ("(" * 40 + "orders > 1", "")):
+            e = rpc_error(self.audience, bad)
+            self.assertStatus(e, SC.INVALID_ARGUMENT, "expression")
+            self.assertIn(word, e.details())
+
+    def test_attributes_and_points(self):
+        P = h.pb.profiles
+        cust = "cust-05"
+        self.prof("SetCustomerAttributes",
+                  P.CustomerAttributes(customer_id=cust, region="north", birth_month=2,
+                                       birth_day=29), P.SetCustomerAttributesResponse)
+        p = self.get_profile(cust)
+        self.assertEqual((p.attributes.region, p.attributes.birth_day), ("north", 29))
+        self.assertEqual([m.customer_id for m in self.audience("region = north")], [cust])
+        for bad, field in ((dict(birth_month=13), "birth_month"),
+                           (dict(birth_month=4, birth_day=31), "birth_day"),
+                           (dict(region="x" * 65), "region")):
+            e = rpc_error(self.prof, "SetCustomerAttributes",
+                          P.CustomerAttributes(customer_id=cust, **bad),
+                          P.SetCustomerAttributesResponse)
+            self.assertStatus(e, SC.INVALID_ARGUMENT, field)
+        redeem = lambda rid, pts: self.prof(
+            "RedeemPoints", P.RedeemPointsRequest(customer_id=cust, redemption_id=rid,
+                                                  points=pts), P.RedeemPointsResponse)
+        start = p.points
+        self.assertGreater(start, 10)
+        r = redeem("r-1", 10)
+        self.assertEqual((r.balance, r.duplicate), (start - 10, False))
+        r = redeem("r-1", 10)  # a retry is not applied twice
+        self.assertEqual((r.balance, r.duplicate), (start - 10, True))
+        e = rpc_error(redeem, "r-2", start)
+        self.assertStatus(e, SC.FAILED_PRECONDITION, "points")
+        self.assertStatus(rpc_error(redeem, "r-3", 0), SC.INVALID_ARGUMENT, "points")
+        self.assertStatus(rpc_error(redeem, "r-4", -5), SC.INVALID_ARGUMENT, "points")
+        # Concurrent one-point redemptions never overdraw.
+        left = start - 10
+        ok = []
+        def spend(t):
+            for i in range(left):
+                try:
+                    redeem("c-%d-%d" % (t, i), 1)
+                    ok.append(1)
+                except grpc.RpcError as e:
+                    self.assertEqual(e.code(), SC.FAILED_PRECONDITION)
+        threads = [threading.Thread(target=spend, args=(t,)) for t in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(len(ok), left)
+        self.assertEqual(self.get_profile(cust).points, 0)
+
+    def test_delete_customer_leaves_nothing(self):
+        P = h.pb.profiles
+        cust = "cust-12"
+        self.assertTrue(self.srv.recommend(cust, 5).personalized)
+        self.prof("SetCustomerAttributes", P.CustomerAttributes(customer_id=cust, region="x"),
+                  P.SetCustomerAttributesResponse)
+        self.prof("RedeemPoints", P.RedeemPointsRequest(customer_id=cust, redemption_id="d1",
+                                                        points=1), P.RedeemPointsResponse)
+        n_events = sum(e.customer_id == cust for e in SHOP.events)
+        r = self.prof("DeleteCustomer", P.DeleteCustomerRequest(customer_id=cust),
+                      P.DeleteCustomerResponse)
+        self.assertEqual(r.events_deleted, n_events)
+        self.assertStatus(rpc_error(self.get_profile, cust), SC.NOT_FOUND)
+        self.assertFalse(self.srv.recommend(cust, 5).personalized)
+        self.assertNotIn(cust, [m.customer_id for m in self.audience("")])
+        e = rpc_error(self.prof, "DeleteCustomer", P.DeleteCustomerRequest(customer_id=cust),
+                      P.DeleteCustomerResponse)
+        self.assertStatus(e, SC.NOT_FOUND)
+        # Nothing of the customer is left in any database of the store, after
+        # a restart too (the erasure was durable when acknowledged).
+        self.srv.kill()
+        dump = subprocess.run(["mdb_dump", "-a", "-p", os.path.dirname(self.data + "/")],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(dump.returncode, 0, dump.stderr)
+        self.assertNotIn(cust, dump.stdout)
+        self.assertIn("cust-11", dump.stdout)  # the dump does show other customers
+        self.srv.start()
+        self.assertStatus(rpc_error(self.get_profile, cust), SC.NOT_FOUND)
 
 
 class ModelReloadTests(ServerTest):
