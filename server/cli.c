@@ -10,6 +10,9 @@
  *   patron model-info --addr HOST:PORT
  *   patron eval --ncf DIR/NAME [--validation] [training flags]
  *   patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]
+ *   patron profile --addr HOST:PORT --user ID [--as-of MS]
+ *   patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of MS]  (CSV)
+ *   patron segments --data DIR [--as-of MS]   (RFM segment and lifecycle sizes)
  *
  * Exit status: 0 success, 1 failure (storage, RPC error, not serving),
  * 2 bad usage.
@@ -22,10 +25,12 @@
 #include <time.h>
 
 #include "client.h"
+#include "customers.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "importer.h"
 #include "ncf.h"
 #include "patron/v1/admin.pb-c.h"
+#include "patron/v1/profiles.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "store.h"
 #include "train.h"
@@ -41,12 +46,14 @@ typedef struct args {
     int include_purchased, validation;
     train_config_t train;
     tune_config_t tune;
+    const char *expr;
+    long long limit, as_of;
 } args_t;
 
 enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_FACTORS, O_ITERS, O_REG, O_ALPHA, O_THREADS, O_SEED, O_HALFLIFE,
        O_INCLUDE, O_NCF, O_VALIDATION, O_ALPHA0, O_NU, O_SOLVER, O_CG_STEPS,
-       O_TRIALS, O_SECONDS };
+       O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -72,6 +79,9 @@ static const struct option longopts[] = {
     { "cg-steps", required_argument, NULL, O_CG_STEPS },
     { "trials", required_argument, NULL, O_TRIALS },
     { "seconds", required_argument, NULL, O_SECONDS },
+    { "expr", required_argument, NULL, O_EXPR },
+    { "limit", required_argument, NULL, O_LIMIT },
+    { "as-of", required_argument, NULL, O_AS_OF },
     { NULL, 0, NULL, 0 },
 };
 
@@ -86,7 +96,10 @@ static void usage(void)
           "  patron health --addr HOST:PORT [--service NAME]\n"
           "  patron model-info --addr HOST:PORT\n"
           "  patron eval --ncf DIR/NAME [--validation] [training flags as for train]\n"
-          "  patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]\n",
+          "  patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]\n"
+          "  patron profile --addr HOST:PORT --user ID [--as-of UNIX_MS]\n"
+          "  patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]\n"
+          "  patron segments --data DIR [--as-of UNIX_MS]\n",
           stderr);
 }
 
@@ -178,6 +191,15 @@ static int parse_args(int argc, char **argv, args_t *a)
         case O_TRIALS:
             if (num("trials", optarg, 1, 100000, &v)) return -1;
             a->tune.trials = (uint32_t)v;
+            break;
+        case O_EXPR: a->expr = optarg; break;
+        case O_LIMIT:
+            if (num("limit", optarg, 0, 1e15, &v)) return -1;
+            a->limit = (long long)v;
+            break;
+        case O_AS_OF:
+            if (num("as-of", optarg, 0, 1e16, &v)) return -1;
+            a->as_of = (long long)v;
             break;
         case O_SECONDS:
             if (num("seconds", optarg, 0, 1e7, &v)) return -1;
@@ -280,6 +302,17 @@ static int cmd_train(const args_t *a)
         return 1;
     }
     rc = train_run(s, &a->train, print_progress, NULL, &rep);
+    if (rc == 0) {
+        /* Profiles score RFM against cut-points of the whole population,
+         * recomputed with every training run. */
+        profile_config_t pc;
+        rfm_cutpoints_t cut;
+        struct timespec now;
+        profile_config_default(&pc);
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (customers_rfm_job(s, &pc, (int64_t)now.tv_sec * 1000, &cut) != 0)
+            fprintf(stderr, "patron: warning: RFM cut-points not updated\n");
+    }
     store_close(s);
     if (rc == -ENOENT) {
         fprintf(stderr, "patron: no events to train on: import some first\n");
@@ -548,6 +581,201 @@ static int cmd_model_info(const args_t *a)
     return 0;
 }
 
+/* ---- customers ----------------------------------------------------------------- */
+
+static const char *stage_label(int stage)
+{
+    const char *n = profile_stage_name((profile_stage_t)stage);
+    return n && n[0] ? n : "prospect";
+}
+
+static int cmd_profile(const args_t *a)
+{
+    Patron__V1__GetProfileRequest req = PATRON__V1__GET_PROFILE_REQUEST__INIT;
+    Patron__V1__Profile *p;
+
+    if (need(a->addr, "--addr") || need(a->user, "--user"))
+        return 2;
+    req.customer_id = (char *)a->user;
+    req.as_of_unix_ms = a->as_of;
+    p = (Patron__V1__Profile *)call(a->addr, "/patron.v1.Profiles/GetProfile", &req.base,
+                                    &patron__v1__profile__descriptor);
+    if (!p)
+        return 1;
+    printf("customer %s: %u orders, %u purchases, net %.2f, basket %.2f, last %.1f days "
+           "ago, typical gap %.1f days\n  RFM %u%u%u segment %s, tier %s, stage %s, "
+           "points %lld (earned %lld, redeemed %lld)\n  favourite categories:",
+           p->customer_id, p->orders, p->purchases, p->monetary, p->average_basket,
+           p->recency_days, p->typical_gap_days, p->recency_score, p->frequency_score,
+           p->monetary_score, p->segment[0] ? p->segment : "-", p->tier,
+           stage_label(p->stage), (long long)p->points, (long long)p->points_earned,
+           (long long)p->points_redeemed);
+    for (size_t i = 0; i < p->n_favourite_categories; i++)
+        printf(" %s;", p->favourite_categories[i]);
+    printf("\n");
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+    return 0;
+}
+
+/* CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+typedef struct audience_out {
+    uint64_t total, rows;
+    int bad;
+} audience_out_t;
+
+static int print_member(void *ctx, const uint8_t *msg, size_t len)
+{
+    audience_out_t *o = ctx;
+    Patron__V1__AudienceMember *m = patron__v1__audience_member__unpack(NULL, len, msg);
+    const Patron__V1__Profile *p;
+
+    if (!m) {
+        o->bad = 1;
+        return 1;
+    }
+    if (o->rows == 0)
+        o->total = m->total;
+    if (m->customer_id[0] && (p = m->profile) != NULL) {
+        csv_field(m->customer_id);
+        printf(",%s,%s,%s,%u,%u,%u,%u,%.2f,%.1f,%lld,", p->segment, p->tier,
+               stage_label(p->stage), p->recency_score, p->frequency_score,
+               p->monetary_score, p->orders, p->monetary, p->recency_days,
+               (long long)p->points);
+        csv_field(p->n_favourite_categories ? p->favourite_categories[0] : "");
+        putchar(',');
+        csv_field(p->attributes ? p->attributes->region : "");
+        putchar('\n');
+        o->rows++;
+    }
+    patron__v1__audience_member__free_unpacked(m, NULL);
+    return 0;
+}
+
+static int cmd_audience(const args_t *a)
+{
+    Patron__V1__SelectAudienceRequest req = PATRON__V1__SELECT_AUDIENCE_REQUEST__INIT;
+    audience_out_t o = { 0 };
+    client_result_t res;
+    client_t *c;
+    uint8_t *buf;
+    size_t len;
+    int rc;
+
+    if (need(a->addr, "--addr"))
+        return 2;
+    req.expression = (char *)(a->expr ? a->expr : "");
+    req.limit = (uint64_t)a->limit;
+    req.as_of_unix_ms = a->as_of;
+    len = protobuf_c_message_get_packed_size(&req.base);
+    if (!(buf = malloc(len ? len : 1)) || client_open(a->addr, &c) != 0) {
+        free(buf);
+        return 1;
+    }
+    protobuf_c_message_pack(&req.base, buf);
+    printf("customer_id,segment,tier,stage,r,f,m,orders,monetary,recency_days,points,"
+           "top_category,region\n");
+    rc = client_unary_stream(c, "/patron.v1.Profiles/SelectAudience", buf, len, 600000,
+                             print_member, &o, &res);
+    client_close(c);
+    free(buf);
+    if (rc || res.code != GRPC_STATUS_OK || o.bad) {
+        fprintf(stderr, "patron: SelectAudience failed: status %d: %s\n", (int)res.code,
+                res.details);
+        return 1;
+    }
+    fflush(stdout);
+    fprintf(stderr, "%llu of %llu matching customers written\n",
+            (unsigned long long)o.rows, (unsigned long long)o.total);
+    return 0;
+}
+
+/* Offline: RFM segment sizes and the lifecycle distribution of a store. */
+typedef struct segment_counts {
+    const profile_config_t *cfg;
+    uint64_t segment[PROFILE_MAX_SEGMENTS + 1], stage[6], tier[PROFILE_MAX_TIERS + 1];
+    uint64_t customers;
+} segment_counts_t;
+
+static int count_segments(void *ctx, const customer_view_t *v)
+{
+    segment_counts_t *sc = ctx;
+    sc->customers++;
+    sc->segment[v->segment >= 0 ? v->segment : PROFILE_MAX_SEGMENTS]++;
+    sc->stage[v->p.stage <= 5 ? v->p.stage : 0]++;
+    sc->tier[v->p.tier >= 0 ? v->p.tier : PROFILE_MAX_TIERS]++;
+    return 0;
+}
+
+static int cmd_segments(const args_t *a)
+{
+    profile_config_t pc;
+    rfm_cutpoints_t cut;
+    customers_catalog_t *cat = NULL;
+    customers_ctx_t c;
+    segment_counts_t sc = { 0 };
+    struct timespec now;
+    int64_t as_of;
+    store_t *s;
+    int rc;
+
+    if (need(a->data, "--data"))
+        return 2;
+    clock_gettime(CLOCK_REALTIME, &now);
+    as_of = a->as_of ? a->as_of : (int64_t)now.tv_sec * 1000;
+    if ((rc = store_open(a->data, 0, &s)) != 0) {
+        fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
+        return 1;
+    }
+    profile_config_default(&pc);
+    rc = customers_rfm_job(s, &pc, as_of, &cut);
+    if (rc == 0)
+        rc = customers_catalog_load(s, &cat);
+    if (rc == 0) {
+        c = (customers_ctx_t){ s, &pc, cat, &cut };
+        sc.cfg = &pc;
+        rc = customers_select(&c, NULL, as_of, count_segments, &sc);
+    }
+    customers_catalog_free(cat);
+    store_close(s);
+    if (rc) {
+        fprintf(stderr, "patron: segments failed: %s\n", strerror(-rc));
+        return 1;
+    }
+    printf("%llu customers with events, as of %lld ms (RFM cut-points recomputed)\n",
+           (unsigned long long)sc.customers, (long long)as_of);
+    printf("RFM segments:");
+    for (int i = 0; i < PROFILE_MAX_SEGMENTS; i++)
+        if (sc.segment[i])
+            printf(" %s %llu;", profile_segment_name(&pc, i), (unsigned long long)sc.segment[i]);
+    if (sc.segment[PROFILE_MAX_SEGMENTS])
+        printf(" (no orders) %llu;", (unsigned long long)sc.segment[PROFILE_MAX_SEGMENTS]);
+    printf("\nlifecycle:");
+    for (int i = 0; i < 6; i++)
+        if (sc.stage[i])
+            printf(" %s %llu;", stage_label(i), (unsigned long long)sc.stage[i]);
+    printf("\ntiers:");
+    for (int i = 0; i < PROFILE_MAX_TIERS; i++)
+        if (sc.tier[i])
+            printf(" %s %llu;", profile_tier_name(&pc, i), (unsigned long long)sc.tier[i]);
+    printf("\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -557,6 +785,8 @@ int main(int argc, char **argv)
         { "import", cmd_import },     { "train", cmd_train },
         { "recommend", cmd_recommend }, { "health", cmd_health },
         { "model-info", cmd_model_info }, { "eval", cmd_eval },
+        { "profile", cmd_profile },       { "audience", cmd_audience },
+        { "segments", cmd_segments },
         { "tune", cmd_tune },
     };
     args_t a;

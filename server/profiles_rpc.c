@@ -83,11 +83,16 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     customers_ctx_t c;
     customer_view_t v;
     profile_msg_t m = { 0 };
-    int64_t now = now_ms();
+    int64_t now;
     int rc;
 
     if (!r)
         return;
+    now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    if (r->as_of_unix_ms < 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "as_of_unix_ms: must be >= 0 (0 = now)");
+        goto out;
+    }
     if (id_bad(r->customer_id)) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
         goto out;
@@ -207,6 +212,10 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
 
     if (!r)
         return NULL;
+    if (r->as_of_unix_ms < 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "as_of_unix_ms: must be >= 0 (0 = now)");
+        goto out;
+    }
     if (r->expression[0] &&
         (rc = audience_parse(r->expression, &a->profile_cfg, &aud, err, sizeof err)) != 0) {
         if (rc == -ENOMEM)
@@ -222,7 +231,7 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
     }
     st->cap = 1;
     st->limit = r->limit;
-    st->now = now_ms();
+    st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
     app_customers_begin(a, &c);
     st->c = &c;
     rc = customers_select(&c, aud, st->now, collect_member, st);
