@@ -466,6 +466,17 @@ int store_counts(store_t *s, uint32_t *customers, uint32_t *items)
     return rc;
 }
 
+int store_event_seq(store_t *s, uint64_t *next)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return map_err(rc);
+    rc = meta_get_u64(txn, s->meta, "event_seq", next);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 /* ---- events ------------------------------------------------------------------- */
 
 /* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
@@ -575,6 +586,7 @@ static int event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r
         return -EIO;
     r->customer = get_be32(k->mv_data);
     r->time_ms = (int64_t)get_be64((const unsigned char *)k->mv_data + 4);
+    r->seq = get_be64((const unsigned char *)k->mv_data + 12);
     memcpy(&r->item, p, 4);
     r->type = p[4];
     memcpy(&r->quantity, p + 5, 4);

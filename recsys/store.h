@@ -109,6 +109,7 @@ typedef struct store_event_rec {
     int32_t quantity;
     int64_t time_ms;
     double unit_price;
+    uint64_t seq;      /* arrival order: larger = stored later */
 } store_event_rec_t;
 
 /* Calls cb for every event, grouped by customer index and in time order
@@ -125,6 +126,10 @@ int store_customer_index(store_t *s, const char *customer_id, uint32_t *idx);
 
 /* Number of customers and items ever registered (the next free indices). */
 int store_counts(store_t *s, uint32_t *customers, uint32_t *items);
+
+/* The sequence number the next stored event will get: every event stored
+ * so far has a smaller seq. */
+int store_event_seq(store_t *s, uint64_t *next);
 
 /* The shop's id of customer index idx, copied into buf (cap bytes, NUL
  * terminated). -ENOENT if unknown or erased, -EINVAL if buf is too small. */
@@ -194,6 +199,11 @@ typedef struct store_model_hdr {
     uint32_t iterations;
     float reg, alpha;
     double final_loss;
+    /* What serving needs to fold new events in exactly as training did. */
+    float alpha0, nu;       /* unobserved weight, regularization exponent */
+    float w_view, w_cart, w_purchase, w_refund, half_life_days;
+    int64_t newest_event_ms;/* recency reference of the training data */
+    uint64_t train_seq;     /* events with seq >= this arrived after training */
 } store_model_hdr_t;
 
 /* Number of published versions kept; older ones are deleted on publish. */

@@ -34,20 +34,34 @@ typedef struct triplets {
     int64_t *times;
     size_t n, cap;
     uint32_t n_users, n_items;
-    int64_t newest_ms;
-    const train_config_t *cfg;
+    const store_model_hdr_t *hdr;  /* weights; newest_event_ms is set here */
 } triplets_t;
 
-static float event_weight(const train_config_t *c, const store_event_rec_t *ev)
+/* weight(type) x (1 + ln quantity), before recency. */
+static float event_weight(const store_model_hdr_t *h, const store_event_rec_t *ev)
 {
     float q = 1.0f + logf((float)(ev->quantity > 0 ? ev->quantity : 1));
     switch (ev->type) {
-    case STORE_EVENT_VIEW: return c->w_view * q;
-    case STORE_EVENT_CART: return c->w_cart * q;
-    case STORE_EVENT_PURCHASE: return c->w_purchase * q;
-    case STORE_EVENT_REFUND: return -c->w_refund * q;
+    case STORE_EVENT_VIEW: return h->w_view * q;
+    case STORE_EVENT_CART: return h->w_cart * q;
+    case STORE_EVENT_PURCHASE: return h->w_purchase * q;
+    case STORE_EVENT_REFUND: return -h->w_refund * q;
     default: return 0.0f;
     }
+}
+
+/* Halves every half_life_days before newest_ms; events after it count 1. */
+static float recency(const store_model_hdr_t *h, int64_t time_ms)
+{
+    double age_days = (double)(h->newest_event_ms - time_ms) / MS_PER_DAY;
+    if (h->half_life_days <= 0 || age_days <= 0)
+        return 1.0f;
+    return (float)exp2(-age_days / h->half_life_days);
+}
+
+float train_event_strength(const store_model_hdr_t *h, const store_event_rec_t *ev)
+{
+    return event_weight(h, ev) * recency(h, ev->time_ms);
 }
 
 static int grow(triplets_t *t)
@@ -74,7 +88,7 @@ static int collect(void *ctx, const store_event_rec_t *ev)
     /* Customers/items registered after the snapshot of the counts. */
     if (ev->customer >= t->n_users || ev->item >= t->n_items)
         return 0;
-    w = event_weight(t->cfg, ev);
+    w = event_weight(t->hdr, ev);
     if (w == 0.0f)
         return 0;
     if (t->n == t->cap && grow(t) != 0)
@@ -84,20 +98,18 @@ static int collect(void *ctx, const store_event_rec_t *ev)
     t->vals[t->n] = w;
     t->times[t->n] = ev->time_ms;
     t->n++;
-    if (ev->time_ms > t->newest_ms)
-        t->newest_ms = ev->time_ms;
     return 0;
 }
 
-/* Halves each event's weight every half_life_days before the newest event. */
-static void apply_recency(triplets_t *t, float half_life_days)
+/* The newest event is the recency reference; then every weight decays. */
+static void apply_recency(triplets_t *t, store_model_hdr_t *h)
 {
-    if (half_life_days <= 0)
-        return;
-    for (size_t i = 0; i < t->n; i++) {
-        double age_days = (double)(t->newest_ms - t->times[i]) / MS_PER_DAY;
-        t->vals[i] *= (float)exp2(-age_days / half_life_days);
-    }
+    h->newest_event_ms = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->times[i] > h->newest_event_ms)
+            h->newest_event_ms = t->times[i];
+    for (size_t i = 0; i < t->n; i++)
+        t->vals[i] *= recency(h, t->times[i]);
 }
 
 /* Popularity: customers with a positive interaction, a purchase counting 1
@@ -128,7 +140,7 @@ static void triplets_free(triplets_t *t)
 int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
               void *ctx, train_report_t *rep)
 {
-    triplets_t t = { .cfg = c };
+    triplets_t t = { .hdr = &rep->hdr };
     ials_csr_t ui = { 0 };
     float *user_f = NULL, *item_f = NULL, *pop = NULL;
     uint32_t f = c->als.factors;
@@ -137,7 +149,17 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
     int rc;
 
     memset(rep, 0, sizeof *rep);
-    if ((rc = store_counts(s, &t.n_users, &t.n_items)) != 0)
+    rep->hdr.w_view = c->w_view;
+    rep->hdr.w_cart = c->w_cart;
+    rep->hdr.w_purchase = c->w_purchase;
+    rep->hdr.w_refund = c->w_refund;
+    rep->hdr.half_life_days = c->half_life_days;
+    rep->hdr.alpha0 = c->als.alpha0;
+    rep->hdr.nu = c->als.nu;
+    /* Read before the scan: every event stored later has seq >= train_seq,
+     * so serving knows which events the model has not seen. */
+    if ((rc = store_event_seq(s, &rep->hdr.train_seq)) != 0 ||
+        (rc = store_counts(s, &t.n_users, &t.n_items)) != 0)
         return rc;
     if ((rc = store_scan_events(s, collect, &t)) != 0)
         goto out;
@@ -146,7 +168,7 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
         rc = -ENOENT;
         goto out;
     }
-    apply_recency(&t, c->half_life_days);
+    apply_recency(&t, &rep->hdr);
     rc = ials_csr_from_triplets(t.n_users, t.n_items, t.n, t.rows, t.cols,
                                 t.vals, &ui);
     if (rc)

@@ -28,6 +28,11 @@ typedef struct train_report {
 
 void train_config_default(train_config_t *c);
 
+/* The interaction strength one event adds (negative for refunds) under the
+ * weights, half-life and recency reference recorded in a model header; used
+ * by training and, identically, by serving's fold-in. */
+float train_event_strength(const store_model_hdr_t *h, const store_event_rec_t *ev);
+
 /* Reads all events, trains, publishes. progress as in ials_train (may be
  * NULL). Returns 0, -ENOENT if there are no events, or an error. */
 int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
