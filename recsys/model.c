@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "topk.h"
 
 /* Category names per item while loading, before they are interned. */
@@ -68,6 +70,8 @@ static void model_free(model_t *m)
     free(m->item_f);
     free(m->item_pop);
     free(m->item_unit);
+    free(m->gramian);
+    free(m->item_aug);
     free(m);
 }
 
@@ -181,15 +185,51 @@ static int build_unit_vectors(model_t *m)
     return 0;
 }
 
+/* Y'Y once per model: fold-in needs it for every request it serves. */
+static int build_gramian(model_t *m)
+{
+    uint32_t f = m->hdr.factors;
+    if (!(m->gramian = calloc((size_t)f * f, sizeof *m->gramian)))
+        return -ENOMEM;
+    if (m->hdr.n_items)
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)f,
+                    (blasint)m->hdr.n_items, 1.0f, m->item_f, (blasint)f, 0.0f,
+                    m->gramian, (blasint)f);
+    for (uint32_t i = 0; i < f; i++)
+        for (uint32_t j = 0; j < i; j++)
+            m->gramian[(size_t)i * f + j] = m->gramian[(size_t)j * f + i];
+    return 0;
+}
+
+/* Item factors with normalized popularity appended as one more column. */
+static int build_augmented(model_t *m)
+{
+    uint32_t f = m->hdr.factors, d = f + 1;
+    float max_pop = 0;
+    if (!(m->item_aug = malloc(((size_t)m->hdr.n_items * d + 1) * sizeof *m->item_aug)))
+        return -ENOMEM;
+    for (uint32_t i = 0; i < m->hdr.n_items; i++)
+        if (m->item_pop[i] > max_pop)
+            max_pop = m->item_pop[i];
+    for (uint32_t i = 0; i < m->hdr.n_items; i++) {
+        memcpy(m->item_aug + (size_t)i * d, m->item_f + (size_t)i * f, f * sizeof(float));
+        m->item_aug[(size_t)i * d + f] = max_pop > 0 ? m->item_pop[i] / max_pop : 0;
+    }
+    return 0;
+}
+
 static int build_indexes(model_t *m, const model_opts_t *o)
 {
+    uint32_t d = m->hdr.factors + 1;
+    if (build_gramian(m) || build_augmented(m))
+        return -ENOMEM;
     if (o->ann_min_items && m->hdr.n_items >= o->ann_min_items) {
         ivf_opts_t io = { .seed = m->hdr.version };
-        if (ivf_build(m->item_f, m->hdr.n_items, m->hdr.factors, &io, &m->ivf) != 0)
+        if (ivf_build(m->item_aug, m->hdr.n_items, d, &io, &m->ivf) != 0)
             return -ENOMEM;
         m->ann_probes = o->ann_probes ? o->ann_probes : MODEL_ANN_PROBES_DEFAULT;
     }
-    if (flat_index_build(m->item_f, m->hdr.n_items, m->hdr.factors,
+    if (flat_index_build(m->item_aug, m->hdr.n_items, d,
                          FLAT_KERNEL_AUTO, &m->flat) != FLAT_OK ||
         flat_index_build(m->item_unit, m->hdr.n_items, m->hdr.factors,
                          FLAT_KERNEL_AUTO, &m->flat_unit) != FLAT_OK)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foldin.h"
 #include "topk.h"
 
 static const char *list_invalid(const char *const *list, size_t n)
@@ -115,43 +116,62 @@ static void apply_filters(const model_t *m, const rec_filters_t *f, uint64_t *de
             topk_bitset_set(deny, i);
 }
 
-/* The customer's events on the model's items, as (item, net quantity,
- * touched) records; sorted and merged after reading. Sized by the history,
- * not the catalog, so a large catalog costs nothing here. */
+/* The customer's events: from the store, plus inline ones. Exclusions and
+ * fold-in both read this one list. */
+typedef struct history {
+    store_event_rec_t *ev;
+    size_t n, cap;
+    int unseen;        /* an event the model was not trained on */
+    uint64_t train_seq;
+} history_t;
+
+static int push_event(history_t *h, const store_event_rec_t *ev)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        store_event_rec_t *p = realloc(h->ev, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        h->ev = p;
+        h->cap = cap;
+    }
+    h->ev[h->n++] = *ev;
+    return 0;
+}
+
+static int collect_stored(void *ctx, const store_event_rec_t *ev)
+{
+    history_t *h = ctx;
+    if (ev->seq >= h->train_seq)
+        h->unseen = 1;
+    return push_event(h, ev);
+}
+
+static int load_history(store_t *s, const model_t *m, const rec_query_t *q,
+                        int known, uint32_t customer, history_t *h)
+{
+    int rc = 0;
+    h->train_seq = m->hdr.train_seq;
+    if (known && (rc = store_customer_events(s, customer, collect_stored, h)) != 0)
+        return rc;
+    for (size_t i = 0; i < q->n_inline && rc == 0; i++) {
+        const rec_inline_event_t *e = &q->inline_events[i];
+        store_event_rec_t r = { .customer = customer, .type = (uint8_t)e->type,
+                                .quantity = e->quantity ? e->quantity : 1,
+                                .time_ms = e->time_ms, .seq = UINT64_MAX };
+        if (model_item_index(m, e->item_id, &r.item) != 0)
+            continue;
+        h->unseen = 1;
+        rc = push_event(h, &r);
+    }
+    return rc;
+}
+
 typedef struct touch {
     uint32_t item;
     int32_t net;      /* purchases minus refunds */
     uint8_t viewed;   /* viewed or carted */
 } touch_t;
-
-typedef struct history {
-    touch_t *t;
-    size_t n, cap;
-    uint32_t n_items;
-} history_t;
-
-static int collect_history(void *ctx, const store_event_rec_t *ev)
-{
-    history_t *h = ctx;
-    touch_t t = { ev->item, 0, 0 };
-    if (ev->item >= h->n_items)
-        return 0; /* item newer than the model: it cannot be recommended anyway */
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        touch_t *p = realloc(h->t, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        h->t = p;
-        h->cap = cap;
-    }
-    switch (ev->type) {
-    case STORE_EVENT_PURCHASE: t.net = ev->quantity; break;
-    case STORE_EVENT_REFUND: t.net = -ev->quantity; break;
-    default: t.viewed = 1; break;
-    }
-    h->t[h->n++] = t;
-    return 0;
-}
 
 static int cmp_touch(const void *a, const void *b)
 {
@@ -159,41 +179,57 @@ static int cmp_touch(const void *a, const void *b)
     return (x->item > y->item) - (x->item < y->item);
 }
 
-static int deny_history(store_t *s, uint32_t customer, uint32_t n_items,
-                        int purchased, int viewed, uint64_t *deny)
+/* Bought (net of refunds) and optionally viewed items into deny (when
+ * deny is not NULL); returns the number of distinct known items the
+ * customer touched, or -ENOMEM. */
+static long scan_history(const history_t *h, uint32_t n_items, int purchased,
+                         int viewed, uint64_t *deny)
 {
-    history_t h = { .n_items = n_items };
-    int rc = store_customer_events(s, customer, collect_history, &h);
+    touch_t *t = malloc((h->n ? h->n : 1) * sizeof *t);
+    size_t n = 0;
+    long distinct = 0;
 
-    if (rc == 0 && h.n) {
-        qsort(h.t, h.n, sizeof *h.t, cmp_touch);
-        for (size_t i = 0, j; i < h.n; i = j) {
-            int64_t net = 0;
-            int seen = 0;
-            for (j = i; j < h.n && h.t[j].item == h.t[i].item; j++) {
-                net += h.t[j].net;
-                seen |= h.t[j].viewed;
-            }
-            if ((purchased && net > 0) || (viewed && seen))
-                topk_bitset_set(deny, h.t[i].item);
-        }
+    if (!t)
+        return -ENOMEM;
+    for (size_t i = 0; i < h->n; i++) {
+        const store_event_rec_t *ev = &h->ev[i];
+        if (ev->item >= n_items)
+            continue; /* newer than the model: cannot be recommended anyway */
+        t[n] = (touch_t){ ev->item, 0, 0 };
+        if (ev->type == STORE_EVENT_PURCHASE)
+            t[n].net = ev->quantity;
+        else if (ev->type == STORE_EVENT_REFUND)
+            t[n].net = -ev->quantity;
+        else
+            t[n].viewed = 1;
+        n++;
     }
-    free(h.t);
-    return rc;
+    qsort(t, n, sizeof *t, cmp_touch);
+    for (size_t i = 0, j; i < n; i = j) {
+        int64_t net = 0;
+        int seen = 0;
+        for (j = i; j < n && t[j].item == t[i].item; j++) {
+            net += t[j].net;
+            seen |= t[j].viewed;
+        }
+        distinct++;
+        if (deny && ((purchased && net > 0) || (viewed && seen)))
+            topk_bitset_set(deny, t[i].item);
+    }
+    free(t);
+    return distinct;
 }
 
 /* ---- answers ------------------------------------------------------------------- */
 
-/* A customer whose factors are all zero had no positive interactions when
- * the model was trained (ALS gives them x_u = 0): popularity serves better. */
-static const float *user_vector(const model_t *m, const char *customer_id,
-                                store_t *s, uint32_t *customer, int *known)
+/* The trained factors of a customer, or NULL when the model has none (new
+ * since training, or all-zero: no positive interaction when trained). */
+static const float *trained_vector(const model_t *m, int known, uint32_t customer)
 {
     const float *x;
-    *known = store_customer_index(s, customer_id, customer) == 0;
-    if (!*known || *customer >= m->hdr.n_users)
+    if (!known || customer >= m->hdr.n_users)
         return NULL;
-    x = m->user_f + (size_t)*customer * m->hdr.factors;
+    x = m->user_f + (size_t)customer * m->hdr.factors;
     for (uint32_t d = 0; d < m->hdr.factors; d++)
         if (x[d] != 0.0f)
             return x;
@@ -211,40 +247,112 @@ static int search(const flat_index_t *idx, const float *q, const uint64_t *deny,
     return rc == FLAT_OK ? 0 : -ENOMEM;
 }
 
-/* Personalized top-k: the IVF index when the model has one (large
- * catalogs), else exact. */
-static int search_items(const model_t *m, const float *x, const uint64_t *deny,
-                        uint32_t k, topk_hit_t *hits, size_t *n)
+/* Personalized top-k over [y_i, popularity_i] with query [w x, 1 - w]:
+ * the IVF index when the model has one (large catalogs), else exact. */
+static int search_blended(const model_t *m, const float *x, float w,
+                          const uint64_t *deny, uint32_t k, topk_hit_t *hits,
+                          size_t *n)
 {
-    uint32_t got = 0;
+    uint32_t f = m->hdr.factors, got = 0;
+    float *q = malloc((f + 1) * sizeof *q);
     int rc;
-    if (!m->ivf)
-        return search(m->flat, x, deny, k, hits, n);
-    rc = ivf_search(m->ivf, x, deny, k, m->ann_probes, hits, &got);
-    *n = got;
-    return rc == 0 ? 0 : -ENOMEM;
+
+    if (!q)
+        return -ENOMEM;
+    for (uint32_t d = 0; d < f; d++)
+        q[d] = w * x[d];
+    q[f] = 1.0f - w;
+    if (m->ivf) {
+        rc = ivf_search(m->ivf, q, deny, k, m->ann_probes, hits, &got) == 0 ? 0 : -ENOMEM;
+        *n = got;
+    } else {
+        rc = search(m->flat, q, deny, k, hits, n);
+    }
+    free(q);
+    return rc;
+}
+
+/* Who the customer is to the model: trained factors when the model has
+ * seen all their events, factors folded in from the history otherwise (or
+ * when explanations need the customer's system), else none (popularity). */
+typedef struct customer_state {
+    history_t h;
+    foldin_t fi;
+    const float *x;     /* NULL: no usable factors */
+    uint8_t reason;
+    float w;            /* weight of x against popularity */
+} customer_state_t;
+
+static int resolve_customer(store_t *s, const model_t *m, const rec_query_t *q,
+                            int want_system, uint64_t *deny, customer_state_t *cs)
+{
+    uint32_t customer = 0;
+    int known = store_customer_index(s, q->customer_id, &customer) == 0;
+    long distinct;
+    int rc;
+
+    memset(cs, 0, sizeof *cs);
+    cs->reason = REC_REASON_POPULAR;
+    if ((rc = load_history(s, m, q, known, customer, &cs->h)) != 0)
+        return rc;
+    distinct = scan_history(&cs->h, m->hdr.n_items, !q->include_purchased,
+                            q->exclude_viewed, deny);
+    if (distinct < 0)
+        return (int)distinct;
+    cs->x = trained_vector(m, known, customer);
+    if (cs->x)
+        cs->reason = REC_REASON_PERSONALIZED;
+    if ((!cs->x || cs->h.unseen || want_system) && cs->h.n) {
+        rc = foldin_solve(m, cs->h.ev, cs->h.n, &cs->fi);
+        if (rc && rc != -ENOENT)
+            return rc;
+        if (rc == 0 && (!cs->x || cs->h.unseen)) {
+            cs->x = cs->fi.x;
+            cs->reason = REC_REASON_FOLD_IN;
+        }
+    }
+    cs->w = (float)distinct / ((float)distinct + REC_BLEND_EVENTS);
+    return 0;
+}
+
+static void customer_state_free(customer_state_t *cs)
+{
+    foldin_free(&cs->fi);
+    free(cs->h.ev);
 }
 
 static void copy_hits(const topk_hit_t *hits, size_t got, uint8_t reason,
                       rec_item_t *out)
 {
     for (size_t i = 0; i < got; i++)
-        out[i] = (rec_item_t){ hits[i].id, hits[i].score, reason };
+        out[i] = (rec_item_t){ .item = hits[i].id, .score = hits[i].score,
+                               .reason = reason };
+}
+
+static int explain(const model_t *m, const foldin_t *fi, rec_item_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        int rc = foldin_explain(m, fi, out[i].item, out[i].because, REC_MAX_BECAUSE, &got);
+        if (rc)
+            return rc;
+        out[i].n_because = (uint8_t)got;
+    }
+    return 0;
 }
 
 int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
                   rec_item_t *out, size_t *n, int *personalized)
 {
-    uint32_t n_items = m->hdr.n_items, customer = 0;
+    uint32_t n_items = m->hdr.n_items;
     uint64_t *deny = NULL;
     topk_hit_t *hits = NULL;
-    const float *x;
-    size_t got;
-    int known, rc = 0;
+    customer_state_t cs = { 0 };
+    size_t got = 0;
+    int rc;
 
     if (rec_query_invalid(q))
         return -EINVAL;
-    x = user_vector(m, q->customer_id, s, &customer, &known);
     deny = calloc(TOPK_BITSET_WORDS(n_items) + 1, sizeof *deny);
     hits = malloc(q->k * sizeof *hits);
     if (!deny || !hits) {
@@ -252,20 +360,21 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
         goto out;
     }
     apply_filters(m, q->filters, deny);
-    if (known && (!q->include_purchased || q->exclude_viewed) &&
-        (rc = deny_history(s, customer, n_items, !q->include_purchased,
-                           q->exclude_viewed, deny)) != 0)
+    if ((rc = resolve_customer(s, m, q, q->explain, deny, &cs)) != 0)
         goto out;
-    if (x)
-        rc = search_items(m, x, deny, q->k, hits, &got);
+    if (cs.x)
+        rc = search_blended(m, cs.x, cs.w, deny, q->k, hits, &got);
     else
         got = topk_scores(m->item_pop, n_items, deny, q->k, hits);
     if (rc)
         goto out;
-    copy_hits(hits, got, x ? REC_REASON_PERSONALIZED : REC_REASON_POPULAR, out);
+    copy_hits(hits, got, cs.reason, out);
+    if (cs.x && q->explain && cs.fi.n && (rc = explain(m, &cs.fi, out, got)) != 0)
+        goto out;
     *n = got;
-    *personalized = x != NULL;
+    *personalized = cs.x != NULL;
 out:
+    customer_state_free(&cs);
     free(deny);
     free(hits);
     return rc;
@@ -316,26 +425,32 @@ static int cmp_ranked(const void *a, const void *b)
 int rec_rank(store_t *s, const model_t *m, const char *customer_id,
              const uint32_t *items, size_t n, rec_item_t *out, int *personalized)
 {
-    uint32_t customer, f = m->hdr.factors;
+    uint32_t f = m->hdr.factors;
+    rec_query_t q = { .customer_id = customer_id, .k = 1, .include_purchased = 1 };
+    customer_state_t cs;
     ranked_t *r;
-    const float *x;
-    int known;
+    int rc;
 
-    if (!customer_id || !customer_id[0] || strlen(customer_id) > STORE_MAX_ID ||
-        n > REC_MAX_LIST)
+    if (rec_query_invalid(&q) || n > REC_MAX_LIST)
         return -EINVAL;
     for (size_t i = 0; i < n; i++)
         if (items[i] >= m->hdr.n_items)
             return -EINVAL;
     if (!(r = malloc((n ? n : 1) * sizeof *r)))
         return -ENOMEM;
-    x = user_vector(m, customer_id, s, &customer, &known);
+    if ((rc = resolve_customer(s, m, &q, 0, NULL, &cs)) != 0) {
+        customer_state_free(&cs);
+        free(r);
+        return rc;
+    }
+    /* The same blended score Recommend ranks by. */
     for (size_t i = 0; i < n; i++) {
+        const float *y = m->item_aug + (size_t)items[i] * (f + 1);
         float score = 0;
-        if (x) {
-            const float *y = m->item_f + (size_t)items[i] * f;
+        if (cs.x) {
             for (uint32_t d = 0; d < f; d++)
-                score += x[d] * y[d];
+                score += cs.x[d] * y[d];
+            score = cs.w * score + (1.0f - cs.w) * y[f];
         } else {
             score = m->item_pop[items[i]];
         }
@@ -343,9 +458,10 @@ int rec_rank(store_t *s, const model_t *m, const char *customer_id,
     }
     qsort(r, n, sizeof *r, cmp_ranked);
     for (size_t i = 0; i < n; i++)
-        out[i] = (rec_item_t){ items[r[i].pos], r[i].score,
-                               x ? REC_REASON_PERSONALIZED : REC_REASON_POPULAR };
-    *personalized = x != NULL;
+        out[i] = (rec_item_t){ .item = items[r[i].pos], .score = r[i].score,
+                               .reason = cs.x ? cs.reason : REC_REASON_POPULAR };
+    *personalized = cs.x != NULL;
+    customer_state_free(&cs);
     free(r);
     return 0;
 }

@@ -24,10 +24,27 @@
 /* Values match patron.v1.Reason. */
 typedef enum rec_reason {
     REC_REASON_UNSPECIFIED = 0,
-    REC_REASON_PERSONALIZED = 1,
+    REC_REASON_PERSONALIZED = 1,   /* the customer's trained factors */
     REC_REASON_POPULAR = 2,
     REC_REASON_SIMILAR_ITEM = 3,
+    REC_REASON_FOLD_IN = 4,        /* factors folded in from events the model
+                                    * has not seen (or inline events) */
 } rec_reason_t;
+
+/* Personalized scores are blended with popularity by how much the service
+ * knows of a customer: w = n / (n + REC_BLEND_EVENTS) for n distinct items
+ * with positive strength; score = w x.y_i + (1 - w) popularity_i (0..1). */
+#define REC_BLEND_EVENTS 1.0f
+#define REC_MAX_BECAUSE 3
+#define REC_MAX_INLINE 1000
+
+/* An event passed in the request (anonymous visitors' sessions). */
+typedef struct rec_inline_event {
+    const char *item_id;         /* unknown items are ignored */
+    int type;                    /* store_event_type_t */
+    int64_t time_ms;
+    int32_t quantity;
+} rec_inline_event_t;
 
 /* Business-rule filters. Unknown category names or item ids match nothing
  * (they are not errors: catalogs change under storefronts). */
@@ -49,12 +66,17 @@ typedef struct rec_query {
     int include_purchased;       /* 0: exclude what the customer bought */
     int exclude_viewed;          /* 1: also exclude items viewed or carted */
     const rec_filters_t *filters;/* may be NULL */
+    const rec_inline_event_t *inline_events; /* counted as the customer's */
+    size_t n_inline;             /* <= REC_MAX_INLINE */
+    int explain;                 /* fill rec_item_t.because */
 } rec_query_t;
 
 typedef struct rec_item {
     uint32_t item;               /* index into the model's items */
     float score;
     uint8_t reason;              /* rec_reason_t */
+    uint8_t n_because;           /* explain: contributing past items */
+    uint32_t because[REC_MAX_BECAUSE];
 } rec_item_t;
 
 /* Validation: each returns NULL or a static message naming the bad field. */
@@ -64,7 +86,12 @@ const char *rec_query_invalid(const rec_query_t *q);
 /*
  * Answers q from model m. out must hold q->k entries; *n gets the number
  * written (k, or fewer only when fewer items pass). *personalized is 1 when
- * the customer's factors were used.
+ * the customer's factors (trained or folded in) were used.
+ *
+ * Which factors: the trained ones when the model has seen all of the
+ * customer's events; otherwise (events stored after training, a customer
+ * new since training, or inline events) the factors are folded in from the
+ * whole history at request time (foldin.h). No usable event: popularity.
  * Returns 0, -EINVAL (invalid query), -ENOMEM or a store error.
  */
 int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,

@@ -482,7 +482,7 @@ int store_event_seq(store_t *s, uint64_t *next)
 /* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
 enum { EVENT_REC_FIXED = 4 + 1 + 4 + 8 };
 
-static const char *event_invalid(const store_event_t *e)
+const char *store_event_invalid(const store_event_t *e)
 {
     if (id_invalid(e->event_id))
         return "event_id: must be 1..256 bytes";
@@ -566,7 +566,7 @@ int store_record_events(store_t *s, const store_event_t *ev, size_t n,
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
         return map_err(rc);
     for (size_t i = 0; i < n; i++) {
-        reason[i] = event_invalid(&ev[i]);
+        reason[i] = store_event_invalid(&ev[i]);
         if (reason[i]) {
             outcome[i] = STORE_REJECTED;
             continue;

@@ -87,6 +87,10 @@ typedef struct store_event {
     double unit_price; /* finite, 0..STORE_MAX_PRICE */
 } store_event_t;
 
+/* NULL if e is valid (item existence aside), else a static message naming
+ * the field. */
+const char *store_event_invalid(const store_event_t *e);
+
 typedef enum store_outcome {
     STORE_ACCEPTED = 0,
     STORE_DUPLICATE = 1, /* event id seen before (or earlier in this batch) */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -56,6 +57,7 @@ static model_t *require_model(app_t *a, rpc_reply_t *out)
 typedef struct scored_list {
     Patron__V1__ScoredItem *si;
     Patron__V1__ScoredItem **sp;
+    char *(*because)[REC_MAX_BECAUSE]; /* item ids, borrowed from the model */
     Patron__V1__Item *di;
     Patron__V1__Provenance prov;
     char request_id[33];
@@ -82,7 +84,8 @@ static int scored_list_fill(scored_list_t *l, const model_t *m,
     l->si = calloc(cap ? cap : 1, sizeof *l->si);
     l->sp = calloc(cap ? cap : 1, sizeof *l->sp);
     l->di = details ? calloc(n ? n : 1, sizeof *l->di) : NULL;
-    if (!l->si || !l->sp || (details && !l->di))
+    l->because = calloc(n ? n : 1, sizeof *l->because);
+    if (!l->si || !l->sp || (details && !l->di) || !l->because)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         patron__v1__scored_item__init(&l->si[i]);
@@ -93,6 +96,10 @@ static int scored_list_fill(scored_list_t *l, const model_t *m,
             item_details(m, items[i].item, &l->di[i]);
             l->si[i].details = &l->di[i];
         }
+        for (uint8_t b = 0; b < items[i].n_because; b++)
+            l->because[i][b] = m->item_ids[items[i].because[b]];
+        l->si[i].n_because_of = items[i].n_because;
+        l->si[i].because_of = l->because[i];
         l->sp[i] = &l->si[i];
     }
     patron__v1__provenance__init(&l->prov);
@@ -104,6 +111,7 @@ static int scored_list_fill(scored_list_t *l, const model_t *m,
 
 static void scored_list_free(scored_list_t *l)
 {
+    free(l->because);
     free(l->si);
     free(l->sp);
     free(l->di);
@@ -135,6 +143,38 @@ static model_t *model_for_call(app_t *a, const rpc_call_info_t *ci, rpc_reply_t 
     return m;
 }
 
+/* Inline events of a Recommend request, validated like stored ones (the
+ * event and customer ids are not read). Returns 0, -EINVAL with err set,
+ * or -ENOMEM. */
+static int fill_inline(const Patron__V1__RecommendRequest *r, rec_inline_event_t **out,
+                       char *err, size_t cap)
+{
+    rec_inline_event_t *e;
+
+    *out = NULL;
+    if (r->n_inline_events > REC_MAX_INLINE) {
+        snprintf(err, cap, "inline_events: at most %d", REC_MAX_INLINE);
+        return -EINVAL;
+    }
+    if (!(e = calloc(r->n_inline_events ? r->n_inline_events : 1, sizeof *e)))
+        return -ENOMEM;
+    for (size_t i = 0; i < r->n_inline_events; i++) {
+        const Patron__V1__Event *pe = r->inline_events[i];
+        store_event_t se = { "inline", "inline", pe->item_id, (int)pe->type,
+                             pe->time_unix_ms, pe->quantity, 0 };
+        const char *why = store_event_invalid(&se);
+        if (why) {
+            snprintf(err, cap, "inline_events[%zu].%s", i, why);
+            free(e);
+            return -EINVAL;
+        }
+        e[i] = (rec_inline_event_t){ pe->item_id, (int)pe->type, pe->time_unix_ms,
+                                     pe->quantity };
+    }
+    *out = e;
+    return 0;
+}
+
 static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                         size_t len, rpc_reply_t *out)
 {
@@ -147,14 +187,17 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
     rec_item_t *items = NULL;
     scored_list_t list = { 0 };
     model_t *m = NULL;
+    rec_inline_event_t *inl = NULL;
+    char err[160];
     const char *bad;
     size_t n = 0;
     int personalized = 0, rc;
 
     if (!r)
         return;
-    q = (rec_query_t){ r->customer_id, r->k, r->include_purchased,
-                       r->exclude_viewed, NULL };
+    q = (rec_query_t){ .customer_id = r->customer_id, .k = r->k,
+                       .include_purchased = r->include_purchased,
+                       .exclude_viewed = r->exclude_viewed, .explain = r->explain };
     if (r->filters) {
         fill_filters(r->filters, &filters);
         q.filters = &filters;
@@ -163,11 +206,15 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    if (r->n_inline_events) {
-        rpc_fail(out, GRPC_STATUS_UNIMPLEMENTED,
-                 "inline_events: not supported by this server version");
+    if ((rc = fill_inline(r, &inl, err, sizeof err)) != 0) {
+        if (rc == -EINVAL)
+            rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+        else
+            rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
+    q.inline_events = inl;
+    q.n_inline = r->n_inline_events;
     if (!(m = model_for_call(a, ci, out)))
         goto out;
     if (!(items = malloc(q.k * sizeof *items))) {
@@ -190,6 +237,7 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
 out:
     scored_list_free(&list);
     free(items);
+    free(inl);
     model_unref(m);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }

@@ -24,7 +24,9 @@ static void setup(store_t *s)
     /* item scores for alice: a=6 b=5 c=4 d=3 e=2 f=1; for bob reversed. */
     float itf[N_ITEMS * F] = { 6, 1, 5, 2, 4, 3, 3, 4, 2, 5, 1, 6 };
     float pop[N_ITEMS] = { 1, 2, 9, 3, 8, 0 }; /* c, e, d, b, a, f */
-    store_model_hdr_t h = { .factors = F, .n_users = 3, .n_items = N_ITEMS };
+    store_model_hdr_t h = { .factors = F, .n_users = 3, .n_items = N_ITEMS,
+                            .reg = 0.1f, .alpha = 1, .alpha0 = 1, .w_view = 1,
+                            .w_cart = 2, .w_purchase = 4, .w_refund = 4 };
     store_event_t ev[] = {
         { "e1", "alice", "a", STORE_EVENT_PURCHASE, 100, 1, 1 },
         { "e2", "alice", "b", STORE_EVENT_PURCHASE, 200, 1, 1 },
@@ -44,6 +46,8 @@ static void setup(store_t *s)
                                    i != 2 /* c is out of stock */ };
     CHECK_EQ_INT(store_upsert_items(s, items, N_ITEMS, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(store_record_events(s, ev, 6, out, why), 0);
+    /* The model has seen every event so far. */
+    CHECK_EQ_INT(store_event_seq(s, &h.train_seq), 0);
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
 }
 
@@ -68,7 +72,9 @@ static void test_personalized(store_t *s, const model_t *m)
     CHECK_STREQ(m->item_ids[out[0].item], "b");
     CHECK_STREQ(m->item_ids[out[1].item], "c");
     CHECK_STREQ(m->item_ids[out[2].item], "d");
-    CHECK(out[0].score == 5.0f && out[0].reason == REC_REASON_PERSONALIZED);
+    /* alice touched 3 items: score = 0.75 x.y + 0.25 pop / max pop */
+    CHECK(fabsf(out[0].score - (0.75f * 5 + 0.25f * 2.0f / 9)) < 1e-5f);
+    CHECK_EQ_INT(out[0].reason, REC_REASON_PERSONALIZED);
 
     /* Exactly k even when k = catalog - bought. */
     n = ask(s, m, "alice", N_ITEMS - 1, 0, out, &pers);
@@ -103,20 +109,29 @@ static void test_fallbacks(store_t *s, const model_t *m)
     CHECK_STREQ(m->item_ids[out[2].item], "d");
     CHECK_EQ_INT(out[0].reason, REC_REASON_POPULAR);
 
-    /* zed is in the model with zero factors: popular, minus what zed bought. */
+    /* zed is in the model with zero factors but has a purchase: folded in
+     * from it (c is like d), minus what zed bought. */
     n = ask(s, m, "zed", 2, 0, out, &pers);
-    CHECK(!pers);
-    CHECK_STREQ(m->item_ids[out[0].item], "e");
+    CHECK(pers);
+    CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(m->item_ids[out[i].item], "c") != 0);
 
-    /* A purchase recorded after training is excluded at once. */
+    /* A purchase recorded after training is excluded at once, and alice's
+     * factors are folded in from her whole history now. */
     CHECK_EQ_INT(store_record_events(s, &late, 1, &o, &why), 0);
-    n = ask(s, m, "alice", 1, 0, out, &pers);
-    CHECK_STREQ(m->item_ids[out[0].item], "c");
-    /* So is a brand-new customer's, though they get popular items. */
+    n = ask(s, m, "alice", 4, 0, out, &pers);
+    CHECK(pers && n == 4);
+    CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(m->item_ids[out[i].item], "a") != 0 &&
+              strcmp(m->item_ids[out[i].item], "b") != 0);
+    /* A brand-new customer is personalized from their first event. */
     CHECK_EQ_INT(store_record_events(s, &newbie, 1, &o, &why), 0);
     n = ask(s, m, "newbie", 1, 0, out, &pers);
-    CHECK(!pers);
-    CHECK_STREQ(m->item_ids[out[0].item], "e");
+    CHECK(pers);
+    CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
+    CHECK(strcmp(m->item_ids[out[0].item], "c") != 0);
 }
 
 /* Runs a filtered query for alice and returns the ids joined, e.g. "bde". */
