@@ -22,7 +22,7 @@ static void setup(store_t *s)
         { "k1", NULL, "Kitchen", 50, 20, 1 }, { "b1", NULL, "Books", 5, 1, 1 },
     };
     store_event_t ev[N_CUST * 6 + 4];
-    char ids[N_CUST * 6 + 4][24], cust[N_CUST][16];
+    char ids[N_CUST * 6 + 4][32], cust[N_CUST][16];
     uint8_t out[N_CUST * 6 + 4];
     const char *why[N_CUST * 6 + 4];
     size_t n = 0;
