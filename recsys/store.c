@@ -26,14 +26,31 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* One caller's event batch waiting for a group commit. */
+typedef struct pending {
+    const store_event_t *ev;
+    size_t n;
+    uint8_t *outcome;
+    const char **reason;
+    int rc, done;
+    struct pending *next;
+} pending_t;
 
 struct store {
     MDB_env *env;
     MDB_dbi meta, item_idx, items, customer_idx, customer_ids, events,
         event_ids, models, attrs, points, blobs;
+    /* Group commit: concurrent store_record_events calls queue here and one
+     * of them commits everything queued in one transaction (one fsync). */
+    pthread_mutex_t gc_mu;
+    pthread_cond_t gc_cv;
+    pending_t *queue, **queue_tail;
+    int committing;
 };
 
 enum { EVENT_KEY_LEN = 20 };
@@ -167,6 +184,9 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
+    pthread_mutex_init(&s->gc_mu, NULL);
+    pthread_cond_init(&s->gc_cv, NULL);
+    s->queue_tail = &s->queue;
     rc = mdb_env_create(&s->env);
     if (rc) {
         free(s);
@@ -199,6 +219,8 @@ void store_close(store_t *s)
     if (!s)
         return;
     mdb_env_close(s->env);
+    pthread_mutex_destroy(&s->gc_mu);
+    pthread_cond_destroy(&s->gc_cv);
     free(s);
 }
 
@@ -557,26 +579,70 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
     return 0;
 }
 
-int store_record_events(store_t *s, const store_event_t *ev, size_t n,
-                        uint8_t *outcome, const char **reason)
+/* Applies a list of batches in one transaction. */
+static int commit_batches(store_t *s, pending_t *list)
 {
     MDB_txn *txn;
     int rc;
 
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
         return map_err(rc);
-    for (size_t i = 0; i < n; i++) {
-        reason[i] = store_event_invalid(&ev[i]);
-        if (reason[i]) {
-            outcome[i] = STORE_REJECTED;
-            continue;
-        }
-        if ((rc = record_one(s, txn, &ev[i], &outcome[i], &reason[i])) != 0) {
-            mdb_txn_abort(txn);
-            return rc;
+    for (pending_t *b = list; b; b = b->next) {
+        for (size_t i = 0; i < b->n; i++) {
+            b->reason[i] = store_event_invalid(&b->ev[i]);
+            if (b->reason[i]) {
+                b->outcome[i] = STORE_REJECTED;
+                continue;
+            }
+            rc = record_one(s, txn, &b->ev[i], &b->outcome[i], &b->reason[i]);
+            if (rc) {
+                mdb_txn_abort(txn);
+                return rc;
+            }
         }
     }
     return map_err(mdb_txn_commit(txn));
+}
+
+/*
+ * Group commit (leader/follower): the caller queues its batch; whoever finds
+ * no commit in progress takes the whole queue, commits it in one
+ * transaction and wakes everyone it committed for. Callers that arrive
+ * meanwhile queue up and are committed together next, so N concurrent
+ * writers cost about one fsync per round instead of N. A storage error
+ * fails every batch of that round (none of them was stored).
+ */
+int store_record_events(store_t *s, const store_event_t *ev, size_t n,
+                        uint8_t *outcome, const char **reason)
+{
+    pending_t me = { ev, n, outcome, reason, 0, 0, NULL };
+
+    pthread_mutex_lock(&s->gc_mu);
+    *s->queue_tail = &me;
+    s->queue_tail = &me.next;
+    while (!me.done) {
+        if (!s->committing) {
+            pending_t *list = s->queue;
+            int rc;
+            s->queue = NULL;
+            s->queue_tail = &s->queue;
+            s->committing = 1;
+            pthread_mutex_unlock(&s->gc_mu);
+            rc = commit_batches(s, list);
+            pthread_mutex_lock(&s->gc_mu);
+            for (pending_t *b = list, *next; b; b = next) {
+                next = b->next; /* b may be freed by its owner once done */
+                b->rc = rc;
+                b->done = 1;
+            }
+            s->committing = 0;
+            pthread_cond_broadcast(&s->gc_cv);
+        } else {
+            pthread_cond_wait(&s->gc_cv, &s->gc_mu);
+        }
+    }
+    pthread_mutex_unlock(&s->gc_mu);
+    return me.rc;
 }
 
 static int event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)

@@ -35,6 +35,8 @@ typedef struct triplets {
     size_t n, cap;
     uint32_t n_users, n_items;
     const store_model_hdr_t *hdr;  /* weights; newest_event_ms is set here */
+    train_event_filter keep;       /* NULL: every event */
+    void *keep_ctx;
 } triplets_t;
 
 /* weight(type) x (1 + ln quantity), before recency. */
@@ -88,6 +90,8 @@ static int collect(void *ctx, const store_event_rec_t *ev)
     /* Customers/items registered after the snapshot of the counts. */
     if (ev->customer >= t->n_users || ev->item >= t->n_items)
         return 0;
+    if (t->keep && !t->keep(t->keep_ctx, ev))
+        return 0;
     w = event_weight(t->hdr, ev);
     if (w == 0.0f)
         return 0;
@@ -112,9 +116,7 @@ static void apply_recency(triplets_t *t, store_model_hdr_t *h)
         t->vals[i] *= recency(h, t->times[i]);
 }
 
-/* Popularity: customers with a positive interaction, a purchase counting 1
- * and lighter signals a fraction of it. */
-static void popularity(const ials_csr_t *ui, float w_purchase, float *pop)
+void train_popularity(const ials_csr_t *ui, float w_purchase, float *pop)
 {
     memset(pop, 0, ui->n_cols * sizeof *pop);
     for (uint32_t u = 0; u < ui->n_rows; u++)
@@ -137,10 +139,60 @@ static void triplets_free(triplets_t *t)
     free(t->times);
 }
 
+/* The weighting part of a model header, from the configuration. */
+static void weights_to_hdr(const train_config_t *c, store_model_hdr_t *h)
+{
+    h->w_view = c->w_view;
+    h->w_cart = c->w_cart;
+    h->w_purchase = c->w_purchase;
+    h->w_refund = c->w_refund;
+    h->half_life_days = c->half_life_days;
+}
+
+/* Scans the events into t and builds the matrix; h gives the weights and
+ * gets newest_event_ms. */
+static int build_matrix(store_t *s, triplets_t *t, store_model_hdr_t *h,
+                        ials_csr_t *ui, uint64_t *events)
+{
+    int rc;
+
+    t->hdr = h;
+    if ((rc = store_counts(s, &t->n_users, &t->n_items)) != 0)
+        return rc;
+    if ((rc = store_scan_events(s, collect, t)) != 0)
+        return rc;
+    *events = t->n;
+    if (t->n == 0 || t->n_users == 0 || t->n_items == 0)
+        return -ENOENT;
+    apply_recency(t, h);
+    return ials_csr_from_triplets(t->n_users, t->n_items, t->n, t->rows,
+                                  t->cols, t->vals, ui);
+}
+
+int train_build_matrix(store_t *s, const train_config_t *c,
+                       train_event_filter keep, void *keep_ctx,
+                       ials_csr_t *ui, uint64_t *events, int64_t *newest_ms)
+{
+    triplets_t t = { .keep = keep, .keep_ctx = keep_ctx };
+    store_model_hdr_t h = { 0 };
+    uint64_t n = 0;
+    int rc;
+
+    memset(ui, 0, sizeof *ui);
+    weights_to_hdr(c, &h);
+    rc = build_matrix(s, &t, &h, ui, &n);
+    triplets_free(&t);
+    if (events)
+        *events = n;
+    if (newest_ms)
+        *newest_ms = h.newest_event_ms;
+    return rc;
+}
+
 int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
               void *ctx, train_report_t *rep)
 {
-    triplets_t t = { .hdr = &rep->hdr };
+    triplets_t t = { 0 };
     ials_csr_t ui = { 0 };
     float *user_f = NULL, *item_f = NULL, *pop = NULL;
     uint32_t f = c->als.factors;
@@ -149,29 +201,14 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
     int rc;
 
     memset(rep, 0, sizeof *rep);
-    rep->hdr.w_view = c->w_view;
-    rep->hdr.w_cart = c->w_cart;
-    rep->hdr.w_purchase = c->w_purchase;
-    rep->hdr.w_refund = c->w_refund;
-    rep->hdr.half_life_days = c->half_life_days;
+    weights_to_hdr(c, &rep->hdr);
     rep->hdr.alpha0 = c->als.alpha0;
     rep->hdr.nu = c->als.nu;
     /* Read before the scan: every event stored later has seq >= train_seq,
      * so serving knows which events the model has not seen. */
-    if ((rc = store_event_seq(s, &rep->hdr.train_seq)) != 0 ||
-        (rc = store_counts(s, &t.n_users, &t.n_items)) != 0)
+    if ((rc = store_event_seq(s, &rep->hdr.train_seq)) != 0)
         return rc;
-    if ((rc = store_scan_events(s, collect, &t)) != 0)
-        goto out;
-    rep->events = t.n;
-    if (t.n == 0 || t.n_users == 0 || t.n_items == 0) {
-        rc = -ENOENT;
-        goto out;
-    }
-    apply_recency(&t, &rep->hdr);
-    rc = ials_csr_from_triplets(t.n_users, t.n_items, t.n, t.rows, t.cols,
-                                t.vals, &ui);
-    if (rc)
+    if ((rc = build_matrix(s, &t, &rep->hdr, &ui, &rep->events)) != 0)
         goto out;
     rep->nnz = ui.indptr[ui.n_rows];
     user_f = malloc((size_t)t.n_users * f * sizeof *user_f);
@@ -185,7 +222,7 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
     if ((rc = ials_train(&ui, &c->als, user_f, item_f, progress, ctx)) != 0)
         goto out;
     rep->seconds = now_seconds() - t0;
-    popularity(&ui, c->w_purchase, pop);
+    train_popularity(&ui, c->w_purchase, pop);
 
     clock_gettime(CLOCK_REALTIME, &wall);
     rep->hdr.trained_at_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;

@@ -33,6 +33,28 @@ void train_config_default(train_config_t *c);
  * by training and, identically, by serving's fold-in. */
 float train_event_strength(const store_model_hdr_t *h, const store_event_rec_t *ev);
 
+/* Decides whether an event counts (nonzero: keep it). */
+typedef int (*train_event_filter)(void *ctx, const store_event_rec_t *ev);
+
+/*
+ * Reads the events keep accepts (all when keep is NULL) into the customer x
+ * item strength matrix train_run trains on (same weights, recency counted
+ * from the newest kept event, which *newest_ms gets); rows/columns span all
+ * customer/item indices the store has registered. Shared with the offline
+ * evaluation (evaluate.h) so both see the same weighting. *ui gets its own
+ * arrays (ials_csr_free); *events the number of events kept. events and
+ * newest_ms may be NULL. Returns 0, -ENOENT if no event was kept, -ENOMEM
+ * or a store error (then *ui is empty).
+ */
+int train_build_matrix(store_t *s, const train_config_t *c,
+                       train_event_filter keep, void *keep_ctx,
+                       ials_csr_t *ui, uint64_t *events, int64_t *newest_ms);
+
+/* Item popularity as published with a model: per item, the customers with a
+ * positive interaction, a purchase counting 1 and a lighter signal its
+ * fraction of w_purchase. pop has ui->n_cols entries. */
+void train_popularity(const ials_csr_t *ui, float w_purchase, float *pop);
+
 /* Reads all events, trains, publishes. progress as in ials_train (may be
  * NULL). Returns 0, -ENOENT if there are no events, or an error. */
 int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,

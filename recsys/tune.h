@@ -22,6 +22,10 @@
  * every field of *p. */
 void tune_ncf_defaults(ials_params_t *p);
 
+/* Members of the seed ensemble (ensemble.h) `patron eval` trains by default
+ * with tune_ncf_defaults, chosen on the same validation split. */
+uint32_t tune_ncf_default_members(void);
+
 typedef struct tune_trial {
     uint32_t index;        /* 0-based */
     ials_params_t params;

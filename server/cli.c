@@ -8,7 +8,10 @@
  *   patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]
  *   patron health --addr HOST:PORT [--service NAME]
  *   patron model-info --addr HOST:PORT
- *   patron eval --ncf DIR/NAME [--validation] [training flags]
+ *   patron eval --ncf DIR/NAME [--validation] [--ensemble N] [training flags]
+ *   patron eval --data DIR [--holdout-last N | --holdout-days D] [--ensemble N]
+ *               [training flags]   (full-ranking time split of the store)
+ *   patron export-ncf --data DIR --out DIR/NAME [--seed N]
  *   patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]
  *   patron profile --addr HOST:PORT --user ID [--as-of MS]
  *   patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of MS]  (CSV)
@@ -26,6 +29,8 @@
 
 #include "client.h"
 #include "customers.h"
+#include "ensemble.h"
+#include "evaluate.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "importer.h"
 #include "ncf.h"
@@ -44,6 +49,10 @@ typedef struct args {
     const char *data, *items, *events, *format, *addr, *user, *service, *ncf;
     long k;
     int include_purchased, validation;
+    uint32_t members;     /* eval: seed-ensemble size */
+    uint32_t holdout_last; /* eval --data: last N purchases held out */
+    double holdout_days;   /* eval --data: or the last D days */
+    const char *out;       /* export-ncf: output prefix */
     train_config_t train;
     tune_config_t tune;
     const char *expr;
@@ -53,7 +62,8 @@ typedef struct args {
 enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_FACTORS, O_ITERS, O_REG, O_ALPHA, O_THREADS, O_SEED, O_HALFLIFE,
        O_INCLUDE, O_NCF, O_VALIDATION, O_ALPHA0, O_NU, O_SOLVER, O_CG_STEPS,
-       O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF };
+       O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF, O_ENSEMBLE,
+       O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -82,6 +92,10 @@ static const struct option longopts[] = {
     { "expr", required_argument, NULL, O_EXPR },
     { "limit", required_argument, NULL, O_LIMIT },
     { "as-of", required_argument, NULL, O_AS_OF },
+    { "ensemble", required_argument, NULL, O_ENSEMBLE },
+    { "holdout-last", required_argument, NULL, O_HOLDOUT_LAST },
+    { "holdout-days", required_argument, NULL, O_HOLDOUT_DAYS },
+    { "out", required_argument, NULL, O_OUT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -95,7 +109,10 @@ static void usage(void)
           "  patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]\n"
           "  patron health --addr HOST:PORT [--service NAME]\n"
           "  patron model-info --addr HOST:PORT\n"
-          "  patron eval --ncf DIR/NAME [--validation] [training flags as for train]\n"
+          "  patron eval --ncf DIR/NAME [--validation] [--ensemble N] [training flags as for train]\n"
+          "  patron eval --data DIR [--holdout-last N | --holdout-days D] [--ensemble N]\n"
+          "              [training flags as for train]\n"
+          "  patron export-ncf --data DIR --out DIR/NAME [--seed N]\n"
           "  patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]\n"
           "  patron profile --addr HOST:PORT --user ID [--as-of UNIX_MS]\n"
           "  patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]\n"
@@ -118,6 +135,16 @@ static int num(const char *name, const char *s, double lo, double hi, double *ou
     return 0;
 }
 
+/* Whether argv holds flag (as "--flag" or "--flag=value"). */
+static int has_flag(int argc, char **argv, const char *flag)
+{
+    size_t n = strlen(flag);
+    for (int i = 2; i < argc; i++)
+        if (strncmp(argv[i], flag, n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '='))
+            return 1;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, args_t *a)
 {
     double v;
@@ -127,8 +154,14 @@ static int parse_args(int argc, char **argv, args_t *a)
     a->k = 10;
     train_config_default(&a->train);
     tune_config_default(&a->tune);
-    if (strcmp(argv[1], "eval") == 0 || strcmp(argv[1], "tune") == 0)
+    a->members = 1;
+    /* The tuned settings are for NCF-format data; evaluating a store
+     * assesses what `patron train` would train there. */
+    if ((strcmp(argv[1], "eval") == 0 && !has_flag(argc, argv, "--data")) ||
+        strcmp(argv[1], "tune") == 0) {
         a->train.als = a->tune.base; /* start from the tuned settings */
+        a->members = tune_ncf_default_members();
+    }
     optind = 2; /* after the subcommand */
     while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
         switch (c) {
@@ -205,6 +238,19 @@ static int parse_args(int argc, char **argv, args_t *a)
             if (num("seconds", optarg, 0, 1e7, &v)) return -1;
             a->tune.seconds = v;
             break;
+        case O_ENSEMBLE:
+            if (num("ensemble", optarg, 1, ENSEMBLE_MAX_MEMBERS, &v)) return -1;
+            a->members = (uint32_t)v;
+            break;
+        case O_HOLDOUT_LAST:
+            if (num("holdout-last", optarg, 1, 1e6, &v)) return -1;
+            a->holdout_last = (uint32_t)v;
+            break;
+        case O_HOLDOUT_DAYS:
+            if (num("holdout-days", optarg, 1e-6, 1e6, &v)) return -1;
+            a->holdout_days = v;
+            break;
+        case O_OUT: a->out = optarg; break;
         case O_HALFLIFE:
             if (num("half-life-days", optarg, 0, 1e6, &v)) return -1;
             a->train.half_life_days = (float)v;
@@ -341,7 +387,7 @@ static double seconds_now(void)
 
 /* Trains on NAME.train.rating (or, with --validation, on it minus each
  * user's latest interaction) and reports HR@10/NDCG@10 on the candidates. */
-static int cmd_eval(const args_t *a)
+static int cmd_eval_ncf(const args_t *a)
 {
     ncf_data_t full, val, *d = &full;
     ncf_metrics_t pop_m, m;
@@ -349,6 +395,7 @@ static int cmd_eval(const args_t *a)
     float *pop, *uf = NULL, *itf = NULL;
     char err[512];
     double t0, secs;
+    uint32_t width;
     int rc;
 
     if (need(a->ncf, "--ncf"))
@@ -375,26 +422,27 @@ static int cmd_eval(const args_t *a)
         printf("popularity baseline: HR@10 %.4f NDCG@10 %.4f\n", pop_m.hr, pop_m.ndcg);
         free(pop);
     }
-    uf = malloc((size_t)d->n_users * a->train.als.factors * sizeof *uf);
-    itf = malloc((size_t)d->n_items * a->train.als.factors * sizeof *itf);
+    width = a->members * a->train.als.factors;
+    uf = malloc((size_t)d->n_users * width * sizeof *uf);
+    itf = malloc((size_t)d->n_items * width * sizeof *itf);
     if (!uf || !itf) {
         rc = -ENOMEM;
         goto out;
     }
     t0 = seconds_now();
-    rc = ials_train(&d->train, &a->train.als, uf, itf, NULL, NULL);
+    rc = ensemble_train(&d->train, &a->train.als, a->members, uf, itf, NULL, NULL);
     secs = seconds_now() - t0;
     if (rc)
         goto out;
-    fac = (ncf_factors_t){ uf, itf, a->train.als.factors };
+    fac = (ncf_factors_t){ uf, itf, width };
     ncf_evaluate(d, ncf_score_factors, &fac, 10, &m);
     printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, nu %g, "
-           "solver %s, cg-steps %u, threads %u: training %.2f s, %u users "
-           "evaluated\n",
+           "solver %s, cg-steps %u, threads %u, ensemble %u: training %.2f s, "
+           "%u users evaluated\n",
            a->train.als.factors, a->train.als.iterations, a->train.als.reg,
            a->train.als.alpha, a->train.als.alpha0, a->train.als.nu,
            ials_solver_name(a->train.als.solver), a->train.als.cg_steps,
-           a->train.als.threads, secs, m.users);
+           a->train.als.threads, a->members, secs, m.users);
     printf("HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
 out:
     if (rc)
@@ -403,6 +451,141 @@ out:
     free(itf);
     ncf_free(d);
     return rc ? 1 : 0;
+}
+
+/* Cut-off of the time-split report. */
+#define EVAL_TOPN 20
+
+static void print_ranking(const char *who, const eval_metrics_t *m)
+{
+    printf("%s: Recall@%u %.4f NDCG@%u %.4f coverage %.4f\n", who, EVAL_TOPN,
+           m->recall, EVAL_TOPN, m->ndcg, m->coverage);
+}
+
+/* Trains the split's matrix and ranks every item for each evaluated
+ * customer; prints the settings, training time and metrics. */
+static int eval_store_ials(const args_t *a, const eval_split_t *sp)
+{
+    const ials_params_t *p = &a->train.als;
+    uint32_t width = a->members * p->factors;
+    float *uf = malloc((size_t)sp->n_users * width * sizeof *uf + 1);
+    float *itf = malloc((size_t)sp->n_items * width * sizeof *itf + 1);
+    eval_metrics_t m;
+    double t0, secs = 0.0;
+    int rc = (uf && itf) ? 0 : -ENOMEM;
+
+    t0 = seconds_now();
+    if (rc == 0)
+        rc = ensemble_train(&sp->train, p, a->members, uf, itf, NULL, NULL);
+    secs = seconds_now() - t0;
+    if (rc == 0) {
+        eval_factors_t fac = { uf, itf, sp->n_items, width };
+        rc = eval_rank(sp, EVAL_TOPN, eval_score_factors, &fac, &m);
+    }
+    if (rc == 0) {
+        printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, "
+               "nu %g, solver %s, threads %u, ensemble %u: training %.2f s\n",
+               p->factors, p->iterations, p->reg, p->alpha, p->alpha0, p->nu,
+               ials_solver_name(p->solver), p->threads, a->members, secs);
+        print_ranking("ials", &m);
+    }
+    free(uf);
+    free(itf);
+    return rc;
+}
+
+/* Full-ranking time split of the store's own data, beside popularity. */
+static int cmd_eval_store(const args_t *a)
+{
+    eval_holdout_t h = { a->holdout_last, a->holdout_days };
+    eval_split_t sp;
+    eval_metrics_t m;
+    store_t *s;
+    float *pop;
+    int rc;
+
+    if (h.last_n && h.days > 0) {
+        fprintf(stderr, "patron: give --holdout-last or --holdout-days, not both\n");
+        return 2;
+    }
+    if (!h.last_n && !(h.days > 0))
+        h.last_n = 1;
+    if ((rc = store_open(a->data, 0, &s)) != 0) {
+        fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
+        return 1;
+    }
+    rc = eval_split_make(s, &a->train, &h, &sp);
+    store_close(s);
+    if (rc) {
+        fprintf(stderr, "patron: cannot build the split: %s\n",
+                rc == -ENOENT ? "no customer has both training data and a new "
+                                "held-out purchase" : strerror(-rc));
+        return 1;
+    }
+    if (h.last_n)
+        printf("%s: each customer's last %u purchase(s) held out", a->data, h.last_n);
+    else
+        printf("%s: purchases in the last %g days held out", a->data, h.days);
+    printf("; %u customers evaluated, %u items, %llu training events, %llu "
+           "held-out purchases\n", sp.n_eval, sp.n_items,
+           (unsigned long long)sp.train_events,
+           (unsigned long long)sp.held_purchases);
+    if ((pop = malloc((size_t)sp.n_items * sizeof *pop + 1)) == NULL) {
+        rc = -ENOMEM;
+    } else {
+        eval_popularity_t ps = { pop, sp.n_items };
+        train_popularity(&sp.train, a->train.w_purchase, pop);
+        if ((rc = eval_rank(&sp, EVAL_TOPN, eval_score_popularity, &ps, &m)) == 0)
+            print_ranking("popularity baseline", &m);
+        free(pop);
+    }
+    if (rc == 0)
+        rc = eval_store_ials(a, &sp);
+    eval_split_free(&sp);
+    if (rc) {
+        fprintf(stderr, "patron: evaluation failed: %s\n", strerror(-rc));
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_eval(const args_t *a)
+{
+    if (a->data && a->ncf) {
+        fprintf(stderr, "patron: eval takes --ncf or --data, not both\n");
+        return 2;
+    }
+    return a->data ? cmd_eval_store(a) : cmd_eval_ncf(a);
+}
+
+/* Writes the store's data as an NCF leave-latest-out split. */
+static int cmd_export_ncf(const args_t *a)
+{
+    eval_export_report_t rep;
+    char err[1024];
+    store_t *s;
+    int rc;
+
+    if (need(a->data, "--data") || need(a->out, "--out"))
+        return 2;
+    if ((rc = store_open(a->data, 0, &s)) != 0) {
+        fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
+        return 1;
+    }
+    rc = eval_export_ncf(s, &a->train, a->out, 99, a->train.als.seed, &rep,
+                         err, sizeof err);
+    store_close(s);
+    if (rc) {
+        fprintf(stderr, "patron: export failed: %s\n",
+                err[0] ? err : rc == -ENOENT ? "no customer with a purchase "
+                                               "and earlier events"
+                                             : strerror(-rc));
+        return 1;
+    }
+    printf("wrote %s.{train.rating,test.rating,test.negative}: %u customers, "
+           "%u items, %llu training pairs, 99 negatives each\n", a->out,
+           rep.users, rep.items, (unsigned long long)rep.train_pairs);
+    return 0;
 }
 
 /* Prints one line per settings: the trial's, or the best's. */
@@ -788,6 +971,7 @@ int main(int argc, char **argv)
         { "profile", cmd_profile },       { "audience", cmd_audience },
         { "segments", cmd_segments },
         { "tune", cmd_tune },
+        { "export-ncf", cmd_export_ncf },
     };
     args_t a;
 
