@@ -16,6 +16,7 @@
  *   attrs         customer id                  -> store_attrs_t
  *   points        customer id | NUL | redemption id -> i64 points redeemed
  *   blobs         name                         -> small value (RFM cut-points)
+ *   tables        table name | NUL | key       -> value (store_table_*)
  *
  * Events are keyed by customer first so that one customer's history is one
  * contiguous range (the recommender reads it per request) and the trainer's
@@ -44,7 +45,7 @@ typedef struct pending {
 struct store {
     MDB_env *env;
     MDB_dbi meta, item_idx, items, customer_idx, customer_ids, events,
-        event_ids, models, attrs, points, blobs;
+        event_ids, models, attrs, points, blobs, tables;
     /* Group commit: concurrent store_record_events calls queue here and one
      * of them commits everything queued in one transaction (one fsync). */
     pthread_mutex_t gc_mu;
@@ -154,10 +155,10 @@ static int open_dbs(store_t *s)
 {
     static const char *const names[] = { "meta", "item_idx", "items",
         "customer_idx", "customer_ids", "events", "event_ids", "models",
-        "attrs", "points", "blobs" };
+        "attrs", "points", "blobs", "tables" };
     MDB_dbi *dbis[] = { &s->meta, &s->item_idx, &s->items, &s->customer_idx,
                         &s->customer_ids, &s->events, &s->event_ids, &s->models,
-                        &s->attrs, &s->points, &s->blobs };
+                        &s->attrs, &s->points, &s->blobs, &s->tables };
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc)
@@ -1251,4 +1252,323 @@ int store_get_blob(store_t *s, const char *key, void *buf, size_t cap, size_t *l
     if (len)
         *len = op.len;
     return rc;
+}
+
+/* ---- compaction ---------------------------------------------------------------- */
+
+typedef struct view_agg {
+    uint32_t item;
+    int64_t quantity;
+    int64_t latest_ms;
+    unsigned char key[EVENT_KEY_LEN]; /* of the latest view, reused for the aggregate */
+} view_agg_t;
+
+static int cmp_view_agg(const void *a, const void *b)
+{
+    const view_agg_t *x = a, *y = b;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
+typedef struct compact_op {
+    uint32_t customer;
+    int64_t before_ms;
+    uint64_t removed, added;
+} compact_op_t;
+
+/* Collects the customer's old views, deletes them (and their ids), writes
+ * one aggregate per item. */
+static int compact_customer_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    compact_op_t *op = ctx;
+    unsigned char first[EVENT_KEY_LEN] = { 0 };
+    MDB_cursor *cur;
+    MDB_val k, v;
+    view_agg_t *agg = NULL;
+    size_t n = 0, cap = 0;
+    int rc, mop = MDB_SET_RANGE;
+
+    put_be32(first, op->customer);
+    k = val_mem(first, EVENT_KEY_LEN);
+    if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
+        store_event_rec_t r;
+        mop = MDB_NEXT;
+        if (k.mv_size != EVENT_KEY_LEN || memcmp(k.mv_data, first, 4) != 0)
+            break;
+        if (event_decode(&k, &v, &r) != 0) {
+            rc = -EIO;
+            break;
+        }
+        if (r.time_ms >= op->before_ms)
+            break; /* keys are in time order within a customer */
+        if (r.type != STORE_EVENT_VIEW)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            view_agg_t *p = realloc(agg, nc * sizeof *p);
+            if (!p) {
+                rc = -ENOMEM;
+                break;
+            }
+            agg = p;
+            cap = nc;
+        }
+        agg[n].item = r.item;
+        agg[n].quantity = r.quantity;
+        agg[n].latest_ms = r.time_ms;
+        memcpy(agg[n].key, k.mv_data, EVENT_KEY_LEN);
+        n++;
+        if (v.mv_size > EVENT_REC_FIXED) {
+            MDB_val id = val_mem((const char *)v.mv_data + EVENT_REC_FIXED,
+                                 v.mv_size - EVENT_REC_FIXED);
+            int drc = mdb_del(txn, s->event_ids, &id, NULL);
+            if (drc && drc != MDB_NOTFOUND) {
+                rc = drc;
+                break;
+            }
+        }
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        op->removed++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        free(agg);
+        return rc < 0 ? rc : map_err(rc);
+    }
+    qsort(agg, n, sizeof *agg, cmp_view_agg); /* stable enough: merged below */
+    rc = 0;
+    for (size_t i = 0, j; i < n && rc == 0; i = j) {
+        view_agg_t sum = agg[i];
+        unsigned char rec[EVENT_REC_FIXED + 16];
+        int32_t q;
+        double price = 0;
+        char id[16] = "compacted";
+        for (j = i + 1; j < n && agg[j].item == agg[i].item; j++) {
+            sum.quantity += agg[j].quantity;
+            if (agg[j].latest_ms >= sum.latest_ms) {
+                sum.latest_ms = agg[j].latest_ms;
+                memcpy(sum.key, agg[j].key, EVENT_KEY_LEN);
+            }
+        }
+        q = sum.quantity > STORE_MAX_QUANTITY ? STORE_MAX_QUANTITY : (int32_t)sum.quantity;
+        memcpy(rec, &sum.item, 4);
+        rec[4] = STORE_EVENT_VIEW;
+        memcpy(rec + 5, &q, 4);
+        memcpy(rec + 9, &price, 8);
+        memcpy(rec + EVENT_REC_FIXED, id, strlen(id));
+        k = val_mem(sum.key, EVENT_KEY_LEN);
+        v = val_mem(rec, EVENT_REC_FIXED + strlen(id));
+        rc = map_err(mdb_put(txn, s->events, &k, &v, 0));
+        op->added++;
+    }
+    free(agg);
+    return rc;
+}
+
+int store_compact_views(store_t *s, int64_t before_ms, uint64_t *removed,
+                        uint64_t *added)
+{
+    uint32_t customers = 0;
+    int rc = store_counts(s, &customers, NULL);
+
+    *removed = *added = 0;
+    for (uint32_t c = 0; rc == 0 && c < customers; c++) {
+        compact_op_t op = { c, before_ms, 0, 0 };
+        rc = with_txn(s, 1, compact_customer_txn, &op);
+        *removed += op.removed;
+        *added += op.added;
+    }
+    return rc;
+}
+
+/* ---- tables ------------------------------------------------------------------- */
+
+struct store_tx {
+    store_t *s;
+    MDB_txn *txn;
+};
+
+enum { TABLE_NAME_MAX = 32 };
+
+/* Builds "table NUL key" into buf; returns its length or 0 if invalid. */
+static size_t table_key(unsigned char *buf, const char *table, const void *key, size_t klen)
+{
+    size_t tl = table ? strlen(table) : 0;
+    if (tl == 0 || tl > TABLE_NAME_MAX || klen > STORE_MAX_TABLE_KEY || (klen && !key))
+        return 0;
+    memcpy(buf, table, tl);
+    buf[tl] = '\0';
+    if (klen)
+        memcpy(buf + tl + 1, key, klen);
+    return tl + 1 + klen;
+}
+
+int store_tx_get(store_tx_t *tx, const char *table, const void *key, size_t klen,
+                 void *buf, size_t cap, size_t *vlen)
+{
+    unsigned char kb[TABLE_NAME_MAX + 1 + STORE_MAX_TABLE_KEY];
+    size_t kl = klen ? table_key(kb, table, key, klen) : 0;
+    MDB_val k = val_mem(kb, kl), v;
+    int rc;
+    if (!kl)
+        return -EINVAL;
+    if ((rc = mdb_get(tx->txn, tx->s->tables, &k, &v)) != 0)
+        return map_err(rc);
+    if (vlen)
+        *vlen = v.mv_size;
+    if (v.mv_size > cap)
+        return -EINVAL;
+    memcpy(buf, v.mv_data, v.mv_size);
+    return 0;
+}
+
+int store_tx_put(store_tx_t *tx, const char *table, const void *key, size_t klen,
+                 const void *val, size_t vlen)
+{
+    unsigned char kb[TABLE_NAME_MAX + 1 + STORE_MAX_TABLE_KEY];
+    size_t kl = klen ? table_key(kb, table, key, klen) : 0;
+    MDB_val k = val_mem(kb, kl), v = val_mem(val, vlen);
+    if (!kl || vlen > ((size_t)16 << 20))
+        return -EINVAL;
+    return map_err(mdb_put(tx->txn, tx->s->tables, &k, &v, 0));
+}
+
+int store_tx_del(store_tx_t *tx, const char *table, const void *key, size_t klen)
+{
+    unsigned char kb[TABLE_NAME_MAX + 1 + STORE_MAX_TABLE_KEY];
+    size_t kl = klen ? table_key(kb, table, key, klen) : 0;
+    MDB_val k = val_mem(kb, kl);
+    if (!kl)
+        return -EINVAL;
+    return map_err(mdb_del(tx->txn, tx->s->tables, &k, NULL));
+}
+
+typedef struct atomic_op {
+    int (*fn)(store_tx_t *, void *);
+    void *ctx;
+} atomic_op_t;
+
+static int atomic_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    atomic_op_t *op = ctx;
+    store_tx_t tx = { s, txn };
+    return op->fn(&tx, op->ctx);
+}
+
+int store_table_atomic(store_t *s, int (*fn)(store_tx_t *tx, void *ctx), void *ctx)
+{
+    atomic_op_t op = { fn, ctx };
+    return with_txn(s, 1, atomic_txn, &op);
+}
+
+typedef struct kv_op {
+    const char *table;
+    const void *key, *val;
+    size_t klen, vlen;
+    void *out;
+    size_t out_len;
+} kv_op_t;
+
+static int put_fn(store_tx_t *tx, void *ctx)
+{
+    kv_op_t *op = ctx;
+    return store_tx_put(tx, op->table, op->key, op->klen, op->val, op->vlen);
+}
+
+static int del_fn(store_tx_t *tx, void *ctx)
+{
+    kv_op_t *op = ctx;
+    return store_tx_del(tx, op->table, op->key, op->klen);
+}
+
+static int get_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    kv_op_t *op = ctx;
+    unsigned char kb[TABLE_NAME_MAX + 1 + STORE_MAX_TABLE_KEY];
+    size_t kl = op->klen ? table_key(kb, op->table, op->key, op->klen) : 0;
+    MDB_val k = val_mem(kb, kl), v;
+    int rc;
+    if (!kl)
+        return -EINVAL;
+    if ((rc = mdb_get(txn, s->tables, &k, &v)) != 0)
+        return map_err(rc);
+    if (!(op->out = malloc(v.mv_size ? v.mv_size : 1)))
+        return -ENOMEM;
+    memcpy(op->out, v.mv_data, v.mv_size);
+    op->out_len = v.mv_size;
+    return 0;
+}
+
+int store_table_put(store_t *s, const char *table, const void *key, size_t klen,
+                    const void *val, size_t vlen)
+{
+    kv_op_t op = { table, key, val, klen, vlen, NULL, 0 };
+    return store_table_atomic(s, put_fn, &op);
+}
+
+int store_table_get(store_t *s, const char *table, const void *key, size_t klen,
+                    void **val, size_t *vlen)
+{
+    kv_op_t op = { table, key, NULL, klen, 0, NULL, 0 };
+    int rc = with_txn(s, 0, get_txn, &op);
+    *val = rc == 0 ? op.out : NULL;
+    if (vlen)
+        *vlen = op.out_len;
+    return rc;
+}
+
+int store_table_del(store_t *s, const char *table, const void *key, size_t klen)
+{
+    kv_op_t op = { table, key, NULL, klen, 0, NULL, 0 };
+    return store_table_atomic(s, del_fn, &op);
+}
+
+typedef struct scan_op {
+    const char *table;
+    const void *prefix;
+    size_t plen;
+    store_table_visit_fn visit;
+    void *ctx;
+} scan_op_t;
+
+static int scan_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    scan_op_t *op = ctx;
+    unsigned char kb[TABLE_NAME_MAX + 1 + STORE_MAX_TABLE_KEY];
+    size_t tl = strlen(op->table ? op->table : ""), kl;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, vrc = 0, mop = MDB_SET_RANGE;
+
+    if (tl == 0 || tl > TABLE_NAME_MAX || op->plen > STORE_MAX_TABLE_KEY)
+        return -EINVAL;
+    memcpy(kb, op->table, tl);
+    kb[tl] = '\0';
+    if (op->plen)
+        memcpy(kb + tl + 1, op->prefix, op->plen);
+    kl = tl + 1 + op->plen;
+    k = val_mem(kb, kl);
+    if ((rc = mdb_cursor_open(txn, s->tables, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
+        mop = MDB_NEXT;
+        if (k.mv_size < kl || memcmp(k.mv_data, kb, kl) != 0)
+            break;
+        if ((vrc = op->visit(op->ctx, (const unsigned char *)k.mv_data + tl + 1,
+                             k.mv_size - tl - 1, v.mv_data, v.mv_size)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (vrc)
+        return vrc;
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+}
+
+int store_table_scan(store_t *s, const char *table, const void *prefix, size_t plen,
+                     store_table_visit_fn visit, void *ctx)
+{
+    scan_op_t op = { table, prefix, plen, visit, ctx };
+    return with_txn(s, 0, scan_txn, &op);
 }

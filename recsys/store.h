@@ -186,11 +186,62 @@ int store_points_redeem(store_t *s, const char *customer_id,
 int store_delete_customer(store_t *s, const char *customer_id,
                           uint64_t *events_deleted);
 
+/*
+ * Compaction: every customer's views older than before_ms become one view
+ * event per (customer, item), with quantity = the number of views (so the
+ * trainer counts them as 1 + ln n) and the time of the latest. Purchases,
+ * refunds and carts are never touched. The idempotency keys of the removed
+ * views are dropped too: re-sending an event older than the horizon is no
+ * longer recognized as a duplicate. One transaction per customer, so a
+ * crash leaves every customer either compacted or not.
+ */
+int store_compact_views(store_t *s, int64_t before_ms, uint64_t *removed,
+                        uint64_t *added);
+
 /* Small named values (e.g. RFM cut-points) kept beside the data. */
 int store_put_blob(store_t *s, const char *key, const void *data, size_t len);
 /* Copies the value into buf (cap bytes); *len gets its size. -ENOENT if
  * absent, -EINVAL if cap is too small. */
 int store_get_blob(store_t *s, const char *key, void *buf, size_t cap, size_t *len);
+
+/* ---- tables for modules above the store ------------------------------------ */
+
+/*
+ * Named key-value tables (coupons, budgets, experiments, exposures ...), so
+ * modules keep their data beside the rest, in the same environment and
+ * with the same durability, without knowing LMDB. Table names are 1..32
+ * bytes without NUL; keys 1..400 bytes; values up to 16 MiB.
+ */
+#define STORE_MAX_TABLE_KEY 400
+
+int store_table_put(store_t *s, const char *table, const void *key, size_t klen,
+                    const void *val, size_t vlen);
+/* Copies the value into a malloc'd buffer (*val, caller frees). -ENOENT if absent. */
+int store_table_get(store_t *s, const char *table, const void *key, size_t klen,
+                    void **val, size_t *vlen);
+int store_table_del(store_t *s, const char *table, const void *key, size_t klen);
+
+/* Calls visit for every key of table starting with prefix (plen may be 0),
+ * in key order; key and val are valid during the call only. A nonzero
+ * return stops and is returned. */
+typedef int (*store_table_visit_fn)(void *ctx, const void *key, size_t klen,
+                                    const void *val, size_t vlen);
+int store_table_scan(store_t *s, const char *table, const void *prefix, size_t plen,
+                     store_table_visit_fn visit, void *ctx);
+
+/* Atomic read-modify-write over any tables: fn runs inside one write
+ * transaction (writers are serialized, so checks made in fn still hold
+ * when it commits); a nonzero return from fn aborts everything fn wrote
+ * and is returned. */
+typedef struct store_tx store_tx_t;
+int store_table_atomic(store_t *s, int (*fn)(store_tx_t *tx, void *ctx), void *ctx);
+/* Inside fn: get copies into buf (cap bytes; *vlen gets the size, -EINVAL
+ * when cap is too small, -ENOENT when absent); put and del as above. */
+int store_tx_get(store_tx_t *tx, const char *table, const void *key, size_t klen,
+                 void *buf, size_t cap, size_t *vlen);
+int store_tx_put(store_tx_t *tx, const char *table, const void *key, size_t klen,
+                 const void *val, size_t vlen);
+int store_tx_del(store_tx_t *tx, const char *table, const void *key, size_t klen);
 
 /* ---- models --------------------------------------------------------------- */
 

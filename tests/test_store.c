@@ -249,6 +249,88 @@ static void test_customers(const char *dir)
     store_close(s);
 }
 
+static int count_rows(void *ctx, const void *key, size_t klen, const void *val,
+                      size_t vlen)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+typedef struct budget_op {
+    int64_t cost, limit;
+} budget_op_t;
+
+/* Spends cost from a counter only while it stays within limit. */
+static int spend(store_tx_t *tx, void *ctx)
+{
+    budget_op_t *op = ctx;
+    int64_t spent = 0;
+    size_t len;
+    int rc = store_tx_get(tx, "budget", "b", 1, &spent, sizeof spent, &len);
+    if (rc && rc != -ENOENT)
+        return rc;
+    if (spent + op->cost > op->limit)
+        return -ERANGE;
+    spent += op->cost;
+    return store_tx_put(tx, "budget", "b", 1, &spent, sizeof spent);
+}
+
+static void test_tables_and_compaction(const char *dir)
+{
+    store_t *s = open_store(dir);
+    void *val = NULL;
+    size_t len = 0;
+    int rows = 0, granted = 0;
+    budget_op_t op = { 30, 100 };
+    uint64_t removed = 0, added = 0;
+    store_item_t it = { "v1", NULL, NULL, 1, 0, 1 };
+    store_event_t ev[5] = {
+        { "cv1", "carl", "v1", STORE_EVENT_VIEW, 100, 1, 0 },
+        { "cv2", "carl", "v1", STORE_EVENT_VIEW, 200, 2, 0 },
+        { "cv3", "carl", "v1", STORE_EVENT_PURCHASE, 250, 1, 1 },
+        { "cv4", "carl", "v1", STORE_EVENT_VIEW, 300, 1, 0 },
+        { "cv5", "carl", "v1", STORE_EVENT_VIEW, 900, 1, 0 }, /* after the horizon */
+    };
+    uint8_t o[5];
+    const char *why[5];
+    collected_t got = { .n = 0 };
+    uint32_t carl;
+
+    CHECK_EQ_INT(store_table_put(s, "t", "k1", 2, "v1", 2), 0);
+    CHECK_EQ_INT(store_table_put(s, "t", "k2", 2, "v2", 2), 0);
+    CHECK_EQ_INT(store_table_put(s, "tt", "k1", 2, "other", 5), 0);
+    CHECK_EQ_INT(store_table_get(s, "t", "k2", 2, &val, &len), 0);
+    CHECK(len == 2 && memcmp(val, "v2", 2) == 0);
+    free(val);
+    CHECK_EQ_INT(store_table_scan(s, "t", "k", 1, count_rows, &rows), 0);
+    CHECK_EQ_INT(rows, 2); /* table "tt" is separate */
+    CHECK_EQ_INT(store_table_del(s, "t", "k1", 2), 0);
+    CHECK_EQ_INT(store_table_get(s, "t", "k1", 2, &val, &len), -ENOENT);
+    CHECK_EQ_INT(store_table_put(s, "", "k", 1, "v", 1), -EINVAL);
+    for (int i = 0; i < 5; i++)
+        granted += store_table_atomic(s, spend, &op) == 0;
+    CHECK_EQ_INT(granted, 3); /* 30 + 30 + 30 <= 100 < 120 */
+
+    CHECK_EQ_INT(store_upsert_items(s, &it, 1, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(store_record_events(s, ev, 5, o, why), 0);
+    CHECK_EQ_INT(store_compact_views(s, 500, &removed, &added), 0);
+    CHECK_EQ_INT(removed, 3);
+    CHECK_EQ_INT(added, 1);
+    CHECK_EQ_INT(store_customer_index(s, "carl", &carl), 0);
+    CHECK_EQ_INT(store_customer_events(s, carl, collect, &got), 0);
+    CHECK_EQ_INT(got.n, 3); /* purchase, one aggregate view, the late view */
+    CHECK_EQ_INT(got.ev[0].type, STORE_EVENT_PURCHASE);
+    CHECK_EQ_INT(got.ev[1].type, STORE_EVENT_VIEW);
+    CHECK_EQ_INT(got.ev[1].quantity, 4); /* 1 + 2 + 1 views */
+    CHECK_EQ_INT(got.ev[1].time_ms, 300);
+    CHECK_EQ_INT(got.ev[2].time_ms, 900);
+    /* Compacting again changes nothing but the aggregate, kept as is. */
+    CHECK_EQ_INT(store_compact_views(s, 500, &removed, &added), 0);
+    CHECK_EQ_INT(removed, 1);
+    CHECK_EQ_INT(added, 1);
+    store_close(s);
+}
+
 int main(void)
 {
     char dir[512];
@@ -256,6 +338,8 @@ int main(void)
     test_items(dir);
     test_events(dir);
     test_customers(dir);
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("store-tables"));
+    test_tables_and_compaction(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-models"));
     test_models(dir);
     CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
