@@ -32,12 +32,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* One caller's event batch waiting for a group commit. */
+/* One caller's write waiting for a group commit: fn runs inside a nested
+ * transaction of the round's transaction, so its failure undoes only its
+ * own writes. */
 typedef struct pending {
-    const store_event_t *ev;
-    size_t n;
-    uint8_t *outcome;
-    const char **reason;
+    int (*fn)(store_t *s, MDB_txn *txn, void *ctx);
+    void *ctx;
     int rc, done;
     struct pending *next;
 } pending_t;
@@ -580,43 +580,47 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
     return 0;
 }
 
-/* Applies a list of batches in one transaction. */
-static int commit_batches(store_t *s, pending_t *list)
+/* Runs every queued write of a round in one transaction, each in a nested
+ * transaction of its own. Returns the round's commit result; each write's
+ * own result is in its rc. */
+static int commit_round(store_t *s, pending_t *list)
 {
     MDB_txn *txn;
     int rc;
 
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
         return map_err(rc);
-    for (pending_t *b = list; b; b = b->next) {
-        for (size_t i = 0; i < b->n; i++) {
-            b->reason[i] = store_event_invalid(&b->ev[i]);
-            if (b->reason[i]) {
-                b->outcome[i] = STORE_REJECTED;
-                continue;
-            }
-            rc = record_one(s, txn, &b->ev[i], &b->outcome[i], &b->reason[i]);
-            if (rc) {
-                mdb_txn_abort(txn);
-                return rc;
-            }
+    for (pending_t *p = list; p; p = p->next) {
+        MDB_txn *child;
+        if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
+            mdb_txn_abort(txn);
+            return map_err(rc);
+        }
+        p->rc = p->fn(s, child, p->ctx);
+        if (p->rc) {
+            mdb_txn_abort(child);
+            continue;
+        }
+        if ((rc = mdb_txn_commit(child)) != 0) {
+            mdb_txn_abort(txn);
+            return map_err(rc);
         }
     }
     return map_err(mdb_txn_commit(txn));
 }
 
 /*
- * Group commit (leader/follower): the caller queues its batch; whoever finds
+ * Group commit (leader/follower): the caller queues its write; whoever finds
  * no commit in progress takes the whole queue, commits it in one
- * transaction and wakes everyone it committed for. Callers that arrive
- * meanwhile queue up and are committed together next, so N concurrent
- * writers cost about one fsync per round instead of N. A storage error
- * fails every batch of that round (none of them was stored).
+ * transaction (one fsync) and wakes everyone it committed for. Writers that
+ * arrive meanwhile queue up and go together in the next round, so N
+ * concurrent writers cost about one fsync per round instead of N. A write
+ * that fails undoes only itself; a failed commit fails the whole round (then
+ * none of its writes was stored).
  */
-int store_record_events(store_t *s, const store_event_t *ev, size_t n,
-                        uint8_t *outcome, const char **reason)
+static int group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *ctx)
 {
-    pending_t me = { ev, n, outcome, reason, 0, 0, NULL };
+    pending_t me = { fn, ctx, 0, 0, NULL };
 
     pthread_mutex_lock(&s->gc_mu);
     *s->queue_tail = &me;
@@ -629,12 +633,13 @@ int store_record_events(store_t *s, const store_event_t *ev, size_t n,
             s->queue_tail = &s->queue;
             s->committing = 1;
             pthread_mutex_unlock(&s->gc_mu);
-            rc = commit_batches(s, list);
+            rc = commit_round(s, list);
             pthread_mutex_lock(&s->gc_mu);
-            for (pending_t *b = list, *next; b; b = next) {
-                next = b->next; /* b may be freed by its owner once done */
-                b->rc = rc;
-                b->done = 1;
+            for (pending_t *p = list, *next; p; p = next) {
+                next = p->next; /* p may be gone once its owner sees done */
+                if (rc)
+                    p->rc = rc;
+                p->done = 1;
             }
             s->committing = 0;
             pthread_cond_broadcast(&s->gc_cv);
@@ -644,6 +649,37 @@ int store_record_events(store_t *s, const store_event_t *ev, size_t n,
     }
     pthread_mutex_unlock(&s->gc_mu);
     return me.rc;
+}
+
+typedef struct events_op {
+    const store_event_t *ev;
+    size_t n;
+    uint8_t *outcome;
+    const char **reason;
+} events_op_t;
+
+static int record_events_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    events_op_t *op = ctx;
+    for (size_t i = 0; i < op->n; i++) {
+        int rc;
+        op->reason[i] = store_event_invalid(&op->ev[i]);
+        if (op->reason[i]) {
+            op->outcome[i] = STORE_REJECTED;
+            continue;
+        }
+        rc = record_one(s, txn, &op->ev[i], &op->outcome[i], &op->reason[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int store_record_events(store_t *s, const store_event_t *ev, size_t n,
+                        uint8_t *outcome, const char **reason)
+{
+    events_op_t op = { ev, n, outcome, reason };
+    return group_write(s, record_events_txn, &op);
 }
 
 static int event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
@@ -1460,7 +1496,7 @@ static int atomic_txn(store_t *s, MDB_txn *txn, void *ctx)
 int store_table_atomic(store_t *s, int (*fn)(store_tx_t *tx, void *ctx), void *ctx)
 {
     atomic_op_t op = { fn, ctx };
-    return with_txn(s, 1, atomic_txn, &op);
+    return group_write(s, atomic_txn, &op);
 }
 
 typedef struct kv_op {

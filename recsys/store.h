@@ -232,7 +232,8 @@ int store_table_scan(store_t *s, const char *table, const void *prefix, size_t p
 /* Atomic read-modify-write over any tables: fn runs inside one write
  * transaction (writers are serialized, so checks made in fn still hold
  * when it commits); a nonzero return from fn aborts everything fn wrote
- * and is returned. */
+ * and is returned. Concurrent callers are group-committed (one fsync per
+ * round), each in a nested transaction, so one failing fn affects no other. */
 typedef struct store_tx store_tx_t;
 int store_table_atomic(store_t *s, int (*fn)(store_tx_t *tx, void *ctx), void *ctx);
 /* Inside fn: get copies into buf (cap bytes; *vlen gets the size, -EINVAL
