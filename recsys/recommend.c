@@ -54,6 +54,8 @@ const char *rec_query_invalid(const rec_query_t *q)
         return "customer_id: longer than 256 bytes";
     if (q->k < 1 || q->k > REC_MAX_K)
         return "k: must be in 1..1000";
+    if (!(q->popularity_blend >= 0 && q->popularity_blend <= 1))
+        return "popularity_blend: must be in 0..1";
     return rec_filters_invalid(q->filters);
 }
 
@@ -311,7 +313,8 @@ static int resolve_customer(store_t *s, const model_t *m, const rec_query_t *q,
             cs->reason = REC_REASON_FOLD_IN;
         }
     }
-    cs->w = (float)distinct / ((float)distinct + REC_BLEND_EVENTS);
+    cs->w = (float)distinct / ((float)distinct + REC_BLEND_EVENTS) *
+            (1.0f - q->popularity_blend);
     return 0;
 }
 
@@ -425,12 +428,22 @@ static int cmp_ranked(const void *a, const void *b)
 int rec_rank(store_t *s, const model_t *m, const char *customer_id,
              const uint32_t *items, size_t n, rec_item_t *out, int *personalized)
 {
+    rec_query_t q = { .customer_id = customer_id, .k = 1 };
+    return rec_rank_query(s, m, &q, items, n, out, personalized);
+}
+
+int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *query,
+                   const uint32_t *items, size_t n, rec_item_t *out, int *personalized)
+{
     uint32_t f = m->hdr.factors;
-    rec_query_t q = { .customer_id = customer_id, .k = 1, .include_purchased = 1 };
+    rec_query_t q = *query;
     customer_state_t cs;
     ranked_t *r;
     int rc;
 
+    q.k = 1;
+    q.include_purchased = 1; /* ranking a given list excludes nothing */
+    q.exclude_viewed = 0;
     if (rec_query_invalid(&q) || n > REC_MAX_LIST)
         return -EINVAL;
     for (size_t i = 0; i < n; i++)

@@ -69,6 +69,8 @@ typedef struct rec_query {
     const rec_inline_event_t *inline_events; /* counted as the customer's */
     size_t n_inline;             /* <= REC_MAX_INLINE */
     int explain;                 /* fill rec_item_t.because */
+    float popularity_blend;      /* 0..1: extra share of popularity (an
+                                    experiment arm's setting); 0 = none */
 } rec_query_t;
 
 typedef struct rec_item {
@@ -82,6 +84,11 @@ typedef struct rec_item {
 /* Validation: each returns NULL or a static message naming the bad field. */
 const char *rec_filters_invalid(const rec_filters_t *f);
 const char *rec_query_invalid(const rec_query_t *q);
+
+/* Re-ranks like rec_rank, with the query's customer, inline events and
+ * popularity blend (q->k is not used). */
+int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *q,
+                   const uint32_t *items, size_t n, rec_item_t *out, int *personalized);
 
 /*
  * Answers q from model m. out must hold q->k entries; *n gets the number

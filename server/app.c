@@ -2,6 +2,8 @@
 #include "app.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -17,11 +19,34 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     pthread_rwlock_init(&a->cust_lock, NULL);
     a->catalog = NULL;
     memset(&a->cutpoints, 0, sizeof a->cutpoints);
+    pthread_rwlock_init(&a->exp_lock, NULL);
+    a->experiments = NULL;
+    memset(&a->exp_defs, 0, sizeof a->exp_defs);
+    a->n_pinned = 0;
     return app_refresh_customers(a);
+}
+
+/* Loads the stored experiments; called once the first model is loaded, so
+ * arms may name versions older than it. */
+int app_load_experiments(app_t *a, char *err, size_t cap)
+{
+    expstore_defs_t defs;
+    int rc = expstore_load(a->store, &defs);
+    if (rc)
+        return rc;
+    rc = app_set_experiments(a, &defs, INT64_MAX, err, cap);
+    if (rc)
+        expstore_defs_free(&defs);
+    return rc;
 }
 
 void app_destroy(app_t *a)
 {
+    experiment_set_free(a->experiments);
+    expstore_defs_free(&a->exp_defs);
+    for (size_t i = 0; i < a->n_pinned; i++)
+        model_unref(a->pinned[i]);
+    pthread_rwlock_destroy(&a->exp_lock);
     model_slot_destroy(&a->models);
     pthread_mutex_destroy(&a->reload_mu);
     customers_catalog_free(a->catalog);
@@ -109,4 +134,117 @@ int app_reload(app_t *a, uint64_t *version)
 int app_reload_force(app_t *a)
 {
     return reload(a, 1, NULL);
+}
+
+/* ---- experiments ------------------------------------------------------------------ */
+
+model_t *app_model_for(app_t *a, uint64_t version)
+{
+    model_t *cur = model_slot_get(&a->models), *m = NULL;
+    if (version == 0 || (cur && cur->hdr.version == version))
+        return cur;
+    model_unref(cur);
+    pthread_rwlock_rdlock(&a->exp_lock);
+    for (size_t i = 0; i < a->n_pinned && !m; i++)
+        if (a->pinned[i]->hdr.version == version)
+            m = model_ref(a->pinned[i]);
+    pthread_rwlock_unlock(&a->exp_lock);
+    return m;
+}
+
+/* Loads every distinct nonzero version the definitions' arms name. */
+static int pin_versions(app_t *a, const expstore_defs_t *defs, model_t **pinned,
+                        size_t *n_pinned, char *err, size_t cap)
+{
+    size_t n = 0, max = sizeof a->pinned / sizeof a->pinned[0];
+    int rc = 0;
+
+    for (size_t i = 0; i < defs->n && rc == 0; i++) {
+        for (size_t j = 0; j < defs->defs[i].n_arms && rc == 0; j++) {
+            uint64_t v = defs->defs[i].arms[j].model_version;
+            size_t k;
+            model_t *m = NULL;
+            if (v == 0)
+                continue;
+            for (k = 0; k < n && pinned[k]->hdr.version != v; k++)
+                ;
+            if (k < n)
+                continue;
+            if (n == max) {
+                snprintf(err, cap, "arms: at most %zu distinct model versions", max);
+                rc = -EINVAL;
+                break;
+            }
+            /* Reuse a loaded snapshot when there is one. */
+            if (!(m = app_model_for(a, v))) {
+                rc = model_load(a->store, v, &a->model_opts, &m);
+                if (rc) {
+                    snprintf(err, cap, "experiment '%s': arms[%zu].model_version: "
+                             "version %llu is not available (%s)", defs->defs[i].id, j,
+                             (unsigned long long)v, strerror(-rc));
+                    rc = -EINVAL;
+                    break;
+                }
+            }
+            pinned[n++] = m;
+        }
+    }
+    *n_pinned = n;
+    return rc;
+}
+
+int app_set_experiments(app_t *a, expstore_defs_t *defs, int64_t now_ms, char *err,
+                        size_t cap)
+{
+    model_t *pinned[sizeof a->pinned / sizeof a->pinned[0]], *old_pinned[sizeof a->pinned / sizeof a->pinned[0]];
+    size_t n_pinned = 0, n_old;
+    experiment_set_t *set = NULL, *old;
+    expstore_defs_t old_defs;
+    int rc;
+
+    if ((rc = experiment_set_new(defs->defs, defs->n, &set, err, cap)) != 0)
+        return rc;
+    pthread_rwlock_rdlock(&a->exp_lock);
+    rc = a->experiments ? experiment_set_update_invalid(a->experiments, set, now_ms, err, cap)
+                        : 0;
+    pthread_rwlock_unlock(&a->exp_lock);
+    if (rc == 0)
+        rc = pin_versions(a, defs, pinned, &n_pinned, err, cap);
+    if (rc) {
+        for (size_t i = 0; i < n_pinned; i++)
+            model_unref(pinned[i]);
+        experiment_set_free(set);
+        return rc;
+    }
+    pthread_rwlock_wrlock(&a->exp_lock);
+    old = a->experiments;
+    old_defs = a->exp_defs;
+    n_old = a->n_pinned;
+    memcpy(old_pinned, a->pinned, n_old * sizeof *old_pinned);
+    a->experiments = set;
+    a->exp_defs = *defs;
+    memcpy(a->pinned, pinned, n_pinned * sizeof *pinned);
+    a->n_pinned = n_pinned;
+    pthread_rwlock_unlock(&a->exp_lock);
+    memset(defs, 0, sizeof *defs);
+    experiment_set_free(old);
+    expstore_defs_free(&old_defs);
+    for (size_t i = 0; i < n_old; i++)
+        model_unref(old_pinned[i]);
+    return 0;
+}
+
+int app_assign(app_t *a, const char *customer_id, int64_t now_ms,
+               experiment_assignment_t *out, size_t cap, size_t *n)
+{
+    pthread_rwlock_rdlock(&a->exp_lock);
+    *n = 0;
+    if (!a->experiments)
+        return 0;
+    return experiment_assign(a->experiments, customer_id, now_ms, out, cap, n);
+}
+
+void app_experiments_end(app_t *a)
+{
+    pthread_rwlock_unlock(&a->exp_lock);
 }

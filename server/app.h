@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 
 #include "customers.h"
+#include "experiment.h"
+#include "expstore.h"
 #include "model.h"
 #include "profile.h"
 #include "store.h"
@@ -28,6 +30,15 @@ typedef struct app {
     pthread_rwlock_t cust_lock;
     customers_catalog_t *catalog;
     rfm_cutpoints_t cutpoints;
+
+    /* Experiments: the set assignment reads, the stored definitions it was
+     * built from, and the model versions arms pin (beside the current one).
+     * Replaced together under the write lock. */
+    pthread_rwlock_t exp_lock;
+    experiment_set_t *experiments;
+    expstore_defs_t exp_defs;
+    model_t *pinned[EXPERIMENT_MAX_ARMS * 4];
+    size_t n_pinned;
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */
@@ -51,5 +62,26 @@ int app_reload(app_t *a, uint64_t *version);
 /* Reloads the current version even if it is the one served (after an
  * erasure changed its stored factors). */
 int app_reload_force(app_t *a);
+
+/* The model to answer with for an arm's model_version (0 = current): a
+ * reference the caller drops with model_unref, or NULL if not loaded. */
+model_t *app_model_for(app_t *a, uint64_t version);
+
+/* Replaces the experiment definitions with defs[0..n) after validating them
+ * as a set, against the current ones (no started experiment may move), and
+ * loading every model version an arm names. Persists nothing: the caller
+ * stores the changed definition first. Returns 0, or -EINVAL with err set,
+ * or another negative errno. Takes ownership of defs on success. */
+int app_set_experiments(app_t *a, expstore_defs_t *defs, int64_t now_ms, char *err,
+                        size_t cap);
+
+/* Loads the stored experiment definitions (after the first model load). */
+int app_load_experiments(app_t *a, char *err, size_t cap);
+
+/* The customer's assignments at now_ms (at most one per layer) under the read
+ * lock; release with app_experiments_end. */
+int app_assign(app_t *a, const char *customer_id, int64_t now_ms,
+               experiment_assignment_t *out, size_t cap, size_t *n);
+void app_experiments_end(app_t *a);
 
 #endif

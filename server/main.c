@@ -175,6 +175,12 @@ int main(int argc, char **argv)
         plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
     else if (version == 0)
         plog(LOG_INFO, "no model published yet: health is NOT_SERVING until `patron train`");
+    {
+        char err[256];
+        if ((rc = app_load_experiments(&app, err, sizeof err)) != 0)
+            plog(LOG_ERROR, "experiments not loaded: %s",
+                 rc == -EINVAL ? err : strerror(-rc));
+    }
     rc = transport_start(o.listen, o.threads, patron_methods, patron_n_methods,
                          &app, &t, &port);
     if (rc) {

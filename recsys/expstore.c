@@ -1,0 +1,332 @@
+/*
+ * expstore.c - experiment definitions, exposures and results in store
+ * tables (expstore.h).
+ *
+ * Tables:
+ *   exp_defs   experiment id                       -> experiment_t | forced[]
+ *   exp_req    request id NUL experiment id        -> exposure time (i64)
+ *   exp_cust   experiment id NUL customer id       -> exp_customer_t
+ */
+#include "expstore.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T_DEFS "exp_defs"
+#define T_REQ "exp_req"
+#define T_CUST "exp_cust"
+
+typedef struct exp_customer {
+    uint32_t arm_index;
+    uint8_t forced, mixed;
+    int64_t first_ms, last_ms;
+    uint32_t exposures, items_shown;
+    uint32_t n_shown;
+    uint32_t shown[EXPSTORE_MAX_SHOWN];
+} exp_customer_t;
+
+/* ---- definitions ----------------------------------------------------------------- */
+
+int expstore_save(store_t *s, const experiment_t *e)
+{
+    size_t len = sizeof *e + e->n_forced * sizeof(experiment_forced_t);
+    unsigned char *buf = malloc(len);
+    experiment_t copy = *e;
+    int rc;
+
+    if (!buf)
+        return -ENOMEM;
+    copy.forced = NULL;
+    memcpy(buf, &copy, sizeof copy);
+    if (e->n_forced)
+        memcpy(buf + sizeof copy, e->forced, e->n_forced * sizeof(experiment_forced_t));
+    rc = store_table_put(s, T_DEFS, e->id, strlen(e->id), buf, len);
+    free(buf);
+    return rc;
+}
+
+typedef struct load_ctx {
+    expstore_defs_t *d;
+    size_t cap;
+} load_ctx_t;
+
+static int load_one(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    load_ctx_t *l = ctx;
+    experiment_t e;
+    experiment_forced_t *forced = NULL;
+
+    if (vlen < sizeof e)
+        return -EIO;
+    memcpy(&e, val, sizeof e);
+    if (vlen != sizeof e + e.n_forced * sizeof *forced)
+        return -EIO;
+    if (e.n_forced) {
+        if (!(forced = malloc(e.n_forced * sizeof *forced)))
+            return -ENOMEM;
+        memcpy(forced, (const unsigned char *)val + sizeof e, e.n_forced * sizeof *forced);
+    }
+    e.forced = forced;
+    if (l->d->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        experiment_t *p = realloc(l->d->defs, cap * sizeof *p);
+        if (!p) {
+            free(forced);
+            return -ENOMEM;
+        }
+        l->d->defs = p;
+        l->cap = cap;
+    }
+    l->d->defs[l->d->n++] = e;
+    return 0;
+}
+
+int expstore_load(store_t *s, expstore_defs_t *out)
+{
+    load_ctx_t l = { out, 0 };
+    int rc;
+    memset(out, 0, sizeof *out);
+    rc = store_table_scan(s, T_DEFS, NULL, 0, load_one, &l);
+    if (rc)
+        expstore_defs_free(out);
+    return rc;
+}
+
+void expstore_defs_free(expstore_defs_t *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        free((void *)d->defs[i].forced);
+    free(d->defs);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- exposures -------------------------------------------------------------------- */
+
+/* "a NUL b" into buf (cap bytes); returns the length, 0 if it does not fit. */
+static size_t pair_key(char *buf, size_t cap, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + 1 + lb > cap || la + 1 + lb > STORE_MAX_TABLE_KEY)
+        return 0;
+    memcpy(buf, a, la);
+    buf[la] = '\0';
+    memcpy(buf + la + 1, b, lb);
+    return la + 1 + lb;
+}
+
+static void add_shown(exp_customer_t *c, const uint32_t *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t j;
+        for (j = 0; j < c->n_shown && c->shown[j] != items[i]; j++)
+            ;
+        if (j == c->n_shown && c->n_shown < EXPSTORE_MAX_SHOWN)
+            c->shown[c->n_shown++] = items[i];
+    }
+}
+
+static int log_txn(store_tx_t *tx, void *ctx)
+{
+    const expstore_exposure_t *e = ctx;
+    char rk[STORE_MAX_TABLE_KEY], ck[STORE_MAX_TABLE_KEY];
+    size_t rl = pair_key(rk, sizeof rk, e->request_id, e->experiment_id);
+    size_t cl = pair_key(ck, sizeof ck, e->experiment_id, e->customer_id);
+    exp_customer_t c;
+    int64_t t;
+    size_t len;
+    int rc;
+
+    if (!rl || !cl)
+        return -EINVAL;
+    rc = store_tx_get(tx, T_REQ, rk, rl, &t, sizeof t, &len);
+    if (rc == 0)
+        return 0; /* this request was logged already */
+    if (rc != -ENOENT)
+        return rc;
+    if ((rc = store_tx_put(tx, T_REQ, rk, rl, &e->time_ms, sizeof e->time_ms)) != 0)
+        return rc;
+    rc = store_tx_get(tx, T_CUST, ck, cl, &c, sizeof c, &len);
+    if (rc == -ENOENT) {
+        memset(&c, 0, sizeof c);
+        c.arm_index = e->arm_index;
+        c.forced = e->forced ? 1 : 0;
+        c.first_ms = e->time_ms;
+    } else if (rc) {
+        return rc;
+    } else if (len != sizeof c) {
+        return -EIO;
+    }
+    if (c.arm_index != e->arm_index)
+        c.mixed = 1;
+    if (e->time_ms < c.first_ms)
+        c.first_ms = e->time_ms;
+    if (e->time_ms > c.last_ms)
+        c.last_ms = e->time_ms;
+    c.exposures++;
+    c.items_shown += (uint32_t)e->n_items;
+    add_shown(&c, e->items, e->n_items);
+    return store_tx_put(tx, T_CUST, ck, cl, &c, sizeof c);
+}
+
+int expstore_log(store_t *s, const expstore_exposure_t *e)
+{
+    if (!e->request_id || !e->request_id[0] || !e->customer_id || !e->customer_id[0] ||
+        !e->experiment_id || !e->experiment_id[0])
+        return -EINVAL;
+    return store_table_atomic(s, log_txn, (void *)e);
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+typedef struct outcome {
+    const exp_customer_t *c;
+    int64_t window_ms, pre_ms;
+    const double *unit_cost;
+    uint32_t n_items;
+    double revenue, margin, pre_spend;
+    int bought;
+    uint32_t clicks;
+    uint8_t *clicked;   /* per shown slot */
+} outcome_t;
+
+static int shown_slot(const exp_customer_t *c, uint32_t item)
+{
+    for (uint32_t j = 0; j < c->n_shown; j++)
+        if (c->shown[j] == item)
+            return (int)j;
+    return -1;
+}
+
+static int add_outcome(void *ctx, const store_event_rec_t *ev)
+{
+    outcome_t *o = ctx;
+    int64_t t0 = o->c->first_ms;
+    double amount = (double)ev->quantity * ev->unit_price;
+    double cost = ev->item < o->n_items ? (double)ev->quantity * o->unit_cost[ev->item] : 0;
+    int sign = ev->type == STORE_EVENT_PURCHASE ? 1 : ev->type == STORE_EVENT_REFUND ? -1 : 0;
+
+    if (ev->time_ms < t0) {
+        if (ev->time_ms >= t0 - o->pre_ms)
+            o->pre_spend += sign * amount;
+        return 0;
+    }
+    if (ev->time_ms >= t0 + o->window_ms)
+        return 0;
+    if (sign > 0)
+        o->bought = 1;
+    o->revenue += sign * amount;
+    o->margin += sign * (amount - cost);
+    {
+        int slot = shown_slot(o->c, ev->item);
+        if (slot >= 0 && !o->clicked[slot] &&
+            (ev->type == STORE_EVENT_VIEW || ev->type == STORE_EVENT_PURCHASE ||
+             ev->type == STORE_EVENT_CART)) {
+            o->clicked[slot] = 1;
+            o->clicks++;
+        }
+    }
+    return 0;
+}
+
+typedef struct results_ctx {
+    store_t *s;
+    const experiment_t *e;
+    int64_t window_ms, pre_ms;
+    double *unit_cost;
+    uint32_t n_items;
+    expstore_results_t *out;
+} results_ctx_t;
+
+static int visit_customer(void *ctx, const void *key, size_t klen, const void *val,
+                          size_t vlen)
+{
+    results_ctx_t *r = ctx;
+    const char *k = key;
+    size_t el = strlen(r->e->id);
+    char customer[STORE_MAX_ID + 1];
+    exp_customer_t c;
+    uint8_t clicked[EXPSTORE_MAX_SHOWN] = { 0 };
+    outcome_t o = { &c, r->window_ms, r->pre_ms, r->unit_cost, r->n_items, 0, 0, 0, 0, 0,
+                    clicked };
+    expstore_arm_t *arm;
+    uint32_t idx;
+    int rc;
+
+    if (vlen != sizeof c || klen <= el + 1 || klen - el - 1 > STORE_MAX_ID)
+        return -EIO;
+    memcpy(&c, val, sizeof c);
+    memcpy(customer, k + el + 1, klen - el - 1);
+    customer[klen - el - 1] = '\0';
+    if (c.arm_index >= r->e->n_arms)
+        return 0; /* arms changed under a stopped experiment */
+    arm = &r->out->arms[c.arm_index];
+    arm->exposures += c.exposures;
+    if (c.mixed)
+        r->out->mixed++;
+    if (c.forced) {
+        arm->forced++;
+        return 0;
+    }
+    rc = store_customer_index(r->s, customer, &idx);
+    if (rc == 0)
+        rc = store_customer_events(r->s, idx, add_outcome, &o);
+    else if (rc == -ENOENT)
+        rc = 0; /* no events at all: did not convert */
+    if (rc)
+        return rc;
+    arm->customers++;
+    abstats_arm_add(&arm->conversion, o.bought, o.pre_spend, 0, 0);
+    abstats_arm_add(&arm->revenue, o.revenue, o.pre_spend, 0, 0);
+    abstats_arm_add(&arm->margin, o.margin, o.pre_spend, 0, 0);
+    abstats_arm_add(&arm->ctr, 0, 0, o.clicks, c.n_shown);
+    abstats_arm_add(&arm->rev_per_exposure, 0, 0, o.revenue, c.exposures);
+    return 0;
+}
+
+typedef struct costs {
+    double *unit_cost;
+    uint32_t n;
+} costs_t;
+
+static int fill_cost(void *ctx, uint32_t idx, const store_item_t *it)
+{
+    costs_t *c = ctx;
+    if (idx < c->n)
+        c->unit_cost[idx] = it->unit_cost;
+    return 0;
+}
+
+int expstore_results(store_t *s, const experiment_t *e, int64_t window_ms,
+                     int64_t pre_ms, expstore_results_t *out)
+{
+    char prefix[EXPERIMENT_MAX_ID + 2];
+    size_t pl = strlen(e->id) + 1;
+    costs_t costs = { NULL, 0 };
+    results_ctx_t r = { s, e, window_ms, pre_ms, NULL, 0, out };
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    out->n_arms = e->n_arms;
+    for (size_t a = 0; a < e->n_arms; a++) {
+        abstats_arm_init(&out->arms[a].conversion);
+        abstats_arm_init(&out->arms[a].revenue);
+        abstats_arm_init(&out->arms[a].margin);
+        abstats_arm_init(&out->arms[a].ctr);
+        abstats_arm_init(&out->arms[a].rev_per_exposure);
+    }
+    if ((rc = store_counts(s, NULL, &costs.n)) != 0)
+        return rc;
+    if (!(costs.unit_cost = calloc(costs.n ? costs.n : 1, sizeof *costs.unit_cost)))
+        return -ENOMEM;
+    rc = store_scan_items(s, fill_cost, &costs);
+    r.unit_cost = costs.unit_cost;
+    r.n_items = costs.n;
+    memcpy(prefix, e->id, pl); /* includes the NUL separator */
+    if (rc == 0)
+        rc = store_table_scan(s, T_CUST, prefix, pl, visit_customer, &r);
+    free(costs.unit_cost);
+    return rc;
+}

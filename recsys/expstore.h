@@ -1,0 +1,78 @@
+/*
+ * expstore.h - experiments in the store: definitions, exposures, and the
+ * per-arm results an analyst reads.
+ *
+ * Exposures are logged once per request id (a retried log is a no-op) and
+ * summarized per (experiment, customer): the arm, the first exposure, the
+ * number of exposures and the items shown. Outcomes are not logged
+ * separately: they are the customer's own stored events, attributed at
+ * report time to the arm the customer was exposed to, from the first
+ * exposure on, within an attribution window; the pre-period before the
+ * first exposure gives the CUPED covariate.
+ */
+#ifndef PATRON_RECSYS_EXPSTORE_H
+#define PATRON_RECSYS_EXPSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abstats.h"
+#include "experiment.h"
+#include "store.h"
+
+/* Definitions as loaded: defs[i].forced points into memory owned here. */
+typedef struct expstore_defs {
+    experiment_t *defs;
+    size_t n;
+} expstore_defs_t;
+
+/* Stores (replaces) a definition. Returns 0 or a store error. */
+int expstore_save(store_t *s, const experiment_t *e);
+
+/* Loads every stored definition. Free with expstore_defs_free. */
+int expstore_load(store_t *s, expstore_defs_t *out);
+void expstore_defs_free(expstore_defs_t *d);
+
+#define EXPSTORE_MAX_SHOWN 64   /* distinct shown items kept per customer */
+
+typedef struct expstore_exposure {
+    const char *request_id;     /* idempotency key, 1..256 bytes */
+    const char *customer_id;
+    const char *experiment_id;
+    uint32_t arm_index;
+    int forced;
+    int64_t time_ms;
+    const uint32_t *items;      /* store item indices shown (may be NULL) */
+    size_t n_items;
+} expstore_exposure_t;
+
+/* Logs one exposure durably (group-committed with concurrent writers).
+ * Returns 0 (also when this request id was logged before: nothing changes),
+ * -EINVAL or a store error. */
+int expstore_log(store_t *s, const expstore_exposure_t *e);
+
+/* Per-arm accumulators for one experiment. */
+typedef struct expstore_arm {
+    uint64_t customers;         /* exposed, not forced */
+    uint64_t exposures;
+    uint64_t forced;            /* forced customers (left out of the stats) */
+    abstats_arm_t conversion;   /* y: bought within the window (0/1); x: pre-spend */
+    abstats_arm_t revenue;      /* y: net revenue within the window; x: pre-spend */
+    abstats_arm_t margin;       /* y: revenue - unit cost; x: pre-spend */
+    abstats_arm_t ctr;          /* num: shown items viewed or bought; den: shown */
+    abstats_arm_t rev_per_exposure; /* num: revenue; den: exposures */
+} expstore_arm_t;
+
+typedef struct expstore_results {
+    size_t n_arms;
+    expstore_arm_t arms[EXPERIMENT_MAX_ARMS];
+    uint64_t mixed;             /* customers seen in more than one arm */
+} expstore_results_t;
+
+/* Accumulates outcomes of experiment e: for every exposed customer, events
+ * in [first exposure, first exposure + window_ms) and pre-period spend in
+ * [first exposure - pre_ms, first exposure). Returns 0 or a store error. */
+int expstore_results(store_t *s, const experiment_t *e, int64_t window_ms,
+                     int64_t pre_ms, expstore_results_t *out);
+
+#endif

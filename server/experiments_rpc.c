@@ -1,0 +1,521 @@
+/*
+ * experiments_rpc.c - the patron.v1.Experiments methods: definitions
+ * (validated as a set, stored, swapped in), assignments, and results with
+ * the statistics an analyst needs (SRM first, Welch, delta method, CUPED,
+ * always-valid p-values, a warning when read before the planned size).
+ */
+#include "experiments_rpc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "abstats.h"
+#include "codec.h"
+#include "expstore.h"
+#include "patron/v1/experiments.pb-c.h"
+
+#define DAY_MS 86400000LL
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copies a string field into a fixed buffer; -1 if it does not fit. */
+static int copy_id(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return -1;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+/* Message -> definition. Fields left empty take their defaults, or on an
+ * update (prev not NULL) the stored values. forced gets a malloc'd array
+ * (caller frees). */
+static const char *from_pb(const Patron__V1__Experiment *p, const experiment_t *prev,
+                           int64_t now, experiment_t *e, experiment_forced_t **forced)
+{
+    memset(e, 0, sizeof *e);
+    *forced = NULL;
+    if (copy_id(e->id, sizeof e->id, p->experiment_id))
+        return "experiment_id: longer than 128 bytes";
+    if (copy_id(e->salt, sizeof e->salt, p->salt[0] ? p->salt
+                                         : prev ? prev->salt : p->experiment_id))
+        return "salt: longer than 128 bytes";
+    if (copy_id(e->layer, sizeof e->layer, p->layer[0] ? p->layer
+                                           : prev ? prev->layer : "default"))
+        return "layer: longer than 128 bytes";
+    e->traffic_fraction = p->traffic_fraction;
+    e->start_ms = p->start_unix_ms ? p->start_unix_ms : prev ? prev->start_ms : now;
+    e->stop_ms = p->stop_unix_ms;
+    if (p->n_arms > EXPERIMENT_MAX_ARMS)
+        return "arms: at most 16";
+    e->n_arms = p->n_arms;
+    for (size_t i = 0; i < p->n_arms; i++) {
+        experiment_arm_t *a = &e->arms[i];
+        if (copy_id(a->id, sizeof a->id, p->arms[i]->arm_id))
+            return "arms[].arm_id: longer than 128 bytes";
+        a->weight = p->arms[i]->weight;
+        a->model_version = p->arms[i]->model_version;
+        a->popularity_blend = p->arms[i]->popularity_blend;
+        a->coupons_off = p->arms[i]->coupons_off;
+        a->coupon_lambda = p->arms[i]->coupon_lambda;
+    }
+    if (p->n_forced_arms > 10000)
+        return "forced_arms: at most 10000";
+    if (p->n_forced_arms) {
+        if (!(*forced = calloc(p->n_forced_arms, sizeof **forced)))
+            return "out of memory";
+        for (size_t i = 0; i < p->n_forced_arms; i++)
+            if (copy_id((*forced)[i].customer_id, sizeof (*forced)[i].customer_id,
+                        p->forced_arms[i]->customer_id) ||
+                copy_id((*forced)[i].arm_id, sizeof (*forced)[i].arm_id,
+                        p->forced_arms[i]->arm_id))
+                return "forced_arms[]: id too long";
+    }
+    e->n_forced = p->n_forced_arms;
+    e->forced = *forced;
+    return NULL;
+}
+
+/* Definition -> message; strings borrow from e, arrays from the buffers. */
+typedef struct exp_msg {
+    Patron__V1__Experiment m;
+    Patron__V1__Arm arms[EXPERIMENT_MAX_ARMS], *arm_ptrs[EXPERIMENT_MAX_ARMS];
+    Patron__V1__ForcedArm *forced;
+    Patron__V1__ForcedArm **forced_ptrs;
+} exp_msg_t;
+
+static int to_pb(const experiment_t *e, exp_msg_t *x)
+{
+    patron__v1__experiment__init(&x->m);
+    x->m.experiment_id = (char *)e->id;
+    x->m.salt = (char *)e->salt;
+    x->m.layer = (char *)e->layer;
+    x->m.traffic_fraction = e->traffic_fraction;
+    x->m.start_unix_ms = e->start_ms;
+    x->m.stop_unix_ms = e->stop_ms;
+    for (size_t i = 0; i < e->n_arms; i++) {
+        patron__v1__arm__init(&x->arms[i]);
+        x->arms[i].arm_id = (char *)e->arms[i].id;
+        x->arms[i].weight = e->arms[i].weight;
+        x->arms[i].model_version = e->arms[i].model_version;
+        x->arms[i].popularity_blend = e->arms[i].popularity_blend;
+        x->arms[i].coupons_off = e->arms[i].coupons_off;
+        x->arms[i].coupon_lambda = e->arms[i].coupon_lambda;
+        x->arm_ptrs[i] = &x->arms[i];
+    }
+    x->m.n_arms = e->n_arms;
+    x->m.arms = x->arm_ptrs;
+    x->forced = calloc(e->n_forced ? e->n_forced : 1, sizeof *x->forced);
+    x->forced_ptrs = calloc(e->n_forced ? e->n_forced : 1, sizeof *x->forced_ptrs);
+    if (!x->forced || !x->forced_ptrs)
+        return -ENOMEM;
+    for (size_t i = 0; i < e->n_forced; i++) {
+        patron__v1__forced_arm__init(&x->forced[i]);
+        x->forced[i].customer_id = (char *)e->forced[i].customer_id;
+        x->forced[i].arm_id = (char *)e->forced[i].arm_id;
+        x->forced_ptrs[i] = &x->forced[i];
+    }
+    x->m.n_forced_arms = e->n_forced;
+    x->m.forced_arms = x->forced_ptrs;
+    return 0;
+}
+
+static void exp_msg_free(exp_msg_t *x)
+{
+    free(x->forced);
+    free(x->forced_ptrs);
+}
+
+/* Current definitions plus/instead of e, as a new owned list. */
+static int defs_with(app_t *a, const experiment_t *e, int must_exist, expstore_defs_t *out,
+                     char *err, size_t cap)
+{
+    size_t n, found = (size_t)-1;
+    int rc = 0;
+
+    pthread_rwlock_rdlock(&a->exp_lock);
+    n = a->exp_defs.n;
+    out->defs = calloc(n + 1, sizeof *out->defs);
+    out->n = 0;
+    if (!out->defs) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const experiment_t *d = strcmp(a->exp_defs.defs[i].id, e->id) == 0 ? e
+                                                                          : &a->exp_defs.defs[i];
+        experiment_forced_t *f = NULL;
+        if (d == e)
+            found = i;
+        if (d->n_forced && !(f = malloc(d->n_forced * sizeof *f))) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        if (d->n_forced)
+            memcpy(f, d->forced, d->n_forced * sizeof *f);
+        out->defs[out->n] = *d;
+        out->defs[out->n++].forced = f;
+    }
+    if (must_exist && found == (size_t)-1) {
+        snprintf(err, cap, "experiment_id: no experiment '%s'", e->id);
+        rc = -ENOENT;
+    } else if (!must_exist && found != (size_t)-1) {
+        snprintf(err, cap, "experiment_id: '%s' exists already (use UpdateExperiment)", e->id);
+        rc = -EEXIST;
+    } else if (!must_exist) {
+        experiment_forced_t *f = NULL;
+        if (e->n_forced && !(f = malloc(e->n_forced * sizeof *f))) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        if (e->n_forced)
+            memcpy(f, e->forced, e->n_forced * sizeof *f);
+        out->defs[out->n] = *e;
+        out->defs[out->n++].forced = f;
+    }
+out:
+    pthread_rwlock_unlock(&a->exp_lock);
+    if (rc)
+        expstore_defs_free(out);
+    return rc;
+}
+
+static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
+                           rpc_reply_t *out)
+{
+    Patron__V1__Experiment *p = (Patron__V1__Experiment *)decode(
+        &patron__v1__experiment__descriptor, req, len, out);
+    experiment_forced_t *forced = NULL;
+    expstore_defs_t defs = { 0 };
+    experiment_t e, prev;
+    int have_prev = 0;
+    exp_msg_t msg = { 0 };
+    int64_t now = now_ms();
+    char err[512];
+    const char *bad;
+    int rc;
+
+    if (!p)
+        return;
+    if (update) {
+        pthread_rwlock_rdlock(&a->exp_lock);
+        for (size_t i = 0; i < a->exp_defs.n && !have_prev; i++)
+            if (strcmp(a->exp_defs.defs[i].id, p->experiment_id) == 0) {
+                prev = a->exp_defs.defs[i];
+                prev.forced = NULL; /* only ids and times are read */
+                prev.n_forced = 0;
+                have_prev = 1;
+            }
+        pthread_rwlock_unlock(&a->exp_lock);
+    }
+    if ((bad = from_pb(p, have_prev ? &prev : NULL, now, &e, &forced)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    if (experiment_invalid(&e, err, sizeof err) != 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+        goto out;
+    }
+    rc = defs_with(a, &e, update, &defs, err, sizeof err);
+    if (rc) {
+        rpc_fail(out, rc == -ENOENT ? GRPC_STATUS_NOT_FOUND
+                      : rc == -EEXIST ? GRPC_STATUS_ALREADY_EXISTS
+                                      : GRPC_STATUS_RESOURCE_EXHAUSTED, "%s",
+                 rc == -ENOMEM ? "out of memory" : err);
+        goto out;
+    }
+    /* Validate and swap in first, then persist: a definition the server
+     * cannot serve is never stored. */
+    rc = app_set_experiments(a, &defs, now, err, sizeof err);
+    if (rc) {
+        if (rc == -EINVAL)
+            rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+        else
+            fail_errno(out, rc, "loading the experiment");
+        expstore_defs_free(&defs);
+        goto out;
+    }
+    if ((rc = expstore_save(a->store, &e)) != 0) {
+        fail_errno(out, rc, "storing the experiment");
+        goto out;
+    }
+    if (to_pb(&e, &msg) != 0)
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    else
+        encode(&msg.m.base, out);
+out:
+    exp_msg_free(&msg);
+    free(forced);
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+}
+
+void h_create_experiment(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                         size_t len, rpc_reply_t *out)
+{
+    put_experiment(app, req, len, 0, out);
+}
+
+void h_update_experiment(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                         size_t len, rpc_reply_t *out)
+{
+    put_experiment(app, req, len, 1, out);
+}
+
+void h_list_experiments(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                        size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    ProtobufCMessage *r = decode(&patron__v1__list_experiments_request__descriptor, req,
+                                 len, out);
+    Patron__V1__ListExperimentsResponse resp = PATRON__V1__LIST_EXPERIMENTS_RESPONSE__INIT;
+    exp_msg_t *msgs;
+    Patron__V1__Experiment **ptrs;
+    size_t n;
+
+    if (!r)
+        return;
+    protobuf_c_message_free_unpacked(r, NULL);
+    pthread_rwlock_rdlock(&a->exp_lock);
+    n = a->exp_defs.n;
+    msgs = calloc(n ? n : 1, sizeof *msgs);
+    ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    if (msgs && ptrs) {
+        size_t i;
+        for (i = 0; i < n && to_pb(&a->exp_defs.defs[i], &msgs[i]) == 0; i++)
+            ptrs[i] = &msgs[i].m;
+        resp.n_experiments = i;
+        resp.experiments = ptrs;
+        if (i == n)
+            encode(&resp.base, out);
+        else
+            rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    } else {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    pthread_rwlock_unlock(&a->exp_lock);
+    for (size_t i = 0; msgs && i < n; i++)
+        exp_msg_free(&msgs[i]);
+    free(msgs);
+    free(ptrs);
+}
+
+void h_get_assignment(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                      size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__GetAssignmentRequest *r = (Patron__V1__GetAssignmentRequest *)decode(
+        &patron__v1__get_assignment_request__descriptor, req, len, out);
+    Patron__V1__GetAssignmentResponse resp = PATRON__V1__GET_ASSIGNMENT_RESPONSE__INIT;
+    experiment_assignment_t asg[EXPERIMENT_MAX_ARMS * 4];
+    Patron__V1__Assignment msgs[EXPERIMENT_MAX_ARMS * 4], *ptrs[EXPERIMENT_MAX_ARMS * 4];
+    size_t n = 0;
+    int rc;
+
+    if (!r)
+        return;
+    rc = app_assign(a, r->customer_id, now_ms(), asg, sizeof asg / sizeof asg[0], &n);
+    if (rc == -EINVAL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "customer_id: 1..256 bytes without control characters");
+    } else {
+        n = n < sizeof asg / sizeof asg[0] ? n : sizeof asg / sizeof asg[0];
+        for (size_t i = 0; i < n; i++) {
+            patron__v1__assignment__init(&msgs[i]);
+            msgs[i].experiment_id = (char *)asg[i].experiment->id;
+            msgs[i].arm_id = (char *)asg[i].arm->id;
+            msgs[i].forced = asg[i].forced;
+            msgs[i].layer = (char *)asg[i].experiment->layer;
+            ptrs[i] = &msgs[i];
+        }
+        resp.n_assignments = n;
+        resp.assignments = ptrs;
+        encode(&resp.base, out); /* strings point into the set: encode under the lock */
+    }
+    app_experiments_end(a);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+typedef struct metric_msg {
+    Patron__V1__Metric m;
+    Patron__V1__Difference d, c;
+} metric_msg_t;
+
+static void fill_diff(const abstats_result_t *r, double always_valid_p,
+                      Patron__V1__Difference *d)
+{
+    patron__v1__difference__init(d);
+    d->estimate = r->estimate;
+    d->relative = isfinite(r->relative) ? r->relative : 0;
+    d->ci_low = r->ci_lo;
+    d->ci_high = r->ci_hi;
+    d->p_value = r->p;
+    d->always_valid_p = always_valid_p;
+}
+
+/* One per-customer metric with Welch, CUPED and a one-look mSPRT p-value. */
+static void mean_metric(const char *name, const abstats_arm_t *ctl, const abstats_arm_t *arm,
+                        int is_control, metric_msg_t *mm)
+{
+    abstats_cuped_t cu;
+    abstats_msprt_t ms;
+    double tau;
+
+    patron__v1__metric__init(&mm->m);
+    mm->m.name = (char *)name;
+    mm->m.value = arm->mean_y;
+    if (is_control || abstats_cuped(ctl, arm, 0.95, &cu) != 0)
+        return;
+    /* Mixing scale: effects around 5% of the control mean (or its sd). */
+    tau = fabs(ctl->mean_y) > 0 ? 0.05 * fabs(ctl->mean_y) : sqrt(abstats_arm_var(ctl)) * 0.1;
+    if (tau <= 0 || abstats_msprt_init(&ms, tau * tau, 0.05) != 0 ||
+        abstats_msprt_look(&ms, ctl, arm) != 0)
+        ms.p = 1;
+    fill_diff(&cu.plain, ms.p, &mm->d);
+    mm->m.vs_control = &mm->d;
+    fill_diff(&cu.adjusted, 0, &mm->c); /* no sequential test for CUPED */
+    mm->m.cuped = &mm->c;
+    mm->m.cuped_variance_reduction = cu.variance_reduction;
+}
+
+static void ratio_metric(const char *name, const abstats_arm_t *ctl, const abstats_arm_t *arm,
+                         int is_control, metric_msg_t *mm)
+{
+    abstats_result_t r;
+    patron__v1__metric__init(&mm->m);
+    mm->m.name = (char *)name;
+    mm->m.value = arm->mean_den > 0 ? arm->mean_num / arm->mean_den : 0;
+    if (is_control || abstats_ratio(ctl, arm, 0.95, &r) != 0)
+        return;
+    fill_diff(&r, 1, &mm->d);
+    mm->m.vs_control = &mm->d;
+}
+
+enum { N_METRICS = 5 };
+
+void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                          size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__GetExperimentResultsRequest *r =
+        (Patron__V1__GetExperimentResultsRequest *)decode(
+            &patron__v1__get_experiment_results_request__descriptor, req, len, out);
+    Patron__V1__ExperimentResults resp = PATRON__V1__EXPERIMENT_RESULTS__INIT;
+    Patron__V1__ArmResult arms[EXPERIMENT_MAX_ARMS], *arm_ptrs[EXPERIMENT_MAX_ARMS];
+    metric_msg_t metrics[EXPERIMENT_MAX_ARMS][N_METRICS];
+    Patron__V1__Metric *metric_ptrs[EXPERIMENT_MAX_ARMS][N_METRICS];
+    expstore_results_t *res = NULL;
+    experiment_t e;
+    uint64_t observed[EXPERIMENT_MAX_ARMS];
+    double weights[EXPERIMENT_MAX_ARMS];
+    abstats_srm_t srm;
+    char warning[256] = "";
+    int found = 0, rc;
+
+    if (!r)
+        return;
+    pthread_rwlock_rdlock(&a->exp_lock);
+    for (size_t i = 0; i < a->exp_defs.n && !found; i++)
+        if (strcmp(a->exp_defs.defs[i].id, r->experiment_id) == 0) {
+            e = a->exp_defs.defs[i];
+            e.forced = NULL; /* results do not read the forced list */
+            e.n_forced = 0;
+            found = 1;
+        }
+    pthread_rwlock_unlock(&a->exp_lock);
+    if (!found) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "experiment_id: no experiment '%.128s'",
+                 r->experiment_id);
+        goto out;
+    }
+    if (r->attribution_days > 3650 || r->pre_period_days > 3650) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "attribution_days, pre_period_days: at most 3650");
+        goto out;
+    }
+    if (!(res = calloc(1, sizeof *res))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    rc = expstore_results(a->store, &e, (r->attribution_days ? r->attribution_days : 14) * DAY_MS,
+                          (r->pre_period_days ? r->pre_period_days : 28) * DAY_MS, res);
+    if (rc) {
+        fail_errno(out, rc, "computing results");
+        goto out;
+    }
+    resp.experiment_id = e.id;
+    for (size_t i = 0; i < e.n_arms; i++) {
+        const expstore_arm_t *ar = &res->arms[i], *ctl = &res->arms[0];
+        Patron__V1__ArmResult *m = &arms[i];
+        int is_ctl = i == 0;
+        patron__v1__arm_result__init(m);
+        m->arm_id = e.arms[i].id;
+        m->customers = ar->customers;
+        m->exposures = ar->exposures;
+        m->expected_share = e.arms[i].weight;
+        m->conversion_rate = ar->conversion.mean_y;
+        m->revenue_per_customer = ar->revenue.mean_y;
+        mean_metric("conversion", &ctl->conversion, &ar->conversion, is_ctl, &metrics[i][0]);
+        mean_metric("revenue_per_customer", &ctl->revenue, &ar->revenue, is_ctl, &metrics[i][1]);
+        mean_metric("margin_per_customer", &ctl->margin, &ar->margin, is_ctl, &metrics[i][2]);
+        ratio_metric("click_through", &ctl->ctr, &ar->ctr, is_ctl, &metrics[i][3]);
+        ratio_metric("revenue_per_exposure", &ctl->rev_per_exposure, &ar->rev_per_exposure,
+                     is_ctl, &metrics[i][4]);
+        for (int k = 0; k < N_METRICS; k++)
+            metric_ptrs[i][k] = &metrics[i][k].m;
+        m->n_metrics = N_METRICS;
+        m->metrics = metric_ptrs[i];
+        if (!is_ctl && metrics[i][0].m.vs_control) {
+            m->lift = metrics[i][0].d.relative;
+            m->ci_low = metrics[i][0].d.ci_low;
+            m->ci_high = metrics[i][0].d.ci_high;
+            m->p_value = metrics[i][0].d.p_value;
+        }
+        observed[i] = ar->customers;
+        weights[i] = e.arms[i].weight;
+        arm_ptrs[i] = m;
+    }
+    resp.n_arms = e.n_arms;
+    resp.arms = arm_ptrs;
+    resp.customers_in_two_arms = res->mixed;
+    if (abstats_srm(observed, weights, e.n_arms, &srm) == 0) {
+        resp.sample_ratio_mismatch = srm.mismatch;
+        resp.srm_p_value = srm.p;
+    }
+    {
+        /* Planned size for a 5% relative lift in revenue per customer. */
+        double sd = sqrt(abstats_arm_var(&res->arms[0].revenue));
+        double mde = 0.05 * fabs(res->arms[0].revenue.mean_y);
+        double plan = sd > 0 && mde > 0 ? abstats_sample_size(sd, mde, 0.05, 0.8) : 0;
+        uint64_t smallest = UINT64_MAX;
+        for (size_t i = 0; i < e.n_arms; i++)
+            if (res->arms[i].customers < smallest)
+                smallest = res->arms[i].customers;
+        resp.planned_customers_per_arm = isfinite(plan) && plan > 0 ? (uint64_t)ceil(plan) : 0;
+        resp.underpowered = plan > 0 && (double)smallest < plan;
+        if (resp.sample_ratio_mismatch)
+            snprintf(warning, sizeof warning, "SAMPLE RATIO MISMATCH (p = %.2g): assignment "
+                     "or logging is broken; do not trust any other number", srm.p);
+        else if (resp.underpowered)
+            snprintf(warning, sizeof warning, "read before the planned size (%llu customers "
+                     "per arm, smallest arm %llu): use the always-valid p-values",
+                     (unsigned long long)resp.planned_customers_per_arm,
+                     (unsigned long long)smallest);
+        resp.warning = warning;
+    }
+    encode(&resp.base, out);
+out:
+    free(res);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
