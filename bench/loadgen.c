@@ -2,14 +2,15 @@
  * loadgen.c - a closed-loop gRPC load generator for patrond.
  *
  *   loadgen --addr HOST:PORT [--concurrency C] [--duration S | --requests N]
- *           [--mix recommend=8,similar=1,rank=1] [--customers N] [--items N]
+ *           [--mix recommend=8,similar=1,rank=1,target=0] [--customers N] [--items N]
  *           [--customer-fmt c%06d] [--item-fmt i%05d] [--zipf S] [-k K]
  *           [--deadline-ms MS] [--seed N]
  *
  * C threads each keep one call in flight on their own connection. Customers
  * and items are drawn with Zipf skew (a few very active customers, a long
  * tail), ids built from a printf format so they match the shop simulator's.
- * Prints QPS, latency percentiles and errors by status code. Talks to the
+ * "target" calls Coupons/TargetCoupons (each one a decision, an offer log
+ * write and possibly a grant). Prints QPS, latency percentiles and errors by status code. Talks to the
  * address it is given only; stops by itself after the duration or count.
  */
 #include <errno.h>
@@ -22,14 +23,17 @@
 #include <time.h>
 
 #include "client.h"
+#include "patron/v1/coupons.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
 
-enum { RPC_RECOMMEND, RPC_SIMILAR, RPC_RANK, RPC_KINDS };
-static const char *const rpc_names[RPC_KINDS] = { "recommend", "similar", "rank" };
+enum { RPC_RECOMMEND, RPC_SIMILAR, RPC_RANK, RPC_TARGET, RPC_KINDS };
+static const char *const rpc_names[RPC_KINDS] = { "recommend", "similar", "rank",
+                                                   "target" };
 static const char *const rpc_paths[RPC_KINDS] = {
     "/patron.v1.Recommender/Recommend",
     "/patron.v1.Recommender/SimilarItems",
     "/patron.v1.Recommender/RankItems",
+    "/patron.v1.Coupons/TargetCoupons",
 };
 
 typedef struct config {
@@ -129,6 +133,7 @@ static uint8_t *build_request(worker_t *w, int kind, size_t *len)
     Patron__V1__RecommendRequest rr = PATRON__V1__RECOMMEND_REQUEST__INIT;
     Patron__V1__SimilarItemsRequest sr = PATRON__V1__SIMILAR_ITEMS_REQUEST__INIT;
     Patron__V1__RankItemsRequest kr = PATRON__V1__RANK_ITEMS_REQUEST__INIT;
+    Patron__V1__TargetCouponsRequest tr = PATRON__V1__TARGET_COUPONS_REQUEST__INIT;
     uint8_t *buf;
 
     snprintf(cust, sizeof cust, c->customer_fmt, zipf_draw(w->cust, &w->rng));
@@ -144,6 +149,9 @@ static uint8_t *build_request(worker_t *w, int kind, size_t *len)
         sr.item_id = items[0];
         sr.k = c->k;
         msg = &sr.base;
+    } else if (kind == RPC_TARGET) {
+        tr.customer_id = cust;
+        msg = &tr.base;
     } else {
         kr.customer_id = cust;
         kr.n_item_ids = 20;
@@ -237,13 +245,13 @@ static int parse_mix(const char *s, unsigned mix[RPC_KINDS])
         if (!found)
             return -1;
     }
-    return mix[0] + mix[1] + mix[2] ? 0 : -1;
+    return mix[0] + mix[1] + mix[2] + mix[3] ? 0 : -1;
 }
 
 static void usage(void)
 {
     fputs("usage: loadgen --addr HOST:PORT [--concurrency C] [--duration S | --requests N]\n"
-          "               [--mix recommend=8,similar=1,rank=1] [--customers N] [--items N]\n"
+          "               [--mix recommend=8,similar=1,rank=1,target=0] [--customers N] [--items N]\n"
           "               [--customer-fmt c%06d] [--item-fmt i%05d] [--zipf S] [-k K]\n"
           "               [--deadline-ms MS] [--seed N]\n", stderr);
 }
@@ -336,8 +344,8 @@ int main(int argc, char **argv)
     }
     qsort(all, total, sizeof *all, cmp_double);
     printf("calls %zu in %.2f s: %.0f QPS, concurrency %u, mix recommend=%u similar=%u "
-           "rank=%u, k %u\n", total, secs, (double)total / secs, c.concurrency,
-           c.mix[0], c.mix[1], c.mix[2], c.k);
+           "rank=%u target=%u, k %u\n", total, secs, (double)total / secs, c.concurrency,
+           c.mix[0], c.mix[1], c.mix[2], c.mix[3], c.k);
     printf("latency us: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f\n",
            percentile(all, total, 50), percentile(all, total, 90),
            percentile(all, total, 99), percentile(all, total, 99.9),

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_coupons.h"
+#include "cli_experiments.h"
 #include "client.h"
 #include "customers.h"
 #include "ensemble.h"
@@ -116,7 +118,11 @@ static void usage(void)
           "  patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]\n"
           "  patron profile --addr HOST:PORT --user ID [--as-of UNIX_MS]\n"
           "  patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]\n"
-          "  patron segments --data DIR [--as-of UNIX_MS]\n",
+          "  patron segments --data DIR [--as-of UNIX_MS]\n"
+          "  patron experiment create|update|list|report|assign ... (patron experiment --help)\n"
+          "  patron simulate-experiment --data DIR [--days N] [--customers N]\n"
+          "  patron train-uplift --data DIR [--window-days D] [--as-of UNIX_MS]\n"
+          "  patron eval-uplift --data DIR [--budgets B1,B2,...] [--window-days D] [--as-of UNIX_MS]\n",
           stderr);
 }
 
@@ -973,6 +979,15 @@ int main(int argc, char **argv)
         { "tune", cmd_tune },
         { "export-ncf", cmd_export_ncf },
     };
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv); /* argv[0] is the command */
+    } own_cmds[] = {
+        { "experiment", cli_experiment },
+        { "simulate-experiment", cli_simulate_experiment },
+        { "train-uplift", cli_train_uplift },
+        { "eval-uplift", cli_eval_uplift },
+    };
     args_t a;
 
     if (argc < 2) {
@@ -988,6 +1003,10 @@ int main(int argc, char **argv)
         }
         return cmds[i].run(&a);
     }
+    /* Commands that parse their own flags (server/cli_*.c). */
+    for (size_t i = 0; i < sizeof own_cmds / sizeof own_cmds[0]; i++)
+        if (strcmp(argv[1], own_cmds[i].name) == 0)
+            return own_cmds[i].run(argc - 1, argv + 1);
     fprintf(stderr, "patron: unknown command \"%s\"\n", argv[1]);
     usage();
     return 2;

@@ -22,6 +22,7 @@
 #include "codec.h"
 #include "experiments_rpc.h"
 #include "expstore.h"
+#include "coupons_rpc.h"
 #include "profiles_rpc.h"
 #include "recommend.h"
 
@@ -859,6 +860,11 @@ const rpc_method_t patron_methods[] = {
     { .path = "/patron.v1.Admin/UpsertItems", .handler = h_upsert_items },
     { .path = "/patron.v1.Admin/GetModelInfo", .handler = h_model_info },
     { .path = "/patron.v1.Admin/ReloadModel", .handler = h_reload_model },
+    { .path = "/patron.v1.Coupons/UpsertCoupon", .handler = h_upsert_coupon },
+    { .path = "/patron.v1.Coupons/TargetCoupons", .handler = h_target_coupons },
+    { .path = "/patron.v1.Coupons/SelectCampaignAudience", .kind = RPC_SERVER_STREAM,
+      .stream = &select_campaign_audience_ops },
+    { .path = "/patron.v1.Coupons/RecordRedemption", .handler = h_record_redemption },
     { .path = "/grpc.health.v1.Health/Check", .handler = h_health_check },
 };
 const size_t patron_n_methods = sizeof patron_methods / sizeof patron_methods[0];

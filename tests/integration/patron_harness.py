@@ -65,6 +65,7 @@ def configure(build_dir, proto_dir, patron=None, patrond=None):
     m.admin = importlib.import_module("patron.v1.admin_pb2")
     m.rec = importlib.import_module("patron.v1.recommender_pb2")
     m.profiles = importlib.import_module("patron.v1.profiles_pb2")
+    m.coupons = importlib.import_module("patron.v1.coupons_pb2")
     m.experiments = importlib.import_module("patron.v1.experiments_pb2")
     m.health = importlib.import_module("patron_it_health_pb2")
     pb = m

@@ -411,7 +411,6 @@ class WithoutModelTests(ServerTest):
                      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                      "/patron.v1.Coupons/NoSuchMethod",
                      "/patron.v1.Recommender/NoSuchMethod",
-                     "/patron.v1.Coupons/TargetCoupons",
                      "/no.such.Service/Method"):
             t0 = time.monotonic()
             e = rpc_error(self.srv.call_raw, path, b"", timeout=2)

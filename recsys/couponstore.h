@@ -1,0 +1,207 @@
+/*
+ * couponstore.h - coupon targeting's durable state, kept in the store's
+ * generic tables (store.h): the coupon catalog, one budget account per
+ * campaign (budget, spend, outstanding reservations, pacing state), each
+ * customer's coupon history, velocity counters per device and address, the
+ * offer log (one row per decision), redemptions and fitted uplift models.
+ *
+ * The invariant it keeps: for every campaign, spent + committed <= budget,
+ * where committed is the worst-case cost (coupon_max_cost) of every grant
+ * not yet redeemed or expired. couponstore_target decides, re-checks that
+ * the grant fits, reserves, updates the customer's history and logs the
+ * offer inside one store_table_atomic transaction; writers are serialized,
+ * so no interleaving of concurrent requests (or a crash between them) can
+ * overrun a budget. A redemption moves the actual discount from committed
+ * to spent and releases the rest of the reservation.
+ *
+ * Rows are plain structs in native byte order with a version field (like
+ * uplift_model_t): a store is read by the build that wrote it.
+ *
+ * Errors: 0, or a negative errno: -EINVAL bad argument (with a static
+ * message naming the field where a function takes `why`), -ENOENT not
+ * found, -ERANGE does not fit (a redemption above its reservation), or a
+ * store error (-ENOMEM, -ENOSPC, -EIO).
+ */
+#ifndef PATRON_RECSYS_COUPONSTORE_H
+#define PATRON_RECSYS_COUPONSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coupon.h"
+#include "store.h"
+#include "uplift.h"
+
+#define COUPONSTORE_VERSION 1
+#define COUPONSTORE_MAX_HELD 32      /* distinct coupons remembered per customer */
+#define COUPONSTORE_MAX_GRANTS 32    /* recent grant times kept (frequency cap) */
+#define COUPONSTORE_MAX_REDEEMS 16   /* recent redemption times (velocity) */
+#define COUPONSTORE_MAX_ACCOUNTS 64  /* accounts remembered per device/address */
+#define COUPONSTORE_REQUEST_ID_MAX 65 /* request / redemption ids, incl. NUL */
+#define COUPONSTORE_DEFAULT_MODEL "default"
+
+/* ---- catalog -------------------------------------------------------------------- */
+
+/*
+ * Stores (inserts or replaces) coupon c after coupon_invalid; on a bad
+ * definition returns -EINVAL with *why the message naming the field. In the
+ * same transaction the campaign's budget account is created, or its budget
+ * set to c->campaign_budget and its pacing window widened to cover c's
+ * validity. *created (may be NULL) is 1 for a new coupon id.
+ */
+int couponstore_put_coupon(store_t *s, const coupon_t *c, int *created,
+                           const char **why);
+
+/* Copies coupon id into *out. -ENOENT if unknown. */
+int couponstore_get_coupon(store_t *s, const char *id, coupon_t *out);
+
+/* Reads the whole catalog in id order into a malloc'd array (*out, caller
+ * frees; NULL when empty) of *n coupons. */
+int couponstore_load_catalog(store_t *s, coupon_t **out, size_t *n);
+
+/* ---- campaign budgets ------------------------------------------------------------ */
+
+typedef struct couponstore_budget {
+    uint32_t version;
+    double budget;          /* the hard cap */
+    double spent;           /* redeemed discounts */
+    double committed;       /* worst case of outstanding grants */
+    uint64_t grants, redemptions;
+    uplift_pacer_t pacer;   /* lambda for the decision */
+} couponstore_budget_t;
+
+/* -ENOENT if no coupon of the campaign was ever stored. */
+int couponstore_get_budget(store_t *s, const char *campaign,
+                           couponstore_budget_t *out);
+
+/* ---- customer history -------------------------------------------------------------- */
+
+typedef struct couponstore_held {
+    char coupon_id[COUPON_ID_MAX];
+    char campaign[COUPON_ID_MAX];
+    uint32_t granted;        /* ever */
+    uint32_t active;         /* 0 or 1: coupon_eligible refuses a second copy */
+    uint32_t uses_left;      /* benefits not yet redeemed (a pack has several) */
+    int32_t stackable;
+    double reserved;         /* what this grant still holds of committed */
+    int64_t valid_until_ms;  /* the active grant expires then */
+    int64_t last_grant_ms;
+} couponstore_held_t;
+
+typedef struct couponstore_history {
+    uint32_t version;
+    uint32_t welcome_pack;   /* received one */
+    uint32_t n_held, n_grants, n_redeems;
+    couponstore_held_t held[COUPONSTORE_MAX_HELD];
+    int64_t grant_ms[COUPONSTORE_MAX_GRANTS];    /* ring: newest replaces oldest */
+    int64_t redeem_ms[COUPONSTORE_MAX_REDEEMS];  /* ring */
+} couponstore_history_t;
+
+/* A customer's history; an empty one (and 0) when there is none. */
+int couponstore_get_history(store_t *s, const char *customer_id,
+                            couponstore_history_t *out);
+
+/* The coupon_history_t view of h at now_ms (grants expired by then count as
+ * not active). held receives COUPONSTORE_MAX_HELD entries; out borrows from
+ * h and held. */
+void couponstore_history_view(const couponstore_history_t *h, int64_t now_ms,
+                              coupon_held_t held[COUPONSTORE_MAX_HELD],
+                              coupon_history_t *out);
+
+/* ---- the decision and the grant ------------------------------------------------------ */
+
+/* One offer log row: what was decided for whom, with the numbers. */
+typedef struct couponstore_offer {
+    uint32_t version;
+    char request_id[COUPONSTORE_REQUEST_ID_MAX];
+    char customer_id[STORE_MAX_ID + 1];
+    int64_t time_ms;
+    uplift_x_t x;                  /* features at decision time */
+    char coupon_id[COUPON_ID_MAX]; /* "" = none */
+    char campaign[COUPON_ID_MAX];  /* of the coupon (or of the best option) */
+    int32_t outcome;               /* coupon_outcome_t */
+    double assign_prob;
+    double max_cost;               /* reserved; 0 without a grant */
+    coupon_option_t numbers;       /* chosen / best rejected (index -1: none) */
+    char reason[COUPON_REASON_MAX];
+} couponstore_offer_t;
+
+/* Everything one decision needs; all borrowed. */
+typedef struct couponstore_target {
+    const char *request_id;        /* 1..64 bytes: offer log key */
+    const char *device_id;         /* NULL / "": no velocity counter */
+    const char *address_id;
+    const coupon_customer_t *cust;
+    const coupon_t *catalog;       /* candidates (e.g. couponstore_load_catalog) */
+    size_t n;
+    const coupon_config_t *cfg;    /* NULL: defaults */
+    int64_t now_ms;
+} couponstore_target_t;
+
+/*
+ * Decides and grants in one transaction: if request_id is already logged,
+ * *out gets that row and *replayed = 1 (nothing else happens). Otherwise it
+ * counts the customer on the device and address, releases the customer's
+ * expired reservations, updates each campaign's pacer (at most once a
+ * second), runs coupon_decide with the campaigns' lambdas and the stored
+ * uplift models (per coupon id, else COUPONSTORE_DEFAULT_MODEL, else priors),
+ * and on a grant re-checks uplift_grant_fits(budget, spent + committed,
+ * max_cost): a coupon that no longer fits is dropped and the decision made
+ * again without it. Then reserves, updates the history and writes the offer
+ * row. Returns 0, -EINVAL (bad input) or a store error (then nothing was
+ * written).
+ */
+int couponstore_target(store_t *s, const couponstore_target_t *t,
+                       couponstore_offer_t *out, int *replayed);
+
+/* The logged row of request_id; -ENOENT if none. */
+int couponstore_get_offer(store_t *s, const char *request_id,
+                          couponstore_offer_t *out);
+
+/* Calls cb for every offer row (request id order); the row is valid during
+ * the call only. A nonzero return stops and is returned. */
+typedef int (*couponstore_offer_fn)(void *ctx, const couponstore_offer_t *o);
+int couponstore_scan_offers(store_t *s, couponstore_offer_fn cb, void *ctx);
+
+/* ---- redemptions ---------------------------------------------------------------------- */
+
+typedef struct couponstore_redemption {
+    const char *redemption_id;   /* 1..64 bytes, idempotency key */
+    const char *customer_id;
+    const char *coupon_id;
+    double discount;             /* >= 0, at most what the grant reserved */
+    int64_t time_ms;
+} couponstore_redemption_t;
+
+/*
+ * Records a redemption of an active grant: committed -= discount, spent +=
+ * discount; when the grant's last benefit is used the rest of its
+ * reservation is released too. A redemption_id seen before changes nothing
+ * and sets *duplicate. *after (may be NULL) gets the campaign's account
+ * afterwards. -ENOENT: the customer holds no active grant of the coupon;
+ * -ERANGE: discount above what the grant reserved; -EINVAL: bad argument.
+ */
+int couponstore_redeem(store_t *s, const couponstore_redemption_t *r,
+                       couponstore_budget_t *after, int *duplicate);
+
+/* ---- uplift models and training data ----------------------------------------------------- */
+
+/* Stores / reads a fitted model under key (a coupon id or
+ * COUPONSTORE_DEFAULT_MODEL). get: -ENOENT if absent, -EINVAL on a version
+ * mismatch. */
+int couponstore_put_model(store_t *s, const char *key, const uplift_model_t *m);
+int couponstore_get_model(store_t *s, const char *key, uplift_model_t *m);
+
+/*
+ * Training rows from the offer log joined with purchases: for each offer,
+ * treated = a coupon was granted, bought = the customer has a purchase in
+ * (time, time + window_ms], margin = that purchase's gross margin
+ * (quantity x (price - the item's unit cost)), cost = discounts the customer
+ * redeemed of that coupon in the window, assign_prob as logged. Offers newer
+ * than now_ms - window_ms are skipped (their outcome is not known yet).
+ * *out is malloc'd (caller frees). Returns 0, -ENOMEM or a store error.
+ */
+int couponstore_uplift_logs(store_t *s, int64_t window_ms, int64_t now_ms,
+                            uplift_log_t **out, size_t *n);
+
+#endif

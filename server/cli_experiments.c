@@ -1,0 +1,640 @@
+/*
+ * cli_experiments.c - `patron experiment ...` and `patron simulate-experiment`.
+ *
+ *   patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B]...
+ *                    [--layer L] [--traffic F] [--force CUSTOMER:ARM]...
+ *   patron experiment list --addr A
+ *   patron experiment assign --addr A --user ID
+ *   patron experiment report --addr A --id ID [--attribution-days N]
+ *   patron simulate-experiment --data DIR [--days N] [--customers N] [--seed N]
+ *
+ * simulate-experiment copies the store in DIR (which must hold a trained
+ * model) to a temporary directory, starts the real patrond on it (loopback,
+ * ephemeral port), runs a two-arm experiment (personalized vs popularity
+ * only) for a simulated month of customer visits whose purchases follow
+ * each customer's own favourite categories, prints the report, and stops
+ * the server. DIR is not changed.
+ */
+#include "cli_experiments.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "patron/v1/events.pb-c.h"
+#include "patron/v1/experiments.pb-c.h"
+#include "patron/v1/profiles.pb-c.h"
+#include "patron/v1/recommender.pb-c.h"
+
+#define TIMEOUT_MS 30000
+#define MAX_ARMS 16
+#define MAX_FORCED 64
+
+extern char **environ;
+
+/* Packs msg, calls method, unpacks with resp_desc; prints errors. */
+static ProtobufCMessage *rpc(client_t *c, const char *method, const ProtobufCMessage *msg,
+                             const ProtobufCMessageDescriptor *resp_desc)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    client_result_t res;
+    ProtobufCMessage *out = NULL;
+
+    if (!buf)
+        return NULL;
+    protobuf_c_message_pack(msg, buf);
+    if (client_unary(c, method, buf, len, TIMEOUT_MS, &res) != 0)
+        fprintf(stderr, "patron: could not start %s\n", method);
+    else if (res.code != GRPC_STATUS_OK)
+        fprintf(stderr, "patron: %s: status %d: %s\n", method, (int)res.code, res.details);
+    else if (!(out = protobuf_c_message_unpack(resp_desc, NULL, res.len, res.body)))
+        fprintf(stderr, "patron: bad answer from %s\n", method);
+    free(res.body);
+    free(buf);
+    return out;
+}
+
+/* ---- experiment subcommands ------------------------------------------------------ */
+
+typedef struct exp_args {
+    const char *addr, *id, *layer, *user;
+    double traffic;
+    unsigned attribution_days;
+    size_t n_arms, n_forced;
+    Patron__V1__Arm arms[MAX_ARMS];
+    Patron__V1__Arm *arm_ptrs[MAX_ARMS];
+    char arm_names[MAX_ARMS][129];
+    Patron__V1__ForcedArm forced[MAX_FORCED];
+    Patron__V1__ForcedArm *forced_ptrs[MAX_FORCED];
+    char forced_ids[MAX_FORCED][2][257];
+} exp_args_t;
+
+/* NAME:WEIGHT[:model=V][:blend=B] */
+static int parse_arm(const char *spec, exp_args_t *x)
+{
+    char buf[512], *save = NULL, *tok;
+    Patron__V1__Arm *arm;
+    int field = 0;
+
+    if (x->n_arms == MAX_ARMS || strlen(spec) >= sizeof buf)
+        return -1;
+    arm = &x->arms[x->n_arms];
+    patron__v1__arm__init(arm);
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save), field++) {
+        if (field == 0) {
+            snprintf(x->arm_names[x->n_arms], sizeof x->arm_names[0], "%s", tok);
+            arm->arm_id = x->arm_names[x->n_arms];
+        } else if (field == 1) {
+            arm->weight = atof(tok);
+        } else if (strncmp(tok, "model=", 6) == 0) {
+            arm->model_version = strtoull(tok + 6, NULL, 10);
+        } else if (strncmp(tok, "blend=", 6) == 0) {
+            arm->popularity_blend = atof(tok + 6);
+        } else if (strcmp(tok, "nocoupons") == 0) {
+            arm->coupons_off = 1;
+        } else {
+            return -1;
+        }
+    }
+    if (field < 2)
+        return -1;
+    x->arm_ptrs[x->n_arms] = arm;
+    x->n_arms++;
+    return 0;
+}
+
+static int parse_forced(const char *spec, exp_args_t *x)
+{
+    const char *colon = strrchr(spec, ':');
+    size_t n = x->n_forced;
+    if (!colon || n == MAX_FORCED || (size_t)(colon - spec) >= sizeof x->forced_ids[0][0])
+        return -1;
+    memcpy(x->forced_ids[n][0], spec, (size_t)(colon - spec));
+    x->forced_ids[n][0][colon - spec] = '\0';
+    snprintf(x->forced_ids[n][1], sizeof x->forced_ids[n][1], "%s", colon + 1);
+    patron__v1__forced_arm__init(&x->forced[n]);
+    x->forced[n].customer_id = x->forced_ids[n][0];
+    x->forced[n].arm_id = x->forced_ids[n][1];
+    x->forced_ptrs[n] = &x->forced[n];
+    x->n_forced++;
+    return 0;
+}
+
+static void exp_usage(void)
+{
+    fputs("usage:\n"
+          "  patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B]\n"
+          "                    [--arm ...] [--layer L] [--traffic F] [--force CUSTOMER:ARM]\n"
+          "  patron experiment list --addr A\n"
+          "  patron experiment assign --addr A --user ID\n"
+          "  patron experiment report --addr A --id ID [--attribution-days N]\n", stderr);
+}
+
+static int parse_exp_args(int argc, char **argv, exp_args_t *x)
+{
+    static const struct option opts[] = {
+        { "addr", 1, NULL, 'a' }, { "id", 1, NULL, 'i' }, { "layer", 1, NULL, 'l' },
+        { "traffic", 1, NULL, 't' }, { "arm", 1, NULL, 'r' }, { "force", 1, NULL, 'f' },
+        { "user", 1, NULL, 'u' }, { "attribution-days", 1, NULL, 'd' },
+        { NULL, 0, NULL, 0 },
+    };
+    int o;
+    memset(x, 0, sizeof *x);
+    x->traffic = 1.0;
+    optind = 2;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'a': x->addr = optarg; break;
+        case 'i': x->id = optarg; break;
+        case 'l': x->layer = optarg; break;
+        case 'u': x->user = optarg; break;
+        case 't': x->traffic = atof(optarg); break;
+        case 'd': x->attribution_days = (unsigned)atoi(optarg); break;
+        case 'r': if (parse_arm(optarg, x)) return -1; break;
+        case 'f': if (parse_forced(optarg, x)) return -1; break;
+        default: return -1;
+        }
+    }
+    return x->addr ? 0 : -1;
+}
+
+static void print_experiment(const Patron__V1__Experiment *e)
+{
+    printf("experiment %s: layer %s, salt %s, traffic %.3f, start %lld, stop %lld\n",
+           e->experiment_id, e->layer, e->salt, e->traffic_fraction,
+           (long long)e->start_unix_ms, (long long)e->stop_unix_ms);
+    for (size_t i = 0; i < e->n_arms; i++)
+        printf("  arm %-12s weight %.3f model %llu blend %.2f%s\n", e->arms[i]->arm_id,
+               e->arms[i]->weight, (unsigned long long)e->arms[i]->model_version,
+               e->arms[i]->popularity_blend, e->arms[i]->coupons_off ? " coupons off" : "");
+    for (size_t i = 0; i < e->n_forced_arms; i++)
+        printf("  forced %s -> %s\n", e->forced_arms[i]->customer_id, e->forced_arms[i]->arm_id);
+}
+
+static void print_diff(const char *label, const Patron__V1__Difference *d, int sequential)
+{
+    printf("      %-8s %+10.4f (%+6.1f%%)  95%% CI [%+.4f, %+.4f]  p %.4f", label,
+           d->estimate, 100 * d->relative, d->ci_low, d->ci_high, d->p_value);
+    if (sequential)
+        printf("  always-valid p %.4f", d->always_valid_p);
+    printf("\n");
+}
+
+/* The report: SRM first and loudly, then arms, then the differences. */
+static void print_report(const Patron__V1__ExperimentResults *r)
+{
+    uint64_t exposed = 0;
+    for (size_t i = 0; i < r->n_arms; i++)
+        exposed += r->arms[i]->customers;
+    printf("== experiment %s\n", r->experiment_id);
+    if (!exposed)
+        printf("no exposed customers yet\n");
+    else if (r->sample_ratio_mismatch)
+        printf("!!! SAMPLE RATIO MISMATCH (chi-square p = %.3g): assignment or logging is "
+               "broken; no other number below can be trusted !!!\n", r->srm_p_value);
+    else
+        printf("sample ratio check: ok (chi-square p = %.3f)\n", r->srm_p_value);
+    if (r->customers_in_two_arms)
+        printf("warning: %llu customers were exposed in two arms\n",
+               (unsigned long long)r->customers_in_two_arms);
+    if (r->warning && r->warning[0])
+        printf("warning: %s\n", r->warning);
+    printf("planned customers per arm (5%% revenue lift, 80%% power): %llu\n",
+           (unsigned long long)r->planned_customers_per_arm);
+    printf("%-12s %8s %9s %6s %10s %10s %10s %10s %9s\n", "arm", "share", "customers",
+           "expos.", "conversion", "revenue/c", "margin/c", "click-thr", "rev/expo");
+    for (size_t i = 0; i < r->n_arms; i++) {
+        const Patron__V1__ArmResult *a = r->arms[i];
+        double v[5] = { 0 };
+        for (size_t k = 0; k < a->n_metrics && k < 5; k++)
+            v[k] = a->metrics[k]->value;
+        printf("%-12s %8.3f %9llu %6llu %10.4f %10.2f %10.2f %10.4f %9.2f\n", a->arm_id,
+               a->expected_share, (unsigned long long)a->customers,
+               (unsigned long long)a->exposures, v[0], v[1], v[2], v[3], v[4]);
+    }
+    for (size_t i = 1; i < r->n_arms; i++) {
+        const Patron__V1__ArmResult *a = r->arms[i];
+        printf("  %s vs %s:\n", a->arm_id, r->arms[0]->arm_id);
+        for (size_t k = 0; k < a->n_metrics; k++) {
+            const Patron__V1__Metric *m = a->metrics[k];
+            if (!m->vs_control)
+                continue;
+            printf("    %s\n", m->name);
+            print_diff("plain", m->vs_control, k < 3);
+            if (m->cuped && m->cuped_variance_reduction > 0.001)
+                print_diff("CUPED", m->cuped, 0);
+        }
+    }
+}
+
+static int report(client_t *c, const char *id, unsigned attribution_days)
+{
+    Patron__V1__GetExperimentResultsRequest req = PATRON__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT;
+    Patron__V1__ExperimentResults *r;
+    req.experiment_id = (char *)id;
+    req.attribution_days = attribution_days;
+    r = (Patron__V1__ExperimentResults *)rpc(c, "/patron.v1.Experiments/GetExperimentResults",
+                                             &req.base, &patron__v1__experiment_results__descriptor);
+    if (!r)
+        return 1;
+    print_report(r);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return 0;
+}
+
+static int put(client_t *c, const exp_args_t *x, int update)
+{
+    Patron__V1__Experiment e = PATRON__V1__EXPERIMENT__INIT, *got;
+    e.experiment_id = (char *)x->id;
+    e.layer = (char *)(x->layer ? x->layer : "");
+    e.traffic_fraction = x->traffic;
+    e.n_arms = x->n_arms;
+    e.arms = (Patron__V1__Arm **)x->arm_ptrs;
+    e.n_forced_arms = x->n_forced;
+    e.forced_arms = (Patron__V1__ForcedArm **)x->forced_ptrs;
+    got = (Patron__V1__Experiment *)rpc(c, update ? "/patron.v1.Experiments/UpdateExperiment"
+                                                  : "/patron.v1.Experiments/CreateExperiment",
+                                        &e.base, &patron__v1__experiment__descriptor);
+    if (!got)
+        return 1;
+    print_experiment(got);
+    protobuf_c_message_free_unpacked(&got->base, NULL);
+    return 0;
+}
+
+int cli_experiment(int argc, char **argv)
+{
+    static exp_args_t x; /* large; one command per process */
+    const char *sub = argc > 1 ? argv[1] : "";
+    client_t *c;
+    int rc = 1;
+
+    if (parse_exp_args(argc, argv, &x) != 0) {
+        exp_usage();
+        return 2;
+    }
+    if (client_open(x.addr, &c) != 0)
+        return 1;
+    if ((!strcmp(sub, "create") || !strcmp(sub, "update")) && x.id) {
+        rc = put(c, &x, sub[0] == 'u');
+    } else if (!strcmp(sub, "report") && x.id) {
+        rc = report(c, x.id, x.attribution_days);
+    } else if (!strcmp(sub, "list")) {
+        Patron__V1__ListExperimentsRequest req = PATRON__V1__LIST_EXPERIMENTS_REQUEST__INIT;
+        Patron__V1__ListExperimentsResponse *r = (Patron__V1__ListExperimentsResponse *)rpc(
+            c, "/patron.v1.Experiments/ListExperiments", &req.base,
+            &patron__v1__list_experiments_response__descriptor);
+        if (r) {
+            for (size_t i = 0; i < r->n_experiments; i++)
+                print_experiment(r->experiments[i]);
+            protobuf_c_message_free_unpacked(&r->base, NULL);
+            rc = 0;
+        }
+    } else if (!strcmp(sub, "assign") && x.user) {
+        Patron__V1__GetAssignmentRequest req = PATRON__V1__GET_ASSIGNMENT_REQUEST__INIT;
+        Patron__V1__GetAssignmentResponse *r;
+        req.customer_id = (char *)x.user;
+        r = (Patron__V1__GetAssignmentResponse *)rpc(c, "/patron.v1.Experiments/GetAssignment",
+                                                     &req.base,
+                                                     &patron__v1__get_assignment_response__descriptor);
+        if (r) {
+            for (size_t i = 0; i < r->n_assignments; i++)
+                printf("%s: experiment %s arm %s%s\n", x.user, r->assignments[i]->experiment_id,
+                       r->assignments[i]->arm_id, r->assignments[i]->forced ? " (forced)" : "");
+            if (!r->n_assignments)
+                printf("%s: in no experiment\n", x.user);
+            protobuf_c_message_free_unpacked(&r->base, NULL);
+            rc = 0;
+        }
+    } else {
+        exp_usage();
+        rc = 2;
+    }
+    client_close(c);
+    return rc;
+}
+
+/* ---- simulate-experiment ----------------------------------------------------------- */
+
+typedef struct sim_customer {
+    char id[257];
+    char fav[3][128];
+    int n_fav;
+} sim_customer_t;
+
+typedef struct sim {
+    sim_customer_t *cust;
+    size_t n, cap;
+    unsigned long long rng;
+} sim_t;
+
+static double sim_unit(sim_t *s)
+{
+    s->rng = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(s->rng >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static int collect_customer(void *ctx, const uint8_t *msg, size_t len)
+{
+    sim_t *s = ctx;
+    Patron__V1__AudienceMember *m = patron__v1__audience_member__unpack(NULL, len, msg);
+    if (!m)
+        return 1;
+    if (m->customer_id[0] && m->profile && m->profile->n_favourite_categories && s->n < s->cap) {
+        sim_customer_t *c = &s->cust[s->n++];
+        snprintf(c->id, sizeof c->id, "%s", m->customer_id);
+        for (size_t i = 0; i < m->profile->n_favourite_categories && i < 3; i++)
+            snprintf(c->fav[c->n_fav++], sizeof c->fav[0], "%s",
+                     m->profile->favourite_categories[i]);
+    }
+    patron__v1__audience_member__free_unpacked(m, NULL);
+    return 0;
+}
+
+/* Copies DIR/data.mdb into a fresh temporary directory. */
+static int copy_store(const char *data, char *tmp, size_t cap)
+{
+    char src[PATH_MAX + 16], dst[PATH_MAX + 16], buf[1 << 16];
+    int in, out;
+    ssize_t n;
+
+    snprintf(tmp, cap, "/tmp/patron-sim-XXXXXX");
+    if (!mkdtemp(tmp))
+        return -1;
+    snprintf(src, sizeof src, "%s/data.mdb", data);
+    snprintf(dst, sizeof dst, "%s/db", tmp);
+    if (mkdir(dst, 0755) != 0)
+        return -1;
+    snprintf(dst, sizeof dst, "%s/db/data.mdb", tmp);
+    if ((in = open(src, O_RDONLY)) < 0)
+        return -1;
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+        close(in);
+        return -1;
+    }
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n) {
+            n = -1;
+            break;
+        }
+    close(in);
+    if (close(out) != 0 || n < 0)
+        return -1;
+    return 0;
+}
+
+/* Starts patrond (next to this binary) on the copy; fills addr. */
+static pid_t start_server(const char *tmp, char *addr, size_t cap)
+{
+    char self[PATH_MAX], patrond[PATH_MAX + 16], db[PATH_MAX + 16],
+        port_file[PATH_MAX + 16], log[PATH_MAX + 16];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    char *args[10];
+
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    *strrchr(self, '/') = '\0';
+    snprintf(patrond, sizeof patrond, "%s/patrond", self);
+    snprintf(db, sizeof db, "%s/db", tmp);
+    snprintf(port_file, sizeof port_file, "%s/port", tmp);
+    snprintf(log, sizeof log, "%s/patrond.log", tmp);
+    args[0] = patrond;
+    args[1] = "--data";
+    args[2] = db;
+    args[3] = "--listen";
+    args[4] = "127.0.0.1:0";
+    args[5] = "--port-file";
+    args[6] = port_file;
+    args[7] = NULL;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawn(&pid, patrond, &fa, NULL, args, environ) != 0)
+        pid = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; pid > 0 && i < 300; i++) { /* up to 30 s for the model load */
+        FILE *f = fopen(port_file, "r");
+        int port = 0;
+        if (f) {
+            if (fscanf(f, "%d", &port) == 1 && port > 0) {
+                fclose(f);
+                snprintf(addr, cap, "127.0.0.1:%d", port);
+                return pid;
+            }
+            fclose(f);
+        }
+        usleep(100000);
+    }
+    if (pid > 0)
+        kill(pid, SIGKILL);
+    return -1;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int is_favourite(const sim_customer_t *c, const char *category, int *rank)
+{
+    for (int i = 0; i < c->n_fav; i++)
+        if (strcmp(c->fav[i], category) == 0) {
+            *rank = i;
+            return 1;
+        }
+    return 0;
+}
+
+/* One visit: recommendations, then views and purchases driven by the
+ * customer's favourite categories. Returns events added to batch, or
+ * (size_t)-1 when Recommend failed. */
+static size_t visit(client_t *c, sim_t *s, const sim_customer_t *cu, int day, size_t seq,
+                    Patron__V1__Event *ev, char (*ids)[48], size_t cap)
+{
+    Patron__V1__RecommendRequest req = PATRON__V1__RECOMMEND_REQUEST__INIT;
+    Patron__V1__RecommendResponse *r;
+    size_t n = 0;
+
+    req.customer_id = (char *)cu->id;
+    req.k = 8;
+    req.include_item_details = 1;
+    r = (Patron__V1__RecommendResponse *)rpc(c, "/patron.v1.Recommender/Recommend", &req.base,
+                                             &patron__v1__recommend_response__descriptor);
+    if (!r)
+        return (size_t)-1;
+    for (size_t i = 0; i < r->n_items && n + 2 <= cap; i++) {
+        const Patron__V1__ScoredItem *it = r->items[i];
+        int rank = 3;
+        int fav = it->details && is_favourite(cu, it->details->category, &rank);
+        double p_view = fav ? 0.35 - 0.08 * rank : 0.04;
+        double p_buy = fav ? 0.10 - 0.025 * rank : 0.01;
+        int viewed = sim_unit(s) < p_view;
+        int bought = sim_unit(s) < p_buy;
+        for (int kind = 0; kind < 2; kind++) {
+            if (!(kind == 0 ? viewed || bought : bought))
+                continue;
+            patron__v1__event__init(&ev[n]);
+            snprintf(ids[n], sizeof ids[n], "sim-%d-%zu-%zu", day, seq, n);
+            ev[n].event_id = ids[n];
+            ev[n].customer_id = (char *)cu->id;
+            ev[n].item_id = (char *)it->item_id; /* valid until r is freed: copied below */
+            ev[n].type = kind == 0 ? PATRON__V1__EVENT_TYPE__EVENT_TYPE_VIEW
+                                   : PATRON__V1__EVENT_TYPE__EVENT_TYPE_PURCHASE;
+            ev[n].time_unix_ms = wall_ms();
+            ev[n].quantity = 1;
+            ev[n].unit_price = it->details ? it->details->price : 10.0;
+            n++;
+        }
+    }
+    /* Keep the item ids past the response: copy them into the id buffers'
+     * spare room (ids are short) before freeing r. */
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(ids[i]) + 1;
+        snprintf(ids[i] + used, sizeof ids[i] - used, "%s", ev[i].item_id);
+        ev[i].item_id = ids[i] + used;
+    }
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return n;
+}
+
+int cli_simulate_experiment(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "data", 1, NULL, 'd' }, { "days", 1, NULL, 'n' }, { "customers", 1, NULL, 'c' },
+        { "seed", 1, NULL, 's' }, { NULL, 0, NULL, 0 },
+    };
+    const char *data = NULL;
+    int days = 30, o, rc = 1;
+    size_t want = 300, total_events = 0, visits = 0;
+    char tmp[PATH_MAX], addr[64], exp_id[64];
+    sim_t s = { .rng = 42 };
+    client_t *c = NULL;
+    pid_t pid;
+
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': data = optarg; break;
+        case 'n': days = atoi(optarg); break;
+        case 'c': want = (size_t)atol(optarg); break;
+        case 's': s.rng = strtoull(optarg, NULL, 10); break;
+        default: goto usage;
+        }
+    }
+    if (!data || days < 1 || days > 365 || want < 10 || want > 100000)
+        goto usage;
+    if (copy_store(data, tmp, sizeof tmp) != 0) {
+        fprintf(stderr, "patron: cannot copy %s/data.mdb: %s\n", data, strerror(errno));
+        return 1;
+    }
+    if ((pid = start_server(tmp, addr, sizeof addr)) < 0) {
+        fprintf(stderr, "patron: could not start patrond (log in %s)\n", tmp);
+        return 1;
+    }
+    printf("patrond started on %s over a copy of %s (in %s)\n", addr, data, tmp);
+    if (client_open(addr, &c) != 0 || !(s.cust = calloc(want, sizeof *s.cust)))
+        goto out;
+    s.cap = want;
+    {
+        Patron__V1__SelectAudienceRequest req = PATRON__V1__SELECT_AUDIENCE_REQUEST__INIT;
+        client_result_t res;
+        size_t len;
+        uint8_t *buf;
+        req.expression = "orders >= 1";
+        req.limit = want;
+        len = protobuf_c_message_get_packed_size(&req.base);
+        if (!(buf = malloc(len ? len : 1)))
+            goto out;
+        protobuf_c_message_pack(&req.base, buf);
+        client_unary_stream(c, "/patron.v1.Profiles/SelectAudience", buf, len, TIMEOUT_MS,
+                            collect_customer, &s, &res);
+        free(buf);
+        if (s.n < 10) {
+            fprintf(stderr, "patron: the store has too few customers with purchases\n");
+            goto out;
+        }
+    }
+    snprintf(exp_id, sizeof exp_id, "sim-%lld", (long long)(wall_ms() / 1000));
+    {
+        Patron__V1__Experiment e = PATRON__V1__EXPERIMENT__INIT, *got;
+        Patron__V1__Arm a = PATRON__V1__ARM__INIT, b = PATRON__V1__ARM__INIT, *arms[2] = { &a, &b };
+        a.arm_id = "personalized";
+        a.weight = 0.5;
+        b.arm_id = "popular";
+        b.weight = 0.5;
+        b.popularity_blend = 1.0;
+        e.experiment_id = exp_id;
+        e.layer = "simulation";
+        e.traffic_fraction = 1.0;
+        e.n_arms = 2;
+        e.arms = arms;
+        got = (Patron__V1__Experiment *)rpc(c, "/patron.v1.Experiments/CreateExperiment",
+                                            &e.base, &patron__v1__experiment__descriptor);
+        if (!got)
+            goto out;
+        print_experiment(got);
+        protobuf_c_message_free_unpacked(&got->base, NULL);
+    }
+    printf("simulating %d days of visits by %zu customers (each visits on ~40%% of days; "
+           "views and purchases follow their favourite categories)\n", days, s.n);
+    for (int day = 0; day < days; day++) {
+        for (size_t i = 0; i < s.n; i++) {
+            Patron__V1__Event ev[16], *evp[16];
+            char ids[16][48];
+            size_t n;
+            if (sim_unit(&s) >= 0.4)
+                continue;
+            visits++;
+            n = visit(c, &s, &s.cust[i], day, i, ev, ids, 16);
+            if (n == (size_t)-1) {
+                fprintf(stderr, "patron: the server cannot recommend: stopping\n");
+                goto out;
+            }
+            if (n) {
+                Patron__V1__RecordEventsRequest rq = PATRON__V1__RECORD_EVENTS_REQUEST__INIT;
+                Patron__V1__RecordEventsResponse *rr;
+                for (size_t k = 0; k < n; k++)
+                    evp[k] = &ev[k];
+                rq.n_events = n;
+                rq.events = evp;
+                rr = (Patron__V1__RecordEventsResponse *)rpc(
+                    c, "/patron.v1.Events/RecordEvents", &rq.base,
+                    &patron__v1__record_events_response__descriptor);
+                if (rr) {
+                    total_events += rr->accepted;
+                    protobuf_c_message_free_unpacked(&rr->base, NULL);
+                }
+            }
+        }
+    }
+    printf("%zu visits (Recommend calls, each logged as an exposure), %zu events recorded\n\n",
+           visits, total_events);
+    rc = report(c, exp_id, 0);
+out:
+    client_close(c);
+    free(s.cust);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    return rc;
+usage:
+    fputs("usage: patron simulate-experiment --data DIR [--days N] [--customers N] [--seed N]\n",
+          stderr);
+    return 2;
+}

@@ -1,0 +1,658 @@
+/*
+ * coupons_rpc.c - the patron.v1.Coupons methods: the coupon catalog, the
+ * per-customer decision with its atomic grant, campaign audiences and
+ * redemptions. Translation between messages and recsys/ types happens
+ * here; decisions and accounting are couponstore.c's and coupon.c's.
+ *
+ * Unknown customers (no events, no attributes) are decided as prospects
+ * with an empty history: a first visit may get a welcome pack. The
+ * response says so (known_customer = false).
+ */
+#include "coupons_rpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "codec.h"
+#include "couponstore.h"
+#include "patron/v1/coupons.pb-c.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int id_bad(const char *id, size_t max)
+{
+    return !id || !id[0] || strlen(id) > max;
+}
+
+/* 32 hex characters from the kernel's CSPRNG (the format of every
+ * Provenance.request_id). */
+static void new_request_id(char id[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[16] = { 0 };
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        memcpy(raw, &ts, sizeof ts < sizeof raw ? sizeof ts : sizeof raw);
+    }
+    for (int i = 0; i < 16; i++) {
+        id[2 * i] = hex[raw[i] >> 4];
+        id[2 * i + 1] = hex[raw[i] & 15];
+    }
+    id[32] = '\0';
+}
+
+/* The decision's settings: the defaults, in one place. */
+static void coupon_settings(coupon_config_t *cfg)
+{
+    coupon_config_default(cfg);
+}
+
+/* ---- Coupon message -> coupon_t --------------------------------------------------- */
+
+static int name_index(const char *name, const char *(*name_of)(const profile_config_t *, int),
+                      const profile_config_t *cfg, size_t n)
+{
+    for (size_t i = 0; i < n && i < 32; i++)
+        if (strcmp(name_of(cfg, (int)i), name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int category_index(const customers_catalog_t *cat, const char *name, uint32_t *out)
+{
+    for (uint32_t i = 0; cat && i < cat->n_names; i++)
+        if (strcmp(cat->names[i], name) == 0) {
+            *out = i;
+            return 0;
+        }
+    return -ENOENT;
+}
+
+/* Fills c from m; on a bad field writes a message naming it into err and
+ * returns -EINVAL. Names resolve against the profile config and catalog. */
+static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
+                           char *err, size_t cap)
+{
+    const profile_config_t *pc = &a->profile_cfg;
+    customers_ctx_t cc;
+    int rc = 0;
+
+    memset(c, 0, sizeof *c);
+    if (id_bad(m->coupon_id, COUPON_ID_MAX - 1) || id_bad(m->campaign_id, COUPON_ID_MAX - 1)) {
+        snprintf(err, cap, "%s: 1..63 bytes required",
+                 id_bad(m->coupon_id, COUPON_ID_MAX - 1) ? "coupon_id" : "campaign_id");
+        return -EINVAL;
+    }
+    strcpy(c->id, m->coupon_id);
+    strcpy(c->campaign, m->campaign_id);
+    if ((int)m->kind < 1 || (int)m->kind > (int)COUPON_N_TYPES) {
+        snprintf(err, cap, "kind: must be one of the CouponKind values");
+        return -EINVAL;
+    }
+    c->type = (coupon_type_t)(m->kind - 1);
+    if (m->n_benefits < 1 || m->n_benefits > COUPON_MAX_PACK) {
+        snprintf(err, cap, "benefits: 1..%d required", COUPON_MAX_PACK);
+        return -EINVAL;
+    }
+    c->n_benefits = m->n_benefits;
+    for (size_t i = 0; i < m->n_benefits; i++) {
+        const Patron__V1__CouponBenefit *b = m->benefits[i];
+        if ((int)b->kind < 1 || (int)b->kind > 4) {
+            snprintf(err, cap, "benefits[%zu].kind: must be one of the BenefitKind values", i);
+            return -EINVAL;
+        }
+        c->benefit[i] = (coupon_benefit_t){ (coupon_benefit_kind_t)(b->kind - 1), b->amount,
+                                            b->percent, b->cap, b->threshold,
+                                            b->min_threshold };
+    }
+    c->valid_from_ms = m->valid_from_unix_ms;
+    c->valid_until_ms = m->valid_until_unix_ms;
+    c->campaign_budget = m->campaign_budget;
+    c->per_customer_limit = m->per_customer_limit;
+    c->min_basket = m->min_basket;
+    c->stackable = m->stackable;
+    for (size_t i = 0; i < m->n_eligible_segments; i++) {
+        int k = name_index(m->eligible_segments[i], profile_segment_name, pc, pc->n_segments);
+        if (k < 0) {
+            snprintf(err, cap, "eligible_segments[%zu]: unknown segment", i);
+            return -EINVAL;
+        }
+        c->segment_mask |= 1u << k;
+    }
+    for (size_t i = 0; i < m->n_eligible_tiers; i++) {
+        int k = name_index(m->eligible_tiers[i], profile_tier_name, pc, pc->n_tiers);
+        if (k < 0) {
+            snprintf(err, cap, "eligible_tiers[%zu]: unknown tier", i);
+            return -EINVAL;
+        }
+        c->tier_mask |= 1u << k;
+    }
+    for (size_t i = 0; i < m->n_eligible_stages; i++) {
+        if (m->eligible_stages[i] < 0 || m->eligible_stages[i] >= UPLIFT_N_SEGMENTS) {
+            snprintf(err, cap, "eligible_stages[%zu]: unknown lifecycle stage", i);
+            return -EINVAL;
+        }
+        c->stage_mask |= 1u << m->eligible_stages[i];
+    }
+    if (m->n_categories > COUPON_MAX_SCOPE || m->n_items > COUPON_MAX_SCOPE) {
+        snprintf(err, cap, "%s: at most %d", m->n_items > COUPON_MAX_SCOPE ? "items" : "categories",
+                 COUPON_MAX_SCOPE);
+        return -EINVAL;
+    }
+    app_customers_begin(a, &cc);
+    for (size_t i = 0; rc == 0 && i < m->n_categories; i++) {
+        if (category_index(cc.cat, m->categories[i], &c->categories[i]) != 0) {
+            snprintf(err, cap, "categories[%zu]: no catalog item has this category", i);
+            rc = -EINVAL;
+        }
+    }
+    app_customers_end(a);
+    c->n_categories = m->n_categories;
+    for (size_t i = 0; rc == 0 && i < m->n_items; i++) {
+        if (store_item_index(a->store, m->items[i], &c->items[i]) != 0) {
+            snprintf(err, cap, "items[%zu]: unknown item", i);
+            rc = -EINVAL;
+        }
+    }
+    c->n_items = m->n_items;
+    return rc;
+}
+
+void h_upsert_coupon(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                     size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__Coupon *r = (Patron__V1__Coupon *)decode(&patron__v1__coupon__descriptor,
+                                                         req, len, out);
+    const char *why = NULL;
+    char err[256];
+    coupon_t c;
+    int rc;
+
+    (void)ci;
+    if (!r)
+        return;
+    if (coupon_from_msg(a, r, &c, err, sizeof err) != 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+    } else if ((rc = couponstore_put_coupon(a->store, &c, NULL, &why)) == -EINVAL && why) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
+    } else if (rc) {
+        fail_errno(out, rc, "storing the coupon");
+    } else {
+        encode(&r->base, out);
+    }
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- the customer as the decision sees them ---------------------------------------- */
+
+static void customer_from_view(const customer_view_t *v, coupon_customer_t *cc)
+{
+    memset(cc, 0, sizeof *cc);
+    cc->customer_id = v->customer_id;
+    cc->x.recency_days = v->p.recency_days;
+    cc->x.orders = v->p.orders;
+    cc->x.monetary = v->p.monetary;
+    cc->x.average_basket = v->p.average_basket;
+    cc->x.stage = (int)v->p.stage;
+    cc->x.propensity = -1.0; /* factor-based propensity: not wired yet */
+    cc->tier = v->p.tier;
+    cc->segment = v->segment;
+    cc->n_favourites = v->p.n_favourites;
+    cc->favourites = v->p.favourites;
+    cc->birth_month = v->has_attrs ? v->attrs.birth_month : 0;
+}
+
+/* A customer the store does not know: a prospect. */
+static void prospect_view(const char *customer_id, customer_view_t *v)
+{
+    memset(v, 0, sizeof *v);
+    snprintf(v->customer_id, sizeof v->customer_id, "%s", customer_id);
+    v->p.tier = -1;
+    v->p.stage = PROFILE_STAGE_PROSPECT;
+    v->segment = -1;
+}
+
+/* The customer's view at now; *known = 0 (and a prospect) when unknown. */
+static int load_customer(app_t *a, const char *customer_id, int64_t now,
+                         customer_view_t *v, int *known)
+{
+    customers_ctx_t c;
+    int rc;
+    app_customers_begin(a, &c);
+    rc = customers_view(&c, customer_id, now, v);
+    app_customers_end(a);
+    *known = rc == 0;
+    if (rc == -ENOENT) {
+        prospect_view(customer_id, v);
+        rc = 0;
+    }
+    return rc;
+}
+
+/* Cart lines with their categories; err names a bad line. */
+static int cart_from_msg(app_t *a, const Patron__V1__TargetCouponsRequest *r,
+                         const coupon_config_t *cfg, coupon_cart_line_t *lines,
+                         char *err, size_t cap)
+{
+    customers_ctx_t c;
+    int rc = 0;
+    app_customers_begin(a, &c);
+    for (size_t i = 0; rc == 0 && i < r->n_cart; i++) {
+        const Patron__V1__CartLine *l = r->cart[i];
+        double q = l->quantity == 0 ? 1.0 : l->quantity;
+        uint32_t idx;
+        if (l->quantity < 0 || l->quantity > STORE_MAX_QUANTITY ||
+            !(l->unit_price >= 0 && l->unit_price <= STORE_MAX_PRICE) ||
+            !(l->unit_cost >= 0 && l->unit_cost <= STORE_MAX_PRICE)) {
+            snprintf(err, cap, "cart[%zu]: quantity 0..1e6, unit_price and unit_cost 0..1e9", i);
+            rc = -EINVAL;
+        } else if (store_item_index(a->store, l->item_id, &idx) != 0) {
+            snprintf(err, cap, "cart[%zu].item_id: unknown item", i);
+            rc = -EINVAL;
+        } else {
+            lines[i].item = idx;
+            lines[i].category = c.cat && idx < c.cat->n_items ? c.cat->category[idx]
+                                                               : PROFILE_NO_CATEGORY;
+            lines[i].amount = q * l->unit_price;
+            lines[i].margin = l->unit_cost > 0 ? q * (l->unit_price - l->unit_cost)
+                                               : lines[i].amount * cfg->margin_rate;
+        }
+    }
+    app_customers_end(a);
+    return rc;
+}
+
+/* ---- TargetCoupons ----------------------------------------------------------------- */
+
+#define MAX_CART 1000
+
+static void decision_fill(const couponstore_offer_t *o, Patron__V1__CouponDecision *d)
+{
+    const coupon_option_t *n = &o->numbers;
+    d->coupon_id = (char *)o->coupon_id;
+    d->campaign_id = (char *)o->campaign;
+    d->outcome = (Patron__V1__CouponOutcome)o->outcome;
+    d->reason = (char *)o->reason;
+    d->assignment_probability = o->assign_prob;
+    d->max_cost = o->max_cost;
+    d->uplift = n->uplift;
+    d->p_control = n->p_control;
+    d->p_treated = n->p_treated;
+    d->incremental_margin = n->incr_margin;
+    d->expected_cost = n->expected_cost;
+    d->basket = n->basket;
+    d->threshold = n->threshold;
+    d->discount = n->discount;
+    d->lambda = n->lambda;
+    d->value = n->value;
+}
+
+static const char *target_invalid(const Patron__V1__TargetCouponsRequest *r)
+{
+    if (id_bad(r->customer_id, STORE_MAX_ID))
+        return "customer_id: 1..256 bytes required";
+    if (strlen(r->request_id) >= COUPONSTORE_REQUEST_ID_MAX)
+        return "request_id: at most 64 bytes";
+    if (strlen(r->device_id) > STORE_MAX_ID || strlen(r->address_id) > STORE_MAX_ID)
+        return "device_id, address_id: at most 256 bytes";
+    if (r->as_of_unix_ms < 0)
+        return "as_of_unix_ms: must be >= 0 (0 = now)";
+    if (r->n_cart > MAX_CART)
+        return "cart: at most 1000 lines";
+    return NULL;
+}
+
+void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                      size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__TargetCouponsRequest *r = (Patron__V1__TargetCouponsRequest *)decode(
+        &patron__v1__target_coupons_request__descriptor, req, len, out);
+    Patron__V1__TargetCouponsResponse resp = PATRON__V1__TARGET_COUPONS_RESPONSE__INIT;
+    Patron__V1__CouponDecision dec = PATRON__V1__COUPON_DECISION__INIT;
+    Patron__V1__Provenance prov = PATRON__V1__PROVENANCE__INIT;
+    coupon_cart_line_t *lines = NULL;
+    coupon_t *catalog = NULL;
+    couponstore_offer_t offer;
+    couponstore_target_t t;
+    coupon_customer_t cust;
+    coupon_config_t cfg;
+    customer_view_t v;
+    char rid[33], err[256];
+    const char *bad;
+    size_t n = 0;
+    int known = 0, replayed = 0, rc;
+
+    (void)ci;
+    if (!r)
+        return;
+    if ((bad = target_invalid(r)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    coupon_settings(&cfg);
+    if (r->n_cart && !(lines = calloc(r->n_cart, sizeof *lines))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    if (cart_from_msg(a, r, &cfg, lines, err, sizeof err) != 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+        goto out;
+    }
+    memset(&t, 0, sizeof t);
+    t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    if ((rc = load_customer(a, r->customer_id, t.now_ms, &v, &known)) != 0) {
+        fail_errno(out, rc, "reading the profile");
+        goto out;
+    }
+    customer_from_view(&v, &cust);
+    cust.referred = r->referred;
+    cust.cart = lines;
+    cust.n_cart = r->n_cart;
+    if ((rc = couponstore_load_catalog(a->store, &catalog, &n)) != 0) {
+        fail_errno(out, rc, "reading the coupon catalog");
+        goto out;
+    }
+    if (!r->request_id[0])
+        new_request_id(rid);
+    t.request_id = r->request_id[0] ? r->request_id : rid;
+    t.device_id = r->device_id;
+    t.address_id = r->address_id;
+    t.cust = &cust;
+    t.catalog = catalog;
+    t.n = n;
+    t.cfg = &cfg;
+    if ((rc = couponstore_target(a->store, &t, &offer, &replayed)) != 0) {
+        fail_errno(out, rc, "deciding the coupon");
+        goto out;
+    }
+    if (replayed && strcmp(offer.customer_id, r->customer_id) != 0) {
+        rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
+                 "request_id: already used for another customer");
+        goto out;
+    }
+    decision_fill(&offer, &dec);
+    prov.request_id = offer.request_id;
+    resp.decision = &dec;
+    resp.provenance = &prov;
+    resp.known_customer = known;
+    resp.replayed = replayed;
+    encode(&resp.base, out);
+out:
+    free(catalog);
+    free(lines);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- RecordRedemption ----------------------------------------------------------------- */
+
+void h_record_redemption(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                         size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__RecordRedemptionRequest *r = (Patron__V1__RecordRedemptionRequest *)decode(
+        &patron__v1__record_redemption_request__descriptor, req, len, out);
+    Patron__V1__RecordRedemptionResponse resp = PATRON__V1__RECORD_REDEMPTION_RESPONSE__INIT;
+    couponstore_redemption_t red;
+    couponstore_budget_t b;
+    int dup = 0, rc;
+
+    (void)ci;
+    if (!r)
+        return;
+    if (id_bad(r->redemption_id, COUPONSTORE_REQUEST_ID_MAX - 1) ||
+        id_bad(r->customer_id, STORE_MAX_ID) || id_bad(r->coupon_id, COUPON_ID_MAX - 1) ||
+        !(r->discount >= 0 && r->discount <= STORE_MAX_PRICE) || r->time_unix_ms < 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s",
+                 id_bad(r->redemption_id, COUPONSTORE_REQUEST_ID_MAX - 1)
+                     ? "redemption_id: 1..64 bytes required"
+                 : id_bad(r->customer_id, STORE_MAX_ID) ? "customer_id: 1..256 bytes required"
+                 : id_bad(r->coupon_id, COUPON_ID_MAX - 1) ? "coupon_id: 1..63 bytes required"
+                 : r->time_unix_ms < 0 ? "time_unix_ms: must be >= 0 (0 = now)"
+                                       : "discount: must be in 0..1e9");
+        goto out;
+    }
+    red = (couponstore_redemption_t){ r->redemption_id, r->customer_id, r->coupon_id,
+                                      r->discount,
+                                      r->time_unix_ms > 0 ? r->time_unix_ms : now_ms() };
+    rc = couponstore_redeem(a->store, &red, &b, &dup);
+    if (rc == -ENOENT) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND,
+                 "coupon_id: the customer holds no active grant of this coupon");
+    } else if (rc == -ERANGE) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "discount: more than the grant's maximum cost");
+    } else if (rc) {
+        fail_errno(out, rc, "recording the redemption");
+    } else {
+        resp.duplicate = dup;
+        resp.campaign_spent = b.spent;
+        resp.campaign_committed = b.committed;
+        resp.campaign_budget = b.budget;
+        encode(&resp.base, out);
+    }
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- SelectCampaignAudience (server streaming) ------------------------------------------ */
+
+typedef struct audience_member {
+    char customer_id[STORE_MAX_ID + 1];
+    int coupon;               /* index into the campaign's coupons */
+    double value, expected_cost, max_cost, cumulative;
+} audience_member_t;
+
+typedef struct campaign_stream {
+    coupon_t *coupons;        /* the campaign's */
+    size_t n_coupons;
+    uplift_model_t *models;   /* n_coupons + 1 (the default) */
+    const uplift_model_t **mp;
+    coupon_config_t cfg;
+    int64_t now;
+    store_t *store;
+    audience_member_t *m;
+    size_t n, cap, sent;
+    int rc;
+} campaign_stream_t;
+
+static void campaign_stream_close(void *state)
+{
+    campaign_stream_t *st = state;
+    if (!st)
+        return;
+    free(st->coupons);
+    free(st->models);
+    free(st->mp);
+    free(st->m);
+    free(st);
+}
+
+/* Keeps the campaign's coupons of the catalog; -ENOENT if none. */
+static int campaign_coupons(campaign_stream_t *st, const char *campaign)
+{
+    coupon_t *all = NULL;
+    size_t n = 0, k = 0;
+    int rc = couponstore_load_catalog(st->store, &all, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].campaign, campaign) == 0)
+            all[k++] = all[i];
+    st->coupons = all;
+    st->n_coupons = k;
+    return k ? 0 : -ENOENT;
+}
+
+static int campaign_models(campaign_stream_t *st)
+{
+    uplift_model_t *def;
+    size_t n = st->n_coupons;
+    if (!(st->models = calloc(n + 1, sizeof *st->models)) ||
+        !(st->mp = calloc(n, sizeof *st->mp)))
+        return -ENOMEM;
+    def = &st->models[n];
+    int have_def = couponstore_get_model(st->store, COUPONSTORE_DEFAULT_MODEL, def) == 0;
+    for (size_t i = 0; i < n; i++)
+        st->mp[i] = couponstore_get_model(st->store, st->coupons[i].id, &st->models[i]) == 0
+                        ? &st->models[i] : have_def ? def : NULL;
+    return 0;
+}
+
+/* Scores one customer: the campaign's best coupon at lambda 1, if worth it. */
+static int score_customer(void *ctx, const customer_view_t *v)
+{
+    campaign_stream_t *st = ctx;
+    coupon_held_t held[COUPONSTORE_MAX_HELD];
+    couponstore_history_t h;
+    coupon_history_t hv;
+    coupon_customer_t cc;
+    coupon_decision_t d;
+    int rc;
+
+    customer_from_view(v, &cc);
+    if ((rc = couponstore_get_history(st->store, v->customer_id, &h)) != 0)
+        return rc;
+    couponstore_history_view(&h, st->now, held, &hv);
+    rc = coupon_decide(st->coupons, st->n_coupons, st->mp, NULL, &cc, &hv, NULL, &st->cfg,
+                       st->now, &d, NULL, NULL);
+    if (rc)
+        return rc;
+    if (d.choice == COUPON_NONE)
+        return 0;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 256;
+        audience_member_t *m = realloc(st->m, cap * sizeof *m);
+        if (!m)
+            return -ENOMEM;
+        st->m = m;
+        st->cap = cap;
+    }
+    audience_member_t *m = &st->m[st->n++];
+    snprintf(m->customer_id, sizeof m->customer_id, "%s", v->customer_id);
+    m->coupon = d.choice;
+    m->value = d.chosen.value;
+    m->expected_cost = d.chosen.expected_cost;
+    m->max_cost = coupon_max_cost(&st->coupons[d.choice], d.chosen.threshold);
+    return 0;
+}
+
+static int by_value_desc(const void *pa, const void *pb)
+{
+    const audience_member_t *a = pa, *b = pb;
+    if (a->value != b->value)
+        return a->value > b->value ? -1 : 1;
+    return strcmp(a->customer_id, b->customer_id);
+}
+
+/* Ranks and keeps the prefix whose worst-case cost fits budget. */
+static void cut_at_budget(campaign_stream_t *st, double budget, uint64_t limit)
+{
+    double total = 0.0;
+    size_t k = 0;
+    if (st->n > 1)
+        qsort(st->m, st->n, sizeof *st->m, by_value_desc);
+    for (; k < st->n && (!limit || k < limit); k++) {
+        if (!uplift_grant_fits(budget, total, st->m[k].max_cost))
+            break;
+        total += st->m[k].max_cost;
+        st->m[k].cumulative = total;
+    }
+    st->n = k;
+}
+
+static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                            size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__SelectCampaignAudienceRequest *r =
+        (Patron__V1__SelectCampaignAudienceRequest *)decode(
+            &patron__v1__select_campaign_audience_request__descriptor, req, len, out);
+    campaign_stream_t *st = NULL;
+    couponstore_budget_t b;
+    customers_ctx_t c;
+    double budget;
+    int rc;
+
+    (void)ci;
+    if (!r)
+        return NULL;
+    if (id_bad(r->campaign_id, COUPON_ID_MAX - 1) || !(r->budget >= 0) ||
+        r->as_of_unix_ms < 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s",
+                 id_bad(r->campaign_id, COUPON_ID_MAX - 1) ? "campaign_id: 1..63 bytes required"
+                 : r->as_of_unix_ms < 0 ? "as_of_unix_ms: must be >= 0 (0 = now)"
+                                        : "budget: must be >= 0 (0 = what the campaign has left)");
+        goto out;
+    }
+    if (!(st = calloc(1, sizeof *st))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    st->store = a->store;
+    st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    coupon_settings(&st->cfg);
+    st->cfg.explore_rate = 0.0; /* a ranking, not a policy draw */
+    rc = campaign_coupons(st, r->campaign_id);
+    if (rc == 0)
+        rc = couponstore_get_budget(a->store, r->campaign_id, &b);
+    if (rc == -ENOENT) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "campaign_id: no coupon of this campaign");
+        goto fail;
+    }
+    if (rc == 0)
+        rc = campaign_models(st);
+    if (rc == 0) {
+        app_customers_begin(a, &c);
+        rc = customers_select(&c, NULL, st->now, score_customer, st);
+        app_customers_end(a);
+    }
+    if (rc) {
+        fail_errno(out, rc, "selecting the campaign audience");
+        goto fail;
+    }
+    budget = r->budget > 0 ? r->budget : b.budget - b.spent - b.committed;
+    cut_at_budget(st, budget > 0 ? budget : 0.0, r->limit);
+    goto out;
+fail:
+    campaign_stream_close(st);
+    st = NULL;
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return st;
+}
+
+static int campaign_next(void *state, rpc_reply_t *out)
+{
+    campaign_stream_t *st = state;
+    Patron__V1__CampaignAudienceMember m = PATRON__V1__CAMPAIGN_AUDIENCE_MEMBER__INIT;
+    const audience_member_t *am;
+    if (st->sent == st->n)
+        return 0;
+    am = &st->m[st->sent++];
+    m.customer_id = (char *)am->customer_id;
+    m.coupon_id = st->coupons[am->coupon].id;
+    m.expected_incremental_profit = am->value;
+    m.expected_cost = am->expected_cost;
+    m.max_cost = am->max_cost;
+    m.cumulative_max_cost = am->cumulative;
+    encode(&m.base, out);
+    return 1;
+}
+
+const rpc_stream_ops_t select_campaign_audience_ops = {
+    .start = campaign_start,
+    .next = campaign_next,
+    .close = campaign_stream_close,
+};

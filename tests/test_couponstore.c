@@ -1,0 +1,351 @@
+/*
+ * test_couponstore.c - coupon state in LMDB: the catalog round trip, the
+ * hard budget under concurrent grants and across a restart, idempotent
+ * requests and redemptions, expiry releasing reservations, and the
+ * training join of offers with purchases.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "couponstore.h"
+#include "testutil.h"
+
+#define T0 1718000000000LL          /* June 2024 */
+#define DAY 86400000LL
+#define N_THREADS 4
+#define PER_THREAD 60
+
+/* A fixed 2.00 off: under the default priors its value is positive for a
+ * customer with an average basket, so every eligible request grants it. */
+static coupon_t fixed_coupon(const char *id, const char *campaign, double budget)
+{
+    coupon_t c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.campaign, sizeof c.campaign, "%s", campaign);
+    c.type = COUPON_FIXED;
+    c.n_benefits = 1;
+    c.benefit[0].kind = COUPON_BENEFIT_AMOUNT;
+    c.benefit[0].amount = 2.0;
+    c.valid_from_ms = T0 - DAY;
+    c.valid_until_ms = T0 + 30 * DAY;
+    c.campaign_budget = budget;
+    c.per_customer_limit = 1;
+    return c;
+}
+
+static coupon_config_t test_cfg(void)
+{
+    coupon_config_t cfg;
+    coupon_config_default(&cfg);
+    cfg.holdout_rate = 0.0;  /* determinism: everyone may be granted */
+    cfg.explore_rate = 0.0;
+    return cfg;
+}
+
+static coupon_customer_t customer(const char *id)
+{
+    coupon_customer_t c;
+    memset(&c, 0, sizeof c);
+    c.customer_id = id;
+    c.x.orders = 3;
+    c.x.monetary = 120;
+    c.x.average_basket = 40;
+    c.x.recency_days = 10;
+    c.x.stage = PROFILE_STAGE_ACTIVE;
+    c.x.propensity = -1;
+    c.tier = -1;
+    c.segment = -1;
+    return c;
+}
+
+/* One TargetCoupons-like call; returns the store's rc. */
+static int target(store_t *s, const char *cust_id, const char *req_id,
+                  const coupon_t *cat, size_t n, int64_t now, couponstore_offer_t *o,
+                  int *replayed)
+{
+    coupon_config_t cfg = test_cfg();
+    coupon_customer_t cust = customer(cust_id);
+    couponstore_target_t t = { .request_id = req_id, .cust = &cust, .catalog = cat,
+                               .n = n, .cfg = &cfg, .now_ms = now };
+    return couponstore_target(s, &t, o, replayed);
+}
+
+static void test_catalog_round_trip(void)
+{
+    store_t *s;
+    coupon_t c = fixed_coupon("fix2", "spring", 100), got, *all = NULL;
+    coupon_t bad = c;
+    couponstore_budget_t b;
+    const char *why = NULL;
+    size_t n = 0;
+    int created = 0;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("cs-cat"), 0, &s), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, &created, &why), 0);
+    CHECK_EQ_INT(created, 1);
+    CHECK_EQ_INT(couponstore_get_coupon(s, "fix2", &got), 0);
+    CHECK(memcmp(&got, &c, sizeof c) == 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "spring", &b), 0);
+    CHECK(b.budget == 100 && b.spent == 0 && b.committed == 0);
+    CHECK(b.pacer.start_ms == c.valid_from_ms && b.pacer.end_ms == c.valid_until_ms);
+
+    /* A second upsert replaces, and sets the campaign's budget. */
+    c.campaign_budget = 250;
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, &created, &why), 0);
+    CHECK_EQ_INT(created, 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "spring", &b), 0);
+    CHECK(b.budget == 250);
+
+    /* Invalid definitions are rejected with the field, and not stored. */
+    snprintf(bad.id, sizeof bad.id, "bad");
+    bad.type = COUPON_PERCENT;
+    bad.benefit[0].kind = COUPON_BENEFIT_PERCENT;
+    bad.benefit[0].percent = 0.2;
+    bad.benefit[0].cap = 0;
+    CHECK_EQ_INT(couponstore_put_coupon(s, &bad, NULL, &why), -EINVAL);
+    CHECK(why && strstr(why, "cap"));
+    CHECK_EQ_INT(couponstore_get_coupon(s, "bad", &got), -ENOENT);
+    bad = fixed_coupon("b2", "spring", 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &bad, NULL, &why), -EINVAL);
+    CHECK(why && strstr(why, "budget"));
+
+    CHECK_EQ_INT(couponstore_load_catalog(s, &all, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    CHECK(n == 1 && strcmp(all[0].id, "fix2") == 0);
+    free(all);
+    store_close(s);
+}
+
+/* ---- the hard budget under concurrency ----------------------------------------------- */
+
+typedef struct hammer {
+    store_t *s;
+    const coupon_t *cat;
+    int thread;
+    int errors;
+} hammer_t;
+
+static void *hammer_run(void *arg)
+{
+    hammer_t *h = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        char cust[32], req[32];
+        couponstore_offer_t o;
+        snprintf(cust, sizeof cust, "c-%d-%d", h->thread, i);
+        snprintf(req, sizeof req, "r-%d-%d", h->thread, i);
+        if (target(h->s, cust, req, h->cat, 1, T0 + i, &o, NULL) != 0)
+            h->errors++;
+    }
+    return NULL;
+}
+
+typedef struct tally {
+    size_t offers, grants;
+    double granted_cost;
+} tally_t;
+
+static int tally_offer(void *ctx, const couponstore_offer_t *o)
+{
+    tally_t *t = ctx;
+    t->offers++;
+    if (o->coupon_id[0]) {
+        t->grants++;
+        t->granted_cost += o->max_cost;
+    }
+    return 0;
+}
+
+static void test_budget_never_exceeded(void)
+{
+    /* 101 fits 50 grants of 2.00 and not 51: the check must be exact. */
+    const char *dir = test_tmpdir("cs-budget");
+    coupon_t c = fixed_coupon("fix2", "tight", 101);
+    hammer_t h[N_THREADS];
+    pthread_t th[N_THREADS];
+    couponstore_budget_t b;
+    couponstore_offer_t o;
+    tally_t t = { 0 };
+    store_t *s;
+
+    /* The campaign is nearly over, so pacing lets the budget be spent and
+     * only the hard cap stops the grants. */
+    c.valid_from_ms = T0 - 30 * DAY;
+    c.valid_until_ms = T0 + DAY;
+    CHECK_EQ_INT(store_open(dir, 0, &s), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
+    for (int i = 0; i < N_THREADS; i++) {
+        h[i] = (hammer_t){ s, &c, i, 0 };
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, hammer_run, &h[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(h[i].errors, 0);
+    }
+    CHECK_EQ_INT(couponstore_scan_offers(s, tally_offer, &t), 0);
+    CHECK_EQ_INT(t.offers, N_THREADS * PER_THREAD);
+    CHECK_EQ_INT(t.grants, 50);
+    CHECK(t.granted_cost <= 101.0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "tight", &b), 0);
+    CHECK(b.committed == t.granted_cost && b.spent == 0 && b.grants == 50);
+
+    /* Restart: the accounting survives and still refuses the 51st. */
+    store_close(s);
+    CHECK_EQ_INT(store_open(dir, 0, &s), 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "tight", &b), 0);
+    CHECK(b.committed == 100.0 && b.grants == 50);
+    CHECK_EQ_INT(target(s, "late", "r-late", &c, 1, T0 + 1000, &o, NULL), 0);
+    CHECK_STREQ(o.coupon_id, "");
+    CHECK_EQ_INT(o.outcome, COUPON_NONE_INELIGIBLE);
+    CHECK(strstr(o.reason, "budget") != NULL);
+    store_close(s);
+}
+
+/* ---- idempotency, history, redemption, expiry ----------------------------------------- */
+
+static void test_request_replay_and_history(void)
+{
+    store_t *s;
+    coupon_t c = fixed_coupon("fix2", "camp", 100);
+    couponstore_offer_t o1, o2;
+    couponstore_history_t hist;
+    couponstore_budget_t b;
+    int replayed = -1;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("cs-replay"), 0, &s), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
+    CHECK_EQ_INT(target(s, "alice", "req-1", &c, 1, T0, &o1, &replayed), 0);
+    CHECK_EQ_INT(replayed, 0);
+    CHECK_STREQ(o1.coupon_id, "fix2");
+    CHECK(o1.max_cost == 2.0 && o1.assign_prob == 1.0);
+    /* The same request id again: the logged answer, nothing reserved twice. */
+    CHECK_EQ_INT(target(s, "alice", "req-1", &c, 1, T0 + 5, &o2, &replayed), 0);
+    CHECK_EQ_INT(replayed, 1);
+    CHECK(memcmp(&o1, &o2, sizeof o1) == 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
+    CHECK(b.committed == 2.0 && b.grants == 1);
+    /* A new request for alice: she holds an active copy, so none. */
+    CHECK_EQ_INT(target(s, "alice", "req-2", &c, 1, T0 + 10, &o2, &replayed), 0);
+    CHECK_STREQ(o2.coupon_id, "");
+    CHECK_EQ_INT(couponstore_get_history(s, "alice", &hist), 0);
+    CHECK_EQ_INT(hist.n_held, 1);
+    CHECK_EQ_INT(hist.held[0].active, 1);
+    CHECK_EQ_INT(hist.n_grants, 1);
+    CHECK_EQ_INT(couponstore_get_history(s, "nobody", &hist), 0);
+    CHECK_EQ_INT(hist.n_held, 0);
+    store_close(s);
+}
+
+static void test_redemption(void)
+{
+    store_t *s;
+    coupon_t c = fixed_coupon("fix2", "camp", 100);
+    couponstore_offer_t o;
+    couponstore_budget_t b;
+    couponstore_redemption_t r = { "red-1", "bob", "fix2", 1.5, T0 + 100 };
+    int dup = -1;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("cs-redeem"), 0, &s), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
+    /* Nothing granted yet: not found. */
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -ENOENT);
+    CHECK_EQ_INT(target(s, "bob", "req-b", &c, 1, T0, &o, NULL), 0);
+    CHECK_STREQ(o.coupon_id, "fix2");
+    /* More than reserved: refused, nothing changes. */
+    r.discount = 2.5;
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -ERANGE);
+    r.discount = 1.5;
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), 0);
+    CHECK_EQ_INT(dup, 0);
+    /* 1.5 spent; the rest of the 2.00 reservation is released. */
+    CHECK(b.spent == 1.5 && b.committed == 0.0 && b.redemptions == 1);
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), 0);
+    CHECK_EQ_INT(dup, 1);
+    CHECK(b.spent == 1.5 && b.committed == 0.0 && b.redemptions == 1);
+    /* A different id for the used grant: not found. */
+    r.redemption_id = "red-2";
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -ENOENT);
+    r.customer_id = "carol";
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -ENOENT);
+    r.discount = -1;
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -EINVAL);
+    store_close(s);
+}
+
+static void test_expiry_releases(void)
+{
+    store_t *s;
+    coupon_t c = fixed_coupon("short", "camp", 100);
+    couponstore_offer_t o;
+    couponstore_budget_t b;
+
+    c.valid_until_ms = T0 + DAY;
+    CHECK_EQ_INT(store_open(test_tmpdir("cs-expiry"), 0, &s), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
+    CHECK_EQ_INT(target(s, "dan", "req-d1", &c, 1, T0, &o, NULL), 0);
+    CHECK_STREQ(o.coupon_id, "short");
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
+    CHECK(b.committed == 2.0);
+    /* After the coupon's end dan's next request gives the reservation back. */
+    CHECK_EQ_INT(target(s, "dan", "req-d2", &c, 1, T0 + 2 * DAY, &o, NULL), 0);
+    CHECK_STREQ(o.coupon_id, "");
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
+    CHECK(b.committed == 0.0 && b.spent == 0.0);
+    store_close(s);
+}
+
+/* ---- the training join ------------------------------------------------------------------ */
+
+static void test_uplift_logs_join(void)
+{
+    store_t *s;
+    coupon_t c = fixed_coupon("fix2", "camp", 100);
+    store_item_t item = { "i1", "Item", "books", 10.0, 6.0, 1 };
+    store_event_t ev = { "e1", "erin", "i1", STORE_EVENT_PURCHASE, T0 + 1000, 2, 10.0 };
+    couponstore_redemption_t r = { "red-e", "erin", "fix2", 2.0, T0 + 1000 };
+    couponstore_offer_t o;
+    uplift_log_t *logs = NULL;
+    uint8_t outcome;
+    const char *why;
+    size_t n = 0;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("cs-join"), 0, &s), 0);
+    CHECK_EQ_INT(store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
+    CHECK_EQ_INT(target(s, "erin", "req-e", &c, 1, T0, &o, NULL), 0);
+    CHECK_EQ_INT(target(s, "frank", "req-f", &c, 1, T0, &o, NULL), 0);
+    CHECK_EQ_INT(store_record_events(s, &ev, 1, &outcome, &why), 0);
+    CHECK_EQ_INT(couponstore_redeem(s, &r, NULL, NULL), 0);
+    /* Before the window closes nothing is ready. */
+    CHECK_EQ_INT(couponstore_uplift_logs(s, 7 * DAY, T0 + DAY, &logs, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    free(logs);
+    CHECK_EQ_INT(couponstore_uplift_logs(s, 7 * DAY, T0 + 8 * DAY, &logs, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        CHECK_EQ_INT(logs[i].treated, 1);
+        CHECK(logs[i].assign_prob == 1.0);
+    }
+    /* Rows come in request id order: req-e (erin) first. */
+    if (n == 2) {
+        CHECK_EQ_INT(logs[0].bought, 1);
+        CHECK(logs[0].margin == 8.0 && logs[0].cost == 2.0);
+        CHECK_EQ_INT(logs[1].bought, 0);
+        CHECK(logs[1].margin == 0.0 && logs[1].cost == 0.0);
+    }
+    free(logs);
+    store_close(s);
+}
+
+int main(void)
+{
+    test_catalog_round_trip();
+    test_budget_never_exceeded();
+    test_request_replay_and_history();
+    test_redemption();
+    test_expiry_releases();
+    test_uplift_logs_join();
+    TEST_MAIN_END();
+}
