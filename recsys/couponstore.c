@@ -507,7 +507,8 @@ static int load_budgets(store_tx_t *tx, target_ctx_t *c, int64_t now_ms)
                 c->camp_dirty[k] = 1;
             }
         }
-        c->lambdas[i] = b->pacer.lambda > 0 ? b->pacer.lambda : 1.0;
+        c->lambdas[i] = c->t->lambda > 0 ? c->t->lambda
+                        : b->pacer.lambda > 0 ? b->pacer.lambda : 1.0;
     }
     return 0;
 }

@@ -136,6 +136,9 @@ typedef struct couponstore_target {
     size_t n;
     const coupon_config_t *cfg;    /* NULL: defaults */
     int64_t now_ms;
+    double lambda;                 /* > 0: use this lambda for every campaign
+                                      (an experiment arm's coupon policy)
+                                      instead of the campaigns' pacers */
 } couponstore_target_t;
 
 /*

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "arms.h"
 #include "codec.h"
 #include "couponstore.h"
 #include "patron/v1/coupons.pb-c.h"
@@ -326,6 +327,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     coupon_t *catalog = NULL;
     couponstore_offer_t offer;
     couponstore_target_t t;
+    arm_ctx_t arms;
     coupon_customer_t cust;
     coupon_config_t cfg;
     customer_view_t v;
@@ -352,6 +354,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
     memset(&t, 0, sizeof t);
     t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    arm_ctx_assign(a, r->customer_id, &arms);
     if ((rc = load_customer(a, r->customer_id, t.now_ms, &v, &known)) != 0) {
         fail_errno(out, rc, "reading the profile");
         goto out;
@@ -371,8 +374,9 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     t.address_id = r->address_id;
     t.cust = &cust;
     t.catalog = catalog;
-    t.n = n;
+    t.n = arms.coupons_off ? 0 : n; /* an arm without coupons decides "none" */
     t.cfg = &cfg;
+    t.lambda = arms.coupons_off ? 0 : arms.coupon_lambda;
     if ((rc = couponstore_target(a->store, &t, &offer, &replayed)) != 0) {
         fail_errno(out, rc, "deciding the coupon");
         goto out;
@@ -383,6 +387,13 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         goto out;
     }
     decision_fill(&offer, &dec);
+    if (arms.coupons_off && !replayed)
+        dec.reason = "no coupon: this customer's experiment arm gives no coupons";
+    if (!replayed && (rc = log_exposures(a, &arms, r->customer_id, offer.request_id, NULL, 0))) {
+        fail_errno(out, rc, "logging the exposure");
+        goto out;
+    }
+    arm_provenance(&arms, &prov.experiment_id, &prov.arm_id);
     prov.request_id = offer.request_id;
     resp.decision = &dec;
     resp.provenance = &prov;

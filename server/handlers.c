@@ -19,6 +19,7 @@
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/events.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
+#include "arms.h"
 #include "codec.h"
 #include "experiments_rpc.h"
 #include "expstore.h"
@@ -147,107 +148,6 @@ static model_t *model_for_call(app_t *a, const rpc_call_info_t *ci, rpc_reply_t 
     return m;
 }
 
-/* ---- experiments on the serving path ----------------------------------------- */
-
-#define MAX_ARMS_PER_CALL 8
-
-/* What the customer's experiments decide for one call, copied out of the
- * experiment set so no lock is held while serving. The first assignment
- * (layers in name order) chooses the model version and the blend. */
-typedef struct arm_ctx {
-    size_t n;
-    struct {
-        char experiment[EXPERIMENT_MAX_ID + 1], arm[EXPERIMENT_MAX_ID + 1];
-        uint32_t arm_index;
-        int forced;
-    } a[MAX_ARMS_PER_CALL];
-    uint64_t model_version;
-    float popularity_blend;
-    int64_t now_ms;
-} arm_ctx_t;
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void arm_ctx_assign(app_t *a, const char *customer_id, arm_ctx_t *c)
-{
-    experiment_assignment_t asg[MAX_ARMS_PER_CALL];
-    size_t n = 0;
-
-    memset(c, 0, sizeof *c);
-    c->now_ms = wall_ms();
-    app_assign(a, customer_id, c->now_ms, asg, MAX_ARMS_PER_CALL, &n);
-    if (n > MAX_ARMS_PER_CALL)
-        n = MAX_ARMS_PER_CALL;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(c->a[i].experiment, sizeof c->a[i].experiment, "%s", asg[i].experiment->id);
-        snprintf(c->a[i].arm, sizeof c->a[i].arm, "%s", asg[i].arm->id);
-        c->a[i].arm_index = (uint32_t)asg[i].arm_index;
-        c->a[i].forced = asg[i].forced;
-    }
-    if (n) {
-        c->model_version = asg[0].arm->model_version;
-        c->popularity_blend = (float)asg[0].arm->popularity_blend;
-    }
-    c->n = n;
-    app_experiments_end(a);
-}
-
-/* The model for the customer's arm (or the current one), deadline checked. */
-static model_t *model_for_arm(app_t *a, const arm_ctx_t *c, const rpc_call_info_t *ci,
-                              rpc_reply_t *out)
-{
-    model_t *m;
-    if (!c->model_version)
-        return model_for_call(a, ci, out);
-    if (!(m = app_model_for(a, c->model_version))) {
-        rpc_fail(out, GRPC_STATUS_UNAVAILABLE, "model version %llu of experiment '%s' "
-                 "is not loaded", (unsigned long long)c->model_version, c->a[0].experiment);
-        return NULL;
-    }
-    if (rpc_remaining_ms(ci) <= 0) {
-        rpc_fail(out, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed");
-        model_unref(m);
-        return NULL;
-    }
-    return m;
-}
-
-/* Logs the response as an exposure in each of the customer's experiments,
- * durably, before it is sent. */
-static int log_exposures(app_t *a, const arm_ctx_t *c, const char *customer_id,
-                         const char *request_id, const rec_item_t *items, size_t n)
-{
-    uint32_t *ids = NULL;
-    int rc = 0;
-
-    if (!c->n)
-        return 0;
-    if (n && !(ids = malloc(n * sizeof *ids)))
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        ids[i] = items[i].item; /* model item index = store item index */
-    for (size_t i = 0; i < c->n && rc == 0; i++) {
-        expstore_exposure_t e = { request_id, customer_id, c->a[i].experiment,
-                                  c->a[i].arm_index, c->a[i].forced, c->now_ms, ids, n };
-        rc = expstore_log(a->store, &e);
-    }
-    free(ids);
-    return rc;
-}
-
-static void set_provenance_arm(const arm_ctx_t *c, Patron__V1__Provenance *p)
-{
-    if (c->n) {
-        p->experiment_id = (char *)c->a[0].experiment;
-        p->arm_id = (char *)c->a[0].arm;
-    }
-}
-
 /* Inline events of a Recommend request, validated like stored ones (the
  * event and customer ids are not read). Returns 0, -EINVAL with err set,
  * or -ENOMEM. */
@@ -337,7 +237,7 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    set_provenance_arm(&arms, &list.prov);
+    arm_provenance(&arms, &list.prov.experiment_id, &list.prov.arm_id);
     if ((rc = log_exposures(a, &arms, r->customer_id, list.request_id, items, n)) != 0) {
         fail_errno(out, rc, "logging the exposure (nothing was served)");
         goto out;
@@ -489,7 +389,7 @@ static void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *re
         si->item_id = r->item_ids[unknown[j]];
         list.sp[n_known + j] = si;
     }
-    set_provenance_arm(&arms, &list.prov);
+    arm_provenance(&arms, &list.prov.experiment_id, &list.prov.arm_id);
     if ((rc = log_exposures(a, &arms, r->customer_id, list.request_id, ranked, n_known)) != 0) {
         fail_errno(out, rc, "logging the exposure (nothing was served)");
         goto out;

@@ -178,6 +178,32 @@ class CouponTest(unittest.TestCase):
         self.assertStatus(rpc_error(self.target, "bob", request_id="req-dora-1"),
                           SC.ALREADY_EXISTS, "request_id")
 
+    def test_experiment_arm_without_coupons(self):
+        """An experiment arm with coupons off decides "no coupon" for its
+        customers, names the experiment and arm, and logs the exposure."""
+        X = h.pb.experiments
+        custs = ["arm-%02d" % i for i in range(20)]
+        self.shop(custs)
+        self.upsert(fixed_coupon("fix-arm", "arms", 1000))
+        exp = X.Experiment(experiment_id="coupons-ab", traffic_fraction=1.0,
+                           arms=[X.Arm(arm_id="coupons", weight=0.5),
+                                 X.Arm(arm_id="none", weight=0.5, coupons_off=True)])
+        self.srv.call("/patron.v1.Experiments/CreateExperiment", exp, X.Experiment)
+        seen = set()
+        for cust in custs:
+            r = self.target(cust, request_id="arm-req-" + cust, as_of=0)
+            self.assertEqual(r.provenance.experiment_id, "coupons-ab")
+            seen.add(r.provenance.arm_id)
+            if r.provenance.arm_id == "none":
+                self.assertEqual(r.decision.coupon_id, "", r.decision.reason)
+                self.assertIn("experiment arm", r.decision.reason)
+        self.assertEqual(seen, {"coupons", "none"})
+        res = self.srv.call("/patron.v1.Experiments/GetExperimentResults",
+                            X.GetExperimentResultsRequest(experiment_id="coupons-ab"),
+                            X.ExperimentResults)
+        self.assertEqual(sum(a.customers for a in res.arms), len(custs))
+        self.assertEqual(sum(a.exposures for a in res.arms), len(custs))
+
     def test_holdout_customers_never_get_coupons(self):
         self.upsert(fixed_coupon("fix2", "spring", 1000))
         held, others = self.holdout_split("h", 200)
