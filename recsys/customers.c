@@ -91,26 +91,6 @@ void customers_catalog_free(customers_catalog_t *cat)
 
 /* ---- one customer -------------------------------------------------------------- */
 
-typedef struct history {
-    store_event_rec_t *ev;
-    size_t n, cap;
-} history_t;
-
-static int push_event(void *ctx, const store_event_rec_t *ev)
-{
-    history_t *h = ctx;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        store_event_rec_t *p = realloc(h->ev, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        h->ev = p;
-        h->cap = cap;
-    }
-    h->ev[h->n++] = *ev;
-    return 0;
-}
-
 int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
                                 const profile_config_t *cfg)
 {
@@ -158,7 +138,7 @@ static int view_extras(const customers_ctx_t *c, customer_view_t *v)
 int customers_view(const customers_ctx_t *c, const char *customer_id,
                    int64_t now_ms, customer_view_t *out)
 {
-    history_t h = { 0 };
+    store_event_list_t h = { 0 };
     uint32_t idx;
     int rc;
 
@@ -168,7 +148,7 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
     strcpy(out->customer_id, customer_id);
     rc = store_customer_index(c->store, customer_id, &idx);
     if (rc == 0)
-        rc = store_customer_events(c->store, idx, push_event, &h);
+        rc = store_customer_events(c->store, idx, store_event_list_push, &h);
     else if (rc == -ENOENT)
         rc = 0;
     if (rc == 0)
@@ -185,14 +165,14 @@ int customers_redeem(const customers_ctx_t *c, const char *customer_id,
                      const char *redemption_id, int64_t points,
                      int64_t *balance, int *duplicate)
 {
-    history_t h = { 0 };
+    store_event_list_t h = { 0 };
     uint32_t idx;
     int64_t earned, redeemed = 0;
     int rc = store_customer_index(c->store, customer_id, &idx);
 
     if (rc)
         return rc;
-    if ((rc = store_customer_events(c->store, idx, push_event, &h)) == 0) {
+    if ((rc = store_customer_events(c->store, idx, store_event_list_push, &h)) == 0) {
         earned = customers_points_earned(h.ev, h.n, c->cfg);
         rc = store_points_redeem(c->store, customer_id, redemption_id, points,
                                  earned, &redeemed, duplicate);
@@ -242,7 +222,7 @@ void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
 
 /* Groups the full event scan by customer and hands each history to visit. */
 typedef struct group_scan {
-    history_t h;
+    store_event_list_t h;
     uint32_t customer;
     int (*visit)(struct group_scan *g);
     void *ctx;
@@ -258,7 +238,7 @@ static int group_event(void *ctx, const store_event_rec_t *ev)
         g->h.n = 0;
     }
     g->customer = ev->customer;
-    return push_event(&g->h, ev);
+    return store_event_list_push(&g->h, ev);
 }
 
 static int group_scan(store_t *s, group_scan_t *g)

@@ -121,41 +121,19 @@ static void apply_filters(const model_t *m, const rec_filters_t *f, uint64_t *de
 /* The customer's events: from the store, plus inline ones. Exclusions and
  * fold-in both read this one list. */
 typedef struct history {
-    store_event_rec_t *ev;
-    size_t n, cap;
+    store_event_list_t l;
     int unseen;        /* an event the model was not trained on */
-    uint64_t train_seq;
 } history_t;
-
-static int push_event(history_t *h, const store_event_rec_t *ev)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        store_event_rec_t *p = realloc(h->ev, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        h->ev = p;
-        h->cap = cap;
-    }
-    h->ev[h->n++] = *ev;
-    return 0;
-}
-
-static int collect_stored(void *ctx, const store_event_rec_t *ev)
-{
-    history_t *h = ctx;
-    if (ev->seq >= h->train_seq)
-        h->unseen = 1;
-    return push_event(h, ev);
-}
 
 static int load_history(store_t *s, const model_t *m, const rec_query_t *q,
                         int known, uint32_t customer, history_t *h)
 {
     int rc = 0;
-    h->train_seq = m->hdr.train_seq;
-    if (known && (rc = store_customer_events(s, customer, collect_stored, h)) != 0)
+    if (known && (rc = store_customer_events(s, customer, store_event_list_push, &h->l)) != 0)
         return rc;
+    for (size_t i = 0; i < h->l.n; i++)
+        if (h->l.ev[i].seq >= m->hdr.train_seq)
+            h->unseen = 1;
     for (size_t i = 0; i < q->n_inline && rc == 0; i++) {
         const rec_inline_event_t *e = &q->inline_events[i];
         store_event_rec_t r = { .customer = customer, .type = (uint8_t)e->type,
@@ -164,7 +142,7 @@ static int load_history(store_t *s, const model_t *m, const rec_query_t *q,
         if (model_item_index(m, e->item_id, &r.item) != 0)
             continue;
         h->unseen = 1;
-        rc = push_event(h, &r);
+        rc = store_event_list_push(&h->l, &r);
     }
     return rc;
 }
@@ -187,14 +165,14 @@ static int cmp_touch(const void *a, const void *b)
 static long scan_history(const history_t *h, uint32_t n_items, int purchased,
                          int viewed, uint64_t *deny)
 {
-    touch_t *t = malloc((h->n ? h->n : 1) * sizeof *t);
+    touch_t *t = malloc((h->l.n ? h->l.n : 1) * sizeof *t);
     size_t n = 0;
     long distinct = 0;
 
     if (!t)
         return -ENOMEM;
-    for (size_t i = 0; i < h->n; i++) {
-        const store_event_rec_t *ev = &h->ev[i];
+    for (size_t i = 0; i < h->l.n; i++) {
+        const store_event_rec_t *ev = &h->l.ev[i];
         if (ev->item >= n_items)
             continue; /* newer than the model: cannot be recommended anyway */
         t[n] = (touch_t){ ev->item, 0, 0 };
@@ -304,8 +282,8 @@ static int resolve_customer(store_t *s, const model_t *m, const rec_query_t *q,
     cs->x = trained_vector(m, known, customer);
     if (cs->x)
         cs->reason = REC_REASON_PERSONALIZED;
-    if ((!cs->x || cs->h.unseen || want_system) && cs->h.n) {
-        rc = foldin_solve(m, cs->h.ev, cs->h.n, &cs->fi);
+    if ((!cs->x || cs->h.unseen || want_system) && cs->h.l.n) {
+        rc = foldin_solve(m, cs->h.l.ev, cs->h.l.n, &cs->fi);
         if (rc && rc != -ENOENT)
             return rc;
         if (rc == 0 && (!cs->x || cs->h.unseen)) {
@@ -321,7 +299,7 @@ static int resolve_customer(store_t *s, const model_t *m, const rec_query_t *q,
 static void customer_state_free(customer_state_t *cs)
 {
     foldin_free(&cs->fi);
-    free(cs->h.ev);
+    free(cs->h.l.ev);
 }
 
 static void copy_hits(const topk_hit_t *hits, size_t got, uint8_t reason,

@@ -740,6 +740,29 @@ static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
     return rc;
 }
 
+int store_event_list_push(void *ctx, const store_event_rec_t *ev)
+{
+    store_event_list_t *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        store_event_rec_t *p = realloc(l->ev, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        l->ev = p;
+        l->cap = cap;
+    }
+    l->ev[l->n++] = *ev;
+    return 0;
+}
+
+void store_event_list_free(store_event_list_t *l)
+{
+    if (!l)
+        return;
+    free(l->ev);
+    memset(l, 0, sizeof *l);
+}
+
 int store_scan_events(store_t *s, store_event_cb cb, void *ctx)
 {
     return scan_range(s, NULL, 0, cb, ctx);

@@ -121,6 +121,18 @@ typedef struct store_event_rec {
 typedef int (*store_event_cb)(void *ctx, const store_event_rec_t *ev);
 int store_scan_events(store_t *s, store_event_cb cb, void *ctx);
 
+/* A growable list of events, e.g. one customer's history. Zero-initialize;
+ * free with store_event_list_free. */
+typedef struct store_event_list {
+    store_event_rec_t *ev;
+    size_t n, cap;
+} store_event_list_t;
+
+/* Appends ev to the list ctx points to: a store_event_cb, so a scan can
+ * fill a list directly. Returns 0 or -ENOMEM. */
+int store_event_list_push(void *ctx, const store_event_rec_t *ev);
+void store_event_list_free(store_event_list_t *l); /* NULL-safe */
+
 /* The same for one customer's events only (time order). */
 int store_customer_events(store_t *s, uint32_t customer, store_event_cb cb,
                           void *ctx);
