@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -38,3 +40,19 @@ void fail_errno(rpc_reply_t *out, int rc, const char *what)
     plog(LOG_ERROR, "%s: %s", what, strerror(-rc)); /* no customer data */
 }
 
+
+void rpc_new_request_id(char id[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[16] = { 0 };
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        memcpy(raw, &ts, sizeof ts < sizeof raw ? sizeof ts : sizeof raw);
+    }
+    for (int i = 0; i < 16; i++) {
+        id[2 * i] = hex[raw[i] >> 4];
+        id[2 * i + 1] = hex[raw[i] & 15];
+    }
+    id[32] = '\0';
+}

@@ -22,4 +22,8 @@ void encode(const ProtobufCMessage *m, rpc_reply_t *out);
  * -ENOSPC/-ENOMEM are RESOURCE_EXHAUSTED, anything else INTERNAL. */
 void fail_errno(rpc_reply_t *out, int rc, const char *what);
 
+/* A new request id: 32 hex characters from the kernel's CSPRNG (the format
+ * of every Provenance.request_id). */
+void rpc_new_request_id(char id[33]);
+
 #endif

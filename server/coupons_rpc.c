@@ -34,24 +34,6 @@ static int id_bad(const char *id, size_t max)
     return !id || !id[0] || strlen(id) > max;
 }
 
-/* 32 hex characters from the kernel's CSPRNG (the format of every
- * Provenance.request_id). */
-static void new_request_id(char id[33])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[16] = { 0 };
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        memcpy(raw, &ts, sizeof ts < sizeof raw ? sizeof ts : sizeof raw);
-    }
-    for (int i = 0; i < 16; i++) {
-        id[2 * i] = hex[raw[i] >> 4];
-        id[2 * i + 1] = hex[raw[i] & 15];
-    }
-    id[32] = '\0';
-}
-
 /* The decision's settings: the defaults, in one place. */
 static void coupon_settings(coupon_config_t *cfg)
 {
@@ -368,7 +350,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         goto out;
     }
     if (!r->request_id[0])
-        new_request_id(rid);
+        rpc_new_request_id(rid);
     t.request_id = r->request_id[0] ? r->request_id : rid;
     t.device_id = r->device_id;
     t.address_id = r->address_id;

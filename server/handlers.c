@@ -30,23 +30,6 @@
 /* Largest batch RecordEvents and UpsertItems take in one call. */
 #define MAX_BATCH 100000
 
-/* 32 hex characters from the kernel's CSPRNG. */
-static void new_request_id(char id[33])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char raw[16] = { 0 };
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        memcpy(raw, &ts, sizeof ts < sizeof raw ? sizeof ts : sizeof raw);
-    }
-    for (int i = 0; i < 16; i++) {
-        id[2 * i] = hex[raw[i] >> 4];
-        id[2 * i + 1] = hex[raw[i] & 15];
-    }
-    id[32] = '\0';
-}
-
 static model_t *require_model(app_t *a, rpc_reply_t *out)
 {
     model_t *m = model_slot_get(&a->models);
@@ -108,7 +91,7 @@ static int scored_list_fill(scored_list_t *l, const model_t *m,
         l->sp[i] = &l->si[i];
     }
     patron__v1__provenance__init(&l->prov);
-    new_request_id(l->request_id);
+    rpc_new_request_id(l->request_id);
     l->prov.model_version = m->hdr.version;
     l->prov.request_id = l->request_id;
     return 0;
