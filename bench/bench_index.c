@@ -232,7 +232,7 @@ static int run_catalog(const char *name, uint32_t n, uint32_t nq,
     }
     printf("  ivf build %.2f s (2 threads), nlist %u, %.1f MB\n",
            now_sec() - t0, ivf_nlist(ivf), ivf_bytes(ivf) / 1e6);
-    static const uint32_t probes[] = { 4, 8, 16, 32, 64, 128 };
+    static const uint32_t probes[] = { 4, 8, 16, 32, 48, 64, 80, 96, 128 };
     for (size_t p = 0; p < sizeof probes / sizeof probes[0]; p++) {
         uint32_t found = 0;
         double scanned = 0.0;

@@ -28,7 +28,7 @@ typedef struct model_opts {
 } model_opts_t;
 
 #define MODEL_ANN_MIN_ITEMS_DEFAULT 500000u
-#define MODEL_ANN_PROBES_DEFAULT 64u
+#define MODEL_ANN_PROBES_DEFAULT 80u
 
 typedef struct model {
     store_model_hdr_t hdr;
