@@ -173,6 +173,27 @@ static int open_dbs(store_t *s)
     return map_err(mdb_txn_commit(txn));
 }
 
+/* mkdir -p: creates dir and any missing parents. */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path)
+        return -EINVAL;
+    memcpy(path, dir, n + 1);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
 int store_open(const char *dir, size_t map_bytes, store_t **out)
 {
     store_t *s;
@@ -180,8 +201,8 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
 
     if (!dir || !out)
         return -EINVAL;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return -errno;
+    if ((rc = make_dirs(dir)) != 0)
+        return rc;
     s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;

@@ -31,8 +31,8 @@ typedef struct store store_t;
 #define STORE_MAX_QUANTITY 1000000
 #define STORE_MAX_PRICE 1e9
 
-/* Opens (creating if needed) the store in directory dir. The directory is
- * created if missing. map_bytes is the LMDB map size; 0 picks 64 GiB (sparse).
+/* Opens (creating if needed) the store in directory dir. The directory and
+ * any missing parents are created. map_bytes is the LMDB map size; 0 picks 64 GiB (sparse).
  * On success *out owns the environment; release it with store_close. */
 int store_open(const char *dir, size_t map_bytes, store_t **out);
 void store_close(store_t *s); /* NULL-safe */

@@ -343,5 +343,13 @@ int main(void)
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-models"));
     test_models(dir);
     CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
+    {
+        /* Missing parents are created. */
+        store_t *nested = NULL;
+        char path[600];
+        snprintf(path, sizeof path, "%s/a/b/c", test_tmpdir("store-nested"));
+        CHECK_EQ_INT(store_open(path, 64u << 20, &nested), 0);
+        store_close(nested);
+    }
     TEST_MAIN_END();
 }
