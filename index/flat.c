@@ -436,10 +436,11 @@ static int cands_feed(cands_t *c, uint32_t base, uint32_t m,
     return 0;
 }
 
-/* Re-scores the surviving candidates exactly and ranks them into hits. */
+/* Re-scores the surviving candidates exactly (plus beta * bias[id] when
+ * bias is not NULL) and ranks them into hits. */
 static uint32_t cands_finish(const cands_t *c, const float *items,
-                             uint32_t dim, const float *query, uint32_t k,
-                             topk_hit_t *hits)
+                             uint32_t dim, const float *query, const float *bias,
+                             float beta, uint32_t k, topk_hit_t *hits)
 {
     float L = cands_floor(c);
     topk_heap_t h;
@@ -449,6 +450,8 @@ static uint32_t cands_finish(const cands_t *c, const float *items,
             continue;
         uint32_t id = c->id[r];
         float s = topk_dot(items + (size_t)id * dim, query, dim);
+        if (bias)
+            s += beta * bias[id];
         if (topk_heap_admits(&h, s))
             topk_heap_push(&h, id, s);
     }
@@ -491,9 +494,32 @@ static int prep_query(const flat_index_t *idx, const float *q, int8_t *p,
     return isfinite(qp->A) && isfinite(qp->C);
 }
 
+/* A query the int8 path cannot bound, scored exactly with the bias. */
+static int exact_with_bias(const flat_index_t *idx, const float *query,
+                           const float *bias, float beta, const uint64_t *deny,
+                           uint32_t k, topk_hit_t *hits, uint32_t *n_hits)
+{
+    float *scores = malloc((idx->n ? idx->n : 1) * sizeof *scores);
+    if (!scores)
+        return FLAT_ENOMEM;
+    for (uint32_t i = 0; i < idx->n; i++)
+        scores[i] = topk_dot(idx->items + (size_t)i * idx->dim, query, idx->dim) +
+                    beta * bias[i];
+    *n_hits = (uint32_t)topk_scores(scores, idx->n, deny, k, hits);
+    free(scores);
+    return 0;
+}
+
 int flat_index_search(const flat_index_t *idx, const float *query,
                       const uint64_t *deny, uint32_t k, topk_hit_t *hits,
                       uint32_t *n_hits)
+{
+    return flat_index_search_bias(idx, query, NULL, 0.0f, deny, k, hits, n_hits);
+}
+
+int flat_index_search_bias(const flat_index_t *idx, const float *query,
+                           const float *bias, float beta, const uint64_t *deny,
+                           uint32_t k, topk_hit_t *hits, uint32_t *n_hits)
 {
     if (!n_hits)
         return FLAT_EINVAL;
@@ -513,6 +539,8 @@ int flat_index_search(const flat_index_t *idx, const float *query,
     if (!prep_query(idx, query, pq, &qp)) {
         if (pq != p)
             free(pq);
+        if (bias)
+            return exact_with_bias(idx, query, bias, beta, deny, k, hits, n_hits);
         *n_hits = (uint32_t)topk_mips(idx->items, idx->n, idx->dim, query,
                                       deny, k, hits);
         return 0;
@@ -530,10 +558,19 @@ int flat_index_search(const flat_index_t *idx, const float *query,
             approx[j] = (float)dots[j] * (scale[j] * qp.t);
             bnd[j] = nx[j] * qp.A + ne[j] * qp.C;
         }
+        if (bias) {
+            /* The bias is added exactly; the extra term covers the rounding
+             * of that addition in float. */
+            for (uint32_t j = 0; j < m; j++) {
+                float b = beta * bias[base + j];
+                approx[j] += b;
+                bnd[j] += (fabsf(approx[j]) + fabsf(b)) * 0x1p-21f;
+            }
+        }
         rc = cands_feed(&c, base, m, approx, bnd, deny);
     }
     if (!rc)
-        *n_hits = cands_finish(&c, idx->items, idx->dim, query, k, hits);
+        *n_hits = cands_finish(&c, idx->items, idx->dim, query, bias, beta, k, hits);
     cands_free(&c);
     if (pq != p)
         free(pq);
@@ -587,7 +624,7 @@ static int batch_chunk(const flat_index_t *idx, const float *queries,
             rc = flat_index_search(idx, q, deny ? deny[qi] : NULL, k,
                                    hits + (size_t)qi * k, &n_hits[qi]);
         else
-            n_hits[qi] = cands_finish(&c[qi], idx->items, dim, q, k,
+            n_hits[qi] = cands_finish(&c[qi], idx->items, dim, q, NULL, 0.0f, k,
                                       hits + (size_t)qi * k);
     }
     for (uint32_t qi = 0; qi < ready; qi++)

@@ -75,6 +75,18 @@ int flat_index_search(const flat_index_t *idx, const float *query,
                       uint32_t *n_hits);
 
 /*
+ * The same with a per-row bias: scores are query . item_i + beta * bias[i]
+ * (bias has n entries; beta finite), still exact: the bias enters the
+ * bounds and the re-scoring exactly. This is how a personalized score is
+ * blended with popularity without making the compact scan coarser (a
+ * popularity column inside the vectors would widen every row's
+ * quantization error). Returns as flat_index_search.
+ */
+int flat_index_search_bias(const flat_index_t *idx, const float *query,
+                           const float *bias, float beta, const uint64_t *deny,
+                           uint32_t k, topk_hit_t *hits, uint32_t *n_hits);
+
+/*
  * Exact top-k for nq queries at once (queries: nq x dim, row-major). deny is
  * NULL or an array of nq bitset pointers (each may be NULL). Query q's hits go
  * to hits[q * k ...] and its count to n_hits[q]; each equals what

@@ -72,6 +72,7 @@ static void model_free(model_t *m)
     free(m->item_unit);
     free(m->gramian);
     free(m->item_aug);
+    free(m->pop_norm);
     free(m);
 }
 
@@ -201,19 +202,26 @@ static int build_gramian(model_t *m)
     return 0;
 }
 
-/* Item factors with normalized popularity appended as one more column. */
-static int build_augmented(model_t *m)
+/* Popularity scaled to 0..1, and (for the IVF index) the item factors with
+ * it appended as one more column. */
+static int build_popularity(model_t *m, int augmented)
 {
     uint32_t f = m->hdr.factors, d = f + 1;
     float max_pop = 0;
-    if (!(m->item_aug = malloc(((size_t)m->hdr.n_items * d + 1) * sizeof *m->item_aug)))
+    if (!(m->pop_norm = malloc(((size_t)m->hdr.n_items + 1) * sizeof *m->pop_norm)))
         return -ENOMEM;
     for (uint32_t i = 0; i < m->hdr.n_items; i++)
         if (m->item_pop[i] > max_pop)
             max_pop = m->item_pop[i];
+    for (uint32_t i = 0; i < m->hdr.n_items; i++)
+        m->pop_norm[i] = max_pop > 0 ? m->item_pop[i] / max_pop : 0;
+    if (!augmented)
+        return 0;
+    if (!(m->item_aug = malloc(((size_t)m->hdr.n_items * d + 1) * sizeof *m->item_aug)))
+        return -ENOMEM;
     for (uint32_t i = 0; i < m->hdr.n_items; i++) {
         memcpy(m->item_aug + (size_t)i * d, m->item_f + (size_t)i * f, f * sizeof(float));
-        m->item_aug[(size_t)i * d + f] = max_pop > 0 ? m->item_pop[i] / max_pop : 0;
+        m->item_aug[(size_t)i * d + f] = m->pop_norm[i];
     }
     return 0;
 }
@@ -221,15 +229,16 @@ static int build_augmented(model_t *m)
 static int build_indexes(model_t *m, const model_opts_t *o)
 {
     uint32_t d = m->hdr.factors + 1;
-    if (build_gramian(m) || build_augmented(m))
+    int ann = o->ann_min_items && m->hdr.n_items >= o->ann_min_items;
+    if (build_gramian(m) || build_popularity(m, ann))
         return -ENOMEM;
-    if (o->ann_min_items && m->hdr.n_items >= o->ann_min_items) {
+    if (ann) {
         ivf_opts_t io = { .seed = m->hdr.version };
         if (ivf_build(m->item_aug, m->hdr.n_items, d, &io, &m->ivf) != 0)
             return -ENOMEM;
         m->ann_probes = o->ann_probes ? o->ann_probes : MODEL_ANN_PROBES_DEFAULT;
     }
-    if (flat_index_build(m->item_aug, m->hdr.n_items, d,
+    if (flat_index_build(m->item_f, m->hdr.n_items, m->hdr.factors,
                          FLAT_KERNEL_AUTO, &m->flat) != FLAT_OK ||
         flat_index_build(m->item_unit, m->hdr.n_items, m->hdr.factors,
                          FLAT_KERNEL_AUTO, &m->flat_unit) != FLAT_OK)

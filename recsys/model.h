@@ -38,8 +38,11 @@ typedef struct model {
     float *item_unit;   /* n_items x factors: item_f rows scaled to length 1
                          * (zero rows stay zero), for cosine similarity */
     float *gramian;     /* factors x factors: Y'Y, for fold-in (full matrix) */
-    float *item_aug;    /* n_items x (factors + 1): [y_i, pop_i / max pop], so
-                         * one scan scores w * x.y_i + (1 - w) * popularity */
+    float *pop_norm;    /* n_items: popularity / max popularity, in 0..1: the
+                         * bias of the blended score w x.y_i + (1 - w) pop_i */
+    float *item_aug;    /* with the IVF index only: n_items x (factors + 1)
+                         * rows [y_i, pop_norm_i], so an approximate scan
+                         * blends the same way */
 
     /* The catalog as of load time, for the model's items. */
     char **item_ids;    /* n_items: the shop's item ids */
@@ -55,7 +58,7 @@ typedef struct model {
     uint32_t *by_id;    /* n_items: item indices by id (strcmp order) */
     uint64_t *out_of_stock; /* bitset over n_items */
 
-    /* Exact search indexes over item_aug and item_unit, built at load time
+    /* Exact search indexes over item_f and item_unit, built at load time
      * (off the request path); they borrow the matrices above. */
     flat_index_t *flat;
     flat_index_t *flat_unit;

@@ -227,8 +227,10 @@ static int search(const flat_index_t *idx, const float *q, const uint64_t *deny,
     return rc == FLAT_OK ? 0 : -ENOMEM;
 }
 
-/* Personalized top-k over [y_i, popularity_i] with query [w x, 1 - w]:
- * the IVF index when the model has one (large catalogs), else exact. */
+/* Personalized top-k of w x.y_i + (1 - w) pop_i: exact through the
+ * compact index with popularity as an exact per-row bias, or, for catalogs
+ * with an IVF index, approximately over rows [y_i, pop_i] with query
+ * [w x, 1 - w]. */
 static int search_blended(const model_t *m, const float *x, float w,
                           const uint64_t *deny, uint32_t k, topk_hit_t *hits,
                           size_t *n)
@@ -242,12 +244,12 @@ static int search_blended(const model_t *m, const float *x, float w,
     for (uint32_t d = 0; d < f; d++)
         q[d] = w * x[d];
     q[f] = 1.0f - w;
-    if (m->ivf) {
+    if (m->ivf)
         rc = ivf_search(m->ivf, q, deny, k, m->ann_probes, hits, &got) == 0 ? 0 : -ENOMEM;
-        *n = got;
-    } else {
-        rc = search(m->flat, q, deny, k, hits, n);
-    }
+    else
+        rc = flat_index_search_bias(m->flat, q, m->pop_norm, 1.0f - w, deny, k, hits,
+                                    &got) == FLAT_OK ? 0 : -ENOMEM;
+    *n = got;
     free(q);
     return rc;
 }
@@ -436,12 +438,12 @@ int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *query,
     }
     /* The same blended score Recommend ranks by. */
     for (size_t i = 0; i < n; i++) {
-        const float *y = m->item_aug + (size_t)items[i] * (f + 1);
+        const float *y = m->item_f + (size_t)items[i] * f;
         float score = 0;
         if (cs.x) {
             for (uint32_t d = 0; d < f; d++)
                 score += cs.x[d] * y[d];
-            score = cs.w * score + (1.0f - cs.w) * y[f];
+            score = cs.w * score + (1.0f - cs.w) * m->pop_norm[items[i]];
         } else {
             score = m->item_pop[items[i]];
         }
