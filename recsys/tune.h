@@ -26,6 +26,12 @@ void tune_ncf_defaults(ials_params_t *p);
  * with tune_ncf_defaults, chosen on the same validation split. */
 uint32_t tune_ncf_default_members(void);
 
+/* The EASE blend (ease.h) `patron eval --ncf` uses by default: EASE's lambda
+ * and the weight of the iALS side (1: iALS alone, EASE not fitted), chosen
+ * on the same validation split. */
+float tune_ncf_default_ease_lambda(void);
+float tune_ncf_default_blend(void);
+
 typedef struct tune_trial {
     uint32_t index;        /* 0-based */
     ials_params_t params;

@@ -8,7 +8,8 @@
  *   patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]
  *   patron health --addr HOST:PORT [--service NAME]
  *   patron model-info --addr HOST:PORT
- *   patron eval --ncf DIR/NAME [--validation] [--ensemble N] [training flags]
+ *   patron eval --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X]
+ *               [--blend W] [training flags]
  *   patron eval --data DIR [--holdout-last N | --holdout-days D] [--ensemble N]
  *               [training flags]   (full-ranking time split of the store)
  *   patron export-ncf --data DIR --out DIR/NAME [--seed N]
@@ -32,6 +33,7 @@
 #include "cli_experiments.h"
 #include "client.h"
 #include "customers.h"
+#include "ease.h"
 #include "ensemble.h"
 #include "evaluate.h"
 #include "grpc/health/v1/health.pb-c.h"
@@ -53,6 +55,8 @@ typedef struct args {
     long k;
     int include_purchased, validation;
     uint32_t members;     /* eval: seed-ensemble size */
+    float ease_lambda;    /* eval --ncf: EASE's lambda */
+    float blend;          /* eval --ncf: iALS weight in the EASE blend (1: iALS) */
     uint32_t holdout_last; /* eval --data: last N purchases held out */
     double holdout_days;   /* eval --data: or the last D days */
     const char *out;       /* export-ncf: output prefix */
@@ -67,7 +71,8 @@ enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_FACTORS, O_ITERS, O_REG, O_ALPHA, O_THREADS, O_SEED, O_HALFLIFE,
        O_INCLUDE, O_NCF, O_VALIDATION, O_ALPHA0, O_NU, O_SOLVER, O_CG_STEPS,
        O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF, O_ENSEMBLE,
-       O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT, O_OLDER };
+       O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT, O_OLDER,
+       O_EASE_LAMBDA, O_BLEND };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -101,6 +106,8 @@ static const struct option longopts[] = {
     { "holdout-last", required_argument, NULL, O_HOLDOUT_LAST },
     { "holdout-days", required_argument, NULL, O_HOLDOUT_DAYS },
     { "out", required_argument, NULL, O_OUT },
+    { "ease-lambda", required_argument, NULL, O_EASE_LAMBDA },
+    { "blend", required_argument, NULL, O_BLEND },
     { NULL, 0, NULL, 0 },
 };
 
@@ -114,7 +121,8 @@ static void usage(void)
           "  patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]\n"
           "  patron health --addr HOST:PORT [--service NAME]\n"
           "  patron model-info --addr HOST:PORT\n"
-          "  patron eval --ncf DIR/NAME [--validation] [--ensemble N] [training flags as for train]\n"
+          "  patron eval --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X]\n"
+          "              [--blend W] [training flags as for train]\n"
           "  patron eval --data DIR [--holdout-last N | --holdout-days D] [--ensemble N]\n"
           "              [training flags as for train]\n"
           "  patron export-ncf --data DIR --out DIR/NAME [--seed N]\n"
@@ -165,12 +173,15 @@ static int parse_args(int argc, char **argv, args_t *a)
     train_config_default(&a->train);
     tune_config_default(&a->tune);
     a->members = 1;
+    a->blend = 1.0f;
     /* The tuned settings are for NCF-format data; evaluating a store
      * assesses what `patron train` would train there. */
     if ((strcmp(argv[1], "eval") == 0 && !has_flag(argc, argv, "--data")) ||
         strcmp(argv[1], "tune") == 0) {
         a->train.als = a->tune.base; /* start from the tuned settings */
         a->members = tune_ncf_default_members();
+        a->ease_lambda = tune_ncf_default_ease_lambda();
+        a->blend = tune_ncf_default_blend();
     }
     optind = 2; /* after the subcommand */
     while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
@@ -265,6 +276,14 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->holdout_days = v;
             break;
         case O_OUT: a->out = optarg; break;
+        case O_EASE_LAMBDA:
+            if (num("ease-lambda", optarg, 1e-6, 1e9, &v)) return -1;
+            a->ease_lambda = (float)v;
+            break;
+        case O_BLEND:
+            if (num("blend", optarg, 0, 1, &v)) return -1;
+            a->blend = (float)v;
+            break;
         case O_HALFLIFE:
             if (num("half-life-days", optarg, 0, 1e6, &v)) return -1;
             a->train.half_life_days = (float)v;
@@ -401,16 +420,35 @@ static double seconds_now(void)
 
 /* Trains on NAME.train.rating (or, with --validation, on it minus each
  * user's latest interaction) and reports HR@10/NDCG@10 on the candidates. */
+/* Fits EASE for the --blend of `eval --ncf`; *B is the caller's to free. */
+static int eval_ncf_ease(const args_t *a, const ncf_data_t *d, float **B, double *secs)
+{
+    size_t n = d->n_items;
+    double t0;
+    int rc;
+
+    if ((*B = malloc(n * n * sizeof **B + 1)) == NULL)
+        return -ENOMEM;
+    t0 = seconds_now();
+    rc = ease_fit(&d->train, a->ease_lambda, *B);
+    *secs = seconds_now() - t0;
+    if (rc == 0)
+        printf("ease: lambda %g, %zu x %zu item matrix (%.0f MB): fit %.2f s\n",
+               a->ease_lambda, n, n, (double)(n * n * sizeof **B) / 1e6, *secs);
+    return rc;
+}
+
 static int cmd_eval_ncf(const args_t *a)
 {
     ncf_data_t full, val, *d = &full;
     ncf_metrics_t pop_m, m;
     ncf_factors_t fac;
-    float *pop, *uf = NULL, *itf = NULL;
+    ease_blend_t blend;
+    float *pop, *uf = NULL, *itf = NULL, *B = NULL;
     char err[512];
-    double t0, secs;
+    double t0, secs = 0, ease_secs = 0;
     uint32_t width;
-    int rc;
+    int rc = 0;
 
     if (need(a->ncf, "--ncf"))
         return 2;
@@ -437,32 +475,47 @@ static int cmd_eval_ncf(const args_t *a)
         free(pop);
     }
     width = a->members * a->train.als.factors;
-    uf = malloc((size_t)d->n_users * width * sizeof *uf);
-    itf = malloc((size_t)d->n_items * width * sizeof *itf);
-    if (!uf || !itf) {
-        rc = -ENOMEM;
-        goto out;
+    fac = (ncf_factors_t){ NULL, NULL, width };
+    if (a->blend > 0) { /* --blend 0 is EASE alone: no factors to train */
+        uf = malloc((size_t)d->n_users * width * sizeof *uf);
+        itf = malloc((size_t)d->n_items * width * sizeof *itf);
+        if (!uf || !itf) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        t0 = seconds_now();
+        rc = ensemble_train(&d->train, &a->train.als, a->members, uf, itf, NULL, NULL);
+        secs = seconds_now() - t0;
+        if (rc)
+            goto out;
+        fac = (ncf_factors_t){ uf, itf, width };
+        ncf_evaluate(d, ncf_score_factors, &fac, 10, &m);
+        printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, nu %g, "
+               "solver %s, cg-steps %u, threads %u, ensemble %u: training %.2f s, "
+               "%u users evaluated\n",
+               a->train.als.factors, a->train.als.iterations, a->train.als.reg,
+               a->train.als.alpha, a->train.als.alpha0, a->train.als.nu,
+               ials_solver_name(a->train.als.solver), a->train.als.cg_steps,
+               a->train.als.threads, a->members, secs, m.users);
     }
-    t0 = seconds_now();
-    rc = ensemble_train(&d->train, &a->train.als, a->members, uf, itf, NULL, NULL);
-    secs = seconds_now() - t0;
-    if (rc)
-        goto out;
-    fac = (ncf_factors_t){ uf, itf, width };
-    ncf_evaluate(d, ncf_score_factors, &fac, 10, &m);
-    printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, nu %g, "
-           "solver %s, cg-steps %u, threads %u, ensemble %u: training %.2f s, "
-           "%u users evaluated\n",
-           a->train.als.factors, a->train.als.iterations, a->train.als.reg,
-           a->train.als.alpha, a->train.als.alpha0, a->train.als.nu,
-           ials_solver_name(a->train.als.solver), a->train.als.cg_steps,
-           a->train.als.threads, a->members, secs, m.users);
+    if (a->blend < 1) {
+        if (a->blend > 0)
+            printf("ials alone: HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
+        if ((rc = eval_ncf_ease(a, d, &B, &ease_secs)) != 0)
+            goto out;
+        blend = (ease_blend_t){ &d->train, B, uf, itf, width, a->blend };
+        ncf_evaluate(d, ease_score_blend, &blend, 10, &m);
+        printf("blend: weight %g on iALS, %g on EASE (per-user standardized scores): "
+               "training %.2f s in all, %u users evaluated\n",
+               a->blend, 1 - a->blend, secs + ease_secs, m.users);
+    }
     printf("HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
 out:
     if (rc)
         fprintf(stderr, "patron: evaluation failed: %s\n", strerror(-rc));
     free(uf);
     free(itf);
+    free(B);
     ncf_free(d);
     return rc ? 1 : 0;
 }
