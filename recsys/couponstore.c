@@ -129,10 +129,16 @@ static void budget_cover(couponstore_budget_t *b, const coupon_t *c)
 static int put_coupon_fn(store_tx_t *tx, void *ctx)
 {
     put_ctx_t *p = ctx;
-    coupon_row_t row = { .version = COUPONSTORE_VERSION, .c = *p->c };
-    coupon_row_t old;
+    coupon_row_t row, old;
     couponstore_budget_t b;
-    int rc = row_get(tx, T_COUPON, p->c->id, &old, sizeof old);
+    int rc;
+
+    /* Rows go to disk byte for byte: no uninitialized padding. */
+    memset(&row, 0, sizeof row);
+    memset(&b, 0, sizeof b);
+    row.version = COUPONSTORE_VERSION;
+    memcpy(&row.c, p->c, sizeof row.c);
+    rc = row_get(tx, T_COUPON, p->c->id, &old, sizeof old);
 
     if (rc && rc != -ENOENT)
         return rc;

@@ -644,6 +644,8 @@ static int group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void
     pending_t me = { fn, ctx, 0, 0, NULL };
 
     pthread_mutex_lock(&s->gc_mu);
+    /* me lives on this stack until done is set; by then the leader has
+     * taken it off the queue (queue and queue_tail were reset). */
     *s->queue_tail = &me;
     s->queue_tail = &me.next;
     while (!me.done) {

@@ -521,7 +521,7 @@ out:
 }
 
 /* Cut-off of the time-split report. */
-#define EVAL_TOPN 20
+#define EVAL_TOPN 20u
 
 static void print_ranking(const char *who, const eval_metrics_t *m)
 {

@@ -83,7 +83,10 @@ static void test_catalog_round_trip(void)
     size_t n = 0;
     int created = 0;
 
-    CHECK_EQ_INT(store_open(test_tmpdir("cs-cat"), 0, &s), 0);
+    if (store_open(test_tmpdir("cs-cat"), 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
     CHECK_EQ_INT(couponstore_put_coupon(s, &c, &created, &why), 0);
     CHECK_EQ_INT(created, 1);
     CHECK_EQ_INT(couponstore_get_coupon(s, "fix2", &got), 0);
@@ -174,7 +177,10 @@ static void test_budget_never_exceeded(void)
      * only the hard cap stops the grants. */
     c.valid_from_ms = T0 - 30 * DAY;
     c.valid_until_ms = T0 + DAY;
-    CHECK_EQ_INT(store_open(dir, 0, &s), 0);
+    if (store_open(dir, 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
     CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
     for (int i = 0; i < N_THREADS; i++) {
         h[i] = (hammer_t){ s, &c, i, 0 };
@@ -193,7 +199,10 @@ static void test_budget_never_exceeded(void)
 
     /* Restart: the accounting survives and still refuses the 51st. */
     store_close(s);
-    CHECK_EQ_INT(store_open(dir, 0, &s), 0);
+    if (store_open(dir, 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
     CHECK_EQ_INT(couponstore_get_budget(s, "tight", &b), 0);
     CHECK(b.committed == 100.0 && b.grants == 50);
     CHECK_EQ_INT(target(s, "late", "r-late", &c, 1, T0 + 1000, &o, NULL), 0);
@@ -214,7 +223,10 @@ static void test_request_replay_and_history(void)
     couponstore_budget_t b;
     int replayed = -1;
 
-    CHECK_EQ_INT(store_open(test_tmpdir("cs-replay"), 0, &s), 0);
+    if (store_open(test_tmpdir("cs-replay"), 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
     CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
     CHECK_EQ_INT(target(s, "alice", "req-1", &c, 1, T0, &o1, &replayed), 0);
     CHECK_EQ_INT(replayed, 0);
@@ -247,7 +259,10 @@ static void test_redemption(void)
     couponstore_redemption_t r = { "red-1", "bob", "fix2", 1.5, T0 + 100 };
     int dup = -1;
 
-    CHECK_EQ_INT(store_open(test_tmpdir("cs-redeem"), 0, &s), 0);
+    if (store_open(test_tmpdir("cs-redeem"), 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
     CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
     /* Nothing granted yet: not found. */
     CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -ENOENT);
@@ -282,7 +297,10 @@ static void test_expiry_releases(void)
     couponstore_budget_t b;
 
     c.valid_until_ms = T0 + DAY;
-    CHECK_EQ_INT(store_open(test_tmpdir("cs-expiry"), 0, &s), 0);
+    if (store_open(test_tmpdir("cs-expiry"), 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
     CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
     CHECK_EQ_INT(target(s, "dan", "req-d1", &c, 1, T0, &o, NULL), 0);
     CHECK_STREQ(o.coupon_id, "short");
@@ -311,7 +329,10 @@ static void test_uplift_logs_join(void)
     const char *why;
     size_t n = 0;
 
-    CHECK_EQ_INT(store_open(test_tmpdir("cs-join"), 0, &s), 0);
+    if (store_open(test_tmpdir("cs-join"), 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
     CHECK_EQ_INT(store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
     CHECK_EQ_INT(target(s, "erin", "req-e", &c, 1, T0, &o, NULL), 0);
