@@ -352,6 +352,27 @@ int model_category_index(const model_t *m, const char *name, uint32_t *idx)
     return -ENOENT;
 }
 
+size_t model_bytes(const model_t *m)
+{
+    size_t n = m->hdr.n_items, f = m->hdr.factors, b = sizeof *m;
+    b += (size_t)m->hdr.n_users * f * sizeof(float);      /* user_f */
+    b += n * f * sizeof(float) * 2;                       /* item_f, item_unit */
+    b += f * f * sizeof(float);                           /* gramian */
+    b += n * (sizeof(float) * 2 + sizeof(double) + 1);    /* pop, pop_norm, price, stock */
+    b += n * (sizeof(uint32_t) * 4 + sizeof(char *) * 2); /* cat, cat_items, orders, ids */
+    b += TOPK_BITSET_WORDS(n) * sizeof(uint64_t);
+    for (size_t i = 0; i < n; i++)
+        b += strlen(m->item_ids[i]) + strlen(m->item_titles[i]) + 2;
+    for (uint32_t c = 0; c < m->n_categories; c++)
+        b += strlen(m->categories[c]) + 1 + sizeof(char *) + sizeof(uint32_t);
+    if (m->item_aug)
+        b += n * (f + 1) * sizeof(float);
+    b += flat_index_bytes(m->flat) + flat_index_bytes(m->flat_unit);
+    if (m->ivf)
+        b += ivf_bytes(m->ivf);
+    return b;
+}
+
 model_t *model_ref(model_t *m)
 {
     atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);

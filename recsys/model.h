@@ -83,6 +83,9 @@ int model_item_index(const model_t *m, const char *item_id, uint32_t *idx);
 /* Index of a category name in m->categories; -ENOENT if absent. */
 int model_category_index(const model_t *m, const char *name, uint32_t *idx);
 
+/* Bytes the snapshot holds in memory (factors, catalog, indexes). */
+size_t model_bytes(const model_t *m);
+
 model_t *model_ref(model_t *m);   /* returns m */
 void model_unref(model_t *m);     /* NULL-safe; frees on the last reference */
 

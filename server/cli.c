@@ -823,10 +823,14 @@ static int cmd_model_info(const args_t *a)
     if (!m)
         return 1;
     printf("model version %llu trained at %lld ms: %u factors, %u customers, "
-           "%u items, %u iterations, reg %g, alpha %g, loss %.6g\n",
+           "%u items, %u iterations, reg %g, alpha %g, loss %.6g, %.1f MB in memory\n",
            (unsigned long long)m->version, (long long)m->trained_at_unix_ms,
            m->factors, m->customers, m->items, m->iterations, m->regularization,
-           m->alpha, m->final_loss);
+           m->alpha, m->final_loss, (double)m->memory_bytes / 1e6);
+    for (size_t i = 0; i < m->n_also_loaded; i++)
+        printf("  also loaded for experiments: version %llu, %.1f MB\n",
+               (unsigned long long)m->also_loaded[i]->version,
+               (double)m->also_loaded[i]->memory_bytes / 1e6);
     protobuf_c_message_free_unpacked(&m->base, NULL);
     return 0;
 }

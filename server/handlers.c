@@ -620,9 +620,13 @@ out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
-static void reply_model_info(const model_t *m, rpc_reply_t *out)
+static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
 {
     Patron__V1__ModelInfo info = PATRON__V1__MODEL_INFO__INIT;
+    Patron__V1__LoadedVersion lv[sizeof a->pinned / sizeof a->pinned[0]];
+    Patron__V1__LoadedVersion *lp[sizeof a->pinned / sizeof a->pinned[0]];
+    size_t n = 0;
+
     info.version = m->hdr.version;
     info.trained_at_unix_ms = m->hdr.trained_at_ms;
     info.factors = m->hdr.factors;
@@ -632,7 +636,21 @@ static void reply_model_info(const model_t *m, rpc_reply_t *out)
     info.regularization = m->hdr.reg;
     info.alpha = m->hdr.alpha;
     info.final_loss = m->hdr.final_loss;
+    info.memory_bytes = model_bytes(m);
+    pthread_rwlock_rdlock(&a->exp_lock);
+    for (size_t i = 0; i < a->n_pinned; i++) {
+        if (a->pinned[i] == m)
+            continue;
+        patron__v1__loaded_version__init(&lv[n]);
+        lv[n].version = a->pinned[i]->hdr.version;
+        lv[n].memory_bytes = model_bytes(a->pinned[i]);
+        lp[n] = &lv[n];
+        n++;
+    }
+    info.n_also_loaded = n;
+    info.also_loaded = lp;
     encode(&info.base, out);
+    pthread_rwlock_unlock(&a->exp_lock);
 }
 
 static void answer_model_info(app_t *a, rpc_reply_t *out)
@@ -642,7 +660,7 @@ static void answer_model_info(app_t *a, rpc_reply_t *out)
         rpc_fail(out, GRPC_STATUS_FAILED_PRECONDITION, "no model loaded yet");
         return;
     }
-    reply_model_info(m, out);
+    reply_model_info(a, m, out);
     model_unref(m);
 }
 

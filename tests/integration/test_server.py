@@ -1168,6 +1168,26 @@ class ExperimentsTests(ServerTest):
                       X.GetExperimentResultsRequest(experiment_id="nope"), X.ExperimentResults)
         self.assertStatus(e, SC.NOT_FOUND, "experiment_id")
 
+    def test_arms_serve_two_model_versions_at_once(self):
+        X = h.pb.experiments
+        h.train(self.data, seed=99)
+        self.srv.reload_model()
+        self.create(experiment_id="versions", traffic_fraction=1.0,
+                    arms=[X.Arm(arm_id="old", weight=0.5, model_version=1),
+                          X.Arm(arm_id="new", weight=0.5, model_version=2)])
+        info = self.srv.model_info()
+        self.assertEqual(info.version, 2)
+        self.assertGreater(info.memory_bytes, 0)
+        self.assertEqual([v.version for v in info.also_loaded], [1])
+        self.assertGreater(info.also_loaded[0].memory_bytes, 0)
+        served = set()
+        for c in sorted(SHOP.taste):
+            r = self.srv.recommend(c, 3)
+            arm = r.provenance.arm_id
+            self.assertEqual(r.provenance.model_version, 1 if arm == "old" else 2)
+            served.add(r.provenance.model_version)
+        self.assertEqual(served, {1, 2})
+
     def test_ramp_keeps_assignments_and_restart_keeps_experiments(self):
         X = h.pb.experiments
         self.create(**self.two_arms(traffic_fraction=0.3))
