@@ -343,6 +343,9 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
         goto out;
     }
     apply_filters(m, q->filters, deny);
+    for (size_t i = 0; i < q->n_deny_items; i++)
+        if (q->deny_items[i] < n_items)
+            topk_bitset_set(deny, q->deny_items[i]);
     if ((rc = resolve_customer(s, m, q, q->explain, deny, &cs)) != 0)
         goto out;
     if (cs.x)

@@ -71,6 +71,10 @@ typedef struct rec_query {
     int explain;                 /* fill rec_item_t.because */
     float popularity_blend;      /* 0..1: extra share of popularity (an
                                     experiment arm's setting); 0 = none */
+    const uint32_t *deny_items;  /* item indices to exclude as well (e.g.
+                                    recently shown); indices past the model's
+                                    items are ignored */
+    size_t n_deny_items;
 } rec_query_t;
 
 typedef struct rec_item {

@@ -20,6 +20,8 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->catalog = NULL;
     memset(&a->cutpoints, 0, sizeof a->cutpoints);
     pthread_rwlock_init(&a->exp_lock, NULL);
+    if (!(a->shown = shown_new(0)))
+        return -ENOMEM;
     a->experiments = NULL;
     memset(&a->exp_defs, 0, sizeof a->exp_defs);
     a->n_pinned = 0;
@@ -42,6 +44,7 @@ int app_load_experiments(app_t *a, char *err, size_t cap)
 
 void app_destroy(app_t *a)
 {
+    shown_free(a->shown);
     experiment_set_free(a->experiments);
     expstore_defs_free(&a->exp_defs);
     for (size_t i = 0; i < a->n_pinned; i++)

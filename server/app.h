@@ -14,6 +14,7 @@
 #include "expstore.h"
 #include "model.h"
 #include "profile.h"
+#include "shown.h"
 #include "store.h"
 
 typedef struct app {
@@ -39,6 +40,8 @@ typedef struct app {
     expstore_defs_t exp_defs;
     model_t *pinned[EXPERIMENT_MAX_ARMS * 4];
     size_t n_pinned;
+
+    shown_t *shown;           /* recently shown items, in memory */
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */

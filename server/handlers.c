@@ -131,6 +131,17 @@ static model_t *model_for_call(app_t *a, const rpc_call_info_t *ci, rpc_reply_t 
     return m;
 }
 
+/* Remembers what the customer was shown (for exclude_shown_minutes). */
+static void record_shown(app_t *a, const char *customer_id, const rec_item_t *items,
+                         size_t n, int64_t now_ms)
+{
+    uint32_t ids[SHOWN_PER_CUSTOMER];
+    size_t m = n < SHOWN_PER_CUSTOMER ? n : SHOWN_PER_CUSTOMER;
+    for (size_t i = 0; i < m; i++)
+        ids[i] = items[i].item;
+    shown_record(a->shown, customer_id, ids, m, now_ms);
+}
+
 /* Inline events of a Recommend request, validated like stored ones (the
  * event and customer ids are not read). Returns 0, -EINVAL with err set,
  * or -ENOMEM. */
@@ -176,6 +187,7 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
     scored_list_t list = { 0 };
     model_t *m = NULL;
     rec_inline_event_t *inl = NULL;
+    uint32_t recent[SHOWN_PER_CUSTOMER];
     arm_ctx_t arms;
     char err[160];
     const char *bad;
@@ -204,7 +216,18 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
     }
     q.inline_events = inl;
     q.n_inline = r->n_inline_events;
+    if (r->exclude_shown_minutes > 10080) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "exclude_shown_minutes: at most 10080 (a week)");
+        goto out;
+    }
     arm_ctx_assign(a, r->customer_id, &arms);
+    if (r->exclude_shown_minutes) {
+        q.deny_items = recent;
+        q.n_deny_items = shown_since(a->shown, r->customer_id,
+                                     arms.now_ms - (int64_t)r->exclude_shown_minutes * 60000,
+                                     recent, SHOWN_PER_CUSTOMER);
+    }
     q.popularity_blend = arms.popularity_blend;
     if (!(m = model_for_arm(a, &arms, ci, out)))
         goto out;
@@ -225,6 +248,7 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
         fail_errno(out, rc, "logging the exposure (nothing was served)");
         goto out;
     }
+    record_shown(a, r->customer_id, items, n, arms.now_ms);
     resp.n_items = n;
     resp.items = list.sp;
     resp.provenance = &list.prov;

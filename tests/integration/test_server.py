@@ -616,6 +616,18 @@ class TrainedModelTests(ServerTest):
                       filters=h.pb.rec.Filters(min_price=float("nan")))
         self.assertStatus(e, SC.INVALID_ARGUMENT, "filters.min_price")
 
+    def test_exclude_recently_shown(self):
+        cust = "cust-07"
+        first = [i.item_id for i in self.rec(customer_id=cust, k=5).items]
+        again = [i.item_id for i in self.rec(customer_id=cust, k=5,
+                                              exclude_shown_minutes=60).items]
+        self.assertEqual(len(again), 5)
+        self.assertFalse(set(first) & set(again), (first, again))
+        # Without the flag the same list comes back; out of range is an error.
+        self.assertEqual([i.item_id for i in self.rec(customer_id=cust, k=5).items], first)
+        e = rpc_error(self.rec, customer_id=cust, k=5, exclude_shown_minutes=20000)
+        self.assertStatus(e, SC.INVALID_ARGUMENT, "exclude_shown_minutes")
+
     def test_similar_items(self):
         call = lambda **f: self.srv.call("/patron.v1.Recommender/SimilarItems",
                                          h.pb.rec.SimilarItemsRequest(**f),
