@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include "rng.h"
 
 #define BENCH_USERS 100000u
 #define BENCH_ITEMS 50000u
@@ -49,17 +50,9 @@ static double now_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static double rng_unit(uint64_t *s)
 {
-    return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -104,7 +97,7 @@ static int generate(uint64_t nnz_target, ials_csr_t *m)
     for (uint32_t i = 0; i < BENCH_ITEMS; i++)
         perm[i] = i;
     for (uint32_t i = BENCH_ITEMS; i-- > 1;) {
-        uint32_t j = (uint32_t)(rng_next(&s) % (i + 1)), t = perm[i];
+        uint32_t j = (uint32_t)(splitmix64(&s) % (i + 1)), t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
@@ -136,8 +129,8 @@ static int generate(uint64_t nnz_target, ials_csr_t *m)
         }
         qsort(m->indices + w, count[u], sizeof *m->indices, cmp_u32);
         for (uint32_t k = 0; k < count[u]; k++)
-            m->values[w + k] = (float)(1 + (rng_next(&s) % 8 == 0) +
-                                       (rng_next(&s) % 32 == 0));
+            m->values[w + k] = (float)(1 + (splitmix64(&s) % 8 == 0) +
+                                       (splitmix64(&s) % 32 == 0));
         w += count[u];
     }
     m->indptr[BENCH_USERS] = w;

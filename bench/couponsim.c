@@ -36,6 +36,7 @@
 
 #include "coupon.h"
 #include "uplift.h"
+#include "rng.h"
 
 #define SIM_MARGIN_RATE 0.30
 #define SIM_PERCENT 0.15
@@ -68,14 +69,6 @@ static const type_spec_t types[N_TYPES] = {
 typedef struct rng {
     uint64_t s[4];
 } rng_t;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static void rng_seed(rng_t *r, uint64_t seed)
 {

@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "csv.h"
+#include "rng.h"
 
 #define SIM_STYLES 4
 #define SIM_NO_CUSTOMER UINT32_MAX
@@ -81,14 +82,6 @@
 typedef struct sim_rng {
     uint64_t s[4];
 } sim_rng_t;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static void rng_seed(sim_rng_t *r, uint64_t seed)
 {

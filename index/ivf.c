@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "rng.h"
 
 /* Rows per sgemm in the assignment step: a 1024 x nlist score tile. */
 #define IVF_ASSIGN_BLOCK 1024
@@ -50,14 +51,6 @@ struct ivf {
     uint32_t *ids; /* n: item id of each stored row */
     float *vecs;   /* n x dim: the rows, cell by cell */
 };
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static int row_finite(const float *x, uint32_t dim, double *norm2)
 {

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "rng.h"
 
 #define MS_PER_DAY 86400000LL
 #define HASH_UNIT 0x1.0p-53   /* 53-bit hash -> [0, 1) */
@@ -494,14 +495,6 @@ int coupon_stack_ok(const coupon_t *const *cs, size_t n, const char **why_not)
 
 /* ---- guards ------------------------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 /* FNV-1a of the id, mixed with salt and extra through splitmix64. */
 static uint64_t id_hash(const char *id, uint64_t salt, uint64_t extra)
 {
@@ -510,7 +503,7 @@ static uint64_t id_hash(const char *id, uint64_t salt, uint64_t extra)
         h ^= *p;
         h *= 0x100000001b3ULL;
     }
-    return splitmix64(splitmix64(h ^ salt) ^ extra);
+    return splitmix64_mix(splitmix64_mix(h ^ salt) ^ extra);
 }
 
 static double unit_from(uint64_t h)

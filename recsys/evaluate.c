@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "topk.h"
+#include "rng.h"
 
 #define MS_PER_DAY 86400000.0
 #define EVAL_MAX_K 1000u
@@ -374,15 +375,6 @@ void eval_score_popularity(void *ctx, uint32_t user, float *scores)
 
 /* ------------------------------------------------------------- export --- */
 
-/* splitmix64 (Steele, Lea, Flood 2014). */
-static uint64_t next_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Customer u's latest purchase (event index), or UINT64_MAX. */
 static uint64_t latest_purchase(const evlog_t *l, uint32_t u)
 {
@@ -533,7 +525,7 @@ static int write_customer(export_job_t *j, uint32_t u, uint32_t id,
     for (uint32_t k = 0; k < n_neg; k++) {
         uint32_t cand;
         do /* rejection: at least one untouched item exists */
-            cand = (uint32_t)(next_u64(rng) % l->n_items);
+            cand = (uint32_t)(splitmix64(rng) % l->n_items);
         while (j->stamp[cand] == u + 1);
         fprintf(f->neg, "\t%u", cand);
     }

@@ -43,6 +43,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include "rng.h"
 
 /* Sanity bounds on parameters: beyond these something is wrong upstream. */
 #define IALS_MAX_FACTORS 4096u
@@ -308,14 +309,6 @@ static int csr_valid(const ials_csr_t *m)
 /* ----------------------------------------------------------- init --- */
 
 /* splitmix64 (Steele, Lea, Flood 2014): tiny, seedable with any value. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void init_factors(float *x, size_t count, float scale, uint64_t *state)
 {
     for (size_t i = 0; i < count; i++) {

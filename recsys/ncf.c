@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "rng.h"
 
 #define LINE_MAX_BYTES 65536
 #define MAX_ID 100000000u
@@ -419,14 +420,6 @@ void ncf_score_popularity(void *ctx, uint32_t user, const uint32_t *items,
     const float *pop = ctx;
     for (size_t j = 0; j < n; j++)
         scores[j] = pop[items[j]];
-}
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 /* Index (within row u) of the latest interaction, ties broken at random. */

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
+#include "rng.h"
 
 /* Search ranges. Factors: the sizes worth paying for on data of ML-1M's
  * scale; lambda: effective strength of an average row. */
@@ -100,17 +101,9 @@ void tune_config_default(tune_config_t *c)
 
 /* ------------------------------------------------------------ drawing --- */
 
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static double uniform(uint64_t *s) /* [0, 1) */
 {
-    return (double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static double log_uniform(uint64_t *s, double lo, double hi)
@@ -142,11 +135,11 @@ static double lambda_of(const shape_t *sh, const ials_params_t *p)
 
 static void draw_fresh(uint64_t *s, const shape_t *sh, ials_params_t *p)
 {
-    p->factors = tune_factors[next_u64(s) % TUNE_N_FACTORS];
+    p->factors = tune_factors[splitmix64(s) % TUNE_N_FACTORS];
     p->alpha = uniform(s) < 0.5 ? 0.0f
                                 : (float)log_uniform(s, 0.25, TUNE_ALPHA_MAX);
     p->alpha0 = (float)log_uniform(s, TUNE_ALPHA0_MIN, TUNE_ALPHA0_MAX);
-    p->nu = (float)(0.25 * (double)(next_u64(s) % 6)); /* 0 .. 1.25 */
+    p->nu = (float)(0.25 * (double)(splitmix64(s) % 6)); /* 0 .. 1.25 */
     p->reg = reg_for(sh, log_uniform(s, TUNE_LAMBDA_MIN, TUNE_LAMBDA_MAX),
                      p->alpha0, p->nu);
 }
@@ -172,7 +165,7 @@ static void draw_near(uint64_t *s, const shape_t *sh, const ials_params_t *best,
                    : (float)clamp((best->alpha + 0.1) *
                                       exp(0.8 * (uniform(s) - 0.5)),
                                   0.0, TUNE_ALPHA_MAX);
-    p->nu = (float)clamp(best->nu + 0.25 * (double)((int)(next_u64(s) % 3) - 1),
+    p->nu = (float)clamp(best->nu + 0.25 * (double)((int)(splitmix64(s) % 3) - 1),
                          0.0, TUNE_NU_MAX);
     lambda = clamp(lambda * exp(0.6 * (uniform(s) - 0.5)), TUNE_LAMBDA_MIN,
                    TUNE_LAMBDA_MAX);
