@@ -131,6 +131,21 @@ static model_t *model_for_call(app_t *a, const rpc_call_info_t *ci, rpc_reply_t 
     return m;
 }
 
+/* Names the customer's experiment and arm in the list's provenance and logs
+ * the exposure; on failure sets out and returns nonzero (nothing is served
+ * that was not logged). */
+static int serve_under_arm(app_t *a, const arm_ctx_t *arms, const char *customer_id,
+                           scored_list_t *list, const rec_item_t *items, size_t n,
+                           rpc_reply_t *out)
+{
+    int rc;
+    arm_provenance(arms, &list->prov.experiment_id, &list->prov.arm_id);
+    rc = log_exposures(a, arms, customer_id, list->request_id, items, n);
+    if (rc)
+        fail_errno(out, rc, "logging the exposure (nothing was served)");
+    return rc;
+}
+
 /* Remembers what the customer was shown (for exclude_shown_minutes). */
 static void record_shown(app_t *a, const char *customer_id, const rec_item_t *items,
                          size_t n, int64_t now_ms)
@@ -243,11 +258,8 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    arm_provenance(&arms, &list.prov.experiment_id, &list.prov.arm_id);
-    if ((rc = log_exposures(a, &arms, r->customer_id, list.request_id, items, n)) != 0) {
-        fail_errno(out, rc, "logging the exposure (nothing was served)");
+    if (serve_under_arm(a, &arms, r->customer_id, &list, items, n, out) != 0)
         goto out;
-    }
     record_shown(a, r->customer_id, items, n, arms.now_ms);
     resp.n_items = n;
     resp.items = list.sp;
@@ -396,11 +408,8 @@ static void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *re
         si->item_id = r->item_ids[unknown[j]];
         list.sp[n_known + j] = si;
     }
-    arm_provenance(&arms, &list.prov.experiment_id, &list.prov.arm_id);
-    if ((rc = log_exposures(a, &arms, r->customer_id, list.request_id, ranked, n_known)) != 0) {
-        fail_errno(out, rc, "logging the exposure (nothing was served)");
+    if (serve_under_arm(a, &arms, r->customer_id, &list, ranked, n_known, out) != 0)
         goto out;
-    }
     resp.n_items = n;
     resp.items = list.sp;
     resp.provenance = &list.prov;
