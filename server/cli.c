@@ -39,6 +39,7 @@
 #include "grpc/health/v1/health.pb-c.h"
 #include "importer.h"
 #include "ncf.h"
+#include "profile_file.h"
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
@@ -62,7 +63,7 @@ typedef struct args {
     const char *out;       /* export-ncf: output prefix */
     train_config_t train;
     tune_config_t tune;
-    const char *expr;
+    const char *expr, *profiles;
     long long limit, as_of;
     double older_than_days;
 } args_t;
@@ -72,7 +73,7 @@ enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_INCLUDE, O_NCF, O_VALIDATION, O_ALPHA0, O_NU, O_SOLVER, O_CG_STEPS,
        O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF, O_ENSEMBLE,
        O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT, O_OLDER,
-       O_EASE_LAMBDA, O_BLEND };
+       O_EASE_LAMBDA, O_BLEND , O_PROFILES };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -102,6 +103,7 @@ static const struct option longopts[] = {
     { "limit", required_argument, NULL, O_LIMIT },
     { "as-of", required_argument, NULL, O_AS_OF },
     { "older-than-days", required_argument, NULL, O_OLDER },
+    { "profiles", required_argument, NULL, O_PROFILES },
     { "ensemble", required_argument, NULL, O_ENSEMBLE },
     { "holdout-last", required_argument, NULL, O_HOLDOUT_LAST },
     { "holdout-days", required_argument, NULL, O_HOLDOUT_DAYS },
@@ -129,7 +131,7 @@ static void usage(void)
           "  patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]\n"
           "  patron profile --addr HOST:PORT --user ID [--as-of UNIX_MS]\n"
           "  patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]\n"
-          "  patron segments --data DIR [--as-of UNIX_MS]\n"
+          "  patron segments --data DIR [--as-of UNIX_MS] [--profiles FILE]\n"
           "  patron compact --data DIR --older-than-days D\n"
           "  patron experiment create|update|list|report|assign ... (patron experiment --help)\n"
           "  patron simulate-experiment --data DIR [--days N] [--customers N]\n"
@@ -247,6 +249,7 @@ static int parse_args(int argc, char **argv, args_t *a)
             a->tune.trials = (uint32_t)v;
             break;
         case O_EXPR: a->expr = optarg; break;
+        case O_PROFILES: a->profiles = optarg; break;
         case O_OLDER:
             if (num("older-than-days", optarg, 0, 36500, &v)) return -1;
             a->older_than_days = v;
@@ -368,6 +371,22 @@ static int print_progress(void *ctx, uint32_t iteration, double loss)
     return 0;
 }
 
+/* The profile settings: --profiles FILE, else the built-in defaults.
+ * Prints the problem and returns nonzero when the file is bad. */
+static int load_profile_config(const args_t *a, profile_config_t *pc)
+{
+    char err[512];
+    if (!a->profiles) {
+        profile_config_default(pc);
+        return 0;
+    }
+    if (profile_config_load(a->profiles, pc, err, sizeof err) != 0) {
+        fprintf(stderr, "patron: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_train(const args_t *a)
 {
     train_report_t rep;
@@ -387,9 +406,9 @@ static int cmd_train(const args_t *a)
         profile_config_t pc;
         rfm_cutpoints_t cut;
         struct timespec now;
-        profile_config_default(&pc);
         clock_gettime(CLOCK_REALTIME, &now);
-        if (customers_rfm_job(s, &pc, (int64_t)now.tv_sec * 1000, &cut) != 0)
+        if (load_profile_config(a, &pc) != 0 ||
+            customers_rfm_job(s, &pc, (int64_t)now.tv_sec * 1000, &cut) != 0)
             fprintf(stderr, "patron: warning: RFM cut-points not updated\n");
     }
     store_close(s);
@@ -995,7 +1014,10 @@ static int cmd_segments(const args_t *a)
         fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
         return 1;
     }
-    profile_config_default(&pc);
+    if (load_profile_config(a, &pc) != 0) {
+        store_close(s);
+        return 2;
+    }
     rc = customers_rfm_job(s, &pc, as_of, &cut);
     if (rc == 0)
         rc = customers_catalog_load(s, &cat);

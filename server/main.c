@@ -3,7 +3,7 @@
  *
  *   patrond --data DIR --listen HOST:PORT [--threads N] [--poll-seconds S]
  *           [--drain-ms MS] [--port-file FILE] [--ann-min-items N]
- *           [--ann-probes P]
+ *           [--ann-probes P] [--profiles FILE]
  *
  * Signals are handled synchronously on the main thread (blocked everywhere,
  * taken with sigtimedwait): SIGHUP loads the newest model version now,
@@ -22,10 +22,11 @@
 #include "app.h"
 #include "handlers.h"
 #include "log.h"
+#include "profile_file.h"
 #include "transport.h"
 
 typedef struct options {
-    const char *data, *listen, *port_file;
+    const char *data, *listen, *port_file, *profiles;
     unsigned threads;
     int poll_seconds, drain_ms;
     model_opts_t model;
@@ -42,6 +43,8 @@ static void usage(FILE *f)
             "  --port-file FILE  write the bound port there (useful with port 0)\n"
             "  --ann-min-items N catalogs of at least N items also get an approximate\n"
             "                    (IVF) index for personalized search (default 500000, 0 = never)\n"
+            "  --profiles FILE   profile settings: tiers, segments, lifecycle, points\n"
+            "                    (see recsys/profile_file.h; default: built-in)\n"
             "  --ann-probes P    IVF cells scanned per query (default 80: recall@20 about 0.96\n"
             "                    on 1M trained-like factors, see bench/bench_index)\n");
 }
@@ -69,6 +72,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         { "port-file", required_argument, NULL, 'f' },
         { "ann-min-items", required_argument, NULL, 'a' },
         { "ann-probes", required_argument, NULL, 'P' },
+        { "profiles", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -102,6 +106,7 @@ static int parse_options(int argc, char **argv, options_t *o)
             if (parse_int(optarg, 1, 1000000, &v)) goto bad;
             o->model.ann_probes = (uint32_t)v;
             break;
+        case 'C': o->profiles = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: goto bad;
         }
@@ -166,8 +171,15 @@ int main(int argc, char **argv)
         plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, strerror(-rc));
         return 1;
     }
-    if ((rc = app_init(&app, store, &o.model)) != 0) {
-        plog(LOG_ERROR, "cannot read the catalog in %s: %s", o.data, strerror(-rc));
+    if ((rc = app_init(&app, store, &o.model)) == 0 && o.profiles) {
+        char err[512];
+        if ((rc = profile_config_load(o.profiles, &app.profile_cfg, err, sizeof err)) != 0)
+            plog(LOG_ERROR, "%s", err);
+        else
+            plog(LOG_INFO, "profile settings from %s", o.profiles);
+    }
+    if (rc != 0) {
+        plog(LOG_ERROR, "cannot start: %s", strerror(-rc));
         app_destroy(&app);
         store_close(store);
         return 1;

@@ -1,0 +1,174 @@
+/* profile_file.c - reading the profile settings file (profile_file.h). */
+#include "profile_file.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct setting {
+    const char *name;
+    enum { S_U32, S_DOUBLE } kind;
+    size_t offset;
+} setting_t;
+
+static const setting_t settings[] = {
+    { "order_gap_minutes", S_U32, offsetof(profile_config_t, order_gap_minutes) },
+    { "recent_days", S_U32, offsetof(profile_config_t, recent_days) },
+    { "new_days", S_U32, offsetof(profile_config_t, new_days) },
+    { "at_risk_factor", S_DOUBLE, offsetof(profile_config_t, at_risk_factor) },
+    { "lapse_factor", S_DOUBLE, offsetof(profile_config_t, lapse_factor) },
+    { "min_gap_days", S_DOUBLE, offsetof(profile_config_t, min_gap_days) },
+    { "default_gap_days", S_DOUBLE, offsetof(profile_config_t, default_gap_days) },
+    { "won_back_days", S_U32, offsetof(profile_config_t, won_back_days) },
+    { "tier_window_days", S_U32, offsetof(profile_config_t, tier_window_days) },
+    { "tier_grace_days", S_U32, offsetof(profile_config_t, tier_grace_days) },
+    { "points_per_unit", S_DOUBLE, offsetof(profile_config_t, points_per_unit) },
+};
+
+static char *trim(char *s)
+{
+    char *e;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *trim(end) || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int set_scalar(profile_config_t *cfg, const setting_t *st, const char *value)
+{
+    double v;
+    if (st->kind == S_U32) {
+        if (parse_number(value, 0, 1e6, &v) || v != floor(v))
+            return -1;
+        *(uint32_t *)((char *)cfg + st->offset) = (uint32_t)v;
+    } else {
+        if (parse_number(value, 0, 1e6, &v))
+            return -1;
+        *(double *)((char *)cfg + st->offset) = v;
+    }
+    return 0;
+}
+
+static int parse_tier(char *v, profile_tier_rule_t *t)
+{
+    char name[PROFILE_NAME_MAX + 1];
+    double spend;
+    unsigned orders, engagement;
+    int used = 0;
+    if (sscanf(v, "%32s %lf %u %u %n", name, &spend, &orders, &engagement, &used) != 4 ||
+        v[used] || strlen(name) >= PROFILE_NAME_MAX || !isfinite(spend) || spend < 0)
+        return -1;
+    memset(t, 0, sizeof *t);
+    strcpy(t->name, name);
+    t->min_spend = spend;
+    t->min_orders = orders;
+    t->min_engagement = engagement;
+    return 0;
+}
+
+static int parse_segment(char *v, profile_segment_rule_t *g)
+{
+    char name[PROFILE_NAME_MAX + 1];
+    unsigned r0, r1, f0, f1, m0, m1;
+    int used = 0;
+    if (sscanf(v, "%32s %u-%u %u-%u %u-%u %n", name, &r0, &r1, &f0, &f1, &m0, &m1,
+               &used) != 7 || v[used] || strlen(name) >= PROFILE_NAME_MAX ||
+        r0 < 1 || r1 > 5 || r0 > r1 || f0 < 1 || f1 > 5 || f0 > f1 || m0 < 1 || m1 > 5 ||
+        m0 > m1)
+        return -1;
+    memset(g, 0, sizeof *g);
+    strcpy(g->name, name);
+    g->r_lo = (uint8_t)r0, g->r_hi = (uint8_t)r1;
+    g->f_lo = (uint8_t)f0, g->f_hi = (uint8_t)f1;
+    g->m_lo = (uint8_t)m0, g->m_hi = (uint8_t)m1;
+    return 0;
+}
+
+/* One "key = value" line; returns NULL or what is wrong. */
+static const char *apply_line(profile_config_t *cfg, char *key, char *value,
+                              int *tiers_seen, int *segments_seen)
+{
+    if (strcmp(key, "tier") == 0) {
+        if (!*tiers_seen)
+            cfg->n_tiers = 0;
+        *tiers_seen = 1;
+        if (cfg->n_tiers == PROFILE_MAX_TIERS)
+            return "too many tiers";
+        if (parse_tier(value, &cfg->tiers[cfg->n_tiers]))
+            return "tier: expected NAME MIN_SPEND MIN_ORDERS MIN_ENGAGEMENT";
+        cfg->n_tiers++;
+        return NULL;
+    }
+    if (strcmp(key, "segment") == 0) {
+        if (!*segments_seen)
+            cfg->n_segments = 0;
+        *segments_seen = 1;
+        if (cfg->n_segments == PROFILE_MAX_SEGMENTS)
+            return "too many segments";
+        if (parse_segment(value, &cfg->segments[cfg->n_segments]))
+            return "segment: expected NAME R_LO-R_HI F_LO-F_HI M_LO-M_HI (scores 1..5)";
+        cfg->n_segments++;
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (strcmp(key, settings[i].name) == 0)
+            return set_scalar(cfg, &settings[i], value) ? "value: expected a number in range"
+                                                        : NULL;
+    return "unknown setting";
+}
+
+int profile_config_load(const char *path, profile_config_t *cfg, char *err, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    unsigned lineno = 0;
+    int tiers_seen = 0, segments_seen = 0, rc = 0;
+    const char *why;
+
+    profile_config_default(cfg);
+    if (!f) {
+        snprintf(err, cap, "%s: cannot open: %s", path, strerror(errno));
+        return -ENOENT;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#'), *eq, *key;
+        lineno++;
+        if (hash)
+            *hash = '\0';
+        key = trim(line);
+        if (!*key)
+            continue;
+        if (!(eq = strchr(key, '='))) {
+            snprintf(err, cap, "%s:%u: expected name = value", path, lineno);
+            rc = -EINVAL;
+            break;
+        }
+        *eq = '\0';
+        if ((why = apply_line(cfg, trim(key), trim(eq + 1), &tiers_seen,
+                              &segments_seen)) != NULL) {
+            snprintf(err, cap, "%s:%u: %s: %s", path, lineno, trim(key), why);
+            rc = -EINVAL;
+            break;
+        }
+    }
+    fclose(f);
+    if (rc == 0 && (why = profile_config_invalid(cfg)) != NULL) {
+        snprintf(err, cap, "%s: %s", path, why);
+        rc = -EINVAL;
+    }
+    return rc;
+}
