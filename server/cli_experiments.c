@@ -12,8 +12,8 @@
  * model) to a temporary directory, starts the real patrond on it (loopback,
  * ephemeral port), runs a two-arm experiment (personalized vs popularity
  * only) for a simulated month of customer visits whose purchases follow
- * each customer's own favourite categories, prints the report, and stops
- * the server. DIR is not changed.
+ * each customer's own favourite categories, prints the report, stops the
+ * server and removes the copy. DIR is not changed.
  */
 #include "cli_experiments.h"
 
@@ -396,6 +396,21 @@ static int copy_store(const char *data, char *tmp, size_t cap)
     return 0;
 }
 
+/* Removes the temporary copy (a store is a few files, known by name). */
+static void remove_copy(const char *tmp)
+{
+    static const char *const files[] = { "db/data.mdb", "db/lock.mdb", "port",
+                                         "port.tmp", "patrond.log" };
+    char path[PATH_MAX + 32];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmp, files[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/db", tmp);
+    rmdir(path);
+    rmdir(tmp);
+}
+
 /* Starts patrond (next to this binary) on the copy; fills addr. */
 static pid_t start_server(const char *tmp, char *addr, size_t cap)
 {
@@ -548,7 +563,7 @@ int cli_simulate_experiment(int argc, char **argv)
         fprintf(stderr, "patron: could not start patrond (log in %s)\n", tmp);
         return 1;
     }
-    printf("patrond started on %s over a copy of %s (in %s)\n", addr, data, tmp);
+    printf("patrond started on %s over a temporary copy of %s\n", addr, data);
     if (client_open(addr, &c) != 0 || !(s.cust = calloc(want, sizeof *s.cust)))
         goto out;
     s.cap = want;
@@ -632,6 +647,7 @@ out:
     free(s.cust);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+    remove_copy(tmp);
     return rc;
 usage:
     fputs("usage: patron simulate-experiment --data DIR [--days N] [--customers N] [--seed N]\n",
