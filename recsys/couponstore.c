@@ -870,6 +870,7 @@ typedef struct join {
     store_t *s;
     int64_t window_ms, now_ms;
     uplift_log_t *logs;
+    couponstore_uplift_key_t *keys;   /* NULL: not wanted */
     size_t n, cap;
     redeem_row_t *red;
     size_t n_red, cap_red;
@@ -921,6 +922,24 @@ static int add_purchase(void *ctx, const store_event_rec_t *ev)
     return 0;
 }
 
+/* Doubles the room for rows (and their keys, when wanted). */
+static int join_grow(join_t *j)
+{
+    size_t cap = j->cap ? j->cap * 2 : 256;
+    uplift_log_t *v = realloc(j->logs, cap * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    j->logs = v;
+    if (j->keys) {
+        couponstore_uplift_key_t *k = realloc(j->keys, cap * sizeof *k);
+        if (!k)
+            return -ENOMEM;
+        j->keys = k;
+    }
+    j->cap = cap;
+    return 0;
+}
+
 static int join_offer(void *ctx, const couponstore_offer_t *o)
 {
     join_t *j = ctx;
@@ -930,13 +949,11 @@ static int join_offer(void *ctx, const couponstore_offer_t *o)
 
     if (o->time_ms > j->now_ms - j->window_ms)
         return 0;
-    if (j->n == j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 256;
-        uplift_log_t *v = realloc(j->logs, cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        j->logs = v;
-        j->cap = cap;
+    if (j->n == j->cap && (rc = join_grow(j)) != 0)
+        return rc;
+    if (j->keys) {
+        j->keys[j->n].customer = uplift_customer_key(o->customer_id);
+        copy_id(j->keys[j->n].coupon_id, o->coupon_id, sizeof j->keys[j->n].coupon_id);
     }
     l = &j->logs[j->n++];
     memset(l, 0, sizeof *l);
@@ -960,7 +977,8 @@ static int join_offer(void *ctx, const couponstore_offer_t *o)
 }
 
 int couponstore_uplift_logs(store_t *s, int64_t window_ms, int64_t now_ms,
-                            uplift_log_t **out, size_t *n)
+                            uplift_log_t **out, couponstore_uplift_key_t **keys,
+                            size_t *n)
 {
     join_t j;
     uint32_t n_cust;
@@ -972,6 +990,9 @@ int couponstore_uplift_logs(store_t *s, int64_t window_ms, int64_t now_ms,
     j.s = s;
     j.window_ms = window_ms;
     j.now_ms = now_ms;
+    /* A non-NULL placeholder until join_grow sizes it with the rows. */
+    if (keys && !(j.keys = malloc(sizeof *j.keys)))
+        return -ENOMEM;
     if ((rc = store_counts(s, &n_cust, &j.n_items)) == 0 &&
         !(j.unit_cost = calloc(j.n_items ? j.n_items : 1, sizeof *j.unit_cost)))
         rc = -ENOMEM;
@@ -985,10 +1006,14 @@ int couponstore_uplift_logs(store_t *s, int64_t window_ms, int64_t now_ms,
     free(j.red);
     if (rc) {
         free(j.logs);
+        free(j.keys);
         j.logs = NULL;
+        j.keys = NULL;
         j.n = 0;
     }
     *out = j.logs;
+    if (keys)
+        *keys = j.keys;
     *n = j.n;
     return rc;
 }

@@ -195,6 +195,12 @@ int couponstore_redeem(store_t *s, const couponstore_redemption_t *r,
 int couponstore_put_model(store_t *s, const char *key, const uplift_model_t *m);
 int couponstore_get_model(store_t *s, const char *key, uplift_model_t *m);
 
+/* Whose and which offer a training row is, row for row with the logs. */
+typedef struct couponstore_uplift_key {
+    uint64_t customer;             /* uplift_customer_key(customer id) */
+    char coupon_id[COUPON_ID_MAX]; /* the granted coupon; "" = control row */
+} couponstore_uplift_key_t;
+
 /*
  * Training rows from the offer log joined with purchases: for each offer,
  * treated = a coupon was granted, bought = the customer has a purchase in
@@ -202,9 +208,13 @@ int couponstore_get_model(store_t *s, const char *key, uplift_model_t *m);
  * (quantity x (price - the item's unit cost)), cost = discounts the customer
  * redeemed of that coupon in the window, assign_prob as logged. Offers newer
  * than now_ms - window_ms are skipped (their outcome is not known yet).
- * *out is malloc'd (caller frees). Returns 0, -ENOMEM or a store error.
+ * *out is malloc'd (caller frees). keys may be NULL; otherwise *keys gets a
+ * malloc'd array (caller frees) of the *n rows' keys, for splitting by
+ * customer and grouping by coupon. Returns 0, -ENOMEM or a store error (then
+ * *out and *keys are NULL).
  */
 int couponstore_uplift_logs(store_t *s, int64_t window_ms, int64_t now_ms,
-                            uplift_log_t **out, size_t *n);
+                            uplift_log_t **out, couponstore_uplift_key_t **keys,
+                            size_t *n);
 
 #endif

@@ -9,7 +9,11 @@
  *   (alpha0 Y'Y + Y' (C_u - alpha0 I) Y + lambda_u I) x_u = Y' C_u p(u)
  *
  * alpha0 Y'Y is the same for every row, so it is computed once per half-sweep
- * with ssyrk. The exact solver adds the row's own term, of rank |row|: its
+ * with ssyrk. With per-item unobserved weights W = diag(alpha0_i) (pop_exp,
+ * eALS) the user side's shared term is Y'WY, one ssyrk over the rows of Y
+ * scaled by sqrt(alpha0_i), and each observed entry weighs c_ui - alpha0_i;
+ * on the item side row i's shared term is alpha0_i X'X, the one Gramian X'X
+ * scaled per row. The exact solver adds the row's own term, of rank |row|: its
  * item vectors, scaled by sqrt(c_ui - alpha0), are gathered into a small
  * buffer and added with ssyrk (or with a plain rank-1 loop for very short rows,
  * where the BLAS call overhead dominates), then solves the f x f system by an
@@ -49,6 +53,7 @@
 #define IALS_MAX_FACTORS 4096u
 #define IALS_MAX_THREADS 256u
 #define IALS_MAX_CG_STEPS 1000u
+#define IALS_MAX_POP_EXP 4.0f
 
 /* Item vectors gathered per ssyrk call; bounds the per-thread buffer. */
 #define IALS_GATHER_ROWS 512u
@@ -85,6 +90,8 @@
 
 void ials_params_default(ials_params_t *p)
 {
+    /* Padding too, so that settings compare equal byte for byte. */
+    memset(p, 0, sizeof *p);
     p->factors = 64;
     p->iterations = 15;
     p->reg = 0.05f;
@@ -96,6 +103,7 @@ void ials_params_default(ials_params_t *p)
     p->nu = 0.0f;
     p->solver = IALS_SOLVER_EXACT;
     p->cg_steps = 3;
+    p->pop_exp = 0.0f;
 }
 
 const char *ials_solver_name(ials_solver_t s)
@@ -257,6 +265,26 @@ int ials_csr_from_triplets(uint32_t n_rows, uint32_t n_cols, size_t nnz,
     return rc;
 }
 
+static uint32_t *column_counts(const ials_csr_t *m);
+static int csr_valid(const ials_csr_t *m);
+
+int ials_csr_popularity_scale(ials_csr_t *m, float beta)
+{
+    if (!isfinite(beta) || !csr_valid(m))
+        return -EINVAL;
+    uint64_t nnz = m->indptr[m->n_rows];
+    if (nnz == 0 || beta == 0.0f)
+        return 0;
+    uint32_t *count = column_counts(m);
+    if (!count)
+        return -ENOMEM;
+    double mean = (double)nnz / m->n_cols;
+    for (uint64_t e = 0; e < nnz; e++)
+        m->values[e] *= (float)pow(count[m->indices[e]] / mean, -beta);
+    free(count);
+    return 0;
+}
+
 /* ------------------------------------------------------------ checks --- */
 
 static int params_valid(const ials_params_t *p)
@@ -268,6 +296,8 @@ static int params_valid(const ials_params_t *p)
            isfinite(p->init_scale) && p->init_scale >= 0.0f &&
            isfinite(p->alpha0) && p->alpha0 >= 0.0f &&
            isfinite(p->nu) && p->nu >= 0.0f && p->nu <= 4.0f &&
+           isfinite(p->pop_exp) && p->pop_exp >= 0.0f &&
+           p->pop_exp <= IALS_MAX_POP_EXP &&
            (p->solver == IALS_SOLVER_EXACT || p->solver == IALS_SOLVER_CG) &&
            p->cg_steps >= 1 && p->cg_steps <= IALS_MAX_CG_STEPS;
 }
@@ -476,15 +506,27 @@ IALS_INLINE void rank1_upper(float *restrict a, const float *restrict v,
     }
 }
 
-/* G = alpha0 F'F, full symmetric (ssyrk fills the upper triangle, mirrored so
- * that CG's matrix-vector products read contiguous rows). */
+/* G = alpha0 F'F, or F' diag(w) F when w is given (then scratch, m x f,
+ * holds F's rows scaled by sqrt(w)); full symmetric (ssyrk fills the upper
+ * triangle, mirrored so that CG's matrix-vector products read contiguous
+ * rows). */
 static void gramian_scaled(const float *fixed, uint32_t m, uint32_t f,
-                           float alpha0, float *g)
+                           float alpha0, const float *w, float *scratch,
+                           float *g)
 {
     memset(g, 0, (size_t)f * f * sizeof *g);
-    if (m && alpha0 != 0.0f)
+    if (m && w) {
+        for (uint32_t r = 0; r < m; r++) {
+            float s = sqrtf(w[r]);
+            for (uint32_t k = 0; k < f; k++)
+                scratch[(size_t)r * f + k] = s * fixed[(size_t)r * f + k];
+        }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f, (int)m,
+                    1.0f, scratch, (int)f, 0.0f, g, (int)f);
+    } else if (m && alpha0 != 0.0f) {
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f, (int)m,
                     alpha0, fixed, (int)f, 0.0f, g, (int)f);
+    }
     for (uint32_t i = 1; i < f; i++)
         for (uint32_t j = 0; j < i; j++)
             g[(size_t)i * f + j] = g[(size_t)j * f + i];
@@ -497,7 +539,10 @@ typedef struct sweep {
     const ials_csr_t *rows; /* the side being solved, rows x cols */
     const float *fixed;     /* cols x f, held fixed */
     float *out;             /* rows x f: warm start (CG), then the solution */
-    const float *gram;      /* f x f: alpha0 fixed'fixed, full symmetric */
+    const float *gram;      /* f x f: alpha0 fixed'fixed, full symmetric; with
+                             * row_w fixed'fixed, with col_w fixed'W fixed */
+    const float *col_w;     /* per-column unobserved weight, or NULL */
+    const float *row_w;     /* per-row unobserved weight, or NULL */
     uint32_t f;
     float alpha, alpha0, reg, nu;
     uint32_t cg_steps;
@@ -515,16 +560,30 @@ typedef struct worker {
     int rc;
 } worker_t;
 
-static float sweep_lambda(const sweep_t *sw, uint64_t n_r)
+/* Row r's own unobserved weight: per-column weights average alpha0. */
+static float row_alpha0(const sweep_t *sw, uint32_t r)
 {
-    return (float)row_lambda(sw->reg, sw->nu, sw->alpha0, n_r,
+    return sw->row_w ? sw->row_w[r] : sw->alpha0;
+}
+
+static float sweep_lambda(const sweep_t *sw, uint32_t r, uint64_t n_r)
+{
+    return (float)row_lambda(sw->reg, sw->nu, row_alpha0(sw, r), n_r,
                              sw->rows->n_cols);
+}
+
+/* The unobserved weight that observed entry (r, col) replaces. */
+IALS_INLINE float entry_alpha0(const sweep_t *sw, uint32_t r, uint32_t col)
+{
+    if (sw->col_w)
+        return sw->col_w[col];
+    return row_alpha0(sw, r);
 }
 
 /* Adds the row's term Y'(C_u - alpha0 I)Y to a and builds b = Y'C_u 1. A
  * weight c - alpha0 < 0 (alpha0 above a confidence) cannot be gathered as a
  * square root and goes in by a signed rank-1 update instead. */
-IALS_INLINE void accumulate_row(const sweep_t *sw, worker_t *w,
+IALS_INLINE void accumulate_row(const sweep_t *sw, worker_t *w, uint32_t r,
                                 uint64_t begin, uint64_t end)
 {
     const uint32_t f = sw->f;
@@ -539,7 +598,8 @@ IALS_INLINE void accumulate_row(const sweep_t *sw, worker_t *w,
         uint32_t n = 0;
         for (uint64_t e = base; e < stop; e++) {
             const float *restrict y = sw->fixed + (size_t)idx[e] * f;
-            float c = 1.0f + sw->alpha * val[e], wt = c - sw->alpha0;
+            float c = 1.0f + sw->alpha * val[e];
+            float wt = c - entry_alpha0(sw, r, idx[e]);
             axpy(b, c, y, f);
             if (!use_blas || wt < 0.0f) {
                 rank1_upper(w->a, y, wt, f);
@@ -561,12 +621,15 @@ static int solve_row_exact(const sweep_t *sw, worker_t *w, uint32_t r)
 {
     const uint32_t f = sw->f;
     const uint64_t begin = sw->rows->indptr[r], end = sw->rows->indptr[r + 1];
-    float lambda = sweep_lambda(sw, end - begin);
+    float lambda = sweep_lambda(sw, r, end - begin);
     memcpy(w->a, sw->gram, (size_t)f * f * sizeof *w->a);
+    if (sw->row_w)
+        for (size_t k = 0; k < (size_t)f * f; k++)
+            w->a[k] *= sw->row_w[r];
     for (uint32_t k = 0; k < f; k++)
         w->a[(size_t)k * f + k] += lambda;
     memset(w->b, 0, (size_t)f * sizeof *w->b);
-    accumulate_row(sw, w, begin, end);
+    accumulate_row(sw, w, r, begin, end);
     int rc = cholesky_factor(w->a, f);
     if (rc)
         return rc;
@@ -592,10 +655,21 @@ IALS_INLINE void prefetch_entry(const sweep_t *sw, uint64_t e, uint64_t end)
         __builtin_prefetch(y + off);
 }
 
-/* ap = (alpha0 G + lambda I) v: the part of A v every row shares. */
-IALS_INLINE void gram_times(const float *restrict g, const float *restrict v,
-                            float lambda, uint32_t f, float *restrict ap)
+/* ap = (G + lambda I) v, G the sweep's Gramian (already scaled by alpha0,
+ * or by W), times the row's own weight on the item side of a weighted run:
+ * the part of A v that needs no pass over the row's entries. */
+IALS_INLINE void gram_times(const sweep_t *sw, uint32_t r,
+                            const float *restrict v, float lambda,
+                            float *restrict ap)
 {
+    const float *restrict g = sw->gram;
+    const uint32_t f = sw->f;
+    if (sw->row_w) {
+        const float s = sw->row_w[r];
+        for (uint32_t i = 0; i < f; i++)
+            ap[i] = s * dot_lanes(g + (size_t)i * f, v, f) + lambda * v[i];
+        return;
+    }
     for (uint32_t i = 0; i < f; i++)
         ap[i] = dot_lanes(g + (size_t)i * f, v, f) + lambda * v[i];
 }
@@ -613,28 +687,29 @@ static int solve_row_cg(const sweep_t *sw, worker_t *w, uint32_t r)
     const uint32_t *idx = sw->rows->indices;
     const float *val = sw->rows->values;
     const uint64_t begin = sw->rows->indptr[r], end = sw->rows->indptr[r + 1];
-    const float lambda = sweep_lambda(sw, end - begin);
+    const float lambda = sweep_lambda(sw, r, end - begin);
     float *restrict x = sw->out + (size_t)r * f;
     float *restrict res = w->b, *restrict p = w->p, *restrict ap = w->ap;
 
     /* res = b - A x, b = sum c y */
-    gram_times(sw->gram, x, lambda, f, ap);
+    gram_times(sw, r, x, lambda, ap);
     for (uint32_t k = 0; k < f; k++)
         res[k] = -ap[k];
     for (uint64_t e = begin; e < end; e++) {
         const float *restrict y = sw->fixed + (size_t)idx[e] * f;
         float c = 1.0f + sw->alpha * val[e];
+        float a0 = entry_alpha0(sw, r, idx[e]);
         prefetch_entry(sw, e, end);
-        axpy(res, c - (c - sw->alpha0) * dot_lanes(y, x, f), y, f);
+        axpy(res, c - (c - a0) * dot_lanes(y, x, f), y, f);
     }
     memcpy(p, res, (size_t)f * sizeof *p);
     float rs = dot_lanes(res, res, f);
 
     for (uint32_t step = 0; step < sw->cg_steps && rs > IALS_CG_TINY; step++) {
-        gram_times(sw->gram, p, lambda, f, ap);
+        gram_times(sw, r, p, lambda, ap);
         for (uint64_t e = begin; e < end; e++) {
             const float *restrict y = sw->fixed + (size_t)idx[e] * f;
-            float wt = 1.0f + sw->alpha * val[e] - sw->alpha0;
+            float wt = 1.0f + sw->alpha * val[e] - entry_alpha0(sw, r, idx[e]);
             prefetch_entry(sw, e, end);
             axpy(ap, wt * dot_lanes(y, p, f), y, f);
         }
@@ -731,20 +806,31 @@ static worker_t *workers_new(uint32_t n, uint32_t f)
     return ws;
 }
 
-/* Solves every row of `rows` with `fixed` held: out = argmin (see top). */
+/* Solves every row of `rows` with `fixed` held: out = argmin (see top).
+ * item_w: per-item unobserved weights or NULL; items_fixed: whether `fixed`
+ * is the item side (the user half-sweep). scratch: cols x f floats when
+ * item_w is given. */
 static int half_sweep(const ials_csr_t *rows, const float *fixed, float *out,
-                      const ials_params_t *p, float *gram, worker_t *ws)
+                      const ials_params_t *p, const float *item_w,
+                      int items_fixed, float *gram, float *scratch,
+                      worker_t *ws)
 {
-    sweep_t sw = { rows, fixed, out, gram, p->factors, p->alpha, p->alpha0,
-                   p->reg, p->nu, p->cg_steps, p->solver, 0 };
-    gramian_scaled(fixed, rows->n_cols, p->factors, p->alpha0, gram);
+    const float *col_w = item_w && items_fixed ? item_w : NULL;
+    const float *row_w = item_w && !items_fixed ? item_w : NULL;
+    sweep_t sw = { rows, fixed, out, gram, col_w, row_w, p->factors,
+                   p->alpha, p->alpha0, p->reg, p->nu, p->cg_steps,
+                   p->solver, 0 };
+    gramian_scaled(fixed, rows->n_cols, p->factors, row_w ? 1.0f : p->alpha0,
+                   col_w, scratch, gram);
     return run_sweep(&sw, ws, p->threads);
 }
 
 /* -------------------------------------------------------------- loss --- */
 
-/* G = F'F in double (full matrix), via dsyrk on chunks converted to double. */
-static int gramian_double(const float *fm, uint32_t m, uint32_t f, double *g)
+/* G = F'F in double (full matrix), via dsyrk on chunks converted to double;
+ * F' diag(w) F when w is given. */
+static int gramian_double(const float *fm, uint32_t m, uint32_t f,
+                          const float *w, double *g)
 {
     double *buf = malloc((size_t)IALS_LOSS_CHUNK * f * sizeof *buf);
     if (!buf)
@@ -754,7 +840,7 @@ static int gramian_double(const float *fm, uint32_t m, uint32_t f, double *g)
         uint32_t cnt = m - base < IALS_LOSS_CHUNK ? m - base : IALS_LOSS_CHUNK;
         const float *src = fm + (size_t)base * f;
         for (size_t k = 0; k < (size_t)cnt * f; k++)
-            buf[k] = src[k];
+            buf[k] = w ? src[k] * sqrt((double)w[base + k / f]) : src[k];
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f, (int)cnt,
                     1.0, buf, (int)f, 1.0, g, (int)f);
     }
@@ -793,6 +879,7 @@ typedef struct loss_part {
     const float *x, *y;
     uint32_t f;
     double alpha, alpha0;
+    const float *item_w; /* per-item unobserved weights, or NULL */
     uint32_t begin, end;
     double *row_sum;
 } loss_part_t;
@@ -807,10 +894,12 @@ static void *loss_rows(void *arg)
         const float *xu = lp->x + (size_t)u * lp->f;
         double s = 0.0;
         for (uint64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++) {
-            const float *yi = lp->y + (size_t)ui->indices[e] * lp->f;
+            uint32_t i = ui->indices[e];
+            const float *yi = lp->y + (size_t)i * lp->f;
             double pr = dot_double(xu, yi, lp->f);
             double c = 1.0 + lp->alpha * ui->values[e];
-            s += c * (1.0 - pr) * (1.0 - pr) - lp->alpha0 * pr * pr;
+            double a0 = lp->item_w ? (double)lp->item_w[i] : lp->alpha0;
+            s += c * (1.0 - pr) * (1.0 - pr) - a0 * pr * pr;
         }
         lp->row_sum[u] = s;
     }
@@ -824,7 +913,7 @@ static void *loss_rows(void *arg)
  */
 static int observed_term(const ials_csr_t *ui, const ials_params_t *p,
                          const float *user_f, const float *item_f,
-                         double *out)
+                         const float *item_w, double *out)
 {
     const uint32_t n = ui->n_rows, threads = p->threads;
     const uint64_t nnz = ui->indptr[n];
@@ -839,8 +928,8 @@ static int observed_term(const ials_csr_t *ui, const ials_params_t *p,
     for (uint32_t t = 0; t < threads; t++) {
         uint64_t target = nnz * (t + 1) / threads;
         part[t] = (loss_part_t){ ui, user_f, item_f, p->factors,
-                                 (double)p->alpha, (double)p->alpha0, r, r,
-                                 row_sum };
+                                 (double)p->alpha, (double)p->alpha0, item_w,
+                                 r, r, row_sum };
         while (r < n && (t + 1 == threads || ui->indptr[r + 1] <= target))
             r++;
         part[t].end = r;
@@ -863,17 +952,20 @@ static int observed_term(const ials_csr_t *ui, const ials_params_t *p,
 }
 
 /* sum_r lambda_r |f_r|^2 for one side; count[r] = observed pairs of row r
- * (NULL: read them from indptr). */
+ * (NULL: read them from indptr); row_w[r] = row r's unobserved weight (NULL:
+ * alpha0). */
 static double reg_term(const float *fm, uint32_t n, uint32_t f,
                        const uint64_t *indptr, const uint32_t *count,
-                       uint32_t n_other, const ials_params_t *p)
+                       const float *row_w, uint32_t n_other,
+                       const ials_params_t *p)
 {
     if (p->nu == 0.0f)
         return p->reg * sum_squares(fm, (size_t)n * f);
     double s = 0.0;
     for (uint32_t r = 0; r < n; r++) {
         uint64_t c = count ? count[r] : indptr[r + 1] - indptr[r];
-        double lambda = row_lambda(p->reg, p->nu, p->alpha0, c, n_other);
+        float a0 = row_w ? row_w[r] : p->alpha0;
+        double lambda = row_lambda(p->reg, p->nu, a0, c, n_other);
         s += lambda * sum_squares(fm + (size_t)r * f, f);
     }
     return s;
@@ -889,16 +981,40 @@ static uint32_t *column_counts(const ials_csr_t *m)
     return count;
 }
 
+/* alpha0_i = alpha0 N n_i^g / sum_j n_j^g (eALS, eq. 8), so the weights
+ * average alpha0; uniform alpha0 if no item has a pair. Caller frees; NULL
+ * on -ENOMEM. */
+static float *item_weights(const ials_csr_t *ui, const ials_params_t *p)
+{
+    uint32_t *count = column_counts(ui);
+    float *w = xmalloc((size_t)ui->n_cols * sizeof *w);
+    if (!count || !w) {
+        free(count);
+        free(w);
+        return NULL;
+    }
+    double sum = 0.0;
+    for (uint32_t i = 0; i < ui->n_cols; i++)
+        sum += pow((double)count[i], p->pop_exp);
+    for (uint32_t i = 0; i < ui->n_cols; i++)
+        w[i] = sum > 0.0 ? (float)((double)p->alpha0 * ui->n_cols *
+                                   pow((double)count[i], p->pop_exp) / sum)
+                         : p->alpha0;
+    free(count);
+    return w;
+}
+
 /* Both sides' regularization: lambda_u and lambda_i as in ials.h. */
 static int reg_both(const ials_csr_t *ui, const ials_params_t *p,
-                    const float *user_f, const float *item_f, double *out)
+                    const float *user_f, const float *item_f,
+                    const float *item_w, double *out)
 {
     uint32_t *item_count = NULL;
     if (p->nu != 0.0f && !(item_count = column_counts(ui)))
         return -ENOMEM;
-    *out = reg_term(user_f, ui->n_rows, p->factors, ui->indptr, NULL,
+    *out = reg_term(user_f, ui->n_rows, p->factors, ui->indptr, NULL, NULL,
                     ui->n_cols, p) +
-           reg_term(item_f, ui->n_cols, p->factors, NULL, item_count,
+           reg_term(item_f, ui->n_cols, p->factors, NULL, item_count, item_w,
                     ui->n_rows, p);
     free(item_count);
     return 0;
@@ -915,23 +1031,27 @@ static double loss_unchecked(const ials_csr_t *ui, const ials_params_t *p,
     const uint32_t f = p->factors;
     double *gx = malloc((size_t)f * f * sizeof *gx);
     double *gy = malloc((size_t)f * f * sizeof *gy);
+    float *item_w = NULL;
     double observed = 0.0, reg = 0.0;
     int rc = (gx && gy) ? 0 : -ENOMEM;
+    if (!rc && p->pop_exp != 0.0f && !(item_w = item_weights(ui, p)))
+        rc = -ENOMEM;
     if (!rc)
-        rc = gramian_double(user_f, ui->n_rows, f, gx);
+        rc = gramian_double(user_f, ui->n_rows, f, NULL, gx);
     if (!rc)
-        rc = gramian_double(item_f, ui->n_cols, f, gy);
+        rc = gramian_double(item_f, ui->n_cols, f, item_w, gy);
     if (!rc)
-        rc = observed_term(ui, p, user_f, item_f, &observed);
+        rc = observed_term(ui, p, user_f, item_f, item_w, &observed);
     if (!rc)
-        rc = reg_both(ui, p, user_f, item_f, &reg);
+        rc = reg_both(ui, p, user_f, item_f, item_w, &reg);
     double loss = NAN;
     if (!rc) {
         double trace = 0.0;
         for (size_t k = 0; k < (size_t)f * f; k++)
             trace += gx[k] * gy[k];
-        loss = p->alpha0 * trace + observed + reg;
+        loss = (item_w ? 1.0 : p->alpha0) * trace + observed + reg;
     }
+    free(item_w);
     free(gx);
     free(gy);
     return loss;
@@ -967,14 +1087,22 @@ int ials_train(const ials_csr_t *ui, const ials_params_t *p,
     ials_csr_t iu = { 0 };
     float *gram = malloc((size_t)f * f * sizeof *gram);
     worker_t *ws = workers_new(p->threads, f);
+    float *item_w = NULL, *scratch = NULL;
     int rc = (gram && ws) ? ials_csr_transpose(ui, &iu) : -ENOMEM;
+    if (!rc && p->pop_exp != 0.0f) {
+        item_w = item_weights(ui, p);
+        scratch = xmalloc((size_t)ui->n_cols * f * sizeof *scratch);
+        if (!item_w || !scratch)
+            rc = -ENOMEM;
+    }
 
     int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
     for (uint32_t it = 1; !rc && it <= p->iterations; it++) {
-        rc = half_sweep(ui, item_f, user_f, p, gram, ws);
+        rc = half_sweep(ui, item_f, user_f, p, item_w, 1, gram, scratch, ws);
         if (!rc)
-            rc = half_sweep(&iu, user_f, item_f, p, gram, ws);
+            rc = half_sweep(&iu, user_f, item_f, p, item_w, 0, gram, scratch,
+                            ws);
         if (!rc && progress &&
             progress(ctx, it, loss_unchecked(ui, p, user_f, item_f)))
             break;
@@ -983,6 +1111,8 @@ int ials_train(const ials_csr_t *ui, const ials_params_t *p,
 
     ials_csr_free(&iu);
     workers_free(ws, p->threads);
+    free(item_w);
+    free(scratch);
     free(gram);
     return rc;
 }

@@ -16,6 +16,14 @@
  * Recommendation Benchmarks" (RecSys 2022). alpha0 = 1, nu = 0 is the
  * original HKV objective with lambda = reg.
  *
+ * Optionally (pop_exp = g > 0) the unobserved weight depends on the item:
+ * alpha0 above becomes alpha0_i = alpha0 N n_i^g / sum_j n_j^g, n_i the
+ * item's observed count, so the weights still average alpha0 but popular
+ * items count more as negatives: the popularity-aware weighting of He et al.,
+ * "Fast Matrix Factorization for Online Recommendation with Implicit
+ * Feedback" (eALS, SIGIR 2016, eq. 8). lambda_i then uses alpha0_i. g = 0 is
+ * the uniform objective, computed exactly as before.
+ *
  * Each half-sweep computes the Gramian Y'Y once with BLAS ssyrk, so the
  * unobserved term costs nothing per row. Two solvers for the per-row f x f
  * system: "exact" (Cholesky) and "cg" (a few conjugate-gradient steps
@@ -54,10 +62,12 @@ typedef struct ials_params {
     float nu;             /* regularization exponent, >= 0 (0: lambda = reg) */
     ials_solver_t solver;
     uint32_t cg_steps;    /* CG steps per row and half-sweep, >= 1 */
+    float pop_exp;        /* popularity exponent g of the unobserved weight,
+                           * 0 <= g <= 4 (0: uniform alpha0) */
 } ials_params_t;
 
 /* Sensible defaults (f=64, 15 iterations, reg=0.05, alpha=2, alpha0=1, nu=0,
- * exact solver, cg_steps=3, 1 thread). */
+ * exact solver, cg_steps=3, 1 thread, pop_exp=0). */
 void ials_params_default(ials_params_t *p);
 
 /* "exact" / "cg"; NULL for an unknown value. */
@@ -98,6 +108,16 @@ double ials_loss(const ials_csr_t *ui, const ials_params_t *p,
 /* Transposes a CSR matrix (users x items -> items x users). The result owns its
  * arrays; free with ials_csr_free. Returns 0 or -ENOMEM. */
 int ials_csr_transpose(const ials_csr_t *m, ials_csr_t *out);
+
+/*
+ * Scales every value r_ij by (n_j / mean n)^(-beta), n_j the column's count
+ * of stored entries and mean n their average over all columns, so that with
+ * c = 1 + alpha r the confidence of a pair with a popular item grows less
+ * (beta > 0): a popular item's pair says less about one user's taste. The
+ * average column keeps its values. Returns 0, -EINVAL (beta not finite, or a
+ * malformed matrix) or -ENOMEM; the matrix is untouched on error.
+ */
+int ials_csr_popularity_scale(ials_csr_t *m, float beta);
 
 /* Frees the arrays of a CSR the library allocated (not the struct). NULL-safe. */
 void ials_csr_free(ials_csr_t *m);

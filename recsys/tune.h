@@ -32,6 +32,11 @@ uint32_t tune_ncf_default_members(void);
 float tune_ncf_default_ease_lambda(void);
 float tune_ncf_default_blend(void);
 
+/* The popularity exponent beta `patron eval --ncf` scales each training
+ * pair's strength by, (n_i / mean n)^(-beta) (ials_csr_popularity_scale),
+ * chosen on the same validation split; 0 leaves the data as it is. */
+float tune_ncf_default_conf_pop_exp(void);
+
 typedef struct tune_trial {
     uint32_t index;        /* 0-based */
     ials_params_t params;

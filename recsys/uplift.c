@@ -27,10 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 #define INTERCEPT_PENALTY 1e-6   /* share of l2 applied to the intercept */
 #define STEP_TOL 1e-8            /* Newton stops below this largest step */
 #define PROB_FLOOR 1e-12         /* keeps logit() finite */
 #define DEFAULT_ASSIGN_PROB 0.5
+/* Salts the train/test split hash apart from coupon.c's holdout and
+ * exploration salts: the test side must not be (or avoid) the holdout. */
+#define SPLIT_SALT 0x5d1c0a7e5b117e57ULL
+#define HASH_UNIT 0x1.0p-53      /* 53-bit hash -> [0, 1) */
 
 /* ---- features ------------------------------------------------------------------ */
 
@@ -500,6 +506,140 @@ int uplift_eval_budget(const double *score, const uplift_log_t *logs,
     out->incr_profit = out->incr_margin - out->spend;
     out->roi = out->spend > 0.0 ? out->incr_profit / out->spend : 0.0;
     return 0;
+}
+
+/* ---- out-of-sample evaluation ------------------------------------------------------------ */
+
+uint64_t uplift_customer_key(const char *customer_id)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)(customer_id ? customer_id : "");
+         *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    /* FNV-1a alone leaves ids differing in the last character close
+     * together; the mix spreads them over the unit interval. */
+    return splitmix64_mix(h ^ SPLIT_SALT);
+}
+
+int uplift_in_test_split(uint64_t customer_key, double test_share)
+{
+    return (double)(customer_key >> 11) * HASH_UNIT < test_share;
+}
+
+const char *uplift_policy_name(int policy)
+{
+    static const char *const names[UPLIFT_N_POLICIES] = {
+        "uplift model", "propensity", "coupon to everyone"
+    };
+    return policy >= 0 && policy < UPLIFT_N_POLICIES ? names[policy] : "?";
+}
+
+/* Scores of every row under each policy. */
+static int score_policies(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
+                          double *score[UPLIFT_N_POLICIES])
+{
+    for (size_t i = 0; i < n; i++) {
+        uplift_pred_t p;
+        int rc = uplift_predict(m, &logs[i].x, &p);
+        if (rc)
+            return rc;
+        score[UPLIFT_POLICY_MODEL][i] = p.uplift;
+        score[UPLIFT_POLICY_PROPENSITY][i] = p.p_response;
+        score[UPLIFT_POLICY_EVERYONE][i] = 0.0;   /* ties: log order */
+    }
+    return 0;
+}
+
+/* Qini / AUUC and the budget cuts of one policy's scores. */
+static int evaluate_policy(const double *score, const uplift_log_t *logs,
+                           const uint8_t *treated, const double *bought, size_t n,
+                           const double *budgets, size_t n_budgets,
+                           uplift_policy_eval_t *out)
+{
+    int rc = uplift_qini(score, treated, bought, n, NULL, &out->auuc, &out->qini);
+    for (size_t b = 0; rc == 0 && b < n_budgets; b++)
+        rc = uplift_eval_budget(score, logs, n, budgets[b], &out->at_budget[b]);
+    return rc;
+}
+
+int uplift_evaluate(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
+                    const double *budgets, size_t n_budgets,
+                    uplift_policy_eval_t out[UPLIFT_N_POLICIES])
+{
+    if (!m || !logs || n == 0 || !out || n_budgets > UPLIFT_EVAL_MAX_BUDGETS ||
+        (n_budgets > 0 && !budgets))
+        return -EINVAL;
+    double *score[UPLIFT_N_POLICIES] = { NULL };
+    uint8_t *treated = malloc(n);
+    double *bought = malloc(n * sizeof *bought);
+    int rc = treated && bought ? 0 : -ENOMEM;
+    for (int r = 0; rc == 0 && r < UPLIFT_N_POLICIES; r++)
+        if (!(score[r] = malloc(n * sizeof *score[r])))
+            rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        treated[i] = logs[i].treated != 0;
+        bought[i] = logs[i].bought ? 1.0 : 0.0;
+    }
+    if (rc == 0)
+        rc = score_policies(m, logs, n, score);
+    memset(out, 0, UPLIFT_N_POLICIES * sizeof *out);
+    for (int r = 0; rc == 0 && r < UPLIFT_N_POLICIES; r++)
+        rc = evaluate_policy(score[r], logs, treated, bought, n, budgets, n_budgets,
+                             &out[r]);
+    for (int r = 0; r < UPLIFT_N_POLICIES; r++)
+        free(score[r]);
+    free(treated);
+    free(bought);
+    return rc;
+}
+
+/* Copies the rows of one side (is_test[i] != 0 == test) into a malloc'd array. */
+static uplift_log_t *split_side(const uplift_log_t *logs, const uint8_t *is_test,
+                                size_t n, int test, size_t *n_side)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (is_test[i] != 0) == test;
+    uplift_log_t *side = malloc((k ? k : 1) * sizeof *side);
+    *n_side = k;
+    if (!side)
+        return NULL;
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((is_test[i] != 0) == test)
+            side[k++] = logs[i];
+    return side;
+}
+
+int uplift_evaluate_split(const uplift_log_t *logs, const uint8_t *is_test,
+                          size_t n, const uplift_config_t *cfg,
+                          const double *budgets, size_t n_budgets,
+                          uplift_split_eval_t *out)
+{
+    uplift_split_eval_t r;
+    if (!logs || !is_test || !out)
+        return -EINVAL;
+    memset(&r, 0, sizeof r);
+    uplift_log_t *train = split_side(logs, is_test, n, 0, &r.n_train);
+    uplift_log_t *test = split_side(logs, is_test, n, 1, &r.n_test);
+    int rc = train && test ? 0 : -ENOMEM;
+    if (rc == 0 && (r.n_train == 0 || r.n_test == 0))
+        rc = -EINVAL;
+    for (size_t i = 0; rc == 0 && i < r.n_test; i++) {
+        r.test_treated += test[i].treated != 0;
+        r.test_control += test[i].treated == 0;
+    }
+    if (rc == 0)
+        rc = uplift_fit(train, r.n_train, cfg, &r.model);
+    if (rc == 0)
+        rc = uplift_evaluate(&r.model, test, r.n_test, budgets, n_budgets, r.policy);
+    if (rc == 0)
+        *out = r;
+    free(train);
+    free(test);
+    return rc;
 }
 
 /* ---- pacing ------------------------------------------------------------------------------ */

@@ -11,7 +11,8 @@
  *    uplift is the difference, shrunk towards a configured prior per lifecycle
  *    stage while that stage has little data (no data: the prior alone).
  *  - Evaluation on randomized logs: Qini curve, AUUC, and incremental profit
- *    and ROI of a ranking cut at a budget.
+ *    and ROI of a ranking cut at a budget; out of sample on a train/test
+ *    split by customer (uplift_evaluate_split).
  *  - Pacing: one shadow price lambda per campaign, raised when spend runs
  *    ahead of the ideal curve and lowered (never below lambda_min) when it
  *    lags, so the budget lasts the campaign. The hard cap is the caller's
@@ -184,6 +185,69 @@ typedef struct uplift_budget_eval {
  */
 int uplift_eval_budget(const double *score, const uplift_log_t *logs,
                        size_t n, double budget, uplift_budget_eval_t *out);
+
+/* ---- out-of-sample evaluation ---------------------------------------------------- */
+
+/*
+ * A model judged on the rows it was fitted on looks better than it is, so
+ * evaluation holds customers out: a hash of the customer id alone decides
+ * the side, which keeps all of a customer's rows together (repeat customers
+ * would otherwise leak from train to test) and gives the same split on every
+ * run and machine. The hash is salted apart from coupon.c's holdout and
+ * exploration hashes, so the test side is not the holdout group.
+ */
+
+/* The 64-bit split key of a customer id (NULL: the key of ""). */
+uint64_t uplift_customer_key(const char *customer_id);
+
+/* 1 if the customer with this key is on the test side of a split that puts
+ * test_share of customers there (<= 0: nobody, >= 1: everybody), else 0. */
+int uplift_in_test_split(uint64_t customer_key, double test_share);
+
+/* The targeting policies compared: who gets the coupon first. */
+typedef enum uplift_policy {
+    UPLIFT_POLICY_MODEL = 0,       /* highest predicted uplift */
+    UPLIFT_POLICY_PROPENSITY = 1,  /* highest predicted P(buy) */
+    UPLIFT_POLICY_EVERYONE = 2,    /* no ranking (log order) */
+    UPLIFT_N_POLICIES = 3
+} uplift_policy_t;
+
+/* "uplift model", "propensity", "coupon to everyone"; "?" out of range. */
+const char *uplift_policy_name(int policy);
+
+#define UPLIFT_EVAL_MAX_BUDGETS 16
+
+typedef struct uplift_policy_eval {
+    double auuc, qini;   /* uplift_qini with outcome = bought */
+    uplift_budget_eval_t at_budget[UPLIFT_EVAL_MAX_BUDGETS];
+} uplift_policy_eval_t;
+
+/* Ranks logs[0..n) by each policy under model m and evaluates the ranking:
+ * Qini / AUUC and uplift_eval_budget at budgets[0..n_budgets) (n_budgets <=
+ * UPLIFT_EVAL_MAX_BUDGETS). out has UPLIFT_N_POLICIES entries. Returns 0,
+ * -EINVAL (n == 0, too many budgets, a NULL or invalid argument) or
+ * -ENOMEM. */
+int uplift_evaluate(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
+                    const double *budgets, size_t n_budgets,
+                    uplift_policy_eval_t out[UPLIFT_N_POLICIES]);
+
+/* Out-of-sample result: the model fitted on the train side, judged on the
+ * test side. */
+typedef struct uplift_split_eval {
+    size_t n_train, n_test;              /* rows per side */
+    size_t test_treated, test_control;   /* test rows per arm */
+    uplift_model_t model;                /* fitted on the train rows only */
+    uplift_policy_eval_t policy[UPLIFT_N_POLICIES];   /* on the test rows */
+} uplift_split_eval_t;
+
+/* Fits the T-learner (cfg NULL: defaults) on the rows with is_test[i] == 0
+ * and evaluates it as uplift_evaluate on the rows with is_test[i] != 0.
+ * Returns 0, -EINVAL (either side empty, or as uplift_fit / uplift_evaluate),
+ * -ENOMEM or -EDOM; *out is written only on success. */
+int uplift_evaluate_split(const uplift_log_t *logs, const uint8_t *is_test,
+                          size_t n, const uplift_config_t *cfg,
+                          const double *budgets, size_t n_budgets,
+                          uplift_split_eval_t *out);
 
 /* ---- budget pacing ----------------------------------------------------------- */
 

@@ -9,7 +9,7 @@
  *   patron health --addr HOST:PORT [--service NAME]
  *   patron model-info --addr HOST:PORT
  *   patron eval --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X]
- *               [--blend W] [training flags]
+ *               [--blend W] [--pop-exp G] [--conf-pop-exp B] [training flags]
  *   patron eval --data DIR [--holdout-last N | --holdout-days D] [--ensemble N]
  *               [training flags]   (full-ranking time split of the store)
  *   patron export-ncf --data DIR --out DIR/NAME [--seed N]
@@ -58,6 +58,7 @@ typedef struct args {
     uint32_t members;     /* eval: seed-ensemble size */
     float ease_lambda;    /* eval --ncf: EASE's lambda */
     float blend;          /* eval --ncf: iALS weight in the EASE blend (1: iALS) */
+    float conf_pop_exp;   /* eval --ncf: r_ui scaled by (n_i / mean)^-this */
     uint32_t holdout_last; /* eval --data: last N purchases held out */
     double holdout_days;   /* eval --data: or the last D days */
     const char *out;       /* export-ncf: output prefix */
@@ -73,7 +74,8 @@ enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_INCLUDE, O_NCF, O_VALIDATION, O_ALPHA0, O_NU, O_SOLVER, O_CG_STEPS,
        O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF, O_ENSEMBLE,
        O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT, O_OLDER,
-       O_EASE_LAMBDA, O_BLEND , O_PROFILES };
+       O_EASE_LAMBDA, O_BLEND , O_PROFILES, O_POP_EXP,
+       O_CONF_POP_EXP };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -110,6 +112,8 @@ static const struct option longopts[] = {
     { "out", required_argument, NULL, O_OUT },
     { "ease-lambda", required_argument, NULL, O_EASE_LAMBDA },
     { "blend", required_argument, NULL, O_BLEND },
+    { "pop-exp", required_argument, NULL, O_POP_EXP },
+    { "conf-pop-exp", required_argument, NULL, O_CONF_POP_EXP },
     { NULL, 0, NULL, 0 },
 };
 
@@ -124,7 +128,8 @@ static void usage(void)
           "  patron health --addr HOST:PORT [--service NAME]\n"
           "  patron model-info --addr HOST:PORT\n"
           "  patron eval --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X]\n"
-          "              [--blend W] [training flags as for train]\n"
+          "              [--blend W] [--pop-exp G] [--conf-pop-exp B]\n"
+          "              [training flags as for train]\n"
           "  patron eval --data DIR [--holdout-last N | --holdout-days D] [--ensemble N]\n"
           "              [training flags as for train]\n"
           "  patron export-ncf --data DIR --out DIR/NAME [--seed N]\n"
@@ -184,6 +189,7 @@ static int parse_args(int argc, char **argv, args_t *a)
         a->members = tune_ncf_default_members();
         a->ease_lambda = tune_ncf_default_ease_lambda();
         a->blend = tune_ncf_default_blend();
+        a->conf_pop_exp = tune_ncf_default_conf_pop_exp();
     }
     optind = 2; /* after the subcommand */
     while ((c = getopt_long(argc, argv, "k:", longopts, NULL)) != -1) {
@@ -286,6 +292,14 @@ static int parse_args(int argc, char **argv, args_t *a)
         case O_BLEND:
             if (num("blend", optarg, 0, 1, &v)) return -1;
             a->blend = (float)v;
+            break;
+        case O_POP_EXP:
+            if (num("pop-exp", optarg, 0, 4, &v)) return -1;
+            a->train.als.pop_exp = (float)v;
+            break;
+        case O_CONF_POP_EXP:
+            if (num("conf-pop-exp", optarg, 0, 4, &v)) return -1;
+            a->conf_pop_exp = (float)v;
             break;
         case O_HALFLIFE:
             if (num("half-life-days", optarg, 0, 1e6, &v)) return -1;
@@ -395,6 +409,12 @@ static int cmd_train(const args_t *a)
 
     if (need(a->data, "--data"))
         return 2;
+    if (a->train.als.pop_exp != 0 || a->conf_pop_exp != 0) {
+        /* Serving folds new events in with one uniform unobserved weight
+         * (foldin.c); a model trained with per-item weights would disagree. */
+        fprintf(stderr, "patron: --pop-exp and --conf-pop-exp are for patron eval only\n");
+        return 2;
+    }
     if ((rc = store_open(a->data, 0, &s)) != 0) {
         fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
         return 1;
@@ -488,6 +508,8 @@ static int cmd_eval_ncf(const args_t *a)
            a->ncf, a->validation ? " (validation split of the training file)" : "",
            d->n_users, d->n_items, (unsigned long long)d->train.indptr[d->n_users],
            d->n_neg);
+    if ((rc = ials_csr_popularity_scale(&d->train, a->conf_pop_exp)) != 0)
+        goto out;
     if ((pop = ncf_popularity(d)) != NULL) {
         ncf_evaluate(d, ncf_score_popularity, pop, 10, &pop_m);
         printf("popularity baseline: HR@10 %.4f NDCG@10 %.4f\n", pop_m.hr, pop_m.ndcg);
@@ -510,10 +532,11 @@ static int cmd_eval_ncf(const args_t *a)
         fac = (ncf_factors_t){ uf, itf, width };
         ncf_evaluate(d, ncf_score_factors, &fac, 10, &m);
         printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, nu %g, "
-               "solver %s, cg-steps %u, threads %u, ensemble %u: training %.2f s, "
-               "%u users evaluated\n",
+               "pop-exp %g, conf-pop-exp %g, solver %s, cg-steps %u, threads %u, "
+               "ensemble %u: training %.2f s, %u users evaluated\n",
                a->train.als.factors, a->train.als.iterations, a->train.als.reg,
                a->train.als.alpha, a->train.als.alpha0, a->train.als.nu,
+               a->train.als.pop_exp, a->conf_pop_exp,
                ials_solver_name(a->train.als.solver), a->train.als.cg_steps,
                a->train.als.threads, a->members, secs, m.users);
     }

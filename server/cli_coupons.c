@@ -6,11 +6,21 @@
  * decision joined with the customer's purchases in the attribution window
  * after it (treated = a coupon was granted; rows weigh 1 / assign_prob, so
  * exploration draws and the holdout make the comparison unbiased).
- * train-uplift fits the T-learner and stores it as the default model that
- * every coupon without its own model uses. eval-uplift ranks the same rows
- * three ways (stored model's uplift, purchase propensity, everyone in log
- * order) and prints Qini / AUUC and the incremental profit and ROI of each
- * ranking cut at each budget.
+ *
+ * train-uplift fits the T-learner on every row and stores it as the default
+ * model that every coupon without its own model uses; with --per-coupon it
+ * also fits one model per catalog coupon with enough rows of its own (its
+ * treated rows against the shared control rows: "no coupon" is the same
+ * treatment whichever coupon was withheld), stored under the coupon id,
+ * which couponstore_target prefers to the default.
+ *
+ * eval-uplift judges out of sample: customers are split by a hash of their id
+ * (uplift_in_test_split), a fresh T-learner is fitted on the train side only,
+ * and the test side is ranked three ways (the model's uplift, its purchase
+ * propensity, everyone in log order) with Qini / AUUC and the incremental
+ * profit and ROI of each ranking cut at each budget. --in-sample adds the old,
+ * optimistic figures: the stored default model scored on every row, rows it
+ * was (probably) trained on.
  */
 #include "cli_coupons.h"
 
@@ -21,29 +31,48 @@
 #include <string.h>
 #include <time.h>
 
+#include "coupon.h"
 #include "couponstore.h"
 #include "store.h"
 #include "uplift.h"
 
 #define MS_PER_DAY 86400000LL
 #define DEFAULT_WINDOW_DAYS 7.0
-#define MAX_BUDGETS 16
+#define DEFAULT_TEST_SHARE 0.3
+/* Rows per arm a coupon needs for a model of its own: with fewer, the
+ * difference of two regressions is mostly noise and the default model
+ * (which pools every coupon's rows) predicts better. */
+#define DEFAULT_MIN_ROWS 200
+#define MAX_MIN_ROWS 100000000L
 
 typedef struct uplift_args {
     const char *data;
     double window_days;
     long long as_of;
-    double budgets[MAX_BUDGETS];
+    double budgets[UPLIFT_EVAL_MAX_BUDGETS];
     size_t n_budgets;
+    double test_share;
+    int in_sample;
+    int per_coupon;
+    size_t min_rows;
 } uplift_args_t;
 
-enum { O_DATA = 256, O_WINDOW, O_AS_OF, O_BUDGETS };
+enum { CMD_TRAIN, CMD_EVAL };
+
+enum {
+    O_DATA = 256, O_WINDOW, O_AS_OF, O_BUDGETS, O_TEST_SHARE, O_IN_SAMPLE, O_PER_COUPON,
+    O_MIN_ROWS
+};
 
 static const struct option uplift_opts[] = {
     { "data", required_argument, NULL, O_DATA },
     { "window-days", required_argument, NULL, O_WINDOW },
     { "as-of", required_argument, NULL, O_AS_OF },
     { "budgets", required_argument, NULL, O_BUDGETS },
+    { "test-share", required_argument, NULL, O_TEST_SHARE },
+    { "in-sample", no_argument, NULL, O_IN_SAMPLE },
+    { "per-coupon", no_argument, NULL, O_PER_COUPON },
+    { "min-rows", required_argument, NULL, O_MIN_ROWS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -51,8 +80,9 @@ static void uplift_usage(void)
 {
     fputs("usage:\n"
           "  patron train-uplift --data DIR [--window-days D] [--as-of UNIX_MS]\n"
-          "  patron eval-uplift --data DIR [--budgets B1,B2,...] [--window-days D]\n"
-          "                     [--as-of UNIX_MS]\n",
+          "                      [--per-coupon [--min-rows N]]\n"
+          "  patron eval-uplift --data DIR [--budgets B1,B2,...] [--test-share F]\n"
+          "                     [--in-sample] [--window-days D] [--as-of UNIX_MS]\n",
           stderr);
 }
 
@@ -70,7 +100,7 @@ static int parse_budgets(const char *s, uplift_args_t *a)
     while (*p) {
         char *end;
         double v = strtod(p, &end);
-        if (end == p || !(v > 0 && v <= 1e12) || a->n_budgets == MAX_BUDGETS ||
+        if (end == p || !(v > 0 && v <= 1e12) || a->n_budgets == UPLIFT_EVAL_MAX_BUDGETS ||
             (*end && *end != ','))
             return -1;
         a->budgets[a->n_budgets++] = v;
@@ -79,44 +109,101 @@ static int parse_budgets(const char *s, uplift_args_t *a)
     return a->n_budgets ? 0 : -1;
 }
 
-/* Parses argv (argv[0] = the command); 0 or -1 with a message printed. */
-static int parse_uplift_args(int argc, char **argv, uplift_args_t *a)
+/* The command a flag belongs to, or -1 for flags both take. */
+static int flag_command(int c)
 {
-    int c;
+    switch (c) {
+    case O_BUDGETS: case O_TEST_SHARE: case O_IN_SAMPLE: return CMD_EVAL;
+    case O_PER_COUPON: case O_MIN_ROWS: return CMD_TRAIN;
+    default: return -1;
+    }
+}
+
+static const char *flag_name(int c)
+{
+    for (const struct option *o = uplift_opts; o->name; o++)
+        if (o->val == c)
+            return o->name;
+    return "?";
+}
+
+/* Parses one flag's value into a; 0 or -1 with a message printed. */
+static int parse_flag(int c, const char *arg, uplift_args_t *a)
+{
     char *end;
+    switch (c) {
+    case O_DATA: a->data = arg; return 0;
+    case O_IN_SAMPLE: a->in_sample = 1; return 0;
+    case O_PER_COUPON: a->per_coupon = 1; return 0;
+    case O_WINDOW:
+        a->window_days = strtod(arg, &end);
+        if (*end || !(a->window_days > 0 && a->window_days <= 365)) {
+            fprintf(stderr, "patron: --window-days: expected 0..365, got \"%s\"\n", arg);
+            return -1;
+        }
+        return 0;
+    case O_AS_OF:
+        a->as_of = strtoll(arg, &end, 10);
+        if (*end || a->as_of <= 0) {
+            fprintf(stderr, "patron: --as-of: expected unix milliseconds, got \"%s\"\n", arg);
+            return -1;
+        }
+        return 0;
+    case O_BUDGETS:
+        if (parse_budgets(arg, a) != 0) {
+            fprintf(stderr, "patron: --budgets: expected positive numbers B1,B2,... "
+                            "(at most %d), got \"%s\"\n", UPLIFT_EVAL_MAX_BUDGETS, arg);
+            return -1;
+        }
+        return 0;
+    case O_TEST_SHARE:
+        a->test_share = strtod(arg, &end);
+        if (*end || end == arg || !(a->test_share > 0 && a->test_share < 1)) {
+            fprintf(stderr, "patron: --test-share: expected a fraction strictly between "
+                            "0 and 1, got \"%s\"\n", arg);
+            return -1;
+        }
+        return 0;
+    case O_MIN_ROWS: {
+        long v = strtol(arg, &end, 10);
+        if (*end || end == arg || v < 1 || v > MAX_MIN_ROWS) {
+            fprintf(stderr, "patron: --min-rows: expected 1..%ld rows per arm, got \"%s\"\n",
+                    MAX_MIN_ROWS, arg);
+            return -1;
+        }
+        a->min_rows = (size_t)v;
+        return 0;
+    }
+    default: return -1;
+    }
+}
+
+/* Parses argv (argv[0] = the command); 0 or -1 with a message printed. */
+static int parse_uplift_args(int argc, char **argv, int cmd, uplift_args_t *a)
+{
+    int c, min_rows_set = 0;
     memset(a, 0, sizeof *a);
     a->window_days = DEFAULT_WINDOW_DAYS;
+    a->test_share = DEFAULT_TEST_SHARE;
+    a->min_rows = DEFAULT_MIN_ROWS;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", uplift_opts, NULL)) != -1) {
-        switch (c) {
-        case O_DATA: a->data = optarg; break;
-        case O_WINDOW:
-            a->window_days = strtod(optarg, &end);
-            if (*end || !(a->window_days > 0 && a->window_days <= 365)) {
-                fprintf(stderr, "patron: --window-days: expected 0..365, got \"%s\"\n", optarg);
-                return -1;
-            }
-            break;
-        case O_AS_OF:
-            a->as_of = strtoll(optarg, &end, 10);
-            if (*end || a->as_of <= 0) {
-                fprintf(stderr, "patron: --as-of: expected unix milliseconds, got \"%s\"\n",
-                        optarg);
-                return -1;
-            }
-            break;
-        case O_BUDGETS:
-            if (parse_budgets(optarg, a) != 0) {
-                fprintf(stderr, "patron: --budgets: expected positive numbers B1,B2,... "
-                                "(at most %d), got \"%s\"\n", MAX_BUDGETS, optarg);
-                return -1;
-            }
-            break;
-        default: return -1;
+        int owner = flag_command(c);
+        if (owner >= 0 && owner != cmd) {
+            fprintf(stderr, "patron %s: --%s applies to %s only\n", argv[0], flag_name(c),
+                    owner == CMD_EVAL ? "eval-uplift" : "train-uplift");
+            return -1;
         }
+        min_rows_set |= c == O_MIN_ROWS;
+        if (parse_flag(c, optarg, a) != 0)
+            return -1;
     }
     if (optind != argc || !a->data) {
         fprintf(stderr, "patron: %s\n", a->data ? "unexpected arguments" : "--data is required");
+        return -1;
+    }
+    if (min_rows_set && !a->per_coupon) {
+        fprintf(stderr, "patron: --min-rows needs --per-coupon\n");
         return -1;
     }
     if (!a->as_of)
@@ -125,14 +212,16 @@ static int parse_uplift_args(int argc, char **argv, uplift_args_t *a)
 }
 
 /* Opens the store and joins the offer log with purchases. */
-static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs, size_t *n)
+static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,
+                     couponstore_uplift_key_t **keys, size_t *n)
 {
     int rc = store_open(a->data, 0, s);
     if (rc) {
         fprintf(stderr, "patron: opening %s: %s\n", a->data, strerror(-rc));
         return rc;
     }
-    rc = couponstore_uplift_logs(*s, (int64_t)(a->window_days * MS_PER_DAY), a->as_of, logs, n);
+    rc = couponstore_uplift_logs(*s, (int64_t)(a->window_days * MS_PER_DAY), a->as_of, logs,
+                                 keys, n);
     if (rc)
         fprintf(stderr, "patron: reading the offer log: %s\n", strerror(-rc));
     return rc;
@@ -155,20 +244,90 @@ static void print_arms(const uplift_log_t *logs, size_t n)
            nc ? 100.0 * (double)bc / (double)nc : 0.0);
 }
 
+/* ---- train-uplift ---------------------------------------------------------------------- */
+
+/* Copies into rows the training rows of coupon_id: its treated rows and
+ * every control row. Returns their count; *nt, *nc count the arms. */
+static size_t coupon_rows(const uplift_log_t *logs, const couponstore_uplift_key_t *keys,
+                          size_t n, const char *coupon_id, uplift_log_t *rows, size_t *nt,
+                          size_t *nc)
+{
+    size_t k = 0;
+    *nt = *nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (logs[i].treated && strcmp(keys[i].coupon_id, coupon_id) != 0)
+            continue;
+        (*(logs[i].treated ? nt : nc))++;
+        rows[k++] = logs[i];
+    }
+    return k;
+}
+
+/* Fits and stores coupon c's own model if it has min_rows rows per arm. */
+static int train_coupon(store_t *s, const coupon_t *c, const uplift_log_t *logs,
+                        const couponstore_uplift_key_t *keys, size_t n, size_t min_rows,
+                        uplift_log_t *rows)
+{
+    size_t nt, nc, k = coupon_rows(logs, keys, n, c->id, rows, &nt, &nc);
+    uplift_model_t m;
+    int rc;
+
+    if (nt < min_rows || nc < min_rows) {
+        int had = couponstore_get_model(s, c->id, &m) == 0;
+        printf("coupon \"%s\": %zu treated / %zu control rows, fewer than %zu per arm: "
+               "skipped (%s)\n", c->id, nt, nc, min_rows,
+               had ? "keeps its model from an earlier run" : "uses the default model");
+        return 0;
+    }
+    if ((rc = uplift_fit(rows, k, NULL, &m)) != 0) {
+        fprintf(stderr, "patron: fitting the uplift model of coupon \"%s\": %s\n", c->id,
+                strerror(-rc));
+        return rc;
+    }
+    if ((rc = couponstore_put_model(s, c->id, &m)) != 0) {
+        fprintf(stderr, "patron: storing the uplift model of coupon \"%s\": %s\n", c->id,
+                strerror(-rc));
+        return rc;
+    }
+    printf("uplift model \"%s\" stored (%zu treated, %zu control rows)\n", c->id, nt, nc);
+    return 0;
+}
+
+/* One model per catalog coupon with enough rows. */
+static int train_per_coupon(store_t *s, const uplift_log_t *logs,
+                            const couponstore_uplift_key_t *keys, size_t n, size_t min_rows)
+{
+    coupon_t *cat = NULL;
+    size_t n_cat = 0;
+    uplift_log_t *rows = malloc((n ? n : 1) * sizeof *rows);
+    int rc = rows ? couponstore_load_catalog(s, &cat, &n_cat) : -ENOMEM;
+
+    if (rc)
+        fprintf(stderr, "patron: reading the coupon catalog: %s\n", strerror(-rc));
+    else if (n_cat == 0)
+        printf("no coupons in the catalog: no per-coupon models\n");
+    for (size_t i = 0; rc == 0 && i < n_cat; i++)
+        rc = train_coupon(s, &cat[i], logs, keys, n, min_rows, rows);
+    free(cat);
+    free(rows);
+    return rc;
+}
+
 int cli_train_uplift(int argc, char **argv)
 {
     uplift_args_t a;
     uplift_log_t *logs = NULL;
+    couponstore_uplift_key_t *keys = NULL;
     uplift_model_t m;
     store_t *s = NULL;
     size_t n = 0;
     int rc;
 
-    if (parse_uplift_args(argc, argv, &a) != 0) {
+    if (parse_uplift_args(argc, argv, CMD_TRAIN, &a) != 0) {
         uplift_usage();
         return 2;
     }
-    if ((rc = load_logs(&a, &s, &logs, &n)) != 0)
+    if ((rc = load_logs(&a, &s, &logs, a.per_coupon ? &keys : NULL, &n)) != 0)
         goto out;
     print_arms(logs, n);
     if ((rc = uplift_fit(logs, n, NULL, &m)) != 0) {
@@ -181,81 +340,153 @@ int cli_train_uplift(int argc, char **argv)
     }
     printf("uplift model \"%s\" stored (%s)\n", COUPONSTORE_DEFAULT_MODEL,
            n ? "fitted" : "no finished offers yet: stage priors only");
+    if (a.per_coupon)
+        rc = train_per_coupon(s, logs, keys, n, a.min_rows);
 out:
     free(logs);
+    free(keys);
     store_close(s);
     return rc ? 1 : 0;
 }
 
 /* ---- eval-uplift --------------------------------------------------------------------- */
 
-enum { RANK_UPLIFT, RANK_PROPENSITY, RANK_EVERYONE, N_RANKINGS };
-static const char *const ranking_names[N_RANKINGS] = { "uplift model", "propensity",
-                                                       "coupon to everyone" };
-
-/* Scores of every row under each ranking. */
-static int score_rows(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
-                      double *score[N_RANKINGS])
+static void print_policies(const uplift_args_t *a, const uplift_policy_eval_t *pe,
+                           const char *rows_label)
 {
-    for (size_t i = 0; i < n; i++) {
-        uplift_pred_t p;
-        int rc = uplift_predict(m, &logs[i].x, &p);
-        if (rc)
-            return rc;
-        score[RANK_UPLIFT][i] = p.uplift;
-        score[RANK_PROPENSITY][i] = p.p_response;
-        score[RANK_EVERYONE][i] = 0.0; /* ties: log order */
-    }
-    return 0;
-}
-
-static int print_eval(const uplift_args_t *a, const uplift_log_t *logs, size_t n,
-                      double *score[N_RANKINGS])
-{
-    uint8_t *treated = malloc(n);
-    double *bought = malloc(n * sizeof *bought);
-    int rc = treated && bought ? 0 : -ENOMEM;
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        treated[i] = logs[i].treated;
-        bought[i] = logs[i].bought;
-    }
-    printf("%-20s %10s %10s\n", "ranking", "AUUC", "Qini");
-    for (int r = 0; rc == 0 && r < N_RANKINGS; r++) {
-        double auuc, qini;
-        if ((rc = uplift_qini(score[r], treated, bought, n, NULL, &auuc, &qini)) == 0)
-            printf("%-20s %10.4f %10.4f\n", ranking_names[r], auuc, qini);
-    }
-    for (size_t b = 0; rc == 0 && b < a->n_budgets; b++) {
-        printf("budget %.2f:\n", a->budgets[b]);
-        for (int r = 0; rc == 0 && r < N_RANKINGS; r++) {
-            uplift_budget_eval_t e;
-            if ((rc = uplift_eval_budget(score[r], logs, n, a->budgets[b], &e)) == 0)
-                printf("  %-20s k %8zu  spend %10.2f  incr. margin %10.2f  "
-                       "incr. profit %10.2f  ROI %7.3f\n",
-                       ranking_names[r], e.k, e.spend, e.incr_margin, e.incr_profit, e.roi);
+    printf("%-20s %10s %10s\n", "policy", "AUUC", "Qini");
+    for (int r = 0; r < UPLIFT_N_POLICIES; r++)
+        printf("%-20s %10.4f %10.4f\n", uplift_policy_name(r), pe[r].auuc, pe[r].qini);
+    for (size_t b = 0; b < a->n_budgets; b++) {
+        printf("budget %.2f (%s):\n", a->budgets[b], rows_label);
+        for (int r = 0; r < UPLIFT_N_POLICIES; r++) {
+            const uplift_budget_eval_t *e = &pe[r].at_budget[b];
+            printf("  %-20s k %8zu  spend %10.2f  incr. margin %10.2f  "
+                   "incr. profit %10.2f  ROI %7.3f\n",
+                   uplift_policy_name(r), e->k, e->spend, e->incr_margin, e->incr_profit,
+                   e->roi);
         }
     }
-    free(treated);
-    free(bought);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Distinct customers on one side of the split; 0 if out of memory. */
+static size_t side_customers(const couponstore_uplift_key_t *keys, const uint8_t *is_test,
+                             size_t n, int test)
+{
+    uint64_t *k = malloc((n ? n : 1) * sizeof *k);
+    size_t m = 0, distinct = 0;
+    if (!k)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((is_test[i] != 0) == test)
+            k[m++] = keys[i].customer;
+    qsort(k, m, sizeof *k, cmp_u64);
+    for (size_t i = 0; i < m; i++)
+        distinct += i == 0 || k[i] != k[i - 1];
+    free(k);
+    return distinct;
+}
+
+static void print_split(const uplift_log_t *logs, const couponstore_uplift_key_t *keys,
+                        const uint8_t *is_test, size_t n, double share)
+{
+    printf("out of sample: customers split by a hash of their id, test share %.2f\n", share);
+    for (int test = 0; test <= 1; test++) {
+        size_t rows = 0, nt = 0;
+        for (size_t i = 0; i < n; i++) {
+            if ((is_test[i] != 0) != test)
+                continue;
+            rows++;
+            nt += logs[i].treated != 0;
+        }
+        printf("  %-5s split: %zu offers from %zu customers (treated %zu, control %zu)\n",
+               test ? "test" : "train", rows, side_customers(keys, is_test, n, test), nt,
+               rows - nt);
+    }
+}
+
+/* Fits on the train customers, evaluates on the test customers. */
+static int eval_out_of_sample(const uplift_args_t *a, const uplift_log_t *logs,
+                              const couponstore_uplift_key_t *keys, size_t n)
+{
+    uint8_t *is_test = malloc(n ? n : 1);
+    uplift_split_eval_t *ev = malloc(sizeof *ev);
+    size_t n_test = 0;
+    int rc = is_test && ev ? 0 : -ENOMEM;
+
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        n_test += is_test[i] = (uint8_t)uplift_in_test_split(keys[i].customer, a->test_share);
+    if (rc == 0)
+        print_split(logs, keys, is_test, n, a->test_share);
+    if (rc == 0 && (n_test == 0 || n_test == n)) {
+        fprintf(stderr, "patron: the %s split is empty: too few customers for a test share "
+                        "of %.2f (log more offers, or use --in-sample)\n",
+                n_test ? "train" : "test", a->test_share);
+        rc = -ENOENT;
+        goto out;
+    }
+    if (rc == 0)
+        rc = uplift_evaluate_split(logs, is_test, n, NULL, a->budgets, a->n_budgets, ev);
+    if (rc) {
+        fprintf(stderr, "patron: evaluating out of sample: %s\n", strerror(-rc));
+        goto out;
+    }
+    if (ev->test_treated == 0 || ev->test_control == 0)
+        printf("note: the test split has no %s rows: Qini and incremental profit "
+               "cannot be estimated from it\n", ev->test_treated ? "control" : "treated");
+    printf("T-learner fitted on the train split (%zu offers), evaluated on the test split "
+           "(%zu offers):\n", ev->n_train, ev->n_test);
+    print_policies(a, ev->policy, "test split");
+out:
+    free(is_test);
+    free(ev);
     return rc;
+}
+
+/* The stored default model scored on every row: optimistic. */
+static int eval_in_sample(store_t *s, const uplift_args_t *a, const uplift_log_t *logs,
+                          size_t n)
+{
+    uplift_policy_eval_t pe[UPLIFT_N_POLICIES];
+    uplift_model_t m;
+    int rc = couponstore_get_model(s, COUPONSTORE_DEFAULT_MODEL, &m);
+
+    printf("IN SAMPLE (optimistic): the stored \"%s\" model scored on all %zu offers, "
+           "which it was probably trained on:\n", COUPONSTORE_DEFAULT_MODEL, n);
+    if (rc == -ENOENT) {
+        printf("no stored uplift model (run patron train-uplift): stage priors\n");
+        rc = uplift_model_init(&m, NULL);
+    }
+    if (rc == 0)
+        rc = uplift_evaluate(&m, logs, n, a->budgets, a->n_budgets, pe);
+    if (rc) {
+        fprintf(stderr, "patron: evaluating in sample: %s\n", strerror(-rc));
+        return rc;
+    }
+    print_policies(a, pe, "in sample");
+    return 0;
 }
 
 int cli_eval_uplift(int argc, char **argv)
 {
     uplift_args_t a;
     uplift_log_t *logs = NULL;
-    uplift_model_t m;
-    double *score[N_RANKINGS] = { NULL };
+    couponstore_uplift_key_t *keys = NULL;
     store_t *s = NULL;
     size_t n = 0;
     int rc;
 
-    if (parse_uplift_args(argc, argv, &a) != 0) {
+    if (parse_uplift_args(argc, argv, CMD_EVAL, &a) != 0) {
         uplift_usage();
         return 2;
     }
-    if ((rc = load_logs(&a, &s, &logs, &n)) != 0)
+    if ((rc = load_logs(&a, &s, &logs, &keys, &n)) != 0)
         goto out;
     print_arms(logs, n);
     if (n == 0) {
@@ -263,24 +494,14 @@ int cli_eval_uplift(int argc, char **argv)
         rc = -ENOENT;
         goto out;
     }
-    rc = couponstore_get_model(s, COUPONSTORE_DEFAULT_MODEL, &m);
-    if (rc == -ENOENT) {
-        printf("no stored uplift model (run patron train-uplift): stage priors\n");
-        rc = uplift_model_init(&m, NULL);
+    rc = eval_out_of_sample(&a, logs, keys, n);
+    if (a.in_sample) {
+        int rc2 = eval_in_sample(s, &a, logs, n);
+        rc = rc ? rc : rc2;
     }
-    for (int r = 0; rc == 0 && r < N_RANKINGS; r++)
-        if (!(score[r] = malloc(n * sizeof *score[r])))
-            rc = -ENOMEM;
-    if (rc == 0)
-        rc = score_rows(&m, logs, n, score);
-    if (rc == 0)
-        rc = print_eval(&a, logs, n, score);
-    if (rc)
-        fprintf(stderr, "patron: evaluating: %s\n", strerror(-rc));
 out:
-    for (int r = 0; r < N_RANKINGS; r++)
-        free(score[r]);
     free(logs);
+    free(keys);
     store_close(s);
     return rc ? 1 : 0;
 }

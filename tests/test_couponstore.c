@@ -325,6 +325,7 @@ static void test_uplift_logs_join(void)
     couponstore_redemption_t r = { "red-e", "erin", "fix2", 2.0, T0 + 1000 };
     couponstore_offer_t o;
     uplift_log_t *logs = NULL;
+    couponstore_uplift_key_t *keys = NULL;
     uint8_t outcome;
     const char *why;
     size_t n = 0;
@@ -340,23 +341,30 @@ static void test_uplift_logs_join(void)
     CHECK_EQ_INT(store_record_events(s, &ev, 1, &outcome, &why), 0);
     CHECK_EQ_INT(couponstore_redeem(s, &r, NULL, NULL), 0);
     /* Before the window closes nothing is ready. */
-    CHECK_EQ_INT(couponstore_uplift_logs(s, 7 * DAY, T0 + DAY, &logs, &n), 0);
+    CHECK_EQ_INT(couponstore_uplift_logs(s, 7 * DAY, T0 + DAY, &logs, NULL, &n), 0);
     CHECK_EQ_INT(n, 0);
     free(logs);
-    CHECK_EQ_INT(couponstore_uplift_logs(s, 7 * DAY, T0 + 8 * DAY, &logs, &n), 0);
+    CHECK_EQ_INT(couponstore_uplift_logs(s, 7 * DAY, T0 + 8 * DAY, &logs, &keys, &n), 0);
     CHECK_EQ_INT(n, 2);
     for (size_t i = 0; i < n; i++) {
         CHECK_EQ_INT(logs[i].treated, 1);
         CHECK(logs[i].assign_prob == 1.0);
     }
-    /* Rows come in request id order: req-e (erin) first. */
-    if (n == 2) {
+    /* Rows come in request id order: req-e (erin) first. The keys say whose
+     * row and which coupon, so eval-uplift can split by customer and
+     * train-uplift --per-coupon can group by coupon. */
+    if (n == 2 && keys) {
         CHECK_EQ_INT(logs[0].bought, 1);
         CHECK(logs[0].margin == 8.0 && logs[0].cost == 2.0);
         CHECK_EQ_INT(logs[1].bought, 0);
         CHECK(logs[1].margin == 0.0 && logs[1].cost == 0.0);
+        CHECK(keys[0].customer == uplift_customer_key("erin"));
+        CHECK(keys[1].customer == uplift_customer_key("frank"));
+        CHECK_STREQ(keys[0].coupon_id, "fix2");
+        CHECK_STREQ(keys[1].coupon_id, "fix2");
     }
     free(logs);
+    free(keys);
     store_close(s);
 }
 

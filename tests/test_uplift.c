@@ -2,15 +2,19 @@
  * test_uplift.c - the uplift model, its evaluation and budget pacing
  * (recsys/uplift.h): logistic regression recovers planted coefficients, the
  * T-learner ranks persuadables above sure buyers, priors rule where data is
- * missing, Qini / AUUC / budget evaluation match hand computations, and the
- * pacer keeps spend near the ideal curve without ever exceeding the budget.
+ * missing, Qini / AUUC / budget evaluation match hand computations, the
+ * train/test split keeps each customer on one side and the out-of-sample
+ * evaluation favours the uplift model on a planted log, and the pacer keeps
+ * spend near the ideal curve without ever exceeding the budget.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "coupon.h"
 #include "testutil.h"
 #include "uplift.h"
 
@@ -261,6 +265,135 @@ static void test_eval_budget_by_hand(void)
     CHECK_EQ_INT(uplift_eval_budget(score, logs, 4, -1.0, &e), -EINVAL);
 }
 
+/* ---- out-of-sample evaluation ------------------------------------------------------ */
+
+static void test_split_by_customer(void)
+{
+    const int n = 20000;
+    int in_test = 0, held = 0, held_test = 0;
+    char id[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "cust-%05d", i);
+        uint64_t k = uplift_customer_key(id);
+        int t = uplift_in_test_split(k, 0.3);
+        /* Deterministic: the id alone decides, every call. */
+        CHECK(k == uplift_customer_key(id));
+        CHECK_EQ_INT(uplift_in_test_split(uplift_customer_key(id), 0.3), t);
+        /* Raising the share only moves customers from train to test. */
+        if (uplift_in_test_split(k, 0.2))
+            CHECK_EQ_INT(t, 1);
+        CHECK_EQ_INT(uplift_in_test_split(k, 0.0), 0);
+        CHECK_EQ_INT(uplift_in_test_split(k, 1.0), 1);
+        in_test += t;
+        if (coupon_in_holdout(id, NULL)) {
+            held++;
+            held_test += t;
+        }
+    }
+    CHECK(NEAR((double)in_test / n, 0.3, 0.015));
+    /* The split hash is not the holdout hash: the holdout (5%) is spread
+     * over both sides like everyone else. */
+    CHECK(held > 800);
+    CHECK(NEAR((double)held_test / held, 0.3, 0.06));
+    CHECK(uplift_customer_key(NULL) == uplift_customer_key(""));
+}
+
+/* A planted log where customers come back (1..4 offers each): the T-learner
+ * fitted on the train customers must rank the test customers' persuadables
+ * first, and earn more at a budget than targeting likely buyers. */
+static void test_out_of_sample_evaluation(void)
+{
+    const size_t n_cust = 6000, cap = 4 * 6000;
+    uplift_log_t *logs = calloc(cap, sizeof *logs);
+    uint8_t *is_test = calloc(cap, 1);
+    uint64_t *owner = calloc(cap, sizeof *owner);
+    uint64_t s = 4242;
+    size_t n = 0, n_test = 0;
+    char id[32];
+    for (size_t c = 0; c < n_cust; c++) {
+        int type = (int)(c % 4), visits = 1 + (int)(unit(&s) * 4.0);
+        snprintf(id, sizeof id, "planted-%05zu", c);
+        for (int v = 0; v < visits; v++, n++) {
+            double pc, pt;
+            uplift_log_t *l = &logs[n];
+            type_customer(type, &s, &l->x, &pc, &pt);
+            l->treated = unit(&s) < 0.5;
+            l->assign_prob = 0.5;
+            l->bought = unit(&s) < (l->treated ? pt : pc);
+            l->margin = l->bought ? 20.0 : 0.0;
+            l->cost = l->treated && l->bought ? 2.0 : 0.0;
+            owner[n] = c;
+            is_test[n] = (uint8_t)uplift_in_test_split(uplift_customer_key(id), 0.3);
+            n_test += is_test[n];
+        }
+    }
+    /* Disjoint: every row of a customer is on the same side. */
+    for (size_t i = 1; i < n; i++)
+        if (owner[i] == owner[i - 1])
+            CHECK_EQ_INT(is_test[i], is_test[i - 1]);
+    CHECK(NEAR((double)n_test / (double)n, 0.3, 0.05));
+
+    const double budgets[2] = { 100.0, 400.0 };
+    uplift_split_eval_t ev;
+    CHECK_EQ_INT(uplift_evaluate_split(logs, is_test, n, NULL, budgets, 2, &ev), 0);
+    CHECK_EQ_INT(ev.n_test, n_test);
+    CHECK_EQ_INT(ev.n_train + ev.n_test, n);
+    CHECK_EQ_INT(ev.test_treated + ev.test_control, n_test);
+
+    /* The model saw the train rows only: the same as fitting them alone. */
+    uplift_log_t *train = calloc(n, sizeof *train);
+    size_t n_train = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_test[i])
+            train[n_train++] = logs[i];
+    uplift_model_t m;
+    CHECK_EQ_INT(uplift_fit(train, n_train, NULL, &m), 0);
+    CHECK(memcmp(m.beta_treated, ev.model.beta_treated, sizeof m.beta_treated) == 0);
+    CHECK(memcmp(m.beta_control, ev.model.beta_control, sizeof m.beta_control) == 0);
+
+    const uplift_policy_eval_t *mod = &ev.policy[UPLIFT_POLICY_MODEL];
+    const uplift_policy_eval_t *prop = &ev.policy[UPLIFT_POLICY_PROPENSITY];
+    const uplift_policy_eval_t *all = &ev.policy[UPLIFT_POLICY_EVERYONE];
+    CHECK(mod->qini > 0.0);
+    CHECK(mod->auuc > prop->auuc);
+    CHECK(mod->auuc > all->auuc);
+    for (int b = 0; b < 2; b++) {
+        CHECK(mod->at_budget[b].k > 0);
+        CHECK(mod->at_budget[b].spend <= budgets[b]);
+        CHECK(mod->at_budget[b].incr_profit > 0.0);
+        CHECK(mod->at_budget[b].incr_profit > 1.5 * prop->at_budget[b].incr_profit);
+        CHECK(mod->at_budget[b].incr_profit > all->at_budget[b].incr_profit);
+    }
+
+    /* uplift_evaluate on the test rows with that model: the same figures. */
+    uplift_log_t *test = calloc(n, sizeof *test);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (is_test[i])
+            test[k++] = logs[i];
+    uplift_policy_eval_t pe[UPLIFT_N_POLICIES];
+    CHECK_EQ_INT(uplift_evaluate(&ev.model, test, k, budgets, 2, pe), 0);
+    CHECK(pe[UPLIFT_POLICY_MODEL].auuc == mod->auuc);
+    CHECK(pe[UPLIFT_POLICY_PROPENSITY].at_budget[1].incr_profit ==
+          prop->at_budget[1].incr_profit);
+
+    /* Errors: an empty side, too many budgets. */
+    memset(is_test, 0, cap);
+    CHECK_EQ_INT(uplift_evaluate_split(logs, is_test, n, NULL, budgets, 2, &ev), -EINVAL);
+    memset(is_test, 1, cap);
+    CHECK_EQ_INT(uplift_evaluate_split(logs, is_test, n, NULL, budgets, 2, &ev), -EINVAL);
+    CHECK_EQ_INT(uplift_evaluate(&m, test, k, budgets, UPLIFT_EVAL_MAX_BUDGETS + 1, pe),
+                 -EINVAL);
+    CHECK_EQ_INT(uplift_evaluate(&m, test, 0, budgets, 2, pe), -EINVAL);
+    CHECK_STREQ(uplift_policy_name(UPLIFT_POLICY_EVERYONE), "coupon to everyone");
+    CHECK_STREQ(uplift_policy_name(UPLIFT_N_POLICIES), "?");
+    free(logs);
+    free(is_test);
+    free(owner);
+    free(train);
+    free(test);
+}
+
 /* A campaign where demand at lambda 1 is ~3x the budget: the pacer must
  * spread the budget over the whole period and never exceed it. */
 static void test_pacer_keeps_to_the_ideal_curve(void)
@@ -327,6 +460,8 @@ int main(void)
     test_priors_and_shrinkage();
     test_qini_by_hand();
     test_eval_budget_by_hand();
+    test_split_by_customer();
+    test_out_of_sample_evaluation();
     test_pacer_keeps_to_the_ideal_curve();
     TEST_MAIN_END();
 }

@@ -12,7 +12,9 @@ customer id and day) are the same on every run.
 """
 import argparse
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -48,6 +50,12 @@ def fixed_coupon(coupon_id, campaign, budget, amount=2.0, **kw):
                     benefits=[c.CouponBenefit(kind=c.BENEFIT_KIND_AMOUNT, amount=amount)],
                     valid_from_unix_ms=AS_OF - 30 * DAY, valid_until_unix_ms=AS_OF + DAY,
                     campaign_budget=budget, per_customer_limit=1, **kw)
+
+
+def patron_status(*args):
+    """Runs the `patron` CLI expecting it may fail; returns CompletedProcess."""
+    return subprocess.run([h.PATRON] + [str(a) for a in args], capture_output=True,
+                          text=True, timeout=30)
 
 
 class CouponTest(unittest.TestCase):
@@ -345,9 +353,69 @@ class CouponTest(unittest.TestCase):
         self.assertIn("stored", out)
         ev = h.run_patron("eval-uplift", "--data", self.data, "--as-of", later,
                           "--budgets", "10,50").stdout
+        # Out of sample by default: a customer-hash split, sizes printed, the
+        # model fitted on the train side and the three policies on the test side.
+        self.assertIn("test share 0.30", ev)
+        split = {}
+        for line in ev.splitlines():
+            m = re.match(r"\s*(train|test)\s+split: (\d+) offers from (\d+) customers", line)
+            if m:
+                split[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+        self.assertEqual(set(split), {"train", "test"}, ev)
+        self.assertEqual(split["train"][0] + split["test"][0], 31)
+        self.assertEqual(split["train"][1] + split["test"][1], 31)  # one offer each
+        self.assertGreater(split["test"][0], 0)
+        self.assertIn("evaluated on the test split", ev)
         for what in ("AUUC", "uplift model", "propensity", "coupon to everyone",
-                     "budget 10.00", "budget 50.00"):
+                     "budget 10.00 (test split)", "budget 50.00 (test split)"):
             self.assertIn(what, ev)
+        self.assertNotIn("IN SAMPLE", ev)
+        # The split is a function of the customer ids: the same on a rerun.
+        again = h.run_patron("eval-uplift", "--data", self.data, "--as-of", later,
+                             "--budgets", "10,50").stdout
+        self.assertEqual(again, ev)
+        both = h.run_patron("eval-uplift", "--data", self.data, "--as-of", later,
+                            "--in-sample", "--test-share", "0.5").stdout
+        self.assertIn("test share 0.50", both)
+        self.assertIn("IN SAMPLE (optimistic)", both)
+        # Flags of the other command, and shares outside (0, 1), are usage errors.
+        for bad in (("--test-share", "1"), ("--test-share", "0"), ("--per-coupon",)):
+            r = patron_status("eval-uplift", "--data", self.data, *bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+
+    def test_train_uplift_per_coupon(self):
+        self.upsert(fixed_coupon("fix2", "spring", 1000))
+        self.upsert(fixed_coupon("fix3", "spring", 1000, amount=3.0))
+        self.holdout_split("pc", 120)
+        later = AS_OF + 8 * DAY
+        out = h.run_patron("train-uplift", "--data", self.data, "--as-of", later,
+                           "--per-coupon").stdout
+        self.assertIn('uplift model "default" stored', out)
+        # 120 offers cannot give any coupon 200 rows per arm: both skipped, by name.
+        for cid in ("fix2", "fix3"):
+            self.assertRegex(out, r'coupon "%s": \d+ treated / \d+ control rows, fewer than '
+                                  r"200 per arm: skipped \(uses the default model\)" % cid)
+        counts = {}
+        for m in re.finditer(r'coupon "(\w+)": (\d+) treated / (\d+) control', out):
+            counts[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+        treated = sum(t for t, _ in counts.values())
+        control = counts["fix2"][1]
+        self.assertEqual(counts["fix3"][1], control)  # the control rows are shared
+        self.assertGreater(control, 0)
+        self.assertIn("offers 120: treated %d" % treated, out)
+        # A lower bar fits and stores each coupon that meets it.
+        low = min(min(t for t, _ in counts.values()), control)
+        out = h.run_patron("train-uplift", "--data", self.data, "--as-of", later,
+                           "--per-coupon", "--min-rows", str(low)).stdout
+        for cid, (t, c) in counts.items():
+            self.assertIn('uplift model "%s" stored (%d treated, %d control rows)'
+                          % (cid, t, c), out)
+        # Decisions now use the per-coupon models; the service still answers.
+        r = self.target("pc-new", request_id="pc-after")
+        self.assertTrue(r.decision.reason)
+        r = patron_status("train-uplift", "--data", self.data, "--min-rows", "5")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--per-coupon", r.stderr)
 
 
 def main():
