@@ -6,6 +6,7 @@ stubs: only `protoc --python_out` message classes).
 Nothing generated is kept: the protos are compiled into a temporary
 directory that is removed at exit.
 """
+import argparse
 import atexit
 import importlib
 import os
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 import grpc  # noqa: F401  (a missing python3-grpcio must fail, not skip)
 
@@ -244,3 +246,19 @@ def rpc_error(fn, *args, **kw):
     except grpc.RpcError as e:
         return e
     raise AssertionError("expected an RPC error, the call succeeded")
+
+
+def run_suite(description, label):
+    """The command line every suite shares: --build/--proto (and optional
+    binaries), then unittest's own arguments. Exits 0 only if all passed."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--build", required=True, help="CMake build directory")
+    ap.add_argument("--proto", required=True, help="the repository's proto directory")
+    ap.add_argument("--patron", help="patron CLI (default BUILD/server/patron)")
+    ap.add_argument("--patrond", help="patrond (default BUILD/server/patrond)")
+    args, rest = ap.parse_known_args()
+    configure(args.build, args.proto, patron=args.patron, patrond=args.patrond)
+    t0 = time.monotonic()
+    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    sys.stderr.write("%s: %.1f s\n" % (label, time.monotonic() - t0))
+    sys.exit(0 if prog.result.wasSuccessful() else 1)

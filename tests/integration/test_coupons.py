@@ -10,7 +10,6 @@ Every call has a timeout, every server is killed in tearDown, every decision
 uses a fixed as_of time, so the holdout and exploration draws (hashes of
 customer id and day) are the same on every run.
 """
-import argparse
 import os
 import re
 import shutil
@@ -18,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -419,17 +417,7 @@ class CouponTest(unittest.TestCase):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", required=True, help="CMake build directory")
-    ap.add_argument("--proto", required=True, help="the repository's proto directory")
-    ap.add_argument("--patron", help="patron CLI (default BUILD/server/patron)")
-    ap.add_argument("--patrond", help="patrond (default BUILD/server/patrond)")
-    args, rest = ap.parse_known_args()
-    h.configure(args.build, args.proto, patron=args.patron, patrond=args.patrond)
-    t0 = time.monotonic()
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
-    sys.stderr.write("coupon integration suite: %.1f s\n" % (time.monotonic() - t0))
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
+    h.run_suite(__doc__.splitlines()[0], "coupon integration suite")
 
 
 if __name__ == "__main__":
