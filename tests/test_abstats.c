@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include "rng.h"
 
 /* ---- a small deterministic RNG ------------------------------------------------------ */
 
@@ -19,10 +20,7 @@ typedef struct rng { uint64_t s; } rng_t;
 
 static uint64_t rng_next(rng_t *r)
 {
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return splitmix64(&r->s);
 }
 
 static double rng_uniform(rng_t *r) /* (0, 1) */

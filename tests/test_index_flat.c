@@ -12,26 +12,11 @@
 #include <math.h>
 #include <stdint.h>
 
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-
-static uint32_t rng_u32(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-static float rng_uniform(void)
-{
-    return (float)(rng_u32() >> 8) / 16777216.0f * 2.0f - 1.0f;
-}
-
 static float rng_gauss(void)
 {
     float s = 0.0f;
     for (int i = 0; i < 4; i++)
-        s += rng_uniform();
+        s += test_rng_uniform();
     return s;
 }
 
@@ -84,7 +69,7 @@ static void check_data(const char *what, const float *items, uint32_t n,
         return;
     }
     for (uint32_t i = 0; i < n; i++)
-        if (rng_u32() % 3 == 0)
+        if (test_rng_u32() % 3 == 0)
             topk_bitset_set(deny, i);
     for (size_t kk = 0; kk < sizeof kernels / sizeof kernels[0]; kk++) {
         flat_index_t *idx = NULL;
@@ -149,9 +134,9 @@ static void test_integer_ties(void)
     float *qs = alloc_floats((size_t)6 * dim);
     if (items && qs) {
         for (size_t j = 0; j < (size_t)n * dim; j++)
-            items[j] = (float)((int)(rng_u32() % 5) - 2);
+            items[j] = (float)((int)(test_rng_u32() % 5) - 2);
         for (size_t j = 0; j < (size_t)6 * dim; j++)
-            qs[j] = (float)((int)(rng_u32() % 5) - 2);
+            qs[j] = (float)((int)(test_rng_u32() % 5) - 2);
         check_data("integer ties", items, n, dim, qs, 6, 40);
     }
     free(items);
@@ -167,7 +152,7 @@ static void test_identical_rows(void)
     float q[16];
     if (items) {
         for (uint32_t d = 0; d < dim; d++)
-            q[d] = rng_uniform();
+            q[d] = test_rng_uniform();
         for (uint32_t i = 0; i < n; i++)
             for (uint32_t d = 0; d < dim; d++)
                 items[(size_t)i * dim + d] = 0.25f * (float)(d + 1);
@@ -190,9 +175,9 @@ static void test_adversarial_scales(void)
     for (uint32_t i = 0; i < n; i += 10)
         memset(items + (size_t)i * dim, 0, dim * sizeof(float)); /* zero */
     for (uint32_t d = 0; d < dim; d++) {
-        items[(size_t)5 * dim + d] = 1e30f * rng_uniform();   /* huge */
-        items[(size_t)6 * dim + d] = 1e-41f * rng_uniform();  /* subnormal */
-        items[(size_t)7 * dim + d] = 1e-3f * rng_uniform();   /* tiny */
+        items[(size_t)5 * dim + d] = 1e30f * test_rng_uniform();   /* huge */
+        items[(size_t)6 * dim + d] = 1e-41f * test_rng_uniform();  /* subnormal */
+        items[(size_t)7 * dim + d] = 1e-3f * test_rng_uniform();   /* tiny */
         items[(size_t)8 * dim + d] = 3e38f;                   /* norm overflows */
     }
     items[(size_t)9 * dim + 3] = 1e6f;                        /* one spike */
@@ -283,7 +268,7 @@ static void test_batch(void)
     for (uint32_t qi = 0; qi < nqmax; qi++) {
         uint64_t *b = bits + (size_t)qi * TOPK_BITSET_WORDS(n);
         for (uint32_t i = 0; i < n; i++)
-            if (rng_u32() % 4 == 0)
+            if (test_rng_u32() % 4 == 0)
                 topk_bitset_set(b, i);
         deny[qi] = qi % 3 == 0 ? NULL : b;
     }
@@ -377,7 +362,7 @@ static void test_bias(void)
     for (size_t i = 0; i < (size_t)n * dim; i++)
         items[i] = rng_gauss() * 0.1f;
     for (uint32_t i = 0; i < n; i++)
-        bias[i] = i % 3 ? 0.0f : (float)(rng_u32() % 100) / 100.0f; /* many ties */
+        bias[i] = i % 3 ? 0.0f : (float)(test_rng_u32() % 100) / 100.0f; /* many ties */
     for (uint32_t i = 0; i < n; i += 7)
         topk_bitset_set(deny, i);
     CHECK_EQ_INT(flat_index_build(items, n, dim, FLAT_KERNEL_AUTO, &idx), 0);
@@ -414,6 +399,7 @@ static void test_bias(void)
 
 int main(void)
 {
+    test_rng_seed(0x243f6a8885a308d3ull); /* first: every draw of this test stays the same */
     test_bias();
     test_random_reals();
     test_integer_ties();

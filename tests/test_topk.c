@@ -18,25 +18,9 @@ typedef struct ref {
     double score;
 } ref_t;
 
-static uint64_t rng_state = 12345;
-
-static uint32_t rng_u32(void)
-{
-    /* xorshift64*: fixed seed, deterministic */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-static float rng_uniform(void)
-{
-    return (float)(rng_u32() >> 8) / 16777216.0f * 2.0f - 1.0f;
-}
-
 static float rng_small_int(void)
 {
-    return (float)((int)(rng_u32() % 9) - 4);
+    return (float)((int)(test_rng_u32() % 9) - 4);
 }
 
 static int ref_cmp(const void *pa, const void *pb)
@@ -85,7 +69,7 @@ static void check_exact(uint32_t n, uint32_t dim, uint32_t k, int with_deny)
     uint32_t denied = 0;
     if (with_deny)
         for (uint32_t i = 0; i < n; i++)
-            if (rng_u32() % 2) {
+            if (test_rng_u32() % 2) {
                 topk_bitset_set(deny, i);
                 denied++;
             }
@@ -126,9 +110,9 @@ static void check_real(uint32_t n, uint32_t dim, uint32_t k)
         goto done;
     }
     for (size_t j = 0; j < (size_t)n * dim; j++)
-        items[j] = rng_uniform();
+        items[j] = test_rng_uniform();
     for (uint32_t d = 0; d < dim; d++)
-        q[d] = rng_uniform();
+        q[d] = test_rng_uniform();
     uint32_t m = brute_force(items, n, dim, q, NULL, ref);
     size_t got = topk_mips(items, n, dim, q, NULL, k, out);
     CHECK_EQ_INT(got, k < m ? k : m);
@@ -222,9 +206,9 @@ static void test_deny_exact_count(void)
     topk_hit_t out[50];
 
     for (size_t j = 0; j < N * DIM; j++)
-        items[j] = rng_uniform();
+        items[j] = test_rng_uniform();
     for (int d = 0; d < DIM; d++)
-        q[d] = rng_uniform();
+        q[d] = test_rng_uniform();
     /* Deny the 40 best items and all but 7 of the rest. */
     topk_hit_t best[40];
     CHECK_EQ_INT(topk_mips(items, N, DIM, q, NULL, 40, best), 40);
@@ -297,7 +281,7 @@ static void test_scores_against_brute_force(void)
     uint64_t deny[TOPK_BITSET_WORDS(N)] = { 0 };
 
     for (uint32_t i = 0; i < N; i++)
-        scores[i] = (float)(rng_u32() % 200) - 100.0f; /* many ties */
+        scores[i] = (float)(test_rng_u32() % 200) - 100.0f; /* many ties */
     for (uint32_t i = 0; i < N; i += 3)
         topk_bitset_set(deny, i);
     uint32_t m = 0;
@@ -335,6 +319,7 @@ static void test_nan_scores_rank_last(void)
 
 int main(void)
 {
+    test_rng_seed(12345); /* first: every draw of this test stays the same */
     test_random_against_brute_force();
     test_empty_cases();
     test_deny_exact_count();

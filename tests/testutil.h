@@ -5,6 +5,7 @@
 #ifndef PATRON_TESTS_TESTUTIL_H
 #define PATRON_TESTS_TESTUTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,34 @@ static inline const char *test_tmpdir(const char *tag)
         exit(2);
     }
     return path;
+}
+
+/* A small deterministic generator (xorshift64*, Vigna 2016). Each test
+ * seeds it once at the start of main, so its draws never change. */
+static inline uint64_t *test_rng_state(void)
+{
+    static uint64_t state = 1;
+    return &state;
+}
+
+static inline void test_rng_seed(uint64_t seed)
+{
+    *test_rng_state() = seed ? seed : 1;
+}
+
+static inline uint32_t test_rng_u32(void)
+{
+    uint64_t *s = test_rng_state();
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (uint32_t)((*s * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* Uniform in [-1, 1). */
+static inline float test_rng_uniform(void)
+{
+    return (float)(test_rng_u32() >> 8) / 16777216.0f * 2.0f - 1.0f;
 }
 
 #define TEST_MAIN_END()                                                       \
