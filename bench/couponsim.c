@@ -64,48 +64,15 @@ static const type_spec_t types[N_TYPES] = {
     [SLEEPING] = { 0.15, 0.35, 0.20, 20.0, 5.0, 70.0 },
 };
 
-/* ---- random numbers ------------------------------------------------------------ */
+/* ---- random numbers (xoshiro256**, index/rng.h) ---------------------------- */
 
-typedef struct rng {
-    uint64_t s[4];
-} rng_t;
-
-static void rng_seed(rng_t *r, uint64_t seed)
+static double rng_normal(xoshiro_t *r)
 {
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-static double rng_unit(rng_t *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static double rng_normal(rng_t *r)
-{
-    double u = rng_unit(r), v = rng_unit(r);
+    double u = xoshiro_unit(r), v = xoshiro_unit(r);
     return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
 }
 
-static double rng_lognormal(rng_t *r, double median, double sigma)
+static double rng_lognormal(xoshiro_t *r, double median, double sigma)
 {
     return median * exp(sigma * rng_normal(r));
 }
@@ -120,9 +87,9 @@ typedef struct sim_customer {
     char id[24];
 } sim_customer_t;
 
-static int draw_type(rng_t *r)
+static int draw_type(xoshiro_t *r)
 {
-    double u = rng_unit(r), acc = 0.0;
+    double u = xoshiro_unit(r), acc = 0.0;
     for (int t = 0; t < N_TYPES; t++) {
         acc += types[t].share;
         if (u < acc)
@@ -147,7 +114,7 @@ static double clamp_prob(double p)
     return p < 0.001 ? 0.001 : p > 0.999 ? 0.999 : p;
 }
 
-static void draw_customer(rng_t *r, size_t idx, sim_customer_t *c)
+static void draw_customer(xoshiro_t *r, size_t idx, sim_customer_t *c)
 {
     const type_spec_t *t;
     c->type = draw_type(r);
@@ -164,7 +131,7 @@ static void draw_customer(rng_t *r, size_t idx, sim_customer_t *c)
     c->x.monetary = c->x.orders * c->x.average_basket;
     c->x.stage = stage_of(c->x.recency_days, c->x.orders);
     /* a factor model's P(buy): informative about pc, noisy, not always there */
-    if (rng_unit(r) < SIM_PROPENSITY_KNOWN) {
+    if (xoshiro_unit(r) < SIM_PROPENSITY_KNOWN) {
         double z = log(c->pc / (1.0 - c->pc)) + 0.8 * rng_normal(r);
         c->x.propensity = 1.0 / (1.0 + exp(-z));
     } else {
@@ -192,12 +159,12 @@ static double true_spend(const sim_customer_t *c)
 }
 
 /* One randomized log row for c: 50/50 coupon, outcome drawn. */
-static void draw_log(rng_t *r, const sim_customer_t *c, uplift_log_t *l)
+static void draw_log(xoshiro_t *r, const sim_customer_t *c, uplift_log_t *l)
 {
     l->x = c->x;
-    l->treated = rng_unit(r) < 0.5;
+    l->treated = xoshiro_unit(r) < 0.5;
     l->assign_prob = 0.5;
-    l->bought = rng_unit(r) < (l->treated ? c->pt : c->pc);
+    l->bought = xoshiro_unit(r) < (l->treated ? c->pt : c->pc);
     l->margin = l->bought ? c->basket * SIM_MARGIN_RATE : 0.0;
     l->cost = (l->bought && l->treated) ? true_discount(c) : 0.0;
 }
@@ -263,10 +230,10 @@ static int score_propensity(const sim_customer_t *cs, size_t n,
 
 static void score_random(size_t n, uint64_t seed, double *score)
 {
-    rng_t r;
-    rng_seed(&r, seed ^ 0x5ca1ab1eULL);
+    xoshiro_t r;
+    xoshiro_seed(&r, seed ^ 0x5ca1ab1eULL);
     for (size_t i = 0; i < n; i++)
-        score[i] = rng_unit(&r);
+        score[i] = xoshiro_unit(&r);
 }
 
 /* ---- evaluation ------------------------------------------------------------------- */
@@ -454,7 +421,7 @@ static void print_truth(const sim_customer_t *cs, size_t n)
 
 static int run(const options_t *o)
 {
-    rng_t r;
+    xoshiro_t r;
     int rc = -ENOMEM;
     size_t n = o->customers;
     sim_customer_t *train = malloc(o->train * sizeof *train);
@@ -466,7 +433,7 @@ static int run(const options_t *o)
     uplift_model_t model;
     if (!train || !train_logs || !cs || !logs || !s_up || !s_pr || !s_all)
         goto done;
-    rng_seed(&r, o->seed);
+    xoshiro_seed(&r, o->seed);
     for (size_t i = 0; i < o->train; i++) {
         draw_customer(&r, i, &train[i]);
         draw_log(&r, &train[i], &train_logs[i]);

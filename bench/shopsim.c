@@ -77,69 +77,40 @@
 #define SIM_GUEST_INVOICE_PER_DAY 0.08
 #define SIM_ADJUSTMENT_PER_DAY 0.03
 
-/* ---- PRNG ----------------------------------------------------------------- */
-
-typedef struct sim_rng {
-    uint64_t s[4];
-} sim_rng_t;
-
-static void rng_seed(sim_rng_t *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(sim_rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, 1). */
-static double rng_u01(sim_rng_t *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+/* ---- PRNG (xoshiro256**, index/rng.h) -------------------------------------- */
 
 /* Uniform integer in [0, n); n > 0. */
-static uint32_t rng_below(sim_rng_t *r, uint32_t n) { return (uint32_t)(rng_u01(r) * n); }
+static uint32_t rng_below(xoshiro_t *r, uint32_t n) { return (uint32_t)(xoshiro_unit(r) * n); }
 
-static int rng_chance(sim_rng_t *r, double p) { return rng_u01(r) < p; }
+static int rng_chance(xoshiro_t *r, double p) { return xoshiro_unit(r) < p; }
 
-static double rng_normal(sim_rng_t *r)
+static double rng_normal(xoshiro_t *r)
 {
-    double u1 = 1.0 - rng_u01(r), u2 = rng_u01(r); /* u1 in (0, 1] */
+    double u1 = 1.0 - xoshiro_unit(r), u2 = xoshiro_unit(r); /* u1 in (0, 1] */
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-static double rng_exponential(sim_rng_t *r, double mean)
+static double rng_exponential(xoshiro_t *r, double mean)
 {
-    return -mean * log(1.0 - rng_u01(r));
+    return -mean * log(1.0 - xoshiro_unit(r));
 }
 
 /* Knuth's multiplication method; fine for the small rates used here. */
-static int rng_poisson(sim_rng_t *r, double lambda)
+static int rng_poisson(xoshiro_t *r, double lambda)
 {
     double limit = exp(-lambda), p = 1.0;
     int k = -1;
     do {
         k++;
-        p *= rng_u01(r);
+        p *= xoshiro_unit(r);
     } while (p > limit && k < 100);
     return k;
 }
 
 /* Index drawn from cumulative weights cum[0..n-1] (cum[n-1] = total). */
-static uint32_t rng_pick_cum(sim_rng_t *r, const double *cum, uint32_t n)
+static uint32_t rng_pick_cum(xoshiro_t *r, const double *cum, uint32_t n)
 {
-    double x = rng_u01(r) * cum[n - 1];
+    double x = xoshiro_unit(r) * cum[n - 1];
     uint32_t lo = 0, hi = n - 1;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
@@ -282,7 +253,7 @@ typedef struct sim_config {
 
 typedef struct sim {
     sim_config_t cfg;
-    sim_rng_t rng;
+    xoshiro_t rng;
     int64_t start;                      /* unix seconds of day 0 */
     sim_item_t *items;
     sim_customer_t *cust;
@@ -329,7 +300,7 @@ static void sim_make_title(sim_t *s, sim_item_t *it)
     size_t ncol = sizeof sim_colours / sizeof *sim_colours;
     const char *adj = sim_adjectives[rng_below(&s->rng, (uint32_t)nadj)];
     const char *noun = c->nouns[rng_below(&s->rng, 6)];
-    double u = rng_u01(&s->rng);
+    double u = xoshiro_unit(&s->rng);
     if (u < 0.25) { /* "Set of 3 Vintage Mugs, Blue": a comma to quote */
         char plural[64];
         sim_plural(noun, plural, sizeof plural);
@@ -358,9 +329,9 @@ static void sim_make_item(sim_t *s, sim_item_t *it, double popularity)
     it->cat = sim_pick_category(s);
     it->style = (uint8_t)rng_below(&s->rng, SIM_STYLES);
     const sim_category_t *c = &sim_categories[it->cat];
-    double lp = log(c->price_lo) + rng_u01(&s->rng) * log(c->price_hi / c->price_lo);
+    double lp = log(c->price_lo) + xoshiro_unit(&s->rng) * log(c->price_hi / c->price_lo);
     it->price = sim_round_price(exp(lp));
-    double margin = c->margin_lo + rng_u01(&s->rng) * (c->margin_hi - c->margin_lo);
+    double margin = c->margin_lo + xoshiro_unit(&s->rng) * (c->margin_hi - c->margin_lo);
     double cost = round(it->price * (1 - margin) * 100) / 100;
     it->unit_cost = cost < 0.01 ? 0.01 : cost > it->price - 0.01 ? it->price - 0.01 : cost;
     it->launch_day = 0;
@@ -568,7 +539,7 @@ static uint32_t sim_pick_item(sim_t *s, const sim_customer_t *c, uint8_t cat, in
 
 static int32_t sim_quantity(sim_t *s, double price)
 {
-    double u = rng_u01(&s->rng);
+    double u = xoshiro_unit(&s->rng);
     int32_t q = u < 0.70 ? 1 : u < 0.88 ? 2 : u < 0.96 ? 3 : 4 + (int32_t)rng_below(&s->rng, 9);
     if (price < 2 && rng_chance(&s->rng, 0.3))
         q *= 6; /* cheap things go by the half dozen */
@@ -719,7 +690,7 @@ static int sim_event_cmp(const void *a, const void *b)
 static int sim_run(sim_t *s)
 {
     s->start = csv_days_from_civil(SIM_START_YEAR, 1, 1) * SIM_DAY_S;
-    rng_seed(&s->rng, s->cfg.seed);
+    xoshiro_seed(&s->rng, s->cfg.seed);
     sim_season_tables(s);
     int rc = sim_catalogue(s);
     if (rc == 0)
