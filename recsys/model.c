@@ -316,14 +316,18 @@ int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
     return 0;
 }
 
-int model_item_index(const model_t *m, const char *item_id, uint32_t *idx)
+/* Binary search for key among names[order[0..n)] (order NULL: names are
+ * sorted themselves); *idx gets the name's index in names. */
+static int find_sorted(char *const *names, const uint32_t *order, size_t n,
+                       const char *key, uint32_t *idx)
 {
-    size_t lo = 0, hi = m->hdr.n_items;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(m->item_ids[m->by_id[mid]], item_id);
+        uint32_t at = order ? order[mid] : (uint32_t)mid;
+        int c = strcmp(names[at], key);
         if (c == 0) {
-            *idx = m->by_id[mid];
+            *idx = at;
             return 0;
         }
         if (c < 0)
@@ -334,22 +338,14 @@ int model_item_index(const model_t *m, const char *item_id, uint32_t *idx)
     return -ENOENT;
 }
 
+int model_item_index(const model_t *m, const char *item_id, uint32_t *idx)
+{
+    return find_sorted(m->item_ids, m->by_id, m->hdr.n_items, item_id, idx);
+}
+
 int model_category_index(const model_t *m, const char *name, uint32_t *idx)
 {
-    size_t lo = 0, hi = m->n_categories;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(m->categories[mid], name);
-        if (c == 0) {
-            *idx = (uint32_t)mid;
-            return 0;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -ENOENT;
+    return find_sorted(m->categories, NULL, m->n_categories, name, idx);
 }
 
 size_t model_bytes(const model_t *m)
