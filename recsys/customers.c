@@ -155,7 +155,7 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
         rc = view_from_history(c, h.ev, h.n, now_ms, out);
     if (rc == 0)
         rc = view_extras(c, out);
-    free(h.ev);
+    store_event_list_free(&h);
     if (rc == 0 && !out->has_events && !out->has_attrs && !out->points_redeemed)
         rc = -ENOENT;
     return rc;
@@ -178,7 +178,7 @@ int customers_redeem(const customers_ctx_t *c, const char *customer_id,
                                  earned, &redeemed, duplicate);
         *balance = earned - redeemed > 0 ? earned - redeemed : 0;
     }
-    free(h.ev);
+    store_event_list_free(&h);
     return rc;
 }
 
@@ -246,7 +246,7 @@ static int group_scan(store_t *s, group_scan_t *g)
     int rc = store_scan_events(s, group_event, g);
     if (rc == 0 && g->h.n)
         rc = g->visit(g);
-    free(g->h.ev);
+    store_event_list_free(&g->h);
     return rc;
 }
 

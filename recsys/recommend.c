@@ -301,7 +301,7 @@ static int resolve_customer(store_t *s, const model_t *m, const rec_query_t *q,
 static void customer_state_free(customer_state_t *cs)
 {
     foldin_free(&cs->fi);
-    free(cs->h.l.ev);
+    store_event_list_free(&cs->h.l);
 }
 
 static void copy_hits(const topk_hit_t *hits, size_t got, uint8_t reason,
