@@ -56,6 +56,8 @@ const char *rec_query_invalid(const rec_query_t *q)
         return "k: must be in 1..1000";
     if (!(q->popularity_blend >= 0 && q->popularity_blend <= 1))
         return "popularity_blend: must be in 0..1";
+    if (div_params_invalid(&q->diversity))
+        return div_params_invalid(&q->diversity);
     return rec_filters_invalid(q->filters);
 }
 
@@ -324,6 +326,48 @@ static int explain(const model_t *m, const foldin_t *fi, rec_item_t *out, size_t
     return 0;
 }
 
+/* The best `want` items for the customer (all when want = n_items). */
+static int candidates(const model_t *m, const customer_state_t *cs,
+                      const uint64_t *deny, uint32_t want, topk_hit_t *hits,
+                      size_t *got)
+{
+    if (cs->x)
+        return search_blended(m, cs->x, cs->w, deny, want, hits, got);
+    *got = topk_scores(m->item_pop, m->hdr.n_items, deny, want, hits);
+    return 0;
+}
+
+/* A diversified list: MMR and category caps over a pool of candidates, the
+ * pool widened (up to the whole catalog) while the caps leave the list
+ * short. */
+static int diversified(const model_t *m, const customer_state_t *cs,
+                       const rec_query_t *q, const uint64_t *deny,
+                       topk_hit_t *out, size_t *n)
+{
+    uint32_t n_items = m->hdr.n_items, want = div_pool_size(q->k, n_items);
+    topk_hit_t *pool = NULL;
+    size_t got = 0;
+    int rc;
+
+    for (;;) {
+        topk_hit_t *grown = realloc(pool, (want ? want : 1) * sizeof *pool);
+        if (!grown) {
+            rc = -ENOMEM;
+            break;
+        }
+        pool = grown;
+        if ((rc = candidates(m, cs, deny, want, pool, &got)) != 0 ||
+            (rc = diversify(pool, got, m->item_unit, m->hdr.factors, m->item_cat,
+                            m->n_categories, &q->diversity, q->k, out, n)) != 0)
+            break;
+        if (*n == q->k || got < want || want == n_items)
+            break;
+        want = want > n_items / 4 ? n_items : want * 4;
+    }
+    free(pool);
+    return rc;
+}
+
 int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
                   rec_item_t *out, size_t *n, int *personalized)
 {
@@ -348,10 +392,10 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
             topk_bitset_set(deny, q->deny_items[i]);
     if ((rc = resolve_customer(s, m, q, q->explain, deny, &cs)) != 0)
         goto out;
-    if (cs.x)
-        rc = search_blended(m, cs.x, cs.w, deny, q->k, hits, &got);
+    if (div_active(&q->diversity))
+        rc = diversified(m, &cs, q, deny, hits, &got);
     else
-        got = topk_scores(m->item_pop, n_items, deny, q->k, hits);
+        rc = candidates(m, &cs, deny, q->k, hits, &got);
     if (rc)
         goto out;
     copy_hits(hits, got, cs.reason, out);

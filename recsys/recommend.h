@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diversify.h"
 #include "model.h"
 #include "store.h"
 
@@ -75,6 +76,9 @@ typedef struct rec_query {
                                     recently shown); indices past the model's
                                     items are ignored */
     size_t n_deny_items;
+    div_params_t diversity;      /* zero: rank by relevance alone; else the
+                                    list is chosen from a larger pool by
+                                    diversify.h, in the order chosen */
 } rec_query_t;
 
 typedef struct rec_item {
@@ -96,7 +100,8 @@ int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *q,
 
 /*
  * Answers q from model m. out must hold q->k entries; *n gets the number
- * written (k, or fewer only when fewer items pass). *personalized is 1 when
+ * written (k, or fewer only when fewer items pass, or when
+ * q->diversity.max_per_cat leaves fewer). *personalized is 1 when
  * the customer's factors (trained or folded in) were used.
  *
  * Which factors: the trained ones when the model has seen all of the

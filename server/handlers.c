@@ -213,7 +213,9 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
         return;
     q = (rec_query_t){ .customer_id = r->customer_id, .k = r->k,
                        .include_purchased = r->include_purchased,
-                       .exclude_viewed = r->exclude_viewed, .explain = r->explain };
+                       .exclude_viewed = r->exclude_viewed, .explain = r->explain,
+                       .diversity = { .lambda = r->diversity,
+                                      .max_per_cat = r->max_per_category } };
     if (r->filters) {
         fill_filters(r->filters, &filters);
         q.filters = &filters;

@@ -227,6 +227,39 @@ static void test_similar_and_rank(store_t *s, const model_t *m)
     CHECK_EQ_INT(rec_rank(s, m, "alice", cand, 1, out, &pers), -EINVAL);
 }
 
+static void test_diversity(store_t *s, const model_t *m)
+{
+    rec_item_t out[N_ITEMS];
+    rec_query_t q = { .customer_id = "alice", .k = 3,
+                      .diversity = { .max_per_cat = 1 } };
+    size_t n = 0;
+    int pers = 0;
+    const char *want[3] = { "b", "c", "e" };
+
+    /* alice's order without a (bought): b c d e f; kitchen, books, books,
+     * garden, garden. One per category: b, c, e. */
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK(pers);
+    CHECK_EQ_INT(n, 3);
+    for (size_t i = 0; i < n && i < 3; i++)
+        CHECK_STREQ(m->item_ids[out[i].item], want[i]);
+    /* The caps cannot fill 5 from three categories. */
+    q.k = 5;
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(n, 3);
+    /* The popularity fallback is capped the same way: c (books), e (garden),
+     * b (kitchen) by popularity 9, 8, 2; d (books, 3) is skipped. */
+    q.customer_id = "stranger";
+    q.k = 3;
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK(!pers && n == 3);
+    CHECK_STREQ(m->item_ids[out[2].item], "b");
+    /* Out of range diversity is refused, naming the field. */
+    q.diversity.lambda = 1.5f;
+    CHECK(strstr(rec_query_invalid(&q), "diversity") != NULL);
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), -EINVAL);
+}
+
 static void test_validation(store_t *s, const model_t *m)
 {
     rec_item_t out[2];
@@ -282,6 +315,7 @@ int main(void)
     test_filters(s, m);
     test_similar_and_rank(s, m);
     test_validation(s, m);
+    test_diversity(s, m);
     test_fallbacks(s, m);
     model_unref(m);
     test_slot(s);

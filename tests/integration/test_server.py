@@ -615,6 +615,44 @@ class TrainedModelTests(ServerTest):
                       filters=h.pb.rec.Filters(min_price=float("nan")))
         self.assertStatus(e, SC.INVALID_ARGUMENT, "filters.min_price")
 
+    def test_recommend_diversity(self):
+        cust = "cust-03"  # a books customer: a plain top 10 is mostly books
+        plain = self.rec(customer_id=cust, k=10)
+        self.assertPersonalized(plain, 10)
+        plain_cats = [category_of(i.item_id) for i in plain.items]
+        # A cap of 2 per category fills k = 8 with exactly 2 of each of the 4.
+        r = self.rec(customer_id=cust, k=8, max_per_category=2)
+        counts = {}
+        for i in r.items:
+            counts[category_of(i.item_id)] = counts.get(category_of(i.item_id), 0) + 1
+        self.assertEqual(counts, {c: 2 for c, _ in CATEGORIES})
+        self.assertFalse({i.item_id for i in r.items} & SHOP.bought[cust])
+        # The best item stays first; the cap keeps each category's best ones.
+        self.assertEqual(r.items[0].item_id, plain.items[0].item_id)
+        self.assertEqual([i.item_id for i in r.items if category_of(i.item_id) == "books"],
+                         [i.item_id for i in plain.items
+                          if category_of(i.item_id) == "books"][:2])
+        # Only 4 categories: a cap of 1 cannot fill 10.
+        self.assertEqual(len(self.rec(customer_id=cust, k=10, max_per_category=1).items), 4)
+        # Maximal marginal relevance spreads the list over more categories,
+        # the items unique and never bought, scores the relevance scores.
+        varied = self.rec(customer_id=cust, k=10, diversity=0.7)
+        ids = [i.item_id for i in varied.items]
+        self.assertEqual(len(set(ids)), 10)
+        self.assertFalse(set(ids) & SHOP.bought[cust])
+        self.assertGreater(len({category_of(i) for i in ids}), len(set(plain_cats)),
+                           (ids, plain_cats))
+        self.assertEqual(ids[0], plain.items[0].item_id)
+        self.assertAlmostEqual(varied.items[0].score, plain.items[0].score, places=5)
+        # The popularity fallback is diversified too.
+        r = self.rec(customer_id="stranger", k=4, max_per_category=1)
+        self.assertFalse(r.personalized)
+        self.assertEqual(sorted(category_of(i.item_id) for i in r.items),
+                         sorted(c for c, _ in CATEGORIES))
+        for bad in (-0.1, 1.5, float("nan")):
+            e = rpc_error(self.rec, customer_id=cust, k=5, diversity=bad)
+            self.assertStatus(e, SC.INVALID_ARGUMENT, "diversity")
+
     def test_exclude_recently_shown(self):
         cust = "cust-07"
         first = [i.item_id for i in self.rec(customer_id=cust, k=5).items]
