@@ -58,6 +58,8 @@ const char *rec_query_invalid(const rec_query_t *q)
         return "popularity_blend: must be in 0..1";
     if (div_params_invalid(&q->diversity))
         return div_params_invalid(&q->diversity);
+    if (promo_invalid(q->promotion, q->k))
+        return promo_invalid(q->promotion, q->k);
     return rec_filters_invalid(q->filters);
 }
 
@@ -368,12 +370,41 @@ static int diversified(const model_t *m, const customer_state_t *cs,
     return rc;
 }
 
+/* Reserves the query's promotion slots in hits[0..*n) (room for q->k):
+ * the customer's best promoted items not yet listed, under the same deny
+ * set, merged by promo_merge; flags[i] marks promoted items. */
+static int promote(const model_t *m, const customer_state_t *cs, const rec_query_t *q,
+                   const uint64_t *deny, topk_hit_t *hits, size_t *n, uint8_t *flags)
+{
+    size_t words = TOPK_BITSET_WORDS(m->hdr.n_items) + 1;
+    uint32_t slots = q->promotion->slots;
+    uint64_t *in = calloc(words, sizeof *in), *rest = malloc(words * sizeof *rest);
+    topk_hit_t *best = malloc(slots * sizeof *best);
+    size_t got = 0;
+    int rc = -ENOMEM;
+
+    if (in && rest && best) {
+        promo_members(m, q->promotion, in);
+        for (size_t w = 0; w < words; w++)
+            rest[w] = deny[w] | ~in[w];
+        for (size_t i = 0; i < *n; i++)
+            topk_bitset_set(rest, hits[i].id);
+        if ((rc = candidates(m, cs, rest, slots, best, &got)) == 0)
+            *n = promo_merge(hits, *n, q->k, best, got, slots, in, flags);
+    }
+    free(in);
+    free(rest);
+    free(best);
+    return rc;
+}
+
 int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
                   rec_item_t *out, size_t *n, int *personalized)
 {
     uint32_t n_items = m->hdr.n_items;
     uint64_t *deny = NULL;
     topk_hit_t *hits = NULL;
+    uint8_t *flags = NULL;
     customer_state_t cs = { 0 };
     size_t got = 0;
     int rc;
@@ -382,7 +413,8 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
         return -EINVAL;
     deny = calloc(TOPK_BITSET_WORDS(n_items) + 1, sizeof *deny);
     hits = malloc(q->k * sizeof *hits);
-    if (!deny || !hits) {
+    flags = calloc(q->k, 1);
+    if (!deny || !hits || !flags) {
         rc = -ENOMEM;
         goto out;
     }
@@ -396,9 +428,13 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
         rc = diversified(m, &cs, q, deny, hits, &got);
     else
         rc = candidates(m, &cs, deny, q->k, hits, &got);
+    if (rc == 0 && promo_active(q->promotion))
+        rc = promote(m, &cs, q, deny, hits, &got, flags);
     if (rc)
         goto out;
     copy_hits(hits, got, cs.reason, out);
+    for (size_t i = 0; i < got; i++)
+        out[i].promoted = flags[i];
     if (cs.x && q->explain && cs.fi.n && (rc = explain(m, &cs.fi, out, got)) != 0)
         goto out;
     *n = got;
@@ -407,6 +443,7 @@ out:
     customer_state_free(&cs);
     free(deny);
     free(hits);
+    free(flags);
     return rc;
 }
 

@@ -17,6 +17,7 @@
 
 #include "diversify.h"
 #include "model.h"
+#include "promote.h"
 #include "store.h"
 
 #define REC_MAX_K 1000
@@ -79,6 +80,7 @@ typedef struct rec_query {
     div_params_t diversity;      /* zero: rank by relevance alone; else the
                                     list is chosen from a larger pool by
                                     diversify.h, in the order chosen */
+    const rec_promotion_t *promotion; /* may be NULL; see promote.h */
 } rec_query_t;
 
 typedef struct rec_item {
@@ -86,6 +88,7 @@ typedef struct rec_item {
     float score;
     uint8_t reason;              /* rec_reason_t */
     uint8_t n_because;           /* explain: contributing past items */
+    uint8_t promoted;            /* a member of the query's promotion */
     uint32_t because[REC_MAX_BECAUSE];
 } rec_item_t;
 

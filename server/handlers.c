@@ -80,6 +80,7 @@ static int scored_list_fill(scored_list_t *l, const model_t *m,
         l->si[i].item_id = m->item_ids[items[i].item];
         l->si[i].score = items[i].score;
         l->si[i].reason = (Patron__V1__Reason)items[i].reason;
+        l->si[i].promoted = items[i].promoted;
         if (l->di) {
             item_details(m, items[i].item, &l->di[i]);
             l->si[i].details = &l->di[i];
@@ -197,6 +198,7 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
         &patron__v1__recommend_request__descriptor, req, len, out);
     Patron__V1__RecommendResponse resp = PATRON__V1__RECOMMEND_RESPONSE__INIT;
     rec_filters_t filters;
+    rec_promotion_t promo;
     rec_query_t q;
     rec_item_t *items = NULL;
     scored_list_t list = { 0 };
@@ -219,6 +221,15 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
     if (r->filters) {
         fill_filters(r->filters, &filters);
         q.filters = &filters;
+    }
+    if (r->promotion) {
+        promo = (rec_promotion_t){
+            .item_ids = (const char *const *)r->promotion->item_ids,
+            .n_items = r->promotion->n_item_ids,
+            .categories = (const char *const *)r->promotion->categories,
+            .n_categories = r->promotion->n_categories,
+            .slots = r->promotion->slots };
+        q.promotion = &promo;
     }
     if ((bad = rec_query_invalid(&q)) != NULL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);

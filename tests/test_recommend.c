@@ -260,6 +260,43 @@ static void test_diversity(store_t *s, const model_t *m)
     CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), -EINVAL);
 }
 
+static void test_promotion(store_t *s, const model_t *m)
+{
+    static const char *garden[] = { "garden" }, *deny[] = { "garden" };
+    static const char *ids[] = { "a", "nope" };
+    rec_promotion_t promo = { NULL, 0, garden, 1, 1 };
+    rec_filters_t no_garden = { .deny_categories = deny, .n_deny = 1 };
+    rec_query_t q = { .customer_id = "alice", .k = 3, .promotion = &promo };
+    rec_item_t out[N_ITEMS];
+    size_t n = 0;
+    int pers = 0;
+
+    /* alice: b c d, then e f (garden). One garden slot: e, her best garden
+     * item, replaces d and goes to place 1. */
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(n, 3);
+    CHECK_STREQ(m->item_ids[out[0].item], "b");
+    CHECK_STREQ(m->item_ids[out[1].item], "e");
+    CHECK_STREQ(m->item_ids[out[2].item], "c");
+    CHECK(!out[0].promoted && out[1].promoted && !out[2].promoted);
+    /* Promoted items obey the filters: none pass, the list is as ranked. */
+    q.filters = &no_garden;
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(n, 3);
+    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK(!out[0].promoted && !out[1].promoted && !out[2].promoted);
+    /* ... and the exclusions: a (bought) is never promoted back. */
+    q.filters = NULL;
+    promo = (rec_promotion_t){ ids, 2, NULL, 0, 1 };
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(m->item_ids[out[i].item], "a") != 0 && !out[i].promoted);
+    /* More slots than k is refused, naming the field. */
+    promo.slots = 4;
+    CHECK(strstr(rec_query_invalid(&q), "promotion.slots") != NULL);
+    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), -EINVAL);
+}
+
 static void test_validation(store_t *s, const model_t *m)
 {
     rec_item_t out[2];
@@ -316,6 +353,7 @@ int main(void)
     test_similar_and_rank(s, m);
     test_validation(s, m);
     test_diversity(s, m);
+    test_promotion(s, m);
     test_fallbacks(s, m);
     model_unref(m);
     test_slot(s);

@@ -653,6 +653,35 @@ class TrainedModelTests(ServerTest):
             e = rpc_error(self.rec, customer_id=cust, k=5, diversity=bad)
             self.assertStatus(e, SC.INVALID_ARGUMENT, "diversity")
 
+    def test_recommend_promotion(self):
+        cust = "cust-03"  # a books customer: no toys in a plain top 10
+        plain = [i.item_id for i in self.rec(customer_id=cust, k=10).items]
+        self.assertNotIn("toys", {category_of(i) for i in plain})
+        best_toys = [i.item_id for i in self.rec(
+            customer_id=cust, k=2, filters=h.pb.rec.Filters(allow_categories=["toys"])).items]
+        promo = h.pb.rec.Promotion(categories=["toys"], slots=2)
+        r = self.rec(customer_id=cust, k=10, promotion=promo)
+        ids = [i.item_id for i in r.items]
+        # Her two best toys, flagged, at places 10/3 = 3 and 20/3 = 6; the
+        # rest is the plain list in order, its last two giving way.
+        self.assertEqual([ids[3], ids[6]], best_toys)
+        self.assertEqual([i.promoted for i in r.items],
+                         [False, False, False, True, False, False, True, False, False, False])
+        self.assertEqual([x for x in ids if x not in best_toys], plain[:8])
+        # Listed ids work too; unknown ones match nothing; filters still apply.
+        r = self.rec(customer_id=cust, k=5, promotion=h.pb.rec.Promotion(
+            item_ids=["garden-03", "no-such-item"], slots=1))
+        self.assertEqual([i.item_id for i in r.items if i.promoted], ["garden-03"])
+        r = self.rec(customer_id=cust, k=5, promotion=h.pb.rec.Promotion(
+            item_ids=["garden-03"], slots=1),
+            filters=h.pb.rec.Filters(deny_categories=["garden"]))
+        self.assertFalse(any(i.promoted for i in r.items))
+        for bad in (h.pb.rec.Promotion(categories=["toys"], slots=6),
+                    h.pb.rec.Promotion(categories=["toys"]),
+                    h.pb.rec.Promotion(slots=1)):
+            e = rpc_error(self.rec, customer_id=cust, k=5, promotion=bad)
+            self.assertStatus(e, SC.INVALID_ARGUMENT, "promotion")
+
     def test_exclude_recently_shown(self):
         cust = "cust-07"
         first = [i.item_id for i in self.rec(customer_id=cust, k=5).items]
