@@ -23,6 +23,7 @@
  * full scan comes out grouped by customer.
  */
 #include "store.h"
+#include "storelock.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -52,6 +53,7 @@ struct store {
     pthread_cond_t gc_cv;
     pending_t *queue, **queue_tail;
     int committing;
+    int lock_fd;         /* shared hold on dir/patron.lock (storelock.h) */
 };
 
 enum { EVENT_KEY_LEN = 20 };
@@ -206,11 +208,17 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
+    if ((s->lock_fd = store_lock_take(dir, 0)) < 0) {
+        rc = s->lock_fd;
+        free(s);
+        return rc;
+    }
     pthread_mutex_init(&s->gc_mu, NULL);
     pthread_cond_init(&s->gc_cv, NULL);
     s->queue_tail = &s->queue;
     rc = mdb_env_create(&s->env);
     if (rc) {
+        store_lock_release(s->lock_fd);
         free(s);
         return map_err(rc);
     }
@@ -222,6 +230,7 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
     if (rc) {
         mdb_env_close(s->env);
+        store_lock_release(s->lock_fd);
         free(s);
         return rc == ENOENT || rc == EACCES ? -rc : map_err(rc);
     }
@@ -241,6 +250,7 @@ void store_close(store_t *s)
     if (!s)
         return;
     mdb_env_close(s->env);
+    store_lock_release(s->lock_fd);
     pthread_mutex_destroy(&s->gc_mu);
     pthread_cond_destroy(&s->gc_cv);
     free(s);

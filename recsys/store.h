@@ -33,7 +33,8 @@ typedef struct store store_t;
 
 /* Opens (creating if needed) the store in directory dir. The directory and
  * any missing parents are created. map_bytes is the LMDB map size; 0 picks 64 GiB (sparse).
- * On success *out owns the environment; release it with store_close. */
+ * On success *out owns the environment; release it with store_close.
+ * -EBUSY while store_vacuum runs on dir. */
 int store_open(const char *dir, size_t map_bytes, store_t **out);
 void store_close(store_t *s); /* NULL-safe */
 
@@ -209,6 +210,20 @@ int store_delete_customer(store_t *s, const char *customer_id,
  */
 int store_compact_views(store_t *s, int64_t before_ms, uint64_t *removed,
                         uint64_t *added);
+
+/*
+ * Rewrites dir's data file with its live pages only (LMDB's compacting
+ * copy), then swaps it in with one atomic rename. LMDB reuses freed pages
+ * but never clears them, so this is what makes an erasure (or views removed
+ * by compaction) leave no bytes behind, and it returns the space to the file
+ * system. Offline: refused with -EBUSY while any process has the store open
+ * (store_open holds a shared lock on dir/patron.lock; this takes it
+ * exclusively), and store_open returns -EBUSY while this runs. A crash at
+ * any point leaves either the old file or the new one, whole.
+ * bytes_before/bytes_after (may be NULL) get the file sizes.
+ * Returns 0, -EBUSY, -ENOENT (no store in dir), -ENOSPC or another -errno.
+ */
+int store_vacuum(const char *dir, uint64_t *bytes_before, uint64_t *bytes_after);
 
 /* Small named values (e.g. RFM cut-points) kept beside the data. */
 int store_put_blob(store_t *s, const char *key, const void *data, size_t len);

@@ -138,6 +138,7 @@ static void usage(void)
           "  patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]\n"
           "  patron segments --data DIR [--as-of UNIX_MS] [--profiles FILE]\n"
           "  patron compact --data DIR --older-than-days D\n"
+          "  patron vacuum --data DIR   (offline: rewrites the file without freed pages)\n"
           "  patron experiment create|update|list|report|assign ... (patron experiment --help)\n"
           "  patron simulate-experiment --data DIR [--days N] [--customers N]\n"
           "  patron train-uplift --data DIR [--window-days D] [--as-of UNIX_MS]\n"
@@ -1077,6 +1078,30 @@ static int cmd_segments(const args_t *a)
 
 /* Aggregates views older than the horizon (measured from the newest event
  * would be surprising for live shops: it is measured from now). */
+static int cmd_vacuum(const args_t *a)
+{
+    uint64_t before = 0, after = 0;
+    int rc;
+
+    if (need(a->data, "--data"))
+        return 2;
+    if ((rc = store_vacuum(a->data, &before, &after)) != 0) {
+        if (rc == -EBUSY)
+            fprintf(stderr, "patron: %s is open in another process (patrond or a "
+                    "patron command): stop it first, vacuum works offline\n", a->data);
+        else if (rc == -ENOENT)
+            fprintf(stderr, "patron: no store in %s\n", a->data);
+        else
+            fprintf(stderr, "patron: vacuum failed: %s (the store is unchanged)\n",
+                    strerror(-rc));
+        return 1;
+    }
+    printf("vacuumed %s: data file %.1f MB -> %.1f MB; freed pages (erased "
+           "customers, compacted views) are gone from disk\n", a->data,
+           (double)before / 1e6, (double)after / 1e6);
+    return 0;
+}
+
 static int cmd_compact(const args_t *a)
 {
     struct timespec now;
@@ -1119,6 +1144,7 @@ int main(int argc, char **argv)
         { "model-info", cmd_model_info }, { "eval", cmd_eval },
         { "profile", cmd_profile },       { "audience", cmd_audience },
         { "segments", cmd_segments },     { "compact", cmd_compact },
+        { "vacuum", cmd_vacuum },
         { "tune", cmd_tune },
         { "export-ncf", cmd_export_ncf },
     };

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "storelock.h"
 #include "testutil.h"
 
 static store_t *open_store(const char *dir)
@@ -331,6 +332,87 @@ static void test_tables_and_compaction(const char *dir)
     store_close(s);
 }
 
+/* How often needle occurs in the file (raw bytes, free pages included). */
+static int occurs(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = strlen(needle), len, cap = 1 << 20, hits = 0;
+    char *buf = malloc(cap);
+    long size;
+
+    if (!f || !buf) {
+        if (f)
+            fclose(f);
+        free(buf);
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    rewind(f);
+    free(buf);
+    buf = malloc((size_t)size + 1);
+    len = buf ? fread(buf, 1, (size_t)size, f) : 0;
+    fclose(f);
+    for (size_t i = 0; buf && i + n <= len; i++)
+        hits += memcmp(buf + i, needle, n) == 0;
+    free(buf);
+    return (int)hits;
+}
+
+/* Vacuum: an erased customer's bytes are gone from the file, everyone else
+ * is intact, and it never runs under an open store (nor the reverse). */
+static void test_vacuum(const char *dir)
+{
+    static const char *secret = "erase-me-7c1f0d";
+    char data[600];
+    store_t *s = open_store(dir), *other = NULL;
+    store_event_t ev[40];
+    char ids[40][24];
+    uint64_t deleted = 0, before = 0, after = 0;
+    uint8_t out[40];
+    const char *why[40];
+    int lock;
+
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    for (int i = 0; i < 40; i++) {
+        snprintf(ids[i], sizeof ids[i], "v%d", i);
+        ev[i] = (store_event_t){ ids[i], i % 2 ? secret : "keeper", "i1",
+                                 STORE_EVENT_PURCHASE, 1000 + i, 1, 1 };
+    }
+    store_item_t item = { "i1", "Item", "cat", 5.0, 1.0, 1 };
+    CHECK_EQ_INT(store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(store_record_events(s, ev, 40, out, why), 0);
+    for (int i = 0; i < 40; i++)
+        CHECK_EQ_INT(out[i], STORE_ACCEPTED);
+    CHECK(occurs(data, secret) > 0);
+    CHECK_EQ_INT(store_vacuum(dir, NULL, NULL), -EBUSY); /* open here */
+    CHECK_EQ_INT(store_delete_customer(s, secret, &deleted), 0);
+    CHECK_EQ_INT(deleted, 20);
+    store_close(s);
+    printf("erased customer's id in the raw file: %d times before vacuum\n",
+           occurs(data, secret));
+    CHECK_EQ_INT(store_vacuum(dir, &before, &after), 0);
+    CHECK(after > 0 && after <= before);
+    CHECK_EQ_INT(occurs(data, secret), 0);
+    CHECK(occurs(data, "keeper") > 0);
+    s = open_store(dir);
+    {
+        store_event_list_t l = { 0 };
+        uint32_t idx = 0;
+        CHECK_EQ_INT(store_customer_index(s, "keeper", &idx), 0);
+        CHECK_EQ_INT(store_customer_events(s, idx, store_event_list_push, &l), 0);
+        CHECK_EQ_INT(l.n, 20);
+        store_event_list_free(&l);
+    }
+    store_close(s);
+    /* While a vacuum holds the lock, opening is refused, not blocked. */
+    lock = store_lock_take(dir, 1);
+    CHECK(lock >= 0);
+    CHECK_EQ_INT(store_open(dir, 64u << 20, &other), -EBUSY);
+    store_lock_release(lock);
+    CHECK_EQ_INT(store_vacuum(test_tmpdir("store-empty"), NULL, NULL), -ENOENT);
+}
+
 int main(void)
 {
     char dir[512];
@@ -342,6 +424,8 @@ int main(void)
     test_tables_and_compaction(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-models"));
     test_models(dir);
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("store-vacuum"));
+    test_vacuum(dir);
     CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
     {
         /* Missing parents are created. */

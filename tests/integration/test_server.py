@@ -1134,8 +1134,25 @@ class ProfilesTests(ServerTest):
         self.assertEqual(dump.returncode, 0, dump.stderr)
         self.assertNotIn(cust, dump.stdout)
         self.assertIn("cust-11", dump.stdout)  # the dump does show other customers
+        # LMDB keeps freed pages' old bytes; `patron vacuum` (offline) rewrites
+        # the file without them, and refuses while patrond has the store open.
+        self.srv.start()
+        vac = subprocess.run([h.PATRON, "vacuum", "--data", self.data],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(vac.returncode, 1)
+        self.assertIn("open in another process", vac.stderr)
+        self.assertStatus(rpc_error(self.get_profile, cust), SC.NOT_FOUND)
+        self.srv.kill()
+        vac = subprocess.run([h.PATRON, "vacuum", "--data", self.data],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(vac.returncode, 0, vac.stderr)
+        with open(os.path.join(self.data, "data.mdb"), "rb") as f:
+            raw = f.read()
+        self.assertNotIn(cust.encode(), raw)
+        self.assertIn(b"cust-11", raw)
         self.srv.start()
         self.assertStatus(rpc_error(self.get_profile, cust), SC.NOT_FOUND)
+        self.assertTrue(self.srv.recommend("cust-11", 5).personalized)
 
 
 class ExperimentsTests(ServerTest):

@@ -1,0 +1,20 @@
+/*
+ * storelock.h - the advisory lock that keeps store_vacuum from replacing the
+ * data file under a process that has the store open. Every store_open holds
+ * it shared for the life of the store; store_vacuum holds it exclusively.
+ * Internal to recsys (store.c, vacuum.c).
+ */
+#ifndef PATRON_RECSYS_STORELOCK_H
+#define PATRON_RECSYS_STORELOCK_H
+
+#define STORE_LOCK_FILE "patron.lock"
+
+/* Locks dir/patron.lock (created if missing) without waiting. Returns the
+ * descriptor holding the lock, -EBUSY when the other kind is held (by any
+ * process), or another negative errno. */
+int store_lock_take(const char *dir, int exclusive);
+
+/* Releases a lock store_lock_take returned (closing its descriptor). */
+void store_lock_release(int fd);
+
+#endif
