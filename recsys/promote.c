@@ -81,12 +81,9 @@ size_t promo_merge(topk_hit_t *list, size_t n, uint32_t k, const topk_hit_t *pro
     /* Now n + need == len. The j-th new member goes to place
      * (j + 1) len / (need + 1): strictly increasing, all below len. */
     for (size_t w = 0; w < len; w++) {
-        if (next < need && w == (next + 1) * len / (need + 1))
-            out[w] = extra[next++];
-        else if (from < n)
-            out[w] = list[from++];
-        else
-            out[w] = extra[next++];
+        int promoted_place = next < need &&
+                             (w == (next + 1) * len / (need + 1) || from == n);
+        out[w] = promoted_place ? extra[next++] : list[from++];
     }
     memcpy(list, out, len * sizeof *list);
     n = len;
