@@ -238,6 +238,10 @@ static int arms_invalid(const experiment_t *e, char *err, size_t cap)
             return fail(err, cap,
                         "experiment '%s': arms[%zu].coupon_lambda: must be finite and >= 0 (got %g)",
                         e->id, i, a->coupon_lambda);
+        if (!(a->diversity >= 0 && a->diversity <= 1))
+            return fail(err, cap,
+                        "experiment '%s': arms[%zu].diversity: must be in [0, 1] (got %g)",
+                        e->id, i, a->diversity);
         sum += a->weight;
     }
     if (fabs(sum - 1.0) > EXPERIMENT_WEIGHT_TOLERANCE)

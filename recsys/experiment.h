@@ -66,6 +66,9 @@ typedef struct experiment_arm {
     int coupons_off;         /* nonzero: no coupons at all in this arm */
     double coupon_lambda;    /* coupon policy's lambda, finite, >= 0;
                                 ignored when coupons_off */
+    double diversity;        /* 0..1: Recommend's diversity (diversify.h) for
+                                requests that set none; 0 = none */
+    uint32_t max_per_category; /* likewise the category cap; 0 = none */
 } experiment_arm_t;
 
 /* A named customer pinned to an arm, for QA. */
@@ -103,7 +106,8 @@ typedef struct experiment_assignment {
 } experiment_assignment_t;
 
 /* Checks one definition on its own: ids, salt, layer, traffic, window, arms
- * (count, unique ids, weights > 0 summing to 1, blend in [0,1], lambda),
+ * (count, unique ids, weights > 0 summing to 1, blend and diversity in
+ * [0,1], lambda),
  * forced customers (valid ids, known arm, listed once). Returns 0 if valid,
  * else -EINVAL with a message in err (which may be NULL when cap is 0). */
 int experiment_invalid(const experiment_t *e, char *err, size_t cap);

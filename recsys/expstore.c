@@ -3,11 +3,12 @@
  * tables (expstore.h).
  *
  * Tables:
- *   exp_defs   experiment id                       -> experiment_t | forced[]
+ *   exp_defs   experiment id                       -> definition (expcodec.h)
  *   exp_req    request id NUL experiment id        -> exposure time (i64)
  *   exp_cust   experiment id NUL customer id       -> exp_customer_t
  */
 #include "expstore.h"
+#include "expcodec.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,18 +31,12 @@ typedef struct exp_customer {
 
 int expstore_save(store_t *s, const experiment_t *e)
 {
-    size_t len = sizeof *e + e->n_forced * sizeof(experiment_forced_t);
-    unsigned char *buf = malloc(len);
-    experiment_t copy = *e;
-    int rc;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int rc = expcodec_encode(e, &buf, &len);
 
-    if (!buf)
-        return -ENOMEM;
-    copy.forced = NULL;
-    memcpy(buf, &copy, sizeof copy);
-    if (e->n_forced)
-        memcpy(buf + sizeof copy, e->forced, e->n_forced * sizeof(experiment_forced_t));
-    rc = store_table_put(s, T_DEFS, e->id, strlen(e->id), buf, len);
+    if (rc == 0)
+        rc = store_table_put(s, T_DEFS, e->id, strlen(e->id), buf, len);
     free(buf);
     return rc;
 }
@@ -55,24 +50,17 @@ static int load_one(void *ctx, const void *key, size_t klen, const void *val, si
 {
     load_ctx_t *l = ctx;
     experiment_t e;
-    experiment_forced_t *forced = NULL;
+    int rc;
 
-    if (vlen < sizeof e)
-        return -EIO;
-    memcpy(&e, val, sizeof e);
-    if (vlen != sizeof e + e.n_forced * sizeof *forced)
-        return -EIO;
-    if (e.n_forced) {
-        if (!(forced = malloc(e.n_forced * sizeof *forced)))
-            return -ENOMEM;
-        memcpy(forced, (const unsigned char *)val + sizeof e, e.n_forced * sizeof *forced);
-    }
-    e.forced = forced;
+    (void)key;
+    (void)klen;
+    if ((rc = expcodec_decode(val, vlen, &e)) != 0)
+        return rc;
     if (l->d->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         experiment_t *p = realloc(l->d->defs, cap * sizeof *p);
         if (!p) {
-            free(forced);
+            free((void *)e.forced);
             return -ENOMEM;
         }
         l->d->defs = p;

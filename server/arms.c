@@ -40,6 +40,8 @@ void arm_ctx_assign(app_t *a, const char *customer_id, arm_ctx_t *c)
     if (n) {
         c->model_version = asg[0].arm->model_version;
         c->popularity_blend = (float)asg[0].arm->popularity_blend;
+        c->diversity = (float)asg[0].arm->diversity;
+        c->max_per_category = asg[0].arm->max_per_category;
     }
     /* The coupon policy comes from the first arm that sets one. */
     for (size_t i = 0; i < n; i++)

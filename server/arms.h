@@ -18,7 +18,8 @@
 
 /* What the customer's experiments decide for one call, copied out of the
  * experiment set so no lock is held while serving. The first assignment
- * (layers in name order) chooses the model version and the blend. */
+ * (layers in name order) chooses the model version, the blend and the
+ * diversity settings. */
 typedef struct arm_ctx {
     size_t n;
     struct {
@@ -28,6 +29,8 @@ typedef struct arm_ctx {
     } a[MAX_ARMS_PER_CALL];
     uint64_t model_version;
     float popularity_blend;
+    float diversity;            /* for requests that set no diversity */
+    uint32_t max_per_category;
     int coupons_off;
     double coupon_lambda;
     int64_t now_ms;

@@ -1,7 +1,7 @@
 /*
  * cli_experiments.c - `patron experiment ...` and `patron simulate-experiment`.
  *
- *   patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B]...
+ *   patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B][:diversity=D][:maxcat=N]...
  *                    [--layer L] [--traffic F] [--force CUSTOMER:ARM]...
  *   patron experiment list --addr A
  *   patron experiment assign --addr A --user ID
@@ -81,7 +81,7 @@ typedef struct exp_args {
     char forced_ids[MAX_FORCED][2][257];
 } exp_args_t;
 
-/* NAME:WEIGHT[:model=V][:blend=B] */
+/* NAME:WEIGHT[:model=V][:blend=B][:diversity=D][:maxcat=N] */
 static int parse_arm(const char *spec, exp_args_t *x)
 {
     char buf[512], *save = NULL, *tok;
@@ -103,6 +103,10 @@ static int parse_arm(const char *spec, exp_args_t *x)
             arm->model_version = strtoull(tok + 6, NULL, 10);
         } else if (strncmp(tok, "blend=", 6) == 0) {
             arm->popularity_blend = atof(tok + 6);
+        } else if (strncmp(tok, "diversity=", 10) == 0) {
+            arm->diversity = atof(tok + 10);
+        } else if (strncmp(tok, "maxcat=", 7) == 0) {
+            arm->max_per_category = (uint32_t)strtoul(tok + 7, NULL, 10);
         } else if (strcmp(tok, "nocoupons") == 0) {
             arm->coupons_off = 1;
         } else {
@@ -136,7 +140,7 @@ static int parse_forced(const char *spec, exp_args_t *x)
 static void exp_usage(void)
 {
     fputs("usage:\n"
-          "  patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B]\n"
+          "  patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B][:diversity=D][:maxcat=N]\n"
           "                    [--arm ...] [--layer L] [--traffic F] [--force CUSTOMER:ARM]\n"
           "  patron experiment list --addr A\n"
           "  patron experiment assign --addr A --user ID\n"
@@ -177,9 +181,11 @@ static void print_experiment(const Patron__V1__Experiment *e)
            e->experiment_id, e->layer, e->salt, e->traffic_fraction,
            (long long)e->start_unix_ms, (long long)e->stop_unix_ms);
     for (size_t i = 0; i < e->n_arms; i++)
-        printf("  arm %-12s weight %.3f model %llu blend %.2f%s\n", e->arms[i]->arm_id,
-               e->arms[i]->weight, (unsigned long long)e->arms[i]->model_version,
-               e->arms[i]->popularity_blend, e->arms[i]->coupons_off ? " coupons off" : "");
+        printf("  arm %-12s weight %.3f model %llu blend %.2f diversity %.2f maxcat %u%s\n",
+               e->arms[i]->arm_id, e->arms[i]->weight,
+               (unsigned long long)e->arms[i]->model_version, e->arms[i]->popularity_blend,
+               e->arms[i]->diversity, e->arms[i]->max_per_category,
+               e->arms[i]->coupons_off ? " coupons off" : "");
     for (size_t i = 0; i < e->n_forced_arms; i++)
         printf("  forced %s -> %s\n", e->forced_arms[i]->customer_id, e->forced_arms[i]->arm_id);
 }

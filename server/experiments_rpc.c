@@ -68,6 +68,8 @@ static const char *from_pb(const Patron__V1__Experiment *p, const experiment_t *
         a->popularity_blend = p->arms[i]->popularity_blend;
         a->coupons_off = p->arms[i]->coupons_off;
         a->coupon_lambda = p->arms[i]->coupon_lambda;
+        a->diversity = p->arms[i]->diversity;
+        a->max_per_category = p->arms[i]->max_per_category;
     }
     if (p->n_forced_arms > 10000)
         return "forced_arms: at most 10000";
@@ -111,6 +113,8 @@ static int to_pb(const experiment_t *e, exp_msg_t *x)
         x->arms[i].popularity_blend = e->arms[i].popularity_blend;
         x->arms[i].coupons_off = e->arms[i].coupons_off;
         x->arms[i].coupon_lambda = e->arms[i].coupon_lambda;
+        x->arms[i].diversity = e->arms[i].diversity;
+        x->arms[i].max_per_category = e->arms[i].max_per_category;
         x->arm_ptrs[i] = &x->arms[i];
     }
     x->m.n_arms = e->n_arms;

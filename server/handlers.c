@@ -257,6 +257,8 @@ static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req
                                      recent, SHOWN_PER_CUSTOMER);
     }
     q.popularity_blend = arms.popularity_blend;
+    if (!div_active(&q.diversity)) /* the request's own settings win */
+        q.diversity = (div_params_t){ arms.diversity, arms.max_per_category };
     if (!(m = model_for_arm(a, &arms, ci, out)))
         goto out;
     if (!(items = malloc(q.k * sizeof *items))) {

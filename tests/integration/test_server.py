@@ -1283,6 +1283,47 @@ class ExperimentsTests(ServerTest):
             served.add(r.provenance.model_version)
         self.assertEqual(served, {1, 2})
 
+    def test_arm_sets_diversity_and_survives_restart(self):
+        X = h.pb.experiments
+        self.create(experiment_id="variety", traffic_fraction=1.0,
+                    arms=[X.Arm(arm_id="plain", weight=0.5),
+                          X.Arm(arm_id="varied", weight=0.5, max_per_category=1,
+                                diversity=0.2)],
+                    forced_arms=[X.ForcedArm(customer_id="cust-03", arm_id="varied"),
+                                 X.ForcedArm(customer_id="cust-04", arm_id="plain")])
+        def cats(cust, **extra):
+            r = self.srv.call("/patron.v1.Recommender/Recommend",
+                              h.pb.rec.RecommendRequest(customer_id=cust, k=4, **extra),
+                              h.pb.rec.RecommendResponse)
+            return r.provenance.arm_id, [category_of(i.item_id) for i in r.items]
+        # Both are books customers: the plain arm shows mostly books, the
+        # varied arm one item per category.
+        arm, varied = cats("cust-03")
+        self.assertEqual(arm, "varied")
+        self.assertEqual(sorted(varied), sorted(c for c, _ in CATEGORIES))
+        arm, plain = cats("cust-04")
+        self.assertEqual(arm, "plain")
+        self.assertLess(len(set(plain)), 4, plain)
+        # A request's own settings win over the arm's: a cap of 4 in a list
+        # of 4 binds nothing, so cust-03 gets her books again.
+        own = cats("cust-03", max_per_category=4)[1]
+        self.assertLess(len(set(own)), 4, own)
+        # Definitions (new fields included) survive a restart; bad values
+        # name the field.
+        self.srv.stop()
+        self.srv.start()
+        got = self.exp("ListExperiments", X.ListExperimentsRequest(),
+                       X.ListExperimentsResponse).experiments
+        arm = [a for e in got if e.experiment_id == "variety" for a in e.arms
+               if a.arm_id == "varied"][0]
+        self.assertEqual(arm.max_per_category, 1)
+        self.assertAlmostEqual(arm.diversity, 0.2)
+        self.assertEqual(sorted(cats("cust-03")[1]), sorted(c for c, _ in CATEGORIES))
+        e = rpc_error(self.create, experiment_id="bad-div", traffic_fraction=1.0,
+                      arms=[X.Arm(arm_id="a", weight=0.5),
+                            X.Arm(arm_id="b", weight=0.5, diversity=2)])
+        self.assertStatus(e, SC.INVALID_ARGUMENT, "arms[1].diversity")
+
     def test_ramp_keeps_assignments_and_restart_keeps_experiments(self):
         X = h.pb.experiments
         self.create(**self.two_arms(traffic_fraction=0.3))
