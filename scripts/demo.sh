@@ -62,7 +62,10 @@ for user in $(cut -d, -f2 "$DEMO/sample/events.csv" | tail -n +2 | sort | uniq -
               sort -rn | awk 'NR==1 || NR==2 || NR==200 {print $2}') new-visitor-1; do
     "$BIN/patron" recommend --addr "$ADDR" --user "$user" -k 5
     history "$user"
+    [ "$user" = new-visitor-1 ] || last_known=$user
 done
+echo "-- $last_known again, with variety: at most 2 per category, diversity 0.3"
+"$BIN/patron" recommend --addr "$ADDR" --user "$last_known" -k 5 --max-per-category 2 --diversity 0.3
 
 echo "== 6. stop the server (SIGTERM drains in-flight calls)"
 kill -TERM $PID

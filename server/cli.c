@@ -59,6 +59,8 @@ typedef struct args {
     float ease_lambda;    /* eval --ncf: EASE's lambda */
     float blend;          /* eval --ncf: iALS weight in the EASE blend (1: iALS) */
     float conf_pop_exp;   /* eval --ncf: r_ui scaled by (n_i / mean)^-this */
+    float diversity;      /* recommend: RecommendRequest.diversity */
+    uint32_t max_per_category;
     uint32_t holdout_last; /* eval --data: last N purchases held out */
     double holdout_days;   /* eval --data: or the last D days */
     const char *out;       /* export-ncf: output prefix */
@@ -75,7 +77,7 @@ enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF, O_ENSEMBLE,
        O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT, O_OLDER,
        O_EASE_LAMBDA, O_BLEND , O_PROFILES, O_POP_EXP,
-       O_CONF_POP_EXP };
+       O_CONF_POP_EXP, O_DIVERSITY, O_MAX_PER_CAT };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -114,6 +116,8 @@ static const struct option longopts[] = {
     { "blend", required_argument, NULL, O_BLEND },
     { "pop-exp", required_argument, NULL, O_POP_EXP },
     { "conf-pop-exp", required_argument, NULL, O_CONF_POP_EXP },
+    { "diversity", required_argument, NULL, O_DIVERSITY },
+    { "max-per-category", required_argument, NULL, O_MAX_PER_CAT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -125,6 +129,7 @@ static void usage(void)
           "               [--alpha0 X] [--nu X] [--solver exact|cg] [--cg-steps N]\n"
           "               [--threads N] [--seed N] [--half-life-days X]\n"
           "  patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]\n"
+          "                   [--diversity X] [--max-per-category N]\n"
           "  patron health --addr HOST:PORT [--service NAME]\n"
           "  patron model-info --addr HOST:PORT\n"
           "  patron eval --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X]\n"
@@ -301,6 +306,14 @@ static int parse_args(int argc, char **argv, args_t *a)
         case O_CONF_POP_EXP:
             if (num("conf-pop-exp", optarg, 0, 4, &v)) return -1;
             a->conf_pop_exp = (float)v;
+            break;
+        case O_DIVERSITY:
+            if (num("diversity", optarg, 0, 1, &v)) return -1;
+            a->diversity = (float)v;
+            break;
+        case O_MAX_PER_CAT:
+            if (num("max-per-category", optarg, 0, 1000, &v)) return -1;
+            a->max_per_category = (uint32_t)v;
             break;
         case O_HALFLIFE:
             if (num("half-life-days", optarg, 0, 1e6, &v)) return -1;
@@ -814,6 +827,8 @@ static int cmd_recommend(const args_t *a)
     req.k = (uint32_t)a->k;
     req.include_purchased = a->include_purchased;
     req.include_item_details = 1;
+    req.diversity = a->diversity;
+    req.max_per_category = a->max_per_category;
     resp = (Patron__V1__RecommendResponse *)call(
         a->addr, "/patron.v1.Recommender/Recommend", &req.base,
         &patron__v1__recommend_response__descriptor);
