@@ -2,6 +2,7 @@
 #include "app.h"
 
 #include <errno.h>
+#include <grpc/status.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,9 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->catalog = NULL;
     memset(&a->cutpoints, 0, sizeof a->cutpoints);
     pthread_rwlock_init(&a->exp_lock, NULL);
+    pthread_rwlock_init(&a->auth_lock, NULL);
+    a->auth_path = NULL;
+    a->auth = NULL;
     if (!(a->shown = shown_new(0)))
         return -ENOMEM;
     a->experiments = NULL;
@@ -42,8 +46,59 @@ int app_load_experiments(app_t *a, char *err, size_t cap)
     return rc;
 }
 
+int app_load_auth(app_t *a, char *err, size_t cap)
+{
+    auth_t *fresh = NULL, *old;
+    int rc;
+
+    if (!a->auth_path)
+        return 0;
+    if ((rc = auth_load(a->auth_path, &fresh, err, cap)) != 0)
+        return rc;
+    pthread_rwlock_wrlock(&a->auth_lock);
+    old = a->auth;
+    a->auth = fresh;
+    pthread_rwlock_unlock(&a->auth_lock);
+    auth_free(old);
+    plog(LOG_INFO, "%zu API token(s) from %s", auth_count(fresh), a->auth_path);
+    return 0;
+}
+
+int app_authorize(void *ctx, const char *path, const char *token, size_t len,
+                  char *msg, size_t cap)
+{
+    app_t *a = ctx;
+    const char *name = NULL;
+    auth_result_t r;
+
+    if (!a->auth_path)
+        return GRPC_STATUS_OK;
+    pthread_rwlock_rdlock(&a->auth_lock);
+    r = a->auth ? auth_check(a->auth, path, token, len, &name) : AUTH_UNKNOWN;
+    switch (r) {
+    case AUTH_OK:
+        break;
+    case AUTH_MISSING:
+        snprintf(msg, cap, "%s needs a token: send metadata \"authorization: "
+                 "Bearer <token>\"", path);
+        break;
+    case AUTH_UNKNOWN:
+        snprintf(msg, cap, "unknown token");
+        break;
+    case AUTH_DENIED:
+        snprintf(msg, cap, "token '%s' may not call %s", name, path);
+        break;
+    }
+    pthread_rwlock_unlock(&a->auth_lock);
+    if (r == AUTH_OK)
+        return GRPC_STATUS_OK;
+    return r == AUTH_DENIED ? GRPC_STATUS_PERMISSION_DENIED : GRPC_STATUS_UNAUTHENTICATED;
+}
+
 void app_destroy(app_t *a)
 {
+    auth_free(a->auth);
+    pthread_rwlock_destroy(&a->auth_lock);
     shown_free(a->shown);
     experiment_set_free(a->experiments);
     expstore_defs_free(&a->exp_defs);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "auth.h"
 #include "customers.h"
 #include "experiment.h"
 #include "expstore.h"
@@ -42,6 +43,12 @@ typedef struct app {
     size_t n_pinned;
 
     shown_t *shown;           /* recently shown items, in memory */
+
+    /* Who may call what (auth.h); NULL auth_path: no checks. Replaced under
+     * the write lock when the file is reloaded (SIGHUP). */
+    const char *auth_path;
+    pthread_rwlock_t auth_lock;
+    auth_t *auth;
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */
@@ -55,6 +62,16 @@ int app_refresh_customers(app_t *a);
  * app_customers_end. */
 void app_customers_begin(app_t *a, customers_ctx_t *c);
 void app_customers_end(app_t *a);
+
+/* (Re)reads a->auth_path and swaps the tokens in; on error the tokens
+ * served so far stay (none at start). Returns 0 or auth_load's error with
+ * err set. A NULL auth_path is 0: every call allowed. */
+int app_load_auth(app_t *a, char *err, size_t cap);
+
+/* transport's authorize hook (ctx is the app_t): OK, UNAUTHENTICATED or
+ * PERMISSION_DENIED with a message naming the method. */
+int app_authorize(void *ctx, const char *path, const char *token, size_t len,
+                  char *msg, size_t cap);
 
 /* Loads the newest published model if it differs from the one served and
  * swaps it in. *version gets the version served afterwards (0 if none).

@@ -794,7 +794,7 @@ static ProtobufCMessage *call(const char *addr, const char *method,
     if (client_unary(c, method, buf, len, RPC_TIMEOUT_MS, &res) != 0)
         fprintf(stderr, "patron: could not start the call\n");
     else if (res.code != GRPC_STATUS_OK)
-        fprintf(stderr, "patron: %s failed: status %d: %s\n", method, (int)res.code,
+        fprintf(stderr, "patron: %s failed: %s: %s\n", method, client_status_name(res.code),
                 res.details);
     else if (!(out = protobuf_c_message_unpack(resp_desc, NULL, res.len, res.body)))
         fprintf(stderr, "patron: the server's answer is not a valid %s\n",
@@ -1006,7 +1006,7 @@ static int cmd_audience(const args_t *a)
     client_close(c);
     free(buf);
     if (rc || res.code != GRPC_STATUS_OK || o.bad) {
-        fprintf(stderr, "patron: SelectAudience failed: status %d: %s\n", (int)res.code,
+        fprintf(stderr, "patron: SelectAudience failed: %s: %s\n", client_status_name(res.code),
                 res.details);
         return 1;
     }

@@ -58,7 +58,8 @@ static ProtobufCMessage *rpc(client_t *c, const char *method, const ProtobufCMes
     if (client_unary(c, method, buf, len, TIMEOUT_MS, &res) != 0)
         fprintf(stderr, "patron: could not start %s\n", method);
     else if (res.code != GRPC_STATUS_OK)
-        fprintf(stderr, "patron: %s: status %d: %s\n", method, (int)res.code, res.details);
+        fprintf(stderr, "patron: %s: %s: %s\n", method, client_status_name(res.code),
+                res.details);
     else if (!(out = protobuf_c_message_unpack(resp_desc, NULL, res.len, res.body)))
         fprintf(stderr, "patron: bad answer from %s\n", method);
     free(res.body);

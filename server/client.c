@@ -14,21 +14,83 @@
 struct client {
     grpc_channel *channel;
     grpc_completion_queue *cq;
+    grpc_metadata auth;   /* "authorization: Bearer $PATRON_TOKEN" */
+    int has_auth;
 };
+
+const char *client_status_name(grpc_status_code code)
+{
+    static const char *const names[] = {
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+        "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    };
+    return (unsigned)code < sizeof names / sizeof names[0] ? names[code] : "UNKNOWN";
+}
+
+/* TLS when $PATRON_TLS_CA names a PEM file of trusted roots, else
+ * plaintext. NULL if the file cannot be read. */
+static grpc_channel_credentials *channel_credentials(void)
+{
+    const char *ca = getenv("PATRON_TLS_CA");
+    grpc_channel_credentials *creds;
+    FILE *f;
+    char *pem;
+    long n;
+
+    if (!ca || !*ca)
+        return grpc_insecure_credentials_create();
+    if (!(f = fopen(ca, "rb")))
+        return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
+        fseek(f, 0, SEEK_SET) != 0 || !(pem = malloc((size_t)n + 1))) {
+        fclose(f);
+        return NULL;
+    }
+    pem[fread(pem, 1, (size_t)n, f)] = '\0';
+    fclose(f);
+    creds = grpc_ssl_credentials_create(pem, NULL, NULL, NULL);
+    free(pem);
+    return creds;
+}
 
 int client_open(const char *addr, client_t **out)
 {
     client_t *c = calloc(1, sizeof *c);
+    const char *token = getenv("PATRON_TOKEN");
     grpc_channel_credentials *creds;
     if (!c)
         return -ENOMEM;
     grpc_init();
-    creds = grpc_insecure_credentials_create();
+    if (!(creds = channel_credentials())) {
+        free(c);
+        grpc_shutdown();
+        return -ENOENT;
+    }
     c->channel = grpc_channel_create(addr, creds, NULL);
     grpc_channel_credentials_release(creds);
     c->cq = grpc_completion_queue_create_for_pluck(NULL);
+    if (token && *token) {
+        char *v = malloc(strlen(token) + 8);
+        if (v) {
+            sprintf(v, "Bearer %s", token);
+            c->auth.key = grpc_slice_from_static_string("authorization");
+            c->auth.value = grpc_slice_from_copied_string(v);
+            c->has_auth = 1;
+            free(v);
+        }
+    }
     *out = c;
     return 0;
+}
+
+/* The initial metadata every call sends: the token, if any. */
+static void initial_metadata(const client_t *c, grpc_op *op)
+{
+    op->op = GRPC_OP_SEND_INITIAL_METADATA;
+    op->data.send_initial_metadata.count = c->has_auth ? 1 : 0;
+    op->data.send_initial_metadata.metadata = c->has_auth ? (grpc_metadata *)&c->auth : NULL;
 }
 
 void client_close(client_t *c)
@@ -41,6 +103,8 @@ void client_close(client_t *c)
                                        NULL).type != GRPC_QUEUE_SHUTDOWN)
         ;
     grpc_completion_queue_destroy(c->cq);
+    if (c->has_auth)
+        grpc_slice_unref(c->auth.value);
     free(c);
     grpc_shutdown();
 }
@@ -113,7 +177,7 @@ static int finish_call(client_t *c, grpc_call *call, int send_initial,
     grpc_metadata_array_init(&trail_md);
     memset(ops, 0, sizeof ops);
     if (send_initial)
-        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        initial_metadata(c, &ops[n++]);
     if (last) {
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n++].data.send_message.send_message = last;
@@ -154,7 +218,7 @@ int client_stream_unary(client_t *c, const char *method, client_next_fn next,
 
     memset(res, 0, sizeof *res);
     memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_SEND_INITIAL_METADATA;
+    initial_metadata(c, &op);
     if (run_batch(c, call, &op, 1) != GRPC_CALL_OK)
         rc = -EIO;
     /* A failed send means the call ended (e.g. an error status): stop
@@ -204,7 +268,7 @@ int client_unary_stream(client_t *c, const char *method, const uint8_t *req,
     grpc_metadata_array_init(&init_md);
     grpc_metadata_array_init(&trail_md);
     memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    initial_metadata(c, &ops[0]);
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = send;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;

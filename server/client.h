@@ -11,7 +11,10 @@
 
 typedef struct client client_t;
 
-/* Connects lazily to addr ("host:port", insecure). Returns 0 or -ENOMEM. */
+/* Connects lazily to addr ("host:port"). From the environment:
+ * PATRON_TLS_CA, a PEM file of trusted roots, makes the channel TLS;
+ * PATRON_TOKEN is sent with every call as "authorization: Bearer <token>".
+ * Returns 0, -ENOENT (PATRON_TLS_CA unreadable) or -ENOMEM. */
 int client_open(const char *addr, client_t **out);
 void client_close(client_t *c); /* NULL-safe */
 
@@ -21,6 +24,9 @@ typedef struct client_result {
     uint8_t *body;   /* malloc'd response (free it), NULL unless code is OK */
     size_t len;
 } client_result_t;
+
+/* The canonical name of a status code ("UNAUTHENTICATED"), or "UNKNOWN". */
+const char *client_status_name(grpc_status_code code);
 
 /* Calls method ("/pkg.Svc/Method") with the serialized request and waits at
  * most timeout_ms. Returns 0 when a status arrived (see res->code), or a

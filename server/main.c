@@ -3,10 +3,12 @@
  *
  *   patrond --data DIR --listen HOST:PORT [--threads N] [--poll-seconds S]
  *           [--drain-ms MS] [--port-file FILE] [--ann-min-items N]
- *           [--ann-probes P] [--profiles FILE]
+ *           [--ann-probes P] [--profiles FILE] [--auth-file FILE]
+ *           [--tls-cert FILE --tls-key FILE]
  *
  * Signals are handled synchronously on the main thread (blocked everywhere,
- * taken with sigtimedwait): SIGHUP loads the newest model version now,
+ * taken with sigtimedwait): SIGHUP loads the newest model version now and
+ * re-reads the token file,
  * SIGTERM/SIGINT drain in-flight calls and exit 0. Between signals the main
  * thread also polls the store for a newly published model every S seconds,
  * so `patron train` is picked up without a restart.
@@ -26,7 +28,7 @@
 #include "transport.h"
 
 typedef struct options {
-    const char *data, *listen, *port_file, *profiles;
+    const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
     unsigned threads;
     int poll_seconds, drain_ms;
     model_opts_t model;
@@ -46,7 +48,11 @@ static void usage(FILE *f)
             "  --profiles FILE   profile settings: tiers, segments, lifecycle, points\n"
             "                    (see recsys/profile_file.h; default: built-in)\n"
             "  --ann-probes P    IVF cells scanned per query (default 80: recall@20 about 0.96\n"
-            "                    on 1M trained-like factors, see bench/bench_index)\n");
+            "                    on 1M trained-like factors, see bench/bench_index)\n"
+            "  --auth-file FILE  API tokens and what each may call (server/auth.h; mode 600);\n"
+            "                    without it every caller may call every method\n"
+            "  --tls-cert FILE   serve TLS with this PEM certificate chain ...\n"
+            "  --tls-key FILE    ... and this PEM private key\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -73,6 +79,9 @@ static int parse_options(int argc, char **argv, options_t *o)
         { "ann-min-items", required_argument, NULL, 'a' },
         { "ann-probes", required_argument, NULL, 'P' },
         { "profiles", required_argument, NULL, 'C' },
+        { "auth-file", required_argument, NULL, 'A' },
+        { "tls-cert", required_argument, NULL, 'c' },
+        { "tls-key", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -107,16 +116,30 @@ static int parse_options(int argc, char **argv, options_t *o)
             o->model.ann_probes = (uint32_t)v;
             break;
         case 'C': o->profiles = optarg; break;
+        case 'A': o->auth_file = optarg; break;
+        case 'c': o->tls_cert = optarg; break;
+        case 'k': o->tls_key = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: goto bad;
         }
     }
     if (!o->data || !o->listen || optind != argc)
         goto bad;
+    if (!o->tls_cert != !o->tls_key) {
+        fprintf(stderr, "patrond: --tls-cert and --tls-key go together\n");
+        goto bad;
+    }
     return 0;
 bad:
     usage(stderr);
     return -1;
+}
+
+/* Whether a listen address is loopback only (127.x, ::1, localhost). */
+static int loopback(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "[::1]", 5) == 0 ||
+           strncmp(listen, "localhost:", 10) == 0;
 }
 
 static int write_port_file(const char *path, int port)
@@ -142,6 +165,11 @@ static void serve_until_stopped(app_t *a, const sigset_t *sigs, int poll_seconds
             plog(LOG_INFO, "%s received: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
             return;
         }
+        if (sig == SIGHUP) {
+            char err[512];
+            if (app_load_auth(a, err, sizeof err) != 0)
+                plog(LOG_ERROR, "tokens not reloaded (the old ones stay): %s", err);
+        }
         if (sig == SIGHUP || (sig < 0 && errno == EAGAIN && poll_seconds > 0))
             app_reload(a, NULL);
     }
@@ -153,6 +181,7 @@ int main(int argc, char **argv)
     sigset_t sigs;
     store_t *store = NULL;
     transport_t *t = NULL;
+    transport_opts_t topts;
     app_t app;
     uint64_t version = 0;
     int port = 0, rc;
@@ -178,12 +207,21 @@ int main(int argc, char **argv)
         else
             plog(LOG_INFO, "profile settings from %s", o.profiles);
     }
+    if (rc == 0 && o.auth_file) {
+        char err[512];
+        app.auth_path = o.auth_file;
+        if ((rc = app_load_auth(&app, err, sizeof err)) != 0)
+            plog(LOG_ERROR, "%s", err);
+    }
     if (rc != 0) {
         plog(LOG_ERROR, "cannot start: %s", strerror(-rc));
         app_destroy(&app);
         store_close(store);
         return 1;
     }
+    if (!o.auth_file && !loopback(o.listen))
+        plog(LOG_WARN, "listening on %s without --auth-file: anyone who can reach it "
+             "may call every method, DeleteCustomer included", o.listen);
     if ((rc = app_reload(&app, &version)) != 0)
         plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
     else if (version == 0)
@@ -194,17 +232,25 @@ int main(int argc, char **argv)
             plog(LOG_ERROR, "experiments not loaded: %s",
                  rc == -EINVAL ? err : strerror(-rc));
     }
+    topts = (transport_opts_t){ .authorize = o.auth_file ? app_authorize : NULL,
+                                .auth_ctx = &app, .tls_cert_file = o.tls_cert,
+                                .tls_key_file = o.tls_key };
     rc = transport_start(o.listen, o.threads, patron_methods, patron_n_methods,
-                         &app, &t, &port);
+                         &app, &topts, &t, &port);
     if (rc) {
-        plog(LOG_ERROR, "cannot listen on %s: %s", o.listen, strerror(-rc));
+        if (o.tls_cert && rc != -EADDRNOTAVAIL)
+            plog(LOG_ERROR, "cannot use the TLS certificate %s and key %s: %s", o.tls_cert,
+                 o.tls_key, rc == -EINVAL ? "not a valid PEM pair" : strerror(-rc));
+        else
+            plog(LOG_ERROR, "cannot listen on %s: %s", o.listen, strerror(-rc));
         app_destroy(&app);
         store_close(store);
         return 1;
     }
     if (o.port_file && write_port_file(o.port_file, port) != 0)
         plog(LOG_WARN, "cannot write port file %s", o.port_file);
-    plog(LOG_INFO, "listening on %s (port %d, %u threads)", o.listen, port, o.threads);
+    plog(LOG_INFO, "listening on %s (port %d, %u threads%s%s)", o.listen, port, o.threads,
+         o.tls_cert ? ", TLS" : "", o.auth_file ? ", tokens required" : "");
 
     serve_until_stopped(&app, &sigs, o.poll_seconds);
     atomic_store(&app.draining, 1);

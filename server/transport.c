@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 
@@ -79,6 +80,7 @@ struct transport {
     void *app;
     worker_t *workers;
     unsigned n_workers;
+    transport_opts_t opts;
 };
 
 void rpc_fail(rpc_reply_t *out, grpc_status_code code, const char *fmt, ...)
@@ -323,6 +325,49 @@ static void on_received(call_t *c, int success)
         receive_next(c);
 }
 
+/* The call's bearer token: "authorization: Bearer <t>" or "x-api-key: <t>".
+ * The bytes belong to the call's metadata array. */
+static void find_token(const grpc_metadata_array *md, const char **tok, size_t *len)
+{
+    *tok = NULL;
+    *len = 0;
+    for (size_t i = 0; i < md->count; i++) {
+        const grpc_metadata *m = &md->metadata[i];
+        const char *v = (const char *)GRPC_SLICE_START_PTR(m->value);
+        size_t n = GRPC_SLICE_LENGTH(m->value);
+        if (grpc_slice_str_cmp(m->key, "authorization") == 0) {
+            if (n > 7 && strncasecmp(v, "bearer ", 7) == 0) {
+                *tok = v + 7;
+                *len = n - 7;
+            }
+            return;
+        }
+        if (grpc_slice_str_cmp(m->key, "x-api-key") == 0) {
+            *tok = v;
+            *len = n;
+            return;
+        }
+    }
+}
+
+/* 0 when the call may run, else the status already set in r. */
+static int authorize(const call_t *c, const rpc_method_t *m, rpc_reply_t *r)
+{
+    const transport_opts_t *o = &c->w->t->opts;
+    const char *tok;
+    size_t len;
+    int code;
+
+    if (!o->authorize)
+        return 0;
+    find_token(&c->md, &tok, &len);
+    code = o->authorize(o->auth_ctx, m->path, tok, len, r->message, sizeof r->message);
+    if (code == GRPC_STATUS_OK)
+        return 0;
+    r->code = (grpc_status_code)code;
+    return -1;
+}
+
 static void dispatch(call_t *c)
 {
     transport_t *t = c->w->t;
@@ -337,6 +382,10 @@ static void dispatch(call_t *c)
         rpc_fail(&r, GRPC_STATUS_UNIMPLEMENTED,
                  "method %s is not implemented by this server", name);
         gpr_free(name);
+        finish(c, &r);
+        return;
+    }
+    if (authorize(c, m, &r) != 0) {
         finish(c, &r);
         return;
     }
@@ -483,9 +532,63 @@ static void transport_free(transport_t *t)
     grpc_shutdown();
 }
 
+/* Reads a whole (small) PEM file into a NUL-terminated string. */
+static int read_pem(const char *path, char **out)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    size_t got;
+
+    if (!f)
+        return -errno;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return -EINVAL;
+    }
+    if (!(buf = malloc((size_t)n + 1))) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* Plaintext, or TLS from the PEM files in o. */
+static int server_credentials(const transport_opts_t *o, grpc_server_credentials **out)
+{
+    grpc_ssl_pem_key_cert_pair pair;
+    char *cert = NULL, *key = NULL;
+    int rc;
+
+    if (!o->tls_cert_file && !o->tls_key_file) {
+        *out = grpc_insecure_server_credentials_create();
+        return 0;
+    }
+    if (!o->tls_cert_file || !o->tls_key_file)
+        return -EINVAL;
+    if ((rc = read_pem(o->tls_cert_file, &cert)) != 0 ||
+        (rc = read_pem(o->tls_key_file, &key)) != 0) {
+        free(cert);
+        return rc;
+    }
+    pair.cert_chain = cert;
+    pair.private_key = key;
+    *out = grpc_ssl_server_credentials_create(NULL, &pair, 1, 0, NULL);
+    /* the credentials keep their own copies */
+    memset(key, 0, strlen(key));
+    free(key);
+    free(cert);
+    return *out ? 0 : -EINVAL;
+}
+
 int transport_start(const char *listen, unsigned threads,
                     const rpc_method_t *methods, size_t n_methods, void *app,
-                    transport_t **out, int *port)
+                    const transport_opts_t *opts, transport_t **out, int *port)
 {
     transport_t *t;
     grpc_server_credentials *creds;
@@ -501,6 +604,8 @@ int transport_start(const char *listen, unsigned threads,
     }
     t->methods = methods;
     t->n_methods = n_methods;
+    if (opts)
+        t->opts = *opts;
     t->app = app;
     t->n_workers = threads;
     t->workers = calloc(threads, sizeof *t->workers);
@@ -519,7 +624,10 @@ int transport_start(const char *listen, unsigned threads,
         t->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
         grpc_server_register_completion_queue(t->server, t->workers[i].cq, NULL);
     }
-    creds = grpc_insecure_server_credentials_create();
+    if ((rc = server_credentials(&t->opts, &creds)) != 0) {
+        transport_free(t);
+        return rc;
+    }
     *port = grpc_server_add_http2_port(t->server, listen, creds);
     grpc_server_credentials_release(creds);
     if (*port == 0) {

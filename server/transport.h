@@ -78,13 +78,29 @@ typedef struct rpc_method {
 
 typedef struct transport transport_t;
 
+/* Checks a call to a registered method before anything else runs: path is
+ * "/package.Service/Method", token the bearer token from the call's
+ * "authorization: Bearer <token>" (or "x-api-key: <token>") metadata, NULL
+ * when it has none. Returns a grpc_status_code: OK lets the call run, any
+ * other ends it with that status and msg. Runs on worker threads. */
+typedef int (*rpc_authorize_fn)(void *ctx, const char *path, const char *token,
+                                size_t len, char *msg, size_t cap);
+
+typedef struct transport_opts {
+    rpc_authorize_fn authorize;   /* NULL: every call runs */
+    void *auth_ctx;
+    const char *tls_cert_file;    /* PEM certificate chain and private key: */
+    const char *tls_key_file;     /* both for TLS, neither for plaintext */
+} transport_opts_t;
+
 /* Binds listen ("host:port", port 0 = ephemeral), starts `threads` workers.
- * methods must outlive the transport. *port gets the bound port.
- * Returns 0, or -EADDRINUSE-like negative errno (-EINVAL bad arguments,
- * -EADDRNOTAVAIL could not bind, -ENOMEM). */
+ * methods must outlive the transport; opts (may be NULL) is copied.
+ * *port gets the bound port. Returns 0, or a negative errno (-EINVAL bad
+ * arguments, -ENOENT/-EACCES unreadable TLS files, -EADDRNOTAVAIL could not
+ * bind, -ENOMEM). */
 int transport_start(const char *listen, unsigned threads,
                     const rpc_method_t *methods, size_t n_methods, void *app,
-                    transport_t **out, int *port);
+                    const transport_opts_t *opts, transport_t **out, int *port);
 
 /* Stops accepting calls, lets in-flight calls finish (cancelling them after
  * drain_ms), joins the workers and frees everything. */

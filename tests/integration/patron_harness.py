@@ -110,7 +110,13 @@ _STARTS = 0
 class Server:
     """One patrond process on 127.0.0.1:<ephemeral> with a channel to it."""
 
-    def __init__(self, data_dir, workdir, threads=2, poll_seconds=0, drain_ms=5000):
+    def __init__(self, data_dir, workdir, threads=2, poll_seconds=0, drain_ms=5000,
+                 extra_args=(), tls_ca=None, token=None):
+        """extra_args go to patrond; tls_ca (a PEM file) makes the channel
+        TLS; token is sent as a bearer token with every call."""
+        self.extra_args = list(extra_args)
+        self.tls_ca = tls_ca
+        self.token = token
         self.data_dir = data_dir
         self.workdir = workdir
         self.threads = threads
@@ -137,7 +143,7 @@ class Server:
                 [PATROND, "--data", self.data_dir, "--listen", "127.0.0.1:0",
                  "--port-file", port_file, "--threads", str(self.threads),
                  "--poll-seconds", str(self.poll_seconds),
-                 "--drain-ms", str(self.drain_ms)],
+                 "--drain-ms", str(self.drain_ms)] + self.extra_args,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         finally:
             log.close()
@@ -158,9 +164,15 @@ class Server:
         grpc.channel_ready_future(self.channel).result(timeout=timeout)
         return self
 
-    def new_channel(self):
+    def new_channel(self, tls_ca=None):
         # Loopback only; no proxies from the environment.
-        return grpc.insecure_channel(self.addr, options=[("grpc.enable_http_proxy", 0)])
+        options = [("grpc.enable_http_proxy", 0)]
+        ca = tls_ca or self.tls_ca
+        if ca:
+            with open(ca, "rb") as f:
+                creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+            return grpc.secure_channel(self.addr, creds, options=options)
+        return grpc.insecure_channel(self.addr, options=options)
 
     def close_channel(self):
         if self.channel is not None:
@@ -194,13 +206,17 @@ class Server:
 
     # -- calls
 
-    def call(self, path, request, response_cls, timeout=RPC_TIMEOUT, channel=None):
-        """Unary call; returns the response or raises grpc.RpcError."""
+    def call(self, path, request, response_cls, timeout=RPC_TIMEOUT, channel=None,
+             token=None):
+        """Unary call; returns the response or raises grpc.RpcError. token
+        (default: the server's) is sent as "authorization: Bearer ..."."""
         ch = channel or self.channel
         fn = ch.unary_unary(path,
                             request_serializer=lambda m: m.SerializeToString(),
                             response_deserializer=response_cls.FromString)
-        return fn(request, timeout=timeout)
+        token = token or self.token
+        md = [("authorization", "Bearer " + token)] if token else None
+        return fn(request, timeout=timeout, metadata=md)
 
     def call_raw(self, path, body, timeout=RPC_TIMEOUT):
         """Unary call with raw request bytes; returns raw response bytes."""

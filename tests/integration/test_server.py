@@ -174,9 +174,14 @@ class ServerTest(unittest.TestCase):
             os.mkdir(self.data)
             # Only data.mdb: the lock file belongs to a (stopped) process.
             shutil.copy(os.path.join(trained_data_dir(), "data.mdb"), self.data)
-        self.srv = Server(self.data, self.dir, poll_seconds=self.poll_seconds)
+        self.srv = Server(self.data, self.dir, poll_seconds=self.poll_seconds,
+                          **self.server_options())
         self.addCleanup(self._cleanup)
         self.srv.start()
+
+    def server_options(self):
+        """Extra Server() arguments (patrond flags, TLS, token)."""
+        return {}
 
     def _cleanup(self):
         self.srv.kill()
@@ -1377,6 +1382,141 @@ class ModelPollTests(ServerTest):
         wait_until(lambda: self.srv.model_info().version == 2, 5, interval=0.05,
                    what="model version 2 from the poll loop")
         self.assertPersonalized(self.srv.recommend("cust-00", 5), 5, version=2)
+
+
+STOREFRONT = "shop-front-7f3a9c2e"
+ADMIN = "admin-0c6d1b5e9a7f44"
+
+
+def write_tokens(path, text, mode=0o600):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+class AuthTests(ServerTest):
+    """patrond --auth-file: tokens with scopes; health stays open."""
+    trained = True
+
+    def server_options(self):
+        self.tokens = os.path.join(self.dir, "tokens")
+        write_tokens(self.tokens,
+                     "storefront %s patron.v1.Recommender patron.v1.Profiles/GetProfile\n"
+                     "admin %s *\n" % (STOREFRONT, ADMIN))
+        return {"extra_args": ["--auth-file", self.tokens]}
+
+    def rec(self, **kw):
+        return self.srv.recommend("cust-00", 3, **kw)
+
+    def test_tokens_and_scopes(self):
+        self.assertServing("", True)  # probes need no token
+        self.assertStatus(rpc_error(self.rec), SC.UNAUTHENTICATED, "authorization: Bearer")
+        self.assertStatus(rpc_error(self.rec, token="not-a-real-token-at-all"),
+                          SC.UNAUTHENTICATED, "unknown token")
+        self.assertPersonalized(self.rec(token=STOREFRONT), 3)
+        e = rpc_error(self.srv.reload_model, token=STOREFRONT)
+        self.assertStatus(e, SC.PERMISSION_DENIED,
+                          "token 'storefront' may not call /patron.v1.Admin/ReloadModel")
+        e = rpc_error(self.srv.call, "/patron.v1.Profiles/DeleteCustomer",
+                      h.pb.profiles.DeleteCustomerRequest(customer_id="cust-00"),
+                      h.pb.profiles.DeleteCustomerResponse, token=STOREFRONT)
+        self.assertStatus(e, SC.PERMISSION_DENIED, "DeleteCustomer")
+        self.assertEqual(self.srv.reload_model(token=ADMIN).version, 1)
+        # x-api-key works as well as a bearer token.
+        fn = self.srv.channel.unary_unary(
+            "/patron.v1.Recommender/Recommend",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=h.pb.rec.RecommendResponse.FromString)
+        r = fn(h.pb.rec.RecommendRequest(customer_id="cust-00", k=2), timeout=5,
+               metadata=[("x-api-key", STOREFRONT)])
+        self.assertEqual(len(r.items), 2)
+        # Unknown methods stay UNIMPLEMENTED at once, token or not.
+        e = rpc_error(self.srv.call_raw, "/patron.v1.Nope/Nothing", b"")
+        self.assertStatus(e, SC.UNIMPLEMENTED)
+        # The command line sends $PATRON_TOKEN.
+        cli = [h.PATRON, "model-info", "--addr", self.srv.addr]
+        out = subprocess.run(cli, capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, PATRON_TOKEN=ADMIN))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        out = subprocess.run(cli, capture_output=True, text=True, timeout=30,
+                             env={k: v for k, v in os.environ.items() if k != "PATRON_TOKEN"})
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("UNAUTHENTICATED", out.stderr.upper())
+
+    def test_sighup_rereads_tokens_and_keeps_old_ones_on_error(self):
+        rotated = "shop-front-rotated-55aa"
+        write_tokens(self.tokens, "storefront %s patron.v1.Recommender\nadmin %s *\n"
+                     % (rotated, ADMIN))
+        self.srv.signal(signal.SIGHUP)
+        wait_until(lambda: self._works(rotated), 5, interval=0.05, what="the rotated token")
+        self.assertStatus(rpc_error(self.rec, token=STOREFRONT), SC.UNAUTHENTICATED)
+        # A broken file is refused; the tokens in service stay.
+        write_tokens(self.tokens, "storefront short *\n")
+        self.srv.signal(signal.SIGHUP)
+        wait_until(lambda: "tokens not reloaded" in self.srv.log_tail(), 5, interval=0.05,
+                   what="the reload error in the log")
+        self.assertTrue(self._works(rotated))
+
+    def _works(self, token):
+        try:
+            self.rec(token=token)
+            return True
+        except grpc.RpcError:
+            return False
+
+    def test_unsafe_or_broken_token_file_refuses_to_start(self):
+        for text, mode, why in (("admin %s *\n" % ADMIN, 0o644, "chmod 600"),
+                                ("admin tooshort *\n", 0o600, ":1: token must be")):
+            path = os.path.join(self.dir, "bad-tokens")
+            write_tokens(path, text, mode)
+            srv = Server(self.data + "-copy", self.dir, extra_args=["--auth-file", path])
+            with self.assertRaises(AssertionError) as ctx:
+                srv.start(timeout=5)
+            srv.kill()
+            self.assertIn(why, str(ctx.exception))
+
+
+class TlsTests(ServerTest):
+    """patrond --tls-cert/--tls-key: TLS only, with tokens on top."""
+    trained = True
+
+    def server_options(self):
+        self.cert = os.path.join(self.dir, "cert.pem")
+        self.key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", self.key, "-out", self.cert, "-days", "1",
+                        "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True, timeout=60)
+        tokens = os.path.join(self.dir, "tokens")
+        write_tokens(tokens, "admin %s *\n" % ADMIN)
+        return {"extra_args": ["--tls-cert", self.cert, "--tls-key", self.key,
+                               "--auth-file", tokens],
+                "tls_ca": self.cert, "token": ADMIN}
+
+    def test_tls_serves_and_plaintext_is_refused(self):
+        self.assertPersonalized(self.srv.recommend("cust-00", 3), 3)
+        plain = grpc.insecure_channel(self.srv.addr, options=[("grpc.enable_http_proxy", 0)])
+        try:
+            e = rpc_error(self.srv.recommend, "cust-00", 3, channel=plain, timeout=2)
+            self.assertIn(e.code(), (SC.UNAVAILABLE, SC.DEADLINE_EXCEEDED))
+        finally:
+            plain.close()
+        env = dict(os.environ, PATRON_TLS_CA=self.cert, PATRON_TOKEN=ADMIN)
+        out = subprocess.run([h.PATRON, "recommend", "--addr", self.srv.addr,
+                              "--user", "cust-00", "-k", "2"],
+                             capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("personalized", out.stdout)
+        self.assertIn("TLS", self.srv.log_tail())
+
+    def test_missing_key_file_refuses_to_start(self):
+        srv = Server(self.data + "-copy", self.dir,
+                     extra_args=["--tls-cert", self.cert, "--tls-key", self.key + ".missing"])
+        with self.assertRaises(AssertionError) as ctx:
+            srv.start(timeout=5)
+        srv.kill()
+        self.assertIn("cannot use the TLS certificate", str(ctx.exception))
 
 
 # ---- main ---------------------------------------------------------------------------

@@ -1,0 +1,54 @@
+/*
+ * auth.h - who may call what: bearer tokens with scopes, read from an
+ * operator's file. Pure policy: no gRPC here (transport.c hands over the
+ * method path and the token it found in the call's metadata).
+ *
+ * File format, one token per line ('#' starts a comment):
+ *
+ *   NAME  TOKEN  SCOPE [SCOPE ...]
+ *
+ *   NAME   a label for logs (the token itself is never logged)
+ *   TOKEN  at least 16 characters of [A-Za-z0-9._~+/=-], unique
+ *   SCOPE  "*" (every method), a service ("patron.v1.Recommender"), or one
+ *          method ("patron.v1.Profiles/GetProfile")
+ *
+ * The file holds secrets, so it is refused when group or others may read it
+ * (like ssh keys). Health checks (grpc.health.v1.Health) never need a token:
+ * load balancers and probes call them.
+ */
+#ifndef PATRON_SERVER_AUTH_H
+#define PATRON_SERVER_AUTH_H
+
+#include <stddef.h>
+
+#define AUTH_MIN_TOKEN 16
+#define AUTH_MAX_TOKEN 256
+
+typedef struct auth auth_t;
+
+typedef enum auth_result {
+    AUTH_OK = 0,
+    AUTH_MISSING,   /* no token in the call */
+    AUTH_UNKNOWN,   /* a token, but not one in the file */
+    AUTH_DENIED,    /* a known token without a scope covering the method */
+} auth_result_t;
+
+/* Reads path. On error returns -ENOENT/-EACCES (cannot read), -EPERM
+ * (readable by group or others), -EINVAL (bad line) or -ENOMEM, with
+ * "path:line: what" in err. */
+int auth_load(const char *path, auth_t **out, char *err, size_t errcap);
+void auth_free(auth_t *a); /* NULL-safe */
+
+/* Number of tokens loaded. */
+size_t auth_count(const auth_t *a);
+
+/*
+ * May the holder of token (len bytes, not NUL-terminated; NULL when the
+ * call carried none) call method path ("/package.Service/Method")?
+ * *name (may be NULL) gets the token's label when it is known. Tokens are
+ * compared in constant time.
+ */
+auth_result_t auth_check(const auth_t *a, const char *path, const char *token,
+                         size_t len, const char **name);
+
+#endif
