@@ -225,6 +225,8 @@ auth_result_t auth_check(const auth_t *a, const char *path, const char *token,
         return AUTH_UNKNOWN;
     if (name)
         *name = found->name;
+    if (strncmp(path, "/grpc.reflection.", 17) == 0)
+        return AUTH_OK; /* the API's shape, for any known caller */
     for (size_t s = 0; s < found->n_scopes; s++)
         if (scope_covers(found->scopes[s], path))
             return AUTH_OK;

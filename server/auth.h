@@ -14,7 +14,8 @@
  *
  * The file holds secrets, so it is refused when group or others may read it
  * (like ssh keys). Health checks (grpc.health.v1.Health) never need a token:
- * load balancers and probes call them.
+ * load balancers and probes call them. Server reflection needs a known
+ * token, whatever its scopes.
  */
 #ifndef PATRON_SERVER_AUTH_H
 #define PATRON_SERVER_AUTH_H

@@ -5,6 +5,7 @@
  * malformed body (protobuf-c rejects it and we answer INVALID_ARGUMENT).
  */
 #include "handlers.h"
+#include "reflection.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -815,5 +816,9 @@ const rpc_method_t patron_methods[] = {
       .stream = &select_campaign_audience_ops },
     { .path = "/patron.v1.Coupons/RecordRedemption", .handler = h_record_redemption },
     { .path = "/grpc.health.v1.Health/Check", .handler = h_health_check },
+    { .path = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+      .kind = RPC_BIDI_STREAM, .stream = &reflection_stream_ops },
+    { .path = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      .kind = RPC_BIDI_STREAM, .stream = &reflection_stream_ops },
 };
 const size_t patron_n_methods = sizeof patron_methods / sizeof patron_methods[0];

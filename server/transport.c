@@ -43,7 +43,8 @@
 #define MAX_RECV_BYTES (16 * 1024 * 1024)
 #define CATCH_ALL (-1)
 
-enum call_phase { PHASE_REQUESTED, PHASE_RECEIVING, PHASE_STREAMING, PHASE_SENT };
+enum call_phase { PHASE_REQUESTED, PHASE_RECEIVING, PHASE_STREAMING, PHASE_ANSWERED,
+                  PHASE_SENT };
 
 typedef struct worker worker_t;
 
@@ -105,6 +106,12 @@ int64_t rpc_remaining_ms(const rpc_call_info_t *ci)
 
 /* ---- arming ------------------------------------------------------------------ */
 
+/* Streaming requests are read message by message, not handed over whole. */
+static int reads_messages(rpc_kind_t kind)
+{
+    return kind == RPC_CLIENT_STREAM || kind == RPC_BIDI_STREAM;
+}
+
 static const rpc_method_t *method_of(const call_t *c)
 {
     return c->method == CATCH_ALL ? NULL : &c->w->t->methods[c->method];
@@ -150,10 +157,9 @@ static void arm(worker_t *w, int method)
         err = grpc_server_request_call(t->server, &c->call, &c->details, &c->md,
                                        w->cq, w->cq, c);
     } else {
-        /* Client-streaming methods read their messages themselves. */
         err = grpc_server_request_registered_call(
             t->server, t->registered[method], &c->call, &c->deadline, &c->md,
-            t->methods[method].kind == RPC_CLIENT_STREAM ? NULL : &c->payload,
+            reads_messages(t->methods[method].kind) ? NULL : &c->payload,
             w->cq, w->cq, c);
     }
     if (err != GRPC_CALL_OK)
@@ -319,10 +325,20 @@ static void on_received(call_t *c, int success)
     }
     grpc_byte_buffer_destroy(c->recv);
     c->recv = NULL;
-    if (r.code != GRPC_STATUS_OK)
+    if (r.code != GRPC_STATUS_OK) {
         finish(c, &r);
-    else
+    } else if (r.body) { /* bidi: answer, then read the next request */
+        grpc_op op;
+        if (c->response)
+            grpc_byte_buffer_destroy(c->response);
+        c->response = buffer_take(r.body, r.len);
+        memset(&op, 0, sizeof op);
+        op.op = GRPC_OP_SEND_MESSAGE;
+        op.data.send_message.send_message = c->response;
+        start_op(c, &op, PHASE_ANSWERED);
+    } else {
         receive_next(c);
+    }
 }
 
 /* The call's bearer token: "authorization: Bearer <t>" or "x-api-key: <t>".
@@ -395,7 +411,7 @@ static void dispatch(call_t *c)
         finish(c, &r);
         return;
     }
-    if (m->kind == RPC_CLIENT_STREAM) {
+    if (reads_messages(m->kind)) {
         if (!(c->stream_state = m->stream->open(t->app, &ci))) {
             rpc_fail(&r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
             finish(c, &r);
@@ -454,8 +470,12 @@ static void *worker_main(void *arg)
             on_received(c, ev.success);
             break;
         case PHASE_STREAMING:
+        case PHASE_ANSWERED:
             if (ev.success) {
-                stream_next(c);
+                if (c->phase == PHASE_STREAMING)
+                    stream_next(c);
+                else
+                    receive_next(c);
             } else {
                 rpc_reply_t r;
                 reply_init(&r);
@@ -486,7 +506,7 @@ static int register_methods(transport_t *t)
     for (size_t i = 0; i < t->n_methods; i++) {
         t->registered[i] = grpc_server_register_method(
             t->server, t->methods[i].path, NULL,
-            t->methods[i].kind == RPC_CLIENT_STREAM
+            reads_messages(t->methods[i].kind)
                 ? GRPC_SRM_PAYLOAD_NONE
                 : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
         if (!t->registered[i])

@@ -52,6 +52,12 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
  *   start(app, ci, req, len, o) -> state, or NULL with o's status
  *   next(st, o)              returns 1 with o->body the next message, or 0
  *                            when done (o->code = final status)
+ *
+ * Bidirectional streaming (each request answered in turn):
+ *   open, message, finish    as for client streaming, except that message
+ *                            may set o->body: a response sent before the
+ *                            next request is read; finish's o->body, if
+ *                            any, is sent as a last message
  */
 typedef struct rpc_stream_ops {
     void *(*open)(void *app, const rpc_call_info_t *ci);
@@ -67,6 +73,7 @@ typedef enum rpc_kind {
     RPC_UNARY = 0,
     RPC_CLIENT_STREAM,
     RPC_SERVER_STREAM,
+    RPC_BIDI_STREAM,
 } rpc_kind_t;
 
 typedef struct rpc_method {

@@ -21,6 +21,7 @@ import unittest
 import grpc  # noqa: F401  (a missing python3-grpcio must fail, not skip)
 
 HEALTH_PROTO = "/usr/share/grpc-proto/grpc/health/v1/health.proto"
+REFLECTION_PROTO = "/usr/share/grpc-proto/grpc/reflection/v1/reflection.proto"
 RPC_TIMEOUT = 5.0  # seconds, on every call unless a test says otherwise
 
 # Filled by configure().
@@ -31,7 +32,7 @@ pb = None  # namespace with the generated modules, see _Messages
 
 
 class _Messages:
-    """The generated modules: pb.common, pb.events, pb.admin, pb.rec, pb.health."""
+    """The generated modules: pb.common, pb.events, pb.admin, pb.rec, pb.health, ..."""
 
 
 def configure(build_dir, proto_dir, patron=None, patrond=None):
@@ -58,8 +59,9 @@ def configure(build_dir, proto_dir, patron=None, patrond=None):
     hdir = os.path.join(gen, "_health")
     os.mkdir(hdir)
     shutil.copy(HEALTH_PROTO, os.path.join(hdir, "patron_it_health.proto"))
-    subprocess.run([protoc, "-I", hdir, "--python_out", gen, "patron_it_health.proto"],
-                   check=True)
+    shutil.copy(REFLECTION_PROTO, os.path.join(hdir, "patron_it_reflection.proto"))
+    subprocess.run([protoc, "-I", hdir, "--python_out", gen, "patron_it_health.proto",
+                    "patron_it_reflection.proto"], check=True)
     sys.path.insert(0, gen)
     m = _Messages()
     m.common = importlib.import_module("patron.v1.common_pb2")
@@ -70,6 +72,7 @@ def configure(build_dir, proto_dir, patron=None, patrond=None):
     m.coupons = importlib.import_module("patron.v1.coupons_pb2")
     m.experiments = importlib.import_module("patron.v1.experiments_pb2")
     m.health = importlib.import_module("patron_it_health_pb2")
+    m.reflection = importlib.import_module("patron_it_reflection_pb2")
     pb = m
 
 

@@ -411,8 +411,8 @@ class WithoutModelTests(ServerTest):
 
     def test_unknown_methods_are_unimplemented_quickly(self):
         self.srv.health("")  # connection established: measure the call alone
-        for path in ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-                     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        for path in ("/grpc.reflection.v1.ServerReflection/NoSuchMethod",
+                     "/grpc.health.v1.Health/Watch",
                      "/patron.v1.Coupons/NoSuchMethod",
                      "/patron.v1.Recommender/NoSuchMethod",
                      "/no.such.Service/Method"):
@@ -1384,6 +1384,90 @@ class ModelPollTests(ServerTest):
         self.assertPersonalized(self.srv.recommend("cust-00", 5), 5, version=2)
 
 
+def reflect(srv, requests, version="v1", token=None):
+    """Runs one server-reflection stream; returns the responses."""
+    R = h.pb.reflection
+    fn = srv.channel.stream_stream(
+        "/grpc.reflection.%s.ServerReflection/ServerReflectionInfo" % version,
+        request_serializer=lambda m: m.SerializeToString(),
+        response_deserializer=R.ServerReflectionResponse.FromString)
+    md = [("authorization", "Bearer " + token)] if token else None
+    return list(fn(iter([R.ServerReflectionRequest(**q) for q in requests]), timeout=10,
+                   metadata=md))
+
+
+class ReflectionTests(ServerTest):
+    """Server reflection: what grpcurl needs to call patrond without .proto files."""
+    trained = True
+
+    def test_list_describe_and_call_without_proto_files(self):
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+        out = reflect(self.srv, [
+            {"list_services": ""},
+            {"file_containing_symbol": "patron.v1.Recommender"},
+            {"file_by_filename": "patron/v1/common.proto"},
+            {"file_containing_symbol": "patron.v1.Recommender.Recommend"},
+            {"file_containing_symbol": "patron.v1.NoSuchThing"},
+            {"all_extension_numbers_of_type": "patron.v1.Item"},
+            {"file_containing_extension": {"containing_type": "patron.v1.Item",
+                                           "extension_number": 100}},
+        ])
+        self.assertEqual(len(out), 7)
+        services = {s.name for s in out[0].list_services_response.service}
+        self.assertEqual(services, {
+            "patron.v1.Recommender", "patron.v1.Events", "patron.v1.Profiles",
+            "patron.v1.Experiments", "patron.v1.Admin", "patron.v1.Coupons",
+            "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection"})
+        self.assertEqual(out[1].original_request.file_containing_symbol,
+                         "patron.v1.Recommender")
+        files = [descriptor_pb2.FileDescriptorProto.FromString(b)
+                 for b in out[1].file_descriptor_response.file_descriptor_proto]
+        names = {f.name for f in files}
+        self.assertIn("patron/v1/recommender.proto", names)
+        self.assertIn("patron/v1/common.proto", names)  # its import comes along
+        self.assertEqual(out[2].file_descriptor_response.file_descriptor_proto[0],
+                         next(b for b in out[1].file_descriptor_response.file_descriptor_proto
+                              if descriptor_pb2.FileDescriptorProto.FromString(b).name
+                              == "patron/v1/common.proto"))
+        self.assertEqual(out[3].file_descriptor_response.file_descriptor_proto,
+                         out[1].file_descriptor_response.file_descriptor_proto)
+        self.assertEqual(out[4].error_response.error_code, 5)
+        self.assertIn("patron.v1.NoSuchThing", out[4].error_response.error_message)
+        self.assertEqual(out[5].all_extension_numbers_response.base_type_name, "patron.v1.Item")
+        self.assertEqual(list(out[5].all_extension_numbers_response.extension_number), [])
+        self.assertEqual(out[6].error_response.error_code, 5)
+        # Build the types from what reflection sent (imports first) and call
+        # Recommend with them, as grpcurl would.
+        pool = descriptor_pool.DescriptorPool()
+        pending = list(files)
+        while pending:
+            ready = [f for f in pending
+                     if all(d not in {p.name for p in pending} for d in f.dependency)]
+            self.assertTrue(ready, "an import cycle or a missing import")
+            for f in ready:
+                pool.Add(f)
+                pending.remove(f)
+        method = pool.FindServiceByName("patron.v1.Recommender").FindMethodByName("Recommend")
+        self.assertIn("diversity", method.input_type.fields_by_name)
+        factory = message_factory.MessageFactory(pool)
+        Req = factory.GetPrototype(method.input_type)
+        Resp = factory.GetPrototype(method.output_type)
+        resp = Resp.FromString(self.srv.call_raw(
+            "/patron.v1.Recommender/Recommend",
+            Req(customer_id="cust-00", k=3).SerializeToString()))
+        self.assertEqual(len(resp.items), 3)
+        self.assertTrue(resp.personalized)
+        # v1alpha answers the same; a malformed request ends the stream.
+        alpha = reflect(self.srv, [{"list_services": ""}], version="v1alpha")
+        self.assertEqual({s.name for s in alpha[0].list_services_response.service}, services)
+        fn = self.srv.channel.stream_stream(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")
+        with self.assertRaises(grpc.RpcError) as ctx:
+            list(fn(iter([b"\xff\xff\xff"]), timeout=5))
+        self.assertEqual(ctx.exception.code(), SC.INVALID_ARGUMENT)
+
+
 STOREFRONT = "shop-front-7f3a9c2e"
 ADMIN = "admin-0c6d1b5e9a7f44"
 
@@ -1430,6 +1514,10 @@ class AuthTests(ServerTest):
         r = fn(h.pb.rec.RecommendRequest(customer_id="cust-00", k=2), timeout=5,
                metadata=[("x-api-key", STOREFRONT)])
         self.assertEqual(len(r.items), 2)
+        # Reflection needs a known token, whatever its scopes.
+        self.assertStatus(rpc_error(reflect, self.srv, [{"list_services": ""}]),
+                          SC.UNAUTHENTICATED)
+        self.assertEqual(len(reflect(self.srv, [{"list_services": ""}], token=STOREFRONT)), 1)
         # Unknown methods stay UNIMPLEMENTED at once, token or not.
         e = rpc_error(self.srv.call_raw, "/patron.v1.Nope/Nothing", b"")
         self.assertStatus(e, SC.UNIMPLEMENTED)
