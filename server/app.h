@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "auth.h"
+#include "callstats.h"
 #include "customers.h"
 #include "experiment.h"
 #include "expstore.h"
@@ -49,6 +50,13 @@ typedef struct app {
     const char *auth_path;
     pthread_rwlock_t auth_lock;
     auth_t *auth;
+
+    /* Calls by method (transport_opts_t.stats: n_methods + 1 entries),
+     * owned by main; NULL until set. */
+    callstats_t *stats;
+    const char *const *stat_paths; /* the method paths, same order */
+    size_t n_stats;
+    int64_t started_ms;          /* wall clock at start */
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */

@@ -132,6 +132,7 @@ static void usage(void)
           "                   [--diversity X] [--max-per-category N]\n"
           "  patron health --addr HOST:PORT [--service NAME]\n"
           "  patron model-info --addr HOST:PORT\n"
+          "  patron stats --addr HOST:PORT   (calls, errors, latency per method)\n"
           "  patron eval --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X]\n"
           "              [--blend W] [--pop-exp G] [--conf-pop-exp B]\n"
           "              [training flags as for train]\n"
@@ -893,6 +894,35 @@ static int cmd_model_info(const args_t *a)
     return 0;
 }
 
+static int cmd_stats(const args_t *a)
+{
+    Patron__V1__GetServerStatsRequest req = PATRON__V1__GET_SERVER_STATS_REQUEST__INIT;
+    Patron__V1__ServerStats *s;
+
+    if (need(a->addr, "--addr"))
+        return 2;
+    s = (Patron__V1__ServerStats *)call(a->addr, "/patron.v1.Admin/GetServerStats",
+                                        &req.base, &patron__v1__server_stats__descriptor);
+    if (!s)
+        return 1;
+    printf("up %.0f s, model version %llu\n", s->uptime_seconds,
+           (unsigned long long)s->model_version);
+    printf("%-52s %9s %7s %8s %8s %8s %8s  %s\n", "method", "calls", "errors", "mean_ms",
+           "p50_ms", "p99_ms", "max_ms", "statuses");
+    for (size_t i = 0; i < s->n_methods; i++) {
+        const Patron__V1__MethodStats *m = s->methods[i];
+        printf("%-52s %9llu %7llu %8.3f %8.3f %8.3f %8.3f ", m->method,
+               (unsigned long long)m->calls, (unsigned long long)m->errors, m->mean_ms,
+               m->p50_ms, m->p99_ms, m->max_ms);
+        for (size_t c = 0; c < m->n_by_status; c++)
+            printf(" %s %llu", m->by_status[c]->code,
+                   (unsigned long long)m->by_status[c]->calls);
+        printf("\n");
+    }
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return 0;
+}
+
 /* ---- customers ----------------------------------------------------------------- */
 
 static const char *stage_label(int stage)
@@ -1159,7 +1189,7 @@ int main(int argc, char **argv)
         { "model-info", cmd_model_info }, { "eval", cmd_eval },
         { "profile", cmd_profile },       { "audience", cmd_audience },
         { "segments", cmd_segments },     { "compact", cmd_compact },
-        { "vacuum", cmd_vacuum },
+        { "vacuum", cmd_vacuum },         { "stats", cmd_stats },
         { "tune", cmd_tune },
         { "export-ncf", cmd_export_ncf },
     };

@@ -6,6 +6,7 @@
  */
 #include "handlers.h"
 #include "reflection.h"
+#include "stats_rpc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -810,6 +811,7 @@ const rpc_method_t patron_methods[] = {
     { .path = "/patron.v1.Admin/UpsertItems", .handler = h_upsert_items },
     { .path = "/patron.v1.Admin/GetModelInfo", .handler = h_model_info },
     { .path = "/patron.v1.Admin/ReloadModel", .handler = h_reload_model },
+    { .path = "/patron.v1.Admin/GetServerStats", .handler = h_server_stats },
     { .path = "/patron.v1.Coupons/UpsertCoupon", .handler = h_upsert_coupon },
     { .path = "/patron.v1.Coupons/TargetCoupons", .handler = h_target_coupons },
     { .path = "/patron.v1.Coupons/SelectCampaignAudience", .kind = RPC_SERVER_STREAM,

@@ -135,6 +135,13 @@ bad:
     return -1;
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Whether a listen address is loopback only (127.x, ::1, localhost). */
 static int loopback(const char *listen)
 {
@@ -182,6 +189,8 @@ int main(int argc, char **argv)
     store_t *store = NULL;
     transport_t *t = NULL;
     transport_opts_t topts;
+    callstats_t *stats = NULL;
+    const char **paths = NULL;
     app_t app;
     uint64_t version = 0;
     int port = 0, rc;
@@ -232,9 +241,21 @@ int main(int argc, char **argv)
             plog(LOG_ERROR, "experiments not loaded: %s",
                  rc == -EINVAL ? err : strerror(-rc));
     }
+    if (!(stats = calloc(patron_n_methods + 1, sizeof *stats)) ||
+        !(paths = calloc(patron_n_methods + 1, sizeof *paths))) {
+        plog(LOG_ERROR, "cannot start: out of memory");
+        return 1;
+    }
+    for (size_t i = 0; i < patron_n_methods; i++)
+        paths[i] = patron_methods[i].path;
+    paths[patron_n_methods] = "(unknown)";
+    app.stats = stats;
+    app.stat_paths = paths;
+    app.n_stats = patron_n_methods + 1;
+    app.started_ms = wall_ms();
     topts = (transport_opts_t){ .authorize = o.auth_file ? app_authorize : NULL,
                                 .auth_ctx = &app, .tls_cert_file = o.tls_cert,
-                                .tls_key_file = o.tls_key };
+                                .tls_key_file = o.tls_key, .stats = stats };
     rc = transport_start(o.listen, o.threads, patron_methods, patron_n_methods,
                          &app, &topts, &t, &port);
     if (rc) {
@@ -245,6 +266,8 @@ int main(int argc, char **argv)
             plog(LOG_ERROR, "cannot listen on %s: %s", o.listen, strerror(-rc));
         app_destroy(&app);
         store_close(store);
+        free(stats);
+        free(paths);
         return 1;
     }
     if (o.port_file && write_port_file(o.port_file, port) != 0)
@@ -257,6 +280,8 @@ int main(int argc, char **argv)
     transport_stop(t, o.drain_ms);
     app_destroy(&app);
     store_close(store);
+    free(stats);
+    free(paths);
     plog(LOG_INFO, "stopped");
     return 0;
 }

@@ -60,6 +60,7 @@ typedef struct call {
     grpc_byte_buffer *response;
     grpc_byte_buffer *recv;        /* client streaming: last message */
     void *stream_state;            /* streaming: the handler's state */
+    gpr_timespec started;          /* when a worker took the call up */
     int initial_md_sent;
     int cancelled;
 } call_t;
@@ -183,6 +184,22 @@ static grpc_byte_buffer *buffer_take(uint8_t *body, size_t len)
     return bb;
 }
 
+/* Counts the call in the method's stats (the caller's table, if any). */
+static void count(const call_t *c, grpc_status_code code)
+{
+    const transport_t *t = c->w->t;
+    gpr_timespec d;
+    int64_t us;
+
+    if (!t->opts.stats)
+        return;
+    d = gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), c->started);
+    us = d.tv_sec * 1000000 + d.tv_nsec / 1000;
+    callstats_record(&t->opts.stats[c->method == CATCH_ALL ? t->n_methods
+                                                            : (size_t)c->method],
+                     (int)code, us > 0 ? (uint64_t)us : 0);
+}
+
 /* Starts the final batch: metadata, optional message, status, close. */
 static void finish(call_t *c, const rpc_reply_t *r)
 {
@@ -192,6 +209,7 @@ static void finish(call_t *c, const rpc_reply_t *r)
         r->code == GRPC_STATUS_OK ? "" : r->message);
     grpc_call_error err;
 
+    count(c, r->code);
     memset(ops, 0, sizeof ops);
     if (!c->initial_md_sent) {
         ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -392,6 +410,7 @@ static void dispatch(call_t *c)
     grpc_slice body;
     rpc_call_info_t ci = { c->deadline, c->w->index };
 
+    c->started = gpr_now(GPR_CLOCK_MONOTONIC);
     reply_init(&r);
     if (!m) {
         char *name = grpc_slice_to_c_string(c->details.method);

@@ -17,6 +17,8 @@
 #define PATRON_SERVER_TRANSPORT_H
 
 #include <grpc/grpc.h>
+
+#include "callstats.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -98,6 +100,10 @@ typedef struct transport_opts {
     void *auth_ctx;
     const char *tls_cert_file;    /* PEM certificate chain and private key: */
     const char *tls_key_file;     /* both for TLS, neither for plaintext */
+    callstats_t *stats;           /* NULL, or n_methods + 1 entries (the last
+                                     for unknown methods) the transport counts
+                                     every finished call in, by method: status
+                                     and time from dispatch to the final batch */
 } transport_opts_t;
 
 /* Binds listen ("host:port", port 0 = ephemeral), starts `threads` workers.

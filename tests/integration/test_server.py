@@ -1396,6 +1396,38 @@ def reflect(srv, requests, version="v1", token=None):
                    metadata=md))
 
 
+class ServerStatsTests(ServerTest):
+    trained = True
+
+    def test_calls_errors_and_latency_per_method(self):
+        for i in range(20):
+            self.srv.recommend("cust-%02d" % (i % 10), 5)
+        for _ in range(3):
+            rpc_error(self.srv.recommend, "cust-00", 0)          # INVALID_ARGUMENT
+        rpc_error(self.srv.call_raw, "/patron.v1.Nope/Nothing", b"")  # unknown
+        self.srv.health("")
+        s = self.srv.call("/patron.v1.Admin/GetServerStats",
+                          h.pb.admin.GetServerStatsRequest(), h.pb.admin.ServerStats)
+        self.assertEqual(s.model_version, 1)
+        self.assertGreater(s.uptime_seconds, 0)
+        by = {m.method: m for m in s.methods}
+        rec = by["/patron.v1.Recommender/Recommend"]
+        self.assertEqual(rec.calls, 23)
+        self.assertEqual(rec.errors, 3)
+        self.assertEqual({c.code: c.calls for c in rec.by_status},
+                         {"OK": 20, "INVALID_ARGUMENT": 3})
+        self.assertTrue(0 < rec.p50_ms <= rec.p99_ms <= rec.max_ms * 1.125 + 1e-9, rec)
+        self.assertLess(rec.p99_ms, 1000)
+        self.assertEqual({c.code: c.calls for c in by["(unknown)"].by_status},
+                         {"UNIMPLEMENTED": 1})
+        self.assertIn("/grpc.health.v1.Health/Check", by)
+        self.assertNotIn("/patron.v1.Admin/UpsertItems", by)  # methods with calls only
+        out = subprocess.run([h.PATRON, "stats", "--addr", self.srv.addr],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"/patron.v1.Recommender/Recommend\s+23\s+3")
+
+
 class ReflectionTests(ServerTest):
     """Server reflection: what grpcurl needs to call patrond without .proto files."""
     trained = True
