@@ -32,6 +32,7 @@
 #include "cli_coupons.h"
 #include "cli_experiments.h"
 #include "client.h"
+#include "status_names.h"
 #include "customers.h"
 #include "ease.h"
 #include "ensemble.h"
@@ -795,7 +796,7 @@ static ProtobufCMessage *call(const char *addr, const char *method,
     if (client_unary(c, method, buf, len, RPC_TIMEOUT_MS, &res) != 0)
         fprintf(stderr, "patron: could not start the call\n");
     else if (res.code != GRPC_STATUS_OK)
-        fprintf(stderr, "patron: %s failed: %s: %s\n", method, client_status_name(res.code),
+        fprintf(stderr, "patron: %s failed: %s: %s\n", method, status_name((int)res.code),
                 res.details);
     else if (!(out = protobuf_c_message_unpack(resp_desc, NULL, res.len, res.body)))
         fprintf(stderr, "patron: the server's answer is not a valid %s\n",
@@ -1036,7 +1037,7 @@ static int cmd_audience(const args_t *a)
     client_close(c);
     free(buf);
     if (rc || res.code != GRPC_STATUS_OK || o.bad) {
-        fprintf(stderr, "patron: SelectAudience failed: %s: %s\n", client_status_name(res.code),
+        fprintf(stderr, "patron: SelectAudience failed: %s: %s\n", status_name((int)res.code),
                 res.details);
         return 1;
     }

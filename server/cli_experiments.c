@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "status_names.h"
 #include "patron/v1/events.pb-c.h"
 #include "patron/v1/experiments.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
@@ -58,7 +59,7 @@ static ProtobufCMessage *rpc(client_t *c, const char *method, const ProtobufCMes
     if (client_unary(c, method, buf, len, TIMEOUT_MS, &res) != 0)
         fprintf(stderr, "patron: could not start %s\n", method);
     else if (res.code != GRPC_STATUS_OK)
-        fprintf(stderr, "patron: %s: %s: %s\n", method, client_status_name(res.code),
+        fprintf(stderr, "patron: %s: %s: %s\n", method, status_name((int)res.code),
                 res.details);
     else if (!(out = protobuf_c_message_unpack(resp_desc, NULL, res.len, res.body)))
         fprintf(stderr, "patron: bad answer from %s\n", method);

@@ -18,17 +18,6 @@ struct client {
     int has_auth;
 };
 
-const char *client_status_name(grpc_status_code code)
-{
-    static const char *const names[] = {
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-        "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-        "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-    };
-    return (unsigned)code < sizeof names / sizeof names[0] ? names[code] : "UNKNOWN";
-}
-
 /* TLS when $PATRON_TLS_CA names a PEM file of trusted roots, else
  * plaintext. NULL if the file cannot be read. */
 static grpc_channel_credentials *channel_credentials(void)

@@ -25,9 +25,6 @@ typedef struct client_result {
     size_t len;
 } client_result_t;
 
-/* The canonical name of a status code ("UNAUTHENTICATED"), or "UNKNOWN". */
-const char *client_status_name(grpc_status_code code);
-
 /* Calls method ("/pkg.Svc/Method") with the serialized request and waits at
  * most timeout_ms. Returns 0 when a status arrived (see res->code), or a
  * negative errno if the call could not be started. */

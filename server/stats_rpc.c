@@ -7,18 +7,8 @@
 #include <time.h>
 
 #include "codec.h"
+#include "status_names.h"
 #include "patron/v1/admin.pb-c.h"
-
-const char *stats_code_name(int code)
-{
-    static const char *const names[CALLSTATS_CODES] = {
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-        "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-        "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-    };
-    return code >= 0 && code < CALLSTATS_CODES ? names[code] : "UNKNOWN";
-}
 
 static int64_t wall_ms(void)
 {
@@ -41,7 +31,7 @@ static void method_stats(const callstats_summary_t *s, const char *path,
         if (!s->by_code[c])
             continue;
         patron__v1__status_count__init(&codes[n]);
-        codes[n].code = (char *)stats_code_name(c);
+        codes[n].code = (char *)status_name(c);
         codes[n].calls = s->by_code[c];
         code_ptrs[n] = &codes[n];
         n++;

@@ -12,7 +12,4 @@
 void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                     size_t len, rpc_reply_t *out);
 
-/* The canonical name of a status code ("INVALID_ARGUMENT"). */
-const char *stats_code_name(int code);
-
 #endif

@@ -292,13 +292,27 @@ static void receive_next(call_t *c)
     start_op(c, &op, PHASE_RECEIVING);
 }
 
+/* Sends r's body (taken over) as one message of a stream; the completion
+ * arrives in `phase`. */
+static void send_message(call_t *c, rpc_reply_t *r, enum call_phase phase)
+{
+    grpc_op op;
+    if (c->response)
+        grpc_byte_buffer_destroy(c->response);
+    c->response = buffer_take(r->body, r->len);
+    r->body = NULL;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_MESSAGE;
+    op.data.send_message.send_message = c->response;
+    start_op(c, &op, phase);
+}
+
 /* Server streaming: asks the handler for the next message and sends it,
  * or finishes the call. */
 static void stream_next(call_t *c)
 {
     const rpc_stream_ops_t *ops = method_of(c)->stream;
     rpc_reply_t r;
-    grpc_op op;
 
     reply_init(&r);
     if (!ops->next(c->stream_state, &r)) {
@@ -307,13 +321,7 @@ static void stream_next(call_t *c)
         finish(c, &r);
         return;
     }
-    if (c->response)
-        grpc_byte_buffer_destroy(c->response);
-    c->response = buffer_take(r.body, r.len);
-    memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_SEND_MESSAGE;
-    op.data.send_message.send_message = c->response;
-    start_op(c, &op, PHASE_STREAMING);
+    send_message(c, &r, PHASE_STREAMING);
 }
 
 /* A RECV_MESSAGE completed on a client-streaming call. */
@@ -346,14 +354,7 @@ static void on_received(call_t *c, int success)
     if (r.code != GRPC_STATUS_OK) {
         finish(c, &r);
     } else if (r.body) { /* bidi: answer, then read the next request */
-        grpc_op op;
-        if (c->response)
-            grpc_byte_buffer_destroy(c->response);
-        c->response = buffer_take(r.body, r.len);
-        memset(&op, 0, sizeof op);
-        op.op = GRPC_OP_SEND_MESSAGE;
-        op.data.send_message.send_message = c->response;
-        start_op(c, &op, PHASE_ANSWERED);
+        send_message(c, &r, PHASE_ANSWERED);
     } else {
         receive_next(c);
     }
