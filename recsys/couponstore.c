@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define T_COUPON "coupon"
 #define T_BUDGET "cbudget"
@@ -97,6 +98,50 @@ static int row_read(store_t *s, const char *table, const char *key, void *row,
         memcpy(row, v, size);
     free(v);
     return rc;
+}
+
+/* Offer rows are mostly unused room in fixed-size strings, and every
+ * TargetCoupons call writes one: they are stored deflated (about a fifth of
+ * the raw size). A value of exactly the row's size is a raw row, as earlier
+ * builds wrote them, and still reads. */
+#define OFFER_PACKED_MAX (sizeof(couponstore_offer_t) + 64)
+
+static int offer_pack(const couponstore_offer_t *o, unsigned char *buf, size_t *len)
+{
+    uLongf n = OFFER_PACKED_MAX;
+    if (compress2(buf, &n, (const Bytef *)o, sizeof *o, Z_BEST_SPEED) != Z_OK ||
+        n == sizeof *o) /* never ambiguous with a raw row */
+        return -EIO;
+    *len = n;
+    return 0;
+}
+
+static int offer_unpack(const void *val, size_t vlen, couponstore_offer_t *o)
+{
+    uLongf n = sizeof *o;
+    if (vlen == sizeof *o)
+        memcpy(o, val, sizeof *o); /* LMDB memory need not be aligned */
+    else if (uncompress((Bytef *)o, &n, val, vlen) != Z_OK || n != sizeof *o)
+        return -EIO;
+    return o->version == COUPONSTORE_VERSION ? 0 : -EIO;
+}
+
+static int offer_get(store_tx_t *tx, const char *request_id, couponstore_offer_t *o)
+{
+    unsigned char buf[OFFER_PACKED_MAX];
+    size_t len = 0;
+    int rc = store_tx_get(tx, T_OFFER, request_id, strlen(request_id), buf, sizeof buf, &len);
+    if (rc == -EINVAL)
+        return -EIO;
+    return rc ? rc : offer_unpack(buf, len, o);
+}
+
+static int offer_put(store_tx_t *tx, const char *request_id, const couponstore_offer_t *o)
+{
+    unsigned char buf[OFFER_PACKED_MAX];
+    size_t len = 0;
+    int rc = offer_pack(o, buf, &len);
+    return rc ? rc : store_tx_put(tx, T_OFFER, request_id, strlen(request_id), buf, len);
 }
 
 static void copy_id(char *dst, const char *src, size_t cap)
@@ -619,7 +664,7 @@ static int target_fn(store_tx_t *tx, void *ctx)
     int hist_dirty = 0, rc;
     size_t nr;
 
-    rc = row_get(tx, T_OFFER, t->request_id, c->out, sizeof *c->out);
+    rc = offer_get(tx, t->request_id, c->out);
     if (rc == 0) {
         c->replayed = 1;
         return 0;
@@ -659,7 +704,7 @@ static int target_fn(store_tx_t *tx, void *ctx)
             return rc;
     if (hist_dirty && (rc = row_put(tx, T_HIST, cid, &c->hist, sizeof c->hist)) != 0)
         return rc;
-    return row_put(tx, T_OFFER, t->request_id, c->out, sizeof *c->out);
+    return offer_put(tx, t->request_id, c->out);
 }
 
 static void target_free(target_ctx_t *c)
@@ -723,7 +768,13 @@ int couponstore_get_offer(store_t *s, const char *request_id, couponstore_offer_
 {
     if (!s || !id_ok(request_id, COUPONSTORE_REQUEST_ID_MAX) || !out)
         return -EINVAL;
-    return row_read(s, T_OFFER, request_id, out, sizeof *out);
+    void *v = NULL;
+    size_t len = 0;
+    int rc = store_table_get(s, T_OFFER, request_id, strlen(request_id), &v, &len);
+    if (rc == 0)
+        rc = offer_unpack(v, len, out);
+    free(v);
+    return rc;
 }
 
 typedef struct offer_scan {
@@ -736,13 +787,11 @@ static int visit_offer(void *ctx, const void *key, size_t klen, const void *val,
 {
     offer_scan_t *sc = ctx;
     couponstore_offer_t o;
+    int rc;
     (void)key;
     (void)klen;
-    if (vlen != sizeof o)
-        return -EIO;
-    memcpy(&o, val, sizeof o); /* LMDB memory need not be aligned for doubles */
-    if (o.version != COUPONSTORE_VERSION)
-        return -EIO;
+    if ((rc = offer_unpack(val, vlen, &o)) != 0)
+        return rc;
     return sc->cb(sc->ctx, &o);
 }
 
