@@ -213,6 +213,17 @@ typedef struct couponstore_uplift_key {
  * customer and grouping by coupon. Returns 0, -ENOMEM or a store error (then
  * *out and *keys are NULL).
  */
+/*
+ * Retention: deletes the offer log rows decided before before_ms. The log
+ * is what uplift training and evaluation learn from and what a retried
+ * request id replays, so this trades the oldest training data for space;
+ * budgets, the grants customers hold and redemptions live elsewhere and are
+ * untouched. Deletes in transactions of 1000 rows (a crash leaves a prefix
+ * of them done). *removed gets the count. Returns 0, -EINVAL, -ENOMEM or a
+ * store error.
+ */
+int couponstore_prune_offers(store_t *s, int64_t before_ms, uint64_t *removed);
+
 int couponstore_uplift_logs(store_t *s, int64_t window_ms, int64_t now_ms,
                             uplift_log_t **out, couponstore_uplift_key_t **keys,
                             size_t *n);

@@ -34,6 +34,7 @@
 #include "client.h"
 #include "status_names.h"
 #include "customers.h"
+#include "couponstore.h"
 #include "ease.h"
 #include "ensemble.h"
 #include "evaluate.h"
@@ -70,6 +71,7 @@ typedef struct args {
     const char *expr, *profiles;
     long long limit, as_of;
     double older_than_days;
+    double offers_older_than_days; /* compact: coupon offer log retention */
 } args_t;
 
 enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
@@ -78,7 +80,7 @@ enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF, O_ENSEMBLE,
        O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT, O_OLDER,
        O_EASE_LAMBDA, O_BLEND , O_PROFILES, O_POP_EXP,
-       O_CONF_POP_EXP, O_DIVERSITY, O_MAX_PER_CAT };
+       O_CONF_POP_EXP, O_DIVERSITY, O_MAX_PER_CAT, O_OFFERS_OLDER };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -108,6 +110,7 @@ static const struct option longopts[] = {
     { "limit", required_argument, NULL, O_LIMIT },
     { "as-of", required_argument, NULL, O_AS_OF },
     { "older-than-days", required_argument, NULL, O_OLDER },
+    { "offers-older-than-days", required_argument, NULL, O_OFFERS_OLDER },
     { "profiles", required_argument, NULL, O_PROFILES },
     { "ensemble", required_argument, NULL, O_ENSEMBLE },
     { "holdout-last", required_argument, NULL, O_HOLDOUT_LAST },
@@ -144,7 +147,7 @@ static void usage(void)
           "  patron profile --addr HOST:PORT --user ID [--as-of UNIX_MS]\n"
           "  patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]\n"
           "  patron segments --data DIR [--as-of UNIX_MS] [--profiles FILE]\n"
-          "  patron compact --data DIR --older-than-days D\n"
+          "  patron compact --data DIR [--older-than-days D] [--offers-older-than-days D]\n"
           "  patron vacuum --data DIR   (offline: rewrites the file without freed pages)\n"
           "  patron experiment create|update|list|report|assign ... (patron experiment --help)\n"
           "  patron simulate-experiment --data DIR [--days N] [--customers N]\n"
@@ -267,6 +270,10 @@ static int parse_args(int argc, char **argv, args_t *a)
         case O_OLDER:
             if (num("older-than-days", optarg, 0, 36500, &v)) return -1;
             a->older_than_days = v;
+            break;
+        case O_OFFERS_OLDER:
+            if (num("offers-older-than-days", optarg, 1e-6, 1e6, &v)) return -1;
+            a->offers_older_than_days = v;
             break;
         case O_LIMIT:
             if (num("limit", optarg, 0, 1e15, &v)) return -1;
@@ -1151,14 +1158,16 @@ static int cmd_vacuum(const args_t *a)
 static int cmd_compact(const args_t *a)
 {
     struct timespec now;
-    uint64_t removed = 0, added = 0;
+    uint64_t removed = 0, added = 0, pruned = 0;
+    int64_t now_ms;
     store_t *s;
-    int rc;
+    int rc = 0;
 
     if (need(a->data, "--data"))
         return 2;
-    if (a->older_than_days <= 0) {
-        fprintf(stderr, "patron: --older-than-days must be > 0\n");
+    if (a->older_than_days <= 0 && a->offers_older_than_days <= 0) {
+        fprintf(stderr, "patron: give --older-than-days (views) and/or "
+                "--offers-older-than-days (coupon offer log), > 0\n");
         return 2;
     }
     if ((rc = store_open(a->data, 0, &s)) != 0) {
@@ -1166,16 +1175,28 @@ static int cmd_compact(const args_t *a)
         return 1;
     }
     clock_gettime(CLOCK_REALTIME, &now);
-    rc = store_compact_views(s, (int64_t)now.tv_sec * 1000 -
-                                    (int64_t)(a->older_than_days * 86400000.0),
-                             &removed, &added);
+    now_ms = (int64_t)now.tv_sec * 1000;
+    if (a->older_than_days > 0) {
+        rc = store_compact_views(s, now_ms - (int64_t)(a->older_than_days * 86400000.0),
+                                 &removed, &added);
+        if (rc == 0)
+            printf("compacted %llu old view events into %llu (purchases, carts and "
+                   "refunds untouched)\n", (unsigned long long)removed,
+                   (unsigned long long)added);
+    }
+    if (rc == 0 && a->offers_older_than_days > 0) {
+        rc = couponstore_prune_offers(
+            s, now_ms - (int64_t)(a->offers_older_than_days * 86400000.0), &pruned);
+        if (rc == 0)
+            printf("deleted %llu coupon offer log rows older than %g days (budgets, "
+                   "grants and redemptions untouched)\n", (unsigned long long)pruned,
+                   a->offers_older_than_days);
+    }
     store_close(s);
     if (rc) {
         fprintf(stderr, "patron: compaction failed: %s\n", strerror(-rc));
         return 1;
     }
-    printf("compacted %llu old view events into %llu (purchases, carts and refunds "
-           "untouched)\n", (unsigned long long)removed, (unsigned long long)added);
     return 0;
 }
 

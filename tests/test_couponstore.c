@@ -386,6 +386,50 @@ static void test_uplift_logs_join(void)
     store_close(s);
 }
 
+static int count_offer(void *ctx, const couponstore_offer_t *o)
+{
+    (void)o;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Retention deletes old offer rows only: grants held, budgets and newer rows
+ * stay. */
+static void test_prune_offers(void)
+{
+    store_t *s;
+    coupon_t c = fixed_coupon("fix2", "camp", 100);
+    couponstore_offer_t o;
+    couponstore_budget_t before, after;
+    couponstore_history_t h;
+    uint64_t removed = 99;
+    int replayed, rows = 0;
+
+    if (store_open(test_tmpdir("cs-prune"), 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
+    CHECK_EQ_INT(couponstore_put_coupon(s, &c, NULL, NULL), 0);
+    CHECK_EQ_INT(target(s, "ann", "r-old-1", &c, 1, T0, &o, &replayed), 0);
+    CHECK_EQ_INT(target(s, "bob", "r-old-2", &c, 1, T0 + DAY, &o, &replayed), 0);
+    CHECK_EQ_INT(target(s, "cat", "r-new", &c, 1, T0 + 10 * DAY, &o, &replayed), 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &before), 0);
+    CHECK_EQ_INT(couponstore_prune_offers(s, T0 + 5 * DAY, &removed), 0);
+    CHECK_EQ_INT(removed, 2);
+    CHECK_EQ_INT(couponstore_get_offer(s, "r-old-1", &o), -ENOENT);
+    CHECK_EQ_INT(couponstore_get_offer(s, "r-new", &o), 0);
+    CHECK_EQ_INT(couponstore_scan_offers(s, count_offer, &rows), 0);
+    CHECK_EQ_INT(rows, 1);
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &after), 0);
+    CHECK(after.committed == before.committed && after.grants == before.grants);
+    CHECK_EQ_INT(couponstore_get_history(s, "ann", &h), 0);
+    CHECK_EQ_INT(h.n_grants, 1); /* ann still holds what she was given */
+    CHECK_EQ_INT(couponstore_prune_offers(s, T0 + 5 * DAY, &removed), 0);
+    CHECK_EQ_INT(removed, 0);
+    CHECK_EQ_INT(couponstore_prune_offers(NULL, 0, &removed), -EINVAL);
+    store_close(s);
+}
+
 int main(void)
 {
     test_catalog_round_trip();
@@ -394,5 +438,6 @@ int main(void)
     test_redemption();
     test_expiry_releases();
     test_uplift_logs_join();
+    test_prune_offers();
     TEST_MAIN_END();
 }
