@@ -803,64 +803,22 @@ int couponstore_scan_offers(store_t *s, couponstore_offer_fn cb, void *ctx)
     return store_table_scan(s, T_OFFER, NULL, 0, visit_offer, &sc);
 }
 
-/* Request ids of the rows to prune, gathered by a scan. */
-typedef struct prune {
-    int64_t before_ms;
-    char (*ids)[COUPONSTORE_REQUEST_ID_MAX];
-    size_t n, cap, done;
-} prune_t;
-
-static int gather_old(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+/* Offer rows decided before *before_ms (unreadable rows are kept for a
+ * person to look at). */
+static int offer_older(void *ctx, const void *key, size_t klen, const void *val,
+                       size_t vlen)
 {
-    prune_t *p = ctx;
     couponstore_offer_t o;
-    if (offer_unpack(val, vlen, &o) != 0 || o.time_ms >= p->before_ms ||
-        klen >= COUPONSTORE_REQUEST_ID_MAX)
-        return 0; /* unreadable rows are left for a person to look at */
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 1024;
-        void *grown = realloc(p->ids, cap * sizeof *p->ids);
-        if (!grown)
-            return -ENOMEM;
-        p->ids = grown;
-        p->cap = cap;
-    }
-    memcpy(p->ids[p->n], key, klen);
-    p->ids[p->n][klen] = '\0';
-    p->n++;
-    return 0;
-}
-
-static int prune_batch(store_tx_t *tx, void *ctx)
-{
-    prune_t *p = ctx;
-    size_t end = p->done + 1000 < p->n ? p->done + 1000 : p->n;
-    for (size_t i = p->done; i < end; i++) {
-        int rc = store_tx_del(tx, T_OFFER, p->ids[i], strlen(p->ids[i]));
-        if (rc && rc != -ENOENT)
-            return rc;
-    }
-    return 0;
+    (void)key;
+    (void)klen;
+    return offer_unpack(val, vlen, &o) == 0 && o.time_ms < *(const int64_t *)ctx;
 }
 
 int couponstore_prune_offers(store_t *s, int64_t before_ms, uint64_t *removed)
 {
-    prune_t p = { .before_ms = before_ms };
-    int rc;
-
     if (!s || !removed)
         return -EINVAL;
-    *removed = 0;
-    rc = store_table_scan(s, T_OFFER, NULL, 0, gather_old, &p);
-    while (rc == 0 && p.done < p.n) {
-        size_t end = p.done + 1000 < p.n ? p.done + 1000 : p.n;
-        if ((rc = store_table_atomic(s, prune_batch, &p)) == 0) {
-            *removed += end - p.done;
-            p.done = end;
-        }
-    }
-    free(p.ids);
-    return rc;
+    return store_table_prune(s, T_OFFER, offer_older, &before_ms, removed);
 }
 
 /* ---- redemptions ------------------------------------------------------------------------ */

@@ -41,6 +41,26 @@ int expstore_save(store_t *s, const experiment_t *e)
     return rc;
 }
 
+/* Request-id rows (value: the exposure time) logged before *before_ms. */
+static int request_older(void *ctx, const void *key, size_t klen, const void *val,
+                         size_t vlen)
+{
+    int64_t t;
+    (void)key;
+    (void)klen;
+    if (vlen != sizeof t)
+        return 0;
+    memcpy(&t, val, sizeof t);
+    return t < *(const int64_t *)ctx;
+}
+
+int expstore_prune_requests(store_t *s, int64_t before_ms, uint64_t *removed)
+{
+    if (!s || !removed)
+        return -EINVAL;
+    return store_table_prune(s, T_REQ, request_older, &before_ms, removed);
+}
+
 typedef struct load_ctx {
     expstore_defs_t *d;
     size_t cap;

@@ -51,6 +51,13 @@ typedef struct expstore_exposure {
  * -EINVAL or a store error. */
 int expstore_log(store_t *s, const expstore_exposure_t *e);
 
+/* Retention: forgets the request ids of exposures logged before before_ms
+ * (one row per exposed request, kept only so a retried request is not
+ * counted twice). Results are unchanged; a retry of a request older than
+ * that would count again. *removed gets the count. Returns 0, -EINVAL,
+ * -ENOMEM or a store error. */
+int expstore_prune_requests(store_t *s, int64_t before_ms, uint64_t *removed);
+
 /* Per-arm accumulators for one experiment. */
 typedef struct expstore_arm {
     uint64_t customers;         /* exposed, not forced */

@@ -1664,3 +1664,81 @@ int store_table_scan(store_t *s, const char *table, const void *prefix, size_t p
     scan_op_t op = { table, prefix, plen, visit, ctx };
     return with_txn(s, 0, scan_txn, &op);
 }
+
+/* ---- retention ---------------------------------------------------------------- */
+
+/* Keys gathered for store_table_prune: one buffer, offsets into it. */
+typedef struct prune {
+    const char *table;
+    store_table_doomed_fn doomed;
+    void *ctx;
+    unsigned char *keys;
+    size_t used, cap;
+    size_t *off;              /* n + 1 offsets */
+    size_t n, n_cap, done;
+} prune_t;
+
+static int prune_gather(void *ctx, const void *key, size_t klen, const void *val,
+                        size_t vlen)
+{
+    prune_t *p = ctx;
+    if (!p->doomed(p->ctx, key, klen, val, vlen))
+        return 0;
+    if (p->used + klen > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 65536;
+        unsigned char *k;
+        while (cap < p->used + klen)
+            cap *= 2;
+        if (!(k = realloc(p->keys, cap)))
+            return -ENOMEM;
+        p->keys = k;
+        p->cap = cap;
+    }
+    if (p->n + 2 > p->n_cap) {
+        size_t cap = p->n_cap ? p->n_cap * 2 : 1024;
+        size_t *o = realloc(p->off, cap * sizeof *o);
+        if (!o)
+            return -ENOMEM;
+        p->off = o;
+        p->n_cap = cap;
+    }
+    memcpy(p->keys + p->used, key, klen);
+    p->off[p->n] = p->used;
+    p->used += klen;
+    p->off[++p->n] = p->used;
+    return 0;
+}
+
+static int prune_batch(store_tx_t *tx, void *ctx)
+{
+    prune_t *p = ctx;
+    size_t end = p->done + 1000 < p->n ? p->done + 1000 : p->n;
+    for (size_t i = p->done; i < end; i++) {
+        int rc = store_tx_del(tx, p->table, p->keys + p->off[i], p->off[i + 1] - p->off[i]);
+        if (rc && rc != -ENOENT)
+            return rc;
+    }
+    return 0;
+}
+
+int store_table_prune(store_t *s, const char *table, store_table_doomed_fn doomed,
+                      void *ctx, uint64_t *removed)
+{
+    prune_t p = { .table = table, .doomed = doomed, .ctx = ctx };
+    int rc;
+
+    if (!s || !table || !doomed || !removed)
+        return -EINVAL;
+    *removed = 0;
+    rc = store_table_scan(s, table, NULL, 0, prune_gather, &p);
+    while (rc == 0 && p.done < p.n) {
+        size_t end = p.done + 1000 < p.n ? p.done + 1000 : p.n;
+        if ((rc = store_table_atomic(s, prune_batch, &p)) == 0) {
+            *removed += end - p.done;
+            p.done = end;
+        }
+    }
+    free(p.keys);
+    free(p.off);
+    return rc;
+}

@@ -256,6 +256,17 @@ typedef int (*store_table_visit_fn)(void *ctx, const void *key, size_t klen,
 int store_table_scan(store_t *s, const char *table, const void *prefix, size_t plen,
                      store_table_visit_fn visit, void *ctx);
 
+/* Deletes every row of table for which doomed(ctx, key, klen, val, vlen)
+ * returns nonzero (it is called during a read-only scan), in write
+ * transactions of 1000 rows, so a crash leaves a prefix of them done.
+ * Meant for offline retention (patron compact): the keys are gathered in
+ * memory first. *removed gets the count. Returns 0, -ENOMEM or a store
+ * error. */
+typedef int (*store_table_doomed_fn)(void *ctx, const void *key, size_t klen,
+                                     const void *val, size_t vlen);
+int store_table_prune(store_t *s, const char *table, store_table_doomed_fn doomed,
+                      void *ctx, uint64_t *removed);
+
 /* Atomic read-modify-write over any tables: fn runs inside one write
  * transaction (writers are serialized, so checks made in fn still hold
  * when it commits); a nonzero return from fn aborts everything fn wrote

@@ -36,6 +36,7 @@
 #include "customers.h"
 #include "couponstore.h"
 #include "ease.h"
+#include "expstore.h"
 #include "ensemble.h"
 #include "evaluate.h"
 #include "grpc/health/v1/health.pb-c.h"
@@ -72,6 +73,7 @@ typedef struct args {
     long long limit, as_of;
     double older_than_days;
     double offers_older_than_days; /* compact: coupon offer log retention */
+    double exposure_ids_older_than_days; /* compact: experiment request ids */
 } args_t;
 
 enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
@@ -80,7 +82,8 @@ enum { O_DATA = 256, O_ITEMS, O_EVENTS, O_FORMAT, O_ADDR, O_USER, O_SERVICE,
        O_TRIALS, O_SECONDS, O_EXPR, O_LIMIT, O_AS_OF, O_ENSEMBLE,
        O_HOLDOUT_LAST, O_HOLDOUT_DAYS, O_OUT, O_OLDER,
        O_EASE_LAMBDA, O_BLEND , O_PROFILES, O_POP_EXP,
-       O_CONF_POP_EXP, O_DIVERSITY, O_MAX_PER_CAT, O_OFFERS_OLDER };
+       O_CONF_POP_EXP, O_DIVERSITY, O_MAX_PER_CAT, O_OFFERS_OLDER,
+       O_EXPOSURE_IDS_OLDER };
 
 static const struct option longopts[] = {
     { "data", required_argument, NULL, O_DATA },
@@ -111,6 +114,7 @@ static const struct option longopts[] = {
     { "as-of", required_argument, NULL, O_AS_OF },
     { "older-than-days", required_argument, NULL, O_OLDER },
     { "offers-older-than-days", required_argument, NULL, O_OFFERS_OLDER },
+    { "exposure-ids-older-than-days", required_argument, NULL, O_EXPOSURE_IDS_OLDER },
     { "profiles", required_argument, NULL, O_PROFILES },
     { "ensemble", required_argument, NULL, O_ENSEMBLE },
     { "holdout-last", required_argument, NULL, O_HOLDOUT_LAST },
@@ -148,6 +152,7 @@ static void usage(void)
           "  patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]\n"
           "  patron segments --data DIR [--as-of UNIX_MS] [--profiles FILE]\n"
           "  patron compact --data DIR [--older-than-days D] [--offers-older-than-days D]\n"
+          "                 [--exposure-ids-older-than-days D]\n"
           "  patron vacuum --data DIR   (offline: rewrites the file without freed pages)\n"
           "  patron experiment create|update|list|report|assign ... (patron experiment --help)\n"
           "  patron simulate-experiment --data DIR [--days N] [--customers N]\n"
@@ -270,6 +275,10 @@ static int parse_args(int argc, char **argv, args_t *a)
         case O_OLDER:
             if (num("older-than-days", optarg, 0, 36500, &v)) return -1;
             a->older_than_days = v;
+            break;
+        case O_EXPOSURE_IDS_OLDER:
+            if (num("exposure-ids-older-than-days", optarg, 1e-6, 1e6, &v)) return -1;
+            a->exposure_ids_older_than_days = v;
             break;
         case O_OFFERS_OLDER:
             if (num("offers-older-than-days", optarg, 1e-6, 1e6, &v)) return -1;
@@ -1165,9 +1174,11 @@ static int cmd_compact(const args_t *a)
 
     if (need(a->data, "--data"))
         return 2;
-    if (a->older_than_days <= 0 && a->offers_older_than_days <= 0) {
-        fprintf(stderr, "patron: give --older-than-days (views) and/or "
-                "--offers-older-than-days (coupon offer log), > 0\n");
+    if (a->older_than_days <= 0 && a->offers_older_than_days <= 0 &&
+        a->exposure_ids_older_than_days <= 0) {
+        fprintf(stderr, "patron: give --older-than-days (views), --offers-older-than-days "
+                "(coupon offer log) and/or --exposure-ids-older-than-days (experiment "
+                "request ids), > 0\n");
         return 2;
     }
     if ((rc = store_open(a->data, 0, &s)) != 0) {
@@ -1191,6 +1202,14 @@ static int cmd_compact(const args_t *a)
             printf("deleted %llu coupon offer log rows older than %g days (budgets, "
                    "grants and redemptions untouched)\n", (unsigned long long)pruned,
                    a->offers_older_than_days);
+    }
+    if (rc == 0 && a->exposure_ids_older_than_days > 0) {
+        rc = expstore_prune_requests(
+            s, now_ms - (int64_t)(a->exposure_ids_older_than_days * 86400000.0), &pruned);
+        if (rc == 0)
+            printf("forgot %llu experiment request ids older than %g days (results "
+                   "untouched; a retry of those would count again)\n",
+                   (unsigned long long)pruned, a->exposure_ids_older_than_days);
     }
     store_close(s);
     if (rc) {

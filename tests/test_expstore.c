@@ -128,6 +128,22 @@ int main(void)
     CHECK_EQ_INT(expstore_results(s, &e, 14 * DAY, 28 * DAY, res), 0);
     CHECK_EQ_INT(res->arms[0].exposures + res->arms[1].exposures, 1 + 2 + 200);
     CHECK_EQ_INT(res->arms[0].customers + res->arms[1].customers, 2 + 50);
+
+    /* Retention forgets old request ids only: results stay as they were. */
+    {
+        uint64_t removed = 0;
+        expstore_exposure_t again = { "r1", "alice", "exp", 0, 0, T0 + 60, shown, 1 };
+        CHECK_EQ_INT(expstore_prune_requests(s, T0 + 25, &removed), 0);
+        CHECK_EQ_INT(removed, 3 + 4 * 25);
+        CHECK_EQ_INT(expstore_results(s, &e, 14 * DAY, 28 * DAY, res), 0);
+        CHECK_EQ_INT(res->arms[0].exposures + res->arms[1].exposures, 1 + 2 + 200);
+        CHECK_EQ_INT(expstore_prune_requests(s, T0 + 25, &removed), 0);
+        CHECK_EQ_INT(removed, 0);
+        /* The price: a retry of a forgotten request counts again. */
+        CHECK_EQ_INT(expstore_log(s, &again), 0);
+        CHECK_EQ_INT(expstore_results(s, &e, 14 * DAY, 28 * DAY, res), 0);
+        CHECK_EQ_INT(res->arms[0].exposures + res->arms[1].exposures, 1 + 2 + 200 + 1);
+    }
     free(res);
     store_close(s);
     TEST_MAIN_END();
