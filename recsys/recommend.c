@@ -48,6 +48,8 @@ const char *rec_filters_invalid(const rec_filters_t *f)
 
 const char *rec_query_invalid(const rec_query_t *q)
 {
+    const char *bad;
+
     if (!q->customer_id || !q->customer_id[0])
         return "customer_id: required";
     if (strlen(q->customer_id) > STORE_MAX_ID)
@@ -56,10 +58,9 @@ const char *rec_query_invalid(const rec_query_t *q)
         return "k: must be in 1..1000";
     if (!(q->popularity_blend >= 0 && q->popularity_blend <= 1))
         return "popularity_blend: must be in 0..1";
-    if (div_params_invalid(&q->diversity))
-        return div_params_invalid(&q->diversity);
-    if (promo_invalid(q->promotion, q->k))
-        return promo_invalid(q->promotion, q->k);
+    if ((bad = div_params_invalid(&q->diversity)) != NULL ||
+        (bad = promo_invalid(q->promotion, q->k)) != NULL)
+        return bad;
     return rec_filters_invalid(q->filters);
 }
 
