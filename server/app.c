@@ -25,8 +25,6 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->auth_path = NULL;
     a->auth = NULL;
     a->stats = NULL;
-    a->stat_paths = NULL;
-    a->n_stats = 0;
     a->started_ms = 0;
     if (!(a->shown = shown_new(0)))
         return -ENOMEM;

@@ -51,11 +51,9 @@ typedef struct app {
     pthread_rwlock_t auth_lock;
     auth_t *auth;
 
-    /* Calls by method (transport_opts_t.stats: n_methods + 1 entries),
-     * owned by main; NULL until set. */
+    /* Calls by method: patron_methods order plus one for unknown methods
+     * (transport_opts_t.stats), owned by main; NULL until set. */
     callstats_t *stats;
-    const char *const *stat_paths; /* the method paths, same order */
-    size_t n_stats;
     int64_t started_ms;          /* wall clock at start */
 } app_t;
 

@@ -33,6 +33,7 @@
 #include "cli_experiments.h"
 #include "client.h"
 #include "status_names.h"
+#include "wallclock.h"
 #include "customers.h"
 #include "couponstore.h"
 #include "ease.h"
@@ -457,10 +458,8 @@ static int cmd_train(const args_t *a)
          * recomputed with every training run. */
         profile_config_t pc;
         rfm_cutpoints_t cut;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
         if (load_profile_config(a, &pc) != 0 ||
-            customers_rfm_job(s, &pc, (int64_t)now.tv_sec * 1000, &cut) != 0)
+            customers_rfm_job(s, &pc, wall_ms(), &cut) != 0)
             fprintf(stderr, "patron: warning: RFM cut-points not updated\n");
     }
     store_close(s);
@@ -1087,15 +1086,13 @@ static int cmd_segments(const args_t *a)
     customers_catalog_t *cat = NULL;
     customers_ctx_t c;
     segment_counts_t sc = { 0 };
-    struct timespec now;
     int64_t as_of;
     store_t *s;
     int rc;
 
     if (need(a->data, "--data"))
         return 2;
-    clock_gettime(CLOCK_REALTIME, &now);
-    as_of = a->as_of ? a->as_of : (int64_t)now.tv_sec * 1000;
+    as_of = a->as_of ? a->as_of : wall_ms();
     if ((rc = store_open(a->data, 0, &s)) != 0) {
         fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
         return 1;
@@ -1166,7 +1163,6 @@ static int cmd_vacuum(const args_t *a)
 
 static int cmd_compact(const args_t *a)
 {
-    struct timespec now;
     uint64_t removed = 0, added = 0, pruned = 0;
     int64_t now_ms;
     store_t *s;
@@ -1185,8 +1181,7 @@ static int cmd_compact(const args_t *a)
         fprintf(stderr, "patron: cannot open %s: %s\n", a->data, strerror(-rc));
         return 1;
     }
-    clock_gettime(CLOCK_REALTIME, &now);
-    now_ms = (int64_t)now.tv_sec * 1000;
+    now_ms = wall_ms();
     if (a->older_than_days > 0) {
         rc = store_compact_views(s, now_ms - (int64_t)(a->older_than_days * 86400000.0),
                                  &removed, &added);

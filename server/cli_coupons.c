@@ -29,12 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "coupon.h"
 #include "couponstore.h"
 #include "store.h"
 #include "uplift.h"
+#include "wallclock.h"
 
 #define MS_PER_DAY 86400000LL
 #define DEFAULT_WINDOW_DAYS 7.0
@@ -84,13 +84,6 @@ static void uplift_usage(void)
           "  patron eval-uplift --data DIR [--budgets B1,B2,...] [--test-share F]\n"
           "                     [--in-sample] [--window-days D] [--as-of UNIX_MS]\n",
           stderr);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int parse_budgets(const char *s, uplift_args_t *a)
@@ -207,7 +200,7 @@ static int parse_uplift_args(int argc, char **argv, int cmd, uplift_args_t *a)
         return -1;
     }
     if (!a->as_of)
-        a->as_of = now_ms();
+        a->as_of = wall_ms();
     return 0;
 }
 

@@ -28,7 +28,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -37,6 +36,7 @@
 #include "patron/v1/experiments.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
+#include "wallclock.h"
 
 #define TIMEOUT_MS 30000
 #define MAX_ARMS 16
@@ -466,13 +466,6 @@ static pid_t start_server(const char *tmp, char *addr, size_t cap)
     if (pid > 0)
         kill(pid, SIGKILL);
     return -1;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int is_favourite(const sim_customer_t *c, const char *category, int *rank)

@@ -1,5 +1,6 @@
 /* client.c - blocking unary calls over one channel (see client.h). */
 #include "client.h"
+#include "pemfile.h"
 
 #include <errno.h>
 #include <grpc/byte_buffer.h>
@@ -24,21 +25,12 @@ static grpc_channel_credentials *channel_credentials(void)
 {
     const char *ca = getenv("PATRON_TLS_CA");
     grpc_channel_credentials *creds;
-    FILE *f;
     char *pem;
-    long n;
 
     if (!ca || !*ca)
         return grpc_insecure_credentials_create();
-    if (!(f = fopen(ca, "rb")))
+    if (pemfile_read(ca, &pem) != 0)
         return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
-        fseek(f, 0, SEEK_SET) != 0 || !(pem = malloc((size_t)n + 1))) {
-        fclose(f);
-        return NULL;
-    }
-    pem[fread(pem, 1, (size_t)n, f)] = '\0';
-    fclose(f);
     creds = grpc_ssl_credentials_create(pem, NULL, NULL, NULL);
     free(pem);
     return creds;

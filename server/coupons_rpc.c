@@ -15,19 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "arms.h"
 #include "codec.h"
 #include "couponstore.h"
 #include "patron/v1/coupons.pb-c.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "wallclock.h"
 
 static int id_bad(const char *id, size_t max)
 {
@@ -335,7 +328,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         goto out;
     }
     memset(&t, 0, sizeof t);
-    t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
     arm_ctx_assign(a, r->customer_id, &arms);
     if ((rc = load_customer(a, r->customer_id, t.now_ms, &v, &known)) != 0) {
         fail_errno(out, rc, "reading the profile");
@@ -418,7 +411,7 @@ void h_record_redemption(void *app, const rpc_call_info_t *ci, const uint8_t *re
     }
     red = (couponstore_redemption_t){ r->redemption_id, r->customer_id, r->coupon_id,
                                       r->discount,
-                                      r->time_unix_ms > 0 ? r->time_unix_ms : now_ms() };
+                                      r->time_unix_ms > 0 ? r->time_unix_ms : wall_ms() };
     rc = couponstore_redeem(a->store, &red, &b, &dup);
     if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND,
@@ -594,7 +587,7 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         goto out;
     }
     st->store = a->store;
-    st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
     coupon_settings(&st->cfg);
     st->cfg.explore_rate = 0.0; /* a ranking, not a policy draw */
     rc = campaign_coupons(st, r->campaign_id);

@@ -11,21 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "abstats.h"
 #include "codec.h"
 #include "expstore.h"
 #include "patron/v1/experiments.pb-c.h"
+#include "wallclock.h"
 
 #define DAY_MS 86400000LL
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Copies a string field into a fixed buffer; -1 if it does not fit. */
 static int copy_id(char *dst, size_t cap, const char *src)
@@ -204,7 +197,7 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
     experiment_t e, prev;
     int have_prev = 0;
     exp_msg_t msg = { 0 };
-    int64_t now = now_ms();
+    int64_t now = wall_ms();
     char err[512];
     const char *bad;
     int rc;
@@ -327,7 +320,7 @@ void h_get_assignment(void *app, const rpc_call_info_t *ci, const uint8_t *req,
 
     if (!r)
         return;
-    rc = app_assign(a, r->customer_id, now_ms(), asg, sizeof asg / sizeof asg[0], &n);
+    rc = app_assign(a, r->customer_id, wall_ms(), asg, sizeof asg / sizeof asg[0], &n);
     if (rc == -EINVAL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "customer_id: 1..256 bytes without control characters");

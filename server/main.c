@@ -26,6 +26,7 @@
 #include "log.h"
 #include "profile_file.h"
 #include "transport.h"
+#include "wallclock.h"
 
 typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
@@ -135,13 +136,6 @@ bad:
     return -1;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether a listen address is loopback only (127.x, ::1, localhost). */
 static int loopback(const char *listen)
 {
@@ -190,7 +184,6 @@ int main(int argc, char **argv)
     transport_t *t = NULL;
     transport_opts_t topts;
     callstats_t *stats = NULL;
-    const char **paths = NULL;
     app_t app;
     uint64_t version = 0;
     int port = 0, rc;
@@ -241,17 +234,11 @@ int main(int argc, char **argv)
             plog(LOG_ERROR, "experiments not loaded: %s",
                  rc == -EINVAL ? err : strerror(-rc));
     }
-    if (!(stats = calloc(patron_n_methods + 1, sizeof *stats)) ||
-        !(paths = calloc(patron_n_methods + 1, sizeof *paths))) {
+    if (!(stats = calloc(patron_n_methods + 1, sizeof *stats))) {
         plog(LOG_ERROR, "cannot start: out of memory");
         return 1;
     }
-    for (size_t i = 0; i < patron_n_methods; i++)
-        paths[i] = patron_methods[i].path;
-    paths[patron_n_methods] = "(unknown)";
     app.stats = stats;
-    app.stat_paths = paths;
-    app.n_stats = patron_n_methods + 1;
     app.started_ms = wall_ms();
     topts = (transport_opts_t){ .authorize = o.auth_file ? app_authorize : NULL,
                                 .auth_ctx = &app, .tls_cert_file = o.tls_cert,
@@ -267,7 +254,6 @@ int main(int argc, char **argv)
         app_destroy(&app);
         store_close(store);
         free(stats);
-        free(paths);
         return 1;
     }
     if (o.port_file && write_port_file(o.port_file, port) != 0)
@@ -281,7 +267,6 @@ int main(int argc, char **argv)
     app_destroy(&app);
     store_close(store);
     free(stats);
-    free(paths);
     plog(LOG_INFO, "stopped");
     return 0;
 }

@@ -7,17 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "codec.h"
 #include "patron/v1/profiles.pb-c.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "wallclock.h"
 
 static int id_bad(const char *id)
 {
@@ -88,7 +81,7 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
 
     if (!r)
         return;
-    now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
     if (r->as_of_unix_ms < 0) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "as_of_unix_ms: must be >= 0 (0 = now)");
         goto out;
@@ -231,7 +224,7 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
     }
     st->cap = 1;
     st->limit = r->limit;
-    st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : now_ms();
+    st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
     app_customers_begin(a, &c);
     st->c = &c;
     rc = customers_select(&c, aud, st->now, collect_member, st);

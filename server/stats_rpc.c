@@ -4,18 +4,12 @@
 #include "stats_rpc.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include "codec.h"
+#include "handlers.h"
 #include "status_names.h"
 #include "patron/v1/admin.pb-c.h"
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "wallclock.h"
 
 /* One method's message; its arrays are carved from the caller's buffers. */
 static void method_stats(const callstats_summary_t *s, const char *path,
@@ -52,7 +46,7 @@ void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     ProtobufCMessage *r = decode(&patron__v1__get_server_stats_request__descriptor,
                                  req, len, out);
     Patron__V1__ServerStats resp = PATRON__V1__SERVER_STATS__INIT;
-    size_t n = a->n_stats, used = 0;
+    size_t n = patron_n_methods + 1, used = 0; /* + unknown methods */
     Patron__V1__MethodStats *ms = calloc(n ? n : 1, sizeof *ms);
     Patron__V1__MethodStats **mp = calloc(n ? n : 1, sizeof *mp);
     Patron__V1__StatusCount *codes = calloc((n ? n : 1) * CALLSTATS_CODES, sizeof *codes);
@@ -72,7 +66,8 @@ void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         callstats_summarize(&a->stats[i], &s);
         if (!s.calls)
             continue;
-        method_stats(&s, a->stat_paths[i], &ms[used], codes + i * CALLSTATS_CODES,
+        method_stats(&s, i < patron_n_methods ? patron_methods[i].path : "(unknown)",
+                     &ms[used], codes + i * CALLSTATS_CODES,
                      cp + i * CALLSTATS_CODES);
         mp[used] = &ms[used];
         used++;

@@ -36,6 +36,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "pemfile.h"
 
 /* Outstanding requests per method per queue: how many calls of one method a
  * worker can have accepted but not yet started. */
@@ -572,32 +573,6 @@ static void transport_free(transport_t *t)
     grpc_shutdown();
 }
 
-/* Reads a whole (small) PEM file into a NUL-terminated string. */
-static int read_pem(const char *path, char **out)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    size_t got;
-
-    if (!f)
-        return -errno;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return -EINVAL;
-    }
-    if (!(buf = malloc((size_t)n + 1))) {
-        fclose(f);
-        return -ENOMEM;
-    }
-    got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = '\0';
-    *out = buf;
-    return 0;
-}
-
 /* Plaintext, or TLS from the PEM files in o. */
 static int server_credentials(const transport_opts_t *o, grpc_server_credentials **out)
 {
@@ -611,8 +586,8 @@ static int server_credentials(const transport_opts_t *o, grpc_server_credentials
     }
     if (!o->tls_cert_file || !o->tls_key_file)
         return -EINVAL;
-    if ((rc = read_pem(o->tls_cert_file, &cert)) != 0 ||
-        (rc = read_pem(o->tls_key_file, &key)) != 0) {
+    if ((rc = pemfile_read(o->tls_cert_file, &cert)) != 0 ||
+        (rc = pemfile_read(o->tls_key_file, &key)) != 0) {
         free(cert);
         return rc;
     }

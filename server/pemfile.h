@@ -1,0 +1,15 @@
+/*
+ * pemfile.h - reads a PEM file (certificate chain, private key or trusted
+ * roots) whole, for the server's and the client's TLS credentials.
+ */
+#ifndef PATRON_SERVER_PEMFILE_H
+#define PATRON_SERVER_PEMFILE_H
+
+#define PEMFILE_MAX (1 << 20) /* larger is not a PEM file we expect */
+
+/* *out gets a malloc'd NUL-terminated copy of path's contents (caller
+ * frees). Returns 0, -errno from opening, -EINVAL (unreadable or larger
+ * than PEMFILE_MAX) or -ENOMEM. */
+int pemfile_read(const char *path, char **out);
+
+#endif
