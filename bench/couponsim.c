@@ -64,7 +64,7 @@ static const type_spec_t types[N_TYPES] = {
     [SLEEPING] = { 0.15, 0.35, 0.20, 20.0, 5.0, 70.0 },
 };
 
-/* ---- random numbers (xoshiro256**, index/rng.h) ---------------------------- */
+/* ---- random numbers (xoshiro256**, base/rng.h) ---------------------------- */
 
 static double rng_normal(xoshiro_t *r)
 {

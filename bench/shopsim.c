@@ -77,7 +77,7 @@
 #define SIM_GUEST_INVOICE_PER_DAY 0.08
 #define SIM_ADJUSTMENT_PER_DAY 0.03
 
-/* ---- PRNG (xoshiro256**, index/rng.h) -------------------------------------- */
+/* ---- PRNG (xoshiro256**, base/rng.h) -------------------------------------- */
 
 /* Uniform integer in [0, n); n > 0. */
 static uint32_t rng_below(xoshiro_t *r, uint32_t n) { return (uint32_t)(xoshiro_unit(r) * n); }

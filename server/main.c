@@ -47,10 +47,10 @@ static void usage(FILE *f)
             "  --ann-min-items N catalogs of at least N items also get an approximate\n"
             "                    (IVF) index for personalized search (default 500000, 0 = never)\n"
             "  --profiles FILE   profile settings: tiers, segments, lifecycle, points\n"
-            "                    (see recsys/profile_file.h; default: built-in)\n"
+            "                    (see recsys/customers/profile_file.h; default: built-in)\n"
             "  --ann-probes P    IVF cells scanned per query (default 80: recall@20 about 0.96\n"
             "                    on 1M trained-like factors, see bench/bench_index)\n"
-            "  --auth-file FILE  API tokens and what each may call (server/auth.h; mode 600);\n"
+            "  --auth-file FILE  API tokens and what each may call (server/transport/auth.h; mode 600);\n"
             "                    without it every caller may call every method\n"
             "  --tls-cert FILE   serve TLS with this PEM certificate chain ...\n"
             "  --tls-key FILE    ... and this PEM private key\n");

@@ -1,6 +1,6 @@
 /*
  * test_coupon.c - coupon definitions, eligibility, guards and the decision
- * (recsys/coupon.h): bad definitions are rejected naming the field,
+ * (recsys/coupons/coupon.h): bad definitions are rejected naming the field,
  * eligibility and stacking rules hold, thresholds follow the basket, caps,
  * holdout and exploration behave as promised, and the decision gives nothing
  * to a sure buyer and the coupon to a persuadable.

@@ -1,5 +1,5 @@
 /*
- * test_srv_auth.c - API tokens and scopes (server/auth.h): who may call
+ * test_srv_auth.c - API tokens and scopes (server/transport/auth.h): who may call
  * what, and token files that are refused with the line that is wrong.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * test_uplift.c - the uplift model, its evaluation and budget pacing
- * (recsys/uplift.h): logistic regression recovers planted coefficients, the
+ * (recsys/coupons/uplift.h): logistic regression recovers planted coefficients, the
  * T-learner ranks persuadables above sure buyers, priors rule where data is
  * missing, Qini / AUUC / budget evaluation match hand computations, the
  * train/test split keeps each customer on one side and the out-of-sample

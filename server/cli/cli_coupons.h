@@ -1,5 +1,5 @@
 /*
- * cli_coupons.h - the coupon commands of `patron` (server/cli.c dispatches
+ * cli_coupons.h - the coupon commands of `patron` (server/cli/cli.c dispatches
  * to them). Each takes the command's own argv (argv[0] is the command name),
  * parses its flags and returns the exit status: 0 success, 1 failure,
  * 2 bad usage.
