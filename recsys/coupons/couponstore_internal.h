@@ -1,0 +1,79 @@
+/*
+ * couponstore_internal.h - what couponstore.c, couponstore_target.c and
+ * couponstore_uplift.c share: table names, row layouts, row helpers.
+ * Private to recsys/coupons/.
+ */
+#ifndef PATRON_RECSYS_COUPONSTORE_INTERNAL_H
+#define PATRON_RECSYS_COUPONSTORE_INTERNAL_H
+
+#include "couponstore.h"
+
+#include <string.h>
+
+#define T_COUPON "coupon"
+#define T_BUDGET "cbudget"
+#define T_HIST "chist"
+#define T_VEL "cvel"
+#define T_OFFER "coffer"
+#define T_REDEEM "credeem"
+#define T_MODEL "cmodel"
+
+#define MS_PER_HOUR 3600000LL
+#define MS_PER_DAY 86400000LL
+#define PACER_MIN_STEP_MS 1000   /* pacer updates at most once a second */
+#define MONEY_EPS 1e-9           /* float slack when comparing amounts */
+
+typedef struct coupon_row {
+    uint32_t version;
+    coupon_t c;
+} coupon_row_t;
+
+typedef struct vel_row {
+    uint32_t version;
+    uint32_t n;                  /* accounts seen (may exceed the hashes kept) */
+    uint64_t h[COUPONSTORE_MAX_ACCOUNTS];
+} vel_row_t;
+
+typedef struct redeem_row {
+    uint32_t version;
+    char customer_id[STORE_MAX_ID + 1];
+    char coupon_id[COUPON_ID_MAX];
+    char campaign[COUPON_ID_MAX];
+    double discount;
+    int64_t time_ms;
+} redeem_row_t;
+
+static inline int id_ok(const char *id, size_t max)
+{
+    return id && id[0] && strlen(id) < max;
+}
+
+static inline size_t ring_len(uint32_t count, size_t cap)
+{
+    return count < cap ? count : cap;
+}
+
+/* Reads a fixed-size row; -EIO when its size or version is not this build's. */
+int couponstore_row_get(store_tx_t *tx, const char *table, const char *key, void *row, size_t size);
+int couponstore_row_put(store_tx_t *tx, const char *table, const char *key, const void *row,
+            size_t size);
+
+/* Copies src (NULL: empty) into dst[cap], truncating, always NUL-terminated. */
+void couponstore_copy_id(char *dst, const char *src, size_t cap);
+
+/* The customer's history (an empty one when there is none yet). */
+int couponstore_history_tx_get(store_tx_t *tx, const char *customer_id, couponstore_history_t *h);
+
+/* The entry for coupon_id, made if needed; when the history is full the
+ * inactive entry granted longest ago is reused (its lifetime count is
+ * forgotten). NULL when every entry holds an active grant. */
+couponstore_held_t *couponstore_held_slot(couponstore_history_t *h, const char *coupon_id);
+
+/* The campaign's account (an empty, unpaced one when there is none). */
+int couponstore_budget_tx_get(store_tx_t *tx, const char *campaign, couponstore_budget_t *b);
+
+/* Expired grants give their reservation back; *changed set when any did. */
+int couponstore_expire_grants(store_tx_t *tx, couponstore_history_t *h, int64_t now_ms,
+                  int *changed);
+
+#endif

@@ -1,0 +1,451 @@
+/*
+ * couponstore_target.c - TargetCoupons' decision and grant in one write
+ * transaction, device/address velocity, and the offer log (see couponstore.c
+ * for the tables and why the decision runs inside the transaction).
+ */
+#include "couponstore_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+/* Offer rows are mostly unused room in fixed-size strings, and every
+ * TargetCoupons call writes one: they are stored deflated (about a fifth of
+ * the raw size). A value of exactly the row's size is a raw row, as earlier
+ * builds wrote them, and still reads. */
+#define OFFER_PACKED_MAX (sizeof(couponstore_offer_t) + 64)
+
+static int offer_pack(const couponstore_offer_t *o, unsigned char *buf, size_t *len)
+{
+    uLongf n = OFFER_PACKED_MAX;
+    if (compress2(buf, &n, (const Bytef *)o, sizeof *o, Z_BEST_SPEED) != Z_OK ||
+        n == sizeof *o) /* never ambiguous with a raw row */
+        return -EIO;
+    *len = n;
+    return 0;
+}
+
+static int offer_unpack(const void *val, size_t vlen, couponstore_offer_t *o)
+{
+    uLongf n = sizeof *o;
+    if (vlen == sizeof *o)
+        memcpy(o, val, sizeof *o); /* LMDB memory need not be aligned */
+    else if (uncompress((Bytef *)o, &n, val, vlen) != Z_OK || n != sizeof *o)
+        return -EIO;
+    return o->version == COUPONSTORE_VERSION ? 0 : -EIO;
+}
+
+static int offer_get(store_tx_t *tx, const char *request_id, couponstore_offer_t *o)
+{
+    unsigned char buf[OFFER_PACKED_MAX];
+    size_t len = 0;
+    int rc = store_tx_get(tx, T_OFFER, request_id, strlen(request_id), buf, sizeof buf, &len);
+    if (rc == -EINVAL)
+        return -EIO;
+    return rc ? rc : offer_unpack(buf, len, o);
+}
+
+static int offer_put(store_tx_t *tx, const char *request_id, const couponstore_offer_t *o)
+{
+    unsigned char buf[OFFER_PACKED_MAX];
+    size_t len = 0;
+    int rc = offer_pack(o, buf, &len);
+    return rc ? rc : store_tx_put(tx, T_OFFER, request_id, strlen(request_id), buf, len);
+}
+
+static uint32_t count_since(const int64_t *t, size_t n, int64_t from_ms, int64_t now_ms)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += t[i] > from_ms && t[i] <= now_ms;
+    return k;
+}
+
+/* ---- velocity ------------------------------------------------------------------------- */
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Counts the customer on device / address `id` (kind 'd' or 'a'); *accounts
+ * gets the number of distinct accounts seen there. */
+static int velocity_touch(store_tx_t *tx, char kind, const char *id,
+                          const char *customer_id, uint32_t *accounts)
+{
+    char key[STORE_MAX_TABLE_KEY + 1];
+    uint64_t h = fnv1a(customer_id);
+    vel_row_t row;
+    int rc;
+
+    *accounts = 0;
+    if (!id || !id[0])
+        return 0;
+    if (strlen(id) + 2 > STORE_MAX_TABLE_KEY)
+        return -EINVAL;
+    key[0] = kind;
+    key[1] = ':';
+    strcpy(key + 2, id);
+    rc = couponstore_row_get(tx, T_VEL, key, &row, sizeof row);
+    if (rc == -ENOENT) {
+        memset(&row, 0, sizeof row);
+        row.version = COUPONSTORE_VERSION;
+    } else if (rc) {
+        return rc;
+    }
+    for (uint32_t i = 0; i < row.n && i < COUPONSTORE_MAX_ACCOUNTS; i++)
+        if (row.h[i] == h) {
+            *accounts = row.n;
+            return 0;
+        }
+    if (row.n < COUPONSTORE_MAX_ACCOUNTS)
+        row.h[row.n] = h;
+    row.n++; /* beyond the hashes kept every new look counts: more, not fewer */
+    *accounts = row.n;
+    return couponstore_row_put(tx, T_VEL, key, &row, sizeof row);
+}
+
+/* ---- the decision and the grant ---------------------------------------------------------- */
+
+typedef struct target_ctx {
+    const couponstore_target_t *t;
+    const coupon_config_t *cfg;
+    couponstore_offer_t *out;
+    int replayed;
+    /* scratch, n each */
+    coupon_t *cands;            /* candidates still in play */
+    size_t n_cands;
+    uplift_model_t *models;
+    const uplift_model_t **mp;
+    double *lambdas;
+    coupon_option_t *opts;
+    couponstore_budget_t *budgets; /* per campaign */
+    char (*campaigns)[COUPON_ID_MAX];
+    size_t n_campaigns;
+    int *camp_dirty;
+    couponstore_history_t hist;
+} target_ctx_t;
+
+static size_t campaign_index(target_ctx_t *c, const char *campaign)
+{
+    for (size_t i = 0; i < c->n_campaigns; i++)
+        if (strcmp(c->campaigns[i], campaign) == 0)
+            return i;
+    couponstore_copy_id(c->campaigns[c->n_campaigns], campaign, COUPON_ID_MAX);
+    return c->n_campaigns++;
+}
+
+static int load_models(store_tx_t *tx, target_ctx_t *c)
+{
+    uplift_model_t def;
+    int have_def, rc;
+    size_t len;
+
+    rc = store_tx_get(tx, T_MODEL, COUPONSTORE_DEFAULT_MODEL,
+                      strlen(COUPONSTORE_DEFAULT_MODEL), &def, sizeof def, &len);
+    have_def = rc == 0 && len == sizeof def && def.version == UPLIFT_MODEL_VERSION;
+    if (rc && rc != -ENOENT && rc != -EINVAL)
+        return rc;
+    for (size_t i = 0; i < c->n_cands; i++) {
+        const char *id = c->cands[i].id;
+        rc = store_tx_get(tx, T_MODEL, id, strlen(id), &c->models[i],
+                          sizeof c->models[i], &len);
+        if (rc == 0 && len == sizeof c->models[i] &&
+            c->models[i].version == UPLIFT_MODEL_VERSION)
+            c->mp[i] = &c->models[i];
+        else if (rc && rc != -ENOENT && rc != -EINVAL)
+            return rc;
+        else
+            c->mp[i] = have_def ? &c->models[c->n_cands] : NULL;
+    }
+    if (have_def)
+        c->models[c->n_cands] = def; /* one spare slot, see target_alloc */
+    return 0;
+}
+
+/* Reads the candidates' campaign accounts and paces them. */
+static int load_budgets(store_tx_t *tx, target_ctx_t *c, int64_t now_ms)
+{
+    for (size_t i = 0; i < c->n_cands; i++) {
+        size_t k = campaign_index(c, c->cands[i].campaign);
+        couponstore_budget_t *b = &c->budgets[k];
+        int rc;
+        if (k + 1 == c->n_campaigns) {
+            if ((rc = couponstore_budget_tx_get(tx, c->campaigns[k], b)) != 0)
+                return rc;
+            if (b->budget > 0 && b->pacer.end_ms > b->pacer.start_ms &&
+                now_ms - b->pacer.last_ms >= PACER_MIN_STEP_MS) {
+                /* Paced on committed spend: reservations are what the hard
+                 * cap counts, so this is the spend that must last. */
+                uplift_pacer_update(&b->pacer, b->spent + b->committed, now_ms);
+                c->camp_dirty[k] = 1;
+            }
+        }
+        c->lambdas[i] = c->t->lambda > 0 ? c->t->lambda
+                        : b->pacer.lambda > 0 ? b->pacer.lambda : 1.0;
+    }
+    return 0;
+}
+
+/* Removes candidate i (its campaign cannot pay for it). */
+static void drop_candidate(target_ctx_t *c, size_t i)
+{
+    size_t last = c->n_cands - 1;
+    c->cands[i] = c->cands[last];
+    c->mp[i] = c->mp[last];
+    c->lambdas[i] = c->lambdas[last];
+    c->n_cands = last;
+}
+
+static void offer_fill(couponstore_offer_t *o, const couponstore_target_t *t,
+                       const coupon_decision_t *d, const coupon_t *chosen,
+                       const coupon_t *best, double max_cost)
+{
+    memset(o, 0, sizeof *o);
+    o->version = COUPONSTORE_VERSION;
+    couponstore_copy_id(o->request_id, t->request_id, sizeof o->request_id);
+    couponstore_copy_id(o->customer_id, t->cust->customer_id, sizeof o->customer_id);
+    o->time_ms = t->now_ms;
+    o->x = t->cust->x;
+    if (chosen)
+        couponstore_copy_id(o->coupon_id, chosen->id, sizeof o->coupon_id);
+    if (chosen || best)
+        couponstore_copy_id(o->campaign, (chosen ? chosen : best)->campaign, sizeof o->campaign);
+    o->outcome = (int32_t)d->outcome;
+    o->assign_prob = d->assign_prob;
+    o->max_cost = max_cost;
+    o->numbers = d->chosen;
+    couponstore_copy_id(o->reason, d->reason, sizeof o->reason);
+}
+
+static int record_grant(target_ctx_t *c, const coupon_t *cp, couponstore_budget_t *b,
+                        double max_cost)
+{
+    couponstore_history_t *h = &c->hist;
+    couponstore_held_t *e = couponstore_held_slot(h, cp->id);
+    if (!e)
+        return -ENOSPC;
+    couponstore_copy_id(e->campaign, cp->campaign, sizeof e->campaign);
+    e->granted++;
+    e->active = 1;
+    e->uses_left = (uint32_t)cp->n_benefits;
+    e->stackable = cp->stackable != 0;
+    e->reserved = max_cost;
+    e->valid_until_ms = cp->valid_until_ms;
+    e->last_grant_ms = c->t->now_ms;
+    h->grant_ms[h->n_grants % COUPONSTORE_MAX_GRANTS] = c->t->now_ms;
+    h->n_grants++;
+    if (cp->type == COUPON_WELCOME_PACK)
+        h->welcome_pack = 1;
+    b->committed += max_cost;
+    b->grants++;
+    return 0;
+}
+
+/* coupon_decide until the choice fits its campaign's budget (or is none). */
+static int decide_within_budget(target_ctx_t *c, const coupon_velocity_t *vel,
+                                coupon_decision_t *d, double *max_cost)
+{
+    const couponstore_target_t *t = c->t;
+    coupon_held_t held[COUPONSTORE_MAX_HELD];
+    coupon_history_t hv;
+    int dropped = 0;
+
+    couponstore_history_view(&c->hist, t->now_ms, held, &hv);
+    for (;;) {
+        size_t n_opt = 0;
+        int rc = coupon_decide(c->cands, c->n_cands, c->mp, c->lambdas, t->cust, &hv,
+                               vel, c->cfg, t->now_ms, d, c->opts, &n_opt);
+        const coupon_t *cp;
+        couponstore_budget_t *b;
+        if (rc)
+            return rc;
+        if (d->choice == COUPON_NONE) {
+            if (dropped && d->outcome == COUPON_NONE_INELIGIBLE)
+                snprintf(d->reason, sizeof d->reason,
+                         "no coupon: the eligible coupons' campaigns have no budget left");
+            return 0;
+        }
+        cp = &c->cands[d->choice];
+        b = &c->budgets[campaign_index(c, cp->campaign)];
+        *max_cost = coupon_max_cost(cp, d->chosen.threshold);
+        if (uplift_grant_fits(b->budget, b->spent + b->committed, *max_cost))
+            return 0;
+        drop_candidate(c, (size_t)d->choice);
+        dropped = 1;
+    }
+}
+
+static int target_fn(store_tx_t *tx, void *ctx)
+{
+    target_ctx_t *c = ctx;
+    const couponstore_target_t *t = c->t;
+    const char *cid = t->cust->customer_id;
+    coupon_velocity_t vel = { 0 };
+    coupon_decision_t d;
+    double max_cost = 0.0;
+    int hist_dirty = 0, rc;
+    size_t nr;
+
+    rc = offer_get(tx, t->request_id, c->out);
+    if (rc == 0) {
+        c->replayed = 1;
+        return 0;
+    }
+    if (rc != -ENOENT)
+        return rc;
+    if ((rc = velocity_touch(tx, 'd', t->device_id, cid, &vel.accounts_on_device)) ||
+        (rc = velocity_touch(tx, 'a', t->address_id, cid, &vel.accounts_on_address)) ||
+        (rc = couponstore_history_tx_get(tx, cid, &c->hist)) ||
+        (rc = couponstore_expire_grants(tx, &c->hist, t->now_ms, &hist_dirty)) ||
+        (rc = load_models(tx, c)) || (rc = load_budgets(tx, c, t->now_ms)))
+        return rc;
+    nr = ring_len(c->hist.n_redeems, COUPONSTORE_MAX_REDEEMS);
+    vel.redemptions_last_hour =
+        count_since(c->hist.redeem_ms, nr, t->now_ms - MS_PER_HOUR, t->now_ms);
+    vel.redemptions_last_day =
+        count_since(c->hist.redeem_ms, nr, t->now_ms - MS_PER_DAY, t->now_ms);
+    if ((rc = decide_within_budget(c, &vel, &d, &max_cost)) != 0)
+        return rc;
+    if (d.choice != COUPON_NONE) {
+        const coupon_t *cp = &c->cands[d.choice];
+        size_t k = campaign_index(c, cp->campaign);
+        if ((rc = record_grant(c, cp, &c->budgets[k], max_cost)) != 0)
+            return rc;
+        c->camp_dirty[k] = 1;
+        hist_dirty = 1;
+        offer_fill(c->out, t, &d, cp, NULL, max_cost);
+    } else {
+        const coupon_t *best = d.chosen.index >= 0 && (size_t)d.chosen.index < c->n_cands
+                                   ? &c->cands[d.chosen.index] : NULL;
+        offer_fill(c->out, t, &d, NULL, best, 0.0);
+    }
+    for (size_t k = 0; k < c->n_campaigns; k++)
+        if (c->camp_dirty[k] &&
+            (rc = couponstore_row_put(tx, T_BUDGET, c->campaigns[k], &c->budgets[k],
+                                      sizeof c->budgets[k])) != 0)
+            return rc;
+    if (hist_dirty && (rc = couponstore_row_put(tx, T_HIST, cid, &c->hist, sizeof c->hist)) != 0)
+        return rc;
+    return offer_put(tx, t->request_id, c->out);
+}
+
+static void target_free(target_ctx_t *c)
+{
+    free(c->cands);
+    free(c->models);
+    free(c->mp);
+    free(c->lambdas);
+    free(c->opts);
+    free(c->budgets);
+    free(c->campaigns);
+    free(c->camp_dirty);
+}
+
+static int target_alloc(target_ctx_t *c, size_t n)
+{
+    size_t m = n ? n : 1;
+    c->cands = malloc(m * sizeof *c->cands);
+    c->models = malloc((n + 1) * sizeof *c->models); /* + the default model */
+    c->mp = malloc(m * sizeof *c->mp);
+    c->lambdas = malloc(m * sizeof *c->lambdas);
+    c->opts = malloc(m * sizeof *c->opts);
+    c->budgets = malloc(m * sizeof *c->budgets);
+    c->campaigns = malloc(m * sizeof *c->campaigns);
+    c->camp_dirty = calloc(m, sizeof *c->camp_dirty);
+    if (!c->cands || !c->models || !c->mp || !c->lambdas || !c->opts || !c->budgets ||
+        !c->campaigns || !c->camp_dirty)
+        return -ENOMEM;
+    return 0;
+}
+
+int couponstore_target(store_t *s, const couponstore_target_t *t,
+                       couponstore_offer_t *out, int *replayed)
+{
+    target_ctx_t c;
+    coupon_config_t def;
+    int rc;
+
+    if (!s || !t || !out || !t->cust || !id_ok(t->cust->customer_id, STORE_MAX_ID + 1) ||
+        !id_ok(t->request_id, COUPONSTORE_REQUEST_ID_MAX) || (t->n && !t->catalog))
+        return -EINVAL;
+    if (!t->cfg)
+        coupon_config_default(&def);
+    memset(&c, 0, sizeof c);
+    c.t = t;
+    c.cfg = t->cfg ? t->cfg : &def;
+    c.out = out;
+    if ((rc = target_alloc(&c, t->n)) == 0) {
+        if (t->n)
+            memcpy(c.cands, t->catalog, t->n * sizeof *c.cands);
+        c.n_cands = t->n;
+        rc = store_table_atomic(s, target_fn, &c);
+    }
+    if (rc == 0 && replayed)
+        *replayed = c.replayed;
+    target_free(&c);
+    return rc;
+}
+
+int couponstore_get_offer(store_t *s, const char *request_id, couponstore_offer_t *out)
+{
+    if (!s || !id_ok(request_id, COUPONSTORE_REQUEST_ID_MAX) || !out)
+        return -EINVAL;
+    void *v = NULL;
+    size_t len = 0;
+    int rc = store_table_get(s, T_OFFER, request_id, strlen(request_id), &v, &len);
+    if (rc == 0)
+        rc = offer_unpack(v, len, out);
+    free(v);
+    return rc;
+}
+
+typedef struct offer_scan {
+    couponstore_offer_fn cb;
+    void *ctx;
+} offer_scan_t;
+
+static int visit_offer(void *ctx, const void *key, size_t klen, const void *val,
+                       size_t vlen)
+{
+    offer_scan_t *sc = ctx;
+    couponstore_offer_t o;
+    int rc;
+    (void)key;
+    (void)klen;
+    if ((rc = offer_unpack(val, vlen, &o)) != 0)
+        return rc;
+    return sc->cb(sc->ctx, &o);
+}
+
+int couponstore_scan_offers(store_t *s, couponstore_offer_fn cb, void *ctx)
+{
+    offer_scan_t sc = { cb, ctx };
+    if (!s || !cb)
+        return -EINVAL;
+    return store_table_scan(s, T_OFFER, NULL, 0, visit_offer, &sc);
+}
+
+/* Offer rows decided before *before_ms (unreadable rows are kept for a
+ * person to look at). */
+static int offer_older(void *ctx, const void *key, size_t klen, const void *val,
+                       size_t vlen)
+{
+    couponstore_offer_t o;
+    (void)key;
+    (void)klen;
+    return offer_unpack(val, vlen, &o) == 0 && o.time_ms < *(const int64_t *)ctx;
+}
+
+int couponstore_prune_offers(store_t *s, int64_t before_ms, uint64_t *removed)
+{
+    if (!s || !removed)
+        return -EINVAL;
+    return store_table_prune(s, T_OFFER, offer_older, &before_ms, removed);
+}

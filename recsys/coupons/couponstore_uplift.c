@@ -1,0 +1,160 @@
+/*
+ * couponstore_uplift.c - the uplift training join: offers logged, the
+ * purchases and redemptions that followed them (couponstore_uplift_logs).
+ */
+#include "couponstore_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+typedef struct join {
+    store_t *s;
+    int64_t window_ms, now_ms;
+    uplift_log_t *logs;
+    couponstore_uplift_key_t *keys;   /* NULL: not wanted */
+    size_t n, cap;
+    redeem_row_t *red;
+    size_t n_red, cap_red;
+    double *unit_cost;        /* by item index */
+    uint32_t n_items;
+    /* the offer being joined */
+    int64_t from_ms, until_ms;
+    uplift_log_t *cur;
+} join_t;
+
+static int collect_redemption(void *ctx, const void *key, size_t klen, const void *val,
+                              size_t vlen)
+{
+    join_t *j = ctx;
+    (void)key;
+    (void)klen;
+    if (vlen != sizeof *j->red)
+        return -EIO;
+    if (j->n_red == j->cap_red) {
+        size_t cap = j->cap_red ? j->cap_red * 2 : 64;
+        redeem_row_t *v = realloc(j->red, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        j->red = v;
+        j->cap_red = cap;
+    }
+    memcpy(&j->red[j->n_red++], val, vlen);
+    return 0;
+}
+
+static int collect_cost(void *ctx, uint32_t idx, const store_item_t *it)
+{
+    join_t *j = ctx;
+    if (idx < j->n_items)
+        j->unit_cost[idx] = it->unit_cost;
+    return 0;
+}
+
+static int add_purchase(void *ctx, const store_event_rec_t *ev)
+{
+    join_t *j = ctx;
+    double q = ev->quantity > 0 ? ev->quantity : 1;
+    double cost = ev->item < j->n_items ? j->unit_cost[ev->item] : 0.0;
+    if (ev->type != STORE_EVENT_PURCHASE || ev->time_ms <= j->from_ms ||
+        ev->time_ms > j->until_ms)
+        return 0;
+    j->cur->bought = 1;
+    j->cur->margin += q * (ev->unit_price - cost);
+    return 0;
+}
+
+/* Doubles the room for rows (and their keys, when wanted). */
+static int join_grow(join_t *j)
+{
+    size_t cap = j->cap ? j->cap * 2 : 256;
+    uplift_log_t *v = realloc(j->logs, cap * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    j->logs = v;
+    if (j->keys) {
+        couponstore_uplift_key_t *k = realloc(j->keys, cap * sizeof *k);
+        if (!k)
+            return -ENOMEM;
+        j->keys = k;
+    }
+    j->cap = cap;
+    return 0;
+}
+
+static int join_offer(void *ctx, const couponstore_offer_t *o)
+{
+    join_t *j = ctx;
+    uplift_log_t *l;
+    uint32_t idx;
+    int rc;
+
+    if (o->time_ms > j->now_ms - j->window_ms)
+        return 0;
+    if (j->n == j->cap && (rc = join_grow(j)) != 0)
+        return rc;
+    if (j->keys) {
+        j->keys[j->n].customer = uplift_customer_key(o->customer_id);
+        couponstore_copy_id(j->keys[j->n].coupon_id, o->coupon_id, sizeof j->keys[j->n].coupon_id);
+    }
+    l = &j->logs[j->n++];
+    memset(l, 0, sizeof *l);
+    l->x = o->x;
+    l->treated = o->coupon_id[0] != '\0';
+    l->assign_prob = o->assign_prob;
+    j->from_ms = o->time_ms;
+    j->until_ms = o->time_ms + j->window_ms;
+    j->cur = l;
+    rc = store_customer_index(j->s, o->customer_id, &idx);
+    if (rc == 0)
+        rc = store_customer_events(j->s, idx, add_purchase, j);
+    if (rc && rc != -ENOENT)
+        return rc;
+    for (size_t i = 0; l->treated && i < j->n_red; i++)
+        if (strcmp(j->red[i].customer_id, o->customer_id) == 0 &&
+            strcmp(j->red[i].coupon_id, o->coupon_id) == 0 &&
+            j->red[i].time_ms > j->from_ms && j->red[i].time_ms <= j->until_ms)
+            l->cost += j->red[i].discount;
+    return 0;
+}
+
+int couponstore_uplift_logs(store_t *s, int64_t window_ms, int64_t now_ms,
+                            uplift_log_t **out, couponstore_uplift_key_t **keys,
+                            size_t *n)
+{
+    join_t j;
+    uint32_t n_cust;
+    int rc;
+
+    if (!s || window_ms <= 0 || !out || !n)
+        return -EINVAL;
+    memset(&j, 0, sizeof j);
+    j.s = s;
+    j.window_ms = window_ms;
+    j.now_ms = now_ms;
+    /* A non-NULL placeholder until join_grow sizes it with the rows. */
+    if (keys && !(j.keys = malloc(sizeof *j.keys)))
+        return -ENOMEM;
+    if ((rc = store_counts(s, &n_cust, &j.n_items)) == 0 &&
+        !(j.unit_cost = calloc(j.n_items ? j.n_items : 1, sizeof *j.unit_cost)))
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = store_scan_items(s, collect_cost, &j);
+    if (rc == 0)
+        rc = store_table_scan(s, T_REDEEM, NULL, 0, collect_redemption, &j);
+    if (rc == 0)
+        rc = couponstore_scan_offers(s, join_offer, &j);
+    free(j.unit_cost);
+    free(j.red);
+    if (rc) {
+        free(j.logs);
+        free(j.keys);
+        j.logs = NULL;
+        j.keys = NULL;
+        j.n = 0;
+    }
+    *out = j.logs;
+    if (keys)
+        *keys = j.keys;
+    *n = j.n;
+    return rc;
+}

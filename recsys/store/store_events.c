@@ -1,0 +1,340 @@
+/*
+ * store_events.c - customer events (recording, scans) and view compaction
+ * (see store.h for the contract, store.c for the layout).
+ */
+#include "store_internal.h"
+
+#include <stdlib.h>
+
+/* ---- events ------------------------------------------------------------------- */
+
+/* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
+
+const char *store_event_invalid(const store_event_t *e)
+{
+    if (id_invalid(e->event_id))
+        return "event_id: must be 1..256 bytes";
+    if (id_invalid(e->customer_id))
+        return "customer_id: must be 1..256 bytes";
+    if (id_invalid(e->item_id))
+        return "item_id: must be 1..256 bytes";
+    if (e->type < STORE_EVENT_VIEW || e->type > STORE_EVENT_REFUND)
+        return "type: must be view, cart, purchase or refund";
+    if (e->time_ms <= 0)
+        return "time_unix_ms: must be > 0";
+    if (e->quantity < 0 || e->quantity > STORE_MAX_QUANTITY)
+        return "quantity: must be in 0..1000000";
+    if (money_invalid(e->unit_price))
+        return "unit_price: must be finite and in 0..1e9";
+    return NULL;
+}
+
+/* Stores one valid event; *outcome says whether it was new. */
+static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
+                      uint8_t *outcome, const char **reason)
+{
+    MDB_val k = val_str(e->event_id), v;
+    unsigned char key[EVENT_KEY_LEN], rec[EVENT_REC_FIXED + STORE_MAX_ID];
+    uint32_t item, cust;
+    uint64_t seq;
+    int32_t qty = e->quantity ? e->quantity : 1;
+    uint8_t type = (uint8_t)e->type;
+    size_t id_len = strlen(e->event_id);
+    int rc, created;
+
+    rc = mdb_get(txn, s->event_ids, &k, &v);
+    if (rc == 0) {
+        *outcome = STORE_DUPLICATE;
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return map_err(rc);
+    k = val_str(e->item_id);
+    rc = mdb_get(txn, s->item_idx, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *outcome = STORE_REJECTED;
+        *reason = "item_id: unknown item (upsert it first)";
+        return 0;
+    }
+    if (rc || v.mv_size != 4)
+        return rc ? map_err(rc) : -EIO;
+    memcpy(&item, v.mv_data, 4);
+    rc = store_intern_id(txn, s->customer_idx, s->customer_ids, s->meta,
+                         "next_customer", e->customer_id, &cust, &created);
+    if (rc || (rc = store_meta_get_u64(txn, s->meta, "event_seq", &seq)) != 0)
+        return rc;
+    if ((rc = store_meta_put_u64(txn, s->meta, "event_seq", seq + 1)) != 0)
+        return rc;
+    put_be32(key, cust);
+    put_be64(key + 4, (uint64_t)e->time_ms);
+    put_be64(key + 12, seq);
+    memcpy(rec, &item, 4);
+    rec[4] = type;
+    memcpy(rec + 5, &qty, 4);
+    memcpy(rec + 9, &e->unit_price, 8);
+    memcpy(rec + EVENT_REC_FIXED, e->event_id, id_len);
+    k = val_mem(key, sizeof key);
+    v = val_mem(rec, EVENT_REC_FIXED + id_len);
+    if ((rc = map_err(mdb_put(txn, s->events, &k, &v, 0))) != 0)
+        return rc;
+    k = val_str(e->event_id);
+    v = val_mem(key, sizeof key);
+    if ((rc = map_err(mdb_put(txn, s->event_ids, &k, &v, 0))) != 0)
+        return rc;
+    *outcome = STORE_ACCEPTED;
+    return 0;
+}
+
+typedef struct events_op {
+    const store_event_t *ev;
+    size_t n;
+    uint8_t *outcome;
+    const char **reason;
+} events_op_t;
+
+static int record_events_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    events_op_t *op = ctx;
+    for (size_t i = 0; i < op->n; i++) {
+        int rc;
+        op->reason[i] = store_event_invalid(&op->ev[i]);
+        if (op->reason[i]) {
+            op->outcome[i] = STORE_REJECTED;
+            continue;
+        }
+        rc = record_one(s, txn, &op->ev[i], &op->outcome[i], &op->reason[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int store_record_events(store_t *s, const store_event_t *ev, size_t n,
+                        uint8_t *outcome, const char **reason)
+{
+    events_op_t op = { ev, n, outcome, reason };
+    return store_group_write(s, record_events_txn, &op);
+}
+
+static int event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
+{
+    const unsigned char *p = v->mv_data;
+    if (k->mv_size != EVENT_KEY_LEN || v->mv_size < EVENT_REC_FIXED)
+        return -EIO;
+    r->customer = get_be32(k->mv_data);
+    r->time_ms = (int64_t)get_be64((const unsigned char *)k->mv_data + 4);
+    r->seq = get_be64((const unsigned char *)k->mv_data + 12);
+    memcpy(&r->item, p, 4);
+    r->type = p[4];
+    memcpy(&r->quantity, p + 5, 4);
+    memcpy(&r->unit_price, p + 9, 8);
+    return 0;
+}
+
+/* Walks events from `first` (NULL: the beginning) while keys start with the
+ * first `prefix_len` bytes of first. */
+static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
+                      store_event_cb cb, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, op;
+
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+        return map_err(rc);
+    if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return map_err(rc);
+    }
+    if (first) {
+        k = val_mem(first, EVENT_KEY_LEN);
+        op = MDB_SET_RANGE;
+    } else {
+        op = MDB_FIRST;
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        store_event_rec_t r;
+        op = MDB_NEXT;
+        if (first && (k.mv_size < prefix_len || memcmp(k.mv_data, first, prefix_len)))
+            break;
+        if (event_decode(&k, &v, &r) != 0) {
+            rc = -EIO;
+            break;
+        }
+        if ((rc = cb(ctx, &r)) != 0)
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (rc > 0)
+        rc = map_err(rc);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int store_event_list_push(void *ctx, const store_event_rec_t *ev)
+{
+    store_event_list_t *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        store_event_rec_t *p = realloc(l->ev, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        l->ev = p;
+        l->cap = cap;
+    }
+    l->ev[l->n++] = *ev;
+    return 0;
+}
+
+void store_event_list_free(store_event_list_t *l)
+{
+    if (!l)
+        return;
+    free(l->ev);
+    memset(l, 0, sizeof *l);
+}
+
+int store_scan_events(store_t *s, store_event_cb cb, void *ctx)
+{
+    return scan_range(s, NULL, 0, cb, ctx);
+}
+
+int store_customer_events(store_t *s, uint32_t customer, store_event_cb cb,
+                          void *ctx)
+{
+    unsigned char first[EVENT_KEY_LEN] = { 0 };
+    put_be32(first, customer);
+    return scan_range(s, first, 4, cb, ctx);
+}
+
+/* ---- compaction ---------------------------------------------------------------- */
+
+typedef struct view_agg {
+    uint32_t item;
+    int64_t quantity;
+    int64_t latest_ms;
+    unsigned char key[EVENT_KEY_LEN]; /* of the latest view, reused for the aggregate */
+} view_agg_t;
+
+static int cmp_view_agg(const void *a, const void *b)
+{
+    const view_agg_t *x = a, *y = b;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
+typedef struct compact_op {
+    uint32_t customer;
+    int64_t before_ms;
+    uint64_t removed, added;
+} compact_op_t;
+
+/* Collects the customer's old views, deletes them (and their ids), writes
+ * one aggregate per item. */
+static int compact_customer_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    compact_op_t *op = ctx;
+    unsigned char first[EVENT_KEY_LEN] = { 0 };
+    MDB_cursor *cur;
+    MDB_val k, v;
+    view_agg_t *agg = NULL;
+    size_t n = 0, cap = 0;
+    int rc, mop = MDB_SET_RANGE;
+
+    put_be32(first, op->customer);
+    k = val_mem(first, EVENT_KEY_LEN);
+    if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
+        store_event_rec_t r;
+        mop = MDB_NEXT;
+        if (k.mv_size != EVENT_KEY_LEN || memcmp(k.mv_data, first, 4) != 0)
+            break;
+        if (event_decode(&k, &v, &r) != 0) {
+            rc = -EIO;
+            break;
+        }
+        if (r.time_ms >= op->before_ms)
+            break; /* keys are in time order within a customer */
+        if (r.type != STORE_EVENT_VIEW)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            view_agg_t *p = realloc(agg, nc * sizeof *p);
+            if (!p) {
+                rc = -ENOMEM;
+                break;
+            }
+            agg = p;
+            cap = nc;
+        }
+        agg[n].item = r.item;
+        agg[n].quantity = r.quantity;
+        agg[n].latest_ms = r.time_ms;
+        memcpy(agg[n].key, k.mv_data, EVENT_KEY_LEN);
+        n++;
+        if (v.mv_size > EVENT_REC_FIXED) {
+            MDB_val id = val_mem((const char *)v.mv_data + EVENT_REC_FIXED,
+                                 v.mv_size - EVENT_REC_FIXED);
+            int drc = mdb_del(txn, s->event_ids, &id, NULL);
+            if (drc && drc != MDB_NOTFOUND) {
+                rc = drc;
+                break;
+            }
+        }
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        op->removed++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        free(agg);
+        return rc < 0 ? rc : map_err(rc);
+    }
+    qsort(agg, n, sizeof *agg, cmp_view_agg); /* stable enough: merged below */
+    rc = 0;
+    for (size_t i = 0, j; i < n && rc == 0; i = j) {
+        view_agg_t sum = agg[i];
+        unsigned char rec[EVENT_REC_FIXED + 16];
+        int32_t q;
+        double price = 0;
+        char id[16] = "compacted";
+        for (j = i + 1; j < n && agg[j].item == agg[i].item; j++) {
+            sum.quantity += agg[j].quantity;
+            if (agg[j].latest_ms >= sum.latest_ms) {
+                sum.latest_ms = agg[j].latest_ms;
+                memcpy(sum.key, agg[j].key, EVENT_KEY_LEN);
+            }
+        }
+        q = sum.quantity > STORE_MAX_QUANTITY ? STORE_MAX_QUANTITY : (int32_t)sum.quantity;
+        memcpy(rec, &sum.item, 4);
+        rec[4] = STORE_EVENT_VIEW;
+        memcpy(rec + 5, &q, 4);
+        memcpy(rec + 9, &price, 8);
+        memcpy(rec + EVENT_REC_FIXED, id, strlen(id));
+        k = val_mem(sum.key, EVENT_KEY_LEN);
+        v = val_mem(rec, EVENT_REC_FIXED + strlen(id));
+        rc = map_err(mdb_put(txn, s->events, &k, &v, 0));
+        op->added++;
+    }
+    free(agg);
+    return rc;
+}
+
+int store_compact_views(store_t *s, int64_t before_ms, uint64_t *removed,
+                        uint64_t *added)
+{
+    uint32_t customers = 0;
+    int rc = store_counts(s, &customers, NULL);
+
+    *removed = *added = 0;
+    for (uint32_t c = 0; rc == 0 && c < customers; c++) {
+        compact_op_t op = { c, before_ms, 0, 0 };
+        rc = store_with_txn(s, 1, compact_customer_txn, &op);
+        *removed += op.removed;
+        *added += op.added;
+    }
+    return rc;
+}

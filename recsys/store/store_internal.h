@@ -1,0 +1,140 @@
+/*
+ * store_internal.h - what the store_*.c files share: the store_t layout,
+ * key layouts, small codec helpers, transaction runners. Private to
+ * recsys/store/; nothing outside this folder includes it.
+ */
+#ifndef PATRON_RECSYS_STORE_INTERNAL_H
+#define PATRON_RECSYS_STORE_INTERNAL_H
+
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+/* One caller's write waiting for a group commit: fn runs inside a nested
+ * transaction of the round's transaction, so its failure undoes only its
+ * own writes. */
+typedef struct pending {
+    int (*fn)(store_t *s, MDB_txn *txn, void *ctx);
+    void *ctx;
+    int rc, done;
+    struct pending *next;
+} pending_t;
+
+struct store {
+    MDB_env *env;
+    MDB_dbi meta, item_idx, items, customer_idx, customer_ids, events,
+        event_ids, models, attrs, points, blobs, tables;
+    /* Group commit: concurrent store_record_events calls queue here and one
+     * of them commits everything queued in one transaction (one fsync). */
+    pthread_mutex_t gc_mu;
+    pthread_cond_t gc_cv;
+    pending_t *queue, **queue_tail;
+    int committing;
+    int lock_fd;         /* shared hold on dir/patron.lock (storelock.h) */
+};
+
+enum { EVENT_KEY_LEN = 20 };
+enum { MODEL_PART_HDR = 0, MODEL_PART_USER = 1, MODEL_PART_ITEM = 2,
+       MODEL_PART_POP = 3, MODEL_PARTS = 4 };
+
+/* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
+enum { EVENT_REC_FIXED = 4 + 1 + 4 + 8 };
+
+struct store_tx {
+    store_t *s;
+    MDB_txn *txn;
+};
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static inline int map_err(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return 0;
+    case MDB_NOTFOUND: return -ENOENT;
+    case MDB_MAP_FULL: return -ENOSPC;
+    case ENOMEM: return -ENOMEM;
+    case EINVAL: return -EINVAL;
+    default: return -EIO;
+    }
+}
+
+static inline void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);  p[3] = (unsigned char)v;
+}
+
+static inline void put_be64(unsigned char *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint32_t get_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t get_be64(const unsigned char *p)
+{
+    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static inline MDB_val val_str(const char *s)
+{
+    MDB_val v = { strlen(s), (void *)s };
+    return v;
+}
+
+static inline MDB_val val_mem(const void *p, size_t n)
+{
+    MDB_val v = { n, (void *)p };
+    return v;
+}
+
+static inline int id_invalid(const char *id)
+{
+    size_t n;
+    if (!id)
+        return 1;
+    n = strlen(id);
+    return n == 0 || n > STORE_MAX_ID;
+}
+
+static inline int text_invalid(const char *s)
+{
+    return s && strlen(s) > STORE_MAX_TEXT;
+}
+
+static inline int money_invalid(double v)
+{
+    return !isfinite(v) || v < 0 || v > STORE_MAX_PRICE;
+}
+
+/* meta counters: a missing key reads as 0. */
+int store_meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);
+int store_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value);
+
+/* Runs fn inside a read-only (write = 0) or write transaction; commits a
+ * write transaction when fn returns 0, aborts otherwise. */
+int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),
+                   void *ctx);
+
+/* Queues fn for the next group commit (see store.c) and waits for it. */
+int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *ctx);
+
+/* Finds id's index in an id->u32 table, or assigns the next one from the
+ * meta counter `counter` and records it in both directions. */
+int store_intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,
+                    const char *counter, const char *id, uint32_t *idx,
+                    int *created);
+
+/* models key: version BE u64 | part u8 (in key[9]). */
+MDB_val store_model_key(unsigned char key[9], uint64_t version, int part);
+
+#endif

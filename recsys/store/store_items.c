@@ -1,0 +1,251 @@
+/*
+ * store_items.c - the item catalog and the id -> dense index lookups
+ * (see store.h for the contract, store.c for the layout).
+ */
+#include "store_internal.h"
+
+#include <stdlib.h>
+
+/* ---- items -------------------------------------------------------------------- */
+
+/* Item record: u8 in_stock | f64 price | f64 unit_cost | u16 id_len | id |
+ * u16 title_len | title | u16 cat_len | category. */
+typedef struct item_buf {
+    unsigned char data[1 + 8 + 8 + 3 * 2 + STORE_MAX_ID + 2 * STORE_MAX_TEXT];
+    size_t len;
+} item_buf_t;
+
+static void pack_str(item_buf_t *b, const char *s)
+{
+    uint16_t n = (uint16_t)(s ? strlen(s) : 0);
+    memcpy(b->data + b->len, &n, 2);
+    if (n)
+        memcpy(b->data + b->len + 2, s, n);
+    b->len += 2u + n;
+}
+
+static void item_pack(const store_item_t *it, item_buf_t *b)
+{
+    b->data[0] = it->in_stock ? 1 : 0;
+    memcpy(b->data + 1, &it->price, 8);
+    memcpy(b->data + 9, &it->unit_cost, 8);
+    b->len = 17;
+    pack_str(b, it->item_id);
+    pack_str(b, it->title);
+    pack_str(b, it->category);
+}
+
+/* Unpacked strings are copied into buf (NUL-terminated); returns -EIO if the
+ * record is corrupt. */
+typedef struct item_strings {
+    char id[STORE_MAX_ID + 1], title[STORE_MAX_TEXT + 1], category[STORE_MAX_TEXT + 1];
+} item_strings_t;
+
+static int unpack_str(const unsigned char **p, const unsigned char *end,
+                      char *dst, size_t cap)
+{
+    uint16_t n;
+    if (end - *p < 2)
+        return -EIO;
+    memcpy(&n, *p, 2);
+    *p += 2;
+    if ((size_t)(end - *p) < n || n >= cap)
+        return -EIO;
+    memcpy(dst, *p, n);
+    dst[n] = '\0';
+    *p += n;
+    return 0;
+}
+
+static int item_unpack(const MDB_val *v, store_item_t *it, item_strings_t *str)
+{
+    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+    if (v->mv_size < 17)
+        return -EIO;
+    it->in_stock = p[0];
+    memcpy(&it->price, p + 1, 8);
+    memcpy(&it->unit_cost, p + 9, 8);
+    p += 17;
+    if (unpack_str(&p, end, str->id, sizeof str->id) ||
+        unpack_str(&p, end, str->title, sizeof str->title) ||
+        unpack_str(&p, end, str->category, sizeof str->category))
+        return -EIO;
+    it->item_id = str->id;
+    it->title = str->title;
+    it->category = str->category;
+    return 0;
+}
+
+const char *store_item_invalid(const store_item_t *it)
+{
+    if (id_invalid(it->item_id))
+        return "item_id: must be 1..256 bytes";
+    if (text_invalid(it->title))
+        return "title: longer than 1024 bytes";
+    if (text_invalid(it->category))
+        return "category: longer than 1024 bytes";
+    if (money_invalid(it->price))
+        return "price: must be finite and in 0..1e9";
+    if (money_invalid(it->unit_cost))
+        return "unit_cost: must be finite and in 0..1e9";
+    return NULL;
+}
+
+int store_intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,
+                    const char *counter, const char *id, uint32_t *idx,
+                    int *created)
+{
+    MDB_val k = val_str(id), v;
+    uint64_t next;
+    unsigned char ikey[4];
+    int rc = mdb_get(txn, by_id, &k, &v);
+
+    *created = 0;
+    if (rc == 0) {
+        if (v.mv_size != 4)
+            return -EIO;
+        memcpy(idx, v.mv_data, 4);
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return map_err(rc);
+    if ((rc = store_meta_get_u64(txn, meta, counter, &next)) != 0)
+        return rc;
+    if (next >= UINT32_MAX)
+        return -ENOSPC;
+    *idx = (uint32_t)next;
+    v = val_mem(idx, 4);
+    if ((rc = map_err(mdb_put(txn, by_id, &k, &v, 0))) != 0)
+        return rc;
+    if (by_idx != (MDB_dbi)-1) {
+        MDB_val ik = val_mem(ikey, 4);
+        put_be32(ikey, *idx);
+        if ((rc = map_err(mdb_put(txn, by_idx, &ik, &k, 0))) != 0)
+            return rc;
+    }
+    *created = 1;
+    return store_meta_put_u64(txn, meta, counter, next + 1);
+}
+
+int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
+                       size_t *inserted, size_t *updated, size_t *bad_index,
+                       const char **reason)
+{
+    MDB_txn *txn;
+    size_t ins = 0, upd = 0;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *why = store_item_invalid(&items[i]);
+        if (why) {
+            if (bad_index)
+                *bad_index = i;
+            if (reason)
+                *reason = why;
+            return -EINVAL;
+        }
+    }
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        return map_err(rc);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        item_buf_t buf;
+        unsigned char ikey[4];
+        uint32_t idx;
+        int created;
+        MDB_val k, v;
+
+        rc = store_intern_id(txn, s->item_idx, (MDB_dbi)-1, s->meta, "next_item",
+                             items[i].item_id, &idx, &created);
+        if (rc)
+            break;
+        item_pack(&items[i], &buf);
+        put_be32(ikey, idx);
+        k = val_mem(ikey, 4);
+        v = val_mem(buf.data, buf.len);
+        rc = map_err(mdb_put(txn, s->items, &k, &v, 0));
+        if (created)
+            ins++;
+        else
+            upd++;
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    if ((rc = map_err(mdb_txn_commit(txn))) != 0)
+        return rc;
+    if (inserted)
+        *inserted = ins;
+    if (updated)
+        *updated = upd;
+    return 0;
+}
+
+static int lookup_index(store_t *s, MDB_dbi dbi, const char *id, uint32_t *idx)
+{
+    MDB_txn *txn;
+    MDB_val k, v;
+    int rc;
+
+    if (id_invalid(id))
+        return -ENOENT;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+        return map_err(rc);
+    k = val_str(id);
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0 && v.mv_size == 4)
+        memcpy(idx, v.mv_data, 4);
+    else if (rc == 0)
+        rc = EIO;
+    mdb_txn_abort(txn);
+    return map_err(rc);
+}
+
+int store_item_index(store_t *s, const char *item_id, uint32_t *idx)
+{
+    return lookup_index(s, s->item_idx, item_id, idx);
+}
+
+int store_customer_index(store_t *s, const char *customer_id, uint32_t *idx)
+{
+    return lookup_index(s, s->customer_idx, customer_id, idx);
+}
+
+int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, op = MDB_FIRST;
+    item_strings_t *str = malloc(sizeof *str);
+
+    if (!str)
+        return -ENOMEM;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+        free(str);
+        return map_err(rc);
+    }
+    if ((rc = mdb_cursor_open(txn, s->items, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        free(str);
+        return map_err(rc);
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        store_item_t it;
+        op = MDB_NEXT;
+        if (k.mv_size != 4 || item_unpack(&v, &it, str) != 0) {
+            rc = -EIO;
+            break;
+        }
+        if ((rc = cb(ctx, get_be32(k.mv_data), &it)) != 0)
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (rc > 0)
+        rc = map_err(rc);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    free(str);
+    return rc;
+}

@@ -1,0 +1,147 @@
+/*
+ * store_models.c - published model versions (header and factor blobs)
+ * (see store.h for the contract, store.c for the layout).
+ */
+#include "store_internal.h"
+
+#include <stdlib.h>
+
+/* ---- models ------------------------------------------------------------------- */
+
+MDB_val store_model_key(unsigned char key[9], uint64_t version, int part)
+{
+    put_be64(key, version);
+    key[8] = (unsigned char)part;
+    return val_mem(key, 9);
+}
+
+static int drop_old_models(store_t *s, MDB_txn *txn, uint64_t newest)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    if (newest <= STORE_MODELS_KEPT)
+        return 0;
+    if ((rc = mdb_cursor_open(txn, s->models, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+        if (k.mv_size != 9 || get_be64(k.mv_data) > newest - STORE_MODELS_KEPT)
+            break;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
+                        const float *item_f, const float *item_pop)
+{
+    MDB_txn *txn;
+    uint64_t cur = 0;
+    unsigned char key[9];
+    const void *data[MODEL_PARTS] = { hdr, user_f, item_f, item_pop };
+    size_t len[MODEL_PARTS] = {
+        sizeof *hdr,
+        (size_t)hdr->n_users * hdr->factors * sizeof(float),
+        (size_t)hdr->n_items * hdr->factors * sizeof(float),
+        (size_t)hdr->n_items * sizeof(float),
+    };
+    int rc;
+
+    if (!hdr->factors || (!user_f && len[1]) || (!item_f && len[2]) ||
+        (!item_pop && len[3]))
+        return -EINVAL;
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        return map_err(rc);
+    rc = store_meta_get_u64(txn, s->meta, "model_current", &cur);
+    hdr->version = cur + 1;
+    for (int p = 0; p < MODEL_PARTS && rc == 0; p++) {
+        MDB_val k = store_model_key(key, hdr->version, p);
+        MDB_val v = val_mem(data[p], len[p]);
+        rc = map_err(mdb_put(txn, s->models, &k, &v, 0));
+    }
+    if (rc == 0)
+        rc = store_meta_put_u64(txn, s->meta, "model_current", hdr->version);
+    if (rc == 0)
+        rc = drop_old_models(s, txn, hdr->version);
+    if (rc) {
+        mdb_txn_abort(txn);
+        hdr->version = cur;
+        return rc;
+    }
+    return map_err(mdb_txn_commit(txn));
+}
+
+int store_current_model(store_t *s, uint64_t *version)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return map_err(rc);
+    rc = store_meta_get_u64(txn, s->meta, "model_current", version);
+    mdb_txn_abort(txn);
+    if (rc == 0 && *version == 0)
+        rc = -ENOENT;
+    return rc;
+}
+
+static int copy_part(MDB_txn *txn, MDB_dbi dbi, uint64_t version, int part,
+                     size_t expect, float **out)
+{
+    unsigned char key[9];
+    MDB_val k = store_model_key(key, version, part), v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc)
+        return rc == MDB_NOTFOUND ? -EIO : map_err(rc);
+    if (v.mv_size != expect)
+        return -EIO;
+    *out = malloc(expect ? expect : 1);
+    if (!*out)
+        return -ENOMEM;
+    memcpy(*out, v.mv_data, expect);
+    return 0;
+}
+
+int store_load_model(store_t *s, uint64_t version, store_model_hdr_t *hdr,
+                     float **user_f, float **item_f, float **item_pop)
+{
+    MDB_txn *txn;
+    unsigned char key[9];
+    MDB_val k, v;
+    int rc;
+
+    *user_f = *item_f = *item_pop = NULL;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+        return map_err(rc);
+    if (version == 0)
+        rc = store_meta_get_u64(txn, s->meta, "model_current", &version);
+    if (rc == 0 && version == 0)
+        rc = -ENOENT;
+    if (rc == 0) {
+        k = store_model_key(key, version, MODEL_PART_HDR);
+        rc = map_err(mdb_get(txn, s->models, &k, &v));
+    }
+    if (rc == 0 && v.mv_size != sizeof *hdr)
+        rc = -EIO;
+    if (rc == 0) {
+        memcpy(hdr, v.mv_data, sizeof *hdr);
+        rc = copy_part(txn, s->models, version, MODEL_PART_USER,
+                       (size_t)hdr->n_users * hdr->factors * sizeof(float), user_f);
+    }
+    if (rc == 0)
+        rc = copy_part(txn, s->models, version, MODEL_PART_ITEM,
+                       (size_t)hdr->n_items * hdr->factors * sizeof(float), item_f);
+    if (rc == 0)
+        rc = copy_part(txn, s->models, version, MODEL_PART_POP,
+                       (size_t)hdr->n_items * sizeof(float), item_pop);
+    mdb_txn_abort(txn);
+    if (rc) {
+        free(*user_f);
+        free(*item_f);
+        free(*item_pop);
+        *user_f = *item_f = *item_pop = NULL;
+    }
+    return rc;
+}
