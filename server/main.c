@@ -22,7 +22,7 @@
 #include <time.h>
 
 #include "app.h"
-#include "handlers.h"
+#include "methods.h"
 #include "log.h"
 #include "profile_file.h"
 #include "transport.h"
@@ -234,16 +234,17 @@ int main(int argc, char **argv)
             plog(LOG_ERROR, "experiments not loaded: %s",
                  rc == -EINVAL ? err : strerror(-rc));
     }
-    if (!(stats = calloc(patron_n_methods + 1, sizeof *stats))) {
+    if (!(stats = calloc(patron_api.n_methods + 1, sizeof *stats))) {
         plog(LOG_ERROR, "cannot start: out of memory");
         return 1;
     }
+    app.api = &patron_api;
     app.stats = stats;
     app.started_ms = wall_ms();
     topts = (transport_opts_t){ .authorize = o.auth_file ? app_authorize : NULL,
                                 .auth_ctx = &app, .tls_cert_file = o.tls_cert,
                                 .tls_key_file = o.tls_key, .stats = stats };
-    rc = transport_start(o.listen, o.threads, patron_methods, patron_n_methods,
+    rc = transport_start(o.listen, o.threads, patron_api.methods, patron_api.n_methods,
                          &app, &topts, &t, &port);
     if (rc) {
         if (o.tls_cert && rc != -EADDRNOTAVAIL)

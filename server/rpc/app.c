@@ -24,6 +24,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     pthread_rwlock_init(&a->auth_lock, NULL);
     a->auth_path = NULL;
     a->auth = NULL;
+    a->api = NULL;
     a->stats = NULL;
     a->started_ms = 0;
     if (!(a->shown = shown_new(0)))

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "api.h"
 #include "auth.h"
 #include "callstats.h"
 #include "customers.h"
@@ -51,7 +52,8 @@ typedef struct app {
     pthread_rwlock_t auth_lock;
     auth_t *auth;
 
-    /* Calls by method: patron_methods order plus one for unknown methods
+    const rpc_api_t *api;        /* what is served (methods.h), set by main */
+    /* Calls by method: api->methods order plus one for unknown methods
      * (transport_opts_t.stats), owned by main; NULL until set. */
     callstats_t *stats;
     int64_t started_ms;          /* wall clock at start */

@@ -1,6 +1,6 @@
 /*
- * coupons_rpc.h - handlers of patron.v1.Coupons, for the method table in
- * handlers.c. Each handler's `app` argument is an app_t.
+ * coupons_rpc.h - handlers of patron.v1.Coupons, for the method list in
+ * methods.c. Each handler's `app` argument is an app_t.
  */
 #ifndef PATRON_SERVER_COUPONS_RPC_H
 #define PATRON_SERVER_COUPONS_RPC_H

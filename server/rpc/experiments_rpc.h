@@ -1,6 +1,6 @@
 /*
  * experiments_rpc.h - handlers of patron.v1.Experiments, for the method
- * table in handlers.c. Each handler's `app` argument is an app_t.
+ * list in methods.c. Each handler's `app` argument is an app_t.
  */
 #ifndef PATRON_SERVER_EXPERIMENTS_RPC_H
 #define PATRON_SERVER_EXPERIMENTS_RPC_H

@@ -1,12 +1,10 @@
 /*
- * handlers.c - the patron.v1 and grpc.health.v1 methods: decode the protobuf
+ * handlers.c - the patron.v1 Recommender, Events and Admin methods: decode the protobuf
  * request, validate it, call recsys, encode the response. Every bad input is
  * answered with a status naming the field; nothing here can crash on a
  * malformed body (protobuf-c rejects it and we answer INVALID_ARGUMENT).
  */
 #include "handlers.h"
-#include "reflection.h"
-#include "stats_rpc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -16,7 +14,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/events.pb-c.h"
@@ -192,7 +189,7 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, rec_inline_event_t
     return 0;
 }
 
-static void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                         size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
@@ -291,7 +288,7 @@ out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
-static void h_similar_items(void *app, const rpc_call_info_t *ci,
+void h_similar_items(void *app, const rpc_call_info_t *ci,
                             const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
@@ -357,7 +354,7 @@ out:
 }
 
 /* Candidates the model knows are ranked; the rest follow in given order. */
-static void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                          size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
@@ -547,7 +544,7 @@ static Patron__V1__RecordEventsRequest *decode_events(const uint8_t *req, size_t
     return r;
 }
 
-static void h_record_events(void *app, const rpc_call_info_t *ci,
+void h_record_events(void *app, const rpc_call_info_t *ci,
                             const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     Patron__V1__RecordEventsRequest *r = decode_events(req, len, out);
@@ -614,7 +611,7 @@ static void events_close(void *state)
     free(st);
 }
 
-static const rpc_stream_ops_t stream_events_ops = {
+const rpc_stream_ops_t stream_events_ops = {
     .open = events_open,
     .message = events_message,
     .finish = events_finish,
@@ -623,7 +620,7 @@ static const rpc_stream_ops_t stream_events_ops = {
 
 /* ---- Admin -------------------------------------------------------------------- */
 
-static void h_upsert_items(void *app, const rpc_call_info_t *ci,
+void h_upsert_items(void *app, const rpc_call_info_t *ci,
                            const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
@@ -714,7 +711,7 @@ static void answer_model_info(app_t *a, rpc_reply_t *out)
     model_unref(m);
 }
 
-static void h_model_info(void *app, const rpc_call_info_t *ci,
+void h_model_info(void *app, const rpc_call_info_t *ci,
                          const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     ProtobufCMessage *r = decode(&patron__v1__get_model_info_request__descriptor,
@@ -725,7 +722,7 @@ static void h_model_info(void *app, const rpc_call_info_t *ci,
     answer_model_info(app, out);
 }
 
-static void h_reload_model(void *app, const rpc_call_info_t *ci,
+void h_reload_model(void *app, const rpc_call_info_t *ci,
                            const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
@@ -741,86 +738,3 @@ static void h_reload_model(void *app, const rpc_call_info_t *ci,
     }
     answer_model_info(a, out);
 }
-
-/* ---- grpc.health.v1.Health/Check ---------------------------------------------- */
-
-/* Services health answers for. "" is the whole server. */
-static const char *const known_services[] = {
-    "", "patron.v1.Recommender", "patron.v1.Events", "patron.v1.Admin",
-    "patron.v1.Profiles", "patron.v1.Experiments",
-};
-
-/* "" and the Recommender need a model; Events, Admin and Profiles work
- * without one. */
-static int service_serving(app_t *a, size_t which)
-{
-    model_t *m;
-    if (atomic_load(&a->draining))
-        return 0;
-    if (which >= 2)
-        return 1;
-    m = model_slot_get(&a->models);
-    model_unref(m);
-    return m != NULL;
-}
-
-static void h_health_check(void *app, const rpc_call_info_t *ci,
-                           const uint8_t *req, size_t len, rpc_reply_t *out)
-{
-    Grpc__Health__V1__HealthCheckRequest *r =
-        (Grpc__Health__V1__HealthCheckRequest *)decode(
-            &grpc__health__v1__health_check_request__descriptor, req, len, out);
-    Grpc__Health__V1__HealthCheckResponse resp =
-        GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
-    size_t n = sizeof known_services / sizeof known_services[0], i;
-
-    if (!r)
-        return;
-    for (i = 0; i < n && strcmp(r->service, known_services[i]) != 0; i++)
-        ;
-    if (i == n) {
-        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "service: unknown service \"%.200s\"",
-                 r->service);
-    } else {
-        resp.status = service_serving(app, i)
-            ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-            : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
-        encode(&resp.base, out);
-    }
-    protobuf_c_message_free_unpacked(&r->base, NULL);
-}
-
-const rpc_method_t patron_methods[] = {
-    { .path = "/patron.v1.Recommender/Recommend", .handler = h_recommend },
-    { .path = "/patron.v1.Recommender/SimilarItems", .handler = h_similar_items },
-    { .path = "/patron.v1.Recommender/RankItems", .handler = h_rank_items },
-    { .path = "/patron.v1.Events/RecordEvents", .handler = h_record_events },
-    { .path = "/patron.v1.Events/StreamEvents", .kind = RPC_CLIENT_STREAM,
-      .stream = &stream_events_ops },
-    { .path = "/patron.v1.Profiles/GetProfile", .handler = h_get_profile },
-    { .path = "/patron.v1.Profiles/SelectAudience", .kind = RPC_SERVER_STREAM,
-      .stream = &select_audience_ops },
-    { .path = "/patron.v1.Profiles/DeleteCustomer", .handler = h_delete_customer },
-    { .path = "/patron.v1.Profiles/SetCustomerAttributes", .handler = h_set_attributes },
-    { .path = "/patron.v1.Profiles/RedeemPoints", .handler = h_redeem_points },
-    { .path = "/patron.v1.Experiments/CreateExperiment", .handler = h_create_experiment },
-    { .path = "/patron.v1.Experiments/UpdateExperiment", .handler = h_update_experiment },
-    { .path = "/patron.v1.Experiments/ListExperiments", .handler = h_list_experiments },
-    { .path = "/patron.v1.Experiments/GetAssignment", .handler = h_get_assignment },
-    { .path = "/patron.v1.Experiments/GetExperimentResults", .handler = h_experiment_results },
-    { .path = "/patron.v1.Admin/UpsertItems", .handler = h_upsert_items },
-    { .path = "/patron.v1.Admin/GetModelInfo", .handler = h_model_info },
-    { .path = "/patron.v1.Admin/ReloadModel", .handler = h_reload_model },
-    { .path = "/patron.v1.Admin/GetServerStats", .handler = h_server_stats },
-    { .path = "/patron.v1.Coupons/UpsertCoupon", .handler = h_upsert_coupon },
-    { .path = "/patron.v1.Coupons/TargetCoupons", .handler = h_target_coupons },
-    { .path = "/patron.v1.Coupons/SelectCampaignAudience", .kind = RPC_SERVER_STREAM,
-      .stream = &select_campaign_audience_ops },
-    { .path = "/patron.v1.Coupons/RecordRedemption", .handler = h_record_redemption },
-    { .path = "/grpc.health.v1.Health/Check", .handler = h_health_check },
-    { .path = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-      .kind = RPC_BIDI_STREAM, .stream = &reflection_stream_ops },
-    { .path = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      .kind = RPC_BIDI_STREAM, .stream = &reflection_stream_ops },
-};
-const size_t patron_n_methods = sizeof patron_methods / sizeof patron_methods[0];

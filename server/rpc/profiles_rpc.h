@@ -1,6 +1,6 @@
 /*
- * profiles_rpc.h - handlers of patron.v1.Profiles, for the method table in
- * handlers.c. Each handler's `app` argument is an app_t.
+ * profiles_rpc.h - handlers of patron.v1.Profiles, for the method list in
+ * methods.c. Each handler's `app` argument is an app_t.
  */
 #ifndef PATRON_SERVER_PROFILES_RPC_H
 #define PATRON_SERVER_PROFILES_RPC_H

@@ -11,7 +11,7 @@
 
 #include "google/protobuf/descriptor.pb-c.h"
 #include "grpc/reflection/v1/reflection.pb-c.h"
-#include "handlers.h"
+#include "app.h"
 
 /* The build's FileDescriptorSet (proto/embed.cmake). */
 extern const unsigned char patron_api_fds[];
@@ -27,15 +27,15 @@ enum { CODE_INVALID_ARGUMENT = 3, CODE_NOT_FOUND = 5 };
 
 typedef struct refl {
     Google__Protobuf__FileDescriptorSet *fds;
-    char services[64][128];   /* "package.Service" patrond registers */
+    const rpc_service_t *services; /* what patrond serves (app_t.api) */
     size_t n_services;
 } refl_t;
 
 static void *refl_open(void *app, const rpc_call_info_t *ci)
 {
+    const app_t *a = app;
     refl_t *r = calloc(1, sizeof *r);
 
-    (void)app;
     (void)ci;
     if (!r)
         return NULL;
@@ -45,20 +45,8 @@ static void *refl_open(void *app, const rpc_call_info_t *ci)
         free(r);
         return NULL;
     }
-    for (size_t i = 0; i < patron_n_methods; i++) {
-        const char *p = patron_methods[i].path + 1, *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : 0, j;
-        if (!n || n >= sizeof r->services[0])
-            continue;
-        for (j = 0; j < r->n_services; j++)
-            if (strncmp(r->services[j], p, n) == 0 && r->services[j][n] == '\0')
-                break;
-        if (j == r->n_services && r->n_services < sizeof r->services / sizeof r->services[0]) {
-            memcpy(r->services[j], p, n);
-            r->services[j][n] = '\0';
-            r->n_services++;
-        }
-    }
+    r->services = a->api->services;
+    r->n_services = a->api->n_services;
     return r;
 }
 
@@ -205,13 +193,17 @@ static int files_answer(const refl_t *r, size_t i, answer_t *a)
 
 static void list_answer(const refl_t *r, answer_t *a)
 {
+    size_t n = r->n_services;
+
+    if (n > sizeof a->svc / sizeof a->svc[0]) /* methods.c has 9 */
+        n = sizeof a->svc / sizeof a->svc[0];
     grpc__reflection__v1__list_service_response__init(&a->list);
-    for (size_t i = 0; i < r->n_services; i++) {
+    for (size_t i = 0; i < n; i++) {
         grpc__reflection__v1__service_response__init(&a->svc[i]);
-        a->svc[i].name = (char *)r->services[i];
+        a->svc[i].name = (char *)r->services[i].name;
         a->svc_ptrs[i] = &a->svc[i];
     }
-    a->list.n_service = r->n_services;
+    a->list.n_service = n;
     a->list.service = a->svc_ptrs;
     a->resp.message_response_case =
         GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE;

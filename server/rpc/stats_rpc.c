@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "codec.h"
-#include "handlers.h"
 #include "status_names.h"
 #include "patron/v1/admin.pb-c.h"
 #include "wallclock.h"
@@ -46,7 +45,7 @@ void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     ProtobufCMessage *r = decode(&patron__v1__get_server_stats_request__descriptor,
                                  req, len, out);
     Patron__V1__ServerStats resp = PATRON__V1__SERVER_STATS__INIT;
-    size_t n = patron_n_methods + 1, used = 0; /* + unknown methods */
+    size_t n = a->api->n_methods + 1, used = 0; /* + unknown methods */
     Patron__V1__MethodStats *ms = calloc(n ? n : 1, sizeof *ms);
     Patron__V1__MethodStats **mp = calloc(n ? n : 1, sizeof *mp);
     Patron__V1__StatusCount *codes = calloc((n ? n : 1) * CALLSTATS_CODES, sizeof *codes);
@@ -66,7 +65,7 @@ void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         callstats_summarize(&a->stats[i], &s);
         if (!s.calls)
             continue;
-        method_stats(&s, i < patron_n_methods ? patron_methods[i].path : "(unknown)",
+        method_stats(&s, i < a->api->n_methods ? a->api->methods[i].path : "(unknown)",
                      &ms[used], codes + i * CALLSTATS_CODES,
                      cp + i * CALLSTATS_CODES);
         mp[used] = &ms[used];

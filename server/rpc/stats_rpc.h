@@ -1,6 +1,6 @@
 /*
- * stats_rpc.h - patron.v1.Admin/GetServerStats, for the method table in
- * handlers.c: per-method calls, errors by status and latency since start
+ * stats_rpc.h - patron.v1.Admin/GetServerStats, for the method list in
+ * methods.c: per-method calls, errors by status and latency since start
  * (callstats.h), from the counters the transport keeps in app_t.
  */
 #ifndef PATRON_SERVER_STATS_RPC_H

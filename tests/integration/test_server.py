@@ -313,6 +313,7 @@ class WithoutModelTests(ServerTest):
         self.assertServing("patron.v1.Recommender", False)
         self.assertServing("patron.v1.Events", True)
         self.assertServing("patron.v1.Admin", True)
+        self.assertServing("patron.v1.Coupons", True)
 
     def test_health_unknown_service_is_not_found(self):
         for name in ("no.such.Service", "patron.v1", "patron.v1.Recommender/Recommend"):
@@ -1431,6 +1432,15 @@ class ServerStatsTests(ServerTest):
 class ReflectionTests(ServerTest):
     """Server reflection: what grpcurl needs to call patrond without .proto files."""
     trained = True
+
+    def test_health_serves_every_listed_service(self):
+        # One method list feeds both: a service reflection lists and health
+        # does not know (Coupons once) fails here.
+        out = reflect(self.srv, [{"list_services": ""}])
+        services = [s.name for s in out[0].list_services_response.service]
+        self.assertIn("patron.v1.Coupons", services)
+        for name in services:
+            self.assertServing(name, True)
 
     def test_list_describe_and_call_without_proto_files(self):
         from google.protobuf import descriptor_pb2, descriptor_pool, message_factory

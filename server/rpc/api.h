@@ -1,0 +1,34 @@
+/*
+ * api.h - the shape of the API patrond serves: its services and methods.
+ *
+ * One instance exists, patron_api (methods.h), built from the one method
+ * list in methods.c. Dispatch (transport), health, reflection and stats all
+ * read it through app_t.api, so none of them includes another's header and
+ * a new method or service is one line in methods.c.
+ */
+#ifndef PATRON_SERVER_API_H
+#define PATRON_SERVER_API_H
+
+#include <stddef.h>
+
+#include "transport.h"
+
+/* Health answers NOT_SERVING for the service until a model is loaded. */
+#define RPC_SVC_NEEDS_MODEL 1
+
+typedef struct rpc_service {
+    const char *name;          /* "package.Service" */
+    int flags;                 /* RPC_SVC_* */
+} rpc_service_t;
+
+typedef struct rpc_api {
+    const rpc_method_t *methods;  /* in stats order (app_t.stats) */
+    size_t n_methods;
+    const rpc_service_t *services; /* every service a method belongs to */
+    size_t n_services;
+} rpc_api_t;
+
+/* The index of service `name` in api->services, or -1. */
+long rpc_api_service(const rpc_api_t *api, const char *name);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * test_srv_methods.c - the one method list (server/rpc/methods.c): every
+ * method belongs to a listed service, every service has a method, no path
+ * is served twice, and the kinds match what dispatch needs.
+ */
+#include "methods.h"
+#include "testutil.h"
+
+/* The service part of "/package.Service/Method", NUL-terminated in buf. */
+static const char *service_of(const char *path, char *buf, size_t cap)
+{
+    const char *slash = strchr(path + 1, '/');
+    size_t n = slash ? (size_t)(slash - path - 1) : 0;
+    if (path[0] != '/' || !n || n >= cap)
+        return NULL;
+    memcpy(buf, path + 1, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_methods_belong_to_listed_services(void)
+{
+    const rpc_api_t *api = &patron_api;
+    size_t uses[64] = { 0 };
+
+    CHECK(api->n_services <= sizeof uses / sizeof uses[0]);
+    for (size_t i = 0; i < api->n_methods; i++) {
+        char buf[128];
+        const char *svc = service_of(api->methods[i].path, buf, sizeof buf);
+        long k = svc ? rpc_api_service(api, svc) : -1;
+        CHECK(k >= 0);
+        if (k >= 0)
+            uses[k]++;
+        for (size_t j = 0; j < i; j++)
+            CHECK(strcmp(api->methods[i].path, api->methods[j].path) != 0);
+        if (api->methods[i].kind == RPC_UNARY)
+            CHECK(api->methods[i].handler != NULL);
+        else
+            CHECK(api->methods[i].stream != NULL);
+    }
+    for (size_t k = 0; k < api->n_services; k++)
+        CHECK(uses[k] > 0);
+}
+
+static void test_service_lookup(void)
+{
+    long c = rpc_api_service(&patron_api, "patron.v1.Coupons");
+    long r = rpc_api_service(&patron_api, "patron.v1.Recommender");
+    CHECK(c >= 0);
+    CHECK(r >= 0);
+    if (c >= 0)
+        CHECK(!(patron_api.services[c].flags & RPC_SVC_NEEDS_MODEL));
+    if (r >= 0)
+        CHECK(patron_api.services[r].flags & RPC_SVC_NEEDS_MODEL);
+    CHECK_EQ_INT(rpc_api_service(&patron_api, ""), -1);
+    CHECK_EQ_INT(rpc_api_service(&patron_api, "patron.v1"), -1);
+    CHECK(rpc_api_service(&patron_api, "grpc.health.v1.Health") >= 0);
+}
+
+int main(void)
+{
+    test_methods_belong_to_listed_services();
+    test_service_lookup();
+    TEST_MAIN_END();
+}
