@@ -4,8 +4,8 @@
  * generators", OOPSLA 2014). Same seed, same sequence, on every machine;
  * not for secrets (request ids use the kernel's CSPRNG).
  */
-#ifndef PATRON_INDEX_RNG_H
-#define PATRON_INDEX_RNG_H
+#ifndef PATRON_BASE_RNG_H
+#define PATRON_BASE_RNG_H
 
 #include <stdint.h>
 

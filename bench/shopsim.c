@@ -47,7 +47,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "csv.h"
+#include "civil.h"
 #include "rng.h"
 
 #define SIM_STYLES 4
@@ -450,8 +450,8 @@ static void sim_day_civil(const sim_t *s, int day, unsigned *month, unsigned *md
                           int *weekday)
 {
     int64_t days = s->start / SIM_DAY_S + day, y;
-    csv_civil_from_days(days, &y, month, mday);
-    *weekday = (int)((days + 4) % 7); /* 1970-01-01 was a Thursday */
+    civil_from_days(days, &y, month, mday);
+    *weekday = (int)civil_weekday(days);
 }
 
 static double sim_category_season(sim_season_t kind, unsigned month)
@@ -689,7 +689,7 @@ static int sim_event_cmp(const void *a, const void *b)
 
 static int sim_run(sim_t *s)
 {
-    s->start = csv_days_from_civil(SIM_START_YEAR, 1, 1) * SIM_DAY_S;
+    s->start = civil_to_days(SIM_START_YEAR, 1, 1) * SIM_DAY_S;
     xoshiro_seed(&s->rng, s->cfg.seed);
     sim_season_tables(s);
     int rc = sim_catalogue(s);
@@ -764,7 +764,7 @@ static void sim_iso_time(int64_t t, char *buf, size_t n)
     int64_t y;
     unsigned m, d;
     int64_t days = t / SIM_DAY_S, sod = t % SIM_DAY_S;
-    csv_civil_from_days(days, &y, &m, &d);
+    civil_from_days(days, &y, &m, &d);
     snprintf(buf, n, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
              (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
 }
@@ -774,7 +774,7 @@ static void sim_retail_time(int64_t t, char *buf, size_t n)
     int64_t y;
     unsigned m, d;
     int64_t days = t / SIM_DAY_S, sod = t % SIM_DAY_S;
-    csv_civil_from_days(days, &y, &m, &d);
+    civil_from_days(days, &y, &m, &d);
     snprintf(buf, n, "%u/%u/%lld %d:%02d", m, d, (long long)y, (int)(sod / 3600),
              (int)(sod / 60 % 60));
 }

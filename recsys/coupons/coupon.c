@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "hash.h"
 #include "rng.h"
 
 #define MS_PER_DAY 86400000LL
@@ -498,11 +499,7 @@ int coupon_stack_ok(const coupon_t *const *cs, size_t n, const char **why_not)
 /* FNV-1a of the id, mixed with salt and extra through splitmix64. */
 static uint64_t id_hash(const char *id, uint64_t salt, uint64_t extra)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
+    uint64_t h = fnv1a64_str(id);
     return splitmix64_mix(splitmix64_mix(h ^ salt) ^ extra);
 }
 

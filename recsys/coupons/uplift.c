@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "rng.h"
 
 #define INTERCEPT_PENALTY 1e-6   /* share of l2 applied to the intercept */
@@ -512,12 +513,7 @@ int uplift_eval_budget(const double *score, const uplift_log_t *logs,
 
 uint64_t uplift_customer_key(const char *customer_id)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)(customer_id ? customer_id : "");
-         *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
+    uint64_t h = fnv1a64_str(customer_id ? customer_id : "");
     /* FNV-1a alone leaves ids differing in the last character close
      * together; the mix spreads them over the unit interval. */
     return splitmix64_mix(h ^ SPLIT_SALT);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
+#include "id.h"
+
 #define CUTPOINTS_BLOB "rfm_cutpoints"
 
 /* ---- catalog ----------------------------------------------------------------- */
@@ -143,7 +146,7 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (!customer_id || !customer_id[0] || strlen(customer_id) > STORE_MAX_ID)
+    if (!id_check(customer_id, STORE_MAX_ID, 0))
         return -EINVAL;
     strcpy(out->customer_id, customer_id);
     rc = store_customer_index(c->store, customer_id, &idx);
@@ -207,13 +210,10 @@ void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
         row->region = v->attrs.region;
         row->birthday_month = v->attrs.birth_month;
         if (v->attrs.signup_ms > 0) {
-            /* month of a unix time, civil calendar (Hinnant's algorithm) */
-            int64_t z = v->attrs.signup_ms / 86400000 + 719468;
-            int64_t doe = z - (z >= 0 ? z : z - 146096) / 146097 * 146097;
-            int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-            int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            int64_t mp = (5 * doy + 2) / 153;
-            row->signup_month = (uint8_t)(mp < 10 ? mp + 3 : mp - 9);
+            int64_t y;
+            unsigned m, d;
+            civil_from_days(v->attrs.signup_ms / CIVIL_DAY_MS, &y, &m, &d);
+            row->signup_month = (uint8_t)m;
         }
     }
 }

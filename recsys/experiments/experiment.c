@@ -19,6 +19,9 @@
  */
 #include "experiment.h"
 
+#include "hash.h"
+#include "id.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -34,106 +37,20 @@ static const uint8_t assign_key[16] = {
 static const char layer_domain[] = "layer";
 static const char arm_domain[] = "arm";
 
-/* ---- SipHash-2-4, streaming ---------------------------------------------------- */
-
-typedef struct sip {
-    uint64_t v0, v1, v2, v3;
-    uint64_t tail;      /* pending bytes, little-endian */
-    unsigned n_tail;    /* 0..7 */
-    uint64_t len;       /* bytes absorbed; its low byte goes into the last word */
-} sip_t;
-
-#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-
-static uint64_t load_le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void sip_round(sip_t *s)
-{
-    s->v0 += s->v1; s->v1 = ROTL64(s->v1, 13); s->v1 ^= s->v0;
-    s->v0 = ROTL64(s->v0, 32);
-    s->v2 += s->v3; s->v3 = ROTL64(s->v3, 16); s->v3 ^= s->v2;
-    s->v0 += s->v3; s->v3 = ROTL64(s->v3, 21); s->v3 ^= s->v0;
-    s->v2 += s->v1; s->v1 = ROTL64(s->v1, 17); s->v1 ^= s->v2;
-    s->v2 = ROTL64(s->v2, 32);
-}
-
-static void sip_compress(sip_t *s, uint64_t m)
-{
-    s->v3 ^= m;
-    sip_round(s);
-    sip_round(s);
-    s->v0 ^= m;
-}
-
-static void sip_init(sip_t *s, const uint8_t key[16])
-{
-    uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
-    s->v0 = k0 ^ 0x736f6d6570736575ULL;
-    s->v1 = k1 ^ 0x646f72616e646f6dULL;
-    s->v2 = k0 ^ 0x6c7967656e657261ULL;
-    s->v3 = k1 ^ 0x7465646279746573ULL;
-    s->tail = 0;
-    s->n_tail = 0;
-    s->len = 0;
-}
-
-static void sip_update(sip_t *s, const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    s->len += n;
-    while (n > 0 && s->n_tail > 0) {
-        s->tail |= (uint64_t)*p++ << (8 * s->n_tail);
-        n--;
-        if (++s->n_tail == 8) {
-            sip_compress(s, s->tail);
-            s->tail = 0;
-            s->n_tail = 0;
-        }
-    }
-    for (; n >= 8; n -= 8, p += 8)
-        sip_compress(s, load_le64(p));
-    for (; n > 0; n--)
-        s->tail |= (uint64_t)*p++ << (8 * s->n_tail++);
-}
-
-static uint64_t sip_final(sip_t s)
-{
-    sip_compress(&s, s.tail | ((s.len & 0xff) << 56));
-    s.v2 ^= 0xff;
-    for (int i = 0; i < 4; i++)
-        sip_round(&s);
-    return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
-}
-
-uint64_t experiment_siphash24(const uint8_t key[16], const void *data,
-                              size_t len)
-{
-    sip_t s;
-    sip_init(&s, key);
-    sip_update(&s, data, len);
-    return sip_final(s);
-}
-
 /* The state after absorbing domain '\0' key '\0'. */
-static sip_t prefix_state(const char *domain, const char *key)
+static siphash_t prefix_state(const char *domain, const char *key)
 {
-    sip_t s;
-    sip_init(&s, assign_key);
-    sip_update(&s, domain, strlen(domain) + 1);
-    sip_update(&s, key, strlen(key) + 1);
+    siphash_t s;
+    siphash_init(&s, assign_key);
+    siphash_update(&s, domain, strlen(domain) + 1);
+    siphash_update(&s, key, strlen(key) + 1);
     return s;
 }
 
-static uint64_t hash_from(sip_t prefix, const char *customer_id, size_t len)
+static uint64_t hash_from(siphash_t prefix, const char *customer_id, size_t len)
 {
-    sip_update(&prefix, customer_id, len);
-    return sip_final(prefix);
+    siphash_update(&prefix, customer_id, len);
+    return siphash_final(&prefix);
 }
 
 uint64_t experiment_hash(const char *domain, const char *key,
@@ -173,32 +90,14 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
  * EXPERIMENT_MAX_ID + 1 bytes (so it must be terminated inside it). */
 static int id_ok(const char *s)
 {
-    size_t n = strnlen(s, EXPERIMENT_MAX_ID + 1);
-    if (n == 0 || n > EXPERIMENT_MAX_ID)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-        if (!ok)
-            return 0;
-    }
-    return 1;
+    return id_check(s, EXPERIMENT_MAX_ID, ID_TOKEN) != 0;
 }
 
 /* Length of a valid customer id, or 0 if it is empty, too long or holds a
  * control character. */
 static size_t customer_len(const char *s)
 {
-    size_t n = strnlen(s, EXPERIMENT_MAX_CUSTOMER + 1);
-    if (n > EXPERIMENT_MAX_CUSTOMER)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-    }
-    return n;
+    return id_check(s, EXPERIMENT_MAX_CUSTOMER, ID_PRINTABLE);
 }
 
 #define ID_RULE "must be 1..128 bytes of [A-Za-z0-9_.-]"
@@ -337,14 +236,14 @@ typedef struct entry {
     size_t *forced_arm;            /* arm index of forced[i] */
     double cum[EXPERIMENT_MAX_ARMS]; /* cumulative weights, last exactly 1 */
     uint32_t lo, hi;               /* layer bucket range */
-    sip_t arm_prefix;
+    siphash_t arm_prefix;
 } entry_t;
 
 typedef struct layer {
     const char *name;              /* an entry's def.layer */
     size_t n;
     size_t *members;               /* entry indices in layout order */
-    sip_t prefix;
+    siphash_t prefix;
 } layer_t;
 
 struct experiment_set {

@@ -181,11 +181,6 @@ int experiment_assign_one(const experiment_set_t *set, const char *experiment_id
                           const char *customer_id, int64_t now_ms,
                           experiment_assignment_t *out, int *in);
 
-/* SipHash-2-4 (Aumasson and Bernstein 2012) of len bytes under a 16-byte
- * key, as specified in the paper (little-endian key and words). */
-uint64_t experiment_siphash24(const uint8_t key[16], const void *data,
-                              size_t len);
-
 /* The hash assignment uses: SipHash-2-4 under the module's fixed key of
  * domain '\0' key '\0' customer_id. Domain is "layer" (key = layer name) or
  * "arm" (key = salt). Exposed for tests and offline analysis. */

@@ -8,8 +8,7 @@
  * turned into pointers once the record is complete (the buffer may move while
  * it grows).
  *
- * Time parsing does its own calendar arithmetic (Howard Hinnant's
- * days_from_civil, http://howardhinnant.github.io/date_algorithms.html) so the
+ * Time parsing does its own calendar arithmetic (base/civil.h) so the
  * result never depends on the process's TZ or locale, unlike mktime/timegm.
  */
 #include "csv.h"
@@ -19,6 +18,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "civil.h"
 
 #define CSV_INBUF 65536
 #define CSV_EOF (-1)
@@ -272,41 +273,6 @@ int csv_parse_i64(const char *s, int64_t *out)
 
 /* ---- calendar ------------------------------------------------------------- */
 
-int64_t csv_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                                  /* [0, 399] */
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;      /* [0, 146096] */
-    return era * 146097 + doe - 719468;
-}
-
-void csv_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
-{
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int csv_is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned csv_days_in_month(int64_t y, unsigned m)
-{
-    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30,
-                                       31, 31, 30, 31, 30, 31};
-    return m == 2 && csv_is_leap(y) ? 29 : mdays[m - 1];
-}
-
 /* Reads min..max decimal digits at *p into *v and advances *p. */
 static int csv_take_digits(const char **p, int min, int max, int64_t *v)
 {
@@ -339,11 +305,11 @@ typedef struct csv_tm {
 static int csv_tm_to_ms(const csv_tm_t *t, int64_t *out)
 {
     if (t->year < 1970 || t->year > 9999 || t->mon < 1 || t->mon > 12 ||
-        t->day < 1 || t->day > csv_days_in_month(t->year, (unsigned)t->mon) ||
+        t->day < 1 || t->day > civil_days_in_month(t->year, (unsigned)t->mon) ||
         t->hour > 23 || t->min > 59 || t->sec > 59)
         return -EINVAL;
     int64_t days =
-        csv_days_from_civil(t->year, (unsigned)t->mon, (unsigned)t->day);
+        civil_to_days(t->year, (unsigned)t->mon, (unsigned)t->day);
     int64_t secs = days * 86400 + t->hour * 3600 + t->min * 60 + t->sec -
                    t->offset_s;
     *out = secs * 1000 + t->ms;

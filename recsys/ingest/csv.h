@@ -67,11 +67,4 @@ int csv_parse_i64(const char *s, int64_t *out);
  * minute and second < 60); years 1970..9999. */
 int csv_parse_time_ms(const char *s, int64_t *out);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12, day
- * 1..31; not range-checked). Exposed for the simulator and tests. */
-int64_t csv_days_from_civil(int64_t y, unsigned m, unsigned d);
-
-/* Inverse of csv_days_from_civil. */
-void csv_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
-
 #endif

@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "hash.h"
 
 /* Rows per store transaction: large enough that fsync cost is amortised,
  * small enough that a batch is a few hundred KiB. */
@@ -115,14 +116,6 @@ typedef struct imp_map {
     size_t cap, n;
 } imp_map_t;
 
-static uint64_t imp_hash(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
-
 static int map_grow(imp_map_t *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 1024;
@@ -155,7 +148,7 @@ static int map_upsert(imp_map_t *m, const char *key, uint32_t fresh,
         if (rc < 0)
             return rc;
     }
-    uint64_t h = imp_hash(key);
+    uint64_t h = fnv1a64_str(key);
     size_t j = h & (m->cap - 1);
     while (m->slots[j].key != IMPORT_NULL_OFF) {
         if (m->slots[j].hash == h && strcmp(m->keys.p + m->slots[j].key, key) == 0) {

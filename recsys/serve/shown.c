@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define STRIPES 64
 
 typedef struct slot {
@@ -24,9 +26,7 @@ struct shown {
  * best-effort history. Never 0. */
 static uint64_t hash_id(const char *id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
+    uint64_t h = fnv1a64_str(id);
     return h ? h : 1;
 }
 
