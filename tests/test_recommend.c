@@ -14,6 +14,9 @@
 
 enum { N_ITEMS = 6, F = 2 };
 
+/* The catalog snapshot the answers are read with (loaded after setup). */
+static catalog_t *cat;
+
 static void setup(store_t *s)
 {
     static const char *ids[N_ITEMS] = { "a", "b", "c", "d", "e", "f" };
@@ -56,7 +59,7 @@ static size_t ask(store_t *s, const model_t *m, const char *who, uint32_t k,
 {
     rec_query_t q = { .customer_id = who, .k = k, .include_purchased = include };
     size_t n = 0;
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, personalized), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, personalized), 0);
     return n;
 }
 
@@ -69,9 +72,9 @@ static void test_personalized(store_t *s, const model_t *m)
     CHECK(pers);
     CHECK_EQ_INT(n, 3);
     /* a is bought (excluded); b was refunded, c only viewed: both allowed. */
-    CHECK_STREQ(m->item_ids[out[0].item], "b");
-    CHECK_STREQ(m->item_ids[out[1].item], "c");
-    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK_STREQ(cat->ids[out[0].item], "b");
+    CHECK_STREQ(cat->ids[out[1].item], "c");
+    CHECK_STREQ(cat->ids[out[2].item], "d");
     /* alice touched 3 items: score = 0.75 x.y + 0.25 pop / max pop */
     CHECK(fabsf(out[0].score - (0.75f * 5 + 0.25f * 2.0f / 9)) < 1e-5f);
     CHECK_EQ_INT(out[0].reason, REC_REASON_PERSONALIZED);
@@ -80,16 +83,16 @@ static void test_personalized(store_t *s, const model_t *m)
     n = ask(s, m, "alice", N_ITEMS - 1, 0, out, &pers);
     CHECK_EQ_INT(n, N_ITEMS - 1);
     for (size_t i = 0; i < n; i++)
-        CHECK(strcmp(m->item_ids[out[i].item], "a") != 0);
+        CHECK(strcmp(cat->ids[out[i].item], "a") != 0);
     /* Asking for more than remain returns what remains. */
     CHECK_EQ_INT(ask(s, m, "alice", 100, 0, out, &pers), N_ITEMS - 1);
     /* include_purchased brings a back, on top. */
     n = ask(s, m, "alice", 1, 1, out, &pers);
-    CHECK_STREQ(m->item_ids[out[0].item], "a");
+    CHECK_STREQ(cat->ids[out[0].item], "a");
 
     n = ask(s, m, "bob", 2, 0, out, &pers);
-    CHECK_STREQ(m->item_ids[out[0].item], "f"); /* carted, not bought */
-    CHECK_STREQ(m->item_ids[out[1].item], "e");
+    CHECK_STREQ(cat->ids[out[0].item], "f"); /* carted, not bought */
+    CHECK_STREQ(cat->ids[out[1].item], "e");
 }
 
 static void test_fallbacks(store_t *s, const model_t *m)
@@ -104,9 +107,9 @@ static void test_fallbacks(store_t *s, const model_t *m)
 
     CHECK(!pers);
     CHECK_EQ_INT(n, 3);
-    CHECK_STREQ(m->item_ids[out[0].item], "c");
-    CHECK_STREQ(m->item_ids[out[1].item], "e");
-    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK_STREQ(cat->ids[out[0].item], "c");
+    CHECK_STREQ(cat->ids[out[1].item], "e");
+    CHECK_STREQ(cat->ids[out[2].item], "d");
     CHECK_EQ_INT(out[0].reason, REC_REASON_POPULAR);
 
     /* zed is in the model with zero factors but has a purchase: folded in
@@ -115,7 +118,7 @@ static void test_fallbacks(store_t *s, const model_t *m)
     CHECK(pers);
     CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
     for (size_t i = 0; i < n; i++)
-        CHECK(strcmp(m->item_ids[out[i].item], "c") != 0);
+        CHECK(strcmp(cat->ids[out[i].item], "c") != 0);
 
     /* A purchase recorded after training is excluded at once, and alice's
      * factors are folded in from her whole history now. */
@@ -124,14 +127,14 @@ static void test_fallbacks(store_t *s, const model_t *m)
     CHECK(pers && n == 4);
     CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
     for (size_t i = 0; i < n; i++)
-        CHECK(strcmp(m->item_ids[out[i].item], "a") != 0 &&
-              strcmp(m->item_ids[out[i].item], "b") != 0);
+        CHECK(strcmp(cat->ids[out[i].item], "a") != 0 &&
+              strcmp(cat->ids[out[i].item], "b") != 0);
     /* A brand-new customer is personalized from their first event. */
     CHECK_EQ_INT(store_record_events(s, &newbie, 1, &o, &why), 0);
     n = ask(s, m, "newbie", 1, 0, out, &pers);
     CHECK(pers);
     CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
-    CHECK(strcmp(m->item_ids[out[0].item], "c") != 0);
+    CHECK(strcmp(cat->ids[out[0].item], "c") != 0);
 }
 
 /* Runs a filtered query for alice and returns the ids joined, e.g. "bde". */
@@ -144,9 +147,9 @@ static const char *filtered(store_t *s, const model_t *m, const rec_filters_t *f
                       .exclude_viewed = exclude_viewed };
     size_t n = 0;
     int pers;
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
     for (size_t i = 0; i < n; i++)
-        got[i] = m->item_ids[out[i].item][0];
+        got[i] = cat->ids[out[i].item][0];
     got[n] = '\0';
     return got;
 }
@@ -197,34 +200,34 @@ static void test_similar_and_rank(store_t *s, const model_t *m)
     size_t n = 0;
     int pers;
 
-    CHECK_EQ_INT(model_item_index(m, "a", &a), 0);
-    CHECK_EQ_INT(model_item_index(m, "nope", &c), -ENOENT);
+    CHECK_EQ_INT(catalog_item_index(cat, "a", &a), 0);
+    CHECK_EQ_INT(catalog_item_index(cat, "nope", &c), -ENOENT);
     /* cos(a,b)=0.976 > cos(a,c)=0.888 > cos(a,d)=0.72 > e > f; a itself never. */
-    CHECK_EQ_INT(rec_similar(m, a, 3, NULL, out, &n), 0);
+    CHECK_EQ_INT(rec_similar(m, cat, a, 3, NULL, out, &n), 0);
     CHECK_EQ_INT(n, 3);
-    CHECK_STREQ(m->item_ids[out[0].item], "b");
-    CHECK_STREQ(m->item_ids[out[1].item], "c");
-    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK_STREQ(cat->ids[out[0].item], "b");
+    CHECK_STREQ(cat->ids[out[1].item], "c");
+    CHECK_STREQ(cat->ids[out[2].item], "d");
     CHECK(out[0].score > 0.97f && out[0].score < 0.98f);
     CHECK_EQ_INT(out[0].reason, REC_REASON_SIMILAR_ITEM);
-    CHECK_EQ_INT(rec_similar(m, a, 10, &f, out, &n), 0);
+    CHECK_EQ_INT(rec_similar(m, cat, a, 10, &f, out, &n), 0);
     CHECK_EQ_INT(n, 3); /* b e f */
-    CHECK_STREQ(m->item_ids[out[1].item], "e");
-    CHECK_EQ_INT(rec_similar(m, a, 0, NULL, out, &n), -EINVAL);
-    CHECK_EQ_INT(rec_similar(m, N_ITEMS, 1, NULL, out, &n), -EINVAL);
+    CHECK_STREQ(cat->ids[out[1].item], "e");
+    CHECK_EQ_INT(rec_similar(m, cat, a, 0, NULL, out, &n), -EINVAL);
+    CHECK_EQ_INT(rec_similar(m, cat, N_ITEMS, 1, NULL, out, &n), -EINVAL);
 
-    model_item_index(m, "c", &c);
-    model_item_index(m, "f", &fi);
+    catalog_item_index(cat, "c", &c);
+    catalog_item_index(cat, "f", &fi);
     cand[0] = fi, cand[1] = a, cand[2] = c;
-    CHECK_EQ_INT(rec_rank(s, m, "alice", cand, 3, out, &pers), 0);
+    CHECK_EQ_INT(rec_rank(s, m, cat, "alice", cand, 3, out, &pers), 0);
     CHECK(pers);
     CHECK(out[0].item == a && out[1].item == c && out[2].item == fi);
-    CHECK_EQ_INT(rec_rank(s, m, "stranger", cand, 3, out, &pers), 0);
+    CHECK_EQ_INT(rec_rank(s, m, cat, "stranger", cand, 3, out, &pers), 0);
     CHECK(!pers);
     CHECK(out[0].item == c && out[1].item == a && out[2].item == fi); /* pop 9,1,0 */
-    CHECK_EQ_INT(rec_rank(s, m, "alice", cand, 0, out, &pers), 0);
+    CHECK_EQ_INT(rec_rank(s, m, cat, "alice", cand, 0, out, &pers), 0);
     cand[0] = N_ITEMS;
-    CHECK_EQ_INT(rec_rank(s, m, "alice", cand, 1, out, &pers), -EINVAL);
+    CHECK_EQ_INT(rec_rank(s, m, cat, "alice", cand, 1, out, &pers), -EINVAL);
 }
 
 static void test_diversity(store_t *s, const model_t *m)
@@ -238,26 +241,26 @@ static void test_diversity(store_t *s, const model_t *m)
 
     /* alice's order without a (bought): b c d e f; kitchen, books, books,
      * garden, garden. One per category: b, c, e. */
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
     CHECK(pers);
     CHECK_EQ_INT(n, 3);
     for (size_t i = 0; i < n && i < 3; i++)
-        CHECK_STREQ(m->item_ids[out[i].item], want[i]);
+        CHECK_STREQ(cat->ids[out[i].item], want[i]);
     /* The caps cannot fill 5 from three categories. */
     q.k = 5;
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
     CHECK_EQ_INT(n, 3);
     /* The popularity fallback is capped the same way: c (books), e (garden),
      * b (kitchen) by popularity 9, 8, 2; d (books, 3) is skipped. */
     q.customer_id = "stranger";
     q.k = 3;
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
     CHECK(!pers && n == 3);
-    CHECK_STREQ(m->item_ids[out[2].item], "b");
+    CHECK_STREQ(cat->ids[out[2].item], "b");
     /* Out of range diversity is refused, naming the field. */
     q.diversity.lambda = 1.5f;
     CHECK(strstr(rec_query_invalid(&q), "diversity") != NULL);
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), -EINVAL);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), -EINVAL);
 }
 
 static void test_promotion(store_t *s, const model_t *m)
@@ -273,28 +276,28 @@ static void test_promotion(store_t *s, const model_t *m)
 
     /* alice: b c d, then e f (garden). One garden slot: e, her best garden
      * item, replaces d and goes to place 1. */
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
     CHECK_EQ_INT(n, 3);
-    CHECK_STREQ(m->item_ids[out[0].item], "b");
-    CHECK_STREQ(m->item_ids[out[1].item], "e");
-    CHECK_STREQ(m->item_ids[out[2].item], "c");
+    CHECK_STREQ(cat->ids[out[0].item], "b");
+    CHECK_STREQ(cat->ids[out[1].item], "e");
+    CHECK_STREQ(cat->ids[out[2].item], "c");
     CHECK(!out[0].promoted && out[1].promoted && !out[2].promoted);
     /* Promoted items obey the filters: none pass, the list is as ranked. */
     q.filters = &no_garden;
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
     CHECK_EQ_INT(n, 3);
-    CHECK_STREQ(m->item_ids[out[2].item], "d");
+    CHECK_STREQ(cat->ids[out[2].item], "d");
     CHECK(!out[0].promoted && !out[1].promoted && !out[2].promoted);
     /* ... and the exclusions: a (bought) is never promoted back. */
     q.filters = NULL;
     promo = (rec_promotion_t){ ids, 2, NULL, 0, 1 };
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
     for (size_t i = 0; i < n; i++)
-        CHECK(strcmp(m->item_ids[out[i].item], "a") != 0 && !out[i].promoted);
+        CHECK(strcmp(cat->ids[out[i].item], "a") != 0 && !out[i].promoted);
     /* More slots than k is refused, naming the field. */
     promo.slots = 4;
     CHECK(strstr(rec_query_invalid(&q), "promotion.slots") != NULL);
-    CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), -EINVAL);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), -EINVAL);
 }
 
 static void test_validation(store_t *s, const model_t *m)
@@ -310,7 +313,7 @@ static void test_validation(store_t *s, const model_t *m)
     CHECK(strstr(rec_query_invalid(&bad_k), "k:") != NULL);
     CHECK(strstr(rec_query_invalid(&no_id), "customer_id") != NULL);
     CHECK(strstr(rec_query_invalid(&null_id), "customer_id") != NULL);
-    CHECK_EQ_INT(rec_recommend(s, m, &bad_k, out, &n, &pers), -EINVAL);
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &bad_k, out, &n, &pers), -EINVAL);
 }
 
 static void test_slot(store_t *s)
@@ -326,7 +329,7 @@ static void test_slot(store_t *s)
     CHECK(held == a);
     model_slot_set(&slot, b);             /* swap: a survives until released */
     CHECK_EQ_INT(atomic_load(&held->refs), 1);
-    CHECK_STREQ(held->item_ids[0], "a");
+    CHECK_EQ_INT(held->hdr.n_items, N_ITEMS);
     model_unref(held);                    /* frees a (ASan checks this) */
     held = model_slot_get(&slot);
     CHECK(held == b);
@@ -347,7 +350,10 @@ int main(void)
     if (!m)
         return 1;
     CHECK_EQ_INT(m->hdr.version, 1);
-    CHECK_STREQ(m->item_ids[5], "f");
+    CHECK_EQ_INT(catalog_load(s, &cat), 0);
+    if (!cat)
+        return 1;
+    CHECK_STREQ(cat->ids[5], "f");
     test_personalized(s, m);
     test_filters(s, m);
     test_similar_and_rank(s, m);
@@ -356,6 +362,7 @@ int main(void)
     test_promotion(s, m);
     test_fallbacks(s, m);
     model_unref(m);
+    catalog_unref(cat);
     test_slot(s);
     store_close(s);
     TEST_MAIN_END();

@@ -78,13 +78,17 @@ static int collect_events(void *ctx, const store_event_rec_t *ev)
     return 0;
 }
 
-static int in_group(const model_t *m, const rec_item_t *out, size_t n, int g)
+/* The catalog snapshot every answer here is read with (loaded once the
+ * items are planted; items do not change afterwards). */
+static catalog_t *cat;
+
+static int in_group(const rec_item_t *out, size_t n, int g)
 {
     char want[16];
     int hits = 0;
     snprintf(want, sizeof want, "g%d-", g);
     for (size_t i = 0; i < n; i++)
-        hits += strncmp(m->item_ids[out[i].item], want, strlen(want)) == 0;
+        hits += strncmp(cat->ids[out[i].item], want, strlen(want)) == 0;
     return hits;
 }
 
@@ -133,15 +137,15 @@ static void test_foldin(store_t *s)
         const char *why[2];
         rec_query_t q = { .customer_id = "newcomer", .k = 5, .explain = 1 };
         CHECK_EQ_INT(store_record_events(s, e, 2, o, why), 0);
-        CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+        CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
         CHECK(pers && n == 5);
         CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
-        CHECK(in_group(m, out, n, 2) >= 4);
+        CHECK(in_group(out, n, 2) >= 4);
         /* Explanations name items the customer really has. */
         for (size_t i = 0; i < n; i++) {
             CHECK(out[i].n_because >= 1);
             for (uint8_t b = 0; b < out[i].n_because; b++) {
-                const char *why_id = m->item_ids[out[i].because[b]];
+                const char *why_id = cat->ids[out[i].because[b]];
                 CHECK(strcmp(why_id, "g2-i24") == 0 || strcmp(why_id, "g2-i25") == 0);
             }
         }
@@ -154,10 +158,10 @@ static void test_foldin(store_t *s)
         };
         rec_query_t q = { .customer_id = "anon-session-1", .k = 5,
                           .inline_events = inl, .n_inline = 2 };
-        CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+        CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
         CHECK(pers);
         CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
-        CHECK(in_group(m, out, n, 3) >= 4);
+        CHECK(in_group(out, n, 3) >= 4);
     }
     model_unref(m);
 }
@@ -181,6 +185,9 @@ int main(void)
     CHECK_EQ_INT(train_run(s, &cfg, NULL, NULL, &rep), -ENOENT);
 
     plant(s);
+    CHECK_EQ_INT(catalog_load(s, &cat), 0);
+    if (!cat)
+        return 1;
     CHECK_EQ_INT(train_run(s, &cfg, record_loss, &losses, &rep), 0);
     CHECK_EQ_INT(rep.hdr.version, 1);
     CHECK_EQ_INT(rep.hdr.n_users, CUSTOMERS);
@@ -201,11 +208,11 @@ int main(void)
         rec_query_t q = { .customer_id = cid, .k = 4 };
         snprintf(cid, sizeof cid, "c%d", c);
         snprintf(want, sizeof want, "g%d-", c % GROUPS);
-        CHECK_EQ_INT(rec_recommend(s, m, &q, out, &n, &pers), 0);
+        CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
         CHECK(pers);
         CHECK_EQ_INT(n, 4);
         for (size_t i = 0; i < n; i++, total++)
-            in_group += strncmp(m->item_ids[out[i].item], want, strlen(want)) == 0;
+            in_group += strncmp(cat->ids[out[i].item], want, strlen(want)) == 0;
     }
     printf("recommendations inside the customer's taste group: %d of %d\n",
            in_group, total);
@@ -229,8 +236,8 @@ int main(void)
             int pers;
             rec_query_t q = { .customer_id = cid, .k = 6 };
             snprintf(cid, sizeof cid, "c%d", c);
-            CHECK_EQ_INT(rec_recommend(s, exact, &q, a, &na, &pers), 0);
-            CHECK_EQ_INT(rec_recommend(s, ann, &q, b, &nb, &pers), 0);
+            CHECK_EQ_INT(rec_recommend(s, exact, cat, &q, a, &na, &pers), 0);
+            CHECK_EQ_INT(rec_recommend(s, ann, cat, &q, b, &nb, &pers), 0);
             CHECK_EQ_INT(na, nb);
             for (size_t i = 0; i < na && i < nb; i++)
                 CHECK(a[i].item == b[i].item && a[i].score == b[i].score);
@@ -243,6 +250,7 @@ int main(void)
 
     CHECK_EQ_INT(train_run(s, &cfg, NULL, NULL, &rep), 0);
     CHECK_EQ_INT(rep.hdr.version, 2);
+    catalog_unref(cat);
     store_close(s);
     TEST_MAIN_END();
 }

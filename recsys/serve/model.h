@@ -1,7 +1,10 @@
 /*
  * model.h - an immutable, reference-counted snapshot of one model version
- * with the catalog data needed to answer requests, plus the slot that holds
- * the version being served.
+ * (factors and the search indexes over them), plus the slot that holds the
+ * version being served. The catalog (ids, prices, stock, categories) is a
+ * separate snapshot with its own cadence (catalog.h): a request pins both.
+ * Item indices are the store's dense item indices, shared with the catalog;
+ * items added after training (index >= hdr.n_items) have no factors.
  *
  * A model_t never changes after model_load returns, so any number of threads
  * may read it without locks. Whoever holds a reference (model_slot_get or
@@ -44,20 +47,6 @@ typedef struct model {
                          * rows [y_i, pop_norm_i], so an approximate scan
                          * blends the same way */
 
-    /* The catalog as of load time, for the model's items. */
-    char **item_ids;    /* n_items: the shop's item ids */
-    char **item_titles; /* n_items: titles ("" if none) */
-    double *item_price; /* n_items */
-    uint8_t *in_stock;  /* n_items */
-    uint32_t *item_cat; /* n_items: index into categories */
-    char **categories;  /* n_categories distinct names, sorted ("" included) */
-    uint32_t n_categories;
-    uint32_t *cat_ptr;  /* n_categories + 1: items of category c are */
-    uint32_t *cat_items;/*   cat_items[cat_ptr[c] .. cat_ptr[c + 1]) */
-    uint32_t *by_price; /* n_items: item indices by ascending price */
-    uint32_t *by_id;    /* n_items: item indices by id (strcmp order) */
-    uint64_t *out_of_stock; /* bitset over n_items */
-
     /* Exact search indexes over item_f and item_unit, built at load time
      * (off the request path); they borrow the matrices above. */
     flat_index_t *flat;
@@ -71,19 +60,13 @@ typedef struct model {
 /* Fills opts with the defaults above. */
 void model_opts_default(model_opts_t *opts);
 
-/* Loads version `version` (0 = current) with the catalog data and builds its
- * indexes (opts NULL = defaults). Returns 0 and a model with one reference,
- * or -ENOENT (no model), -ENOMEM, -EIO. */
+/* Loads version `version` (0 = current) and builds its indexes (opts NULL =
+ * defaults). Returns 0 and a model with one reference, or -ENOENT (no
+ * model), -ENOMEM, -EIO. */
 int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
                model_t **out);
 
-/* Dense index of an item id among the model's items; -ENOENT if absent. */
-int model_item_index(const model_t *m, const char *item_id, uint32_t *idx);
-
-/* Index of a category name in m->categories; -ENOENT if absent. */
-int model_category_index(const model_t *m, const char *name, uint32_t *idx);
-
-/* Bytes the snapshot holds in memory (factors, catalog, indexes). */
+/* Bytes the snapshot holds in memory (factors, indexes). */
 size_t model_bytes(const model_t *m);
 
 model_t *model_ref(model_t *m);   /* returns m */

@@ -31,17 +31,22 @@ const char *promo_invalid(const rec_promotion_t *p, uint32_t k)
     return NULL;
 }
 
-void promo_members(const model_t *m, const rec_promotion_t *p, uint64_t *in)
+void promo_members(const catalog_t *c, uint32_t n_items, const rec_promotion_t *p,
+                   uint64_t *in)
 {
-    uint32_t c, i;
+    uint32_t id, i, begin, end;
 
     for (size_t j = 0; j < p->n_items; j++)
-        if (model_item_index(m, p->item_ids[j], &i) == 0)
+        if (catalog_item_index(c, p->item_ids[j], &i) == 0 && i < n_items)
             topk_bitset_set(in, i);
-    for (size_t j = 0; j < p->n_categories; j++)
-        if (model_category_index(m, p->categories[j], &c) == 0)
-            for (uint32_t x = m->cat_ptr[c]; x < m->cat_ptr[c + 1]; x++)
-                topk_bitset_set(in, m->cat_items[x]);
+    for (size_t j = 0; j < p->n_categories; j++) {
+        if (catalog_category_index(c, p->categories[j], &id) != 0)
+            continue;
+        catalog_category_items(c, id, &begin, &end);
+        for (uint32_t x = begin; x < end; x++)
+            if (c->cat_items[x] < n_items)
+                topk_bitset_set(in, c->cat_items[x]);
+    }
 }
 
 static int listed(const topk_hit_t *list, size_t n, uint32_t id)

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "catalog.h"
 #include "topk.h"
 
 typedef struct rec_promotion {
@@ -35,9 +35,11 @@ int promo_active(const rec_promotion_t *p);
  * for a list of k. A NULL p is valid. */
 const char *promo_invalid(const rec_promotion_t *p, uint32_t k);
 
-/* Sets in `in` (a bitset over m's items, zeroed by the caller) the items p
- * names or whose category it names. */
-void promo_members(const model_t *m, const rec_promotion_t *p, uint64_t *in);
+/* Sets in `in` (a bitset over items 0..n_items, zeroed by the caller) the
+ * items of catalog c below n_items that p names or whose category it
+ * names. */
+void promo_members(const catalog_t *c, uint32_t n_items, const rec_promotion_t *p,
+                   uint64_t *in);
 
 /*
  * Merges promo[0..n_promo) (the customer's best members of `in`, best first)

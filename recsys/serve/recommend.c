@@ -3,7 +3,8 @@
  *
  * Every exclusion a request asks for is folded into one deny bitset before
  * the scan: filters cost time in proportion to the items they touch (the
- * model keeps items grouped by category and sorted by price), and the
+ * catalog snapshot keeps items grouped by category and sorted by price;
+ * stock and prices are read from it, never from the model), and the
  * customer's history is one LMDB range read. The scan itself then skips
  * denied items and keeps the best k of the rest.
  */
@@ -66,10 +67,23 @@ const char *rec_query_invalid(const rec_query_t *q)
 
 /* ---- deny bitset ------------------------------------------------------------- */
 
-static void deny_category(const model_t *m, uint32_t c, uint64_t *deny, int set)
+/* The deny bitset covers the model's items; the catalog may list more
+ * (items added after training), which cannot be scored and are skipped. */
+static void deny_set(uint64_t *deny, uint32_t n_items, uint32_t i)
 {
-    for (uint32_t j = m->cat_ptr[c]; j < m->cat_ptr[c + 1]; j++) {
-        uint32_t i = m->cat_items[j];
+    if (i < n_items)
+        topk_bitset_set(deny, i);
+}
+
+static void deny_category(const catalog_t *c, uint32_t n_items, uint32_t id,
+                          uint64_t *deny, int set)
+{
+    uint32_t begin, end;
+    catalog_category_items(c, id, &begin, &end);
+    for (uint32_t j = begin; j < end; j++) {
+        uint32_t i = c->cat_items[j];
+        if (i >= n_items)
+            continue;
         if (set)
             topk_bitset_set(deny, i);
         else
@@ -79,12 +93,12 @@ static void deny_category(const model_t *m, uint32_t c, uint64_t *deny, int set)
 
 /* Position of the first item (in price order) priced >= p, or > p when
  * strictly is set. */
-static size_t price_bound(const model_t *m, double p, int strictly)
+static size_t price_bound(const catalog_t *c, double p, int strictly)
 {
-    size_t lo = 0, hi = m->hdr.n_items;
+    size_t lo = 0, hi = c->n_items;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        double v = m->item_price[m->by_price[mid]];
+        double v = c->price[c->by_price[mid]];
         if (strictly ? v <= p : v < p)
             lo = mid + 1;
         else
@@ -93,34 +107,52 @@ static size_t price_bound(const model_t *m, double p, int strictly)
     return lo;
 }
 
-static void apply_filters(const model_t *m, const rec_filters_t *f, uint64_t *deny)
+/* Model items the catalog snapshot does not list (it is older than the
+ * model) have no id to answer with. */
+static void deny_unlisted(const catalog_t *c, uint32_t n_items, uint64_t *deny)
 {
-    size_t words = TOPK_BITSET_WORDS(m->hdr.n_items);
-    uint32_t c, i;
+    for (uint32_t i = c->n_items; i < n_items; i++)
+        topk_bitset_set(deny, i);
+}
+
+static void apply_filters(const catalog_t *c, uint32_t n_items, const rec_filters_t *f,
+                          uint64_t *deny)
+{
+    size_t words = TOPK_BITSET_WORDS(n_items), cwords = TOPK_BITSET_WORDS(c->n_items);
+    uint32_t id, i;
 
     if (!f)
         return;
     if (f->n_allow) {
         memset(deny, 0xff, words * sizeof *deny);
         for (size_t a = 0; a < f->n_allow; a++)
-            if (model_category_index(m, f->allow_categories[a], &c) == 0)
-                deny_category(m, c, deny, 0);
+            if (catalog_category_index(c, f->allow_categories[a], &id) == 0)
+                deny_category(c, n_items, id, deny, 0);
     }
     for (size_t d = 0; d < f->n_deny; d++)
-        if (model_category_index(m, f->deny_categories[d], &c) == 0)
-            deny_category(m, c, deny, 1);
+        if (catalog_category_index(c, f->deny_categories[d], &id) == 0)
+            deny_category(c, n_items, id, deny, 1);
     if (f->min_price > 0)
-        for (size_t j = 0, end = price_bound(m, f->min_price, 0); j < end; j++)
-            topk_bitset_set(deny, m->by_price[j]);
+        for (size_t j = 0, end = price_bound(c, f->min_price, 0); j < end; j++)
+            deny_set(deny, n_items, c->by_price[j]);
     if (f->max_price > 0)
-        for (size_t j = price_bound(m, f->max_price, 1); j < m->hdr.n_items; j++)
-            topk_bitset_set(deny, m->by_price[j]);
+        for (size_t j = price_bound(c, f->max_price, 1); j < c->n_items; j++)
+            deny_set(deny, n_items, c->by_price[j]);
     if (f->in_stock_only)
-        for (size_t w = 0; w < words; w++)
-            deny[w] |= m->out_of_stock[w];
+        for (size_t w = 0; w < words && w < cwords; w++)
+            deny[w] |= c->out_of_stock[w];
     for (size_t e = 0; e < f->n_exclude; e++)
-        if (model_item_index(m, f->exclude_items[e], &i) == 0)
-            topk_bitset_set(deny, i);
+        if (catalog_item_index(c, f->exclude_items[e], &i) == 0)
+            deny_set(deny, n_items, i);
+}
+
+/* Everything a request's item set excludes before the customer is looked
+ * at: the filters, and model items the catalog does not list. */
+static void request_deny(const catalog_t *c, uint32_t n_items, const rec_filters_t *f,
+                         uint64_t *deny)
+{
+    apply_filters(c, n_items, f, deny);
+    deny_unlisted(c, n_items, deny);
 }
 
 /* The customer's events: from the store, plus inline ones. Exclusions and
@@ -130,8 +162,8 @@ typedef struct history {
     int unseen;        /* an event the model was not trained on */
 } history_t;
 
-static int load_history(store_t *s, const model_t *m, const rec_query_t *q,
-                        int known, uint32_t customer, history_t *h)
+static int load_history(store_t *s, const model_t *m, const catalog_t *c,
+                        const rec_query_t *q, int known, uint32_t customer, history_t *h)
 {
     int rc = 0;
     if (known && (rc = store_customer_events(s, customer, store_event_list_push, &h->l)) != 0)
@@ -144,7 +176,7 @@ static int load_history(store_t *s, const model_t *m, const rec_query_t *q,
         store_event_rec_t r = { .customer = customer, .type = (uint8_t)e->type,
                                 .quantity = e->quantity ? e->quantity : 1,
                                 .time_ms = e->time_ms, .seq = UINT64_MAX };
-        if (model_item_index(m, e->item_id, &r.item) != 0)
+        if (catalog_item_index(c, e->item_id, &r.item) != 0)
             continue;
         h->unseen = 1;
         rc = store_event_list_push(&h->l, &r);
@@ -270,8 +302,9 @@ typedef struct customer_state {
     float w;            /* weight of x against popularity */
 } customer_state_t;
 
-static int resolve_customer(store_t *s, const model_t *m, const rec_query_t *q,
-                            int want_system, uint64_t *deny, customer_state_t *cs)
+static int resolve_customer(store_t *s, const model_t *m, const catalog_t *c,
+                            const rec_query_t *q, int want_system, uint64_t *deny,
+                            customer_state_t *cs)
 {
     uint32_t customer = 0;
     int known = store_customer_index(s, q->customer_id, &customer) == 0;
@@ -280,7 +313,7 @@ static int resolve_customer(store_t *s, const model_t *m, const rec_query_t *q,
 
     memset(cs, 0, sizeof *cs);
     cs->reason = REC_REASON_POPULAR;
-    if ((rc = load_history(s, m, q, known, customer, &cs->h)) != 0)
+    if ((rc = load_history(s, m, c, q, known, customer, &cs->h)) != 0)
         return rc;
     distinct = scan_history(&cs->h, m->hdr.n_items, !q->include_purchased,
                             q->exclude_viewed, deny);
@@ -343,7 +376,7 @@ static int candidates(const model_t *m, const customer_state_t *cs,
 /* A diversified list: MMR and category caps over a pool of candidates, the
  * pool widened (up to the whole catalog) while the caps leave the list
  * short. */
-static int diversified(const model_t *m, const customer_state_t *cs,
+static int diversified(const model_t *m, const catalog_t *c, const customer_state_t *cs,
                        const rec_query_t *q, const uint64_t *deny,
                        topk_hit_t *out, size_t *n)
 {
@@ -360,8 +393,8 @@ static int diversified(const model_t *m, const customer_state_t *cs,
         }
         pool = grown;
         if ((rc = candidates(m, cs, deny, want, pool, &got)) != 0 ||
-            (rc = diversify(pool, got, m->item_unit, m->hdr.factors, m->item_cat,
-                            m->n_categories, &q->diversity, q->k, out, n)) != 0)
+            (rc = diversify(pool, got, m->item_unit, m->hdr.factors, c->item_cat,
+                            c->n_categories, &q->diversity, q->k, out, n)) != 0)
             break;
         if (*n == q->k || got < want || want == n_items)
             break;
@@ -374,8 +407,9 @@ static int diversified(const model_t *m, const customer_state_t *cs,
 /* Reserves the query's promotion slots in hits[0..*n) (room for q->k):
  * the customer's best promoted items not yet listed, under the same deny
  * set, merged by promo_merge; flags[i] marks promoted items. */
-static int promote(const model_t *m, const customer_state_t *cs, const rec_query_t *q,
-                   const uint64_t *deny, topk_hit_t *hits, size_t *n, uint8_t *flags)
+static int promote(const model_t *m, const catalog_t *c, const customer_state_t *cs,
+                   const rec_query_t *q, const uint64_t *deny, topk_hit_t *hits,
+                   size_t *n, uint8_t *flags)
 {
     size_t words = TOPK_BITSET_WORDS(m->hdr.n_items) + 1;
     uint32_t slots = q->promotion->slots;
@@ -385,7 +419,7 @@ static int promote(const model_t *m, const customer_state_t *cs, const rec_query
     int rc = -ENOMEM;
 
     if (in && rest && best) {
-        promo_members(m, q->promotion, in);
+        promo_members(c, m->hdr.n_items, q->promotion, in);
         for (size_t w = 0; w < words; w++)
             rest[w] = deny[w] | ~in[w];
         for (size_t i = 0; i < *n; i++)
@@ -399,8 +433,8 @@ static int promote(const model_t *m, const customer_state_t *cs, const rec_query
     return rc;
 }
 
-int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
-                  rec_item_t *out, size_t *n, int *personalized)
+int rec_recommend(store_t *s, const model_t *m, const catalog_t *c,
+                  const rec_query_t *q, rec_item_t *out, size_t *n, int *personalized)
 {
     uint32_t n_items = m->hdr.n_items;
     uint64_t *deny = NULL;
@@ -419,18 +453,18 @@ int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
         rc = -ENOMEM;
         goto out;
     }
-    apply_filters(m, q->filters, deny);
+    request_deny(c, n_items, q->filters, deny);
     for (size_t i = 0; i < q->n_deny_items; i++)
         if (q->deny_items[i] < n_items)
             topk_bitset_set(deny, q->deny_items[i]);
-    if ((rc = resolve_customer(s, m, q, q->explain, deny, &cs)) != 0)
+    if ((rc = resolve_customer(s, m, c, q, q->explain, deny, &cs)) != 0)
         goto out;
     if (div_active(&q->diversity))
-        rc = diversified(m, &cs, q, deny, hits, &got);
+        rc = diversified(m, c, &cs, q, deny, hits, &got);
     else
         rc = candidates(m, &cs, deny, q->k, hits, &got);
     if (rc == 0 && promo_active(q->promotion))
-        rc = promote(m, &cs, q, deny, hits, &got, flags);
+        rc = promote(m, c, &cs, q, deny, hits, &got, flags);
     if (rc)
         goto out;
     copy_hits(hits, got, cs.reason, out);
@@ -448,7 +482,7 @@ out:
     return rc;
 }
 
-int rec_similar(const model_t *m, uint32_t item, uint32_t k,
+int rec_similar(const model_t *m, const catalog_t *c, uint32_t item, uint32_t k,
                 const rec_filters_t *filters, rec_item_t *out, size_t *n)
 {
     uint32_t n_items = m->hdr.n_items;
@@ -464,7 +498,7 @@ int rec_similar(const model_t *m, uint32_t item, uint32_t k,
         rc = -ENOMEM;
         goto out;
     }
-    apply_filters(m, filters, deny);
+    request_deny(c, n_items, filters, deny);
     topk_bitset_set(deny, item);
     rc = search(m->flat_unit, m->item_unit + (size_t)item * m->hdr.factors,
                 deny, k, hits, n);
@@ -490,15 +524,16 @@ static int cmp_ranked(const void *a, const void *b)
     return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-int rec_rank(store_t *s, const model_t *m, const char *customer_id,
+int rec_rank(store_t *s, const model_t *m, const catalog_t *c, const char *customer_id,
              const uint32_t *items, size_t n, rec_item_t *out, int *personalized)
 {
     rec_query_t q = { .customer_id = customer_id, .k = 1 };
-    return rec_rank_query(s, m, &q, items, n, out, personalized);
+    return rec_rank_query(s, m, c, &q, items, n, out, personalized);
 }
 
-int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *query,
-                   const uint32_t *items, size_t n, rec_item_t *out, int *personalized)
+int rec_rank_query(store_t *s, const model_t *m, const catalog_t *c,
+                   const rec_query_t *query, const uint32_t *items, size_t n,
+                   rec_item_t *out, int *personalized)
 {
     uint32_t f = m->hdr.factors;
     rec_query_t q = *query;
@@ -516,7 +551,7 @@ int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *query,
             return -EINVAL;
     if (!(r = malloc((n ? n : 1) * sizeof *r)))
         return -ENOMEM;
-    if ((rc = resolve_customer(s, m, &q, 0, NULL, &cs)) != 0) {
+    if ((rc = resolve_customer(s, m, c, &q, 0, NULL, &cs)) != 0) {
         customer_state_free(&cs);
         free(r);
         return rc;

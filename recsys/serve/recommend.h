@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog.h"
 #include "diversify.h"
 #include "model.h"
 #include "promote.h"
@@ -84,7 +85,7 @@ typedef struct rec_query {
 } rec_query_t;
 
 typedef struct rec_item {
-    uint32_t item;               /* index into the model's items */
+    uint32_t item;               /* item index (model and catalog share them) */
     float score;
     uint8_t reason;              /* rec_reason_t */
     uint8_t n_because;           /* explain: contributing past items */
@@ -98,10 +99,17 @@ const char *rec_query_invalid(const rec_query_t *q);
 
 /* Re-ranks like rec_rank, with the query's customer, inline events and
  * popularity blend (q->k is not used). */
-int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *q,
-                   const uint32_t *items, size_t n, rec_item_t *out, int *personalized);
+int rec_rank_query(store_t *s, const model_t *m, const catalog_t *c,
+                   const rec_query_t *q, const uint32_t *items, size_t n,
+                   rec_item_t *out, int *personalized);
 
 /*
+ * Every answer reads two snapshots the caller pinned: model m (factors,
+ * indexes) and catalog c (ids, stock, prices, categories: filters and the
+ * ids of inline events and exclusions resolve against it). Items the
+ * catalog lists beyond the model (added after training) are never
+ * returned; model items the catalog does not list are not either.
+ *
  * Answers q from model m. out must hold q->k entries; *n gets the number
  * written (k, or fewer only when fewer items pass, or when
  * q->diversity.max_per_cat leaves fewer). *personalized is 1 when
@@ -113,15 +121,15 @@ int rec_rank_query(store_t *s, const model_t *m, const rec_query_t *q,
  * whole history at request time (foldin.h). No usable event: popularity.
  * Returns 0, -EINVAL (invalid query), -ENOMEM or a store error.
  */
-int rec_recommend(store_t *s, const model_t *m, const rec_query_t *q,
-                  rec_item_t *out, size_t *n, int *personalized);
+int rec_recommend(store_t *s, const model_t *m, const catalog_t *c,
+                  const rec_query_t *q, rec_item_t *out, size_t *n, int *personalized);
 
 /*
  * Items most similar to `item` (cosine of item factors), the item itself
  * excluded, filters applied. out holds k entries; *n gets the count.
  * Returns 0, -EINVAL (k or filters), -ENOMEM.
  */
-int rec_similar(const model_t *m, uint32_t item, uint32_t k,
+int rec_similar(const model_t *m, const catalog_t *c, uint32_t item, uint32_t k,
                 const rec_filters_t *filters, rec_item_t *out, size_t *n);
 
 /*
@@ -130,7 +138,7 @@ int rec_similar(const model_t *m, uint32_t item, uint32_t k,
  * gets candidate order best first (stable for equal scores: the caller's
  * order). Returns 0, -EINVAL, -ENOMEM or a store error.
  */
-int rec_rank(store_t *s, const model_t *m, const char *customer_id,
+int rec_rank(store_t *s, const model_t *m, const catalog_t *c, const char *customer_id,
              const uint32_t *items, size_t n, rec_item_t *out, int *personalized);
 
 #endif

@@ -14,6 +14,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->store = store;
     a->model_opts = *opts;
     model_slot_init(&a->models);
+    catalog_slot_init(&a->catalogs);
     pthread_mutex_init(&a->reload_mu, NULL);
     atomic_init(&a->draining, 0);
     profile_config_default(&a->profile_cfg);
@@ -32,6 +33,16 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->experiments = NULL;
     memset(&a->exp_defs, 0, sizeof a->exp_defs);
     a->n_pinned = 0;
+    return app_items_changed(a);
+}
+
+int app_items_changed(app_t *a)
+{
+    int rc = catalog_slot_reload(&a->catalogs, a->store);
+    if (rc) {
+        plog(LOG_ERROR, "reading the item catalog failed: %s", strerror(-rc));
+        return rc;
+    }
     return app_refresh_customers(a);
 }
 
@@ -109,6 +120,7 @@ void app_destroy(app_t *a)
         model_unref(a->pinned[i]);
     pthread_rwlock_destroy(&a->exp_lock);
     model_slot_destroy(&a->models);
+    catalog_slot_destroy(&a->catalogs);
     pthread_mutex_destroy(&a->reload_mu);
     customers_catalog_free(a->catalog);
     pthread_rwlock_destroy(&a->cust_lock);
@@ -178,8 +190,9 @@ static int reload(app_t *a, int force, uint64_t *version)
          m->hdr.n_users, m->hdr.n_items, m->ivf ? "approximate (IVF)" : "exact");
     model_slot_set(&a->models, m);
     serving = newest;
-    /* A training run also recomputed the RFM cut-points. */
-    app_refresh_customers(a);
+    /* Items may have been imported beside the server (patron import), and
+     * a training run also recomputed the RFM cut-points. */
+    app_items_changed(a);
 out:
     pthread_mutex_unlock(&a->reload_mu);
     if (version)

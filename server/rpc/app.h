@@ -12,6 +12,7 @@
 #include "api.h"
 #include "auth.h"
 #include "callstats.h"
+#include "catalog.h"
 #include "customers.h"
 #include "experiment.h"
 #include "expstore.h"
@@ -24,6 +25,7 @@ typedef struct app {
     store_t *store;           /* owned by main */
     model_opts_t model_opts;  /* how each loaded version is indexed */
     model_slot_t models;
+    catalog_slot_t catalogs;  /* the item catalog, swapped after item writes */
     pthread_mutex_t reload_mu; /* one model load at a time */
     atomic_int draining;      /* set on SIGTERM: health says NOT_SERVING */
 
@@ -65,6 +67,12 @@ void app_destroy(app_t *a);
 
 /* Re-reads the item catalog and RFM cut-points for profiles. */
 int app_refresh_customers(app_t *a);
+
+/* After items were written: swaps in a catalog snapshot built from the
+ * store (serving sees the write from the next request on) and refreshes
+ * profiles. Returns 0 or a negative errno (logged; the old snapshot
+ * stays). */
+int app_items_changed(app_t *a);
 
 /* Takes the read lock and fills c for a profile call; release with
  * app_customers_end. */

@@ -44,26 +44,26 @@ static model_t *require_model(app_t *a, rpc_reply_t *out)
 typedef struct scored_list {
     Patron__V1__ScoredItem *si;
     Patron__V1__ScoredItem **sp;
-    char *(*because)[REC_MAX_BECAUSE]; /* item ids, borrowed from the model */
+    char *(*because)[REC_MAX_BECAUSE]; /* item ids, borrowed from the catalog */
     Patron__V1__Item *di;
     Patron__V1__Provenance prov;
     char request_id[33];
 } scored_list_t;
 
-static void item_details(const model_t *m, uint32_t item, Patron__V1__Item *d)
+static void item_details(const catalog_t *c, uint32_t item, Patron__V1__Item *d)
 {
     patron__v1__item__init(d);
-    d->item_id = m->item_ids[item];
-    d->title = m->item_titles[item];
-    d->category = m->categories[m->item_cat[item]];
-    d->price = m->item_price[item];
-    d->in_stock = m->in_stock[item];
+    d->item_id = c->ids[item];
+    d->title = c->titles[item];
+    d->category = (char *)catalog_item_category(c, item);
+    d->price = c->price[item];
+    d->in_stock = c->in_stock[item];
 }
 
 /* Fills list from items (n may be 0), with room for cap >= n entries.
- * Strings point into the model, which must outlive the encoding. Returns
+ * Strings point into the catalog, which must outlive the encoding. Returns
  * -ENOMEM or 0. */
-static int scored_list_fill(scored_list_t *l, const model_t *m,
+static int scored_list_fill(scored_list_t *l, const model_t *m, const catalog_t *c,
                             const rec_item_t *items, size_t n, size_t cap,
                             int details)
 {
@@ -76,16 +76,16 @@ static int scored_list_fill(scored_list_t *l, const model_t *m,
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         patron__v1__scored_item__init(&l->si[i]);
-        l->si[i].item_id = m->item_ids[items[i].item];
+        l->si[i].item_id = c->ids[items[i].item];
         l->si[i].score = items[i].score;
         l->si[i].reason = (Patron__V1__Reason)items[i].reason;
         l->si[i].promoted = items[i].promoted;
         if (l->di) {
-            item_details(m, items[i].item, &l->di[i]);
+            item_details(c, items[i].item, &l->di[i]);
             l->si[i].details = &l->di[i];
         }
         for (uint8_t b = 0; b < items[i].n_because; b++)
-            l->because[i][b] = m->item_ids[items[i].because[b]];
+            l->because[i][b] = c->ids[items[i].because[b]];
         l->si[i].n_because_of = items[i].n_because;
         l->si[i].because_of = l->because[i];
         l->sp[i] = &l->si[i];
@@ -202,6 +202,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     rec_item_t *items = NULL;
     scored_list_t list = { 0 };
     model_t *m = NULL;
+    catalog_t *c = catalog_slot_get(&a->catalogs);
     rec_inline_event_t *inl = NULL;
     uint32_t recent[SHOWN_PER_CUSTOMER];
     arm_ctx_t arms;
@@ -264,11 +265,11 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    if ((rc = rec_recommend(a->store, m, &q, items, &n, &personalized)) != 0) {
+    if ((rc = rec_recommend(a->store, m, c, &q, items, &n, &personalized)) != 0) {
         fail_errno(out, rc, "recommend");
         goto out;
     }
-    if (scored_list_fill(&list, m, items, n, n, r->include_item_details) != 0) {
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -285,6 +286,7 @@ out:
     free(items);
     free(inl);
     model_unref(m);
+    catalog_unref(c);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
@@ -299,6 +301,7 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
     rec_item_t *items = NULL;
     scored_list_t list = { 0 };
     model_t *m = NULL;
+    catalog_t *c = catalog_slot_get(&a->catalogs);
     const char *bad;
     uint32_t item;
     size_t n = 0;
@@ -324,9 +327,13 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
     }
     if (!(m = model_for_call(a, ci, out)))
         goto out;
-    if (model_item_index(m, r->item_id, &item) != 0) {
+    if (catalog_item_index(c, r->item_id, &item) != 0) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "item_id: no such item in the catalog");
+        goto out;
+    }
+    if (item >= m->hdr.n_items) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND,
-                 "item_id: unknown to model version %llu",
+                 "item_id: added after model version %llu was trained (no factors yet)",
                  (unsigned long long)m->hdr.version);
         goto out;
     }
@@ -334,11 +341,11 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    if ((rc = rec_similar(m, item, r->k, fp, items, &n)) != 0) {
+    if ((rc = rec_similar(m, c, item, r->k, fp, items, &n)) != 0) {
         fail_errno(out, rc, "similar items");
         goto out;
     }
-    if (scored_list_fill(&list, m, items, n, n, r->include_item_details) != 0) {
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -350,6 +357,7 @@ out:
     scored_list_free(&list);
     free(items);
     model_unref(m);
+    catalog_unref(c);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
@@ -368,6 +376,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     arm_ctx_t arms;
     rec_query_t q;
     model_t *m = NULL;
+    catalog_t *c = catalog_slot_get(&a->catalogs);
     int personalized = 0, rc;
 
     if (!r)
@@ -399,19 +408,20 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        if (model_item_index(m, r->item_ids[i], &known[n_known]) == 0)
+        if (catalog_item_index(c, r->item_ids[i], &known[n_known]) == 0 &&
+            known[n_known] < m->hdr.n_items)
             n_known++;
         else
             unknown[n_unknown++] = i;
     }
     q = (rec_query_t){ .customer_id = r->customer_id, .k = 1,
                        .popularity_blend = arms.popularity_blend };
-    rc = rec_rank_query(a->store, m, &q, known, n_known, ranked, &personalized);
+    rc = rec_rank_query(a->store, m, c, &q, known, n_known, ranked, &personalized);
     if (rc) {
         fail_errno(out, rc, "rank items");
         goto out;
     }
-    if (scored_list_fill(&list, m, ranked, n_known, n, r->include_item_details) != 0) {
+    if (scored_list_fill(&list, m, c, ranked, n_known, n, r->include_item_details) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -435,6 +445,7 @@ out:
     free(unknown);
     free(ranked);
     model_unref(m);
+    catalog_unref(c);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
@@ -661,7 +672,7 @@ void h_upsert_items(void *app, const rpc_call_info_t *ci,
     resp.inserted = (uint32_t)ins;
     resp.updated = (uint32_t)upd;
     encode(&resp.base, out);
-    app_refresh_customers(a); /* profiles see the new categories */
+    app_items_changed(a); /* serving and profiles see the write at once */
 out:
     free(items);
     protobuf_c_message_free_unpacked(&r->base, NULL);

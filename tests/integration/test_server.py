@@ -745,6 +745,65 @@ class TrainedModelTests(ServerTest):
         self.assertStatus(rpc_error(call, customer_id=cust, item_ids=["x"] * 10001),
                           SC.INVALID_ARGUMENT, "item_ids")
 
+    def test_catalog_writes_reach_serving_at_once(self):
+        """Regression (issue 12, bug 2): the model used to carry its own
+        catalog copy, so stock and price changes never reached serving, not
+        even after ReloadModel. Now the next call after UpsertItems sees them,
+        and no model is reloaded for it."""
+        cust = "cust-03"
+        before = self.srv.model_info()
+        r = self.rec(customer_id=cust, k=5, filters=h.pb.rec.Filters(in_stock_only=True))
+        gone = r.items[0].item_id
+        item = next(it for it in Shop.catalog() if it.item_id == gone)
+        item.in_stock = False
+        item.price = 77.25
+        self.srv.upsert_items([item])
+        r = self.rec(customer_id=cust, k=CATALOG_SIZE,
+                     filters=h.pb.rec.Filters(in_stock_only=True))
+        self.assertNotIn(gone, [i.item_id for i in r.items])
+        r = self.rec(customer_id=cust, k=CATALOG_SIZE, include_item_details=True)
+        got = {i.item_id: i.details for i in r.items}
+        self.assertIn(gone, got)  # without the filter it is still recommended
+        self.assertEqual((got[gone].price, got[gone].in_stock), (77.25, False))
+        # SimilarItems and RankItems read the same catalog.
+        sim = self.srv.call("/patron.v1.Recommender/SimilarItems",
+                            h.pb.rec.SimilarItemsRequest(
+                                item_id="books-01", k=CATALOG_SIZE - 1,
+                                filters=h.pb.rec.Filters(in_stock_only=True)),
+                            h.pb.rec.SimilarItemsResponse)
+        self.assertNotIn(gone, [i.item_id for i in sim.items])
+        rank = self.srv.call("/patron.v1.Recommender/RankItems",
+                             h.pb.rec.RankItemsRequest(customer_id=cust, item_ids=[gone],
+                                                       include_item_details=True),
+                             h.pb.rec.RankItemsResponse)
+        self.assertEqual(rank.items[0].details.price, 77.25)
+        # Back in stock: recommendable again, still the same model.
+        item.in_stock = True
+        self.srv.upsert_items([item])
+        r = self.rec(customer_id=cust, k=5, filters=h.pb.rec.Filters(in_stock_only=True))
+        self.assertIn(gone, [i.item_id for i in r.items])
+        after = self.srv.model_info()
+        self.assertEqual((after.version, after.memory_bytes),
+                         (before.version, before.memory_bytes))
+
+    def test_items_added_after_training_have_details_but_no_factors(self):
+        new = h.pb.common.Item(item_id="books-new", title="New book", category="books",
+                               price=9.5, unit_cost=1.0, in_stock=True)
+        r = self.srv.upsert_items([new])
+        self.assertEqual((r.inserted, r.updated), (1, 0))
+        # Never recommended (no factors yet), and every list stays whole.
+        r = self.srv.recommend("stranger", 1000)
+        self.assertEqual({i.item_id for i in r.items}, set(ALL_ITEMS))
+        e = rpc_error(self.srv.call, "/patron.v1.Recommender/SimilarItems",
+                      h.pb.rec.SimilarItemsRequest(item_id="books-new", k=3),
+                      h.pb.rec.SimilarItemsResponse)
+        self.assertStatus(e, SC.NOT_FOUND, "no factors")
+        rank = self.srv.call("/patron.v1.Recommender/RankItems",
+                             h.pb.rec.RankItemsRequest(customer_id="cust-03",
+                                                       item_ids=["books-new", "books-07"]),
+                             h.pb.rec.RankItemsResponse)
+        self.assertEqual([i.item_id for i in rank.items], ["books-07", "books-new"])
+
     def test_model_swaps_under_load_fail_nothing_and_never_mix(self):
         """Four threads call Recommend while three new versions are trained
         and swapped in. No call may fail, versions seen by a thread never go

@@ -1,0 +1,105 @@
+/*
+ * catalog.h - an immutable, reference-counted snapshot of the item catalog
+ * (ids, titles, categories, prices, unit costs, stock) with the lookup
+ * structures requests need, plus the slot that holds the snapshot being
+ * served.
+ *
+ * The catalog has its own cadence: a new snapshot is built and swapped in
+ * after every successful item upsert, independently of model versions. A
+ * request pins one catalog (and one model); items are dense store indices,
+ * so a catalog may hold more items than a model (items added after
+ * training: they have details and filters, but no factors).
+ *
+ * A catalog_t never changes after catalog_load returns, so any number of
+ * threads may read it without locks. Whoever holds a reference
+ * (catalog_slot_get or catalog_ref) drops it with catalog_unref; the last
+ * unref frees it.
+ */
+#ifndef PATRON_RECSYS_CATALOG_H
+#define PATRON_RECSYS_CATALOG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* The category id of an item without a category. */
+#define CATALOG_NO_CATEGORY UINT32_MAX
+
+typedef struct catalog {
+    uint32_t n_items;
+    char **ids;          /* n_items: the shop's item ids ("" for an index the
+                          * store has no row for) */
+    char **titles;       /* n_items: titles ("" if none) */
+    double *price;       /* n_items */
+    double *unit_cost;   /* n_items */
+    uint8_t *in_stock;   /* n_items: 0 or 1 */
+    uint32_t *item_cat;  /* n_items: category id, CATALOG_NO_CATEGORY if none */
+
+    /* Category ids number the distinct non-empty names by first appearance
+     * in item index order, so ids stay put when items are added (stored
+     * coupons name categories by id). */
+    char **categories;   /* n_categories names */
+    uint32_t n_categories;
+    uint32_t *cat_by_name; /* n_categories: ids in strcmp order of names */
+    uint32_t *cat_ptr;   /* n_categories + 2: items of category c are */
+    uint32_t *cat_items; /*   cat_items[cat_ptr[c] .. cat_ptr[c + 1]); group
+                          *   n_categories holds the uncategorized items */
+    uint32_t *by_price;  /* n_items: item indices by ascending price */
+    uint32_t *by_id;     /* n_items: item indices by id (strcmp order) */
+    uint64_t *out_of_stock; /* bitset over n_items (TOPK_BITSET_WORDS + 1) */
+
+    atomic_int refs;
+} catalog_t;
+
+/* Reads every item of the store into a new snapshot with one reference.
+ * Returns 0, -ENOMEM or a store error. */
+int catalog_load(store_t *s, catalog_t **out);
+
+/* Dense index of an item id; -ENOENT if absent. */
+int catalog_item_index(const catalog_t *c, const char *item_id, uint32_t *idx);
+
+/* Category id of a name; "" is CATALOG_NO_CATEGORY. -ENOENT if no item has
+ * the category. */
+int catalog_category_index(const catalog_t *c, const char *name, uint32_t *id);
+
+/* The items of category id (CATALOG_NO_CATEGORY: the uncategorized ones):
+ * c->cat_items[*begin .. *end). */
+void catalog_category_items(const catalog_t *c, uint32_t id, uint32_t *begin,
+                            uint32_t *end);
+
+/* The category name of item idx < n_items ("" when it has none); borrowed
+ * from c. */
+const char *catalog_item_category(const catalog_t *c, uint32_t idx);
+
+/* Bytes the snapshot holds in memory. */
+size_t catalog_bytes(const catalog_t *c);
+
+catalog_t *catalog_ref(catalog_t *c); /* returns c */
+void catalog_unref(catalog_t *c);     /* NULL-safe; frees on the last reference */
+
+/* The slot holding the catalog being served, and how many times it was
+ * swapped (a diagnostic, e.g. for tests: each successful upsert swaps once). */
+typedef struct catalog_slot {
+    pthread_mutex_t mu;       /* guards cur and swaps */
+    pthread_mutex_t build_mu; /* one catalog_slot_reload at a time, so the
+                               * last snapshot built is the newest */
+    catalog_t *cur;
+    uint64_t swaps;
+} catalog_slot_t;
+
+void catalog_slot_init(catalog_slot_t *slot);
+void catalog_slot_destroy(catalog_slot_t *slot); /* drops the current catalog */
+/* Returns the current catalog with a reference taken, or NULL if none. */
+catalog_t *catalog_slot_get(catalog_slot_t *slot);
+/* Installs c (taking over the caller's reference) and drops the old one. */
+void catalog_slot_set(catalog_slot_t *slot, catalog_t *c);
+/* Builds a snapshot from the store and installs it; on error the old one
+ * stays. Call it after each committed item write: reloads are serialized,
+ * so the snapshot served afterwards includes that write. Returns 0 or
+ * catalog_load's error. */
+int catalog_slot_reload(catalog_slot_t *slot, store_t *s);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * test_catalog.c - catalog snapshots: what a snapshot holds and the lookups
+ * built over it, category ids that stay put as items are added, reference
+ * counts and swapping the served snapshot while a request pins the old
+ * one, and items added after a model was trained (the catalog grows past
+ * the model; answers never name an item without factors).
+ */
+#include <errno.h>
+
+#include "catalog.h"
+#include "model.h"
+#include "recommend.h"
+#include "store.h"
+#include "testutil.h"
+
+static void upsert(store_t *s, const char *id, const char *cat, double price, int stock)
+{
+    store_item_t it = { id, "T", cat, price, price / 2, stock };
+    CHECK_EQ_INT(store_upsert_items(s, &it, 1, NULL, NULL, NULL, NULL), 0);
+}
+
+static void test_empty(store_t *s)
+{
+    catalog_t *c = NULL;
+    uint32_t i;
+    CHECK_EQ_INT(catalog_load(s, &c), 0);
+    if (!c)
+        return;
+    CHECK_EQ_INT(c->n_items, 0);
+    CHECK_EQ_INT(c->n_categories, 0);
+    CHECK_EQ_INT(catalog_item_index(c, "a", &i), -ENOENT);
+    CHECK_EQ_INT(catalog_category_index(c, "books", &i), -ENOENT);
+    catalog_unref(c);
+}
+
+static void test_contents_and_lookups(store_t *s)
+{
+    catalog_t *c = NULL;
+    uint32_t i, id, b, e;
+
+    /* Index order: z(toys) a(books) m() k(toys) q(books). */
+    upsert(s, "z", "toys", 30, 1);
+    upsert(s, "a", "books", 10, 0);
+    upsert(s, "m", NULL, 20, 1);
+    upsert(s, "k", "toys", 5, 1);
+    upsert(s, "q", "books", 10, 1);
+    CHECK_EQ_INT(catalog_load(s, &c), 0);
+    if (!c)
+        return;
+    CHECK_EQ_INT(c->n_items, 5);
+    CHECK_STREQ(c->ids[1], "a");
+    CHECK_STREQ(c->titles[1], "T");
+    CHECK(c->price[0] == 30 && c->unit_cost[0] == 15);
+    CHECK(!c->in_stock[1] && c->in_stock[0]);
+    /* Lookups by id. */
+    CHECK_EQ_INT(catalog_item_index(c, "k", &i), 0);
+    CHECK_EQ_INT(i, 3);
+    CHECK_EQ_INT(catalog_item_index(c, "nope", &i), -ENOENT);
+    CHECK_EQ_INT(catalog_item_index(c, "", &i), -ENOENT);
+    /* Category ids by first appearance: toys 0, books 1; m has none. */
+    CHECK_EQ_INT(c->n_categories, 2);
+    CHECK_EQ_INT(catalog_category_index(c, "toys", &id), 0);
+    CHECK_EQ_INT(id, 0);
+    CHECK_EQ_INT(catalog_category_index(c, "books", &id), 0);
+    CHECK_EQ_INT(id, 1);
+    CHECK_EQ_INT(catalog_category_index(c, "garden", &id), -ENOENT);
+    CHECK_EQ_INT(c->item_cat[2], CATALOG_NO_CATEGORY);
+    CHECK_STREQ(catalog_item_category(c, 2), "");
+    CHECK_STREQ(catalog_item_category(c, 4), "books");
+    catalog_category_items(c, 1, &b, &e);
+    CHECK(e - b == 2 && c->cat_items[b] == 1 && c->cat_items[b + 1] == 4);
+    CHECK_EQ_INT(catalog_category_index(c, "", &id), 0);
+    catalog_category_items(c, id, &b, &e);
+    CHECK(e - b == 1 && c->cat_items[b] == 2);
+    /* Price order (ties by index) and the stock bitset. */
+    CHECK(c->by_price[0] == 3 && c->by_price[1] == 1 && c->by_price[2] == 4 &&
+          c->by_price[3] == 2 && c->by_price[4] == 0);
+    CHECK_EQ_INT(c->out_of_stock[0], 1u << 1);
+    CHECK(catalog_bytes(c) > 5 * (sizeof(double) * 2));
+    catalog_unref(c);
+
+    /* A new category later in index order keeps the old ids; so does a
+     * price change (the snapshot built before it keeps the old price). */
+    upsert(s, "b", "garden", 1, 1);
+    CHECK_EQ_INT(catalog_load(s, &c), 0);
+    if (!c)
+        return;
+    CHECK_EQ_INT(catalog_category_index(c, "garden", &id), 0);
+    CHECK_EQ_INT(id, 2);
+    CHECK_EQ_INT(catalog_category_index(c, "books", &id), 0);
+    CHECK_EQ_INT(id, 1);
+    catalog_unref(c);
+}
+
+static void test_slot_swap_while_pinned(store_t *s)
+{
+    catalog_slot_t slot;
+    catalog_t *pinned, *now;
+    uint32_t i;
+
+    catalog_slot_init(&slot);
+    CHECK(catalog_slot_get(&slot) == NULL);
+    CHECK_EQ_INT(catalog_slot_reload(&slot, s), 0);
+    CHECK_EQ_INT(slot.swaps, 1);
+    pinned = catalog_slot_get(&slot);          /* an in-flight request */
+    if (!pinned)
+        return;
+    CHECK_EQ_INT(atomic_load(&pinned->refs), 2);
+    upsert(s, "a", "books", 12, 1);           /* back in stock, new price */
+    CHECK_EQ_INT(catalog_slot_reload(&slot, s), 0);
+    CHECK_EQ_INT(slot.swaps, 2);
+    /* The pinned snapshot is unchanged and now only the request holds it. */
+    CHECK_EQ_INT(atomic_load(&pinned->refs), 1);
+    CHECK_EQ_INT(catalog_item_index(pinned, "a", &i), 0);
+    CHECK(pinned->price[i] == 10 && !pinned->in_stock[i]);
+    now = catalog_slot_get(&slot);
+    CHECK(now != pinned);
+    if (now) {
+        CHECK(now->price[i] == 12 && now->in_stock[i]);
+        CHECK_EQ_INT(now->out_of_stock[0] & (1u << i), 0);
+        CHECK_EQ_INT(catalog_ref(now) == now, 1);
+        CHECK_EQ_INT(atomic_load(&now->refs), 3);
+        catalog_unref(now);
+    }
+    catalog_unref(now);
+    catalog_unref(pinned);                     /* frees it (ASan checks) */
+    catalog_unref(NULL);
+    catalog_slot_destroy(&slot);
+}
+
+/* A model over the first n_items, then two more items: they have details,
+ * filters pass over them, and no answer names them. */
+static void test_items_beyond_model(void)
+{
+    enum { F = 2 };
+    store_t *t = NULL;
+    catalog_t *c = NULL;
+    model_t *m = NULL;
+    float uf[F] = { 1, 0 }, itf[3 * F] = { 3, 0, 2, 0, 1, 0 }, pop[3] = { 1, 2, 3 };
+    store_model_hdr_t h = { .factors = F, .n_users = 1, .n_items = 3, .reg = 0.1f,
+                            .alpha = 1, .alpha0 = 1, .w_view = 1, .w_cart = 2,
+                            .w_purchase = 4, .w_refund = 4 };
+    rec_filters_t in_stock = { .in_stock_only = 1 };
+    rec_query_t q = { .customer_id = "stranger", .k = 10, .filters = &in_stock };
+    rec_item_t out[10];
+    size_t n = 0;
+    uint32_t cand[1], i;
+    int pers;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("catalog-grow"), 64u << 20, &t), 0);
+    if (!t)
+        return;
+    upsert(t, "x", "toys", 1, 1);
+    upsert(t, "y", "toys", 2, 0);
+    upsert(t, "z", "toys", 3, 1);
+    CHECK_EQ_INT(store_publish_model(t, &h, uf, itf, pop), 0);
+    upsert(t, "new1", "toys", 4, 1);
+    upsert(t, "new2", "books", 5, 1);
+    CHECK_EQ_INT(model_load(t, 0, NULL, &m), 0);
+    CHECK_EQ_INT(catalog_load(t, &c), 0);
+    if (!m || !c)
+        goto out;
+    CHECK_EQ_INT(c->n_items, 5);
+    CHECK_EQ_INT(m->hdr.n_items, 3);
+    CHECK_EQ_INT(rec_recommend(t, m, c, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(n, 2);                        /* z, x: y is out of stock */
+    CHECK(n == 2 && out[0].item == 2 && out[1].item == 0);
+    q.filters = NULL;
+    CHECK_EQ_INT(rec_recommend(t, m, c, &q, out, &n, &pers), 0);
+    CHECK_EQ_INT(n, 3);
+    for (size_t j = 0; j < n; j++)
+        CHECK(out[j].item < m->hdr.n_items);
+    CHECK_EQ_INT(rec_similar(m, c, 0, 10, NULL, out, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(catalog_item_index(c, "new2", &i), 0);
+    CHECK_STREQ(catalog_item_category(c, i), "books");
+    cand[0] = i;                               /* no factors: not rankable */
+    CHECK_EQ_INT(rec_rank(t, m, c, "stranger", cand, 1, out, &pers), -EINVAL);
+out:
+    model_unref(m);
+    catalog_unref(c);
+    store_close(t);
+}
+
+int main(void)
+{
+    store_t *s = NULL;
+    CHECK_EQ_INT(store_open(test_tmpdir("catalog"), 64u << 20, &s), 0);
+    if (!s)
+        return 1;
+    test_empty(s);
+    test_contents_and_lookups(s);
+    test_slot_swap_while_pinned(s);
+    test_items_beyond_model();
+    store_close(s);
+    TEST_MAIN_END();
+}
