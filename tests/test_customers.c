@@ -62,7 +62,7 @@ static void test_view(const customers_ctx_t *c)
     CHECK(v.p.recency_days > 1.999 && v.p.recency_days < 2.001);
     /* favourite category by net spend: Garden 20 > Books 5 */
     CHECK(v.p.n_favourites >= 1);
-    CHECK_STREQ(c->cat->names[v.p.favourites[0]], "Garden");
+    CHECK_STREQ(c->cat->categories[v.p.favourites[0]], "Garden");
     /* points: 40 - 20 + 5 = 25 at 1 point per unit */
     CHECK_EQ_INT(v.points_earned, 25);
     CHECK_EQ_INT(v.points_balance, 25);
@@ -205,7 +205,7 @@ static void test_attrs(const customers_ctx_t *c)
 int main(void)
 {
     store_t *s = NULL;
-    customers_catalog_t *cat = NULL;
+    catalog_t *cat = NULL;
     profile_config_t cfg;
     rfm_cutpoints_t cut, loaded;
     customers_ctx_t c;
@@ -223,16 +223,16 @@ int main(void)
     CHECK(memcmp(&cut, &loaded, sizeof cut) == 0);
     /* frequency: 1..6 orders, 10 customers each (+ alice with 2) */
     CHECK(cut.frequency[0] <= 2 && cut.frequency[3] >= 4);
-    CHECK_EQ_INT(customers_catalog_load(s, &cat), 0);
+    CHECK_EQ_INT(catalog_load(s, &cat), 0);
     if (!cat)
         return 1;
-    CHECK_EQ_INT(cat->n_names, 3);
+    CHECK_EQ_INT(cat->n_categories, 3);
     c = (customers_ctx_t){ s, &cfg, cat, &cut };
     test_view(&c);
     test_select(&c);
     test_points(&c);
     test_attrs(&c);
-    customers_catalog_free(cat);
+    catalog_unref(cat);
     store_close(s);
     TEST_MAIN_END();
 }

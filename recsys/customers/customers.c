@@ -13,84 +13,9 @@
 
 #define CUTPOINTS_BLOB "rfm_cutpoints"
 
-/* ---- catalog ----------------------------------------------------------------- */
-
-typedef struct catalog_fill {
-    customers_catalog_t *cat;
-    size_t cap_names;
-} catalog_fill_t;
-
-/* Category ids by first appearance; a linear search over names is fine for
- * the tens to hundreds of categories shops have, and runs only at load. */
-static int fill_category(void *ctx, uint32_t idx, const store_item_t *it)
-{
-    catalog_fill_t *f = ctx;
-    customers_catalog_t *cat = f->cat;
-    const char *name = it->category ? it->category : "";
-    uint32_t c;
-
-    if (idx >= cat->n_items)
-        return 0;
-    if (!name[0]) {
-        cat->category[idx] = PROFILE_NO_CATEGORY;
-        return 0;
-    }
-    for (c = 0; c < cat->n_names && strcmp(cat->names[c], name) != 0; c++)
-        ;
-    if (c == cat->n_names) {
-        if (cat->n_names == f->cap_names) {
-            size_t cap = f->cap_names ? f->cap_names * 2 : 16;
-            char **p = realloc(cat->names, cap * sizeof *p);
-            if (!p)
-                return -ENOMEM;
-            cat->names = p;
-            f->cap_names = cap;
-        }
-        if (!(cat->names[c] = strdup(name)))
-            return -ENOMEM;
-        cat->n_names++;
-    }
-    cat->category[idx] = c;
-    return 0;
-}
-
-int customers_catalog_load(store_t *s, customers_catalog_t **out)
-{
-    customers_catalog_t *cat = calloc(1, sizeof *cat);
-    catalog_fill_t fill = { cat, 0 };
-    uint32_t n_items = 0;
-    int rc;
-
-    if (!cat)
-        return -ENOMEM;
-    if ((rc = store_counts(s, NULL, &n_items)) != 0)
-        goto fail;
-    cat->n_items = n_items;
-    if (!(cat->category = malloc((n_items ? n_items : 1) * sizeof *cat->category))) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    for (uint32_t i = 0; i < n_items; i++)
-        cat->category[i] = PROFILE_NO_CATEGORY;
-    if ((rc = store_scan_items(s, fill_category, &fill)) != 0)
-        goto fail;
-    *out = cat;
-    return 0;
-fail:
-    customers_catalog_free(cat);
-    return rc;
-}
-
-void customers_catalog_free(customers_catalog_t *cat)
-{
-    if (!cat)
-        return;
-    for (uint32_t c = 0; c < cat->n_names; c++)
-        free(cat->names[c]);
-    free(cat->names);
-    free(cat->category);
-    free(cat);
-}
+/* Profiles take category ids straight from the catalog snapshot. */
+_Static_assert(CATALOG_NO_CATEGORY == PROFILE_NO_CATEGORY,
+               "catalog and profiles mark uncategorized items alike");
 
 /* ---- one customer -------------------------------------------------------------- */
 
@@ -112,7 +37,7 @@ int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
 static int view_from_history(const customers_ctx_t *c, const store_event_rec_t *ev,
                              size_t n, int64_t now_ms, customer_view_t *v)
 {
-    profile_catalog_t pc = { c->cat ? c->cat->category : NULL,
+    profile_catalog_t pc = { c->cat ? c->cat->item_cat : NULL,
                              c->cat ? c->cat->n_items : 0 };
     int rc = profile_compute(ev, n, c->cat ? &pc : NULL, c->cfg, now_ms, &v->p);
     if (rc)
@@ -204,8 +129,8 @@ void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
     row->views = v->p.recent_views;
     row->carts = v->p.recent_carts;
     for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
-        if (v->p.favourites[i] < c->cat->n_names)
-            row->categories[row->n_categories++] = c->cat->names[v->p.favourites[i]];
+        if (v->p.favourites[i] < c->cat->n_categories)
+            row->categories[row->n_categories++] = c->cat->categories[v->p.favourites[i]];
     if (v->has_attrs) {
         row->region = v->attrs.region;
         row->birthday_month = v->attrs.birth_month;

@@ -18,27 +18,16 @@
 #include <stdint.h>
 
 #include "audience.h"
+#include "catalog.h"
 #include "profile.h"
 #include "store.h"
 
-/* Item -> category id and category names, as of load time. */
-typedef struct customers_catalog {
-    uint32_t *category;      /* n_items */
-    size_t n_items;
-    char **names;            /* n_names; ids are positions */
-    uint32_t n_names;
-} customers_catalog_t;
-
-/* Reads the catalog from the store. Free with customers_catalog_free.
- * Returns 0, -ENOMEM or a store error. */
-int customers_catalog_load(store_t *s, customers_catalog_t **out);
-void customers_catalog_free(customers_catalog_t *cat); /* NULL-safe */
-
-/* Everything one call needs; all borrowed. */
+/* Everything one call needs; all borrowed. cat is the served catalog
+ * snapshot (catalog.h): favourite categories are its category ids. */
 typedef struct customers_ctx {
     store_t *store;
     const profile_config_t *cfg;
-    const customers_catalog_t *cat;
+    const catalog_t *cat;
     const rfm_cutpoints_t *cut;
 } customers_ctx_t;
 

@@ -1083,7 +1083,7 @@ static int cmd_segments(const args_t *a)
 {
     profile_config_t pc;
     rfm_cutpoints_t cut;
-    customers_catalog_t *cat = NULL;
+    catalog_t *cat = NULL;
     customers_ctx_t c;
     segment_counts_t sc = { 0 };
     int64_t as_of;
@@ -1103,13 +1103,13 @@ static int cmd_segments(const args_t *a)
     }
     rc = customers_rfm_job(s, &pc, as_of, &cut);
     if (rc == 0)
-        rc = customers_catalog_load(s, &cat);
+        rc = catalog_load(s, &cat);
     if (rc == 0) {
         c = (customers_ctx_t){ s, &pc, cat, &cut };
         sc.cfg = &pc;
         rc = customers_select(&c, NULL, as_of, count_segments, &sc);
     }
-    customers_catalog_free(cat);
+    catalog_unref(cat);
     store_close(s);
     if (rc) {
         fprintf(stderr, "patron: segments failed: %s\n", strerror(-rc));

@@ -19,7 +19,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     atomic_init(&a->draining, 0);
     profile_config_default(&a->profile_cfg);
     pthread_rwlock_init(&a->cust_lock, NULL);
-    a->catalog = NULL;
+    a->cust_catalog = NULL;
     memset(&a->cutpoints, 0, sizeof a->cutpoints);
     pthread_rwlock_init(&a->exp_lock, NULL);
     pthread_rwlock_init(&a->auth_lock, NULL);
@@ -122,29 +122,28 @@ void app_destroy(app_t *a)
     model_slot_destroy(&a->models);
     catalog_slot_destroy(&a->catalogs);
     pthread_mutex_destroy(&a->reload_mu);
-    customers_catalog_free(a->catalog);
+    catalog_unref(a->cust_catalog);
     pthread_rwlock_destroy(&a->cust_lock);
 }
 
 int app_refresh_customers(app_t *a)
 {
-    customers_catalog_t *cat = NULL, *old;
+    catalog_t *cat, *old;
     rfm_cutpoints_t cut;
-    int rc = customers_catalog_load(a->store, &cat);
+    int rc = customers_load_cutpoints(a->store, &cut);
 
-    if (rc == 0)
-        rc = customers_load_cutpoints(a->store, &cut);
     if (rc) {
-        customers_catalog_free(cat);
-        plog(LOG_ERROR, "reading the catalog for profiles failed: %s", strerror(-rc));
+        plog(LOG_ERROR, "reading the RFM cut-points for profiles failed: %s",
+             strerror(-rc));
         return rc;
     }
+    cat = catalog_slot_get(&a->catalogs);
     pthread_rwlock_wrlock(&a->cust_lock);
-    old = a->catalog;
-    a->catalog = cat;
+    old = a->cust_catalog;
+    a->cust_catalog = cat;
     a->cutpoints = cut;
     pthread_rwlock_unlock(&a->cust_lock);
-    customers_catalog_free(old);
+    catalog_unref(old);
     return 0;
 }
 
@@ -153,7 +152,7 @@ void app_customers_begin(app_t *a, customers_ctx_t *c)
     pthread_rwlock_rdlock(&a->cust_lock);
     c->store = a->store;
     c->cfg = &a->profile_cfg;
-    c->cat = a->catalog;
+    c->cat = a->cust_catalog;
     c->cut = &a->cutpoints;
 }
 

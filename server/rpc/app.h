@@ -29,12 +29,13 @@ typedef struct app {
     pthread_mutex_t reload_mu; /* one model load at a time */
     atomic_int draining;      /* set on SIGTERM: health says NOT_SERVING */
 
-    /* Customer profiles: the config is fixed; the catalog and RFM
-     * cut-points are replaced (under the write lock) when items are
-     * upserted or a new model (trained with a new RFM job) is loaded. */
+    /* Customer profiles: the config is fixed; the catalog (a reference to
+     * the served snapshot, not a copy) and RFM cut-points are replaced
+     * (under the write lock) when items are upserted or a new model
+     * (trained with a new RFM job) is loaded. */
     profile_config_t profile_cfg;
     pthread_rwlock_t cust_lock;
-    customers_catalog_t *catalog;
+    catalog_t *cust_catalog;
     rfm_cutpoints_t cutpoints;
 
     /* Experiments: the set assignment reads, the stored definitions it was
@@ -65,7 +66,8 @@ typedef struct app {
 int app_init(app_t *a, store_t *store, const model_opts_t *opts);
 void app_destroy(app_t *a);
 
-/* Re-reads the item catalog and RFM cut-points for profiles. */
+/* Points profiles at the served catalog snapshot and re-reads the RFM
+ * cut-points. */
 int app_refresh_customers(app_t *a);
 
 /* After items were written: swaps in a catalog snapshot built from the

@@ -44,14 +44,12 @@ static int name_index(const char *name, const char *(*name_of)(const profile_con
     return -1;
 }
 
-static int category_index(const customers_catalog_t *cat, const char *name, uint32_t *out)
+/* A named category some catalog item has ("" is none). */
+static int category_index(const catalog_t *cat, const char *name, uint32_t *out)
 {
-    for (uint32_t i = 0; cat && i < cat->n_names; i++)
-        if (strcmp(cat->names[i], name) == 0) {
-            *out = i;
-            return 0;
-        }
-    return -ENOENT;
+    if (!cat || !name[0])
+        return -ENOENT;
+    return catalog_category_index(cat, name, out);
 }
 
 /* Fills c from m; on a bad field writes a message naming it into err and
@@ -238,7 +236,7 @@ static int cart_from_msg(app_t *a, const Patron__V1__TargetCouponsRequest *r,
             rc = -EINVAL;
         } else {
             lines[i].item = idx;
-            lines[i].category = c.cat && idx < c.cat->n_items ? c.cat->category[idx]
+            lines[i].category = c.cat && idx < c.cat->n_items ? c.cat->item_cat[idx]
                                                                : PROFILE_NO_CATEGORY;
             lines[i].amount = q * l->unit_price;
             lines[i].margin = l->unit_cost > 0 ? q * (l->unit_price - l->unit_cost)

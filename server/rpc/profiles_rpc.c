@@ -53,8 +53,8 @@ static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
     m->p.points_redeemed = v->points_redeemed;
     m->p.as_of_unix_ms = as_of;
     for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
-        if (v->p.favourites[i] < c->cat->n_names)
-            m->favs[m->p.n_favourite_categories++] = c->cat->names[v->p.favourites[i]];
+        if (v->p.favourites[i] < c->cat->n_categories)
+            m->favs[m->p.n_favourite_categories++] = c->cat->categories[v->p.favourites[i]];
     m->p.favourite_categories = m->favs;
     if (v->has_attrs) {
         patron__v1__customer_attributes__init(&m->attrs);
