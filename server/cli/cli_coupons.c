@@ -22,10 +22,9 @@
  * optimistic figures: the stored default model scored on every row, rows it
  * was (probably) trained on.
  */
-#include "cli_coupons.h"
+#include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,40 +53,12 @@ typedef struct uplift_args {
     double test_share;
     int in_sample;
     int per_coupon;
-    size_t min_rows;
+    uint32_t min_rows;
 } uplift_args_t;
 
-enum { CMD_TRAIN, CMD_EVAL };
-
-enum {
-    O_DATA = 256, O_WINDOW, O_AS_OF, O_BUDGETS, O_TEST_SHARE, O_IN_SAMPLE, O_PER_COUPON,
-    O_MIN_ROWS
-};
-
-static const struct option uplift_opts[] = {
-    { "data", required_argument, NULL, O_DATA },
-    { "window-days", required_argument, NULL, O_WINDOW },
-    { "as-of", required_argument, NULL, O_AS_OF },
-    { "budgets", required_argument, NULL, O_BUDGETS },
-    { "test-share", required_argument, NULL, O_TEST_SHARE },
-    { "in-sample", no_argument, NULL, O_IN_SAMPLE },
-    { "per-coupon", no_argument, NULL, O_PER_COUPON },
-    { "min-rows", required_argument, NULL, O_MIN_ROWS },
-    { NULL, 0, NULL, 0 },
-};
-
-static void uplift_usage(void)
+static int parse_budgets(void *dest, const char *s)
 {
-    fputs("usage:\n"
-          "  patron train-uplift --data DIR [--window-days D] [--as-of UNIX_MS]\n"
-          "                      [--per-coupon [--min-rows N]]\n"
-          "  patron eval-uplift --data DIR [--budgets B1,B2,...] [--test-share F]\n"
-          "                     [--in-sample] [--window-days D] [--as-of UNIX_MS]\n",
-          stderr);
-}
-
-static int parse_budgets(const char *s, uplift_args_t *a)
-{
+    uplift_args_t *a = dest;
     const char *p = s;
     a->n_budgets = 0;
     while (*p) {
@@ -95,114 +66,34 @@ static int parse_budgets(const char *s, uplift_args_t *a)
         double v = strtod(p, &end);
         if (end == p || !(v > 0 && v <= 1e12) || a->n_budgets == UPLIFT_EVAL_MAX_BUDGETS ||
             (*end && *end != ','))
-            return -1;
+            break;
         a->budgets[a->n_budgets++] = v;
         p = *end ? end + 1 : end;
     }
-    return a->n_budgets ? 0 : -1;
-}
-
-/* The command a flag belongs to, or -1 for flags both take. */
-static int flag_command(int c)
-{
-    switch (c) {
-    case O_BUDGETS: case O_TEST_SHARE: case O_IN_SAMPLE: return CMD_EVAL;
-    case O_PER_COUPON: case O_MIN_ROWS: return CMD_TRAIN;
-    default: return -1;
+    if (*p || !a->n_budgets) {
+        fprintf(stderr, "patron: --budgets: expected positive numbers B1,B2,... "
+                        "(at most %d), got \"%s\"\n", UPLIFT_EVAL_MAX_BUDGETS, s);
+        return -1;
     }
+    return 0;
 }
 
-static const char *flag_name(int c)
+static void uplift_args_default(uplift_args_t *a)
 {
-    for (const struct option *o = uplift_opts; o->name; o++)
-        if (o->val == c)
-            return o->name;
-    return "?";
-}
-
-/* Parses one flag's value into a; 0 or -1 with a message printed. */
-static int parse_flag(int c, const char *arg, uplift_args_t *a)
-{
-    char *end;
-    switch (c) {
-    case O_DATA: a->data = arg; return 0;
-    case O_IN_SAMPLE: a->in_sample = 1; return 0;
-    case O_PER_COUPON: a->per_coupon = 1; return 0;
-    case O_WINDOW:
-        a->window_days = strtod(arg, &end);
-        if (*end || !(a->window_days > 0 && a->window_days <= 365)) {
-            fprintf(stderr, "patron: --window-days: expected 0..365, got \"%s\"\n", arg);
-            return -1;
-        }
-        return 0;
-    case O_AS_OF:
-        a->as_of = strtoll(arg, &end, 10);
-        if (*end || a->as_of <= 0) {
-            fprintf(stderr, "patron: --as-of: expected unix milliseconds, got \"%s\"\n", arg);
-            return -1;
-        }
-        return 0;
-    case O_BUDGETS:
-        if (parse_budgets(arg, a) != 0) {
-            fprintf(stderr, "patron: --budgets: expected positive numbers B1,B2,... "
-                            "(at most %d), got \"%s\"\n", UPLIFT_EVAL_MAX_BUDGETS, arg);
-            return -1;
-        }
-        return 0;
-    case O_TEST_SHARE:
-        a->test_share = strtod(arg, &end);
-        if (*end || end == arg || !(a->test_share > 0 && a->test_share < 1)) {
-            fprintf(stderr, "patron: --test-share: expected a fraction strictly between "
-                            "0 and 1, got \"%s\"\n", arg);
-            return -1;
-        }
-        return 0;
-    case O_MIN_ROWS: {
-        long v = strtol(arg, &end, 10);
-        if (*end || end == arg || v < 1 || v > MAX_MIN_ROWS) {
-            fprintf(stderr, "patron: --min-rows: expected 1..%ld rows per arm, got \"%s\"\n",
-                    MAX_MIN_ROWS, arg);
-            return -1;
-        }
-        a->min_rows = (size_t)v;
-        return 0;
-    }
-    default: return -1;
-    }
-}
-
-/* Parses argv (argv[0] = the command); 0 or -1 with a message printed. */
-static int parse_uplift_args(int argc, char **argv, int cmd, uplift_args_t *a)
-{
-    int c, min_rows_set = 0;
     memset(a, 0, sizeof *a);
     a->window_days = DEFAULT_WINDOW_DAYS;
     a->test_share = DEFAULT_TEST_SHARE;
     a->min_rows = DEFAULT_MIN_ROWS;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", uplift_opts, NULL)) != -1) {
-        int owner = flag_command(c);
-        if (owner >= 0 && owner != cmd) {
-            fprintf(stderr, "patron %s: --%s applies to %s only\n", argv[0], flag_name(c),
-                    owner == CMD_EVAL ? "eval-uplift" : "train-uplift");
-            return -1;
-        }
-        min_rows_set |= c == O_MIN_ROWS;
-        if (parse_flag(c, optarg, a) != 0)
-            return -1;
-    }
-    if (optind != argc || !a->data) {
-        fprintf(stderr, "patron: %s\n", a->data ? "unexpected arguments" : "--data is required");
-        return -1;
-    }
-    if (min_rows_set && !a->per_coupon) {
-        fprintf(stderr, "patron: --min-rows needs --per-coupon\n");
-        return -1;
-    }
-    if (!a->as_of)
-        a->as_of = wall_ms();
-    return 0;
+    a->as_of = wall_ms();
 }
+
+/* Flags both commands take. */
+#define UPLIFT_COMMON_OPTS(a)                                                            \
+    CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &(a)->data),             \
+    CLI_NUM("window-days", "D", "attribution window after each offer (default 7)",      \
+            1e-9, 365, &(a)->window_days),                                               \
+    CLI_I64("as-of", "UNIX_MS", "offers must have ended their window by then (default "  \
+            "now)", 1, 1e16, &(a)->as_of)
 
 /* Opens the store and joins the offer log with purchases. */
 static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,
@@ -306,9 +197,23 @@ static int train_per_coupon(store_t *s, const uplift_log_t *logs,
     return rc;
 }
 
-int cli_train_uplift(int argc, char **argv)
+static int cmd_train_uplift(int argc, char **argv)
 {
+    static const cli_cmd_t cmd = {
+        "train-uplift", "--data DIR [--window-days D] [--as-of UNIX_MS]\n"
+                        "                           [--per-coupon [--min-rows N]]",
+        "Fits the default uplift model on every finished offer; --per-coupon also\n"
+        "fits one per catalog coupon with at least N treated and N control rows."
+    };
     uplift_args_t a;
+    uplift_args_default(&a);
+    cli_opt_t opts[] = {
+        UPLIFT_COMMON_OPTS(&a),
+        CLI_FLAG("per-coupon", "also one model per coupon with enough rows", &a.per_coupon),
+        CLI_U32("min-rows", "N", "rows per arm a coupon needs (default 200; needs "
+                "--per-coupon)", 1, MAX_MIN_ROWS, &a.min_rows),
+        CLI_END,
+    };
     uplift_log_t *logs = NULL;
     couponstore_uplift_key_t *keys = NULL;
     uplift_model_t m;
@@ -316,9 +221,11 @@ int cli_train_uplift(int argc, char **argv)
     size_t n = 0;
     int rc;
 
-    if (parse_uplift_args(argc, argv, CMD_TRAIN, &a) != 0) {
-        uplift_usage();
-        return 2;
+    if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
+        return rc;
+    if (cli_opt_find(opts, "min-rows")->given && !a.per_coupon) {
+        fprintf(stderr, "patron train-uplift: --min-rows needs --per-coupon\n");
+        return CLI_USAGE;
     }
     if ((rc = load_logs(&a, &s, &logs, a.per_coupon ? &keys : NULL, &n)) != 0)
         goto out;
@@ -466,19 +373,33 @@ static int eval_in_sample(store_t *s, const uplift_args_t *a, const uplift_log_t
     return 0;
 }
 
-int cli_eval_uplift(int argc, char **argv)
+static int cmd_eval_uplift(int argc, char **argv)
 {
+    static const cli_cmd_t cmd = {
+        "eval-uplift", "--data DIR [--budgets B1,B2,...] [--test-share F] [--in-sample]\n"
+                       "                          [--window-days D] [--as-of UNIX_MS]",
+        "Fits on the customers outside a test share (by a hash of the id) and reports\n"
+        "Qini / AUUC and profit per budget on the customers inside it."
+    };
     uplift_args_t a;
+    uplift_args_default(&a);
+    cli_opt_t opts[] = {
+        UPLIFT_COMMON_OPTS(&a),
+        CLI_CALL("budgets", "B1,B2,...", "coupon budgets to report", parse_budgets, &a),
+        CLI_NUM("test-share", "F", "share of customers held out (default 0.3)", 1e-9,
+                1 - 1e-9, &a.test_share),
+        CLI_FLAG("in-sample", "add the stored model's optimistic in-sample figures",
+                 &a.in_sample),
+        CLI_END,
+    };
     uplift_log_t *logs = NULL;
     couponstore_uplift_key_t *keys = NULL;
     store_t *s = NULL;
     size_t n = 0;
     int rc;
 
-    if (parse_uplift_args(argc, argv, CMD_EVAL, &a) != 0) {
-        uplift_usage();
-        return 2;
-    }
+    if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
+        return rc;
     if ((rc = load_logs(&a, &s, &logs, &keys, &n)) != 0)
         goto out;
     print_arms(logs, n);
@@ -498,3 +419,11 @@ out:
     store_close(s);
     return rc ? 1 : 0;
 }
+
+static const cli_command_t commands[] = {
+    { "train-uplift", "fit the coupon uplift model(s) on the offer log", cmd_train_uplift },
+    { "eval-uplift", "judge the uplift model out of sample", cmd_eval_uplift },
+};
+
+const cli_family_t cli_coupons_family = { "coupons", commands,
+                                          sizeof commands / sizeof commands[0] };

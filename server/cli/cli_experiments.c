@@ -15,11 +15,10 @@
  * each customer's own favourite categories, prints the report, stops the
  * server and removes the copy. DIR is not changed.
  */
-#include "cli_experiments.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -31,7 +30,6 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "status_names.h"
 #include "patron/v1/events.pb-c.h"
 #include "patron/v1/experiments.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
@@ -44,36 +42,12 @@
 
 extern char **environ;
 
-/* Packs msg, calls method, unpacks with resp_desc; prints errors. */
-static ProtobufCMessage *rpc(client_t *c, const char *method, const ProtobufCMessage *msg,
-                             const ProtobufCMessageDescriptor *resp_desc)
-{
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    client_result_t res;
-    ProtobufCMessage *out = NULL;
-
-    if (!buf)
-        return NULL;
-    protobuf_c_message_pack(msg, buf);
-    if (client_unary(c, method, buf, len, TIMEOUT_MS, &res) != 0)
-        fprintf(stderr, "patron: could not start %s\n", method);
-    else if (res.code != GRPC_STATUS_OK)
-        fprintf(stderr, "patron: %s: %s: %s\n", method, status_name((int)res.code),
-                res.details);
-    else if (!(out = protobuf_c_message_unpack(resp_desc, NULL, res.len, res.body)))
-        fprintf(stderr, "patron: bad answer from %s\n", method);
-    free(res.body);
-    free(buf);
-    return out;
-}
-
 /* ---- experiment subcommands ------------------------------------------------------ */
 
 typedef struct exp_args {
     const char *addr, *id, *layer, *user;
     double traffic;
-    unsigned attribution_days;
+    uint32_t attribution_days;
     size_t n_arms, n_forced;
     Patron__V1__Arm arms[MAX_ARMS];
     Patron__V1__Arm *arm_ptrs[MAX_ARMS];
@@ -139,42 +113,53 @@ static int parse_forced(const char *spec, exp_args_t *x)
     return 0;
 }
 
-static void exp_usage(void)
+static int opt_arm(void *x, const char *v)
 {
-    fputs("usage:\n"
-          "  patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B][:diversity=D][:maxcat=N]\n"
-          "                    [--arm ...] [--layer L] [--traffic F] [--force CUSTOMER:ARM]\n"
-          "  patron experiment list --addr A\n"
-          "  patron experiment assign --addr A --user ID\n"
-          "  patron experiment report --addr A --id ID [--attribution-days N]\n", stderr);
+    if (parse_arm(v, x) == 0)
+        return 0;
+    fprintf(stderr, "patron experiment: --arm: expected NAME:WEIGHT[:model=V][:blend=B]"
+                    "[:diversity=D][:maxcat=N][:nocoupons] (at most %d arms), got \"%s\"\n",
+            MAX_ARMS, v);
+    return -1;
 }
 
-static int parse_exp_args(int argc, char **argv, exp_args_t *x)
+static int opt_force(void *x, const char *v)
 {
-    static const struct option opts[] = {
-        { "addr", 1, NULL, 'a' }, { "id", 1, NULL, 'i' }, { "layer", 1, NULL, 'l' },
-        { "traffic", 1, NULL, 't' }, { "arm", 1, NULL, 'r' }, { "force", 1, NULL, 'f' },
-        { "user", 1, NULL, 'u' }, { "attribution-days", 1, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
+    if (parse_forced(v, x) == 0)
+        return 0;
+    fprintf(stderr, "patron experiment: --force: expected CUSTOMER:ARM (at most %d), "
+                    "got \"%s\"\n", MAX_FORCED, v);
+    return -1;
+}
+
+static const char exp_synopsis[] =
+    "create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B][:diversity=D]"
+    "[:maxcat=N]\n"
+    "                         [--arm ...] [--layer L] [--traffic F] [--force CUSTOMER:ARM]\n"
+    "   or: patron experiment list --addr A\n"
+    "   or: patron experiment assign --addr A --user ID\n"
+    "   or: patron experiment report --addr A --id ID [--attribution-days N]";
+
+/* Parses the flags after the sub-command word into *x. */
+static int parse_exp_args(int argc, char **argv, const cli_cmd_t *cmd, exp_args_t *x)
+{
+    cli_opt_t opts[] = {
+        CLI_STR("addr", "HOST:PORT", "patrond's address", CLI_REQUIRED, &x->addr),
+        CLI_STR("id", "ID", "experiment id (create, update, report)", 0, &x->id),
+        CLI_STR("layer", "L", "layer: experiments in one layer never share a customer",
+                0, &x->layer),
+        CLI_NUM("traffic", "F", "share of the layer's customers in it (default 1)", 0, 1,
+                &x->traffic),
+        CLI_CALL("arm", "SPEC", "an arm, NAME:WEIGHT[:model=V]...; repeat per arm", opt_arm, x),
+        CLI_CALL("force", "CUSTOMER:ARM", "pin a customer to an arm; repeatable", opt_force, x),
+        CLI_STR("user", "ID", "customer id (assign)", 0, &x->user),
+        CLI_U32("attribution-days", "N", "report: days after exposure that count", 0, 3650,
+                &x->attribution_days),
+        CLI_END,
     };
-    int o;
     memset(x, 0, sizeof *x);
     x->traffic = 1.0;
-    optind = 2;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (o) {
-        case 'a': x->addr = optarg; break;
-        case 'i': x->id = optarg; break;
-        case 'l': x->layer = optarg; break;
-        case 'u': x->user = optarg; break;
-        case 't': x->traffic = atof(optarg); break;
-        case 'd': x->attribution_days = (unsigned)atoi(optarg); break;
-        case 'r': if (parse_arm(optarg, x)) return -1; break;
-        case 'f': if (parse_forced(optarg, x)) return -1; break;
-        default: return -1;
-        }
-    }
-    return x->addr ? 0 : -1;
+    return cli_parse(argc, argv, 2, cmd, opts);
 }
 
 static void print_experiment(const Patron__V1__Experiment *e)
@@ -254,7 +239,7 @@ static int report(client_t *c, const char *id, unsigned attribution_days)
     Patron__V1__ExperimentResults *r;
     req.experiment_id = (char *)id;
     req.attribution_days = attribution_days;
-    r = (Patron__V1__ExperimentResults *)rpc(c, "/patron.v1.Experiments/GetExperimentResults",
+    r = (Patron__V1__ExperimentResults *)cli_rpc(c, "/patron.v1.Experiments/GetExperimentResults",
                                              &req.base, &patron__v1__experiment_results__descriptor);
     if (!r)
         return 1;
@@ -273,7 +258,7 @@ static int put(client_t *c, const exp_args_t *x, int update)
     e.arms = (Patron__V1__Arm **)x->arm_ptrs;
     e.n_forced_arms = x->n_forced;
     e.forced_arms = (Patron__V1__ForcedArm **)x->forced_ptrs;
-    got = (Patron__V1__Experiment *)rpc(c, update ? "/patron.v1.Experiments/UpdateExperiment"
+    got = (Patron__V1__Experiment *)cli_rpc(c, update ? "/patron.v1.Experiments/UpdateExperiment"
                                                   : "/patron.v1.Experiments/CreateExperiment",
                                         &e.base, &patron__v1__experiment__descriptor);
     if (!got)
@@ -283,26 +268,41 @@ static int put(client_t *c, const exp_args_t *x, int update)
     return 0;
 }
 
-int cli_experiment(int argc, char **argv)
+static int cmd_experiment(int argc, char **argv)
 {
     static exp_args_t x; /* large; one command per process */
+    static const char *const subs[] = { "create", "update", "list", "assign", "report" };
     const char *sub = argc > 1 ? argv[1] : "";
+    char name[64];
     client_t *c;
-    int rc = 1;
+    int rc = 1, known = 0;
 
-    if (parse_exp_args(argc, argv, &x) != 0) {
-        exp_usage();
-        return 2;
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        known |= strcmp(sub, subs[i]) == 0;
+    snprintf(name, sizeof name, "experiment%s%s", known ? " " : "", known ? sub : "");
+    cli_cmd_t cmd = { name, exp_synopsis,
+                      "Creates, changes, lists and reports A/B experiments on a running "
+                      "server." };
+    if (!known) {
+        int help = !strcmp(sub, "--help") || !strcmp(sub, "-h");
+        if (!help)
+            fprintf(stderr, "patron experiment: expected create, update, list, assign or "
+                            "report%s%s\n", sub[0] ? ", got " : "", sub);
+        printf("usage: patron experiment %s\n", exp_synopsis);
+        return help ? CLI_OK : CLI_USAGE;
     }
+    if ((rc = parse_exp_args(argc, argv, &cmd, &x)) != CLI_PARSED)
+        return rc;
     if (client_open(x.addr, &c) != 0)
-        return 1;
+        return CLI_FAIL;
+    rc = CLI_FAIL;
     if ((!strcmp(sub, "create") || !strcmp(sub, "update")) && x.id) {
         rc = put(c, &x, sub[0] == 'u');
     } else if (!strcmp(sub, "report") && x.id) {
         rc = report(c, x.id, x.attribution_days);
     } else if (!strcmp(sub, "list")) {
         Patron__V1__ListExperimentsRequest req = PATRON__V1__LIST_EXPERIMENTS_REQUEST__INIT;
-        Patron__V1__ListExperimentsResponse *r = (Patron__V1__ListExperimentsResponse *)rpc(
+        Patron__V1__ListExperimentsResponse *r = (Patron__V1__ListExperimentsResponse *)cli_rpc(
             c, "/patron.v1.Experiments/ListExperiments", &req.base,
             &patron__v1__list_experiments_response__descriptor);
         if (r) {
@@ -315,7 +315,7 @@ int cli_experiment(int argc, char **argv)
         Patron__V1__GetAssignmentRequest req = PATRON__V1__GET_ASSIGNMENT_REQUEST__INIT;
         Patron__V1__GetAssignmentResponse *r;
         req.customer_id = (char *)x.user;
-        r = (Patron__V1__GetAssignmentResponse *)rpc(c, "/patron.v1.Experiments/GetAssignment",
+        r = (Patron__V1__GetAssignmentResponse *)cli_rpc(c, "/patron.v1.Experiments/GetAssignment",
                                                      &req.base,
                                                      &patron__v1__get_assignment_response__descriptor);
         if (r) {
@@ -328,8 +328,9 @@ int cli_experiment(int argc, char **argv)
             rc = 0;
         }
     } else {
-        exp_usage();
-        rc = 2;
+        fprintf(stderr, "patron experiment %s: %s is required\n", sub,
+                strcmp(sub, "assign") == 0 ? "--user" : "--id");
+        rc = CLI_USAGE;
     }
     client_close(c);
     return rc;
@@ -346,7 +347,7 @@ typedef struct sim_customer {
 typedef struct sim {
     sim_customer_t *cust;
     size_t n, cap;
-    unsigned long long rng;
+    uint64_t rng;
 } sim_t;
 
 static double sim_unit(sim_t *s)
@@ -491,7 +492,7 @@ static size_t visit(client_t *c, sim_t *s, const sim_customer_t *cu, int day, si
     req.customer_id = (char *)cu->id;
     req.k = 8;
     req.include_item_details = 1;
-    r = (Patron__V1__RecommendResponse *)rpc(c, "/patron.v1.Recommender/Recommend", &req.base,
+    r = (Patron__V1__RecommendResponse *)cli_rpc(c, "/patron.v1.Recommender/Recommend", &req.base,
                                              &patron__v1__recommend_response__descriptor);
     if (!r)
         return (size_t)-1;
@@ -530,32 +531,33 @@ static size_t visit(client_t *c, sim_t *s, const sim_customer_t *cu, int day, si
     return n;
 }
 
-int cli_simulate_experiment(int argc, char **argv)
+static int cmd_simulate_experiment(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "data", 1, NULL, 'd' }, { "days", 1, NULL, 'n' }, { "customers", 1, NULL, 'c' },
-        { "seed", 1, NULL, 's' }, { NULL, 0, NULL, 0 },
+    static const cli_cmd_t cmd = {
+        "simulate-experiment", "--data DIR [--days N] [--customers N] [--seed N]",
+        "Copies the store in DIR (with a trained model) to a temporary directory, starts\n"
+        "patrond on it and runs a two-arm experiment (personalized vs popular) over\n"
+        "simulated visits; prints the report. DIR is not changed."
     };
     const char *data = NULL;
-    int days = 30, o, rc = 1;
-    size_t want = 300, total_events = 0, visits = 0;
+    uint32_t days = 30, want = 300;
+    int rc = 1;
+    size_t total_events = 0, visits = 0;
     char tmp[PATH_MAX], addr[64], exp_id[64];
     sim_t s = { .rng = 42 };
+    cli_opt_t opts[] = {
+        CLI_STR("data", "DIR", "the store directory (not changed)", CLI_REQUIRED, &data),
+        CLI_U32("days", "N", "simulated days", 1, 365, &days),
+        CLI_U32("customers", "N", "customers with purchases to simulate", 10, 100000, &want),
+        CLI_U64("seed", "N", "random seed (default 42)", &s.rng),
+        CLI_END,
+    };
     client_t *c = NULL;
     pid_t pid;
 
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd': data = optarg; break;
-        case 'n': days = atoi(optarg); break;
-        case 'c': want = (size_t)atol(optarg); break;
-        case 's': s.rng = strtoull(optarg, NULL, 10); break;
-        default: goto usage;
-        }
-    }
-    if (!data || days < 1 || days > 365 || want < 10 || want > 100000)
-        goto usage;
+    if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
+        return rc;
+    rc = 1;
     if (copy_store(data, tmp, sizeof tmp) != 0) {
         fprintf(stderr, "patron: cannot copy %s/data.mdb: %s\n", data, strerror(errno));
         return 1;
@@ -601,7 +603,7 @@ int cli_simulate_experiment(int argc, char **argv)
         e.traffic_fraction = 1.0;
         e.n_arms = 2;
         e.arms = arms;
-        got = (Patron__V1__Experiment *)rpc(c, "/patron.v1.Experiments/CreateExperiment",
+        got = (Patron__V1__Experiment *)cli_rpc(c, "/patron.v1.Experiments/CreateExperiment",
                                             &e.base, &patron__v1__experiment__descriptor);
         if (!got)
             goto out;
@@ -609,8 +611,8 @@ int cli_simulate_experiment(int argc, char **argv)
         protobuf_c_message_free_unpacked(&got->base, NULL);
     }
     printf("simulating %d days of visits by %zu customers (each visits on ~40%% of days; "
-           "views and purchases follow their favourite categories)\n", days, s.n);
-    for (int day = 0; day < days; day++) {
+           "views and purchases follow their favourite categories)\n", (int)days, s.n);
+    for (int day = 0; day < (int)days; day++) {
         for (size_t i = 0; i < s.n; i++) {
             Patron__V1__Event ev[16], *evp[16];
             char ids[16][48];
@@ -630,7 +632,7 @@ int cli_simulate_experiment(int argc, char **argv)
                     evp[k] = &ev[k];
                 rq.n_events = n;
                 rq.events = evp;
-                rr = (Patron__V1__RecordEventsResponse *)rpc(
+                rr = (Patron__V1__RecordEventsResponse *)cli_rpc(
                     c, "/patron.v1.Events/RecordEvents", &rq.base,
                     &patron__v1__record_events_response__descriptor);
                 if (rr) {
@@ -650,8 +652,13 @@ out:
     waitpid(pid, NULL, 0);
     remove_copy(tmp);
     return rc;
-usage:
-    fputs("usage: patron simulate-experiment --data DIR [--days N] [--customers N] [--seed N]\n",
-          stderr);
-    return 2;
 }
+
+static const cli_command_t commands[] = {
+    { "experiment", "create|update|list|assign|report A/B experiments", cmd_experiment },
+    { "simulate-experiment", "run an experiment on simulated visits to a copy",
+      cmd_simulate_experiment },
+};
+
+const cli_family_t cli_experiments_family = { "experiments", commands,
+                                              sizeof commands / sizeof commands[0] };

@@ -1,0 +1,62 @@
+/*
+ * cli.h - how `patron`'s commands are organized: one file per command
+ * family (cli_data.c, cli_train.c, cli_serve.c, cli_customers.c,
+ * cli_coupons.c, cli_experiments.c), each exporting a cli_family_t that
+ * cli.c lists for dispatch and `patron --help`. A command takes its own argv
+ * (argv[0] is the command name), parses it with cli_parse (cliopt.h) and
+ * returns the exit status CLI_OK, CLI_FAIL or CLI_USAGE.
+ *
+ * To add a command: add it to its family's table (or add a family file and
+ * one line to the list in cli.c).
+ */
+#ifndef PATRON_SERVER_CLI_H
+#define PATRON_SERVER_CLI_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "client.h"
+#include "cliopt.h"
+
+typedef struct store store_t;
+typedef struct profile_config profile_config_t;
+
+typedef struct cli_command {
+    const char *name;    /* "import" */
+    const char *summary; /* one line for `patron --help` */
+    int (*run)(int argc, char **argv);
+} cli_command_t;
+
+typedef struct cli_family {
+    const char *title;   /* heading in `patron --help` */
+    const cli_command_t *commands;
+    size_t n;
+} cli_family_t;
+
+extern const cli_family_t cli_data_family;        /* import, compact, vacuum */
+extern const cli_family_t cli_train_family;       /* train, eval, tune, export-ncf */
+extern const cli_family_t cli_serve_family;       /* recommend, health, model-info, stats */
+extern const cli_family_t cli_customers_family;   /* profile, audience, segments */
+extern const cli_family_t cli_coupons_family;     /* train-uplift, eval-uplift */
+extern const cli_family_t cli_experiments_family; /* experiment, simulate-experiment */
+
+/* Opens the store in dir for a command; prints "patron: cannot open DIR:
+ * why" and returns the error on failure. */
+int cli_store_open(const char *dir, store_t **out);
+
+/* The profile settings from path (a profile file), or the built-in
+ * defaults when path is NULL; prints the problem and returns -1 when the
+ * file is bad. */
+int cli_profile_config(const char *path, profile_config_t *pc);
+
+/* Packs msg, calls method on c and unpacks the answer as resp_desc. Prints
+ * the failure (status name and details) and returns NULL; the caller frees
+ * the answer with protobuf_c_message_free_unpacked. */
+ProtobufCMessage *cli_rpc(client_t *c, const char *method, const ProtobufCMessage *msg,
+                          const ProtobufCMessageDescriptor *resp_desc);
+
+/* cli_rpc on a connection opened to addr for this one call. */
+ProtobufCMessage *cli_call(const char *addr, const char *method,
+                           const ProtobufCMessage *msg,
+                           const ProtobufCMessageDescriptor *resp_desc);
+
+#endif

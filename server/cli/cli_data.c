@@ -1,0 +1,231 @@
+/*
+ * cli_data.c - the data commands of `patron`: loading a store and keeping
+ * it small.
+ *
+ *   patron import  --data DIR [--items F] [--events F] [--format patron|online-retail]
+ *   patron compact --data DIR [--older-than-days D] [--offers-older-than-days D]
+ *                  [--exposure-ids-older-than-days D]
+ *   patron vacuum  --data DIR   (offline: rewrites the file without freed pages)
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "couponstore.h"
+#include "expstore.h"
+#include "importer.h"
+#include "store.h"
+#include "wallclock.h"
+
+#define MS_PER_DAY 86400000.0
+
+/* ---- import -------------------------------------------------------------------- */
+
+static void print_problem(void *ctx, uint64_t line, const char *msg)
+{
+    fprintf(stderr, "%s:%llu: %s\n", (const char *)ctx, (unsigned long long)line, msg);
+}
+
+static int parse_format(void *dest, const char *v)
+{
+    import_format_t *f = dest;
+    if (strcmp(v, "patron") == 0)
+        *f = IMPORT_PATRON;
+    else if (strcmp(v, "online-retail") == 0)
+        *f = IMPORT_ONLINE_RETAIL;
+    else {
+        fprintf(stderr, "patron import: --format must be patron or online-retail\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void print_import_report(const import_report_t *rep)
+{
+    printf("rows %llu: items inserted %llu, updated %llu; events accepted %llu, "
+           "duplicate %llu, rejected %llu; malformed rows %llu, rows without "
+           "customer %llu, cancellations %llu\n",
+           (unsigned long long)rep->rows, (unsigned long long)rep->items_inserted,
+           (unsigned long long)rep->items_updated,
+           (unsigned long long)rep->events_accepted,
+           (unsigned long long)rep->events_duplicate,
+           (unsigned long long)rep->events_rejected,
+           (unsigned long long)rep->malformed,
+           (unsigned long long)rep->missing_customer,
+           (unsigned long long)rep->cancellations);
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    static const cli_cmd_t cmd = {
+        "import", "--data DIR [--items F] [--events F] [--format patron|online-retail]",
+        "Loads items and/or events from CSV files into the store (created if new).\n"
+        "Rows that cannot be read are reported with their line and skipped."
+    };
+    const char *data = NULL, *items = NULL, *events = NULL;
+    import_format_t fmt = IMPORT_PATRON;
+    cli_opt_t opts[] = {
+        CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &data),
+        CLI_STR("items", "FILE", "items CSV", 0, &items),
+        CLI_STR("events", "FILE", "events CSV", 0, &events),
+        CLI_CALL("format", "NAME", "events layout: patron (default) or online-retail",
+                 parse_format, &fmt),
+        CLI_END,
+    };
+    import_report_t rep = { 0 };
+    store_t *s;
+    int rc;
+
+    if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
+        return rc;
+    if (!items && !events) {
+        fprintf(stderr, "patron import: needs --items and/or --events\n");
+        return CLI_USAGE;
+    }
+    if (cli_store_open(data, &s) != 0)
+        return CLI_FAIL;
+    if (items)
+        rc = import_items_csv(s, items, &rep, print_problem, (void *)items);
+    else
+        rc = 0;
+    if (rc == 0 && events)
+        rc = import_events_csv(s, events, fmt, &rep, print_problem, (void *)events);
+    store_close(s);
+    print_import_report(&rep);
+    if (rc) {
+        fprintf(stderr, "patron: import failed: %s\n", strerror(-rc));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* ---- compact ------------------------------------------------------------------- */
+
+typedef struct compact_args {
+    double views_days, offers_days, exposure_ids_days;
+} compact_args_t;
+
+/* Each horizon is measured from now (from the newest event would surprise a
+ * live shop). */
+static int compact_store(store_t *s, const compact_args_t *a)
+{
+    uint64_t removed = 0, added = 0, pruned = 0;
+    int64_t now_ms = wall_ms();
+    int rc = 0;
+
+    if (a->views_days > 0) {
+        rc = store_compact_views(s, now_ms - (int64_t)(a->views_days * MS_PER_DAY),
+                                 &removed, &added);
+        if (rc == 0)
+            printf("compacted %llu old view events into %llu (purchases, carts and "
+                   "refunds untouched)\n", (unsigned long long)removed,
+                   (unsigned long long)added);
+    }
+    if (rc == 0 && a->offers_days > 0) {
+        rc = couponstore_prune_offers(
+            s, now_ms - (int64_t)(a->offers_days * MS_PER_DAY), &pruned);
+        if (rc == 0)
+            printf("deleted %llu coupon offer log rows older than %g days (budgets, "
+                   "grants and redemptions untouched)\n", (unsigned long long)pruned,
+                   a->offers_days);
+    }
+    if (rc == 0 && a->exposure_ids_days > 0) {
+        rc = expstore_prune_requests(
+            s, now_ms - (int64_t)(a->exposure_ids_days * MS_PER_DAY), &pruned);
+        if (rc == 0)
+            printf("forgot %llu experiment request ids older than %g days (results "
+                   "untouched; a retry of those would count again)\n",
+                   (unsigned long long)pruned, a->exposure_ids_days);
+    }
+    return rc;
+}
+
+static int cmd_compact(int argc, char **argv)
+{
+    static const cli_cmd_t cmd = {
+        "compact", "--data DIR [--older-than-days D] [--offers-older-than-days D] "
+                   "[--exposure-ids-older-than-days D]",
+        "Aggregates old view events and prunes the coupon offer log and experiment\n"
+        "request ids past their retention. Give at least one horizon."
+    };
+    const char *data = NULL;
+    compact_args_t a = { 0 };
+    cli_opt_t opts[] = {
+        CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &data),
+        CLI_NUM("older-than-days", "D", "aggregate views older than D days", 0, 36500,
+                &a.views_days),
+        CLI_NUM("offers-older-than-days", "D", "delete offer log rows older than D days",
+                1e-6, 1e6, &a.offers_days),
+        CLI_NUM("exposure-ids-older-than-days", "D",
+                "forget experiment request ids older than D days", 1e-6, 1e6,
+                &a.exposure_ids_days),
+        CLI_END,
+    };
+    store_t *s;
+    int rc;
+
+    if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
+        return rc;
+    if (a.views_days <= 0 && a.offers_days <= 0 && a.exposure_ids_days <= 0) {
+        fprintf(stderr, "patron compact: give --older-than-days (views), "
+                "--offers-older-than-days (coupon offer log) and/or "
+                "--exposure-ids-older-than-days (experiment request ids), > 0\n");
+        return CLI_USAGE;
+    }
+    if (cli_store_open(data, &s) != 0)
+        return CLI_FAIL;
+    rc = compact_store(s, &a);
+    store_close(s);
+    if (rc) {
+        fprintf(stderr, "patron: compaction failed: %s\n", strerror(-rc));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* ---- vacuum -------------------------------------------------------------------- */
+
+static int cmd_vacuum(int argc, char **argv)
+{
+    static const cli_cmd_t cmd = {
+        "vacuum", "--data DIR",
+        "Offline: rewrites the store's file without its freed pages (erased\n"
+        "customers, compacted views). Stop patrond first."
+    };
+    const char *data = NULL;
+    cli_opt_t opts[] = {
+        CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &data),
+        CLI_END,
+    };
+    uint64_t before = 0, after = 0;
+    int rc;
+
+    if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
+        return rc;
+    if ((rc = store_vacuum(data, &before, &after)) != 0) {
+        if (rc == -EBUSY)
+            fprintf(stderr, "patron: %s is open in another process (patrond or a "
+                    "patron command): stop it first, vacuum works offline\n", data);
+        else if (rc == -ENOENT)
+            fprintf(stderr, "patron: no store in %s\n", data);
+        else
+            fprintf(stderr, "patron: vacuum failed: %s (the store is unchanged)\n",
+                    strerror(-rc));
+        return CLI_FAIL;
+    }
+    printf("vacuumed %s: data file %.1f MB -> %.1f MB; freed pages (erased "
+           "customers, compacted views) are gone from disk\n", data,
+           (double)before / 1e6, (double)after / 1e6);
+    return CLI_OK;
+}
+
+static const cli_command_t commands[] = {
+    { "import", "load items and events from CSV into a store", cmd_import },
+    { "compact", "aggregate old views, prune offer logs and request ids", cmd_compact },
+    { "vacuum", "offline: shrink the store's file", cmd_vacuum },
+};
+
+const cli_family_t cli_data_family = { "data", commands,
+                                       sizeof commands / sizeof commands[0] };
