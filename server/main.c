@@ -223,7 +223,8 @@ int main(int argc, char **argv)
     }
     if (!o.auth_file && !loopback(o.listen))
         plog(LOG_WARN, "listening on %s without --auth-file: anyone who can reach it "
-             "may call every method, DeleteCustomer included", o.listen);
+             "may call every method, DeleteCustomer and ExportCustomer included",
+             o.listen);
     if ((rc = app_reload(&app, &version)) != 0)
         plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
     else if (version == 0)

@@ -1,7 +1,8 @@
 /*
  * test_shown.c - recently shown items: most recent first, no duplicates,
  * the time window, bounded history per customer, and a customer whose slot
- * another customer took over starts empty rather than inheriting items.
+ * another customer took over starts empty rather than inheriting items;
+ * shown_forget (erasure) empties the customer's slot and no other.
  */
 #include "shown.h"
 #include "testutil.h"
@@ -32,6 +33,11 @@ int main(void)
     n = shown_since(s, "bob", 0, out, SHOWN_PER_CUSTOMER);
     CHECK_EQ_INT(n, SHOWN_PER_CUSTOMER); /* the last 64 only */
     CHECK_EQ_INT(out[0], 99);
+    CHECK_EQ_INT(shown_forget(s, "alice"), 0); /* bob holds the slot */
+    CHECK_EQ_INT(shown_since(s, "bob", 0, out, 10), 10);
+    CHECK_EQ_INT(shown_forget(s, "bob"), 1);
+    CHECK_EQ_INT(shown_since(s, "bob", 0, out, 10), 0);
+    CHECK_EQ_INT(shown_forget(s, "bob"), 0);
     shown_free(s);
     TEST_MAIN_END();
 }

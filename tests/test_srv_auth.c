@@ -62,12 +62,16 @@ static void test_scopes(void)
     /* A method scope is that method only; a service scope is that service. */
     CHECK_EQ_INT(check(a, "/patron.v1.Profiles/DeleteCustomer", SHOP, &name), AUTH_DENIED);
     CHECK_STREQ(name, "storefront");
+    /* ExportCustomer returns personal data: a storefront scoped to
+     * GetProfile may not call it, like DeleteCustomer. */
+    CHECK_EQ_INT(check(a, "/patron.v1.Profiles/ExportCustomer", SHOP, NULL), AUTH_DENIED);
     CHECK_EQ_INT(check(a, "/patron.v1.Profiles/GetProfileX", SHOP, NULL), AUTH_DENIED);
     CHECK_EQ_INT(check(a, "/patron.v1.RecommenderX/Recommend", SHOP, NULL), AUTH_DENIED);
     CHECK_EQ_INT(check(a, "/patron.v1.Admin/ReloadModel", SHOP, NULL), AUTH_DENIED);
     CHECK_EQ_INT(check(a, "/patron.v1.Admin/ReloadModel", ADMIN, &name), AUTH_OK);
     CHECK_STREQ(name, "admin");
     CHECK_EQ_INT(check(a, "/patron.v1.Profiles/DeleteCustomer", ADMIN, NULL), AUTH_OK);
+    CHECK_EQ_INT(check(a, "/patron.v1.Profiles/ExportCustomer", ADMIN, NULL), AUTH_OK);
     auth_free(a);
 }
 

@@ -7,9 +7,22 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "customers_erase.h"
 #include "store.h"
+#include "store_custdata.h"
 #include "storelock.h"
 #include "testutil.h"
+
+/* Erases what the store keeps about customer_id (the store's owner alone;
+ * test_erasure.c runs every owner). */
+static int delete_customer(store_t *s, const char *customer_id, uint64_t *events)
+{
+    custdata_owner_t store_owner = store_custdata_owner();
+    custdata_erased_t erased;
+    int rc = customers_erase(s, &store_owner, 1, customer_id, &erased, NULL);
+    *events = erased.events;
+    return rc;
+}
 
 static store_t *open_store(const char *dir)
 {
@@ -220,7 +233,7 @@ static void test_customers(const char *dir)
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
     CHECK_EQ_INT(store_customer_id(s, 0, id, sizeof id), 0);
     CHECK_STREQ(id, "alice");
-    CHECK_EQ_INT(store_delete_customer(s, "alice", &deleted), 0);
+    CHECK_EQ_INT(delete_customer(s, "alice", &deleted), 0);
     CHECK_EQ_INT(deleted, 2);
     CHECK_EQ_INT(store_customer_index(s, "alice", &idx), -ENOENT);
     CHECK_EQ_INT(store_customer_id(s, 0, id, sizeof id), -ENOENT);
@@ -232,7 +245,7 @@ static void test_customers(const char *dir)
     free(u);
     free(i);
     free(p);
-    CHECK_EQ_INT(store_delete_customer(s, "alice", &deleted), -ENOENT);
+    CHECK_EQ_INT(delete_customer(s, "alice", &deleted), -ENOENT);
     {
         /* The event ids were forgotten with the events: nothing of alice
          * remains, not even which events she sent. */
@@ -386,7 +399,7 @@ static void test_vacuum(const char *dir)
         CHECK_EQ_INT(out[i], STORE_ACCEPTED);
     CHECK(occurs(data, secret) > 0);
     CHECK_EQ_INT(store_vacuum(dir, NULL, NULL), -EBUSY); /* open here */
-    CHECK_EQ_INT(store_delete_customer(s, secret, &deleted), 0);
+    CHECK_EQ_INT(delete_customer(s, secret, &deleted), 0);
     CHECK_EQ_INT(deleted, 20);
     store_close(s);
     printf("erased customer's id in the raw file: %d times before vacuum\n",

@@ -76,4 +76,7 @@ int couponstore_budget_tx_get(store_tx_t *tx, const char *campaign, couponstore_
 int couponstore_expire_grants(store_tx_t *tx, couponstore_history_t *h, int64_t now_ms,
                   int *changed);
 
+/* Decodes a stored offer log row into *o; -EIO when it is not one. */
+int couponstore_offer_unpack(const void *val, size_t vlen, couponstore_offer_t *o);
+
 #endif

@@ -26,7 +26,7 @@ static int offer_pack(const couponstore_offer_t *o, unsigned char *buf, size_t *
     return 0;
 }
 
-static int offer_unpack(const void *val, size_t vlen, couponstore_offer_t *o)
+int couponstore_offer_unpack(const void *val, size_t vlen, couponstore_offer_t *o)
 {
     uLongf n = sizeof *o;
     if (vlen == sizeof *o)
@@ -43,7 +43,7 @@ static int offer_get(store_tx_t *tx, const char *request_id, couponstore_offer_t
     int rc = store_tx_get(tx, T_OFFER, request_id, strlen(request_id), buf, sizeof buf, &len);
     if (rc == -EINVAL)
         return -EIO;
-    return rc ? rc : offer_unpack(buf, len, o);
+    return rc ? rc : couponstore_offer_unpack(buf, len, o);
 }
 
 static int offer_put(store_tx_t *tx, const char *request_id, const couponstore_offer_t *o)
@@ -401,7 +401,7 @@ int couponstore_get_offer(store_t *s, const char *request_id, couponstore_offer_
     size_t len = 0;
     int rc = store_table_get(s, T_OFFER, request_id, strlen(request_id), &v, &len);
     if (rc == 0)
-        rc = offer_unpack(v, len, out);
+        rc = couponstore_offer_unpack(v, len, out);
     free(v);
     return rc;
 }
@@ -419,7 +419,7 @@ static int visit_offer(void *ctx, const void *key, size_t klen, const void *val,
     int rc;
     (void)key;
     (void)klen;
-    if ((rc = offer_unpack(val, vlen, &o)) != 0)
+    if ((rc = couponstore_offer_unpack(val, vlen, &o)) != 0)
         return rc;
     return sc->cb(sc->ctx, &o);
 }
@@ -440,7 +440,7 @@ static int offer_older(void *ctx, const void *key, size_t klen, const void *val,
     couponstore_offer_t o;
     (void)key;
     (void)klen;
-    return offer_unpack(val, vlen, &o) == 0 && o.time_ms < *(const int64_t *)ctx;
+    return couponstore_offer_unpack(val, vlen, &o) == 0 && o.time_ms < *(const int64_t *)ctx;
 }
 
 int couponstore_prune_offers(store_t *s, int64_t before_ms, uint64_t *removed)

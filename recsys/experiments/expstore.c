@@ -338,3 +338,115 @@ int expstore_results(store_t *s, const experiment_t *e, int64_t window_ms,
     free(costs.unit_cost);
     return rc;
 }
+
+/* ---- one customer's rows: export and erasure ------------------------------------- */
+
+/* The customer id of an exp_cust key ("experiment NUL customer"), or NULL. */
+static const char *key_customer(const void *key, size_t klen, size_t *el)
+{
+    const char *nul = memchr(key, '\0', klen);
+    if (!nul || (size_t)(nul - (const char *)key) > EXPERIMENT_MAX_ID)
+        return NULL;
+    *el = (size_t)(nul - (const char *)key);
+    return nul + 1;
+}
+
+static int key_names(const void *key, size_t klen, const char *customer_id)
+{
+    size_t el, cl = strlen(customer_id);
+    const char *c = key_customer(key, klen, &el);
+    return c && klen - el - 1 == cl && memcmp(c, customer_id, cl) == 0;
+}
+
+typedef struct summary_scan {
+    const char *customer_id;
+    expstore_summary_fn cb;
+    void *ctx;
+} summary_scan_t;
+
+static int visit_summary(void *ctx, const void *key, size_t klen, const void *val,
+                         size_t vlen)
+{
+    summary_scan_t *sc = ctx;
+    expstore_summary_t out;
+    exp_customer_t c;
+    size_t el = 0;
+
+    if (!key_names(key, klen, sc->customer_id))
+        return 0;
+    if (vlen != sizeof c)
+        return -EIO;
+    memcpy(&c, val, sizeof c);
+    key_customer(key, klen, &el);
+    memcpy(out.experiment_id, key, el);
+    out.experiment_id[el] = '\0';
+    out.arm_index = c.arm_index;
+    out.forced = c.forced;
+    out.mixed = c.mixed;
+    out.first_ms = c.first_ms;
+    out.last_ms = c.last_ms;
+    out.exposures = c.exposures;
+    out.items_shown = c.items_shown;
+    out.n_shown = c.n_shown < EXPSTORE_MAX_SHOWN ? c.n_shown : EXPSTORE_MAX_SHOWN;
+    memcpy(out.shown, c.shown, out.n_shown * sizeof out.shown[0]);
+    return sc->cb(sc->ctx, &out);
+}
+
+int expstore_customer_summaries(store_t *s, const char *customer_id,
+                                expstore_summary_fn cb, void *ctx)
+{
+    summary_scan_t sc = { customer_id, cb, ctx };
+    if (!s || !cb || !customer_id || !customer_id[0])
+        return -EINVAL;
+    return store_table_scan(s, T_CUST, NULL, 0, visit_summary, &sc);
+}
+
+/* Keys of the customer's rows, gathered during the scan and deleted after
+ * it. */
+typedef struct doomed_keys {
+    const char *customer_id;
+    char (*key)[STORE_MAX_TABLE_KEY];
+    size_t *len, n, cap;
+} doomed_keys_t;
+
+static int gather_customer(void *ctx, const void *key, size_t klen, const void *val,
+                           size_t vlen)
+{
+    doomed_keys_t *d = ctx;
+    (void)val;
+    (void)vlen;
+    if (!key_names(key, klen, d->customer_id))
+        return 0;
+    if (klen > STORE_MAX_TABLE_KEY)
+        return -EIO;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        void *k = realloc(d->key, cap * sizeof *d->key), *l;
+        if (!k)
+            return -ENOMEM;
+        d->key = k;
+        if (!(l = realloc(d->len, cap * sizeof *d->len)))
+            return -ENOMEM;
+        d->len = l;
+        d->cap = cap;
+    }
+    memcpy(d->key[d->n], key, klen);
+    d->len[d->n++] = klen;
+    return 0;
+}
+
+int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,
+                                uint64_t *rows)
+{
+    doomed_keys_t d = { customer_id, NULL, NULL, 0, 0 };
+    int rc;
+    if (!tx || !rows || !customer_id || !customer_id[0])
+        return -EINVAL;
+    rc = store_tx_scan(tx, T_CUST, NULL, 0, gather_customer, &d);
+    for (size_t i = 0; rc == 0 && i < d.n; i++)
+        rc = store_tx_del(tx, T_CUST, d.key[i], d.len[i]);
+    *rows = rc == 0 ? d.n : 0;
+    free(d.key);
+    free(d.len);
+    return rc;
+}

@@ -58,6 +58,31 @@ int expstore_log(store_t *s, const expstore_exposure_t *e);
  * -ENOMEM or a store error. */
 int expstore_prune_requests(store_t *s, int64_t before_ms, uint64_t *removed);
 
+/* What the exposures logged for one (experiment, customer). */
+typedef struct expstore_summary {
+    char experiment_id[EXPERIMENT_MAX_ID + 1];
+    uint32_t arm_index;
+    int forced, mixed;          /* pinned to the arm; seen in several arms */
+    int64_t first_ms, last_ms;
+    uint32_t exposures, items_shown;
+    uint32_t n_shown;
+    uint32_t shown[EXPSTORE_MAX_SHOWN];   /* distinct store item indices */
+} expstore_summary_t;
+
+/* Calls cb for every experiment customer_id was exposed in (experiment id
+ * order). Reads every summary row (they are keyed by experiment first).
+ * Returns 0, the first nonzero cb return, -EINVAL, -EIO (a row this build
+ * cannot read) or a store error. */
+typedef int (*expstore_summary_fn)(void *ctx, const expstore_summary_t *sum);
+int expstore_customer_summaries(store_t *s, const char *customer_id,
+                                expstore_summary_fn cb, void *ctx);
+
+/* Erasure, inside tx: deletes every summary row of customer_id; *rows gets
+ * the count. The request-id rows name no customer and stay. Returns 0,
+ * -EINVAL, -ENOMEM or a store error. */
+int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,
+                                uint64_t *rows);
+
 /* Per-arm accumulators for one experiment. */
 typedef struct expstore_arm {
     uint64_t customers;         /* exposed, not forced */

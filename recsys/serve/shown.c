@@ -100,3 +100,18 @@ size_t shown_since(shown_t *s, const char *customer_id, int64_t since_ms,
     pthread_mutex_unlock(mu);
     return got;
 }
+
+int shown_forget(shown_t *s, const char *customer_id)
+{
+    uint64_t key = hash_id(customer_id);
+    size_t at = key % s->n;
+    slot_t *sl = &s->slots[at];
+    pthread_mutex_t *mu = &s->locks[at % STRIPES];
+    int had;
+
+    pthread_mutex_lock(mu);
+    if ((had = sl->key == key) != 0)
+        memset(sl, 0, sizeof *sl);
+    pthread_mutex_unlock(mu);
+    return had;
+}

@@ -32,4 +32,8 @@ void shown_record(shown_t *s, const char *customer_id, const uint32_t *items,
 size_t shown_since(shown_t *s, const char *customer_id, int64_t since_ms,
                    uint32_t *out, size_t cap);
 
+/* Forgets everything shown to customer_id (right to erasure); returns 1 if
+ * the customer had a slot, else 0. */
+int shown_forget(shown_t *s, const char *customer_id);
+
 #endif

@@ -63,6 +63,10 @@ int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
 /* Looks up an item's dense index. -ENOENT if unknown. */
 int store_item_index(store_t *s, const char *item_id, uint32_t *idx);
 
+/* The shop's id of item index idx, copied into buf (cap bytes, NUL
+ * terminated). -ENOENT if unknown, -EINVAL if buf is too small. */
+int store_item_id(store_t *s, uint32_t idx, char *buf, size_t cap);
+
 /* Calls cb for every item in index order. The item's strings point into
  * LMDB memory valid only during the call: copy what you keep. A nonzero
  * return from cb stops the scan and is returned. */
@@ -190,14 +194,9 @@ int store_points_redeem(store_t *s, const char *customer_id,
                         const char *redemption_id, int64_t points, int64_t earned,
                         int64_t *redeemed_total, int *duplicate);
 
-/*
- * Right to erasure: deletes, in one transaction, the customer's events and
- * their idempotency keys, attributes, points ledger and id mappings, and
- * zeroes the customer's factor row in every stored model version. Durable
- * when it returns 0. -ENOENT if the customer is unknown everywhere.
- */
-int store_delete_customer(store_t *s, const char *customer_id,
-                          uint64_t *events_deleted);
+/* Right to erasure of what the store keeps about a customer:
+ * store_tx_erase_customer (store_custdata.h), run with every other owner's
+ * part by customers_erase (customers_erase.h). */
 
 /*
  * Compaction: every customer's views older than before_ms become one view
@@ -281,6 +280,11 @@ int store_tx_get(store_tx_t *tx, const char *table, const void *key, size_t klen
 int store_tx_put(store_tx_t *tx, const char *table, const void *key, size_t klen,
                  const void *val, size_t vlen);
 int store_tx_del(store_tx_t *tx, const char *table, const void *key, size_t klen);
+/* Inside fn: store_table_scan as of this transaction (seeing fn's own
+ * writes). visit must not write to the table it scans: gather the keys,
+ * then put or delete after the scan. */
+int store_tx_scan(store_tx_t *tx, const char *table, const void *prefix, size_t plen,
+                  store_table_visit_fn visit, void *ctx);
 
 /* ---- models --------------------------------------------------------------- */
 

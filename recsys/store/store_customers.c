@@ -1,12 +1,12 @@
 /*
- * store_customers.c - customer ids, attributes, the points ledger and erasure
+ * store_customers.c - customer ids, attributes and the points ledger
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
 
 #include <stdlib.h>
 
-/* ---- customer ids, attributes, points, erasure ------------------------------ */
+/* ---- customer ids, attributes, points ------------------------------ */
 
 typedef struct id_lookup {
     uint32_t idx;
@@ -94,8 +94,7 @@ int store_get_attrs(store_t *s, const char *customer_id, store_attrs_t *a)
     return store_with_txn(s, 0, get_attrs_txn, &op);
 }
 
-/* Points ledger keys: customer id, NUL, redemption id. */
-static size_t points_key(unsigned char *key, const char *customer, const char *redemption)
+size_t store_points_key(unsigned char *key, const char *customer, const char *redemption)
 {
     size_t a = strlen(customer), b = redemption ? strlen(redemption) : 0;
     memcpy(key, customer, a);
@@ -109,7 +108,7 @@ static size_t points_key(unsigned char *key, const char *customer, const char *r
 static int points_sum(store_t *s, MDB_txn *txn, const char *customer, int64_t *total)
 {
     unsigned char prefix[STORE_MAX_ID + 1];
-    size_t plen = points_key(prefix, customer, NULL);
+    size_t plen = store_points_key(prefix, customer, NULL);
     MDB_cursor *cur;
     MDB_val k = val_mem(prefix, plen), v;
     int rc, op = MDB_SET_RANGE;
@@ -149,7 +148,7 @@ static int redeem_txn(store_t *s, MDB_txn *txn, void *ctx)
 {
     redeem_op_t *op = ctx;
     unsigned char key[2 * STORE_MAX_ID + 1];
-    MDB_val k = val_mem(key, points_key(key, op->customer, op->redemption)), v;
+    MDB_val k = val_mem(key, store_points_key(key, op->customer, op->redemption)), v;
     int rc = mdb_get(txn, s->points, &k, &v);
 
     if (rc == 0) {
@@ -193,146 +192,5 @@ int store_points_redeem(store_t *s, const char *customer_id,
         store_with_txn(s, 0, redeemed_txn, &op);
     *redeemed_total = op.total;
     *duplicate = op.duplicate;
-    return rc;
-}
-
-/* ---- erasure ---------------------------------------------------------------- */
-
-typedef struct erase_op {
-    const char *customer;
-    uint64_t events;
-    int found;
-} erase_op_t;
-
-/* Deletes every key of dbi starting with prefix[0..plen). */
-static int delete_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t plen,
-                         MDB_dbi ids_dbi, uint64_t *count)
-{
-    MDB_cursor *cur;
-    MDB_val k = val_mem(prefix, plen), v;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc)
-        return map_err(rc);
-    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) == 0) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-            break;
-        if (ids_dbi != (MDB_dbi)-1 && v.mv_size > EVENT_REC_FIXED) {
-            /* events: also forget the event id (idempotency key) */
-            MDB_val id = val_mem((const char *)v.mv_data + EVENT_REC_FIXED,
-                                 v.mv_size - EVENT_REC_FIXED);
-            rc = mdb_del(txn, ids_dbi, &id, NULL);
-            if (rc && rc != MDB_NOTFOUND)
-                break;
-        }
-        if ((rc = mdb_cursor_del(cur, 0)) != 0)
-            break;
-        if (count)
-            (*count)++;
-        k = val_mem(prefix, plen);
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
-}
-
-/* Zeroes row idx of the user factors of every stored model version. */
-static int zero_factors(store_t *s, MDB_txn *txn, uint32_t idx)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn, s->models, &cur), op = MDB_FIRST;
-    if (rc)
-        return map_err(rc);
-    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-        store_model_hdr_t hdr;
-        unsigned char key[9];
-        MDB_val uk, uv, nv;
-        size_t row;
-        op = MDB_NEXT;
-        if (k.mv_size != 9 || ((unsigned char *)k.mv_data)[8] != MODEL_PART_HDR ||
-            v.mv_size != sizeof hdr)
-            continue;
-        memcpy(&hdr, v.mv_data, sizeof hdr);
-        if (idx >= hdr.n_users)
-            continue;
-        uk = store_model_key(key, hdr.version, MODEL_PART_USER);
-        if ((rc = mdb_get(txn, s->models, &uk, &uv)) != 0)
-            break;
-        row = (size_t)idx * hdr.factors * sizeof(float);
-        if (uv.mv_size < row + hdr.factors * sizeof(float)) {
-            rc = EIO;
-            break;
-        }
-        /* Rewrite the blob with the row zeroed (values are read-only). */
-        nv.mv_size = uv.mv_size;
-        {
-            unsigned char *copy = malloc(uv.mv_size);
-            if (!copy) {
-                rc = ENOMEM;
-                break;
-            }
-            memcpy(copy, uv.mv_data, uv.mv_size);
-            memset(copy + row, 0, hdr.factors * sizeof(float));
-            nv.mv_data = copy;
-            rc = mdb_put(txn, s->models, &uk, &nv, 0);
-            free(copy);
-        }
-        if (rc)
-            break;
-        /* mdb_put moved the cursor's page: re-seek past this version. */
-        k = store_model_key(key, hdr.version, MODEL_PART_POP);
-        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
-            break;
-        op = MDB_NEXT;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
-}
-
-static int erase_txn(store_t *s, MDB_txn *txn, void *ctx)
-{
-    erase_op_t *op = ctx;
-    MDB_val k = val_str(op->customer), v;
-    unsigned char ikey[4], pkey[STORE_MAX_ID + 1];
-    uint64_t dummy = 0;
-    int rc = mdb_get(txn, s->customer_idx, &k, &v);
-
-    if (rc == 0 && v.mv_size == 4) {
-        uint32_t idx;
-        MDB_val ik = val_mem(ikey, 4);
-        memcpy(&idx, v.mv_data, 4);
-        op->found = 1;
-        put_be32(ikey, idx);
-        if ((rc = delete_prefix(txn, s->events, ikey, 4, s->event_ids, &op->events)) ||
-            (rc = zero_factors(s, txn, idx)))
-            return rc;
-        rc = mdb_del(txn, s->customer_ids, &ik, NULL);
-        if (rc && rc != MDB_NOTFOUND)
-            return map_err(rc);
-        if ((rc = mdb_del(txn, s->customer_idx, &k, NULL)) != 0)
-            return map_err(rc);
-    } else if (rc && rc != MDB_NOTFOUND) {
-        return map_err(rc);
-    }
-    rc = mdb_del(txn, s->attrs, &k, NULL);
-    if (rc == 0)
-        op->found = 1;
-    else if (rc != MDB_NOTFOUND)
-        return map_err(rc);
-    if ((rc = delete_prefix(txn, s->points, pkey, points_key(pkey, op->customer, NULL),
-                            (MDB_dbi)-1, &dummy)) != 0)
-        return rc;
-    op->found |= dummy > 0;
-    return op->found ? 0 : -ENOENT;
-}
-
-int store_delete_customer(store_t *s, const char *customer_id, uint64_t *events_deleted)
-{
-    erase_op_t op = { customer_id, 0, 0 };
-    int rc;
-    if (id_invalid(customer_id))
-        return -EINVAL;
-    rc = store_with_txn(s, 1, erase_txn, &op);
-    if (events_deleted)
-        *events_deleted = op.events;
     return rc;
 }

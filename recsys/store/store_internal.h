@@ -134,6 +134,11 @@ int store_intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,
                     const char *counter, const char *id, uint32_t *idx,
                     int *created);
 
+/* Points ledger key: customer id, NUL, redemption id (none: the prefix of
+ * the customer's entries) into key (2 * STORE_MAX_ID + 1 bytes); returns
+ * its length. */
+size_t store_points_key(unsigned char *key, const char *customer, const char *redemption);
+
 /* models key: version BE u64 | part u8 (in key[9]). */
 MDB_val store_model_key(unsigned char key[9], uint64_t version, int part);
 

@@ -211,6 +211,44 @@ int store_customer_index(store_t *s, const char *customer_id, uint32_t *idx)
     return lookup_index(s, s->customer_idx, customer_id, idx);
 }
 
+typedef struct item_id_op {
+    uint32_t idx;
+    char *buf;
+    size_t cap;
+} item_id_op_t;
+
+static int item_id_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    item_id_op_t *op = ctx;
+    unsigned char key[4];
+    MDB_val k = val_mem(key, 4), v;
+    store_item_t it;
+    item_strings_t *str = malloc(sizeof *str);
+    int rc;
+
+    if (!str)
+        return -ENOMEM;
+    put_be32(key, op->idx);
+    if ((rc = map_err(mdb_get(txn, s->items, &k, &v))) == 0 &&
+        (rc = item_unpack(&v, &it, str)) == 0) {
+        size_t n = strlen(it.item_id);
+        if (n < op->cap)
+            memcpy(op->buf, it.item_id, n + 1);
+        else
+            rc = -EINVAL;
+    }
+    free(str);
+    return rc;
+}
+
+int store_item_id(store_t *s, uint32_t idx, char *buf, size_t cap)
+{
+    item_id_op_t op = { idx, buf, cap };
+    if (!s || !buf || !cap)
+        return -EINVAL;
+    return store_with_txn(s, 0, item_id_txn, &op);
+}
+
 int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
 {
     MDB_txn *txn;

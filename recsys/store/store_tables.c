@@ -240,6 +240,13 @@ int store_table_scan(store_t *s, const char *table, const void *prefix, size_t p
     return store_with_txn(s, 0, scan_txn, &op);
 }
 
+int store_tx_scan(store_tx_t *tx, const char *table, const void *prefix, size_t plen,
+                  store_table_visit_fn visit, void *ctx)
+{
+    scan_op_t op = { table, prefix, plen, visit, ctx };
+    return scan_txn(tx->s, tx->txn, &op);
+}
+
 /* ---- retention ---------------------------------------------------------------- */
 
 /* Keys gathered for store_table_prune: one buffer, offsets into it. */

@@ -33,6 +33,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->experiments = NULL;
     memset(&a->exp_defs, 0, sizeof a->exp_defs);
     a->n_pinned = 0;
+    app_owners_init(a);
     return app_items_changed(a);
 }
 

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "callstats.h"
 #include "catalog.h"
+#include "custdata.h"
 #include "customers.h"
 #include "experiment.h"
 #include "expstore.h"
@@ -20,6 +21,8 @@
 #include "profile.h"
 #include "shown.h"
 #include "store.h"
+
+#define APP_MAX_OWNERS 8
 
 typedef struct app {
     store_t *store;           /* owned by main */
@@ -49,6 +52,12 @@ typedef struct app {
 
     shown_t *shown;           /* recently shown items, in memory */
 
+    /* Who keeps data about a customer (custdata.h), walked by DeleteCustomer
+     * and ExportCustomer: the durable owners, then the in-memory ones.
+     * Filled once by app_init (app_owners.c). */
+    custdata_owner_t owners[APP_MAX_OWNERS];
+    size_t n_owners;
+
     /* Who may call what (auth.h); NULL auth_path: no checks. Replaced under
      * the write lock when the file is reloaded (SIGHUP). */
     const char *auth_path;
@@ -65,6 +74,10 @@ typedef struct app {
 /* Returns 0 or a negative errno (the catalog could not be read). */
 int app_init(app_t *a, store_t *store, const model_opts_t *opts);
 void app_destroy(app_t *a);
+
+/* Fills a->owners: the store, coupons, experiments, the recently-shown
+ * list and the served model (app_owners.c). */
+void app_owners_init(app_t *a);
 
 /* Points profiles at the served catalog snapshot and re-reads the RFM
  * cut-points. */

@@ -50,6 +50,7 @@
     M(PROFILES, "GetProfile", UNARY(h_get_profile))                             \
     M(PROFILES, "SelectAudience", STREAM(RPC_SERVER_STREAM, select_audience_ops)) \
     M(PROFILES, "DeleteCustomer", UNARY(h_delete_customer))                     \
+    M(PROFILES, "ExportCustomer", UNARY(h_export_customer))                     \
     M(PROFILES, "SetCustomerAttributes", UNARY(h_set_attributes))               \
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
     M(EXPERIMENTS, "CreateExperiment", UNARY(h_create_experiment))              \

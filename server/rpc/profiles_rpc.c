@@ -5,10 +5,12 @@
 #include "profiles_rpc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
+#include "customers_erase.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "wallclock.h"
 
@@ -358,7 +360,8 @@ void h_delete_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     Patron__V1__DeleteCustomerRequest *r = (Patron__V1__DeleteCustomerRequest *)decode(
         &patron__v1__delete_customer_request__descriptor, req, len, out);
     Patron__V1__DeleteCustomerResponse resp = PATRON__V1__DELETE_CUSTOMER_RESPONSE__INIT;
-    uint64_t events = 0;
+    custdata_erased_t erased;
+    const char *owner = NULL;
     int rc;
 
     if (!r)
@@ -367,15 +370,16 @@ void h_delete_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
         goto out;
     }
-    rc = store_delete_customer(a->store, r->customer_id, &events);
+    rc = customers_erase(a->store, a->owners, a->n_owners, r->customer_id, &erased,
+                         &owner);
     if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: unknown customer");
     } else if (rc) {
-        fail_errno(out, rc, "erasing the customer");
+        char what[96];
+        snprintf(what, sizeof what, "erasing the customer (%s)", owner ? owner : "store");
+        fail_errno(out, rc, what);
     } else {
-        /* The served snapshot still holds the old factor row in memory. */
-        app_reload_force(a);
-        resp.events_deleted = events;
+        resp.events_deleted = erased.events;
         encode(&resp.base, out);
     }
 out:

@@ -16,6 +16,9 @@ void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                      size_t len, rpc_reply_t *out);
 void h_delete_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                        size_t len, rpc_reply_t *out);
+/* ExportCustomer (export_rpc.c). */
+void h_export_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                       size_t len, rpc_reply_t *out);
 extern const rpc_stream_ops_t select_audience_ops;
 
 #endif

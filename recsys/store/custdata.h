@@ -1,0 +1,78 @@
+/*
+ * custdata.h - who keeps data about a customer: the registry that erasure
+ * (customers_erase) and export (customers_export) walk.
+ *
+ * Every module that stores rows keyed by, or naming, a customer describes
+ * itself with one custdata_owner_t: how to erase what it keeps inside the
+ * erasure's store transaction, how to export it, and (for memory) how to
+ * forget it once the erasure has committed. The list of owners is assembled
+ * where the modules are wired together (server/rpc/app.c, tests), so this
+ * header names none of them and every module can provide an owner without
+ * the dependency direction changing: store <- customers <- coupons, store
+ * <- experiments, and the list above them all.
+ *
+ * A module that adds a table naming customers adds (or extends) its owner:
+ * tests/test_erasure.c scans every table after an erasure and fails on any
+ * trace left behind.
+ */
+#ifndef PATRON_RECSYS_CUSTDATA_H
+#define PATRON_RECSYS_CUSTDATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* The kinds of exported rows; each names the type `row` points to in the
+ * emit call (declared by the module that owns it). */
+typedef enum custdata_kind {
+    CUSTDATA_EVENT = 1,         /* store_export_event_t     (store_custdata.h) */
+    CUSTDATA_ATTRS = 2,         /* store_attrs_t            (store.h) */
+    CUSTDATA_POINTS = 3,        /* store_export_points_t    (store_custdata.h) */
+    CUSTDATA_COUPON_HISTORY = 4,/* couponstore_history_t    (couponstore.h) */
+    CUSTDATA_COUPON_OFFER = 5,  /* couponstore_offer_t      (couponstore.h) */
+    CUSTDATA_COUPON_REDEMPTION = 6, /* couponstore_redemption_t (couponstore.h) */
+    CUSTDATA_EXPOSURE = 7,      /* expstore_customer_t      (expstore.h) */
+} custdata_kind_t;
+
+/* Receives one exported row; row and everything it points to are valid
+ * during the call only. A nonzero return stops the export and is returned. */
+typedef int (*custdata_emit_fn)(void *sink, custdata_kind_t kind, const void *row);
+
+/* What an erasure removed, summed over the owners. */
+typedef struct custdata_erased {
+    uint64_t rows;         /* rows deleted or rewritten: 0 = customer unknown */
+    uint64_t events;       /* of which stored events */
+    int had_index;         /* the customer had a dense index (factor row) */
+    uint32_t index;        /* ... this one: what served models must patch */
+} custdata_erased_t;
+
+typedef struct custdata_owner {
+    const char *name;      /* for errors: "coupons" */
+    void *ctx;             /* passed to every function below */
+
+    /* Deletes (or rewrites without the customer) every row the owner keeps
+     * about customer_id, inside tx, and adds what it did to *out. Returns 0
+     * or a store error; any error aborts the whole erasure. NULL: the owner
+     * keeps nothing durable. */
+    int (*erase)(void *ctx, store_tx_t *tx, const char *customer_id,
+                 custdata_erased_t *out);
+
+    /* Emits every row the owner keeps about customer_id through emit(sink,
+     * ...), reading with the owner's public read functions. Returns 0, the
+     * first nonzero emit return, or a store error. NULL: nothing to export. */
+    int (*export_rows)(void *ctx, store_t *s, const char *customer_id,
+                       custdata_emit_fn emit, void *sink);
+
+    /* Retention: deletes the owner's customer rows older than before_ms
+     * (*removed gets the count). NULL: the owner keeps no time-bounded
+     * data. */
+    int (*retain)(void *ctx, store_t *s, int64_t before_ms, uint64_t *removed);
+
+    /* In memory: forgets customer_id after the erasure committed (erased
+     * says what was removed, e.g. the factor row to patch). Must not fail.
+     * NULL: the owner keeps nothing in memory. */
+    void (*forget)(void *ctx, const char *customer_id, const custdata_erased_t *erased);
+} custdata_owner_t;
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * store_custdata.c - the store's part of the customer-data registry
+ * (store_custdata.h): erasure inside the caller's transaction, export
+ * through the store's reads, and the debug iterator over every database.
+ *
+ * What the store keeps about a customer (layout in store.c):
+ *   customer_idx / customer_ids   id <-> dense index
+ *   events, event_ids             the history and its idempotency keys
+ *   attrs, points                 attributes, the points ledger
+ *   models                        the customer's row of the user factors
+ * Erasure deletes all of it except the factor row, which is zeroed: the
+ * blob is one array indexed by dense index.
+ */
+#include "store_custdata.h"
+#include "store_internal.h"
+
+#include <stdlib.h>
+
+/* ---- erasure ---------------------------------------------------------------- */
+
+/* Deletes every key of dbi starting with prefix[0..plen). */
+static int delete_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t plen,
+                         MDB_dbi ids_dbi, uint64_t *count)
+{
+    MDB_cursor *cur;
+    MDB_val k = val_mem(prefix, plen), v;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) == 0) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if (ids_dbi != (MDB_dbi)-1 && v.mv_size > EVENT_REC_FIXED) {
+            /* events: also forget the event id (idempotency key) */
+            MDB_val id = val_mem((const char *)v.mv_data + EVENT_REC_FIXED,
+                                 v.mv_size - EVENT_REC_FIXED);
+            rc = mdb_del(txn, ids_dbi, &id, NULL);
+            if (rc && rc != MDB_NOTFOUND)
+                break;
+        }
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        (*count)++;
+        k = val_mem(prefix, plen);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+}
+
+/* Rewrites the user factor blob at uk with row idx zeroed (LMDB values are
+ * read-only in place). */
+static int zero_row(MDB_txn *txn, MDB_dbi models, MDB_val *uk, const MDB_val *uv,
+                    size_t row, size_t row_bytes)
+{
+    MDB_val nv = { uv->mv_size, NULL };
+    unsigned char *copy = malloc(uv->mv_size);
+    int rc;
+    if (!copy)
+        return ENOMEM;
+    memcpy(copy, uv->mv_data, uv->mv_size);
+    memset(copy + row, 0, row_bytes);
+    nv.mv_data = copy;
+    rc = mdb_put(txn, models, uk, &nv, 0);
+    free(copy);
+    return rc;
+}
+
+/* Zeroes row idx of the user factors of every stored model version; *count
+ * gets the versions rewritten. */
+static int zero_factors(store_t *s, MDB_txn *txn, uint32_t idx, uint64_t *count)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, s->models, &cur), op = MDB_FIRST;
+    if (rc)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        store_model_hdr_t hdr;
+        unsigned char key[9];
+        MDB_val uk, uv;
+        size_t row, row_bytes;
+        op = MDB_NEXT;
+        if (k.mv_size != 9 || ((unsigned char *)k.mv_data)[8] != MODEL_PART_HDR ||
+            v.mv_size != sizeof hdr)
+            continue;
+        memcpy(&hdr, v.mv_data, sizeof hdr);
+        if (idx >= hdr.n_users)
+            continue;
+        uk = store_model_key(key, hdr.version, MODEL_PART_USER);
+        if ((rc = mdb_get(txn, s->models, &uk, &uv)) != 0)
+            break;
+        row_bytes = hdr.factors * sizeof(float);
+        row = (size_t)idx * row_bytes;
+        if (uv.mv_size < row + row_bytes) {
+            rc = EIO;
+            break;
+        }
+        if ((rc = zero_row(txn, s->models, &uk, &uv, row, row_bytes)) != 0)
+            break;
+        (*count)++;
+        /* mdb_put moved the cursor's page: re-seek past this version. */
+        k = store_model_key(key, hdr.version, MODEL_PART_POP);
+        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) != 0)
+            break;
+        op = MDB_NEXT;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+}
+
+/* The customer's events, their ids, factor rows and id mappings. */
+static int erase_indexed(store_t *s, MDB_txn *txn, MDB_val *id, uint32_t idx,
+                         custdata_erased_t *out)
+{
+    unsigned char ikey[4];
+    MDB_val ik = val_mem(ikey, 4);
+    uint64_t events = 0;
+    int rc;
+
+    put_be32(ikey, idx);
+    if ((rc = delete_prefix(txn, s->events, ikey, 4, s->event_ids, &events)) ||
+        (rc = zero_factors(s, txn, idx, &out->rows)))
+        return rc;
+    out->events += events;
+    out->rows += events;
+    rc = mdb_del(txn, s->customer_ids, &ik, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return map_err(rc);
+    if ((rc = mdb_del(txn, s->customer_idx, id, NULL)) != 0)
+        return map_err(rc);
+    out->rows += 2;
+    out->had_index = 1;
+    out->index = idx;
+    return 0;
+}
+
+int store_tx_erase_customer(store_tx_t *tx, const char *customer_id,
+                            custdata_erased_t *out)
+{
+    store_t *s = tx ? tx->s : NULL;
+    unsigned char pkey[STORE_MAX_ID + 1];
+    MDB_val k, v;
+    int rc;
+
+    if (!tx || !out || id_invalid(customer_id))
+        return -EINVAL;
+    k = val_str(customer_id);
+    rc = mdb_get(tx->txn, s->customer_idx, &k, &v);
+    if (rc == 0 && v.mv_size == 4) {
+        uint32_t idx;
+        memcpy(&idx, v.mv_data, 4);
+        if ((rc = erase_indexed(s, tx->txn, &k, idx, out)) != 0)
+            return rc;
+    } else if (rc && rc != MDB_NOTFOUND) {
+        return map_err(rc);
+    }
+    rc = mdb_del(tx->txn, s->attrs, &k, NULL);
+    if (rc == 0)
+        out->rows++;
+    else if (rc != MDB_NOTFOUND)
+        return map_err(rc);
+    return delete_prefix(tx->txn, s->points, pkey,
+                         store_points_key(pkey, customer_id, NULL), (MDB_dbi)-1,
+                         &out->rows);
+}
+
+/* ---- reads for export --------------------------------------------------------- */
+
+typedef struct points_op {
+    const char *customer;
+    store_points_fn cb;
+    void *ctx;
+} points_op_t;
+
+static int points_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    points_op_t *op = ctx;
+    unsigned char prefix[STORE_MAX_ID + 1];
+    size_t plen = store_points_key(prefix, op->customer, NULL);
+    MDB_cursor *cur;
+    MDB_val k = val_mem(prefix, plen), v;
+    int rc, crc = 0, mop = MDB_SET_RANGE;
+
+    if ((rc = mdb_cursor_open(txn, s->points, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
+        char rid[STORE_MAX_ID + 1];
+        store_export_points_t p = { rid, 0 };
+        size_t n = k.mv_size - plen;
+        mop = MDB_NEXT;
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if (v.mv_size != sizeof p.points || n > STORE_MAX_ID) {
+            crc = -EIO;
+            break;
+        }
+        memcpy(&p.points, v.mv_data, sizeof p.points);
+        memcpy(rid, (const char *)k.mv_data + plen, n);
+        rid[n] = '\0';
+        if ((crc = op->cb(op->ctx, &p)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (crc)
+        return crc;
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+}
+
+int store_scan_points(store_t *s, const char *customer_id, store_points_fn cb, void *ctx)
+{
+    points_op_t op = { customer_id, cb, ctx };
+    if (!s || !cb || id_invalid(customer_id))
+        return -EINVAL;
+    return store_with_txn(s, 0, points_txn, &op);
+}
+
+/* ---- export --------------------------------------------------------------------- */
+
+typedef struct export_ctx {
+    store_t *s;
+    custdata_emit_fn emit;
+    void *sink;
+} export_ctx_t;
+
+static int export_event(void *ctx, const store_event_rec_t *ev)
+{
+    export_ctx_t *x = ctx;
+    char item[STORE_MAX_ID + 1];
+    store_export_event_t e = { "", item, ev->type, ev->time_ms, ev->quantity,
+                               ev->unit_price };
+    int rc = store_item_id(x->s, ev->item, item, sizeof item);
+    if (rc)
+        return rc;
+    return x->emit(x->sink, CUSTDATA_EVENT, &e);
+}
+
+static int export_points(void *ctx, const store_export_points_t *p)
+{
+    export_ctx_t *x = ctx;
+    return x->emit(x->sink, CUSTDATA_POINTS, p);
+}
+
+static int store_export(void *ctx, store_t *s, const char *customer_id,
+                        custdata_emit_fn emit, void *sink)
+{
+    export_ctx_t x = { s, emit, sink };
+    store_attrs_t attrs;
+    uint32_t idx;
+    int rc = store_customer_index(s, customer_id, &idx);
+
+    (void)ctx;
+    if (rc == 0)
+        rc = store_customer_events(s, idx, export_event, &x);
+    if (rc && rc != -ENOENT)
+        return rc;
+    rc = store_get_attrs(s, customer_id, &attrs);
+    if (rc == 0)
+        rc = emit(sink, CUSTDATA_ATTRS, &attrs);
+    if (rc && rc != -ENOENT)
+        return rc;
+    return store_scan_points(s, customer_id, export_points, &x);
+}
+
+static int store_erase(void *ctx, store_tx_t *tx, const char *customer_id,
+                       custdata_erased_t *out)
+{
+    (void)ctx;
+    return store_tx_erase_customer(tx, customer_id, out);
+}
+
+custdata_owner_t store_custdata_owner(void)
+{
+    custdata_owner_t o = { .name = "store", .erase = store_erase,
+                           .export_rows = store_export };
+    return o;
+}
+
+/* ---- debugging ------------------------------------------------------------------- */
+
+typedef struct debug_op {
+    store_debug_visit_fn visit;
+    void *ctx;
+} debug_op_t;
+
+static int debug_scan_db(MDB_txn *txn, MDB_dbi dbi, const char *name, debug_op_t *op)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, vrc = 0, mop = MDB_FIRST;
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
+        mop = MDB_NEXT;
+        if ((vrc = op->visit(op->ctx, name, k.mv_data, k.mv_size, v.mv_data,
+                             v.mv_size)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (vrc)
+        return vrc;
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+}
+
+/* The unnamed database lists the named ones: keys are their names. Opening
+ * each by name (rather than using store_t's handles) also finds databases a
+ * later or earlier release created. */
+static int debug_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    debug_op_t *op = ctx;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    MDB_dbi main_db;
+    int rc, mop = MDB_FIRST;
+    (void)s;
+
+    if ((rc = mdb_dbi_open(txn, NULL, 0, &main_db)) != 0 ||
+        (rc = mdb_cursor_open(txn, main_db, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
+        char name[256];
+        MDB_dbi dbi;
+        int drc;
+        mop = MDB_NEXT;
+        if (k.mv_size == 0 || k.mv_size >= sizeof name)
+            continue;
+        memcpy(name, k.mv_data, k.mv_size);
+        name[k.mv_size] = '\0';
+        if (mdb_dbi_open(txn, name, 0, &dbi) != 0)
+            continue; /* a plain key of the main database, not a database */
+        if ((drc = debug_scan_db(txn, dbi, name, op)) != 0) {
+            mdb_cursor_close(cur);
+            return drc;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+}
+
+int store_debug_scan_all(store_t *s, store_debug_visit_fn visit, void *ctx)
+{
+    debug_op_t op = { visit, ctx };
+    if (!s || !visit)
+        return -EINVAL;
+    return store_with_txn(s, 0, debug_txn, &op);
+}

@@ -1,0 +1,308 @@
+/*
+ * export_rpc.c - patron.v1.Profiles/ExportCustomer: "export my data".
+ *
+ * Walks the same registry of customer-data owners as DeleteCustomer
+ * (app_owners.c, customers_export) and turns each row they emit into its
+ * message in ExportCustomerResponse. Rows are valid only while they are
+ * emitted, so every string is copied; the copies and the messages live in
+ * one arena freed after the response is encoded.
+ */
+#include "profiles_rpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "coupon_erase.h"
+#include "customers_erase.h"
+#include "exp_erase.h"
+#include "patron/v1/profiles.pb-c.h"
+#include "store_custdata.h"
+
+/* Domain enums are sent as their proto values (int casts: they are
+ * different enum types). */
+_Static_assert((int)STORE_EVENT_VIEW == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_VIEW &&
+               (int)STORE_EVENT_CART == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_CART &&
+               (int)STORE_EVENT_PURCHASE == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_PURCHASE &&
+               (int)STORE_EVENT_REFUND == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_REFUND,
+               "store_event_type_t mirrors patron.v1.EventType");
+_Static_assert((int)PROFILE_STAGE_PROSPECT ==
+                   (int)PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_UNSPECIFIED &&
+               (int)PROFILE_STAGE_WON_BACK ==
+                   (int)PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_WON_BACK,
+               "profile_stage_t mirrors patron.v1.LifecycleStage");
+
+/* Everything allocated for one response. */
+typedef struct arena {
+    void **p;
+    size_t n, cap;
+} arena_t;
+
+static void *arena_keep(arena_t *a, void *p)
+{
+    if (!p)
+        return NULL;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        void **q = realloc(a->p, cap * sizeof *q);
+        if (!q) {
+            free(p);
+            return NULL;
+        }
+        a->p = q;
+        a->cap = cap;
+    }
+    return a->p[a->n++] = p;
+}
+
+static void arena_free(arena_t *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->p[i]);
+    free(a->p);
+}
+
+static void *arena_calloc(arena_t *a, size_t size)
+{
+    return arena_keep(a, calloc(1, size));
+}
+
+/* A copy of s (NULL: ""), or NULL when out of memory. */
+static char *arena_str(arena_t *a, const char *s)
+{
+    return arena_keep(a, strdup(s ? s : ""));
+}
+
+/* Appends m to the repeated field (*items, *n); grows by doubling into the
+ * arena (the old array stays there until the end: a few KB). */
+static int push(arena_t *a, void ***items, size_t *n, void *m)
+{
+    if ((*n & (*n - 1)) == 0) { /* 0, 1, 2, 4, ...: full */
+        void **grown = arena_calloc(a, (*n ? *n * 2 : 1) * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        if (*n)
+            memcpy(grown, *items, *n * sizeof *grown);
+        *items = grown;
+    }
+    (*items)[(*n)++] = m;
+    return 0;
+}
+
+typedef struct export_sink {
+    arena_t arena;
+    Patron__V1__ExportCustomerResponse resp;
+    Patron__V1__CustomerAttributes attrs;
+    Patron__V1__CouponHistory hist;
+} export_sink_t;
+
+static int add_event(export_sink_t *k, const store_export_event_t *e)
+{
+    Patron__V1__Event *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__event__init(m);
+    if (!(m->event_id = arena_str(&k->arena, e->event_id)) ||
+        !(m->item_id = arena_str(&k->arena, e->item_id)))
+        return -ENOMEM;
+    m->customer_id = k->resp.customer_id;
+    m->type = (Patron__V1__EventType)e->type;
+    m->time_unix_ms = e->time_ms;
+    m->quantity = e->quantity;
+    m->unit_price = e->unit_price;
+    return push(&k->arena, (void ***)&k->resp.events, &k->resp.n_events, m);
+}
+
+static int add_attrs(export_sink_t *k, const store_attrs_t *at)
+{
+    patron__v1__customer_attributes__init(&k->attrs);
+    k->attrs.customer_id = k->resp.customer_id;
+    k->attrs.signup_unix_ms = at->signup_ms;
+    k->attrs.birth_month = at->birth_month;
+    k->attrs.birth_day = at->birth_day;
+    if (!(k->attrs.region = arena_str(&k->arena, at->region)))
+        return -ENOMEM;
+    k->resp.attributes = &k->attrs;
+    return 0;
+}
+
+static int add_points(export_sink_t *k, const store_export_points_t *p)
+{
+    Patron__V1__PointsRedemption *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__points_redemption__init(m);
+    if (!(m->redemption_id = arena_str(&k->arena, p->redemption_id)))
+        return -ENOMEM;
+    m->points = p->points;
+    return push(&k->arena, (void ***)&k->resp.points_redemptions,
+                &k->resp.n_points_redemptions, m);
+}
+
+static int64_t *copy_ring(arena_t *a, const int64_t *t, uint32_t count, size_t cap,
+                          size_t *n)
+{
+    int64_t *out;
+    *n = count < cap ? count : cap;
+    if (!*n)
+        return NULL;
+    if ((out = arena_calloc(a, *n * sizeof *out)) != NULL)
+        memcpy(out, t, *n * sizeof *out);
+    return out;
+}
+
+static int add_history(export_sink_t *k, const couponstore_history_t *h)
+{
+    Patron__V1__CouponHistory *m = &k->hist;
+    patron__v1__coupon_history__init(m);
+    m->welcome_pack = h->welcome_pack != 0;
+    for (uint32_t i = 0; i < h->n_held && i < COUPONSTORE_MAX_HELD; i++) {
+        const couponstore_held_t *e = &h->held[i];
+        Patron__V1__CouponGrant *g = arena_calloc(&k->arena, sizeof *g);
+        if (!g)
+            return -ENOMEM;
+        patron__v1__coupon_grant__init(g);
+        if (!(g->coupon_id = arena_str(&k->arena, e->coupon_id)) ||
+            !(g->campaign_id = arena_str(&k->arena, e->campaign)))
+            return -ENOMEM;
+        g->granted = e->granted;
+        g->active = e->active != 0;
+        g->uses_left = e->uses_left;
+        g->reserved = e->reserved;
+        g->valid_until_unix_ms = e->valid_until_ms;
+        g->last_grant_unix_ms = e->last_grant_ms;
+        g->stackable = e->stackable != 0;
+        if (push(&k->arena, (void ***)&m->grants, &m->n_grants, g))
+            return -ENOMEM;
+    }
+    m->recent_grant_unix_ms = copy_ring(&k->arena, h->grant_ms, h->n_grants,
+                                        COUPONSTORE_MAX_GRANTS, &m->n_recent_grant_unix_ms);
+    m->recent_redemption_unix_ms =
+        copy_ring(&k->arena, h->redeem_ms, h->n_redeems, COUPONSTORE_MAX_REDEEMS,
+                  &m->n_recent_redemption_unix_ms);
+    if ((m->n_recent_grant_unix_ms && !m->recent_grant_unix_ms) ||
+        (m->n_recent_redemption_unix_ms && !m->recent_redemption_unix_ms))
+        return -ENOMEM;
+    k->resp.coupon_history = m;
+    return 0;
+}
+
+static int add_offer(export_sink_t *k, const couponstore_offer_t *o)
+{
+    Patron__V1__CouponOffer *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__coupon_offer__init(m);
+    if (!(m->request_id = arena_str(&k->arena, o->request_id)) ||
+        !(m->coupon_id = arena_str(&k->arena, o->coupon_id)) ||
+        !(m->campaign_id = arena_str(&k->arena, o->campaign)) ||
+        !(m->reason = arena_str(&k->arena, o->reason)))
+        return -ENOMEM;
+    m->time_unix_ms = o->time_ms;
+    m->outcome = (uint32_t)o->outcome;
+    m->assignment_probability = o->assign_prob;
+    m->max_cost = o->max_cost;
+    m->recency_days = o->x.recency_days;
+    m->orders = o->x.orders;
+    m->monetary = o->x.monetary;
+    m->average_basket = o->x.average_basket;
+    m->stage = (Patron__V1__LifecycleStage)o->x.stage;
+    m->propensity = o->x.propensity;
+    return push(&k->arena, (void ***)&k->resp.coupon_offers, &k->resp.n_coupon_offers, m);
+}
+
+static int add_redemption(export_sink_t *k, const couponstore_redemption_t *r)
+{
+    Patron__V1__CouponRedemption *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__coupon_redemption__init(m);
+    if (!(m->redemption_id = arena_str(&k->arena, r->redemption_id)) ||
+        !(m->coupon_id = arena_str(&k->arena, r->coupon_id)))
+        return -ENOMEM;
+    m->discount = r->discount;
+    m->time_unix_ms = r->time_ms;
+    return push(&k->arena, (void ***)&k->resp.coupon_redemptions,
+                &k->resp.n_coupon_redemptions, m);
+}
+
+static int add_exposure(export_sink_t *k, const expstore_customer_t *x)
+{
+    Patron__V1__ExperimentExposure *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__experiment_exposure__init(m);
+    if (!(m->experiment_id = arena_str(&k->arena, x->experiment_id)))
+        return -ENOMEM;
+    m->arm_index = x->arm_index;
+    m->forced = x->forced != 0;
+    m->mixed = x->mixed != 0;
+    m->first_unix_ms = x->first_ms;
+    m->last_unix_ms = x->last_ms;
+    m->exposures = x->exposures;
+    m->items_shown = x->items_shown;
+    if (x->n_shown) {
+        if (!(m->shown_item_ids = arena_calloc(&k->arena, x->n_shown * sizeof(char *))))
+            return -ENOMEM;
+        for (size_t i = 0; i < x->n_shown; i++)
+            if (!(m->shown_item_ids[i] = arena_str(&k->arena, x->shown_item_ids[i])))
+                return -ENOMEM;
+        m->n_shown_item_ids = x->n_shown;
+    }
+    return push(&k->arena, (void ***)&k->resp.exposures, &k->resp.n_exposures, m);
+}
+
+static int emit_row(void *sink, custdata_kind_t kind, const void *row)
+{
+    export_sink_t *k = sink;
+    switch (kind) {
+    case CUSTDATA_EVENT: return add_event(k, row);
+    case CUSTDATA_ATTRS: return add_attrs(k, row);
+    case CUSTDATA_POINTS: return add_points(k, row);
+    case CUSTDATA_COUPON_HISTORY: return add_history(k, row);
+    case CUSTDATA_COUPON_OFFER: return add_offer(k, row);
+    case CUSTDATA_COUPON_REDEMPTION: return add_redemption(k, row);
+    case CUSTDATA_EXPOSURE: return add_exposure(k, row);
+    }
+    return -EINVAL; /* a kind this adapter does not know: a build mismatch */
+}
+
+void h_export_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                       size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__ExportCustomerRequest *r = (Patron__V1__ExportCustomerRequest *)decode(
+        &patron__v1__export_customer_request__descriptor, req, len, out);
+    export_sink_t k;
+    const char *owner = NULL;
+    int rc;
+
+    (void)ci;
+    if (!r)
+        return;
+    memset(&k, 0, sizeof k);
+    patron__v1__export_customer_response__init(&k.resp);
+    if (!r->customer_id[0] || strlen(r->customer_id) > STORE_MAX_ID) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..%d bytes required",
+                 STORE_MAX_ID);
+        goto out;
+    }
+    k.resp.customer_id = r->customer_id;
+    rc = customers_export(a->store, a->owners, a->n_owners, r->customer_id, emit_row, &k,
+                          &owner);
+    if (rc == -ENOENT && !owner) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND,
+                 "customer_id: no data held about customer \"%.256s\"", r->customer_id);
+    } else if (rc) {
+        char what[96];
+        snprintf(what, sizeof what, "exporting the customer (%s)", owner ? owner : "?");
+        fail_errno(out, rc, what);
+    } else {
+        encode(&k.resp.base, out);
+    }
+out:
+    arena_free(&k.arena);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}

@@ -1,0 +1,384 @@
+/*
+ * test_erasure.c - the right to erasure across every owner of customer
+ * data (custdata.h): a customer with events, points, attributes, a factor
+ * row, coupons granted and redeemed, offer log rows, velocity counters and
+ * experiment exposures is exported (every kind of row), erased in one
+ * transaction, and then no database of the store holds a trace of the id,
+ * its account hash or its dense index keys; the other customer's data,
+ * the campaign's spend and the other factor row are untouched, and the
+ * erased customer's open reservation went back to the budget.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "coupon_erase.h"
+#include "couponstore.h"
+#include "customers_erase.h"
+#include "exp_erase.h"
+#include "hash.h"
+#include "store_custdata.h"
+#include "testutil.h"
+
+#define T0 1718000000000LL
+#define DAY 86400000LL
+#define GONE "erase-me-7f3e"   /* distinctive: any occurrence is a leak */
+#define KEPT "keep-me-51c0"
+
+static coupon_t coupon(const char *id, const char *campaign)
+{
+    coupon_t c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.campaign, sizeof c.campaign, "%s", campaign);
+    c.type = COUPON_FIXED;
+    c.n_benefits = 1;
+    c.benefit[0].kind = COUPON_BENEFIT_AMOUNT;
+    c.benefit[0].amount = 2.0;
+    c.valid_from_ms = T0 - DAY;
+    c.valid_until_ms = T0 + 30 * DAY;
+    c.campaign_budget = 100;
+    c.per_customer_limit = 1;
+    return c;
+}
+
+/* A grant of the catalog's best coupon to cust_id (request req). */
+static void grant(store_t *s, const char *cust_id, const char *req, const coupon_t *cat,
+                  size_t n, int64_t now, couponstore_offer_t *o)
+{
+    coupon_config_t cfg;
+    coupon_customer_t cust;
+    couponstore_target_t t = { .request_id = req, .device_id = "dev-1",
+                               .address_id = "addr-1", .cust = &cust, .catalog = cat,
+                               .n = n, .cfg = &cfg, .now_ms = now };
+    coupon_config_default(&cfg);
+    cfg.holdout_rate = 0.0;
+    cfg.explore_rate = 0.0;
+    memset(&cust, 0, sizeof cust);
+    cust.customer_id = cust_id;
+    cust.x.orders = 3;
+    cust.x.monetary = 120;
+    cust.x.average_basket = 40;
+    cust.x.recency_days = 10;
+    cust.x.stage = PROFILE_STAGE_ACTIVE;
+    cust.x.propensity = -1;
+    cust.tier = -1;
+    cust.segment = -1;
+    CHECK_EQ_INT(couponstore_target(s, &t, o, NULL), 0);
+}
+
+/* Events, attributes, points and a model for both customers; GONE gets
+ * dense index 0, KEPT index 1. */
+static void fill_store(store_t *s)
+{
+    store_item_t items[2] = { { "i1", "One", "c", 10, 4, 1 }, { "i2", "Two", "c", 20, 5, 1 } };
+    store_event_t ev[4] = {
+        { "ev-g1", GONE, "i1", STORE_EVENT_VIEW, T0 - 3 * DAY, 1, 0 },
+        { "ev-g2", GONE, "i2", STORE_EVENT_PURCHASE, T0 - 2 * DAY, 2, 20 },
+        { "ev-k1", KEPT, "i1", STORE_EVENT_PURCHASE, T0 - 2 * DAY, 1, 10 },
+        { "ev-k2", KEPT, "i2", STORE_EVENT_VIEW, T0 - DAY, 1, 0 },
+    };
+    store_attrs_t a = { T0 - 100 * DAY, 3, 14, "north" };
+    store_model_hdr_t h = { .factors = 2, .n_users = 2, .n_items = 2 };
+    float uf[4] = { 1, 2, 3, 4 }, itf[4] = { 1, 0, 0, 1 }, pop[2] = { 1, 1 };
+    uint8_t out[4];
+    const char *why[4];
+    int64_t total;
+    int dup;
+
+    CHECK_EQ_INT(store_upsert_items(s, items, 2, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(store_record_events(s, ev, 4, out, why), 0);
+    CHECK_EQ_INT(store_set_attrs(s, GONE, &a), 0);
+    CHECK_EQ_INT(store_set_attrs(s, KEPT, &a), 0);
+    CHECK_EQ_INT(store_points_redeem(s, GONE, "pts-g1", 5, 40, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, KEPT, "pts-k1", 5, 40, &total, &dup), 0);
+    CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+}
+
+/* Two coupons: GONE is granted A and redeems it, then is granted B (still
+ * open: 2.00 reserved); KEPT is granted A and redeems it. */
+static void fill_coupons(store_t *s)
+{
+    coupon_t cat[2] = { coupon("cpn-a", "camp"), coupon("cpn-b", "camp") };
+    couponstore_offer_t o;
+    couponstore_redemption_t rg = { "red-g1", GONE, "", 1.5, T0 + 10 };
+    couponstore_redemption_t rk = { "red-k1", KEPT, "", 1.0, T0 + 10 };
+    couponstore_budget_t b;
+
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[0], NULL, NULL), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[1], NULL, NULL), 0);
+    grant(s, GONE, "req-g1", cat, 2, T0, &o);
+    rg.coupon_id = strdup(o.coupon_id);
+    CHECK_EQ_INT(couponstore_redeem(s, &rg, NULL, NULL), 0);
+    grant(s, GONE, "req-g2", cat, 2, T0 + DAY, &o);
+    CHECK(o.coupon_id[0] != '\0'); /* the other coupon, still open */
+    grant(s, KEPT, "req-k1", cat, 2, T0, &o);
+    rk.coupon_id = strdup(o.coupon_id);
+    CHECK_EQ_INT(couponstore_redeem(s, &rk, NULL, NULL), 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
+    CHECK(b.committed > 1.9); /* GONE's open grant */
+    free((void *)rg.coupon_id);
+    free((void *)rk.coupon_id);
+}
+
+static void fill_exposures(store_t *s)
+{
+    uint32_t shown[2] = { 0, 1 };
+    expstore_exposure_t e[3] = {
+        { "xr-g1", GONE, "exp-1", 0, 0, T0, shown, 2 },
+        { "xr-g2", GONE, "exp-2", 1, 0, T0, shown, 1 },
+        { "xr-k1", KEPT, "exp-1", 1, 0, T0, shown, 2 },
+    };
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(expstore_log(s, &e[i]), 0);
+}
+
+/* ---- the owners, and a memory owner that records what it was told -------------- */
+
+typedef struct memory {
+    char forgot[64];
+    custdata_erased_t erased;
+} memory_t;
+
+static void memory_forget(void *ctx, const char *customer_id, const custdata_erased_t *e)
+{
+    memory_t *m = ctx;
+    snprintf(m->forgot, sizeof m->forgot, "%s", customer_id);
+    m->erased = *e;
+}
+
+static size_t owners(custdata_owner_t *o, memory_t *m)
+{
+    o[0] = store_custdata_owner();
+    o[1] = couponstore_custdata_owner();
+    o[2] = expstore_custdata_owner();
+    o[3] = (custdata_owner_t){ .name = "memory", .ctx = m, .forget = memory_forget };
+    return 4;
+}
+
+/* ---- export ----------------------------------------------------------------------- */
+
+typedef struct kinds {
+    int n[CUSTDATA_EXPOSURE + 1];
+    char first_item[64];
+} kinds_t;
+
+static int count_kind(void *sink, custdata_kind_t kind, const void *row)
+{
+    kinds_t *k = sink;
+    if ((int)kind < 1 || kind > CUSTDATA_EXPOSURE)
+        return -EINVAL;
+    k->n[kind]++;
+    if (kind == CUSTDATA_EVENT && !k->first_item[0])
+        snprintf(k->first_item, sizeof k->first_item, "%s",
+                 ((const store_export_event_t *)row)->item_id);
+    if (kind == CUSTDATA_EXPOSURE) {
+        const expstore_customer_t *x = row;
+        CHECK(x->n_shown >= 1 && strcmp(x->shown_item_ids[0], "i1") == 0);
+    }
+    return 0;
+}
+
+static void check_export(store_t *s, const custdata_owner_t *o, size_t n, const char *id,
+                         int events, int exposures, int coupons)
+{
+    kinds_t k;
+    memset(&k, 0, sizeof k);
+    CHECK_EQ_INT(customers_export(s, o, n, id, count_kind, &k, NULL), 0);
+    CHECK_EQ_INT(k.n[CUSTDATA_EVENT], events);
+    CHECK_STREQ(k.first_item, "i1");
+    CHECK_EQ_INT(k.n[CUSTDATA_ATTRS], 1);
+    CHECK_EQ_INT(k.n[CUSTDATA_POINTS], 1);
+    CHECK_EQ_INT(k.n[CUSTDATA_COUPON_HISTORY], coupons ? 1 : 0);
+    CHECK(coupons ? k.n[CUSTDATA_COUPON_OFFER] >= 1 : k.n[CUSTDATA_COUPON_OFFER] == 0);
+    CHECK_EQ_INT(k.n[CUSTDATA_COUPON_REDEMPTION], coupons ? 1 : 0);
+    CHECK_EQ_INT(k.n[CUSTDATA_EXPOSURE], exposures);
+}
+
+/* ---- the scan for traces ------------------------------------------------------------ */
+
+typedef struct traces {
+    unsigned char needle[3][32];
+    size_t len[3];
+    unsigned char index_be[4];   /* GONE's dense index, as keys hold it */
+    int found, quiet;
+    int kept_seen;
+} traces_t;
+
+static int contains(const void *hay, size_t n, const void *needle, size_t m)
+{
+    const unsigned char *h = hay;
+    for (size_t i = 0; m && i + m <= n; i++)
+        if (memcmp(h + i, needle, m) == 0)
+            return 1;
+    return 0;
+}
+
+static int look(void *ctx, const char *db, const void *key, size_t klen, const void *val,
+                size_t vlen)
+{
+    traces_t *t = ctx;
+    for (int i = 0; i < 3; i++)
+        if (contains(key, klen, t->needle[i], t->len[i]) ||
+            contains(val, vlen, t->needle[i], t->len[i])) {
+            if (!t->quiet)
+                fprintf(stderr, "trace %d of the erased customer in database %s\n", i, db);
+            t->found++;
+        }
+    /* Keys that start with the dense index: the event history and the
+     * index -> id mapping. */
+    if ((strcmp(db, "events") == 0 || strcmp(db, "customer_ids") == 0) && klen >= 4 &&
+        memcmp(key, t->index_be, 4) == 0) {
+        if (!t->quiet)
+            fprintf(stderr, "a key of dense index 0 in database %s\n", db);
+        t->found++;
+    }
+    t->kept_seen += contains(key, klen, KEPT, strlen(KEPT)) ||
+                    contains(val, vlen, KEPT, strlen(KEPT));
+    return 0;
+}
+
+static void scan_for_traces(store_t *s, int expect_found)
+{
+    traces_t t;
+    uint64_t h = fnv1a64_str(GONE);
+    memset(&t, 0, sizeof t);
+    t.quiet = expect_found;
+    memcpy(t.needle[0], GONE, t.len[0] = strlen(GONE));
+    memcpy(t.needle[1], &h, t.len[1] = sizeof h);   /* velocity account hash */
+    memcpy(t.needle[2], "req-g2", t.len[2] = 6);    /* an offer log key */
+    CHECK_EQ_INT(store_debug_scan_all(s, look, &t), 0);
+    if (expect_found)
+        CHECK(t.found > 0);
+    else
+        CHECK_EQ_INT(t.found, 0);
+    CHECK(t.kept_seen > 0);
+}
+
+static void test_erase_everything(void)
+{
+    store_t *s = NULL;
+    custdata_owner_t o[4];
+    memory_t mem;
+    size_t n = owners(o, &mem);
+    custdata_erased_t erased;
+    couponstore_budget_t b;
+    couponstore_history_t hist;
+    store_model_hdr_t hdr;
+    float *uf = NULL, *itf = NULL, *pop = NULL;
+    kinds_t k;
+    double spent_before;
+
+    memset(&mem, 0, sizeof mem);
+    if (store_open(test_tmpdir("erasure"), 256u << 20, &s) != 0)
+        exit(1);
+    fill_store(s);
+    fill_coupons(s);
+    fill_exposures(s);
+    check_export(s, o, n, GONE, 2, 2, 1);
+    check_export(s, o, n, KEPT, 2, 1, 1);
+    scan_for_traces(s, 1); /* the scan does see the customer before */
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
+    spent_before = b.spent;
+
+    CHECK_EQ_INT(customers_erase(s, o, n, GONE, &erased, NULL), 0);
+    CHECK_EQ_INT(erased.events, 2);
+    CHECK(erased.had_index && erased.index == 0);
+    CHECK(erased.rows >= 2 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 2);
+    CHECK_STREQ(mem.forgot, GONE);
+    CHECK(mem.erased.had_index && mem.erased.index == 0);
+
+    scan_for_traces(s, 0);
+    memset(&k, 0, sizeof k);
+    CHECK_EQ_INT(customers_export(s, o, n, GONE, count_kind, &k, NULL), -ENOENT);
+    CHECK_EQ_INT(customers_erase(s, o, n, GONE, &erased, NULL), -ENOENT);
+
+    /* The open grant's reservation went back; spend stays (it happened). */
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
+    CHECK(b.committed < 1e-9);
+    CHECK(b.spent == spent_before);
+    CHECK_EQ_INT(couponstore_get_history(s, GONE, &hist), 0);
+    CHECK_EQ_INT(hist.n_held, 0);
+
+    /* The factor row is zeroed, the other one intact. */
+    CHECK_EQ_INT(store_load_model(s, 0, &hdr, &uf, &itf, &pop), 0);
+    CHECK(uf && uf[0] == 0 && uf[1] == 0 && uf[2] == 3 && uf[3] == 4);
+    free(uf);
+    free(itf);
+    free(pop);
+
+    check_export(s, o, n, KEPT, 2, 1, 1);
+    store_close(s);
+}
+
+/* A failing owner aborts the whole erasure: nothing of the customer goes. */
+static int failing_erase(void *ctx, store_tx_t *tx, const char *id, custdata_erased_t *out)
+{
+    (void)ctx;
+    (void)tx;
+    (void)id;
+    (void)out;
+    return -EIO;
+}
+
+static void test_all_or_nothing(void)
+{
+    store_t *s = NULL;
+    custdata_owner_t o[5];
+    memory_t mem;
+    size_t n = owners(o, &mem);
+    const char *failed = NULL;
+    custdata_erased_t erased;
+    uint32_t idx;
+
+    memset(&mem, 0, sizeof mem);
+    if (store_open(test_tmpdir("erasure-fail"), 256u << 20, &s) != 0)
+        exit(1);
+    fill_store(s);
+    fill_exposures(s);
+    o[n++] = (custdata_owner_t){ .name = "broken", .erase = failing_erase };
+    CHECK_EQ_INT(customers_erase(s, o, n, GONE, &erased, &failed), -EIO);
+    CHECK_STREQ(failed, "broken");
+    CHECK_EQ_INT(mem.forgot[0], 0); /* memory untouched when nothing committed */
+    CHECK_EQ_INT(store_customer_index(s, GONE, &idx), 0);
+    check_export(s, o, 3, GONE, 2, 2, 0);
+
+    /* Bad ids. */
+    CHECK_EQ_INT(customers_erase(s, o, 3, "", &erased, NULL), -EINVAL);
+    {
+        char long_id[STORE_MAX_ID + 2];
+        memset(long_id, 'x', sizeof long_id - 1);
+        long_id[sizeof long_id - 1] = '\0';
+        CHECK_EQ_INT(customers_erase(s, o, 3, long_id, &erased, NULL), -EINVAL);
+        CHECK_EQ_INT(customers_export(s, o, 3, long_id, count_kind, NULL, NULL), -EINVAL);
+    }
+    store_close(s);
+}
+
+/* Retention over the registry: every owner's retain with one horizon. */
+static void test_retain(void)
+{
+    store_t *s = NULL;
+    custdata_owner_t o[4];
+    memory_t mem;
+    size_t n = owners(o, &mem);
+    uint64_t removed = 0;
+
+    if (store_open(test_tmpdir("erasure-retain"), 256u << 20, &s) != 0)
+        exit(1);
+    fill_store(s);
+    fill_coupons(s);
+    fill_exposures(s);
+    CHECK_EQ_INT(customers_retain(s, o, n, T0 + 1, &removed, NULL), 0);
+    /* offers req-g1 and req-k1 (at T0), and the three exposure request ids */
+    CHECK_EQ_INT(removed, 2 + 3);
+    store_close(s);
+}
+
+int main(void)
+{
+    test_erase_everything();
+    test_all_or_nothing();
+    test_retain();
+    TEST_MAIN_END();
+}
