@@ -31,6 +31,7 @@
 #include "ivf.h"
 #include "topk.h"
 
+#include <errno.h>
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -188,7 +189,7 @@ static int run_catalog(const char *name, uint32_t n, uint32_t nq,
     t0 = now_sec();
     int err = flat_index_build(items, n, DIM, FLAT_KERNEL_AUTO, &flat);
     if (err) {
-        fprintf(stderr, "flat_index_build: %s\n", flat_strerror(err));
+        fprintf(stderr, "flat_index_build: %s\n", strerror(-err));
         goto done;
     }
     printf("  flat build %.2f s, kernel %s, %.1f MB\n", now_sec() - t0,
@@ -227,7 +228,7 @@ static int run_catalog(const char *name, uint32_t n, uint32_t nq,
     err = ivf_build(items, n, DIM, NULL, &ivf);
     openblas_set_num_threads(1);
     if (err) {
-        fprintf(stderr, "ivf_build: %s\n", ivf_strerror(err));
+        fprintf(stderr, "ivf_build: %s\n", strerror(-err));
         goto done;
     }
     printf("  ivf build %.2f s (2 threads), nlist %u, %.1f MB\n",

@@ -41,6 +41,7 @@
 
 #include <float.h>
 #include <immintrin.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,14 +187,14 @@ static int pick_kernel(flat_kernel_t want, flat_kernel_t *got, dots_fn *fn)
                : has_avx2 ? FLAT_KERNEL_AVX2 : FLAT_KERNEL_SCALAR;
     if ((want == FLAT_KERNEL_AVX512VNNI && !has_vnni) ||
         (want == FLAT_KERNEL_AVX2 && !has_avx2))
-        return FLAT_ENOTSUP;
+        return -ENOTSUP;
     *got = want;
     *fn = want == FLAT_KERNEL_AVX512VNNI ? dots_vnni
           : want == FLAT_KERNEL_AVX2     ? dots_avx2 : dots_scalar;
     return 0;
 #else
     if (want != FLAT_KERNEL_AUTO && want != FLAT_KERNEL_SCALAR)
-        return FLAT_ENOTSUP;
+        return -ENOTSUP;
     *got = FLAT_KERNEL_SCALAR;
     *fn = dots_scalar;
     return 0;
@@ -269,13 +270,13 @@ int flat_index_build(const float *items, uint32_t n, uint32_t dim,
                      flat_kernel_t kernel, flat_index_t **out)
 {
     if (!out)
-        return FLAT_EINVAL;
+        return -EINVAL;
     *out = NULL;
     if ((!items && n) || dim == 0)
-        return FLAT_EINVAL;
+        return -EINVAL;
     flat_index_t *idx = calloc(1, sizeof *idx);
     if (!idx)
-        return FLAT_ENOMEM;
+        return -ENOMEM;
     int rc = pick_kernel(kernel, &idx->kernel, &idx->dots);
     if (rc) {
         free(idx);
@@ -294,7 +295,7 @@ int flat_index_build(const float *items, uint32_t n, uint32_t dim,
     idx->ne = malloc(((size_t)n + 1) * sizeof(float));
     if (!idx->codes || !idx->scale || !idx->nx || !idx->ne) {
         flat_index_free(idx);
-        return FLAT_ENOMEM;
+        return -ENOMEM;
     }
     for (uint32_t i = 0; i < n; i++)
         build_row(idx, i);
@@ -327,17 +328,6 @@ size_t flat_index_bytes(const flat_index_t *idx)
     return sizeof *idx + (size_t)idx->n * (idx->dpad + 3 * sizeof(float));
 }
 
-const char *flat_strerror(int err)
-{
-    switch (err) {
-    case FLAT_OK: return "success";
-    case FLAT_ENOMEM: return "flat index: out of memory";
-    case FLAT_EINVAL: return "flat index: invalid argument (NULL pointer or dim 0)";
-    case FLAT_ENOTSUP: return "flat index: kernel not supported by this CPU";
-    default: return "flat index: unknown error";
-    }
-}
-
 /* ---- candidate collection (shared by single and batched search) ------ */
 
 typedef struct cands {
@@ -356,7 +346,7 @@ static int cands_init(cands_t *c, uint32_t k)
     c->up = malloc(c->cap * sizeof *c->up);
     c->lo_buf = malloc(((size_t)k + 1) * sizeof *c->lo_buf);
     if (!c->id || !c->up || !c->lo_buf)
-        return FLAT_ENOMEM;
+        return -ENOMEM;
     topk_heap_init(&c->lo, c->lo_buf, k);
     return 0;
 }
@@ -391,11 +381,11 @@ static int cands_make_room(cands_t *c)
     size_t cap = c->cap * 2;
     uint32_t *id = realloc(c->id, cap * sizeof *id);
     if (!id)
-        return FLAT_ENOMEM;
+        return -ENOMEM;
     c->id = id;
     float *up = realloc(c->up, cap * sizeof *up);
     if (!up)
-        return FLAT_ENOMEM;
+        return -ENOMEM;
     c->up = up;
     c->cap = cap;
     return 0;
@@ -424,7 +414,7 @@ static int cands_feed(cands_t *c, uint32_t base, uint32_t m,
         if (deny && topk_bitset_test(deny, id))
             continue;
         if (c->len == c->cap && cands_make_room(c))
-            return FLAT_ENOMEM;
+            return -ENOMEM;
         c->id[c->len] = id;
         c->up[c->len++] = up[j];
         float lo = approx[j] - bnd[j];
@@ -501,7 +491,7 @@ static int exact_with_bias(const flat_index_t *idx, const float *query,
 {
     float *scores = malloc((idx->n ? idx->n : 1) * sizeof *scores);
     if (!scores)
-        return FLAT_ENOMEM;
+        return -ENOMEM;
     for (uint32_t i = 0; i < idx->n; i++)
         scores[i] = topk_dot(idx->items + (size_t)i * idx->dim, query, idx->dim) +
                     beta * bias[i];
@@ -522,10 +512,10 @@ int flat_index_search_bias(const flat_index_t *idx, const float *query,
                            uint32_t k, topk_hit_t *hits, uint32_t *n_hits)
 {
     if (!n_hits)
-        return FLAT_EINVAL;
+        return -EINVAL;
     *n_hits = 0;
     if (!idx || !query || (!hits && k))
-        return FLAT_EINVAL;
+        return -EINVAL;
     if (k == 0 || idx->n == 0)
         return 0;
     _Alignas(FLAT_ALIGN) int8_t p[1024];
@@ -534,7 +524,7 @@ int flat_index_search_bias(const flat_index_t *idx, const float *query,
                      : aligned_alloc(FLAT_ALIGN, (idx->dpad + FLAT_ALIGN - 1) /
                                                      FLAT_ALIGN * FLAT_ALIGN);
     if (!pq)
-        return FLAT_ENOMEM;
+        return -ENOMEM;
     qprep_t qp;
     if (!prep_query(idx, query, pq, &qp)) {
         if (pq != p)
@@ -637,11 +627,11 @@ int flat_index_search_batch(const flat_index_t *idx, const float *queries,
                             uint32_t k, topk_hit_t *hits, uint32_t *n_hits)
 {
     if (!n_hits && nq)
-        return FLAT_EINVAL;
+        return -EINVAL;
     for (uint32_t qi = 0; qi < nq; qi++)
         n_hits[qi] = 0;
     if (!idx || (!queries && nq) || (!hits && k && nq))
-        return FLAT_EINVAL;
+        return -EINVAL;
     if (k == 0 || idx->n == 0 || nq == 0)
         return 0;
     int rc = 0;
@@ -654,7 +644,7 @@ int flat_index_search_batch(const flat_index_t *idx, const float *queries,
         int8_t *pcodes = aligned_alloc(FLAT_ALIGN, (size_t)FLAT_BATCH_CHUNK *
                                                        idx->dpad);
         if (!pcodes)
-            return FLAT_ENOMEM;
+            return -ENOMEM;
         for (uint32_t q0 = 0; q0 < nq && !rc; q0 += FLAT_BATCH_CHUNK) {
             uint32_t m = nq - q0 < FLAT_BATCH_CHUNK ? nq - q0 : FLAT_BATCH_CHUNK;
             rc = batch_chunk(idx, queries + (size_t)q0 * idx->dim, m,

@@ -27,12 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-    FLAT_OK = 0,
-    FLAT_ENOMEM = -1,  /* allocation failed */
-    FLAT_EINVAL = -2,  /* NULL pointer, dim 0 */
-    FLAT_ENOTSUP = -3, /* requested kernel not supported by this CPU */
-};
+/* Errors are negative errno values, as everywhere in Patron (strerror(-rc)
+ * describes them): -ENOMEM allocation failed, -EINVAL a NULL pointer or dim
+ * 0, -ENOTSUP the requested kernel is not supported by this CPU. */
 
 /* Which int8 dot-product kernel scans the compact copy. AUTO picks the
  * fastest the CPU supports at build time (checked with
@@ -54,7 +51,8 @@ typedef struct flat_index flat_index_t;
  * may hold any float values; rows with NaN/inf, or whose norm overflows
  * float, are re-scored on every query. n may be 0.
  * On success *out owns the index (free with flat_index_free) and 0 is
- * returned; on failure *out is NULL and a FLAT_E* code is returned.
+ * returned; on failure *out is NULL and -EINVAL, -ENOMEM or -ENOTSUP is
+ * returned.
  */
 int flat_index_build(const float *items, uint32_t n, uint32_t dim,
                      flat_kernel_t kernel, flat_index_t **out);
@@ -67,8 +65,8 @@ void flat_index_free(flat_index_t *idx);
  * same order, with the same scores as topk_mips(items, n, dim, query, deny,
  * k, hits). deny (TOPK_BITSET_WORDS(n) words, bit i = skip item i) may be
  * NULL. hits must hold k entries; *n_hits receives min(k, n - |deny|).
- * Returns 0, or FLAT_ENOMEM if the candidate buffer could not grow (then
- * *n_hits is 0).
+ * Returns 0, -EINVAL (NULL query or n_hits), or -ENOMEM if the candidate
+ * buffer could not grow (then *n_hits is 0).
  */
 int flat_index_search(const flat_index_t *idx, const float *query,
                       const uint64_t *deny, uint32_t k, topk_hit_t *hits,
@@ -92,7 +90,7 @@ int flat_index_search_bias(const flat_index_t *idx, const float *query,
  * to hits[q * k ...] and its count to n_hits[q]; each equals what
  * flat_index_search returns for that query alone. Throughput grows with nq
  * (up to 64 queries share each pass over the codes).
- * Returns 0 or FLAT_ENOMEM (then every n_hits[q] is 0).
+ * Returns 0, -EINVAL or -ENOMEM (then every n_hits[q] is 0).
  */
 int flat_index_search_batch(const flat_index_t *idx, const float *queries,
                             uint32_t nq, const uint64_t *const *deny,
@@ -103,8 +101,5 @@ const char *flat_index_kernel_name(const flat_index_t *idx);
 
 /* Bytes the index owns (compact codes + per-row metadata). */
 size_t flat_index_bytes(const flat_index_t *idx);
-
-/* Static message for a FLAT_* code. */
-const char *flat_strerror(int err);
 
 #endif

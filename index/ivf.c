@@ -28,6 +28,7 @@
 #include "ivf.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,7 @@ static int kmeans(const float *x, uint32_t m, uint32_t da, uint32_t nlist,
     uint32_t *labels = malloc((size_t)m * sizeof *labels);
     uint32_t *count = malloc((size_t)nlist * sizeof *count);
     double *sum = malloc((size_t)nlist * da * sizeof *sum);
-    int rc = IVF_ENOMEM;
+    int rc = -ENOMEM;
     if (!tile || !cnorm || !labels || !count || !sum)
         goto done;
     memcpy(cent, x, (size_t)nlist * da * sizeof *cent);
@@ -205,7 +206,7 @@ static int training_set(const float *items, uint32_t dim, const uint32_t *fin,
 {
     uint32_t *perm = malloc(((size_t)nf + 1) * sizeof *perm);
     if (!perm)
-        return IVF_ENOMEM;
+        return -ENOMEM;
     memcpy(perm, fin, (size_t)nf * sizeof *perm);
     uint64_t s = seed;
     for (uint32_t r = 0; r < t; r++) {
@@ -231,7 +232,7 @@ static int assign_all(const float *items, uint32_t n, uint32_t dim,
     float *cnorm = malloc((size_t)nlist * sizeof *cnorm);
     uint32_t *rows = malloc(IVF_ASSIGN_BLOCK * sizeof *rows);
     uint32_t *lab = malloc(IVF_ASSIGN_BLOCK * sizeof *lab);
-    int rc = IVF_ENOMEM;
+    int rc = -ENOMEM;
     if (!block || !tile || !cnorm || !rows || !lab)
         goto done;
     centroid_norms(cent_aug, nlist, da, cnorm);
@@ -314,7 +315,7 @@ static int train(const float *items, uint32_t dim, const uint32_t *fin,
     }
     float *x = malloc((size_t)o->train_size * da * sizeof *x);
     if (!x)
-        return IVF_ENOMEM;
+        return -ENOMEM;
     int rc = training_set(items, dim, fin, nf, o->train_size, m2, o->seed, x);
     if (!rc)
         rc = kmeans(x, o->train_size, da, o->nlist, o->iters, cent_aug);
@@ -326,16 +327,16 @@ int ivf_build(const float *items, uint32_t n, uint32_t dim,
               const ivf_opts_t *opts, ivf_t **out)
 {
     if (!out)
-        return IVF_EINVAL;
+        return -EINVAL;
     *out = NULL;
     if ((!items && n) || dim == 0 || dim == UINT32_MAX)
-        return IVF_EINVAL;
+        return -EINVAL;
     const uint32_t da = dim + 1;
     ivf_t *ivf = calloc(1, sizeof *ivf);
     uint32_t *fin = malloc(((size_t)n + 2) * sizeof *fin);
     uint32_t *label = malloc(((size_t)n + 1) * sizeof *label);
     float *cent_aug = NULL;
-    int rc = IVF_ENOMEM;
+    int rc = -ENOMEM;
     if (!ivf || !fin || !label)
         goto fail;
     double m2;
@@ -405,16 +406,6 @@ size_t ivf_bytes(const ivf_t *ivf)
            (size_t)ivf->n * (sizeof(uint32_t) + ivf->dim * sizeof(float));
 }
 
-const char *ivf_strerror(int err)
-{
-    switch (err) {
-    case IVF_OK: return "success";
-    case IVF_ENOMEM: return "ivf: out of memory";
-    case IVF_EINVAL: return "ivf: invalid argument (NULL pointer, dim 0 or nprobe 0)";
-    default: return "ivf: unknown error";
-    }
-}
-
 /* Scans cell c into the heap. */
 static void scan_list(const ivf_t *ivf, uint32_t c, const float *q,
                       const uint64_t *deny, topk_heap_t *h)
@@ -441,10 +432,10 @@ int ivf_search(const ivf_t *ivf, const float *query, const uint64_t *deny,
                uint32_t *n_hits)
 {
     if (!n_hits)
-        return IVF_EINVAL;
+        return -EINVAL;
     *n_hits = 0;
     if (!ivf || !query || (!hits && k) || nprobe == 0)
-        return IVF_EINVAL;
+        return -EINVAL;
     if (k == 0 || ivf->n == 0)
         return 0;
     const uint32_t nl = ivf->nlist;
@@ -453,7 +444,7 @@ int ivf_search(const ivf_t *ivf, const float *query, const uint64_t *deny,
     if (!cscore || !order) {
         free(cscore);
         free(order);
-        return IVF_ENOMEM;
+        return -ENOMEM;
     }
     topk_score_rows(ivf->cent, nl, ivf->dim, query, cscore);
     if (nprobe > nl)

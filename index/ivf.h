@@ -26,11 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-    IVF_OK = 0,
-    IVF_ENOMEM = -1, /* allocation failed */
-    IVF_EINVAL = -2, /* NULL pointer, dim 0, nlist 0, nprobe 0 */
-};
+/* Errors are negative errno values, as everywhere in Patron (strerror(-rc)
+ * describes them): -ENOMEM allocation failed, -EINVAL a NULL pointer, dim 0,
+ * nlist 0 or nprobe 0. */
 
 typedef struct ivf_opts {
     uint32_t nlist;      /* number of cells (clamped to n); 0 = ~sqrt(n) */
@@ -50,7 +48,7 @@ typedef struct ivf ivf_t;
  * values go to a side list that every query scans. Uses BLAS sgemm, with as
  * many threads as OpenBLAS is configured for.
  * On success *out owns the index (ivf_free) and 0 is returned; on failure
- * *out is NULL and an IVF_E* code is returned.
+ * *out is NULL and -EINVAL or -ENOMEM is returned.
  */
 int ivf_build(const float *items, uint32_t n, uint32_t dim,
               const ivf_opts_t *opts, ivf_t **out);
@@ -64,7 +62,7 @@ void ivf_free(ivf_t *ivf);
  * computes them. If those cells hold fewer than k allowed items, the next
  * best cells are scanned too until k are found or every cell has been
  * scanned, so *n_hits is always min(k, n - |deny|). hits must hold k entries.
- * Returns 0, IVF_EINVAL, or IVF_ENOMEM (then *n_hits is 0).
+ * Returns 0, -EINVAL, or -ENOMEM (then *n_hits is 0).
  */
 int ivf_search(const ivf_t *ivf, const float *query, const uint64_t *deny,
                uint32_t k, uint32_t nprobe, topk_hit_t *hits,
@@ -78,8 +76,5 @@ uint32_t ivf_list_size(const ivf_t *ivf, uint32_t c);
 
 /* Bytes the index owns. */
 size_t ivf_bytes(const ivf_t *ivf);
-
-/* Static message for an IVF_* code. */
-const char *ivf_strerror(int err);
 
 #endif

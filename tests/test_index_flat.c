@@ -9,6 +9,7 @@
 #include "flat.h"
 #include "testutil.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -74,7 +75,7 @@ static void check_data(const char *what, const float *items, uint32_t n,
     for (size_t kk = 0; kk < sizeof kernels / sizeof kernels[0]; kk++) {
         flat_index_t *idx = NULL;
         int rc = flat_index_build(items, n, dim, kernels[kk], &idx);
-        if (rc == FLAT_ENOTSUP)
+        if (rc == -ENOTSUP)
             continue;
         CHECK_EQ_INT(rc, 0);
         if (rc)
@@ -315,13 +316,12 @@ static void test_edge_and_errors(void)
     flat_index_t *idx = NULL;
 
     CHECK_EQ_INT(flat_index_build(items, 4, 0, FLAT_KERNEL_AUTO, &idx),
-                 FLAT_EINVAL);
+                 -EINVAL);
     CHECK(idx == NULL);
     CHECK_EQ_INT(flat_index_build(NULL, 4, 3, FLAT_KERNEL_AUTO, &idx),
-                 FLAT_EINVAL);
+                 -EINVAL);
     CHECK_EQ_INT(flat_index_build(items, 4, 3, FLAT_KERNEL_AUTO, NULL),
-                 FLAT_EINVAL);
-    CHECK(strcmp(flat_strerror(FLAT_ENOMEM), flat_strerror(FLAT_EINVAL)) != 0);
+                 -EINVAL);
 
     /* Empty index. */
     CHECK_EQ_INT(flat_index_build(NULL, 0, 3, FLAT_KERNEL_AUTO, &idx), 0);
@@ -340,8 +340,8 @@ static void test_edge_and_errors(void)
         CHECK_EQ_INT(hits[r].id, r);
         CHECK(hits[r].score == -2.0f);
     }
-    CHECK_EQ_INT(flat_index_search(idx, NULL, NULL, 8, hits, &nh), FLAT_EINVAL);
-    CHECK_EQ_INT(flat_index_search(idx, q, NULL, 8, hits, NULL), FLAT_EINVAL);
+    CHECK_EQ_INT(flat_index_search(idx, NULL, NULL, 8, hits, &nh), -EINVAL);
+    CHECK_EQ_INT(flat_index_search(idx, q, NULL, 8, hits, NULL), -EINVAL);
     CHECK(flat_index_bytes(idx) > 0);
     flat_index_free(idx);
     flat_index_free(NULL);

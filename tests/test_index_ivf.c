@@ -8,6 +8,7 @@
 #include "ivf.h"
 #include "testutil.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -194,15 +195,14 @@ static void test_errors(const ivf_t *ivf)
     ivf_t *out = (ivf_t *)1;
     topk_hit_t got[K];
     uint32_t ng = 5;
-    CHECK_EQ_INT(ivf_build(items, N, 0, NULL, &out), IVF_EINVAL);
+    CHECK_EQ_INT(ivf_build(items, N, 0, NULL, &out), -EINVAL);
     CHECK(out == NULL);
-    CHECK_EQ_INT(ivf_build(NULL, 5, DIM, NULL, &out), IVF_EINVAL);
-    CHECK_EQ_INT(ivf_search(ivf, queries, NULL, K, 0, got, &ng), IVF_EINVAL);
+    CHECK_EQ_INT(ivf_build(NULL, 5, DIM, NULL, &out), -EINVAL);
+    CHECK_EQ_INT(ivf_search(ivf, queries, NULL, K, 0, got, &ng), -EINVAL);
     CHECK_EQ_INT(ng, 0);
-    CHECK_EQ_INT(ivf_search(ivf, NULL, NULL, K, 1, got, &ng), IVF_EINVAL);
+    CHECK_EQ_INT(ivf_search(ivf, NULL, NULL, K, 1, got, &ng), -EINVAL);
     CHECK_EQ_INT(ivf_search(ivf, queries, NULL, 0, 1, got, &ng), 0);
     CHECK_EQ_INT(ng, 0);
-    CHECK(strcmp(ivf_strerror(IVF_ENOMEM), ivf_strerror(IVF_EINVAL)) != 0);
     CHECK(ivf_bytes(ivf) >= (size_t)N * DIM * sizeof(float));
     ivf_free(NULL);
 }

@@ -98,18 +98,18 @@ static int build_indexes(model_t *m, const model_opts_t *o)
     int ann = o->ann_min_items && m->hdr.n_items >= o->ann_min_items;
     if (build_gramian(m) || build_popularity(m, ann))
         return -ENOMEM;
+    int rc;
     if (ann) {
         ivf_opts_t io = { .seed = m->hdr.version };
-        if (ivf_build(m->item_aug, m->hdr.n_items, d, &io, &m->ivf) != 0)
-            return -ENOMEM;
+        if ((rc = ivf_build(m->item_aug, m->hdr.n_items, d, &io, &m->ivf)) != 0)
+            return rc;
         m->ann_probes = o->ann_probes ? o->ann_probes : MODEL_ANN_PROBES_DEFAULT;
     }
-    if (flat_index_build(m->item_f, m->hdr.n_items, m->hdr.factors,
-                         FLAT_KERNEL_AUTO, &m->flat) != FLAT_OK ||
-        flat_index_build(m->item_unit, m->hdr.n_items, m->hdr.factors,
-                         FLAT_KERNEL_AUTO, &m->flat_unit) != FLAT_OK)
-        return -ENOMEM;
-    return 0;
+    if ((rc = flat_index_build(m->item_f, m->hdr.n_items, m->hdr.factors,
+                               FLAT_KERNEL_AUTO, &m->flat)) != 0)
+        return rc;
+    return flat_index_build(m->item_unit, m->hdr.n_items, m->hdr.factors, FLAT_KERNEL_AUTO,
+                            &m->flat_unit);
 }
 
 void model_opts_default(model_opts_t *opts)

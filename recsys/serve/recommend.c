@@ -261,7 +261,7 @@ static int search(const flat_index_t *idx, const float *q, const uint64_t *deny,
     uint32_t got = 0;
     int rc = flat_index_search(idx, q, deny, k, hits, &got);
     *n = got;
-    return rc == FLAT_OK ? 0 : -ENOMEM;
+    return rc;
 }
 
 /* Personalized top-k of w x.y_i + (1 - w) pop_i: exact through the
@@ -282,10 +282,9 @@ static int search_blended(const model_t *m, const float *x, float w,
         q[d] = w * x[d];
     q[f] = 1.0f - w;
     if (m->ivf)
-        rc = ivf_search(m->ivf, q, deny, k, m->ann_probes, hits, &got) == 0 ? 0 : -ENOMEM;
+        rc = ivf_search(m->ivf, q, deny, k, m->ann_probes, hits, &got);
     else
-        rc = flat_index_search_bias(m->flat, q, m->pop_norm, 1.0f - w, deny, k, hits,
-                                    &got) == FLAT_OK ? 0 : -ENOMEM;
+        rc = flat_index_search_bias(m->flat, q, m->pop_norm, 1.0f - w, deny, k, hits, &got);
     *n = got;
     free(q);
     return rc;
