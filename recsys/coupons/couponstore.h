@@ -157,6 +157,14 @@ typedef struct couponstore_target {
 int couponstore_target(store_t *s, const couponstore_target_t *t,
                        couponstore_offer_t *out, int *replayed);
 
+/* couponstore_target inside the caller's store_table_atomic transaction, so
+ * the grant commits (or aborts) together with what else fn writes (the
+ * experiment exposure of the same request: recsys/app/serve_coupon.c).
+ * Same effects and errors; on an error the caller must return it from fn
+ * so the transaction aborts. */
+int couponstore_target_tx(store_tx_t *tx, const couponstore_target_t *t,
+                          couponstore_offer_t *out, int *replayed);
+
 /* The logged row of request_id; -ENOENT if none. */
 int couponstore_get_offer(store_t *s, const char *request_id,
                           couponstore_offer_t *out);

@@ -365,14 +365,15 @@ static int target_alloc(target_ctx_t *c, size_t n)
     return 0;
 }
 
-int couponstore_target(store_t *s, const couponstore_target_t *t,
-                       couponstore_offer_t *out, int *replayed)
+/* Runs target_fn in tx, or (tx NULL) in a transaction of its own. */
+static int target_in(store_t *s, store_tx_t *tx, const couponstore_target_t *t,
+                     couponstore_offer_t *out, int *replayed)
 {
     target_ctx_t c;
     coupon_config_t def;
     int rc;
 
-    if (!s || !t || !out || !t->cust || !id_ok(t->cust->customer_id, STORE_MAX_ID + 1) ||
+    if (!t || !out || !t->cust || !id_ok(t->cust->customer_id, STORE_MAX_ID + 1) ||
         !id_ok(t->request_id, COUPONSTORE_REQUEST_ID_MAX) || (t->n && !t->catalog))
         return -EINVAL;
     if (!t->cfg)
@@ -385,12 +386,28 @@ int couponstore_target(store_t *s, const couponstore_target_t *t,
         if (t->n)
             memcpy(c.cands, t->catalog, t->n * sizeof *c.cands);
         c.n_cands = t->n;
-        rc = store_table_atomic(s, target_fn, &c);
+        rc = tx ? target_fn(tx, &c) : store_table_atomic(s, target_fn, &c);
     }
     if (rc == 0 && replayed)
         *replayed = c.replayed;
     target_free(&c);
     return rc;
+}
+
+int couponstore_target(store_t *s, const couponstore_target_t *t,
+                       couponstore_offer_t *out, int *replayed)
+{
+    if (!s)
+        return -EINVAL;
+    return target_in(s, NULL, t, out, replayed);
+}
+
+int couponstore_target_tx(store_tx_t *tx, const couponstore_target_t *t,
+                          couponstore_offer_t *out, int *replayed)
+{
+    if (!tx)
+        return -EINVAL;
+    return target_in(NULL, tx, t, out, replayed);
 }
 
 int couponstore_get_offer(store_t *s, const char *request_id, couponstore_offer_t *out)

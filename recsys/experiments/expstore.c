@@ -179,12 +179,24 @@ static int log_txn(store_tx_t *tx, void *ctx)
     return store_tx_put(tx, T_CUST, ck, cl, &c, sizeof c);
 }
 
+static int exposure_invalid(const expstore_exposure_t *e)
+{
+    return !e || !e->request_id || !e->request_id[0] || !e->customer_id ||
+           !e->customer_id[0] || !e->experiment_id || !e->experiment_id[0];
+}
+
 int expstore_log(store_t *s, const expstore_exposure_t *e)
 {
-    if (!e->request_id || !e->request_id[0] || !e->customer_id || !e->customer_id[0] ||
-        !e->experiment_id || !e->experiment_id[0])
+    if (exposure_invalid(e))
         return -EINVAL;
     return store_table_atomic(s, log_txn, (void *)e);
+}
+
+int expstore_log_tx(store_tx_t *tx, const expstore_exposure_t *e)
+{
+    if (!tx || exposure_invalid(e))
+        return -EINVAL;
+    return log_txn(tx, (void *)e);
 }
 
 /* ---- results ------------------------------------------------------------------------ */

@@ -51,6 +51,11 @@ typedef struct expstore_exposure {
  * -EINVAL or a store error. */
 int expstore_log(store_t *s, const expstore_exposure_t *e);
 
+/* expstore_log inside the caller's store_table_atomic transaction (several
+ * experiments, or a coupon grant, committed with it). Same results; on an
+ * error the caller must return it from fn so the transaction aborts. */
+int expstore_log_tx(store_tx_t *tx, const expstore_exposure_t *e);
+
 /* Retention: forgets the request ids of exposures logged before before_ms
  * (one row per exposed request, kept only so a retried request is not
  * counted twice). Results are unchanged; a retry of a request older than
