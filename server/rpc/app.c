@@ -322,3 +322,10 @@ void app_experiments_end(app_t *a)
 {
     pthread_rwlock_unlock(&a->exp_lock);
 }
+
+void app_arms(app_t *a, const char *customer_id, int64_t now_ms, arms_t *out)
+{
+    pthread_rwlock_rdlock(&a->exp_lock);
+    arms_assign(a->experiments, customer_id, now_ms, out);
+    pthread_rwlock_unlock(&a->exp_lock);
+}

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "api.h"
+#include "arms.h"
 #include "auth.h"
 #include "callstats.h"
 #include "catalog.h"
@@ -134,5 +135,9 @@ int app_load_experiments(app_t *a, char *err, size_t cap);
 int app_assign(app_t *a, const char *customer_id, int64_t now_ms,
                experiment_assignment_t *out, size_t cap, size_t *n);
 void app_experiments_end(app_t *a);
+
+/* The customer's experiment arms at now_ms (arms.h), copied out under the
+ * read lock: what the serving use cases (serve.h) take. */
+void app_arms(app_t *a, const char *customer_id, int64_t now_ms, arms_t *out);
 
 #endif

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "arms.h"
 #include "codec.h"
 #include "couponstore.h"
+#include "serve_coupon.h"
 #include "patron/v1/coupons.pb-c.h"
 #include "wallclock.h"
 
@@ -168,51 +168,7 @@ void h_upsert_coupon(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
-/* ---- the customer as the decision sees them ---------------------------------------- */
-
-static void customer_from_view(const customer_view_t *v, coupon_customer_t *cc)
-{
-    memset(cc, 0, sizeof *cc);
-    cc->customer_id = v->customer_id;
-    cc->x.recency_days = v->p.recency_days;
-    cc->x.orders = v->p.orders;
-    cc->x.monetary = v->p.monetary;
-    cc->x.average_basket = v->p.average_basket;
-    cc->x.stage = (int)v->p.stage;
-    cc->x.propensity = -1.0; /* factor-based propensity: not wired yet */
-    cc->tier = v->p.tier;
-    cc->segment = v->segment;
-    cc->n_favourites = v->p.n_favourites;
-    cc->favourites = v->p.favourites;
-    cc->birth_month = v->has_attrs ? v->attrs.birth_month : 0;
-}
-
-/* A customer the store does not know: a prospect. */
-static void prospect_view(const char *customer_id, customer_view_t *v)
-{
-    memset(v, 0, sizeof *v);
-    snprintf(v->customer_id, sizeof v->customer_id, "%s", customer_id);
-    v->p.tier = -1;
-    v->p.stage = PROFILE_STAGE_PROSPECT;
-    v->segment = -1;
-}
-
-/* The customer's view at now; *known = 0 (and a prospect) when unknown. */
-static int load_customer(app_t *a, const char *customer_id, int64_t now,
-                         customer_view_t *v, int *known)
-{
-    customers_ctx_t c;
-    int rc;
-    app_customers_begin(a, &c);
-    rc = customers_view(&c, customer_id, now, v);
-    app_customers_end(a);
-    *known = rc == 0;
-    if (rc == -ENOENT) {
-        prospect_view(customer_id, v);
-        rc = 0;
-    }
-    return rc;
-}
+/* ---- TargetCoupons ----------------------------------------------------------------- */
 
 /* Cart lines with their categories; err names a bad line. */
 static int cart_from_msg(app_t *a, const Patron__V1__TargetCouponsRequest *r,
@@ -246,8 +202,6 @@ static int cart_from_msg(app_t *a, const Patron__V1__TargetCouponsRequest *r,
     app_customers_end(a);
     return rc;
 }
-
-/* ---- TargetCoupons ----------------------------------------------------------------- */
 
 #define MAX_CART 1000
 
@@ -287,6 +241,18 @@ static const char *target_invalid(const Patron__V1__TargetCouponsRequest *r)
     return NULL;
 }
 
+/* The customer's view at now; *known = 0 (a prospect) when unknown. */
+static int load_customer(app_t *a, const char *customer_id, int64_t now,
+                         customer_view_t *v, int *known)
+{
+    customers_ctx_t c;
+    int rc;
+    app_customers_begin(a, &c);
+    rc = serve_coupon_view(&c, customer_id, now, v, known);
+    app_customers_end(a);
+    return rc;
+}
+
 void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                       size_t len, rpc_reply_t *out)
 {
@@ -300,12 +266,12 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     coupon_t *catalog = NULL;
     couponstore_offer_t offer;
     couponstore_target_t t;
-    arm_ctx_t arms;
+    arms_t arms;
     coupon_customer_t cust;
     coupon_config_t cfg;
     customer_view_t v;
     char rid[33], err[256];
-    const char *bad;
+    const char *bad, *exp_id, *arm_id;
     size_t n = 0;
     int known = 0, replayed = 0, rc;
 
@@ -327,12 +293,12 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
     memset(&t, 0, sizeof t);
     t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
-    arm_ctx_assign(a, r->customer_id, &arms);
+    app_arms(a, r->customer_id, wall_ms(), &arms);
     if ((rc = load_customer(a, r->customer_id, t.now_ms, &v, &known)) != 0) {
         fail_errno(out, rc, "reading the profile");
         goto out;
     }
-    customer_from_view(&v, &cust);
+    serve_coupon_customer(&v, &cust);
     cust.referred = r->referred;
     cust.cart = lines;
     cust.n_cart = r->n_cart;
@@ -347,26 +313,23 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     t.address_id = r->address_id;
     t.cust = &cust;
     t.catalog = catalog;
-    t.n = arms.coupons_off ? 0 : n; /* an arm without coupons decides "none" */
+    t.n = n;
     t.cfg = &cfg;
-    t.lambda = arms.coupons_off ? 0 : arms.coupon_lambda;
-    if ((rc = couponstore_target(a->store, &t, &offer, &replayed)) != 0) {
-        fail_errno(out, rc, "deciding the coupon");
-        goto out;
-    }
-    if (replayed && strcmp(offer.customer_id, r->customer_id) != 0) {
+    rc = serve_target_coupon(a->store, &arms, &t, &offer, &replayed);
+    if (rc == -EEXIST) {
         rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
                  "request_id: already used for another customer");
         goto out;
     }
-    decision_fill(&offer, &dec);
-    if (arms.coupons_off && !replayed)
-        dec.reason = "no coupon: this customer's experiment arm gives no coupons";
-    if (!replayed && (rc = log_exposures(a, &arms, r->customer_id, offer.request_id, NULL, 0))) {
-        fail_errno(out, rc, "logging the exposure");
+    if (rc) {
+        fail_errno(out, rc, "deciding the coupon and logging its exposure "
+                            "(nothing was granted)");
         goto out;
     }
-    arm_provenance(&arms, &prov.experiment_id, &prov.arm_id);
+    decision_fill(&offer, &dec);
+    arms_provenance(&arms, &exp_id, &arm_id);
+    prov.experiment_id = (char *)exp_id;
+    prov.arm_id = (char *)arm_id;
     prov.request_id = offer.request_id;
     resp.decision = &dec;
     resp.provenance = &prov;
@@ -505,7 +468,7 @@ static int score_customer(void *ctx, const customer_view_t *v)
     coupon_decision_t d;
     int rc;
 
-    customer_from_view(v, &cc);
+    serve_coupon_customer(v, &cc);
     if ((rc = couponstore_get_history(st->store, v->customer_id, &h)) != 0)
         return rc;
     couponstore_history_view(&h, st->now, held, &hv);

@@ -1,6 +1,7 @@
 /*
- * handlers.c - the patron.v1 Recommender, Events and Admin methods: decode the protobuf
- * request, validate it, call recsys, encode the response. Every bad input is
+ * handlers.c - the patron.v1 Recommender, Events and Admin methods: decode
+ * the protobuf request, validate it, call recsys (the serving use cases in
+ * recsys/app/serve.h), encode the response. Every bad input is
  * answered with a status naming the field; nothing here can crash on a
  * malformed body (protobuf-c rejects it and we answer INVALID_ARGUMENT).
  */
@@ -18,13 +19,10 @@
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/events.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
-#include "arms.h"
 #include "codec.h"
-#include "experiments_rpc.h"
-#include "expstore.h"
-#include "coupons_rpc.h"
-#include "profiles_rpc.h"
 #include "recommend.h"
+#include "serve.h"
+#include "wallclock.h"
 
 /* Largest batch RecordEvents and UpsertItems take in one call. */
 #define MAX_BATCH 100000
@@ -60,12 +58,12 @@ static void item_details(const catalog_t *c, uint32_t item, Patron__V1__Item *d)
     d->in_stock = c->in_stock[item];
 }
 
-/* Fills list from items (n may be 0), with room for cap >= n entries.
- * Strings point into the catalog, which must outlive the encoding. Returns
- * -ENOMEM or 0. */
+/* Fills list from items (n may be 0), with room for cap >= n entries,
+ * under request_id (32 hex characters). Strings point into the catalog,
+ * which must outlive the encoding. Returns -ENOMEM or 0. */
 static int scored_list_fill(scored_list_t *l, const model_t *m, const catalog_t *c,
                             const rec_item_t *items, size_t n, size_t cap,
-                            int details)
+                            int details, const char *request_id)
 {
     memset(l, 0, sizeof *l);
     l->si = calloc(cap ? cap : 1, sizeof *l->si);
@@ -91,7 +89,7 @@ static int scored_list_fill(scored_list_t *l, const model_t *m, const catalog_t 
         l->sp[i] = &l->si[i];
     }
     patron__v1__provenance__init(&l->prov);
-    rpc_new_request_id(l->request_id);
+    snprintf(l->request_id, sizeof l->request_id, "%s", request_id);
     l->prov.model_version = m->hdr.version;
     l->prov.request_id = l->request_id;
     return 0;
@@ -131,30 +129,37 @@ static model_t *model_for_call(app_t *a, const rpc_call_info_t *ci, rpc_reply_t 
     return m;
 }
 
-/* Names the customer's experiment and arm in the list's provenance and logs
- * the exposure; on failure sets out and returns nonzero (nothing is served
- * that was not logged). */
-static int serve_under_arm(app_t *a, const arm_ctx_t *arms, const char *customer_id,
-                           scored_list_t *list, const rec_item_t *items, size_t n,
-                           rpc_reply_t *out)
+/* The model the customer's arms name (or the current one), deadline
+ * checked: a reference, or NULL with out set. */
+static model_t *model_for_arms(app_t *a, const arms_t *arms, const rpc_call_info_t *ci,
+                               rpc_reply_t *out)
 {
-    int rc;
-    arm_provenance(arms, &list->prov.experiment_id, &list->prov.arm_id);
-    rc = log_exposures(a, arms, customer_id, list->request_id, items, n);
-    if (rc)
-        fail_errno(out, rc, "logging the exposure (nothing was served)");
-    return rc;
+    model_t *m = app_model_for(a, arms->model_version);
+    if (!m && !arms->model_version) {
+        rpc_fail(out, GRPC_STATUS_UNAVAILABLE,
+                 "no model loaded yet: run `patron train` and reload");
+        return NULL;
+    }
+    if (!m) {
+        rpc_fail(out, GRPC_STATUS_UNAVAILABLE, "model version %llu of experiment '%s' "
+                 "is not loaded", (unsigned long long)arms->model_version,
+                 arms->a[0].experiment);
+        return NULL;
+    }
+    if (rpc_remaining_ms(ci) <= 0) {
+        rpc_fail(out, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed");
+        model_unref(m);
+        return NULL;
+    }
+    return m;
 }
 
-/* Remembers what the customer was shown (for exclude_shown_minutes). */
-static void record_shown(app_t *a, const char *customer_id, const rec_item_t *items,
-                         size_t n, int64_t now_ms)
+static void arms_fill_provenance(const arms_t *arms, Patron__V1__Provenance *prov)
 {
-    uint32_t ids[SHOWN_PER_CUSTOMER];
-    size_t m = n < SHOWN_PER_CUSTOMER ? n : SHOWN_PER_CUSTOMER;
-    for (size_t i = 0; i < m; i++)
-        ids[i] = items[i].item;
-    shown_record(a->shown, customer_id, ids, m, now_ms);
+    const char *exp, *arm;
+    arms_provenance(arms, &exp, &arm);
+    prov->experiment_id = (char *)exp;
+    prov->arm_id = (char *)arm;
 }
 
 /* Inline events of a Recommend request, validated like stored ones (the
@@ -190,12 +195,13 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, rec_inline_event_t
 }
 
 void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
-                        size_t len, rpc_reply_t *out)
+                 size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
     Patron__V1__RecommendRequest *r = (Patron__V1__RecommendRequest *)decode(
         &patron__v1__recommend_request__descriptor, req, len, out);
     Patron__V1__RecommendResponse resp = PATRON__V1__RECOMMEND_RESPONSE__INIT;
+    serve_env_t env = { a->store, a->shown };
     rec_filters_t filters;
     rec_promotion_t promo;
     rec_query_t q;
@@ -204,10 +210,9 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     model_t *m = NULL;
     catalog_t *c = catalog_slot_get(&a->catalogs);
     rec_inline_event_t *inl = NULL;
-    uint32_t recent[SHOWN_PER_CUSTOMER];
-    arm_ctx_t arms;
-    char err[160];
-    const char *bad;
+    arms_t arms;
+    char err[160], rid[33];
+    const char *bad, *failed;
     size_t n = 0;
     int personalized = 0, rc;
 
@@ -244,38 +249,29 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
     q.inline_events = inl;
     q.n_inline = r->n_inline_events;
-    if (r->exclude_shown_minutes > 10080) {
+    if (r->exclude_shown_minutes > SERVE_MAX_SHOWN_MINUTES) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "exclude_shown_minutes: at most 10080 (a week)");
         goto out;
     }
-    arm_ctx_assign(a, r->customer_id, &arms);
-    if (r->exclude_shown_minutes) {
-        q.deny_items = recent;
-        q.n_deny_items = shown_since(a->shown, r->customer_id,
-                                     arms.now_ms - (int64_t)r->exclude_shown_minutes * 60000,
-                                     recent, SHOWN_PER_CUSTOMER);
-    }
-    q.popularity_blend = arms.popularity_blend;
-    if (!div_active(&q.diversity)) /* the request's own settings win */
-        q.diversity = (div_params_t){ arms.diversity, arms.max_per_category };
-    if (!(m = model_for_arm(a, &arms, ci, out)))
+    app_arms(a, r->customer_id, wall_ms(), &arms);
+    if (!(m = model_for_arms(a, &arms, ci, out)))
         goto out;
     if (!(items = malloc(q.k * sizeof *items))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    if ((rc = rec_recommend(a->store, m, c, &q, items, &n, &personalized)) != 0) {
-        fail_errno(out, rc, "recommend");
+    rpc_new_request_id(rid);
+    if ((rc = serve_recommend(&env, m, c, &arms, &q, r->exclude_shown_minutes, rid, items,
+                              &n, &personalized, &failed)) != 0) {
+        fail_errno(out, rc, failed);
         goto out;
     }
-    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details) != 0) {
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, rid) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    if (serve_under_arm(a, &arms, r->customer_id, &list, items, n, out) != 0)
-        goto out;
-    record_shown(a, r->customer_id, items, n, arms.now_ms);
+    arms_fill_provenance(&arms, &list.prov);
     resp.n_items = n;
     resp.items = list.sp;
     resp.provenance = &list.prov;
@@ -291,7 +287,7 @@ out:
 }
 
 void h_similar_items(void *app, const rpc_call_info_t *ci,
-                            const uint8_t *req, size_t len, rpc_reply_t *out)
+                     const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
     Patron__V1__SimilarItemsRequest *r = (Patron__V1__SimilarItemsRequest *)decode(
@@ -303,7 +299,7 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
     model_t *m = NULL;
     catalog_t *c = catalog_slot_get(&a->catalogs);
     const char *bad;
-    uint32_t item;
+    char rid[33];
     size_t n = 0;
     int rc;
 
@@ -327,25 +323,27 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
     }
     if (!(m = model_for_call(a, ci, out)))
         goto out;
-    if (catalog_item_index(c, r->item_id, &item) != 0) {
+    if (!(items = malloc(r->k * sizeof *items))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    rc = serve_similar(m, c, r->item_id, r->k, fp, items, &n);
+    if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "item_id: no such item in the catalog");
         goto out;
     }
-    if (item >= m->hdr.n_items) {
+    if (rc == -ENODATA) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND,
                  "item_id: added after model version %llu was trained (no factors yet)",
                  (unsigned long long)m->hdr.version);
         goto out;
     }
-    if (!(items = malloc(r->k * sizeof *items))) {
-        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-        goto out;
-    }
-    if ((rc = rec_similar(m, c, item, r->k, fp, items, &n)) != 0) {
+    if (rc) {
         fail_errno(out, rc, "similar items");
         goto out;
     }
-    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details) != 0) {
+    rpc_new_request_id(rid);
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, rid) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -361,67 +359,67 @@ out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
+static const char *rank_request_invalid(const Patron__V1__RankItemsRequest *r, char *err,
+                                        size_t cap)
+{
+    if (!r->customer_id[0] || strlen(r->customer_id) > STORE_MAX_ID)
+        return "customer_id: 1..256 bytes required";
+    if (r->n_item_ids > REC_MAX_LIST) {
+        snprintf(err, cap, "item_ids: at most %d candidates, got %zu", REC_MAX_LIST,
+                 r->n_item_ids);
+        return err;
+    }
+    for (size_t i = 0; i < r->n_item_ids; i++)
+        if (!r->item_ids[i][0] || strlen(r->item_ids[i]) > STORE_MAX_ID) {
+            snprintf(err, cap, "item_ids[%zu]: must be 1..256 bytes", i);
+            return err;
+        }
+    return NULL;
+}
+
 /* Candidates the model knows are ranked; the rest follow in given order. */
-void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
-                         size_t len, rpc_reply_t *out)
+void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size_t len,
+                  rpc_reply_t *out)
 {
     app_t *a = app;
     Patron__V1__RankItemsRequest *r = (Patron__V1__RankItemsRequest *)decode(
         &patron__v1__rank_items_request__descriptor, req, len, out);
     Patron__V1__RankItemsResponse resp = PATRON__V1__RANK_ITEMS_RESPONSE__INIT;
-    uint32_t *known = NULL;
+    serve_env_t env = { a->store, a->shown };
     size_t *unknown = NULL, n_known = 0, n_unknown = 0, n;
     rec_item_t *ranked = NULL;
     scored_list_t list = { 0 };
-    arm_ctx_t arms;
-    rec_query_t q;
+    arms_t arms;
     model_t *m = NULL;
     catalog_t *c = catalog_slot_get(&a->catalogs);
+    char err[96], rid[33];
+    const char *bad, *failed;
     int personalized = 0, rc;
 
     if (!r)
         return;
     n = r->n_item_ids;
-    if (!r->customer_id[0] || strlen(r->customer_id) > STORE_MAX_ID) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
+    if ((bad = rank_request_invalid(r, err, sizeof err)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    if (n > REC_MAX_LIST) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
-                 "item_ids: at most %d candidates, got %zu", REC_MAX_LIST, n);
+    app_arms(a, r->customer_id, wall_ms(), &arms);
+    if (!(m = model_for_arms(a, &arms, ci, out)))
         goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!r->item_ids[i][0] || strlen(r->item_ids[i]) > STORE_MAX_ID) {
-            rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
-                     "item_ids[%zu]: must be 1..256 bytes", i);
-            goto out;
-        }
-    arm_ctx_assign(a, r->customer_id, &arms);
-    if (!(m = model_for_arm(a, &arms, ci, out)))
-        goto out;
-    known = malloc((n ? n : 1) * sizeof *known);
     unknown = malloc((n ? n : 1) * sizeof *unknown);
     ranked = malloc((n ? n : 1) * sizeof *ranked);
-    if (!known || !unknown || !ranked) {
+    if (!unknown || !ranked) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (catalog_item_index(c, r->item_ids[i], &known[n_known]) == 0 &&
-            known[n_known] < m->hdr.n_items)
-            n_known++;
-        else
-            unknown[n_unknown++] = i;
-    }
-    q = (rec_query_t){ .customer_id = r->customer_id, .k = 1,
-                       .popularity_blend = arms.popularity_blend };
-    rc = rec_rank_query(a->store, m, c, &q, known, n_known, ranked, &personalized);
-    if (rc) {
-        fail_errno(out, rc, "rank items");
+    rpc_new_request_id(rid);
+    if ((rc = serve_rank(&env, m, c, &arms, r->customer_id, (const char *const *)r->item_ids,
+                         n, rid, ranked, &n_known, unknown, &n_unknown, &personalized,
+                         &failed)) != 0) {
+        fail_errno(out, rc, failed);
         goto out;
     }
-    if (scored_list_fill(&list, m, c, ranked, n_known, n, r->include_item_details) != 0) {
+    if (scored_list_fill(&list, m, c, ranked, n_known, n, r->include_item_details, rid) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -432,8 +430,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         si->item_id = r->item_ids[unknown[j]];
         list.sp[n_known + j] = si;
     }
-    if (serve_under_arm(a, &arms, r->customer_id, &list, ranked, n_known, out) != 0)
-        goto out;
+    arms_fill_provenance(&arms, &list.prov);
     resp.n_items = n;
     resp.items = list.sp;
     resp.provenance = &list.prov;
@@ -441,7 +438,6 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     encode(&resp.base, out);
 out:
     scored_list_free(&list);
-    free(known);
     free(unknown);
     free(ranked);
     model_unref(m);

@@ -1,0 +1,89 @@
+/*
+ * serve_coupon.c - TargetCoupons: decision, grant and exposure in one
+ * transaction (serve_coupon.h).
+ */
+#include "serve_coupon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exposure.h"
+
+int serve_coupon_view(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
+                      customer_view_t *v, int *known)
+{
+    int rc = customers_view(c, customer_id, now_ms, v);
+
+    *known = rc == 0;
+    if (rc != -ENOENT)
+        return rc;
+    memset(v, 0, sizeof *v);
+    snprintf(v->customer_id, sizeof v->customer_id, "%s", customer_id);
+    v->p.tier = -1;
+    v->p.stage = PROFILE_STAGE_PROSPECT;
+    v->segment = -1;
+    return 0;
+}
+
+void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *cc)
+{
+    memset(cc, 0, sizeof *cc);
+    cc->customer_id = v->customer_id;
+    cc->x.recency_days = v->p.recency_days;
+    cc->x.orders = v->p.orders;
+    cc->x.monetary = v->p.monetary;
+    cc->x.average_basket = v->p.average_basket;
+    cc->x.stage = (int)v->p.stage;
+    cc->x.propensity = -1.0; /* factor-based propensity: not wired yet */
+    cc->tier = v->p.tier;
+    cc->segment = v->segment;
+    cc->n_favourites = v->p.n_favourites;
+    cc->favourites = v->p.favourites;
+    cc->birth_month = v->has_attrs ? v->attrs.birth_month : 0;
+}
+
+typedef struct target_ctx {
+    const arms_t *arms;
+    const couponstore_target_t *t;
+    couponstore_offer_t *out;
+    int replayed;
+    int foreign;            /* replayed a request of another customer */
+} target_ctx_t;
+
+static int target_and_expose(store_tx_t *tx, void *ctx)
+{
+    target_ctx_t *c = ctx;
+    const char *cid = c->t->cust->customer_id;
+    int rc = couponstore_target_tx(tx, c->t, c->out, &c->replayed);
+
+    if (rc)
+        return rc;
+    c->foreign = c->replayed && strcmp(c->out->customer_id, cid) != 0;
+    if (c->foreign)
+        return 0;
+    return exposure_log_tx(tx, c->arms, cid, c->out->request_id, NULL, 0);
+}
+
+int serve_target_coupon(store_t *s, const arms_t *arms, const couponstore_target_t *t,
+                        couponstore_offer_t *out, int *replayed)
+{
+    couponstore_target_t at = *t;
+    target_ctx_t c = { arms, &at, out, 0, 0 };
+    int rc;
+
+    if (!s || !arms || !t || !t->cust)
+        return -EINVAL;
+    if (arms->coupons_off)
+        at.n = 0; /* an arm without coupons decides "none" */
+    at.lambda = arms->coupons_off ? 0 : arms->coupon_lambda;
+    if ((rc = store_table_atomic(s, target_and_expose, &c)) != 0)
+        return rc;
+    *replayed = c.replayed;
+    if (c.foreign)
+        return -EEXIST;
+    if (arms->coupons_off && !c.replayed)
+        snprintf(out->reason, sizeof out->reason, "%s",
+                 "no coupon: this customer's experiment arm gives no coupons");
+    return 0;
+}

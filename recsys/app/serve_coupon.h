@@ -1,0 +1,47 @@
+/*
+ * serve_coupon.h - TargetCoupons as a use case: the coupon decision for a
+ * customer under their experiment arms, with the grant and the experiment
+ * exposure committed in ONE store transaction.
+ *
+ * Why one: the client is told about a grant only if both rows are durable.
+ * Were they two transactions, a failed exposure write would answer an
+ * error while the grant, its reservation and the offer row stayed, and the
+ * client's retry (same request_id) would replay the grant without ever
+ * logging the exposure. Here a failed exposure aborts the grant too, and a
+ * replay logs the exposure again (a no-op when it is logged already), so a
+ * grant written without one (by an older release) gets it on the retry.
+ */
+#ifndef PATRON_RECSYS_SERVE_COUPON_H
+#define PATRON_RECSYS_SERVE_COUPON_H
+
+#include "arms.h"
+#include "couponstore.h"
+#include "customers.h"
+#include "store.h"
+
+/* The customer's view at now_ms from c (the catalog snapshot and RFM
+ * cut-points in use); a customer the store does not know is a prospect
+ * (empty history, no tier or segment) with *known = 0. Returns 0 or a store
+ * error. */
+int serve_coupon_view(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
+                      customer_view_t *v, int *known);
+
+/* The decision's picture of a customer (no cart, not referred); borrows
+ * from v. */
+void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *out);
+
+/*
+ * Decides t (couponstore_target_t: request id, customer, the coupon catalog
+ * snapshot, ...) under arms: an arm with coupons off decides "none" (with
+ * that reason in out->reason), an arm's coupon_lambda replaces the
+ * campaigns' pacers; t->n and t->lambda are overridden accordingly. In one
+ * transaction: the decision and grant (couponstore_target_tx) and the
+ * exposure in every experiment of arms under out->request_id; a replayed
+ * request logs its exposure too (idempotent). Returns 0, -EEXIST (the
+ * request id was used for another customer: nothing written), -EINVAL, or
+ * a store error (then nothing was written: no grant, budget unchanged).
+ */
+int serve_target_coupon(store_t *s, const arms_t *arms, const couponstore_target_t *t,
+                        couponstore_offer_t *out, int *replayed);
+
+#endif
