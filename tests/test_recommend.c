@@ -316,6 +316,33 @@ static void test_validation(store_t *s, const model_t *m)
     CHECK_EQ_INT(rec_recommend(s, m, cat, &bad_k, out, &n, &pers), -EINVAL);
 }
 
+/* Erasing a customer in the snapshot being served (no reload) stops its
+ * trained factors at once. Here bob's events are still stored (the
+ * server's store erases them too), so he is folded in from them instead;
+ * with no events left the answer is popularity. */
+static void test_erase_user(store_t *s)
+{
+    model_t *m = NULL;
+    rec_item_t out[3];
+    size_t n = 0;
+    int pers = 0;
+    rec_query_t q = { .customer_id = "bob", .k = 3, .include_purchased = 1 };
+
+    CHECK_EQ_INT(model_load(s, 0, NULL, &m), 0);
+    if (!m)
+        return;
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
+    CHECK(pers && out[0].reason == REC_REASON_PERSONALIZED);
+    CHECK(!model_user_erased(m, 1));
+    model_erase_user(m, 1);                 /* bob */
+    model_erase_user(m, 1000);              /* past n_users: ignored */
+    CHECK(model_user_erased(m, 1) && !model_user_erased(m, 0) &&
+          !model_user_erased(m, 1000));
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
+    CHECK(n == 3 && out[0].reason == REC_REASON_FOLD_IN);
+    model_unref(m);
+}
+
 static void test_slot(store_t *s)
 {
     model_slot_t slot;
@@ -362,6 +389,7 @@ int main(void)
     test_promotion(s, m);
     test_fallbacks(s, m);
     model_unref(m);
+    test_erase_user(s);
     catalog_unref(cat);
     test_slot(s);
     store_close(s);

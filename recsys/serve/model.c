@@ -22,6 +22,7 @@ static void model_free(model_t *m)
     flat_index_free(m->flat);
     flat_index_free(m->flat_unit);
     ivf_free(m->ivf);
+    free((void *)m->erased);
     free(m->user_f);
     free(m->item_f);
     free(m->item_pop);
@@ -137,7 +138,8 @@ int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
         free(m);
         return rc;
     }
-    rc = build_unit_vectors(m);
+    m->erased = calloc(TOPK_BITSET_WORDS(m->hdr.n_users) + 1, sizeof *m->erased);
+    rc = m->erased ? build_unit_vectors(m) : -ENOMEM;
     if (rc == 0)
         rc = build_indexes(m, opts);
     if (rc) {
@@ -149,12 +151,27 @@ int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
     return 0;
 }
 
+void model_erase_user(model_t *m, uint32_t user)
+{
+    if (user < m->hdr.n_users)
+        atomic_fetch_or_explicit(&m->erased[user >> 6], (uint64_t)1 << (user & 63),
+                                 memory_order_release);
+}
+
+int model_user_erased(const model_t *m, uint32_t user)
+{
+    return user < m->hdr.n_users &&
+           (atomic_load_explicit(&m->erased[user >> 6], memory_order_acquire) >>
+            (user & 63)) & 1;
+}
+
 size_t model_bytes(const model_t *m)
 {
     size_t n = m->hdr.n_items, f = m->hdr.factors, b = sizeof *m;
     b += (size_t)m->hdr.n_users * f * sizeof(float);      /* user_f */
     b += n * f * sizeof(float) * 2;                       /* item_f, item_unit */
     b += f * f * sizeof(float);                           /* gramian */
+    b += (TOPK_BITSET_WORDS(m->hdr.n_users) + 1) * sizeof(uint64_t); /* erased */
     b += n * sizeof(float) * 2;                           /* pop, pop_norm */
     if (m->item_aug)
         b += n * (f + 1) * sizeof(float);

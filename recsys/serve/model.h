@@ -54,6 +54,14 @@ typedef struct model {
     ivf_t *ivf;               /* NULL unless n_items >= opts.ann_min_items */
     uint32_t ann_probes;
 
+    /* Customers erased while this snapshot serves (one bit per user index):
+     * their trained factors are never used again, so an erasure takes
+     * effect at once without reloading the model and rebuilding its item
+     * indexes. The only part of a snapshot that changes after load: bits
+     * are only ever set, with atomic operations (model_erase_user). The
+     * stored row is erased by the store; the next load no longer has it. */
+    _Atomic uint64_t *erased;
+
     atomic_int refs;
 } model_t;
 
@@ -65,6 +73,13 @@ void model_opts_default(model_opts_t *opts);
  * model), -ENOMEM, -EIO. */
 int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
                model_t **out);
+
+/* Marks user index `user` erased in m (no-op past n_users); safe while
+ * other threads answer from m. */
+void model_erase_user(model_t *m, uint32_t user);
+
+/* Whether user index `user` was erased since m was loaded. */
+int model_user_erased(const model_t *m, uint32_t user);
 
 /* Bytes the snapshot holds in memory (factors, indexes). */
 size_t model_bytes(const model_t *m);

@@ -240,11 +240,12 @@ static long scan_history(const history_t *h, uint32_t n_items, int purchased,
 /* ---- answers ------------------------------------------------------------------- */
 
 /* The trained factors of a customer, or NULL when the model has none (new
- * since training, or all-zero: no positive interaction when trained). */
+ * since training, erased since, or all-zero: no positive interaction when
+ * trained). */
 static const float *trained_vector(const model_t *m, int known, uint32_t customer)
 {
     const float *x;
-    if (!known || customer >= m->hdr.n_users)
+    if (!known || customer >= m->hdr.n_users || model_user_erased(m, customer))
         return NULL;
     x = m->user_f + (size_t)customer * m->hdr.factors;
     for (uint32_t d = 0; d < m->hdr.factors; d++)

@@ -162,7 +162,7 @@ void app_customers_end(app_t *a)
     pthread_rwlock_unlock(&a->cust_lock);
 }
 
-static int reload(app_t *a, int force, uint64_t *version)
+static int reload(app_t *a, uint64_t *version)
 {
     uint64_t newest = 0, serving = 0;
     model_t *cur, *m;
@@ -173,7 +173,7 @@ static int reload(app_t *a, int force, uint64_t *version)
     serving = cur ? cur->hdr.version : 0;
     model_unref(cur);
     rc = store_current_model(a->store, &newest);
-    if (rc == -ENOENT || (rc == 0 && newest == serving && !force)) {
+    if (rc == -ENOENT || (rc == 0 && newest == serving)) {
         rc = 0;
         goto out;
     }
@@ -202,12 +202,23 @@ out:
 
 int app_reload(app_t *a, uint64_t *version)
 {
-    return reload(a, 0, version);
+    return reload(a, version);
 }
 
-int app_reload_force(app_t *a)
+void app_forget_customer(app_t *a, uint32_t user)
 {
-    return reload(a, 1, NULL);
+    model_t *m;
+    /* Under reload_mu: a load that read the factors before the erasure
+     * committed is installed before this marks the model it serves. */
+    pthread_mutex_lock(&a->reload_mu);
+    if ((m = model_slot_get(&a->models)) != NULL)
+        model_erase_user(m, user);
+    model_unref(m);
+    pthread_mutex_unlock(&a->reload_mu);
+    pthread_rwlock_rdlock(&a->exp_lock);
+    for (size_t i = 0; i < a->n_pinned; i++)
+        model_erase_user(a->pinned[i], user);
+    pthread_rwlock_unlock(&a->exp_lock);
 }
 
 /* ---- experiments ------------------------------------------------------------------ */

@@ -111,9 +111,10 @@ int app_authorize(void *ctx, const char *path, const char *token, size_t len,
  * negative errno from loading; the old model stays in service on error. */
 int app_reload(app_t *a, uint64_t *version);
 
-/* Reloads the current version even if it is the one served (after an
- * erasure changed its stored factors). */
-int app_reload_force(app_t *a);
+/* After the store erased customer index `user`: marks it erased in every
+ * loaded model (the served one and those experiment arms pin), so its
+ * trained factors stop being used at once, without reloading a model. */
+void app_forget_customer(app_t *a, uint32_t user);
 
 /* The model to answer with for an arm's model_version (0 = current): a
  * reference the caller drops with model_unref, or NULL if not loaded. */

@@ -6,11 +6,8 @@
  */
 #include "app.h"
 
-#include <string.h>
-
 #include "coupon_erase.h"
 #include "exp_erase.h"
-#include "log.h"
 #include "store_custdata.h"
 
 static void forget_shown(void *ctx, const char *customer_id,
@@ -20,20 +17,15 @@ static void forget_shown(void *ctx, const char *customer_id,
     shown_forget(((app_t *)ctx)->shown, customer_id);
 }
 
-/* The served model still holds the erased customer's factor row in memory.
- * Until serving can patch one row of its snapshot, reload the (already
- * zeroed) stored version. Models pinned by experiment arms keep theirs
- * until they are reloaded. */
+/* Loaded models (the served one and those experiment arms pin) stop using
+ * the erased customer's factor row at once: a bit in each snapshot, no
+ * reload and no index rebuild (app_forget_customer). */
 static void forget_factors(void *ctx, const char *customer_id,
                            const custdata_erased_t *erased)
 {
-    int rc;
     (void)customer_id;
-    if (!erased->had_index)
-        return;
-    if ((rc = app_reload_force(ctx)) != 0)
-        plog(LOG_WARN, "erasure: reloading the model failed (%s); the served "
-             "model keeps the erased factor row until the next reload", strerror(-rc));
+    if (erased->had_index)
+        app_forget_customer(ctx, erased->index);
 }
 
 void app_owners_init(app_t *a)

@@ -1220,6 +1220,32 @@ class ProfilesTests(ServerTest):
         self.assertTrue(self.srv.recommend("cust-11", 5).personalized)
 
 
+    def test_delete_customer_patches_the_served_model_without_reloading(self):
+        """Regression (issue 12, bug 2): one DeleteCustomer used to force a
+        full model reload (int8 index, IVF k-means on large catalogs) for one
+        user row. Now the served snapshot marks the row erased: the customer
+        gets the anonymous answer at once and no model is loaded."""
+        P = h.pb.profiles
+        cust = "cust-14"
+
+        def loads():
+            with open(self.srv.log_path, errors="replace") as f:
+                return sum("model version" in line and "loaded:" in line for line in f)
+
+        self.assertTrue(self.srv.recommend(cust, 5).personalized)
+        before, info = loads(), self.srv.model_info()
+        self.assertEqual(before, 1)  # the load at start
+        self.prof("DeleteCustomer", P.DeleteCustomerRequest(customer_id=cust),
+                  P.DeleteCustomerResponse)
+        r = self.srv.recommend(cust, 10)
+        self.assertFalse(r.personalized)
+        self.assertEqual([i.item_id for i in r.items],
+                         [i.item_id for i in self.srv.recommend("stranger", 10).items])
+        self.assertEqual(loads(), before)
+        self.assertEqual(self.srv.model_info().version, info.version)
+        self.assertTrue(self.srv.recommend("cust-11", 5).personalized)
+
+
 class ExperimentsTests(ServerTest):
     trained = True
 
