@@ -4,7 +4,7 @@
  * row, coupons granted and redeemed, offer log rows, velocity counters and
  * experiment exposures is exported (every kind of row), erased in one
  * transaction, and then no database of the store holds a trace of the id,
- * its account hash or its dense index keys; the other customer's data,
+ * its account hash, its request ids or its dense index keys; the other customer's data,
  * the campaign's spend and the other factor row are untouched, and the
  * erased customer's open reservation went back to the budget.
  */
@@ -198,8 +198,8 @@ static void check_export(store_t *s, const custdata_owner_t *o, size_t n, const 
 /* ---- the scan for traces ------------------------------------------------------------ */
 
 typedef struct traces {
-    unsigned char needle[3][32];
-    size_t len[3];
+    unsigned char needle[4][32];
+    size_t len[4];
     unsigned char index_be[4];   /* GONE's dense index, as keys hold it */
     int found, quiet;
     int kept_seen;
@@ -218,7 +218,7 @@ static int look(void *ctx, const char *db, const void *key, size_t klen, const v
                 size_t vlen)
 {
     traces_t *t = ctx;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (contains(key, klen, t->needle[i], t->len[i]) ||
             contains(val, vlen, t->needle[i], t->len[i])) {
             if (!t->quiet)
@@ -247,6 +247,7 @@ static void scan_for_traces(store_t *s, int expect_found)
     memcpy(t.needle[0], GONE, t.len[0] = strlen(GONE));
     memcpy(t.needle[1], &h, t.len[1] = sizeof h);   /* velocity account hash */
     memcpy(t.needle[2], "req-g2", t.len[2] = 6);    /* an offer log key */
+    memcpy(t.needle[3], "xr-g1", t.len[3] = 5);     /* an exposure request id */
     CHECK_EQ_INT(store_debug_scan_all(s, look, &t), 0);
     if (expect_found)
         CHECK(t.found > 0);

@@ -1,10 +1,11 @@
 /*
  * exp_erase.h - experiments' part of the customer-data registry
- * (custdata.h): the per-(experiment, customer) exposure summaries.
+ * (custdata.h): the per-(experiment, customer) exposure summaries and the
+ * request ids of the customer's exposures.
  *
  * Not erased: pins (forced arms) an operator put into an experiment
  * definition by customer id; they are configuration, changed with
- * UpdateExperiment. The request-id rows (exp_req) name no customer.
+ * UpdateExperiment.
  */
 #ifndef PATRON_RECSYS_EXP_ERASE_H
 #define PATRON_RECSYS_EXP_ERASE_H

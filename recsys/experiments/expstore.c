@@ -4,7 +4,11 @@
  *
  * Tables:
  *   exp_defs   experiment id                       -> definition (expcodec.h)
- *   exp_req    request id NUL experiment id        -> exposure time (i64)
+ *   exp_req    request id NUL experiment id        -> exposure time (i64) |
+ *                                                     customer id (erasure finds
+ *                                                     the rows by it; rows of
+ *                                                     earlier builds end after
+ *                                                     the time)
  *   exp_cust   experiment id NUL customer id       -> exp_customer_t
  */
 #include "expstore.h"
@@ -41,14 +45,15 @@ int expstore_save(store_t *s, const experiment_t *e)
     return rc;
 }
 
-/* Request-id rows (value: the exposure time) logged before *before_ms. */
+/* Request-id rows (value: the exposure time, customer id) logged before
+ * *before_ms. */
 static int request_older(void *ctx, const void *key, size_t klen, const void *val,
                          size_t vlen)
 {
     int64_t t;
     (void)key;
     (void)klen;
-    if (vlen != sizeof t)
+    if (vlen < sizeof t)
         return 0;
     memcpy(&t, val, sizeof t);
     return t < *(const int64_t *)ctx;
@@ -136,6 +141,17 @@ static void add_shown(exp_customer_t *c, const uint32_t *items, size_t n)
     }
 }
 
+/* The exp_req value: time, then the customer id (no NUL). Returns its
+ * length. */
+static size_t request_row(unsigned char row[sizeof(int64_t) + STORE_MAX_ID],
+                          const expstore_exposure_t *e)
+{
+    size_t n = strlen(e->customer_id);
+    memcpy(row, &e->time_ms, sizeof e->time_ms);
+    memcpy(row + sizeof e->time_ms, e->customer_id, n);
+    return sizeof e->time_ms + n;
+}
+
 static int log_txn(store_tx_t *tx, void *ctx)
 {
     const expstore_exposure_t *e = ctx;
@@ -143,18 +159,18 @@ static int log_txn(store_tx_t *tx, void *ctx)
     size_t rl = pair_key(rk, sizeof rk, e->request_id, e->experiment_id);
     size_t cl = pair_key(ck, sizeof ck, e->experiment_id, e->customer_id);
     exp_customer_t c;
-    int64_t t;
+    unsigned char req[sizeof(int64_t) + STORE_MAX_ID];
     size_t len;
     int rc;
 
-    if (!rl || !cl)
+    if (!rl || !cl || strlen(e->customer_id) > STORE_MAX_ID)
         return -EINVAL;
-    rc = store_tx_get(tx, T_REQ, rk, rl, &t, sizeof t, &len);
-    if (rc == 0)
+    rc = store_tx_get(tx, T_REQ, rk, rl, req, sizeof req, &len);
+    if (rc == 0 || (rc == -EINVAL && len > 0))
         return 0; /* this request was logged already */
     if (rc != -ENOENT)
         return rc;
-    if ((rc = store_tx_put(tx, T_REQ, rk, rl, &e->time_ms, sizeof e->time_ms)) != 0)
+    if ((rc = store_tx_put(tx, T_REQ, rk, rl, req, request_row(req, e))) != 0)
         return rc;
     rc = store_tx_get(tx, T_CUST, ck, cl, &c, sizeof c, &len);
     if (rc == -ENOENT) {
@@ -421,14 +437,20 @@ typedef struct doomed_keys {
     size_t *len, n, cap;
 } doomed_keys_t;
 
+static int keep_key(doomed_keys_t *d, const void *key, size_t klen);
+
+/* exp_cust rows of the customer. */
 static int gather_customer(void *ctx, const void *key, size_t klen, const void *val,
                            size_t vlen)
 {
     doomed_keys_t *d = ctx;
     (void)val;
     (void)vlen;
-    if (!key_names(key, klen, d->customer_id))
-        return 0;
+    return key_names(key, klen, d->customer_id) ? keep_key(d, key, klen) : 0;
+}
+
+static int keep_key(doomed_keys_t *d, const void *key, size_t klen)
+{
     if (klen > STORE_MAX_TABLE_KEY)
         return -EIO;
     if (d->n == d->cap) {
@@ -447,18 +469,40 @@ static int gather_customer(void *ctx, const void *key, size_t klen, const void *
     return 0;
 }
 
-int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,
-                                uint64_t *rows)
+/* exp_req rows whose value names the customer. */
+static int gather_requests(void *ctx, const void *key, size_t klen, const void *val,
+                           size_t vlen)
+{
+    doomed_keys_t *d = ctx;
+    size_t cl = strlen(d->customer_id);
+    if (vlen != sizeof(int64_t) + cl ||
+        memcmp((const char *)val + sizeof(int64_t), d->customer_id, cl) != 0)
+        return 0;
+    return keep_key(d, key, klen);
+}
+
+/* Deletes the rows of table that gather picks. */
+static int forget_rows(store_tx_t *tx, const char *table, store_table_visit_fn gather,
+                       const char *customer_id, uint64_t *rows)
 {
     doomed_keys_t d = { customer_id, NULL, NULL, 0, 0 };
-    int rc;
-    if (!tx || !rows || !customer_id || !customer_id[0])
-        return -EINVAL;
-    rc = store_tx_scan(tx, T_CUST, NULL, 0, gather_customer, &d);
+    int rc = store_tx_scan(tx, table, NULL, 0, gather, &d);
     for (size_t i = 0; rc == 0 && i < d.n; i++)
-        rc = store_tx_del(tx, T_CUST, d.key[i], d.len[i]);
-    *rows = rc == 0 ? d.n : 0;
+        rc = store_tx_del(tx, table, d.key[i], d.len[i]);
+    if (rc == 0)
+        *rows += d.n;
     free(d.key);
     free(d.len);
     return rc;
+}
+
+int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,
+                                uint64_t *rows)
+{
+    int rc;
+    if (!tx || !rows || !customer_id || !customer_id[0])
+        return -EINVAL;
+    *rows = 0;
+    rc = forget_rows(tx, T_CUST, gather_customer, customer_id, rows);
+    return rc ? rc : forget_rows(tx, T_REQ, gather_requests, customer_id, rows);
 }

@@ -82,8 +82,10 @@ typedef int (*expstore_summary_fn)(void *ctx, const expstore_summary_t *sum);
 int expstore_customer_summaries(store_t *s, const char *customer_id,
                                 expstore_summary_fn cb, void *ctx);
 
-/* Erasure, inside tx: deletes every summary row of customer_id; *rows gets
- * the count. The request-id rows name no customer and stay. Returns 0,
+/* Erasure, inside tx: deletes every summary row of customer_id and the
+ * request-id rows of its exposures (request ids may embed a customer id);
+ * *rows gets the count. Request-id rows logged by builds before this one
+ * name no customer and stay until expstore_prune_requests. Returns 0,
  * -EINVAL, -ENOMEM or a store error. */
 int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,
                                 uint64_t *rows);

@@ -1173,31 +1173,126 @@ class ProfilesTests(ServerTest):
         self.assertEqual(len(ok), left)
         self.assertEqual(self.get_profile(cust).points, 0)
 
-    def test_delete_customer_leaves_nothing(self):
-        P = h.pb.profiles
-        cust = "cust-12"
-        self.assertTrue(self.srv.recommend(cust, 5).personalized)
+    def give_everything(self, cust):
+        """Gives cust data in every owner: attributes, points, an experiment
+        exposure and a recently-shown list (Recommend inside a running
+        experiment), a coupon granted and redeemed, and a second offer.
+        Returns the shown items and the coupon request ids."""
+        P, C, X = h.pb.profiles, h.pb.coupons, h.pb.experiments
         self.prof("SetCustomerAttributes", P.CustomerAttributes(customer_id=cust, region="x"),
                   P.SetCustomerAttributesResponse)
         self.prof("RedeemPoints", P.RedeemPointsRequest(customer_id=cust, redemption_id="d1",
                                                         points=1), P.RedeemPointsResponse)
+        self.srv.call("/patron.v1.Experiments/CreateExperiment",
+                      X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
+                                   arms=[X.Arm(arm_id="a", weight=0.5),
+                                         X.Arm(arm_id="b", weight=0.5)]), X.Experiment)
+        r = self.srv.recommend(cust, 5)
+        self.assertTrue(r.personalized)
+        shown = [i.item_id for i in r.items]
+        as_of = BASE_MS + 400 * 86_400_000
+        coupon = C.Coupon(coupon_id="erase-cpn", campaign_id="erase-camp",
+                          kind=C.COUPON_KIND_FIXED_AMOUNT,
+                          benefits=[C.CouponBenefit(kind=C.BENEFIT_KIND_AMOUNT, amount=2.0)],
+                          valid_from_unix_ms=as_of - 30 * 86_400_000,
+                          valid_until_unix_ms=as_of + 86_400_000, campaign_budget=100,
+                          per_customer_limit=1)
+        self.srv.call("/patron.v1.Coupons/UpsertCoupon", coupon, C.Coupon)
+        reqs = ["erase-req-%s-%d" % (cust, i) for i in range(2)]
+        t = self.srv.call("/patron.v1.Coupons/TargetCoupons",
+                          C.TargetCouponsRequest(customer_id=cust, request_id=reqs[0],
+                                                 as_of_unix_ms=as_of, device_id="erase-dev"),
+                          C.TargetCouponsResponse)
+        self.assertEqual(t.decision.coupon_id, "erase-cpn", t.decision.reason)
+        self.srv.call("/patron.v1.Coupons/RecordRedemption",
+                      C.RecordRedemptionRequest(redemption_id="erase-red", customer_id=cust,
+                                                coupon_id="erase-cpn", discount=1.5,
+                                                time_unix_ms=as_of + 1000),
+                      C.RecordRedemptionResponse)
+        self.srv.call("/patron.v1.Coupons/TargetCoupons",
+                      C.TargetCouponsRequest(customer_id=cust, request_id=reqs[1],
+                                             as_of_unix_ms=as_of + 2000),
+                      C.TargetCouponsResponse)
+        return shown, reqs
+
+    def export(self, cust):
+        P = h.pb.profiles
+        return self.prof("ExportCustomer", P.ExportCustomerRequest(customer_id=cust),
+                         P.ExportCustomerResponse)
+
+    def test_export_customer_errors(self):
+        self.assertStatus(rpc_error(self.export, "never-seen"), SC.NOT_FOUND,
+                          "customer_id", "never-seen")
+        self.assertStatus(rpc_error(self.export, ""), SC.INVALID_ARGUMENT, "customer_id")
+        self.assertStatus(rpc_error(self.export, "x" * 257), SC.INVALID_ARGUMENT,
+                          "customer_id")
+
+    def test_delete_customer_leaves_nothing(self):
+        from google.protobuf import json_format
+        P = h.pb.profiles
+        cust = "cust-12"
+        shown, reqs = self.give_everything(cust)
+        n_events = sum(e.customer_id == cust for e in SHOP.events)
+        # Export: every kind of row, JSON through the proto3 mapping.
+        x = self.export(cust)
+        self.assertEqual(x.customer_id, cust)
+        self.assertEqual(len(x.events), n_events)
+        self.assertTrue(all(e.item_id in ALL_ITEMS and e.customer_id == cust for e in x.events))
+        self.assertEqual(x.attributes.region, "x")
+        self.assertEqual([(p.redemption_id, p.points) for p in x.points_redemptions],
+                         [("d1", 1)])
+        self.assertEqual([g.coupon_id for g in x.coupon_history.grants], ["erase-cpn"])
+        self.assertEqual(sorted(o.request_id for o in x.coupon_offers), reqs)
+        self.assertEqual([(r.redemption_id, r.discount) for r in x.coupon_redemptions],
+                         [("erase-red", 1.5)])
+        self.assertEqual([e.experiment_id for e in x.exposures], ["erase-exp"])
+        self.assertTrue(set(shown) <= set(x.exposures[0].shown_item_ids))
+        self.assertIn(cust, json_format.MessageToJson(x))
+        # The recently-shown list is there: excluded on request.
+        again = self.srv.call("/patron.v1.Recommender/Recommend",
+                              h.pb.rec.RecommendRequest(customer_id=cust, k=5,
+                                                        exclude_shown_minutes=60),
+                              h.pb.rec.RecommendResponse)
+        self.assertFalse(set(shown) & {i.item_id for i in again.items})
+        # Stop the experiment: calls for the erased id below must not log
+        # new exposures (they would be new data about a new customer).
+        X = h.pb.experiments
+        self.srv.call("/patron.v1.Experiments/UpdateExperiment",
+                      X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
+                                   stop_unix_ms=int(time.time() * 1000),
+                                   arms=[X.Arm(arm_id="a", weight=0.5),
+                                         X.Arm(arm_id="b", weight=0.5)]), X.Experiment)
         n_events = sum(e.customer_id == cust for e in SHOP.events)
         r = self.prof("DeleteCustomer", P.DeleteCustomerRequest(customer_id=cust),
                       P.DeleteCustomerResponse)
         self.assertEqual(r.events_deleted, n_events)
+        # The in-memory recently-shown list went too: the erased customer now
+        # gets exactly what a new visitor gets, nothing excluded.
+        def unseen(c):
+            rr = self.srv.call("/patron.v1.Recommender/Recommend",
+                              h.pb.rec.RecommendRequest(customer_id=c, k=CATALOG_SIZE,
+                                                        exclude_shown_minutes=60),
+                              h.pb.rec.RecommendResponse)
+            return [i.item_id for i in rr.items]
+        self.assertEqual(unseen(cust), unseen("fresh-visitor"))
         self.assertStatus(rpc_error(self.get_profile, cust), SC.NOT_FOUND)
         self.assertFalse(self.srv.recommend(cust, 5).personalized)
         self.assertNotIn(cust, [m.customer_id for m in self.audience("")])
         e = rpc_error(self.prof, "DeleteCustomer", P.DeleteCustomerRequest(customer_id=cust),
                       P.DeleteCustomerResponse)
         self.assertStatus(e, SC.NOT_FOUND)
+        self.assertStatus(rpc_error(self.export, cust), SC.NOT_FOUND, "customer_id")
         # Nothing of the customer is left in any database of the store, after
-        # a restart too (the erasure was durable when acknowledged).
+        # a restart too (the erasure was durable when acknowledged): not the
+        # id, nor the offer log keys of its coupon requests.
         self.srv.kill()
         dump = subprocess.run(["mdb_dump", "-a", "-p", os.path.dirname(self.data + "/")],
                               capture_output=True, text=True, timeout=60)
         self.assertEqual(dump.returncode, 0, dump.stderr)
         self.assertNotIn(cust, dump.stdout)
+        for req in reqs:
+            self.assertNotIn(req, dump.stdout)
+        self.assertIn("erase-exp", dump.stdout)  # the experiment itself stays
         self.assertIn("cust-11", dump.stdout)  # the dump does show other customers
         # LMDB keeps freed pages' old bytes; `patron vacuum` (offline) rewrites
         # the file without them, and refuses while patrond has the store open.
