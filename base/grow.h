@@ -40,4 +40,11 @@ int grow_array(void *pp, size_t *cap, size_t need, size_t size);
  * lvalue cap. */
 #define GROW(p, cap, need) grow_array(&(p), &(cap), (need), sizeof *(p))
 
+/* Grows k parallel arrays (columns of one table) sharing the capacity *cap:
+ * ptrs[j] is the address of the j-th array's pointer, sizes[j] its element
+ * size. Returns 0, or -ENOMEM with *cap unchanged; every array stays valid
+ * (some may have grown already, which is harmless). */
+int grow_parallel(size_t *cap, size_t need, size_t k, void *const ptrs[],
+                  const size_t sizes[]);
+
 #endif

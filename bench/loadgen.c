@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "grow.h"
 #include "patron/v1/coupons.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
 
@@ -167,14 +168,8 @@ static uint8_t *build_request(worker_t *w, int kind, size_t *len)
 
 static int record(worker_t *w, double us)
 {
-    if (w->n_lat == w->cap_lat) {
-        size_t cap = w->cap_lat ? w->cap_lat * 2 : 65536;
-        double *p = realloc(w->lat_us, cap * sizeof *p);
-        if (!p)
-            return -1;
-        w->lat_us = p;
-        w->cap_lat = cap;
-    }
+    if (GROW(w->lat_us, w->cap_lat, w->n_lat + 1) != 0)
+        return -1;
     w->lat_us[w->n_lat++] = us;
     return 0;
 }

@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "civil.h"
+#include "grow.h"
 #include "rng.h"
 
 #define SIM_STYLES 4
@@ -243,6 +244,7 @@ typedef struct sim_bucket {
     uint32_t *items;
     double *cum;
     uint32_t n;
+    size_t cap;
 } sim_bucket_t;
 
 typedef struct sim_config {
@@ -348,14 +350,10 @@ static void sim_make_item(sim_t *s, sim_item_t *it, double popularity)
 
 static int sim_bucket_add(sim_bucket_t *b, uint32_t idx, double w)
 {
-    uint32_t *ni = realloc(b->items, (b->n + 1) * sizeof *ni);
-    if (!ni)
+    void *const cols[] = { &b->items, &b->cum };
+    const size_t sizes[] = { sizeof *b->items, sizeof *b->cum };
+    if (grow_parallel(&b->cap, (size_t)b->n + 1, 2, cols, sizes) != 0)
         return -ENOMEM;
-    b->items = ni;
-    double *nc = realloc(b->cum, (b->n + 1) * sizeof *nc);
-    if (!nc)
-        return -ENOMEM;
-    b->cum = nc;
     b->cum[b->n] = (b->n ? b->cum[b->n - 1] : 0) + w;
     b->items[b->n++] = idx;
     return 0;
@@ -494,14 +492,8 @@ static double sim_day_factor(const sim_t *s, int day)
 static int sim_emit(sim_t *s, int64_t t, uint32_t cust, uint32_t item,
                     sim_type_t type, int32_t qty, double price)
 {
-    if (s->nev == s->evcap) {
-        size_t cap = s->evcap ? s->evcap * 2 : 65536;
-        sim_event_t *ne = realloc(s->ev, cap * sizeof *ne);
-        if (!ne)
-            return -ENOMEM;
-        s->ev = ne;
-        s->evcap = cap;
-    }
+    if (GROW(s->ev, s->evcap, s->nev + 1) != 0)
+        return -ENOMEM;
     s->ev[s->nev] = (sim_event_t){.t = t, .seq = (uint32_t)s->nev, .customer = cust,
                                   .item = item, .session = s->sessions,
                                   .type = (uint8_t)type, .qty = qty, .price = price};

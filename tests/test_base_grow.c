@@ -57,10 +57,40 @@ static void test_failure_changes_nothing(void)
     free(v);
 }
 
+/* Columns of one table grow together and keep their rows. */
+static void test_parallel(void)
+{
+    uint32_t *a = NULL;
+    int64_t *b = NULL;
+    uint8_t *c = NULL;
+    size_t n = 0, cap = 0;
+    void *const cols[] = { &a, &b, &c };
+    const size_t sizes[] = { sizeof *a, sizeof *b, sizeof *c };
+    for (uint32_t i = 0; i < 5000; i++) {
+        CHECK_EQ_INT(grow_parallel(&cap, n + 1, 3, cols, sizes), 0);
+        a[n] = i;
+        b[n] = -(int64_t)i;
+        c[n] = (uint8_t)i;
+        n++;
+    }
+    long bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bad += a[i] != i || b[i] != -(int64_t)i || c[i] != (uint8_t)i;
+    CHECK_EQ_INT(bad, 0);
+    CHECK(cap >= n && cap < 2 * n);
+    size_t before = cap;
+    CHECK_EQ_INT(grow_parallel(&cap, SIZE_MAX / 4, 3, cols, sizes), -ENOMEM);
+    CHECK(cap == before && a[n - 1] == n - 1 && b[n - 1] == -(int64_t)(n - 1));
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     test_append_keeps_contents();
     test_capacity_rules();
     test_failure_changes_nothing();
+    test_parallel();
     return test_failures ? 1 : 0;
 }

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "grow.h"
+
 /* ---- fields ---------------------------------------------------------------------- */
 
 typedef enum field_type {
@@ -385,15 +387,9 @@ static node_t *node_new(parser_t *p, node_kind_t kind)
 
 static int node_add_kid(parser_t *p, node_t *n, node_t *kid, size_t *cap)
 {
-    if (n->nkids == *cap) {
-        size_t ncap = *cap ? 2 * *cap : 4;
-        node_t **k = realloc(n->kids, ncap * sizeof *k);
-        if (!k) {
-            node_free(kid);
-            return fail(p, -ENOMEM, p->tok.pos, "out of memory");
-        }
-        n->kids = k;
-        *cap = ncap;
+    if (GROW(n->kids, *cap, n->nkids + 1) != 0) {
+        node_free(kid);
+        return fail(p, -ENOMEM, p->tok.pos, "out of memory");
     }
     n->kids[n->nkids++] = kid;
     return 0;
@@ -525,13 +521,8 @@ static int parse_list(parser_t *p, node_t *n)
         if (n->nvals == AUDIENCE_MAX_LIST)
             return fail(p, -E2BIG, p->tok.pos, "more than %d values in IN",
                         AUDIENCE_MAX_LIST);
-        if (n->nvals == cap) {
-            cap = cap ? 2 * cap : 4;
-            value_t *v = realloc(n->vals, cap * sizeof *v);
-            if (!v)
-                return fail(p, -ENOMEM, p->tok.pos, "out of memory");
-            n->vals = v;
-        }
+        if (GROW(n->vals, cap, n->nvals + 1) != 0)
+            return fail(p, -ENOMEM, p->tok.pos, "out of memory");
         memset(&n->vals[n->nvals], 0, sizeof n->vals[0]);
         n->nvals++; /* counted first so node_free sees a strdup'd text */
         if (parse_value(p, n->field, &n->vals[n->nvals - 1]))

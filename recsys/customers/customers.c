@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "grow.h"
 #include "id.h"
 
 #define CUTPOINTS_BLOB "rfm_cutpoints"
@@ -227,18 +228,10 @@ static int rfm_visit(group_scan_t *g)
     int rc = profile_compute(g->h.ev, g->h.n, NULL, rv->cfg, rv->now_ms, &p);
     if (rc || p.orders == 0)
         return rc;
-    if (rv->n == rv->cap) {
-        size_t cap = rv->cap ? rv->cap * 2 : 1024;
-        double *r = realloc(rv->r, cap * sizeof *r);
-        if (r) rv->r = r;
-        double *f = realloc(rv->f, cap * sizeof *f);
-        if (f) rv->f = f;
-        double *m = realloc(rv->m, cap * sizeof *m);
-        if (m) rv->m = m;
-        if (!r || !f || !m)
-            return -ENOMEM;
-        rv->cap = cap;
-    }
+    void *const cols[] = { &rv->r, &rv->f, &rv->m };
+    const size_t sizes[] = { sizeof *rv->r, sizeof *rv->f, sizeof *rv->m };
+    if (grow_parallel(&rv->cap, rv->n + 1, 3, cols, sizes) != 0)
+        return -ENOMEM;
     rv->r[rv->n] = p.recency_days;
     rv->f[rv->n] = p.orders;
     rv->m[rv->n] = p.monetary;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "topk.h"
+#include "grow.h"
 #include "rng.h"
 
 #define MS_PER_DAY 86400000.0
@@ -48,19 +49,10 @@ static void evlog_free(evlog_t *l)
 
 static int evlog_grow(evlog_t *l)
 {
-    size_t cap = l->cap ? l->cap * 2 : 4096;
-    uint32_t *c = realloc(l->cust, cap * sizeof *c);
-    if (c) l->cust = c;
-    uint32_t *i = realloc(l->item, cap * sizeof *i);
-    if (i) l->item = i;
-    int64_t *t = realloc(l->time, cap * sizeof *t);
-    if (t) l->time = t;
-    uint8_t *y = realloc(l->type, cap * sizeof *y);
-    if (y) l->type = y;
-    if (!c || !i || !t || !y)
-        return -ENOMEM;
-    l->cap = cap;
-    return 0;
+    void *const cols[] = { &l->cust, &l->item, &l->time, &l->type };
+    const size_t sizes[] = { sizeof *l->cust, sizeof *l->item, sizeof *l->time,
+                             sizeof *l->type };
+    return grow_parallel(&l->cap, l->cap + 1, 4, cols, sizes);
 }
 
 static int evlog_add(void *ctx, const store_event_rec_t *ev)

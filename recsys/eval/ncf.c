@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "grow.h"
 #include "rng.h"
 
 #define LINE_MAX_BYTES 65536
@@ -24,18 +25,10 @@ typedef struct pairs {
 
 static int pairs_push(pairs_t *p, uint32_t u, uint32_t i, int64_t ts)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 1 << 16;
-        uint32_t *nu = realloc(p->u, cap * sizeof *nu);
-        if (nu) p->u = nu;
-        uint32_t *ni = realloc(p->i, cap * sizeof *ni);
-        if (ni) p->i = ni;
-        int64_t *nt = realloc(p->ts, cap * sizeof *nt);
-        if (nt) p->ts = nt;
-        if (!nu || !ni || !nt)
-            return -ENOMEM;
-        p->cap = cap;
-    }
+    void *const cols[] = { &p->u, &p->i, &p->ts };
+    const size_t sizes[] = { sizeof *p->u, sizeof *p->i, sizeof *p->ts };
+    if (grow_parallel(&p->cap, p->n + 1, 3, cols, sizes) != 0)
+        return -ENOMEM;
     p->u[p->n] = u;
     p->i[p->n] = i;
     p->ts[p->n] = ts;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "grow.h"
 
 #define CSV_INBUF 65536
 #define CSV_EOF (-1)
@@ -116,32 +117,18 @@ static void csv_end_line(csv_reader_t *r, int c)
 
 static int csv_putc(csv_reader_t *r, char c)
 {
-    if (r->len == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 256;
-        char *b = realloc(r->buf, cap);
-        if (!b)
-            return -ENOMEM;
-        r->buf = b;
-        r->cap = cap;
-    }
+    if (GROW(r->buf, r->cap, r->len + 1) != 0)
+        return -ENOMEM;
     r->buf[r->len++] = c;
     return 0;
 }
 
 static int csv_begin_field(csv_reader_t *r)
 {
-    if (r->nf == r->fcap) {
-        size_t cap = r->fcap ? r->fcap * 2 : 16;
-        size_t *o = realloc(r->offs, cap * sizeof *o);
-        if (!o)
-            return -ENOMEM;
-        r->offs = o;
-        char **fp = realloc(r->fields, cap * sizeof *fp);
-        if (!fp)
-            return -ENOMEM;
-        r->fields = fp;
-        r->fcap = cap;
-    }
+    void *const cols[] = { &r->offs, &r->fields };
+    const size_t sizes[] = { sizeof *r->offs, sizeof *r->fields };
+    if (grow_parallel(&r->fcap, r->nf + 1, 2, cols, sizes) != 0)
+        return -ENOMEM;
     r->offs[r->nf++] = r->len;
     return 0;
 }

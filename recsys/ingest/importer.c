@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "grow.h"
 #include "hash.h"
 
 /* Rows per store transaction: large enough that fsync cost is amortised,
@@ -71,16 +72,8 @@ typedef struct imp_arena {
 static int arena_add(imp_arena_t *a, const char *s, size_t *off)
 {
     size_t n = strlen(s) + 1;
-    if (a->len + n > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        while (cap < a->len + n)
-            cap *= 2;
-        char *p = realloc(a->p, cap);
-        if (!p)
-            return -ENOMEM;
-        a->p = p;
-        a->cap = cap;
-    }
+    if (GROW(a->p, a->cap, a->len + n) != 0)
+        return -ENOMEM;
     memcpy(a->p + a->len, s, n);
     *off = a->len;
     a->len += n;
@@ -631,14 +624,8 @@ static int catalogue_entry(retail_catalogue_t *c, const char *code, retail_item_
     if (rc < 0)
         return rc;
     if (added) {
-        if (c->n == c->cap) {
-            size_t cap = c->cap ? c->cap * 2 : 256;
-            retail_item_t *items = realloc(c->items, cap * sizeof *items);
-            if (!items)
-                return -ENOMEM;
-            c->items = items;
-            c->cap = cap;
-        }
+        if (GROW(c->items, c->cap, c->n + 1) != 0)
+            return -ENOMEM;
         c->items[c->n++] = (retail_item_t){.code = slot->key, .title = IMPORT_NULL_OFF};
     }
     *out = &c->items[slot->val];

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
+
 #define MS_PER_DAY 86400000.0
 
 void train_config_default(train_config_t *c)
@@ -68,19 +70,10 @@ float train_event_strength(const store_model_hdr_t *h, const store_event_rec_t *
 
 static int grow(triplets_t *t)
 {
-    size_t cap = t->cap ? t->cap * 2 : 4096;
-    uint32_t *r = realloc(t->rows, cap * sizeof *r);
-    if (r) t->rows = r;
-    uint32_t *c = realloc(t->cols, cap * sizeof *c);
-    if (c) t->cols = c;
-    float *v = realloc(t->vals, cap * sizeof *v);
-    if (v) t->vals = v;
-    int64_t *tm = realloc(t->times, cap * sizeof *tm);
-    if (tm) t->times = tm;
-    if (!r || !c || !v || !tm)
-        return -ENOMEM;
-    t->cap = cap;
-    return 0;
+    void *const cols[] = { &t->rows, &t->cols, &t->vals, &t->times };
+    const size_t sizes[] = { sizeof *t->rows, sizeof *t->cols, sizeof *t->vals,
+                             sizeof *t->times };
+    return grow_parallel(&t->cap, t->cap + 1, 4, cols, sizes);
 }
 
 static int collect(void *ctx, const store_event_rec_t *ev)

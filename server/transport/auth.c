@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "grow.h"
+
 #define AUTH_MAX_SCOPES 32
 #define AUTH_MAX_NAME 64
 #define AUTH_MAX_SCOPE 160
@@ -24,7 +26,7 @@ typedef struct token {
 
 struct auth {
     token_t *t;
-    size_t n;
+    size_t n, cap;
 };
 
 static int fail(char *err, size_t cap, int rc, const char *path, unsigned line,
@@ -126,7 +128,7 @@ int auth_load(const char *path, auth_t **out, char *err, size_t errcap)
     while (rc == 0 && fgets(line, sizeof line, f)) {
         char *hash = strchr(line, '#'), *p = line;
         const char *bad;
-        token_t t, *grown;
+        token_t t;
 
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {
@@ -150,11 +152,10 @@ int auth_load(const char *path, auth_t **out, char *err, size_t errcap)
                           "name or token repeats an earlier line");
         if (rc)
             break;
-        if (!(grown = realloc(a->t, (a->n + 1) * sizeof *grown))) {
+        if (GROW(a->t, a->cap, a->n + 1) != 0) {
             rc = fail(err, errcap, -ENOMEM, path, lineno, "out of memory");
             break;
         }
-        a->t = grown;
         a->t[a->n++] = t;
     }
     fclose(f);
