@@ -17,6 +17,7 @@
 #include <sys/random.h>
 
 #include "codec.h"
+#include "enums.h"
 #include "couponstore.h"
 #include "serve_coupon.h"
 #include "patron/v1/coupons.pb-c.h"
@@ -69,11 +70,10 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
     }
     strcpy(c->id, m->coupon_id);
     strcpy(c->campaign, m->campaign_id);
-    if ((int)m->kind < 1 || (int)m->kind > (int)COUPON_N_TYPES) {
+    if (coupon_kind_from_pb(m->kind, &c->type) != 0) {
         snprintf(err, cap, "kind: must be one of the CouponKind values");
         return -EINVAL;
     }
-    c->type = (coupon_type_t)(m->kind - 1);
     if (m->n_benefits < 1 || m->n_benefits > COUPON_MAX_PACK) {
         snprintf(err, cap, "benefits: 1..%d required", COUPON_MAX_PACK);
         return -EINVAL;
@@ -81,13 +81,13 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
     c->n_benefits = m->n_benefits;
     for (size_t i = 0; i < m->n_benefits; i++) {
         const Patron__V1__CouponBenefit *b = m->benefits[i];
-        if ((int)b->kind < 1 || (int)b->kind > 4) {
+        coupon_benefit_kind_t kind;
+        if (benefit_kind_from_pb(b->kind, &kind) != 0) {
             snprintf(err, cap, "benefits[%zu].kind: must be one of the BenefitKind values", i);
             return -EINVAL;
         }
-        c->benefit[i] = (coupon_benefit_t){ (coupon_benefit_kind_t)(b->kind - 1), b->amount,
-                                            b->percent, b->cap, b->threshold,
-                                            b->min_threshold };
+        c->benefit[i] = (coupon_benefit_t){ kind, b->amount, b->percent, b->cap,
+                                            b->threshold, b->min_threshold };
     }
     c->valid_from_ms = m->valid_from_unix_ms;
     c->valid_until_ms = m->valid_until_unix_ms;
@@ -210,7 +210,7 @@ static void decision_fill(const couponstore_offer_t *o, Patron__V1__CouponDecisi
     const coupon_option_t *n = &o->numbers;
     d->coupon_id = (char *)o->coupon_id;
     d->campaign_id = (char *)o->campaign;
-    d->outcome = (Patron__V1__CouponOutcome)o->outcome;
+    d->outcome = outcome_to_pb(o->outcome);
     d->reason = (char *)o->reason;
     d->assignment_probability = o->assign_prob;
     d->max_cost = o->max_cost;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "enums.h"
 #include "coupon_erase.h"
 #include "customers_erase.h"
 #include "exp_erase.h"
@@ -108,7 +109,7 @@ static int add_event(export_sink_t *k, const store_export_event_t *e)
         !(m->item_id = arena_str(&k->arena, e->item_id)))
         return -ENOMEM;
     m->customer_id = k->resp.customer_id;
-    m->type = (Patron__V1__EventType)e->type;
+    m->type = event_type_to_pb(e->type);
     m->time_unix_ms = e->time_ms;
     m->quantity = e->quantity;
     m->unit_price = e->unit_price;
@@ -208,7 +209,7 @@ static int add_offer(export_sink_t *k, const couponstore_offer_t *o)
     m->orders = o->x.orders;
     m->monetary = o->x.monetary;
     m->average_basket = o->x.average_basket;
-    m->stage = (Patron__V1__LifecycleStage)o->x.stage;
+    m->stage = stage_to_pb(o->x.stage);
     m->propensity = o->x.propensity;
     return push(&k->arena, (void ***)&k->resp.coupon_offers, &k->resp.n_coupon_offers, m);
 }

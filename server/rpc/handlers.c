@@ -20,6 +20,7 @@
 #include "patron/v1/events.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "codec.h"
+#include "enums.h"
 #include "recommend.h"
 #include "serve.h"
 #include "wallclock.h"
@@ -76,7 +77,7 @@ static int scored_list_fill(scored_list_t *l, const model_t *m, const catalog_t 
         patron__v1__scored_item__init(&l->si[i]);
         l->si[i].item_id = c->ids[items[i].item];
         l->si[i].score = items[i].score;
-        l->si[i].reason = (Patron__V1__Reason)items[i].reason;
+        l->si[i].reason = reason_to_pb(items[i].reason);
         l->si[i].promoted = items[i].promoted;
         if (l->di) {
             item_details(c, items[i].item, &l->di[i]);
@@ -179,7 +180,7 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, rec_inline_event_t
         return -ENOMEM;
     for (size_t i = 0; i < r->n_inline_events; i++) {
         const Patron__V1__Event *pe = r->inline_events[i];
-        store_event_t se = { "inline", "inline", pe->item_id, (int)pe->type,
+        store_event_t se = { "inline", "inline", pe->item_id, event_type_from_pb(pe->type),
                              pe->time_unix_ms, pe->quantity, 0 };
         const char *why = store_event_invalid(&se);
         if (why) {
@@ -187,8 +188,8 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, rec_inline_event_t
             free(e);
             return -EINVAL;
         }
-        e[i] = (rec_inline_event_t){ pe->item_id, (int)pe->type, pe->time_unix_ms,
-                                     pe->quantity };
+        e[i] = (rec_inline_event_t){ pe->item_id, event_type_from_pb(pe->type),
+                                     pe->time_unix_ms, pe->quantity };
     }
     *out = e;
     return 0;
@@ -496,7 +497,7 @@ static int store_batch(app_t *a, const Patron__V1__RecordEventsRequest *r,
     for (size_t i = 0; i < n; i++) {
         const Patron__V1__Event *e = r->events[i];
         ev[i] = (store_event_t){ e->event_id, e->customer_id, e->item_id,
-                                 (int)e->type, e->time_unix_ms, e->quantity,
+                                 event_type_from_pb(e->type), e->time_unix_ms, e->quantity,
                                  e->unit_price };
     }
     if ((rc = store_record_events(a->store, ev, n, outcome, reason)) != 0)

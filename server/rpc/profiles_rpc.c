@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "enums.h"
 #include "customers_erase.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "wallclock.h"
@@ -46,7 +47,7 @@ static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
     m->p.segment = (char *)seg;
     m->p.tier = (char *)tier;
     m->p.points = v->points_balance;
-    m->p.stage = (Patron__V1__LifecycleStage)v->p.stage;
+    m->p.stage = stage_to_pb(v->p.stage);
     m->p.recency_days = v->p.recency_days;
     m->p.purchases = v->p.purchases;
     m->p.recent_views = v->p.recent_views;

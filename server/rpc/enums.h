@@ -1,0 +1,121 @@
+/*
+ * enums.h - the enums patron.v1 mirrors from the domain, converted here and
+ * nowhere else. Each conversion is a cast, so each mirrored value has a
+ * _Static_assert beside it: renumbering either side fails the build instead
+ * of silently answering with the wrong event type, reason, stage or coupon
+ * outcome.
+ */
+#ifndef PATRON_SERVER_ENUMS_H
+#define PATRON_SERVER_ENUMS_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "coupon.h"
+#include "patron/v1/common.pb-c.h"
+#include "patron/v1/coupons.pb-c.h"
+#include "patron/v1/profiles.pb-c.h"
+#include "profile.h"
+#include "recommend.h"
+#include "store.h"
+#include "uplift.h"
+
+#define SAME(domain, pb) _Static_assert((int)(domain) == (int)(pb), #domain " != " #pb)
+
+/* EventType <-> store_event_type_t (UNSPECIFIED and unknown numbers pass
+ * through, for store_event_invalid to name). */
+SAME(STORE_EVENT_VIEW, PATRON__V1__EVENT_TYPE__EVENT_TYPE_VIEW);
+SAME(STORE_EVENT_CART, PATRON__V1__EVENT_TYPE__EVENT_TYPE_CART);
+SAME(STORE_EVENT_PURCHASE, PATRON__V1__EVENT_TYPE__EVENT_TYPE_PURCHASE);
+SAME(STORE_EVENT_REFUND, PATRON__V1__EVENT_TYPE__EVENT_TYPE_REFUND);
+
+static inline int event_type_from_pb(Patron__V1__EventType t)
+{
+    return (int)t;
+}
+
+static inline Patron__V1__EventType event_type_to_pb(int t)
+{
+    return (Patron__V1__EventType)t;
+}
+
+/* rec_reason_t -> Reason */
+SAME(REC_REASON_UNSPECIFIED, PATRON__V1__REASON__REASON_UNSPECIFIED);
+SAME(REC_REASON_PERSONALIZED, PATRON__V1__REASON__REASON_PERSONALIZED);
+SAME(REC_REASON_POPULAR, PATRON__V1__REASON__REASON_POPULAR);
+SAME(REC_REASON_SIMILAR_ITEM, PATRON__V1__REASON__REASON_SIMILAR_ITEM);
+SAME(REC_REASON_FOLD_IN, PATRON__V1__REASON__REASON_FOLD_IN);
+
+static inline Patron__V1__Reason reason_to_pb(uint8_t r)
+{
+    return (Patron__V1__Reason)r;
+}
+
+/* profile_stage_t -> LifecycleStage (a prospect is UNSPECIFIED); the uplift
+ * models keep one segment per stage. */
+SAME(PROFILE_STAGE_PROSPECT, PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_UNSPECIFIED);
+SAME(PROFILE_STAGE_NEW, PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_NEW);
+SAME(PROFILE_STAGE_ACTIVE, PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_ACTIVE);
+SAME(PROFILE_STAGE_AT_RISK, PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_AT_RISK);
+SAME(PROFILE_STAGE_LAPSED, PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_LAPSED);
+SAME(PROFILE_STAGE_WON_BACK, PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_WON_BACK);
+SAME(PROFILE_STAGE_WON_BACK + 1, UPLIFT_N_SEGMENTS);
+
+static inline Patron__V1__LifecycleStage stage_to_pb(int stage)
+{
+    return (Patron__V1__LifecycleStage)stage;
+}
+
+/* coupon_outcome_t -> CouponOutcome */
+SAME(COUPON_GRANT, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_GRANT);
+SAME(COUPON_GRANT_EXPLORE, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_GRANT_EXPLORE);
+SAME(COUPON_NONE_NOT_WORTH, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_NOT_WORTH);
+SAME(COUPON_NONE_EXPLORE, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_EXPLORE);
+SAME(COUPON_NONE_INELIGIBLE, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_INELIGIBLE);
+SAME(COUPON_NONE_HOLDOUT, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_HOLDOUT);
+SAME(COUPON_NONE_VELOCITY, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_VELOCITY);
+SAME(COUPON_NONE_FREQUENCY, PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_FREQUENCY);
+
+static inline Patron__V1__CouponOutcome outcome_to_pb(int32_t o)
+{
+    return (Patron__V1__CouponOutcome)o;
+}
+
+/* CouponKind -> coupon_type_t: the proto reserves 0 for "unset", so every
+ * kind is its type + 1. */
+SAME(COUPON_THRESHOLD + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_SPEND_X_SAVE_Y);
+SAME(COUPON_PERCENT + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_PERCENT_OFF);
+SAME(COUPON_FIXED + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_FIXED_AMOUNT);
+SAME(COUPON_FREE_SHIPPING + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_FREE_SHIPPING);
+SAME(COUPON_WELCOME_PACK + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_WELCOME);
+SAME(COUPON_BIRTHDAY + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_BIRTHDAY);
+SAME(COUPON_WINBACK + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_WIN_BACK);
+SAME(COUPON_REFERRAL + 1, PATRON__V1__COUPON_KIND__COUPON_KIND_REFERRAL);
+SAME(COUPON_N_TYPES, PATRON__V1__COUPON_KIND__COUPON_KIND_REFERRAL);
+
+/* 0, or -EINVAL for UNSPECIFIED and numbers the API does not define. */
+static inline int coupon_kind_from_pb(Patron__V1__CouponKind k, coupon_type_t *out)
+{
+    if ((int)k < 1 || (int)k > (int)COUPON_N_TYPES)
+        return -EINVAL;
+    *out = (coupon_type_t)((int)k - 1);
+    return 0;
+}
+
+/* BenefitKind -> coupon_benefit_kind_t, likewise shifted by one. */
+SAME(COUPON_BENEFIT_AMOUNT + 1, PATRON__V1__BENEFIT_KIND__BENEFIT_KIND_AMOUNT);
+SAME(COUPON_BENEFIT_PERCENT + 1, PATRON__V1__BENEFIT_KIND__BENEFIT_KIND_PERCENT);
+SAME(COUPON_BENEFIT_SHIPPING + 1, PATRON__V1__BENEFIT_KIND__BENEFIT_KIND_SHIPPING);
+SAME(COUPON_BENEFIT_THRESHOLD + 1, PATRON__V1__BENEFIT_KIND__BENEFIT_KIND_THRESHOLD);
+
+static inline int benefit_kind_from_pb(Patron__V1__BenefitKind k, coupon_benefit_kind_t *out)
+{
+    if ((int)k < 1 || (int)k > (int)COUPON_BENEFIT_THRESHOLD + 1)
+        return -EINVAL;
+    *out = (coupon_benefit_kind_t)((int)k - 1);
+    return 0;
+}
+
+#undef SAME
+
+#endif
