@@ -35,9 +35,13 @@ typedef struct cli_family {
 extern const cli_family_t cli_data_family;        /* import, compact, vacuum */
 extern const cli_family_t cli_train_family;       /* train, eval, tune, export-ncf */
 extern const cli_family_t cli_serve_family;       /* recommend, health, model-info, stats */
-extern const cli_family_t cli_customers_family;   /* profile, audience, segments */
+extern const cli_family_t cli_customers_family;   /* profile, audience, segments,
+                                                     export-customer */
 extern const cli_family_t cli_coupons_family;     /* train-uplift, eval-uplift */
 extern const cli_family_t cli_experiments_family; /* experiment, simulate-experiment */
+
+/* `patron export-customer` (cli_export.c), in the customers family. */
+int cli_export_customer(int argc, char **argv);
 
 /* Opens the store in dir for a command; prints "patron: cannot open DIR:
  * why" and returns the error on failure. */

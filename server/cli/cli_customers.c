@@ -5,6 +5,7 @@
  *   patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]  (CSV)
  *   patron segments --data DIR [--as-of UNIX_MS] [--profiles FILE]
  *                   (offline: RFM segment and lifecycle sizes)
+ *   patron export-customer --addr HOST:PORT --user ID   (cli_export.c)
  */
 #include "cli.h"
 
@@ -288,6 +289,8 @@ static const cli_command_t commands[] = {
     { "profile", "a customer's profile from a running server", cmd_profile },
     { "audience", "customers matching an expression, as CSV", cmd_audience },
     { "segments", "offline: RFM segment and lifecycle sizes", cmd_segments },
+    { "export-customer", "every row the server holds about a customer, as JSON",
+      cli_export_customer },
 };
 
 const cli_family_t cli_customers_family = { "customers", commands,

@@ -1226,6 +1226,11 @@ class ProfilesTests(ServerTest):
         self.assertStatus(rpc_error(self.export, ""), SC.INVALID_ARGUMENT, "customer_id")
         self.assertStatus(rpc_error(self.export, "x" * 257), SC.INVALID_ARGUMENT,
                           "customer_id")
+        cli = subprocess.run([h.PATRON, "export-customer", "--addr",
+                              "127.0.0.1:%d" % self.srv.port, "--user", "never-seen"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(cli.returncode, 1)
+        self.assertIn("NOT_FOUND", cli.stderr)
 
     def test_delete_customer_leaves_nothing(self):
         from google.protobuf import json_format
@@ -1248,6 +1253,10 @@ class ProfilesTests(ServerTest):
         self.assertEqual([e.experiment_id for e in x.exposures], ["erase-exp"])
         self.assertTrue(set(shown) <= set(x.exposures[0].shown_item_ids))
         self.assertIn(cust, json_format.MessageToJson(x))
+        # `patron export-customer` prints the same response as proto3 JSON.
+        cli = h.run_patron("export-customer", "--addr", "127.0.0.1:%d" % self.srv.port,
+                           "--user", cust)
+        self.assertEqual(json_format.Parse(cli.stdout, P.ExportCustomerResponse()), x)
         # The recently-shown list is there: excluded on request.
         again = self.srv.call("/patron.v1.Recommender/Recommend",
                               h.pb.rec.RecommendRequest(customer_id=cust, k=5,
@@ -1761,6 +1770,15 @@ class AuthTests(ServerTest):
                       h.pb.profiles.DeleteCustomerRequest(customer_id="cust-00"),
                       h.pb.profiles.DeleteCustomerResponse, token=STOREFRONT)
         self.assertStatus(e, SC.PERMISSION_DENIED, "DeleteCustomer")
+        # ExportCustomer returns personal data: the same care as DeleteCustomer.
+        e = rpc_error(self.srv.call, "/patron.v1.Profiles/ExportCustomer",
+                      h.pb.profiles.ExportCustomerRequest(customer_id="cust-00"),
+                      h.pb.profiles.ExportCustomerResponse, token=STOREFRONT)
+        self.assertStatus(e, SC.PERMISSION_DENIED, "ExportCustomer")
+        x = self.srv.call("/patron.v1.Profiles/ExportCustomer",
+                          h.pb.profiles.ExportCustomerRequest(customer_id="cust-00"),
+                          h.pb.profiles.ExportCustomerResponse, token=ADMIN)
+        self.assertTrue(x.events)
         self.assertEqual(self.srv.reload_model(token=ADMIN).version, 1)
         # x-api-key works as well as a bearer token.
         fn = self.srv.channel.unary_unary(
