@@ -11,10 +11,13 @@
 
 int app_init(app_t *a, store_t *store, const model_opts_t *opts)
 {
+    int rc;
+
     a->store = store;
     a->model_opts = *opts;
     model_slot_init(&a->models);
     catalog_slot_init(&a->catalogs);
+    coupon_catalog_slot_init(&a->coupons);
     pthread_mutex_init(&a->reload_mu, NULL);
     atomic_init(&a->draining, 0);
     profile_config_default(&a->profile_cfg);
@@ -34,7 +37,17 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     memset(&a->exp_defs, 0, sizeof a->exp_defs);
     a->n_pinned = 0;
     app_owners_init(a);
-    return app_items_changed(a);
+    if ((rc = app_items_changed(a)) != 0)
+        return rc;
+    return app_coupons_changed(a);
+}
+
+int app_coupons_changed(app_t *a)
+{
+    int rc = coupon_catalog_slot_reload(&a->coupons, a->store);
+    if (rc)
+        plog(LOG_ERROR, "reading the coupon catalog failed: %s", strerror(-rc));
+    return rc;
 }
 
 int app_items_changed(app_t *a)
@@ -122,6 +135,7 @@ void app_destroy(app_t *a)
     pthread_rwlock_destroy(&a->exp_lock);
     model_slot_destroy(&a->models);
     catalog_slot_destroy(&a->catalogs);
+    coupon_catalog_slot_destroy(&a->coupons);
     pthread_mutex_destroy(&a->reload_mu);
     catalog_unref(a->cust_catalog);
     pthread_rwlock_destroy(&a->cust_lock);
@@ -190,9 +204,11 @@ static int reload(app_t *a, uint64_t *version)
          m->hdr.n_users, m->hdr.n_items, m->ivf ? "approximate (IVF)" : "exact");
     model_slot_set(&a->models, m);
     serving = newest;
-    /* Items may have been imported beside the server (patron import), and
-     * a training run also recomputed the RFM cut-points. */
+    /* Items and coupons may have been written beside the server (patron
+     * import, patron coupons), and a training run also recomputed the RFM
+     * cut-points. */
     app_items_changed(a);
+    app_coupons_changed(a);
 out:
     pthread_mutex_unlock(&a->reload_mu);
     if (version)

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "callstats.h"
 #include "catalog.h"
+#include "coupon_catalog.h"
 #include "custdata.h"
 #include "customers.h"
 #include "experiment.h"
@@ -30,6 +31,7 @@ typedef struct app {
     model_opts_t model_opts;  /* how each loaded version is indexed */
     model_slot_t models;
     catalog_slot_t catalogs;  /* the item catalog, swapped after item writes */
+    coupon_catalog_slot_t coupons; /* coupon definitions, swapped after coupon writes */
     pthread_mutex_t reload_mu; /* one model load at a time */
     atomic_int draining;      /* set on SIGTERM: health says NOT_SERVING */
 
@@ -89,6 +91,11 @@ int app_refresh_customers(app_t *a);
  * profiles. Returns 0 or a negative errno (logged; the old snapshot
  * stays). */
 int app_items_changed(app_t *a);
+
+/* After coupons were written: swaps in a coupon catalog snapshot read from
+ * the store, so TargetCoupons decides with the write from the next call on.
+ * Returns 0 or a negative errno (logged; the old snapshot stays). */
+int app_coupons_changed(app_t *a);
 
 /* Takes the read lock and fills c for a profile call; release with
  * app_customers_end. */

@@ -163,6 +163,7 @@ void h_upsert_coupon(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     } else if (rc) {
         fail_errno(out, rc, "storing the coupon");
     } else {
+        app_coupons_changed(a); /* TargetCoupons decides with it from now on */
         encode(&r->base, out);
     }
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -263,7 +264,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     Patron__V1__CouponDecision dec = PATRON__V1__COUPON_DECISION__INIT;
     Patron__V1__Provenance prov = PATRON__V1__PROVENANCE__INIT;
     coupon_cart_line_t *lines = NULL;
-    coupon_t *catalog = NULL;
+    coupon_catalog_t *coupons = NULL;
     couponstore_offer_t offer;
     couponstore_target_t t;
     arms_t arms;
@@ -272,7 +273,6 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     customer_view_t v;
     char rid[33], err[256];
     const char *bad, *exp_id, *arm_id;
-    size_t n = 0;
     int known = 0, replayed = 0, rc;
 
     (void)ci;
@@ -302,8 +302,8 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     cust.referred = r->referred;
     cust.cart = lines;
     cust.n_cart = r->n_cart;
-    if ((rc = couponstore_load_catalog(a->store, &catalog, &n)) != 0) {
-        fail_errno(out, rc, "reading the coupon catalog");
+    if (!(coupons = coupon_catalog_slot_get(&a->coupons))) {
+        rpc_fail(out, GRPC_STATUS_UNAVAILABLE, "the coupon catalog could not be read");
         goto out;
     }
     if (!r->request_id[0])
@@ -312,8 +312,8 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     t.device_id = r->device_id;
     t.address_id = r->address_id;
     t.cust = &cust;
-    t.catalog = catalog;
-    t.n = n;
+    t.catalog = coupons->coupons;
+    t.n = coupons->n;
     t.cfg = &cfg;
     rc = serve_target_coupon(a->store, &arms, &t, &offer, &replayed);
     if (rc == -EEXIST) {
@@ -337,7 +337,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     resp.replayed = replayed;
     encode(&resp.base, out);
 out:
-    free(catalog);
+    coupon_catalog_unref(coupons);
     free(lines);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
