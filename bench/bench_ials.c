@@ -78,7 +78,7 @@ static void user_counts(uint64_t nnz, uint32_t *count)
  * item distribution (inverse CDF by binary search, duplicates redrawn). Item
  * ids are a fixed shuffle of popularity ranks so popular items are spread
  * over memory as in real catalogs. Returns 0 or -1 (out of memory). */
-static int generate(uint64_t nnz_target, ials_csr_t *m)
+static int generate(uint64_t nnz_target, csr_t *m)
 {
     uint32_t *count = malloc(BENCH_USERS * sizeof *count);
     double *cdf = malloc(BENCH_ITEMS * sizeof *cdf);
@@ -144,7 +144,7 @@ fail:
     free(cdf);
     free(perm);
     free(stamp);
-    ials_csr_free(m);
+    csr_free(m);
     return -1;
 }
 
@@ -183,7 +183,7 @@ static double cpu_sec(void)
            (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 }
 
-static int run_solver(const ials_csr_t *m, ials_solver_t solver,
+static int run_solver(const csr_t *m, ials_solver_t solver,
                       uint32_t iterations, uint32_t threads, run_t *out)
 {
     ials_params_t p;
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
            "solver", "s/iter", "cpu s/iter/thr", "s/iter/1M", "final loss",
            "GFLOP/s", "% of peak");
     for (uint32_t k = 0; k < n_scales; k++) {
-        ials_csr_t m = { 0 };
+        csr_t m = { 0 };
         double t0 = now_sec();
         if (generate((uint64_t)(scales[k] * 1e6), &m) != 0) {
             fprintf(stderr, "bench_ials: out of memory at %gM\n", scales[k]);
@@ -315,7 +315,7 @@ int main(int argc, char **argv)
         }
         printf("%12s  (generated in %.1f s; peak RSS so far %.0f MB)\n", "",
                gen, peak_rss_mb());
-        ials_csr_free(&m);
+        csr_free(&m);
     }
     printf("\ntargets at 10M: cg <= 1.0 s/iter, exact <= 3.0 s/iter "
            "(implicit: cg 2.07, exact 6.97)\n");

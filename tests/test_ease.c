@@ -13,12 +13,12 @@
 #include "testutil.h"
 
 static void build(uint32_t rows, uint32_t cols, size_t n, const uint32_t *r,
-                  const uint32_t *c, ials_csr_t *m)
+                  const uint32_t *c, csr_t *m)
 {
     float *v = malloc((n ? n : 1) * sizeof *v);
     for (size_t k = 0; k < n; k++)
         v[k] = 1.0f;
-    CHECK_EQ_INT(ials_csr_from_triplets(rows, cols, n, r, c, v, m), 0);
+    CHECK_EQ_INT(csr_from_triplets(rows, cols, n, r, c, v, m), 0);
     free(v);
 }
 
@@ -59,7 +59,7 @@ static void test_closed_form(void)
 {
     static const uint32_t r[] = { 0, 0, 1, 1, 2, 2, 2, 3 };
     static const uint32_t c[] = { 0, 1, 1, 2, 0, 1, 2, 2 };
-    ials_csr_t m;
+    csr_t m;
     float B[9];
     double g[9] = { 0 }, p[9];
 
@@ -91,7 +91,7 @@ static void test_closed_form(void)
     ease_score(&m, B, 3, items, 3, s);
     CHECK(s[0] == 0.0f); /* an item never scores itself */
     CHECK(s[1] == B[2 * 3 + 0] && s[2] == B[2 * 3 + 1]);
-    ials_csr_free(&m);
+    csr_free(&m);
 }
 
 /*
@@ -104,7 +104,7 @@ static void test_ring_neighbours(void)
 {
     enum { RING = 6, N = 2 * RING };
     uint32_t r[2 * N], c[2 * N];
-    ials_csr_t m;
+    csr_t m;
     float *B = malloc(N * N * sizeof *B);
     size_t n = 0;
 
@@ -132,7 +132,7 @@ static void test_ring_neighbours(void)
         CHECK(fabsf(row[next] - B[next * N + base + (next - base + 1) % RING]) < 1e-5f);
     }
     free(B);
-    ials_csr_free(&m);
+    csr_free(&m);
 }
 
 /* The blend standardizes each side over the candidates: w = 1 and w = 0
@@ -145,7 +145,7 @@ static void test_blend(void)
     static const float itf[3 * 2] = { 3, 0, 1, 1, 0, 2 };
     uint32_t items[3] = { 0, 1, 2 };
     float B[9], f1[3], f0[3], half[3], e[3];
-    ials_csr_t m;
+    csr_t m;
 
     build(4, 3, 8, r, c, &m);
     CHECK_EQ_INT(ease_fit(&m, 2.0f, B), 0);
@@ -171,21 +171,21 @@ static void test_blend(void)
 
     /* A user with no history: EASE scores are all 0, its side adds 0. */
     static const uint32_t r2[] = { 0 }, c2[] = { 1 };
-    ials_csr_t one;
+    csr_t one;
     float B1[9];
     build(4, 3, 1, r2, c2, &one);
     CHECK_EQ_INT(ease_fit(&one, 1.0f, B1), 0);
     ease_blend_t b1 = { &one, B1, uf, itf, 2, 0.0f };
     ease_score_blend(&b1, 2, items, 3, e);
     CHECK(e[0] == 0.0f && e[1] == 0.0f && e[2] == 0.0f);
-    ials_csr_free(&one);
-    ials_csr_free(&m);
+    csr_free(&one);
+    csr_free(&m);
 }
 
 static void test_bad_input(void)
 {
     static const uint32_t r[] = { 0, 0 }, c[] = { 0, 1 };
-    ials_csr_t m, empty = { 0 };
+    csr_t m, empty = { 0 };
     float B[4];
 
     build(1, 2, 2, r, c, &m);
@@ -205,7 +205,7 @@ static void test_bad_input(void)
     /* X = [1 1], lambda 1: P = [[2,1],[1,2]]^-1, B_01 = -P_01 / P_11 = 1/2. */
     CHECK(fabsf(B[1] - 0.5f) < 1e-6f && fabsf(B[2] - 0.5f) < 1e-6f);
     CHECK(B[0] == 0.0f && B[3] == 0.0f);
-    ials_csr_free(&m);
+    csr_free(&m);
 }
 
 int main(void)

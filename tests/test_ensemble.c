@@ -14,7 +14,7 @@
 enum { USERS = 40, ITEMS = 30, F = 4 };
 
 /* Two blocks: users in the first half touch items of the first half. */
-static void planted(ials_csr_t *m)
+static void planted(csr_t *m)
 {
     uint32_t rows[USERS * 6], cols[USERS * 6];
     float vals[USERS * 6];
@@ -26,7 +26,7 @@ static void planted(ials_csr_t *m)
             vals[n] = 1.0f;
             n++;
         }
-    CHECK_EQ_INT(ials_csr_from_triplets(USERS, ITEMS, n, rows, cols, vals, m), 0);
+    CHECK_EQ_INT(csr_from_triplets(USERS, ITEMS, n, rows, cols, vals, m), 0);
 }
 
 static float dot(const float *a, const float *b, uint32_t n)
@@ -39,7 +39,7 @@ static float dot(const float *a, const float *b, uint32_t n)
 
 int main(void)
 {
-    ials_csr_t m;
+    csr_t m;
     ials_params_t p;
     static float eu[USERS * 3 * F], ei[ITEMS * 3 * F];
     static float mu[3][USERS * F], mi[3][ITEMS * F];
@@ -79,6 +79,6 @@ int main(void)
                                 NULL, NULL), -EINVAL);
     p.factors = 0;
     CHECK_EQ_INT(ensemble_train(&m, &p, 2, eu, ei, NULL, NULL), -EINVAL);
-    ials_csr_free(&m);
+    csr_free(&m);
     TEST_MAIN_END();
 }

@@ -28,7 +28,7 @@ enum {
 };
 
 typedef struct planted {
-    ials_csr_t ui;
+    csr_t ui;
     uint32_t held_out[N_USERS];
 } planted_t;
 
@@ -64,11 +64,11 @@ static int planted_build(planted_t *pl)
         nnz++;
         pl->held_out[u] = picks[TRAIN_PER_USER];
     }
-    return ials_csr_from_triplets(N_USERS, N_ITEMS, nnz, rows, cols, vals,
+    return csr_from_triplets(N_USERS, N_ITEMS, nnz, rows, cols, vals,
                                   &pl->ui);
 }
 
-static int row_has(const ials_csr_t *m, uint32_t r, uint32_t c)
+static int row_has(const csr_t *m, uint32_t r, uint32_t c)
 {
     for (uint64_t e = m->indptr[r]; e < m->indptr[r + 1]; e++)
         if (m->indices[e] == c)
@@ -155,7 +155,7 @@ static ials_params_t eals_params(uint32_t threads)
 }
 
 /* alpha0_i = alpha0 N n_i^g / sum_j n_j^g from the definition in ials.h. */
-static void unobserved_weights(const ials_csr_t *m, const ials_params_t *p,
+static void unobserved_weights(const csr_t *m, const ials_params_t *p,
                                double *w)
 {
     double sum = 0.0;
@@ -241,11 +241,11 @@ static void test_item_rows_solve_normal_equations(const planted_t *pl,
     const uint32_t f = p.factors;
     float *x = malloc((size_t)N_USERS * f * sizeof *x);
     float *y = malloc((size_t)N_ITEMS * f * sizeof *y);
-    ials_csr_t iu = { 0 };
+    csr_t iu = { 0 };
     double *a = malloc((size_t)f * f * sizeof *a);
     double b[64], a0[N_ITEMS];
     unobserved_weights(&pl->ui, &p, a0);
-    if (!x || !y || !a || ials_csr_transpose(&pl->ui, &iu) != 0) {
+    if (!x || !y || !a || csr_transpose(&pl->ui, &iu) != 0) {
         CHECK(!"setup failed");
         goto done;
     }
@@ -292,7 +292,7 @@ static void test_item_rows_solve_normal_equations(const planted_t *pl,
            "residual %.2e\n", p.alpha0, p.nu, p.pop_exp, worst);
     CHECK(worst < 1e-4);
 done:
-    ials_csr_free(&iu);
+    csr_free(&iu);
     free(a);
     free(x);
     free(y);
@@ -352,8 +352,8 @@ static void test_loss_matches_definition(float alpha0, float nu, float pop_exp)
     uint32_t rows[] = { 0, 0, 1, 2, 2, 2 };
     uint32_t cols[] = { 1, 3, 0, 0, 2, 3 };
     float vals[] = { 1.0f, 2.5f, 4.0f, 0.5f, 1.0f, 3.0f };
-    ials_csr_t m = { 0 };
-    CHECK_EQ_INT(ials_csr_from_triplets(3, 4, 6, rows, cols, vals, &m), 0);
+    csr_t m = { 0 };
+    CHECK_EQ_INT(csr_from_triplets(3, 4, 6, rows, cols, vals, &m), 0);
     ials_params_t p = small_params(1);
     p.factors = 3;
     p.alpha = 1.5f;
@@ -393,7 +393,7 @@ static void test_loss_matches_definition(float alpha0, float nu, float pop_exp)
                 dotd(y + i * 3, y + i * 3, 3);
     double got = ials_loss(&m, &p, x, y);
     CHECK(fabs(got - want) < 1e-7 * fabs(want));
-    ials_csr_free(&m);
+    csr_free(&m);
 }
 
 /*
@@ -455,8 +455,8 @@ static void test_csr_from_triplets(void)
     uint32_t rows[] = { 1, 0, 0, 0, 0, 1, 0, 3 };
     uint32_t cols[] = { 3, 2, 1, 2, 1, 0, 2, 0 };
     float vals[] = { 7.0f, 1.0f, 2.0f, 0.5f, -2.0f, -1.0f, 0.25f, 9.0f };
-    ials_csr_t m = { 0 };
-    CHECK_EQ_INT(ials_csr_from_triplets(4, 5, 8, rows, cols, vals, &m), 0);
+    csr_t m = { 0 };
+    CHECK_EQ_INT(csr_from_triplets(4, 5, 8, rows, cols, vals, &m), 0);
     CHECK_EQ_INT(m.n_rows, 4);
     CHECK_EQ_INT(m.n_cols, 5);
     uint64_t indptr[] = { 0, 1, 2, 2, 3 };
@@ -465,25 +465,25 @@ static void test_csr_from_triplets(void)
     CHECK(memcmp(m.indptr, indptr, sizeof indptr) == 0);
     CHECK(memcmp(m.indices, indices, sizeof indices) == 0);
     CHECK(memcmp(m.values, values, sizeof values) == 0);
-    ials_csr_free(&m);
-    ials_csr_free(&m); /* idempotent */
-    ials_csr_free(NULL);
+    csr_free(&m);
+    csr_free(&m); /* idempotent */
+    csr_free(NULL);
 
     /* Empty input is a valid empty matrix. */
-    CHECK_EQ_INT(ials_csr_from_triplets(3, 2, 0, NULL, NULL, NULL, &m), 0);
+    CHECK_EQ_INT(csr_from_triplets(3, 2, 0, NULL, NULL, NULL, &m), 0);
     CHECK_EQ_INT(m.indptr[3], 0);
-    ials_csr_free(&m);
+    csr_free(&m);
 
     uint32_t r_bad[] = { 4 }, c_ok[] = { 0 }, r_ok[] = { 0 }, c_bad[] = { 5 };
     float v1[] = { 1.0f }, vnan[] = { NAN };
-    CHECK_EQ_INT(ials_csr_from_triplets(4, 5, 1, r_bad, c_ok, v1, &m), -EINVAL);
-    CHECK_EQ_INT(ials_csr_from_triplets(4, 5, 1, r_ok, c_bad, v1, &m), -EINVAL);
-    CHECK_EQ_INT(ials_csr_from_triplets(4, 5, 1, r_ok, c_ok, vnan, &m),
+    CHECK_EQ_INT(csr_from_triplets(4, 5, 1, r_bad, c_ok, v1, &m), -EINVAL);
+    CHECK_EQ_INT(csr_from_triplets(4, 5, 1, r_ok, c_bad, v1, &m), -EINVAL);
+    CHECK_EQ_INT(csr_from_triplets(4, 5, 1, r_ok, c_ok, vnan, &m),
                  -EINVAL);
-    CHECK_EQ_INT(ials_csr_from_triplets(4, 5, 1, NULL, c_ok, v1, &m), -EINVAL);
+    CHECK_EQ_INT(csr_from_triplets(4, 5, 1, NULL, c_ok, v1, &m), -EINVAL);
 }
 
-static int csr_equal(const ials_csr_t *a, const ials_csr_t *b)
+static int csr_equal(const csr_t *a, const csr_t *b)
 {
     uint64_t nnz = a->indptr[a->n_rows];
     return a->n_rows == b->n_rows && a->n_cols == b->n_cols &&
@@ -495,8 +495,8 @@ static int csr_equal(const ials_csr_t *a, const ials_csr_t *b)
 
 static void test_transpose(const planted_t *pl)
 {
-    ials_csr_t t = { 0 }, tt = { 0 };
-    CHECK_EQ_INT(ials_csr_transpose(&pl->ui, &t), 0);
+    csr_t t = { 0 }, tt = { 0 };
+    CHECK_EQ_INT(csr_transpose(&pl->ui, &t), 0);
     CHECK_EQ_INT(t.n_rows, N_ITEMS);
     CHECK_EQ_INT(t.n_cols, N_USERS);
     CHECK_EQ_INT(t.indptr[N_ITEMS], pl->ui.indptr[N_USERS]);
@@ -514,10 +514,10 @@ static void test_transpose(const planted_t *pl)
             ok &= found;
         }
     CHECK(ok);
-    CHECK_EQ_INT(ials_csr_transpose(&t, &tt), 0);
+    CHECK_EQ_INT(csr_transpose(&t, &tt), 0);
     CHECK(csr_equal(&tt, &pl->ui));
-    ials_csr_free(&t);
-    ials_csr_free(&tt);
+    csr_free(&t);
+    csr_free(&tt);
 }
 
 static void test_bad_params(const planted_t *pl)
@@ -571,7 +571,7 @@ static void test_bad_params(const planted_t *pl)
     uint32_t unsorted[] = { 1, 0, 1 }, out_of_range[] = { 0, 1, 9 },
              fine[] = { 0, 1, 1 };
     float vals[] = { 1, 1, 1 }, negative[] = { 1, -1, 1 };
-    ials_csr_t m = { 2, 3, indptr, unsorted, vals };
+    csr_t m = { 2, 3, indptr, unsorted, vals };
     x[0] = 123.0f;
     CHECK_EQ_INT(ials_train(&m, &good, x, y, NULL, NULL), -EINVAL);
     m.indices = out_of_range;
@@ -595,7 +595,7 @@ static void test_bad_params(const planted_t *pl)
      * which Cholesky must refuse rather than divide by zero. With reg > 0
      * the same problem is fine and the user factor is exactly zero. */
     uint64_t one_empty_row[] = { 0, 0 };
-    ials_csr_t empty = { 1, 0, one_empty_row, NULL, NULL };
+    csr_t empty = { 1, 0, one_empty_row, NULL, NULL };
     p = good; p.reg = 0.0f;
     CHECK_EQ_INT(ials_train(&empty, &p, x, NULL, NULL, NULL), -EDOM);
     CHECK_EQ_INT(ials_train(&empty, &good, x, NULL, NULL, NULL), 0);
@@ -614,8 +614,8 @@ static void test_popularity_scale(void)
     uint32_t rows[] = { 0, 0, 1, 1, 2, 2 };
     uint32_t cols[] = { 0, 1, 0, 3, 0, 3 };
     float vals[] = { 2.0f, 1.0f, 1.0f, 4.0f, 1.0f, 1.0f };
-    ials_csr_t m = { 0 };
-    CHECK_EQ_INT(ials_csr_from_triplets(3, 4, 6, rows, cols, vals, &m), 0);
+    csr_t m = { 0 };
+    CHECK_EQ_INT(csr_from_triplets(3, 4, 6, rows, cols, vals, &m), 0);
     CHECK_EQ_INT(ials_csr_popularity_scale(&m, 0.0f), 0);
     CHECK(m.values[0] == 2.0f && m.values[3] == 4.0f);
     CHECK_EQ_INT(ials_csr_popularity_scale(&m, NAN), -EINVAL);
@@ -627,13 +627,13 @@ static void test_popularity_scale(void)
     CHECK(fabs(m.values[1] - 1.0 * 1.5 / 1.0) < 1e-6);
     CHECK(fabs(m.values[3] - 4.0 * 1.5 / 2.0) < 1e-6);
     CHECK(fabs(m.values[5] - 1.0 * 1.5 / 2.0) < 1e-6);
-    ials_csr_free(&m);
+    csr_free(&m);
 
     /* A malformed matrix is refused untouched. */
     uint64_t indptr[] = { 0, 2 };
     uint32_t unsorted[] = { 1, 0 };
     float v2[] = { 1.0f, 1.0f };
-    ials_csr_t bad = { 1, 2, indptr, unsorted, v2 };
+    csr_t bad = { 1, 2, indptr, unsorted, v2 };
     CHECK_EQ_INT(ials_csr_popularity_scale(&bad, 1.0f), -EINVAL);
     CHECK(v2[0] == 1.0f && v2[1] == 1.0f);
 }
@@ -679,6 +679,6 @@ int main(void)
     test_csr_from_triplets();
     test_transpose(&pl);
     test_bad_params(&pl);
-    ials_csr_free(&pl.ui);
+    csr_free(&pl.ui);
     TEST_MAIN_END();
 }

@@ -52,7 +52,7 @@ static int build(ncf_data_t *d)
                 ((g + 1 + k % (GROUPS - 1)) % GROUPS) * CLUSTER +
                 (u + 7 * k) % CLUSTER;
     }
-    return ials_csr_from_triplets(N_USERS, N_ITEMS, n, rows, cols, vals,
+    return csr_from_triplets(N_USERS, N_ITEMS, n, rows, cols, vals,
                                   &d->train);
 }
 

@@ -218,7 +218,7 @@ void eval_split_free(eval_split_t *sp)
 {
     if (!sp)
         return;
-    ials_csr_free(&sp->train);
+    csr_free(&sp->train);
     free(sp->users);
     free(sp->test_ptr);
     free(sp->test_items);
@@ -377,7 +377,7 @@ static uint64_t latest_purchase(const evlog_t *l, uint32_t u)
 }
 
 /* Per training pair, the time of its latest event before the cut (ms). */
-static int64_t *pair_times(const evlog_t *l, const ials_csr_t *ui,
+static int64_t *pair_times(const evlog_t *l, const csr_t *ui,
                            const int64_t *cut)
 {
     int64_t *t = calloc(ui->indptr[ui->n_rows] + 1, sizeof *t);
@@ -400,7 +400,7 @@ static int64_t *pair_times(const evlog_t *l, const ials_csr_t *ui,
 }
 
 /* Training pairs of row u other than the test item. */
-static uint64_t pairs_besides(const ials_csr_t *ui, uint32_t u, uint32_t test)
+static uint64_t pairs_besides(const csr_t *ui, uint32_t u, uint32_t test)
 {
     uint64_t n = ui->indptr[u + 1] - ui->indptr[u];
     const uint32_t *row = ui->indices + ui->indptr[u];
@@ -448,7 +448,7 @@ typedef struct export_job {
     evlog_t log;
     int64_t *cut;           /* time of the latest purchase, or INT64_MIN */
     uint64_t *test_ev;      /* event index of that purchase */
-    ials_csr_t ui;
+    csr_t ui;
     int64_t *pair_ms;
     uint32_t *stamp;        /* n_items: last customer (+1) touching it */
 } export_job_t;
@@ -458,7 +458,7 @@ static void job_free(export_job_t *j)
     evlog_free(&j->log);
     free(j->cut);
     free(j->test_ev);
-    ials_csr_free(&j->ui);
+    csr_free(&j->ui);
     free(j->pair_ms);
     free(j->stamp);
 }
@@ -494,7 +494,7 @@ static int write_customer(export_job_t *j, uint32_t u, uint32_t id,
                           uint64_t *pairs)
 {
     const evlog_t *l = &j->log;
-    const ials_csr_t *ui = &j->ui;
+    const csr_t *ui = &j->ui;
     uint32_t test = l->item[j->test_ev[u]], touched = 0;
 
     for (uint64_t e = l->ptr[u]; e < l->ptr[u + 1]; e++)

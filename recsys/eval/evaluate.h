@@ -43,7 +43,7 @@ typedef struct eval_holdout {
 
 typedef struct eval_split {
     uint32_t n_users, n_items; /* all registered customers / catalog items */
-    ials_csr_t train;          /* n_users x n_items strengths before the cuts */
+    csr_t train;          /* n_users x n_items strengths before the cuts */
     uint32_t n_eval;           /* customers evaluated */
     uint32_t *users;           /* n_eval customer indices, ascending */
     uint64_t *test_ptr;        /* n_eval + 1 offsets into test_items */

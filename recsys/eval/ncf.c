@@ -214,7 +214,7 @@ static int cmp_u32(const void *a, const void *b)
  * duplicate pairs. */
 static int build_train(ncf_data_t *d, const pairs_t *p)
 {
-    ials_csr_t *m = &d->train;
+    csr_t *m = &d->train;
     uint64_t *fill;
     size_t nnz = 0;
 
@@ -327,7 +327,7 @@ void ncf_free(ncf_data_t *d)
 {
     if (!d)
         return;
-    ials_csr_free(&d->train);
+    csr_free(&d->train);
     free(d->test_item);
     free(d->negatives);
     free(d->train_ts);

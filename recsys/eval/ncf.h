@@ -25,7 +25,7 @@
 
 typedef struct ncf_data {
     uint32_t n_users, n_items;
-    ials_csr_t train;      /* users x items, value 1 per training pair */
+    csr_t train;      /* users x items, value 1 per training pair */
     uint32_t *test_item;   /* n_users; NCF_NO_ITEM when a user has none */
     uint32_t *negatives;   /* n_users x n_neg */
     uint32_t n_neg;

@@ -23,7 +23,7 @@ extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda,
 extern void spotri_(const char *uplo, const int *n, float *a, const int *lda,
                     int *info, size_t uplo_len);
 
-static int csr_ok(const ials_csr_t *m)
+static int csr_ok(const csr_t *m)
 {
     if (!m || !m->indptr || m->n_cols == 0 || m->n_cols > INT_MAX ||
         m->indptr[0] != 0)
@@ -42,7 +42,7 @@ static int csr_ok(const ials_csr_t *m)
 /* G = X'X + lambda I into the row-major upper triangle of g (i <= j); the
  * strict lower triangle is zeroed. Columns are sorted within a row, so
  * pairs (a, b >= a) of a row land at or above the diagonal. */
-static void gram_upper(const ials_csr_t *m, float lambda, float *restrict g)
+static void gram_upper(const csr_t *m, float lambda, float *restrict g)
 {
     const size_t n = m->n_cols;
 
@@ -97,7 +97,7 @@ static int form_b(float *p, uint32_t n, float *scratch)
     return 0;
 }
 
-int ease_fit(const ials_csr_t *ui, float lambda, float *B)
+int ease_fit(const csr_t *ui, float lambda, float *B)
 {
     float *inv_diag;
     int rc;
@@ -114,7 +114,7 @@ int ease_fit(const ials_csr_t *ui, float lambda, float *B)
     return rc;
 }
 
-void ease_score(const ials_csr_t *ui, const float *B, uint32_t user,
+void ease_score(const csr_t *ui, const float *B, uint32_t user,
                 const uint32_t *items, size_t n, float *scores)
 {
     const size_t nc = ui->n_cols;

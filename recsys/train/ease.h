@@ -29,11 +29,11 @@
  * finite, no columns, malformed matrix), -ENOMEM, or -EDOM (G + lambda I
  * was not numerically positive definite).
  */
-int ease_fit(const ials_csr_t *ui, float lambda, float *B);
+int ease_fit(const csr_t *ui, float lambda, float *B);
 
 /* Scores items[0..n) for ui's row user: scores[j] = sum_{i in row} x_ui
  * B[i, items[j]], with B from ease_fit on ui. */
-void ease_score(const ials_csr_t *ui, const float *B, uint32_t user,
+void ease_score(const csr_t *ui, const float *B, uint32_t user,
                 const uint32_t *items, size_t n, float *scores);
 
 /*
@@ -47,7 +47,7 @@ void ease_score(const ials_csr_t *ui, const float *B, uint32_t user,
  * w = 1 is the factor model alone, w = 0 EASE alone.
  */
 typedef struct ease_blend {
-    const ials_csr_t *ui;          /* the training rows ease_fit saw */
+    const csr_t *ui;          /* the training rows ease_fit saw */
     const float *B;                /* n_cols x n_cols from ease_fit */
     const float *user_f, *item_f;  /* factors, row-major */
     uint32_t factors;

@@ -25,7 +25,7 @@ static void place_member(const float *src, uint32_t n, uint32_t f,
     }
 }
 
-int ensemble_train(const ials_csr_t *ui, const ials_params_t *p,
+int ensemble_train(const csr_t *ui, const ials_params_t *p,
                    uint32_t members, float *user_f, float *item_f,
                    ials_progress_fn progress, void *ctx)
 {

@@ -31,7 +31,7 @@
  * (may be NULL). Returns 0, -EINVAL, -ENOMEM or an ials_train error (the
  * factor contents are then unspecified).
  */
-int ensemble_train(const ials_csr_t *ui, const ials_params_t *p,
+int ensemble_train(const csr_t *ui, const ials_params_t *p,
                    uint32_t members, float *user_f, float *item_f,
                    ials_progress_fn progress, void *ctx);
 

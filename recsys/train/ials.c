@@ -38,7 +38,7 @@
  * process-wide setting) for the duration of ials_train and restored after:
  * the BLAS calls here are small and run inside our workers.
  */
-#include "ials.h"
+#include "ials_impl.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -48,12 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rng.h"
-
-/* Sanity bounds on parameters: beyond these something is wrong upstream. */
-#define IALS_MAX_FACTORS 4096u
-#define IALS_MAX_THREADS 256u
-#define IALS_MAX_CG_STEPS 1000u
-#define IALS_MAX_POP_EXP 4.0f
 
 /* Item vectors gathered per ssyrk call; bounds the per-thread buffer. */
 #define IALS_GATHER_ROWS 512u
@@ -65,9 +59,6 @@
 
 /* Rows a worker claims at a time from the shared counter. */
 #define IALS_ROW_CHUNK 16u
-
-/* Rows converted to double per dsyrk call when computing the loss. */
-#define IALS_LOSS_CHUNK 256u
 
 /* CG stops early on a row once |r|^2 falls below this (as `implicit` does):
  * the row is solved to float precision. */
@@ -128,154 +119,16 @@ int ials_solver_parse(const char *name, ials_solver_t *out)
     return 0;
 }
 
-/* ---------------------------------------------------------------- CSR --- */
+/* ----------------------------------------------------------- scaling --- */
 
-void ials_csr_free(ials_csr_t *m)
-{
-    if (!m)
-        return;
-    free(m->indptr);
-    free(m->indices);
-    free(m->values);
-    m->indptr = NULL;
-    m->indices = NULL;
-    m->values = NULL;
-}
-
-/* malloc that never returns NULL for a zero-size request. */
-static void *xmalloc(size_t n)
-{
-    return malloc(n ? n : 1);
-}
-
-static int csr_alloc(ials_csr_t *out, uint32_t n_rows, uint32_t n_cols,
-                     uint64_t nnz)
-{
-    out->n_rows = n_rows;
-    out->n_cols = n_cols;
-    out->indptr = calloc((size_t)n_rows + 1, sizeof *out->indptr);
-    out->indices = xmalloc(nnz * sizeof *out->indices);
-    out->values = xmalloc(nnz * sizeof *out->values);
-    if (!out->indptr || !out->indices || !out->values) {
-        ials_csr_free(out);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
-int ials_csr_transpose(const ials_csr_t *m, ials_csr_t *out)
-{
-    if (!m || !m->indptr || !out)
-        return -EINVAL;
-    uint64_t nnz = m->indptr[m->n_rows];
-    int rc = csr_alloc(out, m->n_cols, m->n_rows, nnz);
-    if (rc)
-        return rc;
-    /* Counting sort by column; walking rows in order keeps the new column
-     * indices (old rows) sorted ascending. */
-    uint64_t *next = out->indptr + 1;
-    for (uint64_t e = 0; e < nnz; e++)
-        next[m->indices[e]]++;
-    for (uint32_t c = 1; c < m->n_cols; c++)
-        next[c] += next[c - 1];
-    /* next[c] now ends column c; shift to starts by walking backwards. */
-    for (uint32_t r = m->n_rows; r-- > 0;) {
-        for (uint64_t e = m->indptr[r + 1]; e-- > m->indptr[r];) {
-            uint32_t c = m->indices[e];
-            uint64_t pos = --next[c];
-            out->indices[pos] = r;
-            out->values[pos] = m->values[e];
-        }
-    }
-    /* After the backward walk next[c] = start of column c = indptr[c];
-     * indptr[n_cols] still holds the total. */
-    memmove(out->indptr, next, (size_t)m->n_cols * sizeof *next);
-    out->indptr[m->n_cols] = nnz;
-    return 0;
-}
-
-/* Stable counting sort of perm_in by key[perm_in[t]] into perm_out. */
-static int counting_sort(const uint32_t *key, uint32_t n_keys, size_t nnz,
-                         const size_t *perm_in, size_t *perm_out)
-{
-    size_t *start = calloc((size_t)n_keys + 1, sizeof *start);
-    if (!start)
-        return -ENOMEM;
-    for (size_t t = 0; t < nnz; t++)
-        start[key[t] + 1]++;
-    for (uint32_t c = 0; c < n_keys; c++)
-        start[c + 1] += start[c];
-    for (size_t t = 0; t < nnz; t++) {
-        size_t src = perm_in ? perm_in[t] : t;
-        perm_out[start[key[src]]++] = src;
-    }
-    free(start);
-    return 0;
-}
-
-/* Walks triplets sorted by (row, col, input order), sums duplicates in double
- * (in input order, so the result is deterministic) and keeps positive sums. */
-static void csr_merge_sorted(const uint32_t *rows, const uint32_t *cols,
-                             const float *vals, size_t nnz, const size_t *perm,
-                             ials_csr_t *out)
-{
-    uint64_t w = 0;
-    size_t t = 0;
-    for (uint32_t r = 0; r < out->n_rows; r++) {
-        out->indptr[r] = w;
-        while (t < nnz && rows[perm[t]] == r) {
-            uint32_t c = cols[perm[t]];
-            double sum = 0.0;
-            for (; t < nnz && rows[perm[t]] == r && cols[perm[t]] == c; t++)
-                sum += vals[perm[t]];
-            if (sum > 0.0) {
-                out->indices[w] = c;
-                out->values[w] = (float)sum;
-                w++;
-            }
-        }
-    }
-    out->indptr[out->n_rows] = w;
-}
-
-int ials_csr_from_triplets(uint32_t n_rows, uint32_t n_cols, size_t nnz,
-                           const uint32_t *rows, const uint32_t *cols,
-                           const float *vals, ials_csr_t *out)
-{
-    if (!out || (nnz && (!rows || !cols || !vals)))
-        return -EINVAL;
-    for (size_t t = 0; t < nnz; t++)
-        if (rows[t] >= n_rows || cols[t] >= n_cols || !isfinite(vals[t]))
-            return -EINVAL;
-
-    /* Radix sort: by column, then stably by row -> (row, col, input order). */
-    size_t *by_col = xmalloc(nnz * sizeof *by_col);
-    size_t *by_row = xmalloc(nnz * sizeof *by_row);
-    int rc = (by_col && by_row) ? 0 : -ENOMEM;
-    if (!rc)
-        rc = counting_sort(cols, n_cols, nnz, NULL, by_col);
-    if (!rc)
-        rc = counting_sort(rows, n_rows, nnz, by_col, by_row);
-    if (!rc)
-        rc = csr_alloc(out, n_rows, n_cols, nnz);
-    if (!rc)
-        csr_merge_sorted(rows, cols, vals, nnz, by_row, out);
-    free(by_col);
-    free(by_row);
-    return rc;
-}
-
-static uint32_t *column_counts(const ials_csr_t *m);
-static int csr_valid(const ials_csr_t *m);
-
-int ials_csr_popularity_scale(ials_csr_t *m, float beta)
+int ials_csr_popularity_scale(csr_t *m, float beta)
 {
     if (!isfinite(beta) || !csr_valid(m))
         return -EINVAL;
     uint64_t nnz = m->indptr[m->n_rows];
     if (nnz == 0 || beta == 0.0f)
         return 0;
-    uint32_t *count = column_counts(m);
+    uint32_t *count = csr_column_counts(m);
     if (!count)
         return -ENOMEM;
     double mean = (double)nnz / m->n_cols;
@@ -287,7 +140,7 @@ int ials_csr_popularity_scale(ials_csr_t *m, float beta)
 
 /* ------------------------------------------------------------ checks --- */
 
-static int params_valid(const ials_params_t *p)
+int ials_params_valid(const ials_params_t *p)
 {
     return p && p->factors >= 1 && p->factors <= IALS_MAX_FACTORS &&
            p->threads >= 1 && p->threads <= IALS_MAX_THREADS &&
@@ -302,38 +155,11 @@ static int params_valid(const ials_params_t *p)
            p->cg_steps >= 1 && p->cg_steps <= IALS_MAX_CG_STEPS;
 }
 
-/* lambda_r = reg (n_r + alpha0 n_other)^nu (Rendle et al. 2022, sec. 3.2). */
-static double row_lambda(float reg, float nu, float alpha0, uint64_t n_r,
-                         uint32_t n_other)
+double ials_row_lambda(float reg, float nu, float alpha0, uint64_t n_r, uint32_t n_other)
 {
     if (nu == 0.0f)
         return reg;
     return reg * pow((double)n_r + (double)alpha0 * n_other, nu);
-}
-
-/* indptr monotone from 0, columns in range, strictly increasing per row,
- * values finite and >= 0 (so every confidence is >= 1 and every system SPD). */
-static int csr_valid(const ials_csr_t *m)
-{
-    if (!m || !m->indptr || m->indptr[0] != 0)
-        return 0;
-    uint64_t nnz = m->indptr[m->n_rows];
-    if (nnz && (!m->indices || !m->values))
-        return 0;
-    for (uint32_t r = 0; r < m->n_rows; r++) {
-        uint64_t b = m->indptr[r], e = m->indptr[r + 1];
-        if (e < b || e > nnz)
-            return 0;
-        for (uint64_t k = b; k < e; k++) {
-            if (m->indices[k] >= m->n_cols)
-                return 0;
-            if (k > b && m->indices[k] <= m->indices[k - 1])
-                return 0;
-            if (!isfinite(m->values[k]) || m->values[k] < 0.0f)
-                return 0;
-        }
-    }
-    return 1;
 }
 
 /* ----------------------------------------------------------- init --- */
@@ -536,7 +362,7 @@ static void gramian_scaled(const float *fixed, uint32_t m, uint32_t f,
 
 /* What every worker of one half-sweep shares; only next_row is written. */
 typedef struct sweep {
-    const ials_csr_t *rows; /* the side being solved, rows x cols */
+    const csr_t *rows; /* the side being solved, rows x cols */
     const float *fixed;     /* cols x f, held fixed */
     float *out;             /* rows x f: warm start (CG), then the solution */
     const float *gram;      /* f x f: alpha0 fixed'fixed, full symmetric; with
@@ -568,7 +394,7 @@ static float row_alpha0(const sweep_t *sw, uint32_t r)
 
 static float sweep_lambda(const sweep_t *sw, uint32_t r, uint64_t n_r)
 {
-    return (float)row_lambda(sw->reg, sw->nu, row_alpha0(sw, r), n_r,
+    return (float)ials_row_lambda(sw->reg, sw->nu, row_alpha0(sw, r), n_r,
                              sw->rows->n_cols);
 }
 
@@ -810,7 +636,7 @@ static worker_t *workers_new(uint32_t n, uint32_t f)
  * item_w: per-item unobserved weights or NULL; items_fixed: whether `fixed`
  * is the item side (the user half-sweep). scratch: cols x f floats when
  * item_w is given. */
-static int half_sweep(const ials_csr_t *rows, const float *fixed, float *out,
+static int half_sweep(const csr_t *rows, const float *fixed, float *out,
                       const ials_params_t *p, const float *item_w,
                       int items_fixed, float *gram, float *scratch,
                       worker_t *ws)
@@ -825,254 +651,13 @@ static int half_sweep(const ials_csr_t *rows, const float *fixed, float *out,
     return run_sweep(&sw, ws, p->threads);
 }
 
-/* -------------------------------------------------------------- loss --- */
-
-/* G = F'F in double (full matrix), via dsyrk on chunks converted to double;
- * F' diag(w) F when w is given. */
-static int gramian_double(const float *fm, uint32_t m, uint32_t f,
-                          const float *w, double *g)
-{
-    double *buf = malloc((size_t)IALS_LOSS_CHUNK * f * sizeof *buf);
-    if (!buf)
-        return -ENOMEM;
-    memset(g, 0, (size_t)f * f * sizeof *g);
-    for (uint32_t base = 0; base < m; base += IALS_LOSS_CHUNK) {
-        uint32_t cnt = m - base < IALS_LOSS_CHUNK ? m - base : IALS_LOSS_CHUNK;
-        const float *src = fm + (size_t)base * f;
-        for (size_t k = 0; k < (size_t)cnt * f; k++)
-            buf[k] = w ? src[k] * sqrt((double)w[base + k / f]) : src[k];
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f, (int)cnt,
-                    1.0, buf, (int)f, 1.0, g, (int)f);
-    }
-    free(buf);
-    for (uint32_t i = 0; i < f; i++)
-        for (uint32_t j = 0; j < i; j++)
-            g[(size_t)i * f + j] = g[(size_t)j * f + i];
-    return 0;
-}
-
-static double sum_squares(const float *x, size_t count)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < count; k++)
-        s += (double)x[k] * x[k];
-    return s;
-}
-
-/* Double-precision dot with 4 independent partial sums, so it vectorizes. */
-static double dot_double(const float *restrict a, const float *restrict b,
-                         uint32_t f)
-{
-    double acc[4] = { 0.0, 0.0, 0.0, 0.0 };
-    uint32_t k = 0;
-    for (; k + 4 <= f; k += 4)
-        for (uint32_t l = 0; l < 4; l++)
-            acc[l] += (double)a[k + l] * b[k + l];
-    for (; k < f; k++)
-        acc[0] += (double)a[k] * b[k];
-    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
-}
-
-/* Rows [begin, end) of the observed-pair term, one double per row. */
-typedef struct loss_part {
-    const ials_csr_t *ui;
-    const float *x, *y;
-    uint32_t f;
-    double alpha, alpha0;
-    const float *item_w; /* per-item unobserved weights, or NULL */
-    uint32_t begin, end;
-    double *row_sum;
-} loss_part_t;
-
-/* For each observed pair, c (1 - x.y)^2 replaces the alpha0 (x.y)^2 that the
- * all-pairs trace counted. */
-static void *loss_rows(void *arg)
-{
-    const loss_part_t *lp = arg;
-    const ials_csr_t *ui = lp->ui;
-    for (uint32_t u = lp->begin; u < lp->end; u++) {
-        const float *xu = lp->x + (size_t)u * lp->f;
-        double s = 0.0;
-        for (uint64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++) {
-            uint32_t i = ui->indices[e];
-            const float *yi = lp->y + (size_t)i * lp->f;
-            double pr = dot_double(xu, yi, lp->f);
-            double c = 1.0 + lp->alpha * ui->values[e];
-            double a0 = lp->item_w ? (double)lp->item_w[i] : lp->alpha0;
-            s += c * (1.0 - pr) * (1.0 - pr) - a0 * pr * pr;
-        }
-        lp->row_sum[u] = s;
-    }
-    return NULL;
-}
-
-/*
- * The observed-pair term over p->threads threads (ranges of equal nnz). Rows
- * are summed in row order afterwards, so the value does not depend on the
- * thread count. Returns 0 or -ENOMEM.
- */
-static int observed_term(const ials_csr_t *ui, const ials_params_t *p,
-                         const float *user_f, const float *item_f,
-                         const float *item_w, double *out)
-{
-    const uint32_t n = ui->n_rows, threads = p->threads;
-    const uint64_t nnz = ui->indptr[n];
-    loss_part_t part[IALS_MAX_THREADS];
-    pthread_t tid[IALS_MAX_THREADS];
-    int started[IALS_MAX_THREADS] = { 0 };
-    double *row_sum = xmalloc((size_t)n * sizeof *row_sum);
-    if (!row_sum)
-        return -ENOMEM;
-
-    uint32_t r = 0;
-    for (uint32_t t = 0; t < threads; t++) {
-        uint64_t target = nnz * (t + 1) / threads;
-        part[t] = (loss_part_t){ ui, user_f, item_f, p->factors,
-                                 (double)p->alpha, (double)p->alpha0, item_w,
-                                 r, r, row_sum };
-        while (r < n && (t + 1 == threads || ui->indptr[r + 1] <= target))
-            r++;
-        part[t].end = r;
-    }
-    for (uint32_t t = 1; t < threads; t++)
-        started[t] = pthread_create(&tid[t], NULL, loss_rows, &part[t]) == 0;
-    for (uint32_t t = 0; t < threads; t++)
-        if (!started[t])
-            loss_rows(&part[t]);
-    for (uint32_t t = 1; t < threads; t++)
-        if (started[t])
-            pthread_join(tid[t], NULL);
-
-    double s = 0.0;
-    for (uint32_t u = 0; u < n; u++)
-        s += row_sum[u];
-    free(row_sum);
-    *out = s;
-    return 0;
-}
-
-/* sum_r lambda_r |f_r|^2 for one side; count[r] = observed pairs of row r
- * (NULL: read them from indptr); row_w[r] = row r's unobserved weight (NULL:
- * alpha0). */
-static double reg_term(const float *fm, uint32_t n, uint32_t f,
-                       const uint64_t *indptr, const uint32_t *count,
-                       const float *row_w, uint32_t n_other,
-                       const ials_params_t *p)
-{
-    if (p->nu == 0.0f)
-        return p->reg * sum_squares(fm, (size_t)n * f);
-    double s = 0.0;
-    for (uint32_t r = 0; r < n; r++) {
-        uint64_t c = count ? count[r] : indptr[r + 1] - indptr[r];
-        float a0 = row_w ? row_w[r] : p->alpha0;
-        double lambda = row_lambda(p->reg, p->nu, a0, c, n_other);
-        s += lambda * sum_squares(fm + (size_t)r * f, f);
-    }
-    return s;
-}
-
-/* Observed pairs per column of m (caller frees; NULL on -ENOMEM). */
-static uint32_t *column_counts(const ials_csr_t *m)
-{
-    uint32_t *count = calloc((size_t)m->n_cols + 1, sizeof *count);
-    if (count)
-        for (uint64_t e = 0; e < m->indptr[m->n_rows]; e++)
-            count[m->indices[e]]++;
-    return count;
-}
-
-/* alpha0_i = alpha0 N n_i^g / sum_j n_j^g (eALS, eq. 8), so the weights
- * average alpha0; uniform alpha0 if no item has a pair. Caller frees; NULL
- * on -ENOMEM. */
-static float *item_weights(const ials_csr_t *ui, const ials_params_t *p)
-{
-    uint32_t *count = column_counts(ui);
-    float *w = xmalloc((size_t)ui->n_cols * sizeof *w);
-    if (!count || !w) {
-        free(count);
-        free(w);
-        return NULL;
-    }
-    double sum = 0.0;
-    for (uint32_t i = 0; i < ui->n_cols; i++)
-        sum += pow((double)count[i], p->pop_exp);
-    for (uint32_t i = 0; i < ui->n_cols; i++)
-        w[i] = sum > 0.0 ? (float)((double)p->alpha0 * ui->n_cols *
-                                   pow((double)count[i], p->pop_exp) / sum)
-                         : p->alpha0;
-    free(count);
-    return w;
-}
-
-/* Both sides' regularization: lambda_u and lambda_i as in ials.h. */
-static int reg_both(const ials_csr_t *ui, const ials_params_t *p,
-                    const float *user_f, const float *item_f,
-                    const float *item_w, double *out)
-{
-    uint32_t *item_count = NULL;
-    if (p->nu != 0.0f && !(item_count = column_counts(ui)))
-        return -ENOMEM;
-    *out = reg_term(user_f, ui->n_rows, p->factors, ui->indptr, NULL, NULL,
-                    ui->n_cols, p) +
-           reg_term(item_f, ui->n_cols, p->factors, NULL, item_count, item_w,
-                    ui->n_rows, p);
-    free(item_count);
-    return 0;
-}
-
-/*
- * sum over all pairs of (x.y)^2 = trace((X'X)(Y'Y)) costs O((m+n) f^2); the
- * observed pairs then swap their alpha0 (x.y)^2 for c (1 - x.y)^2. NaN on
- * -ENOMEM.
- */
-static double loss_unchecked(const ials_csr_t *ui, const ials_params_t *p,
-                             const float *user_f, const float *item_f)
-{
-    const uint32_t f = p->factors;
-    double *gx = malloc((size_t)f * f * sizeof *gx);
-    double *gy = malloc((size_t)f * f * sizeof *gy);
-    float *item_w = NULL;
-    double observed = 0.0, reg = 0.0;
-    int rc = (gx && gy) ? 0 : -ENOMEM;
-    if (!rc && p->pop_exp != 0.0f && !(item_w = item_weights(ui, p)))
-        rc = -ENOMEM;
-    if (!rc)
-        rc = gramian_double(user_f, ui->n_rows, f, NULL, gx);
-    if (!rc)
-        rc = gramian_double(item_f, ui->n_cols, f, item_w, gy);
-    if (!rc)
-        rc = observed_term(ui, p, user_f, item_f, item_w, &observed);
-    if (!rc)
-        rc = reg_both(ui, p, user_f, item_f, item_w, &reg);
-    double loss = NAN;
-    if (!rc) {
-        double trace = 0.0;
-        for (size_t k = 0; k < (size_t)f * f; k++)
-            trace += gx[k] * gy[k];
-        loss = (item_w ? 1.0 : p->alpha0) * trace + observed + reg;
-    }
-    free(item_w);
-    free(gx);
-    free(gy);
-    return loss;
-}
-
-double ials_loss(const ials_csr_t *ui, const ials_params_t *p,
-                 const float *user_f, const float *item_f)
-{
-    if (!params_valid(p) || !csr_valid(ui) ||
-        (ui->n_rows && !user_f) || (ui->n_cols && !item_f))
-        return NAN;
-    return loss_unchecked(ui, p, user_f, item_f);
-}
-
 /* ---------------------------------------------------------- training --- */
 
-int ials_train(const ials_csr_t *ui, const ials_params_t *p,
+int ials_train(const csr_t *ui, const ials_params_t *p,
                float *user_f, float *item_f,
                ials_progress_fn progress, void *ctx)
 {
-    if (!params_valid(p) || !csr_valid(ui) ||
+    if (!ials_params_valid(p) || !csr_valid(ui) ||
         (ui->n_rows && !user_f) || (ui->n_cols && !item_f))
         return -EINVAL;
 
@@ -1084,14 +669,14 @@ int ials_train(const ials_csr_t *ui, const ials_params_t *p,
     if (p->iterations == 0)
         return 0;
 
-    ials_csr_t iu = { 0 };
+    csr_t iu = { 0 };
     float *gram = malloc((size_t)f * f * sizeof *gram);
     worker_t *ws = workers_new(p->threads, f);
     float *item_w = NULL, *scratch = NULL;
-    int rc = (gram && ws) ? ials_csr_transpose(ui, &iu) : -ENOMEM;
+    int rc = (gram && ws) ? csr_transpose(ui, &iu) : -ENOMEM;
     if (!rc && p->pop_exp != 0.0f) {
-        item_w = item_weights(ui, p);
-        scratch = xmalloc((size_t)ui->n_cols * f * sizeof *scratch);
+        item_w = ials_item_weights(ui, p);
+        scratch = ials_xmalloc((size_t)ui->n_cols * f * sizeof *scratch);
         if (!item_w || !scratch)
             rc = -ENOMEM;
     }
@@ -1104,12 +689,12 @@ int ials_train(const ials_csr_t *ui, const ials_params_t *p,
             rc = half_sweep(&iu, user_f, item_f, p, item_w, 0, gram, scratch,
                             ws);
         if (!rc && progress &&
-            progress(ctx, it, loss_unchecked(ui, p, user_f, item_f)))
+            progress(ctx, it, ials_loss_unchecked(ui, p, user_f, item_f)))
             break;
     }
     openblas_set_num_threads(blas_threads);
 
-    ials_csr_free(&iu);
+    csr_free(&iu);
     workers_free(ws, p->threads);
     free(item_w);
     free(scratch);

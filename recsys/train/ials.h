@@ -36,14 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Compressed sparse rows. indptr has n_rows + 1 entries. Column indices within
- * a row are sorted ascending and unique. */
-typedef struct ials_csr {
-    uint32_t n_rows, n_cols;
-    uint64_t *indptr;
-    uint32_t *indices;
-    float *values;
-} ials_csr_t;
+#include "csr.h"
+
 
 typedef enum ials_solver {
     IALS_SOLVER_EXACT = 0, /* Cholesky of the full normal equations */
@@ -95,19 +89,15 @@ typedef int (*ials_progress_fn)(void *ctx, uint32_t iteration, double loss);
  * exactly, so its loss may stall rather than fall every sweep. After -ENOMEM
  * or -EDOM the factor contents are unspecified.
  */
-int ials_train(const ials_csr_t *ui, const ials_params_t *p,
+int ials_train(const csr_t *ui, const ials_params_t *p,
                float *user_f, float *item_f,
                ials_progress_fn progress, void *ctx);
 
 /* The objective above for given factors (double precision accumulation).
  * Uses p->threads threads; the value does not depend on the thread count.
  * NaN on bad params/matrix or out of memory. */
-double ials_loss(const ials_csr_t *ui, const ials_params_t *p,
+double ials_loss(const csr_t *ui, const ials_params_t *p,
                  const float *user_f, const float *item_f);
-
-/* Transposes a CSR matrix (users x items -> items x users). The result owns its
- * arrays; free with ials_csr_free. Returns 0 or -ENOMEM. */
-int ials_csr_transpose(const ials_csr_t *m, ials_csr_t *out);
 
 /*
  * Scales every value r_ij by (n_j / mean n)^(-beta), n_j the column's count
@@ -117,18 +107,6 @@ int ials_csr_transpose(const ials_csr_t *m, ials_csr_t *out);
  * average column keeps its values. Returns 0, -EINVAL (beta not finite, or a
  * malformed matrix) or -ENOMEM; the matrix is untouched on error.
  */
-int ials_csr_popularity_scale(ials_csr_t *m, float beta);
-
-/* Frees the arrays of a CSR the library allocated (not the struct). NULL-safe. */
-void ials_csr_free(ials_csr_t *m);
-
-/*
- * Builds a CSR from unsorted (row, col, value) triplets, summing duplicates.
- * Rows/cols must be < n_rows/n_cols. Entries whose summed value is <= 0 are
- * dropped. Returns 0, -EINVAL or -ENOMEM.
- */
-int ials_csr_from_triplets(uint32_t n_rows, uint32_t n_cols, size_t nnz,
-                           const uint32_t *rows, const uint32_t *cols,
-                           const float *vals, ials_csr_t *out);
+int ials_csr_popularity_scale(csr_t *m, float beta);
 
 #endif

@@ -109,7 +109,7 @@ static void apply_recency(triplets_t *t, store_model_hdr_t *h)
         t->vals[i] *= recency(h, t->times[i]);
 }
 
-void train_popularity(const ials_csr_t *ui, float w_purchase, float *pop)
+void train_popularity(const csr_t *ui, float w_purchase, float *pop)
 {
     memset(pop, 0, ui->n_cols * sizeof *pop);
     for (uint32_t u = 0; u < ui->n_rows; u++)
@@ -145,7 +145,7 @@ static void weights_to_hdr(const train_config_t *c, store_model_hdr_t *h)
 /* Scans the events into t and builds the matrix; h gives the weights and
  * gets newest_event_ms. */
 static int build_matrix(store_t *s, triplets_t *t, store_model_hdr_t *h,
-                        ials_csr_t *ui, uint64_t *events)
+                        csr_t *ui, uint64_t *events)
 {
     int rc;
 
@@ -158,13 +158,13 @@ static int build_matrix(store_t *s, triplets_t *t, store_model_hdr_t *h,
     if (t->n == 0 || t->n_users == 0 || t->n_items == 0)
         return -ENOENT;
     apply_recency(t, h);
-    return ials_csr_from_triplets(t->n_users, t->n_items, t->n, t->rows,
+    return csr_from_triplets(t->n_users, t->n_items, t->n, t->rows,
                                   t->cols, t->vals, ui);
 }
 
 int train_build_matrix(store_t *s, const train_config_t *c,
                        train_event_filter keep, void *keep_ctx,
-                       ials_csr_t *ui, uint64_t *events, int64_t *newest_ms)
+                       csr_t *ui, uint64_t *events, int64_t *newest_ms)
 {
     triplets_t t = { .keep = keep, .keep_ctx = keep_ctx };
     store_model_hdr_t h = { 0 };
@@ -186,7 +186,7 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
               void *ctx, train_report_t *rep)
 {
     triplets_t t = { 0 };
-    ials_csr_t ui = { 0 };
+    csr_t ui = { 0 };
     float *user_f = NULL, *item_f = NULL, *pop = NULL;
     uint32_t f = c->als.factors;
     struct timespec wall;
@@ -229,7 +229,7 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
     rc = store_publish_model(s, &rep->hdr, user_f, item_f, pop);
 out:
     triplets_free(&t);
-    ials_csr_free(&ui);
+    csr_free(&ui);
     free(user_f);
     free(item_f);
     free(pop);

@@ -42,18 +42,18 @@ typedef int (*train_event_filter)(void *ctx, const store_event_rec_t *ev);
  * from the newest kept event, which *newest_ms gets); rows/columns span all
  * customer/item indices the store has registered. Shared with the offline
  * evaluation (evaluate.h) so both see the same weighting. *ui gets its own
- * arrays (ials_csr_free); *events the number of events kept. events and
+ * arrays (csr_free); *events the number of events kept. events and
  * newest_ms may be NULL. Returns 0, -ENOENT if no event was kept, -ENOMEM
  * or a store error (then *ui is empty).
  */
 int train_build_matrix(store_t *s, const train_config_t *c,
                        train_event_filter keep, void *keep_ctx,
-                       ials_csr_t *ui, uint64_t *events, int64_t *newest_ms);
+                       csr_t *ui, uint64_t *events, int64_t *newest_ms);
 
 /* Item popularity as published with a model: per item, the customers with a
  * positive interaction, a purchase counting 1 and a lighter signal its
  * fraction of w_purchase. pop has ui->n_cols entries. */
-void train_popularity(const ials_csr_t *ui, float w_purchase, float *pop);
+void train_popularity(const csr_t *ui, float w_purchase, float *pop);
 
 /* Reads all events, trains, publishes. progress as in ials_train (may be
  * NULL). Returns 0, -ENOENT if there are no events, or an error. */
