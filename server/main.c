@@ -25,6 +25,7 @@
 #include "methods.h"
 #include "log.h"
 #include "profile_file.h"
+#include "store_record.h"
 #include "transport.h"
 #include "wallclock.h"
 
@@ -199,7 +200,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if ((rc = store_open(o.data, 0, &store)) != 0) {
-        plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, strerror(-rc));
+        plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, store_strerror(rc));
         return 1;
     }
     if ((rc = app_init(&app, store, &o.model)) == 0 && o.profiles) {

@@ -1,9 +1,11 @@
 /*
- * test_expcodec.c - the stored form of experiment definitions: every field
- * survives a round trip, fields a newer release adds are skipped, and any
- * damaged record is refused (never a crash or a huge allocation).
+ * test_expcodec.c - the stored form of experiment definitions
+ * (patron.store.v1.Experiment): every field survives a round trip, fields a
+ * newer release adds are skipped, and a damaged record or one out of this
+ * build's bounds is refused with -EBADMSG (never a crash or an overflow).
  */
 #include <errno.h>
+#include <patron/store/v1/experiments.pb-c.h>
 
 #include "expcodec.h"
 #include "testutil.h"
@@ -71,11 +73,9 @@ static void test_round_trip(void)
     }
     free((void *)d.forced);
 
-    /* Every truncation and a wrong magic are refused. */
-    for (size_t n = 0; n < len; n++)
-        CHECK_EQ_INT(expcodec_decode(buf, n, &d), -EIO);
-    buf[3] = 2; /* a format version this release does not know */
-    CHECK_EQ_INT(expcodec_decode(buf, len, &d), -EIO);
+    /* Bytes that are no Experiment record are refused. */
+    CHECK_EQ_INT(expcodec_decode("\xff\xff\xff", 3, &d), -EBADMSG);
+    CHECK_EQ_INT(expcodec_decode(buf, len - 1, &d), -EBADMSG); /* cut in a field */
     free(buf);
 
     /* No pins: forced stays NULL. */
@@ -86,54 +86,65 @@ static void test_round_trip(void)
     free(buf);
 }
 
-/* A record written by a later release, by hand: one arm with a field this
- * release does not know (tag 99) between known ones. */
-static void test_unknown_field_and_damage(void)
+/* A record written by a later release: a field this release does not know
+ * (number 99) appended to a known record decodes, the field skipped. */
+static void test_unknown_field(void)
 {
-    static const unsigned char rec[] = {
-        'P', 'X', 'E', 1,
-        1, 0, 'x', 0, 0, 0, 0,               /* id "x", salt "", layer "" */
-        0, 0, 0, 0, 0, 0, 0xf0, 0x3f,        /* traffic 1.0 */
-        0, 0, 0, 0, 0, 0, 0, 0,              /* start 0 */
-        0, 0, 0, 0, 0, 0, 0, 0,              /* stop 0 */
-        1, 0,                                /* one arm */
-        1, 0, 'a', 3, 0,                     /* "a", 3 fields */
-        1, 8, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,  /* weight 1.0 */
-        99, 3, 1, 2, 3,                      /* unknown: skipped */
-        7, 4, 5, 0, 0, 0,                    /* max_per_category 5 */
-        0, 0, 0, 0,                          /* no pins */
-    };
-    unsigned char bad[sizeof rec];
+    experiment_forced_t forced[2];
+    experiment_t e, d;
+    unsigned char *buf = NULL, *longer;
+    size_t len = 0;
+
+    sample(&e, forced);
+    CHECK_EQ_INT(expcodec_encode(&e, &buf, &len), 0);
+    longer = malloc(len + 3);
+    memcpy(longer, buf, len);
+    longer[len] = 0x98; /* field 99, varint: (99 << 3) | 0 = 792 */
+    longer[len + 1] = 0x06;
+    longer[len + 2] = 0x01;
+    CHECK_EQ_INT(expcodec_decode(longer, len + 3, &d), 0);
+    CHECK_STREQ(d.arms[1].id, "varied");
+    CHECK_EQ_INT(d.arms[1].max_per_category, 2);
+    free((void *)d.forced);
+    free(longer);
+    free(buf);
+}
+
+/* Records that decode but break this build's bounds: -EBADMSG. */
+static void test_out_of_bounds(void)
+{
+    Patron__Store__V1__Experiment m = PATRON__STORE__V1__EXPERIMENT__INIT;
+    Patron__Store__V1__ExperimentArm arm = PATRON__STORE__V1__EXPERIMENT_ARM__INIT;
+    Patron__Store__V1__ExperimentArm *arms[EXPERIMENT_MAX_ARMS + 1];
+    char long_id[EXPERIMENT_MAX_ID + 2];
+    unsigned char buf[4096];
+    size_t len;
     experiment_t d;
 
-    CHECK_EQ_INT(expcodec_decode(rec, sizeof rec, &d), 0);
+    for (size_t i = 0; i <= EXPERIMENT_MAX_ARMS; i++)
+        arms[i] = &arm;
+    arm.id = "a";
+    m.id = "x";
+    m.n_arms = EXPERIMENT_MAX_ARMS + 1;
+    m.arms = arms;
+    len = patron__store__v1__experiment__pack(&m, buf);
+    CHECK_EQ_INT(expcodec_decode(buf, len, &d), -EBADMSG);
+    m.n_arms = 1;
+    memset(long_id, 'i', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    m.id = long_id;
+    len = patron__store__v1__experiment__pack(&m, buf);
+    CHECK_EQ_INT(expcodec_decode(buf, len, &d), -EBADMSG);
+    m.id = "x";
+    len = patron__store__v1__experiment__pack(&m, buf);
+    CHECK_EQ_INT(expcodec_decode(buf, len, &d), 0);
     CHECK_STREQ(d.arms[0].id, "a");
-    CHECK(d.arms[0].weight == 1.0);
-    CHECK_EQ_INT(d.arms[0].max_per_category, 5);
-    CHECK(d.arms[0].diversity == 0); /* missing: 0 */
-    /* A pin count far past the bytes left is refused before allocating. */
-    memcpy(bad, rec, sizeof rec);
-    bad[sizeof rec - 1] = 0x7f;
-    CHECK_EQ_INT(expcodec_decode(bad, sizeof rec, &d), -EIO);
-    /* Too many arms, and a string longer than the field. */
-    memcpy(bad, rec, sizeof rec);
-    bad[35] = 17;
-    CHECK_EQ_INT(expcodec_decode(bad, sizeof rec, &d), -EIO);
-    memcpy(bad, rec, sizeof rec);
-    bad[5] = 0xff; /* id length 255 + 256 * 0 > the bytes that follow */
-    CHECK_EQ_INT(expcodec_decode(bad, sizeof rec, &d), -EIO);
-    /* Trailing bytes mean the record is not what it says. */
-    {
-        unsigned char longer[sizeof rec + 1];
-        memcpy(longer, rec, sizeof rec);
-        longer[sizeof rec] = 0;
-        CHECK_EQ_INT(expcodec_decode(longer, sizeof longer, &d), -EIO);
-    }
 }
 
 int main(void)
 {
     test_round_trip();
-    test_unknown_field_and_damage();
+    test_unknown_field();
+    test_out_of_bounds();
     TEST_MAIN_END();
 }

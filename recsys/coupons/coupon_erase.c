@@ -39,21 +39,12 @@ static int keys_add(keys_t *k, const void *key, size_t klen)
     return 0;
 }
 
-/* Redemption rows are fixed-size (couponstore_internal.h). */
-static int redeem_decode(const void *val, size_t vlen, redeem_row_t *r)
-{
-    if (vlen != sizeof *r)
-        return -EIO;
-    memcpy(r, val, sizeof *r);
-    return r->version == COUPONSTORE_VERSION ? 0 : -EIO;
-}
-
 static int offer_names(void *ctx, const void *key, size_t klen, const void *val,
                        size_t vlen)
 {
     keys_t *k = ctx;
     couponstore_offer_t o;
-    int rc = couponstore_offer_unpack(val, vlen, &o);
+    int rc = couponstore_rec_decode(&CS_OFFER, key, klen, val, vlen, &o);
     if (rc)
         return rc;
     return strcmp(o.customer_id, k->customer_id) == 0 ? keys_add(k, key, klen) : 0;
@@ -64,7 +55,7 @@ static int redeem_names(void *ctx, const void *key, size_t klen, const void *val
 {
     keys_t *k = ctx;
     redeem_row_t r;
-    int rc = redeem_decode(val, vlen, &r);
+    int rc = couponstore_rec_decode(&CS_REDEEM, key, klen, val, vlen, &r);
     if (rc)
         return rc;
     return strcmp(r.customer_id, k->customer_id) == 0 ? keys_add(k, key, klen) : 0;
@@ -75,9 +66,9 @@ static int vel_holds(void *ctx, const void *key, size_t klen, const void *val,
 {
     keys_t *k = ctx;
     vel_row_t row;
-    if (vlen != sizeof row)
-        return -EIO;
-    memcpy(&row, val, sizeof row);
+    int rc = couponstore_rec_decode(&CS_VELOCITY, key, klen, val, vlen, &row);
+    if (rc)
+        return rc;
     for (uint32_t i = 0; i < row.n && i < COUPONSTORE_MAX_ACCOUNTS; i++)
         if (row.h[i] == k->hash)
             return keys_add(k, key, klen);
@@ -104,7 +95,7 @@ static int forget_velocity(store_tx_t *tx, keys_t *k, uint64_t *rows)
     for (size_t i = 0; rc == 0 && i < k->n; i++) {
         vel_row_t row;
         uint32_t kept, j = 0;
-        if ((rc = couponstore_row_get(tx, T_VEL, k->key[i], &row, sizeof row)) != 0)
+        if ((rc = couponstore_row_get(tx, &CS_VELOCITY, k->key[i], &row)) != 0)
             break;
         kept = row.n < COUPONSTORE_MAX_ACCOUNTS ? row.n : COUPONSTORE_MAX_ACCOUNTS;
         for (uint32_t a = 0; a < kept; a++)
@@ -112,7 +103,7 @@ static int forget_velocity(store_tx_t *tx, keys_t *k, uint64_t *rows)
                 row.h[j++] = row.h[a];
         memset(row.h + j, 0, (COUPONSTORE_MAX_ACCOUNTS - j) * sizeof row.h[0]);
         row.n--;
-        rc = row.n ? couponstore_row_put(tx, T_VEL, k->key[i], &row, sizeof row)
+        rc = row.n ? couponstore_row_put(tx, &CS_VELOCITY, k->key[i], &row)
                    : store_tx_del(tx, T_VEL, k->key[i], strlen(k->key[i]));
     }
     *rows += k->n;
@@ -167,7 +158,7 @@ static int visit_redemption(void *ctx, const void *key, size_t klen, const void 
     char rid[STORE_MAX_TABLE_KEY + 1];
     redeem_row_t row;
     couponstore_redemption_t r;
-    int rc = redeem_decode(val, vlen, &row);
+    int rc = couponstore_rec_decode(&CS_REDEEM, key, klen, val, vlen, &row);
     if (rc)
         return rc;
     if (strcmp(row.customer_id, sc->customer_id) != 0)

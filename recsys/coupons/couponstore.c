@@ -25,41 +25,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int couponstore_row_get(store_tx_t *tx, const char *table, const char *key, void *row,
-                        size_t size)
-{
-    size_t len = 0;
-    int rc = store_tx_get(tx, table, key, strlen(key), row, size, &len);
-    if (rc == -EINVAL)
-        return -EIO;
-    if (rc)
-        return rc;
-    if (len != size || *(const uint32_t *)row != COUPONSTORE_VERSION)
-        return -EIO;
-    return 0;
-}
-
-int couponstore_row_put(store_tx_t *tx, const char *table, const char *key,
-                        const void *row, size_t size)
-{
-    return store_tx_put(tx, table, key, strlen(key), row, size);
-}
-
-/* store_table_get of a fixed-size row, outside any write transaction. */
-static int row_read(store_t *s, const char *table, const char *key, void *row,
-                    size_t size)
-{
-    void *v = NULL;
-    size_t len = 0;
-    int rc = store_table_get(s, table, key, strlen(key), &v, &len);
-    if (rc == 0 && (len != size || *(const uint32_t *)v != COUPONSTORE_VERSION))
-        rc = -EIO;
-    if (rc == 0)
-        memcpy(row, v, size);
-    free(v);
-    return rc;
-}
-
 void couponstore_copy_id(char *dst, const char *src, size_t cap)
 {
     size_t n = src ? strlen(src) : 0;
@@ -90,23 +55,16 @@ static void budget_cover(couponstore_budget_t *b, const coupon_t *c)
 static int put_coupon_fn(store_tx_t *tx, void *ctx)
 {
     put_ctx_t *p = ctx;
-    coupon_row_t row, old;
+    coupon_t old;
     couponstore_budget_t b;
-    int rc;
-
-    /* Rows go to disk byte for byte: no uninitialized padding. */
-    memset(&row, 0, sizeof row);
-    memset(&b, 0, sizeof b);
-    row.version = COUPONSTORE_VERSION;
-    memcpy(&row.c, p->c, sizeof row.c);
-    rc = couponstore_row_get(tx, T_COUPON, p->c->id, &old, sizeof old);
+    int rc = couponstore_row_get(tx, &CS_COUPON, p->c->id, &old);
 
     if (rc && rc != -ENOENT)
         return rc;
     p->created = rc == -ENOENT;
-    if ((rc = couponstore_row_put(tx, T_COUPON, p->c->id, &row, sizeof row)) != 0)
+    if ((rc = couponstore_row_put(tx, &CS_COUPON, p->c->id, p->c)) != 0)
         return rc;
-    rc = couponstore_row_get(tx, T_BUDGET, p->c->campaign, &b, sizeof b);
+    rc = couponstore_row_get(tx, &CS_BUDGET, p->c->campaign, &b);
     if (rc == -ENOENT) {
         memset(&b, 0, sizeof b);
         b.version = COUPONSTORE_VERSION;
@@ -117,7 +75,7 @@ static int put_coupon_fn(store_tx_t *tx, void *ctx)
     if (rc)
         return rc;
     budget_cover(&b, p->c);
-    return couponstore_row_put(tx, T_BUDGET, p->c->campaign, &b, sizeof b);
+    return couponstore_row_put(tx, &CS_BUDGET, p->c->campaign, &b);
 }
 
 int couponstore_put_coupon(store_t *s, const coupon_t *c, int *created,
@@ -143,13 +101,9 @@ int couponstore_put_coupon(store_t *s, const coupon_t *c, int *created,
 
 int couponstore_get_coupon(store_t *s, const char *id, coupon_t *out)
 {
-    coupon_row_t row;
-    int rc;
     if (!s || !id_ok(id, COUPON_ID_MAX) || !out)
         return -EINVAL;
-    if ((rc = row_read(s, T_COUPON, id, &row, sizeof row)) == 0)
-        *out = row.c;
-    return rc;
+    return couponstore_row_read(s, &CS_COUPON, id, out);
 }
 
 typedef struct catalog_acc {
@@ -161,14 +115,10 @@ static int collect_coupon(void *ctx, const void *key, size_t klen, const void *v
                           size_t vlen)
 {
     catalog_acc_t *acc = ctx;
-    coupon_row_t row;
-    (void)key;
-    (void)klen;
-    if (vlen != sizeof row)
-        return -EIO;
-    memcpy(&row, val, sizeof row); /* LMDB memory need not be aligned */
-    if (row.version != COUPONSTORE_VERSION)
-        return -EIO;
+    coupon_t c;
+    int rc = couponstore_rec_decode(&CS_COUPON, key, klen, val, vlen, &c);
+    if (rc)
+        return rc;
     if (acc->n == acc->cap) {
         size_t cap = acc->cap ? acc->cap * 2 : 16;
         coupon_t *v = realloc(acc->v, cap * sizeof *v);
@@ -177,7 +127,7 @@ static int collect_coupon(void *ctx, const void *key, size_t klen, const void *v
         acc->v = v;
         acc->cap = cap;
     }
-    acc->v[acc->n++] = row.c;
+    acc->v[acc->n++] = c;
     return 0;
 }
 
@@ -202,7 +152,7 @@ int couponstore_get_budget(store_t *s, const char *campaign, couponstore_budget_
 {
     if (!s || !id_ok(campaign, COUPON_ID_MAX) || !out)
         return -EINVAL;
-    return row_read(s, T_BUDGET, campaign, out, sizeof *out);
+    return couponstore_row_read(s, &CS_BUDGET, campaign, out);
 }
 
 /* ---- history ------------------------------------------------------------------------ */
@@ -216,7 +166,7 @@ static void history_empty(couponstore_history_t *h)
 int couponstore_history_tx_get(store_tx_t *tx, const char *customer_id,
                                couponstore_history_t *h)
 {
-    int rc = couponstore_row_get(tx, T_HIST, customer_id, h, sizeof *h);
+    int rc = couponstore_row_get(tx, &CS_HISTORY, customer_id, h);
     if (rc == -ENOENT) {
         history_empty(h);
         rc = 0;
@@ -230,7 +180,7 @@ int couponstore_get_history(store_t *s, const char *customer_id,
     int rc;
     if (!s || !id_ok(customer_id, STORE_MAX_ID + 1) || !out)
         return -EINVAL;
-    rc = row_read(s, T_HIST, customer_id, out, sizeof *out);
+    rc = couponstore_row_read(s, &CS_HISTORY, customer_id, out);
     if (rc == -ENOENT) {
         history_empty(out);
         rc = 0;
@@ -293,7 +243,7 @@ couponstore_held_t *couponstore_held_slot(couponstore_history_t *h, const char *
 
 int couponstore_budget_tx_get(store_tx_t *tx, const char *campaign, couponstore_budget_t *b)
 {
-    int rc = couponstore_row_get(tx, T_BUDGET, campaign, b, sizeof *b);
+    int rc = couponstore_row_get(tx, &CS_BUDGET, campaign, b);
     if (rc == -ENOENT) { /* a campaign without an account can grant nothing */
         memset(b, 0, sizeof *b);
         b->version = COUPONSTORE_VERSION;
@@ -323,7 +273,7 @@ int couponstore_expire_grants(store_tx_t *tx, couponstore_history_t *h, int64_t 
         if ((rc = couponstore_budget_tx_get(tx, e->campaign, &b)) != 0)
             return rc;
         release(&b, e->reserved);
-        if ((rc = couponstore_row_put(tx, T_BUDGET, e->campaign, &b, sizeof b)) != 0)
+        if ((rc = couponstore_row_put(tx, &CS_BUDGET, e->campaign, &b)) != 0)
             return rc;
         e->active = 0;
         e->reserved = 0.0;
@@ -363,7 +313,7 @@ static int redeem_fn(store_tx_t *tx, void *ctx)
     redeem_row_t row;
     couponstore_history_t h;
     couponstore_held_t *e;
-    int rc = couponstore_row_get(tx, T_REDEEM, r->redemption_id, &row, sizeof row);
+    int rc = couponstore_row_get(tx, &CS_REDEEM, r->redemption_id, &row);
 
     if (rc == 0) {
         c->duplicate = 1;
@@ -384,16 +334,15 @@ static int redeem_fn(store_tx_t *tx, void *ctx)
     h.redeem_ms[h.n_redeems % COUPONSTORE_MAX_REDEEMS] = r->time_ms;
     h.n_redeems++;
     memset(&row, 0, sizeof row);
-    row.version = COUPONSTORE_VERSION;
     couponstore_copy_id(row.customer_id, r->customer_id, sizeof row.customer_id);
     couponstore_copy_id(row.coupon_id, r->coupon_id, sizeof row.coupon_id);
     couponstore_copy_id(row.campaign, e->campaign, sizeof row.campaign);
     row.discount = r->discount;
     row.time_ms = r->time_ms;
-    if ((rc = couponstore_row_put(tx, T_BUDGET, e->campaign, &c->after, sizeof c->after)) != 0 ||
-                                  (rc = couponstore_row_put(tx, T_HIST, r->customer_id, &h, sizeof h)) != 0)
+    if ((rc = couponstore_row_put(tx, &CS_BUDGET, e->campaign, &c->after)) != 0 ||
+        (rc = couponstore_row_put(tx, &CS_HISTORY, r->customer_id, &h)) != 0)
         return rc;
-    return couponstore_row_put(tx, T_REDEEM, r->redemption_id, &row, sizeof row);
+    return couponstore_row_put(tx, &CS_REDEEM, r->redemption_id, &row);
 }
 
 int couponstore_redeem(store_t *s, const couponstore_redemption_t *r,
@@ -423,23 +372,12 @@ int couponstore_put_model(store_t *s, const char *key, const uplift_model_t *m)
 {
     if (!s || !id_ok(key, COUPON_ID_MAX) || !m || m->version != UPLIFT_MODEL_VERSION)
         return -EINVAL;
-    return store_table_put(s, T_MODEL, key, strlen(key), m, sizeof *m);
+    return couponstore_row_write(s, &CS_MODEL, key, m);
 }
 
 int couponstore_get_model(store_t *s, const char *key, uplift_model_t *m)
 {
-    void *v = NULL;
-    size_t len = 0;
-    int rc;
     if (!s || !id_ok(key, COUPON_ID_MAX) || !m)
         return -EINVAL;
-    rc = store_table_get(s, T_MODEL, key, strlen(key), &v, &len);
-    if (rc == 0 && len != sizeof *m)
-        rc = -EINVAL;
-    if (rc == 0)
-        memcpy(m, v, sizeof *m);
-    free(v);
-    if (rc == 0 && m->version != UPLIFT_MODEL_VERSION)
-        rc = -EINVAL;
-    return rc;
+    return couponstore_row_read(s, &CS_MODEL, key, m);
 }

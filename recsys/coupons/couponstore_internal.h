@@ -7,6 +7,7 @@
 #define PATRON_RECSYS_COUPONSTORE_INTERNAL_H
 
 #include "couponstore.h"
+#include "store_record.h"
 
 #include <string.h>
 
@@ -23,19 +24,12 @@
 #define PACER_MIN_STEP_MS 1000   /* pacer updates at most once a second */
 #define MONEY_EPS 1e-9           /* float slack when comparing amounts */
 
-typedef struct coupon_row {
-    uint32_t version;
-    coupon_t c;
-} coupon_row_t;
-
 typedef struct vel_row {
-    uint32_t version;
     uint32_t n;                  /* accounts seen (may exceed the hashes kept) */
     uint64_t h[COUPONSTORE_MAX_ACCOUNTS];
 } vel_row_t;
 
 typedef struct redeem_row {
-    uint32_t version;
     char customer_id[STORE_MAX_ID + 1];
     char coupon_id[COUPON_ID_MAX];
     char campaign[COUPON_ID_MAX];
@@ -53,10 +47,38 @@ static inline size_t ring_len(uint32_t count, size_t cap)
     return count < cap ? count : cap;
 }
 
-/* Reads a fixed-size row; -EIO when its size or version is not this build's. */
-int couponstore_row_get(store_tx_t *tx, const char *table, const char *key, void *row, size_t size);
-int couponstore_row_put(store_tx_t *tx, const char *table, const char *key, const void *row,
-            size_t size);
+/* A kind of row: its table and the codec between its C struct and its
+ * stored record (couponstore_records.c). */
+typedef struct couponstore_rec {
+    const char *table;
+    const ProtobufCMessageDescriptor *desc;
+    int (*encode)(const void *row, void **buf, size_t *len);
+    /* Fills row from a decoded message: NULL, or what is out of bounds. */
+    const char *(*from)(const ProtobufCMessage *m, void *row);
+} couponstore_rec_t;
+
+extern const couponstore_rec_t CS_COUPON;   /* coupon_t */
+extern const couponstore_rec_t CS_BUDGET;   /* couponstore_budget_t */
+extern const couponstore_rec_t CS_HISTORY;  /* couponstore_history_t */
+extern const couponstore_rec_t CS_VELOCITY; /* vel_row_t */
+extern const couponstore_rec_t CS_OFFER;    /* couponstore_offer_t */
+extern const couponstore_rec_t CS_REDEEM;   /* redeem_row_t */
+extern const couponstore_rec_t CS_MODEL;    /* uplift_model_t */
+
+/* Decodes a stored value of kind r into row; -EBADMSG naming table and key
+ * (store_record.h) when it cannot. */
+int couponstore_rec_decode(const couponstore_rec_t *r, const void *key, size_t klen,
+                           const void *val, size_t vlen, void *row);
+/* Inside a transaction: get (-ENOENT when absent) and put of row under key. */
+int couponstore_row_get(store_tx_t *tx, const couponstore_rec_t *r, const char *key,
+                        void *row);
+int couponstore_row_put(store_tx_t *tx, const couponstore_rec_t *r, const char *key,
+                        const void *row);
+/* The same, each in a transaction of its own. */
+int couponstore_row_read(store_t *s, const couponstore_rec_t *r, const char *key,
+                         void *row);
+int couponstore_row_write(store_t *s, const couponstore_rec_t *r, const char *key,
+                          const void *row);
 
 /* Copies src (NULL: empty) into dst[cap], truncating, always NUL-terminated. */
 void couponstore_copy_id(char *dst, const char *src, size_t cap);
@@ -75,8 +97,5 @@ int couponstore_budget_tx_get(store_tx_t *tx, const char *campaign, couponstore_
 /* Expired grants give their reservation back; *changed set when any did. */
 int couponstore_expire_grants(store_tx_t *tx, couponstore_history_t *h, int64_t now_ms,
                   int *changed);
-
-/* Decodes a stored offer log row into *o; -EIO when it is not one. */
-int couponstore_offer_unpack(const void *val, size_t vlen, couponstore_offer_t *o);
 
 #endif

@@ -8,50 +8,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <zlib.h>
-
-/* Offer rows are mostly unused room in fixed-size strings, and every
- * TargetCoupons call writes one: they are stored deflated (about a fifth of
- * the raw size). A value of exactly the row's size is a raw row, as earlier
- * builds wrote them, and still reads. */
-#define OFFER_PACKED_MAX (sizeof(couponstore_offer_t) + 64)
-
-static int offer_pack(const couponstore_offer_t *o, unsigned char *buf, size_t *len)
-{
-    uLongf n = OFFER_PACKED_MAX;
-    if (compress2(buf, &n, (const Bytef *)o, sizeof *o, Z_BEST_SPEED) != Z_OK ||
-        n == sizeof *o) /* never ambiguous with a raw row */
-        return -EIO;
-    *len = n;
-    return 0;
-}
-
-int couponstore_offer_unpack(const void *val, size_t vlen, couponstore_offer_t *o)
-{
-    uLongf n = sizeof *o;
-    if (vlen == sizeof *o)
-        memcpy(o, val, sizeof *o); /* LMDB memory need not be aligned */
-    else if (uncompress((Bytef *)o, &n, val, vlen) != Z_OK || n != sizeof *o)
-        return -EIO;
-    return o->version == COUPONSTORE_VERSION ? 0 : -EIO;
-}
 
 static int offer_get(store_tx_t *tx, const char *request_id, couponstore_offer_t *o)
 {
-    unsigned char buf[OFFER_PACKED_MAX];
-    size_t len = 0;
-    int rc = store_tx_get(tx, T_OFFER, request_id, strlen(request_id), buf, sizeof buf, &len);
-    if (rc == -EINVAL)
-        return -EIO;
-    return rc ? rc : couponstore_offer_unpack(buf, len, o);
+    return couponstore_row_get(tx, &CS_OFFER, request_id, o);
 }
 
 static int offer_put(store_tx_t *tx, const char *request_id, const couponstore_offer_t *o)
 {
-    unsigned char buf[OFFER_PACKED_MAX];
-    size_t len = 0;
-    int rc = offer_pack(o, buf, &len);
-    return rc ? rc : store_tx_put(tx, T_OFFER, request_id, strlen(request_id), buf, len);
+    return couponstore_row_put(tx, &CS_OFFER, request_id, o);
 }
 
 static uint32_t count_since(const int64_t *t, size_t n, int64_t from_ms, int64_t now_ms)
@@ -92,10 +57,9 @@ static int velocity_touch(store_tx_t *tx, char kind, const char *id,
     key[0] = kind;
     key[1] = ':';
     strcpy(key + 2, id);
-    rc = couponstore_row_get(tx, T_VEL, key, &row, sizeof row);
+    rc = couponstore_row_get(tx, &CS_VELOCITY, key, &row);
     if (rc == -ENOENT) {
         memset(&row, 0, sizeof row);
-        row.version = COUPONSTORE_VERSION;
     } else if (rc) {
         return rc;
     }
@@ -108,7 +72,7 @@ static int velocity_touch(store_tx_t *tx, char kind, const char *id,
         row.h[row.n] = h;
     row.n++; /* beyond the hashes kept every new look counts: more, not fewer */
     *accounts = row.n;
-    return couponstore_row_put(tx, T_VEL, key, &row, sizeof row);
+    return couponstore_row_put(tx, &CS_VELOCITY, key, &row);
 }
 
 /* ---- the decision and the grant ---------------------------------------------------------- */
@@ -145,21 +109,18 @@ static int load_models(store_tx_t *tx, target_ctx_t *c)
 {
     uplift_model_t def;
     int have_def, rc;
-    size_t len;
 
-    rc = store_tx_get(tx, T_MODEL, COUPONSTORE_DEFAULT_MODEL,
-                      strlen(COUPONSTORE_DEFAULT_MODEL), &def, sizeof def, &len);
-    have_def = rc == 0 && len == sizeof def && def.version == UPLIFT_MODEL_VERSION;
-    if (rc && rc != -ENOENT && rc != -EINVAL)
+    /* A model that cannot be read counts as absent (priors decide), as a
+     * missing one does: a model is a cache of what training learned. */
+    rc = couponstore_row_get(tx, &CS_MODEL, COUPONSTORE_DEFAULT_MODEL, &def);
+    have_def = rc == 0;
+    if (rc && rc != -ENOENT && rc != -EBADMSG)
         return rc;
     for (size_t i = 0; i < c->n_cands; i++) {
-        const char *id = c->cands[i].id;
-        rc = store_tx_get(tx, T_MODEL, id, strlen(id), &c->models[i],
-                          sizeof c->models[i], &len);
-        if (rc == 0 && len == sizeof c->models[i] &&
-            c->models[i].version == UPLIFT_MODEL_VERSION)
+        rc = couponstore_row_get(tx, &CS_MODEL, c->cands[i].id, &c->models[i]);
+        if (rc == 0)
             c->mp[i] = &c->models[i];
-        else if (rc && rc != -ENOENT && rc != -EINVAL)
+        else if (rc != -ENOENT && rc != -EBADMSG)
             return rc;
         else
             c->mp[i] = have_def ? &c->models[c->n_cands] : NULL;
@@ -328,10 +289,9 @@ static int target_fn(store_tx_t *tx, void *ctx)
     }
     for (size_t k = 0; k < c->n_campaigns; k++)
         if (c->camp_dirty[k] &&
-            (rc = couponstore_row_put(tx, T_BUDGET, c->campaigns[k], &c->budgets[k],
-                                      sizeof c->budgets[k])) != 0)
+            (rc = couponstore_row_put(tx, &CS_BUDGET, c->campaigns[k], &c->budgets[k])) != 0)
             return rc;
-    if (hist_dirty && (rc = couponstore_row_put(tx, T_HIST, cid, &c->hist, sizeof c->hist)) != 0)
+    if (hist_dirty && (rc = couponstore_row_put(tx, &CS_HISTORY, cid, &c->hist)) != 0)
         return rc;
     return offer_put(tx, t->request_id, c->out);
 }
@@ -414,13 +374,7 @@ int couponstore_get_offer(store_t *s, const char *request_id, couponstore_offer_
 {
     if (!s || !id_ok(request_id, COUPONSTORE_REQUEST_ID_MAX) || !out)
         return -EINVAL;
-    void *v = NULL;
-    size_t len = 0;
-    int rc = store_table_get(s, T_OFFER, request_id, strlen(request_id), &v, &len);
-    if (rc == 0)
-        rc = couponstore_offer_unpack(v, len, out);
-    free(v);
-    return rc;
+    return couponstore_row_read(s, &CS_OFFER, request_id, out);
 }
 
 typedef struct offer_scan {
@@ -433,10 +387,8 @@ static int visit_offer(void *ctx, const void *key, size_t klen, const void *val,
 {
     offer_scan_t *sc = ctx;
     couponstore_offer_t o;
-    int rc;
-    (void)key;
-    (void)klen;
-    if ((rc = couponstore_offer_unpack(val, vlen, &o)) != 0)
+    int rc = couponstore_rec_decode(&CS_OFFER, key, klen, val, vlen, &o);
+    if (rc)
         return rc;
     return sc->cb(sc->ctx, &o);
 }
@@ -455,9 +407,8 @@ static int offer_older(void *ctx, const void *key, size_t klen, const void *val,
                        size_t vlen)
 {
     couponstore_offer_t o;
-    (void)key;
-    (void)klen;
-    return couponstore_offer_unpack(val, vlen, &o) == 0 && o.time_ms < *(const int64_t *)ctx;
+    return couponstore_rec_decode(&CS_OFFER, key, klen, val, vlen, &o) == 0 &&
+           o.time_ms < *(const int64_t *)ctx;
 }
 
 int couponstore_prune_offers(store_t *s, int64_t before_ms, uint64_t *removed)

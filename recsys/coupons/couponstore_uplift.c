@@ -26,10 +26,10 @@ static int collect_redemption(void *ctx, const void *key, size_t klen, const voi
                               size_t vlen)
 {
     join_t *j = ctx;
-    (void)key;
-    (void)klen;
-    if (vlen != sizeof *j->red)
-        return -EIO;
+    redeem_row_t r;
+    int rc = couponstore_rec_decode(&CS_REDEEM, key, klen, val, vlen, &r);
+    if (rc)
+        return rc;
     if (j->n_red == j->cap_red) {
         size_t cap = j->cap_red ? j->cap_red * 2 : 64;
         redeem_row_t *v = realloc(j->red, cap * sizeof *v);
@@ -38,7 +38,7 @@ static int collect_redemption(void *ctx, const void *key, size_t klen, const voi
         j->red = v;
         j->cap_red = cap;
     }
-    memcpy(&j->red[j->n_red++], val, vlen);
+    j->red[j->n_red++] = r;
     return 0;
 }
 

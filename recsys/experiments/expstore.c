@@ -3,18 +3,16 @@
  * tables (expstore.h).
  *
  * Tables:
- *   exp_defs   experiment id                       -> definition (expcodec.h)
- *   exp_req    request id NUL experiment id        -> exposure time (i64) |
- *                                                     customer id (erasure finds
- *                                                     the rows by it; rows of
- *                                                     earlier builds end after
- *                                                     the time)
- *   exp_cust   experiment id NUL customer id       -> exp_customer_t
+ *   exp_defs   experiment id                 -> patron.store.v1.Experiment (expcodec.h)
+ *   exp_req    request id NUL experiment id  -> patron.store.v1.ExposureRequest
+ *   exp_cust   experiment id NUL customer id -> patron.store.v1.ExperimentCustomer
  */
 #include "expstore.h"
 #include "expcodec.h"
+#include "store_record.h"
 
 #include <errno.h>
+#include <patron/store/v1/experiments.pb-c.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +28,51 @@ typedef struct exp_customer {
     uint32_t n_shown;
     uint32_t shown[EXPSTORE_MAX_SHOWN];
 } exp_customer_t;
+
+/* ---- records ---------------------------------------------------------------------- */
+
+static int customer_put(store_tx_t *tx, const void *key, size_t klen,
+                        const exp_customer_t *c)
+{
+    Patron__Store__V1__ExperimentCustomer m = PATRON__STORE__V1__EXPERIMENT_CUSTOMER__INIT;
+    m.arm_index = c->arm_index;
+    m.forced = c->forced != 0;
+    m.mixed = c->mixed != 0;
+    m.first_ms = c->first_ms;
+    m.last_ms = c->last_ms;
+    m.exposures = c->exposures;
+    m.items_shown = c->items_shown;
+    m.n_shown = c->n_shown < EXPSTORE_MAX_SHOWN ? c->n_shown : EXPSTORE_MAX_SHOWN;
+    m.shown = (uint32_t *)c->shown;
+    return store_tx_put_record(tx, T_CUST, key, klen, &m.base);
+}
+
+static int customer_decode(const void *key, size_t klen, const void *val, size_t vlen,
+                           exp_customer_t *c)
+{
+    Patron__Store__V1__ExperimentCustomer *m;
+    int rc = store_record_unpack(&patron__store__v1__experiment_customer__descriptor,
+                                 T_CUST, key, klen, val, vlen, (ProtobufCMessage **)&m);
+    if (rc)
+        return rc;
+    memset(c, 0, sizeof *c);
+    if (m->n_shown <= EXPSTORE_MAX_SHOWN) {
+        c->arm_index = m->arm_index;
+        c->forced = m->forced != 0;
+        c->mixed = m->mixed != 0;
+        c->first_ms = m->first_ms;
+        c->last_ms = m->last_ms;
+        c->exposures = m->exposures;
+        c->items_shown = m->items_shown;
+        c->n_shown = (uint32_t)m->n_shown;
+        if (m->n_shown)
+            memcpy(c->shown, m->shown, m->n_shown * sizeof *c->shown);
+    } else {
+        rc = store_record_bad(T_CUST, key, klen, "shown: more items than this build keeps");
+    }
+    store_record_free(&m->base);
+    return rc;
+}
 
 /* ---- definitions ----------------------------------------------------------------- */
 
@@ -50,13 +93,14 @@ int expstore_save(store_t *s, const experiment_t *e)
 static int request_older(void *ctx, const void *key, size_t klen, const void *val,
                          size_t vlen)
 {
-    int64_t t;
-    (void)key;
-    (void)klen;
-    if (vlen < sizeof t)
-        return 0;
-    memcpy(&t, val, sizeof t);
-    return t < *(const int64_t *)ctx;
+    Patron__Store__V1__ExposureRequest *m;
+    int old;
+    if (store_record_unpack(&patron__store__v1__exposure_request__descriptor, T_REQ, key,
+                            klen, val, vlen, (ProtobufCMessage **)&m) != 0)
+        return 0; /* unreadable rows are kept for a person to look at */
+    old = m->time_ms < *(const int64_t *)ctx;
+    store_record_free(&m->base);
+    return old;
 }
 
 int expstore_prune_requests(store_t *s, int64_t before_ms, uint64_t *removed)
@@ -77,9 +121,10 @@ static int load_one(void *ctx, const void *key, size_t klen, const void *val, si
     experiment_t e;
     int rc;
 
-    (void)key;
-    (void)klen;
-    if ((rc = expcodec_decode(val, vlen, &e)) != 0)
+    if ((rc = expcodec_decode(val, vlen, &e)) == -EBADMSG)
+        return store_record_bad(T_DEFS, key, klen,
+                                "not a patron.store.v1.Experiment record in bounds");
+    if (rc)
         return rc;
     if (l->d->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
@@ -141,38 +186,32 @@ static void add_shown(exp_customer_t *c, const uint32_t *items, size_t n)
     }
 }
 
-/* The exp_req value: time, then the customer id (no NUL). Returns its
- * length. */
-static size_t request_row(unsigned char row[sizeof(int64_t) + STORE_MAX_ID],
-                          const expstore_exposure_t *e)
-{
-    size_t n = strlen(e->customer_id);
-    memcpy(row, &e->time_ms, sizeof e->time_ms);
-    memcpy(row + sizeof e->time_ms, e->customer_id, n);
-    return sizeof e->time_ms + n;
-}
-
 static int log_txn(store_tx_t *tx, void *ctx)
 {
     const expstore_exposure_t *e = ctx;
     char rk[STORE_MAX_TABLE_KEY], ck[STORE_MAX_TABLE_KEY];
     size_t rl = pair_key(rk, sizeof rk, e->request_id, e->experiment_id);
     size_t cl = pair_key(ck, sizeof ck, e->experiment_id, e->customer_id);
+    Patron__Store__V1__ExposureRequest req = PATRON__STORE__V1__EXPOSURE_REQUEST__INIT;
     exp_customer_t c;
-    unsigned char req[sizeof(int64_t) + STORE_MAX_ID];
-    size_t len;
+    const void *val;
+    size_t vlen;
     int rc;
 
     if (!rl || !cl || strlen(e->customer_id) > STORE_MAX_ID)
         return -EINVAL;
-    rc = store_tx_get(tx, T_REQ, rk, rl, req, sizeof req, &len);
-    if (rc == 0 || (rc == -EINVAL && len > 0))
+    rc = store_tx_get_ref(tx, T_REQ, rk, rl, &val, &vlen);
+    if (rc == 0)
         return 0; /* this request was logged already */
     if (rc != -ENOENT)
         return rc;
-    if ((rc = store_tx_put(tx, T_REQ, rk, rl, req, request_row(req, e))) != 0)
+    req.time_ms = e->time_ms;
+    req.customer_id = (char *)e->customer_id;
+    if ((rc = store_tx_put_record(tx, T_REQ, rk, rl, &req.base)) != 0)
         return rc;
-    rc = store_tx_get(tx, T_CUST, ck, cl, &c, sizeof c, &len);
+    rc = store_tx_get_ref(tx, T_CUST, ck, cl, &val, &vlen);
+    if (rc == 0)
+        rc = customer_decode(ck, cl, val, vlen, &c);
     if (rc == -ENOENT) {
         memset(&c, 0, sizeof c);
         c.arm_index = e->arm_index;
@@ -180,8 +219,6 @@ static int log_txn(store_tx_t *tx, void *ctx)
         c.first_ms = e->time_ms;
     } else if (rc) {
         return rc;
-    } else if (len != sizeof c) {
-        return -EIO;
     }
     if (c.arm_index != e->arm_index)
         c.mixed = 1;
@@ -192,7 +229,7 @@ static int log_txn(store_tx_t *tx, void *ctx)
     c.exposures++;
     c.items_shown += (uint32_t)e->n_items;
     add_shown(&c, e->items, e->n_items);
-    return store_tx_put(tx, T_CUST, ck, cl, &c, sizeof c);
+    return customer_put(tx, ck, cl, &c);
 }
 
 static int exposure_invalid(const expstore_exposure_t *e)
@@ -291,9 +328,10 @@ static int visit_customer(void *ctx, const void *key, size_t klen, const void *v
     uint32_t idx;
     int rc;
 
-    if (vlen != sizeof c || klen <= el + 1 || klen - el - 1 > STORE_MAX_ID)
-        return -EIO;
-    memcpy(&c, val, sizeof c);
+    if (klen <= el + 1 || klen - el - 1 > STORE_MAX_ID)
+        return store_record_bad(T_CUST, key, klen, "key: not experiment id NUL customer id");
+    if ((rc = customer_decode(key, klen, val, vlen, &c)) != 0)
+        return rc;
     memcpy(customer, k + el + 1, klen - el - 1);
     customer[klen - el - 1] = '\0';
     if (c.arm_index >= r->e->n_arms)
@@ -399,12 +437,12 @@ static int visit_summary(void *ctx, const void *key, size_t klen, const void *va
     expstore_summary_t out;
     exp_customer_t c;
     size_t el = 0;
+    int rc;
 
     if (!key_names(key, klen, sc->customer_id))
         return 0;
-    if (vlen != sizeof c)
-        return -EIO;
-    memcpy(&c, val, sizeof c);
+    if ((rc = customer_decode(key, klen, val, vlen, &c)) != 0)
+        return rc;
     key_customer(key, klen, &el);
     memcpy(out.experiment_id, key, el);
     out.experiment_id[el] = '\0';
@@ -474,11 +512,14 @@ static int gather_requests(void *ctx, const void *key, size_t klen, const void *
                            size_t vlen)
 {
     doomed_keys_t *d = ctx;
-    size_t cl = strlen(d->customer_id);
-    if (vlen != sizeof(int64_t) + cl ||
-        memcmp((const char *)val + sizeof(int64_t), d->customer_id, cl) != 0)
-        return 0;
-    return keep_key(d, key, klen);
+    Patron__Store__V1__ExposureRequest *m;
+    int rc = store_record_unpack(&patron__store__v1__exposure_request__descriptor, T_REQ,
+                                 key, klen, val, vlen, (ProtobufCMessage **)&m);
+    if (rc)
+        return rc;
+    rc = strcmp(m->customer_id, d->customer_id) == 0 ? keep_key(d, key, klen) : 0;
+    store_record_free(&m->base);
+    return rc;
 }
 
 /* Deletes the rows of table that gather picks. */

@@ -15,7 +15,10 @@
  *
  * Errors: functions return 0 on success or a negative errno value:
  * -EINVAL bad argument, -ENOENT not found, -ENOMEM, -ENOSPC map full,
- * -EIO any other storage failure. strerror(-rc) describes it.
+ * -EBADMSG a stored record that cannot be decoded (store_strerror names the
+ * table and key, see store_record.h), -EPROTONOSUPPORT a store written by a
+ * newer release (store_open), -EIO any other storage failure.
+ * store_strerror(rc) describes it.
  */
 #ifndef PATRON_RECSYS_STORE_H
 #define PATRON_RECSYS_STORE_H
@@ -285,6 +288,10 @@ int store_tx_del(store_tx_t *tx, const char *table, const void *key, size_t klen
  * then put or delete after the scan. */
 int store_tx_scan(store_tx_t *tx, const char *table, const void *prefix, size_t plen,
                   store_table_visit_fn visit, void *ctx);
+/* Inside fn: *val points at the stored value in LMDB's memory (unaligned),
+ * valid only until fn returns; do not modify it. -ENOENT when absent. */
+int store_tx_get_ref(store_tx_t *tx, const char *table, const void *key, size_t klen,
+                     const void **val, size_t *vlen);
 
 /* ---- models --------------------------------------------------------------- */
 

@@ -80,10 +80,10 @@ static int zero_factors(store_t *s, MDB_txn *txn, uint32_t idx, uint64_t *count)
         MDB_val uk, uv;
         size_t row, row_bytes;
         op = MDB_NEXT;
-        if (k.mv_size != 9 || ((unsigned char *)k.mv_data)[8] != MODEL_PART_HDR ||
-            v.mv_size != sizeof hdr)
+        if (k.mv_size != 9 || ((unsigned char *)k.mv_data)[8] != MODEL_PART_HDR)
             continue;
-        memcpy(&hdr, v.mv_data, sizeof hdr);
+        if ((rc = store_model_hdr_decode(&k, &v, &hdr)) != 0)
+            break;
         if (idx >= hdr.n_users)
             continue;
         uk = store_model_key(key, hdr.version, MODEL_PART_USER);
@@ -105,7 +105,7 @@ static int zero_factors(store_t *s, MDB_txn *txn, uint32_t idx, uint64_t *count)
         op = MDB_NEXT;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc < 0 ? rc : map_err(rc);
 }
 
 /* The customer's events, their ids, factor rows and id mappings. */

@@ -3,6 +3,9 @@
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
+#include "store_record.h"
+
+#include <patron/store/v1/store.pb-c.h>
 
 #include <stdlib.h>
 
@@ -57,11 +60,46 @@ typedef struct attrs_op {
     store_attrs_t *attrs;
 } attrs_op_t;
 
+/* attrs values are patron.store.v1.CustomerAttributes records. */
 static int set_attrs_txn(store_t *s, MDB_txn *txn, void *ctx)
 {
     attrs_op_t *op = ctx;
-    MDB_val k = val_str(op->id), v = val_mem(op->attrs, sizeof *op->attrs);
-    return map_err(mdb_put(txn, s->attrs, &k, &v, 0));
+    Patron__Store__V1__CustomerAttributes m = PATRON__STORE__V1__CUSTOMER_ATTRIBUTES__INIT;
+    MDB_val k = val_str(op->id), v;
+    void *buf = NULL;
+    int rc;
+    m.signup_ms = op->attrs->signup_ms;
+    m.birth_month = op->attrs->birth_month;
+    m.birth_day = op->attrs->birth_day;
+    m.region = op->attrs->region;
+    if ((rc = store_record_pack(&m.base, &buf, &v.mv_size)) != 0)
+        return rc;
+    v.mv_data = buf;
+    rc = map_err(mdb_put(txn, s->attrs, &k, &v, 0));
+    free(buf);
+    return rc;
+}
+
+int store_attrs_decode(const void *key, size_t klen, const void *val, size_t vlen,
+                       store_attrs_t *a)
+{
+    Patron__Store__V1__CustomerAttributes *m;
+    int rc = store_record_unpack(&patron__store__v1__customer_attributes__descriptor,
+                                 "attrs", key, klen, val, vlen, (ProtobufCMessage **)&m);
+    if (rc)
+        return rc;
+    memset(a, 0, sizeof *a);
+    a->signup_ms = m->signup_ms;
+    a->birth_month = (uint8_t)m->birth_month;
+    a->birth_day = (uint8_t)m->birth_day;
+    if (strlen(m->region) < sizeof a->region)
+        memcpy(a->region, m->region, strlen(m->region) + 1);
+    else
+        rc = -EBADMSG;
+    if (rc == 0 && (m->birth_month > 12 || m->birth_day > 31 || store_attrs_invalid(a)))
+        rc = -EBADMSG;
+    store_record_free(&m->base);
+    return rc ? store_record_bad("attrs", key, klen, "attributes out of bounds") : 0;
 }
 
 static int get_attrs_txn(store_t *s, MDB_txn *txn, void *ctx)
@@ -71,10 +109,7 @@ static int get_attrs_txn(store_t *s, MDB_txn *txn, void *ctx)
     int rc = mdb_get(txn, s->attrs, &k, &v);
     if (rc)
         return map_err(rc);
-    if (v.mv_size != sizeof *op->attrs)
-        return -EIO;
-    memcpy(op->attrs, v.mv_data, sizeof *op->attrs);
-    return 0;
+    return store_attrs_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, op->attrs);
 }
 
 int store_set_attrs(store_t *s, const char *customer_id, const store_attrs_t *a)

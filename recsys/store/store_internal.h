@@ -138,8 +138,20 @@ int store_intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,
  * the customer's entries) into key (2 * STORE_MAX_ID + 1 bytes); returns
  * its length. */
 size_t store_points_key(unsigned char *key, const char *customer, const char *redemption);
+/* Sets this thread's store error message (store_record_error). */
+void store_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* models key: version BE u64 | part u8 (in key[9]). */
 MDB_val store_model_key(unsigned char key[9], uint64_t version, int part);
+
+/* The model header record (patron.store.v1.ModelHeader). decode: k and v
+ * as read from models, -EBADMSG naming the key. */
+int store_model_hdr_encode(const store_model_hdr_t *h, void **buf, size_t *len);
+int store_model_hdr_decode(const MDB_val *k, const MDB_val *v, store_model_hdr_t *h);
+
+/* An attrs value (patron.store.v1.CustomerAttributes); -EBADMSG naming
+ * the key. */
+int store_attrs_decode(const void *key, size_t klen, const void *val, size_t vlen,
+                       store_attrs_t *a);
 
 #endif

@@ -3,8 +3,80 @@
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
+#include "store_record.h"
 
+#include <patron/store/v1/store.pb-c.h>
 #include <stdlib.h>
+
+/* The factor parts are raw floats in host order, and the header says
+ * FACTOR_LAYOUT_F32_LE_ROW_MAJOR: a big-endian build would need to swap. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "stored factor blobs are little-endian binary32");
+_Static_assert(sizeof(float) == 4, "stored factor blobs are binary32");
+
+/* ---- the header record ------------------------------------------------------- */
+
+int store_model_hdr_encode(const store_model_hdr_t *h, void **buf, size_t *len)
+{
+    Patron__Store__V1__ModelHeader m = PATRON__STORE__V1__MODEL_HEADER__INIT;
+    m.version = h->version;
+    m.trained_at_ms = h->trained_at_ms;
+    m.factors = h->factors;
+    m.n_users = h->n_users;
+    m.n_items = h->n_items;
+    m.iterations = h->iterations;
+    m.reg = h->reg;
+    m.alpha = h->alpha;
+    m.final_loss = h->final_loss;
+    m.alpha0 = h->alpha0;
+    m.nu = h->nu;
+    m.w_view = h->w_view;
+    m.w_cart = h->w_cart;
+    m.w_purchase = h->w_purchase;
+    m.w_refund = h->w_refund;
+    m.half_life_days = h->half_life_days;
+    m.newest_event_ms = h->newest_event_ms;
+    m.train_seq = h->train_seq;
+    m.layout = PATRON__STORE__V1__FACTOR_LAYOUT__FACTOR_LAYOUT_F32_LE_ROW_MAJOR;
+    return store_record_pack(&m.base, buf, len);
+}
+
+int store_model_hdr_decode(const MDB_val *k, const MDB_val *v, store_model_hdr_t *h)
+{
+    Patron__Store__V1__ModelHeader *m;
+    int rc = store_record_unpack(&patron__store__v1__model_header__descriptor, "models",
+                                 k->mv_data, k->mv_size, v->mv_data, v->mv_size,
+                                 (ProtobufCMessage **)&m);
+    if (rc)
+        return rc;
+    if (m->layout != PATRON__STORE__V1__FACTOR_LAYOUT__FACTOR_LAYOUT_F32_LE_ROW_MAJOR ||
+        !m->factors) {
+        store_record_free(&m->base);
+        return store_record_bad("models", k->mv_data, k->mv_size,
+                                "model header: unknown factor layout or no factors");
+    }
+    memset(h, 0, sizeof *h);
+    h->version = m->version;
+    h->trained_at_ms = m->trained_at_ms;
+    h->factors = m->factors;
+    h->n_users = m->n_users;
+    h->n_items = m->n_items;
+    h->iterations = m->iterations;
+    h->reg = m->reg;
+    h->alpha = m->alpha;
+    h->final_loss = m->final_loss;
+    h->alpha0 = m->alpha0;
+    h->nu = m->nu;
+    h->w_view = m->w_view;
+    h->w_cart = m->w_cart;
+    h->w_purchase = m->w_purchase;
+    h->w_refund = m->w_refund;
+    h->half_life_days = m->half_life_days;
+    h->newest_event_ms = m->newest_event_ms;
+    h->train_seq = m->train_seq;
+    store_record_free(&m->base);
+    return 0;
+}
 
 /* ---- models ------------------------------------------------------------------- */
 
@@ -41,9 +113,10 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
     MDB_txn *txn;
     uint64_t cur = 0;
     unsigned char key[9];
-    const void *data[MODEL_PARTS] = { hdr, user_f, item_f, item_pop };
+    void *hdr_buf = NULL;
+    const void *data[MODEL_PARTS] = { NULL, user_f, item_f, item_pop };
     size_t len[MODEL_PARTS] = {
-        sizeof *hdr,
+        0,
         (size_t)hdr->n_users * hdr->factors * sizeof(float),
         (size_t)hdr->n_items * hdr->factors * sizeof(float),
         (size_t)hdr->n_items * sizeof(float),
@@ -57,6 +130,8 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
         return map_err(rc);
     rc = store_meta_get_u64(txn, s->meta, "model_current", &cur);
     hdr->version = cur + 1;
+    if (rc == 0 && (rc = store_model_hdr_encode(hdr, &hdr_buf, &len[0])) == 0)
+        data[0] = hdr_buf;
     for (int p = 0; p < MODEL_PARTS && rc == 0; p++) {
         MDB_val k = store_model_key(key, hdr->version, p);
         MDB_val v = val_mem(data[p], len[p]);
@@ -66,6 +141,7 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
         rc = store_meta_put_u64(txn, s->meta, "model_current", hdr->version);
     if (rc == 0)
         rc = drop_old_models(s, txn, hdr->version);
+    free(hdr_buf);
     if (rc) {
         mdb_txn_abort(txn);
         hdr->version = cur;
@@ -93,10 +169,13 @@ static int copy_part(MDB_txn *txn, MDB_dbi dbi, uint64_t version, int part,
     unsigned char key[9];
     MDB_val k = store_model_key(key, version, part), v;
     int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return store_record_bad("models", key, sizeof key, "factor part missing");
     if (rc)
-        return rc == MDB_NOTFOUND ? -EIO : map_err(rc);
+        return map_err(rc);
     if (v.mv_size != expect)
-        return -EIO;
+        return store_record_bad("models", key, sizeof key,
+                                "factor part not the size its header gives");
     *out = malloc(expect ? expect : 1);
     if (!*out)
         return -ENOMEM;
@@ -123,10 +202,9 @@ int store_load_model(store_t *s, uint64_t version, store_model_hdr_t *hdr,
         k = store_model_key(key, version, MODEL_PART_HDR);
         rc = map_err(mdb_get(txn, s->models, &k, &v));
     }
-    if (rc == 0 && v.mv_size != sizeof *hdr)
-        rc = -EIO;
+    if (rc == 0)
+        rc = store_model_hdr_decode(&k, &v, hdr);
     if (rc == 0) {
-        memcpy(hdr, v.mv_data, sizeof *hdr);
         rc = copy_part(txn, s->models, version, MODEL_PART_USER,
                        (size_t)hdr->n_users * hdr->factors * sizeof(float), user_f);
     }

@@ -91,6 +91,22 @@ int store_tx_get(store_tx_t *tx, const char *table, const void *key, size_t klen
     return 0;
 }
 
+int store_tx_get_ref(store_tx_t *tx, const char *table, const void *key, size_t klen,
+                     const void **val, size_t *vlen)
+{
+    unsigned char kb[TABLE_NAME_MAX + 1 + STORE_MAX_TABLE_KEY];
+    size_t kl = klen ? table_key(kb, table, key, klen) : 0;
+    MDB_val k = val_mem(kb, kl), v;
+    int rc;
+    if (!kl)
+        return -EINVAL;
+    if ((rc = mdb_get(tx->txn, tx->s->tables, &k, &v)) != 0)
+        return map_err(rc);
+    *val = v.mv_data;
+    *vlen = v.mv_size;
+    return 0;
+}
+
 int store_tx_put(store_tx_t *tx, const char *table, const void *key, size_t klen,
                  const void *val, size_t vlen)
 {

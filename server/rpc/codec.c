@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "store_record.h"
 
 ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d,
                          const uint8_t *req, size_t len, rpc_reply_t *out)
@@ -36,8 +37,10 @@ void fail_errno(rpc_reply_t *out, int rc, const char *what)
     grpc_status_code code = GRPC_STATUS_INTERNAL;
     if (rc == -ENOSPC || rc == -ENOMEM)
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
-    rpc_fail(out, code, "%s: %s", what, strerror(-rc));
-    plog(LOG_ERROR, "%s: %s", what, strerror(-rc)); /* no customer data */
+    /* store_strerror: for an unreadable record (-EBADMSG) it names the table
+     * and key, which the operator needs to repair it; else strerror. */
+    rpc_fail(out, code, "%s: %s", what, store_strerror(rc));
+    plog(LOG_ERROR, "%s: %s", what, store_strerror(rc));
 }
 
 
