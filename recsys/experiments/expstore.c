@@ -308,7 +308,7 @@ typedef struct results_ctx {
     store_t *s;
     const experiment_t *e;
     int64_t window_ms, pre_ms;
-    double *unit_cost;
+    const double *unit_cost;
     uint32_t n_items;
     expstore_results_t *out;
 } results_ctx_t;
@@ -360,27 +360,13 @@ static int visit_customer(void *ctx, const void *key, size_t klen, const void *v
     return 0;
 }
 
-typedef struct costs {
-    double *unit_cost;
-    uint32_t n;
-} costs_t;
-
-static int fill_cost(void *ctx, uint32_t idx, const store_item_t *it)
-{
-    costs_t *c = ctx;
-    if (idx < c->n)
-        c->unit_cost[idx] = it->unit_cost;
-    return 0;
-}
-
-int expstore_results(store_t *s, const experiment_t *e, int64_t window_ms,
-                     int64_t pre_ms, expstore_results_t *out)
+int expstore_results(store_t *s, const experiment_t *e, const double *unit_cost,
+                     uint32_t n_items, int64_t window_ms, int64_t pre_ms,
+                     expstore_results_t *out)
 {
     char prefix[EXPERIMENT_MAX_ID + 2];
     size_t pl = strlen(e->id) + 1;
-    costs_t costs = { NULL, 0 };
-    results_ctx_t r = { s, e, window_ms, pre_ms, NULL, 0, out };
-    int rc;
+    results_ctx_t r = { s, e, window_ms, pre_ms, unit_cost, unit_cost ? n_items : 0, out };
 
     memset(out, 0, sizeof *out);
     out->n_arms = e->n_arms;
@@ -391,18 +377,8 @@ int expstore_results(store_t *s, const experiment_t *e, int64_t window_ms,
         abstats_arm_init(&out->arms[a].ctr);
         abstats_arm_init(&out->arms[a].rev_per_exposure);
     }
-    if ((rc = store_counts(s, NULL, &costs.n)) != 0)
-        return rc;
-    if (!(costs.unit_cost = calloc(costs.n ? costs.n : 1, sizeof *costs.unit_cost)))
-        return -ENOMEM;
-    rc = store_scan_items(s, fill_cost, &costs);
-    r.unit_cost = costs.unit_cost;
-    r.n_items = costs.n;
     memcpy(prefix, e->id, pl); /* includes the NUL separator */
-    if (rc == 0)
-        rc = store_table_scan(s, T_CUST, prefix, pl, visit_customer, &r);
-    free(costs.unit_cost);
-    return rc;
+    return store_table_scan(s, T_CUST, prefix, pl, visit_customer, &r);
 }
 
 /* ---- one customer's rows: export and erasure ------------------------------------- */

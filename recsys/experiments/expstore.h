@@ -110,8 +110,13 @@ typedef struct expstore_results {
 
 /* Accumulates outcomes of experiment e: for every exposed customer, events
  * in [first exposure, first exposure + window_ms) and pre-period spend in
- * [first exposure - pre_ms, first exposure). Returns 0 or a store error. */
-int expstore_results(store_t *s, const experiment_t *e, int64_t window_ms,
-                     int64_t pre_ms, expstore_results_t *out);
+ * [first exposure - pre_ms, first exposure). Margins subtract
+ * unit_cost[item] (borrowed, n_items entries: the served catalog
+ * snapshot's, so results read the catalog serving reads; items past
+ * n_items, or all with unit_cost NULL, cost 0). Returns 0 or a store
+ * error. */
+int expstore_results(store_t *s, const experiment_t *e, const double *unit_cost,
+                     uint32_t n_items, int64_t window_ms, int64_t pre_ms,
+                     expstore_results_t *out);
 
 #endif

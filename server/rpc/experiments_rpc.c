@@ -413,6 +413,7 @@ void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *r
     metric_msg_t metrics[EXPERIMENT_MAX_ARMS][N_METRICS];
     Patron__V1__Metric *metric_ptrs[EXPERIMENT_MAX_ARMS][N_METRICS];
     expstore_results_t *res = NULL;
+    catalog_t *cat;
     experiment_t e;
     uint64_t observed[EXPERIMENT_MAX_ARMS];
     double weights[EXPERIMENT_MAX_ARMS];
@@ -445,8 +446,11 @@ void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *r
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    rc = expstore_results(a->store, &e, (r->attribution_days ? r->attribution_days : 14) * DAY_MS,
+    cat = catalog_slot_get(&a->catalogs);
+    rc = expstore_results(a->store, &e, cat ? cat->unit_cost : NULL, cat ? cat->n_items : 0,
+                          (r->attribution_days ? r->attribution_days : 14) * DAY_MS,
                           (r->pre_period_days ? r->pre_period_days : 28) * DAY_MS, res);
+    catalog_unref(cat);
     if (rc) {
         fail_errno(out, rc, "computing results");
         goto out;
