@@ -19,6 +19,7 @@
 #include "codec.h"
 #include "enums.h"
 #include "couponstore.h"
+#include "campaign.h"
 #include "serve_coupon.h"
 #include "patron/v1/coupons.pb-c.h"
 #include "wallclock.h"
@@ -395,23 +396,9 @@ out:
 
 /* ---- SelectCampaignAudience (server streaming) ------------------------------------------ */
 
-typedef struct audience_member {
-    char customer_id[STORE_MAX_ID + 1];
-    int coupon;               /* index into the campaign's coupons */
-    double value, expected_cost, max_cost, cumulative;
-} audience_member_t;
-
 typedef struct campaign_stream {
-    coupon_t *coupons;        /* the campaign's */
-    size_t n_coupons;
-    uplift_model_t *models;   /* n_coupons + 1 (the default) */
-    const uplift_model_t **mp;
-    coupon_config_t cfg;
-    int64_t now;
-    store_t *store;
-    audience_member_t *m;
-    size_t n, cap, sent;
-    int rc;
+    campaign_audience_t a;
+    size_t sent;
 } campaign_stream_t;
 
 static void campaign_stream_close(void *state)
@@ -419,104 +406,20 @@ static void campaign_stream_close(void *state)
     campaign_stream_t *st = state;
     if (!st)
         return;
-    free(st->coupons);
-    free(st->models);
-    free(st->mp);
-    free(st->m);
+    campaign_audience_free(&st->a);
     free(st);
 }
 
-/* Keeps the campaign's coupons of the catalog; -ENOENT if none. */
-static int campaign_coupons(campaign_stream_t *st, const char *campaign)
+static const char *
+campaign_request_invalid(const Patron__V1__SelectCampaignAudienceRequest *r)
 {
-    coupon_t *all = NULL;
-    size_t n = 0, k = 0;
-    int rc = couponstore_load_catalog(st->store, &all, &n);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(all[i].campaign, campaign) == 0)
-            all[k++] = all[i];
-    st->coupons = all;
-    st->n_coupons = k;
-    return k ? 0 : -ENOENT;
-}
-
-static int campaign_models(campaign_stream_t *st)
-{
-    uplift_model_t *def;
-    size_t n = st->n_coupons;
-    if (!(st->models = calloc(n + 1, sizeof *st->models)) ||
-        !(st->mp = calloc(n, sizeof *st->mp)))
-        return -ENOMEM;
-    def = &st->models[n];
-    int have_def = couponstore_get_model(st->store, COUPONSTORE_DEFAULT_MODEL, def) == 0;
-    for (size_t i = 0; i < n; i++)
-        st->mp[i] = couponstore_get_model(st->store, st->coupons[i].id, &st->models[i]) == 0
-                        ? &st->models[i] : have_def ? def : NULL;
-    return 0;
-}
-
-/* Scores one customer: the campaign's best coupon at lambda 1, if worth it. */
-static int score_customer(void *ctx, const customer_view_t *v)
-{
-    campaign_stream_t *st = ctx;
-    coupon_held_t held[COUPONSTORE_MAX_HELD];
-    couponstore_history_t h;
-    coupon_history_t hv;
-    coupon_customer_t cc;
-    coupon_decision_t d;
-    int rc;
-
-    serve_coupon_customer(v, &cc);
-    if ((rc = couponstore_get_history(st->store, v->customer_id, &h)) != 0)
-        return rc;
-    couponstore_history_view(&h, st->now, held, &hv);
-    rc = coupon_decide(st->coupons, st->n_coupons, st->mp, NULL, &cc, &hv, NULL, &st->cfg,
-                       st->now, &d, NULL, NULL);
-    if (rc)
-        return rc;
-    if (d.choice == COUPON_NONE)
-        return 0;
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 256;
-        audience_member_t *m = realloc(st->m, cap * sizeof *m);
-        if (!m)
-            return -ENOMEM;
-        st->m = m;
-        st->cap = cap;
-    }
-    audience_member_t *m = &st->m[st->n++];
-    snprintf(m->customer_id, sizeof m->customer_id, "%s", v->customer_id);
-    m->coupon = d.choice;
-    m->value = d.chosen.value;
-    m->expected_cost = d.chosen.expected_cost;
-    m->max_cost = coupon_max_cost(&st->coupons[d.choice], d.chosen.threshold);
-    return 0;
-}
-
-static int by_value_desc(const void *pa, const void *pb)
-{
-    const audience_member_t *a = pa, *b = pb;
-    if (a->value != b->value)
-        return a->value > b->value ? -1 : 1;
-    return strcmp(a->customer_id, b->customer_id);
-}
-
-/* Ranks and keeps the prefix whose worst-case cost fits budget. */
-static void cut_at_budget(campaign_stream_t *st, double budget, uint64_t limit)
-{
-    double total = 0.0;
-    size_t k = 0;
-    if (st->n > 1)
-        qsort(st->m, st->n, sizeof *st->m, by_value_desc);
-    for (; k < st->n && (!limit || k < limit); k++) {
-        if (!uplift_grant_fits(budget, total, st->m[k].max_cost))
-            break;
-        total += st->m[k].max_cost;
-        st->m[k].cumulative = total;
-    }
-    st->n = k;
+    if (id_bad(r->campaign_id, COUPON_ID_MAX - 1))
+        return "campaign_id: 1..63 bytes required";
+    if (r->as_of_unix_ms < 0)
+        return "as_of_unix_ms: must be >= 0 (0 = now)";
+    if (!(r->budget >= 0))
+        return "budget: must be >= 0 (0 = what the campaign has left)";
+    return NULL;
 }
 
 static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t *req,
@@ -527,54 +430,36 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         (Patron__V1__SelectCampaignAudienceRequest *)decode(
             &patron__v1__select_campaign_audience_request__descriptor, req, len, out);
     campaign_stream_t *st = NULL;
-    couponstore_budget_t b;
     customers_ctx_t c;
-    double budget;
+    coupon_config_t cfg;
+    const char *bad;
     int rc;
 
     (void)ci;
     if (!r)
         return NULL;
-    if (id_bad(r->campaign_id, COUPON_ID_MAX - 1) || !(r->budget >= 0) ||
-        r->as_of_unix_ms < 0) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s",
-                 id_bad(r->campaign_id, COUPON_ID_MAX - 1) ? "campaign_id: 1..63 bytes required"
-                 : r->as_of_unix_ms < 0 ? "as_of_unix_ms: must be >= 0 (0 = now)"
-                                        : "budget: must be >= 0 (0 = what the campaign has left)");
+    if ((bad = campaign_request_invalid(r)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
     if (!(st = calloc(1, sizeof *st))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    st->store = a->store;
-    st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
-    coupon_settings(&st->cfg);
-    st->cfg.explore_rate = 0.0; /* a ranking, not a policy draw */
-    rc = campaign_coupons(st, r->campaign_id);
-    if (rc == 0)
-        rc = couponstore_get_budget(a->store, r->campaign_id, &b);
-    if (rc == -ENOENT) {
+    coupon_settings(&cfg);
+    app_customers_begin(a, &c);
+    rc = campaign_audience(a->store, &c, r->campaign_id, r->budget, r->limit,
+                           r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &cfg,
+                           &st->a);
+    app_customers_end(a);
+    if (rc == -ENOENT)
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "campaign_id: no coupon of this campaign");
-        goto fail;
-    }
-    if (rc == 0)
-        rc = campaign_models(st);
-    if (rc == 0) {
-        app_customers_begin(a, &c);
-        rc = customers_select(&c, NULL, st->now, score_customer, st);
-        app_customers_end(a);
-    }
-    if (rc) {
+    else if (rc)
         fail_errno(out, rc, "selecting the campaign audience");
-        goto fail;
+    if (rc) {
+        campaign_stream_close(st);
+        st = NULL;
     }
-    budget = r->budget > 0 ? r->budget : b.budget - b.spent - b.committed;
-    cut_at_budget(st, budget > 0 ? budget : 0.0, r->limit);
-    goto out;
-fail:
-    campaign_stream_close(st);
-    st = NULL;
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return st;
@@ -584,12 +469,12 @@ static int campaign_next(void *state, rpc_reply_t *out)
 {
     campaign_stream_t *st = state;
     Patron__V1__CampaignAudienceMember m = PATRON__V1__CAMPAIGN_AUDIENCE_MEMBER__INIT;
-    const audience_member_t *am;
-    if (st->sent == st->n)
+    const campaign_member_t *am;
+    if (st->sent == st->a.n)
         return 0;
-    am = &st->m[st->sent++];
+    am = &st->a.members[st->sent++];
     m.customer_id = (char *)am->customer_id;
-    m.coupon_id = st->coupons[am->coupon].id;
+    m.coupon_id = st->a.coupons[am->coupon].id;
     m.expected_incremental_profit = am->value;
     m.expected_cost = am->expected_cost;
     m.max_cost = am->max_cost;

@@ -1,0 +1,169 @@
+/*
+ * campaign.c - a campaign's audience ranked by expected incremental profit
+ * and cut at its budget (campaign.h).
+ */
+#include "campaign.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "couponstore.h"
+#include "serve_coupon.h"
+
+typedef struct scoring {
+    campaign_audience_t *a;
+    uplift_model_t *models;   /* n_coupons + 1 (the default) */
+    const uplift_model_t **mp;
+    coupon_config_t cfg;
+    int64_t now;
+    store_t *store;
+    size_t cap;
+} scoring_t;
+
+/* Keeps the campaign's coupons of the catalog; -ENOENT if none. */
+static int campaign_coupons(store_t *s, const char *campaign, campaign_audience_t *a)
+{
+    coupon_t *all = NULL;
+    size_t n = 0, k = 0;
+    int rc = couponstore_load_catalog(s, &all, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].campaign, campaign) == 0)
+            all[k++] = all[i];
+    a->coupons = all;
+    a->n_coupons = k;
+    return k ? 0 : -ENOENT;
+}
+
+/* Each coupon's fitted model, else the default one, else none (priors). */
+static int campaign_models(scoring_t *sc)
+{
+    size_t n = sc->a->n_coupons;
+    uplift_model_t *def;
+    int have_def;
+
+    if (!(sc->models = calloc(n + 1, sizeof *sc->models)) ||
+        !(sc->mp = calloc(n, sizeof *sc->mp)))
+        return -ENOMEM;
+    def = &sc->models[n];
+    have_def = couponstore_get_model(sc->store, COUPONSTORE_DEFAULT_MODEL, def) == 0;
+    for (size_t i = 0; i < n; i++)
+        sc->mp[i] = couponstore_get_model(sc->store, sc->a->coupons[i].id,
+                                          &sc->models[i]) == 0
+                        ? &sc->models[i] : have_def ? def : NULL;
+    return 0;
+}
+
+static campaign_member_t *add_member(scoring_t *sc)
+{
+    campaign_audience_t *a = sc->a;
+    if (a->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 256;
+        campaign_member_t *m = realloc(a->members, cap * sizeof *m);
+        if (!m)
+            return NULL;
+        a->members = m;
+        sc->cap = cap;
+    }
+    return &a->members[a->n++];
+}
+
+/* Scores one customer: the campaign's best coupon at lambda 1, if worth it. */
+static int score_customer(void *ctx, const customer_view_t *v)
+{
+    scoring_t *sc = ctx;
+    coupon_held_t held[COUPONSTORE_MAX_HELD];
+    couponstore_history_t h;
+    coupon_history_t hv;
+    coupon_customer_t cc;
+    coupon_decision_t d;
+    campaign_member_t *m;
+    int rc;
+
+    serve_coupon_customer(v, &cc);
+    if ((rc = couponstore_get_history(sc->store, v->customer_id, &h)) != 0)
+        return rc;
+    couponstore_history_view(&h, sc->now, held, &hv);
+    rc = coupon_decide(sc->a->coupons, sc->a->n_coupons, sc->mp, NULL, &cc, &hv, NULL,
+                       &sc->cfg, sc->now, &d, NULL, NULL);
+    if (rc || d.choice == COUPON_NONE)
+        return rc;
+    if (!(m = add_member(sc)))
+        return -ENOMEM;
+    snprintf(m->customer_id, sizeof m->customer_id, "%s", v->customer_id);
+    m->coupon = d.choice;
+    m->value = d.chosen.value;
+    m->expected_cost = d.chosen.expected_cost;
+    m->max_cost = coupon_max_cost(&sc->a->coupons[d.choice], d.chosen.threshold);
+    m->cumulative = 0;
+    return 0;
+}
+
+static int by_value_desc(const void *pa, const void *pb)
+{
+    const campaign_member_t *a = pa, *b = pb;
+    if (a->value != b->value)
+        return a->value > b->value ? -1 : 1;
+    return strcmp(a->customer_id, b->customer_id);
+}
+
+/* Ranks and keeps the prefix whose worst-case cost fits budget. */
+static void cut_at_budget(campaign_audience_t *a, double budget, uint64_t limit)
+{
+    double total = 0.0;
+    size_t k = 0;
+    if (a->n > 1)
+        qsort(a->members, a->n, sizeof *a->members, by_value_desc);
+    for (; k < a->n && (!limit || k < limit); k++) {
+        if (!uplift_grant_fits(budget, total, a->members[k].max_cost))
+            break;
+        total += a->members[k].max_cost;
+        a->members[k].cumulative = total;
+    }
+    a->n = k;
+}
+
+int campaign_audience(store_t *s, const customers_ctx_t *c, const char *campaign_id,
+                      double budget, uint64_t limit, int64_t now_ms,
+                      const coupon_config_t *cfg, campaign_audience_t *out)
+{
+    scoring_t sc = { .a = out, .now = now_ms, .store = s };
+    couponstore_budget_t b;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (!s || !c || !campaign_id || !campaign_id[0] || !(budget >= 0))
+        return -EINVAL;
+    if (cfg)
+        sc.cfg = *cfg;
+    else
+        coupon_config_default(&sc.cfg);
+    sc.cfg.explore_rate = 0.0; /* a ranking, not a policy draw */
+    rc = campaign_coupons(s, campaign_id, out);
+    if (rc == 0)
+        rc = couponstore_get_budget(s, campaign_id, &b);
+    if (rc == 0)
+        rc = campaign_models(&sc);
+    if (rc == 0)
+        rc = customers_select(c, NULL, now_ms, score_customer, &sc);
+    free(sc.models);
+    free(sc.mp);
+    if (rc)
+        return rc;
+    if (budget == 0)
+        budget = b.budget - b.spent - b.committed;
+    cut_at_budget(out, budget > 0 ? budget : 0.0, limit);
+    return 0;
+}
+
+void campaign_audience_free(campaign_audience_t *a)
+{
+    if (!a)
+        return;
+    free(a->coupons);
+    free(a->members);
+    memset(a, 0, sizeof *a);
+}
