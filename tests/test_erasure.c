@@ -1,8 +1,8 @@
 /*
  * test_erasure.c - the right to erasure across every owner of customer
  * data (custdata.h): a customer with events, points, attributes, a factor
- * row, coupons granted and redeemed, offer log rows, velocity counters and
- * experiment exposures is exported (every kind of row), erased in one
+ * row, coupons granted and redeemed, offer log rows, velocity counters,
+ * experiment exposures and a pin to an experiment arm is exported (every kind of row), erased in one
  * transaction, and then no database of the store holds a trace of the id,
  * its account hash, its request ids or its dense index keys; the other customer's data,
  * the campaign's spend and the other factor row are untouched, and the
@@ -121,14 +121,30 @@ static void fill_coupons(store_t *s)
     free((void *)rk.coupon_id);
 }
 
+/* exp-1 pins both customers to an arm (QA forced arms). */
 static void fill_exposures(store_t *s)
 {
+    experiment_forced_t forced[2] = { { GONE, "b" }, { KEPT, "a" } };
+    experiment_t def;
     uint32_t shown[2] = { 0, 1 };
     expstore_exposure_t e[3] = {
         { "xr-g1", GONE, "exp-1", 0, 0, T0, shown, 2 },
         { "xr-g2", GONE, "exp-2", 1, 0, T0, shown, 1 },
         { "xr-k1", KEPT, "exp-1", 1, 0, T0, shown, 2 },
     };
+    memset(&def, 0, sizeof def);
+    snprintf(def.id, sizeof def.id, "exp-1");
+    snprintf(def.salt, sizeof def.salt, "exp-1");
+    snprintf(def.layer, sizeof def.layer, "default");
+    def.traffic_fraction = 1;
+    def.start_ms = T0;
+    def.n_arms = 2;
+    snprintf(def.arms[0].id, sizeof def.arms[0].id, "a");
+    snprintf(def.arms[1].id, sizeof def.arms[1].id, "b");
+    def.arms[0].weight = def.arms[1].weight = 0.5;
+    def.forced = forced;
+    def.n_forced = 2;
+    CHECK_EQ_INT(expstore_save(s, &def), 0);
     for (int i = 0; i < 3; i++)
         CHECK_EQ_INT(expstore_log(s, &e[i]), 0);
 }
@@ -159,14 +175,14 @@ static size_t owners(custdata_owner_t *o, memory_t *m)
 /* ---- export ----------------------------------------------------------------------- */
 
 typedef struct kinds {
-    int n[CUSTDATA_EXPOSURE + 1];
+    int n[CUSTDATA_EXPERIMENT_PIN + 1];
     char first_item[64];
 } kinds_t;
 
 static int count_kind(void *sink, custdata_kind_t kind, const void *row)
 {
     kinds_t *k = sink;
-    if ((int)kind < 1 || kind > CUSTDATA_EXPOSURE)
+    if ((int)kind < 1 || kind > CUSTDATA_EXPERIMENT_PIN)
         return -EINVAL;
     k->n[kind]++;
     if (kind == CUSTDATA_EVENT && !k->first_item[0])
@@ -193,6 +209,7 @@ static void check_export(store_t *s, const custdata_owner_t *o, size_t n, const 
     CHECK(coupons ? k.n[CUSTDATA_COUPON_OFFER] >= 1 : k.n[CUSTDATA_COUPON_OFFER] == 0);
     CHECK_EQ_INT(k.n[CUSTDATA_COUPON_REDEMPTION], coupons ? 1 : 0);
     CHECK_EQ_INT(k.n[CUSTDATA_EXPOSURE], exposures);
+    CHECK_EQ_INT(k.n[CUSTDATA_EXPERIMENT_PIN], 1);
 }
 
 /* ---- the scan for traces ------------------------------------------------------------ */
@@ -309,6 +326,14 @@ static void test_erase_everything(void)
     free(pop);
 
     check_export(s, o, n, KEPT, 2, 1, 1);
+    {
+        /* exp-1 keeps KEPT's pin, loses GONE's. */
+        expstore_defs_t defs;
+        CHECK_EQ_INT(expstore_load(s, &defs), 0);
+        CHECK(defs.n == 1 && defs.defs[0].n_forced == 1 &&
+              strcmp(defs.defs[0].forced[0].customer_id, KEPT) == 0);
+        expstore_defs_free(&defs);
+    }
     store_close(s);
 }
 

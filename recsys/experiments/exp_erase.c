@@ -33,12 +33,30 @@ static int export_summary(void *ctx, const expstore_summary_t *sum)
     return x->emit(x->sink, CUSTDATA_EXPOSURE, &out);
 }
 
+/* Pins live in the definitions: read them all (there are few). */
+static int export_pins(store_t *s, const char *customer_id, custdata_emit_fn emit,
+                       void *sink)
+{
+    expstore_defs_t defs;
+    int rc = expstore_load(s, &defs);
+    for (size_t i = 0; rc == 0 && i < defs.n; i++)
+        for (size_t j = 0; rc == 0 && j < defs.defs[i].n_forced; j++) {
+            const experiment_forced_t *f = &defs.defs[i].forced[j];
+            expstore_pin_t pin = { defs.defs[i].id, f->arm_id };
+            if (strcmp(f->customer_id, customer_id) == 0)
+                rc = emit(sink, CUSTDATA_EXPERIMENT_PIN, &pin);
+        }
+    expstore_defs_free(&defs); /* empty after a failed load */
+    return rc;
+}
+
 static int exp_export(void *ctx, store_t *s, const char *customer_id,
                       custdata_emit_fn emit, void *sink)
 {
     export_ctx_t x = { s, emit, sink };
+    int rc = expstore_customer_summaries(s, customer_id, export_summary, &x);
     (void)ctx;
-    return expstore_customer_summaries(s, customer_id, export_summary, &x);
+    return rc ? rc : export_pins(s, customer_id, emit, sink);
 }
 
 static int exp_erase(void *ctx, store_tx_t *tx, const char *customer_id,

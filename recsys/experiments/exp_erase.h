@@ -1,11 +1,8 @@
 /*
  * exp_erase.h - experiments' part of the customer-data registry
- * (custdata.h): the per-(experiment, customer) exposure summaries and the
- * request ids of the customer's exposures.
- *
- * Not erased: pins (forced arms) an operator put into an experiment
- * definition by customer id; they are configuration, changed with
- * UpdateExperiment.
+ * (custdata.h): the per-(experiment, customer) exposure summaries, the
+ * request ids of the customer's exposures, and pins (forced arms) naming
+ * the customer in experiment definitions.
  */
 #ifndef PATRON_RECSYS_EXP_ERASE_H
 #define PATRON_RECSYS_EXP_ERASE_H
@@ -27,9 +24,16 @@ typedef struct expstore_customer {
     const char *const *shown_item_ids;  /* n_shown item ids */
 } expstore_customer_t;
 
+/* An exported pin (CUSTDATA_EXPERIMENT_PIN): the customer is forced into
+ * arm_id of experiment_id. */
+typedef struct expstore_pin {
+    const char *experiment_id;
+    const char *arm_id;
+} expstore_pin_t;
+
 /* Experiments as a custdata owner: erase = expstore_tx_forget_customer;
- * export = one
- * CUSTDATA_EXPOSURE per experiment the customer was exposed to; retain =
+ * export = one CUSTDATA_EXPOSURE per experiment the customer was exposed
+ * to and one CUSTDATA_EXPERIMENT_PIN per definition pinning them; retain =
  * expstore_prune_requests. */
 custdata_owner_t expstore_custdata_owner(void);
 

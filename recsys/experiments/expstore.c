@@ -513,6 +513,59 @@ static int forget_rows(store_tx_t *tx, const char *table, store_table_visit_fn g
     return rc;
 }
 
+/* Definitions pinning the customer, decoded during the scan. */
+typedef struct pinned_defs {
+    const char *customer_id;
+    load_ctx_t load;
+} pinned_defs_t;
+
+static int pins(const experiment_t *e, const char *customer_id)
+{
+    for (size_t i = 0; i < e->n_forced; i++)
+        if (strcmp(e->forced[i].customer_id, customer_id) == 0)
+            return 1;
+    return 0;
+}
+
+static int gather_pinning(void *ctx, const void *key, size_t klen, const void *val,
+                          size_t vlen)
+{
+    pinned_defs_t *p = ctx;
+    size_t before = p->load.d->n;
+    int rc = load_one(&p->load, key, klen, val, vlen);
+    if (rc == 0 && !pins(&p->load.d->defs[before], p->customer_id)) {
+        free((void *)p->load.d->defs[before].forced);
+        p->load.d->n = before;
+    }
+    return rc;
+}
+
+/* Rewrites the definitions that pin the customer without the pin. */
+static int unpin(store_tx_t *tx, const char *customer_id, uint64_t *rows)
+{
+    expstore_defs_t defs = { NULL, 0 };
+    pinned_defs_t p = { customer_id, { &defs, 0 } };
+    int rc = store_tx_scan(tx, T_DEFS, NULL, 0, gather_pinning, &p);
+
+    for (size_t i = 0; rc == 0 && i < defs.n; i++) {
+        experiment_t *e = &defs.defs[i];
+        experiment_forced_t *f = (experiment_forced_t *)e->forced; /* decoded: ours */
+        unsigned char *buf = NULL;
+        size_t n = 0, len = 0;
+        for (size_t j = 0; j < e->n_forced; j++)
+            if (strcmp(f[j].customer_id, customer_id) != 0)
+                f[n++] = f[j];
+        e->n_forced = n;
+        if ((rc = expcodec_encode(e, &buf, &len)) == 0)
+            rc = store_tx_put(tx, T_DEFS, e->id, strlen(e->id), buf, len);
+        free(buf);
+        if (rc == 0)
+            (*rows)++;
+    }
+    expstore_defs_free(&defs);
+    return rc;
+}
+
 int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,
                                 uint64_t *rows)
 {
@@ -520,6 +573,8 @@ int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,
     if (!tx || !rows || !customer_id || !customer_id[0])
         return -EINVAL;
     *rows = 0;
-    rc = forget_rows(tx, T_CUST, gather_customer, customer_id, rows);
-    return rc ? rc : forget_rows(tx, T_REQ, gather_requests, customer_id, rows);
+    if ((rc = forget_rows(tx, T_CUST, gather_customer, customer_id, rows)) == 0 &&
+        (rc = forget_rows(tx, T_REQ, gather_requests, customer_id, rows)) == 0)
+        rc = unpin(tx, customer_id, rows);
+    return rc;
 }

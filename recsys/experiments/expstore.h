@@ -83,8 +83,9 @@ int expstore_customer_summaries(store_t *s, const char *customer_id,
                                 expstore_summary_fn cb, void *ctx);
 
 /* Erasure, inside tx: deletes every summary row of customer_id and the
- * request-id rows of its exposures (request ids may embed a customer id);
- * *rows gets the count. Request-id rows logged by builds before this one
+ * request-id rows of its exposures (request ids may embed a customer id),
+ * and rewrites the definitions that pin the customer to an arm without
+ * the pin; *rows gets the count. Request-id rows logged by builds before this one
  * name no customer and stay until expstore_prune_requests. Returns 0,
  * -EINVAL, -ENOMEM or a store error. */
 int expstore_tx_forget_customer(store_tx_t *tx, const char *customer_id,

@@ -32,7 +32,8 @@ typedef enum custdata_kind {
     CUSTDATA_COUPON_HISTORY = 4,/* couponstore_history_t    (couponstore.h) */
     CUSTDATA_COUPON_OFFER = 5,  /* couponstore_offer_t      (couponstore.h) */
     CUSTDATA_COUPON_REDEMPTION = 6, /* couponstore_redemption_t (couponstore.h) */
-    CUSTDATA_EXPOSURE = 7,      /* expstore_customer_t      (expstore.h) */
+    CUSTDATA_EXPOSURE = 7,      /* expstore_customer_t      (exp_erase.h) */
+    CUSTDATA_EXPERIMENT_PIN = 8,/* expstore_pin_t           (exp_erase.h) */
 } custdata_kind_t;
 
 /* Receives one exported row; row and everything it points to are valid

@@ -79,7 +79,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts);
 void app_destroy(app_t *a);
 
 /* Fills a->owners: the store, coupons, experiments, the recently-shown
- * list and the served model (app_owners.c). */
+ * list, the served model and the experiment set (app_owners.c). */
 void app_owners_init(app_t *a);
 
 /* Points profiles at the served catalog snapshot and re-reads the RFM

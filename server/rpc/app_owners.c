@@ -6,8 +6,12 @@
  */
 #include "app.h"
 
+#include <errno.h>
+#include <string.h>
+
 #include "coupon_erase.h"
 #include "exp_erase.h"
+#include "log.h"
 #include "store_custdata.h"
 
 static void forget_shown(void *ctx, const char *customer_id,
@@ -15,6 +19,27 @@ static void forget_shown(void *ctx, const char *customer_id,
 {
     (void)erased;
     shown_forget(((app_t *)ctx)->shown, customer_id);
+}
+
+/* The experiment set in memory still pins the customer when a stored
+ * definition did (the erasure rewrote those): read the definitions again. */
+static void forget_pins(void *ctx, const char *customer_id,
+                        const custdata_erased_t *erased)
+{
+    app_t *a = ctx;
+    char err[256];
+    int pinned = 0, rc;
+
+    (void)erased;
+    pthread_rwlock_rdlock(&a->exp_lock);
+    for (size_t i = 0; i < a->exp_defs.n && !pinned; i++)
+        for (size_t j = 0; j < a->exp_defs.defs[i].n_forced && !pinned; j++)
+            pinned = strcmp(a->exp_defs.defs[i].forced[j].customer_id, customer_id) == 0;
+    pthread_rwlock_unlock(&a->exp_lock);
+    if (pinned && (rc = app_load_experiments(a, err, sizeof err)) != 0)
+        plog(LOG_WARN, "erasure: reloading the experiments failed (%s); the erased "
+             "customer stays pinned in memory until the next change or restart",
+             rc == -EINVAL ? err : strerror(-rc));
 }
 
 /* Loaded models (the served one and those experiment arms pin) stop using
@@ -38,5 +63,7 @@ void app_owners_init(app_t *a)
                                          .forget = forget_shown };
     a->owners[n++] = (custdata_owner_t){ .name = "served model", .ctx = a,
                                          .forget = forget_factors };
+    a->owners[n++] = (custdata_owner_t){ .name = "experiment set", .ctx = a,
+                                         .forget = forget_pins };
     a->n_owners = n;
 }

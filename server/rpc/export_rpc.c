@@ -255,6 +255,18 @@ static int add_exposure(export_sink_t *k, const expstore_customer_t *x)
     return push(&k->arena, (void ***)&k->resp.exposures, &k->resp.n_exposures, m);
 }
 
+static int add_pin(export_sink_t *k, const expstore_pin_t *p)
+{
+    Patron__V1__ExperimentPin *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__experiment_pin__init(m);
+    if (!(m->experiment_id = arena_str(&k->arena, p->experiment_id)) ||
+        !(m->arm_id = arena_str(&k->arena, p->arm_id)))
+        return -ENOMEM;
+    return push(&k->arena, (void ***)&k->resp.experiment_pins, &k->resp.n_experiment_pins, m);
+}
+
 static int emit_row(void *sink, custdata_kind_t kind, const void *row)
 {
     export_sink_t *k = sink;
@@ -266,6 +278,7 @@ static int emit_row(void *sink, custdata_kind_t kind, const void *row)
     case CUSTDATA_COUPON_OFFER: return add_offer(k, row);
     case CUSTDATA_COUPON_REDEMPTION: return add_redemption(k, row);
     case CUSTDATA_EXPOSURE: return add_exposure(k, row);
+    case CUSTDATA_EXPERIMENT_PIN: return add_pin(k, row);
     }
     return -EINVAL; /* a kind this adapter does not know: a build mismatch */
 }

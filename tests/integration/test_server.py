@@ -1186,7 +1186,11 @@ class ProfilesTests(ServerTest):
         self.srv.call("/patron.v1.Experiments/CreateExperiment",
                       X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
                                    arms=[X.Arm(arm_id="a", weight=0.5),
-                                         X.Arm(arm_id="b", weight=0.5)]), X.Experiment)
+                                         X.Arm(arm_id="b", weight=0.5)],
+                                   forced_arms=[X.ForcedArm(customer_id=cust, arm_id="b"),
+                                                X.ForcedArm(customer_id="cust-11",
+                                                            arm_id="a")]),
+                      X.Experiment)
         r = self.srv.recommend(cust, 5)
         self.assertTrue(r.personalized)
         shown = [i.item_id for i in r.items]
@@ -1214,6 +1218,13 @@ class ProfilesTests(ServerTest):
                                              as_of_unix_ms=as_of + 2000),
                       C.TargetCouponsResponse)
         return shown, reqs
+
+    def erase_exp_pins(self):
+        X = h.pb.experiments
+        r = self.srv.call("/patron.v1.Experiments/ListExperiments",
+                          X.ListExperimentsRequest(), X.ListExperimentsResponse)
+        return [f for e in r.experiments if e.experiment_id == "erase-exp"
+                for f in e.forced_arms]
 
     def export(self, cust):
         P = h.pb.profiles
@@ -1251,6 +1262,8 @@ class ProfilesTests(ServerTest):
         self.assertEqual([(r.redemption_id, r.discount) for r in x.coupon_redemptions],
                          [("erase-red", 1.5)])
         self.assertEqual([e.experiment_id for e in x.exposures], ["erase-exp"])
+        self.assertEqual([(p.experiment_id, p.arm_id) for p in x.experiment_pins],
+                         [("erase-exp", "b")])
         self.assertTrue(set(shown) <= set(x.exposures[0].shown_item_ids))
         self.assertIn(cust, json_format.MessageToJson(x))
         # `patron export-customer` prints the same response as proto3 JSON.
@@ -1270,7 +1283,8 @@ class ProfilesTests(ServerTest):
                       X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
                                    stop_unix_ms=int(time.time() * 1000),
                                    arms=[X.Arm(arm_id="a", weight=0.5),
-                                         X.Arm(arm_id="b", weight=0.5)]), X.Experiment)
+                                         X.Arm(arm_id="b", weight=0.5)],
+                                   forced_arms=list(self.erase_exp_pins())), X.Experiment)
         n_events = sum(e.customer_id == cust for e in SHOP.events)
         r = self.prof("DeleteCustomer", P.DeleteCustomerRequest(customer_id=cust),
                       P.DeleteCustomerResponse)
@@ -1291,6 +1305,9 @@ class ProfilesTests(ServerTest):
                       P.DeleteCustomerResponse)
         self.assertStatus(e, SC.NOT_FOUND)
         self.assertStatus(rpc_error(self.export, cust), SC.NOT_FOUND, "customer_id")
+        # The experiment no longer pins the erased customer, in memory too.
+        self.assertEqual([(f.customer_id, f.arm_id) for f in self.erase_exp_pins()],
+                         [("cust-11", "a")])
         # Nothing of the customer is left in any database of the store, after
         # a restart too (the erasure was durable when acknowledged): not the
         # id, nor the offer log keys of its coupon requests.
