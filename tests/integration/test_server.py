@@ -810,7 +810,7 @@ class TrainedModelTests(ServerTest):
         back, and every answer for a (customer, version) is the same list:
         a response mixing two versions would differ from its version's."""
         customers = sorted(SHOP.taste)[:8]
-        stop = threading.Event()
+        stop, saw_last = threading.Event(), threading.Event()
         answers, lock, failures, seen_versions = {}, threading.Lock(), [], set()
 
         def worker(tid):
@@ -829,6 +829,8 @@ class TrainedModelTests(ServerTest):
                 if v < last or len(ids) != 10:
                     failures.append((cust, "version went back or short list", v, last))
                 last = v
+                if v == 4:
+                    saw_last.set()
                 with lock:
                     seen_versions.add(v)
                     prev = answers.setdefault((cust, v), ids)
@@ -842,6 +844,9 @@ class TrainedModelTests(ServerTest):
             for seed in (11, 12, 13):
                 h.train(self.data, seed=seed)
                 self.srv.reload_model()
+            # Calls in flight at the last swap answer from version 3; let one
+            # begun after it finish before stopping.
+            saw_last.wait(timeout=10)
         finally:
             stop.set()
             for t in threads:
