@@ -119,8 +119,8 @@ static void csr_merge_sorted(const uint32_t *rows, const uint32_t *cols,
 }
 
 int csr_from_triplets(uint32_t n_rows, uint32_t n_cols, size_t nnz,
-                           const uint32_t *rows, const uint32_t *cols,
-                           const float *vals, csr_t *out)
+                      const uint32_t *rows, const uint32_t *cols,
+                      const float *vals, csr_t *out)
 {
     if (!out || (nnz && (!rows || !cols || !vals)))
         return -EINVAL;
