@@ -10,11 +10,13 @@
  */
 #include "methods.h"
 
+#include "admin_rpc.h"
 #include "coupons_rpc.h"
+#include "events_rpc.h"
 #include "experiments_rpc.h"
-#include "handlers.h"
 #include "health_rpc.h"
 #include "profiles_rpc.h"
+#include "recommender_rpc.h"
 #include "reflection.h"
 #include "stats_rpc.h"
 

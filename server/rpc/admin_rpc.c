@@ -1,0 +1,137 @@
+/*
+ * admin_rpc.c - the patron.v1.Admin methods on the catalog and the model:
+ * UpsertItems (then a new catalog snapshot is served), GetModelInfo and
+ * ReloadModel. GetServerStats is stats_rpc.c's.
+ */
+#include "admin_rpc.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "patron/v1/admin.pb-c.h"
+
+/* Largest batch one UpsertItems call takes. */
+#define MAX_ITEMS_PER_CALL 100000
+
+void h_upsert_items(void *app, const rpc_call_info_t *ci,
+                           const uint8_t *req, size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__UpsertItemsRequest *r = (Patron__V1__UpsertItemsRequest *)decode(
+        &patron__v1__upsert_items_request__descriptor, req, len, out);
+    Patron__V1__UpsertItemsResponse resp = PATRON__V1__UPSERT_ITEMS_RESPONSE__INIT;
+    store_item_t *items = NULL;
+    size_t ins = 0, upd = 0, bad = 0;
+    const char *why = NULL;
+    int rc;
+
+    if (!r)
+        return;
+    if (r->n_items > MAX_ITEMS_PER_CALL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "items: at most %d per call, got %zu", MAX_ITEMS_PER_CALL, r->n_items);
+        goto out;
+    }
+    if (!(items = calloc(r->n_items ? r->n_items : 1, sizeof *items))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < r->n_items; i++) {
+        const Patron__V1__Item *it = r->items[i];
+        items[i] = (store_item_t){ it->item_id, it->title, it->category,
+                                   it->price, it->unit_cost, it->in_stock };
+    }
+    rc = store_upsert_items(a->store, items, r->n_items, &ins, &upd, &bad, &why);
+    if (rc == -EINVAL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "items[%zu].%s (nothing was stored)", bad, why);
+        goto out;
+    }
+    if (rc) {
+        fail_errno(out, rc, "storing items");
+        goto out;
+    }
+    resp.inserted = (uint32_t)ins;
+    resp.updated = (uint32_t)upd;
+    encode(&resp.base, out);
+    app_items_changed(a); /* serving and profiles see the write at once */
+out:
+    free(items);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
+{
+    Patron__V1__ModelInfo info = PATRON__V1__MODEL_INFO__INIT;
+    Patron__V1__LoadedVersion lv[sizeof a->pinned / sizeof a->pinned[0]];
+    Patron__V1__LoadedVersion *lp[sizeof a->pinned / sizeof a->pinned[0]];
+    size_t n = 0;
+
+    info.version = m->hdr.version;
+    info.trained_at_unix_ms = m->hdr.trained_at_ms;
+    info.factors = m->hdr.factors;
+    info.customers = m->hdr.n_users;
+    info.items = m->hdr.n_items;
+    info.iterations = m->hdr.iterations;
+    info.regularization = m->hdr.reg;
+    info.alpha = m->hdr.alpha;
+    info.final_loss = m->hdr.final_loss;
+    info.memory_bytes = model_bytes(m);
+    pthread_rwlock_rdlock(&a->exp_lock);
+    for (size_t i = 0; i < a->n_pinned; i++) {
+        if (a->pinned[i] == m)
+            continue;
+        patron__v1__loaded_version__init(&lv[n]);
+        lv[n].version = a->pinned[i]->hdr.version;
+        lv[n].memory_bytes = model_bytes(a->pinned[i]);
+        lp[n] = &lv[n];
+        n++;
+    }
+    info.n_also_loaded = n;
+    info.also_loaded = lp;
+    encode(&info.base, out);
+    pthread_rwlock_unlock(&a->exp_lock);
+}
+
+static void answer_model_info(app_t *a, rpc_reply_t *out)
+{
+    model_t *m = model_slot_get(&a->models);
+    if (!m) {
+        rpc_fail(out, GRPC_STATUS_FAILED_PRECONDITION, "no model loaded yet");
+        return;
+    }
+    reply_model_info(a, m, out);
+    model_unref(m);
+}
+
+void h_model_info(void *app, const rpc_call_info_t *ci,
+                         const uint8_t *req, size_t len, rpc_reply_t *out)
+{
+    ProtobufCMessage *r = decode(&patron__v1__get_model_info_request__descriptor,
+                                 req, len, out);
+    if (!r)
+        return;
+    protobuf_c_message_free_unpacked(r, NULL);
+    answer_model_info(app, out);
+}
+
+void h_reload_model(void *app, const rpc_call_info_t *ci,
+                           const uint8_t *req, size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    ProtobufCMessage *r = decode(&patron__v1__reload_model_request__descriptor,
+                                 req, len, out);
+    int rc;
+    if (!r)
+        return;
+    protobuf_c_message_free_unpacked(r, NULL);
+    if ((rc = app_reload(a, NULL)) != 0) {
+        fail_errno(out, rc, "loading the newest model (the old one stays)");
+        return;
+    }
+    answer_model_info(a, out);
+}

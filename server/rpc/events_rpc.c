@@ -1,0 +1,197 @@
+/*
+ * events_rpc.c - the patron.v1.Events methods: RecordEvents (one message,
+ * one transaction) and StreamEvents (each message stored as it arrives),
+ * with per-event outcomes from the store.
+ */
+#include "events_rpc.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "enums.h"
+#include "patron/v1/events.pb-c.h"
+
+/* Largest batch one RecordEvents message carries. */
+#define MAX_EVENTS_PER_MESSAGE 100000
+
+/* Longest error list a streamed RecordEvents reply carries; the counts
+ * stay exact beyond it. */
+#define MAX_STREAM_ERRORS 1000
+
+/* What one or more stored batches came to: counts and per-event errors
+ * (reasons are static strings from the store). */
+typedef struct event_tally {
+    uint32_t accepted, duplicates, rejected;
+    Patron__V1__EventError *errs;
+    size_t n_errs, cap_errs;
+} event_tally_t;
+
+static int tally_error(event_tally_t *t, uint32_t index, const char *reason,
+                       size_t limit)
+{
+    if (t->n_errs >= limit)
+        return 0;
+    if (t->n_errs == t->cap_errs) {
+        size_t cap = t->cap_errs ? t->cap_errs * 2 : 16;
+        Patron__V1__EventError *p = realloc(t->errs, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        t->errs = p;
+        t->cap_errs = cap;
+    }
+    patron__v1__event_error__init(&t->errs[t->n_errs]);
+    t->errs[t->n_errs].index = index;
+    t->errs[t->n_errs].reason = (char *)reason;
+    t->n_errs++;
+    return 0;
+}
+
+/* Stores one request's events (positions numbered from `first`) in one
+ * transaction and adds the outcomes to t. Returns 0 or a negative errno
+ * (then nothing of this batch was stored). */
+static int store_batch(app_t *a, const Patron__V1__RecordEventsRequest *r,
+                       uint32_t first, size_t err_limit, event_tally_t *t)
+{
+    size_t n = r->n_events;
+    store_event_t *ev = calloc(n ? n : 1, sizeof *ev);
+    uint8_t *outcome = calloc(n ? n : 1, 1);
+    const char **reason = calloc(n ? n : 1, sizeof *reason);
+    int rc = -ENOMEM;
+
+    if (!ev || !outcome || !reason)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const Patron__V1__Event *e = r->events[i];
+        ev[i] = (store_event_t){ e->event_id, e->customer_id, e->item_id,
+                                 event_type_from_pb(e->type), e->time_unix_ms, e->quantity,
+                                 e->unit_price };
+    }
+    if ((rc = store_record_events(a->store, ev, n, outcome, reason)) != 0)
+        goto out;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        switch (outcome[i]) {
+        case STORE_ACCEPTED: t->accepted++; break;
+        case STORE_DUPLICATE: t->duplicates++; break;
+        default:
+            t->rejected++;
+            rc = tally_error(t, first + (uint32_t)i, reason[i], err_limit);
+        }
+    }
+out:
+    free(ev);
+    free(outcome);
+    free(reason);
+    return rc;
+}
+
+static void reply_tally(const event_tally_t *t, rpc_reply_t *out)
+{
+    Patron__V1__RecordEventsResponse resp = PATRON__V1__RECORD_EVENTS_RESPONSE__INIT;
+    Patron__V1__EventError **ep = calloc(t->n_errs ? t->n_errs : 1, sizeof *ep);
+
+    if (!ep) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < t->n_errs; i++)
+        ep[i] = &t->errs[i];
+    resp.accepted = t->accepted;
+    resp.duplicates = t->duplicates;
+    resp.rejected = t->rejected;
+    resp.n_errors = t->n_errs;
+    resp.errors = ep;
+    encode(&resp.base, out);
+    free(ep);
+}
+
+static Patron__V1__RecordEventsRequest *decode_events(const uint8_t *req, size_t len,
+                                                      rpc_reply_t *out)
+{
+    Patron__V1__RecordEventsRequest *r = (Patron__V1__RecordEventsRequest *)decode(
+        &patron__v1__record_events_request__descriptor, req, len, out);
+    if (r && r->n_events > MAX_EVENTS_PER_MESSAGE) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "events: at most %d per message, got %zu", MAX_EVENTS_PER_MESSAGE, r->n_events);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+        return NULL;
+    }
+    return r;
+}
+
+void h_record_events(void *app, const rpc_call_info_t *ci,
+                            const uint8_t *req, size_t len, rpc_reply_t *out)
+{
+    Patron__V1__RecordEventsRequest *r = decode_events(req, len, out);
+    event_tally_t t = { 0 };
+    int rc;
+
+    if (!r)
+        return;
+    rc = store_batch(app, r, 0, SIZE_MAX, &t);
+    if (rc)
+        fail_errno(out, rc, "storing events (nothing of this batch was stored)");
+    else
+        reply_tally(&t, out);
+    free(t.errs);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* StreamEvents: each message is stored (one transaction) as it arrives, so
+ * when the single reply says "accepted", everything is durable. Event
+ * indices in errors count across the whole stream. */
+typedef struct event_stream {
+    app_t *app;
+    event_tally_t t;
+    uint32_t seen;       /* events received so far */
+} event_stream_t;
+
+static void *events_open(void *app, const rpc_call_info_t *ci)
+{
+    event_stream_t *st = calloc(1, sizeof *st);
+    if (st)
+        st->app = app;
+    return st;
+}
+
+static void events_message(void *state, const uint8_t *req, size_t len,
+                           rpc_reply_t *out)
+{
+    event_stream_t *st = state;
+    Patron__V1__RecordEventsRequest *r = decode_events(req, len, out);
+    int rc;
+
+    if (!r)
+        return;
+    if ((uint64_t)st->seen + r->n_events > UINT32_MAX) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "events: a stream takes at most 4294967295 events");
+    } else if ((rc = store_batch(st->app, r, st->seen, MAX_STREAM_ERRORS, &st->t)) != 0) {
+        fail_errno(out, rc, "storing events (earlier messages of this stream "
+                            "are stored, this one is not)");
+    }
+    st->seen += (uint32_t)r->n_events;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+static void events_finish(void *state, rpc_reply_t *out)
+{
+    reply_tally(&((event_stream_t *)state)->t, out);
+}
+
+static void events_close(void *state)
+{
+    event_stream_t *st = state;
+    free(st->t.errs);
+    free(st);
+}
+
+const rpc_stream_ops_t stream_events_ops = {
+    .open = events_open,
+    .message = events_message,
+    .finish = events_finish,
+    .close = events_close,
+};

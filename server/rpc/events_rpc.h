@@ -1,0 +1,15 @@
+/*
+ * events_rpc.h - handlers of patron.v1.Events, for the method list in methods.c.
+ * Each handler's `app` argument is an app_t.
+ */
+#ifndef PATRON_SERVER_EVENTS_RPC_H
+#define PATRON_SERVER_EVENTS_RPC_H
+
+#include "app.h"
+#include "transport.h"
+
+void h_record_events(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                     size_t len, rpc_reply_t *out);
+extern const rpc_stream_ops_t stream_events_ops;
+
+#endif
