@@ -176,7 +176,7 @@ static size_t owners(custdata_owner_t *o, memory_t *m)
 
 typedef struct kinds {
     int n[CUSTDATA_EXPERIMENT_PIN + 1];
-    char first_item[64];
+    char first_item[64], first_event[64];
 } kinds_t;
 
 static int count_kind(void *sink, custdata_kind_t kind, const void *row)
@@ -185,9 +185,11 @@ static int count_kind(void *sink, custdata_kind_t kind, const void *row)
     if ((int)kind < 1 || kind > CUSTDATA_EXPERIMENT_PIN)
         return -EINVAL;
     k->n[kind]++;
-    if (kind == CUSTDATA_EVENT && !k->first_item[0])
-        snprintf(k->first_item, sizeof k->first_item, "%s",
-                 ((const store_export_event_t *)row)->item_id);
+    if (kind == CUSTDATA_EVENT && !k->first_item[0]) {
+        const store_export_event_t *e = row;
+        snprintf(k->first_item, sizeof k->first_item, "%s", e->item_id);
+        snprintf(k->first_event, sizeof k->first_event, "%s", e->event_id);
+    }
     if (kind == CUSTDATA_EXPOSURE) {
         const expstore_customer_t *x = row;
         CHECK(x->n_shown >= 1 && strcmp(x->shown_item_ids[0], "i1") == 0);
@@ -203,6 +205,7 @@ static void check_export(store_t *s, const custdata_owner_t *o, size_t n, const 
     CHECK_EQ_INT(customers_export(s, o, n, id, count_kind, &k, NULL), 0);
     CHECK_EQ_INT(k.n[CUSTDATA_EVENT], events);
     CHECK_STREQ(k.first_item, "i1");
+    CHECK_STREQ(k.first_event, strcmp(id, GONE) == 0 ? "ev-g1" : "ev-k1");
     CHECK_EQ_INT(k.n[CUSTDATA_ATTRS], 1);
     CHECK_EQ_INT(k.n[CUSTDATA_POINTS], 1);
     CHECK_EQ_INT(k.n[CUSTDATA_COUPON_HISTORY], coupons ? 1 : 0);

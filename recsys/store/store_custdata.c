@@ -16,6 +16,8 @@
 
 #include <stdlib.h>
 
+#include "grow.h"
+
 /* ---- erasure ---------------------------------------------------------------- */
 
 /* Deletes every key of dbi starting with prefix[0..plen). */
@@ -222,16 +224,72 @@ typedef struct export_ctx {
     void *sink;
 } export_ctx_t;
 
-static int export_event(void *ctx, const store_event_rec_t *ev)
+/* One customer's events with their ids, read in one transaction; item ids
+ * are looked up after it (a thread holds one read transaction at a time). */
+typedef struct id_event {
+    store_event_rec_t rec;
+    char id[STORE_MAX_ID + 1];
+} id_event_t;
+
+typedef struct id_events {
+    uint32_t customer;
+    id_event_t *ev;
+    size_t n, cap;
+} id_events_t;
+
+static int id_events_txn(store_t *s, MDB_txn *txn, void *ctx)
 {
-    export_ctx_t *x = ctx;
-    char item[STORE_MAX_ID + 1];
-    store_export_event_t e = { "", item, ev->type, ev->time_ms, ev->quantity,
-                               ev->unit_price };
-    int rc = store_item_id(x->s, ev->item, item, sizeof item);
-    if (rc)
-        return rc;
-    return x->emit(x->sink, CUSTDATA_EVENT, &e);
+    id_events_t *l = ctx;
+    unsigned char prefix[4];
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, crc = 0, op = MDB_SET_RANGE;
+
+    put_be32(prefix, l->customer);
+    k = val_mem(prefix, 4);
+    if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)
+        return map_err(rc);
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        id_event_t *e;
+        size_t n = v.mv_size - EVENT_REC_FIXED;
+        op = MDB_NEXT;
+        if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4) != 0)
+            break;
+        if (GROW(l->ev, l->cap, l->n + 1)) {
+            crc = -ENOMEM;
+            break;
+        }
+        e = &l->ev[l->n];
+        if ((crc = store_event_decode(&k, &v, &e->rec)) != 0)
+            break;
+        if (n > STORE_MAX_ID) {
+            crc = -EIO;
+            break;
+        }
+        memcpy(e->id, (const char *)v.mv_data + EVENT_REC_FIXED, n);
+        e->id[n] = '\0';
+        l->n++;
+    }
+    mdb_cursor_close(cur);
+    if (crc)
+        return crc;
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
+}
+
+static int export_events(store_t *s, uint32_t customer, custdata_emit_fn emit, void *sink)
+{
+    id_events_t l = { customer, NULL, 0, 0 };
+    int rc = store_with_txn(s, 0, id_events_txn, &l);
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        const store_event_rec_t *r = &l.ev[i].rec;
+        char item[STORE_MAX_ID + 1];
+        store_export_event_t e = { l.ev[i].id, item, r->type, r->time_ms, r->quantity,
+                                   r->unit_price };
+        if ((rc = store_item_id(s, r->item, item, sizeof item)) == 0)
+            rc = emit(sink, CUSTDATA_EVENT, &e);
+    }
+    free(l.ev);
+    return rc;
 }
 
 static int export_points(void *ctx, const store_export_points_t *p)
@@ -250,7 +308,7 @@ static int store_export(void *ctx, store_t *s, const char *customer_id,
 
     (void)ctx;
     if (rc == 0)
-        rc = store_customer_events(s, idx, export_event, &x);
+        rc = export_events(s, idx, emit, sink);
     if (rc && rc != -ENOENT)
         return rc;
     rc = store_get_attrs(s, customer_id, &attrs);

@@ -116,7 +116,7 @@ int store_record_events(store_t *s, const store_event_t *ev, size_t n,
     return store_group_write(s, record_events_txn, &op);
 }
 
-static int event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
+int store_event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
 {
     const unsigned char *p = v->mv_data;
     if (k->mv_size != EVENT_KEY_LEN || v->mv_size < EVENT_REC_FIXED)
@@ -158,7 +158,7 @@ static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
         op = MDB_NEXT;
         if (first && (k.mv_size < prefix_len || memcmp(k.mv_data, first, prefix_len)))
             break;
-        if (event_decode(&k, &v, &r) != 0) {
+        if (store_event_decode(&k, &v, &r) != 0) {
             rc = -EIO;
             break;
         }
@@ -252,7 +252,7 @@ static int compact_customer_txn(store_t *s, MDB_txn *txn, void *ctx)
         mop = MDB_NEXT;
         if (k.mv_size != EVENT_KEY_LEN || memcmp(k.mv_data, first, 4) != 0)
             break;
-        if (event_decode(&k, &v, &r) != 0) {
+        if (store_event_decode(&k, &v, &r) != 0) {
             rc = -EIO;
             break;
         }

@@ -120,6 +120,10 @@ static inline int money_invalid(double v)
 int store_meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);
 int store_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value);
 
+/* Decodes an events row (key and EVENT_REC_FIXED-byte record) into *r;
+ * -EIO when it is not one. The event id is the rest of the value. */
+int store_event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r);
+
 /* Runs fn inside a read-only (write = 0) or write transaction; commits a
  * write transaction when fn returns 0, aborts otherwise. */
 int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),

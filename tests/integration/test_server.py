@@ -1258,6 +1258,8 @@ class ProfilesTests(ServerTest):
         x = self.export(cust)
         self.assertEqual(x.customer_id, cust)
         self.assertEqual(len(x.events), n_events)
+        self.assertEqual(sorted(e.event_id for e in x.events),
+                         sorted(e.event_id for e in SHOP.events if e.customer_id == cust))
         self.assertTrue(all(e.item_id in ALL_ITEMS and e.customer_id == cust for e in x.events))
         self.assertEqual(x.attributes.region, "x")
         self.assertEqual([(p.redemption_id, p.points) for p in x.points_redemptions],
