@@ -203,6 +203,14 @@ int main(int argc, char **argv)
         plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, store_strerror(rc));
         return 1;
     }
+    {
+        uint32_t from;
+        uint64_t records;
+        if (store_migration(store, &from, &records))
+            plog(LOG_INFO, "data directory %s converted from record format %u to %d: "
+                 "%llu records rewritten", o.data, from, STORE_FORMAT_VERSION,
+                 (unsigned long long)records);
+    }
     if ((rc = app_init(&app, store, &o.model)) == 0 && o.profiles) {
         char err[512];
         if ((rc = profile_config_load(o.profiles, &app.profile_cfg, err, sizeof err)) != 0)

@@ -8,18 +8,20 @@
  * LMDB's byte order is numeric order; values use host order):
  *
  *   meta          "next_customer" u32 | "next_item" u32 | "event_seq" u64 |
- *                 "model_current" u64
+ *                 "model_current" u64 | "format_version" u64 (store_migrate.c)
  *   item_idx      item id                      -> u32 index
  *   items         u32 index (BE)               -> item record (item_pack)
  *   customer_idx  customer id                  -> u32 index
  *   customer_ids  u32 index (BE)               -> customer id
  *   events        customer BE u32 | time BE u64 | seq BE u64 -> event record
  *   event_ids     event id                     -> events key (20 bytes)
- *   models        version BE u64 | part u8     -> blob
- *   attrs         customer id                  -> store_attrs_t
+ *   models        version BE u64 | part u8     -> part 0: ModelHeader record,
+ *                                                 1..3: raw float blobs it describes
+ *   attrs         customer id                  -> CustomerAttributes record
  *   points        customer id | NUL | redemption id -> i64 points redeemed
  *   blobs         name                         -> small value (RFM cut-points)
- *   tables        table name | NUL | key       -> value (store_table_*)
+ *   tables        table name | NUL | key       -> value (store_table_*): the
+ *                                                 modules' patron.store.v1 records
  *
  * Events are keyed by customer first so that one customer's history is one
  * contiguous range (the recommender reads it per request) and the trainer's
@@ -143,6 +145,8 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     /* Clear reader slots left behind by a killed process. */
     mdb_reader_check(s->env, &dead);
     rc = open_dbs(s);
+    if (rc == 0)
+        rc = store_format_open(s, dir);
     if (rc) {
         store_close(s);
         return rc;

@@ -34,11 +34,27 @@ typedef struct store store_t;
 #define STORE_MAX_QUANTITY 1000000
 #define STORE_MAX_PRICE 1e9
 
+/* The record format this build writes (meta "format_version"): 2, every
+ * record a patron.store.v1 message. The previous release wrote 1 (and no
+ * version key). */
+#define STORE_FORMAT_VERSION 2
+
 /* Opens (creating if needed) the store in directory dir. The directory and
  * any missing parents are created. map_bytes is the LMDB map size; 0 picks 64 GiB (sparse).
  * On success *out owns the environment; release it with store_close.
- * -EBUSY while store_vacuum runs on dir. */
+ * A new store gets STORE_FORMAT_VERSION. A store of format 1 (the previous
+ * release) is converted: every record, in one write transaction, so a crash
+ * leaves the old store intact (store_migration says what happened). Errors:
+ * -EBUSY while store_vacuum runs on dir; -EPROTONOSUPPORT for a store
+ * written by a newer release (store_strerror says which versions);
+ * -EBADMSG when the migration meets a record it cannot read
+ * (store_strerror names it; nothing was changed). */
 int store_open(const char *dir, size_t map_bytes, store_t **out);
+
+/* Whether this store_open converted the store: returns 1 and sets *from
+ * (the old format) and *records (records rewritten), else 0. Either
+ * pointer may be NULL. */
+int store_migration(const store_t *s, uint32_t *from, uint64_t *records);
 void store_close(store_t *s); /* NULL-safe */
 
 /* ---- items ---------------------------------------------------------------- */

@@ -35,6 +35,7 @@ struct store {
     pending_t *queue, **queue_tail;
     int committing;
     int lock_fd;         /* shared hold on dir/patron.lock (storelock.h) */
+    uint64_t migrated_from, migrated; /* store_migration */
 };
 
 enum { EVENT_KEY_LEN = 20 };
@@ -157,5 +158,10 @@ int store_model_hdr_decode(const MDB_val *k, const MDB_val *v, store_model_hdr_t
  * the key. */
 int store_attrs_decode(const void *key, size_t klen, const void *val, size_t vlen,
                        store_attrs_t *a);
+
+/* Checks meta "format_version" at store_open: writes it into a new store,
+ * refuses a newer one (-EPROTONOSUPPORT), converts an older one in one
+ * transaction (store_migrate.c). */
+int store_format_open(store_t *s, const char *dir);
 
 #endif
