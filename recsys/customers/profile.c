@@ -459,6 +459,18 @@ static int tier_of_history(const history_t *h, const int64_t *orders, size_t k,
     return 0;
 }
 
+/* cfg, or the defaults (in *defaults) when cfg is NULL; NULL when cfg is
+ * invalid. */
+static const profile_config_t *config_or_default(const profile_config_t *cfg,
+                                                 profile_config_t *defaults)
+{
+    if (!cfg) {
+        profile_config_default(defaults);
+        return defaults;
+    }
+    return profile_config_invalid(cfg) ? NULL : cfg;
+}
+
 int profile_tier(const store_event_rec_t *ev, size_t n,
                  const profile_config_t *cfg, int64_t now_ms, int *tier)
 {
@@ -469,12 +481,8 @@ int profile_tier(const store_event_rec_t *ev, size_t n,
 
     if ((!ev && n) || !tier)
         return -EINVAL;
-    if (!cfg) {
-        profile_config_default(&defaults);
-        cfg = &defaults;
-    } else if (profile_config_invalid(cfg)) {
+    if ((cfg = config_or_default(cfg, &defaults)) == NULL)
         return -EINVAL;
-    }
     int rc = history_open(ev, n, now_ms, &h);
     if (rc == 0)
         rc = orders_collect(&h, cfg, &orders, &k);
@@ -628,12 +636,8 @@ int profile_compute(const store_event_rec_t *ev, size_t n,
 
     if ((!ev && n) || !out)
         return -EINVAL;
-    if (!cfg) {
-        profile_config_default(&defaults);
-        cfg = &defaults;
-    } else if (profile_config_invalid(cfg)) {
+    if ((cfg = config_or_default(cfg, &defaults)) == NULL)
         return -EINVAL;
-    }
     memset(out, 0, sizeof *out);
     out->tier = -1;
     int rc = history_open(ev, n, now_ms, &h);

@@ -387,14 +387,7 @@ void ncf_score_factors(void *ctx, uint32_t user, const uint32_t *items,
                        size_t n, float *scores)
 {
     const ncf_factors_t *f = ctx;
-    const float *x = f->user_f + (size_t)user * f->factors;
-    for (size_t j = 0; j < n; j++) {
-        const float *y = f->item_f + (size_t)items[j] * f->factors;
-        float acc = 0;
-        for (uint32_t k = 0; k < f->factors; k++)
-            acc += x[k] * y[k];
-        scores[j] = acc;
-    }
+    ials_score_items(f->user_f, f->item_f, f->factors, user, items, n, scores);
 }
 
 float *ncf_popularity(const ncf_data_t *d)

@@ -37,6 +37,20 @@ static double log_gamma(double x)
     return lgamma_r(x, &sign); /* lgamma writes the global signgam */
 }
 
+/* One step of Lentz's method with partial numerator aa: updates c and d and
+ * returns the factor the fraction's value is multiplied by. */
+static double lentz_step(double aa, double *c, double *d)
+{
+    *d = 1 + aa * *d;
+    if (fabs(*d) < CF_TINY)
+        *d = CF_TINY;
+    *c = 1 + aa / *c;
+    if (fabs(*c) < CF_TINY)
+        *c = CF_TINY;
+    *d = 1 / *d;
+    return *d * *c;
+}
+
 /* Lentz's evaluation of the continued fraction for I_x(a, b) (NR betacf). */
 static double beta_cf(double a, double b, double x)
 {
@@ -48,24 +62,8 @@ static double beta_cf(double a, double b, double x)
     double h = d;
     for (int m = 1; m <= CF_MAX_ITER; m++) {
         double m2 = 2.0 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < CF_TINY)
-            d = CF_TINY;
-        c = 1 + aa / c;
-        if (fabs(c) < CF_TINY)
-            c = CF_TINY;
-        d = 1 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < CF_TINY)
-            d = CF_TINY;
-        c = 1 + aa / c;
-        if (fabs(c) < CF_TINY)
-            c = CF_TINY;
-        d = 1 / d;
-        double del = d * c;
+        h *= lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d);
+        double del = lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
         h *= del;
         if (fabs(del - 1) < CF_EPS)
             break;

@@ -147,19 +147,6 @@ static void standardize(float *s, size_t n)
         s[j] = sd > 0.0 ? (float)((s[j] - mean) / sd) : 0.0f;
 }
 
-static void score_factors(const ease_blend_t *b, uint32_t user,
-                          const uint32_t *items, size_t n, float *scores)
-{
-    const float *x = b->user_f + (size_t)user * b->factors;
-    for (size_t j = 0; j < n; j++) {
-        const float *y = b->item_f + (size_t)items[j] * b->factors;
-        float acc = 0.0f;
-        for (uint32_t k = 0; k < b->factors; k++)
-            acc += x[k] * y[k];
-        scores[j] = acc;
-    }
-}
-
 /* Candidates are blended in chunks so that a fixed stack buffer holds the
  * EASE side: the standardization needs every candidate's score first, so
  * the mean and deviation come from a first pass. */
@@ -193,7 +180,7 @@ void ease_score_blend(void *ctx, uint32_t user, const uint32_t *items,
     double mean = 0.0, sd = 0.0;
 
     if (w > 0.0) {
-        score_factors(b, user, items, n, scores);
+        ials_score_items(b->user_f, b->item_f, b->factors, user, items, n, scores);
         standardize(scores, n);
     } else {
         memset(scores, 0, n * sizeof *scores);

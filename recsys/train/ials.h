@@ -109,4 +109,10 @@ double ials_loss(const csr_t *ui, const ials_params_t *p,
  */
 int ials_csr_popularity_scale(csr_t *m, float beta);
 
+/* scores[j] = x_user . y_items[j] for trained factors (user_f n_users x f,
+ * item_f n_items x f, row-major): what evaluation and the EASE blend rank
+ * by. */
+void ials_score_items(const float *user_f, const float *item_f, uint32_t f,
+                      uint32_t user, const uint32_t *items, size_t n, float *scores);
+
 #endif

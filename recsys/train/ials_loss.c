@@ -1,6 +1,7 @@
 /*
  * ials_loss.c - the iALS objective of ials.h evaluated for given factors
- * (ials_loss, and the progress value ials_train reports after each sweep).
+ * (ials_loss, and the progress value ials_train reports after each sweep),
+ * and the scores of trained factors (ials_score_items).
  *
  * The unobserved term over all pairs is trace((X'X)(Y'Y)), O((m+n) f^2),
  * accumulated in double; the observed pairs then swap their alpha0 (x.y)^2
@@ -242,4 +243,19 @@ double ials_loss(const csr_t *ui, const ials_params_t *p,
         (ui->n_rows && !user_f) || (ui->n_cols && !item_f))
         return NAN;
     return ials_loss_unchecked(ui, p, user_f, item_f);
+}
+
+/* Here, not in ials.c: ials.c contracts multiply-adds into FMAs
+ * (fp-contract=fast), which would change the scores evaluation reports. */
+void ials_score_items(const float *user_f, const float *item_f, uint32_t f,
+                      uint32_t user, const uint32_t *items, size_t n, float *scores)
+{
+    const float *x = user_f + (size_t)user * f;
+    for (size_t j = 0; j < n; j++) {
+        const float *y = item_f + (size_t)items[j] * f;
+        float acc = 0.0f;
+        for (uint32_t k = 0; k < f; k++)
+            acc += x[k] * y[k];
+        scores[j] = acc;
+    }
 }
