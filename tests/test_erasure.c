@@ -17,6 +17,7 @@
 #include "customers_erase.h"
 #include "exp_erase.h"
 #include "hash.h"
+#include "owners.h"
 #include "store_custdata.h"
 #include "testutil.h"
 
@@ -163,13 +164,12 @@ static void memory_forget(void *ctx, const char *customer_id, const custdata_era
     m->erased = *e;
 }
 
+/* The server's durable owners (owners.h), then a memory owner. */
 static size_t owners(custdata_owner_t *o, memory_t *m)
 {
-    o[0] = store_custdata_owner();
-    o[1] = couponstore_custdata_owner();
-    o[2] = expstore_custdata_owner();
-    o[3] = (custdata_owner_t){ .name = "memory", .ctx = m, .forget = memory_forget };
-    return 4;
+    size_t n = owners_durable(o);
+    o[n++] = (custdata_owner_t){ .name = "memory", .ctx = m, .forget = memory_forget };
+    return n;
 }
 
 /* ---- export ----------------------------------------------------------------------- */
@@ -279,7 +279,7 @@ static void scan_for_traces(store_t *s, int expect_found)
 static void test_erase_everything(void)
 {
     store_t *s = NULL;
-    custdata_owner_t o[4];
+    custdata_owner_t o[OWNERS_DURABLE + 1];
     memory_t mem;
     size_t n = owners(o, &mem);
     custdata_erased_t erased;
@@ -353,7 +353,7 @@ static int failing_erase(void *ctx, store_tx_t *tx, const char *id, custdata_era
 static void test_all_or_nothing(void)
 {
     store_t *s = NULL;
-    custdata_owner_t o[5];
+    custdata_owner_t o[OWNERS_DURABLE + 2];
     memory_t mem;
     size_t n = owners(o, &mem);
     const char *failed = NULL;
@@ -370,16 +370,16 @@ static void test_all_or_nothing(void)
     CHECK_STREQ(failed, "broken");
     CHECK_EQ_INT(mem.forgot[0], 0); /* memory untouched when nothing committed */
     CHECK_EQ_INT(store_customer_index(s, GONE, &idx), 0);
-    check_export(s, o, 3, GONE, 2, 2, 0);
+    check_export(s, o, OWNERS_DURABLE, GONE, 2, 2, 0);
 
     /* Bad ids. */
-    CHECK_EQ_INT(customers_erase(s, o, 3, "", &erased, NULL), -EINVAL);
+    CHECK_EQ_INT(customers_erase(s, o, OWNERS_DURABLE, "", &erased, NULL), -EINVAL);
     {
         char long_id[STORE_MAX_ID + 2];
         memset(long_id, 'x', sizeof long_id - 1);
         long_id[sizeof long_id - 1] = '\0';
-        CHECK_EQ_INT(customers_erase(s, o, 3, long_id, &erased, NULL), -EINVAL);
-        CHECK_EQ_INT(customers_export(s, o, 3, long_id, count_kind, NULL, NULL), -EINVAL);
+        CHECK_EQ_INT(customers_erase(s, o, OWNERS_DURABLE, long_id, &erased, NULL), -EINVAL);
+        CHECK_EQ_INT(customers_export(s, o, OWNERS_DURABLE, long_id, count_kind, NULL, NULL), -EINVAL);
     }
     store_close(s);
 }
@@ -388,7 +388,7 @@ static void test_all_or_nothing(void)
 static void test_retain(void)
 {
     store_t *s = NULL;
-    custdata_owner_t o[4];
+    custdata_owner_t o[OWNERS_DURABLE + 1];
     memory_t mem;
     size_t n = owners(o, &mem);
     uint64_t removed = 0;

@@ -24,7 +24,7 @@
 #include "shown.h"
 #include "store.h"
 
-#define APP_MAX_OWNERS 8
+#define APP_MAX_OWNERS 8  /* OWNERS_DURABLE and the in-memory ones */
 
 typedef struct app {
     store_t *store;           /* owned by main */

@@ -1,18 +1,18 @@
 /*
  * app_owners.c - the list of customer-data owners (custdata.h), assembled
  * here where the domain modules are wired together: DeleteCustomer and
- * ExportCustomer walk it (customers_erase.h), so a module that starts
- * keeping customer data joins erasure and export by adding one line below.
+ * ExportCustomer walk it (customers_erase.h): the durable owners
+ * (owners.h), then what this process keeps in memory. A module that starts
+ * keeping customer data joins erasure and export with one line there or
+ * here.
  */
 #include "app.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "coupon_erase.h"
-#include "exp_erase.h"
 #include "log.h"
-#include "store_custdata.h"
+#include "owners.h"
 
 static void forget_shown(void *ctx, const char *customer_id,
                          const custdata_erased_t *erased)
@@ -55,10 +55,7 @@ static void forget_factors(void *ctx, const char *customer_id,
 
 void app_owners_init(app_t *a)
 {
-    size_t n = 0;
-    a->owners[n++] = store_custdata_owner();
-    a->owners[n++] = couponstore_custdata_owner();
-    a->owners[n++] = expstore_custdata_owner();
+    size_t n = owners_durable(a->owners);
     a->owners[n++] = (custdata_owner_t){ .name = "recently shown", .ctx = a,
                                          .forget = forget_shown };
     a->owners[n++] = (custdata_owner_t){ .name = "served model", .ctx = a,
