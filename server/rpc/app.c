@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expdefs.h"
 #include "log.h"
 
 int app_init(app_t *a, store_t *store, const model_opts_t *opts)
@@ -25,6 +26,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->cust_catalog = NULL;
     memset(&a->cutpoints, 0, sizeof a->cutpoints);
     pthread_rwlock_init(&a->exp_lock, NULL);
+    pthread_mutex_init(&a->exp_write_mu, NULL);
     pthread_rwlock_init(&a->auth_lock, NULL);
     a->auth_path = NULL;
     a->auth = NULL;
@@ -133,6 +135,7 @@ void app_destroy(app_t *a)
     for (size_t i = 0; i < a->n_pinned; i++)
         model_unref(a->pinned[i]);
     pthread_rwlock_destroy(&a->exp_lock);
+    pthread_mutex_destroy(&a->exp_write_mu);
     model_slot_destroy(&a->models);
     catalog_slot_destroy(&a->catalogs);
     coupon_catalog_slot_destroy(&a->coupons);
@@ -294,45 +297,115 @@ static int pin_versions(app_t *a, const expstore_defs_t *defs, model_t **pinned,
     return rc;
 }
 
-int app_set_experiments(app_t *a, expstore_defs_t *defs, int64_t now_ms, char *err,
-                        size_t cap)
+/* A validated experiment set with its pinned models, not yet served. */
+typedef struct exp_next {
+    experiment_set_t *set;
+    model_t *pinned[sizeof ((app_t *)0)->pinned / sizeof ((app_t *)0)->pinned[0]];
+    size_t n_pinned;
+} exp_next_t;
+
+static void exp_next_discard(exp_next_t *x)
 {
-    model_t *pinned[sizeof a->pinned / sizeof a->pinned[0]], *old_pinned[sizeof a->pinned / sizeof a->pinned[0]];
-    size_t n_pinned = 0, n_old;
-    experiment_set_t *set = NULL, *old;
-    expstore_defs_t old_defs;
+    for (size_t i = 0; i < x->n_pinned; i++)
+        model_unref(x->pinned[i]);
+    experiment_set_free(x->set);
+    memset(x, 0, sizeof *x);
+}
+
+/* Builds and validates the set defs describe (against the one served) and
+ * loads the model versions its arms name. */
+static int exp_prepare(app_t *a, const expstore_defs_t *defs, int64_t now_ms,
+                       exp_next_t *x, char *err, size_t cap)
+{
     int rc;
 
-    if ((rc = experiment_set_new(defs->defs, defs->n, &set, err, cap)) != 0)
+    memset(x, 0, sizeof *x);
+    if ((rc = experiment_set_new(defs->defs, defs->n, &x->set, err, cap)) != 0)
         return rc;
     pthread_rwlock_rdlock(&a->exp_lock);
-    rc = a->experiments ? experiment_set_update_invalid(a->experiments, set, now_ms, err, cap)
-                        : 0;
+    rc = a->experiments
+             ? experiment_set_update_invalid(a->experiments, x->set, now_ms, err, cap)
+             : 0;
     pthread_rwlock_unlock(&a->exp_lock);
     if (rc == 0)
-        rc = pin_versions(a, defs, pinned, &n_pinned, err, cap);
-    if (rc) {
-        for (size_t i = 0; i < n_pinned; i++)
-            model_unref(pinned[i]);
-        experiment_set_free(set);
-        return rc;
-    }
+        rc = pin_versions(a, defs, x->pinned, &x->n_pinned, err, cap);
+    if (rc)
+        exp_next_discard(x);
+    return rc;
+}
+
+/* Serves x and defs (taking both over) and releases what was served. */
+static void exp_swap(app_t *a, expstore_defs_t *defs, exp_next_t *x)
+{
+    model_t *old_pinned[sizeof a->pinned / sizeof a->pinned[0]];
+    experiment_set_t *old;
+    expstore_defs_t old_defs;
+    size_t n_old;
+
     pthread_rwlock_wrlock(&a->exp_lock);
     old = a->experiments;
     old_defs = a->exp_defs;
     n_old = a->n_pinned;
     memcpy(old_pinned, a->pinned, n_old * sizeof *old_pinned);
-    a->experiments = set;
+    a->experiments = x->set;
     a->exp_defs = *defs;
-    memcpy(a->pinned, pinned, n_pinned * sizeof *pinned);
-    a->n_pinned = n_pinned;
+    memcpy(a->pinned, x->pinned, x->n_pinned * sizeof *x->pinned);
+    a->n_pinned = x->n_pinned;
     pthread_rwlock_unlock(&a->exp_lock);
     memset(defs, 0, sizeof *defs);
+    memset(x, 0, sizeof *x);
     experiment_set_free(old);
     expstore_defs_free(&old_defs);
     for (size_t i = 0; i < n_old; i++)
         model_unref(old_pinned[i]);
-    return 0;
+}
+
+int app_set_experiments(app_t *a, expstore_defs_t *defs, int64_t now_ms, char *err,
+                        size_t cap)
+{
+    exp_next_t x;
+    int rc;
+
+    pthread_mutex_lock(&a->exp_write_mu);
+    if ((rc = exp_prepare(a, defs, now_ms, &x, err, cap)) == 0)
+        exp_swap(a, defs, &x);
+    pthread_mutex_unlock(&a->exp_write_mu);
+    return rc;
+}
+
+int app_put_experiment(app_t *a, const experiment_t *e, int replace, int64_t now_ms,
+                       char *err, size_t cap)
+{
+    expstore_defs_t defs;
+    exp_next_t x;
+    int rc;
+
+    pthread_mutex_lock(&a->exp_write_mu);
+    pthread_rwlock_rdlock(&a->exp_lock);
+    rc = expdefs_with(&a->exp_defs, e, replace, &defs, err, cap);
+    pthread_rwlock_unlock(&a->exp_lock);
+    if (rc == -ENOMEM)
+        snprintf(err, cap, "copying the experiment definitions");
+    if (rc)
+        goto out;
+    if ((rc = exp_prepare(a, &defs, now_ms, &x, err, cap)) != 0) {
+        if (rc != -EINVAL)
+            snprintf(err, cap, "loading the experiment");
+        expstore_defs_free(&defs);
+        goto out;
+    }
+    /* Stored before it is served: a definition the client is told failed
+     * never serves, and one it is told succeeded survives a restart. */
+    if ((rc = expstore_save(a->store, e)) != 0) {
+        snprintf(err, cap, "storing the experiment (nothing changed)");
+        exp_next_discard(&x);
+        expstore_defs_free(&defs);
+        goto out;
+    }
+    exp_swap(a, &defs, &x);
+out:
+    pthread_mutex_unlock(&a->exp_write_mu);
+    return rc;
 }
 
 int app_assign(app_t *a, const char *customer_id, int64_t now_ms,

@@ -48,6 +48,7 @@ typedef struct app {
      * built from, and the model versions arms pin (beside the current one).
      * Replaced together under the write lock. */
     pthread_rwlock_t exp_lock;
+    pthread_mutex_t exp_write_mu; /* one definition change at a time */
     experiment_set_t *experiments;
     expstore_defs_t exp_defs;
     model_t *pinned[EXPERIMENT_MAX_ARMS * 4];
@@ -129,11 +130,21 @@ model_t *app_model_for(app_t *a, uint64_t version);
 
 /* Replaces the experiment definitions with defs[0..n) after validating them
  * as a set, against the current ones (no started experiment may move), and
- * loading every model version an arm names. Persists nothing: the caller
- * stores the changed definition first. Returns 0, or -EINVAL with err set,
- * or another negative errno. Takes ownership of defs on success. */
+ * loading every model version an arm names. Persists nothing (for the
+ * stored definitions at start; a change goes through app_put_experiment).
+ * Returns 0, or -EINVAL with err set, or another negative errno. Takes
+ * ownership of defs on success. */
 int app_set_experiments(app_t *a, expstore_defs_t *defs, int64_t now_ms, char *err,
                         size_t cap);
+
+/* CreateExperiment (replace 0) / UpdateExperiment (replace 1) of a valid
+ * definition e: the current definitions with e added or replaced, validated
+ * as a set as app_set_experiments does, then e stored, then served; writes
+ * are serialized, so concurrent changes are not lost. Returns 0, or with a
+ * message in err: -ENOENT/-EEXIST (naming experiment_id), -EINVAL (the
+ * set), or another negative errno (err names the step; nothing changed). */
+int app_put_experiment(app_t *a, const experiment_t *e, int replace, int64_t now_ms,
+                       char *err, size_t cap);
 
 /* Loads the stored experiment definitions (after the first model load). */
 int app_load_experiments(app_t *a, char *err, size_t cap);

@@ -14,6 +14,7 @@
 
 #include "abstats.h"
 #include "codec.h"
+#include "expdefs.h"
 #include "expstore.h"
 #include "patron/v1/experiments.pb-c.h"
 #include "wallclock.h"
@@ -133,67 +134,12 @@ static void exp_msg_free(exp_msg_t *x)
     free(x->forced_ptrs);
 }
 
-/* Current definitions plus/instead of e, as a new owned list. */
-static int defs_with(app_t *a, const experiment_t *e, int must_exist, expstore_defs_t *out,
-                     char *err, size_t cap)
-{
-    size_t n, found = (size_t)-1;
-    int rc = 0;
-
-    pthread_rwlock_rdlock(&a->exp_lock);
-    n = a->exp_defs.n;
-    out->defs = calloc(n + 1, sizeof *out->defs);
-    out->n = 0;
-    if (!out->defs) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const experiment_t *d = strcmp(a->exp_defs.defs[i].id, e->id) == 0 ? e
-                                                                          : &a->exp_defs.defs[i];
-        experiment_forced_t *f = NULL;
-        if (d == e)
-            found = i;
-        if (d->n_forced && !(f = malloc(d->n_forced * sizeof *f))) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        if (d->n_forced)
-            memcpy(f, d->forced, d->n_forced * sizeof *f);
-        out->defs[out->n] = *d;
-        out->defs[out->n++].forced = f;
-    }
-    if (must_exist && found == (size_t)-1) {
-        snprintf(err, cap, "experiment_id: no experiment '%s'", e->id);
-        rc = -ENOENT;
-    } else if (!must_exist && found != (size_t)-1) {
-        snprintf(err, cap, "experiment_id: '%s' exists already (use UpdateExperiment)", e->id);
-        rc = -EEXIST;
-    } else if (!must_exist) {
-        experiment_forced_t *f = NULL;
-        if (e->n_forced && !(f = malloc(e->n_forced * sizeof *f))) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        if (e->n_forced)
-            memcpy(f, e->forced, e->n_forced * sizeof *f);
-        out->defs[out->n] = *e;
-        out->defs[out->n++].forced = f;
-    }
-out:
-    pthread_rwlock_unlock(&a->exp_lock);
-    if (rc)
-        expstore_defs_free(out);
-    return rc;
-}
-
 static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
                            rpc_reply_t *out)
 {
     Patron__V1__Experiment *p = (Patron__V1__Experiment *)decode(
         &patron__v1__experiment__descriptor, req, len, out);
     experiment_forced_t *forced = NULL;
-    expstore_defs_t defs = { 0 };
     experiment_t e, prev;
     int have_prev = 0;
     exp_msg_t msg = { 0 };
@@ -205,14 +151,14 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
     if (!p)
         return;
     if (update) {
+        const experiment_t *d;
         pthread_rwlock_rdlock(&a->exp_lock);
-        for (size_t i = 0; i < a->exp_defs.n && !have_prev; i++)
-            if (strcmp(a->exp_defs.defs[i].id, p->experiment_id) == 0) {
-                prev = a->exp_defs.defs[i];
-                prev.forced = NULL; /* only ids and times are read */
-                prev.n_forced = 0;
-                have_prev = 1;
-            }
+        if ((d = expdefs_find(&a->exp_defs, p->experiment_id)) != NULL) {
+            prev = *d;
+            prev.forced = NULL; /* only ids and times are read */
+            prev.n_forced = 0;
+            have_prev = 1;
+        }
         pthread_rwlock_unlock(&a->exp_lock);
     }
     if ((bad = from_pb(p, have_prev ? &prev : NULL, now, &e, &forced)) != NULL) {
@@ -223,27 +169,15 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
         goto out;
     }
-    rc = defs_with(a, &e, update, &defs, err, sizeof err);
-    if (rc) {
+    rc = app_put_experiment(a, &e, update, now, err, sizeof err);
+    if (rc == -ENOENT || rc == -EEXIST || rc == -EINVAL) {
         rpc_fail(out, rc == -ENOENT ? GRPC_STATUS_NOT_FOUND
                       : rc == -EEXIST ? GRPC_STATUS_ALREADY_EXISTS
-                                      : GRPC_STATUS_RESOURCE_EXHAUSTED, "%s",
-                 rc == -ENOMEM ? "out of memory" : err);
+                                      : GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
         goto out;
     }
-    /* Validate and swap in first, then persist: a definition the server
-     * cannot serve is never stored. */
-    rc = app_set_experiments(a, &defs, now, err, sizeof err);
     if (rc) {
-        if (rc == -EINVAL)
-            rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
-        else
-            fail_errno(out, rc, "loading the experiment");
-        expstore_defs_free(&defs);
-        goto out;
-    }
-    if ((rc = expstore_save(a->store, &e)) != 0) {
-        fail_errno(out, rc, "storing the experiment");
+        fail_errno(out, rc, err);
         goto out;
     }
     if (to_pb(&e, &msg) != 0)
