@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chol.h"
 #include "hash.h"
 #include "rng.h"
 
@@ -83,41 +84,6 @@ double uplift_logreg_predict(const double *beta, const double *x, size_t d)
         return 1.0 / (1.0 + exp(-z));
     double e = exp(z);
     return e / (1.0 + e);
-}
-
-/* Solves A x = b in place (b becomes x) for symmetric positive definite A
- * (d x d, row-major, overwritten by its Cholesky factor). -EDOM if A is not
- * positive definite. */
-static int cholesky_solve(double *A, double *b, size_t d)
-{
-    for (size_t j = 0; j < d; j++) {
-        double s = A[j * d + j];
-        for (size_t k = 0; k < j; k++)
-            s -= A[j * d + k] * A[j * d + k];
-        if (!(s > 0.0))
-            return -EDOM;
-        double l = sqrt(s);
-        A[j * d + j] = l;
-        for (size_t i = j + 1; i < d; i++) {
-            double t = A[i * d + j];
-            for (size_t k = 0; k < j; k++)
-                t -= A[i * d + k] * A[j * d + k];
-            A[i * d + j] = t / l;
-        }
-    }
-    for (size_t i = 0; i < d; i++) {       /* L y = b */
-        double t = b[i];
-        for (size_t k = 0; k < i; k++)
-            t -= A[i * d + k] * b[k];
-        b[i] = t / A[i * d + i];
-    }
-    for (size_t i = d; i-- > 0;) {         /* L^T x = y */
-        double t = b[i];
-        for (size_t k = i + 1; k < d; k++)
-            t -= A[k * d + i] * b[k];
-        b[i] = t / A[i * d + i];
-    }
-    return 0;
 }
 
 /* Gradient g and Hessian H of the penalized log-likelihood at beta (H is
@@ -194,7 +160,7 @@ int uplift_logreg_fit(const double *X, const uint8_t *y, const double *w,
     double loss = logreg_loss(X, y, w, n, d, l2, prior, beta);
     for (int it = 0; it < max_iter; it++) {
         logreg_grad_hess(X, y, w, n, d, l2, prior, beta, g, H);
-        int rc = cholesky_solve(H, g, d);
+        int rc = chol_solve(H, g, d);
         if (rc)
             return rc;
         double t = 1.0, next = loss;
