@@ -23,6 +23,11 @@
  * when no owner kept anything durable about the customer (in-memory state
  * is forgotten anyway); or the first owner error, with *failed (may be
  * NULL) set to that owner's name.
+ *
+ * Cost: the offer log, redemptions, velocity rows and experiment tables are
+ * not indexed by customer, so owners scan them inside the transaction;
+ * other writers wait that long (erasure is rare; the scans read, and only
+ * the customer's rows are written).
  */
 int customers_erase(store_t *s, const custdata_owner_t *owners, size_t n,
                     const char *customer_id, custdata_erased_t *out,
