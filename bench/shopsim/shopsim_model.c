@@ -1,82 +1,16 @@
 /*
- * shopsim - a deterministic shop simulator that writes test data for Patron.
- *
- *   shopsim --out DIR [--customers N=2000] [--items M=500] [--days D=365]
- *           [--seed S=42]
- *
- * writes, for one simulated shop starting 2024-01-01 UTC:
- *   DIR/items.csv          item_id,title,category,price,unit_cost,in_stock
- *   DIR/events.csv         event_id,customer_id,item_id,type,timestamp,
- *                          quantity,unit_price   (patron format)
- *   DIR/online_retail.csv  the UCI Online Retail layout: purchases grouped
- *                          into one invoice per purchasing session, refunds
- *                          as 'C' invoices with negative Quantity
- * and prints a one-line summary to stderr. Same arguments, same bytes.
- *
- * What the data is meant to teach a recommender (and so what the model is):
- *  - 15 categories, each with its own price range, margin and season
- *    (Christmas peaks in Nov/Dec, Garden in spring/summer); every item also
- *    has one of SIM_STYLES "styles" (say, rustic vs. modern).
- *  - Item popularity is Zipf-skewed over a random ranking; some items launch
- *    mid-year, some go out of stock before the end (in_stock 0; they are
- *    still viewed but no longer bought).
- *  - Customer activity is lognormal (a few heavy buyers, a long tail of light
- *    ones); a third exist on day 0, the rest arrive over the period, and some
- *    churn. Each customer has 2-3 favourite categories with weights and a
- *    preferred style, so a customer x item matrix has low-rank structure:
- *    category x style, plus popularity.
- *  - Sessions: views -> some carts -> some purchases (quantity mostly 1-3),
- *    about 3% of purchase lines refunded 1-30 days later; weekly and yearly
- *    seasonality with a December peak and a post-Christmas lull; a January
- *    sale at 20% off.
- *  - online_retail.csv adds what the real file has: a few guest invoices and
- *    stock adjustments with an empty CustomerID. Its StockCode for item
- *    i<k> is 21000+k (every 9th with a letter suffix, like "85123A"), its
- *    CustomerID for c<k> is 12347+k, and Description is the upper-cased title.
- *
- * Randomness comes from xoshiro256** seeded through splitmix64 (Blackman &
- * Vigna, https://prng.di.unimi.it/), never rand(), so output depends only on
- * the arguments (and on libm's exp/log, identical on one platform).
+ * shopsim_model.c - the simulated shop: catalogue, customers, seasonality
+ * and sessions (model described in shopsim.c).
  */
+#include "shopsim.h"
+
 #include <errno.h>
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "civil.h"
 #include "grow.h"
-#include "rng.h"
-
-#define SIM_STYLES 4
-#define SIM_NO_CUSTOMER UINT32_MAX
-#define SIM_START_YEAR 2024
-#define SIM_DAY_S 86400
-#define SIM_FIRST_INVOICE 536365   /* the real file's first invoice */
-#define SIM_FIRST_CUSTOMER_NO 12347
-#define SIM_FIRST_STOCK_CODE 21000
-
-/* Behaviour knobs; tuned so the defaults give ~100k events. */
-#define SIM_SESSIONS_PER_DAY 0.026  /* median customer's base rate */
-#define SIM_ACTIVITY_SIGMA 1.1      /* lognormal spread of activity */
-#define SIM_POPULARITY_ZIPF 0.9
-#define SIM_INITIAL_SHARE 0.35      /* customers already there on day 0 */
-#define SIM_CHURN_SHARE 0.30
-#define SIM_CHURN_MEAN_DAYS 90.0
-#define SIM_EXPLORE 0.15            /* sessions outside favourite categories */
-#define SIM_STYLE_LOYALTY 0.65
-#define SIM_VIEW_CONTINUE 0.70      /* geometric views per session */
-#define SIM_MAX_VIEWS 30
-#define SIM_CART_RATE 0.13
-#define SIM_BUY_RATE 0.60           /* carted item bought at checkout */
-#define SIM_REFUND_RATE 0.03
-#define SIM_NEW_ITEM_SHARE 0.12
-#define SIM_OUT_OF_STOCK_SHARE 0.08
-#define SIM_GUEST_INVOICE_PER_DAY 0.08
-#define SIM_ADJUSTMENT_PER_DAY 0.03
 
 /* ---- PRNG (xoshiro256**, base/rng.h) -------------------------------------- */
 
@@ -123,21 +57,7 @@ static uint32_t rng_pick_cum(xoshiro_t *r, const double *cum, uint32_t n)
     return lo;
 }
 
-/* ---- static shop description ---------------------------------------------- */
-
-typedef enum sim_season { SEASON_FLAT, SEASON_XMAS, SEASON_SUMMER } sim_season_t;
-
-typedef struct sim_category {
-    const char *name;
-    double weight;          /* share of the catalogue and of browsing */
-    double price_lo, price_hi;
-    double margin_lo, margin_hi;
-    sim_season_t season;
-    const char *nouns[6];
-} sim_category_t;
-
-#define SIM_NCAT 15
-static const sim_category_t sim_categories[SIM_NCAT] = {
+const sim_category_t sim_categories[SIM_NCAT] = {
     {"Kitchen", 1.6, 1.5, 40, 0.35, 0.55, SEASON_FLAT,
      {"Mug", "Tea Towel", "Cake Tin", "8\" Cake Stand", "Jam Jar", "Lunch Box"}},
     {"Home Decor", 1.8, 2, 60, 0.40, 0.60, SEASON_FLAT,
@@ -202,71 +122,6 @@ static const double sim_hour_weight[24] = {
 static const double sim_weekday_factor[7] = {1.20, 1.00, 0.95, 0.95, 1.00, 0.90, 1.05};
 static const double sim_month_factor[12] = {0.85, 0.80, 0.90, 0.90, 0.95, 0.90,
                                             0.90, 0.90, 1.05, 1.15, 1.45, 1.70};
-
-/* ---- the simulated shop --------------------------------------------------- */
-
-typedef struct sim_item {
-    char title[96];
-    uint8_t cat, style;
-    double price, unit_cost;
-    int launch_day, stockout_day; /* buyable in [launch, stockout) */
-    double popularity;
-} sim_item_t;
-
-typedef struct sim_customer {
-    int join_day, leave_day;   /* active in [join, leave) */
-    double rate;               /* base sessions per day */
-    uint8_t fav[3];
-    double fav_w[3];
-    uint8_t nfav, style;
-    double budget;             /* willingness to pay relative to median */
-    const char *country;
-} sim_customer_t;
-
-typedef enum sim_type {
-    SIM_VIEW = 1, SIM_CART, SIM_PURCHASE, SIM_REFUND,
-    SIM_ADJUST, /* retail-only stock adjustment */
-} sim_type_t;
-
-typedef struct sim_event {
-    int64_t t;          /* unix seconds */
-    uint32_t seq;       /* generation order: makes the time sort total */
-    uint32_t customer;  /* SIM_NO_CUSTOMER: guest, retail file only */
-    uint32_t item;
-    uint32_t session;   /* checkout session, for invoice grouping */
-    uint8_t type;
-    int32_t qty;
-    double price;
-    const char *note;   /* SIM_ADJUST description */
-} sim_event_t;
-
-typedef struct sim_bucket {
-    uint32_t *items;
-    double *cum;
-    uint32_t n;
-    size_t cap;
-} sim_bucket_t;
-
-typedef struct sim_config {
-    const char *out;
-    uint32_t customers, items, days;
-    uint64_t seed;
-} sim_config_t;
-
-typedef struct sim {
-    sim_config_t cfg;
-    xoshiro_t rng;
-    int64_t start;                      /* unix seconds of day 0 */
-    sim_item_t *items;
-    sim_customer_t *cust;
-    /* items by category and by (category, style), popularity-weighted */
-    sim_bucket_t all, by_cat[SIM_NCAT], by_style[SIM_NCAT][SIM_STYLES];
-    double cat_cum[12][SIM_NCAT];       /* browsing weights per month */
-    sim_event_t *ev;
-    size_t nev, evcap;
-    uint32_t sessions;
-    uint64_t invoices, cancellations, churned;
-} sim_t;
 
 /* ---- catalogue ------------------------------------------------------------ */
 
@@ -679,7 +534,7 @@ static int sim_event_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static int sim_run(sim_t *s)
+int sim_run(sim_t *s)
 {
     s->start = civil_to_days(SIM_START_YEAR, 1, 1) * SIM_DAY_S;
     xoshiro_seed(&s->rng, s->cfg.seed);
@@ -696,7 +551,7 @@ static int sim_run(sim_t *s)
     return rc;
 }
 
-static void sim_free(sim_t *s)
+void sim_free(sim_t *s)
 {
     free(s->all.items);
     free(s->all.cum);
@@ -711,255 +566,4 @@ static void sim_free(sim_t *s)
     free(s->items);
     free(s->cust);
     free(s->ev);
-}
-
-/* ---- output --------------------------------------------------------------- */
-
-/* Writes a field, quoted per RFC 4180 when it needs to be. */
-static void csv_write_field(FILE *f, const char *v)
-{
-    if (!strpbrk(v, ",\"\r\n")) {
-        fputs(v, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *v; v++) {
-        if (*v == '"')
-            fputc('"', f);
-        fputc(*v, f);
-    }
-    fputc('"', f);
-}
-
-static FILE *sim_open(const char *dir, const char *name)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        fprintf(stderr, "shopsim: %s: %s\n", path, strerror(errno));
-    return f;
-}
-
-static int sim_close(FILE *f, const char *name)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        fprintf(stderr, "shopsim: writing %s failed\n", name);
-        return -EIO;
-    }
-    return 0;
-}
-
-static void sim_iso_time(int64_t t, char *buf, size_t n)
-{
-    int64_t y;
-    unsigned m, d;
-    int64_t days = t / SIM_DAY_S, sod = t % SIM_DAY_S;
-    civil_from_days(days, &y, &m, &d);
-    snprintf(buf, n, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
-             (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
-}
-
-static void sim_retail_time(int64_t t, char *buf, size_t n)
-{
-    int64_t y;
-    unsigned m, d;
-    int64_t days = t / SIM_DAY_S, sod = t % SIM_DAY_S;
-    civil_from_days(days, &y, &m, &d);
-    snprintf(buf, n, "%u/%u/%lld %d:%02d", m, d, (long long)y, (int)(sod / 3600),
-             (int)(sod / 60 % 60));
-}
-
-static int sim_write_items(const sim_t *s)
-{
-    FILE *f = sim_open(s->cfg.out, "items.csv");
-    if (!f)
-        return -EIO;
-    fputs("item_id,title,category,price,unit_cost,in_stock\n", f);
-    for (uint32_t i = 0; i < s->cfg.items; i++) {
-        const sim_item_t *it = &s->items[i];
-        fprintf(f, "i%05u,", i);
-        csv_write_field(f, it->title);
-        fputc(',', f);
-        csv_write_field(f, sim_categories[it->cat].name);
-        fprintf(f, ",%.2f,%.2f,%d\n", it->price, it->unit_cost,
-                it->stockout_day >= (int)s->cfg.days);
-    }
-    return sim_close(f, "items.csv");
-}
-
-static const char *sim_type_name(uint8_t type)
-{
-    static const char *const names[] = {"", "view", "cart", "purchase", "refund"};
-    return names[type];
-}
-
-static int sim_write_events(const sim_t *s, uint64_t counts[5])
-{
-    FILE *f = sim_open(s->cfg.out, "events.csv");
-    if (!f)
-        return -EIO;
-    fputs("event_id,customer_id,item_id,type,timestamp,quantity,unit_price\n", f);
-    uint64_t id = 0;
-    for (size_t k = 0; k < s->nev; k++) {
-        const sim_event_t *e = &s->ev[k];
-        if (e->customer == SIM_NO_CUSTOMER || e->type > SIM_REFUND)
-            continue;
-        char ts[32];
-        sim_iso_time(e->t, ts, sizeof ts);
-        fprintf(f, "e%07llu,c%06u,i%05u,%s,%s,%d,%.2f\n", (unsigned long long)++id,
-                e->customer, e->item, sim_type_name(e->type), ts, (int)e->qty, e->price);
-        counts[e->type]++;
-    }
-    return sim_close(f, "events.csv");
-}
-
-static void sim_stock_code(uint32_t item, char *buf, size_t n)
-{
-    if (item % 9 == 4)
-        snprintf(buf, n, "%u%c", SIM_FIRST_STOCK_CODE + item, 'A' + (int)(item / 9 % 3));
-    else
-        snprintf(buf, n, "%u", SIM_FIRST_STOCK_CODE + item);
-}
-
-static void sim_write_retail_row(FILE *f, const char *invoice, uint32_t item,
-                                 const char *desc, int32_t qty, int64_t t,
-                                 double price, const sim_customer_t *c, uint32_t ci)
-{
-    char code[32], date[32], upper[96];
-    size_t k = 0;
-    for (; desc[k] && k + 1 < sizeof upper; k++)
-        upper[k] = (char)(desc[k] >= 'a' && desc[k] <= 'z' ? desc[k] - 32 : desc[k]);
-    upper[k] = '\0';
-    sim_stock_code(item, code, sizeof code);
-    sim_retail_time(t, date, sizeof date);
-    fprintf(f, "%s,%s,", invoice, code);
-    csv_write_field(f, upper);
-    fprintf(f, ",%d,%s,%.2f,", (int)qty, date, price);
-    if (c)
-        fprintf(f, "%u,", SIM_FIRST_CUSTOMER_NO + ci);
-    else
-        fputc(',', f);
-    csv_write_field(f, c ? c->country : "United Kingdom");
-    fputc('\n', f);
-}
-
-static int sim_write_retail(sim_t *s)
-{
-    FILE *f = sim_open(s->cfg.out, "online_retail.csv");
-    if (!f)
-        return -EIO;
-    fputs("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,"
-          "CustomerID,Country\n", f);
-    uint64_t next = SIM_FIRST_INVOICE, invoice = 0;
-    uint32_t cur_session = UINT32_MAX;
-    for (size_t k = 0; k < s->nev; k++) {
-        const sim_event_t *e = &s->ev[k];
-        const sim_customer_t *c = e->customer == SIM_NO_CUSTOMER ? NULL : &s->cust[e->customer];
-        const char *title = s->items[e->item].title;
-        char inv[32];
-        if (e->type == SIM_PURCHASE) {
-            if (e->session != cur_session) {
-                invoice = next++;
-                cur_session = e->session;
-                s->invoices++;
-            }
-            snprintf(inv, sizeof inv, "%llu", (unsigned long long)invoice);
-            sim_write_retail_row(f, inv, e->item, title, e->qty, e->t, e->price, c, e->customer);
-        } else if (e->type == SIM_REFUND) {
-            snprintf(inv, sizeof inv, "C%llu", (unsigned long long)next++);
-            cur_session = UINT32_MAX;
-            s->cancellations++;
-            sim_write_retail_row(f, inv, e->item, title, -e->qty, e->t, e->price, c, e->customer);
-        } else if (e->type == SIM_ADJUST) {
-            snprintf(inv, sizeof inv, "%llu", (unsigned long long)next++);
-            cur_session = UINT32_MAX;
-            sim_write_retail_row(f, inv, e->item, e->note, e->qty, e->t, 0.0, NULL, 0);
-        }
-    }
-    return sim_close(f, "online_retail.csv");
-}
-
-/* ---- command line --------------------------------------------------------- */
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_args(int argc, char **argv, sim_config_t *cfg)
-{
-    *cfg = (sim_config_t){.customers = 2000, .items = 500, .days = 365, .seed = 42};
-    for (int i = 1; i < argc; i++) {
-        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t v = 0;
-        if (strcmp(opt, "--out") == 0 && val) {
-            cfg->out = val;
-        } else if (strcmp(opt, "--seed") == 0 && parse_u64(val, UINT64_MAX, &v) == 0) {
-            cfg->seed = v;
-        } else if (strcmp(opt, "--customers") == 0 && parse_u64(val, 10000000, &v) == 0 && v) {
-            cfg->customers = (uint32_t)v;
-        } else if (strcmp(opt, "--items") == 0 && parse_u64(val, 1000000, &v) == 0 && v) {
-            cfg->items = (uint32_t)v;
-        } else if (strcmp(opt, "--days") == 0 && parse_u64(val, 3650, &v) == 0 && v) {
-            cfg->days = (uint32_t)v;
-        } else {
-            fprintf(stderr, "shopsim: bad argument '%s'\n", opt);
-            return -1;
-        }
-        i++;
-    }
-    if (!cfg->out) {
-        fprintf(stderr, "usage: shopsim --out DIR [--customers N=2000] [--items M=500]"
-                        " [--days D=365] [--seed S=42]\n");
-        return -1;
-    }
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    sim_t s = {0};
-    if (parse_args(argc, argv, &s.cfg) < 0)
-        return 2;
-    if (mkdir(s.cfg.out, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "shopsim: %s: %s\n", s.cfg.out, strerror(errno));
-        return 1;
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t counts[5] = {0};
-    int rc = sim_run(&s);
-    if (rc == 0)
-        rc = sim_write_items(&s);
-    if (rc == 0)
-        rc = sim_write_events(&s, counts);
-    if (rc == 0)
-        rc = sim_write_retail(&s);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (rc == 0)
-        fprintf(stderr,
-                "shopsim: %u customers (%llu churned), %u items, %llu events "
-                "(view %llu, cart %llu, purchase %llu, refund %llu), %llu invoices, "
-                "%llu cancellations -> %s in %.2fs\n",
-                s.cfg.customers, (unsigned long long)s.churned, s.cfg.items,
-                (unsigned long long)(counts[1] + counts[2] + counts[3] + counts[4]),
-                (unsigned long long)counts[1], (unsigned long long)counts[2],
-                (unsigned long long)counts[3], (unsigned long long)counts[4],
-                (unsigned long long)s.invoices, (unsigned long long)s.cancellations,
-                s.cfg.out,
-                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
-    else if (rc == -ENOMEM)
-        fprintf(stderr, "shopsim: out of memory\n");
-    sim_free(&s);
-    return rc == 0 ? 0 : 1;
 }
