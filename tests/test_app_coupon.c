@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "arms.h"
+#include "catalog.h"
 #include "couponstore.h"
 #include "experiment.h"
 #include "expstore.h"
@@ -259,8 +260,48 @@ static void test_prospect_view(void)
     store_close(s);
 }
 
+/* Cart lines resolve against the catalog snapshot; bad lines are named. */
+static void test_cart(void)
+{
+    store_item_t items[2] = { { "mug", "Mug", "kitchen", 8.0, 3.0, 1 },
+                              { "pan", "Pan", "kitchen", 30.0, 0.0, 1 } };
+    serve_cart_line_t in[3] = { { "pan", 2, 30.0, 20.0 }, { "mug", 0, 8.0, 0.0 },
+                                { "nope", 1, 1.0, 0.0 } };
+    coupon_cart_line_t out[3];
+    coupon_config_t cfg;
+    catalog_t *c = NULL;
+    store_t *s = NULL;
+    const char *why = NULL;
+    size_t bad = 9;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("app-cart"), 0, &s), 0);
+    if (!s)
+        return;
+    CHECK_EQ_INT(store_upsert_items(s, items, 2, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(catalog_load(s, &c), 0);
+    coupon_config_default(&cfg);
+    CHECK_EQ_INT(serve_coupon_cart(c, &cfg, in, 2, out, &bad, &why), 0);
+    CHECK_EQ_INT(out[0].item, 1);
+    CHECK_EQ_INT(out[0].category, c->item_cat[1]);
+    CHECK(out[0].amount == 60.0);
+    CHECK(out[0].margin == 20.0);                  /* 2 x (30 - 20) */
+    CHECK(out[1].amount == 8.0);                   /* quantity 0 counts as 1 */
+    CHECK(out[1].margin == 8.0 * cfg.margin_rate); /* cost unknown */
+    CHECK_EQ_INT(serve_coupon_cart(c, &cfg, in, 3, out, &bad, &why), -EINVAL);
+    CHECK_EQ_INT(bad, 2);
+    CHECK_STREQ(why, ".item_id: unknown item");
+    in[1].quantity = -1;
+    CHECK_EQ_INT(serve_coupon_cart(c, &cfg, in, 3, out, &bad, &why), -EINVAL);
+    CHECK_EQ_INT(bad, 1);
+    CHECK(strstr(why, "quantity") != NULL);
+    CHECK_EQ_INT(serve_coupon_cart(NULL, &cfg, in, 1, out, &bad, &why), -EINVAL);
+    catalog_unref(c);
+    store_close(s);
+}
+
 int main(void)
 {
+    test_cart();
     test_failed_exposure_aborts_the_grant();
     test_replay_logs_the_exposure();
     test_arm_without_coupons();

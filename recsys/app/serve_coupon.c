@@ -10,6 +10,9 @@
 
 #include "exposure.h"
 
+_Static_assert(CATALOG_NO_CATEGORY == PROFILE_NO_CATEGORY,
+               "cart lines carry catalog category ids");
+
 int serve_coupon_view(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
                       customer_view_t *v, int *known)
 {
@@ -23,6 +26,35 @@ int serve_coupon_view(const customers_ctx_t *c, const char *customer_id, int64_t
     v->p.tier = -1;
     v->p.stage = PROFILE_STAGE_PROSPECT;
     v->segment = -1;
+    return 0;
+}
+
+int serve_coupon_cart(const catalog_t *c, const coupon_config_t *cfg,
+                      const serve_cart_line_t *in, size_t n, coupon_cart_line_t *out,
+                      size_t *bad, const char **why)
+{
+    for (size_t i = 0; i < n; i++) {
+        const serve_cart_line_t *l = &in[i];
+        double q = l->quantity == 0 ? 1.0 : l->quantity;
+        uint32_t idx;
+        *bad = i;
+        if (!(l->quantity >= 0 && l->quantity <= STORE_MAX_QUANTITY) ||
+            !(l->unit_price >= 0 && l->unit_price <= STORE_MAX_PRICE) ||
+            !(l->unit_cost >= 0 && l->unit_cost <= STORE_MAX_PRICE)) {
+            *why = ": quantity 0..1e6, unit_price and unit_cost 0..1e9";
+            return -EINVAL;
+        }
+        if (!c || !l->item_id || !l->item_id[0] ||
+            catalog_item_index(c, l->item_id, &idx) != 0) {
+            *why = ".item_id: unknown item";
+            return -EINVAL;
+        }
+        out[i].item = idx;
+        out[i].category = c->item_cat[idx];
+        out[i].amount = q * l->unit_price;
+        out[i].margin = l->unit_cost > 0 ? q * (l->unit_price - l->unit_cost)
+                                         : out[i].amount * cfg->margin_rate;
+    }
     return 0;
 }
 

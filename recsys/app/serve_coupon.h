@@ -15,6 +15,7 @@
 #define PATRON_RECSYS_SERVE_COUPON_H
 
 #include "arms.h"
+#include "catalog.h"
 #include "couponstore.h"
 #include "customers.h"
 #include "store.h"
@@ -25,6 +26,23 @@
  * error. */
 int serve_coupon_view(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
                       customer_view_t *v, int *known);
+
+/* One line of the customer's cart as the storefront sends it. */
+typedef struct serve_cart_line {
+    const char *item_id;
+    double quantity;          /* 0..STORE_MAX_QUANTITY; 0 counts as 1 */
+    double unit_price;        /* 0..STORE_MAX_PRICE */
+    double unit_cost;         /* 0..STORE_MAX_PRICE; 0: unknown, the margin
+                                 is the amount times cfg->margin_rate */
+} serve_cart_line_t;
+
+/* The cart the decision sees: each line's item and category from catalog
+ * c (NULL: no items), its amount and margin. out holds n lines. Returns 0, or -EINVAL with
+ * *bad the first bad line and *why a static message ("item_id: unknown
+ * item", or the numbers' ranges). */
+int serve_coupon_cart(const catalog_t *c, const coupon_config_t *cfg,
+                      const serve_cart_line_t *in, size_t n, coupon_cart_line_t *out,
+                      size_t *bad, const char **why);
 
 /* The decision's picture of a customer (no cart, not referred); borrows
  * from v. */

@@ -172,36 +172,27 @@ void h_upsert_coupon(void *app, const rpc_call_info_t *ci, const uint8_t *req,
 
 /* ---- TargetCoupons ----------------------------------------------------------------- */
 
-/* Cart lines with their categories; err names a bad line. */
+/* Cart lines with their items and categories from the served catalog;
+ * err names a bad line. */
 static int cart_from_msg(app_t *a, const Patron__V1__TargetCouponsRequest *r,
                          const coupon_config_t *cfg, coupon_cart_line_t *lines,
                          char *err, size_t cap)
 {
-    customers_ctx_t c;
-    int rc = 0;
-    app_customers_begin(a, &c);
-    for (size_t i = 0; rc == 0 && i < r->n_cart; i++) {
-        const Patron__V1__CartLine *l = r->cart[i];
-        double q = l->quantity == 0 ? 1.0 : l->quantity;
-        uint32_t idx;
-        if (l->quantity < 0 || l->quantity > STORE_MAX_QUANTITY ||
-            !(l->unit_price >= 0 && l->unit_price <= STORE_MAX_PRICE) ||
-            !(l->unit_cost >= 0 && l->unit_cost <= STORE_MAX_PRICE)) {
-            snprintf(err, cap, "cart[%zu]: quantity 0..1e6, unit_price and unit_cost 0..1e9", i);
-            rc = -EINVAL;
-        } else if (store_item_index(a->store, l->item_id, &idx) != 0) {
-            snprintf(err, cap, "cart[%zu].item_id: unknown item", i);
-            rc = -EINVAL;
-        } else {
-            lines[i].item = idx;
-            lines[i].category = c.cat && idx < c.cat->n_items ? c.cat->item_cat[idx]
-                                                               : PROFILE_NO_CATEGORY;
-            lines[i].amount = q * l->unit_price;
-            lines[i].margin = l->unit_cost > 0 ? q * (l->unit_price - l->unit_cost)
-                                               : lines[i].amount * cfg->margin_rate;
-        }
+    serve_cart_line_t *in = calloc(r->n_cart ? r->n_cart : 1, sizeof *in);
+    catalog_t *c = catalog_slot_get(&a->catalogs);
+    const char *why = "";
+    size_t bad = 0;
+    int rc = -ENOMEM;
+
+    if (in) {
+        for (size_t i = 0; i < r->n_cart; i++)
+            in[i] = (serve_cart_line_t){ r->cart[i]->item_id, r->cart[i]->quantity,
+                                         r->cart[i]->unit_price, r->cart[i]->unit_cost };
+        if ((rc = serve_coupon_cart(c, cfg, in, r->n_cart, lines, &bad, &why)) == -EINVAL)
+            snprintf(err, cap, "cart[%zu]%s", bad, why);
     }
-    app_customers_end(a);
+    catalog_unref(c);
+    free(in);
     return rc;
 }
 
@@ -288,8 +279,11 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    if (cart_from_msg(a, r, &cfg, lines, err, sizeof err) != 0) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+    if ((rc = cart_from_msg(a, r, &cfg, lines, err, sizeof err)) != 0) {
+        if (rc == -EINVAL)
+            rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+        else
+            rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
     memset(&t, 0, sizeof t);
