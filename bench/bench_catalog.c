@@ -7,7 +7,9 @@
  *   - the items-table scan alone (what a copy-on-write patch would save),
  *   - a lower bound for a copy-on-write patch: copying the snapshot's
  *     arrays (strings shared, nothing re-sorted), which a patched snapshot
- *     needs at the least because snapshots are immutable.
+ *     needs at the least because snapshots are immutable,
+ *   - catalog_patch itself for one item's new price and stock (what the
+ *     server does after such an UpsertItems), and for 1,000 items.
  * Medians of 7 runs. Usage: bench_catalog [items]
  */
 #include <errno.h>
@@ -102,11 +104,36 @@ static int copy_arrays(const catalog_t *c)
     return rc;
 }
 
+/* Times catalog_patch of k existing items (new prices, half out of stock). */
+static int time_patch(const catalog_t *c, uint32_t k, double *ms)
+{
+    store_item_t *w = calloc(k, sizeof *w);
+    uint32_t *idx = calloc(k, sizeof *idx);
+    catalog_t *out = NULL;
+    double t0;
+    int rc = w && idx && k <= c->n_items ? 0 : -ENOMEM;
+
+    for (uint32_t i = 0; rc == 0 && i < k; i++) {
+        idx[i] = (i * 7919u) % c->n_items;
+        w[i] = (store_item_t){ c->ids[idx[i]], c->titles[idx[i]],
+                               catalog_item_category(c, idx[i]), c->price[idx[i]] + 1,
+                               c->unit_cost[idx[i]], (int)(i & 1) };
+    }
+    t0 = now_ms();
+    if (rc == 0)
+        rc = catalog_patch(c, w, idx, k, c->n_items, &out);
+    *ms = now_ms() - t0;
+    catalog_unref(out);
+    free(w);
+    free(idx);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
     char dir[] = "/tmp/bench_catalog.XXXXXX";
-    double load[RUNS], scan[RUNS], copy[RUNS];
+    double load[RUNS], scan[RUNS], copy[RUNS], patch1[RUNS], patch1k[RUNS];
     store_t *s = NULL;
     catalog_t *c = NULL;
 
@@ -128,12 +155,16 @@ int main(int argc, char **argv)
         if (copy_arrays(c) != 0)
             return 1;
         copy[r] = now_ms() - t0;
+        if (time_patch(c, 1, &patch1[r]) != 0 || time_patch(c, 1000, &patch1k[r]) != 0)
+            return 1;
         catalog_unref(c);
     }
     printf("catalog snapshot, %u items (%s)\n", n, dir);
     printf("  rebuild from the store (catalog_load)      %8.2f ms\n", median(load));
     printf("    of which reading the items table         %8.2f ms\n", median(scan));
     printf("  copy-on-write patch, lower bound (copies)  %8.2f ms\n", median(copy));
+    printf("  catalog_patch, 1 item's price and stock    %8.2f ms\n", median(patch1));
+    printf("  catalog_patch, 1000 items                  %8.2f ms\n", median(patch1k));
     store_close(s);
     return 0;
 }

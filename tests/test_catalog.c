@@ -2,12 +2,14 @@
  * test_catalog.c - catalog snapshots: what a snapshot holds and the lookups
  * built over it, category ids that stay put as items are added, reference
  * counts and swapping the served snapshot while a request pins the old
- * one, and items added after a model was trained (the catalog grows past
- * the model; answers never name an item without factors).
+ * one, items added after a model was trained (the catalog grows past
+ * the model; answers never name an item without factors), and
+ * copy-on-write patches that equal a rebuild field by field.
  */
 #include <errno.h>
 
 #include "catalog.h"
+#include "catalog_internal.h"
 #include "model.h"
 #include "recommend.h"
 #include "store.h"
@@ -182,6 +184,128 @@ out:
     store_close(t);
 }
 
+/* ---- copy-on-write patches give exactly the rebuilt snapshot ---------------------- */
+
+static void check_same(const catalog_t *p, const catalog_t *r)
+{
+    int same = p->n_items == r->n_items && p->n_categories == r->n_categories;
+    for (uint32_t i = 0; same && i < r->n_items; i++)
+        same = strcmp(p->ids[i], r->ids[i]) == 0 && strcmp(p->titles[i], r->titles[i]) == 0 &&
+               p->price[i] == r->price[i] && p->unit_cost[i] == r->unit_cost[i] &&
+               p->in_stock[i] == r->in_stock[i] && p->item_cat[i] == r->item_cat[i] &&
+               p->by_price[i] == r->by_price[i] && p->by_id[i] == r->by_id[i] &&
+               p->cat_items[i] == r->cat_items[i];
+    for (uint32_t k = 0; same && k < r->n_categories; k++)
+        same = strcmp(p->categories[k], r->categories[k]) == 0 &&
+               p->cat_by_name[k] == r->cat_by_name[k];
+    for (uint32_t k = 0; same && k < r->n_categories + 2; k++)
+        same = p->cat_ptr[k] == r->cat_ptr[k];
+    for (uint32_t w = 0; same && w <= r->n_items / 64; w++)
+        same = p->out_of_stock[w] == r->out_of_stock[w];
+    CHECK(same);
+}
+
+static uint32_t lcg(uint32_t *x)
+{
+    *x = *x * 1664525u + 1013904223u;
+    return *x >> 8;
+}
+
+/* Rounds of writes through catalog_slot_upsert: price, stock and title
+ * changes of existing items and new items (known, new and no categories),
+ * each round compared field by field with a rebuild from the store. */
+static void test_patch_equals_rebuild(void)
+{
+    static const char *cats[] = { "toys", "books", "", "garden", "kitchen" };
+    store_t *s = NULL;
+    catalog_slot_t slot;
+    char ids[20][16], titles[20][16];
+    store_item_t w[20];
+    uint32_t x = 12345, next = 0, max_depth = 0;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("catalog-patch"), 64u << 20, &s), 0);
+    if (!s)
+        return;
+    catalog_slot_init(&slot);
+    for (int round = 0; round < 60; round++) {
+        size_t n = 1 + lcg(&x) % 20, ins = 0, upd = 0;
+        catalog_t *cur, *rebuilt = NULL;
+        int rrc = -1;
+        for (size_t i = 0; i < n; i++) {
+            int fresh = next == 0 || lcg(&x) % 3 == 0;
+            uint32_t id = fresh ? next++ : lcg(&x) % next;
+            snprintf(ids[i], sizeof ids[i], "i%03u", (id * 37) % 1000);
+            snprintf(titles[i], sizeof titles[i], "t%u", lcg(&x) % 4);
+            /* a fixed category per item: changing one forces a rebuild */
+            w[i] = (store_item_t){ ids[i], titles[i], cats[id % 5 == 3 && id < 20 ? 2 : id % 5],
+                                   (double)(lcg(&x) % 50), 1.5, (int)(lcg(&x) % 4 != 0) };
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(ids[j], ids[i]) == 0)
+                    w[i] = w[j]; /* a repeated id in one write: same fields */
+        }
+        CHECK_EQ_INT(catalog_slot_upsert(&slot, s, w, n, &ins, &upd, NULL, NULL, &rrc), 0);
+        CHECK_EQ_INT(rrc, 0);
+        cur = catalog_slot_get(&slot);
+        CHECK_EQ_INT(catalog_load(s, &rebuilt), 0);
+        if (cur && rebuilt)
+            check_same(cur, rebuilt);
+        if (cur && cur->strings->depth > max_depth)
+            max_depth = cur->strings->depth;
+        catalog_unref(cur);
+        catalog_unref(rebuilt);
+    }
+    CHECK(max_depth > 10); /* most writes were patches, not rebuilds */
+    /* An existing item changing category is rebuilt (ids could move). */
+    {
+        catalog_t *before = catalog_slot_get(&slot), *after, *rebuilt = NULL;
+        store_item_t moved = { "i000", "t", "brand-new", 3, 1, 1 };
+        int rrc = -1;
+        CHECK_EQ_INT(catalog_slot_upsert(&slot, s, &moved, 1, NULL, NULL, NULL, NULL, &rrc), 0);
+        after = catalog_slot_get(&slot);
+        CHECK(before && after && after->strings->depth == 1 && rrc == 0);
+        CHECK_EQ_INT(catalog_load(s, &rebuilt), 0);
+        if (after && rebuilt)
+            check_same(after, rebuilt);
+        catalog_unref(before);
+        catalog_unref(after);
+        catalog_unref(rebuilt);
+    }
+    catalog_slot_destroy(&slot);
+    store_close(s);
+}
+
+/* catalog_patch declines what only a rebuild gets right. */
+static void test_patch_declines(void)
+{
+    store_t *s = NULL;
+    catalog_t *base = NULL, *out = NULL;
+    store_item_t beside = { "b", "T", "toys", 2, 1, 1 }, recat = { "a", "T", "garden", 1, 1, 1 };
+    uint32_t idx = 0;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("catalog-decline"), 64u << 20, &s), 0);
+    if (!s)
+        return;
+    upsert(s, "a", "toys", 1, 1);
+    CHECK_EQ_INT(catalog_load(s, &base), 0);
+    if (!base)
+        return;
+    /* An item stored beside the write (as by patron import). */
+    upsert(s, "b", "toys", 2, 1);
+    upsert(s, "c", "toys", 3, 1);
+    idx = 2;
+    beside.item_id = "c";
+    CHECK_EQ_INT(catalog_patch(base, &beside, &idx, 1, 3, &out), -EAGAIN);
+    /* An existing item moving to another category. */
+    idx = 0;
+    CHECK_EQ_INT(catalog_patch(base, &recat, &idx, 1, 1, &out), -EAGAIN);
+    /* An index past the store's count. */
+    idx = 7;
+    CHECK_EQ_INT(catalog_patch(base, &beside, &idx, 1, 3, &out), -EAGAIN);
+    CHECK(out == NULL);
+    catalog_unref(base);
+    store_close(s);
+}
+
 int main(void)
 {
     store_t *s = NULL;
@@ -192,6 +316,8 @@ int main(void)
     test_contents_and_lookups(s);
     test_slot_swap_while_pinned(s);
     test_items_beyond_model();
+    test_patch_equals_rebuild();
+    test_patch_declines();
     store_close(s);
     TEST_MAIN_END();
 }

@@ -51,12 +51,29 @@ typedef struct catalog {
     uint32_t *by_id;     /* n_items: item indices by id (strcmp order) */
     uint64_t *out_of_stock; /* bitset over n_items (TOPK_BITSET_WORDS + 1) */
 
+    struct catalog_strings *strings; /* owns the strings above (shared with
+                                      * the snapshots this one was patched
+                                      * from; catalog_internal.h) */
     atomic_int refs;
 } catalog_t;
 
 /* Reads every item of the store into a new snapshot with one reference.
  * Returns 0, -ENOMEM or a store error. */
 int catalog_load(store_t *s, catalog_t **out);
+
+/*
+ * A new snapshot: base with items[0..n) applied, which the caller has just
+ * committed to the store; idx[i] is items[i]'s store index and n_store the
+ * store's item count after the write. No store read: arrays are copied,
+ * unchanged strings shared with base, touched items merged back into the
+ * orders, O(n_items + n log n). The result equals what catalog_load would
+ * build, or the patch declines: -EAGAIN when only a rebuild gives that
+ * (an existing item changes category, the store holds items neither base
+ * nor items have, a new id twice in items, a long chain of patches).
+ * Returns 0, -EAGAIN or -ENOMEM.
+ */
+int catalog_patch(const catalog_t *base, const store_item_t *items, const uint32_t *idx,
+                  size_t n, uint32_t n_store, catalog_t **out);
 
 /* Dense index of an item id; -ENOENT if absent. */
 int catalog_item_index(const catalog_t *c, const char *item_id, uint32_t *idx);
@@ -101,5 +118,15 @@ void catalog_slot_set(catalog_slot_t *slot, catalog_t *c);
  * so the snapshot served afterwards includes that write. Returns 0 or
  * catalog_load's error. */
 int catalog_slot_reload(catalog_slot_t *slot, store_t *s);
+
+/* The write path for items: store_upsert_items (same arguments, return
+ * value and errors) and, under the slot's build lock, a snapshot with the
+ * write swapped in, patched from the current one when catalog_patch can,
+ * else rebuilt from the store. Serving sees the write from the next
+ * request on. *refresh_rc (may be NULL) gets 0, or the error that left the
+ * old snapshot in place although the write committed. */
+int catalog_slot_upsert(catalog_slot_t *slot, store_t *s, const store_item_t *items,
+                        size_t n, size_t *inserted, size_t *updated, size_t *bad_index,
+                        const char **reason, int *refresh_rc);
 
 #endif

@@ -45,7 +45,7 @@ void h_upsert_items(void *app, const rpc_call_info_t *ci,
         items[i] = (store_item_t){ it->item_id, it->title, it->category,
                                    it->price, it->unit_cost, it->in_stock };
     }
-    rc = store_upsert_items(a->store, items, r->n_items, &ins, &upd, &bad, &why);
+    rc = app_upsert_items(a, items, r->n_items, &ins, &upd, &bad, &why);
     if (rc == -EINVAL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "items[%zu].%s (nothing was stored)", bad, why);
@@ -58,7 +58,6 @@ void h_upsert_items(void *app, const rpc_call_info_t *ci,
     resp.inserted = (uint32_t)ins;
     resp.updated = (uint32_t)upd;
     encode(&resp.base, out);
-    app_items_changed(a); /* serving and profiles see the write at once */
 out:
     free(items);
     protobuf_c_message_free_unpacked(&r->base, NULL);

@@ -44,6 +44,21 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     return app_coupons_changed(a);
 }
 
+int app_upsert_items(app_t *a, const store_item_t *items, size_t n, size_t *inserted,
+                     size_t *updated, size_t *bad_index, const char **reason)
+{
+    int refresh = 0;
+    int rc = catalog_slot_upsert(&a->catalogs, a->store, items, n, inserted, updated,
+                                 bad_index, reason, &refresh);
+    if (rc)
+        return rc;
+    if (refresh)
+        plog(LOG_ERROR, "items stored, but the catalog snapshot was not refreshed "
+             "(serving keeps the old one until the next reload): %s", strerror(-refresh));
+    app_refresh_customers(a); /* profiles read the swapped snapshot */
+    return 0;
+}
+
 int app_coupons_changed(app_t *a)
 {
     int rc = coupon_catalog_slot_reload(&a->coupons, a->store);

@@ -93,6 +93,14 @@ int app_refresh_customers(app_t *a);
  * stays). */
 int app_items_changed(app_t *a);
 
+/* Stores items (store_upsert_items: same arguments, return value and
+ * errors) and swaps in a catalog snapshot with them (patched, or rebuilt:
+ * catalog_slot_upsert), so serving and profiles see the write from the
+ * next request on. A snapshot that could not be built is logged; the
+ * write stays committed. */
+int app_upsert_items(app_t *a, const store_item_t *items, size_t n, size_t *inserted,
+                     size_t *updated, size_t *bad_index, const char **reason);
+
 /* After coupons were written: swaps in a coupon catalog snapshot read from
  * the store, so TargetCoupons decides with the write from the next call on.
  * Returns 0 or a negative errno (logged; the old snapshot stays). */
