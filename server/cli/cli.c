@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_record.h"
 
 static const cli_family_t *const families[] = {
     &cli_data_family,     &cli_train_family,   &cli_serve_family,
@@ -25,9 +26,14 @@ static const cli_family_t *const families[] = {
 
 int cli_store_open(const char *dir, store_t **out)
 {
+    uint32_t from;
+    uint64_t records;
     int rc = store_open(dir, 0, out);
     if (rc)
-        fprintf(stderr, "patron: cannot open %s: %s\n", dir, strerror(-rc));
+        fprintf(stderr, "patron: cannot open %s: %s\n", dir, store_strerror(rc));
+    else if (store_migration(*out, &from, &records))
+        fprintf(stderr, "patron: %s converted from record format %u to %d: %llu records "
+                "rewritten\n", dir, from, STORE_FORMAT_VERSION, (unsigned long long)records);
     return rc;
 }
 

@@ -31,6 +31,7 @@
 
 #include "coupon.h"
 #include "couponstore.h"
+#include "store_record.h"
 #include "store.h"
 #include "uplift.h"
 #include "wallclock.h"
@@ -101,7 +102,7 @@ static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,
 {
     int rc = store_open(a->data, 0, s);
     if (rc) {
-        fprintf(stderr, "patron: opening %s: %s\n", a->data, strerror(-rc));
+        fprintf(stderr, "patron: opening %s: %s\n", a->data, store_strerror(rc));
         return rc;
     }
     rc = couponstore_uplift_logs(*s, (int64_t)(a->window_days * MS_PER_DAY), a->as_of, logs,
