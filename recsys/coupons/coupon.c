@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include "hash.h"
+#include "id.h"
 #include "rng.h"
 
 #define MS_PER_DAY 86400000LL
@@ -100,8 +101,7 @@ const char *coupon_type_name(coupon_type_t t)
 
 static int id_ok(const char *id)
 {
-    size_t len = strnlen(id, COUPON_ID_MAX);
-    return len > 0 && len < COUPON_ID_MAX;
+    return id_check(id, COUPON_ID_MAX - 1, 0) != 0; /* fits its buffer */
 }
 
 static int positive(double v)

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "id.h"
+
 #define T_COUPON "coupon"
 #define T_BUDGET "cbudget"
 #define T_HIST "chist"
@@ -39,7 +41,7 @@ typedef struct redeem_row {
 
 static inline int id_ok(const char *id, size_t max)
 {
-    return id && id[0] && strlen(id) < max;
+    return id_check(id, max - 1, 0) != 0; /* shorter than max */
 }
 
 static inline size_t ring_len(uint32_t count, size_t cap)

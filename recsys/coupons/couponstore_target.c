@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hash.h"
+
 static int offer_get(store_tx_t *tx, const char *request_id, couponstore_offer_t *o)
 {
     return couponstore_row_get(tx, &CS_OFFER, request_id, o);
@@ -29,23 +31,13 @@ static uint32_t count_since(const int64_t *t, size_t n, int64_t from_ms, int64_t
 
 /* ---- velocity ------------------------------------------------------------------------- */
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /* Counts the customer on device / address `id` (kind 'd' or 'a'); *accounts
  * gets the number of distinct accounts seen there. */
 static int velocity_touch(store_tx_t *tx, char kind, const char *id,
                           const char *customer_id, uint32_t *accounts)
 {
     char key[STORE_MAX_TABLE_KEY + 1];
-    uint64_t h = fnv1a(customer_id);
+    uint64_t h = fnv1a64_str(customer_id);
     vel_row_t row;
     int rc;
 

@@ -12,10 +12,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "id.h"
+
 static int id_bad(const char *id)
 {
-    size_t n = id ? strlen(id) : 0;
-    return n == 0 || n > STORE_MAX_ID;
+    return id_check(id, STORE_MAX_ID, 0) == 0;
 }
 
 typedef struct erase_run {

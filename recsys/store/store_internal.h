@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "id.h"
+
 /* One caller's write waiting for a group commit: fn runs inside a nested
  * transaction of the round's transaction, so its failure undoes only its
  * own writes. */
@@ -100,11 +102,7 @@ static inline MDB_val val_mem(const void *p, size_t n)
 
 static inline int id_invalid(const char *id)
 {
-    size_t n;
-    if (!id)
-        return 1;
-    n = strlen(id);
-    return n == 0 || n > STORE_MAX_ID;
+    return id_check(id, STORE_MAX_ID, 0) == 0;
 }
 
 static inline int text_invalid(const char *s)

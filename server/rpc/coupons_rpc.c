@@ -18,6 +18,7 @@
 
 #include "codec.h"
 #include "enums.h"
+#include "id.h"
 #include "couponstore.h"
 #include "campaign.h"
 #include "serve_coupon.h"
@@ -26,7 +27,7 @@
 
 static int id_bad(const char *id, size_t max)
 {
-    return !id || !id[0] || strlen(id) > max;
+    return id_check(id, max, 0) == 0;
 }
 
 /* The decision's settings: the defaults, in one place. */

@@ -11,13 +11,14 @@
 
 #include "codec.h"
 #include "enums.h"
+#include "id.h"
 #include "customers_erase.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "wallclock.h"
 
 static int id_bad(const char *id)
 {
-    return !id || !id[0] || strlen(id) > STORE_MAX_ID;
+    return id_check(id, STORE_MAX_ID, 0) == 0;
 }
 
 /* A Profile message over a view; strings borrow from v and c. */
