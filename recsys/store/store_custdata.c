@@ -361,7 +361,9 @@ static int debug_scan_db(MDB_txn *txn, MDB_dbi dbi, const char *name, debug_op_t
 
 /* The unnamed database lists the named ones: keys are their names. Opening
  * each by name (rather than using store_t's handles) also finds databases a
- * later or earlier release created. */
+ * later or earlier release created. mdb_dbi_open in a read transaction:
+ * LMDB allows one such transaction at a time per process, hence the
+ * restriction in the header. */
 static int debug_txn(store_t *s, MDB_txn *txn, void *ctx)
 {
     debug_op_t *op = ctx;
@@ -379,13 +381,17 @@ static int debug_txn(store_t *s, MDB_txn *txn, void *ctx)
         MDB_dbi dbi;
         int drc;
         mop = MDB_NEXT;
-        if (k.mv_size == 0 || k.mv_size >= sizeof name)
-            continue;
+        if (k.mv_size == 0 || k.mv_size >= sizeof name) {
+            mdb_cursor_close(cur);
+            return -EIO;
+        }
         memcpy(name, k.mv_data, k.mv_size);
         name[k.mv_size] = '\0';
-        if (mdb_dbi_open(txn, name, 0, &dbi) != 0)
-            continue; /* a plain key of the main database, not a database */
-        if ((drc = debug_scan_db(txn, dbi, name, op)) != 0) {
+        /* The store writes nothing else to the main database: every key is
+         * a database, and one that cannot be opened is an error, not a
+         * database silently left out of the scan. */
+        if ((drc = map_err(mdb_dbi_open(txn, name, 0, &dbi))) != 0 ||
+            (drc = debug_scan_db(txn, dbi, name, op)) != 0) {
             mdb_cursor_close(cur);
             return drc;
         }

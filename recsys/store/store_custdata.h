@@ -54,7 +54,10 @@ int store_scan_points(store_t *s, const char *customer_id, store_points_fn cb, v
  * Debugging and tests: calls visit for every key/value of every LMDB
  * database of the store (db = its name; the named databases in name order,
  * each in key order), in one read transaction. Data valid during the call.
- * A nonzero return stops and is returned.
+ * A nonzero return stops and is returned; -EIO when the main database
+ * holds a key that is not a database. Not concurrently with another
+ * store_debug_scan_all or store_open in the same process (it opens
+ * database handles, which LMDB serializes by process).
  */
 typedef int (*store_debug_visit_fn)(void *ctx, const char *db, const void *key,
                                     size_t klen, const void *val, size_t vlen);
