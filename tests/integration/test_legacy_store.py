@@ -79,6 +79,27 @@ class LegacyStoreTest(unittest.TestCase):
                               c.TargetCouponsResponse)
         self.assertEqual(again.decision, r.decision)
 
+    def test_unreadable_record_is_internal_naming_table_and_key(self):
+        self.srv.start()
+        self.srv.stop()
+        # Damage the campaign's budget record behind the server's back.
+        dump = ("VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n ffff\nDATA=END\n"
+                % b"cbudget\0spring".hex())
+        r = subprocess.run(["mdb_load", "-s", "tables", "-f", "/dev/stdin", self.data],
+                           input=dump, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.srv.start()
+        c = h.pb.coupons
+        err = h.rpc_error(self.srv.call, "/patron.v1.Coupons/TargetCoupons",
+                          c.TargetCouponsRequest(customer_id=self.fix["customers"][3],
+                                                 request_id="after-bad",
+                                                 as_of_unix_ms=self.fix["as_of"]),
+                          c.TargetCouponsResponse)
+        self.assertEqual(err.code(), grpc.StatusCode.INTERNAL, err.details())
+        self.assertIn('table cbudget, key "spring"', err.details())
+        self.assertNotIn("Input/output error", err.details())
+        self.assertIn('table cbudget, key "spring"', self.log())
+
 
 def main():
     h.run_suite(__doc__.splitlines()[0], "previous-release store suite")
