@@ -117,11 +117,26 @@ static void test_edges(void)
     CHECK_EQ_INT(div_pool_size(1000, 100000), 4050);
 }
 
+/* Items without a category (ids past n_cat) are capped as one group. */
+static void test_uncategorized_capped_together(void)
+{
+    static const uint32_t none[6] = { UINT32_MAX, UINT32_MAX, 1, UINT32_MAX, 7, 0 };
+    div_params_t p = { 0, 1 };
+    topk_hit_t out[6];
+    size_t n = 99;
+    /* 0 (none), 1 (none: full), 2 (cat 1), 3 (none: full), 4 (7 >= n_cat:
+     * none, full), 5 (cat 0). */
+    CHECK_EQ_INT(diversify(pool, 6, unit, F, none, 3, &p, 6, out, &n), 0);
+    CHECK_EQ_INT(n, 3);
+    CHECK(n == 3 && out[0].id == 0 && out[1].id == 2 && out[2].id == 5);
+}
+
 int main(void)
 {
     test_relevance_order_without_settings();
     test_mmr_skips_near_duplicates();
     test_category_cap();
     test_edges();
+    test_uncategorized_capped_together();
     TEST_MAIN_END();
 }

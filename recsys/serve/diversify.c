@@ -39,6 +39,13 @@ static float *gather(const topk_hit_t *pool, size_t n, const float *unit, uint32
     return rows;
 }
 
+/* The capped group of item id: its category, or one shared group n_cat for
+ * items without one (category ids >= n_cat). */
+static uint32_t group_of(const uint32_t *cat, uint32_t n_cat, uint32_t id)
+{
+    return cat[id] < n_cat ? cat[id] : n_cat;
+}
+
 /* Position in pool of the best eligible candidate, or n when none is. */
 static size_t best_candidate(const topk_hit_t *pool, size_t n, const float *rel,
                              const float *max_sim, const unsigned char *taken,
@@ -49,8 +56,8 @@ static size_t best_candidate(const topk_hit_t *pool, size_t n, const float *rel,
     float best_v = -FLT_MAX;
     for (size_t i = 0; i < n; i++) {
         float v;
-        if (taken[i] || (p->max_per_cat && cat[pool[i].id] < n_cat &&
-                         per_cat[cat[pool[i].id]] >= p->max_per_cat))
+        if (taken[i] || (p->max_per_cat &&
+                         per_cat[group_of(cat, n_cat, pool[i].id)] >= p->max_per_cat))
             continue;
         v = (1.0f - p->lambda) * rel[i] - p->lambda * max_sim[i];
         if (v > best_v) { /* strict: ties keep the better-ranked one */
@@ -79,7 +86,7 @@ int diversify(const topk_hit_t *pool, size_t n, const float *unit, uint32_t f,
     max_sim = calloc(n ? n : 1, sizeof *max_sim); /* nothing chosen: no penalty */
     sim = malloc((n ? n : 1) * sizeof *sim);
     taken = calloc(n ? n : 1, 1);
-    per_cat = calloc(n_cat ? n_cat : 1, sizeof *per_cat);
+    per_cat = calloc((size_t)n_cat + 1, sizeof *per_cat);
     if (p->lambda > 0.0f)
         rows = gather(pool, n, unit, f);
     if (!rel || !max_sim || !sim || !taken || !per_cat || (p->lambda > 0.0f && !rows)) {
@@ -100,8 +107,8 @@ int diversify(const topk_hit_t *pool, size_t n, const float *unit, uint32_t f,
             break; /* every remaining candidate's category is full */
         taken[best] = 1;
         out[got++] = pool[best];
-        if (p->max_per_cat && cat[pool[best].id] < n_cat)
-            per_cat[cat[pool[best].id]]++;
+        if (p->max_per_cat)
+            per_cat[group_of(cat, n_cat, pool[best].id)]++;
         if (p->lambda > 0.0f && got < k) {
             topk_score_rows(rows, (uint32_t)n, f, rows + best * f, sim);
             for (size_t i = 0; i < n; i++)

@@ -36,8 +36,9 @@ const char *div_params_invalid(const div_params_t *p);
 /*
  * Chooses up to k of pool[0..n) (ids index unit and cat) into out, in the
  * order chosen; out[i].score keeps the candidate's own score. unit holds
- * unit-length item vectors (id * f); cat[id] < n_cat is each item's category
- * (only read when max_per_cat > 0). *n_out gets the count: k, or fewer when
+ * unit-length item vectors (id * f); cat[id] is each item's category, ids
+ * >= n_cat (e.g. CATALOG_NO_CATEGORY) all counting as one more group, the
+ * uncategorized (only read when max_per_cat > 0). *n_out gets the count: k, or fewer when
  * the caps leave fewer. Returns 0, -EINVAL (bad params) or -ENOMEM.
  */
 int diversify(const topk_hit_t *pool, size_t n, const float *unit, uint32_t f,
