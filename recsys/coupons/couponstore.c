@@ -4,14 +4,15 @@
  * and uplift models. The grant decision and the offer log are in
  * couponstore_target.c, the uplift training join in couponstore_uplift.c.
  *
- * Tables (keys are ids as bytes, without NUL):
- *   coupon   coupon id      -> coupon_row_t
- *   cbudget  campaign id    -> couponstore_budget_t
- *   chist    customer id    -> couponstore_history_t
- *   cvel     "d:" / "a:" id -> vel_row_t (hashes of the accounts seen)
- *   coffer   request id     -> couponstore_offer_t
- *   credeem  redemption id  -> redeem_row_t
- *   cmodel   coupon id / "default" -> uplift_model_t
+ * Tables (keys are ids as bytes, without NUL; values patron.store.v1
+ * records, couponstore_records.c, read into the structs named):
+ *   coupon   coupon id      -> Coupon (coupon_t)
+ *   cbudget  campaign id    -> Budget (couponstore_budget_t)
+ *   chist    customer id    -> CouponHistory (couponstore_history_t)
+ *   cvel     "d:" / "a:" id -> Velocity (vel_row_t: hashes of the accounts seen)
+ *   coffer   request id     -> Offer (couponstore_offer_t)
+ *   credeem  redemption id  -> Redemption (redeem_row_t)
+ *   cmodel   coupon id / "default" -> UpliftModel (uplift_model_t)
  *
  * The whole decision runs inside the grant's write transaction, not only
  * the budget check: the history it reads (frequency cap, an active copy of

@@ -14,13 +14,16 @@
  * overrun a budget. A redemption moves the actual discount from committed
  * to spent and releases the rest of the reservation.
  *
- * Rows are plain structs in native byte order with a version field (like
- * uplift_model_t): a store is read by the build that wrote it.
+ * Rows are stored as patron.store.v1 records (proto/patron/store/v1/
+ * coupons.proto, couponstore_records.c); the structs below are their
+ * in-memory form (their version fields are set to COUPONSTORE_VERSION on
+ * reading and mean nothing on disk).
  *
  * Errors: 0, or a negative errno: -EINVAL bad argument (with a static
  * message naming the field where a function takes `why`), -ENOENT not
- * found, -ERANGE does not fit (a redemption above its reservation), or a
- * store error (-ENOMEM, -ENOSPC, -EIO).
+ * found, -ERANGE does not fit (a redemption above its reservation),
+ * -EBADMSG a stored row that cannot be read (store_strerror names its
+ * table and key), or a store error (-ENOMEM, -ENOSPC, -EIO).
  */
 #ifndef PATRON_RECSYS_COUPONSTORE_H
 #define PATRON_RECSYS_COUPONSTORE_H
@@ -198,8 +201,8 @@ int couponstore_redeem(store_t *s, const couponstore_redemption_t *r,
 /* ---- uplift models and training data ----------------------------------------------------- */
 
 /* Stores / reads a fitted model under key (a coupon id or
- * COUPONSTORE_DEFAULT_MODEL). get: -ENOENT if absent, -EINVAL on a version
- * mismatch. */
+ * COUPONSTORE_DEFAULT_MODEL). put: -EINVAL unless m->version is
+ * UPLIFT_MODEL_VERSION. get: -ENOENT if absent, -EBADMSG if unreadable. */
 int couponstore_put_model(store_t *s, const char *key, const uplift_model_t *m);
 int couponstore_get_model(store_t *s, const char *key, uplift_model_t *m);
 

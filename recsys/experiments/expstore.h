@@ -76,8 +76,8 @@ typedef struct expstore_summary {
 
 /* Calls cb for every experiment customer_id was exposed in (experiment id
  * order). Reads every summary row (they are keyed by experiment first).
- * Returns 0, the first nonzero cb return, -EINVAL, -EIO (a row this build
- * cannot read) or a store error. */
+ * Returns 0, the first nonzero cb return, -EINVAL, -EBADMSG (a row this
+ * build cannot read; store_strerror names it) or a store error. */
 typedef int (*expstore_summary_fn)(void *ctx, const expstore_summary_t *sum);
 int expstore_customer_summaries(store_t *s, const char *customer_id,
                                 expstore_summary_fn cb, void *ctx);
