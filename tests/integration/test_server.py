@@ -786,6 +786,41 @@ class TrainedModelTests(ServerTest):
         self.assertEqual((after.version, after.memory_bytes),
                          (before.version, before.memory_bytes))
 
+    def test_catalog_swaps_under_load_are_consistent_within_a_call(self):
+        """Three threads ask for in-stock lists with details while the main
+        thread flips items in and out of stock. A call pins one catalog
+        snapshot, so the filter and the details it returns always agree,
+        no call fails and every list is full."""
+        items = {it.item_id: it for it in Shop.catalog()}
+        flip = sorted(items)[::4]  # a quarter of the catalog
+        stop, failures = threading.Event(), []
+
+        def worker(tid):
+            cust = sorted(SHOP.taste)[tid]
+            while not stop.is_set():
+                try:
+                    r = self.rec(customer_id=cust, k=10, include_item_details=True,
+                                 filters=h.pb.rec.Filters(in_stock_only=True))
+                except grpc.RpcError as e:
+                    failures.append((e.code(), e.details()))
+                    continue
+                if len(r.items) != 10 or not all(i.details.in_stock for i in r.items):
+                    failures.append([(i.item_id, i.details.in_stock) for i in r.items])
+
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            for rnd in range(30):
+                for it in flip:
+                    items[it].in_stock = rnd % 2 == 1
+                self.srv.upsert_items([items[it] for it in flip])
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+        self.assertEqual(failures, [])
+
     def test_items_added_after_training_have_details_but_no_factors(self):
         new = h.pb.common.Item(item_id="books-new", title="New book", category="books",
                                price=9.5, unit_cost=1.0, in_stock=True)
