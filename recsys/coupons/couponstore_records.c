@@ -39,18 +39,8 @@ SAME(COUPON_NONE_VELOCITY, PATRON__STORE__V1__COUPON_OUTCOME__COUPON_OUTCOME_NON
 SAME(COUPON_NONE_FREQUENCY, PATRON__STORE__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_FREQUENCY);
 #undef SAME
 
-/* Copies a decoded string into its fixed field; 0 if it does not fit. */
-static int take_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap)
-        return 0;
-    memcpy(dst, src ? src : "", n + 1);
-    return 1;
-}
-
 #define TAKE(dst, src, what) \
-    do { if (!take_str(dst, sizeof(dst), src)) return what ": too long"; } while (0)
+    do { if (!store_record_copy_str(dst, sizeof(dst), src)) return what ": too long"; } while (0)
 
 /* ---- coupon ------------------------------------------------------------------ */
 

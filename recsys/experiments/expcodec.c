@@ -60,22 +60,12 @@ int expcodec_encode(const experiment_t *e, unsigned char **out, size_t *len)
     return rc;
 }
 
-/* Copies a decoded string into its fixed field; 0 if it does not fit. */
-static int take_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap)
-        return 0;
-    memcpy(dst, src ? src : "", n + 1);
-    return 1;
-}
-
 static int from_msg(const Patron__Store__V1__Experiment *m, experiment_t *e,
                     experiment_forced_t *forced)
 {
-    if (m->n_arms > EXPERIMENT_MAX_ARMS || !take_str(e->id, sizeof e->id, m->id) ||
-        !take_str(e->salt, sizeof e->salt, m->salt) ||
-        !take_str(e->layer, sizeof e->layer, m->layer))
+    if (m->n_arms > EXPERIMENT_MAX_ARMS || !store_record_copy_str(e->id, sizeof e->id, m->id) ||
+        !store_record_copy_str(e->salt, sizeof e->salt, m->salt) ||
+        !store_record_copy_str(e->layer, sizeof e->layer, m->layer))
         return -EBADMSG;
     e->traffic_fraction = m->traffic_fraction;
     e->start_ms = m->start_ms;
@@ -84,7 +74,7 @@ static int from_msg(const Patron__Store__V1__Experiment *m, experiment_t *e,
     for (size_t i = 0; i < m->n_arms; i++) {
         const Patron__Store__V1__ExperimentArm *a = m->arms[i];
         experiment_arm_t *x = &e->arms[i];
-        if (!take_str(x->id, sizeof x->id, a->id))
+        if (!store_record_copy_str(x->id, sizeof x->id, a->id))
             return -EBADMSG;
         x->weight = a->weight;
         x->model_version = a->model_version;
@@ -95,9 +85,9 @@ static int from_msg(const Patron__Store__V1__Experiment *m, experiment_t *e,
         x->max_per_category = a->max_per_category;
     }
     for (size_t i = 0; i < m->n_forced; i++)
-        if (!take_str(forced[i].customer_id, sizeof forced[i].customer_id,
+        if (!store_record_copy_str(forced[i].customer_id, sizeof forced[i].customer_id,
                       m->forced[i]->customer_id) ||
-            !take_str(forced[i].arm_id, sizeof forced[i].arm_id, m->forced[i]->arm_id))
+            !store_record_copy_str(forced[i].arm_id, sizeof forced[i].arm_id, m->forced[i]->arm_id))
             return -EBADMSG;
     return 0;
 }

@@ -88,7 +88,7 @@ int store_tx_put_record(store_tx_t *tx, const char *table, const void *key, size
                         const ProtobufCMessage *m)
 {
     void *buf = NULL;
-    size_t len;
+    size_t len = 0;
     int rc = store_record_pack(m, &buf, &len);
     if (rc == 0)
         rc = store_tx_put(tx, table, key, klen, buf, len);
@@ -113,12 +113,21 @@ int store_table_put_record(store_t *s, const char *table, const void *key, size_
                            const ProtobufCMessage *m)
 {
     void *buf = NULL;
-    size_t len;
+    size_t len = 0;
     int rc = store_record_pack(m, &buf, &len);
     if (rc == 0)
         rc = store_table_put(s, table, key, klen, buf, len);
     free(buf);
     return rc;
+}
+
+int store_record_copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        return 0;
+    memcpy(dst, src ? src : "", n + 1);
+    return 1;
 }
 
 const char *store_record_error(void)

@@ -35,6 +35,10 @@ void store_record_free(ProtobufCMessage *m); /* NULL-safe */
  * and returns -EBADMSG. */
 int store_record_bad(const char *table, const void *key, size_t klen, const char *what);
 
+/* Copies a decoded string (NULL: "") into its fixed field dst[cap];
+ * returns 0 when it does not fit (then the record is out of bounds). */
+int store_record_copy_str(char *dst, size_t cap, const char *src);
+
 /* Packs m into a malloc'd buffer (*buf, caller frees; *len its size). */
 int store_record_pack(const ProtobufCMessage *m, void **buf, size_t *len);
 

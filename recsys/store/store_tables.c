@@ -72,25 +72,6 @@ static size_t table_key(unsigned char *buf, const char *table, const void *key, 
     return tl + 1 + klen;
 }
 
-int store_tx_get(store_tx_t *tx, const char *table, const void *key, size_t klen,
-                 void *buf, size_t cap, size_t *vlen)
-{
-    unsigned char kb[TABLE_NAME_MAX + 1 + STORE_MAX_TABLE_KEY];
-    size_t kl = klen ? table_key(kb, table, key, klen) : 0;
-    MDB_val k = val_mem(kb, kl), v;
-    int rc;
-    if (!kl)
-        return -EINVAL;
-    if ((rc = mdb_get(tx->txn, tx->s->tables, &k, &v)) != 0)
-        return map_err(rc);
-    if (vlen)
-        *vlen = v.mv_size;
-    if (v.mv_size > cap)
-        return -EINVAL;
-    memcpy(buf, v.mv_data, v.mv_size);
-    return 0;
-}
-
 int store_tx_get_ref(store_tx_t *tx, const char *table, const void *key, size_t klen,
                      const void **val, size_t *vlen)
 {
@@ -104,6 +85,22 @@ int store_tx_get_ref(store_tx_t *tx, const char *table, const void *key, size_t 
         return map_err(rc);
     *val = v.mv_data;
     *vlen = v.mv_size;
+    return 0;
+}
+
+int store_tx_get(store_tx_t *tx, const char *table, const void *key, size_t klen,
+                 void *buf, size_t cap, size_t *vlen)
+{
+    const void *val;
+    size_t n;
+    int rc = store_tx_get_ref(tx, table, key, klen, &val, &n);
+    if (rc)
+        return rc;
+    if (vlen)
+        *vlen = n;
+    if (n > cap)
+        return -EINVAL;
+    memcpy(buf, val, n);
     return 0;
 }
 
