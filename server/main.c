@@ -211,7 +211,9 @@ int main(int argc, char **argv)
                  "%llu records rewritten", o.data, from, STORE_FORMAT_VERSION,
                  (unsigned long long)records);
     }
-    if ((rc = app_init(&app, store, &o.model)) == 0 && o.profiles) {
+    rc = app_init(&app, store, &o.model);
+    app.api = &patron_api; /* token scopes are checked against it */
+    if (rc == 0 && o.profiles) {
         char err[512];
         if ((rc = profile_config_load(o.profiles, &app.profile_cfg, err, sizeof err)) != 0)
             plog(LOG_ERROR, "%s", err);
@@ -248,7 +250,6 @@ int main(int argc, char **argv)
         plog(LOG_ERROR, "cannot start: out of memory");
         return 1;
     }
-    app.api = &patron_api;
     app.stats = stats;
     app.started_ms = wall_ms();
     topts = (transport_opts_t){ .authorize = o.auth_file ? app_authorize : NULL,

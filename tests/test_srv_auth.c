@@ -106,8 +106,33 @@ static void test_bad_files(void)
     CHECK(a == NULL);
 }
 
+/* A toy server: one service with one method. */
+static int known_scope(void *ctx, const char *scope)
+{
+    (void)ctx;
+    return strcmp(scope, "patron.v1.Profiles") == 0 ||
+           strcmp(scope, "patron.v1.Profiles/GetProfile") == 0;
+}
+
+static void test_unknown_scopes(void)
+{
+    auth_t *a = NULL;
+    char err[512];
+    const char *path = write_file("ok " SHOP " patron.v1.Profiles/GetProfile *\n"
+                                  "typo " ADMIN " patron.v1.Profile\n", 0600);
+
+    CHECK_EQ_INT(auth_load_known(path, known_scope, NULL, &a, err, sizeof err), -EINVAL);
+    CHECK(a == NULL);
+    CHECK(strstr(err, ":2: unknown scope") != NULL);
+    /* Without the check the same file loads (the typo denies silently). */
+    CHECK_EQ_INT(auth_load(path, &a, err, sizeof err), 0);
+    CHECK_EQ_INT(auth_count(a), 2);
+    auth_free(a);
+}
+
 int main(void)
 {
+    test_unknown_scopes();
     test_scopes();
     test_bad_files();
     TEST_MAIN_END();

@@ -57,8 +57,22 @@ static void test_service_lookup(void)
     CHECK(rpc_api_service(&patron_api, "grpc.health.v1.Health") >= 0);
 }
 
+/* Token scopes are checked against what is served. */
+static void test_scopes_known(void)
+{
+    void *api = (void *)&patron_api;
+    CHECK(rpc_api_knows(api, "patron.v1.Coupons"));
+    CHECK(rpc_api_knows(api, "patron.v1.Profiles/GetProfile"));
+    CHECK(rpc_api_knows(api, "grpc.health.v1.Health/Check"));
+    CHECK(!rpc_api_knows(api, "patron.v1.Recomender"));
+    CHECK(!rpc_api_knows(api, "patron.v1.Profiles/GetProfiles"));
+    CHECK(!rpc_api_knows(api, "patron.v1.Profiles/"));
+    CHECK(!rpc_api_knows(api, ""));
+}
+
 int main(void)
 {
+    test_scopes_known();
     test_methods_belong_to_listed_services();
     test_service_lookup();
     TEST_MAIN_END();

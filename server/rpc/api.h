@@ -31,4 +31,9 @@ typedef struct rpc_api {
 /* The index of service `name` in api->services, or -1. */
 long rpc_api_service(const rpc_api_t *api, const char *name);
 
+/* 1 if scope names a service of api ("package.Service") or one of its
+ * methods ("package.Service/Method"), else 0. ctx is the rpc_api_t (an
+ * auth_known_fn, so token files are checked against what is served). */
+int rpc_api_knows(void *ctx, const char *scope);
+
 #endif

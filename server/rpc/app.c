@@ -98,7 +98,8 @@ int app_load_auth(app_t *a, char *err, size_t cap)
 
     if (!a->auth_path)
         return 0;
-    if ((rc = auth_load(a->auth_path, &fresh, err, cap)) != 0)
+    if ((rc = auth_load_known(a->auth_path, a->api ? rpc_api_knows : NULL,
+                              (void *)a->api, &fresh, err, cap)) != 0)
         return rc;
     pthread_rwlock_wrlock(&a->auth_lock);
     old = a->auth;

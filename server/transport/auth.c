@@ -76,8 +76,9 @@ static int valid_scope(const char *s)
     return slashes <= 1;
 }
 
-/* Parses one non-empty line into t. Returns NULL or what is wrong. */
-static const char *parse_line(char *line, token_t *t)
+/* Parses one non-empty line into t; known (may be NULL) vets scopes.
+ * Returns NULL or what is wrong. */
+static const char *parse_line(char *line, token_t *t, auth_known_fn known, void *ctx)
 {
     char *save = NULL, *name = strtok_r(line, " \t", &save);
     char *tok = strtok_r(NULL, " \t", &save), *scope;
@@ -95,6 +96,8 @@ static const char *parse_line(char *line, token_t *t)
     while ((scope = strtok_r(NULL, " \t", &save)) != NULL) {
         if (!valid_scope(scope))
             return "bad scope: expected *, package.Service or package.Service/Method";
+        if (known && strcmp(scope, "*") != 0 && !known(ctx, scope))
+            return "unknown scope: the server has no such service or method";
         if (t->n_scopes == AUTH_MAX_SCOPES)
             return "more than 32 scopes";
         snprintf(t->scopes[t->n_scopes++], AUTH_MAX_SCOPE + 1, "%s", scope);
@@ -105,6 +108,12 @@ static const char *parse_line(char *line, token_t *t)
 }
 
 int auth_load(const char *path, auth_t **out, char *err, size_t errcap)
+{
+    return auth_load_known(path, NULL, NULL, out, err, errcap);
+}
+
+int auth_load_known(const char *path, auth_known_fn known, void *ctx, auth_t **out,
+                    char *err, size_t errcap)
 {
     FILE *f;
     struct stat st;
@@ -142,7 +151,7 @@ int auth_load(const char *path, auth_t **out, char *err, size_t errcap)
             p++;
         if (!*p)
             continue;
-        if ((bad = parse_line(p, &t)) != NULL) {
+        if ((bad = parse_line(p, &t, known, ctx)) != NULL) {
             rc = fail(err, errcap, -EINVAL, path, lineno, bad);
             break;
         }

@@ -38,6 +38,13 @@ typedef enum auth_result {
  * (readable by group or others), -EINVAL (bad line) or -ENOMEM, with
  * "path:line: what" in err. */
 int auth_load(const char *path, auth_t **out, char *err, size_t errcap);
+
+/* auth_load, and a scope other than "*" that known(ctx, scope) says the
+ * server does not serve ("package.Service" or "package.Service/Method") is
+ * a bad line too: a typo would otherwise deny calls without a word. */
+typedef int (*auth_known_fn)(void *ctx, const char *scope);
+int auth_load_known(const char *path, auth_known_fn known, void *ctx, auth_t **out,
+                    char *err, size_t errcap);
 void auth_free(auth_t *a); /* NULL-safe */
 
 /* Number of tokens loaded. */
