@@ -142,6 +142,8 @@ static int model_info(const serve_args_t *a)
            (unsigned long long)m->version, (long long)m->trained_at_unix_ms,
            m->factors, m->customers, m->items, m->iterations, m->regularization,
            m->alpha, m->final_loss, (double)m->memory_bytes / 1e6);
+    printf("  catalog: %u items, %.1f MB (swapped on every item upsert)\n",
+           m->catalog_items, (double)m->catalog_bytes / 1e6);
     for (size_t i = 0; i < m->n_also_loaded; i++)
         printf("  also loaded for experiments: version %llu, %.1f MB\n",
                (unsigned long long)m->also_loaded[i]->version,

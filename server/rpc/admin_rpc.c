@@ -68,6 +68,7 @@ static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
     Patron__V1__ModelInfo info = PATRON__V1__MODEL_INFO__INIT;
     Patron__V1__LoadedVersion lv[sizeof a->pinned / sizeof a->pinned[0]];
     Patron__V1__LoadedVersion *lp[sizeof a->pinned / sizeof a->pinned[0]];
+    catalog_t *c;
     size_t n = 0;
 
     info.version = m->hdr.version;
@@ -80,6 +81,11 @@ static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
     info.alpha = m->hdr.alpha;
     info.final_loss = m->hdr.final_loss;
     info.memory_bytes = model_bytes(m);
+    if ((c = catalog_slot_get(&a->catalogs)) != NULL) {
+        info.catalog_items = c->n_items;
+        info.catalog_bytes = catalog_bytes(c);
+        catalog_unref(c);
+    }
     pthread_rwlock_rdlock(&a->exp_lock);
     for (size_t i = 0; i < a->n_pinned; i++) {
         if (a->pinned[i] == m)

@@ -826,6 +826,9 @@ class TrainedModelTests(ServerTest):
                                price=9.5, unit_cost=1.0, in_stock=True)
         r = self.srv.upsert_items([new])
         self.assertEqual((r.inserted, r.updated), (1, 0))
+        info = self.srv.model_info()
+        self.assertEqual((info.items, info.catalog_items), (CATALOG_SIZE, CATALOG_SIZE + 1))
+        self.assertGreater(info.catalog_bytes, 0)
         # Never recommended (no factors yet), and every list stays whole.
         r = self.srv.recommend("stranger", 1000)
         self.assertEqual({i.item_id for i in r.items}, set(ALL_ITEMS))
