@@ -146,7 +146,7 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     mdb_reader_check(s->env, &dead);
     rc = open_dbs(s);
     if (rc == 0)
-        rc = store_format_open(s, dir);
+        rc = store_format_open(s);
     if (rc) {
         store_close(s);
         return rc;

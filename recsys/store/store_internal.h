@@ -160,6 +160,6 @@ int store_attrs_decode(const void *key, size_t klen, const void *val, size_t vle
 /* Checks meta "format_version" at store_open: writes it into a new store,
  * refuses a newer one (-EPROTONOSUPPORT), converts an older one in one
  * transaction (store_migrate.c). */
-int store_format_open(store_t *s, const char *dir);
+int store_format_open(store_t *s);
 
 #endif

@@ -237,19 +237,19 @@ static int migrate_from_1(store_t *s, MDB_txn *txn, uint64_t *count)
     return rc;
 }
 
-static int check_version(store_t *s, const char *dir, MDB_txn *txn, uint64_t *have)
+static int check_version(store_t *s, MDB_txn *txn, uint64_t *have)
 {
     int rc = store_meta_get_u64(txn, s->meta, FORMAT_KEY, have);
     if (rc == 0 && *have > STORE_FORMAT_VERSION) {
-        store_set_error("%s: store format %llu is newer than this build reads (%d): "
+        store_set_error("store format %llu is newer than this build reads (%d): "
                         "open it with the Patron release that wrote it or a newer one",
-                        dir, (unsigned long long)*have, STORE_FORMAT_VERSION);
+                        (unsigned long long)*have, STORE_FORMAT_VERSION);
         rc = -EPROTONOSUPPORT;
     }
     return rc;
 }
 
-int store_format_open(store_t *s, const char *dir)
+int store_format_open(store_t *s)
 {
     MDB_txn *txn;
     uint64_t have = 0;
@@ -257,14 +257,14 @@ int store_format_open(store_t *s, const char *dir)
 
     if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
         return map_err(rc);
-    rc = check_version(s, dir, txn, &have);
+    rc = check_version(s, txn, &have);
     mdb_txn_abort(txn);
     if (rc || have == STORE_FORMAT_VERSION)
         return rc;
     /* Create or convert, under the write lock: look again inside it. */
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
         return map_err(rc);
-    rc = check_version(s, dir, txn, &have);
+    rc = check_version(s, txn, &have);
     if (rc == 0 && have != STORE_FORMAT_VERSION) {
         s->migrated_from = have ? have : 1;
         if ((rc = store_is_new(s, txn, &fresh)) == 0 && !fresh)
