@@ -46,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* Rows per int8 scan block: scores for a block stay in L1. */
 #define FLAT_BLOCK 256
 /* Queries per pass over the codes in the batch path. */
@@ -378,17 +380,9 @@ static int cands_make_room(cands_t *c)
     c->len = w;
     if (c->len <= c->cap / 2)
         return 0;
-    size_t cap = c->cap * 2;
-    uint32_t *id = realloc(c->id, cap * sizeof *id);
-    if (!id)
-        return -ENOMEM;
-    c->id = id;
-    float *up = realloc(c->up, cap * sizeof *up);
-    if (!up)
-        return -ENOMEM;
-    c->up = up;
-    c->cap = cap;
-    return 0;
+    void *const cols[] = { &c->id, &c->up };
+    const size_t sizes[] = { sizeof *c->id, sizeof *c->up };
+    return grow_parallel(&c->cap, c->cap * 2, 2, cols, sizes);
 }
 
 /* Offers rows base..base+m-1 with approximate scores approx[] and error
