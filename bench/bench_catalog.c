@@ -21,14 +21,13 @@
 #include "catalog.h"
 #include "store.h"
 #include "topk.h"
+#include "monotime.h"
 
 #define RUNS 7
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+    return monotime_seconds() * 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)

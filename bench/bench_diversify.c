@@ -12,6 +12,7 @@
 #include "diversify.h"
 #include "rng.h"
 #include "topk.h"
+#include "monotime.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,13 +22,6 @@
 #define F 64
 #define N_CAT 50
 #define QUERIES 200
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Gaussian rows scaled to unit length (the cosine MMR uses). */
 static void unit_rows(xoshiro_t *r, float *v, uint32_t n)
@@ -81,21 +75,21 @@ int main(int argc, char **argv)
         double t0, plain, divers, mmr = 0;
         size_t got, sel, total = 0;
 
-        t0 = now_sec();
+        t0 = monotime_seconds();
         for (int q = 0; q < QUERIES; q++)
             total += topk_mips(items, n, F, queries + (size_t)q * F, NULL, k, out);
-        plain = (now_sec() - t0) / QUERIES;
-        t0 = now_sec();
+        plain = (monotime_seconds() - t0) / QUERIES;
+        t0 = monotime_seconds();
         for (int q = 0; q < QUERIES; q++) {
             double t1;
             got = topk_mips(items, n, F, queries + (size_t)q * F, NULL, want, pool);
-            t1 = now_sec();
+            t1 = monotime_seconds();
             if (diversify(pool, got, items, F, cat, N_CAT, &p, k, out, &sel) != 0)
                 return 1;
-            mmr += now_sec() - t1;
+            mmr += monotime_seconds() - t1;
             total += sel;
         }
-        divers = (now_sec() - t0) / QUERIES;
+        divers = (monotime_seconds() - t0) / QUERIES;
         printf("%4u %6u  %8.3f  %14.3f  (%8.3f)  %5.2fx\n", k, want, plain * 1e3,
                divers * 1e3, mmr / QUERIES * 1e3, divers / plain);
         if (total == 0)

@@ -6,6 +6,7 @@
  *   bench_experiment [customers]     (default 1000000)
  */
 #include "experiment.h"
+#include "monotime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,7 @@
 
 static double now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+    return monotime_seconds() * 1e9;
 }
 
 /* 4 experiments in "models", 3 in "coupons", 3 in "ranking". */

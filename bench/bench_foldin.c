@@ -12,13 +12,7 @@
 #include <time.h>
 
 #include "foldin.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "monotime.h"
 
 static unsigned long long rng = 42;
 
@@ -62,14 +56,14 @@ int main(void)
                                              .type = i % 3 ? STORE_EVENT_VIEW
                                                            : STORE_EVENT_PURCHASE,
                                              .quantity = 1, .time_ms = 1000 + (int64_t)i };
-            t0 = now_s();
+            t0 = monotime_seconds();
             for (int r = 0; r < reps; r++) {
                 foldin_t out;
                 if (foldin_solve(&m, ev, n, &out) != 0)
                     return 1;
                 foldin_free(&out);
             }
-            secs = (now_s() - t0) / reps;
+            secs = (monotime_seconds() - t0) / reps;
             flops = (double)n * f * f + (double)f * f * f / 3 + 2.0 * f * f + (double)f * f;
             printf("%8u %8zu %12.1f %12.0f\n", f, n, secs * 1e6, flops / secs / 1e6);
         }

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "rng.h"
+#include "monotime.h"
 
 #define BENCH_USERS 100000u
 #define BENCH_ITEMS 50000u
@@ -42,13 +43,6 @@
 #define BENCH_ITEM_ZIPF 0.9
 #define BENCH_USER_ZIPF 0.6
 #define BENCH_MAX_SCALES 8
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double rng_unit(uint64_t *s)
 {
@@ -198,9 +192,9 @@ static int run_solver(const csr_t *m, ials_solver_t solver,
     float *y = malloc((size_t)m->n_cols * p.factors * sizeof *y);
     int rc = (x && y) ? 0 : -1;
     if (!rc) {
-        double t0 = now_sec(), c0 = cpu_sec();
+        double t0 = monotime_seconds(), c0 = cpu_sec();
         rc = ials_train(m, &p, x, y, NULL, NULL);
-        double secs = now_sec() - t0;
+        double secs = monotime_seconds() - t0;
         out->cpu_per_iter = (cpu_sec() - c0) / iterations;
         double nnz = (double)m->indptr[m->n_rows];
         out->sec_per_iter = secs / iterations;
@@ -293,12 +287,12 @@ int main(int argc, char **argv)
            "GFLOP/s", "% of peak");
     for (uint32_t k = 0; k < n_scales; k++) {
         csr_t m = { 0 };
-        double t0 = now_sec();
+        double t0 = monotime_seconds();
         if (generate((uint64_t)(scales[k] * 1e6), &m) != 0) {
             fprintf(stderr, "bench_ials: out of memory at %gM\n", scales[k]);
             return 1;
         }
-        double gen = now_sec() - t0;
+        double gen = monotime_seconds() - t0;
         double nnz = (double)m.indptr[m.n_rows];
         for (int s = 0; s < 2; s++) {
             ials_solver_t solver = s ? IALS_SOLVER_EXACT : IALS_SOLVER_CG;

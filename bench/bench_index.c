@@ -30,6 +30,7 @@
 #include "flat.h"
 #include "ivf.h"
 #include "topk.h"
+#include "monotime.h"
 
 #include <errno.h>
 #include <cblas.h>
@@ -64,13 +65,6 @@ static float rng_gauss(void)
     for (int i = 0; i < 4; i++, r >>= 16)
         s += (float)(r & 0xffff) / 65536.0f - 0.5f;
     return s * 1.7320508f;
-}
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* Taste clusters with a decaying spectrum and log-normal norms. */
@@ -177,28 +171,28 @@ static int run_catalog(const char *name, uint32_t n, uint32_t nq,
     /* f32 baseline (and the reference answers for its queries). */
     uint32_t nb = nq < BASELINE_QUERIES ? nq : BASELINE_QUERIES;
     topk_mips(items, n, DIM, queries, NULL, K, exact); /* warm-up */
-    double t0 = now_sec();
+    double t0 = monotime_seconds();
     for (uint32_t q = 0; q < nb; q++)
         topk_mips(items, n, DIM, queries + (size_t)q * DIM, NULL, K,
                   exact + (size_t)q * K);
-    double base_ms = (now_sec() - t0) * 1e3 / nb;
+    double base_ms = (monotime_seconds() - t0) * 1e3 / nb;
     print_row("f32 topk_mips", base_ms, base_ms, (double)n * DIM * 4, n,
               "(baseline)");
 
     /* Compact exact. */
-    t0 = now_sec();
+    t0 = monotime_seconds();
     int err = flat_index_build(items, n, DIM, FLAT_KERNEL_AUTO, &flat);
     if (err) {
         fprintf(stderr, "flat_index_build: %s\n", strerror(-err));
         goto done;
     }
-    printf("  flat build %.2f s, kernel %s, %.1f MB\n", now_sec() - t0,
+    printf("  flat build %.2f s, kernel %s, %.1f MB\n", monotime_seconds() - t0,
            flat_index_kernel_name(flat), flat_index_bytes(flat) / 1e6);
-    t0 = now_sec();
+    t0 = monotime_seconds();
     for (uint32_t q = 0; q < nq; q++)
         flat_index_search(flat, queries + (size_t)q * DIM, NULL, K,
                           got + (size_t)q * K, &nh[q]);
-    double ms = (now_sec() - t0) * 1e3 / nq;
+    double ms = (monotime_seconds() - t0) * 1e3 / nq;
     int mism = 0;
     for (uint32_t q = 0; q < nb; q++)
         mism += !same_hits(got + (size_t)q * K, exact + (size_t)q * K, K);
@@ -209,9 +203,9 @@ static int run_catalog(const char *name, uint32_t n, uint32_t nq,
     print_row("compact", ms, base_ms, (double)flat_index_bytes(flat), n, extra);
 
     /* Batched exact: all queries in one call. */
-    t0 = now_sec();
+    t0 = monotime_seconds();
     flat_index_search_batch(flat, queries, nq, NULL, K, got, nh);
-    ms = (now_sec() - t0) * 1e3 / nq;
+    ms = (monotime_seconds() - t0) * 1e3 / nq;
     mism = 0;
     for (uint32_t q = 0; q < nq; q++)
         mism += !same_hits(got + (size_t)q * K, exact + (size_t)q * K, K);
@@ -224,7 +218,7 @@ static int run_catalog(const char *name, uint32_t n, uint32_t nq,
 
     /* IVF. */
     openblas_set_num_threads(2);
-    t0 = now_sec();
+    t0 = monotime_seconds();
     err = ivf_build(items, n, DIM, NULL, &ivf);
     openblas_set_num_threads(1);
     if (err) {
@@ -232,16 +226,16 @@ static int run_catalog(const char *name, uint32_t n, uint32_t nq,
         goto done;
     }
     printf("  ivf build %.2f s (2 threads), nlist %u, %.1f MB\n",
-           now_sec() - t0, ivf_nlist(ivf), ivf_bytes(ivf) / 1e6);
+           monotime_seconds() - t0, ivf_nlist(ivf), ivf_bytes(ivf) / 1e6);
     static const uint32_t probes[] = { 4, 8, 16, 32, 48, 64, 80, 96, 128 };
     for (size_t p = 0; p < sizeof probes / sizeof probes[0]; p++) {
         uint32_t found = 0;
         double scanned = 0.0;
-        t0 = now_sec();
+        t0 = monotime_seconds();
         for (uint32_t q = 0; q < nq; q++)
             ivf_search(ivf, queries + (size_t)q * DIM, NULL, K, probes[p],
                        got + (size_t)q * K, &nh[q]);
-        ms = (now_sec() - t0) * 1e3 / nq;
+        ms = (monotime_seconds() - t0) * 1e3 / nq;
         for (uint32_t q = 0; q < nq; q++)
             for (uint32_t a = 0; a < K; a++)
                 for (uint32_t b = 0; b < nh[q]; b++)

@@ -11,6 +11,7 @@
  * Usage: bench_topk [queries_scale]   (default 1; runtime about 10 s)
  */
 #include "topk.h"
+#include "monotime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +34,6 @@ static float rng_uniform(void)
     rng_state ^= rng_state >> 27;
     uint32_t r = (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 40);
     return (float)r / 16777216.0f * 2.0f - 1.0f;
-}
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int scored_cmp(const void *pa, const void *pb)
@@ -101,23 +95,23 @@ static int run_case(const bench_case_t *bc, int scale)
     topk_mips(items, n, dim, queries, NULL, BENCH_K, fast);
     naive_topk(items, n, dim, queries, BENCH_K, all, slow);
 
-    double t0 = now_sec();
+    double t0 = monotime_seconds();
     float sink = 0.0f;
     for (int q = 0; q < nq; q++) {
         const float *qv = queries + (size_t)q * dim;
         topk_mips(items, n, dim, qv, NULL, BENCH_K, fast);
         sink += fast[0].score;
     }
-    double t_fast = (now_sec() - t0) / nq;
+    double t_fast = (monotime_seconds() - t0) / nq;
 
     int mismatches = 0;
-    t0 = now_sec();
+    t0 = monotime_seconds();
     for (int q = 0; q < nn; q++) {
         const float *qv = queries + (size_t)q * dim;
         naive_topk(items, n, dim, qv, BENCH_K, all, slow);
         sink += slow[0].score;
     }
-    double t_naive = (now_sec() - t0) / nn;
+    double t_naive = (monotime_seconds() - t0) / nn;
 
     /* Same answers (ids) on the last query; scores may differ in rounding. */
     topk_mips(items, n, dim, queries + (size_t)(nn - 1) * dim, NULL, BENCH_K,

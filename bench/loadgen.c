@@ -26,6 +26,7 @@
 #include "grow.h"
 #include "patron/v1/coupons.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
+#include "monotime.h"
 
 enum { RPC_RECOMMEND, RPC_SIMILAR, RPC_RANK, RPC_TARGET, RPC_KINDS };
 static const char *const rpc_names[RPC_KINDS] = { "recommend", "similar", "rank",
@@ -62,13 +63,6 @@ typedef struct worker {
     long budget;          /* calls this worker makes (requests mode), or -1 */
     double stop_at;
 } worker_t;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static unsigned long long next_u64(unsigned long long *s)
 {
@@ -181,7 +175,7 @@ static void *worker_main(void *arg)
 
     if (client_open(w->cfg->addr, &cl) != 0)
         return NULL;
-    while (w->budget != 0 && now_s() < w->stop_at) {
+    while (w->budget != 0 && monotime_seconds() < w->stop_at) {
         int kind = pick_kind(w->cfg, &w->rng);
         size_t len;
         uint8_t *req = build_request(w, kind, &len);
@@ -190,10 +184,10 @@ static void *worker_main(void *arg)
 
         if (!req)
             break;
-        t0 = now_s();
+        t0 = monotime_seconds();
         if (client_unary(cl, rpc_paths[kind], req, len, w->cfg->deadline_ms, &res) != 0)
             res.code = GRPC_STATUS_UNKNOWN;
-        if (record(w, (now_s() - t0) * 1e6) != 0)
+        if (record(w, (monotime_seconds() - t0) * 1e6) != 0)
             break;
         if (res.code != GRPC_STATUS_OK)
             w->errors[res.code < 17 ? res.code : GRPC_STATUS_UNKNOWN]++;
@@ -309,7 +303,7 @@ int main(int argc, char **argv)
         fputs("loadgen: out of memory\n", stderr);
         return 1;
     }
-    t0 = now_s();
+    t0 = monotime_seconds();
     for (unsigned i = 0; i < c.concurrency; i++) {
         w[i] = (worker_t){ .cfg = &c, .cust = &cust, .item = &item,
                            .rng = c.seed * 1000003ULL + i,
@@ -322,7 +316,7 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < c.concurrency; i++)
         pthread_join(w[i].thread, NULL);
-    secs = now_s() - t0;
+    secs = monotime_seconds() - t0;
     for (unsigned i = 0; i < c.concurrency; i++)
         total += w[i].n_lat;
     all = malloc((total ? total : 1) * sizeof *all);

@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "patron/v1/events.pb-c.h"
+#include "monotime.h"
 
 typedef struct config {
     const char *addr, *customer_fmt, *item_fmt, *prefix;
@@ -36,13 +37,6 @@ typedef struct worker {
     int failed;
     pthread_t thread;
 } worker_t;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Builds the message holding events [w->next, w->next + batch). */
 static int next_message(void *ctx, uint8_t **msg, size_t *len)
@@ -188,7 +182,7 @@ int main(int argc, char **argv)
     }
     if (!(w = calloc(c.streams, sizeof *w)))
         return 1;
-    t0 = now_s();
+    t0 = monotime_seconds();
     for (unsigned i = 0; i < c.streams; i++) {
         unsigned long share = c.events / c.streams;
         w[i] = (worker_t){ .cfg = &c, .index = i, .first = i * share,
@@ -201,7 +195,7 @@ int main(int argc, char **argv)
         other += w[i].other;
         failed |= w[i].failed;
     }
-    secs = now_s() - t0;
+    secs = monotime_seconds() - t0;
     printf("%s: %lu events in %.2f s = %.0f events/s durable (%u %s, %u events per "
            "message); accepted %lu, not accepted %lu%s\n",
            c.unary ? "RecordEvents" : "StreamEvents", c.events, secs,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "rng.h"
+#include "monotime.h"
 
 /* Search ranges. Factors: the sizes worth paying for on data of ML-1M's
  * scale; lambda: effective strength of an average row. */
@@ -200,13 +201,6 @@ static void draw_near(uint64_t *s, const shape_t *sh, const ials_params_t *best,
 
 /* ---------------------------------------------------------- searching --- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Trains t->params on val's training pairs and scores the validation items. */
 static int run_trial(const ncf_data_t *val, tune_trial_t *t)
 {
@@ -215,9 +209,9 @@ static int run_trial(const ncf_data_t *val, tune_trial_t *t)
     float *itf = malloc((size_t)val->n_items * f * sizeof *itf);
     int rc = (uf && itf) ? 0 : -ENOMEM;
     if (!rc) {
-        double t0 = now_seconds();
+        double t0 = monotime_seconds();
         rc = ials_train(&val->train, &t->params, uf, itf, NULL, NULL);
-        t->seconds = now_seconds() - t0;
+        t->seconds = monotime_seconds() - t0;
     }
     if (!rc) {
         ncf_factors_t fac = { uf, itf, f };
@@ -246,10 +240,10 @@ int tune_ncf(const ncf_data_t *val, const tune_config_t *c,
     shape_t sh = { (double)nnz / val->n_users, (double)nnz / val->n_items,
                    val->n_users, val->n_items };
     uint64_t rng = c->seed;
-    double start = now_seconds();
+    double start = monotime_seconds();
 
     for (uint32_t k = 0; k < c->trials; k++) {
-        if (k > 0 && c->seconds > 0.0 && now_seconds() - start >= c->seconds)
+        if (k > 0 && c->seconds > 0.0 && monotime_seconds() - start >= c->seconds)
             break;
         tune_trial_t t = { .index = k, .params = c->base };
         if (k % 2 == 1)

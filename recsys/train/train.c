@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "grow.h"
+#include "monotime.h"
 
 #define MS_PER_DAY 86400000.0
 
@@ -117,13 +118,6 @@ void train_popularity(const csr_t *ui, float w_purchase, float *pop)
             pop[ui->indices[j]] += fminf(1.0f, ui->values[j] / w_purchase);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void triplets_free(triplets_t *t)
 {
     free(t->rows);
@@ -211,10 +205,10 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
         rc = -ENOMEM;
         goto out;
     }
-    t0 = now_seconds();
+    t0 = monotime_seconds();
     if ((rc = ials_train(&ui, &c->als, user_f, item_f, progress, ctx)) != 0)
         goto out;
-    rep->seconds = now_seconds() - t0;
+    rep->seconds = monotime_seconds() - t0;
     train_popularity(&ui, c->w_purchase, pop);
 
     clock_gettime(CLOCK_REALTIME, &wall);

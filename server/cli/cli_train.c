@@ -32,6 +32,7 @@
 #include "train.h"
 #include "tune.h"
 #include "wallclock.h"
+#include "monotime.h"
 
 typedef struct train_args {
     const char *data, *ncf, *out, *profiles;
@@ -159,13 +160,6 @@ static int cmd_train(int argc, char **argv)
 
 /* ---- eval ---------------------------------------------------------------------- */
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Trains on NAME.train.rating (or, with --validation, on it minus each
  * user's latest interaction) and reports HR@10/NDCG@10 on the candidates. */
 /* Fits EASE for the --blend of `eval --ncf`; *B is the caller's to free. */
@@ -177,9 +171,9 @@ static int eval_ncf_ease(const train_args_t *a, const ncf_data_t *d, float **B, 
 
     if ((*B = malloc(n * n * sizeof **B + 1)) == NULL)
         return -ENOMEM;
-    t0 = seconds_now();
+    t0 = monotime_seconds();
     rc = ease_fit(&d->train, a->ease_lambda, *B);
-    *secs = seconds_now() - t0;
+    *secs = monotime_seconds() - t0;
     if (rc == 0)
         printf("ease: lambda %g, %zu x %zu item matrix (%.0f MB): fit %.2f s\n",
                a->ease_lambda, n, n, (double)(n * n * sizeof **B) / 1e6, *secs);
@@ -231,9 +225,9 @@ static int cmd_eval_ncf(const train_args_t *a)
             rc = -ENOMEM;
             goto out;
         }
-        t0 = seconds_now();
+        t0 = monotime_seconds();
         rc = ensemble_train(&d->train, &a->train.als, a->members, uf, itf, NULL, NULL);
-        secs = seconds_now() - t0;
+        secs = monotime_seconds() - t0;
         if (rc)
             goto out;
         fac = (ncf_factors_t){ uf, itf, width };
@@ -290,10 +284,10 @@ static int eval_store_ials(const train_args_t *a, const eval_split_t *sp)
     double t0, secs = 0.0;
     int rc = (uf && itf) ? 0 : -ENOMEM;
 
-    t0 = seconds_now();
+    t0 = monotime_seconds();
     if (rc == 0)
         rc = ensemble_train(&sp->train, p, a->members, uf, itf, NULL, NULL);
-    secs = seconds_now() - t0;
+    secs = monotime_seconds() - t0;
     if (rc == 0) {
         eval_factors_t fac = { uf, itf, sp->n_items, width };
         rc = eval_rank(sp, EVAL_TOPN, eval_score_factors, &fac, &m);
