@@ -15,25 +15,12 @@
 #include <string.h>
 
 #include "codec.h"
-#include "enums.h"
+#include "enums.h" /* event types, stages, outcomes: asserted to match */
 #include "coupon_erase.h"
 #include "customers_erase.h"
 #include "exp_erase.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "store_custdata.h"
-
-/* Domain enums are sent as their proto values (int casts: they are
- * different enum types). */
-_Static_assert((int)STORE_EVENT_VIEW == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_VIEW &&
-               (int)STORE_EVENT_CART == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_CART &&
-               (int)STORE_EVENT_PURCHASE == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_PURCHASE &&
-               (int)STORE_EVENT_REFUND == (int)PATRON__V1__EVENT_TYPE__EVENT_TYPE_REFUND,
-               "store_event_type_t mirrors patron.v1.EventType");
-_Static_assert((int)PROFILE_STAGE_PROSPECT ==
-                   (int)PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_UNSPECIFIED &&
-               (int)PROFILE_STAGE_WON_BACK ==
-                   (int)PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_WON_BACK,
-               "profile_stage_t mirrors patron.v1.LifecycleStage");
 
 /* Everything allocated for one response. */
 typedef struct arena {
@@ -202,7 +189,7 @@ static int add_offer(export_sink_t *k, const couponstore_offer_t *o)
         !(m->reason = arena_str(&k->arena, o->reason)))
         return -ENOMEM;
     m->time_unix_ms = o->time_ms;
-    m->outcome = (uint32_t)o->outcome;
+    m->outcome = (uint32_t)outcome_to_pb(o->outcome); /* a CouponOutcome value */
     m->assignment_probability = o->assign_prob;
     m->max_cost = o->max_cost;
     m->recency_days = o->x.recency_days;
