@@ -250,10 +250,14 @@ void app_forget_customer(app_t *a, uint32_t user)
         model_erase_user(m, user);
     model_unref(m);
     pthread_mutex_unlock(&a->reload_mu);
+    /* Under exp_write_mu for the same reason: arms' versions loaded by a
+     * definition change in flight are installed before they are marked. */
+    pthread_mutex_lock(&a->exp_write_mu);
     pthread_rwlock_rdlock(&a->exp_lock);
     for (size_t i = 0; i < a->n_pinned; i++)
         model_erase_user(a->pinned[i], user);
     pthread_rwlock_unlock(&a->exp_lock);
+    pthread_mutex_unlock(&a->exp_write_mu);
 }
 
 /* ---- experiments ------------------------------------------------------------------ */
