@@ -87,10 +87,11 @@ void app_owners_init(app_t *a);
  * cut-points. */
 int app_refresh_customers(app_t *a);
 
-/* After items were written: swaps in a catalog snapshot built from the
- * store (serving sees the write from the next request on) and refreshes
- * profiles. Returns 0 or a negative errno (logged; the old snapshot
- * stays). */
+/* Rebuilds the catalog snapshot from the store and refreshes profiles: at
+ * start and with each model load (items may have been written beside the
+ * server, e.g. by patron import). UpsertItems goes through
+ * app_upsert_items instead. Returns 0 or a negative errno (logged; the old
+ * snapshot stays). */
 int app_items_changed(app_t *a);
 
 /* Stores items (store_upsert_items: same arguments, return value and
