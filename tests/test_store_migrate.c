@@ -130,6 +130,28 @@ static void legacy_exp_encode(const experiment_t *e, wbuf_t *w)
     }
 }
 
+/* Format 1's packed item record, for this test only. */
+static size_t legacy_item(unsigned char *b, const store_item_t *it)
+{
+    const char *s[3] = { it->item_id, it->title, it->category };
+    size_t n = 17;
+    b[0] = it->in_stock ? 1 : 0;
+    memcpy(b + 1, &it->price, 8);
+    memcpy(b + 9, &it->unit_cost, 8);
+    for (int i = 0; i < 3; i++) {
+        uint16_t l = (uint16_t)strlen(s[i]);
+        memcpy(b + n, &l, 2);
+        memcpy(b + n + 2, s[i], l);
+        n += 2u + l;
+    }
+    return n;
+}
+
+static const store_item_t ITEMS[2] = {
+    { "book-1", "A \"quoted\" title", "books", 20, 12, 1 },
+    { "toy-1", "", "toys", 30.5, 20.25, 0 },
+};
+
 /* ---- the values ---------------------------------------------------------------------- */
 
 typedef struct legacy_world {
@@ -255,7 +277,12 @@ static void write_format1(const char *dir, const legacy_world_t *w, int damaged)
     if (store_open(dir, 64u << 20, &s) != 0)
         exit(1);
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+    CHECK_EQ_INT(store_upsert_items(s, ITEMS, 2, NULL, NULL, NULL, NULL), 0);
     store_close(s);
+    for (uint32_t i = 0; i < 2; i++) {
+        unsigned char ik[4] = { 0, 0, 0, (unsigned char)i }, rec[256];
+        CHECK_EQ_INT(raw_write(dir, "items", ik, 4, rec, legacy_item(rec, &ITEMS[i])), 0);
+    }
     CHECK_EQ_INT(raw_write(dir, "meta", "format_version", 14, NULL, 0), 0);
     CHECK_EQ_INT(raw_write(dir, "models", mkey, 9, &w->hdr, sizeof w->hdr), 0);
     CHECK_EQ_INT(raw_write(dir, "attrs", "alice", 5, &w->attrs, sizeof w->attrs), 0);
@@ -305,8 +332,23 @@ static int summary_cb(void *ctx, const expstore_summary_t *sum)
     return 0;
 }
 
+static int item_cb(void *ctx, uint32_t idx, const store_item_t *it)
+{
+    int *seen = ctx;
+    const store_item_t *want = &ITEMS[idx < 2 ? idx : 0];
+    CHECK(idx < 2);
+    CHECK_STREQ(it->item_id, want->item_id);
+    CHECK_STREQ(it->title, want->title);
+    CHECK_STREQ(it->category, want->category);
+    CHECK(it->price == want->price && it->unit_cost == want->unit_cost &&
+          it->in_stock == want->in_stock);
+    (*seen)++;
+    return 0;
+}
+
 static void check_values(store_t *s, const legacy_world_t *w)
 {
+    int seen = 0;
     store_model_hdr_t h;
     float *u, *it, *p;
     store_attrs_t a;
@@ -323,6 +365,8 @@ static void check_values(store_t *s, const legacy_world_t *w)
     size_t vlen;
     uint64_t removed = 0;
 
+    CHECK_EQ_INT(store_scan_items(s, item_cb, &seen), 0);
+    CHECK_EQ_INT(seen, 2);
     CHECK_EQ_INT(store_load_model(s, 0, &h, &u, &it, &p), 0);
     CHECK(memcmp(&h, &w->hdr, sizeof h) == 0);
     CHECK(u && u[3] == 4 && it[1] == 6 && p[0] == 7);
@@ -399,7 +443,7 @@ static void test_migrates_every_record(void)
     CHECK_EQ_INT(store_open(dir, 64u << 20, &s), 0);
     CHECK_EQ_INT(store_migration(s, &from, &records), 1);
     CHECK_EQ_INT(from, 1);
-    CHECK_EQ_INT(records, 13); /* header, attrs, 11 table rows (not unknown_t) */
+    CHECK_EQ_INT(records, 15); /* header, 2 items, attrs, 11 table rows (not unknown_t) */
     check_values(s, w);
     store_close(s);
     CHECK_EQ_INT(raw_read(dir, "meta", "format_version", 14, &ver, sizeof ver), 8);

@@ -226,9 +226,21 @@ static void test_store_level(void)
     CHECK_EQ_INT(raw_read(dir, "meta", "format_version", 14, &ver, sizeof ver), 8);
     CHECK_EQ_INT(ver, STORE_FORMAT_VERSION);
 
+    {
+        store_item_t item = { "book-1", "Title", "books", 20, 12, 1 };
+        CHECK_EQ_INT(store_open(dir, 64u << 20, &s), 0);
+        CHECK_EQ_INT(store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL), 0);
+        store_close(s);
+    }
+    CHECK_EQ_INT(raw_write(dir, "items", "\0\0\0\0", 4, "\x0a\xff", 2), 0);
     CHECK_EQ_INT(raw_write(dir, "attrs", "alice", 5, "\xff\x01", 2), 0);
     CHECK_EQ_INT(raw_write(dir, "models", key, 9, "\x07", 1), 0);
     CHECK_EQ_INT(store_open(dir, 64u << 20, &s), 0);
+    {
+        char id[64];
+        CHECK_EQ_INT(store_item_id(s, 0, id, sizeof id), -EBADMSG);
+        CHECK(HAS("table items, key \"\\x00\\x00\\x00\\x00\": not a patron.store.v1.Item"));
+    }
     CHECK_EQ_INT(store_get_attrs(s, "alice", &back), -EBADMSG);
     CHECK(HAS("table attrs, key \"alice\""));
     CHECK_EQ_INT(store_load_model(s, 0, &hb, &u, &it, &p), -EBADMSG);

@@ -10,7 +10,7 @@
  *   meta          "next_customer" u32 | "next_item" u32 | "event_seq" u64 |
  *                 "model_current" u64 | "format_version" u64 (store_migrate.c)
  *   item_idx      item id                      -> u32 index
- *   items         u32 index (BE)               -> item record (item_pack)
+ *   items         u32 index (BE)               -> Item record
  *   customer_idx  customer id                  -> u32 index
  *   customer_ids  u32 index (BE)               -> customer id
  *   events        customer BE u32 | time BE u64 | seq BE u64 -> event record

@@ -3,76 +3,76 @@
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
+#include "store_record.h"
+
+#include <patron/store/v1/store.pb-c.h>
 
 #include <stdlib.h>
 
 /* ---- items -------------------------------------------------------------------- */
 
-/* Item record: u8 in_stock | f64 price | f64 unit_cost | u16 id_len | id |
- * u16 title_len | title | u16 cat_len | category. */
+/* items values are patron.store.v1.Item records, packed into and read from
+ * fixed buffers (no allocation: the catalog load reads every item). */
 typedef struct item_buf {
-    unsigned char data[1 + 8 + 8 + 3 * 2 + STORE_MAX_ID + 2 * STORE_MAX_TEXT];
+    unsigned char data[STORE_MAX_ID + 2 * STORE_MAX_TEXT + 64]; /* the largest Item */
     size_t len;
 } item_buf_t;
 
-static void pack_str(item_buf_t *b, const char *s)
-{
-    uint16_t n = (uint16_t)(s ? strlen(s) : 0);
-    memcpy(b->data + b->len, &n, 2);
-    if (n)
-        memcpy(b->data + b->len + 2, s, n);
-    b->len += 2u + n;
-}
-
 static void item_pack(const store_item_t *it, item_buf_t *b)
 {
-    b->data[0] = it->in_stock ? 1 : 0;
-    memcpy(b->data + 1, &it->price, 8);
-    memcpy(b->data + 9, &it->unit_cost, 8);
-    b->len = 17;
-    pack_str(b, it->item_id);
-    pack_str(b, it->title);
-    pack_str(b, it->category);
+    Patron__Store__V1__Item m = PATRON__STORE__V1__ITEM__INIT;
+    m.item_id = (char *)it->item_id;
+    m.title = (char *)(it->title ? it->title : "");
+    m.category = (char *)(it->category ? it->category : "");
+    m.price = it->price;
+    m.unit_cost = it->unit_cost;
+    m.in_stock = it->in_stock != 0;
+    b->len = protobuf_c_message_pack(&m.base, b->data); /* fits: store_item_invalid */
 }
 
-/* Unpacked strings are copied into buf (NUL-terminated); returns -EIO if the
- * record is corrupt. */
+/* What an unpacked item points into: an arena for protobuf-c (the message
+ * and its strings), valid until the next item_unpack with it. */
 typedef struct item_strings {
-    char id[STORE_MAX_ID + 1], title[STORE_MAX_TEXT + 1], category[STORE_MAX_TEXT + 1];
+    unsigned char arena[sizeof(Patron__Store__V1__Item) + STORE_MAX_ID +
+                        2 * STORE_MAX_TEXT + 1024]; /* + room for a newer release's fields */
+    size_t used;
 } item_strings_t;
 
-static int unpack_str(const unsigned char **p, const unsigned char *end,
-                      char *dst, size_t cap)
+static void *arena_alloc(void *ctx, size_t n)
 {
-    uint16_t n;
-    if (end - *p < 2)
-        return -EIO;
-    memcpy(&n, *p, 2);
-    *p += 2;
-    if ((size_t)(end - *p) < n || n >= cap)
-        return -EIO;
-    memcpy(dst, *p, n);
-    dst[n] = '\0';
-    *p += n;
-    return 0;
+    item_strings_t *a = ctx;
+    size_t at = (a->used + 15) & ~(size_t)15;
+    if (at + n > sizeof a->arena)
+        return NULL; /* then the record is larger than any valid item */
+    a->used = at + n;
+    return a->arena + at;
 }
 
-static int item_unpack(const MDB_val *v, store_item_t *it, item_strings_t *str)
+static void arena_free(void *ctx, void *p)
 {
-    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
-    if (v->mv_size < 17)
-        return -EIO;
-    it->in_stock = p[0];
-    memcpy(&it->price, p + 1, 8);
-    memcpy(&it->unit_cost, p + 9, 8);
-    p += 17;
-    if (unpack_str(&p, end, str->id, sizeof str->id) ||
-        unpack_str(&p, end, str->title, sizeof str->title) ||
-        unpack_str(&p, end, str->category, sizeof str->category))
-        return -EIO;
-    it->item_id = str->id;
-    it->title = str->title;
-    it->category = str->category;
+    (void)ctx;
+    (void)p;
+}
+
+/* -EBADMSG naming the item's key when v is no Item this build can hold. */
+static int item_unpack(const MDB_val *k, const MDB_val *v, store_item_t *it,
+                       item_strings_t *str)
+{
+    ProtobufCAllocator arena = { arena_alloc, arena_free, str };
+    Patron__Store__V1__Item *m;
+    str->used = 0;
+    m = patron__store__v1__item__unpack(&arena, v->mv_size, v->mv_data);
+    if (!m)
+        return store_record_bad("items", k->mv_data, k->mv_size,
+                                "not a patron.store.v1.Item record");
+    it->item_id = m->item_id;
+    it->title = m->title;
+    it->category = m->category;
+    it->price = m->price;
+    it->unit_cost = m->unit_cost;
+    it->in_stock = m->in_stock != 0;
+    if (store_item_invalid(it))
+        return store_record_bad("items", k->mv_data, k->mv_size, store_item_invalid(it));
     return 0;
 }
 
@@ -230,7 +230,7 @@ static int item_id_txn(store_t *s, MDB_txn *txn, void *ctx)
         return -ENOMEM;
     put_be32(key, op->idx);
     if ((rc = map_err(mdb_get(txn, s->items, &k, &v))) == 0 &&
-        (rc = item_unpack(&v, &it, str)) == 0) {
+        (rc = item_unpack(&k, &v, &it, str)) == 0) {
         size_t n = strlen(it.item_id);
         if (n < op->cap)
             memcpy(op->buf, it.item_id, n + 1);
@@ -271,10 +271,12 @@ int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
     while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
         store_item_t it;
         op = MDB_NEXT;
-        if (k.mv_size != 4 || item_unpack(&v, &it, str) != 0) {
-            rc = -EIO;
+        if (k.mv_size != 4) {
+            rc = store_record_bad("items", k.mv_data, k.mv_size, "key: not an item index");
             break;
         }
+        if ((rc = item_unpack(&k, &v, &it, str)) != 0)
+            break;
         if ((rc = cb(ctx, get_be32(k.mv_data), &it)) != 0)
             break;
     }

@@ -5,15 +5,17 @@
  * meta["format_version"] (u64) says how every record of the store is
  * encoded:
  *   1  (no key: the releases before it existed) values are memcpy images of
- *      C structs (store_legacy.h), experiment definitions a tagged format.
+ *      C structs (store_legacy.h), items a packed layout, experiment
+ *      definitions a tagged format.
  *   2  every record is a patron.store.v1 message (proto/patron/store/v1);
  *      factor blobs are raw floats behind the ModelHeader record.
  * store_open writes the version into a new store, refuses a newer one, and
  * converts a format 1 store: every record, then the version key, in ONE
  * write transaction, so a crash (or an unreadable record, reported as
  * -EBADMSG naming it) leaves the old store exactly as it was.
- * Items, events, the points ledger and the meta counters kept their
- * layouts: they are not touched.
+ * Events, the points ledger, the id tables and the meta counters kept their
+ * layouts (fixed binary fields: the event record is what training scans by
+ * the hundred million), so they are not touched.
  */
 #include "store_internal.h"
 #include "store_legacy.h"
@@ -74,6 +76,54 @@ static int conv_attrs(const char *table, const void *key, size_t klen, const voi
     return store_record_pack(&m.base, out, olen);
 }
 
+/* Format 1 item: u8 in_stock | f64 price | f64 unit_cost | u16 id_len | id |
+ * u16 title_len | title | u16 cat_len | category (host order). Strings are
+ * malloc'd into *dst (NULL on a short record). */
+static int item_str(const unsigned char **p, const unsigned char *end, char **dst)
+{
+    uint16_t n;
+    *dst = NULL;
+    if (end - *p < 2)
+        return -1;
+    memcpy(&n, *p, 2);
+    *p += 2;
+    if ((size_t)(end - *p) < n || !(*dst = malloc((size_t)n + 1)))
+        return -1;
+    memcpy(*dst, *p, n);
+    (*dst)[n] = '\0';
+    *p += n;
+    return 0;
+}
+
+static int conv_item(const char *table, const void *key, size_t klen, const void *val,
+                     size_t vlen, void **out, size_t *olen)
+{
+    Patron__Store__V1__Item m = PATRON__STORE__V1__ITEM__INIT;
+    const unsigned char *p = val, *end = p + vlen;
+    char *id = NULL, *title = NULL, *cat = NULL;
+    int rc;
+
+    if (vlen < 17)
+        return store_record_bad(table, key, klen, "not a format 1 item (size)");
+    m.in_stock = p[0] != 0;
+    memcpy(&m.price, p + 1, 8);
+    memcpy(&m.unit_cost, p + 9, 8);
+    p += 17;
+    if (item_str(&p, end, &id) || item_str(&p, end, &title) || item_str(&p, end, &cat) ||
+        p != end) {
+        rc = store_record_bad(table, key, klen, "not a format 1 item (strings)");
+    } else {
+        m.item_id = id;
+        m.title = title;
+        m.category = cat;
+        rc = store_record_pack(&m.base, out, olen);
+    }
+    free(id);
+    free(title);
+    free(cat);
+    return rc;
+}
+
 /* ---- walking a database ---------------------------------------------------------- */
 
 /* Which converter a key of a database needs (NULL: keep the value); sets
@@ -89,6 +139,15 @@ static legacy_conv_fn pick_model(const MDB_val *k, char *table, size_t cap,
     *klen = k->mv_size;
     return k->mv_size == 9 && ((const unsigned char *)k->mv_data)[8] == MODEL_PART_HDR
                ? conv_model_hdr : NULL;
+}
+
+static legacy_conv_fn pick_item(const MDB_val *k, char *table, size_t cap,
+                                const void **key, size_t *klen)
+{
+    snprintf(table, cap, "items");
+    *key = k->mv_data;
+    *klen = k->mv_size;
+    return conv_item;
 }
 
 static legacy_conv_fn pick_attrs(const MDB_val *k, char *table, size_t cap,
@@ -230,6 +289,8 @@ static int store_is_new(store_t *s, MDB_txn *txn, int *fresh)
 static int migrate_from_1(store_t *s, MDB_txn *txn, uint64_t *count)
 {
     int rc = convert_db(txn, s->models, pick_model, count);
+    if (rc == 0)
+        rc = convert_db(txn, s->items, pick_item, count);
     if (rc == 0)
         rc = convert_db(txn, s->attrs, pick_attrs, count);
     if (rc == 0)
