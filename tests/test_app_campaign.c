@@ -9,6 +9,7 @@
 #include "campaign.h"
 #include "catalog.h"
 #include "couponstore.h"
+#include "testcoupon.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -16,19 +17,7 @@
 
 static coupon_t fixed_coupon(const char *id, const char *campaign, double budget)
 {
-    coupon_t c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.id, sizeof c.id, "%s", id);
-    snprintf(c.campaign, sizeof c.campaign, "%s", campaign);
-    c.type = COUPON_FIXED;
-    c.n_benefits = 1;
-    c.benefit[0].kind = COUPON_BENEFIT_AMOUNT;
-    c.benefit[0].amount = 2.0;
-    c.valid_from_ms = T0 - 30 * DAY;
-    c.valid_until_ms = T0 + 30 * DAY;
-    c.campaign_budget = budget;
-    c.per_customer_limit = 1;
-    return c;
+    return test_fixed_coupon(id, campaign, 2.0, budget, T0);
 }
 
 /* Three customers with 1, 2 and 3 purchases of a 40.00 item. */

@@ -14,6 +14,7 @@
 #include "experiment.h"
 #include "expstore.h"
 #include "serve_coupon.h"
+#include "testcoupon.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -21,19 +22,7 @@
 
 static coupon_t fixed_coupon(void)
 {
-    coupon_t c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.id, sizeof c.id, "fix2");
-    snprintf(c.campaign, sizeof c.campaign, "spring");
-    c.type = COUPON_FIXED;
-    c.n_benefits = 1;
-    c.benefit[0].kind = COUPON_BENEFIT_AMOUNT;
-    c.benefit[0].amount = 2.0;
-    c.valid_from_ms = T0 - DAY;
-    c.valid_until_ms = T0 + 30 * DAY;
-    c.campaign_budget = 100;
-    c.per_customer_limit = 1;
-    return c;
+    return test_fixed_coupon("fix2", "spring", 2.0, 100, T0);
 }
 
 /* An active customer as the decision sees them; borrows from *v. */

@@ -10,6 +10,7 @@
 
 #include "coupon_catalog.h"
 #include "couponstore.h"
+#include "testcoupon.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -17,19 +18,7 @@
 
 static coupon_t fixed_coupon(const char *id, double amount)
 {
-    coupon_t c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.id, sizeof c.id, "%s", id);
-    snprintf(c.campaign, sizeof c.campaign, "spring");
-    c.type = COUPON_FIXED;
-    c.n_benefits = 1;
-    c.benefit[0].kind = COUPON_BENEFIT_AMOUNT;
-    c.benefit[0].amount = amount;
-    c.valid_from_ms = T0 - DAY;
-    c.valid_until_ms = T0 + 30 * DAY;
-    c.campaign_budget = 100;
-    c.per_customer_limit = 1;
-    return c;
+    return test_fixed_coupon(id, "spring", amount, 100, T0);
 }
 
 int main(void)

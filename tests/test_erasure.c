@@ -19,6 +19,7 @@
 #include "hash.h"
 #include "owners.h"
 #include "store_custdata.h"
+#include "testcoupon.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -28,19 +29,7 @@
 
 static coupon_t coupon(const char *id, const char *campaign)
 {
-    coupon_t c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.id, sizeof c.id, "%s", id);
-    snprintf(c.campaign, sizeof c.campaign, "%s", campaign);
-    c.type = COUPON_FIXED;
-    c.n_benefits = 1;
-    c.benefit[0].kind = COUPON_BENEFIT_AMOUNT;
-    c.benefit[0].amount = 2.0;
-    c.valid_from_ms = T0 - DAY;
-    c.valid_until_ms = T0 + 30 * DAY;
-    c.campaign_budget = 100;
-    c.per_customer_limit = 1;
-    return c;
+    return test_fixed_coupon(id, campaign, 2.0, 100, T0);
 }
 
 /* A grant of the catalog's best coupon to cust_id (request req). */

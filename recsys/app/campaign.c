@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "couponstore.h"
+#include "grow.h"
 #include "serve_coupon.h"
 
 typedef struct scoring {
@@ -60,14 +61,8 @@ static int campaign_models(scoring_t *sc)
 static campaign_member_t *add_member(scoring_t *sc)
 {
     campaign_audience_t *a = sc->a;
-    if (a->n == sc->cap) {
-        size_t cap = sc->cap ? sc->cap * 2 : 256;
-        campaign_member_t *m = realloc(a->members, cap * sizeof *m);
-        if (!m)
-            return NULL;
-        a->members = m;
-        sc->cap = cap;
-    }
+    if (GROW(a->members, sc->cap, a->n + 1))
+        return NULL;
     return &a->members[a->n++];
 }
 

@@ -13,6 +13,7 @@
 
 #include "codec.h"
 #include "enums.h"
+#include "grow.h"
 #include "patron/v1/events.pb-c.h"
 
 /* Largest batch one RecordEvents message carries. */
@@ -35,14 +36,8 @@ static int tally_error(event_tally_t *t, uint32_t index, const char *reason,
 {
     if (t->n_errs >= limit)
         return 0;
-    if (t->n_errs == t->cap_errs) {
-        size_t cap = t->cap_errs ? t->cap_errs * 2 : 16;
-        Patron__V1__EventError *p = realloc(t->errs, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        t->errs = p;
-        t->cap_errs = cap;
-    }
+    if (GROW(t->errs, t->cap_errs, t->n_errs + 1))
+        return -ENOMEM;
     patron__v1__event_error__init(&t->errs[t->n_errs]);
     t->errs[t->n_errs].index = index;
     t->errs[t->n_errs].reason = (char *)reason;
