@@ -3,6 +3,7 @@
  * purchases and redemptions that followed them (couponstore_uplift_logs).
  */
 #include "couponstore_internal.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,14 +31,8 @@ static int collect_redemption(void *ctx, const void *key, size_t klen, const voi
     int rc = couponstore_rec_decode(&CS_REDEEM, key, klen, val, vlen, &r);
     if (rc)
         return rc;
-    if (j->n_red == j->cap_red) {
-        size_t cap = j->cap_red ? j->cap_red * 2 : 64;
-        redeem_row_t *v = realloc(j->red, cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        j->red = v;
-        j->cap_red = cap;
-    }
+    if (GROW(j->red, j->cap_red, j->n_red + 1) != 0)
+        return -ENOMEM;
     j->red[j->n_red++] = r;
     return 0;
 }
@@ -66,19 +61,9 @@ static int add_purchase(void *ctx, const store_event_rec_t *ev)
 /* Doubles the room for rows (and their keys, when wanted). */
 static int join_grow(join_t *j)
 {
-    size_t cap = j->cap ? j->cap * 2 : 256;
-    uplift_log_t *v = realloc(j->logs, cap * sizeof *v);
-    if (!v)
-        return -ENOMEM;
-    j->logs = v;
-    if (j->keys) {
-        couponstore_uplift_key_t *k = realloc(j->keys, cap * sizeof *k);
-        if (!k)
-            return -ENOMEM;
-        j->keys = k;
-    }
-    j->cap = cap;
-    return 0;
+    void *const cols[] = { &j->logs, &j->keys };
+    const size_t sizes[] = { sizeof *j->logs, sizeof *j->keys };
+    return grow_parallel(&j->cap, j->cap + 1, j->keys ? 2 : 1, cols, sizes);
 }
 
 static int join_offer(void *ctx, const couponstore_offer_t *o)

@@ -10,6 +10,7 @@
 #include "expstore.h"
 #include "expcodec.h"
 #include "store_record.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <patron/store/v1/experiments.pb-c.h>
@@ -126,15 +127,9 @@ static int load_one(void *ctx, const void *key, size_t klen, const void *val, si
                                 "not a patron.store.v1.Experiment record in bounds");
     if (rc)
         return rc;
-    if (l->d->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        experiment_t *p = realloc(l->d->defs, cap * sizeof *p);
-        if (!p) {
-            free((void *)e.forced);
-            return -ENOMEM;
-        }
-        l->d->defs = p;
-        l->cap = cap;
+    if (GROW(l->d->defs, l->cap, l->d->n + 1) != 0) {
+        free((void *)e.forced);
+        return -ENOMEM;
     }
     l->d->defs[l->d->n++] = e;
     return 0;
@@ -467,17 +462,10 @@ static int keep_key(doomed_keys_t *d, const void *key, size_t klen)
 {
     if (klen > STORE_MAX_TABLE_KEY)
         return -EIO;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        void *k = realloc(d->key, cap * sizeof *d->key), *l;
-        if (!k)
-            return -ENOMEM;
-        d->key = k;
-        if (!(l = realloc(d->len, cap * sizeof *d->len)))
-            return -ENOMEM;
-        d->len = l;
-        d->cap = cap;
-    }
+    void *const cols[] = { &d->key, &d->len };
+    const size_t sizes[] = { sizeof *d->key, sizeof *d->len };
+    if (grow_parallel(&d->cap, d->n + 1, 2, cols, sizes) != 0)
+        return -ENOMEM;
     memcpy(d->key[d->n], key, klen);
     d->len[d->n++] = klen;
     return 0;

@@ -3,6 +3,7 @@
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
+#include "grow.h"
 
 #include <stdlib.h>
 
@@ -177,14 +178,8 @@ static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
 int store_event_list_push(void *ctx, const store_event_rec_t *ev)
 {
     store_event_list_t *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        store_event_rec_t *p = realloc(l->ev, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        l->ev = p;
-        l->cap = cap;
-    }
+    if (GROW(l->ev, l->cap, l->n + 1) != 0)
+        return -ENOMEM;
     l->ev[l->n++] = *ev;
     return 0;
 }
@@ -260,15 +255,9 @@ static int compact_customer_txn(store_t *s, MDB_txn *txn, void *ctx)
             break; /* keys are in time order within a customer */
         if (r.type != STORE_EVENT_VIEW)
             continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            view_agg_t *p = realloc(agg, nc * sizeof *p);
-            if (!p) {
-                rc = -ENOMEM;
-                break;
-            }
-            agg = p;
-            cap = nc;
+        if (GROW(agg, cap, n + 1) != 0) {
+            rc = -ENOMEM;
+            break;
         }
         agg[n].item = r.item;
         agg[n].quantity = r.quantity;

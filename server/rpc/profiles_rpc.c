@@ -15,6 +15,7 @@
 #include "customers_erase.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "wallclock.h"
+#include "grow.h"
 
 static int id_bad(const char *id)
 {
@@ -140,16 +141,10 @@ static int encode_member(audience_stream_t *st, const customer_view_t *v)
     profile_msg_t m = { 0 };
     size_t len;
 
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 256;
-        uint8_t **p = realloc(st->msgs, cap * sizeof *p);
-        if (p) st->msgs = p;
-        size_t *l = realloc(st->lens, cap * sizeof *l);
-        if (l) st->lens = l;
-        if (!p || !l)
-            return -ENOMEM;
-        st->cap = cap;
-    }
+    void *const cols[] = { &st->msgs, &st->lens };
+    const size_t sizes[] = { sizeof *st->msgs, sizeof *st->lens };
+    if (grow_parallel(&st->cap, st->n + 1, 2, cols, sizes) != 0)
+        return -ENOMEM;
     profile_msg_fill(st->c, v, st->now, &m);
     am.customer_id = (char *)v->customer_id;
     am.profile = &m.p;
