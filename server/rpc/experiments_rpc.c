@@ -7,14 +7,13 @@
 #include "experiments_rpc.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "abstats.h"
 #include "codec.h"
 #include "expdefs.h"
+#include "exp_report.h"
 #include "expstore.h"
 #include "patron/v1/experiments.pb-c.h"
 #include "wallclock.h"
@@ -283,57 +282,76 @@ typedef struct metric_msg {
     Patron__V1__Difference d, c;
 } metric_msg_t;
 
-static void fill_diff(const abstats_result_t *r, double always_valid_p,
-                      Patron__V1__Difference *d)
+static void diff_msg(const exp_diff_t *x, Patron__V1__Difference *d)
 {
     patron__v1__difference__init(d);
-    d->estimate = r->estimate;
-    d->relative = isfinite(r->relative) ? r->relative : 0;
-    d->ci_low = r->ci_lo;
-    d->ci_high = r->ci_hi;
-    d->p_value = r->p;
-    d->always_valid_p = always_valid_p;
+    d->estimate = x->estimate;
+    d->relative = x->relative;
+    d->ci_low = x->ci_lo;
+    d->ci_high = x->ci_hi;
+    d->p_value = x->p;
+    d->always_valid_p = x->always_valid_p;
 }
 
-/* One per-customer metric with Welch, CUPED and a one-look mSPRT p-value. */
-static void mean_metric(const char *name, const abstats_arm_t *ctl, const abstats_arm_t *arm,
-                        int is_control, metric_msg_t *mm)
+static void metric_msg(const exp_metric_t *x, metric_msg_t *mm)
 {
-    abstats_cuped_t cu;
-    abstats_msprt_t ms;
-    double tau;
-
     patron__v1__metric__init(&mm->m);
-    mm->m.name = (char *)name;
-    mm->m.value = arm->mean_y;
-    if (is_control || abstats_cuped(ctl, arm, 0.95, &cu) != 0)
-        return;
-    /* Mixing scale: effects around 5% of the control mean (or its sd). */
-    tau = fabs(ctl->mean_y) > 0 ? 0.05 * fabs(ctl->mean_y) : sqrt(abstats_arm_var(ctl)) * 0.1;
-    if (tau <= 0 || abstats_msprt_init(&ms, tau * tau, 0.05) != 0 ||
-        abstats_msprt_look(&ms, ctl, arm) != 0)
-        ms.p = 1;
-    fill_diff(&cu.plain, ms.p, &mm->d);
-    mm->m.vs_control = &mm->d;
-    fill_diff(&cu.adjusted, 0, &mm->c); /* no sequential test for CUPED */
-    mm->m.cuped = &mm->c;
-    mm->m.cuped_variance_reduction = cu.variance_reduction;
+    mm->m.name = (char *)x->name;
+    mm->m.value = x->value;
+    if (x->has_diff) {
+        diff_msg(&x->vs_control, &mm->d);
+        mm->m.vs_control = &mm->d;
+    }
+    if (x->has_cuped) {
+        diff_msg(&x->cuped, &mm->c);
+        mm->m.cuped = &mm->c;
+        mm->m.cuped_variance_reduction = x->cuped_variance_reduction;
+    }
 }
 
-static void ratio_metric(const char *name, const abstats_arm_t *ctl, const abstats_arm_t *arm,
-                         int is_control, metric_msg_t *mm)
+/* The report as messages; strings point into e and rep. */
+static void encode_report(const experiment_t *e, const exp_report_t *rep, rpc_reply_t *out)
 {
-    abstats_result_t r;
-    patron__v1__metric__init(&mm->m);
-    mm->m.name = (char *)name;
-    mm->m.value = arm->mean_den > 0 ? arm->mean_num / arm->mean_den : 0;
-    if (is_control || abstats_ratio(ctl, arm, 0.95, &r) != 0)
-        return;
-    fill_diff(&r, 1, &mm->d);
-    mm->m.vs_control = &mm->d;
-}
+    Patron__V1__ExperimentResults resp = PATRON__V1__EXPERIMENT_RESULTS__INIT;
+    Patron__V1__ArmResult arms[EXPERIMENT_MAX_ARMS], *arm_ptrs[EXPERIMENT_MAX_ARMS];
+    metric_msg_t metrics[EXPERIMENT_MAX_ARMS][EXP_REPORT_METRICS];
+    Patron__V1__Metric *metric_ptrs[EXPERIMENT_MAX_ARMS][EXP_REPORT_METRICS];
 
-enum { N_METRICS = 5 };
+    resp.experiment_id = (char *)e->id;
+    for (size_t i = 0; i < rep->n_arms; i++) {
+        const exp_arm_report_t *ar = &rep->arms[i];
+        Patron__V1__ArmResult *m = &arms[i];
+        patron__v1__arm_result__init(m);
+        m->arm_id = (char *)e->arms[i].id;
+        m->customers = ar->customers;
+        m->exposures = ar->exposures;
+        m->expected_share = ar->expected_share;
+        m->conversion_rate = ar->conversion_rate;
+        m->revenue_per_customer = ar->revenue_per_customer;
+        for (int k = 0; k < EXP_REPORT_METRICS; k++) {
+            metric_msg(&ar->metrics[k], &metrics[i][k]);
+            metric_ptrs[i][k] = &metrics[i][k].m;
+        }
+        m->n_metrics = EXP_REPORT_METRICS;
+        m->metrics = metric_ptrs[i];
+        if (ar->metrics[0].has_diff) { /* the headline: conversion */
+            m->lift = ar->metrics[0].vs_control.relative;
+            m->ci_low = ar->metrics[0].vs_control.ci_lo;
+            m->ci_high = ar->metrics[0].vs_control.ci_hi;
+            m->p_value = ar->metrics[0].vs_control.p;
+        }
+        arm_ptrs[i] = m;
+    }
+    resp.n_arms = rep->n_arms;
+    resp.arms = arm_ptrs;
+    resp.customers_in_two_arms = rep->customers_in_two_arms;
+    resp.sample_ratio_mismatch = rep->sample_ratio_mismatch;
+    resp.srm_p_value = rep->srm_checked ? rep->srm_p : 0;
+    resp.planned_customers_per_arm = rep->planned_customers_per_arm;
+    resp.underpowered = rep->underpowered;
+    resp.warning = (char *)rep->warning;
+    encode(&resp.base, out);
+}
 
 void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                           size_t len, rpc_reply_t *out)
@@ -342,29 +360,21 @@ void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *r
     Patron__V1__GetExperimentResultsRequest *r =
         (Patron__V1__GetExperimentResultsRequest *)decode(
             &patron__v1__get_experiment_results_request__descriptor, req, len, out);
-    Patron__V1__ExperimentResults resp = PATRON__V1__EXPERIMENT_RESULTS__INIT;
-    Patron__V1__ArmResult arms[EXPERIMENT_MAX_ARMS], *arm_ptrs[EXPERIMENT_MAX_ARMS];
-    metric_msg_t metrics[EXPERIMENT_MAX_ARMS][N_METRICS];
-    Patron__V1__Metric *metric_ptrs[EXPERIMENT_MAX_ARMS][N_METRICS];
-    expstore_results_t *res = NULL;
+    exp_report_t *rep = NULL;
+    const experiment_t *d;
     catalog_t *cat;
     experiment_t e;
-    uint64_t observed[EXPERIMENT_MAX_ARMS];
-    double weights[EXPERIMENT_MAX_ARMS];
-    abstats_srm_t srm;
-    char warning[256] = "";
     int found = 0, rc;
 
     if (!r)
         return;
     pthread_rwlock_rdlock(&a->exp_lock);
-    for (size_t i = 0; i < a->exp_defs.n && !found; i++)
-        if (strcmp(a->exp_defs.defs[i].id, r->experiment_id) == 0) {
-            e = a->exp_defs.defs[i];
-            e.forced = NULL; /* results do not read the forced list */
-            e.n_forced = 0;
-            found = 1;
-        }
+    if ((d = expdefs_find(&a->exp_defs, r->experiment_id)) != NULL) {
+        e = *d;
+        e.forced = NULL; /* results do not read the forced list */
+        e.n_forced = 0;
+        found = 1;
+    }
     pthread_rwlock_unlock(&a->exp_lock);
     if (!found) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "experiment_id: no experiment '%.128s'",
@@ -376,81 +386,20 @@ void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *r
                  "attribution_days, pre_period_days: at most 3650");
         goto out;
     }
-    if (!(res = calloc(1, sizeof *res))) {
+    if (!(rep = malloc(sizeof *rep))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
     cat = catalog_slot_get(&a->catalogs);
-    rc = expstore_results(a->store, &e, cat ? cat->unit_cost : NULL, cat ? cat->n_items : 0,
-                          (r->attribution_days ? r->attribution_days : 14) * DAY_MS,
-                          (r->pre_period_days ? r->pre_period_days : 28) * DAY_MS, res);
+    rc = exp_report(a->store, &e, cat,
+                    (r->attribution_days ? r->attribution_days : 14) * DAY_MS,
+                    (r->pre_period_days ? r->pre_period_days : 28) * DAY_MS, rep);
     catalog_unref(cat);
-    if (rc) {
+    if (rc)
         fail_errno(out, rc, "computing results");
-        goto out;
-    }
-    resp.experiment_id = e.id;
-    for (size_t i = 0; i < e.n_arms; i++) {
-        const expstore_arm_t *ar = &res->arms[i], *ctl = &res->arms[0];
-        Patron__V1__ArmResult *m = &arms[i];
-        int is_ctl = i == 0;
-        patron__v1__arm_result__init(m);
-        m->arm_id = e.arms[i].id;
-        m->customers = ar->customers;
-        m->exposures = ar->exposures;
-        m->expected_share = e.arms[i].weight;
-        m->conversion_rate = ar->conversion.mean_y;
-        m->revenue_per_customer = ar->revenue.mean_y;
-        mean_metric("conversion", &ctl->conversion, &ar->conversion, is_ctl, &metrics[i][0]);
-        mean_metric("revenue_per_customer", &ctl->revenue, &ar->revenue, is_ctl, &metrics[i][1]);
-        mean_metric("margin_per_customer", &ctl->margin, &ar->margin, is_ctl, &metrics[i][2]);
-        ratio_metric("click_through", &ctl->ctr, &ar->ctr, is_ctl, &metrics[i][3]);
-        ratio_metric("revenue_per_exposure", &ctl->rev_per_exposure, &ar->rev_per_exposure,
-                     is_ctl, &metrics[i][4]);
-        for (int k = 0; k < N_METRICS; k++)
-            metric_ptrs[i][k] = &metrics[i][k].m;
-        m->n_metrics = N_METRICS;
-        m->metrics = metric_ptrs[i];
-        if (!is_ctl && metrics[i][0].m.vs_control) {
-            m->lift = metrics[i][0].d.relative;
-            m->ci_low = metrics[i][0].d.ci_low;
-            m->ci_high = metrics[i][0].d.ci_high;
-            m->p_value = metrics[i][0].d.p_value;
-        }
-        observed[i] = ar->customers;
-        weights[i] = e.arms[i].weight;
-        arm_ptrs[i] = m;
-    }
-    resp.n_arms = e.n_arms;
-    resp.arms = arm_ptrs;
-    resp.customers_in_two_arms = res->mixed;
-    if (abstats_srm(observed, weights, e.n_arms, &srm) == 0) {
-        resp.sample_ratio_mismatch = srm.mismatch;
-        resp.srm_p_value = srm.p;
-    }
-    {
-        /* Planned size for a 5% relative lift in revenue per customer. */
-        double sd = sqrt(abstats_arm_var(&res->arms[0].revenue));
-        double mde = 0.05 * fabs(res->arms[0].revenue.mean_y);
-        double plan = sd > 0 && mde > 0 ? abstats_sample_size(sd, mde, 0.05, 0.8) : 0;
-        uint64_t smallest = UINT64_MAX;
-        for (size_t i = 0; i < e.n_arms; i++)
-            if (res->arms[i].customers < smallest)
-                smallest = res->arms[i].customers;
-        resp.planned_customers_per_arm = isfinite(plan) && plan > 0 ? (uint64_t)ceil(plan) : 0;
-        resp.underpowered = plan > 0 && (double)smallest < plan;
-        if (resp.sample_ratio_mismatch)
-            snprintf(warning, sizeof warning, "SAMPLE RATIO MISMATCH (p = %.2g): assignment "
-                     "or logging is broken; do not trust any other number", srm.p);
-        else if (resp.underpowered)
-            snprintf(warning, sizeof warning, "read before the planned size (%llu customers "
-                     "per arm, smallest arm %llu): use the always-valid p-values",
-                     (unsigned long long)resp.planned_customers_per_arm,
-                     (unsigned long long)smallest);
-        resp.warning = warning;
-    }
-    encode(&resp.base, out);
+    else
+        encode_report(&e, rep, out);
 out:
-    free(res);
+    free(rep);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
