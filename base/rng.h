@@ -18,6 +18,12 @@ static inline uint64_t splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+/* Uniform in [0, 1) from the next draw, 53 bits. */
+static inline double splitmix64_unit(uint64_t *state)
+{
+    return (double)(splitmix64(state) >> 11) * 0x1.0p-53;
+}
+
 /* The same mixing as a pure function of x (a hash of x). */
 static inline uint64_t splitmix64_mix(uint64_t x)
 {

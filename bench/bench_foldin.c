@@ -13,13 +13,13 @@
 
 #include "foldin.h"
 #include "monotime.h"
+#include "rng.h"
 
-static unsigned long long rng = 42;
+static uint64_t rng = 42;
 
 static double unit(void)
 {
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
+    return splitmix64_unit(&rng);
 }
 
 int main(void)

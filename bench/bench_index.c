@@ -31,6 +31,7 @@
 #include "ivf.h"
 #include "topk.h"
 #include "monotime.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <cblas.h>
@@ -50,10 +51,7 @@ static uint64_t rng_state;
 
 static uint64_t rng_next(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return splitmix64(&rng_state);
 }
 
 /* Approximately N(0, 1): sum of four uniforms, scaled. Cheap, and the shape

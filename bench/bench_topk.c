@@ -12,6 +12,7 @@
  */
 #include "topk.h"
 #include "monotime.h"
+#include "rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static float rng_uniform(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    uint32_t r = (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 40);
+    uint32_t r = (uint32_t)(splitmix64(&rng_state) >> 40);
     return (float)r / 16777216.0f * 2.0f - 1.0f;
 }
 

@@ -27,6 +27,7 @@
 #include "patron/v1/coupons.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "monotime.h"
+#include "rng.h"
 
 enum { RPC_RECOMMEND, RPC_SIMILAR, RPC_RANK, RPC_TARGET, RPC_KINDS };
 static const char *const rpc_names[RPC_KINDS] = { "recommend", "similar", "rank",
@@ -44,7 +45,7 @@ typedef struct config {
     double duration, zipf;
     long requests;
     int deadline_ms;
-    unsigned long long seed;
+    uint64_t seed;
 } config_t;
 
 typedef struct zipf {
@@ -56,7 +57,7 @@ typedef struct worker {
     const config_t *cfg;
     const zipf_t *cust, *item;
     pthread_t thread;
-    unsigned long long rng;
+    uint64_t rng;
     double *lat_us;       /* per-call latency, microseconds */
     size_t n_lat, cap_lat;
     unsigned long errors[17];
@@ -64,18 +65,7 @@ typedef struct worker {
     double stop_at;
 } worker_t;
 
-static unsigned long long next_u64(unsigned long long *s)
-{
-    unsigned long long z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
-static double next_unit(unsigned long long *s)
-{
-    return (double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
-}
 
 static int zipf_init(zipf_t *z, unsigned n, double s)
 {
@@ -91,9 +81,9 @@ static int zipf_init(zipf_t *z, unsigned n, double s)
     return 0;
 }
 
-static unsigned zipf_draw(const zipf_t *z, unsigned long long *rng)
+static unsigned zipf_draw(const zipf_t *z, uint64_t *rng)
 {
-    double u = next_unit(rng);
+    double u = splitmix64_unit(rng);
     unsigned lo = 0, hi = z->n - 1;
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
@@ -105,12 +95,12 @@ static unsigned zipf_draw(const zipf_t *z, unsigned long long *rng)
     return lo;
 }
 
-static int pick_kind(const config_t *c, unsigned long long *rng)
+static int pick_kind(const config_t *c, uint64_t *rng)
 {
     unsigned total = 0, r;
     for (int i = 0; i < RPC_KINDS; i++)
         total += c->mix[i];
-    r = (unsigned)(next_u64(rng) % total);
+    r = (unsigned)(splitmix64(rng) % total);
     for (int i = 0; i < RPC_KINDS; i++) {
         if (r < c->mix[i])
             return i;

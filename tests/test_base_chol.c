@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "chol.h"
+#include "rng.h"
 
 static void test_known_system(void)
 {
@@ -28,10 +29,8 @@ static void test_random_residual(void)
     enum { D = 12 };
     double m[D * D], a[D * D], a0[D * D], b[D], b0[D];
     uint64_t s = 7;
-    for (int i = 0; i < D * D; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        m[i] = (double)(s >> 11) * 0x1.0p-53 - 0.5;
-    }
+    for (int i = 0; i < D * D; i++)
+        m[i] = splitmix64_unit(&s) - 0.5;
     for (int i = 0; i < D; i++) {
         for (int j = 0; j < D; j++) {
             double t = i == j ? 1.0 : 0.0;

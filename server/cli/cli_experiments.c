@@ -35,6 +35,7 @@
 #include "patron/v1/profiles.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "wallclock.h"
+#include "rng.h"
 
 #define TIMEOUT_MS 30000
 #define MAX_ARMS 16
@@ -352,8 +353,7 @@ typedef struct sim {
 
 static double sim_unit(sim_t *s)
 {
-    s->rng = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(s->rng >> 11) * (1.0 / 9007199254740992.0);
+    return splitmix64_unit(&s->rng);
 }
 
 static int collect_customer(void *ctx, const uint8_t *msg, size_t len)
