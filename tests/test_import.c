@@ -666,9 +666,45 @@ static void test_shopsim(void)
     store_close(s);
 }
 
+/* What csv_write_field writes, csv_next reads back unchanged; plain fields
+ * stay unquoted. */
+static void test_csv_write_round_trip(void)
+{
+    static const char *const fields[] = {
+        "plain", "with, comma", "say \"hi\"", "two\nlines", "cr\r", "", "\"", ",,",
+    };
+    enum { N = sizeof fields / sizeof fields[0] };
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    for (size_t i = 0; i < N; i++) {
+        if (i)
+            fputc(',', f);
+        csv_write_field(f, fields[i]);
+    }
+    fputc('\n', f);
+    rewind(f);
+    char head[8] = { 0 };
+    CHECK(fread(head, 1, 7, f) == 7);
+    CHECK(memcmp(head, "plain,\"", 7) == 0); /* unquoted, then a quoted one */
+    rewind(f);
+    csv_reader_t *r = csv_reader_new(f);
+    char **got;
+    size_t n = 0;
+    CHECK_EQ_INT(csv_next(r, &got, &n), 1);
+    CHECK_EQ_INT(n, N);
+    for (size_t i = 0; i < N && i < n; i++)
+        CHECK_STREQ(got[i], fields[i]);
+    CHECK_EQ_INT(csv_next(r, &got, &n), 0);
+    csv_reader_free(r);
+    fclose(f);
+}
+
 int main(void)
 {
     test_csv_basic();
+    test_csv_write_round_trip();
     test_csv_errors();
     test_parse_numbers();
     test_parse_time();

@@ -10,24 +10,9 @@
 #include <string.h>
 
 #include "civil.h"
+#include "csv.h"
 
 /* ---- output --------------------------------------------------------------- */
-
-/* Writes a field, quoted per RFC 4180 when it needs to be. */
-static void csv_write_field(FILE *f, const char *v)
-{
-    if (!strpbrk(v, ",\"\r\n")) {
-        fputs(v, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *v; v++) {
-        if (*v == '"')
-            fputc('"', f);
-        fputc(*v, f);
-    }
-    fputc('"', f);
-}
 
 static FILE *sim_open(const char *dir, const char *name)
 {

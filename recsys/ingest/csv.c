@@ -113,6 +113,23 @@ static void csv_end_line(csv_reader_t *r, int c)
     r->line++;
 }
 
+/* ---- writing ---------------------------------------------------------------- */
+
+void csv_write_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 /* ---- record buffer -------------------------------------------------------- */
 
 static int csv_putc(csv_reader_t *r, char c)

@@ -43,6 +43,10 @@ uint64_t csv_line(const csv_reader_t *r);
  * "" if none. */
 const char *csv_errmsg(const csv_reader_t *r);
 
+/* Writes s to f as one field, quoted per RFC 4180 (quotes doubled) when it
+ * holds a comma, quote or line break, so csv_next reads it back unchanged. */
+void csv_write_field(FILE *f, const char *s);
+
 /* ---- strict field parsers -------------------------------------------------
  * Each returns 0 and sets *out, or -EINVAL (leaving *out unchanged) if the
  * whole field is not one well-formed value: no surrounding spaces, no

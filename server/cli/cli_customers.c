@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "customers.h"
 #include "profile_file.h"
 #include "patron/v1/profiles.pb-c.h"
@@ -93,22 +94,6 @@ static int cmd_profile(int argc, char **argv)
 
 /* ---- audience ------------------------------------------------------------------ */
 
-/* CSV field: quoted when it holds a comma, quote or line break. */
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 typedef struct audience_out {
     uint64_t total, rows;
     int bad;
@@ -127,14 +112,14 @@ static int print_member(void *ctx, const uint8_t *msg, size_t len)
     if (o->rows == 0)
         o->total = m->total;
     if (m->customer_id[0] && (p = m->profile) != NULL) {
-        csv_field(m->customer_id);
+        csv_write_field(stdout, m->customer_id);
         printf(",%s,%s,%s,%u,%u,%u,%u,%.2f,%.1f,%lld,", p->segment, p->tier,
                stage_label(p->stage), p->recency_score, p->frequency_score,
                p->monetary_score, p->orders, p->monetary, p->recency_days,
                (long long)p->points);
-        csv_field(p->n_favourite_categories ? p->favourite_categories[0] : "");
+        csv_write_field(stdout, p->n_favourite_categories ? p->favourite_categories[0] : "");
         putchar(',');
-        csv_field(p->attributes ? p->attributes->region : "");
+        csv_write_field(stdout, p->attributes ? p->attributes->region : "");
         putchar('\n');
         o->rows++;
     }
