@@ -26,7 +26,6 @@
 #include "hash.h"
 #include "rng.h"
 
-#define MS_PER_DAY 86400000LL
 #define HASH_UNIT 0x1.0p-53   /* 53-bit hash -> [0, 1) */
 #define ARM_SALT 0xd1b54a32d192ed03ULL /* a second stream for the arm draw */
 
@@ -40,7 +39,7 @@ void coupon_config_default(coupon_config_t *cfg)
     cfg->redeem_rate = 1.0;
     cfg->threshold_markup = 1.15;
     cfg->cap_per_window = 2;
-    cfg->cap_window_ms = 7 * MS_PER_DAY;
+    cfg->cap_window_ms = 7 * CIVIL_DAY_MS;
     cfg->max_accounts_per_device = 3;
     cfg->max_accounts_per_address = 5;
     cfg->max_redemptions_per_hour = 3;

@@ -16,6 +16,7 @@
  * The lifecycle's rhythm is the median gap between orders: robust to the one
  * long absence that a won-back customer necessarily has in their history.
  */
+#include "civil.h"
 #include "profile.h"
 
 #include <errno.h>
@@ -25,7 +26,6 @@
 #include <strings.h>
 
 #define MS_PER_MINUTE 60000LL
-#define MS_PER_DAY 86400000LL
 
 /* Window spends are differences of running sums; a spend that should equal a
  * threshold exactly may come out a few ulps short. A millionth of a currency
@@ -272,7 +272,7 @@ static int orders_collect(const history_t *h, const profile_config_t *cfg,
 
 static double ms_to_days(int64_t ms)
 {
-    return (double)ms / (double)MS_PER_DAY;
+    return (double)ms / (double)CIVIL_DAY_MS;
 }
 
 /* Median of sorted[0..n), n > 0. */
@@ -349,7 +349,7 @@ static profile_stage_t stage_of(const int64_t *orders, size_t k,
         return PROFILE_STAGE_AT_RISK;
     if (rh->last_comeback_ms > 0 &&
         (cfg->won_back_days == 0 ||
-         now - rh->last_comeback_ms <= (int64_t)cfg->won_back_days * MS_PER_DAY))
+         now - rh->last_comeback_ms <= (int64_t)cfg->won_back_days * CIVIL_DAY_MS))
         return PROFILE_STAGE_WON_BACK;
     return PROFILE_STAGE_ACTIVE;
 }
@@ -411,7 +411,7 @@ static size_t upto_time(const int64_t *t, size_t n, int64_t x)
 static int tier_at(const window_sums_t *ws, const profile_config_t *cfg,
                    int64_t at)
 {
-    int64_t from = at - (int64_t)cfg->tier_window_days * MS_PER_DAY;
+    int64_t from = at - (int64_t)cfg->tier_window_days * CIVIL_DAY_MS;
     size_t lo = count_upto(ws->h->ev, ws->h->n, from);
     size_t hi = count_upto(ws->h->ev, ws->h->n, at);
     double spend = fmax(0.0, (double)(ws->spend[hi] - ws->spend[lo]));
@@ -434,7 +434,7 @@ static int tier_at(const window_sums_t *ws, const profile_config_t *cfg,
 static int tier_at_best(const window_sums_t *ws, const profile_config_t *cfg,
                         int64_t now)
 {
-    int64_t start = now - (int64_t)cfg->tier_grace_days * MS_PER_DAY;
+    int64_t start = now - (int64_t)cfg->tier_grace_days * CIVIL_DAY_MS;
     int best = tier_at(ws, cfg, start);
     int top = (int)cfg->n_tiers - 1;
 
@@ -562,7 +562,7 @@ static int favourites_compute(const history_t *h, const profile_catalog_t *cat,
 static void totals_compute(const history_t *h, const profile_config_t *cfg,
                            int64_t now, profile_t *out)
 {
-    int64_t recent_from = now - (int64_t)cfg->recent_days * MS_PER_DAY;
+    int64_t recent_from = now - (int64_t)cfg->recent_days * CIVIL_DAY_MS;
     long double net = 0;
 
     for (size_t i = 0; i < h->n; i++) {

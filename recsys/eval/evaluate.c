@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "topk.h"
 #include "grow.h"
 #include "rng.h"
 
-#define MS_PER_DAY 86400000.0
 #define EVAL_MAX_K 1000u
 /* "No cut": every event of the customer is before it. */
 #define NO_CUT INT64_MAX
@@ -123,7 +123,7 @@ static int64_t *cuts_new(const evlog_t *l, const eval_holdout_t *h)
     int64_t *cut = malloc(((size_t)l->n_users + 1) * sizeof *cut);
     if (!cut)
         return NULL;
-    int64_t global = l->newest_ms - (int64_t)(h->days * MS_PER_DAY);
+    int64_t global = l->newest_ms - (int64_t)(h->days * CIVIL_DAY_MS);
     for (uint32_t u = 0; u < l->n_users; u++)
         cut[u] = h->last_n ? cut_last_n(l, u, h->last_n) : global;
     return cut;

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil.h"
 #include "grow.h"
 #include "monotime.h"
 
-#define MS_PER_DAY 86400000.0
 
 void train_config_default(train_config_t *c)
 {
@@ -58,7 +58,7 @@ static float event_weight(const store_model_hdr_t *h, const store_event_rec_t *e
 /* Halves every half_life_days before newest_ms; events after it count 1. */
 static float recency(const store_model_hdr_t *h, int64_t time_ms)
 {
-    double age_days = (double)(h->newest_event_ms - time_ms) / MS_PER_DAY;
+    double age_days = (double)(h->newest_event_ms - time_ms) / CIVIL_DAY_MS;
     if (h->half_life_days <= 0 || age_days <= 0)
         return 1.0f;
     return (float)exp2(-age_days / h->half_life_days);

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "coupon.h"
 #include "couponstore.h"
 #include "store_record.h"
@@ -36,7 +37,6 @@
 #include "uplift.h"
 #include "wallclock.h"
 
-#define MS_PER_DAY 86400000LL
 #define DEFAULT_WINDOW_DAYS 7.0
 #define DEFAULT_TEST_SHARE 0.3
 /* Rows per arm a coupon needs for a model of its own: with fewer, the
@@ -105,7 +105,7 @@ static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,
         fprintf(stderr, "patron: opening %s: %s\n", a->data, store_strerror(rc));
         return rc;
     }
-    rc = couponstore_uplift_logs(*s, (int64_t)(a->window_days * MS_PER_DAY), a->as_of, logs,
+    rc = couponstore_uplift_logs(*s, (int64_t)(a->window_days * CIVIL_DAY_MS), a->as_of, logs,
                                  keys, n);
     if (rc)
         fprintf(stderr, "patron: reading the offer log: %s\n", strerror(-rc));

@@ -13,13 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil.h"
 #include "couponstore.h"
 #include "expstore.h"
 #include "importer.h"
 #include "store.h"
 #include "wallclock.h"
 
-#define MS_PER_DAY 86400000.0
 
 /* ---- import -------------------------------------------------------------------- */
 
@@ -116,7 +116,7 @@ static int compact_store(store_t *s, const compact_args_t *a)
     int rc = 0;
 
     if (a->views_days > 0) {
-        rc = store_compact_views(s, now_ms - (int64_t)(a->views_days * MS_PER_DAY),
+        rc = store_compact_views(s, now_ms - (int64_t)(a->views_days * CIVIL_DAY_MS),
                                  &removed, &added);
         if (rc == 0)
             printf("compacted %llu old view events into %llu (purchases, carts and "
@@ -125,7 +125,7 @@ static int compact_store(store_t *s, const compact_args_t *a)
     }
     if (rc == 0 && a->offers_days > 0) {
         rc = couponstore_prune_offers(
-            s, now_ms - (int64_t)(a->offers_days * MS_PER_DAY), &pruned);
+            s, now_ms - (int64_t)(a->offers_days * CIVIL_DAY_MS), &pruned);
         if (rc == 0)
             printf("deleted %llu coupon offer log rows older than %g days (budgets, "
                    "grants and redemptions untouched)\n", (unsigned long long)pruned,
@@ -133,7 +133,7 @@ static int compact_store(store_t *s, const compact_args_t *a)
     }
     if (rc == 0 && a->exposure_ids_days > 0) {
         rc = expstore_prune_requests(
-            s, now_ms - (int64_t)(a->exposure_ids_days * MS_PER_DAY), &pruned);
+            s, now_ms - (int64_t)(a->exposure_ids_days * CIVIL_DAY_MS), &pruned);
         if (rc == 0)
             printf("forgot %llu experiment request ids older than %g days (results "
                    "untouched; a retry of those would count again)\n",
