@@ -3,6 +3,7 @@
  * method belongs to a listed service, every service has a method, no path
  * is served twice, and the kinds match what dispatch needs.
  */
+#include "google/protobuf/descriptor.pb-c.h"
 #include "methods.h"
 #include "testutil.h"
 
@@ -70,8 +71,55 @@ static void test_scopes_known(void)
     CHECK(!rpc_api_knows(api, ""));
 }
 
+/* The API's FileDescriptorSet, embedded for reflection (proto/embed.cmake). */
+extern const unsigned char patron_api_fds[];
+extern const size_t patron_api_fds_len;
+
+static int served(const char *path)
+{
+    for (size_t i = 0; i < patron_api.n_methods; i++)
+        if (strcmp(patron_api.methods[i].path, path) == 0)
+            return 1;
+    return 0;
+}
+
+/* The list and the .proto files agree: every listed method is declared
+ * (a typo would register a path no client calls), and every patron.v1
+ * method is listed (a new RPC cannot be left UNIMPLEMENTED by accident). */
+static void test_list_matches_the_protos(void)
+{
+    Google__Protobuf__FileDescriptorSet *fds =
+        google__protobuf__file_descriptor_set__unpack(NULL, patron_api_fds_len,
+                                                      patron_api_fds);
+    size_t declared = 0, found = 0;
+
+    CHECK(fds != NULL);
+    if (!fds)
+        return;
+    for (size_t f = 0; f < fds->n_file; f++) {
+        const Google__Protobuf__FileDescriptorProto *fp = fds->file[f];
+        for (size_t sv = 0; sv < fp->n_service; sv++)
+            for (size_t m = 0; m < fp->service[sv]->n_method; m++) {
+                char path[256];
+                snprintf(path, sizeof path, "/%s.%s/%s", fp->package, fp->service[sv]->name,
+                         fp->service[sv]->method[m]->name);
+                if (served(path))
+                    found++;
+                else if (strncmp(fp->package, "patron.", 7) == 0) {
+                    fprintf(stderr, "declared but not served: %s\n", path);
+                    CHECK(0);
+                }
+                declared++;
+            }
+    }
+    CHECK(declared > patron_api.n_methods); /* + Health/Watch */
+    CHECK_EQ_INT(found, patron_api.n_methods);
+    google__protobuf__file_descriptor_set__free_unpacked(fds, NULL);
+}
+
 int main(void)
 {
+    test_list_matches_the_protos();
     test_scopes_known();
     test_methods_belong_to_listed_services();
     test_service_lookup();
