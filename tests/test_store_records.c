@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <patron/store/v1/coupons.pb-c.h>
+#include <pthread.h>
 
 #include "couponstore_internal.h"
 #include "lmdbraw.h"
@@ -260,8 +261,57 @@ static void test_store_level(void)
     CHECK_EQ_INT(ver, STORE_FORMAT_VERSION + 1);
 }
 
+/* Group commit runs a writer's function on whichever thread leads the
+ * round; the message of an unreadable record must still reach the thread
+ * that asked. */
+typedef struct bad_writer {
+    store_t *s;
+    char key[16];
+    int wrong;
+} bad_writer_t;
+
+static int fail_naming(store_tx_t *tx, void *ctx)
+{
+    const bad_writer_t *w = ctx;
+    (void)tx;
+    return store_record_bad("t", w->key, strlen(w->key), "unreadable");
+}
+
+static void *bad_writes(void *arg)
+{
+    bad_writer_t *w = arg;
+    char expect[64];
+    snprintf(expect, sizeof expect, "table t, key \"%s\": unreadable", w->key);
+    for (int i = 0; i < 200; i++)
+        if (store_table_atomic(w->s, fail_naming, w) != -EBADMSG ||
+            strcmp(store_strerror(-EBADMSG), expect) != 0)
+            w->wrong++;
+    return NULL;
+}
+
+static void test_error_reaches_the_calling_thread(void)
+{
+    store_t *s;
+    pthread_t th[8];
+    bad_writer_t w[8];
+    if (store_open(test_tmpdir("records-threads"), 64u << 20, &s) != 0)
+        exit(1);
+    for (int i = 0; i < 8; i++) {
+        w[i].s = s;
+        snprintf(w[i].key, sizeof w[i].key, "writer-%d", i);
+        w[i].wrong = 0;
+        pthread_create(&th[i], NULL, bad_writes, &w[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(w[i].wrong, 0);
+    }
+    store_close(s);
+}
+
 int main(void)
 {
+    test_error_reaches_the_calling_thread();
     test_coupon_records();
     test_coupon_record_errors();
     test_store_level();

@@ -232,6 +232,8 @@ static int commit_round(store_t *s, pending_t *list)
         }
         p->rc = p->fn(s, child, p->ctx);
         if (p->rc) {
+            if (p->rc == -EBADMSG)
+                store_get_error(p->error);
             mdb_txn_abort(child);
             continue;
         }
@@ -254,7 +256,7 @@ static int commit_round(store_t *s, pending_t *list)
  */
 int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *ctx)
 {
-    pending_t me = { fn, ctx, 0, 0, NULL };
+    pending_t me = { fn, ctx, 0, 0, NULL, "" };
 
     pthread_mutex_lock(&s->gc_mu);
     /* me lives on this stack until done is set; by then the leader has
@@ -284,5 +286,7 @@ int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void 
         }
     }
     pthread_mutex_unlock(&s->gc_mu);
+    if (me.rc == -EBADMSG && me.error[0])
+        store_set_error("%s", me.error);
     return me.rc;
 }

@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#define STORE_ERROR_MAX 512   /* a store error message, with its NUL */
+
 #include "id.h"
 
 /* One caller's write waiting for a group commit: fn runs inside a nested
@@ -24,6 +26,9 @@ typedef struct pending {
     void *ctx;
     int rc, done;
     struct pending *next;
+    /* fn ran on the leader's thread: the record error message it left
+     * there (store_record.h) comes back to the caller's thread with rc. */
+    char error[STORE_ERROR_MAX];
 } pending_t;
 
 struct store {
@@ -141,6 +146,9 @@ int store_intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,
  * the customer's entries) into key (2 * STORE_MAX_ID + 1 bytes); returns
  * its length. */
 size_t store_points_key(unsigned char *key, const char *customer, const char *redemption);
+/* Copies this thread's store error message into buf[STORE_ERROR_MAX]. */
+void store_get_error(char *buf);
+
 /* Sets this thread's store error message (store_record_error). */
 void store_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 /* Per thread, like errno: see store_record.h. */
-static _Thread_local char last_error[512];
+static _Thread_local char last_error[STORE_ERROR_MAX];
 
 /* Keys are often ids, sometimes binary (big-endian indices, "a NUL b"):
  * printable bytes as they are, the rest as \xNN, long keys cut. */
@@ -27,6 +27,11 @@ static void render_key(char *out, size_t cap, const void *key, size_t klen)
     if (o + 8 >= cap && klen)
         o += (size_t)snprintf(out + o, cap - o, "...");
     out[o] = '\0';
+}
+
+void store_get_error(char *buf)
+{
+    memcpy(buf, last_error, sizeof last_error);
 }
 
 void store_set_error(const char *fmt, ...)
