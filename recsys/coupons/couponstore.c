@@ -22,6 +22,7 @@
  * happens before, outside the lock.
  */
 #include "couponstore_internal.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -120,14 +121,8 @@ static int collect_coupon(void *ctx, const void *key, size_t klen, const void *v
     int rc = couponstore_rec_decode(&CS_COUPON, key, klen, val, vlen, &c);
     if (rc)
         return rc;
-    if (acc->n == acc->cap) {
-        size_t cap = acc->cap ? acc->cap * 2 : 16;
-        coupon_t *v = realloc(acc->v, cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        acc->v = v;
-        acc->cap = cap;
-    }
+    if (GROW(acc->v, acc->cap, acc->n + 1) != 0)
+        return -ENOMEM;
     acc->v[acc->n++] = c;
     return 0;
 }

@@ -3,6 +3,7 @@
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
+#include "grow.h"
 
 #include <stdlib.h>
 
@@ -279,24 +280,8 @@ static int prune_gather(void *ctx, const void *key, size_t klen, const void *val
     prune_t *p = ctx;
     if (!p->doomed(p->ctx, key, klen, val, vlen))
         return 0;
-    if (p->used + klen > p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 65536;
-        unsigned char *k;
-        while (cap < p->used + klen)
-            cap *= 2;
-        if (!(k = realloc(p->keys, cap)))
-            return -ENOMEM;
-        p->keys = k;
-        p->cap = cap;
-    }
-    if (p->n + 2 > p->n_cap) {
-        size_t cap = p->n_cap ? p->n_cap * 2 : 1024;
-        size_t *o = realloc(p->off, cap * sizeof *o);
-        if (!o)
-            return -ENOMEM;
-        p->off = o;
-        p->n_cap = cap;
-    }
+    if (GROW(p->keys, p->cap, p->used + klen) != 0 || GROW(p->off, p->n_cap, p->n + 2) != 0)
+        return -ENOMEM;
     memcpy(p->keys + p->used, key, klen);
     p->off[p->n] = p->used;
     p->used += klen;

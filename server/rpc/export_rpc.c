@@ -21,6 +21,7 @@
 #include "exp_erase.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "store_custdata.h"
+#include "grow.h"
 
 /* Everything allocated for one response. */
 typedef struct arena {
@@ -32,15 +33,9 @@ static void *arena_keep(arena_t *a, void *p)
 {
     if (!p)
         return NULL;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        void **q = realloc(a->p, cap * sizeof *q);
-        if (!q) {
-            free(p);
-            return NULL;
-        }
-        a->p = q;
-        a->cap = cap;
+    if (GROW(a->p, a->cap, a->n + 1) != 0) {
+        free(p);
+        return NULL;
     }
     return a->p[a->n++] = p;
 }
