@@ -286,6 +286,10 @@ static void write_format1(const char *dir, const legacy_world_t *w, int damaged)
     CHECK_EQ_INT(raw_write(dir, "meta", "format_version", 14, NULL, 0), 0);
     CHECK_EQ_INT(raw_write(dir, "models", mkey, 9, &w->hdr, sizeof w->hdr), 0);
     CHECK_EQ_INT(raw_write(dir, "attrs", "alice", 5, &w->attrs, sizeof w->attrs), 0);
+    {
+        int64_t pts = 40;
+        CHECK_EQ_INT(raw_write(dir, "points", "alice\0red-9", 11, &pts, sizeof pts), 0);
+    }
     memset(&crow, 0, sizeof crow);
     crow.version = 1;
     crow.c = w->coupon;
@@ -375,6 +379,11 @@ static void check_values(store_t *s, const legacy_world_t *w)
     free(p);
     CHECK_EQ_INT(store_get_attrs(s, "alice", &a), 0);
     CHECK(memcmp(&a, &w->attrs, sizeof a) == 0);
+    {
+        int64_t total = 0;
+        CHECK_EQ_INT(store_points_redeemed(s, "alice", &total), 0);
+        CHECK_EQ_INT(total, 40);
+    }
     CHECK_EQ_INT(couponstore_get_coupon(s, "save2", &c), 0);
     CHECK(memcmp(&c, &w->coupon, sizeof c) == 0);
     CHECK_EQ_INT(couponstore_get_budget(s, "spring", &b), 0);
@@ -443,7 +452,7 @@ static void test_migrates_every_record(void)
     CHECK_EQ_INT(store_open(dir, 64u << 20, &s), 0);
     CHECK_EQ_INT(store_migration(s, &from, &records), 1);
     CHECK_EQ_INT(from, 1);
-    CHECK_EQ_INT(records, 15); /* header, 2 items, attrs, 11 table rows (not unknown_t) */
+    CHECK_EQ_INT(records, 16); /* header, 2 items, points, attrs, 11 table rows (not unknown_t) */
     check_values(s, w);
     store_close(s);
     CHECK_EQ_INT(raw_read(dir, "meta", "format_version", 14, &ver, sizeof ver), 8);

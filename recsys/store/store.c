@@ -18,7 +18,7 @@
  *   models        version BE u64 | part u8     -> part 0: ModelHeader record,
  *                                                 1..3: raw float blobs it describes
  *   attrs         customer id                  -> CustomerAttributes record
- *   points        customer id | NUL | redemption id -> i64 points redeemed
+ *   points        customer id | NUL | redemption id -> PointsRedemption record
  *   blobs         name                         -> small value (RFM cut-points)
  *   tables        table name | NUL | key       -> value (store_table_*): the
  *                                                 modules' patron.store.v1 records

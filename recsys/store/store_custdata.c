@@ -192,11 +192,12 @@ static int points_txn(store_t *s, MDB_txn *txn, void *ctx)
         mop = MDB_NEXT;
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
-        if (v.mv_size != sizeof p.points || n > STORE_MAX_ID) {
+        if (n > STORE_MAX_ID) {
             crc = -EIO;
             break;
         }
-        memcpy(&p.points, v.mv_data, sizeof p.points);
+        if ((crc = store_points_decode(&k, &v, &p.points)) != 0)
+            break;
         memcpy(rid, (const char *)k.mv_data + plen, n);
         rid[n] = '\0';
         if ((crc = op->cb(op->ctx, &p)) != 0)

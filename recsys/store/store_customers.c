@@ -139,6 +139,26 @@ size_t store_points_key(unsigned char *key, const char *customer, const char *re
     return a + 1 + b;
 }
 
+size_t store_points_encode(int64_t points, unsigned char buf[16])
+{
+    Patron__Store__V1__PointsRedemption m = PATRON__STORE__V1__POINTS_REDEMPTION__INIT;
+    m.points = points;
+    return protobuf_c_message_pack(&m.base, buf); /* at most 11 bytes */
+}
+
+int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points)
+{
+    Patron__Store__V1__PointsRedemption *m;
+    int rc = store_record_unpack(&patron__store__v1__points_redemption__descriptor, "points",
+                                 k->mv_data, k->mv_size, v->mv_data, v->mv_size,
+                                 (ProtobufCMessage **)&m);
+    if (rc == 0) {
+        *points = m->points;
+        store_record_free(&m->base);
+    }
+    return rc;
+}
+
 /* Sums the ledger of one customer inside txn. */
 static int points_sum(store_t *s, MDB_txn *txn, const char *customer, int64_t *total)
 {
@@ -156,11 +176,8 @@ static int points_sum(store_t *s, MDB_txn *txn, const char *customer, int64_t *t
         op = MDB_NEXT;
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
-        if (v.mv_size != sizeof p) {
-            rc = -EIO;
+        if ((rc = store_points_decode(&k, &v, &p)) != 0)
             break;
-        }
-        memcpy(&p, v.mv_data, sizeof p);
         *total += p;
     }
     mdb_cursor_close(cur);
@@ -196,8 +213,12 @@ static int redeem_txn(store_t *s, MDB_txn *txn, void *ctx)
         return rc;
     if (op->total + op->points > op->earned)
         return -ERANGE;
-    v = val_mem(&op->points, sizeof op->points);
-    if ((rc = map_err(mdb_put(txn, s->points, &k, &v, 0))) != 0)
+    {
+        unsigned char rec[16];
+        v = val_mem(rec, store_points_encode(op->points, rec));
+        rc = map_err(mdb_put(txn, s->points, &k, &v, 0));
+    }
+    if (rc != 0)
         return rc;
     op->total += op->points;
     return 0;

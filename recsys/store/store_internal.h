@@ -170,4 +170,9 @@ int store_attrs_decode(const void *key, size_t klen, const void *val, size_t vle
  * transaction (store_migrate.c). */
 int store_format_open(store_t *s);
 
+/* A points ledger value (patron.store.v1.PointsRedemption): encode into
+ * buf[16]; decode -EBADMSG naming the key. */
+size_t store_points_encode(int64_t points, unsigned char buf[16]);
+int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points);
+
 #endif

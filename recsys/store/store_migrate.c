@@ -13,7 +13,7 @@
  * converts a format 1 store: every record, then the version key, in ONE
  * write transaction, so a crash (or an unreadable record, reported as
  * -EBADMSG naming it) leaves the old store exactly as it was.
- * Events, the points ledger, the id tables and the meta counters kept their
+ * Events, the id tables and the meta counters kept their
  * layouts (fixed binary fields: the event record is what training scans by
  * the hundred million), so they are not touched.
  */
@@ -124,6 +124,17 @@ static int conv_item(const char *table, const void *key, size_t klen, const void
     return rc;
 }
 
+/* Format 1 points ledger value: an i64 in host order. */
+static int conv_points(const char *table, const void *key, size_t klen, const void *val,
+                       size_t vlen, void **out, size_t *olen)
+{
+    Patron__Store__V1__PointsRedemption m = PATRON__STORE__V1__POINTS_REDEMPTION__INIT;
+    if (vlen != sizeof m.points)
+        return store_record_bad(table, key, klen, "not a format 1 points value (size)");
+    memcpy(&m.points, val, sizeof m.points);
+    return store_record_pack(&m.base, out, olen);
+}
+
 /* ---- walking a database ---------------------------------------------------------- */
 
 /* Which converter a key of a database needs (NULL: keep the value); sets
@@ -148,6 +159,15 @@ static legacy_conv_fn pick_item(const MDB_val *k, char *table, size_t cap,
     *key = k->mv_data;
     *klen = k->mv_size;
     return conv_item;
+}
+
+static legacy_conv_fn pick_points(const MDB_val *k, char *table, size_t cap,
+                                  const void **key, size_t *klen)
+{
+    snprintf(table, cap, "points");
+    *key = k->mv_data;
+    *klen = k->mv_size;
+    return conv_points;
 }
 
 static legacy_conv_fn pick_attrs(const MDB_val *k, char *table, size_t cap,
@@ -291,6 +311,8 @@ static int migrate_from_1(store_t *s, MDB_txn *txn, uint64_t *count)
     int rc = convert_db(txn, s->models, pick_model, count);
     if (rc == 0)
         rc = convert_db(txn, s->items, pick_item, count);
+    if (rc == 0)
+        rc = convert_db(txn, s->points, pick_points, count);
     if (rc == 0)
         rc = convert_db(txn, s->attrs, pick_attrs, count);
     if (rc == 0)
