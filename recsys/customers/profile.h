@@ -40,7 +40,6 @@
 #define PROFILE_MAX_TIERS 8
 #define PROFILE_MAX_SEGMENTS 16
 #define PROFILE_NO_CATEGORY UINT32_MAX
-#define PROFILE_MS_PER_DAY 86400000.0
 
 /* Values match patron.v1.LifecycleStage (PROSPECT is UNSPECIFIED). */
 typedef enum profile_stage {
