@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "couponstore_internal.h"
+#include "customers.h"
 #include "expstore.h"
 #include "lmdbraw.h"
 #include "store_legacy.h"
@@ -288,7 +289,9 @@ static void write_format1(const char *dir, const legacy_world_t *w, int damaged)
     CHECK_EQ_INT(raw_write(dir, "attrs", "alice", 5, &w->attrs, sizeof w->attrs), 0);
     {
         int64_t pts = 40;
+        rfm_cutpoints_t cut = { { 1, 2, 3, 4 }, { 5, 6, 7, 8 }, { 9, 10, 11, 12 }, 99 };
         CHECK_EQ_INT(raw_write(dir, "points", "alice\0red-9", 11, &pts, sizeof pts), 0);
+        CHECK_EQ_INT(raw_write(dir, "blobs", "rfm_cutpoints", 13, &cut, sizeof cut), 0);
     }
     memset(&crow, 0, sizeof crow);
     crow.version = 1;
@@ -381,8 +384,12 @@ static void check_values(store_t *s, const legacy_world_t *w)
     CHECK(memcmp(&a, &w->attrs, sizeof a) == 0);
     {
         int64_t total = 0;
+        rfm_cutpoints_t cut;
         CHECK_EQ_INT(store_points_redeemed(s, "alice", &total), 0);
         CHECK_EQ_INT(total, 40);
+        CHECK_EQ_INT(customers_load_cutpoints(s, &cut), 0);
+        CHECK(cut.recency[0] == 1 && cut.frequency[3] == 8 && cut.monetary[2] == 11 &&
+              cut.n == 99);
     }
     CHECK_EQ_INT(couponstore_get_coupon(s, "save2", &c), 0);
     CHECK(memcmp(&c, &w->coupon, sizeof c) == 0);
@@ -452,7 +459,8 @@ static void test_migrates_every_record(void)
     CHECK_EQ_INT(store_open(dir, 64u << 20, &s), 0);
     CHECK_EQ_INT(store_migration(s, &from, &records), 1);
     CHECK_EQ_INT(from, 1);
-    CHECK_EQ_INT(records, 16); /* header, 2 items, points, attrs, 11 table rows (not unknown_t) */
+    CHECK_EQ_INT(records, 17); /* header, 2 items, points, cut-points, attrs, 11 table
+                                * rows (not unknown_t) */
     check_values(s, w);
     store_close(s);
     CHECK_EQ_INT(raw_read(dir, "meta", "format_version", 14, &ver, sizeof ver), 8);

@@ -5,6 +5,7 @@
 #include "customers.h"
 
 #include <errno.h>
+#include <patron/store/v1/store.pb-c.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,19 @@ static int rfm_visit(group_scan_t *g)
     return 0;
 }
 
+/* The cut-points as a patron.store.v1.RfmCutpoints record in the blobs. */
+static int put_cutpoints(store_t *s, const rfm_cutpoints_t *c)
+{
+    Patron__Store__V1__RfmCutpoints m = PATRON__STORE__V1__RFM_CUTPOINTS__INIT;
+    unsigned char buf[256];
+    m.n_recency = m.n_frequency = m.n_monetary = 4;
+    m.recency = (double *)c->recency;
+    m.frequency = (double *)c->frequency;
+    m.monetary = (double *)c->monetary;
+    m.customers = c->n;
+    return store_put_blob(s, CUTPOINTS_BLOB, buf, protobuf_c_message_pack(&m.base, buf));
+}
+
 int customers_rfm_job(store_t *s, const profile_config_t *cfg, int64_t now_ms,
                       rfm_cutpoints_t *out)
 {
@@ -250,7 +264,7 @@ int customers_rfm_job(store_t *s, const profile_config_t *cfg, int64_t now_ms,
     if (rc == 0 && rv.n)
         rc = profile_rfm_cutpoints_values(rv.r, rv.f, rv.m, rv.n, out);
     if (rc == 0)
-        rc = store_put_blob(s, CUTPOINTS_BLOB, out, sizeof *out);
+        rc = put_cutpoints(s, out);
     free(rv.r);
     free(rv.f);
     free(rv.m);
@@ -259,11 +273,26 @@ int customers_rfm_job(store_t *s, const profile_config_t *cfg, int64_t now_ms,
 
 int customers_load_cutpoints(store_t *s, rfm_cutpoints_t *out)
 {
+    unsigned char buf[256];
     size_t len = 0;
-    int rc = store_get_blob(s, CUTPOINTS_BLOB, out, sizeof *out, &len);
-    if (rc == -ENOENT || (rc == 0 && len != sizeof *out)) {
-        memset(out, 0, sizeof *out);
-        return 0;
+    Patron__Store__V1__RfmCutpoints *m;
+    int rc = store_get_blob(s, CUTPOINTS_BLOB, buf, sizeof buf, &len);
+
+    memset(out, 0, sizeof *out);
+    if (rc == -ENOENT || rc == -EINVAL)
+        return 0; /* none yet (or not ours): the next RFM job computes them */
+    if (rc)
+        return rc;
+    m = patron__store__v1__rfm_cutpoints__unpack(NULL, len, buf);
+    if (!m || m->n_recency != 4 || m->n_frequency != 4 || m->n_monetary != 4) {
+        if (m)
+            patron__store__v1__rfm_cutpoints__free_unpacked(m, NULL);
+        return 0; /* likewise: cut-points are derived data */
     }
-    return rc;
+    memcpy(out->recency, m->recency, sizeof out->recency);
+    memcpy(out->frequency, m->frequency, sizeof out->frequency);
+    memcpy(out->monetary, m->monetary, sizeof out->monetary);
+    out->n = m->customers;
+    patron__store__v1__rfm_cutpoints__free_unpacked(m, NULL);
+    return 0;
 }

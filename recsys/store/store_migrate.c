@@ -135,6 +135,24 @@ static int conv_points(const char *table, const void *key, size_t klen, const vo
     return store_record_pack(&m.base, out, olen);
 }
 
+/* Format 1 RFM cut-points blob: double recency[4], frequency[4],
+ * monetary[4], u64 n (recsys/customers' rfm_cutpoints_t). */
+static int conv_cutpoints(const char *table, const void *key, size_t klen,
+                          const void *val, size_t vlen, void **out, size_t *olen)
+{
+    Patron__Store__V1__RfmCutpoints m = PATRON__STORE__V1__RFM_CUTPOINTS__INIT;
+    double v[12];
+    if (vlen != sizeof v + sizeof m.customers)
+        return store_record_bad(table, key, klen, "not format 1 cut-points (size)");
+    memcpy(v, val, sizeof v);
+    memcpy(&m.customers, (const char *)val + sizeof v, sizeof m.customers);
+    m.n_recency = m.n_frequency = m.n_monetary = 4;
+    m.recency = v;
+    m.frequency = v + 4;
+    m.monetary = v + 8;
+    return store_record_pack(&m.base, out, olen);
+}
+
 /* ---- walking a database ---------------------------------------------------------- */
 
 /* Which converter a key of a database needs (NULL: keep the value); sets
@@ -168,6 +186,16 @@ static legacy_conv_fn pick_points(const MDB_val *k, char *table, size_t cap,
     *key = k->mv_data;
     *klen = k->mv_size;
     return conv_points;
+}
+
+static legacy_conv_fn pick_blob(const MDB_val *k, char *table, size_t cap,
+                                const void **key, size_t *klen)
+{
+    snprintf(table, cap, "blobs");
+    *key = k->mv_data;
+    *klen = k->mv_size;
+    return k->mv_size == 13 && memcmp(k->mv_data, "rfm_cutpoints", 13) == 0 ? conv_cutpoints
+                                                                           : NULL;
 }
 
 static legacy_conv_fn pick_attrs(const MDB_val *k, char *table, size_t cap,
@@ -313,6 +341,8 @@ static int migrate_from_1(store_t *s, MDB_txn *txn, uint64_t *count)
         rc = convert_db(txn, s->items, pick_item, count);
     if (rc == 0)
         rc = convert_db(txn, s->points, pick_points, count);
+    if (rc == 0)
+        rc = convert_db(txn, s->blobs, pick_blob, count);
     if (rc == 0)
         rc = convert_db(txn, s->attrs, pick_attrs, count);
     if (rc == 0)
