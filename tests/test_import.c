@@ -344,6 +344,17 @@ static const char patron_events[] =
     "e8,c3,i1,view,2025-03-03T00:00:00Z,1\r\n"       /* line 9: 6 fields */
     "e9,c3,i4,view,2025-02-30T00:00:00Z,1,1\r\n";    /* line 10: bad date */
 
+/* A fresh store in DIR/store (map size map_bytes); NULL after a failed
+ * check. */
+static store_t *open_store_in(const char *dir, size_t map_bytes)
+{
+    char path[700];
+    store_t *s = NULL;
+    snprintf(path, sizeof path, "%s/store", dir);
+    CHECK_EQ_INT(store_open(path, map_bytes, &s), 0);
+    return s;
+}
+
 /* Every counter of got equals want's (fields not named in want are 0). */
 #define CHECK_REPORT(got, ...) check_report(__LINE__, (got), (import_report_t){ __VA_ARGS__ })
 
@@ -378,12 +389,10 @@ static void check_report(int line, const import_report_t *got, import_report_t w
 static void test_patron_import(void)
 {
     const char *dir = test_tmpdir("import");
-    char items_path[600], events_path[600], store_dir[600];
+    char items_path[600], events_path[600];
     write_file(dir, "items.csv", patron_items, items_path, sizeof items_path);
     write_file(dir, "events.csv", patron_events, events_path, sizeof events_path);
-    snprintf(store_dir, sizeof store_dir, "%s/store", dir);
-    store_t *s = NULL;
-    CHECK_EQ_INT(store_open(store_dir, 1 << 26, &s), 0);
+    store_t *s = open_store_in(dir, 1 << 26);
     if (!s)
         return;
 
@@ -476,11 +485,9 @@ static const char retail_csv[] =
 static void test_online_retail_import(void)
 {
     const char *dir = test_tmpdir("retail");
-    char path[600], store_dir[600];
+    char path[600];
     write_file(dir, "online_retail.csv", retail_csv, path, sizeof path);
-    snprintf(store_dir, sizeof store_dir, "%s/store", dir);
-    store_t *s = NULL;
-    CHECK_EQ_INT(store_open(store_dir, 1 << 26, &s), 0);
+    store_t *s = open_store_in(dir, 1 << 26);
     if (!s)
         return;
 
@@ -643,10 +650,8 @@ static void test_shopsim(void)
 
     /* its output imports cleanly: every row accepted, only the retail file's
      * deliberate gaps (guest invoices, stock adjustments) reported */
-    char path[700], store_dir[700];
-    snprintf(store_dir, sizeof store_dir, "%s/store", dir);
-    store_t *s = NULL;
-    CHECK_EQ_INT(store_open(store_dir, 1 << 27, &s), 0);
+    char path[700];
+    store_t *s = open_store_in(dir, 1 << 27);
     if (!s)
         return;
     import_report_t rep = {0};
