@@ -266,7 +266,7 @@ static void test_store_level(void)
  * that asked. */
 typedef struct bad_writer {
     store_t *s;
-    char key[16];
+    char key[24];            /* "writer-" and any int */
     int wrong;
 } bad_writer_t;
 

@@ -37,9 +37,9 @@ typedef struct serve_cart_line {
 } serve_cart_line_t;
 
 /* The cart the decision sees: each line's item and category from catalog
- * c (NULL: no items), its amount and margin. out holds n lines. Returns 0, or -EINVAL with
- * *bad the first bad line and *why a static message ("item_id: unknown
- * item", or the numbers' ranges). */
+ * c (NULL: no items), its amount and margin. out holds n lines. Returns 0,
+ * or -EINVAL with *bad the first bad line and *why a static text to follow
+ * "cart[i]" (".item_id: unknown item", or ": " and the numbers' ranges). */
 int serve_coupon_cart(const catalog_t *c, const coupon_config_t *cfg,
                       const serve_cart_line_t *in, size_t n, coupon_cart_line_t *out,
                       size_t *bad, const char **why);
@@ -52,7 +52,7 @@ void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *out);
  * Decides t (couponstore_target_t: request id, customer, the coupon catalog
  * snapshot, ...) under arms: an arm with coupons off decides "none" (with
  * that reason in out->reason), an arm's coupon_lambda replaces the
- * campaigns' pacers; t->n and t->lambda are overridden accordingly. In one
+ * campaigns' pacers (on a copy of t: its n and lambda). In one
  * transaction: the decision and grant (couponstore_target_tx) and the
  * exposure in every experiment of arms under out->request_id; a replayed
  * request logs its exposure too (idempotent). Returns 0, -EEXIST (the
