@@ -284,6 +284,37 @@ static void test_cart(void)
     CHECK_EQ_INT(bad, 1);
     CHECK(strstr(why, "quantity") != NULL);
     CHECK_EQ_INT(serve_coupon_cart(NULL, &cfg, in, 1, out, &bad, &why), -EINVAL);
+
+    /* A coupon's scope by name. */
+    {
+        const char *cats[2] = { "kitchen", "garden" }, *ids[2] = { "pan", "mug" };
+        const char *many[COUPON_MAX_SCOPE + 1];
+        const char *field = NULL;
+        coupon_t cp;
+        memset(&cp, 0, sizeof cp);
+        CHECK_EQ_INT(serve_coupon_scope(c, cats, 1, ids, 2, &cp, &field, &bad, &why), 0);
+        CHECK_EQ_INT(cp.n_categories, 1);
+        CHECK_EQ_INT(cp.categories[0], c->item_cat[0]);
+        CHECK_EQ_INT(cp.n_items, 2);
+        CHECK_EQ_INT(cp.items[0], 1);
+        CHECK_EQ_INT(cp.items[1], 0);
+        CHECK_EQ_INT(serve_coupon_scope(c, cats, 2, ids, 2, &cp, &field, &bad, &why),
+                     -EINVAL);
+        CHECK_STREQ(field, "categories");
+        CHECK_EQ_INT(bad, 1);
+        ids[1] = "nope";
+        CHECK_EQ_INT(serve_coupon_scope(c, cats, 1, ids, 2, &cp, &field, &bad, &why),
+                     -EINVAL);
+        CHECK_STREQ(field, "items");
+        CHECK_EQ_INT(bad, 1);
+        CHECK_STREQ(why, "unknown item");
+        for (size_t i = 0; i <= COUPON_MAX_SCOPE; i++)
+            many[i] = "mug";
+        CHECK_EQ_INT(serve_coupon_scope(c, cats, 0, many, COUPON_MAX_SCOPE + 1, &cp, &field,
+                                        &bad, &why), -EINVAL);
+        CHECK(bad == SIZE_MAX);
+        CHECK(strncmp(why, "at most ", 8) == 0);
+    }
     catalog_unref(c);
     store_close(s);
 }

@@ -5,6 +5,7 @@
 #include "serve_coupon.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,40 @@ int serve_coupon_cart(const catalog_t *c, const coupon_config_t *cfg,
         out[i].margin = l->unit_cost > 0 ? q * (l->unit_price - l->unit_cost)
                                          : out[i].amount * cfg->margin_rate;
     }
+    return 0;
+}
+
+#define TEXT(x) #x
+#define TEXT_OF(x) TEXT(x)
+#define SCOPE_MAX_TEXT TEXT_OF(COUPON_MAX_SCOPE)
+
+int serve_coupon_scope(const catalog_t *c, const char *const *categories,
+                       size_t n_categories, const char *const *items, size_t n_items,
+                       coupon_t *out, const char **field, size_t *bad, const char **why)
+{
+    *bad = SIZE_MAX;
+    if (n_categories > COUPON_MAX_SCOPE || n_items > COUPON_MAX_SCOPE) {
+        *field = n_items > COUPON_MAX_SCOPE ? "items" : "categories";
+        *why = "at most " SCOPE_MAX_TEXT;
+        return -EINVAL;
+    }
+    *field = "categories";
+    for (size_t i = 0; i < n_categories; i++)
+        if (!c || !categories[i][0] ||
+            catalog_category_index(c, categories[i], &out->categories[i]) != 0) {
+            *bad = i;
+            *why = "no catalog item has this category";
+            return -EINVAL;
+        }
+    *field = "items";
+    for (size_t i = 0; i < n_items; i++)
+        if (!c || !items[i][0] || catalog_item_index(c, items[i], &out->items[i]) != 0) {
+            *bad = i;
+            *why = "unknown item";
+            return -EINVAL;
+        }
+    out->n_categories = n_categories;
+    out->n_items = n_items;
     return 0;
 }
 

@@ -44,6 +44,15 @@ int serve_coupon_cart(const catalog_t *c, const coupon_config_t *cfg,
                       const serve_cart_line_t *in, size_t n, coupon_cart_line_t *out,
                       size_t *bad, const char **why);
 
+/* A coupon's scope by name (UpsertCoupon): the ids in catalog c (NULL: no
+ * items) of categories[0..n_categories) and items[0..n_items), at most
+ * COUPON_MAX_SCOPE each, into out's categories and items. Returns 0, or
+ * -EINVAL with *field ("categories" or "items"), *bad its first bad entry
+ * (SIZE_MAX: too many) and *why a static message. */
+int serve_coupon_scope(const catalog_t *c, const char *const *categories,
+                       size_t n_categories, const char *const *items, size_t n_items,
+                       coupon_t *out, const char **field, size_t *bad, const char **why);
+
 /* The decision's picture of a customer (no cart, not referred); borrows
  * from v. */
 void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *out);

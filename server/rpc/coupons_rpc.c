@@ -11,6 +11,7 @@
 #include "coupons_rpc.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,22 +48,16 @@ static int name_index(const char *name, const char *(*name_of)(const profile_con
     return -1;
 }
 
-/* A named category some catalog item has ("" is none). */
-static int category_index(const catalog_t *cat, const char *name, uint32_t *out)
-{
-    if (!cat || !name[0])
-        return -ENOENT;
-    return catalog_category_index(cat, name, out);
-}
-
 /* Fills c from m; on a bad field writes a message naming it into err and
  * returns -EINVAL. Names resolve against the profile config and catalog. */
 static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
                            char *err, size_t cap)
 {
     const profile_config_t *pc = &a->profile_cfg;
-    customers_ctx_t cc;
-    int rc = 0;
+    const char *field, *why;
+    catalog_t *cat;
+    size_t bad;
+    int rc;
 
     memset(c, 0, sizeof *c);
     if (id_bad(m->coupon_id, COUPON_ID_MAX - 1) || id_bad(m->campaign_id, COUPON_ID_MAX - 1)) {
@@ -120,27 +115,16 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
         }
         c->stage_mask |= 1u << m->eligible_stages[i];
     }
-    if (m->n_categories > COUPON_MAX_SCOPE || m->n_items > COUPON_MAX_SCOPE) {
-        snprintf(err, cap, "%s: at most %d", m->n_items > COUPON_MAX_SCOPE ? "items" : "categories",
-                 COUPON_MAX_SCOPE);
-        return -EINVAL;
-    }
-    app_customers_begin(a, &cc);
-    for (size_t i = 0; rc == 0 && i < m->n_categories; i++) {
-        if (category_index(cc.cat, m->categories[i], &c->categories[i]) != 0) {
-            snprintf(err, cap, "categories[%zu]: no catalog item has this category", i);
-            rc = -EINVAL;
-        }
-    }
-    app_customers_end(a);
-    c->n_categories = m->n_categories;
-    for (size_t i = 0; rc == 0 && i < m->n_items; i++) {
-        if (store_item_index(a->store, m->items[i], &c->items[i]) != 0) {
-            snprintf(err, cap, "items[%zu]: unknown item", i);
-            rc = -EINVAL;
-        }
-    }
-    c->n_items = m->n_items;
+    cat = catalog_slot_get(&a->catalogs);
+    rc = serve_coupon_scope(cat, (const char *const *)m->categories, m->n_categories,
+                            (const char *const *)m->items, m->n_items, c, &field, &bad, &why);
+    catalog_unref(cat);
+    if (rc == 0)
+        return 0;
+    if (bad == SIZE_MAX)
+        snprintf(err, cap, "%s: %s", field, why);
+    else
+        snprintf(err, cap, "%s[%zu]: %s", field, bad, why);
     return rc;
 }
 
