@@ -15,6 +15,7 @@
 #include "expstore.h"
 #include "serve_coupon.h"
 #include "testcoupon.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -45,18 +46,7 @@ static coupon_customer_t customer(const char *id, customer_view_t *v)
 
 static experiment_t promo_experiment(void)
 {
-    experiment_t e;
-    memset(&e, 0, sizeof e);
-    snprintf(e.id, sizeof e.id, "promo");
-    snprintf(e.salt, sizeof e.salt, "promo");
-    snprintf(e.layer, sizeof e.layer, "coupons");
-    e.traffic_fraction = 1;
-    e.start_ms = T0 - DAY;
-    e.n_arms = 2;
-    snprintf(e.arms[0].id, sizeof e.arms[0].id, "a");
-    snprintf(e.arms[1].id, sizeof e.arms[1].id, "b");
-    e.arms[0].weight = e.arms[1].weight = 0.5;
-    return e;
+    return test_two_arms("promo", "coupons", "a", "b", T0 - DAY);
 }
 
 typedef struct fixture {

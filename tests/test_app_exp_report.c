@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "exp_report.h"
 #include "expstore.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -18,18 +19,7 @@
 
 static experiment_t two_arms(const char *id)
 {
-    experiment_t e;
-    memset(&e, 0, sizeof e);
-    snprintf(e.id, sizeof e.id, "%s", id);
-    snprintf(e.salt, sizeof e.salt, "%s", id);
-    snprintf(e.layer, sizeof e.layer, "default");
-    e.traffic_fraction = 1;
-    e.start_ms = T0;
-    e.n_arms = 2;
-    snprintf(e.arms[0].id, sizeof e.arms[0].id, "control");
-    snprintf(e.arms[1].id, sizeof e.arms[1].id, "treatment");
-    e.arms[0].weight = e.arms[1].weight = 0.5;
-    return e;
+    return test_two_arms(id, "default", "control", "treatment", T0);
 }
 
 /* n customers of experiment exp in arm; the first `buyers` of them buy

@@ -7,20 +7,12 @@
 #include <errno.h>
 
 #include "expdefs.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 static experiment_t def(const char *id, const experiment_forced_t *forced, size_t n_forced)
 {
-    experiment_t e;
-    memset(&e, 0, sizeof e);
-    snprintf(e.id, sizeof e.id, "%s", id);
-    snprintf(e.salt, sizeof e.salt, "%s", id);
-    snprintf(e.layer, sizeof e.layer, "%s", id);
-    e.traffic_fraction = 1;
-    e.n_arms = 2;
-    snprintf(e.arms[0].id, sizeof e.arms[0].id, "a");
-    snprintf(e.arms[1].id, sizeof e.arms[1].id, "b");
-    e.arms[0].weight = e.arms[1].weight = 0.5;
+    experiment_t e = test_two_arms(id, id, "a", "b", 0);
     e.forced = forced;
     e.n_forced = n_forced;
     return e;

@@ -15,6 +15,7 @@
 #include "expstore.h"
 #include "model.h"
 #include "serve.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -52,17 +53,8 @@ static const experiment_forced_t forced_alice[] = { { "alice", "treatment" } };
  * a popularity blend, diversity settings and a coupon lambda. */
 static experiment_t ranking_experiment(void)
 {
-    experiment_t e;
-    memset(&e, 0, sizeof e);
-    snprintf(e.id, sizeof e.id, "ranking");
-    snprintf(e.salt, sizeof e.salt, "ranking");
-    snprintf(e.layer, sizeof e.layer, "a-ranking");
-    e.traffic_fraction = 1;
-    e.start_ms = T0 - 10 * DAY;
-    e.n_arms = 2;
-    snprintf(e.arms[0].id, sizeof e.arms[0].id, "control");
-    snprintf(e.arms[1].id, sizeof e.arms[1].id, "treatment");
-    e.arms[0].weight = e.arms[1].weight = 0.5;
+    experiment_t e = test_two_arms("ranking", "a-ranking", "control", "treatment",
+                                   T0 - 10 * DAY);
     e.arms[1].model_version = 7;
     e.arms[1].popularity_blend = 0.5;
     e.arms[1].diversity = 0.3;
@@ -72,20 +64,10 @@ static experiment_t ranking_experiment(void)
     return e;
 }
 
-/* A second layer: every customer's coupons are off in its only arm. */
+/* A second layer: every customer's coupons are off in both its arms. */
 static experiment_t coupon_experiment(void)
 {
-    experiment_t e;
-    memset(&e, 0, sizeof e);
-    snprintf(e.id, sizeof e.id, "nocoupons");
-    snprintf(e.salt, sizeof e.salt, "nocoupons");
-    snprintf(e.layer, sizeof e.layer, "b-coupons");
-    e.traffic_fraction = 1;
-    e.start_ms = T0 - 10 * DAY;
-    e.n_arms = 2;
-    snprintf(e.arms[0].id, sizeof e.arms[0].id, "off");
-    snprintf(e.arms[1].id, sizeof e.arms[1].id, "off2");
-    e.arms[0].weight = e.arms[1].weight = 0.5;
+    experiment_t e = test_two_arms("nocoupons", "b-coupons", "off", "off2", T0 - 10 * DAY);
     e.arms[0].coupons_off = e.arms[1].coupons_off = 1;
     return e;
 }

@@ -10,22 +10,12 @@
 
 #include "app.h"
 #include "expstore.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 static experiment_t def(const char *id, const char *layer)
 {
-    experiment_t e;
-    memset(&e, 0, sizeof e);
-    snprintf(e.id, sizeof e.id, "%s", id);
-    snprintf(e.salt, sizeof e.salt, "%s", id);
-    snprintf(e.layer, sizeof e.layer, "%s", layer);
-    e.traffic_fraction = 1;
-    e.start_ms = 1000;
-    e.n_arms = 2;
-    snprintf(e.arms[0].id, sizeof e.arms[0].id, "a");
-    snprintf(e.arms[1].id, sizeof e.arms[1].id, "b");
-    e.arms[0].weight = e.arms[1].weight = 0.5;
-    return e;
+    return test_two_arms(id, layer, "a", "b", 1000);
 }
 
 static size_t stored(store_t *s)
