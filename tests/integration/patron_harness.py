@@ -3,6 +3,11 @@ from the .proto files at test time, starts/stops the real `patrond`, and
 makes raw unary gRPC calls with python3-grpcio (no grpc_tools, no generated
 stubs: only `protoc --python_out` message classes).
 
+The shared fixtures live here too: the shop (a catalog and customers with
+clear tastes), a data dir trained once per process from it, and ServerTest,
+the base class giving each test its own temp dir and patrond. A suite uses
+them with `from patron_harness import setUpModule, tearDownModule`.
+
 Nothing generated is kept: the protos are compiled into a temporary
 directory that is removed at exit.
 """
@@ -10,6 +15,8 @@ import argparse
 import atexit
 import importlib
 import os
+import random
+import re
 import shutil
 import signal
 import subprocess
@@ -265,6 +272,202 @@ def rpc_error(fn, *args, **kw):
     except grpc.RpcError as e:
         return e
     raise AssertionError("expected an RPC error, the call succeeded")
+
+
+# ---- shared fixtures ---------------------------------------------------------------
+
+SC = grpc.StatusCode
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+# ---- the shop: a catalog and customers with clear tastes ------------------------
+
+BASE_MS = 1_700_000_000_000
+# Customers per category: the flagship item (<cat>-00) of each category is
+# bought by every customer of that category, so popularity is
+# books-00 > garden-00 > kitchen-00 > toys-00 > everything else.
+CATEGORIES = [("books", 16), ("garden", 10), ("kitchen", 8), ("toys", 6)]
+ITEMS_PER_CATEGORY = 15
+REFUNDER = "cust-01"  # buys one extra item and refunds it
+
+
+def item_id(cat, j):
+    return "%s-%02d" % (cat, j)
+
+
+ALL_ITEMS = [item_id(c, j) for c, _ in CATEGORIES for j in range(ITEMS_PER_CATEGORY)]
+CATALOG_SIZE = len(ALL_ITEMS)
+
+
+def category_of(item):
+    return item.rsplit("-", 1)[0]
+
+
+class Shop:
+    """Deterministic events; remembers each customer's taste and net purchases."""
+
+    def __init__(self, seed=20240601):
+        rng = random.Random(seed)
+        self.events = []
+        self.taste = {}    # customer -> category
+        self.bought = {}   # customer -> set of items net of refunds
+        self.refunded = {}  # customer -> item bought then refunded
+        n = 0
+        t = BASE_MS
+        for cat, n_customers in CATEGORIES:
+            for _ in range(n_customers):
+                cust = "cust-%02d" % n
+                n += 1
+                self.taste[cust] = cat
+                others = rng.sample(range(1, ITEMS_PER_CATEGORY), 2)
+                buys = [item_id(cat, 0)] + [item_id(cat, j) for j in others]
+                views = [item_id(cat, j) for j in rng.sample(range(1, ITEMS_PER_CATEGORY), 4)]
+                for it in views:
+                    t += 60_000
+                    self.add(cust, it, pb.common.EVENT_TYPE_VIEW, t)
+                for it in buys:
+                    t += 60_000
+                    self.add(cust, it, pb.common.EVENT_TYPE_PURCHASE, t, price=12.5)
+                self.bought[cust] = set(buys)
+                if cust == REFUNDER:
+                    extra = next(item_id(cat, j) for j in range(1, ITEMS_PER_CATEGORY)
+                                 if item_id(cat, j) not in self.bought[cust])
+                    t += 60_000
+                    self.add(cust, extra, pb.common.EVENT_TYPE_PURCHASE, t, price=12.5)
+                    t += 60_000
+                    self.add(cust, extra, pb.common.EVENT_TYPE_REFUND, t, price=12.5)
+                    self.refunded[cust] = extra
+
+    def add(self, cust, item, etype, t, price=0.0):
+        self.events.append(pb.common.Event(
+            event_id="ev-%05d" % len(self.events), customer_id=cust, item_id=item,
+            type=etype, time_unix_ms=t, quantity=1, unit_price=price))
+
+    @staticmethod
+    def catalog():
+        rng = random.Random(7)
+        return [pb.common.Item(item_id=it, title="Item " + it, category=category_of(it),
+                                 price=round(rng.uniform(2, 80), 2),
+                                 unit_cost=1.0, in_stock=True)
+                for it in ALL_ITEMS]
+
+
+SHOP = None
+
+
+def setup_through_api(test, srv):
+    """UpsertItems the catalog and RecordEvents the shop's history, checking
+    every acknowledgement. Returns nothing; the data is in srv's data dir."""
+    r = srv.upsert_items(Shop.catalog())
+    test.assertEqual((r.inserted, r.updated), (CATALOG_SIZE, 0))
+    events = SHOP.events
+    for i in range(0, len(events), 50):
+        batch = events[i:i + 50]
+        r = srv.record_events(batch)
+        test.assertEqual((r.accepted, r.duplicates, r.rejected), (len(batch), 0, 0),
+                         list(r.errors))
+
+
+# ---- fixtures ----------------------------------------------------------------------
+
+TMP_ROOT = None
+_TRAINED = None  # data dir with the shop and model version 1, no server on it
+
+
+def setUpModule():
+    global TMP_ROOT, SHOP
+    TMP_ROOT = tempfile.mkdtemp(prefix="patron-it-")
+    SHOP = Shop()
+
+
+def tearDownModule():
+    shutil.rmtree(TMP_ROOT, ignore_errors=True)
+
+
+def trained_data_dir():
+    """Builds (once) a data dir through the API and trains model version 1."""
+    global _TRAINED
+    if _TRAINED is None:
+        d = os.path.join(TMP_ROOT, "trained-fixture")
+        os.mkdir(d)
+        srv = Server(d, TMP_ROOT)
+        try:
+            srv.start()
+            setup_through_api(unittest.TestCase(), srv)  # for its assertions
+            code = srv.stop()
+            if code != 0:
+                raise AssertionError("patrond exited %s\n%s" % (code, srv.log_tail()))
+        finally:
+            srv.kill()
+        train(d)
+        _TRAINED = d
+    return _TRAINED
+
+class ServerTest(unittest.TestCase):
+    """Each test gets a fresh temp dir and its own patrond (killed in tearDown)."""
+
+    trained = False   # start from a copy of the trained fixture
+    poll_seconds = 0  # models load only on start, SIGHUP or ReloadModel
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix=self._testMethodName[:40] + "-", dir=TMP_ROOT)
+        self.data = os.path.join(self.dir, "data")
+        if self.trained:
+            os.mkdir(self.data)
+            # Only data.mdb: the lock file belongs to a (stopped) process.
+            shutil.copy(os.path.join(trained_data_dir(), "data.mdb"), self.data)
+        self.srv = Server(self.data, self.dir, poll_seconds=self.poll_seconds,
+                          **self.server_options())
+        self.addCleanup(self._cleanup)
+        self.srv.start()
+
+    def server_options(self):
+        """Extra Server() arguments (patrond flags, TLS, token)."""
+        return {}
+
+    def _cleanup(self):
+        self.srv.kill()
+        if self._failed():
+            sys.stderr.write("\n--- patrond log (%s) ---\n%s\n" % (self.id(), self.srv.log_tail()))
+
+    def _failed(self):
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        if result is None:
+            return False
+        return any(t is self for t, _ in result.failures + result.errors)
+
+    # -- assertions
+
+    def assertStatus(self, err, code, *details):
+        self.assertIsInstance(err, grpc.RpcError)
+        self.assertEqual(err.code(), code, err.details())
+        for d in details:
+            self.assertIn(d, err.details() or "")
+
+    def assertServing(self, service, serving):
+        want = (pb.health.HealthCheckResponse.SERVING if serving
+                else pb.health.HealthCheckResponse.NOT_SERVING)
+        got = self.srv.health(service).status
+        self.assertEqual(got, want, "health of %r: %s" % (
+            service, pb.health.HealthCheckResponse.ServingStatus.Name(got)))
+
+    def assertPersonalized(self, resp, k, version=1, reason=None):
+        self.assertEqual(len(resp.items), k)
+        self.assertTrue(resp.personalized)
+        self.assertEqual(resp.provenance.model_version, version)
+        self.assertRegex(resp.provenance.request_id, HEX32)
+        self.assertEqual({i.reason for i in resp.items},
+                         {reason or pb.common.REASON_PERSONALIZED})
+        ids = [i.item_id for i in resp.items]
+        self.assertEqual(len(set(ids)), len(ids), "duplicate items: %s" % ids)
+        scores = [i.score for i in resp.items]
+        self.assertEqual(scores, sorted(scores, reverse=True), "not ordered by score")
+
+    # -- calls
+
+    def rec(self, **fields):
+        return self.srv.call("/patron.v1.Recommender/Recommend",
+                             pb.rec.RecommendRequest(**fields), pb.rec.RecommendResponse)
 
 
 def run_suite(description, label):
