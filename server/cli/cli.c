@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,13 +25,23 @@ static const cli_family_t *const families[] = {
 
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
+void cli_error(int rc, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("patron: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, ": %s\n", store_strerror(rc));
+}
+
 int cli_store_open(const char *dir, store_t **out)
 {
     uint32_t from;
     uint64_t records;
     int rc = store_open(dir, 0, out);
     if (rc)
-        fprintf(stderr, "patron: cannot open %s: %s\n", dir, store_strerror(rc));
+        cli_error(rc, "cannot open %s", dir);
     else if (store_migration(*out, &from, &records))
         fprintf(stderr, "patron: %s converted from record format %u to %d: %llu records "
                 "rewritten\n", dir, from, STORE_FORMAT_VERSION, (unsigned long long)records);

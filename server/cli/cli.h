@@ -43,8 +43,17 @@ extern const cli_family_t cli_experiments_family; /* experiment, simulate-experi
 /* `patron export-customer` (cli_export.c), in the customers family. */
 int cli_export_customer(int argc, char **argv);
 
+/* Prints "patron: WHAT: why" to stderr for the error rc (a negative errno)
+ * of a call that reads or writes the store, WHAT formatted from fmt. The
+ * reason is store_strerror(rc): for a record that cannot be decoded
+ * (-EBADMSG) it names the table and key, for a store of another format
+ * (-EPROTONOSUPPORT) the versions, else strerror(-rc). Call it on the
+ * thread that got rc, before the next store call (the record message is
+ * kept per thread, like errno). Every command reports errors through it. */
+void cli_error(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Opens the store in dir for a command; prints "patron: cannot open DIR:
- * why" and returns the error on failure. */
+ * why" (cli_error) and returns the error on failure. */
 int cli_store_open(const char *dir, store_t **out);
 
 /* The profile settings from path (a profile file), or the built-in

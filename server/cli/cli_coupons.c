@@ -32,7 +32,6 @@
 #include "civil.h"
 #include "coupon.h"
 #include "couponstore.h"
-#include "store_record.h"
 #include "store.h"
 #include "uplift.h"
 #include "wallclock.h"
@@ -100,15 +99,13 @@ static void uplift_args_default(uplift_args_t *a)
 static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,
                      couponstore_uplift_key_t **keys, size_t *n)
 {
-    int rc = store_open(a->data, 0, s);
-    if (rc) {
-        fprintf(stderr, "patron: opening %s: %s\n", a->data, store_strerror(rc));
+    int rc = cli_store_open(a->data, s);
+    if (rc)
         return rc;
-    }
     rc = couponstore_uplift_logs(*s, (int64_t)(a->window_days * CIVIL_DAY_MS), a->as_of, logs,
                                  keys, n);
     if (rc)
-        fprintf(stderr, "patron: reading the offer log: %s\n", strerror(-rc));
+        cli_error(rc, "reading the offer log");
     return rc;
 }
 
@@ -158,20 +155,22 @@ static int train_coupon(store_t *s, const coupon_t *c, const uplift_log_t *logs,
     int rc;
 
     if (nt < min_rows || nc < min_rows) {
-        int had = couponstore_get_model(s, c->id, &m) == 0;
+        int had = (rc = couponstore_get_model(s, c->id, &m)) == 0;
+        if (rc && rc != -ENOENT) {
+            cli_error(rc, "reading the uplift model of coupon \"%s\"", c->id);
+            return rc;
+        }
         printf("coupon \"%s\": %zu treated / %zu control rows, fewer than %zu per arm: "
                "skipped (%s)\n", c->id, nt, nc, min_rows,
                had ? "keeps its model from an earlier run" : "uses the default model");
         return 0;
     }
     if ((rc = uplift_fit(rows, k, NULL, &m)) != 0) {
-        fprintf(stderr, "patron: fitting the uplift model of coupon \"%s\": %s\n", c->id,
-                strerror(-rc));
+        cli_error(rc, "fitting the uplift model of coupon \"%s\"", c->id);
         return rc;
     }
     if ((rc = couponstore_put_model(s, c->id, &m)) != 0) {
-        fprintf(stderr, "patron: storing the uplift model of coupon \"%s\": %s\n", c->id,
-                strerror(-rc));
+        cli_error(rc, "storing the uplift model of coupon \"%s\"", c->id);
         return rc;
     }
     printf("uplift model \"%s\" stored (%zu treated, %zu control rows)\n", c->id, nt, nc);
@@ -188,7 +187,7 @@ static int train_per_coupon(store_t *s, const uplift_log_t *logs,
     int rc = rows ? couponstore_load_catalog(s, &cat, &n_cat) : -ENOMEM;
 
     if (rc)
-        fprintf(stderr, "patron: reading the coupon catalog: %s\n", strerror(-rc));
+        cli_error(rc, "reading the coupon catalog");
     else if (n_cat == 0)
         printf("no coupons in the catalog: no per-coupon models\n");
     for (size_t i = 0; rc == 0 && i < n_cat; i++)
@@ -232,11 +231,11 @@ static int cmd_train_uplift(int argc, char **argv)
         goto out;
     print_arms(logs, n);
     if ((rc = uplift_fit(logs, n, NULL, &m)) != 0) {
-        fprintf(stderr, "patron: fitting the uplift model: %s\n", strerror(-rc));
+        cli_error(rc, "fitting the uplift model");
         goto out;
     }
     if ((rc = couponstore_put_model(s, COUPONSTORE_DEFAULT_MODEL, &m)) != 0) {
-        fprintf(stderr, "patron: storing the uplift model: %s\n", strerror(-rc));
+        cli_error(rc, "storing the uplift model");
         goto out;
     }
     printf("uplift model \"%s\" stored (%s)\n", COUPONSTORE_DEFAULT_MODEL,
@@ -335,7 +334,7 @@ static int eval_out_of_sample(const uplift_args_t *a, const uplift_log_t *logs,
     if (rc == 0)
         rc = uplift_evaluate_split(logs, is_test, n, NULL, a->budgets, a->n_budgets, ev);
     if (rc) {
-        fprintf(stderr, "patron: evaluating out of sample: %s\n", strerror(-rc));
+        cli_error(rc, "evaluating out of sample");
         goto out;
     }
     if (ev->test_treated == 0 || ev->test_control == 0)
@@ -367,7 +366,7 @@ static int eval_in_sample(store_t *s, const uplift_args_t *a, const uplift_log_t
     if (rc == 0)
         rc = uplift_evaluate(&m, logs, n, a->budgets, a->n_budgets, pe);
     if (rc) {
-        fprintf(stderr, "patron: evaluating in sample: %s\n", strerror(-rc));
+        cli_error(rc, "evaluating in sample");
         return rc;
     }
     print_policies(a, pe, "in sample");

@@ -229,7 +229,7 @@ static int segments(const cust_args_t *a)
     catalog_unref(cat);
     store_close(s);
     if (rc) {
-        fprintf(stderr, "patron: segments failed: %s\n", strerror(-rc));
+        cli_error(rc, "segments failed");
         return 1;
     }
     printf("%llu customers with events, as of %lld ms (RFM cut-points recomputed)\n",

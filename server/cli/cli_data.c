@@ -95,7 +95,7 @@ static int cmd_import(int argc, char **argv)
     store_close(s);
     print_import_report(&rep);
     if (rc) {
-        fprintf(stderr, "patron: import failed: %s\n", strerror(-rc));
+        cli_error(rc, "import failed");
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -179,7 +179,7 @@ static int cmd_compact(int argc, char **argv)
     rc = compact_store(s, &a);
     store_close(s);
     if (rc) {
-        fprintf(stderr, "patron: compaction failed: %s\n", strerror(-rc));
+        cli_error(rc, "compaction failed");
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -211,8 +211,7 @@ static int cmd_vacuum(int argc, char **argv)
         else if (rc == -ENOENT)
             fprintf(stderr, "patron: no store in %s\n", data);
         else
-            fprintf(stderr, "patron: vacuum failed: %s (the store is unchanged)\n",
-                    strerror(-rc));
+            cli_error(rc, "vacuum failed (the store is unchanged)");
         return CLI_FAIL;
     }
     printf("vacuumed %s: data file %.1f MB -> %.1f MB; freed pages (erased "

@@ -112,8 +112,10 @@ static int train_store(const train_args_t *a)
          * recomputed with every training run. */
         profile_config_t pc;
         rfm_cutpoints_t cut;
-        if (cli_profile_config(a->profiles, &pc) != 0 ||
-            customers_rfm_job(s, &pc, wall_ms(), &cut) != 0)
+        int rfm = cli_profile_config(a->profiles, &pc);
+        if (rfm == 0 && (rfm = customers_rfm_job(s, &pc, wall_ms(), &cut)) != 0)
+            cli_error(rfm, "warning: RFM cut-points not updated");
+        else if (rfm)
             fprintf(stderr, "patron: warning: RFM cut-points not updated\n");
     }
     store_close(s);
@@ -122,7 +124,7 @@ static int train_store(const train_args_t *a)
         return 1;
     }
     if (rc) {
-        fprintf(stderr, "patron: training failed: %s\n", strerror(-rc));
+        cli_error(rc, "training failed");
         return 1;
     }
     printf("published model version %llu: %u customers x %u items, %llu events, "
@@ -255,7 +257,7 @@ static int cmd_eval_ncf(const train_args_t *a)
     printf("HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
 out:
     if (rc)
-        fprintf(stderr, "patron: evaluation failed: %s\n", strerror(-rc));
+        cli_error(rc, "evaluation failed");
     free(uf);
     free(itf);
     free(B);
@@ -324,10 +326,13 @@ static int cmd_eval_store(const train_args_t *a)
         return CLI_FAIL;
     rc = eval_split_make(s, &a->train, &h, &sp);
     store_close(s);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "patron: cannot build the split: no customer has both training "
+                "data and a new held-out purchase\n");
+        return 1;
+    }
     if (rc) {
-        fprintf(stderr, "patron: cannot build the split: %s\n",
-                rc == -ENOENT ? "no customer has both training data and a new "
-                                "held-out purchase" : strerror(-rc));
+        cli_error(rc, "cannot build the split");
         return 1;
     }
     if (h.last_n)
@@ -351,7 +356,7 @@ static int cmd_eval_store(const train_args_t *a)
         rc = eval_store_ials(a, &sp);
     eval_split_free(&sp);
     if (rc) {
-        fprintf(stderr, "patron: evaluation failed: %s\n", strerror(-rc));
+        cli_error(rc, "evaluation failed");
         return 1;
     }
     return 0;
@@ -460,7 +465,7 @@ static int tune_run(const train_args_t *a)
     rc = tune_ncf(&val, &c, on_trial, NULL, &best);
     ncf_free(&val);
     if (rc) {
-        fprintf(stderr, "patron: tuning failed: %s\n", strerror(-rc));
+        cli_error(rc, "tuning failed");
         return 1;
     }
     print_trial("best", &best);
@@ -507,11 +512,13 @@ static int export_ncf(const train_args_t *a)
     rc = eval_export_ncf(s, &a->train, a->out, 99, a->train.als.seed, &rep,
                          err, sizeof err);
     store_close(s);
-    if (rc) {
+    if (rc && (err[0] || rc == -ENOENT)) {
         fprintf(stderr, "patron: export failed: %s\n",
-                err[0] ? err : rc == -ENOENT ? "no customer with a purchase "
-                                               "and earlier events"
-                                             : strerror(-rc));
+                err[0] ? err : "no customer with a purchase and earlier events");
+        return 1;
+    }
+    if (rc) {
+        cli_error(rc, "export failed");
         return 1;
     }
     printf("wrote %s.{train.rating,test.rating,test.negative}: %u customers, "
