@@ -242,7 +242,7 @@ int main(int argc, char **argv)
         plog(LOG_INFO, "no model published yet: health is NOT_SERVING until `patron train`");
     {
         char err[256];
-        if ((rc = app_load_experiments(&app, err, sizeof err)) != 0)
+        if ((rc = exp_slot_load(&app.experiments, err, sizeof err)) != 0)
             plog(LOG_ERROR, "experiments not loaded: %s",
                  rc == -EINVAL ? err : strerror(-rc));
     }

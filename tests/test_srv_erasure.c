@@ -52,12 +52,12 @@ static void fill(store_t *s)
 /* Whether the experiment set in memory pins customer_id. */
 static int pinned(app_t *a, const char *customer_id)
 {
+    exp_snapshot_t *x = exp_slot_get(&a->experiments);
     int found = 0;
-    pthread_rwlock_rdlock(&a->exp_lock);
-    for (size_t i = 0; i < a->exp_defs.n; i++)
-        for (size_t j = 0; j < a->exp_defs.defs[i].n_forced; j++)
-            found |= strcmp(a->exp_defs.defs[i].forced[j].customer_id, customer_id) == 0;
-    pthread_rwlock_unlock(&a->exp_lock);
+    for (size_t i = 0; i < x->defs.n; i++)
+        for (size_t j = 0; j < x->defs.defs[i].n_forced; j++)
+            found |= strcmp(x->defs.defs[i].forced[j].customer_id, customer_id) == 0;
+    exp_snapshot_unref(x);
     return found;
 }
 
@@ -80,7 +80,7 @@ int main(void)
     CHECK_EQ_INT(app_init(&a, s, &opts), 0);
     CHECK_EQ_INT(app_reload(&a, &version), 0);
     CHECK_EQ_INT(version, 1);
-    CHECK_EQ_INT(app_load_experiments(&a, err, sizeof err), 0);
+    CHECK_EQ_INT(exp_slot_load(&a.experiments, err, sizeof err), 0);
     shown_record(a.shown, GONE, shown, 2, T0);
     shown_record(a.shown, KEPT, shown, 1, T0);
     CHECK(pinned(&a, GONE) && pinned(&a, KEPT));

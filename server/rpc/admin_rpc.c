@@ -66,8 +66,9 @@ out:
 static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
 {
     Patron__V1__ModelInfo info = PATRON__V1__MODEL_INFO__INIT;
-    Patron__V1__LoadedVersion lv[sizeof a->pinned / sizeof a->pinned[0]];
-    Patron__V1__LoadedVersion *lp[sizeof a->pinned / sizeof a->pinned[0]];
+    Patron__V1__LoadedVersion lv[EXP_SNAPSHOT_MAX_PINNED];
+    Patron__V1__LoadedVersion *lp[EXP_SNAPSHOT_MAX_PINNED];
+    exp_snapshot_t *x = exp_slot_get(&a->experiments);
     catalog_t *c;
     size_t n = 0;
 
@@ -86,20 +87,19 @@ static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
         info.catalog_bytes = catalog_bytes(c);
         catalog_unref(c);
     }
-    pthread_rwlock_rdlock(&a->exp_lock);
-    for (size_t i = 0; i < a->n_pinned; i++) {
-        if (a->pinned[i] == m)
+    for (size_t i = 0; i < x->n_pinned; i++) {
+        if (x->pinned[i] == m)
             continue;
         patron__v1__loaded_version__init(&lv[n]);
-        lv[n].version = a->pinned[i]->hdr.version;
-        lv[n].memory_bytes = model_bytes(a->pinned[i]);
+        lv[n].version = x->pinned[i]->hdr.version;
+        lv[n].memory_bytes = model_bytes(x->pinned[i]);
         lp[n] = &lv[n];
         n++;
     }
     info.n_also_loaded = n;
     info.also_loaded = lp;
     encode(&info.base, out);
-    pthread_rwlock_unlock(&a->exp_lock);
+    exp_snapshot_unref(x);
 }
 
 static void answer_model_info(app_t *a, rpc_reply_t *out)

@@ -17,8 +17,7 @@
 #include "coupon_catalog.h"
 #include "custdata.h"
 #include "customers.h"
-#include "experiment.h"
-#include "expstore.h"
+#include "exp_snapshot.h"
 #include "model.h"
 #include "profile.h"
 #include "shown.h"
@@ -44,15 +43,9 @@ typedef struct app {
     catalog_t *cust_catalog;
     rfm_cutpoints_t cutpoints;
 
-    /* Experiments: the set assignment reads, the stored definitions it was
-     * built from, and the model versions arms pin (beside the current one).
-     * Replaced together under the write lock. */
-    pthread_rwlock_t exp_lock;
-    pthread_mutex_t exp_write_mu; /* one definition change at a time */
-    experiment_set_t *experiments;
-    expstore_defs_t exp_defs;
-    model_t *pinned[EXPERIMENT_MAX_ARMS * 4];
-    size_t n_pinned;
+    /* Experiments: the served snapshot (definitions, assignment set, the
+     * model versions arms pin), swapped by its slot (exp_snapshot.h). */
+    exp_slot_t experiments;
 
     shown_t *shown;           /* recently shown items, in memory */
 
@@ -132,40 +125,5 @@ int app_reload(app_t *a, uint64_t *version);
  * loaded model (the served one and those experiment arms pin), so its
  * trained factors stop being used at once, without reloading a model. */
 void app_forget_customer(app_t *a, uint32_t user);
-
-/* The model to answer with for an arm's model_version (0 = current): a
- * reference the caller drops with model_unref, or NULL if not loaded. */
-model_t *app_model_for(app_t *a, uint64_t version);
-
-/* Replaces the experiment definitions with defs[0..n) after validating them
- * as a set, against the current ones (no started experiment may move), and
- * loading every model version an arm names. Persists nothing (for the
- * stored definitions at start; a change goes through app_put_experiment).
- * Returns 0, or -EINVAL with err set, or another negative errno. Takes
- * ownership of defs on success. */
-int app_set_experiments(app_t *a, expstore_defs_t *defs, int64_t now_ms, char *err,
-                        size_t cap);
-
-/* CreateExperiment (replace 0) / UpdateExperiment (replace 1) of a valid
- * definition e: the current definitions with e added or replaced, validated
- * as a set as app_set_experiments does, then e stored, then served; writes
- * are serialized, so concurrent changes are not lost. Returns 0, or with a
- * message in err: -ENOENT/-EEXIST (naming experiment_id), -EINVAL (the
- * set), or another negative errno (err names the step; nothing changed). */
-int app_put_experiment(app_t *a, const experiment_t *e, int replace, int64_t now_ms,
-                       char *err, size_t cap);
-
-/* Loads the stored experiment definitions (after the first model load). */
-int app_load_experiments(app_t *a, char *err, size_t cap);
-
-/* The customer's assignments at now_ms (at most one per layer) under the read
- * lock; release with app_experiments_end. */
-int app_assign(app_t *a, const char *customer_id, int64_t now_ms,
-               experiment_assignment_t *out, size_t cap, size_t *n);
-void app_experiments_end(app_t *a);
-
-/* The customer's experiment arms at now_ms (arms.h), copied out under the
- * read lock: what the serving use cases (serve.h) take. */
-void app_arms(app_t *a, const char *customer_id, int64_t now_ms, arms_t *out);
 
 #endif

@@ -22,24 +22,20 @@ static void forget_shown(void *ctx, const char *customer_id,
 }
 
 /* The experiment set in memory still pins the customer when a stored
- * definition did (the erasure rewrote those): read the definitions again. */
+ * definition did (the erasure rewrote those): the slot serves the stored
+ * definitions again (exp_slot_forget). */
 static void forget_pins(void *ctx, const char *customer_id,
                         const custdata_erased_t *erased)
 {
     app_t *a = ctx;
     char err[256];
-    int pinned = 0, rc;
+    int rc;
 
     (void)erased;
-    pthread_rwlock_rdlock(&a->exp_lock);
-    for (size_t i = 0; i < a->exp_defs.n && !pinned; i++)
-        for (size_t j = 0; j < a->exp_defs.defs[i].n_forced && !pinned; j++)
-            pinned = strcmp(a->exp_defs.defs[i].forced[j].customer_id, customer_id) == 0;
-    pthread_rwlock_unlock(&a->exp_lock);
-    if (pinned && (rc = app_load_experiments(a, err, sizeof err)) != 0)
-        plog(LOG_WARN, "erasure: reloading the experiments failed (%s); the erased "
-             "customer stays pinned in memory until the next change or restart",
-             rc == -EINVAL ? err : strerror(-rc));
+    if ((rc = exp_slot_forget(&a->experiments, customer_id, err, sizeof err)) != 0)
+        plog(LOG_WARN, "erasure: reloading the experiments failed (%s: %s); the "
+             "erased customer stays pinned in memory until the next change or restart",
+             err, strerror(-rc));
 }
 
 /* Loaded models (the served one and those experiment arms pin) stop using

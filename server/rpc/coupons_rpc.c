@@ -273,7 +273,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
     memset(&t, 0, sizeof t);
     t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
-    app_arms(a, r->customer_id, wall_ms(), &arms);
+    exp_slot_arms(&a->experiments, r->customer_id, wall_ms(), &arms, NULL);
     if ((rc = load_customer(a, r->customer_id, t.now_ms, &v, &known)) != 0) {
         fail_errno(out, rc, "reading the profile");
         goto out;

@@ -12,9 +12,7 @@
 #include <string.h>
 
 #include "codec.h"
-#include "expdefs.h"
 #include "exp_report.h"
-#include "expstore.h"
 #include "patron/v1/experiments.pb-c.h"
 #include "wallclock.h"
 
@@ -133,6 +131,21 @@ static void exp_msg_free(exp_msg_t *x)
     free(x->forced_ptrs);
 }
 
+/* Copies the served definition id into *e without its forced list (ids,
+ * times and arms are what callers read); 0 if none is served. */
+static int served_def(app_t *a, const char *id, experiment_t *e)
+{
+    exp_snapshot_t *x = exp_slot_get(&a->experiments);
+    const experiment_t *d = exp_snapshot_find(x, id);
+    if (d) {
+        *e = *d;
+        e->forced = NULL;
+        e->n_forced = 0;
+    }
+    exp_snapshot_unref(x);
+    return d != NULL;
+}
+
 static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
                            rpc_reply_t *out)
 {
@@ -149,17 +162,8 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
 
     if (!p)
         return;
-    if (update) {
-        const experiment_t *d;
-        pthread_rwlock_rdlock(&a->exp_lock);
-        if ((d = expdefs_find(&a->exp_defs, p->experiment_id)) != NULL) {
-            prev = *d;
-            prev.forced = NULL; /* only ids and times are read */
-            prev.n_forced = 0;
-            have_prev = 1;
-        }
-        pthread_rwlock_unlock(&a->exp_lock);
-    }
+    if (update)
+        have_prev = served_def(a, p->experiment_id, &prev);
     if ((bad = from_pb(p, have_prev ? &prev : NULL, now, &e, &forced)) != NULL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
@@ -168,7 +172,7 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
         goto out;
     }
-    rc = app_put_experiment(a, &e, update, now, err, sizeof err);
+    rc = exp_slot_put(&a->experiments, &e, update, now, err, sizeof err);
     if (rc == -ENOENT || rc == -EEXIST || rc == -EINVAL) {
         rpc_fail(out, rc == -ENOENT ? GRPC_STATUS_NOT_FOUND
                       : rc == -EEXIST ? GRPC_STATUS_ALREADY_EXISTS
@@ -208,6 +212,7 @@ void h_list_experiments(void *app, const rpc_call_info_t *ci, const uint8_t *req
     ProtobufCMessage *r = decode(&patron__v1__list_experiments_request__descriptor, req,
                                  len, out);
     Patron__V1__ListExperimentsResponse resp = PATRON__V1__LIST_EXPERIMENTS_RESPONSE__INIT;
+    exp_snapshot_t *x;
     exp_msg_t *msgs;
     Patron__V1__Experiment **ptrs;
     size_t n;
@@ -215,13 +220,13 @@ void h_list_experiments(void *app, const rpc_call_info_t *ci, const uint8_t *req
     if (!r)
         return;
     protobuf_c_message_free_unpacked(r, NULL);
-    pthread_rwlock_rdlock(&a->exp_lock);
-    n = a->exp_defs.n;
+    x = exp_slot_get(&a->experiments);
+    n = x->defs.n;
     msgs = calloc(n ? n : 1, sizeof *msgs);
     ptrs = calloc(n ? n : 1, sizeof *ptrs);
     if (msgs && ptrs) {
         size_t i;
-        for (i = 0; i < n && to_pb(&a->exp_defs.defs[i], &msgs[i]) == 0; i++)
+        for (i = 0; i < n && to_pb(&x->defs.defs[i], &msgs[i]) == 0; i++)
             ptrs[i] = &msgs[i].m;
         resp.n_experiments = i;
         resp.experiments = ptrs;
@@ -232,7 +237,7 @@ void h_list_experiments(void *app, const rpc_call_info_t *ci, const uint8_t *req
     } else {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     }
-    pthread_rwlock_unlock(&a->exp_lock);
+    exp_snapshot_unref(x); /* the messages borrowed its strings */
     for (size_t i = 0; msgs && i < n; i++)
         exp_msg_free(&msgs[i]);
     free(msgs);
@@ -247,13 +252,16 @@ void h_get_assignment(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         &patron__v1__get_assignment_request__descriptor, req, len, out);
     Patron__V1__GetAssignmentResponse resp = PATRON__V1__GET_ASSIGNMENT_RESPONSE__INIT;
     experiment_assignment_t asg[EXPERIMENT_MAX_ARMS * 4];
+    exp_snapshot_t *x;
     Patron__V1__Assignment msgs[EXPERIMENT_MAX_ARMS * 4], *ptrs[EXPERIMENT_MAX_ARMS * 4];
     size_t n = 0;
     int rc;
 
     if (!r)
         return;
-    rc = app_assign(a, r->customer_id, wall_ms(), asg, sizeof asg / sizeof asg[0], &n);
+    x = exp_slot_get(&a->experiments);
+    rc = exp_snapshot_assign(x, r->customer_id, wall_ms(), asg, sizeof asg / sizeof asg[0],
+                             &n);
     if (rc == -EINVAL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "customer_id: 1..256 bytes without control characters");
@@ -269,9 +277,9 @@ void h_get_assignment(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         }
         resp.n_assignments = n;
         resp.assignments = ptrs;
-        encode(&resp.base, out); /* strings point into the set: encode under the lock */
+        encode(&resp.base, out); /* strings point into x */
     }
-    app_experiments_end(a);
+    exp_snapshot_unref(x);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
@@ -361,22 +369,13 @@ void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *r
         (Patron__V1__GetExperimentResultsRequest *)decode(
             &patron__v1__get_experiment_results_request__descriptor, req, len, out);
     exp_report_t *rep = NULL;
-    const experiment_t *d;
     catalog_t *cat;
     experiment_t e;
-    int found = 0, rc;
+    int rc;
 
     if (!r)
         return;
-    pthread_rwlock_rdlock(&a->exp_lock);
-    if ((d = expdefs_find(&a->exp_defs, r->experiment_id)) != NULL) {
-        e = *d;
-        e.forced = NULL; /* results do not read the forced list */
-        e.n_forced = 0;
-        found = 1;
-    }
-    pthread_rwlock_unlock(&a->exp_lock);
-    if (!found) {
+    if (!served_def(a, r->experiment_id, &e)) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "experiment_id: no experiment '%.128s'",
                  r->experiment_id);
         goto out;

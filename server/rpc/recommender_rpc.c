@@ -122,12 +122,14 @@ static model_t *model_for_call(app_t *a, const rpc_call_info_t *ci, rpc_reply_t 
     return m;
 }
 
-/* The model the customer's arms name (or the current one), deadline
- * checked: a reference, or NULL with out set. */
-static model_t *model_for_arms(app_t *a, const arms_t *arms, const rpc_call_info_t *ci,
-                               rpc_reply_t *out)
+/* The customer's arms (filled in *arms) and the model they name (or the
+ * current one) from one experiments snapshot, deadline checked: a
+ * reference, or NULL with out set. */
+static model_t *model_for_arms(app_t *a, const char *customer_id, arms_t *arms,
+                               const rpc_call_info_t *ci, rpc_reply_t *out)
 {
-    model_t *m = app_model_for(a, arms->model_version);
+    model_t *m;
+    exp_slot_arms(&a->experiments, customer_id, wall_ms(), arms, &m);
     if (!m && !arms->model_version) {
         rpc_fail(out, GRPC_STATUS_UNAVAILABLE,
                  "no model loaded yet: run `patron train` and reload");
@@ -247,8 +249,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                  "exclude_shown_minutes: at most 10080 (a week)");
         goto out;
     }
-    app_arms(a, r->customer_id, wall_ms(), &arms);
-    if (!(m = model_for_arms(a, &arms, ci, out)))
+    if (!(m = model_for_arms(a, r->customer_id, &arms, ci, out)))
         goto out;
     if (!(items = malloc(q.k * sizeof *items))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
@@ -396,8 +397,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    app_arms(a, r->customer_id, wall_ms(), &arms);
-    if (!(m = model_for_arms(a, &arms, ci, out)))
+    if (!(m = model_for_arms(a, r->customer_id, &arms, ci, out)))
         goto out;
     unknown = malloc((n ? n : 1) * sizeof *unknown);
     ranked = malloc((n ? n : 1) * sizeof *ranked);
