@@ -2,7 +2,8 @@
  * test_app_expdefs.c - experiment definitions after Create/UpdateExperiment
  * (recsys/app/expdefs.h): added at the end or replaced in place, the forced
  * lists deep-copied (the result outlives its inputs), an existing id
- * refused on create and an unknown one on update, the input untouched.
+ * refused on create and an unknown one on update, the input untouched;
+ * unset fields filled from the defaults or the replaced definition.
  */
 #include <errno.h>
 
@@ -69,5 +70,30 @@ int main(void)
     CHECK_EQ_INT(cur.defs[0].n_forced, 1);
     expstore_defs_free(&again);
     expstore_defs_free(&cur);
+
+    /* Unset fields: the defaults on create, the replaced values on update;
+     * set ones are kept. */
+    e = def("dflt", NULL, 0);
+    e.salt[0] = e.layer[0] = '\0';
+    expdefs_defaults(&e, NULL, 777);
+    CHECK_STREQ(e.salt, "dflt");
+    CHECK_STREQ(e.layer, "default");
+    CHECK_EQ_INT(e.start_ms, 777);
+    {
+        experiment_t prev = def("dflt", NULL, 0), upd = def("dflt", NULL, 0);
+        snprintf(prev.salt, sizeof prev.salt, "old-salt");
+        snprintf(prev.layer, sizeof prev.layer, "old-layer");
+        prev.start_ms = 123;
+        upd.salt[0] = upd.layer[0] = '\0';
+        expdefs_defaults(&upd, &prev, 777);
+        CHECK_STREQ(upd.salt, "old-salt");
+        CHECK_STREQ(upd.layer, "old-layer");
+        CHECK_EQ_INT(upd.start_ms, 123);
+        snprintf(upd.layer, sizeof upd.layer, "new-layer");
+        upd.start_ms = 5;
+        expdefs_defaults(&upd, &prev, 777);
+        CHECK_STREQ(upd.layer, "new-layer");
+        CHECK_EQ_INT(upd.start_ms, 5);
+    }
     TEST_MAIN_END();
 }

@@ -5,7 +5,8 @@
  * served snapshot as it was; ids are checked for create and update; an arm
  * naming a model version that cannot be loaded is refused with the arm
  * named and nothing changes; a request that pinned a snapshot keeps reading
- * it (definitions, set and pinned model) after a swap; an arm naming the
+ * it (definitions, set and pinned model) after a swap; an update keeps
+ * what it leaves unset; an arm naming the
  * served version reuses the served model; concurrent changes are all kept;
  * an erased customer is marked in every pinned model.
  */
@@ -202,6 +203,24 @@ int main(void)
     CHECK_EQ_INT(exp_slot_put(&slot, &e, 0, 5000, err, sizeof err), -EEXIST);
     CHECK(strstr(err, "exists already") != NULL);
     CHECK_EQ_INT(exp_slot_put(&slot, &later, 1, 5000, err, sizeof err), -ENOENT);
+    {
+        /* An update leaving salt, layer and start unset keeps the served
+         * ones; a definition that is invalid is refused naming the field. */
+        experiment_t upd = e, bad = def("bad", "three");
+        exp_snapshot_t *x;
+        upd.salt[0] = upd.layer[0] = '\0';
+        upd.start_ms = 0;
+        CHECK_EQ_INT(exp_slot_put(&slot, &upd, 1, 9999, err, sizeof err), 0);
+        CHECK_STREQ(upd.layer, "one");
+        x = exp_slot_get(&slot);
+        CHECK_STREQ(exp_snapshot_find(x, "first")->salt, "first");
+        CHECK_EQ_INT(exp_snapshot_find(x, "first")->start_ms, 1000);
+        exp_snapshot_unref(x);
+        bad.arms[0].weight = -1;
+        CHECK_EQ_INT(exp_slot_put(&slot, &bad, 0, 5000, err, sizeof err), -EINVAL);
+        CHECK(strstr(err, "weight") != NULL);
+        CHECK_EQ_INT(stored(s), 1);
+    }
 
     /* An arm naming a model version that cannot be loaded: refused, the arm
      * named, before anything is stored; the served snapshot stays. */

@@ -229,7 +229,7 @@ int exp_slot_load(exp_slot_t *slot, char *err, size_t cap)
     return rc;
 }
 
-int exp_slot_put(exp_slot_t *slot, const experiment_t *e, int replace, int64_t now_ms,
+int exp_slot_put(exp_slot_t *slot, experiment_t *e, int replace, int64_t now_ms,
                  char *err, size_t cap)
 {
     exp_snapshot_t *cur, *next = NULL;
@@ -238,7 +238,11 @@ int exp_slot_put(exp_slot_t *slot, const experiment_t *e, int replace, int64_t n
 
     pthread_mutex_lock(&slot->write_mu);
     cur = exp_slot_get(slot);
-    if ((rc = expdefs_with(&cur->defs, e, replace, &defs, err, cap)) == -ENOMEM)
+    /* Under the write lock: the values an update keeps are the ones it
+     * replaces, not those of a change that raced it. */
+    expdefs_defaults(e, replace ? exp_snapshot_find(cur, e->id) : NULL, now_ms);
+    if ((rc = experiment_invalid(e, err, cap)) == 0 &&
+        (rc = expdefs_with(&cur->defs, e, replace, &defs, err, cap)) == -ENOMEM)
         snprintf(err, cap, "copying the experiment definitions");
     if (rc == 0)
         next = prepare(slot, cur, &defs, now_ms, &rc, err, cap);

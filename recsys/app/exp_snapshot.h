@@ -88,15 +88,17 @@ void exp_slot_arms(exp_slot_t *slot, const char *customer_id, int64_t now_ms,
  * served snapshot stays. */
 int exp_slot_load(exp_slot_t *slot, char *err, size_t cap);
 
-/* CreateExperiment (replace 0) / UpdateExperiment (replace 1) of a valid
- * definition e (experiment_invalid passed): the served definitions with e
- * added or replaced, validated as a set (no started experiment may move),
- * every model version an arm names loaded, then e stored, then served.
- * Returns 0, or with a message in err: -ENOENT/-EEXIST (naming
- * experiment_id), -EINVAL (the set, or the arm whose model version cannot
- * be loaded), or another negative errno (err names the step). On any error
- * nothing is stored and the served snapshot stays. */
-int exp_slot_put(exp_slot_t *slot, const experiment_t *e, int replace, int64_t now_ms,
+/* CreateExperiment (replace 0) / UpdateExperiment (replace 1) of e: what
+ * e leaves unset filled in place (expdefs_defaults: on an update from the
+ * served definition it replaces, read under the write lock), e checked
+ * (experiment_invalid), the served definitions with e added or replaced
+ * validated as a set (no started experiment may move), every model version
+ * an arm names loaded, then e stored, then served. Returns 0, or with a
+ * message in err: -ENOENT/-EEXIST (naming experiment_id), -EINVAL (a field
+ * of e, the set, or the arm whose model version cannot be loaded), or
+ * another negative errno (err names the step). On any error nothing is
+ * stored and the served snapshot stays. */
+int exp_slot_put(exp_slot_t *slot, experiment_t *e, int replace, int64_t now_ms,
                  char *err, size_t cap);
 
 /* After an erasure rewrote the stored definitions: if the served ones force

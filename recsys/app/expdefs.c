@@ -6,6 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+void expdefs_defaults(experiment_t *e, const experiment_t *prev, int64_t now_ms)
+{
+    if (!e->salt[0])
+        memcpy(e->salt, prev ? prev->salt : e->id, sizeof e->salt);
+    if (!e->layer[0])
+        snprintf(e->layer, sizeof e->layer, "%s", prev ? prev->layer : "default");
+    if (!e->start_ms)
+        e->start_ms = prev ? prev->start_ms : now_ms;
+}
+
 const experiment_t *expdefs_find(const expstore_defs_t *d, const char *id)
 {
     for (size_t i = 0; i < d->n; i++)

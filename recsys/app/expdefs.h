@@ -8,9 +8,15 @@
 #define PATRON_RECSYS_EXPDEFS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "experiment.h"
 #include "expstore.h"
+
+/* Fills what a Create/UpdateExperiment left unset in e (an empty salt or
+ * layer, a zero start_ms): from prev, the definition e replaces, when there
+ * is one; else salt = e's id, layer "default", start_ms = now_ms. */
+void expdefs_defaults(experiment_t *e, const experiment_t *prev, int64_t now_ms);
 
 /* The definition with id in d, or NULL; borrowed from d. */
 const experiment_t *expdefs_find(const expstore_defs_t *d, const char *id);

@@ -1,7 +1,10 @@
 /*
- * app.h - the state one patrond process serves from: the store, the model
- * being served, and whether the process is draining. Handlers receive it as
- * their `app` argument; there is no global instance.
+ * app.h - the state one patrond process serves from: the store, the slots
+ * holding what is served (model, catalog, coupon catalog, experiments: each
+ * an immutable snapshot swapped atomically, which a request pins), and
+ * whether the process is draining. Handlers receive it as their `app`
+ * argument; there is no global instance. app_t must not move after
+ * app_init (the experiments slot points at the model slot and options).
  */
 #ifndef PATRON_SERVER_APP_H
 #define PATRON_SERVER_APP_H

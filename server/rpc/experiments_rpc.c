@@ -28,24 +28,21 @@ static int copy_id(char *dst, size_t cap, const char *src)
     return 0;
 }
 
-/* Message -> definition. Fields left empty take their defaults, or on an
- * update (prev not NULL) the stored values. forced gets a malloc'd array
- * (caller frees). */
-static const char *from_pb(const Patron__V1__Experiment *p, const experiment_t *prev,
-                           int64_t now, experiment_t *e, experiment_forced_t **forced)
+/* Message -> definition; fields left empty stay empty (exp_slot_put fills
+ * them). forced gets a malloc'd array (caller frees). */
+static const char *from_pb(const Patron__V1__Experiment *p, experiment_t *e,
+                           experiment_forced_t **forced)
 {
     memset(e, 0, sizeof *e);
     *forced = NULL;
     if (copy_id(e->id, sizeof e->id, p->experiment_id))
         return "experiment_id: longer than 128 bytes";
-    if (copy_id(e->salt, sizeof e->salt, p->salt[0] ? p->salt
-                                         : prev ? prev->salt : p->experiment_id))
+    if (copy_id(e->salt, sizeof e->salt, p->salt))
         return "salt: longer than 128 bytes";
-    if (copy_id(e->layer, sizeof e->layer, p->layer[0] ? p->layer
-                                           : prev ? prev->layer : "default"))
+    if (copy_id(e->layer, sizeof e->layer, p->layer))
         return "layer: longer than 128 bytes";
     e->traffic_fraction = p->traffic_fraction;
-    e->start_ms = p->start_unix_ms ? p->start_unix_ms : prev ? prev->start_ms : now;
+    e->start_ms = p->start_unix_ms;
     e->stop_ms = p->stop_unix_ms;
     if (p->n_arms > EXPERIMENT_MAX_ARMS)
         return "arms: at most 16";
@@ -131,8 +128,8 @@ static void exp_msg_free(exp_msg_t *x)
     free(x->forced_ptrs);
 }
 
-/* Copies the served definition id into *e without its forced list (ids,
- * times and arms are what callers read); 0 if none is served. */
+/* Copies the served definition id into *e without its forced list (the
+ * results do not read it); 0 if none is served. */
 static int served_def(app_t *a, const char *id, experiment_t *e)
 {
     exp_snapshot_t *x = exp_slot_get(&a->experiments);
@@ -152,27 +149,19 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
     Patron__V1__Experiment *p = (Patron__V1__Experiment *)decode(
         &patron__v1__experiment__descriptor, req, len, out);
     experiment_forced_t *forced = NULL;
-    experiment_t e, prev;
-    int have_prev = 0;
+    experiment_t e;
     exp_msg_t msg = { 0 };
-    int64_t now = wall_ms();
     char err[512];
     const char *bad;
     int rc;
 
     if (!p)
         return;
-    if (update)
-        have_prev = served_def(a, p->experiment_id, &prev);
-    if ((bad = from_pb(p, have_prev ? &prev : NULL, now, &e, &forced)) != NULL) {
+    if ((bad = from_pb(p, &e, &forced)) != NULL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    if (experiment_invalid(&e, err, sizeof err) != 0) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
-        goto out;
-    }
-    rc = exp_slot_put(&a->experiments, &e, update, now, err, sizeof err);
+    rc = exp_slot_put(&a->experiments, &e, update, wall_ms(), err, sizeof err);
     if (rc == -ENOENT || rc == -EEXIST || rc == -EINVAL) {
         rpc_fail(out, rc == -ENOENT ? GRPC_STATUS_NOT_FOUND
                       : rc == -EEXIST ? GRPC_STATUS_ALREADY_EXISTS
