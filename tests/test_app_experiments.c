@@ -5,13 +5,15 @@
  * served snapshot as it was; ids are checked for create and update; an arm
  * naming a model version that cannot be loaded is refused with the arm
  * named and nothing changes; a request that pinned a snapshot keeps reading
- * it (definitions, set and pinned model) after a swap; an update keeps
+ * it (definitions, set and pinned model) after a swap, and readers racing
+ * swaps get arms and model from one snapshot; an update keeps
  * what it leaves unset; an arm naming the
  * served version reuses the served model; concurrent changes are all kept;
  * an erased customer is marked in every pinned model.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "exp_snapshot.h"
 #include "testexperiment.h"
@@ -153,6 +155,57 @@ static void test_swap_while_pinned(exp_slot_t *slot, experiment_t e)
     CHECK(m == NULL);
 }
 
+typedef struct reader {
+    exp_slot_t *slot;
+    atomic_int *stop;
+    long calls, mismatched;
+} reader_t;
+
+/* Arms and model as a request takes them, while a writer swaps: the model
+ * always matches the arms (both from one snapshot). No model is served, so
+ * version 0 gives NULL and version 1 the pinned one. */
+static void *read_arms(void *arg)
+{
+    reader_t *r = arg;
+    while (!atomic_load(r->stop) || r->calls < 100) {
+        arms_t arms;
+        model_t *m = NULL;
+        exp_slot_arms(r->slot, "pin-me", 5000, &arms, &m);
+        if (arms.model_version ? !m || m->hdr.version != arms.model_version : m != NULL)
+            r->mismatched++;
+        model_unref(m);
+        r->calls++;
+    }
+    return NULL;
+}
+
+static void test_swaps_under_readers(exp_slot_t *slot, experiment_t e)
+{
+    static const experiment_forced_t forced[1] = { { "pin-me", "b" } };
+    atomic_int stop;
+    reader_t r[2];
+    pthread_t t[2];
+    char err[512] = "";
+
+    atomic_init(&stop, 0);
+    e.forced = forced;
+    e.n_forced = 1;
+    for (int i = 0; i < 2; i++) {
+        r[i] = (reader_t){ slot, &stop, 0, 0 };
+        CHECK_EQ_INT(pthread_create(&t[i], NULL, read_arms, &r[i]), 0);
+    }
+    for (int k = 0; k < 40; k++) {
+        e.arms[1].model_version = (uint64_t)(k % 2);
+        CHECK_EQ_INT(exp_slot_put(slot, &e, 1, 5000, err, sizeof err), 0);
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(r[i].calls >= 100);
+        CHECK_EQ_INT(r[i].mismatched, 0);
+    }
+}
+
 /* An arm naming the served version pins the served model (no second load),
  * and an erasure marks the customer in it. */
 static void test_reuse_and_erase(exp_slot_t *slot, model_slot_t *models, store_t *s,
@@ -246,6 +299,7 @@ int main(void)
 
     publish(s);
     test_swap_while_pinned(&slot, e);
+    test_swaps_under_readers(&slot, e);
     test_reuse_and_erase(&slot, &models, s, &opts, e);
     test_concurrent_changes(&slot, s);
 
