@@ -36,25 +36,7 @@ static coupon_t coupon(const char *id, const char *campaign)
 static void grant(store_t *s, const char *cust_id, const char *req, const coupon_t *cat,
                   size_t n, int64_t now, couponstore_offer_t *o)
 {
-    coupon_config_t cfg;
-    coupon_customer_t cust;
-    couponstore_target_t t = { .request_id = req, .device_id = "dev-1",
-                               .address_id = "addr-1", .cust = &cust, .catalog = cat,
-                               .n = n, .cfg = &cfg, .now_ms = now };
-    coupon_config_default(&cfg);
-    cfg.holdout_rate = 0.0;
-    cfg.explore_rate = 0.0;
-    memset(&cust, 0, sizeof cust);
-    cust.customer_id = cust_id;
-    cust.x.orders = 3;
-    cust.x.monetary = 120;
-    cust.x.average_basket = 40;
-    cust.x.recency_days = 10;
-    cust.x.stage = PROFILE_STAGE_ACTIVE;
-    cust.x.propensity = -1;
-    cust.tier = -1;
-    cust.segment = -1;
-    CHECK_EQ_INT(couponstore_target(s, &t, o, NULL), 0);
+    CHECK_EQ_INT(test_grant(s, cust_id, req, cat, n, now, o), 0);
 }
 
 /* Events, attributes, points and a model for both customers; GONE gets
@@ -373,23 +355,72 @@ static void test_all_or_nothing(void)
     store_close(s);
 }
 
-/* Retention over the registry: every owner's retain with one horizon. */
+/* Rows of the experiment request-id table for request id req. */
+static int count_row(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    (void)key, (void)klen, (void)val, (void)vlen;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int request_rows(store_t *s, const char *req)
+{
+    int rows = 0;
+    CHECK_EQ_INT(store_table_scan(s, "exp_req", req, strlen(req), count_row, &rows), 0);
+    return rows;
+}
+
+/* Retention over the registry: every owner's retain with one horizon;
+ * rows older than it are gone from every owner that has a retain, newer
+ * ones and the kept kinds stay. */
 static void test_retain(void)
 {
     store_t *s = NULL;
     custdata_owner_t o[OWNERS_DURABLE + 1];
     memory_t mem;
     size_t n = owners(o, &mem);
-    uint64_t removed = 0;
+    uint64_t removed = 0, per[OWNERS_DURABLE + 1];
+    uint32_t shown[1] = { 0 };
+    expstore_exposure_t newer = { "xr-new", KEPT, "exp-1", 1, 0, T0 + 2 * DAY, shown, 1 };
+    couponstore_offer_t off;
+    couponstore_history_t hist;
+    store_event_list_t events = { 0 };
 
     if (store_open(test_tmpdir("erasure-retain"), 256u << 20, &s) != 0)
         exit(1);
     fill_store(s);
     fill_coupons(s);
     fill_exposures(s);
-    CHECK_EQ_INT(customers_retain(s, o, n, T0 + 1, &removed, NULL), 0);
-    /* offers req-g1 and req-k1 (at T0), and the three exposure request ids */
+    CHECK_EQ_INT(expstore_log(s, &newer), 0);
+    CHECK_EQ_INT(customers_retain(s, o, n, T0 + 1, &removed, per, NULL), 0);
+    /* offers req-g1 and req-k1 (at T0), and the three exposure request ids
+     * at T0; per owner, in registry order */
     CHECK_EQ_INT(removed, 2 + 3);
+    CHECK_STREQ(o[1].name, "coupons");
+    CHECK_STREQ(o[2].name, "experiments");
+    CHECK_EQ_INT(per[0], 0); /* the store keeps its events: no retain */
+    CHECK(o[0].retain == NULL && o[1].retain_what && o[2].retain_what);
+    CHECK_EQ_INT(per[1], 2);
+    CHECK_EQ_INT(per[2], 3);
+    CHECK_EQ_INT(per[3], 0);
+    /* older: gone */
+    CHECK_EQ_INT(couponstore_get_offer(s, "req-g1", &off), -ENOENT);
+    CHECK_EQ_INT(couponstore_get_offer(s, "req-k1", &off), -ENOENT);
+    CHECK_EQ_INT(request_rows(s, "xr-g1"), 0);
+    CHECK_EQ_INT(request_rows(s, "xr-g2"), 0);
+    CHECK_EQ_INT(request_rows(s, "xr-k1"), 0);
+    /* newer: kept */
+    CHECK_EQ_INT(couponstore_get_offer(s, "req-g2", &off), 0);
+    CHECK_EQ_INT(request_rows(s, "xr-new"), 1);
+    /* what retention keeps by design: grants, events */
+    CHECK_EQ_INT(couponstore_get_history(s, GONE, &hist), 0);
+    CHECK_EQ_INT(hist.n_grants, 2);
+    CHECK_EQ_INT(store_customer_events(s, 0, store_event_list_push, &events), 0);
+    CHECK_EQ_INT(events.n, 2); /* GONE's view and purchase, days before T0 */
+    store_event_list_free(&events);
+    /* Again: nothing more to remove. */
+    CHECK_EQ_INT(customers_retain(s, o, n, T0 + 1, &removed, per, NULL), 0);
+    CHECK_EQ_INT(removed, 0);
     store_close(s);
 }
 

@@ -13,44 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "lmdbraw.h"
 #include "store.h"
+#include "testcli.h"
 #include "testutil.h"
 
-static const char *patron_bin;
 static char dir[512];
-
-/* Runs `patron ARGS` (ARGS a shell-quoted string) and returns its exit
- * status; out (cap bytes) gets stdout and stderr. */
-static int run(const char *args, char *out, size_t cap)
-{
-    char cmd[2048];
-    size_t n = 0;
-    FILE *p;
-    int st;
-
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", patron_bin, args);
-    if (!(p = popen(cmd, "r"))) {
-        perror("popen");
-        exit(2);
-    }
-    while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
-        n += strlen(out + n);
-    out[n] = '\0';
-    st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        perror(path);
-        exit(2);
-    }
-}
 
 /* Three items, two customers with purchases a year ago and recent views. */
 static void make_store(void)
@@ -148,10 +117,7 @@ int main(void)
 {
     char out[8192];
 
-    if (!(patron_bin = getenv("PATRON_BIN"))) {
-        fprintf(stderr, "PATRON_BIN (the patron binary) is not set\n");
-        return 2;
-    }
+    test_patron_bin();
     make_store();
     test_offer_log();
     test_attributes();

@@ -239,6 +239,7 @@ static int coupons_retain(void *ctx, store_t *s, int64_t before_ms, uint64_t *re
 custdata_owner_t couponstore_custdata_owner(void)
 {
     custdata_owner_t o = { .name = "coupons", .erase = coupons_erase,
-                           .export_rows = coupons_export, .retain = coupons_retain };
+                           .export_rows = coupons_export, .retain = coupons_retain,
+                           .retain_what = "coupon offer log rows" };
     return o;
 }

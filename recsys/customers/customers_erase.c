@@ -109,7 +109,8 @@ int customers_export(store_t *s, const custdata_owner_t *owners, size_t n,
 }
 
 int customers_retain(store_t *s, const custdata_owner_t *owners, size_t n,
-                     int64_t before_ms, uint64_t *removed, const char **failed)
+                     int64_t before_ms, uint64_t *removed, uint64_t *per_owner,
+                     const char **failed)
 {
     if (failed)
         *failed = NULL;
@@ -120,6 +121,8 @@ int customers_retain(store_t *s, const custdata_owner_t *owners, size_t n,
         uint64_t k = 0;
         int rc = owners[i].retain ? owners[i].retain(owners[i].ctx, s, before_ms, &k) : 0;
         *removed += k;
+        if (per_owner)
+            per_owner[i] = k;
         if (rc) {
             if (failed)
                 *failed = owners[i].name;

@@ -46,10 +46,14 @@ int customers_export(store_t *s, const custdata_owner_t *owners, size_t n,
 
 /*
  * Retention over the registry: runs every owner's retain with the same
- * horizon (rows older than before_ms), one owner after another; *removed
- * gets the total. Returns 0 or the first error (*failed names the owner).
+ * horizon (rows older than before_ms), one owner after another, each in
+ * its own transactions; *removed gets the total and per_owner (n entries,
+ * may be NULL) each owner's count (0 for owners without retain). Returns 0
+ * or the first error (*failed names the owner; the owners before it have
+ * deleted their rows).
  */
 int customers_retain(store_t *s, const custdata_owner_t *owners, size_t n,
-                     int64_t before_ms, uint64_t *removed, const char **failed);
+                     int64_t before_ms, uint64_t *removed, uint64_t *per_owner,
+                     const char **failed);
 
 #endif

@@ -78,6 +78,7 @@ static int exp_retain(void *ctx, store_t *s, int64_t before_ms, uint64_t *remove
 custdata_owner_t expstore_custdata_owner(void)
 {
     custdata_owner_t o = { .name = "experiments", .erase = exp_erase,
-                           .export_rows = exp_export, .retain = exp_retain };
+                           .export_rows = exp_export, .retain = exp_retain,
+                           .retain_what = "experiment exposure request ids" };
     return o;
 }

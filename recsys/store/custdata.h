@@ -69,6 +69,9 @@ typedef struct custdata_owner {
      * (*removed gets the count). NULL: the owner keeps no time-bounded
      * data. */
     int (*retain)(void *ctx, store_t *s, int64_t before_ms, uint64_t *removed);
+    /* What retain deletes, for operators (`patron compact` prints it):
+     * "coupon offer log rows". NULL when retain is. */
+    const char *retain_what;
 
     /* In memory: forgets customer_id after the erasure committed (erased
      * says what was removed, e.g. the factor row to patch). Must not fail.

@@ -3,7 +3,8 @@
  * it small.
  *
  *   patron import  --data DIR [--items F] [--events F] [--format patron|online-retail]
- *   patron compact --data DIR [--older-than-days D] [--offers-older-than-days D]
+ *   patron compact --data DIR [--customer-data-older-than-days D]
+ *                  [--older-than-days D] [--offers-older-than-days D]
  *                  [--exposure-ids-older-than-days D]
  *   patron vacuum  --data DIR   (offline: rewrites the file without freed pages)
  */
@@ -15,8 +16,10 @@
 
 #include "civil.h"
 #include "couponstore.h"
+#include "customers_erase.h"
 #include "expstore.h"
 #include "importer.h"
+#include "owners.h"
 #include "store.h"
 #include "wallclock.h"
 
@@ -104,17 +107,44 @@ static int cmd_import(int argc, char **argv)
 /* ---- compact ------------------------------------------------------------------- */
 
 typedef struct compact_args {
-    double views_days, offers_days, exposure_ids_days;
+    double customer_days, views_days, offers_days, exposure_ids_days;
 } compact_args_t;
+
+/* Every durable owner of customer data (owners.h, the registry
+ * DeleteCustomer and ExportCustomer walk) runs its retention with one
+ * horizon; prints what each removed. *failed names the owner that failed. */
+static int retain_customer_data(store_t *s, int64_t before_ms, double days,
+                                const char **failed)
+{
+    custdata_owner_t o[OWNERS_DURABLE];
+    uint64_t per[OWNERS_DURABLE] = { 0 }, total = 0;
+    size_t n = owners_durable(o);
+    int rc = customers_retain(s, o, n, before_ms, &total, per, failed);
+
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (o[i].retain)
+            printf("%s: deleted %llu %s older than %g days\n", o[i].name,
+                   (unsigned long long)per[i], o[i].retain_what, days);
+        else
+            printf("%s: nothing removed by age (see patron compact --help)\n", o[i].name);
+    }
+    return 0;
+}
 
 /* Each horizon is measured from now (from the newest event would surprise a
  * live shop). */
-static int compact_store(store_t *s, const compact_args_t *a)
+static int compact_store(store_t *s, const compact_args_t *a, const char **failed)
 {
     uint64_t removed = 0, added = 0, pruned = 0;
     int64_t now_ms = wall_ms();
     int rc = 0;
 
+    if (a->customer_days > 0 &&
+        (rc = retain_customer_data(s, now_ms - (int64_t)(a->customer_days * CIVIL_DAY_MS),
+                                   a->customer_days, failed)) != 0)
+        return rc;
     if (a->views_days > 0) {
         rc = store_compact_views(s, now_ms - (int64_t)(a->views_days * CIVIL_DAY_MS),
                                  &removed, &added);
@@ -145,15 +175,28 @@ static int compact_store(store_t *s, const compact_args_t *a)
 static int cmd_compact(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
-        "compact", "--data DIR [--older-than-days D] [--offers-older-than-days D] "
-                   "[--exposure-ids-older-than-days D]",
-        "Aggregates old view events and prunes the coupon offer log and experiment\n"
-        "request ids past their retention. Give at least one horizon."
+        "compact", "--data DIR [--customer-data-older-than-days D]\n"
+                   "                      [--older-than-days D] [--offers-older-than-days D]\n"
+                   "                      [--exposure-ids-older-than-days D]",
+        "Retention and compaction; each horizon is D days before now, give at least one.\n"
+        "--customer-data-older-than-days runs the retention of every owner of customer\n"
+        "data (the registry DeleteCustomer and ExportCustomer walk) with one horizon:\n"
+        "  coupons      delete offer log rows decided before it (budgets, grants and\n"
+        "               redemptions are kept: they are the campaign's accounts);\n"
+        "  experiments  forget exposure request ids logged before it (the per-customer\n"
+        "               results are kept; a retry of such a request would count again);\n"
+        "  store        keeps its events, attributes and points (they are the training\n"
+        "               data, profiles and balances): aggregate old views with\n"
+        "               --older-than-days, erase a customer with DeleteCustomer.\n"
+        "The other options run one part on its own horizon (with the first, both run)."
     };
     const char *data = NULL;
     compact_args_t a = { 0 };
     cli_opt_t opts[] = {
         CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &data),
+        CLI_NUM("customer-data-older-than-days", "D",
+                "every owner's retention: customer rows older than D days", 1e-6, 1e6,
+                &a.customer_days),
         CLI_NUM("older-than-days", "D", "aggregate views older than D days", 0, 36500,
                 &a.views_days),
         CLI_NUM("offers-older-than-days", "D", "delete offer log rows older than D days",
@@ -163,25 +206,30 @@ static int cmd_compact(int argc, char **argv)
                 &a.exposure_ids_days),
         CLI_END,
     };
+    const char *failed = NULL;
     store_t *s;
     int rc;
 
     if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
         return rc;
-    if (a.views_days <= 0 && a.offers_days <= 0 && a.exposure_ids_days <= 0) {
-        fprintf(stderr, "patron compact: give --older-than-days (views), "
-                "--offers-older-than-days (coupon offer log) and/or "
-                "--exposure-ids-older-than-days (experiment request ids), > 0\n");
+    if (a.customer_days <= 0 && a.views_days <= 0 && a.offers_days <= 0 &&
+        a.exposure_ids_days <= 0) {
+        fprintf(stderr, "patron compact: give --customer-data-older-than-days (every "
+                "owner's retention), --older-than-days (views), --offers-older-than-days "
+                "(coupon offer log) and/or --exposure-ids-older-than-days (experiment "
+                "request ids), > 0\n");
         return CLI_USAGE;
     }
     if (cli_store_open(data, &s) != 0)
         return CLI_FAIL;
-    rc = compact_store(s, &a);
-    store_close(s);
-    if (rc) {
+    rc = compact_store(s, &a, &failed);
+    if (rc && failed)
+        cli_error(rc, "compaction failed in the retention of %s", failed);
+    else if (rc)
         cli_error(rc, "compaction failed");
+    store_close(s);
+    if (rc)
         return CLI_FAIL;
-    }
     return CLI_OK;
 }
 
@@ -222,7 +270,7 @@ static int cmd_vacuum(int argc, char **argv)
 
 static const cli_command_t commands[] = {
     { "import", "load items and events from CSV into a store", cmd_import },
-    { "compact", "aggregate old views, prune offer logs and request ids", cmd_compact },
+    { "compact", "retention of customer data, aggregate old views", cmd_compact },
     { "vacuum", "offline: shrink the store's file", cmd_vacuum },
 };
 
