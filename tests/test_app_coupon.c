@@ -130,6 +130,8 @@ static void test_failed_exposure_aborts_the_grant(void)
     /* The exposure write fails (an arm whose experiment id the log refuses)
      * after the grant was written in the same transaction. */
     arms_from(NULL, 0, T0, &arms);
+    /* No request at all is an argument error, not a crash. */
+    CHECK_EQ_INT(serve_target_coupon(f.s, &arms, NULL, &o, &replayed), -EINVAL);
     arms.n = 1;
     CHECK_EQ_INT(target(&f, &arms, &ann, "req-1", &o, &replayed), -EINVAL);
     check_nothing_granted(&f, "req-1", "ann");

@@ -135,12 +135,13 @@ static int target_and_expose(store_tx_t *tx, void *ctx)
 int serve_target_coupon(store_t *s, const arms_t *arms, const couponstore_target_t *t,
                         couponstore_offer_t *out, int *replayed)
 {
-    couponstore_target_t at = *t;
+    couponstore_target_t at;
     target_ctx_t c = { arms, &at, out, 0, 0 };
     int rc;
 
     if (!s || !arms || !t || !t->cust)
         return -EINVAL;
+    at = *t;
     if (arms->coupons_off)
         at.n = 0; /* an arm without coupons decides "none" */
     at.lambda = arms->coupons_off ? 0 : arms->coupon_lambda;
