@@ -123,6 +123,10 @@ static void test_foldin(store_t *s)
            dot / sqrt(nx * ny), sqrt(nx / ny));
     CHECK(dot / sqrt(nx * ny) > 0.98);
     CHECK(fabs(sqrt(nx / ny) - 1) < 0.05);
+    /* Room for no explanation: none, and nothing written outside top. */
+    n = 1;
+    CHECK_EQ_INT(foldin_explain(m, &fi, h.ev[0].item, NULL, 0, &n), 0);
+    CHECK_EQ_INT(n, 0);
     foldin_free(&fi);
     CHECK_EQ_INT(foldin_solve(m, h.ev, 0, &fi), -ENOENT);
 

@@ -135,14 +135,16 @@ int foldin_explain(const model_t *m, const foldin_t *fi, uint32_t item,
                    uint32_t *top, size_t max, size_t *n)
 {
     uint32_t f = fi->f;
-    float *v = malloc(f * sizeof *v);
+    float *v;
     float best[8];
 
     *n = 0;
-    if (!v)
-        return -ENOMEM;
+    if (max == 0) /* nothing to rank into: best[max - 1] does not exist */
+        return 0;
     if (max > 8)
         max = 8;
+    if (!(v = malloc(f * sizeof *v)))
+        return -ENOMEM;
     memcpy(v, m->item_f + (size_t)item * f, f * sizeof *v);
     chol_solve(fi->chol, f, v); /* v = A^-1 y_i */
     for (size_t j = 0; j < fi->n; j++) {
