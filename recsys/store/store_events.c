@@ -282,7 +282,8 @@ static int compact_customer_txn(store_t *s, MDB_txn *txn, void *ctx)
         free(agg);
         return rc < 0 ? rc : map_err(rc);
     }
-    qsort(agg, n, sizeof *agg, cmp_view_agg); /* stable enough: merged below */
+    if (n) /* agg is NULL without views, and qsort's array must not be */
+        qsort(agg, n, sizeof *agg, cmp_view_agg); /* stable enough: merged below */
     rc = 0;
     for (size_t i = 0, j; i < n && rc == 0; i = j) {
         view_agg_t sum = agg[i];
