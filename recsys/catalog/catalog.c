@@ -69,6 +69,7 @@ char *catalog_strings_dup(struct catalog_strings *b, const char *s)
     char *d;
     if (GROW(b->owned, b->cap, b->n + 1) || !(d = strdup(s)))
         return NULL;
+    /* cppcheck-suppress memleak ; b->owned keeps it, catalog_strings_unref frees it */
     return b->owned[b->n++] = d;
 }
 

@@ -58,6 +58,7 @@ static int set_scalar(profile_config_t *cfg, const setting_t *st, const char *va
     } else {
         if (parse_number(value, 0, 1e6, &v))
             return -1;
+        /* cppcheck-suppress invalidPointerCast ; st->offset is offsetof a double field */
         *(double *)((char *)cfg + st->offset) = v;
     }
     return 0;

@@ -262,6 +262,7 @@ int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void 
     /* me lives on this stack until done is set; by then the leader has
      * taken it off the queue (queue and queue_tail were reset). */
     *s->queue_tail = &me;
+    /* cppcheck-suppress autoVariables ; dequeued before this frame returns */
     s->queue_tail = &me.next;
     while (!me.done) {
         if (!s->committing) {

@@ -266,6 +266,7 @@ static int convert_some(MDB_txn *txn, MDB_dbi dbi, pick_fn pick, const MDB_val *
         char table[64];
         const void *key;
         size_t klen;
+        /* cppcheck-suppress AssignmentIntegerToAddress ; pick returns a legacy_conv_fn */
         legacy_conv_fn conv = pick(&k, table, sizeof table, &key, &klen);
         op = MDB_NEXT;
         if (!conv)
