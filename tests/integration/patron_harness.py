@@ -25,7 +25,11 @@ import tempfile
 import time
 import unittest
 
-import grpc  # noqa: F401  (a missing python3-grpcio must fail, not skip)
+try:
+    import grpc  # noqa: F401
+except ImportError as e:  # CI installs python3-grpcio: missing means FAIL, not skip
+    sys.stderr.write("FAIL: /usr/bin/python3 lacks grpc (%s): apt-get install python3-grpcio\n" % e)
+    sys.exit(1)
 
 HEALTH_PROTO = "/usr/share/grpc-proto/grpc/health/v1/health.proto"
 REFLECTION_PROTO = "/usr/share/grpc-proto/grpc/reflection/v1/reflection.proto"
