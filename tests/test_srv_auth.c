@@ -94,7 +94,6 @@ static void test_bad_files(void)
     char err[256];
 
     refused("shop " SHOP " *\n", 0644, -EPERM, "chmod 600");
-    refused("# nothing\n\n", 0600, -EINVAL, "no token");
     refused("ok " SHOP " *\nshort tooshort *\n", 0600, -EINVAL, ":2: token must be");
     refused("a " SHOP " *\nb " SHOP " *\n", 0600, -EINVAL, ":2: name or token repeats");
     refused("a " SHOP "\n", 0600, -EINVAL, ":1: no scope");
@@ -104,6 +103,30 @@ static void test_bad_files(void)
     refused("a " SHOP "\xff" " *\n", 0600, -EINVAL, ":1: token must be");
     CHECK_EQ_INT(auth_load("/nonexistent/tokens", &a, err, sizeof err), -ENOENT);
     CHECK(a == NULL);
+}
+
+/* An emptied file is how an operator locks everyone out: it loads, with no
+ * token, and only health checks pass. A NULL set (a failed reload) is the
+ * same. */
+static void test_empty_file_admits_no_one(void)
+{
+    auth_t *a = NULL;
+    char err[256] = "";
+
+    CHECK_EQ_INT(auth_load(write_file("# nothing\n\n", 0600), &a, err, sizeof err), 0);
+    CHECK(a != NULL);
+    CHECK_EQ_INT(auth_count(a), 0);
+    CHECK_EQ_INT(check(a, "/grpc.health.v1.Health/Check", NULL, NULL), AUTH_OK);
+    CHECK_EQ_INT(check(a, "/patron.v1.Recommender/Recommend", SHOP, NULL), AUTH_UNKNOWN);
+    CHECK_EQ_INT(check(a, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                       ADMIN, NULL), AUTH_UNKNOWN);
+    auth_free(a);
+    a = NULL;
+    CHECK_EQ_INT(auth_load(write_file("", 0600), &a, err, sizeof err), 0);
+    CHECK_EQ_INT(auth_count(a), 0);
+    auth_free(a);
+    CHECK_EQ_INT(check(NULL, "/grpc.health.v1.Health/Check", NULL, NULL), AUTH_OK);
+    CHECK_EQ_INT(check(NULL, "/patron.v1.Admin/ReloadModel", ADMIN, NULL), AUTH_UNKNOWN);
 }
 
 /* A toy server: one service with one method. */
@@ -135,5 +158,6 @@ int main(void)
     test_unknown_scopes();
     test_scopes();
     test_bad_files();
+    test_empty_file_admits_no_one();
     TEST_MAIN_END();
 }

@@ -73,22 +73,34 @@ int app_items_changed(app_t *a)
     return app_refresh_customers(a);
 }
 
-int app_load_auth(app_t *a, char *err, size_t cap)
+/* Replaces the served tokens with fresh (may be NULL: none). */
+static void swap_auth(app_t *a, auth_t *fresh)
 {
-    auth_t *fresh = NULL, *old;
-    int rc;
-
-    if (!a->auth_path)
-        return 0;
-    if ((rc = auth_load_known(a->auth_path, a->api ? rpc_api_knows : NULL,
-                              (void *)a->api, &fresh, err, cap)) != 0)
-        return rc;
+    auth_t *old;
     pthread_rwlock_wrlock(&a->auth_lock);
     old = a->auth;
     a->auth = fresh;
     pthread_rwlock_unlock(&a->auth_lock);
     auth_free(old);
-    plog(LOG_INFO, "%zu API token(s) from %s", auth_count(fresh), a->auth_path);
+}
+
+int app_load_auth(app_t *a, char *err, size_t cap)
+{
+    auth_t *fresh = NULL;
+    int rc;
+
+    if (!a->auth_path)
+        return 0;
+    rc = auth_load_known(a->auth_path, a->api ? rpc_api_knows : NULL, (void *)a->api,
+                         &fresh, err, cap);
+    swap_auth(a, fresh); /* NULL on error: fail closed */
+    if (rc)
+        return rc;
+    if (auth_count(fresh) == 0)
+        plog(LOG_WARN, "%s holds no token: every call except health checks is refused",
+             a->auth_path);
+    else
+        plog(LOG_INFO, "%zu API token(s) from %s", auth_count(fresh), a->auth_path);
     return 0;
 }
 
@@ -102,7 +114,7 @@ int app_authorize(void *ctx, const char *path, const char *token, size_t len,
     if (!a->auth_path)
         return GRPC_STATUS_OK;
     pthread_rwlock_rdlock(&a->auth_lock);
-    r = a->auth ? auth_check(a->auth, path, token, len, &name) : AUTH_UNKNOWN;
+    r = auth_check(a->auth, path, token, len, &name);
     switch (r) {
     case AUTH_OK:
         break;

@@ -108,9 +108,12 @@ int app_coupons_changed(app_t *a);
 void app_customers_begin(app_t *a, customers_ctx_t *c);
 void app_customers_end(app_t *a);
 
-/* (Re)reads a->auth_path and swaps the tokens in; on error the tokens
- * served so far stay (none at start). Returns 0 or auth_load's error with
- * err set. A NULL auth_path is 0: every call allowed. */
+/* (Re)reads a->auth_path and swaps the tokens in (an empty file: none, so
+ * every call but health checks is refused). On error (the file deleted,
+ * readable by others, a bad line) it fails closed: the tokens served so far
+ * are dropped too, so revoking by deleting the file revokes, and a leaked
+ * file's tokens stop working. Returns 0 or auth_load's error with err set.
+ * A NULL auth_path is 0: every call allowed. */
 int app_load_auth(app_t *a, char *err, size_t cap);
 
 /* transport's authorize hook (ctx is the app_t): OK, UNAUTHENTICATED or

@@ -13,7 +13,9 @@
  *          method ("patron.v1.Profiles/GetProfile")
  *
  * The file holds secrets, so it is refused when group or others may read it
- * (like ssh keys). Health checks (grpc.health.v1.Health) never need a token:
+ * (like ssh keys). A file without tokens (empty, or only comments) is valid
+ * and admits no one: emptying the file is how an operator locks every
+ * caller out. Health checks (grpc.health.v1.Health) never need a token:
  * load balancers and probes call them. Server reflection needs a known
  * token, whatever its scopes.
  */
@@ -34,7 +36,7 @@ typedef enum auth_result {
     AUTH_DENIED,    /* a known token without a scope covering the method */
 } auth_result_t;
 
-/* Reads path. On error returns -ENOENT/-EACCES (cannot read), -EPERM
+/* Reads path (zero tokens is a valid result). On error returns -ENOENT/-EACCES (cannot read), -EPERM
  * (readable by group or others), -EINVAL (bad line) or -ENOMEM, with
  * "path:line: what" in err. */
 int auth_load(const char *path, auth_t **out, char *err, size_t errcap);
@@ -52,7 +54,8 @@ size_t auth_count(const auth_t *a);
 
 /*
  * May the holder of token (len bytes, not NUL-terminated; NULL when the
- * call carried none) call method path ("/package.Service/Method")?
+ * call carried none) call method path ("/package.Service/Method")? A NULL
+ * a holds no tokens (only health checks pass).
  * *name (may be NULL) gets the token's label when it is known. Tokens are
  * compared in constant time.
  */

@@ -296,19 +296,43 @@ class AuthTests(ServerTest):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("UNAUTHENTICATED", out.stderr.upper())
 
-    def test_sighup_rereads_tokens_and_keeps_old_ones_on_error(self):
+    def test_sighup_rereads_tokens(self):
         rotated = "shop-front-rotated-55aa"
         write_tokens(self.tokens, "storefront %s patron.v1.Recommender\nadmin %s *\n"
                      % (rotated, ADMIN))
         self.srv.signal(signal.SIGHUP)
         wait_until(lambda: self._works(rotated), 5, interval=0.05, what="the rotated token")
         self.assertStatus(rpc_error(self.rec, token=STOREFRONT), SC.UNAUTHENTICATED)
-        # A broken file is refused; the tokens in service stay.
-        write_tokens(self.tokens, "storefront short *\n")
+
+    def test_emptied_token_file_locks_everyone_out(self):
+        self.assertTrue(self._works(STOREFRONT))
+        write_tokens(self.tokens, "# everyone out\n")
         self.srv.signal(signal.SIGHUP)
-        wait_until(lambda: "tokens not reloaded" in self.srv.log_tail(), 5, interval=0.05,
-                   what="the reload error in the log")
-        self.assertTrue(self._works(rotated))
+        wait_until(lambda: not self._works(ADMIN), 5, interval=0.05,
+                   what="the admin token refused")
+        self.assertStatus(rpc_error(self.rec, token=STOREFRONT), SC.UNAUTHENTICATED)
+        self.assertIn("holds no token", self.srv.log_tail())
+        self.assertServing("", True)  # probes still pass
+
+    def test_failed_reload_is_loud_and_fails_closed(self):
+        # Deleted, readable by others, or broken: the error is logged and no
+        # token stays valid (deleting the file revokes; a leaked file's
+        # tokens stop working) until a good file is loaded.
+        for breakit, why in ((lambda: os.remove(self.tokens), "No such file"),
+                             (lambda: os.chmod(self.tokens, 0o644), "chmod 600"),
+                             (lambda: write_tokens(self.tokens, "storefront short *\n"),
+                              ":1: token must be")):
+            write_tokens(self.tokens, "storefront %s *\n" % STOREFRONT)
+            self.srv.signal(signal.SIGHUP)
+            wait_until(lambda: self._works(STOREFRONT), 5, interval=0.05,
+                       what="the good file loaded")
+            breakit()
+            self.srv.signal(signal.SIGHUP)
+            wait_until(lambda: not self._works(STOREFRONT), 5, interval=0.05,
+                       what="the token refused after a failed reload (%s)" % why)
+            log = self.srv.log_tail()
+            self.assertIn("tokens not reloaded", log)
+            self.assertIn(why, log)
 
     def _works(self, token):
         try:
