@@ -14,10 +14,13 @@
  * LMDB serializes writers; readers never block.
  *
  * Errors: functions return 0 on success or a negative errno value:
- * -EINVAL bad argument, -ENOENT not found, -ENOMEM, -ENOSPC map full,
- * -EBADMSG a stored record that cannot be decoded (store_strerror names the
+ * -EINVAL bad argument, -ENOENT not found, -ENOMEM, -ENOSPC the disk (or the
+ * store's map size) is full, -EDQUOT the disk quota is exceeded, -EBADMSG a stored record that cannot be decoded (store_strerror names the
  * table and key, see store_record.h), -EPROTONOSUPPORT a store written by a
- * newer release (store_open), -EIO any other storage failure.
+ * newer release (store_open), another -errno from the file system (-EIO a
+ * failing disk), or -EIO for any other LMDB failure. After a failed write
+ * nothing of it is stored and the store stays usable: once space returns,
+ * writes succeed again without reopening.
  * store_strerror(rc) describes it.
  */
 #ifndef PATRON_RECSYS_STORE_H

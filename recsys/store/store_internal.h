@@ -59,6 +59,10 @@ struct store_tx {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
+/* LMDB result -> -errno. A system error (a positive errno, e.g. ENOSPC,
+ * EDQUOT or EIO from a write or fsync in the commit) is passed through, so
+ * callers can tell a full disk from a failing one; LMDB's own codes other
+ * than those below are -EIO. */
 static inline int map_err(int rc)
 {
     switch (rc) {
@@ -67,7 +71,7 @@ static inline int map_err(int rc)
     case MDB_MAP_FULL: return -ENOSPC;
     case ENOMEM: return -ENOMEM;
     case EINVAL: return -EINVAL;
-    default: return -EIO;
+    default: return rc > 0 ? -rc : -EIO;
     }
 }
 

@@ -82,7 +82,7 @@ static int compact_copy(const char *dir, const char *tmp)
         rc = mdb_env_copy2(env, tmp, MDB_CP_COMPACT);
     mdb_env_close(env);
     if (rc)
-        return rc == ENOENT || rc == ENOSPC || rc == EACCES ? -rc : -EIO;
+        return rc > 0 ? -rc : -EIO; /* the file system's errno (ENOSPC, EDQUOT, ...) */
     snprintf(copy, sizeof copy, "%s/data.mdb", tmp);
     return fsync_path(copy, O_RDONLY);
 }

@@ -35,12 +35,20 @@ void encode(const ProtobufCMessage *m, rpc_reply_t *out)
 void fail_errno(rpc_reply_t *out, int rc, const char *what)
 {
     grpc_status_code code = GRPC_STATUS_INTERNAL;
-    if (rc == -ENOSPC || rc == -ENOMEM)
+    const char *why = store_strerror(rc);
+    if (rc == -ENOSPC || rc == -EDQUOT) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                 "%s: disk full (%s): nothing was written; free space on the "
+                 "data directory's file system and retry", what, why);
+        plog(LOG_ERROR, "%s: disk full (%s)", what, why);
+        return;
+    }
+    if (rc == -ENOMEM)
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
     /* store_strerror: for an unreadable record (-EBADMSG) it names the table
      * and key, which the operator needs to repair it; else strerror. */
-    rpc_fail(out, code, "%s: %s", what, store_strerror(rc));
-    plog(LOG_ERROR, "%s: %s", what, store_strerror(rc));
+    rpc_fail(out, code, "%s: %s", what, why);
+    plog(LOG_ERROR, "%s: %s", what, why);
 }
 
 
