@@ -33,6 +33,7 @@ typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
     unsigned threads;
     int poll_seconds, drain_ms;
+    long event_skew_s;
     model_opts_t model;
 } options_t;
 
@@ -54,7 +55,9 @@ static void usage(FILE *f)
             "  --auth-file FILE  API tokens and what each may call (server/transport/auth.h; mode 600);\n"
             "                    without it every caller may call every method\n"
             "  --tls-cert FILE   serve TLS with this PEM certificate chain ...\n"
-            "  --tls-key FILE    ... and this PEM private key\n");
+            "  --tls-key FILE    ... and this PEM private key\n"
+            "  --max-event-skew-seconds S  refuse event times later than now + S\n"
+            "                    (default 86400; env PATRON_MAX_EVENT_SKEW_SECONDS)\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -84,14 +87,23 @@ static int parse_options(int argc, char **argv, options_t *o)
         { "auth-file", required_argument, NULL, 'A' },
         { "tls-cert", required_argument, NULL, 'c' },
         { "tls-key", required_argument, NULL, 'k' },
+        { "max-event-skew-seconds", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     long v;
     int c;
 
-    *o = (options_t){ .threads = 2, .poll_seconds = 2, .drain_ms = 10000 };
+    const char *env_skew = getenv("PATRON_MAX_EVENT_SKEW_SECONDS");
+
+    *o = (options_t){ .threads = 2, .poll_seconds = 2, .drain_ms = 10000,
+                      .event_skew_s = APP_DEFAULT_EVENT_SKEW_MS / 1000 };
     model_opts_default(&o->model);
+    if (env_skew && *env_skew && parse_int(env_skew, 0, 100L * 366 * 86400, &o->event_skew_s)) {
+        fprintf(stderr, "patrond: PATRON_MAX_EVENT_SKEW_SECONDS: not a number of seconds "
+                        "in 0..3162240000\n");
+        goto bad;
+    }
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o->data = optarg; break;
@@ -121,6 +133,9 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'A': o->auth_file = optarg; break;
         case 'c': o->tls_cert = optarg; break;
         case 'k': o->tls_key = optarg; break;
+        case 'S':
+            if (parse_int(optarg, 0, 100L * 366 * 86400, &o->event_skew_s)) goto bad;
+            break;
         case 'h': usage(stdout); exit(0);
         default: goto bad;
         }
@@ -214,6 +229,7 @@ int main(int argc, char **argv)
     }
     rc = app_init(&app, store, &o.model);
     app.api = &patron_api; /* token scopes are checked against it */
+    app.max_event_skew_ms = (int64_t)o.event_skew_s * 1000;
     if (rc == 0 && o.profiles) {
         char err[512];
         if ((rc = profile_config_load(o.profiles, &app.profile_cfg, err, sizeof err)) != 0)

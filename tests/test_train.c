@@ -170,6 +170,35 @@ static void test_foldin(store_t *s)
     model_unref(m);
 }
 
+/* A store already holding one event dated 2200 (issue 20, item 1) trains
+ * as if it were not there: the event is past the horizon (wall clock + a
+ * day), so it is skipped rather than becoming the recency reference that
+ * decayed every real event's weight to 0. --as-of moves the horizon. */
+static void test_poisoned(store_t *s, train_config_t *cfg, const train_report_t *clean)
+{
+    store_event_t e = { "poison", "c0", "g1-i12", STORE_EVENT_PURCHASE,
+                        7258118400000LL /* 2200-01-01 */, 1, 10 };
+    train_report_t rep;
+    uint8_t o;
+    const char *why;
+
+    CHECK_EQ_INT(store_record_events(s, &e, 1, &o, &why), 0);
+    CHECK_EQ_INT(o, STORE_ACCEPTED);
+    CHECK_EQ_INT(train_run(s, cfg, NULL, NULL, &rep), 0);
+    CHECK_EQ_INT(rep.future, 1);
+    CHECK_EQ_INT(rep.events, clean->events);
+    CHECK_EQ_INT(rep.nnz, clean->nnz);
+    CHECK(rep.hdr.newest_event_ms == clean->hdr.newest_event_ms);
+    CHECK(rep.hdr.newest_event_ms == 5000001);
+    /* As of a time inside the planted history: later events are skipped. */
+    cfg->as_of_ms = 1000 + CUSTOMERS * BUYS;
+    CHECK_EQ_INT(train_run(s, cfg, NULL, NULL, &rep), 0);
+    CHECK(rep.hdr.newest_event_ms == cfg->as_of_ms);
+    CHECK(rep.events == (uint64_t)CUSTOMERS * BUYS + 1);
+    CHECK(rep.future == clean->events - rep.events + 1);
+    cfg->as_of_ms = 0;
+}
+
 int main(void)
 {
     store_t *s = NULL;
@@ -254,6 +283,7 @@ int main(void)
 
     CHECK_EQ_INT(train_run(s, &cfg, NULL, NULL, &rep), 0);
     CHECK_EQ_INT(rep.hdr.version, 2);
+    test_poisoned(s, &cfg, &rep);
     catalog_unref(cat);
     store_close(s);
     TEST_MAIN_END();

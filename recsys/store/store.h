@@ -118,6 +118,16 @@ typedef struct store_event {
  * the field. */
 const char *store_event_invalid(const store_event_t *e);
 
+/* Earliest event time a caller may send: 2000-01-01T00:00:00Z. */
+#define STORE_MIN_EVENT_MS 946684800000LL
+
+/* NULL if an event time `t` (unix ms) is plausible at wall clock now_ms:
+ * not before STORE_MIN_EVENT_MS and not after now_ms + max_skew_ms; else a
+ * static message naming `time_unix_ms` (saying "looks like seconds" when t
+ * read as seconds would be plausible). The write paths of the API check
+ * this; store_record_events does not (imports and tests keep their times). */
+const char *store_event_time_invalid(int64_t t, int64_t now_ms, int64_t max_skew_ms);
+
 typedef enum store_outcome {
     STORE_ACCEPTED = 0,
     STORE_DUPLICATE = 1, /* event id seen before (or earlier in this batch) */

@@ -30,6 +30,20 @@ const char *store_event_invalid(const store_event_t *e)
     return NULL;
 }
 
+const char *store_event_time_invalid(int64_t t, int64_t now_ms, int64_t max_skew_ms)
+{
+    if (t < STORE_MIN_EVENT_MS) {
+        if (t >= STORE_MIN_EVENT_MS / 1000 && t <= (now_ms + max_skew_ms) / 1000)
+            return "time_unix_ms: before 2000-01-01; looks like seconds, "
+                   "expected unix milliseconds";
+        return "time_unix_ms: before 2000-01-01 (expected unix milliseconds)";
+    }
+    if (t > now_ms && t - now_ms > max_skew_ms)
+        return "time_unix_ms: in the future beyond the allowed clock skew "
+               "(patrond --max-event-skew-seconds)";
+    return NULL;
+}
+
 /* Stores one valid event; *outcome says whether it was new. */
 static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
                       uint8_t *outcome, const char **reason)

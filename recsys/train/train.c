@@ -28,6 +28,7 @@ void train_config_default(train_config_t *c)
     c->w_purchase = 4.0f;
     c->w_refund = 4.0f;
     c->half_life_days = 180.0f;
+    c->as_of_ms = 0;
 }
 
 /* Events as read, before recency weighting. */
@@ -40,6 +41,8 @@ typedef struct triplets {
     const store_model_hdr_t *hdr;  /* weights; newest_event_ms is set here */
     train_event_filter keep;       /* NULL: every event */
     void *keep_ctx;
+    int64_t horizon;               /* later events are skipped ... */
+    uint64_t future;               /* ... and counted here */
 } triplets_t;
 
 /* weight(type) x (1 + ln quantity), before recency. */
@@ -84,6 +87,10 @@ static int collect(void *ctx, const store_event_rec_t *ev)
     /* Customers/items registered after the snapshot of the counts. */
     if (ev->customer >= t->n_users || ev->item >= t->n_items)
         return 0;
+    if (ev->time_ms > t->horizon) {
+        t->future++;
+        return 0;
+    }
     if (t->keep && !t->keep(t->keep_ctx, ev))
         return 0;
     w = event_weight(t->hdr, ev);
@@ -126,6 +133,15 @@ static void triplets_free(triplets_t *t)
     free(t->times);
 }
 
+static int64_t horizon_ms(const train_config_t *c)
+{
+    struct timespec wall;
+    if (c->as_of_ms)
+        return c->as_of_ms;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    return (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 + TRAIN_FUTURE_SKEW_MS;
+}
+
 /* The weighting part of a model header, from the configuration. */
 static void weights_to_hdr(const train_config_t *c, store_model_hdr_t *h)
 {
@@ -160,7 +176,7 @@ int train_build_matrix(store_t *s, const train_config_t *c,
                        train_event_filter keep, void *keep_ctx,
                        csr_t *ui, uint64_t *events, int64_t *newest_ms)
 {
-    triplets_t t = { .keep = keep, .keep_ctx = keep_ctx };
+    triplets_t t = { .keep = keep, .keep_ctx = keep_ctx, .horizon = horizon_ms(c) };
     store_model_hdr_t h = { 0 };
     uint64_t n = 0;
     int rc;
@@ -179,7 +195,7 @@ int train_build_matrix(store_t *s, const train_config_t *c,
 int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
               void *ctx, train_report_t *rep)
 {
-    triplets_t t = { 0 };
+    triplets_t t = { .horizon = horizon_ms(c) };
     csr_t ui = { 0 };
     float *user_f = NULL, *item_f = NULL, *pop = NULL;
     uint32_t f = c->als.factors;
@@ -195,7 +211,9 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
      * so serving knows which events the model has not seen. */
     if ((rc = store_event_seq(s, &rep->hdr.train_seq)) != 0)
         return rc;
-    if ((rc = build_matrix(s, &t, &rep->hdr, &ui, &rep->events)) != 0)
+    rc = build_matrix(s, &t, &rep->hdr, &ui, &rep->events);
+    rep->future = t.future;
+    if (rc != 0)
         goto out;
     rep->nnz = ui.indptr[ui.n_rows];
     user_f = malloc((size_t)t.n_users * f * sizeof *user_f);

@@ -3,7 +3,11 @@
  *
  * Interaction strength per (customer, item): the sum over its events of
  * weight(type) * (1 + ln(quantity)) * recency, where recency halves every
- * half_life_days before the newest event (0 disables it). Refunds subtract.
+ * half_life_days before the newest event counted (0 disables it). Refunds
+ * subtract. Only events up to the training horizon count: as_of_ms when
+ * set, else the wall clock + TRAIN_FUTURE_SKEW_MS, so events dated in the
+ * future (a wrong clock, a poisoned store) neither train nor become the
+ * recency reference that would decay every real event to nothing.
  * Pairs whose strength ends <= 0 count as unobserved. The matrix is handed
  * to ials_train and the result published as a new model version.
  */
@@ -17,11 +21,16 @@ typedef struct train_config {
     ials_params_t als;
     float w_view, w_cart, w_purchase, w_refund;
     float half_life_days;
+    int64_t as_of_ms;  /* training horizon (unix ms); 0: the wall clock */
 } train_config_t;
+
+/* How far past the wall clock an event still counts (without as_of_ms). */
+#define TRAIN_FUTURE_SKEW_MS (86400LL * 1000)
 
 typedef struct train_report {
     store_model_hdr_t hdr;  /* of the published version */
     uint64_t events;        /* events read */
+    uint64_t future;        /* events skipped: after the horizon */
     uint64_t nnz;           /* observed (customer, item) pairs */
     double seconds;         /* training time (excluding reading/publishing) */
 } train_report_t;
@@ -38,8 +47,9 @@ typedef int (*train_event_filter)(void *ctx, const store_event_rec_t *ev);
 
 /*
  * Reads the events keep accepts (all when keep is NULL) into the customer x
- * item strength matrix train_run trains on (same weights, recency counted
- * from the newest kept event, which *newest_ms gets); rows/columns span all
+ * item strength matrix train_run trains on (same weights and horizon,
+ * recency counted from the newest kept event, which *newest_ms gets);
+ * rows/columns span all
  * customer/item indices the store has registered. Shared with the offline
  * evaluation (evaluate.h) so both see the same weighting. *ui gets its own
  * arrays (csr_free); *events the number of events kept. events and

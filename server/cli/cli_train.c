@@ -127,6 +127,9 @@ static int train_store(const train_args_t *a)
         cli_error(rc, "training failed");
         return 1;
     }
+    if (rep.future)
+        fprintf(stderr, "patron: warning: %llu events dated after the training horizon "
+                "were skipped\n", (unsigned long long)rep.future);
     printf("published model version %llu: %u customers x %u items, %llu events, "
            "%llu pairs, %u factors, %.2f s training\n",
            (unsigned long long)rep.hdr.version, rep.hdr.n_users, rep.hdr.n_items,
@@ -153,6 +156,8 @@ static int cmd_train(int argc, char **argv)
          * weights would disagree */
         CLI_FLT("half-life-days", "X", "events lose half their weight every X days (0: never)",
                 0, 1e6, &a.train.half_life_days),
+        CLI_I64("as-of", "MS", "train as of this unix-ms time: later events are skipped "
+                "(default: now + 1 day)", 1, 1e16, &a.train.as_of_ms),
         CLI_STR("profiles", "FILE", "profile settings (default: built in)", 0, &a.profiles),
         CLI_END,
     };

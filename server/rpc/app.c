@@ -30,6 +30,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->api = NULL;
     a->stats = NULL;
     a->started_ms = 0;
+    a->max_event_skew_ms = APP_DEFAULT_EVENT_SKEW_MS;
     if (!(a->shown = shown_new(0)))
         return -ENOMEM;
     if ((rc = exp_slot_init(&a->experiments, store, &a->models, &a->model_opts)) != 0)

@@ -27,6 +27,7 @@
 #include "store.h"
 
 #define APP_MAX_OWNERS 8  /* OWNERS_DURABLE and the in-memory ones */
+#define APP_DEFAULT_EVENT_SKEW_MS (86400LL * 1000)  /* one day */
 
 typedef struct app {
     store_t *store;           /* owned by main */
@@ -69,6 +70,7 @@ typedef struct app {
      * (transport_opts_t.stats), owned by main; NULL until set. */
     callstats_t *stats;
     int64_t started_ms;          /* wall clock at start */
+    int64_t max_event_skew_ms;   /* event times later than now + this are refused */
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */

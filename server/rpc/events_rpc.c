@@ -15,6 +15,7 @@
 #include "enums.h"
 #include "grow.h"
 #include "patron/v1/events.pb-c.h"
+#include "wallclock.h"
 
 /* Largest batch one RecordEvents message carries. */
 #define MAX_EVENTS_PER_MESSAGE 100000
@@ -46,40 +47,54 @@ static int tally_error(event_tally_t *t, uint32_t index, const char *reason,
 }
 
 /* Stores one request's events (positions numbered from `first`) in one
- * transaction and adds the outcomes to t. Returns 0 or a negative errno
- * (then nothing of this batch was stored). */
+ * transaction and adds the outcomes to t. Events whose time is implausible
+ * (store_event_time_invalid at the wall clock) are rejected before the
+ * store sees them. Returns 0 or a negative errno (then nothing of this
+ * batch was stored). */
 static int store_batch(app_t *a, const Patron__V1__RecordEventsRequest *r,
                        uint32_t first, size_t err_limit, event_tally_t *t)
 {
-    size_t n = r->n_events;
+    size_t n = r->n_events, kept = 0;
     store_event_t *ev = calloc(n ? n : 1, sizeof *ev);
     uint8_t *outcome = calloc(n ? n : 1, 1);
     const char **reason = calloc(n ? n : 1, sizeof *reason);
+    const char **early = calloc(n ? n : 1, sizeof *early); /* time rejections */
+    int64_t now = wall_ms();
     int rc = -ENOMEM;
 
-    if (!ev || !outcome || !reason)
+    if (!ev || !outcome || !reason || !early)
         goto out;
     for (size_t i = 0; i < n; i++) {
         const Patron__V1__Event *e = r->events[i];
-        ev[i] = (store_event_t){ e->event_id, e->customer_id, e->item_id,
-                                 event_type_from_pb(e->type), e->time_unix_ms, e->quantity,
-                                 e->unit_price };
+        if ((early[i] = store_event_time_invalid(e->time_unix_ms, now,
+                                                 a->max_event_skew_ms)) != NULL)
+            continue;
+        ev[kept++] = (store_event_t){ e->event_id, e->customer_id, e->item_id,
+                                      event_type_from_pb(e->type), e->time_unix_ms,
+                                      e->quantity, e->unit_price };
     }
-    if ((rc = store_record_events(a->store, ev, n, outcome, reason)) != 0)
+    if ((rc = store_record_events(a->store, ev, kept, outcome, reason)) != 0)
         goto out;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        switch (outcome[i]) {
-        case STORE_ACCEPTED: t->accepted++; break;
-        case STORE_DUPLICATE: t->duplicates++; break;
-        default:
+    for (size_t i = 0, k = 0; i < n && rc == 0; i++) {
+        const char *why = early[i];
+        if (!why) {
+            switch (outcome[k]) {
+            case STORE_ACCEPTED: t->accepted++; break;
+            case STORE_DUPLICATE: t->duplicates++; break;
+            default: why = reason[k];
+            }
+            k++;
+        }
+        if (why) {
             t->rejected++;
-            rc = tally_error(t, first + (uint32_t)i, reason[i], err_limit);
+            rc = tally_error(t, first + (uint32_t)i, why, err_limit);
         }
     }
 out:
     free(ev);
     free(outcome);
     free(reason);
+    free(early);
     return rc;
 }
 

@@ -160,9 +160,10 @@ static void arms_fill_provenance(const arms_t *arms, Patron__V1__Provenance *pro
 /* Inline events of a Recommend request, validated like stored ones (the
  * event and customer ids are not read). Returns 0, -EINVAL with err set,
  * or -ENOMEM. */
-static int fill_inline(const Patron__V1__RecommendRequest *r, rec_inline_event_t **out,
-                       char *err, size_t cap)
+static int fill_inline(const Patron__V1__RecommendRequest *r, int64_t max_skew_ms,
+                       rec_inline_event_t **out, char *err, size_t cap)
 {
+    int64_t now = wall_ms();
     rec_inline_event_t *e;
 
     *out = NULL;
@@ -175,8 +176,10 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, rec_inline_event_t
     for (size_t i = 0; i < r->n_inline_events; i++) {
         const Patron__V1__Event *pe = r->inline_events[i];
         store_event_t se = { "inline", "inline", pe->item_id, event_type_from_pb(pe->type),
-                             pe->time_unix_ms, pe->quantity, 0 };
+                             pe->time_unix_ms, pe->quantity, pe->unit_price };
         const char *why = store_event_invalid(&se);
+        if (!why)
+            why = store_event_time_invalid(pe->time_unix_ms, now, max_skew_ms);
         if (why) {
             snprintf(err, cap, "inline_events[%zu].%s", i, why);
             free(e);
@@ -235,7 +238,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    if ((rc = fill_inline(r, &inl, err, sizeof err)) != 0) {
+    if ((rc = fill_inline(r, a->max_event_skew_ms, &inl, err, sizeof err)) != 0) {
         if (rc == -EINVAL)
             rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
         else

@@ -36,6 +36,63 @@ class EventsWithoutModelTests(ServerTest):
         self.assertEqual((r.accepted, r.duplicates, r.rejected), (0, 0, 0))
 
 
+class EventTimeTests(ServerTest):
+    """Issue 20, item 1: event times outside [2000-01-01, now + skew] are
+    refused with a message naming the field; inline prices must be finite."""
+    trained = True
+
+    def rec_inline(self, events):
+        return self.srv.call("/patron.v1.Recommender/Recommend",
+                             h.pb.rec.RecommendRequest(customer_id="x", k=5,
+                                                       inline_events=events),
+                             h.pb.rec.RecommendResponse)
+
+    def test_far_future_and_seconds_refused(self):
+        E, T = h.pb.common.Event, h.pb.common
+        now = int(time.time() * 1000)
+        batch = [E(event_id="t-2200", customer_id="cust-01", item_id=ALL_ITEMS[0],
+                   type=T.EVENT_TYPE_PURCHASE, time_unix_ms=7258118400000, quantity=1),
+                 E(event_id="t-secs", customer_id="cust-01", item_id=ALL_ITEMS[0],
+                   type=T.EVENT_TYPE_VIEW, time_unix_ms=now // 1000),
+                 E(event_id="t-1999", customer_id="cust-01", item_id=ALL_ITEMS[0],
+                   type=T.EVENT_TYPE_VIEW, time_unix_ms=915148800000),
+                 E(event_id="t-soon", customer_id="cust-01", item_id=ALL_ITEMS[0],
+                   type=T.EVENT_TYPE_VIEW, time_unix_ms=now + 3600 * 1000)]
+        r = self.srv.record_events(batch)
+        self.assertEqual((r.accepted, r.duplicates, r.rejected), (1, 0, 3), list(r.errors))
+        got = {e.index: e.reason for e in r.errors}
+        self.assertEqual(sorted(got), [0, 1, 2])
+        self.assertTrue(got[0].startswith("time_unix_ms:") and "future" in got[0], got[0])
+        self.assertIn("looks like seconds, expected unix milliseconds", got[1])
+        self.assertTrue(got[2].startswith("time_unix_ms: before 2000-01-01"), got[2])
+        self.assertNotIn("looks like seconds", got[2])
+        # Inline events: the same window, and prices must be finite.
+        bad_time = [E(item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW, time_unix_ms=7258118400000)]
+        e = rpc_error(self.rec_inline, bad_time)
+        self.assertEqual(e.code(), SC.INVALID_ARGUMENT)
+        self.assertIn("inline_events[0].time_unix_ms", e.details())
+        for price in (float("nan"), float("inf")):
+            bad_price = [E(item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW, time_unix_ms=now,
+                           unit_price=price)]
+            e = rpc_error(self.rec_inline, bad_price)
+            self.assertEqual(e.code(), SC.INVALID_ARGUMENT)
+            self.assertIn("inline_events[0].unit_price", e.details())
+
+
+class EventSkewOptionTests(ServerTest):
+    def server_options(self):
+        return {"extra_args": ["--max-event-skew-seconds", "0"]}
+
+    def test_skew_option(self):
+        self.srv.upsert_items(Shop.catalog())
+        E, T = h.pb.common.Event, h.pb.common
+        now = int(time.time() * 1000)
+        r = self.srv.record_events([E(event_id="s-1", customer_id="c", item_id=ALL_ITEMS[0],
+                                      type=T.EVENT_TYPE_VIEW, time_unix_ms=now + 600 * 1000)])
+        self.assertEqual(r.rejected, 1, list(r.errors))
+        self.assertIn("future", r.errors[0].reason)
+
+
 class EventsTests(ServerTest):
     trained = True
 
@@ -160,7 +217,7 @@ class StreamEventsTests(ServerTest):
         Req = h.pb.events.RecordEventsRequest
         a = self.views("st", 100)
         bad = h.pb.common.Event(event_id="st-bad", customer_id="x", item_id="nope",
-                                type=h.pb.common.EVENT_TYPE_VIEW, time_unix_ms=5)
+                                type=h.pb.common.EVENT_TYPE_VIEW, time_unix_ms=BASE_MS)
         msgs = [Req(events=a[:50]), Req(events=a[50:] + [bad, a[3]]), Req(events=[])]
         r = self.stream(msgs)
         self.assertEqual((r.accepted, r.duplicates, r.rejected), (100, 1, 1))
