@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "customers_erase.h"
 #include "store.h"
@@ -430,6 +431,55 @@ static void test_vacuum(const char *dir)
     CHECK_EQ_INT(store_vacuum(test_tmpdir("store-empty"), NULL, NULL), -ENOENT);
 }
 
+/* Permission bits of dir/name (name NULL: dir itself), -1 if missing. */
+static int mode_of(const char *dir, const char *name)
+{
+    char path[700];
+    struct stat st;
+    snprintf(path, sizeof path, "%s%s%s", dir, name ? "/" : "", name ? name : "");
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+static void check_private(const char *dir)
+{
+    CHECK_EQ_INT(mode_of(dir, NULL), 0700);
+    CHECK_EQ_INT(mode_of(dir, "data.mdb"), 0600);
+    CHECK_EQ_INT(mode_of(dir, "lock.mdb"), 0600);
+    CHECK_EQ_INT(mode_of(dir, STORE_LOCK_FILE), 0600);
+}
+
+/* The store holds customer data: nobody but its owner may read it, under
+ * the usual umask 022, for a store an older release left world-readable,
+ * and after a vacuum rewrote the data file. */
+static void test_files_are_private(void)
+{
+    static const char *const files[] = { "data.mdb", "lock.mdb", STORE_LOCK_FILE };
+    char dir[600], path[700];
+    store_t *s;
+    mode_t old = umask(022);
+
+    snprintf(dir, sizeof dir, "%s/new/store", test_tmpdir("store-private"));
+    s = open_store(dir);
+    check_private(dir);
+    {
+        char parent[600];
+        snprintf(parent, sizeof parent, "%.*s", (int)(strlen(dir) - 6), dir);
+        CHECK_EQ_INT(mode_of(parent, NULL), 0700); /* created by mkdir -p */
+    }
+    store_close(s);
+    chmod(dir, 0755); /* what releases before this one made */
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        chmod(path, 0644);
+    }
+    s = open_store(dir);
+    check_private(dir);
+    store_close(s);
+    CHECK_EQ_INT(store_vacuum(dir, NULL, NULL), 0);
+    check_private(dir);
+    umask(old);
+}
+
 int main(void)
 {
     char dir[512];
@@ -443,6 +493,7 @@ int main(void)
     test_models(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-vacuum"));
     test_vacuum(dir);
+    test_files_are_private();
     CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
     {
         /* Missing parents are created. */

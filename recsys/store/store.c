@@ -30,6 +30,7 @@
 #include "store_internal.h"
 #include "storelock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -83,7 +84,8 @@ static int open_dbs(store_t *s)
     return map_err(mdb_txn_commit(txn));
 }
 
-/* mkdir -p: creates dir and any missing parents. */
+/* mkdir -p: creates dir and any missing parents, private to the owner
+ * (the store holds customer data). */
 static int make_dirs(const char *dir)
 {
     char path[4096];
@@ -95,13 +97,27 @@ static int make_dirs(const char *dir)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
             return -errno;
         *p = '/';
     }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
         return -errno;
-    return 0;
+    return store_keep_private(path);
+}
+
+/* LMDB's files: created 0600 by mdb_env_open, tightened if older. */
+static int keep_files_private(const char *dir)
+{
+    static const char *const names[] = { "data.mdb", "lock.mdb" };
+    char path[4200];
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof names / sizeof *names && rc == 0; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rc = store_keep_private(path);
+    }
+    return rc;
 }
 
 int store_open(const char *dir, size_t map_bytes, store_t **out)
@@ -135,7 +151,13 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     mdb_env_set_mapsize(s->env, map_bytes ? map_bytes : DEFAULT_MAP_BYTES);
     /* NOTLS: read transactions are not tied to threads (gRPC workers), and
      * NORDAHEAD: random reads of one customer's range are the common case. */
-    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0600);
+    if (rc == 0 && (rc = keep_files_private(dir)) != 0) {
+        mdb_env_close(s->env);
+        store_lock_release(s->lock_fd);
+        free(s);
+        return rc;
+    }
     if (rc) {
         mdb_env_close(s->env);
         store_lock_release(s->lock_fd);

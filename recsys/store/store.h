@@ -43,7 +43,9 @@ typedef struct store store_t;
 #define STORE_FORMAT_VERSION 2
 
 /* Opens (creating if needed) the store in directory dir. The directory and
- * any missing parents are created. map_bytes is the LMDB map size; 0 picks 64 GiB (sparse).
+ * any missing parents are created. The store holds customer data, so the
+ * directory is made 0700 and its files (data, LMDB lock, patron.lock) 0600,
+ * existing ones included (a chmod that fails returns -EPERM). map_bytes is the LMDB map size; 0 picks 64 GiB (sparse).
  * On success *out owns the environment; release it with store_close.
  * A new store gets STORE_FORMAT_VERSION. A store of format 1 (the previous
  * release) is converted: every record, in one write transaction, so a crash

@@ -17,4 +17,10 @@ int store_lock_take(const char *dir, int exclusive);
 /* Releases a lock store_lock_take returned (closing its descriptor). */
 void store_lock_release(int fd);
 
+/* The store holds customer data: its directory is 0700 and its files 0600.
+ * Clears the group and other bits of path if it has any (a store made by
+ * an older release, or under a loose umask). Returns 0 (also when path does
+ * not exist) or a negative errno (chmod failed: not the owner). */
+int store_keep_private(const char *path);
+
 #endif

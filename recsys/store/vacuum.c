@@ -18,14 +18,18 @@
 int store_lock_take(const char *dir, int exclusive)
 {
     char path[4096];
-    int fd;
+    int fd, err;
 
     if (snprintf(path, sizeof path, "%s/%s", dir, STORE_LOCK_FILE) >= (int)sizeof path)
         return -ENAMETOOLONG;
-    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
         return -errno;
+    if ((err = store_keep_private(path)) != 0) {
+        close(fd);
+        return err;
+    }
     if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
-        int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+        err = errno == EWOULDBLOCK ? -EBUSY : -errno;
         close(fd);
         return err;
     }
@@ -36,6 +40,17 @@ void store_lock_release(int fd)
 {
     if (fd >= 0)
         close(fd); /* closing the description drops the flock */
+}
+
+int store_keep_private(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+        return 0;
+    return chmod(path, st.st_mode & S_IRWXU) == 0 ? 0 : -errno;
 }
 
 static int fsync_path(const char *path, int flags)
@@ -77,13 +92,17 @@ static int compact_copy(const char *dir, const char *tmp)
     if (rc)
         return rc == ENOMEM ? -ENOMEM : -EIO;
     mdb_env_set_maxdbs(env, 16);
-    rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0644);
+    rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
     if (rc == 0)
         rc = mdb_env_copy2(env, tmp, MDB_CP_COMPACT);
     mdb_env_close(env);
     if (rc)
         return rc > 0 ? -rc : -EIO; /* the file system's errno (ENOSPC, EDQUOT, ...) */
     snprintf(copy, sizeof copy, "%s/data.mdb", tmp);
+    /* mdb_env_copy2 creates the copy 0666 less the umask: the file that
+     * replaces data.mdb must be as private as the store. */
+    if ((rc = store_keep_private(copy)) != 0)
+        return rc;
     return fsync_path(copy, O_RDONLY);
 }
 

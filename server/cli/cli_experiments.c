@@ -385,12 +385,12 @@ static int copy_store(const char *data, char *tmp, size_t cap)
         return -1;
     snprintf(src, sizeof src, "%s/data.mdb", data);
     snprintf(dst, sizeof dst, "%s/db", tmp);
-    if (mkdir(dst, 0755) != 0)
+    if (mkdir(dst, 0700) != 0)
         return -1;
     snprintf(dst, sizeof dst, "%s/db/data.mdb", tmp);
     if ((in = open(src, O_RDONLY)) < 0)
         return -1;
-    if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
         close(in);
         return -1;
     }
