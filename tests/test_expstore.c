@@ -39,8 +39,54 @@ static void *log_many(void *arg)
     return NULL;
 }
 
+static int load_version(store_t *s, uint64_t version)
+{
+    store_model_hdr_t h;
+    float *u, *i, *p;
+    int rc = store_load_model(s, version, &h, &u, &i, &p);
+    free(u);
+    free(i);
+    free(p);
+    return rc;
+}
+
+/* Publishing new models never deletes a version a stored definition pins
+ * (issue 20 item 2: the experiment was dropped at restart). Once no
+ * definition names it any more, the next publish drops it. */
+static void test_pinned_model_kept(void)
+{
+    store_t *s = NULL;
+    store_model_hdr_t h = { .factors = 1, .n_users = 1, .n_items = 1 };
+    float uf[1] = { 1 }, itf[1] = { 1 }, pop[1] = { 1 };
+    experiment_t e = two_arms("pinned");
+
+    CHECK_EQ_INT(store_open(test_tmpdir("exppin"), 64u << 20, &s), 0);
+    if (!s)
+        exit(1);
+    store_set_model_keep(s, expstore_model_pinned, NULL);
+    CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+    CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+    e.arms[1].model_version = 2;
+    CHECK_EQ_INT(expstore_save(s, &e), 0);
+    for (int i = 0; i < STORE_MODELS_KEPT + 2; i++)
+        CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+    CHECK_EQ_INT(h.version, STORE_MODELS_KEPT + 4);
+    CHECK_EQ_INT(load_version(s, 2), 0);          /* pinned: kept */
+    CHECK(load_version(s, 1) != 0);               /* not pinned: dropped */
+    CHECK(load_version(s, 3) != 0);
+    CHECK_EQ_INT(load_version(s, h.version - STORE_MODELS_KEPT + 1), 0);
+
+    e.arms[1].model_version = 0;                  /* the pin is gone */
+    CHECK_EQ_INT(expstore_save(s, &e), 0);
+    CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+    CHECK(load_version(s, 2) != 0);
+    store_close(s);
+}
+
 int main(void)
 {
+    test_pinned_model_kept();
+
     store_t *s = NULL;
     experiment_t e = two_arms("exp");
     experiment_forced_t forced[1] = { { "qa", "treatment" } };

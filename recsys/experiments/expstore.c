@@ -89,6 +89,30 @@ int expstore_save(store_t *s, const experiment_t *e)
     return rc;
 }
 
+static int pins_version(void *ctx, const void *key, size_t klen, const void *val,
+                        size_t vlen)
+{
+    uint64_t version = *(const uint64_t *)ctx;
+    experiment_t e;
+    int rc, pinned = 0;
+
+    if ((rc = expcodec_decode(val, vlen, &e)) == -EBADMSG)
+        return store_record_bad(T_DEFS, key, klen,
+                                "not a patron.store.v1.Experiment record in bounds");
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < e.n_arms && !pinned; i++)
+        pinned = e.arms[i].model_version == version;
+    free((void *)e.forced);
+    return pinned; /* 1 stops the scan */
+}
+
+int expstore_model_pinned(store_tx_t *tx, void *ctx, uint64_t version)
+{
+    (void)ctx;
+    return store_tx_scan(tx, T_DEFS, NULL, 0, pins_version, &version);
+}
+
 /* Request-id rows (value: the exposure time, customer id) logged before
  * *before_ms. */
 static int request_older(void *ctx, const void *key, size_t klen, const void *val,

@@ -29,6 +29,12 @@ typedef struct expstore_defs {
 /* Stores (replaces) a definition. Returns 0 or a store error. */
 int expstore_save(store_t *s, const experiment_t *e);
 
+/* A store_model_keep_fn (store_set_model_keep; ctx unused): keeps a model
+ * version while a stored definition's arm pins it, so publishing a new
+ * model never deletes what an experiment serves. Returns 1, 0, or a store
+ * error (-EBADMSG for an unreadable definition: nothing is dropped then). */
+int expstore_model_pinned(store_tx_t *tx, void *ctx, uint64_t version);
+
 /* Loads every stored definition. Free with expstore_defs_free. */
 int expstore_load(store_t *s, expstore_defs_t *out);
 void expstore_defs_free(expstore_defs_t *d);

@@ -348,10 +348,25 @@ typedef struct store_model_hdr {
 /* Publishes a model: assigns hdr->version (previous newest + 1), writes the
  * header, user factors (n_users x factors), item factors (n_items x factors)
  * and item popularity (n_items) and makes it current, all in one transaction:
- * readers see either the old model or the whole new one. */
+ * readers see either the old model or the whole new one. Versions older than
+ * the STORE_MODELS_KEPT newest are deleted unless the keep function
+ * (store_set_model_keep) keeps them. */
 int store_publish_model(store_t *s, store_model_hdr_t *hdr,
                         const float *user_f, const float *item_f,
                         const float *item_pop);
+
+/* Decides, inside store_publish_model's transaction, whether a version
+ * older than the STORE_MODELS_KEPT newest is still needed (e.g. pinned by a
+ * stored experiment definition; the store knows no experiments): returns 1
+ * to keep it, 0 to drop it, or a negative errno (the publish fails with it
+ * and nothing changes). Deciding in the publishing transaction means a
+ * definition stored before the publish is always seen. */
+typedef int (*store_model_keep_fn)(store_tx_t *tx, void *ctx, uint64_t version);
+
+/* Installs keep (NULL: drop every version beyond the newest
+ * STORE_MODELS_KEPT) for later publishes on s. Call it before s is shared
+ * between threads, right after store_open. */
+void store_set_model_keep(store_t *s, store_model_keep_fn keep, void *ctx);
 
 /* The current (newest) model version; -ENOENT if none was published. */
 int store_current_model(store_t *s, uint64_t *version);

@@ -43,6 +43,8 @@ struct store {
     int committing;
     int lock_fd;         /* shared hold on dir/patron.lock (storelock.h) */
     uint64_t migrated_from, migrated; /* store_migration */
+    store_model_keep_fn keep_model;   /* store_set_model_keep */
+    void *keep_model_ctx;
 };
 
 enum { EVENT_KEY_LEN = 20 };

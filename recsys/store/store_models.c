@@ -87,21 +87,49 @@ MDB_val store_model_key(unsigned char key[9], uint64_t version, int part)
     return val_mem(key, 9);
 }
 
+void store_set_model_keep(store_t *s, store_model_keep_fn keep, void *ctx)
+{
+    s->keep_model = keep;
+    s->keep_model_ctx = ctx;
+}
+
+/* Deletes the parts of every version older than the STORE_MODELS_KEPT
+ * newest that s->keep_model does not keep. */
 static int drop_old_models(store_t *s, MDB_txn *txn, uint64_t newest)
 {
+    store_tx_t tx = { s, txn };
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc;
+    uint64_t checked = 0;
+    int rc, keep = 0;
 
     if (newest <= STORE_MODELS_KEPT)
         return 0;
     if ((rc = mdb_cursor_open(txn, s->models, &cur)) != 0)
         return map_err(rc);
-    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
-        if (k.mv_size != 9 || get_be64(k.mv_data) > newest - STORE_MODELS_KEPT)
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        unsigned char at[9];
+        uint64_t version;
+        if (k.mv_size != 9 || (version = get_be64(k.mv_data)) > newest - STORE_MODELS_KEPT)
             break;
+        if (version != checked) {
+            checked = version;
+            keep = s->keep_model ? s->keep_model(&tx, s->keep_model_ctx, version) : 0;
+            if (keep < 0) {
+                mdb_cursor_close(cur);
+                return keep;
+            }
+        }
+        if (keep) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        memcpy(at, k.mv_data, sizeof at);
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
             break;
+        k = val_mem(at, sizeof at);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : map_err(rc);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expstore.h"
 #include "store.h"
 #include "store_record.h"
 
@@ -40,9 +41,13 @@ int cli_store_open(const char *dir, store_t **out)
     uint32_t from;
     uint64_t records;
     int rc = store_open(dir, 0, out);
-    if (rc)
+    if (rc) {
         cli_error(rc, "cannot open %s", dir);
-    else if (store_migration(*out, &from, &records))
+        return rc;
+    }
+    /* patron train publishes: never drop a version an experiment pins. */
+    store_set_model_keep(*out, expstore_model_pinned, NULL);
+    if (store_migration(*out, &from, &records))
         fprintf(stderr, "patron: %s converted from record format %u to %d: %llu records "
                 "rewritten\n", dir, from, STORE_FORMAT_VERSION, (unsigned long long)records);
     return rc;
