@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "app.h"
@@ -193,6 +194,23 @@ static void serve_until_stopped(app_t *a, const sigset_t *sigs, int poll_seconds
     }
 }
 
+/* Raises the open-file soft limit to the hard limit: every connection
+ * holds a descriptor, and the transport caps connections below the limit
+ * (listener.h), so the higher it is the more clients are served. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t was;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        plog(LOG_WARN, "cannot raise the open-file limit from %llu: %s",
+             (unsigned long long)was, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     options_t o;
@@ -269,6 +287,7 @@ int main(int argc, char **argv)
     }
     app.stats = stats;
     app.started_ms = wall_ms();
+    raise_fd_limit();
     topts = (transport_opts_t){ .authorize = o.auth_file ? app_authorize : NULL,
                                 .auth_ctx = &app, .tls_cert_file = o.tls_cert,
                                 .tls_key_file = o.tls_key, .stats = stats };

@@ -34,7 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
+#include "listener.h"
 #include "log.h"
 #include "pemfile.h"
 
@@ -84,6 +86,7 @@ struct transport {
     worker_t *workers;
     unsigned n_workers;
     transport_opts_t opts;
+    listener_t *listener;          /* plaintext: our accept loop; TLS: NULL */
 };
 
 void rpc_fail(rpc_reply_t *out, grpc_status_code code, const char *fmt, ...)
@@ -573,17 +576,13 @@ static void transport_free(transport_t *t)
     grpc_shutdown();
 }
 
-/* Plaintext, or TLS from the PEM files in o. */
+/* TLS from the PEM files in o. */
 static int server_credentials(const transport_opts_t *o, grpc_server_credentials **out)
 {
     grpc_ssl_pem_key_cert_pair pair;
     char *cert = NULL, *key = NULL;
     int rc;
 
-    if (!o->tls_cert_file && !o->tls_key_file) {
-        *out = grpc_insecure_server_credentials_create();
-        return 0;
-    }
     if (!o->tls_cert_file || !o->tls_key_file)
         return -EINVAL;
     if ((rc = pemfile_read(o->tls_cert_file, &cert)) != 0 ||
@@ -601,13 +600,37 @@ static int server_credentials(const transport_opts_t *o, grpc_server_credentials
     return *out ? 0 : -EINVAL;
 }
 
+/* Connections may use descriptors below this (see listener.h). */
+static int descriptor_cap(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (rlim_t)INT32_MAX)
+        return listener_fd_cap(INT32_MAX);
+    return listener_fd_cap((long)rl.rlim_cur);
+}
+
+/* A TLS port stays on gRPC's listener (1.51 adds connections from a
+ * descriptor for insecure credentials only); plaintext ports get Patron's
+ * listener (listener.h) once the server has started. */
+static int bind_tls_port(transport_t *t, const char *listen, int *port)
+{
+    grpc_server_credentials *creds;
+    int rc;
+
+    if ((rc = server_credentials(&t->opts, &creds)) != 0)
+        return rc;
+    *port = grpc_server_add_http2_port(t->server, listen, creds);
+    grpc_server_credentials_release(creds);
+    return *port == 0 ? -EADDRNOTAVAIL : 0;
+}
+
 int transport_start(const char *listen, unsigned threads,
                     const rpc_method_t *methods, size_t n_methods, void *app,
                     const transport_opts_t *opts, transport_t **out, int *port)
 {
     transport_t *t;
-    grpc_server_credentials *creds;
-    int rc;
+    int tls, rc;
 
     if (!listen || threads == 0 || threads > 256)
         return -EINVAL;
@@ -621,6 +644,7 @@ int transport_start(const char *listen, unsigned threads,
     t->n_methods = n_methods;
     if (opts)
         t->opts = *opts;
+    tls = t->opts.tls_cert_file || t->opts.tls_key_file;
     t->app = app;
     t->n_workers = threads;
     t->workers = calloc(threads, sizeof *t->workers);
@@ -639,17 +663,16 @@ int transport_start(const char *listen, unsigned threads,
         t->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
         grpc_server_register_completion_queue(t->server, t->workers[i].cq, NULL);
     }
-    if ((rc = server_credentials(&t->opts, &creds)) != 0) {
+    if (tls && (rc = bind_tls_port(t, listen, port)) != 0) {
         transport_free(t);
         return rc;
     }
-    *port = grpc_server_add_http2_port(t->server, listen, creds);
-    grpc_server_credentials_release(creds);
-    if (*port == 0) {
-        transport_free(t);
-        return -EADDRNOTAVAIL;
-    }
     grpc_server_start(t->server);
+    if (!tls && (rc = listener_start(t->server, listen, descriptor_cap(), &t->listener,
+                                     port)) != 0) {
+        transport_stop(t, 0); /* no call can have arrived: nothing listened */
+        return rc;
+    }
     for (unsigned i = 0; i < threads; i++) {
         worker_t *w = &t->workers[i];
         for (size_t m = 0; m < n_methods; m++)
@@ -677,6 +700,8 @@ void transport_stop(transport_t *t, int drain_ms)
     grpc_event ev;
 
     /* Stop accepting; in-flight calls keep running on the workers. */
+    listener_stop(t->listener);
+    t->listener = NULL;
     grpc_server_shutdown_and_notify(t->server, shutdown_cq, &tag);
     ev = grpc_completion_queue_pluck(
         shutdown_cq, &tag,

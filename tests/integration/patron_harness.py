@@ -125,9 +125,11 @@ class Server:
     """One patrond process on 127.0.0.1:<ephemeral> with a channel to it."""
 
     def __init__(self, data_dir, workdir, threads=2, poll_seconds=0, drain_ms=5000,
-                 extra_args=(), tls_ca=None, token=None):
+                 extra_args=(), tls_ca=None, token=None, preexec_fn=None):
         """extra_args go to patrond; tls_ca (a PEM file) makes the channel
-        TLS; token is sent as a bearer token with every call."""
+        TLS; token is sent as a bearer token with every call; preexec_fn
+        runs in the child before exec (e.g. to lower its RLIMIT_NOFILE)."""
+        self.preexec_fn = preexec_fn
         self.extra_args = list(extra_args)
         self.tls_ca = tls_ca
         self.token = token
@@ -158,7 +160,8 @@ class Server:
                  "--port-file", port_file, "--threads", str(self.threads),
                  "--poll-seconds", str(self.poll_seconds),
                  "--drain-ms", str(self.drain_ms)] + self.extra_args,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                preexec_fn=self.preexec_fn)
         finally:
             log.close()
 
