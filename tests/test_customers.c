@@ -202,6 +202,39 @@ static void test_attrs(const customers_ctx_t *c)
     audience_free(aud);
 }
 
+/* Issue 20, item 9: 10,000 purchases of the largest quantity at the
+ * largest price earn more than int64 holds; the sum saturates at
+ * PROFILE_MAX_POINTS (the ASan+UBSan build aborted on the overflow, the
+ * release build showed 0 points). Refunds of the same subtract from the
+ * capped sum without overflowing either. */
+static void test_points_overflow(const customers_ctx_t *c)
+{
+    enum { N = 10000 };
+    static store_event_t ev[N];
+    static store_event_rec_t rec[2 * N];
+    static char ids[N][16];
+    static uint8_t out[N];
+    static const char *why[N];
+    customer_view_t v;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "w%d", i);
+        ev[i] = (store_event_t){ ids[i], "whale", "k1", STORE_EVENT_PURCHASE,
+                                 NOW - DAY, STORE_MAX_QUANTITY, STORE_MAX_PRICE };
+        rec[i] = (store_event_rec_t){ 0, 0, STORE_EVENT_PURCHASE, STORE_MAX_QUANTITY,
+                                      NOW - DAY, STORE_MAX_PRICE, (uint64_t)i };
+        rec[N + i] = rec[i];
+        rec[N + i].type = STORE_EVENT_REFUND;
+    }
+    CHECK(customers_points_earned(rec, N, c->cfg) == PROFILE_MAX_POINTS);
+    CHECK(customers_points_earned(rec, 2 * N, c->cfg) == 0);
+    CHECK_EQ_INT(store_record_events(c->store, ev, N, out, why), 0);
+    CHECK_EQ_INT(out[N - 1], STORE_ACCEPTED);
+    CHECK_EQ_INT(customers_view(c, "whale", NOW, &v), 0);
+    CHECK(v.points_earned == PROFILE_MAX_POINTS);
+    CHECK(v.points_balance == PROFILE_MAX_POINTS);
+}
+
 int main(void)
 {
     store_t *s = NULL;
@@ -232,6 +265,7 @@ int main(void)
     test_select(&c);
     test_points(&c);
     test_attrs(&c);
+    test_points_overflow(&c);
     catalog_unref(cat);
     store_close(s);
     TEST_MAIN_END();

@@ -48,7 +48,8 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
                    int64_t now_ms, customer_view_t *out);
 
 /* Points earned by a history: profile_points_for(quantity x price) per
- * purchase minus the same per refund, never below 0. */
+ * purchase minus the same per refund, never below 0. Purchases and refunds
+ * are each summed saturating at PROFILE_MAX_POINTS (no int64 overflow). */
 int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
                                 const profile_config_t *cfg);
 

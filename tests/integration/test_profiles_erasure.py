@@ -44,6 +44,23 @@ class ProfilesTests(ServerTest):
         return list(fn(P.SelectAudienceRequest(expression=expression, limit=limit),
                        timeout=30))
 
+    def test_points_saturate_not_overflow(self):
+        # Issue 20, item 9: 10,000 maximum-value purchases overflowed the
+        # int64 points sum (the sanitizer build aborted in GetProfile, the
+        # release build answered points_earned 0). Now the sum saturates.
+        E, T = h.pb.common.Event, h.pb.common
+        now = int(time.time() * 1000)
+        batch = [E(event_id="whale-%05d" % i, customer_id="whale", item_id=ALL_ITEMS[0],
+                   type=T.EVENT_TYPE_PURCHASE, time_unix_ms=now - 1000, quantity=1000000,
+                   unit_price=1e9) for i in range(10000)]
+        r = self.srv.record_events(batch, timeout=60)
+        self.assertEqual((r.accepted, r.rejected), (10000, 0), list(r.errors)[:3])
+        p = self.get_profile("whale")
+        self.assertEqual(p.points_earned, 2 ** 53)
+        self.assertEqual(p.points, 2 ** 53)
+        self.assertAlmostEqual(p.monetary, 1e19, delta=1e13)
+        self.assertEqual(self.srv.health().status, h.pb.health.HealthCheckResponse.SERVING)
+
     def test_get_profile(self):
         P = h.pb.profiles
         cust = REFUNDER
