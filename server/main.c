@@ -191,6 +191,8 @@ static void serve_until_stopped(app_t *a, const sigset_t *sigs, int poll_seconds
         }
         if (sig == SIGHUP || (sig < 0 && errno == EAGAIN && poll_seconds > 0))
             app_reload(a, NULL);
+        if (sig == SIGHUP && atomic_load(&a->experiments_unloaded))
+            app_load_experiments(a);
     }
 }
 
@@ -275,12 +277,7 @@ int main(int argc, char **argv)
         plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
     else if (version == 0)
         plog(LOG_INFO, "no model published yet: health is NOT_SERVING until `patron train`");
-    {
-        char err[256];
-        if ((rc = exp_slot_load(&app.experiments, err, sizeof err)) != 0)
-            plog(LOG_ERROR, "experiments not loaded: %s",
-                 rc == -EINVAL ? err : strerror(-rc));
-    }
+    app_load_experiments(&app);
     if (!(stats = calloc(patron_api.n_methods + 1, sizeof *stats))) {
         plog(LOG_ERROR, "cannot start: out of memory");
         return 1;

@@ -15,6 +15,9 @@
 
 /* Health answers NOT_SERVING for the service until a model is loaded. */
 #define RPC_SVC_NEEDS_MODEL 1
+/* ... while the stored experiment definitions are not served (one failed
+ * to load at start: app_load_experiments). */
+#define RPC_SVC_NEEDS_EXPERIMENTS 2
 
 typedef struct rpc_service {
     const char *name;          /* "package.Service" */

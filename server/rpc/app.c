@@ -20,6 +20,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     coupon_catalog_slot_init(&a->coupons);
     pthread_mutex_init(&a->reload_mu, NULL);
     atomic_init(&a->draining, 0);
+    atomic_init(&a->experiments_unloaded, 0);
     profile_config_default(&a->profile_cfg);
     pthread_rwlock_init(&a->cust_lock, NULL);
     a->cust_catalog = NULL;
@@ -228,6 +229,20 @@ out:
 int app_reload(app_t *a, uint64_t *version)
 {
     return reload(a, version);
+}
+
+int app_load_experiments(app_t *a)
+{
+    char err[256];
+    int rc = exp_slot_load(&a->experiments, err, sizeof err);
+    if (rc)
+        plog(LOG_ERROR, "experiments not served (health: patron.v1.Experiments "
+             "NOT_SERVING until they load; SIGHUP retries): %s",
+             rc == -EINVAL ? err : strerror(-rc));
+    else if (atomic_load(&a->experiments_unloaded))
+        plog(LOG_INFO, "experiment definitions loaded: patron.v1.Experiments is serving");
+    atomic_store(&a->experiments_unloaded, rc != 0);
+    return rc;
 }
 
 void app_forget_customer(app_t *a, uint32_t user)

@@ -50,6 +50,10 @@ typedef struct app {
     /* Experiments: the served snapshot (definitions, assignment set, the
      * model versions arms pin), swapped by its slot (exp_snapshot.h). */
     exp_slot_t experiments;
+    /* Nonzero while the stored definitions failed to load
+     * (app_load_experiments): health says patron.v1.Experiments is
+     * NOT_SERVING rather than serving silently without them. */
+    atomic_int experiments_unloaded;
 
     shown_t *shown;           /* recently shown items, in memory */
 
@@ -128,6 +132,13 @@ int app_authorize(void *ctx, const char *path, const char *token, size_t len,
  * Returns 0 (also when nothing changed or no model exists yet) or a
  * negative errno from loading; the old model stays in service on error. */
 int app_reload(app_t *a, uint64_t *version);
+
+/* Serves the stored experiment definitions (exp_slot_load: at start after
+ * the first model load, and again on SIGHUP while they are not served).
+ * On failure logs the reason (the definition or arm, or the store error),
+ * sets experiments_unloaded and keeps serving the previous set; on success
+ * clears it. Returns exp_slot_load's result. */
+int app_load_experiments(app_t *a);
 
 /* After the store erased customer index `user`: marks it erased in every
  * loaded model (the served one and those experiment arms pin), so its

@@ -7,10 +7,13 @@
 /* Whether `service` (an index into a->api->services, -1 for "") serves. */
 static int serving(app_t *a, long service)
 {
+    int flags = service >= 0 ? a->api->services[service].flags : RPC_SVC_NEEDS_MODEL;
     model_t *m;
     if (atomic_load(&a->draining))
         return 0;
-    if (service >= 0 && !(a->api->services[service].flags & RPC_SVC_NEEDS_MODEL))
+    if ((flags & RPC_SVC_NEEDS_EXPERIMENTS) && atomic_load(&a->experiments_unloaded))
+        return 0;
+    if (!(flags & RPC_SVC_NEEDS_MODEL))
         return 1;
     m = model_slot_get(&a->models);
     model_unref(m);

@@ -1,7 +1,9 @@
 /*
  * health_rpc.h - grpc.health.v1.Health/Check for every service of app_t.api
  * and "" (the whole server). A service flagged RPC_SVC_NEEDS_MODEL, and "",
- * are NOT_SERVING until a model is loaded; everything is NOT_SERVING once
+ * are NOT_SERVING until a model is loaded; one flagged
+ * RPC_SVC_NEEDS_EXPERIMENTS while the stored experiment definitions are not
+ * served (app_t.experiments_unloaded); everything is NOT_SERVING once
  * the process drains. An unknown service name is NOT_FOUND.
  */
 #ifndef PATRON_SERVER_HEALTH_RPC_H

@@ -35,7 +35,7 @@
     S(RECOMMENDER, RPC_SVC_NEEDS_MODEL)        \
     S(EVENTS, 0)                               \
     S(PROFILES, 0)                             \
-    S(EXPERIMENTS, 0)                          \
+    S(EXPERIMENTS, RPC_SVC_NEEDS_EXPERIMENTS)  \
     S(ADMIN, 0)                                \
     S(COUPONS, 0)                              \
     S(HEALTH, 0)                               \

@@ -1,0 +1,96 @@
+/*
+ * test_srv_health.c - grpc.health.v1.Health/Check through the server's own
+ * handler: a stored experiment definition that cannot load at start (its
+ * arm pins a model version the store does not have) makes
+ * patron.v1.Experiments NOT_SERVING, while the other services and "" serve;
+ * once the definition is fixed, loading again (SIGHUP) makes it SERVING.
+ * Before, patrond logged the failure and served without experiments.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "app.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "health_rpc.h"
+#include "methods.h"
+#include "testexperiment.h"
+#include "testutil.h"
+
+#define T0 1718000000000LL
+
+/* The status Check answers for service; -1 if the call failed. */
+static int check(app_t *a, const char *service)
+{
+    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    Grpc__Health__V1__HealthCheckResponse *resp;
+    rpc_call_info_t ci = { .deadline = gpr_inf_future(GPR_CLOCK_MONOTONIC) };
+    rpc_reply_t out;
+    uint8_t buf[512];
+    size_t len;
+    int status;
+
+    req.service = (char *)service;
+    len = grpc__health__v1__health_check_request__pack(&req, buf);
+    memset(&out, 0, sizeof out);
+    h_health_check(a, &ci, buf, len, &out);
+    if (out.code != GRPC_STATUS_OK)
+        return -1;
+    resp = grpc__health__v1__health_check_response__unpack(NULL, out.len, out.body);
+    free(out.body);
+    if (!resp)
+        return -1;
+    status = (int)resp->status;
+    grpc__health__v1__health_check_response__free_unpacked(resp, NULL);
+    return status;
+}
+
+enum {
+    SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+    NOT_SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING,
+};
+
+int main(void)
+{
+    store_t *s = NULL;
+    app_t a;
+    model_opts_t opts;
+    store_model_hdr_t h = { .factors = 1, .n_users = 1, .n_items = 1 };
+    float uf[1] = { 1 }, itf[1] = { 1 }, pop[1] = { 1 };
+    experiment_t e = test_two_arms("pins-gone", "default", "control", "treatment", T0);
+    uint64_t version = 0;
+
+    if (store_open(test_tmpdir("srv-health"), 64u << 20, &s) != 0)
+        return 1;
+    CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
+    e.arms[1].model_version = 7; /* never published (or dropped long ago) */
+    CHECK_EQ_INT(expstore_save(s, &e), 0);
+
+    model_opts_default(&opts);
+    memset(&a, 0, sizeof a);
+    CHECK_EQ_INT(app_init(&a, s, &opts), 0);
+    a.api = &patron_api;
+    CHECK_EQ_INT(app_reload(&a, &version), 0);
+    CHECK_EQ_INT(version, 1);
+
+    /* Start: the definition cannot load. */
+    CHECK_EQ_INT(app_load_experiments(&a), -EINVAL);
+    CHECK_EQ_INT(check(&a, "patron.v1.Experiments"), NOT_SERVING);
+    CHECK_EQ_INT(check(&a, "patron.v1.Recommender"), SERVING);
+    CHECK_EQ_INT(check(&a, "patron.v1.Events"), SERVING);
+    CHECK_EQ_INT(check(&a, ""), SERVING);
+
+    /* Fixed in the store, loaded again (SIGHUP): serving, with it. */
+    e.arms[1].model_version = 1;
+    CHECK_EQ_INT(expstore_save(s, &e), 0);
+    CHECK_EQ_INT(app_load_experiments(&a), 0);
+    CHECK_EQ_INT(check(&a, "patron.v1.Experiments"), SERVING);
+    {
+        exp_snapshot_t *x = exp_slot_get(&a.experiments);
+        CHECK(exp_snapshot_find(x, "pins-gone") != NULL);
+        exp_snapshot_unref(x);
+    }
+
+    app_destroy(&a);
+    store_close(s);
+    TEST_MAIN_END();
+}
