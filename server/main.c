@@ -4,7 +4,8 @@
  *   patrond --data DIR --listen HOST:PORT [--threads N] [--poll-seconds S]
  *           [--drain-ms MS] [--port-file FILE] [--ann-min-items N]
  *           [--ann-probes P] [--profiles FILE] [--auth-file FILE]
- *           [--tls-cert FILE --tls-key FILE]
+ *           [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE
+ *            [--tls-require-client-cert]]]
  *
  * Signals are handled synchronously on the main thread (blocked everywhere,
  * taken with sigtimedwait): SIGHUP loads the newest model version now and
@@ -25,6 +26,7 @@
 #include "app.h"
 #include "methods.h"
 #include "log.h"
+#include "pemfile.h"
 #include "profile_file.h"
 #include "store_record.h"
 #include "transport.h"
@@ -32,6 +34,8 @@
 
 typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
+    const char *tls_client_ca;
+    int tls_require_client_cert;
     unsigned threads;
     int poll_seconds, drain_ms;
     long event_skew_s;
@@ -56,7 +60,10 @@ static void usage(FILE *f)
             "  --auth-file FILE  API tokens and what each may call (server/transport/auth.h; mode 600);\n"
             "                    without it every caller may call every method\n"
             "  --tls-cert FILE   serve TLS with this PEM certificate chain ...\n"
-            "  --tls-key FILE    ... and this PEM private key\n"
+            "  --tls-key FILE    ... and this PEM private key (mode 600 or patrond refuses)\n"
+            "  --tls-client-ca FILE  mutual TLS: verify client certificates against these\n"
+            "                    PEM roots ...\n"
+            "  --tls-require-client-cert  ... and refuse clients without one\n"
             "  --max-event-skew-seconds S  refuse event times later than now + S\n"
             "                    (default 86400; env PATRON_MAX_EVENT_SKEW_SECONDS)\n");
 }
@@ -88,6 +95,8 @@ static int parse_options(int argc, char **argv, options_t *o)
         { "auth-file", required_argument, NULL, 'A' },
         { "tls-cert", required_argument, NULL, 'c' },
         { "tls-key", required_argument, NULL, 'k' },
+        { "tls-client-ca", required_argument, NULL, 'Q' },
+        { "tls-require-client-cert", no_argument, NULL, 'R' },
         { "max-event-skew-seconds", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -134,6 +143,8 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'A': o->auth_file = optarg; break;
         case 'c': o->tls_cert = optarg; break;
         case 'k': o->tls_key = optarg; break;
+        case 'Q': o->tls_client_ca = optarg; break;
+        case 'R': o->tls_require_client_cert = 1; break;
         case 'S':
             if (parse_int(optarg, 0, 100L * 366 * 86400, &o->event_skew_s)) goto bad;
             break;
@@ -145,6 +156,11 @@ static int parse_options(int argc, char **argv, options_t *o)
         goto bad;
     if (!o->tls_cert != !o->tls_key) {
         fprintf(stderr, "patrond: --tls-cert and --tls-key go together\n");
+        goto bad;
+    }
+    if ((o->tls_client_ca && !o->tls_cert) || (o->tls_require_client_cert && !o->tls_client_ca)) {
+        fprintf(stderr, "patrond: --tls-require-client-cert needs --tls-client-ca, which "
+                        "needs --tls-cert and --tls-key\n");
         goto bad;
     }
     return 0;
@@ -227,6 +243,11 @@ int main(int argc, char **argv)
 
     if (parse_options(argc, argv, &o))
         return 2;
+    if (o.tls_key && pemfile_private(o.tls_key) == -EPERM) {
+        plog(LOG_ERROR, "cannot start: the TLS key %s may be read by group or others "
+             "(chmod 600 %s)", o.tls_key, o.tls_key);
+        return 1;
+    }
     /* Block before any thread starts so every thread inherits the mask. */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -287,13 +308,18 @@ int main(int argc, char **argv)
     raise_fd_limit();
     topts = (transport_opts_t){ .authorize = o.auth_file ? app_authorize : NULL,
                                 .auth_ctx = &app, .tls_cert_file = o.tls_cert,
-                                .tls_key_file = o.tls_key, .stats = stats };
+                                .tls_key_file = o.tls_key,
+                                .tls_client_ca_file = o.tls_client_ca,
+                                .tls_require_client_cert = o.tls_require_client_cert,
+                                .stats = stats };
     rc = transport_start(o.listen, o.threads, patron_api.methods, patron_api.n_methods,
                          &app, &topts, &t, &port);
     if (rc) {
         if (o.tls_cert && rc != -EADDRNOTAVAIL)
-            plog(LOG_ERROR, "cannot use the TLS certificate %s and key %s: %s", o.tls_cert,
-                 o.tls_key, rc == -EINVAL ? "not a valid PEM pair" : strerror(-rc));
+            plog(LOG_ERROR, "cannot use the TLS certificate %s and key %s%s%s: %s", o.tls_cert,
+                 o.tls_key, o.tls_client_ca ? " with client CA " : "",
+                 o.tls_client_ca ? o.tls_client_ca : "",
+                 rc == -EINVAL ? "not a valid PEM pair" : strerror(-rc));
         else
             plog(LOG_ERROR, "cannot listen on %s: %s", o.listen, strerror(-rc));
         app_destroy(&app);
@@ -303,8 +329,11 @@ int main(int argc, char **argv)
     }
     if (o.port_file && write_port_file(o.port_file, port) != 0)
         plog(LOG_WARN, "cannot write port file %s", o.port_file);
-    plog(LOG_INFO, "listening on %s (port %d, %u threads%s%s)", o.listen, port, o.threads,
-         o.tls_cert ? ", TLS" : "", o.auth_file ? ", tokens required" : "");
+    plog(LOG_INFO, "listening on %s (port %d, %u threads%s%s%s)", o.listen, port, o.threads,
+         o.tls_cert ? ", TLS" : "",
+         o.tls_require_client_cert ? ", client certificates required"
+         : o.tls_client_ca ? ", client certificates verified when sent" : "",
+         o.auth_file ? ", tokens required" : "");
 
     serve_until_stopped(&app, &sigs, o.poll_seconds);
     atomic_store(&app.draining, 1);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 int pemfile_read(const char *path, char **out)
 {
@@ -28,4 +29,12 @@ int pemfile_read(const char *path, char **out)
     buf[got] = '\0';
     *out = buf;
     return 0;
+}
+
+int pemfile_private(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -errno;
+    return st.st_mode & (S_IRWXG | S_IRWXO) ? -EPERM : 0;
 }

@@ -12,4 +12,9 @@
  * than PEMFILE_MAX) or -ENOMEM. */
 int pemfile_read(const char *path, char **out);
 
+/* A private key must be readable by its owner only (mode 0600 or
+ * stricter, like ssh keys). Returns 0, -EPERM when group or others have any
+ * permission, or -errno from stat. */
+int pemfile_private(const char *path);
+
 #endif

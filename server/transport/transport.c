@@ -576,27 +576,50 @@ static void transport_free(transport_t *t)
     grpc_shutdown();
 }
 
-/* TLS from the PEM files in o. */
+/* Whether and how clients present certificates (mutual TLS). */
+static grpc_ssl_client_certificate_request_type client_cert_request(const transport_opts_t *o)
+{
+    if (!o->tls_client_ca_file)
+        return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    return o->tls_require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                      : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+}
+
+/* TLS from the PEM files in o. gRPC core 1.51's C API has no
+ * setter for the TLS versions; its TLS layer (tsi) defaults to 1.2..1.3, so
+ * TLS 1.2 is the minimum (tests/integration/test_admin_ops.py checks that a
+ * TLS 1.1 handshake is refused). */
 static int server_credentials(const transport_opts_t *o, grpc_server_credentials **out)
 {
     grpc_ssl_pem_key_cert_pair pair;
-    char *cert = NULL, *key = NULL;
+    grpc_ssl_server_certificate_config *config;
+    grpc_ssl_server_credentials_options *options;
+    char *cert = NULL, *key = NULL, *ca = NULL;
     int rc;
 
-    if (!o->tls_cert_file || !o->tls_key_file)
+    if (!o->tls_cert_file || !o->tls_key_file ||
+        (o->tls_require_client_cert && !o->tls_client_ca_file))
         return -EINVAL;
     if ((rc = pemfile_read(o->tls_cert_file, &cert)) != 0 ||
-        (rc = pemfile_read(o->tls_key_file, &key)) != 0) {
+        (rc = pemfile_read(o->tls_key_file, &key)) != 0 ||
+        (o->tls_client_ca_file && (rc = pemfile_read(o->tls_client_ca_file, &ca)) != 0)) {
+        if (key)
+            memset(key, 0, strlen(key));
+        free(key);
         free(cert);
         return rc;
     }
     pair.cert_chain = cert;
     pair.private_key = key;
-    *out = grpc_ssl_server_credentials_create(NULL, &pair, 1, 0, NULL);
-    /* the credentials keep their own copies */
+    /* the config keeps its own copies */
+    config = grpc_ssl_server_certificate_config_create(ca, &pair, 1);
+    options = grpc_ssl_server_credentials_create_options_using_config(client_cert_request(o),
+                                                                      config);
+    *out = options ? grpc_ssl_server_credentials_create_with_options(options) : NULL;
     memset(key, 0, strlen(key));
     free(key);
     free(cert);
+    free(ca);
     return *out ? 0 : -EINVAL;
 }
 

@@ -100,6 +100,10 @@ typedef struct transport_opts {
     void *auth_ctx;
     const char *tls_cert_file;    /* PEM certificate chain and private key: */
     const char *tls_key_file;     /* both for TLS, neither for plaintext */
+    const char *tls_client_ca_file; /* NULL, or PEM roots client certificates
+                                       are verified against (mutual TLS) */
+    int tls_require_client_cert;  /* with tls_client_ca_file: refuse clients
+                                     without a certificate it signed */
     callstats_t *stats;           /* NULL, or n_methods + 1 entries (the last
                                      for unknown methods) the transport counts
                                      every finished call in, by method: status

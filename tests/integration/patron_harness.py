@@ -125,13 +125,17 @@ class Server:
     """One patrond process on 127.0.0.1:<ephemeral> with a channel to it."""
 
     def __init__(self, data_dir, workdir, threads=2, poll_seconds=0, drain_ms=5000,
-                 extra_args=(), tls_ca=None, token=None, preexec_fn=None):
+                 extra_args=(), tls_ca=None, token=None, preexec_fn=None,
+                 tls_client=None):
         """extra_args go to patrond; tls_ca (a PEM file) makes the channel
-        TLS; token is sent as a bearer token with every call; preexec_fn
-        runs in the child before exec (e.g. to lower its RLIMIT_NOFILE)."""
+        TLS; tls_client (certificate, key: PEM files) is the channel's client
+        certificate for mutual TLS; token is sent as a bearer token with
+        every call; preexec_fn runs in the child before exec (e.g. to lower
+        its RLIMIT_NOFILE)."""
         self.preexec_fn = preexec_fn
         self.extra_args = list(extra_args)
         self.tls_ca = tls_ca
+        self.tls_client = tls_client
         self.token = token
         self.data_dir = data_dir
         self.workdir = workdir
@@ -181,13 +185,22 @@ class Server:
         grpc.channel_ready_future(self.channel).result(timeout=timeout)
         return self
 
-    def new_channel(self, tls_ca=None):
+    def new_channel(self, tls_ca=None, tls_client=None):
         # Loopback only; no proxies from the environment.
         options = [("grpc.enable_http_proxy", 0)]
         ca = tls_ca or self.tls_ca
+        client = tls_client or self.tls_client
         if ca:
             with open(ca, "rb") as f:
-                creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+                roots = f.read()
+            cert = key = None
+            if client:
+                with open(client[0], "rb") as f:
+                    cert = f.read()
+                with open(client[1], "rb") as f:
+                    key = f.read()
+            creds = grpc.ssl_channel_credentials(root_certificates=roots, private_key=key,
+                                                 certificate_chain=cert)
             return grpc.secure_channel(self.addr, creds, options=options)
         return grpc.insecure_channel(self.addr, options=options)
 

@@ -324,11 +324,11 @@ class AuthTests(ServerTest):
                               ":1: token must be")):
             write_tokens(self.tokens, "storefront %s *\n" % STOREFRONT)
             self.srv.signal(signal.SIGHUP)
-            wait_until(lambda: self._works(STOREFRONT), 5, interval=0.05,
+            wait_until(lambda: self._works(STOREFRONT), 10, interval=0.05,
                        what="the good file loaded")
             breakit()
             self.srv.signal(signal.SIGHUP)
-            wait_until(lambda: not self._works(STOREFRONT), 5, interval=0.05,
+            wait_until(lambda: not self._works(STOREFRONT), 10, interval=0.05,
                        what="the token refused after a failed reload (%s)" % why)
             log = self.srv.log_tail()
             self.assertIn("tokens not reloaded", log)
@@ -387,6 +387,37 @@ class TlsTests(ServerTest):
         self.assertIn("personalized", out.stdout)
         self.assertIn("TLS", self.srv.log_tail())
 
+    def test_tls_1_1_is_refused(self):
+        def handshake(version):
+            return subprocess.run(
+                ["openssl", "s_client", "-connect", self.srv.addr, version, "-alpn", "h2",
+                 "-cipher", "DEFAULT@SECLEVEL=0", "-CAfile", self.cert],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
+                timeout=30)
+        ok = handshake("-tls1_2")
+        self.assertIn("New, TLSv1.2", ok.stdout, ok.stdout + ok.stderr)
+        # The client offers TLS 1.1 (at security level 0 it may); the server
+        # answers "unsupported protocol" and no cipher is agreed.
+        old = handshake("-tls1_1")
+        self.assertNotEqual(old.returncode, 0)
+        self.assertIn("Cipher is (NONE)", old.stdout)
+        wait_until(lambda: "unsupported protocol" in self.srv.log_tail(), 5,
+                   what="the server refusing TLS 1.1")
+
+    def test_key_readable_by_others_refuses_to_start(self):
+        key = os.path.join(self.dir, "open-key.pem")
+        with open(self.key, "rb") as src, open(key, "wb") as dst:
+            dst.write(src.read())
+        for mode in (0o644, 0o640):
+            os.chmod(key, mode)
+            srv = Server(self.data + "-copy", self.dir,
+                         extra_args=["--tls-cert", self.cert, "--tls-key", key])
+            with self.assertRaises(AssertionError) as ctx:
+                srv.start(timeout=5)
+            srv.kill()
+            self.assertIn("the TLS key %s may be read by group or others" % key,
+                          str(ctx.exception))
+
     def test_missing_key_file_refuses_to_start(self):
         srv = Server(self.data + "-copy", self.dir,
                      extra_args=["--tls-cert", self.cert, "--tls-key", self.key + ".missing"])
@@ -394,6 +425,80 @@ class TlsTests(ServerTest):
             srv.start(timeout=5)
         srv.kill()
         self.assertIn("cannot use the TLS certificate", str(ctx.exception))
+
+
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
+
+
+def make_ca(d, name):
+    """A self-signed CA: returns (certificate, key) paths."""
+    cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-days", "1", "-subj", "/CN=" + name)
+    return cert, key
+
+
+def make_client_cert(d, name, ca):
+    """A client certificate signed by ca (certificate, key): returns paths."""
+    cert, key, csr = (os.path.join(d, name + ext) for ext in (".pem", ".key", ".csr"))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+            "-subj", "/CN=" + name)
+    openssl("x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial",
+            "-out", cert, "-days", "1")
+    return cert, key
+
+
+class MutualTlsTests(ServerTest):
+    """patrond --tls-client-ca --tls-require-client-cert: only clients with a
+    certificate the client CA signed get through."""
+    trained = True
+
+    def server_options(self):
+        self.cert = os.path.join(self.dir, "cert.pem")
+        self.key = os.path.join(self.dir, "key.pem")
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self.key,
+                "-out", self.cert, "-days", "1", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost")
+        ca = make_ca(self.dir, "client-ca")
+        self.client = make_client_cert(self.dir, "storefront", ca)
+        self.rogue = make_client_cert(self.dir, "rogue", make_ca(self.dir, "other-ca"))
+        return {"extra_args": ["--tls-cert", self.cert, "--tls-key", self.key,
+                               "--tls-client-ca", ca[0], "--tls-require-client-cert"],
+                "tls_ca": self.cert, "tls_client": self.client}
+
+    def _refused(self, channel):
+        try:
+            e = rpc_error(self.srv.recommend, "cust-00", 3, channel=channel, timeout=3)
+            self.assertIn(e.code(), (SC.UNAVAILABLE, SC.DEADLINE_EXCEEDED))
+        finally:
+            channel.close()
+
+    def test_client_certificate_is_required_and_verified(self):
+        self.assertPersonalized(self.srv.recommend("cust-00", 3), 3)
+        self.assertIn("client certificates required", self.srv.log_tail())
+        # TLS without a client certificate: the handshake fails.
+        with open(self.cert, "rb") as f:
+            roots = f.read()
+        self._refused(grpc.secure_channel(self.srv.addr, grpc.ssl_channel_credentials(roots),
+                                          options=[("grpc.enable_http_proxy", 0)]))
+        # A certificate another CA signed: refused too.
+        self._refused(self.srv.new_channel(tls_client=self.rogue))
+        # The signed one still works on a fresh channel.
+        ch = self.srv.new_channel()
+        try:
+            self.assertPersonalized(self.srv.recommend("cust-00", 3, channel=ch), 3)
+        finally:
+            ch.close()
+
+    def test_require_without_client_ca_is_a_usage_error(self):
+        srv = Server(self.data + "-copy", self.dir,
+                     extra_args=["--tls-cert", self.cert, "--tls-key", self.key,
+                                 "--tls-require-client-cert"])
+        with self.assertRaises(AssertionError) as ctx:
+            srv.start(timeout=5)
+        srv.kill()
+        self.assertIn("--tls-require-client-cert needs --tls-client-ca", str(ctx.exception))
 
 
 def main():
