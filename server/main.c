@@ -294,6 +294,10 @@ int main(int argc, char **argv)
         plog(LOG_WARN, "listening on %s without --auth-file: anyone who can reach it "
              "may call every method, DeleteCustomer and ExportCustomer included",
              o.listen);
+    if (o.auth_file && !o.tls_cert && !loopback(o.listen))
+        plog(LOG_WARN, "listening on %s in plaintext with --auth-file: tokens cross the "
+             "network readable by anyone on the path; serve TLS (--tls-cert, --tls-key) "
+             "or listen on loopback behind a TLS proxy", o.listen);
     if ((rc = app_reload(&app, &version)) != 0)
         plog(LOG_WARN, "starting without a model: %s", strerror(-rc));
     else if (version == 0)

@@ -341,6 +341,18 @@ class AuthTests(ServerTest):
         except grpc.RpcError:
             return False
 
+    def test_plaintext_tokens_beyond_loopback_are_warned_about(self):
+        self.assertNotIn("in plaintext with --auth-file", self.srv.log_tail())
+        # The harness listens on 127.0.0.1; a later --listen wins.
+        srv = Server(self.data + "-copy", self.dir,
+                     extra_args=["--auth-file", self.tokens, "--listen", "0.0.0.0:0"])
+        try:
+            srv.start(timeout=10)
+            self.assertIn("listening on 0.0.0.0:0 in plaintext with --auth-file",
+                          srv.log_tail())
+        finally:
+            srv.kill()
+
     def test_unsafe_or_broken_token_file_refuses_to_start(self):
         for text, mode, why in (("admin %s *\n" % ADMIN, 0o644, "chmod 600"),
                                 ("admin tooshort *\n", 0o600, ":1: token must be")):
