@@ -288,6 +288,23 @@ static void test_redemption(void)
     CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), 0);
     CHECK_EQ_INT(dup, 1);
     CHECK(b.spent == 1.5 && b.committed == 0.0 && b.redemptions == 1);
+    /* Issue 20, item 10: the id is bob's; carol reusing it for her own
+     * grant is refused (it answered "duplicate" and recorded nothing), a
+     * fresh id works. The same id for another coupon is refused too. */
+    CHECK_EQ_INT(target(s, "carol", "req-c", &c, 1, T0, &o, NULL), 0);
+    r.customer_id = "carol";
+    dup = -1;
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -EEXIST);
+    CHECK_EQ_INT(dup, -1);
+    r.redemption_id = "red-1c";
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), 0);
+    CHECK_EQ_INT(dup, 0);
+    CHECK(b.spent == 3.0 && b.redemptions == 2);
+    r.redemption_id = "red-1";
+    r.customer_id = "bob";
+    r.coupon_id = "other";
+    CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -EEXIST);
+    r.coupon_id = "fix2";
     /* A different id for the used grant: not found. */
     r.redemption_id = "red-2";
     CHECK_EQ_INT(couponstore_redeem(s, &r, &b, &dup), -ENOENT);

@@ -312,6 +312,12 @@ static int redeem_fn(store_tx_t *tx, void *ctx)
     int rc = couponstore_row_get(tx, &CS_REDEEM, r->redemption_id, &row);
 
     if (rc == 0) {
+        /* A replay must be the same redemption: an id reused for another
+         * customer or coupon would otherwise answer "duplicate" and record
+         * nothing. */
+        if (strcmp(row.customer_id, r->customer_id) != 0 ||
+            strcmp(row.coupon_id, r->coupon_id) != 0)
+            return -EEXIST;
         c->duplicate = 1;
         return couponstore_budget_tx_get(tx, row.campaign, &c->after);
     }

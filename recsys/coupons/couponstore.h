@@ -190,10 +190,12 @@ typedef struct couponstore_redemption {
 /*
  * Records a redemption of an active grant: committed -= discount, spent +=
  * discount; when the grant's last benefit is used the rest of its
- * reservation is released too. A redemption_id seen before changes nothing
- * and sets *duplicate. *after (may be NULL) gets the campaign's account
- * afterwards. -ENOENT: the customer holds no active grant of the coupon;
- * -ERANGE: discount above what the grant reserved; -EINVAL: bad argument.
+ * reservation is released too. A redemption_id seen before for the same
+ * customer and coupon changes nothing and sets *duplicate. *after (may be
+ * NULL) gets the campaign's account afterwards. -EEXIST: the id was used
+ * for another customer or coupon (nothing changes); -ENOENT: the customer
+ * holds no active grant of the coupon; -ERANGE: discount above what the
+ * grant reserved; -EINVAL: bad argument.
  */
 int couponstore_redeem(store_t *s, const couponstore_redemption_t *r,
                        couponstore_budget_t *after, int *duplicate);

@@ -360,6 +360,9 @@ void h_record_redemption(void *app, const rpc_call_info_t *ci, const uint8_t *re
     } else if (rc == -ERANGE) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "discount: more than the grant's maximum cost");
+    } else if (rc == -EEXIST) {
+        rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
+                 "redemption_id: already used for another customer or coupon");
     } else if (rc) {
         fail_errno(out, rc, "recording the redemption");
     } else {

@@ -308,6 +308,15 @@ class CouponTest(unittest.TestCase):
         self.assertTrue(second.duplicate)
         self.assertAlmostEqual(second.campaign_spent, 2.0)
         self.assertStatus(rpc_error(self.redeem, "red-2", "dora", "fix2", 2.0), SC.NOT_FOUND)
+        # Issue 20, item 10: dora's id reused for another customer's grant
+        # is refused (it answered duplicate and recorded nothing).
+        self.shop(["emil"])
+        self.assertEqual(self.target("emil", request_id="re").decision.coupon_id, "fix2")
+        self.assertStatus(rpc_error(self.redeem, "red-1", "emil", "fix2", 2.0),
+                          SC.ALREADY_EXISTS, "redemption_id")
+        r = self.redeem("red-1e", "emil", "fix2", 2.0)
+        self.assertFalse(r.duplicate)
+        self.assertAlmostEqual(r.campaign_spent, 4.0)
         self.assertStatus(rpc_error(self.redeem, "red-3", "nobody", "fix2", 1.0), SC.NOT_FOUND)
         self.assertStatus(rpc_error(self.redeem, "", "dora", "fix2", 1.0),
                           SC.INVALID_ARGUMENT, "redemption_id")
