@@ -50,6 +50,12 @@ static int load_version(store_t *s, uint64_t version)
     return rc;
 }
 
+static int tx_has_v3(store_tx_t *tx, void *ctx)
+{
+    (void)ctx;
+    return store_tx_model_exists(tx, 3);
+}
+
 /* Publishing new models never deletes a version a stored definition pins
  * (issue 20 item 2: the experiment was dropped at restart). Once no
  * definition names it any more, the next publish drops it. */
@@ -75,6 +81,12 @@ static void test_pinned_model_kept(void)
     CHECK(load_version(s, 1) != 0);               /* not pinned: dropped */
     CHECK(load_version(s, 3) != 0);
     CHECK_EQ_INT(load_version(s, h.version - STORE_MODELS_KEPT + 1), 0);
+
+    /* A definition naming a dropped version is not stored (a publish may
+     * drop it after CreateExperiment loaded it, before the save). */
+    e.arms[1].model_version = 3;
+    CHECK_EQ_INT(expstore_save(s, &e), -ESTALE);
+    CHECK_EQ_INT(store_table_atomic(s, tx_has_v3, NULL), 0);
 
     e.arms[1].model_version = 0;                  /* the pin is gone */
     CHECK_EQ_INT(expstore_save(s, &e), 0);

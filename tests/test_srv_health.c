@@ -1,7 +1,7 @@
 /*
  * test_srv_health.c - grpc.health.v1.Health/Check through the server's own
  * handler: a stored experiment definition that cannot load at start (its
- * arm pins a model version the store does not have) makes
+ * arm pins a model version the store no longer has) makes
  * patron.v1.Experiments NOT_SERVING, while the other services and "" serve;
  * once the definition is fixed, loading again (SIGHUP) makes it SERVING.
  * Before, patrond logged the failure and served without experiments.
@@ -62,15 +62,19 @@ int main(void)
     if (store_open(test_tmpdir("srv-health"), 64u << 20, &s) != 0)
         return 1;
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
-    e.arms[1].model_version = 7; /* never published (or dropped long ago) */
+    e.arms[1].model_version = 1;
     CHECK_EQ_INT(expstore_save(s, &e), 0);
+    /* Published with no keep function installed (as a release before the
+     * fix did): version 1, which the definition pins, is dropped. */
+    for (int i = 0; i < STORE_MODELS_KEPT; i++)
+        CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
 
     model_opts_default(&opts);
     memset(&a, 0, sizeof a);
     CHECK_EQ_INT(app_init(&a, s, &opts), 0);
     a.api = &patron_api;
     CHECK_EQ_INT(app_reload(&a, &version), 0);
-    CHECK_EQ_INT(version, 1);
+    CHECK_EQ_INT(version, STORE_MODELS_KEPT + 1);
 
     /* Start: the definition cannot load. */
     CHECK_EQ_INT(app_load_experiments(&a), -EINVAL);
@@ -80,7 +84,7 @@ int main(void)
     CHECK_EQ_INT(check(&a, ""), SERVING);
 
     /* Fixed in the store, loaded again (SIGHUP): serving, with it. */
-    e.arms[1].model_version = 1;
+    e.arms[1].model_version = version;
     CHECK_EQ_INT(expstore_save(s, &e), 0);
     CHECK_EQ_INT(app_load_experiments(&a), 0);
     CHECK_EQ_INT(check(&a, "patron.v1.Experiments"), SERVING);

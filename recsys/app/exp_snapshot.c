@@ -248,8 +248,14 @@ int exp_slot_put(exp_slot_t *slot, experiment_t *e, int replace, int64_t now_ms,
         next = prepare(slot, cur, &defs, now_ms, &rc, err, cap);
     /* Stored before it is served: a definition the client is told failed
      * never serves, and one it is told succeeded survives a restart. */
-    if (next && (rc = expstore_save(slot->store, e)) != 0) {
+    if (next && (rc = expstore_save(slot->store, e)) == -ESTALE) {
+        snprintf(err, cap, "arms[].model_version: a version an arm names was dropped "
+                 "by a model published meanwhile (nothing changed): name a kept one");
+        rc = -EINVAL;
+    } else if (next && rc) {
         snprintf(err, cap, "storing the experiment (nothing changed)");
+    }
+    if (next && rc) {
         exp_snapshot_unref(next);
         next = NULL;
     }

@@ -77,14 +77,38 @@ static int customer_decode(const void *key, size_t klen, const void *val, size_t
 
 /* ---- definitions ----------------------------------------------------------------- */
 
+typedef struct save_op {
+    const experiment_t *e;
+    const unsigned char *buf;
+    size_t len;
+} save_op_t;
+
+/* In the writing transaction, so a publish (which keeps what stored
+ * definitions pin, expstore_model_pinned) cannot drop a version between
+ * this check and the commit. */
+static int save_txn(store_tx_t *tx, void *ctx)
+{
+    const save_op_t *op = ctx;
+    for (size_t i = 0; i < op->e->n_arms; i++) {
+        int rc;
+        if (!op->e->arms[i].model_version)
+            continue;
+        if ((rc = store_tx_model_exists(tx, op->e->arms[i].model_version)) <= 0)
+            return rc ? rc : -ESTALE;
+    }
+    return store_tx_put(tx, T_DEFS, op->e->id, strlen(op->e->id), op->buf, op->len);
+}
+
 int expstore_save(store_t *s, const experiment_t *e)
 {
     unsigned char *buf = NULL;
     size_t len = 0;
     int rc = expcodec_encode(e, &buf, &len);
 
-    if (rc == 0)
-        rc = store_table_put(s, T_DEFS, e->id, strlen(e->id), buf, len);
+    if (rc == 0) {
+        save_op_t op = { e, buf, len };
+        rc = store_table_atomic(s, save_txn, &op);
+    }
     free(buf);
     return rc;
 }

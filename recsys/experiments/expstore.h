@@ -26,7 +26,9 @@ typedef struct expstore_defs {
     size_t n;
 } expstore_defs_t;
 
-/* Stores (replaces) a definition. Returns 0 or a store error. */
+/* Stores (replaces) a definition. Returns 0, -ESTALE when an arm pins a
+ * model version the store no longer has (a publish dropped it after the
+ * caller loaded it; nothing is stored), or a store error. */
 int expstore_save(store_t *s, const experiment_t *e);
 
 /* A store_model_keep_fn (store_set_model_keep; ctx unused): keeps a model

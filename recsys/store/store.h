@@ -368,6 +368,10 @@ typedef int (*store_model_keep_fn)(store_tx_t *tx, void *ctx, uint64_t version);
  * between threads, right after store_open. */
 void store_set_model_keep(store_t *s, store_model_keep_fn keep, void *ctx);
 
+/* Inside a store_table_atomic fn: 1 if model version `version` is stored,
+ * 0 if not (never published, or dropped), or a store error. */
+int store_tx_model_exists(store_tx_t *tx, uint64_t version);
+
 /* The current (newest) model version; -ENOENT if none was published. */
 int store_current_model(store_t *s, uint64_t *version);
 

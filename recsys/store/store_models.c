@@ -178,6 +178,16 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
     return map_err(mdb_txn_commit(txn));
 }
 
+int store_tx_model_exists(store_tx_t *tx, uint64_t version)
+{
+    unsigned char key[9];
+    MDB_val k = store_model_key(key, version, MODEL_PART_HDR), v;
+    int rc = mdb_get(tx->txn, tx->s->models, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    return rc ? map_err(rc) : 1;
+}
+
 int store_current_model(store_t *s, uint64_t *version)
 {
     MDB_txn *txn;
