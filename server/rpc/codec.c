@@ -8,12 +8,39 @@
 #include <time.h>
 
 #include "log.h"
+#include "prescan.h"
 #include "store_record.h"
+
+/* The largest repeated field any method accepts is 100,000 (RecordEvents'
+ * events, UpsertItems' items); the handlers then apply their own, often
+ * smaller, limits on the decoded counts. */
+static const prescan_limits_t REQUEST_LIMITS = { 100000, 1000000 };
 
 ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d,
                          const uint8_t *req, size_t len, rpc_reply_t *out)
 {
-    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, req);
+    const char *field;
+    size_t count;
+    ProtobufCMessage *m;
+    int rc = prescan(d, req, len, &REQUEST_LIMITS, &field, &count);
+
+    if (rc == -E2BIG) {
+        if (field[0])
+            rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                     "%s: at most %zu per message, got more than that (%zu counted "
+                     "before decoding)", field, REQUEST_LIMITS.max_repeated, count);
+        else
+            rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                     "request: at most %zu repeated elements in all, got more than "
+                     "that (%zu counted before decoding)", REQUEST_LIMITS.max_total, count);
+        return NULL;
+    }
+    if (rc != 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "request body is not a valid %s%s%s",
+                 d->name, field[0] ? ": malformed field " : "", field);
+        return NULL;
+    }
+    m = protobuf_c_message_unpack(d, NULL, len, req);
     if (!m)
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "request body is not a valid %s", d->name);

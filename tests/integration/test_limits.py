@@ -97,6 +97,46 @@ class DescriptorFloodTest(ServerTest):
         self.assertNotIn("Failed accept4", log)
 
 
+def peak_rss_mb(pid):
+    """The process's peak resident set (VmHWM) in MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    raise AssertionError("no VmHWM in /proc/%d/status" % pid)
+
+
+class LimitsBeforeDecodingTest(ServerTest):
+    """Issue 20 item 7: a 16 MB RecordEvents of 8,000,000 empty events was
+    decoded whole before the 100,000-events limit was checked: 1.16 GB of
+    peak RSS and seconds of a worker. The counts are now checked on the wire
+    bytes first."""
+
+    def test_huge_repeated_field_refused_before_decoding(self):
+        body = b"\x0a\x00" * 8_000_000  # field 1 (events), empty, 16 MB
+        before = peak_rss_mb(self.srv.proc.pid)
+        t0 = time.monotonic()
+        err = h.rpc_error(self.srv.call_raw, "/patron.v1.Events/RecordEvents", body,
+                          timeout=30)
+        took = time.monotonic() - t0
+        after = peak_rss_mb(self.srv.proc.pid)
+        sys.stderr.write("\n16 MB RecordEvents: %.2f s, peak RSS %.0f -> %.0f MiB\n"
+                         % (took, before, after))
+        self.assertStatus(err, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                          "events: at most 100000 per message")
+        # gRPC's copy of the message plus ours is ~32 MB; decoding was ~1.1 GB.
+        self.assertLess(after - before, 200, "peak RSS grew by %.0f MiB" % (after - before))
+        self.assertLess(took, 5.0)
+        # The server is fine afterwards.
+        self.assertEqual(self.srv.health().status, h.pb.health.HealthCheckResponse.NOT_SERVING)
+
+    def test_malformed_body_names_the_field(self):
+        err = h.rpc_error(self.srv.call_raw, "/patron.v1.Events/RecordEvents",
+                          b"\x0a\xff\xff\xff\x0f")
+        self.assertStatus(err, grpc.StatusCode.INVALID_ARGUMENT,
+                          "not a valid patron.v1.RecordEventsRequest", "events")
+
+
 class RaisedFdLimitTest(DescriptorFloodTest):
     """patrond raises its soft RLIMIT_NOFILE to the hard limit at start:
     the same flood fits and nothing is refused."""
