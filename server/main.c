@@ -202,7 +202,7 @@ static void serve_until_stopped(app_t *a, const sigset_t *sigs, int poll_seconds
         if (sig == SIGHUP) {
             char err[512];
             if (app_load_auth(a, err, sizeof err) != 0)
-                plog(LOG_ERROR, "tokens not reloaded: %s: every call except health checks "
+                plog(LOG_ERROR, "audit: tokens not reloaded: %s: every call except health checks "
                      "is refused until the file is fixed and patrond gets SIGHUP", err);
         }
         if (sig == SIGHUP || (sig < 0 && errno == EAGAIN && poll_seconds > 0))

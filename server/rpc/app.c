@@ -99,10 +99,11 @@ int app_load_auth(app_t *a, char *err, size_t cap)
     if (rc)
         return rc;
     if (auth_count(fresh) == 0)
-        plog(LOG_WARN, "%s holds no token: every call except health checks is refused",
-             a->auth_path);
+        plog(LOG_WARN, "audit: %s holds no token: every call except health checks is "
+             "refused", a->auth_path);
     else
-        plog(LOG_INFO, "%zu API token(s) from %s", auth_count(fresh), a->auth_path);
+        plog(LOG_INFO, "audit: %zu API token(s) loaded from %s", auth_count(fresh),
+             a->auth_path);
     return 0;
 }
 
@@ -119,6 +120,7 @@ int app_authorize(void *ctx, const char *path, const char *token, size_t len,
     r = auth_check(a->auth, path, token, len, &name);
     switch (r) {
     case AUTH_OK:
+        snprintf(msg, cap, "%s", name ? name : ""); /* the caller, for audit lines */
         break;
     case AUTH_MISSING:
         snprintf(msg, cap, "%s needs a token: send metadata \"authorization: "

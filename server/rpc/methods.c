@@ -51,20 +51,20 @@
     M(EVENTS, "StreamEvents", STREAM(RPC_CLIENT_STREAM, stream_events_ops))     \
     M(PROFILES, "GetProfile", UNARY(h_get_profile))                             \
     M(PROFILES, "SelectAudience", STREAM(RPC_SERVER_STREAM, select_audience_ops)) \
-    M(PROFILES, "DeleteCustomer", UNARY(h_delete_customer))                     \
-    M(PROFILES, "ExportCustomer", UNARY(h_export_customer))                     \
+    M(PROFILES, "DeleteCustomer", AUDITED(UNARY(h_delete_customer)))            \
+    M(PROFILES, "ExportCustomer", AUDITED(UNARY(h_export_customer)))            \
     M(PROFILES, "SetCustomerAttributes", UNARY(h_set_attributes))               \
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
-    M(EXPERIMENTS, "CreateExperiment", UNARY(h_create_experiment))              \
-    M(EXPERIMENTS, "UpdateExperiment", UNARY(h_update_experiment))              \
+    M(EXPERIMENTS, "CreateExperiment", AUDITED(UNARY(h_create_experiment)))     \
+    M(EXPERIMENTS, "UpdateExperiment", AUDITED(UNARY(h_update_experiment)))     \
     M(EXPERIMENTS, "ListExperiments", UNARY(h_list_experiments))                \
     M(EXPERIMENTS, "GetAssignment", UNARY(h_get_assignment))                    \
     M(EXPERIMENTS, "GetExperimentResults", UNARY(h_experiment_results))         \
-    M(ADMIN, "UpsertItems", UNARY(h_upsert_items))                              \
+    M(ADMIN, "UpsertItems", AUDITED(UNARY(h_upsert_items)))                     \
     M(ADMIN, "GetModelInfo", UNARY(h_model_info))                               \
-    M(ADMIN, "ReloadModel", UNARY(h_reload_model))                              \
+    M(ADMIN, "ReloadModel", AUDITED(UNARY(h_reload_model)))                     \
     M(ADMIN, "GetServerStats", UNARY(h_server_stats))                           \
-    M(COUPONS, "UpsertCoupon", UNARY(h_upsert_coupon))                          \
+    M(COUPONS, "UpsertCoupon", AUDITED(UNARY(h_upsert_coupon)))                 \
     M(COUPONS, "TargetCoupons", UNARY(h_target_coupons))                        \
     M(COUPONS, "SelectCampaignAudience",                                        \
       STREAM(RPC_SERVER_STREAM, select_campaign_audience_ops))                  \
@@ -75,6 +75,8 @@
       STREAM(RPC_BIDI_STREAM, reflection_stream_ops))
 
 #define UNARY(fn) .kind = RPC_UNARY, .handler = fn
+/* Erasure, export and admin writes leave an audit line (transport.h). */
+#define AUDITED(how) how, .audit = 1
 #define STREAM(k, ops) .kind = k, .stream = &ops
 #define AS_SERVICE(id, fl) { .name = SVC_##id, .flags = fl },
 #define AS_METHOD(id, name, how) { .path = "/" SVC_##id "/" name, how },

@@ -39,6 +39,7 @@
 #include "listener.h"
 #include "log.h"
 #include "pemfile.h"
+#include "status_names.h"
 
 /* Outstanding requests per method per queue: how many calls of one method a
  * worker can have accepted but not yet started. */
@@ -66,6 +67,7 @@ typedef struct call {
     gpr_timespec started;          /* when a worker took the call up */
     int initial_md_sent;
     int cancelled;
+    char caller[65];               /* who, for audit lines (authorize) */
 } call_t;
 
 struct worker {
@@ -204,6 +206,19 @@ static void count(const call_t *c, grpc_status_code code)
                      (int)code, us > 0 ? (uint64_t)us : 0);
 }
 
+/* One line per finished call of an audited method (rpc_method_t.audit):
+ * the method, who called and the status name, nothing from the request. */
+static void audit(const call_t *c, grpc_status_code code)
+{
+    const rpc_method_t *m = method_of(c);
+    if (!m || !m->audit)
+        return;
+    /* With tokens required, a call without a caller was refused by authorize. */
+    plog(LOG_INFO, "audit: %s by %s%s%s: %s", m->path, c->caller[0] ? "'" : "",
+         c->caller[0] ? c->caller : c->w->t->opts.authorize ? "(refused)" : "(no --auth-file)",
+         c->caller[0] ? "'" : "", status_name((int)code));
+}
+
 /* Starts the final batch: metadata, optional message, status, close. */
 static void finish(call_t *c, const rpc_reply_t *r)
 {
@@ -214,6 +229,7 @@ static void finish(call_t *c, const rpc_reply_t *r)
     grpc_call_error err;
 
     count(c, r->code);
+    audit(c, r->code);
     memset(ops, 0, sizeof ops);
     if (!c->initial_md_sent) {
         ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -389,8 +405,8 @@ static void find_token(const grpc_metadata_array *md, const char **tok, size_t *
     }
 }
 
-/* 0 when the call may run, else the status already set in r. */
-static int authorize(const call_t *c, const rpc_method_t *m, rpc_reply_t *r)
+/* 0 when the call may run (c->caller set), else the status already set in r. */
+static int authorize(call_t *c, const rpc_method_t *m, rpc_reply_t *r)
 {
     const transport_opts_t *o = &c->w->t->opts;
     const char *tok;
@@ -401,8 +417,11 @@ static int authorize(const call_t *c, const rpc_method_t *m, rpc_reply_t *r)
         return 0;
     find_token(&c->md, &tok, &len);
     code = o->authorize(o->auth_ctx, m->path, tok, len, r->message, sizeof r->message);
-    if (code == GRPC_STATUS_OK)
+    if (code == GRPC_STATUS_OK) {
+        snprintf(c->caller, sizeof c->caller, "%.64s", r->message);
+        r->message[0] = '\0';
         return 0;
+    }
     r->code = (grpc_status_code)code;
     return -1;
 }

@@ -83,6 +83,10 @@ typedef struct rpc_method {
     rpc_handler_fn handler;         /* RPC_UNARY */
     rpc_kind_t kind;
     const rpc_stream_ops_t *stream; /* streaming kinds */
+    int audit;                      /* log an "audit:" line per finished call:
+                                       method, caller, status; never the
+                                       request or the status message (they
+                                       may hold customer data) */
 } rpc_method_t;
 
 typedef struct transport transport_t;
@@ -90,7 +94,8 @@ typedef struct transport transport_t;
 /* Checks a call to a registered method before anything else runs: path is
  * "/package.Service/Method", token the bearer token from the call's
  * "authorization: Bearer <token>" (or "x-api-key: <token>") metadata, NULL
- * when it has none. Returns a grpc_status_code: OK lets the call run, any
+ * when it has none. Returns a grpc_status_code: OK lets the call run (msg
+ * then holds the caller's name for audit lines, "" if it has none), any
  * other ends it with that status and msg. Runs on worker threads. */
 typedef int (*rpc_authorize_fn)(void *ctx, const char *path, const char *token,
                                 size_t len, char *msg, size_t cap);

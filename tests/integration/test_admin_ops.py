@@ -296,6 +296,34 @@ class AuthTests(ServerTest):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("UNAUTHENTICATED", out.stderr.upper())
 
+    def test_admin_writes_erasure_export_and_reloads_are_audited(self):
+        log = self.srv.log_tail(200)
+        self.assertIn("audit: 2 API token(s) loaded from %s" % self.tokens, log)
+        self.srv.call("/patron.v1.Profiles/ExportCustomer",
+                      h.pb.profiles.ExportCustomerRequest(customer_id="cust-03"),
+                      h.pb.profiles.ExportCustomerResponse, token=ADMIN)
+        self.srv.call("/patron.v1.Profiles/DeleteCustomer",
+                      h.pb.profiles.DeleteCustomerRequest(customer_id="cust-03"),
+                      h.pb.profiles.DeleteCustomerResponse, token=ADMIN)
+        self.srv.reload_model(token=ADMIN)
+        self.srv.upsert_items(h.Shop.catalog()[:2], token=ADMIN)
+        self.assertStatus(rpc_error(self.srv.reload_model, token=STOREFRONT),
+                          SC.PERMISSION_DENIED)
+        self.rec(token=STOREFRONT)  # reads are not audited
+        self.srv.signal(signal.SIGHUP)
+        wait_until(lambda: self.srv.log_tail(200).count("audit: 2 API token(s)") == 2, 5,
+                   interval=0.05, what="the token reload's audit line")
+        audit = [l.split(" audit: ", 1)[1] for l in self.srv.log_tail(200).splitlines()
+                 if " audit: " in l]
+        self.assertEqual(audit[1:-1], [
+            "/patron.v1.Profiles/ExportCustomer by 'admin': OK",
+            "/patron.v1.Profiles/DeleteCustomer by 'admin': OK",
+            "/patron.v1.Admin/ReloadModel by 'admin': OK",
+            "/patron.v1.Admin/UpsertItems by 'admin': OK",
+            "/patron.v1.Admin/ReloadModel by (refused): PERMISSION_DENIED"])
+        # No customer data in the log: not the erased customer's id.
+        self.assertNotIn("cust-03", self.srv.log_tail(200))
+
     def test_sighup_rereads_tokens(self):
         rotated = "shop-front-rotated-55aa"
         write_tokens(self.tokens, "storefront %s patron.v1.Recommender\nadmin %s *\n"
