@@ -257,7 +257,7 @@ static void test_erase_when_file_cannot_grow(const char *dir)
     CHECK_EQ_INT(record_batch(s, "c", "carol", &acc), 0);
     /* Churn, so earlier versions of the pages are free for reuse. */
     for (int i = 0; i < 4; i++) {
-        char tag[8];
+        char tag[16];
         snprintf(tag, sizeof tag, "x%d", i);
         CHECK_EQ_INT(record_batch(s, tag, "dave", &acc), 0);
     }
@@ -267,7 +267,7 @@ static void test_erase_when_file_cannot_grow(const char *dir)
     /* The shim bites: writing on, the file must grow and cannot. */
     int rc = 0;
     for (int i = 0; i < 400 && rc == 0; i++) {
-        char tag[8];
+        char tag[16];
         snprintf(tag, sizeof tag, "g%d", i);
         rc = record_batch(s, tag, "erin", &acc);
     }
