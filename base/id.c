@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 static int byte_ok(unsigned char c, unsigned flags)
 {
     if ((flags & ID_PRINTABLE) && (c < 0x20 || c == 0x7f))
@@ -26,5 +28,7 @@ size_t id_check(const char *id, size_t max, unsigned flags)
         for (size_t i = 0; i < n; i++)
             if (!byte_ok((unsigned char)id[i], flags))
                 return 0;
+    if ((flags & ID_PRINTABLE) && !utf8_valid(id, n))
+        return 0;
     return n;
 }

@@ -9,7 +9,8 @@
 
 #include <stddef.h>
 
-/* No control bytes (below 0x20, or 0x7f): ids that print and log safely. */
+/* No control bytes (below 0x20, or 0x7f) and valid UTF-8 (utf8.h): ids
+ * that print, log and encode in proto3 safely. */
 #define ID_PRINTABLE 1u
 /* Only [A-Za-z0-9_.-]: names chosen by operators (experiments, arms). */
 #define ID_TOKEN 2u

@@ -116,7 +116,7 @@ int store_set_attrs(store_t *s, const char *customer_id, const store_attrs_t *a)
 {
     store_attrs_t copy = *a;
     attrs_op_t op = { customer_id, &copy };
-    if (id_invalid(customer_id) || store_attrs_invalid(a))
+    if (id_write_invalid(customer_id) || store_attrs_invalid(a))
         return -EINVAL;
     return store_with_txn(s, 1, set_attrs_txn, &op);
 }
@@ -241,7 +241,7 @@ int store_points_redeem(store_t *s, const char *customer_id,
 {
     redeem_op_t op = { customer_id, redemption_id, points, earned, 0, 0 };
     int rc;
-    if (id_invalid(customer_id) || id_invalid(redemption_id) || points <= 0)
+    if (id_write_invalid(customer_id) || id_write_invalid(redemption_id) || points <= 0)
         return -EINVAL;
     rc = store_with_txn(s, 1, redeem_txn, &op);
     if (rc == -ERANGE) /* the read-only sum for the caller's message */

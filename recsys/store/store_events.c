@@ -13,12 +13,12 @@
 
 const char *store_event_invalid(const store_event_t *e)
 {
-    if (id_invalid(e->event_id))
-        return "event_id: must be 1..256 bytes";
-    if (id_invalid(e->customer_id))
-        return "customer_id: must be 1..256 bytes";
-    if (id_invalid(e->item_id))
-        return "item_id: must be 1..256 bytes";
+    if (id_write_invalid(e->event_id))
+        return "event_id: must be 1..256 bytes of UTF-8 without control characters";
+    if (id_write_invalid(e->customer_id))
+        return "customer_id: must be 1..256 bytes of UTF-8 without control characters";
+    if (id_write_invalid(e->item_id))
+        return "item_id: must be 1..256 bytes of UTF-8 without control characters";
     if (e->type < STORE_EVENT_VIEW || e->type > STORE_EVENT_REFUND)
         return "type: must be view, cart, purchase or refund";
     if (e->time_ms <= 0)

@@ -17,6 +17,7 @@
 #define STORE_ERROR_MAX 512   /* a store error message, with its NUL */
 
 #include "id.h"
+#include "utf8.h"
 
 /* One caller's write waiting for a group commit: fn runs inside a nested
  * transaction of the round's transaction, so its failure undoes only its
@@ -116,9 +117,18 @@ static inline int id_invalid(const char *id)
     return id_check(id, STORE_MAX_ID, 0) == 0;
 }
 
+/* Ids written from now on: also printable, valid UTF-8 (base/id.h). Reads
+ * and erasure keep id_invalid, so rows stored before stay reachable. */
+static inline int id_write_invalid(const char *id)
+{
+    return id_check(id, STORE_MAX_ID, ID_PRINTABLE) == 0;
+}
+
+/* Text fields (titles, categories): at most STORE_MAX_TEXT bytes of valid
+ * UTF-8 (base/utf8.h). */
 static inline int text_invalid(const char *s)
 {
-    return s && strlen(s) > STORE_MAX_TEXT;
+    return s && (strlen(s) > STORE_MAX_TEXT || !utf8_valid(s, strlen(s)));
 }
 
 static inline int money_invalid(double v)

@@ -78,12 +78,12 @@ static int item_unpack(const MDB_val *k, const MDB_val *v, store_item_t *it,
 
 const char *store_item_invalid(const store_item_t *it)
 {
-    if (id_invalid(it->item_id))
-        return "item_id: must be 1..256 bytes";
+    if (id_write_invalid(it->item_id))
+        return "item_id: must be 1..256 bytes of UTF-8 without control characters";
     if (text_invalid(it->title))
-        return "title: longer than 1024 bytes";
+        return "title: must be valid UTF-8 of at most 1024 bytes";
     if (text_invalid(it->category))
-        return "category: longer than 1024 bytes";
+        return "category: must be valid UTF-8 of at most 1024 bytes";
     if (money_invalid(it->price))
         return "price: must be finite and in 0..1e9";
     if (money_invalid(it->unit_cost))

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "prescan.h"
 #include "store_record.h"
+#include "strcheck.h"
 
 /* The largest repeated field any method accepts is 100,000 (RecordEvents'
  * events, UpsertItems' items); the handlers then apply their own, often
@@ -20,6 +21,7 @@ ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d,
                          const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     const char *field;
+    char bad[128];
     size_t count;
     ProtobufCMessage *m;
     int rc = prescan(d, req, len, &REQUEST_LIMITS, &field, &count);
@@ -38,6 +40,11 @@ ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d,
     if (rc != 0) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "request body is not a valid %s%s%s",
                  d->name, field[0] ? ": malformed field " : "", field);
+        return NULL;
+    }
+    if (strcheck(d, req, len, bad, sizeof bad) != 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "%s: must be valid UTF-8 without NUL bytes", bad);
         return NULL;
     }
     m = protobuf_c_message_unpack(d, NULL, len, req);

@@ -79,6 +79,46 @@ class EventTimeTests(ServerTest):
             self.assertIn("inline_events[0].unit_price", e.details())
 
 
+class StringValidationTests(ServerTest):
+    """Issue 20, item 7 (strings): every string field is valid UTF-8 without
+    NUL bytes, checked before decoding; ids refuse control characters."""
+    trained = True
+
+    def test_invalid_utf8_title_refused_and_never_echoed(self):
+        C = h.pb.common
+        req = h.pb.admin.UpsertItemsRequest(
+            items=[C.Item(item_id=ALL_ITEMS[0], title="QQ", category="books", price=1)])
+        body = req.SerializeToString()
+        self.assertEqual(body.count(b"QQ"), 1)
+        e = rpc_error(self.srv.call_raw, "/patron.v1.Admin/UpsertItems",
+                      body.replace(b"QQ", b"\xff\xfe"))
+        self.assertEqual(e.code(), SC.INVALID_ARGUMENT, e.details())
+        self.assertIn("items.title", e.details())
+        # Nothing was stored: recommendations with details still decode.
+        r = self.srv.recommend("cust-01", 10)
+        self.assertEqual(len(r.items), 10)
+
+    def test_nul_and_control_characters_in_ids(self):
+        E, T = h.pb.common.Event, h.pb.common
+        now = int(time.time() * 1000)
+        ev = E(event_id="nul-1", customer_id="c000821\0evil", item_id=ALL_ITEMS[0],
+               type=T.EVENT_TYPE_VIEW, time_unix_ms=now)
+        e = rpc_error(self.srv.record_events, [ev])
+        self.assertEqual(e.code(), SC.INVALID_ARGUMENT, e.details())
+        self.assertIn("events.customer_id", e.details())
+        ev = E(event_id="ctl-1", customer_id="c0008\t21", item_id=ALL_ITEMS[0],
+               type=T.EVENT_TYPE_VIEW, time_unix_ms=now)
+        r = self.srv.record_events([ev])
+        self.assertEqual(r.rejected, 1)
+        self.assertTrue(r.errors[0].reason.startswith("customer_id:"), r.errors[0].reason)
+        # Nested map entries are walked too (GetProfile of a NUL id).
+        e = rpc_error(self.srv.call, "/patron.v1.Profiles/GetProfile",
+                      h.pb.profiles.GetProfileRequest(customer_id="cust-01\0x"),
+                      h.pb.profiles.Profile)
+        self.assertEqual(e.code(), SC.INVALID_ARGUMENT, e.details())
+        self.assertIn("customer_id", e.details())
+
+
 class EventSkewOptionTests(ServerTest):
     def server_options(self):
         return {"extra_args": ["--max-event-skew-seconds", "0"]}
