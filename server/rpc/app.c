@@ -28,6 +28,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     pthread_rwlock_init(&a->auth_lock, NULL);
     a->auth_path = NULL;
     a->auth = NULL;
+    a->auth_failures = 0;
     a->api = NULL;
     a->stats = NULL;
     a->started_ms = 0;
@@ -75,15 +76,25 @@ int app_items_changed(app_t *a)
     return app_refresh_customers(a);
 }
 
-/* Replaces the served tokens with fresh (may be NULL: none). */
-static void swap_auth(app_t *a, auth_t *fresh)
+/* Replaces the served tokens with fresh (may be NULL: none); failed says
+ * the load that produced it failed. */
+static void swap_auth(app_t *a, auth_t *fresh, int failed)
 {
     auth_t *old;
     pthread_rwlock_wrlock(&a->auth_lock);
     old = a->auth;
     a->auth = fresh;
+    a->auth_failures += failed != 0;
     pthread_rwlock_unlock(&a->auth_lock);
     auth_free(old);
+}
+
+void app_auth_state(app_t *a, size_t *tokens, uint64_t *failures)
+{
+    pthread_rwlock_rdlock(&a->auth_lock);
+    *tokens = auth_count(a->auth);
+    *failures = a->auth_failures;
+    pthread_rwlock_unlock(&a->auth_lock);
 }
 
 int app_load_auth(app_t *a, char *err, size_t cap)
@@ -95,7 +106,7 @@ int app_load_auth(app_t *a, char *err, size_t cap)
         return 0;
     rc = auth_load_known(a->auth_path, a->api ? rpc_api_knows : NULL, (void *)a->api,
                          &fresh, err, cap);
-    swap_auth(a, fresh); /* NULL on error: fail closed */
+    swap_auth(a, fresh, rc != 0); /* NULL on error: fail closed */
     if (rc)
         return rc;
     if (auth_count(fresh) == 0)

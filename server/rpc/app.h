@@ -68,6 +68,7 @@ typedef struct app {
     const char *auth_path;
     pthread_rwlock_t auth_lock;
     auth_t *auth;
+    uint64_t auth_failures;   /* failed loads, under auth_lock */
 
     const rpc_api_t *api;        /* what is served (methods.h), set by main */
     /* Calls by method: api->methods order plus one for unknown methods
@@ -121,6 +122,9 @@ void app_customers_end(app_t *a);
  * file's tokens stop working. Returns 0 or auth_load's error with err set.
  * A NULL auth_path is 0: every call allowed. */
 int app_load_auth(app_t *a, char *err, size_t cap);
+
+/* For GetServerStats: tokens in service and failed loads since start. */
+void app_auth_state(app_t *a, size_t *tokens, uint64_t *failures);
 
 /* transport's authorize hook (ctx is the app_t): OK, UNAUTHENTICATED or
  * PERMISSION_DENIED with a message naming the method. */

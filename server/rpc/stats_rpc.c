@@ -79,6 +79,11 @@ void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
     resp.n_methods = used;
     resp.methods = mp;
+    {
+        size_t tokens;
+        app_auth_state(a, &tokens, &resp.token_reload_failures);
+        resp.tokens = (uint32_t)tokens;
+    }
     encode(&resp.base, out);
 out:
     free(ms);

@@ -361,6 +361,22 @@ class AuthTests(ServerTest):
             log = self.srv.log_tail()
             self.assertIn("tokens not reloaded", log)
             self.assertIn(why, log)
+        # GetServerStats counts the failures once a good file is back (while
+        # it fails closed, no token may call it either).
+        write_tokens(self.tokens, "admin %s *\n" % ADMIN)
+        self.srv.signal(signal.SIGHUP)
+        wait_until(lambda: self._stats() is not None, 10, interval=0.05,
+                   what="the good file loaded")
+        s = self._stats()
+        self.assertEqual((s.tokens, s.token_reload_failures), (1, 3))
+
+    def _stats(self):
+        try:
+            return self.srv.call("/patron.v1.Admin/GetServerStats",
+                                 h.pb.admin.GetServerStatsRequest(), h.pb.admin.ServerStats,
+                                 token=ADMIN)
+        except grpc.RpcError:
+            return None
 
     def _works(self, token):
         try:
