@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "customers.h"
+#include "monotime.h"
 #include "testutil.h"
 
 #define DAY 86400000LL
@@ -128,6 +129,21 @@ static void test_select(const customers_ctx_t *c)
         CHECK_EQ_INT(customers_select(c, NULL, NOW, collect, &col), 0);
         CHECK_EQ_INT(col.n, N_CUST + 1);
     }
+}
+
+/* A scan whose deadline has passed stops with -ETIMEDOUT before visiting
+ * anyone; one with time left visits everyone (issue 20 item 8). */
+static void test_select_deadline(const customers_ctx_t *c)
+{
+    customers_ctx_t late = *c, soon = *c;
+    collected_t col = { .n = 0 };
+
+    late.deadline = monotime_seconds() - 0.001;
+    CHECK_EQ_INT(customers_select(&late, NULL, NOW, collect, &col), -ETIMEDOUT);
+    CHECK_EQ_INT(col.n, 0);
+    soon.deadline = monotime_seconds() + 60;
+    CHECK_EQ_INT(customers_select(&soon, NULL, NOW, collect, &col), 0);
+    CHECK_EQ_INT(col.n, N_CUST + 1);
 }
 
 typedef struct redeemer {
@@ -260,9 +276,10 @@ int main(void)
     if (!cat)
         return 1;
     CHECK_EQ_INT(cat->n_categories, 3);
-    c = (customers_ctx_t){ s, &cfg, cat, &cut };
+    c = (customers_ctx_t){ s, &cfg, cat, &cut, 0 };
     test_view(&c);
     test_select(&c);
+    test_select_deadline(&c);
     test_points(&c);
     test_attrs(&c);
     test_points_overflow(&c);

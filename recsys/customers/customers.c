@@ -12,6 +12,7 @@
 #include "civil.h"
 #include "grow.h"
 #include "id.h"
+#include "monotime.h"
 
 #define CUTPOINTS_BLOB "rfm_cutpoints"
 
@@ -192,6 +193,7 @@ typedef struct select_ctx {
     int64_t now_ms;
     customers_visit_fn cb;
     void *cb_ctx;
+    unsigned visited;
 } select_ctx_t;
 
 static int select_visit(group_scan_t *g)
@@ -201,6 +203,12 @@ static int select_visit(group_scan_t *g)
     audience_row_t row;
     int rc;
 
+    /* A scan over every customer is the long part of an audience call:
+     * stop when its caller has given up (every 64: the clock is cheap, not
+     * free). */
+    if (sc->c->deadline > 0 && (sc->visited++ & 63) == 0 &&
+        monotime_seconds() >= sc->c->deadline)
+        return -ETIMEDOUT;
     memset(&v, 0, sizeof v);
     rc = store_customer_id(sc->c->store, g->customer, v.customer_id, sizeof v.customer_id);
     if (rc == -ENOENT)
@@ -217,7 +225,7 @@ static int select_visit(group_scan_t *g)
 int customers_select(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
                      customers_visit_fn cb, void *ctx)
 {
-    select_ctx_t sc = { c, a, now_ms, cb, ctx };
+    select_ctx_t sc = { c, a, now_ms, cb, ctx, 0 };
     group_scan_t g = { .visit = select_visit, .ctx = &sc };
     return group_scan(c->store, &g);
 }

@@ -29,6 +29,8 @@ typedef struct customers_ctx {
     const profile_config_t *cfg;
     const catalog_t *cat;
     const rfm_cutpoints_t *cut;
+    double deadline;   /* monotime_seconds() at which customers_select stops
+                          with -ETIMEDOUT (checked every 64 customers); 0 = none */
 } customers_ctx_t;
 
 typedef struct customer_view {
@@ -66,7 +68,7 @@ void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
 
 /* Calls cb for every customer with events whose view matches a (a NULL a
  * matches everyone), in customer index order. A nonzero return from cb
- * stops and is returned. */
+ * stops and is returned; so does -ETIMEDOUT once c->deadline has passed. */
 typedef int (*customers_visit_fn)(void *ctx, const customer_view_t *v);
 int customers_select(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
                      customers_visit_fn cb, void *ctx);

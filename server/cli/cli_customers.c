@@ -222,7 +222,7 @@ static int segments(const cust_args_t *a)
     if (rc == 0)
         rc = catalog_load(s, &cat);
     if (rc == 0) {
-        c = (customers_ctx_t){ s, &pc, cat, &cut };
+        c = (customers_ctx_t){ s, &pc, cat, &cut, 0 };
         sc.cfg = &pc;
         rc = customers_select(&c, NULL, as_of, count_segments, &sc);
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "monotime.h"
 
 int app_init(app_t *a, store_t *store, const model_opts_t *opts)
 {
@@ -185,13 +186,18 @@ int app_refresh_customers(app_t *a)
     return 0;
 }
 
-void app_customers_begin(app_t *a, customers_ctx_t *c)
+void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c)
 {
+    int64_t left = ci ? rpc_remaining_ms(ci) : INT64_MAX;
+
     pthread_rwlock_rdlock(&a->cust_lock);
     c->store = a->store;
     c->cfg = &a->profile_cfg;
     c->cat = a->cust_catalog;
     c->cut = &a->cutpoints;
+    c->deadline = 0;
+    if (left != INT64_MAX) /* the transport's clock is gRPC's; ours is base's */
+        c->deadline = monotime_seconds() + (left > 0 ? (double)left / 1000.0 : -1.0);
 }
 
 void app_customers_end(app_t *a)

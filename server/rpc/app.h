@@ -110,9 +110,10 @@ int app_upsert_items(app_t *a, const store_item_t *items, size_t n, size_t *inse
  * Returns 0 or a negative errno (logged; the old snapshot stays). */
 int app_coupons_changed(app_t *a);
 
-/* Takes the read lock and fills c for a profile call; release with
- * app_customers_end. */
-void app_customers_begin(app_t *a, customers_ctx_t *c);
+/* Takes the read lock and fills c for a profile call, with the call's
+ * deadline (ci may be NULL: none) so scans stop with -ETIMEDOUT when it
+ * passes; release with app_customers_end. */
+void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c);
 void app_customers_end(app_t *a);
 
 /* (Re)reads a->auth_path and swaps the tokens in (an empty file: none, so

@@ -77,6 +77,10 @@ void fail_errno(rpc_reply_t *out, int rc, const char *what)
         plog(LOG_ERROR, "%s: disk full (%s)", what, why);
         return;
     }
+    if (rc == -ETIMEDOUT) { /* the call's deadline passed (app_customers_begin) */
+        rpc_fail(out, GRPC_STATUS_DEADLINE_EXCEEDED, "%s: the deadline passed", what);
+        return;
+    }
     if (rc == -ENOMEM)
         code = GRPC_STATUS_RESOURCE_EXHAUSTED;
     /* store_strerror: for an unreadable record (-EBADMSG) it names the table

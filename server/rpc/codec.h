@@ -20,7 +20,8 @@ void encode(const ProtobufCMessage *m, rpc_reply_t *out);
 
 /* Maps a negative errno to a status ("what: strerror") and logs it:
  * -ENOSPC/-EDQUOT (the disk is full; the message says so) and -ENOMEM are
- * RESOURCE_EXHAUSTED, anything else INTERNAL. */
+ * RESOURCE_EXHAUSTED, -ETIMEDOUT (the call's deadline passed, not logged)
+ * DEADLINE_EXCEEDED, anything else INTERNAL. */
 void fail_errno(rpc_reply_t *out, int rc, const char *what);
 
 /* A new request id: 32 hex characters from the kernel's CSPRNG (the format

@@ -225,7 +225,7 @@ static int load_customer(app_t *a, const char *customer_id, int64_t now,
 {
     customers_ctx_t c;
     int rc;
-    app_customers_begin(a, &c);
+    app_customers_begin(a, NULL, &c); /* one customer: no scan */
     rc = serve_coupon_view(&c, customer_id, now, v, known);
     app_customers_end(a);
     return rc;
@@ -417,7 +417,6 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
     const char *bad;
     int rc;
 
-    (void)ci;
     if (!r)
         return NULL;
     if ((bad = campaign_request_invalid(r)) != NULL) {
@@ -429,7 +428,7 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         goto out;
     }
     coupon_settings(&cfg);
-    app_customers_begin(a, &c);
+    app_customers_begin(a, ci, &c);
     rc = campaign_audience(a->store, &c, r->campaign_id, r->budget, r->limit,
                            r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &cfg,
                            &st->a);

@@ -95,7 +95,7 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
         goto out;
     }
-    app_customers_begin(a, &c);
+    app_customers_begin(a, ci, &c);
     rc = customers_view(&c, r->customer_id, now, &v);
     if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events or attributes");
@@ -224,7 +224,7 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
     st->cap = 1;
     st->limit = r->limit;
     st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
-    app_customers_begin(a, &c);
+    app_customers_begin(a, ci, &c);
     st->c = &c;
     rc = customers_select(&c, aud, st->now, collect_member, st);
     st->c = NULL;
@@ -330,7 +330,7 @@ void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                                             : "points: must be in 1..2^53");
         goto out;
     }
-    app_customers_begin(a, &c);
+    app_customers_begin(a, ci, &c);
     rc = customers_redeem(&c, r->customer_id, r->redemption_id, r->points, &balance, &dup);
     app_customers_end(a);
     if (rc == -ENOENT) {
