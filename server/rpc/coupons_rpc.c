@@ -26,9 +26,11 @@
 #include "patron/v1/coupons.pb-c.h"
 #include "wallclock.h"
 
+/* Ids here are written (definitions, grants, redemptions): printable
+ * UTF-8, no control characters (base/id.h). */
 static int id_bad(const char *id, size_t max)
 {
-    return id_check(id, max, 0) == 0;
+    return id_check(id, max, ID_PRINTABLE) == 0;
 }
 
 /* The decision's settings: the defaults, in one place. */
@@ -61,7 +63,7 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
 
     memset(c, 0, sizeof *c);
     if (id_bad(m->coupon_id, COUPON_ID_MAX - 1) || id_bad(m->campaign_id, COUPON_ID_MAX - 1)) {
-        snprintf(err, cap, "%s: 1..63 bytes required",
+        snprintf(err, cap, "%s: 1..63 bytes without control characters required",
                  id_bad(m->coupon_id, COUPON_ID_MAX - 1) ? "coupon_id" : "campaign_id");
         return -EINVAL;
     }
@@ -207,7 +209,7 @@ static void decision_fill(const couponstore_offer_t *o, Patron__V1__CouponDecisi
 static const char *target_invalid(const Patron__V1__TargetCouponsRequest *r)
 {
     if (id_bad(r->customer_id, STORE_MAX_ID))
-        return "customer_id: 1..256 bytes required";
+        return "customer_id: 1..256 bytes without control characters required";
     if (strlen(r->request_id) >= COUPONSTORE_REQUEST_ID_MAX)
         return "request_id: at most 64 bytes";
     if (strlen(r->device_id) > STORE_MAX_ID || strlen(r->address_id) > STORE_MAX_ID)
@@ -343,9 +345,9 @@ void h_record_redemption(void *app, const rpc_call_info_t *ci, const uint8_t *re
         !(r->discount >= 0 && r->discount <= STORE_MAX_PRICE) || r->time_unix_ms < 0) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s",
                  id_bad(r->redemption_id, COUPONSTORE_REQUEST_ID_MAX - 1)
-                     ? "redemption_id: 1..64 bytes required"
-                 : id_bad(r->customer_id, STORE_MAX_ID) ? "customer_id: 1..256 bytes required"
-                 : id_bad(r->coupon_id, COUPON_ID_MAX - 1) ? "coupon_id: 1..63 bytes required"
+                     ? "redemption_id: 1..64 bytes without control characters required"
+                 : id_bad(r->customer_id, STORE_MAX_ID) ? "customer_id: 1..256 bytes without control characters required"
+                 : id_bad(r->coupon_id, COUPON_ID_MAX - 1) ? "coupon_id: 1..63 bytes without control characters required"
                  : r->time_unix_ms < 0 ? "time_unix_ms: must be >= 0 (0 = now)"
                                        : "discount: must be in 0..1e9");
         goto out;

@@ -320,6 +320,10 @@ class CouponTest(unittest.TestCase):
         self.assertStatus(rpc_error(self.redeem, "red-3", "nobody", "fix2", 1.0), SC.NOT_FOUND)
         self.assertStatus(rpc_error(self.redeem, "", "dora", "fix2", 1.0),
                           SC.INVALID_ARGUMENT, "redemption_id")
+        self.assertStatus(rpc_error(self.redeem, "red\t9", "dora", "fix2", 1.0),
+                          SC.INVALID_ARGUMENT, "redemption_id", "control characters")
+        self.assertStatus(rpc_error(self.redeem, "red-9", "do\x1bra", "fix2", 1.0),
+                          SC.INVALID_ARGUMENT, "customer_id", "control characters")
 
     # -- SelectCampaignAudience
 
