@@ -20,6 +20,7 @@
 #include "owners.h"
 #include "store_custdata.h"
 #include "testcoupon.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -104,16 +105,7 @@ static void fill_exposures(store_t *s)
         { "xr-g2", GONE, "exp-2", 1, 0, T0, shown, 1 },
         { "xr-k1", KEPT, "exp-1", 1, 0, T0, shown, 2 },
     };
-    memset(&def, 0, sizeof def);
-    snprintf(def.id, sizeof def.id, "exp-1");
-    snprintf(def.salt, sizeof def.salt, "exp-1");
-    snprintf(def.layer, sizeof def.layer, "default");
-    def.traffic_fraction = 1;
-    def.start_ms = T0;
-    def.n_arms = 2;
-    snprintf(def.arms[0].id, sizeof def.arms[0].id, "a");
-    snprintf(def.arms[1].id, sizeof def.arms[1].id, "b");
-    def.arms[0].weight = def.arms[1].weight = 0.5;
+    def = test_two_arms("exp-1", "default", "a", "b", T0);
     def.forced = forced;
     def.n_forced = 2;
     CHECK_EQ_INT(expstore_save(s, &def), 0);

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "customers_erase.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -34,16 +35,7 @@ static void fill(store_t *s)
     CHECK_EQ_INT(store_upsert_items(s, items, 2, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(store_record_events(s, ev, 2, out, why), 0);
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
-    memset(&def, 0, sizeof def);
-    snprintf(def.id, sizeof def.id, "exp-1");
-    snprintf(def.salt, sizeof def.salt, "exp-1");
-    snprintf(def.layer, sizeof def.layer, "default");
-    def.traffic_fraction = 1;
-    def.start_ms = T0;
-    def.n_arms = 2;
-    snprintf(def.arms[0].id, sizeof def.arms[0].id, "a");
-    snprintf(def.arms[1].id, sizeof def.arms[1].id, "b");
-    def.arms[0].weight = def.arms[1].weight = 0.5;
+    def = test_two_arms("exp-1", "default", "a", "b", T0);
     def.forced = forced;
     def.n_forced = 2;
     CHECK_EQ_INT(expstore_save(s, &def), 0);
