@@ -10,7 +10,6 @@
 #include "log.h"
 #include "prescan.h"
 #include "store_record.h"
-#include "strcheck.h"
 
 /* The largest repeated field any method accepts is 100,000 (RecordEvents'
  * events, UpsertItems' items); the handlers then apply their own, often
@@ -24,7 +23,8 @@ ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d,
     char bad[128];
     size_t count;
     ProtobufCMessage *m;
-    int rc = prescan(d, req, len, &REQUEST_LIMITS, &field, &count);
+    int rc = prescan_request(d, req, len, &REQUEST_LIMITS, &field, &count, bad,
+                             sizeof bad);
 
     if (rc == -E2BIG) {
         if (field[0])
@@ -37,14 +37,14 @@ ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d,
                      "that (%zu counted before decoding)", REQUEST_LIMITS.max_total, count);
         return NULL;
     }
+    if (rc == -EILSEQ) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "%s: must be valid UTF-8 without NUL bytes", bad);
+        return NULL;
+    }
     if (rc != 0) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "request body is not a valid %s%s%s",
                  d->name, field[0] ? ": malformed field " : "", field);
-        return NULL;
-    }
-    if (strcheck(d, req, len, bad, sizeof bad) != 0) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
-                 "%s: must be valid UTF-8 without NUL bytes", bad);
         return NULL;
     }
     m = protobuf_c_message_unpack(d, NULL, len, req);

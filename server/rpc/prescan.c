@@ -7,14 +7,45 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "utf8.h"
 
 typedef struct walk {
     const prescan_limits_t *lim;
     size_t total;
     const char *field;
     size_t count;
+    char *path;       /* NULL: strings are not checked */
+    size_t cap;
+    int bad_string;   /* path names the first string field that is not valid */
 } walk_t;
+
+/* Prepends "name." to the path built so far by the inner levels. */
+static void prepend(char *path, size_t cap, const char *name)
+{
+    size_t n = strlen(name), have = strnlen(path, cap);
+    if (n + 1 + have + 1 > cap)
+        return;
+    memmove(path + n + (have ? 1 : 0), path, have + 1);
+    memcpy(path, name, n);
+    if (have)
+        path[n] = '.';
+}
+
+/* Notes the first string field (in wire order) that is not valid UTF-8
+ * without NUL bytes; the walk goes on, so limits and malformed bytes found
+ * later still take precedence. */
+static void check_string(walk_t *w, const ProtobufCFieldDescriptor *f, const uint8_t *p,
+                         size_t n)
+{
+    if (w->path && !w->bad_string && f->type == PROTOBUF_C_TYPE_STRING &&
+        !utf8_valid((const char *)p, n)) {
+        snprintf(w->path, w->cap, "%s", f->name);
+        w->bad_string = 1;
+    }
+}
 
 /* Reads a varint at *p (< end). Returns 0, or -EINVAL if truncated or
  * longer than 10 bytes. */
@@ -91,8 +122,14 @@ static int walk_delimited(walk_t *w, const ProtobufCFieldDescriptor *f, size_t *
     }
     if (f->label == PROTOBUF_C_LABEL_REPEATED && (rc = add(w, f, counted, elems)) != 0)
         return rc;
-    if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-        return walk_message(w, f->descriptor, p, p + n, depth + 1);
+    check_string(w, f, p, n);
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        int was_bad = w->bad_string;
+        rc = walk_message(w, f->descriptor, p, p + n, depth + 1);
+        if (!was_bad && w->bad_string)
+            prepend(w->path, w->cap, f->name);
+        return rc;
+    }
     return 0;
 }
 
@@ -145,12 +182,25 @@ static int walk_message(walk_t *w, const ProtobufCMessageDescriptor *d, const ui
     return 0;
 }
 
+int prescan_request(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len,
+                    const prescan_limits_t *lim, const char **field, size_t *count,
+                    char *path, size_t cap)
+{
+    walk_t w = { lim, 0, "", 0, cap ? path : NULL, cap, 0 };
+    int rc;
+
+    if (w.path)
+        w.path[0] = '\0';
+    rc = len ? walk_message(&w, d, buf, buf + len, 0) : 0;
+    *field = w.field;
+    *count = w.count;
+    if (rc == 0 && w.bad_string)
+        return -EILSEQ;
+    return rc;
+}
+
 int prescan(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len,
             const prescan_limits_t *lim, const char **field, size_t *count)
 {
-    walk_t w = { lim, 0, "", 0 };
-    int rc = len ? walk_message(&w, d, buf, buf + len, 0) : 0;
-    *field = w.field;
-    *count = w.count;
-    return rc;
+    return prescan_request(d, buf, len, lim, field, count, NULL, 0);
 }

@@ -32,4 +32,14 @@ typedef struct prescan_limits {
 int prescan(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len,
             const prescan_limits_t *lim, const char **field, size_t *count);
 
+/* The same walk, also checking every string field (nested messages and map
+ * entries included) for valid UTF-8 without NUL bytes (base/utf8.h): when
+ * the counts are within lim and the bytes well formed, -EILSEQ if a string
+ * is not valid, with the first such field's dotted path (e.g.
+ * "items.title") in path[0..cap). One pass over the request serves both
+ * checks (decode in codec.c). */
+int prescan_request(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len,
+                    const prescan_limits_t *lim, const char **field, size_t *count,
+                    char *path, size_t cap);
+
 #endif
