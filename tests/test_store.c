@@ -480,6 +480,42 @@ static void test_files_are_private(void)
     umask(old);
 }
 
+/* store_usage: used bytes follow the data (up when written, down when
+ * deleted, as freed pages go on LMDB's free list), the file's high-water
+ * mark never drops, and the map and its limit are what store_open got. */
+static void test_usage(const char *dir)
+{
+    store_t *s = open_store(dir);
+    store_usage_t before, filled, emptied;
+    static unsigned char val[64 << 10];
+    char key[32];
+
+    CHECK_EQ_INT(store_usage(s, &before), 0);
+    CHECK(before.page_bytes >= 512);
+    CHECK(before.used_bytes > 0);
+    CHECK(before.used_bytes <= before.file_bytes);
+    CHECK(before.file_bytes <= before.map_bytes);
+    CHECK_EQ_INT(before.limit_bytes, 64u << 20);
+    CHECK_EQ_INT(before.map_bytes, 64u << 20);
+    memset(val, 0x5a, sizeof val);
+    for (int i = 0; i < 64; i++) { /* 4 MiB */
+        snprintf(key, sizeof key, "k%03d", i);
+        CHECK_EQ_INT(store_table_put(s, "usage", key, strlen(key), val, sizeof val), 0);
+    }
+    CHECK_EQ_INT(store_usage(s, &filled), 0);
+    CHECK(filled.used_bytes >= before.used_bytes + (4u << 20));
+    CHECK(filled.file_bytes >= filled.used_bytes);
+    for (int i = 0; i < 64; i++) {
+        snprintf(key, sizeof key, "k%03d", i);
+        CHECK_EQ_INT(store_table_del(s, "usage", key, strlen(key)), 0);
+    }
+    CHECK_EQ_INT(store_usage(s, &emptied), 0);
+    CHECK(emptied.used_bytes + (4u << 20) <= filled.used_bytes);
+    CHECK(emptied.file_bytes >= filled.file_bytes);
+    CHECK_EQ_INT(store_usage(NULL, &emptied), -EINVAL);
+    store_close(s);
+}
+
 int main(void)
 {
     char dir[512];
@@ -494,6 +530,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-vacuum"));
     test_vacuum(dir);
     test_files_are_private();
+    test_usage(test_tmpdir("store-usage"));
     CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
     {
         /* Missing parents are created. */

@@ -148,7 +148,8 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     }
     mdb_env_set_maxdbs(s->env, 16);
     mdb_env_set_maxreaders(s->env, 512);
-    mdb_env_set_mapsize(s->env, map_bytes ? map_bytes : DEFAULT_MAP_BYTES);
+    s->map_limit = map_bytes ? map_bytes : DEFAULT_MAP_BYTES;
+    mdb_env_set_mapsize(s->env, s->map_limit);
     /* NOTLS: read transactions are not tied to threads (gRPC workers), and
      * NORDAHEAD: random reads of one customer's range are the common case. */
     rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0600);

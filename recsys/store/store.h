@@ -62,6 +62,30 @@ int store_open(const char *dir, size_t map_bytes, store_t **out);
 int store_migration(const store_t *s, uint32_t *from, uint64_t *records);
 void store_close(store_t *s); /* NULL-safe */
 
+/* ---- capacity --------------------------------------------------------------- */
+
+/* How much of the store's space is in use. LMDB keeps everything in one
+ * memory-mapped data file whose size is capped by the map size; freed pages
+ * stay in the file and are reused by later writes. */
+typedef struct store_usage {
+    uint64_t used_bytes;  /* pages holding live data (the data file's
+                             high-water mark minus the pages on LMDB's free
+                             list, which writes reuse first) x page size:
+                             what the store's data takes */
+    uint64_t file_bytes;  /* high-water mark: pages the data file has ever
+                             used x page size (the file's size on disk) */
+    uint64_t map_bytes;   /* the LMDB map size mapped now */
+    uint64_t limit_bytes; /* the most the map may grow to (store_open's
+                             map_bytes): writes fail once used_bytes nears it */
+    uint32_t page_bytes;  /* LMDB's page size */
+} store_usage_t;
+
+/* Fills *u from LMDB's environment info and free list (a read transaction:
+ * safe from any thread, never blocks writers; it walks the free list, so
+ * its cost grows with the number of freed pages, not with the data).
+ * Returns 0, -EINVAL or a store error. */
+int store_usage(store_t *s, store_usage_t *u);
+
 /* ---- items ---------------------------------------------------------------- */
 
 typedef struct store_item {

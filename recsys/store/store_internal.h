@@ -42,6 +42,7 @@ struct store {
     pthread_cond_t gc_cv;
     pending_t *queue, **queue_tail;
     int committing;
+    size_t map_limit;    /* store_open's map_bytes: the map's ceiling */
     int lock_fd;         /* shared hold on dir/patron.lock (storelock.h) */
     uint64_t migrated_from, migrated; /* store_migration */
     store_model_keep_fn keep_model;   /* store_set_model_keep */
