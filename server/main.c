@@ -1,11 +1,10 @@
 /*
  * main.c - patrond, the Patron server.
  *
- *   patrond --data DIR --listen HOST:PORT [--threads N] [--poll-seconds S]
- *           [--drain-ms MS] [--port-file FILE] [--ann-min-items N]
- *           [--ann-probes P] [--profiles FILE] [--auth-file FILE]
- *           [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE
- *            [--tls-require-client-cert]]]
+ *   patrond --data DIR --listen HOST:PORT [options]   (patrond --help)
+ *
+ * The options are one table (PATROND_OPTS below, parsed by cliopt.h), each
+ * also settable by its PATRON_* environment variable.
  *
  * Signals are handled synchronously on the main thread (blocked everywhere,
  * taken with sigtimedwait): SIGHUP loads the newest model version now and
@@ -15,7 +14,6 @@
  * so `patron train` is picked up without a restart.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cliopt.h"
 #include "methods.h"
 #include "log.h"
 #include "pemfile.h"
@@ -36,137 +35,81 @@ typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
     const char *tls_client_ca;
     int tls_require_client_cert;
-    unsigned threads;
+    uint32_t threads;
     int poll_seconds, drain_ms;
-    long event_skew_s;
+    long long event_skew_s;
     model_opts_t model;
 } options_t;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: patrond --data DIR --listen HOST:PORT [--threads N]\n"
-            "               [--poll-seconds S] [--drain-ms MS] [--port-file FILE]\n"
-            "  --threads N       worker threads, one completion queue each (default 2)\n"
-            "  --poll-seconds S  check for a new model every S seconds (default 2, 0 = only on SIGHUP)\n"
-            "  --drain-ms MS     on SIGTERM, wait this long for in-flight calls (default 10000)\n"
-            "  --port-file FILE  write the bound port there (useful with port 0)\n"
-            "  --ann-min-items N catalogs of at least N items also get an approximate\n"
-            "                    (IVF) index for personalized search (default 500000, 0 = never)\n"
-            "  --profiles FILE   profile settings: tiers, segments, lifecycle, points\n"
-            "                    (see recsys/customers/profile_file.h; default: built-in)\n"
-            "  --ann-probes P    IVF cells scanned per query (default 80: recall@20 about 0.96\n"
-            "                    on 1M trained-like factors, see bench/bench_index)\n"
-            "  --auth-file FILE  API tokens and what each may call (server/transport/auth.h; mode 600);\n"
-            "                    without it every caller may call every method\n"
-            "  --tls-cert FILE   serve TLS with this PEM certificate chain ...\n"
-            "  --tls-key FILE    ... and this PEM private key (mode 600 or patrond refuses)\n"
-            "  --tls-client-ca FILE  mutual TLS: verify client certificates against these\n"
-            "                    PEM roots ...\n"
-            "  --tls-require-client-cert  ... and refuse clients without one\n"
-            "  --max-event-skew-seconds S  refuse event times later than now + S\n"
-            "                    (default 86400; env PATRON_MAX_EVENT_SKEW_SECONDS)\n");
-}
+static const cli_cmd_t patrond_cmd = {
+    "patrond", "--data DIR --listen HOST:PORT [options]",
+    "The Patron server. Every option can also be set by the environment variable\n"
+    "shown under it; the command line wins. SIGHUP reloads the newest model and\n"
+    "the token file; SIGTERM drains in-flight calls and exits."
+};
 
-static int parse_int(const char *s, long lo, long hi, long *out)
+/* 0 to serve, or the exit status (0 after --help, 2 for bad usage). */
+static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
 {
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_options(int argc, char **argv, options_t *o)
-{
-    static const struct option longopts[] = {
-        { "data", required_argument, NULL, 'd' },
-        { "listen", required_argument, NULL, 'l' },
-        { "threads", required_argument, NULL, 't' },
-        { "poll-seconds", required_argument, NULL, 'p' },
-        { "drain-ms", required_argument, NULL, 'r' },
-        { "port-file", required_argument, NULL, 'f' },
-        { "ann-min-items", required_argument, NULL, 'a' },
-        { "ann-probes", required_argument, NULL, 'P' },
-        { "profiles", required_argument, NULL, 'C' },
-        { "auth-file", required_argument, NULL, 'A' },
-        { "tls-cert", required_argument, NULL, 'c' },
-        { "tls-key", required_argument, NULL, 'k' },
-        { "tls-client-ca", required_argument, NULL, 'Q' },
-        { "tls-require-client-cert", no_argument, NULL, 'R' },
-        { "max-event-skew-seconds", required_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+    /* One row per flag, its PATRON_* variable derived from its name
+     * (cliopt.h); the defaults are set below, before parsing. */
+    cli_opt_t opts[] = {
+        CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &o->data),
+        CLI_STR("listen", "HOST:PORT", "the gRPC address (port 0: any free port)", CLI_REQUIRED,
+                &o->listen),
+        CLI_U32("threads", "N", "worker threads, one completion queue each (default 2)", 1, 256,
+                &o->threads),
+        CLI_INT("poll-seconds", "S", "check for a new model every S seconds\n"
+                "(default 2, 0 = only on SIGHUP)", 0, 86400, &o->poll_seconds),
+        CLI_INT("drain-ms", "MS", "on SIGTERM, wait this long for in-flight calls\n"
+                "(default 10000)", 0, 3600000, &o->drain_ms),
+        CLI_STR("port-file", "FILE", "write the bound port there (useful with port 0)", 0,
+                &o->port_file),
+        CLI_U32("ann-min-items", "N", "catalogs of at least N items also get an approximate (IVF)\n"
+                "index for personalized search (default 500000, 0 = never)", 0, INT32_MAX,
+                &o->model.ann_min_items),
+        CLI_U32("ann-probes", "P", "IVF cells scanned per query (default 80: recall@20 about\n"
+                "0.96 on 1M trained-like factors, see bench/bench_index)", 1, 1000000,
+                &o->model.ann_probes),
+        CLI_STR("profiles", "FILE", "profile settings: tiers, segments, lifecycle, points\n"
+                "(recsys/customers/profile_file.h; default: built-in)", 0, &o->profiles),
+        CLI_STR("auth-file", "FILE", "API tokens and what each may call (mode 600;\n"
+                "server/transport/auth.h); without it every caller may call\n"
+                "every method", 0,
+                &o->auth_file),
+        CLI_STR("tls-cert", "FILE", "serve TLS with this PEM certificate chain ...", 0,
+                &o->tls_cert),
+        CLI_STR("tls-key", "FILE", "... and this PEM private key (mode 600 or patrond refuses)",
+                0, &o->tls_key),
+        CLI_STR("tls-client-ca", "FILE", "mutual TLS: verify client certificates against these\n"
+                "PEM roots ...", 0, &o->tls_client_ca),
+        CLI_FLAG("tls-require-client-cert", "... and refuse clients without one",
+                &o->tls_require_client_cert),
+        CLI_I64("max-event-skew-seconds", "S", "refuse event times later than now + S\n"
+                "(default 86400)", 0, 100.0 * 366 * 86400, &o->event_skew_s),
+        CLI_END,
     };
-    long v;
-    int c;
-
-    const char *env_skew = getenv("PATRON_MAX_EVENT_SKEW_SECONDS");
+    int rc;
 
     *o = (options_t){ .threads = 2, .poll_seconds = 2, .drain_ms = 10000,
                       .event_skew_s = APP_DEFAULT_EVENT_SKEW_MS / 1000 };
     model_opts_default(&o->model);
-    if (env_skew && *env_skew && parse_int(env_skew, 0, 100L * 366 * 86400, &o->event_skew_s)) {
-        fprintf(stderr, "patrond: PATRON_MAX_EVENT_SKEW_SECONDS: not a number of seconds "
-                        "in 0..3162240000\n");
-        goto bad;
+    rc = cli_parse_env(argc, argv, &patrond_cmd, opts, "PATRON_");
+    if (rc != CLI_PARSED) {
+        *exit_status = rc;
+        return -1;
     }
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->data = optarg; break;
-        case 'l': o->listen = optarg; break;
-        case 'f': o->port_file = optarg; break;
-        case 't':
-            if (parse_int(optarg, 1, 256, &v)) goto bad;
-            o->threads = (unsigned)v;
-            break;
-        case 'p':
-            if (parse_int(optarg, 0, 86400, &v)) goto bad;
-            o->poll_seconds = (int)v;
-            break;
-        case 'r':
-            if (parse_int(optarg, 0, 3600000, &v)) goto bad;
-            o->drain_ms = (int)v;
-            break;
-        case 'a':
-            if (parse_int(optarg, 0, INT32_MAX, &v)) goto bad;
-            o->model.ann_min_items = (uint32_t)v;
-            break;
-        case 'P':
-            if (parse_int(optarg, 1, 1000000, &v)) goto bad;
-            o->model.ann_probes = (uint32_t)v;
-            break;
-        case 'C': o->profiles = optarg; break;
-        case 'A': o->auth_file = optarg; break;
-        case 'c': o->tls_cert = optarg; break;
-        case 'k': o->tls_key = optarg; break;
-        case 'Q': o->tls_client_ca = optarg; break;
-        case 'R': o->tls_require_client_cert = 1; break;
-        case 'S':
-            if (parse_int(optarg, 0, 100L * 366 * 86400, &o->event_skew_s)) goto bad;
-            break;
-        case 'h': usage(stdout); exit(0);
-        default: goto bad;
-        }
-    }
-    if (!o->data || !o->listen || optind != argc)
-        goto bad;
+    *exit_status = CLI_USAGE;
     if (!o->tls_cert != !o->tls_key) {
         fprintf(stderr, "patrond: --tls-cert and --tls-key go together\n");
-        goto bad;
+        return -1;
     }
     if ((o->tls_client_ca && !o->tls_cert) || (o->tls_require_client_cert && !o->tls_client_ca)) {
         fprintf(stderr, "patrond: --tls-require-client-cert needs --tls-client-ca, which "
                         "needs --tls-cert and --tls-key\n");
-        goto bad;
+        return -1;
     }
     return 0;
-bad:
-    usage(stderr);
-    return -1;
 }
 
 /* Whether a listen address is loopback only (127.x, ::1, localhost). */
@@ -241,8 +184,8 @@ int main(int argc, char **argv)
     uint64_t version = 0;
     int port = 0, rc;
 
-    if (parse_options(argc, argv, &o))
-        return 2;
+    if (parse_options(argc, argv, &o, &rc))
+        return rc;
     if (o.tls_key && pemfile_private(o.tls_key) == -EPERM) {
         plog(LOG_ERROR, "cannot start: the TLS key %s may be read by group or others "
              "(chmod 600 %s)", o.tls_key, o.tls_key);

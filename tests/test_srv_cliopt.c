@@ -3,6 +3,8 @@
  * (server/cli/cliopt.h): values land in their fields, ranges and required
  * flags are enforced with the flag named, --help answers without running,
  * and a second parse of the same argv works (patron eval parses twice).
+ * cli_parse_env (patrond) also reads each flag from its PATRON_* variable,
+ * the command line winning, and a bad variable is refused by its name.
  */
 #include "testutil.h"
 
@@ -32,8 +34,14 @@ static int count_call(void *dest, const char *v)
 
 static const cli_cmd_t cmd = { "test", "--data DIR", NULL };
 
-/* Runs cli_parse on a NULL-terminated argv with stderr and stdout silenced. */
-static int run(out_t *o, cli_opt_t **opts_out, char **argv)
+static const cli_cmd_t daemon_cmd = { "testd", "--data DIR", NULL };
+
+/* What the last run printed to stderr. */
+static char last_err[4096];
+
+/* Runs cli_parse (or cli_parse_env with prefix "PATRON_TEST_" when env) on
+ * a NULL-terminated argv with stdout silenced and stderr kept in last_err. */
+static int run_parser(out_t *o, cli_opt_t **opts_out, char **argv, int env)
 {
     static cli_opt_t opts[16];
     cli_opt_t t[] = {
@@ -54,11 +62,12 @@ static int run(out_t *o, cli_opt_t **opts_out, char **argv)
     memset(o, 0, sizeof *o);
     fflush(stdout);
     fflush(stderr);
-    FILE *devnull = fopen("/dev/null", "w");
+    FILE *devnull = fopen("/dev/null", "w"), *err = tmpfile();
     int so = dup(1), se = dup(2);
     dup2(fileno(devnull), 1);
-    dup2(fileno(devnull), 2);
-    rc = cli_parse(argc, argv, 1, &cmd, opts);
+    dup2(fileno(err), 2);
+    rc = env ? cli_parse_env(argc, argv, &daemon_cmd, opts, "PATRON_TEST_")
+             : cli_parse(argc, argv, 1, &cmd, opts);
     fflush(stdout);
     fflush(stderr);
     dup2(so, 1);
@@ -66,8 +75,83 @@ static int run(out_t *o, cli_opt_t **opts_out, char **argv)
     close(so);
     close(se);
     fclose(devnull);
+    rewind(err);
+    last_err[fread(last_err, 1, sizeof last_err - 1, err)] = '\0';
+    fclose(err);
     *opts_out = opts;
     return rc;
+}
+
+static int run(out_t *o, cli_opt_t **opts_out, char **argv)
+{
+    return run_parser(o, opts_out, argv, 0);
+}
+
+/* Every kind from the environment; the command line wins; bad variables
+ * are refused naming the variable, empty ones count as unset. */
+static void check_env(void)
+{
+    out_t o;
+    cli_opt_t *opts;
+    char var[64];
+    char *bare[] = { "testd", NULL };
+    char *data_arg[] = { "testd", "--data", "/argv", "-k", "9", NULL };
+
+    CHECK_EQ_INT(run_parser(&o, &opts, bare, 1), CLI_USAGE); /* --data required */
+    CHECK(strstr(last_err, "testd: --data is required") != NULL);
+
+    setenv("PATRON_TEST_DATA", "/env", 1);
+    setenv("PATRON_TEST_FLAG", "yes", 1);
+    setenv("PATRON_TEST_D", "0.25", 1);
+    setenv("PATRON_TEST_K", "12", 1);
+    setenv("PATRON_TEST_LL", "-3", 1);
+    setenv("PATRON_TEST_SEED", "42", 1);
+    setenv("PATRON_TEST_CALL", "x", 1);
+    setenv("PATRON_TEST_F", "", 1); /* empty: unset */
+    CHECK_EQ_INT(run_parser(&o, &opts, bare, 1), CLI_PARSED);
+    CHECK_STREQ(o.data, "/env");
+    CHECK(o.flag == 1 && o.d == 0.25 && o.u == 12 && o.ll == -3 && o.seed == 42);
+    CHECK(o.calls == 1 && o.f == 0.0f);
+    CHECK_EQ_INT(cli_opt_find(opts, "data")->given, CLI_GIVEN_ENV);
+    CHECK_EQ_INT(cli_opt_find(opts, "f")->given, 0);
+
+    CHECK_EQ_INT(run_parser(&o, &opts, data_arg, 1), CLI_PARSED);
+    CHECK_STREQ(o.data, "/argv");
+    CHECK_EQ_INT(o.u, 9);
+    CHECK_EQ_INT(cli_opt_find(opts, "data")->given, CLI_GIVEN_ARGV);
+
+    setenv("PATRON_TEST_FLAG", "off", 1);
+    CHECK_EQ_INT(run_parser(&o, &opts, bare, 1), CLI_PARSED);
+    CHECK(o.flag == 0 && !cli_opt_find(opts, "flag")->given);
+    setenv("PATRON_TEST_FLAG", "maybe", 1);
+    CHECK_EQ_INT(run_parser(&o, &opts, bare, 1), CLI_USAGE);
+    CHECK(strstr(last_err, "PATRON_TEST_FLAG") != NULL);
+    unsetenv("PATRON_TEST_FLAG");
+
+    setenv("PATRON_TEST_K", "0", 1); /* out of range */
+    CHECK_EQ_INT(run_parser(&o, &opts, bare, 1), CLI_USAGE);
+    CHECK(strstr(last_err, "testd: PATRON_TEST_K: expected an integer in 1..1000") != NULL);
+    CHECK_EQ_INT(run_parser(&o, &opts, data_arg, 1), CLI_PARSED); /* argv wins */
+    unsetenv("PATRON_TEST_K");
+
+    setenv("PATRON_TEST_CALL", "bad", 1);
+    CHECK_EQ_INT(run_parser(&o, &opts, bare, 1), CLI_USAGE);
+    CHECK(strstr(last_err, "PATRON_TEST_CALL") != NULL);
+    unsetenv("PATRON_TEST_CALL");
+
+    /* cli_parse (the patron commands) never reads the environment. */
+    char *plain[] = { "test", NULL };
+    CHECK_EQ_INT(run(&o, &opts, plain), CLI_USAGE);
+
+    cli_env_name("PATRON_", &(cli_opt_t)CLI_FLAG("admin-listen", "", NULL), var, sizeof var);
+    CHECK_STREQ(var, "PATRON_ADMIN_LISTEN");
+    cli_env_name("PATRON_", &(cli_opt_t)CLI_FLAG("admin-listen", "", NULL), var, 10);
+    CHECK_STREQ(var, "PATRON_AD");
+    for (const char *const *v = (const char *const[]){ "DATA", "D", "LL", "SEED", NULL }; *v;
+         v++) {
+        snprintf(var, sizeof var, "PATRON_TEST_%s", *v);
+        unsetenv(var);
+    }
 }
 
 int main(void)
@@ -115,5 +199,7 @@ int main(void)
     CHECK_EQ_INT(run(&o, &opts, stray), CLI_USAGE);
     char *bad_call[] = { "test", "--data", "x", "--call", "bad", NULL };
     CHECK_EQ_INT(run(&o, &opts, bad_call), CLI_USAGE);
+
+    check_env();
     return test_failures ? 1 : 0;
 }

@@ -17,6 +17,11 @@
  *
  * Messages go to stderr and name the flag ("patron compact: --older-than-days:
  * expected a number in 0..36500, got "x""); help goes to stdout.
+ *
+ * A whole program (patrond) parses with cli_parse_env instead: the same
+ * table, and every flag not on the command line is also read from the
+ * environment (--admin-listen from PATRON_ADMIN_LISTEN), for containers and
+ * systemd EnvironmentFile=.
  */
 #ifndef PATRON_SERVER_CLIOPT_H
 #define PATRON_SERVER_CLIOPT_H
@@ -37,12 +42,15 @@ typedef enum cli_kind {
     CLI_KIND_DOUBLE, /* double in lo..hi */
     CLI_KIND_FLOAT,  /* float in lo..hi */
     CLI_KIND_U32,    /* uint32_t, an integer in lo..hi */
+    CLI_KIND_INT,    /* int, an integer in lo..hi */
     CLI_KIND_I64,    /* long long, an integer in lo..hi */
     CLI_KIND_U64,    /* uint64_t, any unsigned decimal integer (seeds) */
     CLI_KIND_CALL,   /* parse(dest, value): 0, or -1 after printing why */
 } cli_kind_t;
 
 #define CLI_REQUIRED 1u
+/* cli_parse_env: never read from the environment (--version). */
+#define CLI_NOENV 2u
 
 typedef struct cli_opt {
     const char *name;  /* long name without "--"; NULL ends the table */
@@ -52,10 +60,14 @@ typedef struct cli_opt {
     double lo, hi;     /* numeric range, inclusive */
     const char *arg;   /* the value's name in help ("DIR"); NULL for flags */
     const char *help;  /* one line */
-    unsigned flags;    /* CLI_REQUIRED */
+    unsigned flags;    /* CLI_REQUIRED, CLI_NOENV */
     int (*parse)(void *dest, const char *value);
-    int given;         /* set by cli_parse: the flag was on the command line */
+    int given;         /* set by parsing: CLI_GIVEN_ARGV or CLI_GIVEN_ENV, else 0 */
 } cli_opt_t;
+
+/* Where a given option's value came from. */
+#define CLI_GIVEN_ARGV 1
+#define CLI_GIVEN_ENV 2
 
 /* What a command is, for its --help and messages. */
 typedef struct cli_cmd {
@@ -69,6 +81,7 @@ typedef struct cli_cmd {
 #define CLI_NUM(n, a, h, lo, hi, d) { (n), 0, CLI_KIND_DOUBLE, (d), (lo), (hi), (a), (h), 0, NULL, 0 }
 #define CLI_FLT(n, a, h, lo, hi, d) { (n), 0, CLI_KIND_FLOAT, (d), (lo), (hi), (a), (h), 0, NULL, 0 }
 #define CLI_U32(n, a, h, lo, hi, d) { (n), 0, CLI_KIND_U32, (d), (lo), (hi), (a), (h), 0, NULL, 0 }
+#define CLI_INT(n, a, h, lo, hi, d) { (n), 0, CLI_KIND_INT, (d), (lo), (hi), (a), (h), 0, NULL, 0 }
 #define CLI_I64(n, a, h, lo, hi, d) { (n), 0, CLI_KIND_I64, (d), (lo), (hi), (a), (h), 0, NULL, 0 }
 #define CLI_U64(n, a, h, d) { (n), 0, CLI_KIND_U64, (d), 0, 0, (a), (h), 0, NULL, 0 }
 #define CLI_CALL(n, a, h, fn, d) { (n), 0, CLI_KIND_CALL, (d), 0, 0, (a), (h), 0, (fn), 0 }
@@ -79,6 +92,24 @@ typedef struct cli_cmd {
  * CLI_PARSED, CLI_OK after printing --help, or CLI_USAGE after a message.
  * May be called again on the same argv (it resets getopt). */
 int cli_parse(int argc, char **argv, int first, const cli_cmd_t *cmd, cli_opt_t *opts);
+
+/* cli_parse for a whole program such as patrond (argv[0] is the program;
+ * cmd->name is its name, "patrond", used alone in messages and help). Then
+ * every option that is not on the command line and not CLI_NOENV is read
+ * from the environment variable env_prefix + its name in upper case with
+ * dashes as underscores (env_prefix "PATRON_": --drain-ms from
+ * PATRON_DRAIN_MS), so the command line wins. An empty variable counts as
+ * unset; a flag's variable takes 1/true/yes/on or 0/false/no/off. A bad
+ * value is CLI_USAGE with a message naming the variable. The variable's
+ * value is used in place (a CLI_KIND_STR dest points into the environment).
+ * Help lists each option's variable. Returns as cli_parse. Not thread-safe
+ * (getopt, getenv): call it before starting threads. */
+int cli_parse_env(int argc, char **argv, const cli_cmd_t *cmd, cli_opt_t *opts,
+                  const char *env_prefix);
+
+/* The environment variable of option o under env_prefix into buf ("PATRON_"
+ * and "drain-ms": "PATRON_DRAIN_MS"); buf is always terminated. */
+void cli_env_name(const char *env_prefix, const cli_opt_t *o, char *buf, size_t cap);
 
 /* Prints the help of cmd and opts to stdout. */
 void cli_help(const cli_cmd_t *cmd, const cli_opt_t *opts);
