@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "customers_erase.h"
 #include "store.h"
 #include "store_custdata.h"
+#include "store_record.h"
 #include "storelock.h"
 #include "testutil.h"
 
@@ -516,6 +519,60 @@ static void test_usage(const char *dir)
     store_close(s);
 }
 
+/* A store whose data reaches its map size: writes fail with -EFBIG naming
+ * the limit, nothing half-written, reads go on; deleting rows makes room
+ * again, and a reopen with a larger limit takes more. Nothing acknowledged
+ * is lost. */
+static void test_map_full(const char *dir)
+{
+    store_t *s = NULL;
+    static unsigned char val[32 << 10];
+    char key[32];
+    int rc = 0, acked = 0;
+    void *got;
+    size_t glen;
+
+    CHECK_EQ_INT(store_open(dir, 1u << 20, &s), 0);
+    if (!s)
+        return;
+    memset(val, 0x33, sizeof val);
+    while (acked < 1000) {
+        snprintf(key, sizeof key, "k%04d", acked);
+        if ((rc = store_table_put(s, "fill", key, strlen(key), val, sizeof val)) != 0)
+            break;
+        acked++;
+    }
+    CHECK_EQ_INT(rc, -EFBIG);
+    CHECK(acked > 4 && acked < 40);
+    CHECK(strstr(store_strerror(rc), "store full: ") != NULL);
+    CHECK(strstr(store_strerror(rc), " of 1.0 MiB map; raise --map-size") != NULL);
+    /* Reads are served; the failed row is not there. */
+    CHECK_EQ_INT(store_table_get(s, "fill", "k0000", 5, &got, &glen), 0);
+    free(got);
+    CHECK_EQ_INT(store_table_get(s, "fill", key, strlen(key), &got, &glen), -ENOENT);
+    /* Freed pages are reused: the same write succeeds after deletions. */
+    CHECK_EQ_INT(store_table_del(s, "fill", "k0000", 5), 0);
+    CHECK_EQ_INT(store_table_del(s, "fill", "k0001", 5), 0);
+    CHECK_EQ_INT(store_table_put(s, "fill", key, strlen(key), val, sizeof val), 0);
+    acked++;
+    store_close(s);
+    /* A larger limit: more fits, and every acknowledged row is there. */
+    CHECK_EQ_INT(store_open(dir, 4u << 20, &s), 0);
+    if (!s)
+        return;
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "more%02d", i);
+        CHECK_EQ_INT(store_table_put(s, "fill", key, strlen(key), val, sizeof val), 0);
+    }
+    for (int i = 2; i < acked; i++) {
+        snprintf(key, sizeof key, "k%04d", i);
+        CHECK_EQ_INT(store_table_get(s, "fill", key, strlen(key), &got, &glen), 0);
+        CHECK(glen == sizeof val);
+        free(got);
+    }
+    store_close(s);
+}
+
 int main(void)
 {
     char dir[512];
@@ -531,6 +588,7 @@ int main(void)
     test_vacuum(dir);
     test_files_are_private();
     test_usage(test_tmpdir("store-usage"));
+    test_map_full(test_tmpdir("store-full"));
     CHECK(store_open("/proc/definitely/not/here", 0, &(store_t *){ NULL }) < 0);
     {
         /* Missing parents are created. */

@@ -232,9 +232,9 @@ int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *
     rc = fn(s, txn, ctx);
     if (rc || !write) {
         mdb_txn_abort(txn);
-        return rc;
+        return write ? store_full_check(s, rc) : rc;
     }
-    return map_err(mdb_txn_commit(txn));
+    return store_full_check(s, map_err(mdb_txn_commit(txn)));
 }
 
 /* Runs every queued write of a round in one transaction, each in a nested
@@ -312,5 +312,5 @@ int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void 
     pthread_mutex_unlock(&s->gc_mu);
     if (me.rc == -EBADMSG && me.error[0])
         store_set_error("%s", me.error);
-    return me.rc;
+    return store_full_check(s, me.rc);
 }

@@ -14,8 +14,11 @@
  * LMDB serializes writers; readers never block.
  *
  * Errors: functions return 0 on success or a negative errno value:
- * -EINVAL bad argument, -ENOENT not found, -ENOMEM, -ENOSPC the disk (or the
- * store's map size) is full, -EDQUOT the disk quota is exceeded, -EBADMSG a stored record that cannot be decoded (store_strerror names the
+ * -EINVAL bad argument, -ENOENT not found, -ENOMEM, -ENOSPC the disk is
+ * full, -EDQUOT the disk quota is exceeded, -EFBIG the store is full: its
+ * data reached the map size limit (store_open's map_bytes; store_strerror
+ * says "store full: USED of LIMIT map; raise --map-size"), -EBADMSG a
+ * stored record that cannot be decoded (store_strerror names the
  * table and key, see store_record.h), -EPROTONOSUPPORT a store written by a
  * newer release (store_open), another -errno from the file system (-EIO a
  * failing disk), or -EIO for any other LMDB failure. After a failed write

@@ -12,6 +12,8 @@
  */
 #include "store_internal.h"
 
+#include "bytesize.h"
+
 /* Pages on the free list, as of txn. */
 static int free_pages(MDB_txn *txn, uint64_t *pages)
 {
@@ -63,4 +65,20 @@ int store_usage(store_t *s, store_usage_t *u)
     u->map_bytes = info.me_mapsize;
     u->limit_bytes = s->map_limit;
     return 0;
+}
+
+int store_full_check(store_t *s, int rc)
+{
+    store_usage_t u;
+    char used[16], limit[16];
+
+    if (rc != -EFBIG)
+        return rc;
+    if (store_usage(s, &u) != 0) {
+        u.used_bytes = u.limit_bytes = s->map_limit;
+    }
+    store_set_error("store full: %s of %s map; raise --map-size",
+                    bytesize_format(u.used_bytes, used, sizeof used),
+                    bytesize_format(u.limit_bytes, limit, sizeof limit));
+    return rc;
 }

@@ -72,7 +72,7 @@ static inline int map_err(int rc)
     switch (rc) {
     case MDB_SUCCESS: return 0;
     case MDB_NOTFOUND: return -ENOENT;
-    case MDB_MAP_FULL: return -ENOSPC;
+    case MDB_MAP_FULL: return -EFBIG; /* store_full_check names the limit */
     case ENOMEM: return -ENOMEM;
     case EINVAL: return -EINVAL;
     default: return rc > 0 ? -rc : -EIO;
@@ -136,6 +136,11 @@ static inline int money_invalid(double v)
 {
     return !isfinite(v) || v < 0 || v > STORE_MAX_PRICE;
 }
+
+/* Returns rc; when it is -EFBIG (the map is full) first sets this thread's
+ * store error to "store full: USED of LIMIT map; raise --map-size"
+ * (store_strerror). Every public write path passes its result through it. */
+int store_full_check(store_t *s, int rc);
 
 /* meta counters: a missing key reads as 0. */
 int store_meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);

@@ -170,10 +170,10 @@ int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
     }
     if (rc) {
         mdb_txn_abort(txn);
-        return rc;
+        return store_full_check(s, rc);
     }
     if ((rc = map_err(mdb_txn_commit(txn))) != 0)
-        return rc;
+        return store_full_check(s, rc);
     if (inserted)
         *inserted = ins;
     if (updated)

@@ -173,9 +173,9 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
     if (rc) {
         mdb_txn_abort(txn);
         hdr->version = cur;
-        return rc;
+        return store_full_check(s, rc);
     }
-    return map_err(mdb_txn_commit(txn));
+    return store_full_check(s, map_err(mdb_txn_commit(txn)));
 }
 
 int store_tx_model_exists(store_tx_t *tx, uint64_t version)

@@ -142,7 +142,7 @@ const char *store_record_error(void)
 
 const char *store_strerror(int rc)
 {
-    if ((rc == -EBADMSG || rc == -EPROTONOSUPPORT) && last_error[0])
+    if ((rc == -EBADMSG || rc == -EPROTONOSUPPORT || rc == -EFBIG) && last_error[0])
         return last_error;
     return strerror(rc < 0 ? -rc : rc);
 }

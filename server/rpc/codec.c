@@ -77,6 +77,12 @@ void fail_errno(rpc_reply_t *out, int rc, const char *what)
         plog(LOG_ERROR, "%s: disk full (%s)", what, why);
         return;
     }
+    if (rc == -EFBIG) { /* the store's map limit: store_strerror names it */
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "%s: %s (nothing was written; "
+                 "reads are still served)", what, why);
+        plog(LOG_ERROR, "%s: %s", what, why);
+        return;
+    }
     if (rc == -ETIMEDOUT) { /* the call's deadline passed (app_customers_begin) */
         rpc_fail(out, GRPC_STATUS_DEADLINE_EXCEEDED, "%s: the deadline passed", what);
         return;

@@ -19,7 +19,8 @@ ProtobufCMessage *decode(const ProtobufCMessageDescriptor *d, const uint8_t *req
 void encode(const ProtobufCMessage *m, rpc_reply_t *out);
 
 /* Maps a negative errno to a status ("what: strerror") and logs it:
- * -ENOSPC/-EDQUOT (the disk is full; the message says so) and -ENOMEM are
+ * -ENOSPC/-EDQUOT (the disk is full; the message says so), -EFBIG (the
+ * store reached its --map-size: "store full: ...") and -ENOMEM are
  * RESOURCE_EXHAUSTED, -ETIMEDOUT (the call's deadline passed, not logged)
  * DEADLINE_EXCEEDED, anything else INTERNAL. */
 void fail_errno(rpc_reply_t *out, int rc, const char *what);
