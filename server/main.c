@@ -29,12 +29,13 @@
 #include "profile_file.h"
 #include "store_record.h"
 #include "transport.h"
+#include "version.h"
 #include "wallclock.h"
 
 typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
     const char *tls_client_ca;
-    int tls_require_client_cert;
+    int tls_require_client_cert, version;
     uint32_t threads;
     int poll_seconds, drain_ms;
     long long event_skew_s;
@@ -87,6 +88,7 @@ static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
                 &o->tls_require_client_cert),
         CLI_I64("max-event-skew-seconds", "S", "refuse event times later than now + S\n"
                 "(default 86400)", 0, 100.0 * 366 * 86400, &o->event_skew_s),
+        CLI_DO("version", "print the release and source commit, and exit", &o->version),
         CLI_END,
     };
     int rc;
@@ -97,6 +99,11 @@ static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
     rc = cli_parse_env(argc, argv, &patrond_cmd, opts, "PATRON_");
     if (rc != CLI_PARSED) {
         *exit_status = rc;
+        return -1;
+    }
+    if (o->version) {
+        patron_print_version(stdout, "patrond");
+        *exit_status = CLI_OK;
         return -1;
     }
     *exit_status = CLI_USAGE;
@@ -276,7 +283,8 @@ int main(int argc, char **argv)
     }
     if (o.port_file && write_port_file(o.port_file, port) != 0)
         plog(LOG_WARN, "cannot write port file %s", o.port_file);
-    plog(LOG_INFO, "listening on %s (port %d, %u threads%s%s%s)", o.listen, port, o.threads,
+    plog(LOG_INFO, "patrond %s (commit %s) listening on %s (port %d, %u threads%s%s%s)",
+         patron_version(), patron_commit(), o.listen, port, o.threads,
          o.tls_cert ? ", TLS" : "",
          o.tls_require_client_cert ? ", client certificates required"
          : o.tls_client_ca ? ", client certificates verified when sent" : "",

@@ -5,6 +5,7 @@
  *
  *   patron --help            the commands, by family
  *   patron CMD --help        a command's flags
+ *   patron --version         the release and source commit
  *
  * Exit status: 0 success, 1 failure (storage, RPC error, not serving),
  * 2 bad usage.
@@ -18,6 +19,7 @@
 #include "expstore.h"
 #include "store.h"
 #include "store_record.h"
+#include "version.h"
 
 static const cli_family_t *const families[] = {
     &cli_data_family,     &cli_train_family,   &cli_serve_family,
@@ -55,7 +57,8 @@ int cli_store_open(const char *dir, store_t **out)
 
 static void overview(FILE *f)
 {
-    fprintf(f, "usage: patron COMMAND [flags]   (patron COMMAND --help for its flags)\n");
+    fprintf(f, "usage: patron COMMAND [flags]   (patron COMMAND --help for its flags)\n"
+               "       patron --version\n");
     for (size_t i = 0; i < N_FAMILIES; i++) {
         fprintf(f, "\n%s:\n", families[i]->title);
         for (size_t j = 0; j < families[i]->n; j++)
@@ -88,6 +91,10 @@ int main(int argc, char **argv)
             return c->run(2, help_argv);
         }
         overview(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        patron_print_version(stdout, "patron");
         return CLI_OK;
     }
     if (!(c = find(argv[1]))) {

@@ -160,6 +160,15 @@ static int check_required(const parser_t *p, const cli_opt_t *opts, size_t n)
 
 static void help(const parser_t *p, const cli_opt_t *opts);
 
+/* Whether an action flag (CLI_ACTION) was given. */
+static int action_given(const cli_opt_t *opts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((opts[i].flags & CLI_ACTION) && opts[i].given)
+            return 1;
+    return 0;
+}
+
 /* Parses the command line: CLI_PARSED, CLI_OK after --help, CLI_USAGE. */
 static int parse_argv(const parser_t *p, int argc, char **argv, cli_opt_t *opts, size_t n)
 {
@@ -264,7 +273,7 @@ int cli_parse(int argc, char **argv, int first, const cli_cmd_t *cmd, cli_opt_t 
     snprintf(p.who, sizeof p.who, "patron %s", cmd->name);
     /* getopt sees argv from the word before the first flag. */
     rc = parse_argv(&p, argc - (first - 1), argv + (first - 1), opts, n);
-    if (rc != CLI_PARSED)
+    if (rc != CLI_PARSED || action_given(opts, n))
         return rc;
     if (check_required(&p, opts, n) != 0)
         return usage_hint(&p);
@@ -279,7 +288,7 @@ int cli_parse_env(int argc, char **argv, const cli_cmd_t *cmd, cli_opt_t *opts,
     int rc;
 
     snprintf(p.who, sizeof p.who, "%s", cmd->name);
-    if ((rc = parse_argv(&p, argc, argv, opts, n)) != CLI_PARSED)
+    if ((rc = parse_argv(&p, argc, argv, opts, n)) != CLI_PARSED || action_given(opts, n))
         return rc;
     if ((rc = parse_env(&p, opts, n)) != CLI_PARSED)
         return rc;

@@ -49,8 +49,11 @@ typedef enum cli_kind {
 } cli_kind_t;
 
 #define CLI_REQUIRED 1u
-/* cli_parse_env: never read from the environment (--version). */
+/* cli_parse_env: never read from the environment. */
 #define CLI_NOENV 2u
+/* An action such as --version: when given, the other flags' checks (required
+ * flags, the environment) are skipped and the caller acts on it and exits. */
+#define CLI_ACTION 4u
 
 typedef struct cli_opt {
     const char *name;  /* long name without "--"; NULL ends the table */
@@ -77,6 +80,7 @@ typedef struct cli_cmd {
 } cli_cmd_t;
 
 #define CLI_FLAG(n, h, d) { (n), 0, CLI_KIND_FLAG, (d), 0, 0, NULL, (h), 0, NULL, 0 }
+#define CLI_DO(n, h, d) { (n), 0, CLI_KIND_FLAG, (d), 0, 0, NULL, (h), CLI_NOENV | CLI_ACTION, NULL, 0 }
 #define CLI_STR(n, a, h, f, d) { (n), 0, CLI_KIND_STR, (d), 0, 0, (a), (h), (f), NULL, 0 }
 #define CLI_NUM(n, a, h, lo, hi, d) { (n), 0, CLI_KIND_DOUBLE, (d), (lo), (hi), (a), (h), 0, NULL, 0 }
 #define CLI_FLT(n, a, h, lo, hi, d) { (n), 0, CLI_KIND_FLOAT, (d), (lo), (hi), (a), (h), 0, NULL, 0 }
