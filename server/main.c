@@ -35,7 +35,8 @@
 typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
     const char *tls_client_ca;
-    int tls_require_client_cert, version;
+    int tls_require_client_cert, version, access_log;
+    log_format_t log_format;
     uint32_t threads;
     int poll_seconds, drain_ms;
     long long event_skew_s;
@@ -48,6 +49,15 @@ static const cli_cmd_t patrond_cmd = {
     "shown under it; the command line wins. SIGHUP reloads the newest model and\n"
     "the token file; SIGTERM drains in-flight calls and exits."
 };
+
+/* --log-format's parser (a CLI_CALL): "text" or "json". */
+static int parse_log_format(void *dest, const char *value)
+{
+    if (log_format_parse(value, dest) == 0)
+        return 0;
+    fprintf(stderr, "patrond: --log-format: expected text or json, got \"%s\"\n", value);
+    return -1;
+}
 
 /* 0 to serve, or the exit status (0 after --help, 2 for bad usage). */
 static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
@@ -88,6 +98,12 @@ static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
                 &o->tls_require_client_cert),
         CLI_I64("max-event-skew-seconds", "S", "refuse event times later than now + S\n"
                 "(default 86400)", 0, 100.0 * 366 * 86400, &o->event_skew_s),
+        CLI_CALL("log-format", "F", "stderr as text (default) or json: one object per\n"
+                 "line (ts, level, msg, fields), gRPC core's lines too",
+                 parse_log_format, &o->log_format),
+        CLI_FLAG("access-log", "a line per finished call: method, status, ms,\n"
+                 "peer, request_id, model_version, experiment, arm,\n"
+                 "trace_id (W3C traceparent); never customer ids", &o->access_log),
         CLI_DO("version", "print the release and source commit, and exit", &o->version),
         CLI_END,
     };
@@ -193,6 +209,8 @@ int main(int argc, char **argv)
 
     if (parse_options(argc, argv, &o, &rc))
         return rc;
+    log_set_format(o.log_format);
+    log_route_grpc(); /* before the transport's grpc_init: one format on stderr */
     if (o.tls_key && pemfile_private(o.tls_key) == -EPERM) {
         plog(LOG_ERROR, "cannot start: the TLS key %s may be read by group or others "
              "(chmod 600 %s)", o.tls_key, o.tls_key);
@@ -265,7 +283,7 @@ int main(int argc, char **argv)
                                 .tls_key_file = o.tls_key,
                                 .tls_client_ca_file = o.tls_client_ca,
                                 .tls_require_client_cert = o.tls_require_client_cert,
-                                .stats = stats };
+                                .stats = stats, .access_log = o.access_log };
     rc = transport_start(o.listen, o.threads, patron_api.methods, patron_api.n_methods,
                          &app, &topts, &t, &port);
     if (rc) {

@@ -111,3 +111,9 @@ void rpc_new_request_id(char id[33])
     }
     id[32] = '\0';
 }
+
+void tag_provenance(const rpc_call_info_t *ci, const Patron__V1__Provenance *p)
+{
+    rpc_tags_set(ci, p->request_id, (unsigned long long)p->model_version, p->experiment_id,
+                 p->arm_id);
+}

@@ -8,6 +8,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "patron/v1/common.pb-c.h"
 #include "transport.h"
 
 /* Unpacks req; on failure sets out's status and returns NULL. Free the
@@ -24,6 +25,11 @@ void encode(const ProtobufCMessage *m, rpc_reply_t *out);
  * RESOURCE_EXHAUSTED, -ETIMEDOUT (the call's deadline passed, not logged)
  * DEADLINE_EXCEEDED, anything else INTERNAL. */
 void fail_errno(rpc_reply_t *out, int rc, const char *what);
+
+/* Records a response's provenance (request id, model version, experiment,
+ * arm) as the call's access-log tags (rpc_tags_set): every handler that
+ * answers with a Provenance calls it before encoding. */
+void tag_provenance(const rpc_call_info_t *ci, const Patron__V1__Provenance *p);
 
 /* A new request id: 32 hex characters from the kernel's CSPRNG (the format
  * of every Provenance.request_id). */

@@ -254,7 +254,6 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     const char *bad, *exp_id, *arm_id;
     int known = 0, replayed = 0, rc;
 
-    (void)ci;
     if (!r)
         return;
     if ((bad = target_invalid(r)) != NULL) {
@@ -315,6 +314,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     prov.request_id = offer.request_id;
     resp.decision = &dec;
     resp.provenance = &prov;
+    tag_provenance(ci, &prov);
     resp.known_customer = known;
     resp.replayed = replayed;
     encode(&resp.base, out);

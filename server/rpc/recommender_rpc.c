@@ -272,6 +272,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     resp.n_items = n;
     resp.items = list.sp;
     resp.provenance = &list.prov;
+    tag_provenance(ci, &list.prov);
     resp.personalized = personalized;
     encode(&resp.base, out);
 out:
@@ -347,6 +348,7 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
     resp.n_items = n;
     resp.items = list.sp;
     resp.provenance = &list.prov;
+    tag_provenance(ci, &list.prov);
     encode(&resp.base, out);
 out:
     scored_list_free(&list);
@@ -430,6 +432,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
     resp.n_items = n;
     resp.items = list.sp;
     resp.provenance = &list.prov;
+    tag_provenance(ci, &list.prov);
     resp.personalized = personalized;
     encode(&resp.base, out);
 out:

@@ -36,6 +36,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "access.h"
 #include "listener.h"
 #include "log.h"
 #include "pemfile.h"
@@ -68,6 +69,8 @@ typedef struct call {
     int initial_md_sent;
     int cancelled;
     char caller[65];               /* who, for audit lines (authorize) */
+    rpc_call_tags_t tags;          /* the handler's, for the access log */
+    char peer[64];                 /* the access log's, read at dispatch */
 } call_t;
 
 struct worker {
@@ -190,20 +193,37 @@ static grpc_byte_buffer *buffer_take(uint8_t *body, size_t len)
     return bb;
 }
 
+/* Microseconds since a worker took the call up. */
+static int64_t elapsed_us(const call_t *c)
+{
+    gpr_timespec d = gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), c->started);
+    int64_t us = d.tv_sec * 1000000 + d.tv_nsec / 1000;
+    return us > 0 ? us : 0;
+}
+
 /* Counts the call in the method's stats (the caller's table, if any). */
-static void count(const call_t *c, grpc_status_code code)
+static void count(const call_t *c, grpc_status_code code, int64_t us)
 {
     const transport_t *t = c->w->t;
-    gpr_timespec d;
-    int64_t us;
 
     if (!t->opts.stats)
         return;
-    d = gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), c->started);
-    us = d.tv_sec * 1000000 + d.tv_nsec / 1000;
     callstats_record(&t->opts.stats[c->method == CATCH_ALL ? t->n_methods
                                                             : (size_t)c->method],
-                     (int)code, us > 0 ? (uint64_t)us : 0);
+                     (int)code, (uint64_t)us);
+}
+
+/* The access-log line (access.h), when the transport was asked for one. */
+static void access_line(const call_t *c, grpc_status_code code, int64_t us)
+{
+    const rpc_method_t *m = method_of(c);
+    char *path;
+
+    if (!c->w->t->opts.access_log)
+        return;
+    path = m ? NULL : grpc_slice_to_c_string(c->details.method);
+    access_log_call(m ? m->path : path, code, us, c->peer, &c->md, &c->tags);
+    gpr_free(path);
 }
 
 /* One line per finished call of an audited method (rpc_method_t.audit):
@@ -227,9 +247,11 @@ static void finish(call_t *c, const rpc_reply_t *r)
     grpc_slice details = grpc_slice_from_copied_string(
         r->code == GRPC_STATUS_OK ? "" : r->message);
     grpc_call_error err;
+    int64_t us = elapsed_us(c);
 
-    count(c, r->code);
+    count(c, r->code, us);
     audit(c, r->code);
+    access_line(c, r->code, us);
     memset(ops, 0, sizeof ops);
     if (!c->initial_md_sent) {
         ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -432,9 +454,11 @@ static void dispatch(call_t *c)
     const rpc_method_t *m = method_of(c);
     rpc_reply_t r;
     grpc_slice body;
-    rpc_call_info_t ci = { c->deadline, c->w->index };
+    rpc_call_info_t ci = { c->deadline, c->w->index, &c->tags };
 
     c->started = gpr_now(GPR_CLOCK_MONOTONIC);
+    if (t->opts.access_log)
+        access_peer(c->call, c->peer, sizeof c->peer);
     reply_init(&r);
     if (!m) {
         char *name = grpc_slice_to_c_string(c->details.method);

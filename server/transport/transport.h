@@ -29,9 +29,22 @@ typedef struct rpc_reply {
     size_t len;
 } rpc_reply_t;
 
+/* What a handler reports about its call for the access log
+ * (transport_opts_t.access_log): owned by the transport, one per call, empty
+ * until the handler fills it (rpc_tags_set). Never customer or item ids. */
+#define RPC_TAG_MAX 65
+typedef struct rpc_call_tags {
+    char request_id[RPC_TAG_MAX];  /* the response's provenance request id */
+    unsigned long long model_version;
+    char experiment[RPC_TAG_MAX];
+    char arm[RPC_TAG_MAX];
+} rpc_call_tags_t;
+
 typedef struct rpc_call_info {
     gpr_timespec deadline;    /* GPR_CLOCK_MONOTONIC; infinite if none */
     unsigned worker;          /* index of the worker thread */
+    rpc_call_tags_t *tags;    /* the call's access-log tags; NULL when a
+                                 handler is called outside the transport */
 } rpc_call_info_t;
 
 /* Runs on a worker thread. req is valid only during the call. */
@@ -113,6 +126,9 @@ typedef struct transport_opts {
                                      for unknown methods) the transport counts
                                      every finished call in, by method: status
                                      and time from dispatch to the final batch */
+    int access_log;               /* one log line per finished call: method,
+                                     status, ms, peer, the handler's tags and
+                                     the trace id of a W3C traceparent header */
 } transport_opts_t;
 
 /* Binds listen ("host:port", port 0 = ephemeral), starts `threads` workers.
@@ -131,6 +147,12 @@ void transport_stop(transport_t *t, int drain_ms);
 /* Sets a reply's error status with a printf-style message. */
 void rpc_fail(rpc_reply_t *out, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Records the call's access-log tags (any string may be NULL: left as is;
+ * longer ones are cut). Does nothing when ci or ci->tags is NULL. */
+void rpc_tags_set(const rpc_call_info_t *ci, const char *request_id,
+                  unsigned long long model_version, const char *experiment,
+                  const char *arm);
 
 /* Milliseconds left before the deadline (negative when passed). */
 int64_t rpc_remaining_ms(const rpc_call_info_t *ci);
