@@ -4,6 +4,8 @@ set -eu
 PKGS="gcc make cmake pkg-config libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
 liblmdb-dev libopenblas-dev zlib1g-dev grpc-proto protobuf-compiler python3 python3-grpcio
 python3-protobuf lmdb-utils openssl libprotobuf-dev libjson-c-dev"
+# patrond's admin HTTP listener, and Prometheus for its integration test
+PKGS="$PKGS libmicrohttpd-dev prometheus"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

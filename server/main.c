@@ -12,6 +12,11 @@
  * SIGTERM/SIGINT drain in-flight calls and exit 0. Between signals the main
  * thread also polls the store for a newly published model every S seconds,
  * so `patron train` is picked up without a restart.
+ *
+ * Order: store -> app (model, experiments) -> gRPC transport -> admin HTTP
+ * listener (reads the app); at exit: draining set -> transport stopped
+ * (in-flight calls drained; /readyz answers 503 meanwhile) -> admin listener
+ * stopped (its thread joined) -> app destroyed -> store closed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +26,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "admin_http.h"
+#include "admin_routes.h"
 #include "app.h"
 #include "cliopt.h"
 #include "methods.h"
@@ -35,6 +42,7 @@
 typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
     const char *tls_client_ca;
+    const char *admin_listen, *admin_port_file;
     int tls_require_client_cert, version, access_log;
     log_format_t log_format;
     uint32_t threads;
@@ -104,6 +112,11 @@ static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
         CLI_FLAG("access-log", "a line per finished call: method, status, ms,\n"
                  "peer, request_id, model_version, experiment, arm,\n"
                  "trace_id (W3C traceparent); never customer ids", &o->access_log),
+        CLI_STR("admin-listen", "HOST:PORT", "plaintext HTTP for operators: GET /metrics\n"
+                "(Prometheus), /healthz (alive), /readyz (model loaded, not\n"
+                "draining, store writable); port 0: any free port", 0, &o->admin_listen),
+        CLI_STR("admin-port-file", "FILE", "write the admin listener's bound port there", 0,
+                &o->admin_port_file),
         CLI_DO("version", "print the release and source commit, and exit", &o->version),
         CLI_END,
     };
@@ -125,6 +138,10 @@ static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
     *exit_status = CLI_USAGE;
     if (!o->tls_cert != !o->tls_key) {
         fprintf(stderr, "patrond: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    if (o->admin_port_file && !o->admin_listen) {
+        fprintf(stderr, "patrond: --admin-port-file needs --admin-listen\n");
         return -1;
     }
     if ((o->tls_client_ca && !o->tls_cert) || (o->tls_require_client_cert && !o->tls_client_ca)) {
@@ -178,6 +195,24 @@ static void serve_until_stopped(app_t *a, const sigset_t *sigs, int poll_seconds
     }
 }
 
+/* Starts the admin HTTP listener on o->admin_listen (admin_routes.h over
+ * app) and writes its port file. Returns 0, or -1 after logging why. */
+static int start_admin(const options_t *o, app_t *app, admin_http_t **admin, int *port)
+{
+    int rc = admin_http_start(o->admin_listen, admin_routes, admin_n_routes, app, admin,
+                              port);
+    if (rc) {
+        plog(LOG_ERROR, "cannot listen for admin HTTP on %s: %s", o->admin_listen,
+             rc == -EINVAL ? "not a HOST:PORT address" : strerror(-rc));
+        return -1;
+    }
+    if (o->admin_port_file && write_port_file(o->admin_port_file, *port) != 0)
+        plog(LOG_WARN, "cannot write admin port file %s", o->admin_port_file);
+    plog(LOG_INFO, "admin HTTP on %s (port %d): /metrics, /healthz, /readyz",
+         o->admin_listen, *port);
+    return 0;
+}
+
 /* Raises the open-file soft limit to the hard limit: every connection
  * holds a descriptor, and the transport caps connections below the limit
  * (listener.h), so the higher it is the more clients are served. */
@@ -201,11 +236,12 @@ int main(int argc, char **argv)
     sigset_t sigs;
     store_t *store = NULL;
     transport_t *t = NULL;
+    admin_http_t *admin = NULL;
     transport_opts_t topts;
     callstats_t *stats = NULL;
     app_t app;
     uint64_t version = 0;
-    int port = 0, rc;
+    int port = 0, admin_port = 0, rc;
 
     if (parse_options(argc, argv, &o, &rc))
         return rc;
@@ -237,6 +273,7 @@ int main(int argc, char **argv)
                  (unsigned long long)records);
     }
     rc = app_init(&app, store, &o.model);
+    app.data_dir = o.data;
     app.api = &patron_api; /* token scopes are checked against it */
     app.max_event_skew_ms = (int64_t)o.event_skew_s * 1000;
     if (rc == 0 && o.profiles) {
@@ -308,9 +345,18 @@ int main(int argc, char **argv)
          : o.tls_client_ca ? ", client certificates verified when sent" : "",
          o.auth_file ? ", tokens required" : "");
 
+    if (o.admin_listen && start_admin(&o, &app, &admin, &admin_port) != 0) {
+        transport_stop(t, 0);
+        app_destroy(&app);
+        store_close(store);
+        free(stats);
+        return 1;
+    }
+
     serve_until_stopped(&app, &sigs, o.poll_seconds);
     atomic_store(&app.draining, 1);
     transport_stop(t, o.drain_ms);
+    admin_http_stop(admin);
     app_destroy(&app);
     store_close(store);
     free(stats);

@@ -15,6 +15,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     int rc;
 
     a->store = store;
+    a->data_dir = NULL;
     a->model_opts = *opts;
     model_slot_init(&a->models);
     catalog_slot_init(&a->catalogs);
@@ -30,6 +31,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->auth_path = NULL;
     a->auth = NULL;
     a->auth_failures = 0;
+    a->auth_last_ok = 1;
     a->api = NULL;
     a->stats = NULL;
     a->started_ms = 0;
@@ -86,6 +88,7 @@ static void swap_auth(app_t *a, auth_t *fresh, int failed)
     old = a->auth;
     a->auth = fresh;
     a->auth_failures += failed != 0;
+    a->auth_last_ok = failed == 0;
     pthread_rwlock_unlock(&a->auth_lock);
     auth_free(old);
 }
@@ -96,6 +99,15 @@ void app_auth_state(app_t *a, size_t *tokens, uint64_t *failures)
     *tokens = auth_count(a->auth);
     *failures = a->auth_failures;
     pthread_rwlock_unlock(&a->auth_lock);
+}
+
+int app_auth_last_ok(app_t *a)
+{
+    int ok;
+    pthread_rwlock_rdlock(&a->auth_lock);
+    ok = a->auth_last_ok;
+    pthread_rwlock_unlock(&a->auth_lock);
+    return ok;
 }
 
 int app_load_auth(app_t *a, char *err, size_t cap)

@@ -31,6 +31,7 @@
 
 typedef struct app {
     store_t *store;           /* owned by main */
+    const char *data_dir;     /* the store's directory (borrowed), for readiness */
     model_opts_t model_opts;  /* how each loaded version is indexed */
     model_slot_t models;
     catalog_slot_t catalogs;  /* the item catalog, swapped after item writes */
@@ -69,6 +70,7 @@ typedef struct app {
     pthread_rwlock_t auth_lock;
     auth_t *auth;
     uint64_t auth_failures;   /* failed loads, under auth_lock */
+    int auth_last_ok;         /* the last load succeeded (1 before any), under auth_lock */
 
     const rpc_api_t *api;        /* what is served (methods.h), set by main */
     /* Calls by method: api->methods order plus one for unknown methods
@@ -127,10 +129,27 @@ int app_load_auth(app_t *a, char *err, size_t cap);
 /* For GetServerStats: tokens in service and failed loads since start. */
 void app_auth_state(app_t *a, size_t *tokens, uint64_t *failures);
 
+/* For /metrics: 1 if the last token load succeeded (or none happened: no
+ * --auth-file), 0 if it failed (every call but health is refused). */
+int app_auth_last_ok(app_t *a);
+
 /* transport's authorize hook (ctx is the app_t): OK, UNAUTHENTICATED or
  * PERMISSION_DENIED with a message naming the method. */
 int app_authorize(void *ctx, const char *path, const char *token, size_t len,
                   char *msg, size_t cap);
+
+/* Why the process does not serve what `flags` (RPC_SVC_*) need, or NULL
+ * when it does: "draining", "stored experiment definitions not loaded",
+ * "no model loaded" (static strings). The one readiness rule, shared by
+ * grpc.health.v1 (health_rpc.c) and /readyz (server/admin). Thread-safe
+ * (app_ready.c). */
+const char *app_unready(app_t *a, int flags);
+
+/* Whether writes to the store can succeed: 1, or 0 with why (cap bytes)
+ * saying what stops them (the data directory not writable, its file system
+ * read-only or full). Thread-safe; a few system calls, no store
+ * transaction (app_ready.c). */
+int app_store_writable(app_t *a, char *why, size_t cap);
 
 /* Loads the newest published model if it differs from the one served and
  * swaps it in. *version gets the version served afterwards (0 if none).

@@ -7,17 +7,8 @@
 /* Whether `service` (an index into a->api->services, -1 for "") serves. */
 static int serving(app_t *a, long service)
 {
-    int flags = service >= 0 ? a->api->services[service].flags : RPC_SVC_NEEDS_MODEL;
-    model_t *m;
-    if (atomic_load(&a->draining))
-        return 0;
-    if ((flags & RPC_SVC_NEEDS_EXPERIMENTS) && atomic_load(&a->experiments_unloaded))
-        return 0;
-    if (!(flags & RPC_SVC_NEEDS_MODEL))
-        return 1;
-    m = model_slot_get(&a->models);
-    model_unref(m);
-    return m != NULL;
+    return !app_unready(a, service >= 0 ? a->api->services[service].flags
+                                        : RPC_SVC_NEEDS_MODEL);
 }
 
 void h_health_check(void *app, const rpc_call_info_t *ci, const uint8_t *req,

@@ -70,7 +70,7 @@ static int split_addr(const char *addr, char *host, size_t cap, const char **por
     return 0;
 }
 
-static int bind_listen(const char *addr, int *port)
+int listener_bind(const char *addr, int *port)
 {
     char host[256];
     const char *service;
@@ -188,7 +188,7 @@ int listener_start(grpc_server *srv, const char *addr, int max_fd, listener_t **
     l->server = srv;
     l->max_fd = max_fd;
     l->stop_pipe[0] = l->stop_pipe[1] = -1;
-    if ((l->fd = bind_listen(addr, port)) < 0) {
+    if ((l->fd = listener_bind(addr, port)) < 0) {
         int rc = l->fd;
         free(l);
         return rc;

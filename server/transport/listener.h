@@ -32,6 +32,13 @@ typedef struct listener listener_t;
 int listener_start(grpc_server *srv, const char *addr, int max_fd, listener_t **out,
                    int *port);
 
+/* Binds and listens on addr as listener_start does, without a thread:
+ * returns the listening socket (non-blocking, close-on-exec; the caller
+ * owns it) with *port the bound port, or -EINVAL (bad address) or
+ * -EADDRNOTAVAIL (could not bind). Also used by the admin HTTP listener
+ * (server/admin/admin_http.h). */
+int listener_bind(const char *addr, int *port);
+
 /* Connections refused so far (descriptor cap or EMFILE). Thread-safe. */
 unsigned long listener_refused(const listener_t *l);
 
