@@ -178,6 +178,20 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     return 0;
 }
 
+int store_exists(const char *dir)
+{
+    char path[4200];
+    struct stat st;
+
+    if (!dir || !*dir)
+        return -EINVAL;
+    if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path)
+        return -ENAMETOOLONG;
+    if (stat(path, &st) == 0)
+        return 1;
+    return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+}
+
 void store_close(store_t *s)
 {
     if (!s)

@@ -59,6 +59,11 @@ typedef struct store store_t;
  * (store_strerror names it; nothing was changed). */
 int store_open(const char *dir, size_t map_bytes, store_t **out);
 
+/* Whether dir holds a store (its data file): 1 if so, 0 if dir or the file
+ * does not exist, else a negative errno. store_open creates a missing store;
+ * callers that must not (patrond without --init) ask this first. */
+int store_exists(const char *dir);
+
 /* Whether this store_open converted the store: returns 1 and sets *from
  * (the old format) and *records (records rewritten), else 0. Either
  * pointer may be NULL. */

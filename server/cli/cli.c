@@ -12,17 +12,19 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bytesize.h"
 #include "expstore.h"
 #include "store.h"
 #include "store_record.h"
 #include "version.h"
 
 static const cli_family_t *const families[] = {
-    &cli_data_family,     &cli_train_family,   &cli_serve_family,
+    &cli_store_family,    &cli_data_family,     &cli_train_family,   &cli_serve_family,
     &cli_customers_family, &cli_coupons_family, &cli_experiments_family,
 };
 
@@ -38,11 +40,28 @@ void cli_error(int rc, const char *fmt, ...)
     fprintf(stderr, ": %s\n", store_strerror(rc));
 }
 
-int cli_store_open(const char *dir, store_t **out)
+int cli_parse_map_size(void *dest, const char *value)
+{
+    if (bytesize_parse(value, dest) != 0) {
+        fprintf(stderr, "patron: --map-size: expected a size such as 4096, 512M, 64G or "
+                "1T, got \"%s\"\n", value);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_store_open(const char *dir, uint64_t map_bytes, unsigned flags, store_t **out)
 {
     uint32_t from;
     uint64_t records;
-    int rc = store_open(dir, 0, out);
+    int rc = store_exists(dir);
+
+    if (rc == 0 && !(flags & CLI_STORE_CREATE)) {
+        fprintf(stderr, "patron: no Patron store in %s; create one with `patron init "
+                "--data %s` (or load data into a new one with `patron import`)\n", dir, dir);
+        return -ENOENT;
+    }
+    rc = rc < 0 ? rc : store_open(dir, (size_t)map_bytes, out);
     if (rc) {
         cli_error(rc, "cannot open %s", dir);
         return rc;

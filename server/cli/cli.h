@@ -32,6 +32,7 @@ typedef struct cli_family {
     size_t n;
 } cli_family_t;
 
+extern const cli_family_t cli_store_family;       /* init, backup, restore */
 extern const cli_family_t cli_data_family;        /* import, compact, vacuum */
 extern const cli_family_t cli_train_family;       /* train, eval, tune, export-ncf */
 extern const cli_family_t cli_serve_family;       /* recommend, health, model-info, stats */
@@ -52,9 +53,21 @@ int cli_export_customer(int argc, char **argv);
  * kept per thread, like errno). Every command reports errors through it. */
 void cli_error(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Opens the store in dir for a command; prints "patron: cannot open DIR:
- * why" (cli_error) and returns the error on failure. */
-int cli_store_open(const char *dir, store_t **out);
+/* Opens the store in dir for a command, its map limited to map_bytes (0:
+ * store_open's default). A directory without a store is refused ("no
+ * Patron store in DIR; create one with `patron init --data DIR`", -ENOENT)
+ * unless flags has CLI_STORE_CREATE (patron init, patron import). Prints
+ * "patron: cannot open DIR: why" (cli_error) and returns the error on
+ * failure. */
+#define CLI_STORE_CREATE 1u
+int cli_store_open(const char *dir, uint64_t map_bytes, unsigned flags, store_t **out);
+
+/* --map-size BYTES for every command that opens a store: a size with a K,
+ * M, G or T suffix (bytesize.h) into the uint64_t at d. */
+int cli_parse_map_size(void *dest, const char *value);
+#define CLI_MAP_SIZE(d)                                                                 \
+    CLI_CALL("map-size", "BYTES", "the store's size limit, e.g. 64G (default 64G)",      \
+             cli_parse_map_size, (d))
 
 /* The profile settings from path (a profile file), or the built-in
  * defaults when path is NULL; prints the problem and returns -1 when the

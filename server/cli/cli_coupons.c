@@ -46,6 +46,7 @@
 
 typedef struct uplift_args {
     const char *data;
+    uint64_t map_bytes;
     double window_days;
     long long as_of;
     double budgets[UPLIFT_EVAL_MAX_BUDGETS];
@@ -90,6 +91,7 @@ static void uplift_args_default(uplift_args_t *a)
 /* Flags both commands take. */
 #define UPLIFT_COMMON_OPTS(a)                                                            \
     CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &(a)->data),             \
+    CLI_MAP_SIZE(&(a)->map_bytes),                                                       \
     CLI_NUM("window-days", "D", "attribution window after each offer (default 7)",      \
             1e-9, 365, &(a)->window_days),                                               \
     CLI_I64("as-of", "UNIX_MS", "offers must have ended their window by then (default "  \
@@ -99,7 +101,7 @@ static void uplift_args_default(uplift_args_t *a)
 static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,
                      couponstore_uplift_key_t **keys, size_t *n)
 {
-    int rc = cli_store_open(a->data, s);
+    int rc = cli_store_open(a->data, a->map_bytes, 0, s);
     if (rc)
         return rc;
     rc = couponstore_uplift_logs(*s, (int64_t)(a->window_days * CIVIL_DAY_MS), a->as_of, logs,

@@ -24,6 +24,7 @@
 typedef struct cust_args {
     const char *addr, *user, *expr, *data, *profiles;
     long long limit, as_of;
+    uint64_t map_bytes;
 } cust_args_t;
 
 #define AS_OF_OPT(a) CLI_I64("as-of", "UNIX_MS", "the time to compute at (default: now)", 0, \
@@ -212,7 +213,7 @@ static int segments(const cust_args_t *a)
     int rc;
 
     as_of = a->as_of ? a->as_of : wall_ms();
-    if (cli_store_open(a->data, &s) != 0)
+    if (cli_store_open(a->data, a->map_bytes, 0, &s) != 0)
         return CLI_FAIL;
     if (cli_profile_config(a->profiles, &pc) != 0) {
         store_close(s);
@@ -262,6 +263,7 @@ static int cmd_segments(int argc, char **argv)
     cust_args_t a = { 0 };
     cli_opt_t opts[] = {
         CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &a.data),
+        CLI_MAP_SIZE(&a.map_bytes),
         AS_OF_OPT(&a),
         CLI_STR("profiles", "FILE", "profile settings (default: built in)", 0, &a.profiles),
         CLI_END,

@@ -69,8 +69,10 @@ static int cmd_import(int argc, char **argv)
     };
     const char *data = NULL, *items = NULL, *events = NULL;
     import_format_t fmt = IMPORT_PATRON;
+    uint64_t map_bytes = 0;
     cli_opt_t opts[] = {
         CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &data),
+        CLI_MAP_SIZE(&map_bytes),
         CLI_STR("items", "FILE", "items CSV", 0, &items),
         CLI_STR("events", "FILE", "events CSV", 0, &events),
         CLI_CALL("format", "NAME", "events layout: patron (default) or online-retail",
@@ -87,7 +89,7 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "patron import: needs --items and/or --events\n");
         return CLI_USAGE;
     }
-    if (cli_store_open(data, &s) != 0)
+    if (cli_store_open(data, map_bytes, CLI_STORE_CREATE, &s) != 0)
         return CLI_FAIL;
     if (items)
         rc = import_items_csv(s, items, &rep, print_problem, (void *)items);
@@ -192,8 +194,10 @@ static int cmd_compact(int argc, char **argv)
     };
     const char *data = NULL;
     compact_args_t a = { 0 };
+    uint64_t map_bytes = 0;
     cli_opt_t opts[] = {
         CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &data),
+        CLI_MAP_SIZE(&map_bytes),
         CLI_NUM("customer-data-older-than-days", "D",
                 "every owner's retention: customer rows older than D days", 1e-6, 1e6,
                 &a.customer_days),
@@ -220,7 +224,7 @@ static int cmd_compact(int argc, char **argv)
                 "request ids), > 0\n");
         return CLI_USAGE;
     }
-    if (cli_store_open(data, &s) != 0)
+    if (cli_store_open(data, map_bytes, 0, &s) != 0)
         return CLI_FAIL;
     rc = compact_store(s, &a, &failed);
     if (rc && failed)

@@ -36,6 +36,7 @@
 
 typedef struct train_args {
     const char *data, *ncf, *out, *profiles;
+    uint64_t map_bytes;
     int validation;
     uint32_t members;      /* eval: seed-ensemble size */
     float ease_lambda;     /* eval --ncf: EASE's lambda */
@@ -104,7 +105,7 @@ static int train_store(const train_args_t *a)
     store_t *s;
     int rc;
 
-    if (cli_store_open(a->data, &s) != 0)
+    if (cli_store_open(a->data, a->map_bytes, 0, &s) != 0)
         return CLI_FAIL;
     rc = train_run(s, &a->train, print_progress, NULL, &rep);
     if (rc == 0) {
@@ -150,6 +151,7 @@ static int cmd_train(int argc, char **argv)
     train_args_default(&a, 0);
     cli_opt_t opts[] = {
         CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &a.data),
+        CLI_MAP_SIZE(&a.map_bytes),
         CLI_TRAINING_OPTS(&a.train.als),
         /* no --pop-exp: serving folds new events in with one uniform
          * unobserved weight (foldin.c), a model trained with per-item
@@ -327,7 +329,7 @@ static int cmd_eval_store(const train_args_t *a)
     }
     if (!h.last_n && !(h.days > 0))
         h.last_n = 1;
-    if (cli_store_open(a->data, &s) != 0)
+    if (cli_store_open(a->data, a->map_bytes, 0, &s) != 0)
         return CLI_FAIL;
     rc = eval_split_make(s, &a->train, &h, &sp);
     store_close(s);
@@ -383,6 +385,7 @@ static int cmd_eval(int argc, char **argv)
         CLI_STR("ncf", "DIR/NAME", "NCF files NAME.{train.rating,test.rating,test.negative}",
                 0, &a.ncf),
         CLI_STR("data", "DIR", "the store directory (time split)", 0, &a.data),
+        CLI_MAP_SIZE(&a.map_bytes),
         CLI_FLAG("validation", "--ncf: evaluate on a validation split of the training file",
                  &a.validation),
         CLI_U32("ensemble", "N", "seed-ensemble members", 1, ENSEMBLE_MAX_MEMBERS, &a.members),
@@ -512,7 +515,7 @@ static int export_ncf(const train_args_t *a)
     store_t *s;
     int rc;
 
-    if (cli_store_open(a->data, &s) != 0)
+    if (cli_store_open(a->data, a->map_bytes, 0, &s) != 0)
         return CLI_FAIL;
     rc = eval_export_ncf(s, &a->train, a->out, 99, a->train.als.seed, &rep,
                          err, sizeof err);
@@ -543,6 +546,7 @@ static int cmd_export_ncf(int argc, char **argv)
     train_args_default(&a, 0);
     cli_opt_t opts[] = {
         CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &a.data),
+        CLI_MAP_SIZE(&a.map_bytes),
         CLI_STR("out", "DIR/NAME", "output prefix", CLI_REQUIRED, &a.out),
         CLI_U64("seed", "N", "random seed of the negatives", &a.train.als.seed),
         CLI_END,
