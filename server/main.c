@@ -43,7 +43,8 @@ typedef struct options {
     const char *data, *listen, *port_file, *profiles, *auth_file, *tls_cert, *tls_key;
     const char *tls_client_ca;
     const char *admin_listen, *admin_port_file;
-    int tls_require_client_cert, version, access_log;
+    int tls_require_client_cert, version, access_log, init;
+    uint64_t map_bytes;
     log_format_t log_format;
     uint32_t threads;
     int poll_seconds, drain_ms;
@@ -73,7 +74,10 @@ static int parse_options(int argc, char **argv, options_t *o, int *exit_status)
     /* One row per flag, its PATRON_* variable derived from its name
      * (cliopt.h); the defaults are set below, before parsing. */
     cli_opt_t opts[] = {
-        CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &o->data),
+        CLI_STR("data", "DIR", "the store directory (refused if it holds no store)",
+                CLI_REQUIRED, &o->data),
+        CLI_FLAG("init", "create the store in --data if there is none", &o->init),
+        CLI_MAP_SIZE(&o->map_bytes),
         CLI_STR("listen", "HOST:PORT", "the gRPC address (port 0: any free port)", CLI_REQUIRED,
                 &o->listen),
         CLI_U32("threads", "N", "worker threads, one completion queue each (default 2)", 1, 256,
@@ -260,7 +264,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = store_open(o.data, 0, &store)) != 0) {
+    if (!o.init && store_exists(o.data) == 0) {
+        plog(LOG_ERROR, "no Patron store in %s; create one with `patron init --data %s` "
+             "or pass --init", o.data, o.data);
+        return 1;
+    }
+    if ((rc = store_open(o.data, (size_t)o.map_bytes, &store)) != 0) {
         plog(LOG_ERROR, "cannot open data directory %s: %s", o.data, store_strerror(rc));
         return 1;
     }

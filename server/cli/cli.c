@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bytesize.h"
 #include "expstore.h"
 #include "store.h"
 #include "store_record.h"
@@ -38,16 +37,6 @@ void cli_error(int rc, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, ": %s\n", store_strerror(rc));
-}
-
-int cli_parse_map_size(void *dest, const char *value)
-{
-    if (bytesize_parse(value, dest) != 0) {
-        fprintf(stderr, "patron: --map-size: expected a size such as 4096, 512M, 64G or "
-                "1T, got \"%s\"\n", value);
-        return -1;
-    }
-    return 0;
 }
 
 int cli_store_open(const char *dir, uint64_t map_bytes, unsigned flags, store_t **out)

@@ -62,12 +62,6 @@ void cli_error(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define CLI_STORE_CREATE 1u
 int cli_store_open(const char *dir, uint64_t map_bytes, unsigned flags, store_t **out);
 
-/* --map-size BYTES for every command that opens a store: a size with a K,
- * M, G or T suffix (bytesize.h) into the uint64_t at d. */
-int cli_parse_map_size(void *dest, const char *value);
-#define CLI_MAP_SIZE(d)                                                                 \
-    CLI_CALL("map-size", "BYTES", "the store's size limit, e.g. 64G (default 64G)",      \
-             cli_parse_map_size, (d))
 
 /* The profile settings from path (a profile file), or the built-in
  * defaults when path is NULL; prints the problem and returns -1 when the

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytesize.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "patron/v1/admin.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
@@ -173,6 +174,12 @@ static int server_stats(const serve_args_t *a)
         return 1;
     printf("up %.0f s, model version %llu\n", s->uptime_seconds,
            (unsigned long long)s->model_version);
+    if (s->store) {
+        char used[16], limit[16];
+        printf("store: %s used of %s map limit (--map-size)\n",
+               bytesize_format(s->store->used_bytes, used, sizeof used),
+               bytesize_format(s->store->limit_bytes, limit, sizeof limit));
+    }
     printf("%-52s %9s %7s %8s %8s %8s %8s  %s\n", "method", "calls", "errors", "mean_ms",
            "p50_ms", "p99_ms", "max_ms", "statuses");
     for (size_t i = 0; i < s->n_methods; i++) {

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytesize.h"
+
 /* getopt_long values: the table index + OPT_BASE; 'h' is --help. */
 #define OPT_BASE 256
 #define MAX_OPTS 64
@@ -354,4 +356,14 @@ void cli_help(const cli_cmd_t *cmd, const cli_opt_t *opts)
     parser_t p = { .cmd = cmd };
     snprintf(p.who, sizeof p.who, "patron %s", cmd->name);
     help(&p, opts);
+}
+
+int cli_parse_map_size(void *dest, const char *value)
+{
+    if (bytesize_parse(value, dest) != 0) {
+        fprintf(stderr, "--map-size: expected a size such as 4096, 512M, 64G or "
+                "1T, got \"%s\"\n", value);
+        return -1;
+    }
+    return 0;
 }

@@ -121,4 +121,11 @@ void cli_help(const cli_cmd_t *cmd, const cli_opt_t *opts);
 /* The option named name in opts (NULL if none): for .given after parsing. */
 const cli_opt_t *cli_opt_find(const cli_opt_t *opts, const char *name);
 
+/* --map-size BYTES for patrond and every command that opens a store: a
+ * size with a K, M, G or T suffix (bytesize.h) into the uint64_t at d. */
+int cli_parse_map_size(void *dest, const char *value);
+#define CLI_MAP_SIZE(d)                                                                 \
+    CLI_CALL("map-size", "BYTES", "the store's size limit, e.g. 64G (default 64G)",      \
+             cli_parse_map_size, (d))
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "status_names.h"
+#include "store.h"
 #include "patron/v1/admin.pb-c.h"
 #include "wallclock.h"
 
@@ -83,6 +84,15 @@ void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         size_t tokens;
         app_auth_state(a, &tokens, &resp.token_reload_failures);
         resp.tokens = (uint32_t)tokens;
+    }
+    Patron__V1__StoreUsage su = PATRON__V1__STORE_USAGE__INIT;
+    store_usage_t u;
+    if (store_usage(a->store, &u) == 0) { /* else left out: stats still answer */
+        su.used_bytes = u.used_bytes;
+        su.file_bytes = u.file_bytes;
+        su.map_bytes = u.map_bytes;
+        su.limit_bytes = u.limit_bytes;
+        resp.store = &su;
     }
     encode(&resp.base, out);
 out:
