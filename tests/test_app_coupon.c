@@ -82,7 +82,7 @@ static int target(fixture_t *f, const arms_t *arms, const coupon_customer_t *cus
 {
     couponstore_target_t t = { .request_id = req, .cust = cust, .catalog = f->catalog,
                                .n = 1, .cfg = &f->cfg, .now_ms = T0 };
-    return serve_target_coupon(f->s, arms, &t, o, replayed);
+    return serve_target_coupon(f->s, arms, &t, NULL, o, replayed);
 }
 
 /* Customers exposed in the experiment (either arm) and their exposures. */
@@ -131,7 +131,7 @@ static void test_failed_exposure_aborts_the_grant(void)
      * after the grant was written in the same transaction. */
     arms_from(NULL, 0, T0, &arms);
     /* No request at all is an argument error, not a crash. */
-    CHECK_EQ_INT(serve_target_coupon(f.s, &arms, NULL, &o, &replayed), -EINVAL);
+    CHECK_EQ_INT(serve_target_coupon(f.s, &arms, NULL, NULL, &o, &replayed), -EINVAL);
     arms.n = 1;
     CHECK_EQ_INT(target(&f, &arms, &ann, "req-1", &o, &replayed), -EINVAL);
     check_nothing_granted(&f, "req-1", "ann");

@@ -117,7 +117,7 @@ static void test_arms_decide_model_and_options(void)
 static void test_arm_settings_shape_the_list(store_t *s, const model_t *m,
                                              const catalog_t *c, shown_t *sh)
 {
-    serve_env_t env = { s, sh };
+    serve_env_t env = { s, sh, NULL };
     arms_t arms;
     rec_query_t q = { .customer_id = "alice", .k = 3 };
     rec_item_t got[3], want[3], plain[3];
@@ -175,7 +175,7 @@ static void test_exposure_once_per_request_and_shown(store_t *s, const model_t *
     shown_t *sh = shown_new(16);
     experiment_t e = ranking_experiment();
     experiment_set_t *set = NULL;
-    serve_env_t env = { s, sh };
+    serve_env_t env = { s, sh, NULL };
     rec_query_t q = { .customer_id = "alice", .k = 2 };
     rec_item_t first[2], again[2], ranked[3];
     size_t n = 0, n2 = 0, nr = 0, unknown[3], nu = 0;
@@ -225,7 +225,7 @@ static void test_failed_exposure_serves_nothing(store_t *s, const model_t *m,
                                                 const catalog_t *c)
 {
     shown_t *sh = shown_new(16);
-    serve_env_t env = { s, sh };
+    serve_env_t env = { s, sh, NULL };
     rec_query_t q = { .customer_id = "alice", .k = 2 };
     rec_item_t out[2];
     uint32_t seen[SHOWN_PER_CUSTOMER];
@@ -253,7 +253,7 @@ static void test_similar_and_new_items(store_t *s, const model_t *m, const catal
 {
     store_item_t g = { "g", "new", "garden", 5.0, 1.0, 1 };
     shown_t *sh = shown_new(16);
-    serve_env_t env = { s, sh };
+    serve_env_t env = { s, sh, NULL };
     const char *cands[2] = { "g", "a" };
     const char *failed;
     rec_item_t out[2];

@@ -25,6 +25,8 @@ static int log_served(const serve_env_t *env, const arms_t *arms, const char *cu
         ids[i] = items[i].item;
     rc = exposure_log(env->store, arms, customer_id, request_id, ids, n);
     free(ids);
+    if (rc == 0)
+        counters_exposure(env->counters, arms);
     return rc;
 }
 

@@ -25,6 +25,7 @@
 
 #include "arms.h"
 #include "catalog.h"
+#include "counters.h"
 #include "model.h"
 #include "recommend.h"
 #include "shown.h"
@@ -37,6 +38,7 @@
 typedef struct serve_env {
     store_t *store;
     shown_t *shown;          /* the recently-shown record */
+    counters_t *counters;    /* responses served per arm (NULL: not counted) */
 } serve_env_t;
 
 /*

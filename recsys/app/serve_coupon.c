@@ -133,7 +133,7 @@ static int target_and_expose(store_tx_t *tx, void *ctx)
 }
 
 int serve_target_coupon(store_t *s, const arms_t *arms, const couponstore_target_t *t,
-                        couponstore_offer_t *out, int *replayed)
+                        counters_t *counters, couponstore_offer_t *out, int *replayed)
 {
     couponstore_target_t at;
     target_ctx_t c = { arms, &at, out, 0, 0 };
@@ -150,6 +150,9 @@ int serve_target_coupon(store_t *s, const arms_t *arms, const couponstore_target
     *replayed = c.replayed;
     if (c.foreign)
         return -EEXIST;
+    if (!c.replayed)
+        counters_decision(counters, out->outcome);
+    counters_exposure(counters, arms);
     if (arms->coupons_off && !c.replayed)
         snprintf(out->reason, sizeof out->reason, "%s",
                  "no coupon: this customer's experiment arm gives no coupons");

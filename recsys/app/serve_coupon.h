@@ -16,6 +16,7 @@
 
 #include "arms.h"
 #include "catalog.h"
+#include "counters.h"
 #include "couponstore.h"
 #include "customers.h"
 #include "store.h"
@@ -64,11 +65,13 @@ void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *out);
  * campaigns' pacers (on a copy of t: its n and lambda). In one
  * transaction: the decision and grant (couponstore_target_tx) and the
  * exposure in every experiment of arms under out->request_id; a replayed
- * request logs its exposure too (idempotent). Returns 0, -EEXIST (the
+ * request logs its exposure too (idempotent). Once committed, counters (may
+ * be NULL) get the decision (a new one only) and the response served under
+ * arms (replays too). Returns 0, -EEXIST (the
  * request id was used for another customer: nothing written), -EINVAL, or
  * a store error (then nothing was written: no grant, budget unchanged).
  */
 int serve_target_coupon(store_t *s, const arms_t *arms, const couponstore_target_t *t,
-                        couponstore_offer_t *out, int *replayed);
+                        counters_t *counters, couponstore_offer_t *out, int *replayed);
 
 #endif

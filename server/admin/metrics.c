@@ -220,11 +220,80 @@ static void budgets(expo_t *e, app_t *a)
     budget_family(e, "patron_coupon_budget_committed",
                   "Worst-case cost of grants not yet redeemed or expired, by campaign.",
                   cb, n, COMMITTED);
-    budget_family(e, "patron_coupon_budget_total",
+    /* _limit, not _total: a gauge, and Prometheus (promtool's lint)
+     * reserves _total for counters. */
+    budget_family(e, "patron_coupon_budget_limit",
                   "The campaign's budget: spent + committed never exceeds it.",
                   cb, n, TOTAL);
     free(cb);
     coupon_catalog_unref(cat);
+}
+
+/* ---- what the use cases counted (counters.h) ---------------------------------- */
+
+static const char *const event_types[COUNTERS_EVENT_TYPES] = {
+    [STORE_EVENT_VIEW] = "view", [STORE_EVENT_CART] = "cart",
+    [STORE_EVENT_PURCHASE] = "purchase", [STORE_EVENT_REFUND] = "refund",
+};
+
+static const char *const outcomes[COUNTERS_OUTCOMES] = {
+    [COUPON_GRANT] = "grant", [COUPON_GRANT_EXPLORE] = "grant_explore",
+    [COUPON_NONE_NOT_WORTH] = "none_not_worth", [COUPON_NONE_EXPLORE] = "none_explore",
+    [COUPON_NONE_INELIGIBLE] = "none_ineligible", [COUPON_NONE_HOLDOUT] = "none_holdout",
+    [COUPON_NONE_VELOCITY] = "none_velocity", [COUPON_NONE_FREQUENCY] = "none_frequency",
+};
+_Static_assert(COUPON_NONE_FREQUENCY == COUNTERS_OUTCOMES - 1, "a name per coupon outcome");
+_Static_assert(STORE_EVENT_REFUND == COUNTERS_EVENT_TYPES - 1, "a name per event type");
+
+static uint64_t load(_Atomic uint64_t *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void events(expo_t *e, counters_t *c)
+{
+    expo_family(e, "patron_events_ingested_total", "counter",
+                "Events stored (RecordEvents, StreamEvents), by type; duplicates excluded.");
+    for (int t = 1; t < COUNTERS_EVENT_TYPES; t++) {
+        expo_label_t l[] = { { "type", event_types[t] } };
+        expo_u64(e, "patron_events_ingested_total", l, 1, load(&c->events[t]));
+    }
+    expo_family(e, "patron_events_rejected_total", "counter",
+                "Events refused for a bad field or an implausible time.");
+    expo_u64(e, "patron_events_rejected_total", NULL, 0, load(&c->events_rejected));
+}
+
+static void decisions(expo_t *e, counters_t *c)
+{
+    expo_family(e, "patron_coupon_decisions_total", "counter",
+                "TargetCoupons decisions committed (replays excluded), by outcome.");
+    for (int o = 0; o < COUNTERS_OUTCOMES; o++) {
+        expo_label_t l[] = { { "outcome", outcomes[o] } };
+        expo_u64(e, "patron_coupon_decisions_total", l, 1, load(&c->decisions[o]));
+    }
+}
+
+static void exposures(expo_t *e, counters_t *c)
+{
+    counters_arm_t *arms;
+    size_t n;
+    uint64_t dropped;
+
+    if (counters_arms(c, &arms, &n, &dropped) != 0) {
+        e->failed = 1;
+        return;
+    }
+    expo_family(e, "patron_experiment_exposures_total", "counter",
+                "Responses served under an experiment arm (Recommend, RankItems, "
+                "TargetCoupons; a retried request id counts again).");
+    for (size_t i = 0; i < n; i++) {
+        expo_label_t l[] = { { "experiment", arms[i].experiment }, { "arm", arms[i].arm } };
+        expo_u64(e, "patron_experiment_exposures_total", l, 2, arms[i].exposures);
+    }
+    expo_family(e, "patron_experiment_exposures_uncounted_total", "counter",
+                "Exposures not counted by arm: more arms were served than the table holds.");
+    expo_u64(e, "patron_experiment_exposures_uncounted_total", NULL, 0, dropped);
+    free(arms);
 }
 
 static void build_info(expo_t *e)
@@ -246,6 +315,9 @@ char *metrics_render(app_t *a, size_t *len)
     model(&e, a);
     store(&e, a);
     budgets(&e, a);
+    events(&e, &a->counters);
+    decisions(&e, &a->counters);
+    exposures(&e, &a->counters);
     auth(&e, a);
     build_info(&e);
     process(&e);

@@ -35,6 +35,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->api = NULL;
     a->stats = NULL;
     a->started_ms = 0;
+    counters_init(&a->counters);
     a->max_event_skew_ms = APP_DEFAULT_EVENT_SKEW_MS;
     if (!(a->shown = shown_new(0)))
         return -ENOMEM;
@@ -175,6 +176,7 @@ void app_destroy(app_t *a)
     pthread_mutex_destroy(&a->reload_mu);
     catalog_unref(a->cust_catalog);
     pthread_rwlock_destroy(&a->cust_lock);
+    counters_destroy(&a->counters);
 }
 
 int app_refresh_customers(app_t *a)

@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "callstats.h"
 #include "catalog.h"
+#include "counters.h"
 #include "coupon_catalog.h"
 #include "custdata.h"
 #include "customers.h"
@@ -77,6 +78,9 @@ typedef struct app {
      * (transport_opts_t.stats), owned by main; NULL until set. */
     callstats_t *stats;
     int64_t started_ms;          /* wall clock at start */
+    /* What the use cases did (events, coupon decisions, exposures), for
+     * /metrics; incremented where the work commits. */
+    counters_t counters;
     int64_t max_event_skew_ms;   /* event times later than now + this are refused */
 } app_t;
 

@@ -296,7 +296,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     t.catalog = coupons->coupons;
     t.n = coupons->n;
     t.cfg = &cfg;
-    rc = serve_target_coupon(a->store, &arms, &t, &offer, &replayed);
+    rc = serve_target_coupon(a->store, &arms, &t, &a->counters, &offer, &replayed);
     if (rc == -EEXIST) {
         rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
                  "request_id: already used for another customer");

@@ -79,7 +79,10 @@ static int store_batch(app_t *a, const Patron__V1__RecordEventsRequest *r,
         const char *why = early[i];
         if (!why) {
             switch (outcome[k]) {
-            case STORE_ACCEPTED: t->accepted++; break;
+            case STORE_ACCEPTED:
+                t->accepted++;
+                counters_event(&a->counters, ev[k].type);
+                break;
             case STORE_DUPLICATE: t->duplicates++; break;
             default: why = reason[k];
             }
@@ -87,6 +90,7 @@ static int store_batch(app_t *a, const Patron__V1__RecordEventsRequest *r,
         }
         if (why) {
             t->rejected++;
+            counters_events_rejected(&a->counters, 1);
             rc = tally_error(t, first + (uint32_t)i, why, err_limit);
         }
     }

@@ -199,7 +199,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     Patron__V1__RecommendRequest *r = (Patron__V1__RecommendRequest *)decode(
         &patron__v1__recommend_request__descriptor, req, len, out);
     Patron__V1__RecommendResponse resp = PATRON__V1__RECOMMEND_RESPONSE__INIT;
-    serve_env_t env = { a->store, a->shown };
+    serve_env_t env = { a->store, a->shown, &a->counters };
     rec_filters_t filters;
     rec_promotion_t promo;
     rec_query_t q;
@@ -384,7 +384,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
     Patron__V1__RankItemsRequest *r = (Patron__V1__RankItemsRequest *)decode(
         &patron__v1__rank_items_request__descriptor, req, len, out);
     Patron__V1__RankItemsResponse resp = PATRON__V1__RANK_ITEMS_RESPONSE__INIT;
-    serve_env_t env = { a->store, a->shown };
+    serve_env_t env = { a->store, a->shown, &a->counters };
     size_t *unknown = NULL, n_known = 0, n_unknown = 0, n;
     rec_item_t *ranked = NULL;
     scored_list_t list = { 0 };
