@@ -1,5 +1,7 @@
 /*
- * transport.c - gRPC C-core plumbing for unary calls (see transport.h).
+ * transport.c - gRPC C-core plumbing (see transport.h): the server and its
+ * workers, arming, dispatch, unary calls, start and stop. The streaming
+ * steps are in transport_stream.c; both share transport_call.h.
  *
  * Each call is one heap object used as the completion-queue tag; its phase
  * says which operation completed:
@@ -15,7 +17,16 @@
  * RECV_MESSAGE outstanding; a NULL message means the client half-closed)
  * and STREAMING (server streaming: one SEND_MESSAGE outstanding). At most
  * one batch is outstanding per call at any time, so a call's completions
- * never race each other.
+ * never race each other; all of a call's completions arrive on its
+ * worker's queue, so its state is only ever touched by that thread.
+ *
+ * The one exception: a server stream whose next() has nothing to send
+ * (RPC_STREAM_WAIT) is PARKED on its worker's list with a lone
+ * RECV_CLOSE_ON_SERVER outstanding (its `closer` tag, CLOSED when it
+ * completes), so a client that cancels is noticed while nothing is being
+ * sent. The worker wakes every TICK_MS (transport_stream.c) while it holds
+ * parked calls, and only then, and asks each again. Such a call ends after both its final
+ * batch (SENT, then DONE) and its close completed.
  *
  * A REQUESTED completion with success == 0 means the server is shutting
  * down: free the state and do not re-arm (pitfall P2 in the gRPC notes).
@@ -37,62 +48,15 @@
 #include <sys/resource.h>
 
 #include "access.h"
-#include "listener.h"
 #include "log.h"
-#include "pemfile.h"
 #include "status_names.h"
+#include "tlscreds.h"
+#include "transport_call.h"
 
 /* Outstanding requests per method per queue: how many calls of one method a
  * worker can have accepted but not yet started. */
 #define PREARM 4
 #define MAX_RECV_BYTES (16 * 1024 * 1024)
-#define CATCH_ALL (-1)
-
-enum call_phase { PHASE_REQUESTED, PHASE_RECEIVING, PHASE_STREAMING, PHASE_ANSWERED,
-                  PHASE_SENT };
-
-typedef struct worker worker_t;
-
-typedef struct call {
-    enum call_phase phase;
-    worker_t *w;
-    int method;                    /* index into methods, or CATCH_ALL */
-    grpc_call *call;
-    gpr_timespec deadline;
-    grpc_metadata_array md;
-    grpc_byte_buffer *payload;     /* registered methods only */
-    grpc_call_details details;     /* catch-all only */
-    grpc_byte_buffer *response;
-    grpc_byte_buffer *recv;        /* client streaming: last message */
-    void *stream_state;            /* streaming: the handler's state */
-    gpr_timespec started;          /* when a worker took the call up */
-    int initial_md_sent;
-    int cancelled;
-    char caller[65];               /* who, for audit lines (authorize) */
-    rpc_call_tags_t tags;          /* the handler's, for the access log */
-    char peer[64];                 /* the access log's, read at dispatch */
-} call_t;
-
-struct worker {
-    transport_t *t;
-    unsigned index;
-    grpc_completion_queue *cq;
-    pthread_t thread;
-    int started;                   /* thread running */
-    int drained;                   /* queue saw GRPC_QUEUE_SHUTDOWN */
-};
-
-struct transport {
-    grpc_server *server;
-    const rpc_method_t *methods;
-    void **registered;             /* grpc handle per method */
-    size_t n_methods;
-    void *app;
-    worker_t *workers;
-    unsigned n_workers;
-    transport_opts_t opts;
-    listener_t *listener;          /* plaintext: our accept loop; TLS: NULL */
-};
 
 void rpc_fail(rpc_reply_t *out, grpc_status_code code, const char *fmt, ...)
 {
@@ -122,14 +86,14 @@ static int reads_messages(rpc_kind_t kind)
     return kind == RPC_CLIENT_STREAM || kind == RPC_BIDI_STREAM;
 }
 
-static const rpc_method_t *method_of(const call_t *c)
+const rpc_method_t *call_method(const call_t *c)
 {
     return c->method == CATCH_ALL ? NULL : &c->w->t->methods[c->method];
 }
 
-static void call_free(call_t *c)
+void call_free(call_t *c)
 {
-    const rpc_method_t *m = method_of(c);
+    const rpc_method_t *m = call_method(c);
     if (c->stream_state && m && m->stream && m->stream->close)
         m->stream->close(c->stream_state);
     grpc_metadata_array_destroy(&c->md);
@@ -178,7 +142,7 @@ static void arm(worker_t *w, int method)
 
 /* ---- answering --------------------------------------------------------------- */
 
-static grpc_byte_buffer *buffer_take(uint8_t *body, size_t len)
+grpc_byte_buffer *call_buffer(uint8_t *body, size_t len)
 {
     grpc_slice s;
     grpc_byte_buffer *bb;
@@ -216,7 +180,7 @@ static void count(const call_t *c, grpc_status_code code, int64_t us)
 /* The access-log line (access.h), when the transport was asked for one. */
 static void access_line(const call_t *c, grpc_status_code code, int64_t us)
 {
-    const rpc_method_t *m = method_of(c);
+    const rpc_method_t *m = call_method(c);
     char *path;
 
     if (!c->w->t->opts.access_log)
@@ -230,7 +194,7 @@ static void access_line(const call_t *c, grpc_status_code code, int64_t us)
  * the method, who called and the status name, nothing from the request. */
 static void audit(const call_t *c, grpc_status_code code)
 {
-    const rpc_method_t *m = method_of(c);
+    const rpc_method_t *m = call_method(c);
     if (!m || !m->audit)
         return;
     /* With tokens required, a call without a caller was refused by authorize. */
@@ -240,7 +204,7 @@ static void audit(const call_t *c, grpc_status_code code)
 }
 
 /* Starts the final batch: metadata, optional message, status, close. */
-static void finish(call_t *c, const rpc_reply_t *r)
+void call_finish(call_t *c, const rpc_reply_t *r)
 {
     grpc_op ops[4];
     size_t n = 0;
@@ -261,7 +225,7 @@ static void finish(call_t *c, const rpc_reply_t *r)
     if (r->code == GRPC_STATUS_OK && r->body) {
         if (c->response)
             grpc_byte_buffer_destroy(c->response);
-        c->response = buffer_take(r->body, r->len);
+        c->response = call_buffer(r->body, r->len);
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n].data.send_message.send_message = c->response;
         n++;
@@ -272,9 +236,11 @@ static void finish(call_t *c, const rpc_reply_t *r)
     ops[n].data.send_status_from_server.status = r->code;
     ops[n].data.send_status_from_server.status_details = &details;
     n++;
-    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
-    n++;
+    if (!c->close_armed) {
+        ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
+        n++;
+    }
     c->phase = PHASE_SENT;
     err = grpc_call_start_batch(c->call, ops, n, c, NULL);
     grpc_slice_unref(details);
@@ -289,7 +255,7 @@ static int deadline_passed(const call_t *c)
     return gpr_time_cmp(c->deadline, gpr_now(GPR_CLOCK_MONOTONIC)) <= 0;
 }
 
-static void reply_init(rpc_reply_t *r)
+void call_reply_init(rpc_reply_t *r)
 {
     memset(r, 0, sizeof *r);
     r->code = GRPC_STATUS_OK;
@@ -297,7 +263,7 @@ static void reply_init(rpc_reply_t *r)
 
 /* Copies a received message into one contiguous slice (caller unrefs).
  * Returns 0, or -1 if the buffer cannot be read. */
-static int read_message(grpc_byte_buffer *bb, grpc_slice *body)
+int call_read_message(grpc_byte_buffer *bb, grpc_slice *body)
 {
     grpc_byte_buffer_reader reader;
     if (!grpc_byte_buffer_reader_init(&reader, bb))
@@ -305,101 +271,6 @@ static int read_message(grpc_byte_buffer *bb, grpc_slice *body)
     *body = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
     return 0;
-}
-
-/* Starts a one-op (plus initial metadata the first time) batch. */
-static void start_op(call_t *c, grpc_op *op, enum call_phase phase)
-{
-    grpc_op ops[2];
-    size_t n = 0;
-    memset(ops, 0, sizeof ops);
-    if (!c->initial_md_sent) {
-        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-        c->initial_md_sent = 1;
-    }
-    ops[n++] = *op;
-    c->phase = phase;
-    if (grpc_call_start_batch(c->call, ops, n, c, NULL) != GRPC_CALL_OK) {
-        plog(LOG_ERROR, "start_batch failed on a streaming call");
-        call_free(c);
-    }
-}
-
-static void receive_next(call_t *c)
-{
-    grpc_op op;
-    memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_RECV_MESSAGE;
-    op.data.recv_message.recv_message = &c->recv;
-    start_op(c, &op, PHASE_RECEIVING);
-}
-
-/* Sends r's body (taken over) as one message of a stream; the completion
- * arrives in `phase`. */
-static void send_message(call_t *c, rpc_reply_t *r, enum call_phase phase)
-{
-    grpc_op op;
-    if (c->response)
-        grpc_byte_buffer_destroy(c->response);
-    c->response = buffer_take(r->body, r->len);
-    r->body = NULL;
-    memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_SEND_MESSAGE;
-    op.data.send_message.send_message = c->response;
-    start_op(c, &op, phase);
-}
-
-/* Server streaming: asks the handler for the next message and sends it,
- * or finishes the call. */
-static void stream_next(call_t *c)
-{
-    const rpc_stream_ops_t *ops = method_of(c)->stream;
-    rpc_reply_t r;
-
-    reply_init(&r);
-    if (!ops->next(c->stream_state, &r)) {
-        free(r.body);
-        r.body = NULL;
-        finish(c, &r);
-        return;
-    }
-    send_message(c, &r, PHASE_STREAMING);
-}
-
-/* A RECV_MESSAGE completed on a client-streaming call. */
-static void on_received(call_t *c, int success)
-{
-    const rpc_stream_ops_t *ops = method_of(c)->stream;
-    rpc_reply_t r;
-    grpc_slice body;
-
-    reply_init(&r);
-    if (!success) {
-        rpc_fail(&r, GRPC_STATUS_CANCELLED, "stream broken");
-        finish(c, &r);
-        return;
-    }
-    if (!c->recv) { /* half-close: the client has sent everything */
-        ops->finish(c->stream_state, &r);
-        finish(c, &r);
-        return;
-    }
-    if (read_message(c->recv, &body) != 0) {
-        rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "unreadable request message");
-    } else {
-        ops->message(c->stream_state, GRPC_SLICE_START_PTR(body),
-                     GRPC_SLICE_LENGTH(body), &r);
-        grpc_slice_unref(body);
-    }
-    grpc_byte_buffer_destroy(c->recv);
-    c->recv = NULL;
-    if (r.code != GRPC_STATUS_OK) {
-        finish(c, &r);
-    } else if (r.body) { /* bidi: answer, then read the next request */
-        send_message(c, &r, PHASE_ANSWERED);
-    } else {
-        receive_next(c);
-    }
 }
 
 /* The call's bearer token: "authorization: Bearer <t>" or "x-api-key: <t>".
@@ -451,7 +322,7 @@ static int authorize(call_t *c, const rpc_method_t *m, rpc_reply_t *r)
 static void dispatch(call_t *c)
 {
     transport_t *t = c->w->t;
-    const rpc_method_t *m = method_of(c);
+    const rpc_method_t *m = call_method(c);
     rpc_reply_t r;
     grpc_slice body;
     rpc_call_info_t ci = { c->deadline, c->w->index, &c->tags };
@@ -459,42 +330,42 @@ static void dispatch(call_t *c)
     c->started = gpr_now(GPR_CLOCK_MONOTONIC);
     if (t->opts.access_log)
         access_peer(c->call, c->peer, sizeof c->peer);
-    reply_init(&r);
+    call_reply_init(&r);
     if (!m) {
         char *name = grpc_slice_to_c_string(c->details.method);
         rpc_fail(&r, GRPC_STATUS_UNIMPLEMENTED,
                  "method %s is not implemented by this server", name);
         gpr_free(name);
-        finish(c, &r);
+        call_finish(c, &r);
         return;
     }
     if (authorize(c, m, &r) != 0) {
-        finish(c, &r);
+        call_finish(c, &r);
         return;
     }
     if (deadline_passed(c)) {
         rpc_fail(&r, GRPC_STATUS_DEADLINE_EXCEEDED,
                  "deadline passed before the call was started");
-        finish(c, &r);
+        call_finish(c, &r);
         return;
     }
     if (reads_messages(m->kind)) {
         if (!(c->stream_state = m->stream->open(t->app, &ci))) {
             rpc_fail(&r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-            finish(c, &r);
+            call_finish(c, &r);
             return;
         }
-        receive_next(c);
+        stream_receive_next(c);
         return;
     }
     if (!c->payload) {
         rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "missing request message");
-        finish(c, &r);
+        call_finish(c, &r);
         return;
     }
-    if (read_message(c->payload, &body) != 0) {
+    if (call_read_message(c->payload, &body) != 0) {
         rpc_fail(&r, GRPC_STATUS_INVALID_ARGUMENT, "unreadable request message");
-        finish(c, &r);
+        call_finish(c, &r);
         return;
     }
     if (m->kind == RPC_SERVER_STREAM) {
@@ -504,7 +375,7 @@ static void dispatch(call_t *c)
         if (!c->stream_state) {
             if (r.code == GRPC_STATUS_OK)
                 rpc_fail(&r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-            finish(c, &r);
+            call_finish(c, &r);
             return;
         }
         stream_next(c);
@@ -512,29 +383,44 @@ static void dispatch(call_t *c)
     }
     m->handler(t->app, &ci, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body), &r);
     grpc_slice_unref(body);
-    finish(c, &r);
+    call_finish(c, &r);
 }
 
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     for (;;) {
+        /* Idle workers sleep until a completion; one holding parked streams
+         * wakes at its tick as well. */
         grpc_event ev = grpc_completion_queue_next(
-            w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+            w->cq, w->parked ? w->next_tick : gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         call_t *c;
+        if (w->parked && gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), w->next_tick) >= 0)
+            stream_wake_parked(w);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) {
             w->drained = 1;
             break;
         }
         if (ev.type != GRPC_OP_COMPLETE)
             continue;
+        if (*(enum call_phase *)ev.tag == PHASE_CLOSED) {
+            stream_closed(((closer_t *)ev.tag)->c);
+            continue;
+        }
         c = ev.tag;
         switch (c->phase) {
         case PHASE_SENT:
-            call_free(c);
+            if (c->close_armed && !c->closed)
+                c->phase = PHASE_DONE; /* freed when the close completes */
+            else
+                call_free(c);
+            break;
+        case PHASE_PARKED:
+        case PHASE_DONE:
+        case PHASE_CLOSED: /* no batch completes in these phases */
             break;
         case PHASE_RECEIVING:
-            on_received(c, ev.success);
+            stream_received(c, ev.success);
             break;
         case PHASE_STREAMING:
         case PHASE_ANSWERED:
@@ -542,12 +428,12 @@ static void *worker_main(void *arg)
                 if (c->phase == PHASE_STREAMING)
                     stream_next(c);
                 else
-                    receive_next(c);
+                    stream_receive_next(c);
             } else {
                 rpc_reply_t r;
-                reply_init(&r);
+                call_reply_init(&r);
                 rpc_fail(&r, GRPC_STATUS_CANCELLED, "stream broken");
-                finish(c, &r);
+                call_finish(c, &r);
             }
             break;
         case PHASE_REQUESTED:
@@ -619,53 +505,6 @@ static void transport_free(transport_t *t)
     grpc_shutdown();
 }
 
-/* Whether and how clients present certificates (mutual TLS). */
-static grpc_ssl_client_certificate_request_type client_cert_request(const transport_opts_t *o)
-{
-    if (!o->tls_client_ca_file)
-        return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
-    return o->tls_require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                                      : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
-}
-
-/* TLS from the PEM files in o. gRPC core 1.51's C API has no
- * setter for the TLS versions; its TLS layer (tsi) defaults to 1.2..1.3, so
- * TLS 1.2 is the minimum (tests/integration/test_admin_ops.py checks that a
- * TLS 1.1 handshake is refused). */
-static int server_credentials(const transport_opts_t *o, grpc_server_credentials **out)
-{
-    grpc_ssl_pem_key_cert_pair pair;
-    grpc_ssl_server_certificate_config *config;
-    grpc_ssl_server_credentials_options *options;
-    char *cert = NULL, *key = NULL, *ca = NULL;
-    int rc;
-
-    if (!o->tls_cert_file || !o->tls_key_file ||
-        (o->tls_require_client_cert && !o->tls_client_ca_file))
-        return -EINVAL;
-    if ((rc = pemfile_read(o->tls_cert_file, &cert)) != 0 ||
-        (rc = pemfile_read(o->tls_key_file, &key)) != 0 ||
-        (o->tls_client_ca_file && (rc = pemfile_read(o->tls_client_ca_file, &ca)) != 0)) {
-        if (key)
-            memset(key, 0, strlen(key));
-        free(key);
-        free(cert);
-        return rc;
-    }
-    pair.cert_chain = cert;
-    pair.private_key = key;
-    /* the config keeps its own copies */
-    config = grpc_ssl_server_certificate_config_create(ca, &pair, 1);
-    options = grpc_ssl_server_credentials_create_options_using_config(client_cert_request(o),
-                                                                      config);
-    *out = options ? grpc_ssl_server_credentials_create_with_options(options) : NULL;
-    memset(key, 0, strlen(key));
-    free(key);
-    free(cert);
-    free(ca);
-    return *out ? 0 : -EINVAL;
-}
-
 /* Connections may use descriptors below this (see listener.h). */
 static int descriptor_cap(void)
 {
@@ -684,7 +523,9 @@ static int bind_tls_port(transport_t *t, const char *listen, int *port)
     grpc_server_credentials *creds;
     int rc;
 
-    if ((rc = server_credentials(&t->opts, &creds)) != 0)
+    if ((rc = tls_server_credentials(t->opts.tls_cert_file, t->opts.tls_key_file,
+                                      t->opts.tls_client_ca_file,
+                                      t->opts.tls_require_client_cert, &creds)) != 0)
         return rc;
     *port = grpc_server_add_http2_port(t->server, listen, creds);
     grpc_server_credentials_release(creds);

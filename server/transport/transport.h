@@ -65,8 +65,15 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
  *
  * Server streaming (one request, many responses):
  *   start(app, ci, req, len, o) -> state, or NULL with o's status
- *   next(st, o)              returns 1 with o->body the next message, or 0
- *                            when done (o->code = final status)
+ *   next(st, o)              returns 1 with o->body the next message, 0
+ *                            when done (o->code = final status), or
+ *                            RPC_STREAM_WAIT when it has nothing to send
+ *                            yet: the call is parked on its worker, which
+ *                            asks again every 100 ms while it holds parked
+ *                            calls (a bounded tick: one next() per parked
+ *                            call; an idle worker never wakes). A parked
+ *                            call whose client cancels (or whose deadline
+ *                            passes) ends CANCELLED without another next().
  *
  * Bidirectional streaming (each request answered in turn):
  *   open, message, finish    as for client streaming, except that message
@@ -74,6 +81,8 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
  *                            next request is read; finish's o->body, if
  *                            any, is sent as a last message
  */
+#define RPC_STREAM_WAIT 2
+
 typedef struct rpc_stream_ops {
     void *(*open)(void *app, const rpc_call_info_t *ci);
     void (*message)(void *st, const uint8_t *req, size_t len, rpc_reply_t *out);
