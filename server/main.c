@@ -363,7 +363,7 @@ int main(int argc, char **argv)
     }
 
     serve_until_stopped(&app, &sigs, o.poll_seconds);
-    atomic_store(&app.draining, 1);
+    app_drain(&app);
     transport_stop(t, o.drain_ms);
     admin_http_stop(admin);
     app_destroy(&app);

@@ -23,6 +23,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     pthread_mutex_init(&a->reload_mu, NULL);
     atomic_init(&a->draining, 0);
     atomic_init(&a->experiments_unloaded, 0);
+    atomic_init(&a->health_epoch, 0);
     profile_config_default(&a->profile_cfg);
     pthread_rwlock_init(&a->cust_lock, NULL);
     a->cust_catalog = NULL;
@@ -246,6 +247,7 @@ static int reload(app_t *a, uint64_t *version)
          "%s search", (unsigned long long)m->hdr.version, m->hdr.factors,
          m->hdr.n_users, m->hdr.n_items, m->ivf ? "approximate (IVF)" : "exact");
     model_slot_set(&a->models, m);
+    atomic_fetch_add(&a->health_epoch, 1);
     serving = newest;
     /* Items and coupons may have been written beside the server (patron
      * import, patron coupons), and a training run also recomputed the RFM
@@ -274,8 +276,15 @@ int app_load_experiments(app_t *a)
              rc == -EINVAL ? err : strerror(-rc));
     else if (atomic_load(&a->experiments_unloaded))
         plog(LOG_INFO, "experiment definitions loaded: patron.v1.Experiments is serving");
-    atomic_store(&a->experiments_unloaded, rc != 0);
+    if (atomic_exchange(&a->experiments_unloaded, rc != 0) != (rc != 0))
+        atomic_fetch_add(&a->health_epoch, 1);
     return rc;
+}
+
+void app_drain(app_t *a)
+{
+    atomic_store(&a->draining, 1);
+    atomic_fetch_add(&a->health_epoch, 1);
 }
 
 void app_forget_customer(app_t *a, uint32_t user)

@@ -38,7 +38,12 @@ typedef struct app {
     catalog_slot_t catalogs;  /* the item catalog, swapped after item writes */
     coupon_catalog_slot_t coupons; /* coupon definitions, swapped after coupon writes */
     pthread_mutex_t reload_mu; /* one model load at a time */
-    atomic_int draining;      /* set on SIGTERM: health says NOT_SERVING */
+    atomic_int draining;      /* set on SIGTERM (app_drain): health says NOT_SERVING */
+    /* Bumped after every change health reports (a model swapped in,
+     * draining, experiments_unloaded flipping), after the change is
+     * visible: health Watch streams compare it instead of re-reading the
+     * state (health_rpc.h). */
+    atomic_uint_fast64_t health_epoch;
 
     /* Customer profiles: the config is fixed; the catalog (a reference to
      * the served snapshot, not a copy) and RFM cut-points are replaced
@@ -167,6 +172,10 @@ int app_reload(app_t *a, uint64_t *version);
  * sets experiments_unloaded and keeps serving the previous set; on success
  * clears it. Returns exp_slot_load's result. */
 int app_load_experiments(app_t *a);
+
+/* SIGTERM: from now on health answers NOT_SERVING for everything, and
+ * Watch streams send that and end (health_rpc.h). */
+void app_drain(app_t *a);
 
 /* After the store erased customer index `user`: marks it erased in every
  * loaded model (the served one and those experiment arms pin), so its

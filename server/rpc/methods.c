@@ -70,6 +70,7 @@
       STREAM(RPC_SERVER_STREAM, select_campaign_audience_ops))                  \
     M(COUPONS, "RecordRedemption", UNARY(h_record_redemption))                  \
     M(HEALTH, "Check", UNARY(h_health_check))                                   \
+    M(HEALTH, "Watch", STREAM(RPC_SERVER_STREAM, health_watch_ops))             \
     M(REFLECTION, "ServerReflectionInfo", STREAM(RPC_BIDI_STREAM, reflection_stream_ops)) \
     M(REFLECTION_ALPHA, "ServerReflectionInfo",                                 \
       STREAM(RPC_BIDI_STREAM, reflection_stream_ops))

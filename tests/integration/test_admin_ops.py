@@ -53,7 +53,7 @@ class WithoutModelOpsTests(ServerTest):
     def test_unknown_methods_are_unimplemented_quickly(self):
         self.srv.health("")  # connection established: measure the call alone
         for path in ("/grpc.reflection.v1.ServerReflection/NoSuchMethod",
-                     "/grpc.health.v1.Health/Watch",
+                     "/grpc.health.v1.Health/NoSuchMethod",
                      "/patron.v1.Coupons/NoSuchMethod",
                      "/patron.v1.Recommender/NoSuchMethod",
                      "/no.such.Service/Method"):
