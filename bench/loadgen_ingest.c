@@ -38,7 +38,10 @@ typedef struct worker {
     pthread_t thread;
 } worker_t;
 
-/* Builds the message holding events [w->next, w->next + batch). */
+/* Builds the message holding events [w->next, w->next + batch). One
+ * encoder for both methods: StreamEventsRequest and StreamEventsResponse
+ * have RecordEventsRequest's and RecordEventsResponse's fields and numbers
+ * (proto/patron/v1/events.proto), so the bytes are the same. */
 static int next_message(void *ctx, uint8_t **msg, size_t *len)
 {
     worker_t *w = ctx;

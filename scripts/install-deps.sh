@@ -14,9 +14,20 @@ for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "installing:$missing"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+# buf (proto lint and breaking-change check) comes from npm (tools/package.json).
+# Debian's nodejs and npm only when there is no npm at all: a NodeSource
+# nodejs carries its own npm, which Debian's npm package would conflict with.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+# npm tools, pinned by tools/package-lock.json, into tools/node_modules.
+TOOLS="$(dirname "$0")/../tools"
+if [ ! -x "$TOOLS/node_modules/.bin/buf" ]; then
+    echo "installing: buf (npm ci in tools/)"
+    npm ci --prefix "$TOOLS" --no-audit --no-fund --loglevel=error
+fi

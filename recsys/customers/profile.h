@@ -22,7 +22,7 @@
  *
  * Customers with no purchase (as of now) are "prospects": orders 0, RFM
  * scores 0, no segment, stage PROFILE_STAGE_PROSPECT (sent on the wire as
- * LIFECYCLE_STAGE_UNSPECIFIED).
+ * LIFECYCLE_STAGE_PROSPECT).
  *
  * Errors: functions returning int return 0 on success, -EINVAL for a NULL or
  * invalid argument (profile_config_invalid says which field), -ENOMEM.

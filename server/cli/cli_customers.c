@@ -46,23 +46,35 @@ int cli_profile_config(const char *path, profile_config_t *pc)
 
 /* ---- profile ------------------------------------------------------------------- */
 
-static const char *stage_label(int stage)
+/* A LifecycleStage's name: the API's numbers are profile_stage_t's but for
+ * PROSPECT. */
+static const char *stage_label(Patron__V1__LifecycleStage stage)
 {
-    const char *n = profile_stage_name((profile_stage_t)stage);
-    return n && n[0] ? n : "prospect";
+    const char *n;
+    if (stage == PATRON__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_PROSPECT)
+        return "prospect";
+    n = profile_stage_name((profile_stage_t)stage);
+    return n && n[0] ? n : "unknown";
 }
 
 static int profile(const cust_args_t *a)
 {
     Patron__V1__GetProfileRequest req = PATRON__V1__GET_PROFILE_REQUEST__INIT;
-    Patron__V1__Profile *p;
+    Patron__V1__GetProfileResponse *resp;
+    const Patron__V1__Profile *p;
 
     req.customer_id = (char *)a->user;
     req.as_of_unix_ms = a->as_of;
-    p = (Patron__V1__Profile *)cli_call(a->addr, "/patron.v1.Profiles/GetProfile", &req.base,
-                                    &patron__v1__profile__descriptor);
-    if (!p)
+    resp = (Patron__V1__GetProfileResponse *)cli_call(
+        a->addr, "/patron.v1.Profiles/GetProfile", &req.base,
+        &patron__v1__get_profile_response__descriptor);
+    if (!resp)
         return 1;
+    if (!(p = resp->profile)) {
+        fprintf(stderr, "patron: GetProfile answered without a profile\n");
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        return 1;
+    }
     printf("customer %s: %u orders, %u purchases, net %.2f, basket %.2f, last %.1f days "
            "ago, typical gap %.1f days\n  RFM %u%u%u segment %s, tier %s, stage %s, "
            "points %lld (earned %lld, redeemed %lld)\n  favourite categories:",
@@ -74,7 +86,7 @@ static int profile(const cust_args_t *a)
     for (size_t i = 0; i < p->n_favourite_categories; i++)
         printf(" %s;", p->favourite_categories[i]);
     printf("\n");
-    protobuf_c_message_free_unpacked(&p->base, NULL);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
     return 0;
 }
 
@@ -103,7 +115,8 @@ typedef struct audience_out {
 static int print_member(void *ctx, const uint8_t *msg, size_t len)
 {
     audience_out_t *o = ctx;
-    Patron__V1__AudienceMember *m = patron__v1__audience_member__unpack(NULL, len, msg);
+    Patron__V1__SelectAudienceResponse *m =
+        patron__v1__select_audience_response__unpack(NULL, len, msg);
     const Patron__V1__Profile *p;
 
     if (!m) {
@@ -124,7 +137,7 @@ static int print_member(void *ctx, const uint8_t *msg, size_t len)
         putchar('\n');
         o->rows++;
     }
-    patron__v1__audience_member__free_unpacked(m, NULL);
+    patron__v1__select_audience_response__free_unpacked(m, NULL);
     return 0;
 }
 

@@ -188,7 +188,7 @@ static void print_diff(const char *label, const Patron__V1__Difference *d, int s
 }
 
 /* The report: SRM first and loudly, then arms, then the differences. */
-static void print_report(const Patron__V1__ExperimentResults *r)
+static void print_report(const Patron__V1__GetExperimentResultsResponse *r)
 {
     uint64_t exposed = 0;
     for (size_t i = 0; i < r->n_arms; i++)
@@ -237,11 +237,12 @@ static void print_report(const Patron__V1__ExperimentResults *r)
 static int report(client_t *c, const char *id, unsigned attribution_days)
 {
     Patron__V1__GetExperimentResultsRequest req = PATRON__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT;
-    Patron__V1__ExperimentResults *r;
+    Patron__V1__GetExperimentResultsResponse *r;
     req.experiment_id = (char *)id;
     req.attribution_days = attribution_days;
-    r = (Patron__V1__ExperimentResults *)cli_rpc(c, "/patron.v1.Experiments/GetExperimentResults",
-                                             &req.base, &patron__v1__experiment_results__descriptor);
+    r = (Patron__V1__GetExperimentResultsResponse *)cli_rpc(
+        c, "/patron.v1.Experiments/GetExperimentResults", &req.base,
+        &patron__v1__get_experiment_results_response__descriptor);
     if (!r)
         return 1;
     print_report(r);
@@ -249,9 +250,36 @@ static int report(client_t *c, const char *id, unsigned attribution_days)
     return 0;
 }
 
+/* Creates (or updates) e and prints the stored definition; 0 or 1. */
+static int send_experiment(client_t *c, Patron__V1__Experiment *e, int update)
+{
+    Patron__V1__CreateExperimentRequest create = PATRON__V1__CREATE_EXPERIMENT_REQUEST__INIT;
+    Patron__V1__UpdateExperimentRequest upd = PATRON__V1__UPDATE_EXPERIMENT_REQUEST__INIT;
+    const Patron__V1__Experiment *stored;
+    ProtobufCMessage *got;
+
+    create.experiment = upd.experiment = e;
+    if (update)
+        got = cli_rpc(c, "/patron.v1.Experiments/UpdateExperiment", &upd.base,
+                      &patron__v1__update_experiment_response__descriptor);
+    else
+        got = cli_rpc(c, "/patron.v1.Experiments/CreateExperiment", &create.base,
+                      &patron__v1__create_experiment_response__descriptor);
+    if (!got)
+        return 1;
+    stored = update ? ((Patron__V1__UpdateExperimentResponse *)got)->experiment
+                    : ((Patron__V1__CreateExperimentResponse *)got)->experiment;
+    if (stored)
+        print_experiment(stored);
+    else
+        fprintf(stderr, "patron: the server answered without the experiment\n");
+    protobuf_c_message_free_unpacked(got, NULL);
+    return stored ? 0 : 1;
+}
+
 static int put(client_t *c, const exp_args_t *x, int update)
 {
-    Patron__V1__Experiment e = PATRON__V1__EXPERIMENT__INIT, *got;
+    Patron__V1__Experiment e = PATRON__V1__EXPERIMENT__INIT;
     e.experiment_id = (char *)x->id;
     e.layer = (char *)(x->layer ? x->layer : "");
     e.traffic_fraction = x->traffic;
@@ -259,14 +287,7 @@ static int put(client_t *c, const exp_args_t *x, int update)
     e.arms = (Patron__V1__Arm **)x->arm_ptrs;
     e.n_forced_arms = x->n_forced;
     e.forced_arms = (Patron__V1__ForcedArm **)x->forced_ptrs;
-    got = (Patron__V1__Experiment *)cli_rpc(c, update ? "/patron.v1.Experiments/UpdateExperiment"
-                                                  : "/patron.v1.Experiments/CreateExperiment",
-                                        &e.base, &patron__v1__experiment__descriptor);
-    if (!got)
-        return 1;
-    print_experiment(got);
-    protobuf_c_message_free_unpacked(&got->base, NULL);
-    return 0;
+    return send_experiment(c, &e, update);
 }
 
 static int cmd_experiment(int argc, char **argv)
@@ -359,7 +380,8 @@ static double sim_unit(sim_t *s)
 static int collect_customer(void *ctx, const uint8_t *msg, size_t len)
 {
     sim_t *s = ctx;
-    Patron__V1__AudienceMember *m = patron__v1__audience_member__unpack(NULL, len, msg);
+    Patron__V1__SelectAudienceResponse *m =
+        patron__v1__select_audience_response__unpack(NULL, len, msg);
     if (!m)
         return 1;
     if (m->customer_id[0] && m->profile && m->profile->n_favourite_categories && s->n < s->cap) {
@@ -369,7 +391,7 @@ static int collect_customer(void *ctx, const uint8_t *msg, size_t len)
             snprintf(c->fav[c->n_fav++], sizeof c->fav[0], "%s",
                      m->profile->favourite_categories[i]);
     }
-    patron__v1__audience_member__free_unpacked(m, NULL);
+    patron__v1__select_audience_response__free_unpacked(m, NULL);
     return 0;
 }
 
@@ -591,7 +613,7 @@ static int cmd_simulate_experiment(int argc, char **argv)
     }
     snprintf(exp_id, sizeof exp_id, "sim-%lld", (long long)(wall_ms() / 1000));
     {
-        Patron__V1__Experiment e = PATRON__V1__EXPERIMENT__INIT, *got;
+        Patron__V1__Experiment e = PATRON__V1__EXPERIMENT__INIT;
         Patron__V1__Arm a = PATRON__V1__ARM__INIT, b = PATRON__V1__ARM__INIT, *arms[2] = { &a, &b };
         a.arm_id = "personalized";
         a.weight = 0.5;
@@ -603,12 +625,8 @@ static int cmd_simulate_experiment(int argc, char **argv)
         e.traffic_fraction = 1.0;
         e.n_arms = 2;
         e.arms = arms;
-        got = (Patron__V1__Experiment *)cli_rpc(c, "/patron.v1.Experiments/CreateExperiment",
-                                            &e.base, &patron__v1__experiment__descriptor);
-        if (!got)
+        if (send_experiment(c, &e, 0) != 0)
             goto out;
-        print_experiment(got);
-        protobuf_c_message_free_unpacked(&got->base, NULL);
     }
     printf("simulating %d days of visits by %zu customers (each visits on ~40%% of days; "
            "views and purchases follow their favourite categories)\n", (int)days, s.n);

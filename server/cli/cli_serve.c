@@ -132,12 +132,19 @@ static int cmd_health(int argc, char **argv)
 static int model_info(const serve_args_t *a)
 {
     Patron__V1__GetModelInfoRequest req = PATRON__V1__GET_MODEL_INFO_REQUEST__INIT;
-    Patron__V1__ModelInfo *m;
+    Patron__V1__GetModelInfoResponse *resp;
+    const Patron__V1__ModelInfo *m;
 
-    m = (Patron__V1__ModelInfo *)cli_call(a->addr, "/patron.v1.Admin/GetModelInfo",
-                                      &req.base, &patron__v1__model_info__descriptor);
-    if (!m)
+    resp = (Patron__V1__GetModelInfoResponse *)cli_call(
+        a->addr, "/patron.v1.Admin/GetModelInfo", &req.base,
+        &patron__v1__get_model_info_response__descriptor);
+    if (!resp)
         return 1;
+    if (!(m = resp->model)) {
+        fprintf(stderr, "patron: GetModelInfo answered without a model\n");
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        return 1;
+    }
     printf("model version %llu trained at %lld ms: %u factors, %u customers, "
            "%u items, %u iterations, reg %g, alpha %g, loss %.6g, %.1f MB in memory\n",
            (unsigned long long)m->version, (long long)m->trained_at_unix_ms,
@@ -149,7 +156,7 @@ static int model_info(const serve_args_t *a)
         printf("  also loaded for experiments: version %llu, %.1f MB\n",
                (unsigned long long)m->also_loaded[i]->version,
                (double)m->also_loaded[i]->memory_bytes / 1e6);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
     return 0;
 }
 
@@ -166,10 +173,11 @@ static int cmd_model_info(int argc, char **argv)
 static int server_stats(const serve_args_t *a)
 {
     Patron__V1__GetServerStatsRequest req = PATRON__V1__GET_SERVER_STATS_REQUEST__INIT;
-    Patron__V1__ServerStats *s;
+    Patron__V1__GetServerStatsResponse *s;
 
-    s = (Patron__V1__ServerStats *)cli_call(a->addr, "/patron.v1.Admin/GetServerStats",
-                                        &req.base, &patron__v1__server_stats__descriptor);
+    s = (Patron__V1__GetServerStatsResponse *)cli_call(
+        a->addr, "/patron.v1.Admin/GetServerStats", &req.base,
+        &patron__v1__get_server_stats_response__descriptor);
     if (!s)
         return 1;
     printf("up %.0f s, model version %llu\n", s->uptime_seconds,

@@ -63,8 +63,12 @@ out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
-static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
+/* Answers GetModelInfo, or ReloadModel when reload is set: the same
+ * ModelInfo in each method's own response message. */
+static void reply_model_info(app_t *a, const model_t *m, int reload, rpc_reply_t *out)
 {
+    Patron__V1__GetModelInfoResponse get = PATRON__V1__GET_MODEL_INFO_RESPONSE__INIT;
+    Patron__V1__ReloadModelResponse reloaded = PATRON__V1__RELOAD_MODEL_RESPONSE__INIT;
     Patron__V1__ModelInfo info = PATRON__V1__MODEL_INFO__INIT;
     Patron__V1__LoadedVersion lv[EXP_SNAPSHOT_MAX_PINNED];
     Patron__V1__LoadedVersion *lp[EXP_SNAPSHOT_MAX_PINNED];
@@ -98,18 +102,19 @@ static void reply_model_info(app_t *a, const model_t *m, rpc_reply_t *out)
     }
     info.n_also_loaded = n;
     info.also_loaded = lp;
-    encode(&info.base, out);
+    get.model = reloaded.model = &info;
+    encode(reload ? &reloaded.base : &get.base, out);
     exp_snapshot_unref(x);
 }
 
-static void answer_model_info(app_t *a, rpc_reply_t *out)
+static void answer_model_info(app_t *a, int reload, rpc_reply_t *out)
 {
     model_t *m = model_slot_get(&a->models);
     if (!m) {
         rpc_fail(out, GRPC_STATUS_FAILED_PRECONDITION, "no model loaded yet");
         return;
     }
-    reply_model_info(a, m, out);
+    reply_model_info(a, m, reload, out);
     model_unref(m);
 }
 
@@ -121,7 +126,7 @@ void h_model_info(void *app, const rpc_call_info_t *ci,
     if (!r)
         return;
     protobuf_c_message_free_unpacked(r, NULL);
-    answer_model_info(app, out);
+    answer_model_info(app, 0, out);
 }
 
 void h_reload_model(void *app, const rpc_call_info_t *ci,
@@ -138,5 +143,5 @@ void h_reload_model(void *app, const rpc_call_info_t *ci,
         fail_errno(out, rc, "loading the newest model (the old one stays)");
         return;
     }
-    answer_model_info(a, out);
+    answer_model_info(a, 1, out);
 }

@@ -70,7 +70,7 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
     strcpy(c->id, m->coupon_id);
     strcpy(c->campaign, m->campaign_id);
     if (coupon_kind_from_pb(m->kind, &c->type) != 0) {
-        snprintf(err, cap, "kind: must be one of the CouponKind values");
+        snprintf(err, cap, "kind: must be one of the CouponKind values (not UNSPECIFIED)");
         return -EINVAL;
     }
     if (m->n_benefits < 1 || m->n_benefits > COUPON_MAX_PACK) {
@@ -82,7 +82,8 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
         const Patron__V1__CouponBenefit *b = m->benefits[i];
         coupon_benefit_kind_t kind;
         if (benefit_kind_from_pb(b->kind, &kind) != 0) {
-            snprintf(err, cap, "benefits[%zu].kind: must be one of the BenefitKind values", i);
+            snprintf(err, cap, "benefits[%zu].kind: must be one of the BenefitKind values (not "
+                     "UNSPECIFIED)", i);
             return -EINVAL;
         }
         c->benefit[i] = (coupon_benefit_t){ kind, b->amount, b->percent, b->cap,
@@ -111,11 +112,13 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
         c->tier_mask |= 1u << k;
     }
     for (size_t i = 0; i < m->n_eligible_stages; i++) {
-        if (m->eligible_stages[i] < 0 || m->eligible_stages[i] >= UPLIFT_N_SEGMENTS) {
-            snprintf(err, cap, "eligible_stages[%zu]: unknown lifecycle stage", i);
+        profile_stage_t stage;
+        if (stage_from_pb(m->eligible_stages[i], &stage) != 0) {
+            snprintf(err, cap, "eligible_stages[%zu]: must be one of the LifecycleStage "
+                     "values (not UNSPECIFIED)", i);
             return -EINVAL;
         }
-        c->stage_mask |= 1u << m->eligible_stages[i];
+        c->stage_mask |= 1u << stage;
     }
     cat = catalog_slot_get(&a->catalogs);
     rc = serve_coupon_scope(cat, (const char *const *)m->categories, m->n_categories,
@@ -134,8 +137,9 @@ void h_upsert_coupon(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                      size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
-    Patron__V1__Coupon *r = (Patron__V1__Coupon *)decode(&patron__v1__coupon__descriptor,
-                                                         req, len, out);
+    Patron__V1__UpsertCouponRequest *r = (Patron__V1__UpsertCouponRequest *)decode(
+        &patron__v1__upsert_coupon_request__descriptor, req, len, out);
+    Patron__V1__UpsertCouponResponse resp = PATRON__V1__UPSERT_COUPON_RESPONSE__INIT;
     const char *why = NULL;
     char err[256];
     coupon_t c;
@@ -144,15 +148,18 @@ void h_upsert_coupon(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     (void)ci;
     if (!r)
         return;
-    if (coupon_from_msg(a, r, &c, err, sizeof err) != 0) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+    if (!r->coupon) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "coupon: required");
+    } else if (coupon_from_msg(a, r->coupon, &c, err, sizeof err) != 0) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "coupon.%s", err);
     } else if ((rc = couponstore_put_coupon(a->store, &c, NULL, &why)) == -EINVAL && why) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "coupon.%s", why);
     } else if (rc) {
         fail_errno(out, rc, "storing the coupon");
     } else {
         app_coupons_changed(a); /* TargetCoupons decides with it from now on */
-        encode(&r->base, out);
+        resp.coupon = r->coupon;
+        encode(&resp.base, out);
     }
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -451,7 +458,7 @@ out:
 static int campaign_next(void *state, rpc_reply_t *out)
 {
     campaign_stream_t *st = state;
-    Patron__V1__CampaignAudienceMember m = PATRON__V1__CAMPAIGN_AUDIENCE_MEMBER__INIT;
+    Patron__V1__SelectCampaignAudienceResponse m = PATRON__V1__SELECT_CAMPAIGN_AUDIENCE_RESPONSE__INIT;
     const campaign_member_t *am;
     if (st->sent == st->a.n)
         return 0;

@@ -51,10 +51,10 @@ static int tally_error(event_tally_t *t, uint32_t index, const char *reason,
  * (store_event_time_invalid at the wall clock) are rejected before the
  * store sees them. Returns 0 or a negative errno (then nothing of this
  * batch was stored). */
-static int store_batch(app_t *a, const Patron__V1__RecordEventsRequest *r,
+static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
                        uint32_t first, size_t err_limit, event_tally_t *t)
 {
-    size_t n = r->n_events, kept = 0;
+    size_t kept = 0;
     store_event_t *ev = calloc(n ? n : 1, sizeof *ev);
     uint8_t *outcome = calloc(n ? n : 1, 1);
     const char **reason = calloc(n ? n : 1, sizeof *reason);
@@ -65,7 +65,7 @@ static int store_batch(app_t *a, const Patron__V1__RecordEventsRequest *r,
     if (!ev || !outcome || !reason || !early)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        const Patron__V1__Event *e = r->events[i];
+        const Patron__V1__Event *e = events[i];
         if ((early[i] = store_event_time_invalid(e->time_unix_ms, now,
                                                  a->max_event_skew_ms)) != NULL)
             continue;
@@ -102,9 +102,20 @@ out:
     return rc;
 }
 
-static void reply_tally(const event_tally_t *t, rpc_reply_t *out)
+/* One batch's events: RecordEvents' request, or one StreamEvents message
+ * (the same fields in a message of its own). */
+typedef struct event_batch {
+    ProtobufCMessage *msg;       /* owns the events */
+    Patron__V1__Event **events;
+    size_t n;
+} event_batch_t;
+
+/* Answers RecordEvents, or StreamEvents when stream is set: the same
+ * totals in each method's own response message. */
+static void reply_tally(const event_tally_t *t, int stream, rpc_reply_t *out)
 {
-    Patron__V1__RecordEventsResponse resp = PATRON__V1__RECORD_EVENTS_RESPONSE__INIT;
+    Patron__V1__RecordEventsResponse rec = PATRON__V1__RECORD_EVENTS_RESPONSE__INIT;
+    Patron__V1__StreamEventsResponse str = PATRON__V1__STREAM_EVENTS_RESPONSE__INIT;
     Patron__V1__EventError **ep = calloc(t->n_errs ? t->n_errs : 1, sizeof *ep);
 
     if (!ep) {
@@ -113,45 +124,67 @@ static void reply_tally(const event_tally_t *t, rpc_reply_t *out)
     }
     for (size_t i = 0; i < t->n_errs; i++)
         ep[i] = &t->errs[i];
-    resp.accepted = t->accepted;
-    resp.duplicates = t->duplicates;
-    resp.rejected = t->rejected;
-    resp.n_errors = t->n_errs;
-    resp.errors = ep;
-    encode(&resp.base, out);
+    if (stream) {
+        str.accepted = t->accepted;
+        str.duplicates = t->duplicates;
+        str.rejected = t->rejected;
+        str.n_errors = t->n_errs;
+        str.errors = ep;
+        encode(&str.base, out);
+    } else {
+        rec.accepted = t->accepted;
+        rec.duplicates = t->duplicates;
+        rec.rejected = t->rejected;
+        rec.n_errors = t->n_errs;
+        rec.errors = ep;
+        encode(&rec.base, out);
+    }
     free(ep);
 }
 
-static Patron__V1__RecordEventsRequest *decode_events(const uint8_t *req, size_t len,
-                                                      rpc_reply_t *out)
+/* Decodes a RecordEventsRequest (or, stream set, a StreamEventsRequest)
+ * into b; 0, or -1 with the failure in out. */
+static int decode_events(int stream, const uint8_t *req, size_t len, rpc_reply_t *out,
+                         event_batch_t *b)
 {
-    Patron__V1__RecordEventsRequest *r = (Patron__V1__RecordEventsRequest *)decode(
-        &patron__v1__record_events_request__descriptor, req, len, out);
-    if (r && r->n_events > MAX_EVENTS_PER_MESSAGE) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
-                 "events: at most %d per message, got %zu", MAX_EVENTS_PER_MESSAGE, r->n_events);
-        protobuf_c_message_free_unpacked(&r->base, NULL);
-        return NULL;
+    if (stream) {
+        Patron__V1__StreamEventsRequest *r = (Patron__V1__StreamEventsRequest *)decode(
+            &patron__v1__stream_events_request__descriptor, req, len, out);
+        if (!r)
+            return -1;
+        *b = (event_batch_t){ &r->base, r->events, r->n_events };
+    } else {
+        Patron__V1__RecordEventsRequest *r = (Patron__V1__RecordEventsRequest *)decode(
+            &patron__v1__record_events_request__descriptor, req, len, out);
+        if (!r)
+            return -1;
+        *b = (event_batch_t){ &r->base, r->events, r->n_events };
     }
-    return r;
+    if (b->n > MAX_EVENTS_PER_MESSAGE) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "events: at most %d per message, got %zu", MAX_EVENTS_PER_MESSAGE, b->n);
+        protobuf_c_message_free_unpacked(b->msg, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 void h_record_events(void *app, const rpc_call_info_t *ci,
                             const uint8_t *req, size_t len, rpc_reply_t *out)
 {
-    Patron__V1__RecordEventsRequest *r = decode_events(req, len, out);
     event_tally_t t = { 0 };
+    event_batch_t b;
     int rc;
 
-    if (!r)
+    if (decode_events(0, req, len, out, &b) != 0)
         return;
-    rc = store_batch(app, r, 0, SIZE_MAX, &t);
+    rc = store_batch(app, b.events, b.n, 0, SIZE_MAX, &t);
     if (rc)
         fail_errno(out, rc, "storing events (nothing of this batch was stored)");
     else
-        reply_tally(&t, out);
+        reply_tally(&t, 0, out);
     free(t.errs);
-    protobuf_c_message_free_unpacked(&r->base, NULL);
+    protobuf_c_message_free_unpacked(b.msg, NULL);
 }
 
 /* StreamEvents: each message is stored (one transaction) as it arrives, so
@@ -175,25 +208,25 @@ static void events_message(void *state, const uint8_t *req, size_t len,
                            rpc_reply_t *out)
 {
     event_stream_t *st = state;
-    Patron__V1__RecordEventsRequest *r = decode_events(req, len, out);
+    event_batch_t b;
     int rc;
 
-    if (!r)
+    if (decode_events(1, req, len, out, &b) != 0)
         return;
-    if ((uint64_t)st->seen + r->n_events > UINT32_MAX) {
+    if ((uint64_t)st->seen + b.n > UINT32_MAX) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "events: a stream takes at most 4294967295 events");
-    } else if ((rc = store_batch(st->app, r, st->seen, MAX_STREAM_ERRORS, &st->t)) != 0) {
+    } else if ((rc = store_batch(st->app, b.events, b.n, st->seen, MAX_STREAM_ERRORS, &st->t)) != 0) {
         fail_errno(out, rc, "storing events (earlier messages of this stream "
                             "are stored, this one is not)");
     }
-    st->seen += (uint32_t)r->n_events;
-    protobuf_c_message_free_unpacked(&r->base, NULL);
+    st->seen += (uint32_t)b.n;
+    protobuf_c_message_free_unpacked(b.msg, NULL);
 }
 
 static void events_finish(void *state, rpc_reply_t *out)
 {
-    reply_tally(&((event_stream_t *)state)->t, out);
+    reply_tally(&((event_stream_t *)state)->t, 1, out);
 }
 
 static void events_close(void *state)

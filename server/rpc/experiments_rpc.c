@@ -143,11 +143,45 @@ static int served_def(app_t *a, const char *id, experiment_t *e)
     return d != NULL;
 }
 
+/* The definition in a Create/UpdateExperimentRequest (their one field), or
+ * NULL with the failure in out; *msg owns it. */
+static const Patron__V1__Experiment *decode_put(int update, const uint8_t *req, size_t len,
+                                                rpc_reply_t *out, ProtobufCMessage **msg)
+{
+    const Patron__V1__Experiment *p;
+    if (update) {
+        Patron__V1__UpdateExperimentRequest *r = (Patron__V1__UpdateExperimentRequest *)decode(
+            &patron__v1__update_experiment_request__descriptor, req, len, out);
+        *msg = r ? &r->base : NULL;
+        p = r ? r->experiment : NULL;
+    } else {
+        Patron__V1__CreateExperimentRequest *r = (Patron__V1__CreateExperimentRequest *)decode(
+            &patron__v1__create_experiment_request__descriptor, req, len, out);
+        *msg = r ? &r->base : NULL;
+        p = r ? r->experiment : NULL;
+    }
+    if (*msg && !p) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "experiment: required");
+        protobuf_c_message_free_unpacked(*msg, NULL);
+        *msg = NULL;
+    }
+    return p;
+}
+
+/* Answers with the stored definition in the method's own response. */
+static void encode_put(int update, exp_msg_t *msg, rpc_reply_t *out)
+{
+    Patron__V1__CreateExperimentResponse created = PATRON__V1__CREATE_EXPERIMENT_RESPONSE__INIT;
+    Patron__V1__UpdateExperimentResponse updated = PATRON__V1__UPDATE_EXPERIMENT_RESPONSE__INIT;
+    created.experiment = updated.experiment = &msg->m;
+    encode(update ? &updated.base : &created.base, out);
+}
+
 static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
                            rpc_reply_t *out)
 {
-    Patron__V1__Experiment *p = (Patron__V1__Experiment *)decode(
-        &patron__v1__experiment__descriptor, req, len, out);
+    ProtobufCMessage *req_msg;
+    const Patron__V1__Experiment *p = decode_put(update, req, len, out, &req_msg);
     experiment_forced_t *forced = NULL;
     experiment_t e;
     exp_msg_t msg = { 0 };
@@ -158,7 +192,7 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
     if (!p)
         return;
     if ((bad = from_pb(p, &e, &forced)) != NULL) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "experiment.%s", bad);
         goto out;
     }
     rc = exp_slot_put(&a->experiments, &e, update, wall_ms(), err, sizeof err);
@@ -175,11 +209,11 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
     if (to_pb(&e, &msg) != 0)
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     else
-        encode(&msg.m.base, out);
+        encode_put(update, &msg, out);
 out:
     exp_msg_free(&msg);
     free(forced);
-    protobuf_c_message_free_unpacked(&p->base, NULL);
+    protobuf_c_message_free_unpacked(req_msg, NULL);
 }
 
 void h_create_experiment(void *app, const rpc_call_info_t *ci, const uint8_t *req,
@@ -309,7 +343,7 @@ static void metric_msg(const exp_metric_t *x, metric_msg_t *mm)
 /* The report as messages; strings point into e and rep. */
 static void encode_report(const experiment_t *e, const exp_report_t *rep, rpc_reply_t *out)
 {
-    Patron__V1__ExperimentResults resp = PATRON__V1__EXPERIMENT_RESULTS__INIT;
+    Patron__V1__GetExperimentResultsResponse resp = PATRON__V1__GET_EXPERIMENT_RESULTS_RESPONSE__INIT;
     Patron__V1__ArmResult arms[EXPERIMENT_MAX_ARMS], *arm_ptrs[EXPERIMENT_MAX_ARMS];
     metric_msg_t metrics[EXPERIMENT_MAX_ARMS][EXP_REPORT_METRICS];
     Patron__V1__Metric *metric_ptrs[EXPERIMENT_MAX_ARMS][EXP_REPORT_METRICS];

@@ -184,7 +184,7 @@ static int add_offer(export_sink_t *k, const couponstore_offer_t *o)
         !(m->reason = arena_str(&k->arena, o->reason)))
         return -ENOMEM;
     m->time_unix_ms = o->time_ms;
-    m->outcome = (uint32_t)outcome_to_pb(o->outcome); /* a CouponOutcome value */
+    m->outcome = outcome_to_pb(o->outcome);
     m->assignment_probability = o->assign_prob;
     m->max_cost = o->max_cost;
     m->recency_days = o->x.recency_days;

@@ -102,8 +102,10 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     } else if (rc) {
         fail_errno(out, rc, "reading the profile");
     } else {
+        Patron__V1__GetProfileResponse resp = PATRON__V1__GET_PROFILE_RESPONSE__INIT;
         profile_msg_fill(&c, &v, now, &m);
-        encode(&m.p.base, out);
+        resp.profile = &m.p;
+        encode(&resp.base, out);
     }
     app_customers_end(a);
 out:
@@ -137,7 +139,7 @@ static void audience_stream_close(void *state)
 /* Encodes one member; total is set on the first message only. */
 static int encode_member(audience_stream_t *st, const customer_view_t *v)
 {
-    Patron__V1__AudienceMember am = PATRON__V1__AUDIENCE_MEMBER__INIT;
+    Patron__V1__SelectAudienceResponse am = PATRON__V1__SELECT_AUDIENCE_RESPONSE__INIT;
     profile_msg_t m = { 0 };
     size_t len;
 
@@ -169,7 +171,7 @@ static int collect_member(void *ctx, const customer_view_t *v)
  * encodings, so appending field 2 (total) to the member's bytes sets it. */
 static int prepend_total(audience_stream_t *st)
 {
-    Patron__V1__AudienceMember t = PATRON__V1__AUDIENCE_MEMBER__INIT;
+    Patron__V1__SelectAudienceResponse t = PATRON__V1__SELECT_AUDIENCE_RESPONSE__INIT;
     size_t tl, ml = st->n ? st->lens[0] : 0;
     uint8_t *buf;
 
@@ -269,28 +271,34 @@ void h_set_attributes(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                       size_t len, rpc_reply_t *out)
 {
     app_t *a = app;
-    Patron__V1__CustomerAttributes *r = (Patron__V1__CustomerAttributes *)decode(
-        &patron__v1__customer_attributes__descriptor, req, len, out);
+    Patron__V1__SetCustomerAttributesRequest *q = (Patron__V1__SetCustomerAttributesRequest *)
+        decode(&patron__v1__set_customer_attributes_request__descriptor, req, len, out);
+    const Patron__V1__CustomerAttributes *r = q ? q->attributes : NULL;
     Patron__V1__SetCustomerAttributesResponse resp =
         PATRON__V1__SET_CUSTOMER_ATTRIBUTES_RESPONSE__INIT;
     store_attrs_t at = { 0 };
     const char *bad;
     int rc;
 
-    if (!r)
+    if (!q)
         return;
+    if (!r) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "attributes: required");
+        goto out;
+    }
     if (id_bad(r->customer_id)) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "attributes.customer_id: 1..256 bytes required");
         goto out;
     }
     if (strlen(r->region) > STORE_MAX_REGION) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "region: longer than 64 bytes");
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "attributes.region: longer than 64 bytes");
         goto out;
     }
     if (r->birth_month > 12 || r->birth_day > 31) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
-                 r->birth_month > 12 ? "birth_month: must be 1..12 (0 = unknown)"
-                                     : "birth_day: must be 1..31 (0 = unknown)");
+                 r->birth_month > 12 ? "attributes.birth_month: must be 1..12 (0 = unknown)"
+                                     : "attributes.birth_day: must be 1..31 (0 = unknown)");
         goto out;
     }
     at.signup_ms = r->signup_unix_ms;
@@ -298,7 +306,7 @@ void h_set_attributes(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     at.birth_day = (uint8_t)r->birth_day;
     strcpy(at.region, r->region);
     if ((bad = store_attrs_invalid(&at)) != NULL) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "attributes.%s", bad);
         goto out;
     }
     if ((rc = store_set_attrs(a->store, r->customer_id, &at)) != 0)
@@ -306,7 +314,7 @@ void h_set_attributes(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     else
         encode(&resp.base, out);
 out:
-    protobuf_c_message_free_unpacked(&r->base, NULL);
+    protobuf_c_message_free_unpacked(&q->base, NULL);
 }
 
 void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,

@@ -45,7 +45,7 @@ void h_server_stats(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     app_t *a = app;
     ProtobufCMessage *r = decode(&patron__v1__get_server_stats_request__descriptor,
                                  req, len, out);
-    Patron__V1__ServerStats resp = PATRON__V1__SERVER_STATS__INIT;
+    Patron__V1__GetServerStatsResponse resp = PATRON__V1__GET_SERVER_STATS_RESPONSE__INIT;
     size_t n = a->api->n_methods + 1, used = 0; /* + unknown methods */
     Patron__V1__MethodStats *ms = calloc(n ? n : 1, sizeof *ms);
     Patron__V1__MethodStats **mp = calloc(n ? n : 1, sizeof *mp);

@@ -1,6 +1,8 @@
 """Makes the fixture test_legacy_store.py reads: a store written by the
 previous release (record format 1), as an mdb_dump, and what that release
-answered about it. Run by hand with that release's build, not by ctest:
+answered about it. Run by hand with that release's build, not by ctest,
+from a checkout before the v1 API (see legacy_store_calls.py: its calls
+must be ones that release's protos have):
 
   git worktree add /tmp/prev 5b0acce   # the release before format 2
   cmake -S /tmp/prev -B /tmp/prev-build && cmake --build /tmp/prev-build -j2

@@ -1,6 +1,12 @@
 """What format1_fixture.py does to a store with the previous release and
 what test_legacy_store.py asks this build about it: the same calls, so the
-answers can be compared. Only fields both releases' protos have."""
+answers can be compared. Only fields both releases' protos have.
+
+It speaks the v1 API (request and response messages of their own per
+method). To regenerate the fixture with format1_fixture.py, use this file as
+it was before the v1 API (the parent of the commit that added buf.yaml:
+`git log --diff-filter=A --format=%h -- buf.yaml`), whose calls the
+previous release's protos understand."""
 import csv
 import datetime
 import os
@@ -44,23 +50,26 @@ def populate(h, srv, sample):
     custs, as_of = _customers(sample)
     fix = {"customers": custs, "as_of": as_of}
     srv.call("/patron.v1.Profiles/SetCustomerAttributes",
-             pb.profiles.CustomerAttributes(customer_id=custs[0], signup_unix_ms=as_of - 400 * DAY,
-                                            birth_month=2, birth_day=29, region="north"),
+             pb.profiles.SetCustomerAttributesRequest(attributes=pb.profiles.CustomerAttributes(
+                 customer_id=custs[0], signup_unix_ms=as_of - 400 * DAY,
+                 birth_month=2, birth_day=29, region="north")),
              pb.profiles.SetCustomerAttributesResponse)
     srv.call("/patron.v1.Coupons/UpsertCoupon",
-             c.Coupon(coupon_id="save2", campaign_id="spring", kind=c.COUPON_KIND_FIXED_AMOUNT,
-                      benefits=[c.CouponBenefit(kind=c.BENEFIT_KIND_AMOUNT, amount=2.0)],
-                      valid_from_unix_ms=as_of - 30 * DAY, valid_until_unix_ms=as_of + DAY,
-                      campaign_budget=500, per_customer_limit=1), c.Coupon)
+             c.UpsertCouponRequest(coupon=c.Coupon(
+                 coupon_id="save2", campaign_id="spring", kind=c.COUPON_KIND_FIXED_AMOUNT,
+                 benefits=[c.CouponBenefit(kind=c.BENEFIT_KIND_AMOUNT, amount=2.0)],
+                 valid_from_unix_ms=as_of - 30 * DAY, valid_until_unix_ms=as_of + DAY,
+                 campaign_budget=500, per_customer_limit=1)), c.UpsertCouponResponse)
     fix["granted"] = [custs[i] for i in range(3) if _target(h, srv, fix, i).decision.coupon_id]
     _redeem(h, srv, fix)
     srv.call("/patron.v1.Experiments/CreateExperiment",
-             e.Experiment(experiment_id="legacy-exp", traffic_fraction=1.0,
-                          arms=[e.Arm(arm_id="control", weight=0.5),
-                                e.Arm(arm_id="blend", weight=0.5, popularity_blend=0.25,
-                                      diversity=0.3, max_per_category=3)],
-                          forced_arms=[e.ForcedArm(customer_id=custs[5], arm_id="blend")]),
-             e.Experiment)
+             e.CreateExperimentRequest(experiment=e.Experiment(
+                 experiment_id="legacy-exp", traffic_fraction=1.0,
+                 arms=[e.Arm(arm_id="control", weight=0.5),
+                       e.Arm(arm_id="blend", weight=0.5, popularity_blend=0.25,
+                             diversity=0.3, max_per_category=3)],
+                 forced_arms=[e.ForcedArm(customer_id=custs[5], arm_id="blend")])),
+             e.CreateExperimentResponse)
     for u in custs:
         srv.recommend(u, 5)
     return fix
@@ -70,8 +79,15 @@ def results(h, srv):
     """Per arm: id, exposed customers, exposures (Recommend adds to them)."""
     res = srv.call("/patron.v1.Experiments/GetExperimentResults",
                    h.pb.experiments.GetExperimentResultsRequest(experiment_id="legacy-exp"),
-                   h.pb.experiments.ExperimentResults)
+                   h.pb.experiments.GetExperimentResultsResponse)
     return [[a.arm_id, a.customers, a.exposures] for a in res.arms]
+
+
+def outcome_name(decision):
+    """The CouponOutcome's name: numbers differ between releases (v1 made
+    0 UNSPECIFIED), names do not."""
+    enum = decision.DESCRIPTOR.fields_by_name["outcome"].enum_type
+    return enum.values_by_number[decision.outcome].name
 
 
 def answers(h, srv, fix):
@@ -86,7 +102,7 @@ def answers(h, srv, fix):
     a = srv.call("/patron.v1.Profiles/GetProfile",
                  pb.profiles.GetProfileRequest(customer_id=fix["customers"][0],
                                                as_of_unix_ms=fix["as_of"]),
-                 pb.profiles.Profile).attributes
+                 pb.profiles.GetProfileResponse).profile.attributes
     out["attributes"] = [a.signup_unix_ms, a.birth_month, a.birth_day, a.region]
     out["experiments"] = [
         [x.experiment_id, x.salt, x.layer, x.traffic_fraction, x.start_unix_ms,
@@ -99,7 +115,7 @@ def answers(h, srv, fix):
     out["decisions"] = []
     for i in range(3):
         d = _target(h, srv, fix, i).decision
-        out["decisions"].append([d.coupon_id, d.outcome, d.reason, round(d.value, 6),
+        out["decisions"].append([d.coupon_id, outcome_name(d), d.reason, round(d.value, 6),
                                  round(d.max_cost, 6)])
     r = _redeem(h, srv, fix)
     out["redemption"] = [r.duplicate, r.campaign_spent, r.campaign_budget]

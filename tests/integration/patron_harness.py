@@ -279,12 +279,16 @@ class Server:
                          pb.admin.UpsertItemsResponse, **kw)
 
     def model_info(self, **kw):
+        """The served model's ModelInfo (GetModelInfoResponse.model)."""
         return self.call("/patron.v1.Admin/GetModelInfo",
-                         pb.admin.GetModelInfoRequest(), pb.admin.ModelInfo, **kw)
+                         pb.admin.GetModelInfoRequest(), pb.admin.GetModelInfoResponse,
+                         **kw).model
 
     def reload_model(self, **kw):
+        """ReloadModel; the ModelInfo of the version now served."""
         return self.call("/patron.v1.Admin/ReloadModel",
-                         pb.admin.ReloadModelRequest(), pb.admin.ModelInfo, **kw)
+                         pb.admin.ReloadModelRequest(), pb.admin.ReloadModelResponse,
+                         **kw).model
 
 
 def rpc_error(fn, *args, **kw):

@@ -88,7 +88,7 @@ class ServerStatsTests(ServerTest):
         rpc_error(self.srv.call_raw, "/patron.v1.Nope/Nothing", b"")  # unknown
         self.srv.health("")
         s = self.srv.call("/patron.v1.Admin/GetServerStats",
-                          h.pb.admin.GetServerStatsRequest(), h.pb.admin.ServerStats)
+                          h.pb.admin.GetServerStatsRequest(), h.pb.admin.GetServerStatsResponse)
         self.assertEqual(s.model_version, 1)
         self.assertGreater(s.uptime_seconds, 0)
         by = {m.method: m for m in s.methods}
@@ -373,7 +373,7 @@ class AuthTests(ServerTest):
     def _stats(self):
         try:
             return self.srv.call("/patron.v1.Admin/GetServerStats",
-                                 h.pb.admin.GetServerStatsRequest(), h.pb.admin.ServerStats,
+                                 h.pb.admin.GetServerStatsRequest(), h.pb.admin.GetServerStatsResponse,
                                  token=ADMIN)
         except grpc.RpcError:
             return None

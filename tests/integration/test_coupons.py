@@ -10,6 +10,7 @@ Every call has a timeout, every server is killed in tearDown, every decision
 uses a fixed as_of time, so the holdout and exploration draws (hashes of
 customer id and day) are the same on every run.
 """
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import patron_harness as h  # noqa: E402  (fails clearly without python3-grpcio)
 import grpc  # noqa: E402
+from google.protobuf import json_format  # noqa: E402
 from patron_harness import Server, rpc_error  # noqa: E402
 
 SC = grpc.StatusCode
@@ -30,8 +32,6 @@ DAY = 86_400_000
 BASE_MS = 1_700_000_000_000
 AS_OF = BASE_MS + 10 * DAY
 SVC = "/patron.v1.Coupons/"
-OUTCOME_GRANT = 0
-OUTCOME_HOLDOUT = 5
 
 
 def fixed_coupon(coupon_id, campaign, budget, amount=2.0, **kw):
@@ -66,7 +66,9 @@ class CouponTest(unittest.TestCase):
     # -- calls
 
     def upsert(self, coupon, **kw):
-        return self.srv.call(SVC + "UpsertCoupon", coupon, h.pb.coupons.Coupon, **kw)
+        c = h.pb.coupons
+        return self.srv.call(SVC + "UpsertCoupon", c.UpsertCouponRequest(coupon=coupon),
+                             c.UpsertCouponResponse, **kw).coupon
 
     def target(self, customer_id, request_id="", as_of=AS_OF, channel=None, **kw):
         req = h.pb.coupons.TargetCouponsRequest(customer_id=customer_id, request_id=request_id,
@@ -85,7 +87,7 @@ class CouponTest(unittest.TestCase):
         fn = self.srv.channel.unary_stream(
             SVC + "SelectCampaignAudience",
             request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=h.pb.coupons.CampaignAudienceMember.FromString)
+            response_deserializer=h.pb.coupons.SelectCampaignAudienceResponse.FromString)
         req = h.pb.coupons.SelectCampaignAudienceRequest(campaign_id=campaign_id, budget=budget,
                                                          as_of_unix_ms=AS_OF)
         return list(fn(req, timeout=h.RPC_TIMEOUT))
@@ -119,7 +121,8 @@ class CouponTest(unittest.TestCase):
         for i in range(n):
             cust = "%s-%03d" % (prefix, i)
             r = self.target(cust, request_id="probe-%s" % cust)
-            (held if r.decision.outcome == OUTCOME_HOLDOUT else others).append((cust, r))
+            (held if r.decision.outcome == h.pb.common.COUPON_OUTCOME_NONE_HOLDOUT
+             else others).append((cust, r))
         return held, others
 
     # -- UpsertCoupon
@@ -147,6 +150,45 @@ class CouponTest(unittest.TestCase):
         self.assertStatus(rpc_error(self.upsert, fixed_coupon("", "spring", 100)),
                           SC.INVALID_ARGUMENT, "coupon_id")
 
+    def test_unset_enums_are_refused_naming_the_field(self):
+        """Every enum's zero is UNSPECIFIED: a value left unset is refused,
+        never read as the first real value."""
+        c, P = h.pb.coupons, h.pb.profiles
+        kind = fixed_coupon("uk", "spring", 100)
+        kind.ClearField("kind")
+        self.assertStatus(rpc_error(self.upsert, kind), SC.INVALID_ARGUMENT,
+                          "coupon.kind: must be one of the CouponKind values")
+        benefit = fixed_coupon("ub", "spring", 100)
+        benefit.benefits[0].ClearField("kind")
+        self.assertStatus(rpc_error(self.upsert, benefit), SC.INVALID_ARGUMENT,
+                          "coupon.benefits[0].kind")
+        stage = fixed_coupon("us", "spring", 100,
+                             eligible_stages=[P.LIFECYCLE_STAGE_NEW, P.LIFECYCLE_STAGE_UNSPECIFIED])
+        self.assertStatus(rpc_error(self.upsert, stage), SC.INVALID_ARGUMENT,
+                          "coupon.eligible_stages[1]")
+        # The request's one field missing altogether.
+        self.assertStatus(rpc_error(self.srv.call, SVC + "UpsertCoupon", c.UpsertCouponRequest(),
+                                    c.UpsertCouponResponse),
+                          SC.INVALID_ARGUMENT, "coupon: required")
+        # Prospects have a stage of their own, and a coupon may target them.
+        prospects = fixed_coupon("pr", "spring", 100,
+                                 eligible_stages=[P.LIFECYCLE_STAGE_PROSPECT])
+        self.assertEqual(self.upsert(prospects), prospects)
+        _, others = self.holdout_split("pros", 3)
+        self.assertTrue(any(r.decision.coupon_id == "pr" for _, r in others))
+
+    def test_a_grant_shows_its_outcome_in_json(self):
+        """proto3 JSON leaves zero values out: with GRANT = 0 a grant had no
+        outcome at all. Now every decision names it."""
+        self.shop(["dora"])
+        self.upsert(fixed_coupon("fix2", "spring", 100))
+        grant = self.target("dora", request_id="json-1")
+        doc = json.loads(json_format.MessageToJson(grant))
+        self.assertEqual(doc["decision"]["outcome"], "COUPON_OUTCOME_GRANT", doc)
+        none = self.target("dora", request_id="json-2")  # she holds it already
+        doc = json.loads(json_format.MessageToJson(none))
+        self.assertTrue(doc["decision"]["outcome"].startswith("COUPON_OUTCOME_NONE_"), doc)
+
     # -- TargetCoupons
 
     def test_customer_with_history_gets_coupon_with_numbers(self):
@@ -157,7 +199,7 @@ class CouponTest(unittest.TestCase):
         d = r.decision
         self.assertEqual(d.coupon_id, "fix2", d.reason)
         self.assertEqual(d.campaign_id, "spring")
-        self.assertEqual(d.outcome, OUTCOME_GRANT)
+        self.assertEqual(d.outcome, h.pb.common.COUPON_OUTCOME_GRANT)
         self.assertAlmostEqual(d.basket, 60.0)  # 3 orders of 3 x 20
         self.assertGreater(d.value, 0)
         self.assertAlmostEqual(d.max_cost, 2.0)
@@ -189,7 +231,8 @@ class CouponTest(unittest.TestCase):
         exp = X.Experiment(experiment_id="coupons-ab", traffic_fraction=1.0,
                            arms=[X.Arm(arm_id="coupons", weight=0.5),
                                  X.Arm(arm_id="none", weight=0.5, coupons_off=True)])
-        self.srv.call("/patron.v1.Experiments/CreateExperiment", exp, X.Experiment)
+        self.srv.call("/patron.v1.Experiments/CreateExperiment",
+                      X.CreateExperimentRequest(experiment=exp), X.CreateExperimentResponse)
         seen = set()
         for cust in custs:
             r = self.target(cust, request_id="arm-req-" + cust, as_of=0)
@@ -201,7 +244,7 @@ class CouponTest(unittest.TestCase):
         self.assertEqual(seen, {"coupons", "none"})
         res = self.srv.call("/patron.v1.Experiments/GetExperimentResults",
                             X.GetExperimentResultsRequest(experiment_id="coupons-ab"),
-                            X.ExperimentResults)
+                            X.GetExperimentResultsResponse)
         self.assertEqual(sum(a.customers for a in res.arms), len(custs))
         self.assertEqual(sum(a.exposures for a in res.arms), len(custs))
 
@@ -217,7 +260,7 @@ class CouponTest(unittest.TestCase):
             self.assertIn("holdout", r.decision.reason)
             # Same answer on any later request and day.
             again = self.target(cust, as_of=AS_OF + 3 * DAY // 2)
-            self.assertEqual(again.decision.outcome, OUTCOME_HOLDOUT)
+            self.assertEqual(again.decision.outcome, h.pb.common.COUPON_OUTCOME_NONE_HOLDOUT)
 
     def test_unknown_customer_is_decided_as_a_prospect(self):
         # Documented: an unknown customer is a prospect with no history, so a

@@ -71,6 +71,32 @@ class EventTimeTests(ServerTest):
         e = rpc_error(self.rec_inline, bad_time)
         self.assertEqual(e.code(), SC.INVALID_ARGUMENT)
         self.assertIn("inline_events[0].time_unix_ms", e.details())
+        secs = [E(item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW, time_unix_ms=now),
+                E(item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW, time_unix_ms=now // 1000)]
+        e = rpc_error(self.rec_inline, secs)
+        self.assertEqual(e.code(), SC.INVALID_ARGUMENT)
+        self.assertIn("inline_events[1].time_unix_ms: before 2000-01-01; looks like seconds, "
+                      "expected unix milliseconds", e.details())
+        # StreamEvents: the same check, indexed across the stream.
+        fn = self.srv.channel.stream_unary(
+            "/patron.v1.Events/StreamEvents",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=h.pb.events.StreamEventsResponse.FromString)
+        Req = h.pb.events.StreamEventsRequest
+        r = fn(iter([Req(events=[E(event_id="s-ms", customer_id="cust-01",
+                                   item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW,
+                                   time_unix_ms=now)]),
+                     Req(events=[E(event_id="s-secs", customer_id="cust-01",
+                                   item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW,
+                                   time_unix_ms=now // 1000)])]), timeout=10)
+        self.assertEqual((r.accepted, r.rejected), (1, 1))
+        self.assertEqual(r.errors[0].index, 1)
+        self.assertIn("looks like seconds, expected unix milliseconds", r.errors[0].reason)
+        # An unset event type is refused too, naming the field.
+        r = self.srv.record_events([E(event_id="t-untyped", customer_id="cust-01",
+                                      item_id=ALL_ITEMS[0], time_unix_ms=now)])
+        self.assertEqual(r.rejected, 1)
+        self.assertTrue(r.errors[0].reason.startswith("type:"), r.errors[0].reason)
         for price in (float("nan"), float("inf")):
             bad_price = [E(item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW, time_unix_ms=now,
                            unit_price=price)]
@@ -114,7 +140,7 @@ class StringValidationTests(ServerTest):
         # Nested map entries are walked too (GetProfile of a NUL id).
         e = rpc_error(self.srv.call, "/patron.v1.Profiles/GetProfile",
                       h.pb.profiles.GetProfileRequest(customer_id="cust-01\0x"),
-                      h.pb.profiles.Profile)
+                      h.pb.profiles.GetProfileResponse)
         self.assertEqual(e.code(), SC.INVALID_ARGUMENT, e.details())
         self.assertIn("customer_id", e.details())
 
@@ -242,7 +268,7 @@ class StreamEventsTests(ServerTest):
         fn = self.srv.channel.stream_unary(
             "/patron.v1.Events/StreamEvents",
             request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=h.pb.events.RecordEventsResponse.FromString)
+            response_deserializer=h.pb.events.StreamEventsResponse.FromString)
         return fn(iter(messages), timeout=timeout)
 
     @staticmethod
@@ -254,7 +280,7 @@ class StreamEventsTests(ServerTest):
                   time_unix_ms=BASE_MS + 10**9 + start + i) for i in range(n)]
 
     def test_stream_counts_across_messages(self):
-        Req = h.pb.events.RecordEventsRequest
+        Req = h.pb.events.StreamEventsRequest
         a = self.views("st", 100)
         bad = h.pb.common.Event(event_id="st-bad", customer_id="x", item_id="nope",
                                 type=h.pb.common.EVENT_TYPE_VIEW, time_unix_ms=BASE_MS)
@@ -277,7 +303,7 @@ class StreamEventsTests(ServerTest):
         self.assertEqual(r.duplicates, 10)
 
     def test_kill_9_mid_stream_keeps_acknowledged_and_whole_messages(self):
-        Req = h.pb.events.RecordEventsRequest
+        Req = h.pb.events.StreamEventsRequest
         acked = self.views("ack", 2000)
         r = self.stream([Req(events=acked[i:i + 500]) for i in range(0, 2000, 500)])
         self.assertEqual(r.accepted, 2000)
@@ -295,7 +321,7 @@ class StreamEventsTests(ServerTest):
         fn = self.srv.channel.stream_unary(
             "/patron.v1.Events/StreamEvents",
             request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=h.pb.events.RecordEventsResponse.FromString)
+            response_deserializer=h.pb.events.StreamEventsResponse.FromString)
         fut = fn.future(gen(), timeout=30)
         self.assertTrue(sent.wait(20))
         self.srv.kill()

@@ -29,8 +29,18 @@ class ExperimentsTests(ServerTest):
         return self.srv.call("/patron.v1.Experiments/" + method, req, resp_cls)
 
     def create(self, **fields):
+        """CreateExperiment; the stored definition."""
         X = h.pb.experiments
-        return self.exp("CreateExperiment", X.Experiment(**fields), X.Experiment)
+        return self.exp("CreateExperiment",
+                        X.CreateExperimentRequest(experiment=X.Experiment(**fields)),
+                        X.CreateExperimentResponse).experiment
+
+    def update(self, **fields):
+        """UpdateExperiment; the stored definition."""
+        X = h.pb.experiments
+        return self.exp("UpdateExperiment",
+                        X.UpdateExperimentRequest(experiment=X.Experiment(**fields)),
+                        X.UpdateExperimentResponse).experiment
 
     def two_arms(self, **extra):
         X = h.pb.experiments
@@ -107,7 +117,7 @@ class ExperimentsTests(ServerTest):
         self.assertEqual(self.srv.record_events(buys).accepted, len(buys))
         res = self.exp("GetExperimentResults",
                        X.GetExperimentResultsRequest(experiment_id="blend-test"),
-                       X.ExperimentResults)
+                       X.GetExperimentResultsResponse)
         by_arm = {a.arm_id: a for a in res.arms}
         self.assertEqual(by_arm["control"].customers + by_arm["popular"].customers, len(custs))
         self.assertEqual(by_arm["control"].customers, counts["control"])
@@ -124,10 +134,10 @@ class ExperimentsTests(ServerTest):
         self.srv.recommend("qa-1", 3)
         res2 = self.exp("GetExperimentResults",
                         X.GetExperimentResultsRequest(experiment_id="blend-test"),
-                        X.ExperimentResults)
+                        X.GetExperimentResultsResponse)
         self.assertEqual(sum(a.customers for a in res2.arms), len(custs))
         e = rpc_error(self.exp, "GetExperimentResults",
-                      X.GetExperimentResultsRequest(experiment_id="nope"), X.ExperimentResults)
+                      X.GetExperimentResultsRequest(experiment_id="nope"), X.GetExperimentResultsResponse)
         self.assertStatus(e, SC.NOT_FOUND, "experiment_id")
 
     def test_arms_serve_two_model_versions_at_once(self):
@@ -198,8 +208,7 @@ class ExperimentsTests(ServerTest):
         before = {c: self.assignment(c) for c in custs}
         inside = [c for c in custs if before[c]]
         self.assertTrue(40 < len(inside) < 140, len(inside))
-        self.exp("UpdateExperiment", X.Experiment(**self.two_arms(traffic_fraction=0.8)),
-                 X.Experiment)
+        self.update(**self.two_arms(traffic_fraction=0.8))
         after = {c: self.assignment(c) for c in custs}
         for c in inside:
             self.assertEqual(after[c], before[c], c)  # nobody moves
@@ -208,7 +217,7 @@ class ExperimentsTests(ServerTest):
         moved = self.two_arms(traffic_fraction=0.8)
         moved["arms"] = [X.Arm(arm_id="control", weight=0.7, model_version=1),
                          X.Arm(arm_id="popular", weight=0.3)]
-        e = rpc_error(self.exp, "UpdateExperiment", X.Experiment(**moved), X.Experiment)
+        e = rpc_error(self.update, **moved)
         self.assertStatus(e, SC.INVALID_ARGUMENT)
         self.srv.kill()
         self.srv.start()

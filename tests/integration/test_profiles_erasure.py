@@ -33,14 +33,20 @@ class ProfilesTests(ServerTest):
 
     def get_profile(self, cust):
         P = h.pb.profiles
-        return self.prof("GetProfile", P.GetProfileRequest(customer_id=cust), P.Profile)
+        return self.prof("GetProfile", P.GetProfileRequest(customer_id=cust),
+                         P.GetProfileResponse).profile
+
+    def set_attributes(self, **fields):
+        P = h.pb.profiles
+        return self.prof("SetCustomerAttributes", P.SetCustomerAttributesRequest(
+            attributes=P.CustomerAttributes(**fields)), P.SetCustomerAttributesResponse)
 
     def audience(self, expression, limit=0):
         P = h.pb.profiles
         fn = self.srv.channel.unary_stream(
             "/patron.v1.Profiles/SelectAudience",
             request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=P.AudienceMember.FromString)
+            response_deserializer=P.SelectAudienceResponse.FromString)
         return list(fn(P.SelectAudienceRequest(expression=expression, limit=limit),
                        timeout=30))
 
@@ -80,6 +86,13 @@ class ProfilesTests(ServerTest):
         self.assertTrue(p.tier)
         self.assertGreater(p.as_of_unix_ms, BASE_MS)
         self.assertStatus(rpc_error(self.get_profile, "never-seen"), SC.NOT_FOUND)
+        # A customer with views only is a prospect, by name: never the
+        # UNSPECIFIED that proto3 JSON would leave out.
+        T = h.pb.common
+        self.srv.record_events([T.Event(event_id="pv-1", customer_id="window-shopper",
+                                        item_id=ALL_ITEMS[0], type=T.EVENT_TYPE_VIEW,
+                                        time_unix_ms=int(time.time() * 1000) - 1000)])
+        self.assertEqual(self.get_profile("window-shopper").stage, P.LIFECYCLE_STAGE_PROSPECT)
         self.assertStatus(rpc_error(self.get_profile, ""), SC.INVALID_ARGUMENT, "customer_id")
 
     def test_select_audience_matches_brute_force(self):
@@ -105,19 +118,18 @@ class ProfilesTests(ServerTest):
     def test_attributes_and_points(self):
         P = h.pb.profiles
         cust = "cust-05"
-        self.prof("SetCustomerAttributes",
-                  P.CustomerAttributes(customer_id=cust, region="north", birth_month=2,
-                                       birth_day=29), P.SetCustomerAttributesResponse)
+        self.set_attributes(customer_id=cust, region="north", birth_month=2, birth_day=29)
         p = self.get_profile(cust)
         self.assertEqual((p.attributes.region, p.attributes.birth_day), ("north", 29))
         self.assertEqual([m.customer_id for m in self.audience("region = north")], [cust])
-        for bad, field in ((dict(birth_month=13), "birth_month"),
-                           (dict(birth_month=4, birth_day=31), "birth_day"),
-                           (dict(region="x" * 65), "region")):
-            e = rpc_error(self.prof, "SetCustomerAttributes",
-                          P.CustomerAttributes(customer_id=cust, **bad),
-                          P.SetCustomerAttributesResponse)
+        for bad, field in ((dict(birth_month=13), "attributes.birth_month"),
+                           (dict(birth_month=4, birth_day=31), "attributes.birth_day"),
+                           (dict(region="x" * 65), "attributes.region")):
+            e = rpc_error(self.set_attributes, customer_id=cust, **bad)
             self.assertStatus(e, SC.INVALID_ARGUMENT, field)
+        e = rpc_error(self.prof, "SetCustomerAttributes", P.SetCustomerAttributesRequest(),
+                      P.SetCustomerAttributesResponse)
+        self.assertStatus(e, SC.INVALID_ARGUMENT, "attributes: required")
         redeem = lambda rid, pts: self.prof(
             "RedeemPoints", P.RedeemPointsRequest(customer_id=cust, redemption_id=rid,
                                                   points=pts), P.RedeemPointsResponse)
@@ -155,18 +167,17 @@ class ProfilesTests(ServerTest):
         experiment), a coupon granted and redeemed, and a second offer.
         Returns the shown items and the coupon request ids."""
         P, C, X = h.pb.profiles, h.pb.coupons, h.pb.experiments
-        self.prof("SetCustomerAttributes", P.CustomerAttributes(customer_id=cust, region="x"),
-                  P.SetCustomerAttributesResponse)
+        self.set_attributes(customer_id=cust, region="x")
         self.prof("RedeemPoints", P.RedeemPointsRequest(customer_id=cust, redemption_id="d1",
                                                         points=1), P.RedeemPointsResponse)
-        self.srv.call("/patron.v1.Experiments/CreateExperiment",
-                      X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
-                                   arms=[X.Arm(arm_id="a", weight=0.5),
-                                         X.Arm(arm_id="b", weight=0.5)],
-                                   forced_arms=[X.ForcedArm(customer_id=cust, arm_id="b"),
-                                                X.ForcedArm(customer_id="cust-11",
-                                                            arm_id="a")]),
-                      X.Experiment)
+        self.srv.call("/patron.v1.Experiments/CreateExperiment", X.CreateExperimentRequest(
+            experiment=X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
+                                    arms=[X.Arm(arm_id="a", weight=0.5),
+                                          X.Arm(arm_id="b", weight=0.5)],
+                                    forced_arms=[X.ForcedArm(customer_id=cust, arm_id="b"),
+                                                 X.ForcedArm(customer_id="cust-11",
+                                                             arm_id="a")])),
+            X.CreateExperimentResponse)
         r = self.srv.recommend(cust, 5)
         self.assertTrue(r.personalized)
         shown = [i.item_id for i in r.items]
@@ -177,7 +188,8 @@ class ProfilesTests(ServerTest):
                           valid_from_unix_ms=as_of - 30 * 86_400_000,
                           valid_until_unix_ms=as_of + 86_400_000, campaign_budget=100,
                           per_customer_limit=1)
-        self.srv.call("/patron.v1.Coupons/UpsertCoupon", coupon, C.Coupon)
+        self.srv.call("/patron.v1.Coupons/UpsertCoupon", C.UpsertCouponRequest(coupon=coupon),
+                      C.UpsertCouponResponse)
         reqs = ["erase-req-%s-%d" % (cust, i) for i in range(2)]
         t = self.srv.call("/patron.v1.Coupons/TargetCoupons",
                           C.TargetCouponsRequest(customer_id=cust, request_id=reqs[0],
@@ -237,6 +249,10 @@ class ProfilesTests(ServerTest):
                          [("d1", 1)])
         self.assertEqual([g.coupon_id for g in x.coupon_history.grants], ["erase-cpn"])
         self.assertEqual(sorted(o.request_id for o in x.coupon_offers), reqs)
+        # Offers carry the API's CouponOutcome (the log keeps its own numbers).
+        self.assertNotIn(h.pb.common.COUPON_OUTCOME_UNSPECIFIED,
+                         [o.outcome for o in x.coupon_offers])
+        self.assertIn(h.pb.common.COUPON_OUTCOME_GRANT, [o.outcome for o in x.coupon_offers])
         self.assertEqual([(r.redemption_id, r.discount) for r in x.coupon_redemptions],
                          [("erase-red", 1.5)])
         self.assertEqual([e.experiment_id for e in x.exposures], ["erase-exp"])
@@ -257,12 +273,13 @@ class ProfilesTests(ServerTest):
         # Stop the experiment: calls for the erased id below must not log
         # new exposures (they would be new data about a new customer).
         X = h.pb.experiments
-        self.srv.call("/patron.v1.Experiments/UpdateExperiment",
-                      X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
-                                   stop_unix_ms=int(time.time() * 1000),
-                                   arms=[X.Arm(arm_id="a", weight=0.5),
-                                         X.Arm(arm_id="b", weight=0.5)],
-                                   forced_arms=list(self.erase_exp_pins())), X.Experiment)
+        self.srv.call("/patron.v1.Experiments/UpdateExperiment", X.UpdateExperimentRequest(
+            experiment=X.Experiment(experiment_id="erase-exp", traffic_fraction=1.0,
+                                    stop_unix_ms=int(time.time() * 1000),
+                                    arms=[X.Arm(arm_id="a", weight=0.5),
+                                          X.Arm(arm_id="b", weight=0.5)],
+                                    forced_arms=list(self.erase_exp_pins()))),
+            X.UpdateExperimentResponse)
         n_events = sum(e.customer_id == cust for e in h.SHOP.events)
         r = self.prof("DeleteCustomer", P.DeleteCustomerRequest(customer_id=cust),
                       P.DeleteCustomerResponse)
