@@ -44,7 +44,8 @@ class FullStoreTest(ServerTest):
 
     def stats(self):
         return self.srv.call("/patron.v1.Admin/GetServerStats",
-                             h.pb.admin.GetServerStatsRequest(), h.pb.admin.ServerStats)
+                             h.pb.admin.GetServerStatsRequest(),
+                             h.pb.admin.GetServerStatsResponse)
 
     def test_full_store_refuses_naming_the_limit_serves_reads_and_recovers(self):
         before = self.stats().store
@@ -76,7 +77,7 @@ class FullStoreTest(ServerTest):
         cust = sorted(h.SHOP.taste)[0]
         p = self.srv.call("/patron.v1.Profiles/GetProfile",
                           h.pb.profiles.GetProfileRequest(customer_id=cust),
-                          h.pb.profiles.Profile)
+                          h.pb.profiles.GetProfileResponse).profile
         self.assertGreater(p.purchases, 0)
         self.assertEqual(len(self.srv.recommend(cust, 5).items), 5)
         self.assertEqual(self.srv.model_info().version, 1)

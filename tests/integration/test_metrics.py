@@ -216,10 +216,12 @@ class CountingTests(AdminTest):
 
     def test_coupon_decisions_budgets_and_exposures(self):
         X, C = h.pb.experiments, h.pb.coupons
-        self.srv.call("/patron.v1.Experiments/CreateExperiment", X.Experiment(
-            experiment_id="blend-test", traffic_fraction=1.0,
-            arms=[X.Arm(arm_id="control", weight=0.5, model_version=1),
-                  X.Arm(arm_id="popular", weight=0.5, popularity_blend=1.0)]), X.Experiment)
+        self.srv.call("/patron.v1.Experiments/CreateExperiment", X.CreateExperimentRequest(
+            experiment=X.Experiment(
+                experiment_id="blend-test", traffic_fraction=1.0,
+                arms=[X.Arm(arm_id="control", weight=0.5, model_version=1),
+                      X.Arm(arm_id="popular", weight=0.5, popularity_blend=1.0)])),
+            X.CreateExperimentResponse)
         now = int(time.time() * 1000)
         coupon = C.Coupon(coupon_id="five-off", campaign_id="spring \"sale\"",
                           kind=C.COUPON_KIND_FIXED_AMOUNT,
@@ -227,7 +229,8 @@ class CountingTests(AdminTest):
                           valid_from_unix_ms=now - 86_400_000,
                           valid_until_unix_ms=now + 86_400_000,
                           campaign_budget=250, per_customer_limit=1)
-        self.srv.call("/patron.v1.Coupons/UpsertCoupon", coupon, C.Coupon)
+        self.srv.call("/patron.v1.Coupons/UpsertCoupon", C.UpsertCouponRequest(coupon=coupon),
+                      C.UpsertCouponResponse)
         custs = sorted(h.SHOP.taste)[:10]
         for c in custs:
             self.srv.recommend(c, 3)
