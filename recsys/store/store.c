@@ -71,17 +71,17 @@ static int open_dbs(store_t *s)
                         &s->customer_ids, &s->events, &s->event_ids, &s->models,
                         &s->attrs, &s->points, &s->blobs, &s->tables };
     MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    int rc = store_txn_begin(s, 0, &txn);
     if (rc)
         return map_err(rc);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
         if (rc) {
-            mdb_txn_abort(txn);
+            store_txn_abort(s, txn);
             return map_err(rc);
         }
     }
-    return map_err(mdb_txn_commit(txn));
+    return map_err(store_txn_commit(s, txn));
 }
 
 /* mkdir -p: creates dir and any missing parents, private to the owner
@@ -139,6 +139,8 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     }
     pthread_mutex_init(&s->gc_mu, NULL);
     pthread_cond_init(&s->gc_cv, NULL);
+    pthread_mutex_init(&s->map_mu, NULL);
+    pthread_cond_init(&s->map_cv, NULL);
     s->queue_tail = &s->queue;
     rc = mdb_env_create(&s->env);
     if (rc) {
@@ -149,7 +151,7 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     mdb_env_set_maxdbs(s->env, 16);
     mdb_env_set_maxreaders(s->env, 512);
     s->map_limit = map_bytes ? map_bytes : DEFAULT_MAP_BYTES;
-    mdb_env_set_mapsize(s->env, s->map_limit);
+    mdb_env_set_mapsize(s->env, store_map_start(dir, s->map_limit));
     /* NOTLS: read transactions are not tied to threads (gRPC workers), and
      * NORDAHEAD: random reads of one customer's range are the common case. */
     rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0600);
@@ -167,6 +169,11 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
     }
     /* Clear reader slots left behind by a killed process. */
     mdb_reader_check(s->env, &dead);
+    {
+        MDB_envinfo info; /* LMDB keeps the map at least as large as the data */
+        mdb_env_info(s->env, &info);
+        s->map_now = info.me_mapsize;
+    }
     rc = open_dbs(s);
     if (rc == 0)
         rc = store_format_open(s);
@@ -200,6 +207,8 @@ void store_close(store_t *s)
     store_lock_release(s->lock_fd);
     pthread_mutex_destroy(&s->gc_mu);
     pthread_cond_destroy(&s->gc_cv);
+    pthread_mutex_destroy(&s->map_mu);
+    pthread_cond_destroy(&s->map_cv);
     free(s);
 }
 
@@ -207,13 +216,13 @@ int store_counts(store_t *s, uint32_t *customers, uint32_t *items)
 {
     MDB_txn *txn;
     uint64_t c = 0, i = 0;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_txn_begin(s, MDB_RDONLY, &txn);
     if (rc)
         return map_err(rc);
     rc = store_meta_get_u64(txn, s->meta, "next_customer", &c);
     if (!rc)
         rc = store_meta_get_u64(txn, s->meta, "next_item", &i);
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     if (customers)
         *customers = (uint32_t)c;
     if (items)
@@ -224,31 +233,42 @@ int store_counts(store_t *s, uint32_t *customers, uint32_t *items)
 int store_event_seq(store_t *s, uint64_t *next)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_txn_begin(s, MDB_RDONLY, &txn);
     if (rc)
         return map_err(rc);
     rc = store_meta_get_u64(txn, s->meta, "event_seq", next);
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     return rc;
 }
 
 /* ---- transactions and the group commit ------------------------------------- */
 
-/* Runs fn inside a read-only (write = 0) or write transaction; commits a
- * write transaction when fn returns 0, aborts otherwise. */
-int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),
-                   void *ctx)
+static int with_txn_once(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),
+                         void *ctx)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &txn);
+    int rc = store_txn_begin(s, write ? 0 : MDB_RDONLY, &txn);
     if (rc)
         return map_err(rc);
     rc = fn(s, txn, ctx);
     if (rc || !write) {
-        mdb_txn_abort(txn);
+        store_txn_abort(s, txn);
         return write ? store_full_check(s, rc) : rc;
     }
-    return store_full_check(s, map_err(mdb_txn_commit(txn)));
+    return store_full_check(s, map_err(store_txn_commit(s, txn)));
+}
+
+int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),
+                   void *ctx)
+{
+    size_t seen;
+    int rc;
+
+    do {
+        seen = store_map_size(s);
+        rc = with_txn_once(s, write, fn, ctx);
+    } while (write && store_map_grown(s, rc, seen));
+    return rc;
 }
 
 /* Runs every queued write of a round in one transaction, each in a nested
@@ -259,12 +279,12 @@ static int commit_round(store_t *s, pending_t *list)
     MDB_txn *txn;
     int rc;
 
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+    if ((rc = store_txn_begin(s, 0, &txn)) != 0)
         return map_err(rc);
     for (pending_t *p = list; p; p = p->next) {
         MDB_txn *child;
         if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
-            mdb_txn_abort(txn);
+            store_txn_abort(s, txn);
             return map_err(rc);
         }
         p->rc = p->fn(s, child, p->ctx);
@@ -275,11 +295,11 @@ static int commit_round(store_t *s, pending_t *list)
             continue;
         }
         if ((rc = mdb_txn_commit(child)) != 0) {
-            mdb_txn_abort(txn);
+            store_txn_abort(s, txn);
             return map_err(rc);
         }
     }
-    return map_err(mdb_txn_commit(txn));
+    return map_err(store_txn_commit(s, txn));
 }
 
 /*

@@ -48,7 +48,11 @@ typedef struct store store_t;
 /* Opens (creating if needed) the store in directory dir. The directory and
  * any missing parents are created. The store holds customer data, so the
  * directory is made 0700 and its files (data, LMDB lock, patron.lock) 0600,
- * existing ones included (a chmod that fails returns -EPERM). map_bytes is the LMDB map size; 0 picks 64 GiB (sparse).
+ * existing ones included (a chmod that fails returns -EPERM). map_bytes
+ * limits the store's size (LMDB's map; 0 picks 64 GiB): the map starts at
+ * 64 MiB or twice the data file, whichever is larger, and doubles up to
+ * map_bytes as the data grows (store_capacity.c); a write beyond it fails
+ * with -EFBIG.
  * On success *out owns the environment; release it with store_close.
  * A new store gets STORE_FORMAT_VERSION. A store of format 1 (the previous
  * release) is converted: every record, in one write transaction, so a crash
@@ -84,7 +88,9 @@ typedef struct store_usage {
                              used x page size (the file's size on disk) */
     uint64_t map_bytes;   /* the LMDB map size mapped now */
     uint64_t limit_bytes; /* the most the map may grow to (store_open's
-                             map_bytes): writes fail once used_bytes nears it */
+                             map_bytes, or the larger map another process
+                             sharing the store grew it to): writes fail with
+                             -EFBIG once used_bytes nears it */
     uint32_t page_bytes;  /* LMDB's page size */
 } store_usage_t;
 

@@ -128,7 +128,15 @@ int store_record_events(store_t *s, const store_event_t *ev, size_t n,
                         uint8_t *outcome, const char **reason)
 {
     events_op_t op = { ev, n, outcome, reason };
-    return store_group_write(s, record_events_txn, &op);
+    size_t seen;
+    int rc;
+
+    /* record_events_txn sets every output afresh: it may run again. */
+    do {
+        seen = store_map_size(s);
+        rc = store_group_write(s, record_events_txn, &op);
+    } while (store_map_grown(s, rc, seen));
+    return rc;
 }
 
 int store_event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
@@ -156,10 +164,10 @@ static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
     MDB_val k, v;
     int rc, op;
 
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    if ((rc = store_txn_begin(s, MDB_RDONLY, &txn)) != 0)
         return map_err(rc);
     if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0) {
-        mdb_txn_abort(txn);
+        store_txn_abort(s, txn);
         return map_err(rc);
     }
     if (first) {
@@ -185,7 +193,7 @@ static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
     else if (rc > 0)
         rc = map_err(rc);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     return rc;
 }
 
@@ -252,6 +260,7 @@ static int compact_customer_txn(store_t *s, MDB_txn *txn, void *ctx)
     size_t n = 0, cap = 0;
     int rc, mop = MDB_SET_RANGE;
 
+    op->removed = op->added = 0; /* it may run again (store_with_txn) */
     put_be32(first, op->customer);
     k = val_mem(first, EVENT_KEY_LEN);
     if ((rc = mdb_cursor_open(txn, s->events, &cur)) != 0)

@@ -42,7 +42,17 @@ struct store {
     pthread_cond_t gc_cv;
     pending_t *queue, **queue_tail;
     int committing;
+    /* The map (store_capacity.c): it starts small and doubles up to
+     * map_limit. LMDB lets a process resize its map only while it has no
+     * transaction open, so every top-level transaction passes a gate:
+     * map_active counts the open ones, map_resizing holds new ones back
+     * while a resize waits for map_active to reach 0. */
     size_t map_limit;    /* store_open's map_bytes: the map's ceiling */
+    size_t map_now;      /* the map size in use */
+    pthread_mutex_t map_mu;
+    pthread_cond_t map_cv;
+    unsigned map_active;
+    int map_resizing;
     int lock_fd;         /* shared hold on dir/patron.lock (storelock.h) */
     uint64_t migrated_from, migrated; /* store_migration */
     store_model_keep_fn keep_model;   /* store_set_model_keep */
@@ -137,9 +147,47 @@ static inline int money_invalid(double v)
     return !isfinite(v) || v < 0 || v > STORE_MAX_PRICE;
 }
 
-/* Returns rc; when it is -EFBIG (the map is full) first sets this thread's
- * store error to "store full: USED of LIMIT map; raise --map-size"
- * (store_strerror). Every public write path passes its result through it. */
+/* The only way the store_*.c files open and end a top-level transaction
+ * (nested ones use mdb_txn_begin with a parent): the gate that lets the map
+ * be resized. begin also grows the map ahead of a write when the data file
+ * passed half of it, and adopts a map another process grew
+ * (MDB_MAP_RESIZED). They return LMDB's codes, like the mdb_ calls. */
+int store_txn_begin(store_t *s, unsigned flags, MDB_txn **txn);
+int store_txn_commit(store_t *s, MDB_txn *txn);
+void store_txn_abort(store_t *s, MDB_txn *txn);
+
+/* For work that runs its own transaction inside LMDB (mdb_env_copyfd2):
+ * counts as one open transaction between enter and leave. */
+void store_gate_enter(store_t *s);
+void store_gate_leave(store_t *s);
+
+/* After a write failed with -EFBIG: doubles the map (up to map_limit) when
+ * the failed write saw map size seen, or another thread grew it since.
+ * Returns 0 when the write should be retried, -EFBIG at the limit (or when
+ * the map cannot be resized now). Call it with no transaction open. */
+int store_map_grow(store_t *s, size_t seen);
+
+/* The map size now (it changes only while no transaction is open). */
+size_t store_map_size(store_t *s);
+
+/* The retry of a write that can run again whole:
+ *     do { seen = store_map_size(s); rc = write_once(...); }
+ *     while (store_map_grown(s, rc, seen));
+ * 1 when rc is -EFBIG and the map grew since seen (by this call or another
+ * thread's), so the write may fit now. */
+static inline int store_map_grown(store_t *s, int rc, size_t seen)
+{
+    return rc == -EFBIG && store_map_grow(s, seen) == 0;
+}
+
+/* The map size to open dir's store with, under limit (store_open). */
+size_t store_map_start(const char *dir, size_t limit);
+
+/* Returns rc; when it is -EFBIG (the map is full) first grows the map if it
+ * is under the limit (the caller may retry: the message says so), else sets
+ * this thread's store error to "store full: USED of LIMIT map; raise
+ * --map-size" (store_strerror). Every public write path passes its result
+ * through it. */
 int store_full_check(store_t *s, int rc);
 
 /* meta counters: a missing key reads as 0. */
@@ -151,7 +199,9 @@ int store_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t valu
 int store_event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r);
 
 /* Runs fn inside a read-only (write = 0) or write transaction; commits a
- * write transaction when fn returns 0, aborts otherwise. */
+ * write transaction when fn returns 0, aborts otherwise. A write's fn runs
+ * again, in a new transaction, when the map was full and grew: it must
+ * leave nothing in ctx that a rerun would count twice. */
 int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),
                    void *ctx);
 

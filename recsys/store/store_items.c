@@ -127,9 +127,9 @@ int store_intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,
     return store_meta_put_u64(txn, meta, counter, next + 1);
 }
 
-int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
-                       size_t *inserted, size_t *updated, size_t *bad_index,
-                       const char **reason)
+static int upsert_items_once(store_t *s, const store_item_t *items, size_t n,
+                             size_t *inserted, size_t *updated, size_t *bad_index,
+                             const char **reason)
 {
     MDB_txn *txn;
     size_t ins = 0, upd = 0;
@@ -145,7 +145,7 @@ int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
             return -EINVAL;
         }
     }
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+    if ((rc = store_txn_begin(s, 0, &txn)) != 0)
         return map_err(rc);
     for (size_t i = 0; i < n && rc == 0; i++) {
         item_buf_t buf;
@@ -169,16 +169,30 @@ int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
             upd++;
     }
     if (rc) {
-        mdb_txn_abort(txn);
+        store_txn_abort(s, txn);
         return store_full_check(s, rc);
     }
-    if ((rc = map_err(mdb_txn_commit(txn))) != 0)
+    if ((rc = map_err(store_txn_commit(s, txn))) != 0)
         return store_full_check(s, rc);
     if (inserted)
         *inserted = ins;
     if (updated)
         *updated = upd;
     return 0;
+}
+
+int store_upsert_items(store_t *s, const store_item_t *items, size_t n,
+                       size_t *inserted, size_t *updated, size_t *bad_index,
+                       const char **reason)
+{
+    size_t seen;
+    int rc;
+
+    do {
+        seen = store_map_size(s);
+        rc = upsert_items_once(s, items, n, inserted, updated, bad_index, reason);
+    } while (store_map_grown(s, rc, seen));
+    return rc;
 }
 
 static int lookup_index(store_t *s, MDB_dbi dbi, const char *id, uint32_t *idx)
@@ -189,7 +203,7 @@ static int lookup_index(store_t *s, MDB_dbi dbi, const char *id, uint32_t *idx)
 
     if (id_invalid(id))
         return -ENOENT;
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    if ((rc = store_txn_begin(s, MDB_RDONLY, &txn)) != 0)
         return map_err(rc);
     k = val_str(id);
     rc = mdb_get(txn, dbi, &k, &v);
@@ -197,7 +211,7 @@ static int lookup_index(store_t *s, MDB_dbi dbi, const char *id, uint32_t *idx)
         memcpy(idx, v.mv_data, 4);
     else if (rc == 0)
         rc = EIO;
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     return map_err(rc);
 }
 
@@ -259,12 +273,12 @@ int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
 
     if (!str)
         return -ENOMEM;
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+    if ((rc = store_txn_begin(s, MDB_RDONLY, &txn)) != 0) {
         free(str);
         return map_err(rc);
     }
     if ((rc = mdb_cursor_open(txn, s->items, &cur)) != 0) {
-        mdb_txn_abort(txn);
+        store_txn_abort(s, txn);
         free(str);
         return map_err(rc);
     }
@@ -285,7 +299,7 @@ int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
     else if (rc > 0)
         rc = map_err(rc);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     free(str);
     return rc;
 }

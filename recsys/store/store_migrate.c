@@ -363,20 +363,20 @@ static int check_version(store_t *s, MDB_txn *txn, uint64_t *have)
     return rc;
 }
 
-int store_format_open(store_t *s)
+static int format_open_once(store_t *s)
 {
     MDB_txn *txn;
     uint64_t have = 0;
     int rc, fresh = 0;
 
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    if ((rc = store_txn_begin(s, MDB_RDONLY, &txn)) != 0)
         return map_err(rc);
     rc = check_version(s, txn, &have);
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     if (rc || have == STORE_FORMAT_VERSION)
         return rc;
     /* Create or convert, under the write lock: look again inside it. */
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+    if ((rc = store_txn_begin(s, 0, &txn)) != 0)
         return map_err(rc);
     rc = check_version(s, txn, &have);
     if (rc == 0 && have != STORE_FORMAT_VERSION) {
@@ -389,11 +389,25 @@ int store_format_open(store_t *s)
             rc = store_meta_put_u64(txn, s->meta, FORMAT_KEY, STORE_FORMAT_VERSION);
     }
     if (rc) {
-        mdb_txn_abort(txn);
+        store_txn_abort(s, txn);
         s->migrated_from = s->migrated = 0;
         return rc;
     }
-    return map_err(mdb_txn_commit(txn));
+    return map_err(store_txn_commit(s, txn));
+}
+
+int store_format_open(store_t *s)
+{
+    size_t seen;
+    int rc;
+
+    /* A conversion rewrites every record in one transaction: it may need
+     * the map to grow, then it runs again from the start. */
+    do {
+        seen = store_map_size(s);
+        rc = format_open_once(s);
+    } while (store_map_grown(s, rc, seen));
+    return rc;
 }
 
 int store_migration(const store_t *s, uint32_t *from, uint64_t *records)

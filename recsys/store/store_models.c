@@ -135,7 +135,7 @@ static int drop_old_models(store_t *s, MDB_txn *txn, uint64_t newest)
     return rc == MDB_NOTFOUND ? 0 : map_err(rc);
 }
 
-int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
+static int publish_once(store_t *s, store_model_hdr_t *hdr, const float *user_f,
                         const float *item_f, const float *item_pop)
 {
     MDB_txn *txn;
@@ -154,7 +154,7 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
     if (!hdr->factors || (!user_f && len[1]) || (!item_f && len[2]) ||
         (!item_pop && len[3]))
         return -EINVAL;
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+    if ((rc = store_txn_begin(s, 0, &txn)) != 0)
         return map_err(rc);
     rc = store_meta_get_u64(txn, s->meta, "model_current", &cur);
     hdr->version = cur + 1;
@@ -171,11 +171,24 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
         rc = drop_old_models(s, txn, hdr->version);
     free(hdr_buf);
     if (rc) {
-        mdb_txn_abort(txn);
+        store_txn_abort(s, txn);
         hdr->version = cur;
         return store_full_check(s, rc);
     }
-    return store_full_check(s, map_err(mdb_txn_commit(txn)));
+    return store_full_check(s, map_err(store_txn_commit(s, txn)));
+}
+
+int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
+                        const float *item_f, const float *item_pop)
+{
+    size_t seen;
+    int rc;
+
+    do {
+        seen = store_map_size(s);
+        rc = publish_once(s, hdr, user_f, item_f, item_pop);
+    } while (store_map_grown(s, rc, seen));
+    return rc;
 }
 
 int store_tx_model_exists(store_tx_t *tx, uint64_t version)
@@ -191,11 +204,11 @@ int store_tx_model_exists(store_tx_t *tx, uint64_t version)
 int store_current_model(store_t *s, uint64_t *version)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_txn_begin(s, MDB_RDONLY, &txn);
     if (rc)
         return map_err(rc);
     rc = store_meta_get_u64(txn, s->meta, "model_current", version);
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     if (rc == 0 && *version == 0)
         rc = -ENOENT;
     return rc;
@@ -230,7 +243,7 @@ int store_load_model(store_t *s, uint64_t version, store_model_hdr_t *hdr,
     int rc;
 
     *user_f = *item_f = *item_pop = NULL;
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    if ((rc = store_txn_begin(s, MDB_RDONLY, &txn)) != 0)
         return map_err(rc);
     if (version == 0)
         rc = store_meta_get_u64(txn, s->meta, "model_current", &version);
@@ -252,7 +265,7 @@ int store_load_model(store_t *s, uint64_t version, store_model_hdr_t *hdr,
     if (rc == 0)
         rc = copy_part(txn, s->models, version, MODEL_PART_POP,
                        (size_t)hdr->n_items * sizeof(float), item_pop);
-    mdb_txn_abort(txn);
+    store_txn_abort(s, txn);
     if (rc) {
         free(*user_f);
         free(*item_f);
