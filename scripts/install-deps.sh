@@ -9,6 +9,8 @@ PKGS="$PKGS libmicrohttpd-dev prometheus"
 # Packaging tests: systemd-analyze verify (and man for its man: check),
 # groff for the man pages, nginx for several replicas behind grpc_pass.
 PKGS="$PKGS systemd man-db groff-base nginx-light"
+# The fuzz build (make test-fuzz): clang with libFuzzer and the sanitizer runtimes.
+PKGS="$PKGS clang-14 libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

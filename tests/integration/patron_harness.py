@@ -203,8 +203,8 @@ class Server:
                     key = f.read()
             creds = grpc.ssl_channel_credentials(root_certificates=roots, private_key=key,
                                                  certificate_chain=cert)
-            return grpc.secure_channel(self.addr, creds, options=options)
-        return grpc.insecure_channel(self.addr, options=options)
+            return _seed_capture(grpc.secure_channel(self.addr, creds, options=options))
+        return _seed_capture(grpc.insecure_channel(self.addr, options=options))
 
     def close_channel(self):
         if self.channel is not None:
@@ -289,6 +289,67 @@ class Server:
         return self.call("/patron.v1.Admin/ReloadModel",
                          pb.admin.ReloadModelRequest(), pb.admin.ReloadModelResponse,
                          **kw).model
+
+
+# ---- seed capture for the fuzzers (tests/fuzz/seeds.sh) ------------------------------
+
+SEED_DIR = os.environ.get("PATRON_FUZZ_SEEDS")
+
+
+def _seed_bytes(req):
+    return req if isinstance(req, bytes) else req.SerializeToString()
+
+
+def _seed_write(method, data):
+    """Keeps one request (or a stream's frames) as SEED_DIR/<pkg.Service.Method>/<hash>."""
+    import hashlib
+    d = os.path.join(SEED_DIR, method.lstrip("/").replace("/", "."))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
+        f.write(data)
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+class _SeedCapture(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                   grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Writes every request a test sends, as the fuzz drivers read them: a
+    unary request's bytes, or a client stream's messages each behind its
+    varint length (tests/fuzz/fuzz_common.h)."""
+
+    def intercept_unary_unary(self, cont, details, request):
+        if not isinstance(request, bytes):  # raw bytes: a test's deliberately bad body
+            _seed_write(details.method, _seed_bytes(request))
+        return cont(details, request)
+
+    intercept_unary_stream = intercept_unary_unary
+
+    def _frames(self, method, it):
+        frames = []
+        try:
+            for req in it:
+                b = _seed_bytes(req)
+                frames.append(_varint(len(b)) + b)
+                yield req
+        finally:
+            _seed_write(method, b"".join(frames))
+
+    def intercept_stream_unary(self, cont, details, it):
+        return cont(details, self._frames(details.method, it))
+
+    intercept_stream_stream = intercept_stream_unary
+
+
+def _seed_capture(channel):
+    return grpc.intercept_channel(channel, _SeedCapture()) if SEED_DIR else channel
 
 
 def rpc_error(fn, *args, **kw):
