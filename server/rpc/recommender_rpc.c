@@ -206,7 +206,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     rec_item_t *items = NULL;
     scored_list_t list = { 0 };
     model_t *m = NULL;
-    catalog_t *c = catalog_slot_get(&a->catalogs);
+    catalog_t *c;
     rec_inline_event_t *inl = NULL;
     arms_t arms;
     char err[160], rid[33];
@@ -216,6 +216,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
 
     if (!r)
         return;
+    c = catalog_slot_get(&a->catalogs); /* a refused request holds none */
     q = (rec_query_t){ .customer_id = r->customer_id, .k = r->k,
                        .include_purchased = r->include_purchased,
                        .exclude_viewed = r->exclude_viewed, .explain = r->explain,
@@ -295,7 +296,7 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
     rec_item_t *items = NULL;
     scored_list_t list = { 0 };
     model_t *m = NULL;
-    catalog_t *c = catalog_slot_get(&a->catalogs);
+    catalog_t *c;
     const char *bad;
     char rid[33];
     size_t n = 0;
@@ -303,6 +304,7 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
 
     if (!r)
         return;
+    c = catalog_slot_get(&a->catalogs); /* a refused request holds none */
     if (r->filters) {
         fill_filters(r->filters, &filters);
         fp = &filters;
@@ -390,13 +392,14 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
     scored_list_t list = { 0 };
     arms_t arms;
     model_t *m = NULL;
-    catalog_t *c = catalog_slot_get(&a->catalogs);
+    catalog_t *c;
     char err[96], rid[33];
     const char *bad, *failed;
     int personalized = 0, rc;
 
     if (!r)
         return;
+    c = catalog_slot_get(&a->catalogs); /* a refused request holds none */
     n = r->n_item_ids;
     if ((bad = rank_request_invalid(r, err, sizeof err)) != NULL) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
