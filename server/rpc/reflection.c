@@ -12,6 +12,7 @@
 #include "google/protobuf/descriptor.pb-c.h"
 #include "grpc/reflection/v1/reflection.pb-c.h"
 #include "app.h"
+#include "codec.h"
 
 /* The build's FileDescriptorSet (proto/embed.cmake). */
 extern const unsigned char patron_api_fds[];
@@ -251,14 +252,16 @@ static int answer(const refl_t *r, const refl_req_t *q, answer_t *a)
 static void refl_message(void *st, const uint8_t *req, size_t len, rpc_reply_t *out)
 {
     refl_t *r = st;
-    refl_req_t *q = grpc__reflection__v1__server_reflection_request__unpack(NULL, len, req);
+    /* decode: the edge's limits and string checks (codec.h), as for every
+     * other request: the answer echoes the request (original_request), and
+     * a string that is not UTF-8 would make it unreadable to the client. */
+    refl_req_t *q = (refl_req_t *)decode(
+        &grpc__reflection__v1__server_reflection_request__descriptor, req, len, out);
     answer_t *a;
     size_t n;
 
-    if (!q) {
-        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "malformed ServerReflectionRequest");
+    if (!q)
         return;
-    }
     if (!(a = calloc(1, sizeof *a))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         grpc__reflection__v1__server_reflection_request__free_unpacked(q, NULL);
