@@ -420,6 +420,15 @@ static int model_encode(const void *row, void **buf, size_t *len)
     return store_record_pack(&m.base, buf, len);
 }
 
+/* A decoded repeated field into its array: protobuf-c leaves an empty one
+ * NULL, and memcpy from NULL is undefined even for 0 bytes (found by
+ * tests/fuzz: corpus/records/uplift_model/crash-empty). */
+static void copy_doubles(double *dst, const double *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n * sizeof *dst);
+}
+
 static const char *model_from(const ProtobufCMessage *msg, void *row)
 {
     const Patron__Store__V1__UpliftModel *m = (const void *)msg;
@@ -431,11 +440,11 @@ static const char *model_from(const ProtobufCMessage *msg, void *row)
         m->n_n_control > UPLIFT_N_SEGMENTS || (m->cfg && m->cfg->n_prior > UPLIFT_N_SEGMENTS))
         return "coefficients or segments: more than this build has";
     u->fitted = m->fitted != 0;
-    memcpy(u->beta_treated, m->beta_treated, m->n_beta_treated * sizeof(double));
-    memcpy(u->beta_control, m->beta_control, m->n_beta_control * sizeof(double));
-    memcpy(u->beta_response, m->beta_response, m->n_beta_response * sizeof(double));
-    memcpy(u->n_treated, m->n_treated, m->n_n_treated * sizeof(double));
-    memcpy(u->n_control, m->n_control, m->n_n_control * sizeof(double));
+    copy_doubles(u->beta_treated, m->beta_treated, m->n_beta_treated);
+    copy_doubles(u->beta_control, m->beta_control, m->n_beta_control);
+    copy_doubles(u->beta_response, m->beta_response, m->n_beta_response);
+    copy_doubles(u->n_treated, m->n_treated, m->n_n_treated);
+    copy_doubles(u->n_control, m->n_control, m->n_n_control);
     if (m->cfg) {
         u->cfg.l2 = m->cfg->l2;
         u->cfg.max_iter = m->cfg->max_iter;
