@@ -11,6 +11,13 @@ PKGS="$PKGS libmicrohttpd-dev prometheus"
 PKGS="$PKGS systemd man-db groff-base nginx-light"
 # The fuzz build (make test-fuzz): clang with libFuzzer and the sanitizer runtimes.
 PKGS="$PKGS clang-14 libclang-rt-14-dev"
+# The client examples (clients/): Python stubs from Debian's gRPC plugin; Go
+# offline from Debian's sources (protoc-gen-go is APIv2; naming golang-github-
+# golang-protobuf-1-5-dev keeps apt from choosing 1.3 for grpc); PHP over the
+# HTTP/JSON gateway.
+PKGS="$PKGS protobuf-compiler-grpc golang-go protoc-gen-go protoc-gen-go-grpc
+golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+php-cli php-curl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -126,13 +126,15 @@ class Server:
 
     def __init__(self, data_dir, workdir, threads=2, poll_seconds=0, drain_ms=5000,
                  extra_args=(), tls_ca=None, token=None, preexec_fn=None,
-                 tls_client=None, init=True, env=None):
+                 tls_client=None, init=True, env=None, listen="127.0.0.1:0"):
         """extra_args go to patrond; init passes --init (create the store
         when data_dir holds none; patrond refuses such a dir without it); tls_ca (a PEM file) makes the channel
         TLS; tls_client (certificate, key: PEM files) is the channel's client
         certificate for mutual TLS; token is sent as a bearer token with
         every call; preexec_fn runs in the child before exec (e.g. to lower
-        its RLIMIT_NOFILE); env (a dict) is added to patrond's environment."""
+        its RLIMIT_NOFILE); env (a dict) is added to patrond's environment;
+        listen is --listen (a fixed port for a client started first)."""
+        self.listen = listen
         self.preexec_fn = preexec_fn
         self.env = dict(os.environ, **env) if env else None
         self.extra_args = list(extra_args) + (["--init"] if init else [])
@@ -162,7 +164,7 @@ class Server:
         log = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen(
-                [PATROND, "--data", self.data_dir, "--listen", "127.0.0.1:0",
+                [PATROND, "--data", self.data_dir, "--listen", self.listen,
                  "--port-file", port_file, "--threads", str(self.threads),
                  "--poll-seconds", str(self.poll_seconds),
                  "--drain-ms", str(self.drain_ms)] + self.extra_args,
