@@ -217,6 +217,36 @@ static int start_admin(const options_t *o, app_t *app, admin_http_t **admin, int
     return 0;
 }
 
+/* The thread that takes SIGHUP/SIGTERM/SIGINT with sigtimedwait. A global
+ * because the signal handler below needs it; process-wide by nature. */
+static pthread_t main_thread;
+
+/* Runs only on a thread that does not block the signals: one started
+ * before main() blocked them (OpenBLAS starts its thread pool when the
+ * library loads). The default action would end the process on a SIGHUP
+ * (or end it without draining on a SIGTERM) that arrives while the main
+ * thread is busy; instead the signal is sent on to the main thread, where
+ * it stays pending until sigtimedwait takes it. */
+static void to_main_thread(int sig)
+{
+    int saved = errno;
+    pthread_kill(main_thread, sig);
+    errno = saved;
+}
+
+static void forward_signals(const sigset_t *sigs)
+{
+    struct sigaction sa;
+
+    main_thread = pthread_self();
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = to_main_thread;
+    sa.sa_mask = *sigs;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(sigs, sig) == 1)
+            sigaction(sig, &sa, NULL);
+}
+
 /* Raises the open-file soft limit to the hard limit: every connection
  * holds a descriptor, and the transport caps connections below the limit
  * (listener.h), so the higher it is the more clients are served. */
@@ -262,6 +292,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    forward_signals(&sigs);
     signal(SIGPIPE, SIG_IGN);
 
     if (!o.init && store_exists(o.data) == 0) {

@@ -144,6 +144,21 @@ class SigtermWithoutModelTests(SigtermTest):
     def test_sigterm_when_idle_exits_zero(self):
         self.assertEqual(self.srv.stop(timeout=5), 0)
 
+    def test_signal_bursts_never_kill_it(self):
+        # Threads started before main() blocked the signals (OpenBLAS's
+        # pool) could take a SIGHUP or SIGTERM that arrived while the main
+        # thread was busy, and the default action ended the process. A
+        # burst keeps the main thread busy reloading: patrond must survive
+        # it, serve, and still drain on the SIGTERMs that follow.
+        for _ in range(300):
+            self.srv.signal(signal.SIGHUP)
+        self.srv.health("")
+        self.assertIsNone(self.srv.proc.poll(), self.srv.log_tail())
+        for _ in range(20):
+            self.srv.signal(signal.SIGTERM)
+        self.assertEqual(self.srv.proc.wait(timeout=10), 0, self.srv.log_tail())
+        self.assertIn("draining", self.srv.log_tail())
+
 
 class SigtermTrainedTests(SigtermTest):
     trained = True
