@@ -346,17 +346,22 @@ class AuthTests(ServerTest):
         # Deleted, readable by others, or broken: the error is logged and no
         # token stays valid (deleting the file revokes; a leaked file's
         # tokens stop working) until a good file is loaded.
-        for breakit, why in ((lambda: os.remove(self.tokens), "No such file"),
-                             (lambda: os.chmod(self.tokens, 0o644), "chmod 600"),
-                             (lambda: write_tokens(self.tokens, "storefront short *\n"),
-                              ":1: token must be")):
-            write_tokens(self.tokens, "storefront %s *\n" % STOREFRONT)
+        # Each round's good file has a new token, so the token working
+        # proves that file was loaded (not the previous one still served)
+        # before it is broken: exactly one failed load per round.
+        for i, (breakit, why) in enumerate((
+                (lambda: os.remove(self.tokens), "No such file"),
+                (lambda: os.chmod(self.tokens, 0o644), "chmod 600"),
+                (lambda: write_tokens(self.tokens, "storefront short *\n"),
+                 ":1: token must be"))):
+            token = "%s-%d" % (STOREFRONT, i)
+            write_tokens(self.tokens, "storefront %s *\n" % token)
             self.srv.signal(signal.SIGHUP)
-            wait_until(lambda: self._works(STOREFRONT), 10, interval=0.05,
+            wait_until(lambda: self._works(token), 10, interval=0.05,
                        what="the good file loaded")
             breakit()
             self.srv.signal(signal.SIGHUP)
-            wait_until(lambda: not self._works(STOREFRONT), 10, interval=0.05,
+            wait_until(lambda: not self._works(token), 10, interval=0.05,
                        what="the token refused after a failed reload (%s)" % why)
             # The tokens are dropped just before the failure is logged.
             log = wait_until(lambda: why in self.srv.log_tail() and self.srv.log_tail(), 5,
