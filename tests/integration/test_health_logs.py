@@ -154,6 +154,13 @@ class JsonAccessLogTests(ServerTest):
 
     def test_every_line_is_json_and_calls_are_logged(self):
         customers = ["cust-03", "cust-17", "cust-29"]
+        X = h.pb.experiments
+        self.srv.call("/patron.v1.Experiments/CreateExperiment", X.CreateExperimentRequest(
+            experiment=X.Experiment(
+                experiment_id="blend-test", traffic_fraction=1.0,
+                arms=[X.Arm(arm_id="control", weight=0.5, model_version=1),
+                      X.Arm(arm_id="popular", weight=0.5, popularity_blend=1.0)])),
+            X.CreateExperimentResponse)
         md = [("traceparent", TRACEPARENT)]
         fn = self.srv.channel.unary_unary(
             "/patron.v1.Recommender/Recommend",
@@ -188,6 +195,9 @@ class JsonAccessLogTests(ServerTest):
         first = next(o for o in recs if o["request_id"] == traced.provenance.request_id)
         self.assertEqual((first["status"], first["model_version"], first["trace_id"]),
                          ("OK", 1, TRACE_ID))
+        self.assertEqual((first["experiment"], first["arm"]),
+                         ("blend-test", traced.provenance.arm_id))
+        self.assertIn(first["arm"], ("control", "popular"))
         second = next(o for o in recs if o["request_id"] == plain.provenance.request_id)
         self.assertEqual((second["status"], second["trace_id"]), ("OK", ""))
         bad = [o for o in recs if o["status"] == "INVALID_ARGUMENT"]
