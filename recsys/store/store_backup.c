@@ -174,7 +174,9 @@ static int copy_into(store_t *s, const char *tmp, store_backup_info_t *info)
     if ((fd = open(data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
         return -errno;
     info->created_ms = now_ms();
+    store_gate_enter(s); /* the copy runs a read transaction of its own */
     rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+    store_gate_leave(s);
     rc = rc ? map_err(rc) : (fsync(fd) != 0 ? -errno : 0);
     close(fd);
     if (rc == 0)

@@ -103,9 +103,14 @@ int store_full_check(store_t *s, int rc)
     if (rc != -EFBIG)
         return rc;
     seen = store_map_size(s);
-    if (seen < s->map_limit && store_map_grow(s, seen) == 0) {
-        /* A write larger than the free half of the map: it fits now. */
-        store_set_error("the store's map was full and grew to %s (limit %s): retry",
+    if (seen < s->map_limit) {
+        /* A write larger than the free half of the map, which its caller
+         * cannot run again itself: the next attempt fits (unless the resize
+         * had to wait too long for open transactions). */
+        int grew = store_map_grow(s, seen) == 0;
+        store_set_error(grew ? "the store's map was full and grew to %s (limit %s): retry"
+                             : "the store's map is full at %s and could not grow now "
+                               "(limit %s): retry",
                         bytesize_format(store_map_size(s), used, sizeof used),
                         bytesize_format(s->map_limit, limit, sizeof limit));
         return rc;
