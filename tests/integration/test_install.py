@@ -260,6 +260,13 @@ def package_of(path):
     return ""
 
 
+def direct_depends(pkgs):
+    """The packages pkgs depend on directly, alternatives included (apt
+    installs the first: libopenblas-dev brings libopenblas-pthread-dev)."""
+    out = run("apt-cache", "depends", *sorted(pkgs)).stdout
+    return set(re.findall(r"^\s*\|?(?:Pre)?Depends: ([\w.+-]+)", out, re.M))
+
+
 class DockerfileTest(unittest.TestCase):
     """Read, not built: no Docker daemon in CI."""
 
@@ -276,6 +283,29 @@ class DockerfileTest(unittest.TestCase):
         copies = [a for i, a in self.runtime[2] if i == "COPY"]
         self.assertEqual(len(copies), 1)
         self.assertIn("--from=%s" % self.build[1], copies[0])
+
+    def test_build_stage_has_what_cmake_requires(self):
+        listed = set(apt_packages(self.build[2]))
+        brought = []  # packages the listed ones depend on, read when needed
+
+        def assert_built_with(owner, what):
+            if owner in listed:
+                return
+            if not brought:
+                brought.append(direct_depends(listed))
+            # libopenblas-dev brings libopenblas-pthread-dev, the .pc file's owner
+            self.assertIn(owner, brought[0], "%s (%s) is not in the build stage" % (what, owner))
+
+        with open(os.path.join(SOURCE, "CMakeLists.txt")) as f:
+            cmake = f.read()
+        modules = re.findall(r"pkg_check_modules\(\w+ REQUIRED IMPORTED_TARGET ([\w.+-]+)\)",
+                             cmake)
+        self.assertIn("lmdb", modules)
+        for m in modules:
+            pc = run("pkg-config", "--path", m).stdout.strip()
+            assert_built_with(package_of(pc), "pkg-config " + m)
+        for prog in re.findall(r"find_program\(\w+ ([\w.+-]+) REQUIRED\)", cmake):
+            assert_built_with(package_of(shutil.which(prog) or prog), prog)
 
     def test_runtime_has_runtime_libraries_only(self):
         pkgs = apt_packages(self.runtime[2])
