@@ -106,7 +106,7 @@ static int add_coupons(store_t *s, int64_t now)
 static int add_experiment(store_t *s, int64_t now)
 {
     experiment_forced_t forced = { "cust-01", "div" };
-    experiment_t e = test_two_arms("fuzz-ab", "default", "base", "div", now - 30 * DAY_MS);
+    experiment_t e = test_two_arms("fuzz-ab", "fuzz", "base", "div", now - 30 * DAY_MS);
     e.arms[1].diversity = 0.5;
     e.arms[1].coupon_lambda = 0.1;
     e.forced = &forced;

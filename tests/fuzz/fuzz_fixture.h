@@ -3,7 +3,9 @@
  * (the integration tests' ids: categories books, garden, kitchen, toys with
  * items "books-00".."toys-14", customers "cust-00".."cust-39"), its
  * purchases and views, a trained model (version 1), two coupons, customer
- * attributes and a two-arm experiment forcing one customer, so requests
+ * attributes and a two-arm experiment forcing one customer (in its own
+ * layer, "fuzz", so the integration tests' experiments seeded in layer
+ * "default" can be created beside it), so requests
  * reach the code past "unknown customer" and "no model".
  */
 #ifndef PATRON_TESTS_FUZZ_FIXTURE_H

@@ -17,7 +17,8 @@ build=$(cd "$1" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/patron-seeds-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-for suite in recommend catalog_models events profiles_erasure experiments admin_ops coupons; do
+for suite in recommend catalog_models events profiles_erasure experiments admin_ops coupons \
+        health_logs; do
     echo "seeds: integration_$suite"
     PATRON_FUZZ_SEEDS="$tmp/raw" /usr/bin/python3 "$src/tests/integration/test_$suite.py" \
         --build "$build" --proto "$src/proto" >"$tmp/$suite.log" 2>&1 ||
