@@ -41,10 +41,11 @@ for d in $DRIVERS; do
         mkdir -p "$w/seeds" "$w/artifacts"
         [ -d "$(seeds_of "$d")/$t" ] && ln -sfn "$(seeds_of "$d")/$t" "$w/seeds/$t"
         rm -rf "$w/corpus"
-        "$replay" --emit "$w/corpus" "$w/seeds" >/dev/null
+        "$replay" --emit "$w/corpus" "$w/seeds" >/dev/null 2>&1
         start=$(date +%s.%N)
         crashes=0
-        PATRON_FUZZ_ONLY=$t "$fuzzer" "$w/corpus" -runs="$runs" -max_len="$MAX_LEN" \
+        # -runs counts the empty input libFuzzer tries first: one more
+        PATRON_FUZZ_ONLY=$t "$fuzzer" "$w/corpus" -runs=$((runs + 1)) -max_len="$MAX_LEN" \
             -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$w/artifacts/" >"$w/log" 2>&1 || crashes=1
         end=$(date +%s.%N)

@@ -89,24 +89,32 @@ static int add_attrs(store_t *s, int64_t now)
     return 0;
 }
 
+/* Three coupons, "fix2" (campaign "aud") granted to "dora": the ids the
+ * integration tests' coupon requests use, so seeds reach redemption and
+ * campaign audiences. */
 static int add_coupons(store_t *s, int64_t now)
 {
-    coupon_t c = test_fixed_coupon("welcome", "spring", 2.0, 1000, now);
+    coupon_t c[3] = { test_fixed_coupon("welcome", "spring", 2.0, 1000, now),
+                      test_fixed_coupon("books5", "books-push", 5.0, 50, now),
+                      test_fixed_coupon("fix2", "aud", 2.0, 1000, now) };
+    couponstore_offer_t o;
     const char *why = NULL;
-    int rc = couponstore_put_coupon(s, &c, NULL, &why);
-    if (rc == 0) {
-        c = test_fixed_coupon("books5", "books-push", 5.0, 50, now);
-        rc = couponstore_put_coupon(s, &c, NULL, &why);
-    }
+    int rc = 0;
+
+    for (int i = 0; i < 3 && rc == 0; i++)
+        rc = couponstore_put_coupon(s, &c[i], NULL, &why);
     if (rc && why)
         fprintf(stderr, "fuzz fixture: coupon: %s\n", why);
+    if (rc == 0)
+        rc = test_grant(s, "dora", "req-dora-1", &c[2], 1, now, &o);
     return rc;
 }
 
 static int add_experiment(store_t *s, int64_t now)
 {
-    experiment_forced_t forced = { "cust-01", "div" };
-    experiment_t e = test_two_arms("fuzz-ab", "fuzz", "base", "div", now - 30 * DAY_MS);
+    experiment_forced_t forced = { "cust-01", "popular" };
+    experiment_t e = test_two_arms("blend-test", "fuzz", "control", "popular",
+                                   now - 30 * DAY_MS);
     e.arms[1].diversity = 0.5;
     e.arms[1].coupon_lambda = 0.1;
     e.forced = &forced;
