@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -682,6 +683,44 @@ static void test_shopsim(void)
     store_close(s);
 }
 
+/* Imports apply the API's event-time window (store_event_time_invalid):
+ * before 2000-01-01 or beyond now + STORE_DEFAULT_EVENT_SKEW_MS is skipped,
+ * counted as rejected and reported with its line; the edge inside is kept. */
+static void test_event_time_window(void)
+{
+    const char *dir = test_tmpdir("import-window");
+    char text[1024], path[700];
+    time_t now = time(NULL);
+    long long skew_s = STORE_DEFAULT_EVENT_SKEW_MS / 1000;
+    snprintf(text, sizeof text,
+             "event_id,customer_id,item_id,type,timestamp,quantity,unit_price\n"
+             "e1,c1,i1,view,1740824531,,\n"              /* 2025: kept */
+             "e2,c1,i1,view,946684799,,\n"               /* 1999-12-31T23:59:59Z */
+             "e3,c1,i1,view,%lld,,\n"                    /* 2 days ahead */
+             "e4,c1,i1,view,%lld,,\n"                    /* an hour ahead: inside */
+             "e5,c1,i1,purchase,2200-01-01T00:00:00Z,1,5\n", /* the poisoned year */
+             (long long)now + 2 * skew_s, (long long)now + 3600);
+    write_file(dir, "events.csv", text, path, sizeof path);
+    store_t *s = open_store_in(dir, 1 << 26);
+    if (!s)
+        return;
+    import_report_t rep = {0};
+    problems_t pr = {0};
+    char items[700];
+    write_file(dir, "items.csv", patron_items, items, sizeof items);
+    CHECK_EQ_INT(import_items_csv(s, items, &rep, NULL, NULL), 0);
+    memset(&rep, 0, sizeof rep);
+    CHECK_EQ_INT(import_events_csv(s, path, IMPORT_PATRON, &rep, on_problem, &pr), 0);
+    CHECK_REPORT(&rep, .rows = 5, .events_accepted = 2, .events_rejected = 3);
+    CHECK(problem_at(&pr, 3) && strstr(problem_at(&pr, 3), "before 2000-01-01"));
+    CHECK(problem_at(&pr, 4) && strstr(problem_at(&pr, 4), "future"));
+    CHECK(problem_at(&pr, 6) && strstr(problem_at(&pr, 6), "future"));
+    events_t c1;
+    customer_events(s, "c1", &c1);
+    CHECK_EQ_INT(c1.n, 2);
+    store_close(s);
+}
+
 /* What csv_write_field writes, csv_next reads back unchanged; plain fields
  * stay unquoted. */
 static void test_csv_write_round_trip(void)
@@ -726,6 +765,7 @@ int main(void)
     test_parse_time();
     test_patron_import();
     test_online_retail_import();
+    test_event_time_window();
     test_shopsim();
     TEST_MAIN_END();
 }

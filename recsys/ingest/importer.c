@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "csv.h"
 #include "grow.h"
@@ -373,6 +374,15 @@ int imp_event_batch_flush(importer_t *im, event_batch_t *b)
 int imp_event_batch_push(importer_t *im, event_batch_t *b,
                          const store_event_t *ev, uint64_t line)
 {
+    /* The API's window (store_event_time_invalid): a row dated before 2000
+     * or in the future would poison training and recency like an API event. */
+    const char *why = store_event_time_invalid(ev->time_ms, im->now_ms,
+                                               STORE_DEFAULT_EVENT_SKEW_MS);
+    if (why) {
+        im->rep->events_rejected++;
+        imp_problem(im, line, "%s", why);
+        return 0;
+    }
     if (b->n == IMPORT_BATCH) {
         int rc = imp_event_batch_flush(im, b);
         if (rc < 0)
@@ -452,7 +462,7 @@ int import_items_csv(store_t *s, const char *path, import_report_t *rep,
 {
     if (!s || !path || !rep)
         return -EINVAL;
-    importer_t im = {s, rep, problem, ctx};
+    importer_t im = {s, rep, problem, ctx, 0};
     imp_input_t in;
     int rc = imp_open(&im, &in, path, patron_item_cols, PI_NCOLS);
     if (rc <= 0)
@@ -522,12 +532,20 @@ static int import_patron_events(importer_t *im, imp_input_t *in, event_batch_t *
     return rc < 0 ? rc : imp_event_batch_flush(im, b);
 }
 
+/* Unix milliseconds now. */
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int import_events_csv(store_t *s, const char *path, import_format_t fmt,
                       import_report_t *rep, import_problem_fn problem, void *ctx)
 {
     if (!s || !path || !rep || (fmt != IMPORT_PATRON && fmt != IMPORT_ONLINE_RETAIL))
         return -EINVAL;
-    importer_t im = {s, rep, problem, ctx};
+    importer_t im = {s, rep, problem, ctx, wall_now_ms()};
     event_batch_t *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;

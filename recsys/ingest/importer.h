@@ -14,7 +14,9 @@
  *      the same file applies nothing twice.
  *
  * Nothing is dropped silently: every skipped row is counted in the report and
- * passed to the problem callback with its line number.
+ * passed to the problem callback with its line number. Events dated before
+ * 2000-01-01 or later than now + STORE_DEFAULT_EVENT_SKEW_MS (the API's
+ * window, store_event_time_invalid) are skipped and counted as rejected.
  */
 #ifndef PATRON_RECSYS_IMPORTER_H
 #define PATRON_RECSYS_IMPORTER_H

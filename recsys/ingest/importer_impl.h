@@ -25,6 +25,7 @@ typedef struct importer {
     import_report_t *rep;
     import_problem_fn problem;
     void *ctx;
+    int64_t now_ms;   /* wall clock at the start: event times are checked against it */
 } importer_t;
 
 typedef struct imp_arena {

@@ -161,11 +161,17 @@ const char *store_event_invalid(const store_event_t *e);
 /* Earliest event time a caller may send: 2000-01-01T00:00:00Z. */
 #define STORE_MIN_EVENT_MS 946684800000LL
 
+/* How far past the wall clock an event time may be, by default: the one
+ * definition of the window (patrond's --max-event-skew-seconds default,
+ * `patron import`, training's horizon). */
+#define STORE_DEFAULT_EVENT_SKEW_MS (86400LL * 1000)  /* one day */
+
 /* NULL if an event time `t` (unix ms) is plausible at wall clock now_ms:
  * not before STORE_MIN_EVENT_MS and not after now_ms + max_skew_ms; else a
  * static message naming `time_unix_ms` (saying "looks like seconds" when t
- * read as seconds would be plausible). The write paths of the API check
- * this; store_record_events does not (imports and tests keep their times). */
+ * read as seconds would be plausible). The write paths of the API and
+ * `patron import` check this; store_record_events does not (tests keep
+ * their times). */
 const char *store_event_time_invalid(int64_t t, int64_t now_ms, int64_t max_skew_ms);
 
 typedef enum store_outcome {

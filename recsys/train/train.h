@@ -25,7 +25,7 @@ typedef struct train_config {
 } train_config_t;
 
 /* How far past the wall clock an event still counts (without as_of_ms). */
-#define TRAIN_FUTURE_SKEW_MS (86400LL * 1000)
+#define TRAIN_FUTURE_SKEW_MS STORE_DEFAULT_EVENT_SKEW_MS
 
 typedef struct train_report {
     store_model_hdr_t hdr;  /* of the published version */

@@ -28,7 +28,7 @@
 #include "store.h"
 
 #define APP_MAX_OWNERS 8  /* OWNERS_DURABLE and the in-memory ones */
-#define APP_DEFAULT_EVENT_SKEW_MS (86400LL * 1000)  /* one day */
+#define APP_DEFAULT_EVENT_SKEW_MS STORE_DEFAULT_EVENT_SKEW_MS
 
 typedef struct app {
     store_t *store;           /* owned by main */
