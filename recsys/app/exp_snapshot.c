@@ -225,7 +225,52 @@ int exp_slot_load(exp_slot_t *slot, char *err, size_t cap)
         snprintf(err, cap, "reading the experiment definitions");
     else
         rc = serve_defs(slot, &defs, INT64_MAX, err, cap);
+    slot->unloaded = rc != 0;
     pthread_mutex_unlock(&slot->write_mu);
+    return rc;
+}
+
+int exp_slot_unloaded(exp_slot_t *slot)
+{
+    int u;
+    pthread_mutex_lock(&slot->write_mu);
+    u = slot->unloaded;
+    pthread_mutex_unlock(&slot->write_mu);
+    return u;
+}
+
+/* exp_slot_put while the stored definitions are not served (the last load
+ * failed): e is checked against the stored ones (its id, its defaults) and
+ * on its own (its fields, the versions its arms pin), then stored; the
+ * served snapshot stays. This is how a definition that cannot load is
+ * replaced over the API; exp_slot_load then serves the stored set. The
+ * caller holds write_mu. */
+static int put_stored(exp_slot_t *slot, experiment_t *e, int replace, int64_t now_ms,
+                      char *err, size_t cap)
+{
+    expstore_defs_t stored, with = { 0 }, alone = { 0 };
+    exp_snapshot_t *none, *x = NULL;
+    int rc;
+
+    if (!(none = snapshot_new())) /* e on its own: nothing it must agree with */
+        return -ENOMEM;
+    if ((rc = expstore_load(slot->store, &stored)) != 0) {
+        exp_snapshot_unref(none);
+        snprintf(err, cap, "reading the experiment definitions");
+        return rc;
+    }
+    expdefs_defaults(e, replace ? expdefs_find(&stored, e->id) : NULL, now_ms);
+    if ((rc = experiment_invalid(e, err, cap)) == 0 &&
+        (rc = expdefs_with(&stored, e, replace, &with, err, cap)) == -ENOMEM)
+        snprintf(err, cap, "copying the experiment definitions");
+    expstore_defs_free(&with);
+    if (rc == 0 && (rc = expdefs_with(&alone, e, 0, &with, err, cap)) == 0)
+        x = prepare(slot, none, &with, now_ms, &rc, err, cap);
+    if (x && (rc = expstore_save(slot->store, e)) != 0)
+        snprintf(err, cap, "storing the experiment (nothing changed)");
+    exp_snapshot_unref(x);
+    exp_snapshot_unref(none);
+    expstore_defs_free(&stored);
     return rc;
 }
 
@@ -238,6 +283,12 @@ int exp_slot_put(exp_slot_t *slot, experiment_t *e, int replace, int64_t now_ms,
 
     pthread_mutex_lock(&slot->write_mu);
     cur = exp_slot_get(slot);
+    if (slot->unloaded) {
+        rc = put_stored(slot, e, replace, now_ms, err, cap);
+        exp_snapshot_unref(cur);
+        pthread_mutex_unlock(&slot->write_mu);
+        return rc;
+    }
     /* Under the write lock: the values an update keeps are the ones it
      * replaces, not those of a change that raced it. */
     expdefs_defaults(e, replace ? exp_snapshot_find(cur, e->id) : NULL, now_ms);

@@ -62,6 +62,8 @@ typedef struct exp_slot {
     store_t *store;            /* definitions are stored and models read here */
     model_slot_t *models;      /* the served model (reused by arms naming it) */
     const model_opts_t *model_opts; /* how a version an arm pins is indexed */
+    int unloaded;              /* the last exp_slot_load failed: the stored
+                                  definitions are not the served ones */
 } exp_slot_t;
 
 /* Starts with no experiments. store, models and opts are borrowed and must
@@ -85,8 +87,11 @@ void exp_slot_arms(exp_slot_t *slot, const char *customer_id, int64_t now_ms,
  * served ones and their versions loaded, as a change is. Returns 0; -EINVAL
  * with err set (a definition, or an arm whose version cannot be loaded,
  * named); or another negative errno (reading the store). On error the
- * served snapshot stays. */
+ * served snapshot stays and the slot is "unloaded" until a load succeeds. */
 int exp_slot_load(exp_slot_t *slot, char *err, size_t cap);
+
+/* 1 while the stored definitions are not served (the last load failed). */
+int exp_slot_unloaded(exp_slot_t *slot);
 
 /* CreateExperiment (replace 0) / UpdateExperiment (replace 1) of e: what
  * e leaves unset filled in place (expdefs_defaults: on an update from the
@@ -97,7 +102,12 @@ int exp_slot_load(exp_slot_t *slot, char *err, size_t cap);
  * message in err: -ENOENT/-EEXIST (naming experiment_id), -EINVAL (a field
  * of e, the set, or the arm whose model version cannot be loaded), or
  * another negative errno (err names the step). On any error nothing is
- * stored and the served snapshot stays. */
+ * stored and the served snapshot stays.
+ * While the slot is unloaded (a stored definition could not load), the
+ * change is made to the stored definitions instead: e is checked against
+ * their ids and on its own, then stored, and nothing is served until
+ * exp_slot_load succeeds: how a definition that cannot load is replaced
+ * (UpdateExperiment) over the API. */
 int exp_slot_put(exp_slot_t *slot, experiment_t *e, int replace, int64_t now_ms,
                  char *err, size_t cap);
 

@@ -206,6 +206,10 @@ static void put_experiment(app_t *a, const uint8_t *req, size_t len, int update,
         fail_errno(out, rc, err);
         goto out;
     }
+    /* Stored while the stored set could not load (health NOT_SERVING): it
+     * may load now, with this definition replacing the one that could not. */
+    if (exp_slot_unloaded(&a->experiments))
+        app_load_experiments(a);
     if (to_pb(&e, &msg) != 0)
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     else
