@@ -15,7 +15,10 @@
  *
  * Streaming calls add two phases: RECEIVING (client streaming: one
  * RECV_MESSAGE outstanding; a NULL message means the client half-closed)
- * and STREAMING (server streaming: one SEND_MESSAGE outstanding). At most
+ * and STREAMING (server streaming: one SEND_MESSAGE, or the empty batch of
+ * a step that yielded (RPC_STREAM_YIELD), outstanding: the next message is
+ * asked for only once the previous one was sent, which is the stream's flow
+ * control, and a long computation gives the worker back between steps). At most
  * one batch is outstanding per call at any time, so a call's completions
  * never race each other; all of a call's completions arrive on its
  * worker's queue, so its state is only ever touched by that thread.
@@ -25,8 +28,12 @@
  * RECV_CLOSE_ON_SERVER outstanding (its `closer` tag, CLOSED when it
  * completes), so a client that cancels is noticed while nothing is being
  * sent. The worker wakes every TICK_MS (transport_stream.c) while it holds
- * parked calls, and only then, and asks each again. Such a call ends after both its final
+ * parked calls, and only then, and asks each again. A stream that yields
+ * arms the same close batch. Such a call ends after both its final
  * batch (SENT, then DONE) and its close completed.
+ *
+ * Lanes: methods on RPC_LANE_ADMIN are armed only on one extra worker's
+ * queue (the admin thread), the others only on the request workers'.
  *
  * A REQUESTED completion with success == 0 means the server is shutting
  * down: free the state and do not re-arm (pitfall P2 in the gRPC notes).
@@ -250,7 +257,7 @@ void call_finish(call_t *c, const rpc_reply_t *r)
     }
 }
 
-static int deadline_passed(const call_t *c)
+int call_deadline_passed(const call_t *c)
 {
     return gpr_time_cmp(c->deadline, gpr_now(GPR_CLOCK_MONOTONIC)) <= 0;
 }
@@ -343,7 +350,7 @@ static void dispatch(call_t *c)
         call_finish(c, &r);
         return;
     }
-    if (deadline_passed(c)) {
+    if (call_deadline_passed(c)) {
         rpc_fail(&r, GRPC_STATUS_DEADLINE_EXCEEDED,
                  "deadline passed before the call was started");
         call_finish(c, &r);
@@ -423,12 +430,14 @@ static void *worker_main(void *arg)
             stream_received(c, ev.success);
             break;
         case PHASE_STREAMING:
+            if (ev.success)
+                stream_next(c);
+            else
+                stream_broken(c);
+            break;
         case PHASE_ANSWERED:
             if (ev.success) {
-                if (c->phase == PHASE_STREAMING)
-                    stream_next(c);
-                else
-                    stream_receive_next(c);
+                stream_receive_next(c);
             } else {
                 rpc_reply_t r;
                 call_reply_init(&r);
@@ -532,6 +541,27 @@ static int bind_tls_port(transport_t *t, const char *listen, int *port)
     return *port == 0 ? -EADDRNOTAVAIL : 0;
 }
 
+static int has_admin_lane(const rpc_method_t *methods, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (methods[i].lane == RPC_LANE_ADMIN)
+            return 1;
+    return 0;
+}
+
+/* Arms the lane's methods on w's queue: a call is taken up only by the
+ * thread whose queue it was requested on (and re-armed there). Request
+ * workers also answer unknown methods. */
+static void arm_worker(worker_t *w, rpc_lane_t lane)
+{
+    const transport_t *t = w->t;
+    for (size_t m = 0; m < t->n_methods; m++)
+        for (int k = 0; k < PREARM && t->methods[m].lane == lane; k++)
+            arm(w, (int)m);
+    if (lane == RPC_LANE_REQUEST)
+        arm(w, CATCH_ALL);
+}
+
 int transport_start(const char *listen, unsigned threads,
                     const rpc_method_t *methods, size_t n_methods, void *app,
                     const transport_opts_t *opts, transport_t **out, int *port)
@@ -553,8 +583,8 @@ int transport_start(const char *listen, unsigned threads,
         t->opts = *opts;
     tls = t->opts.tls_cert_file || t->opts.tls_key_file;
     t->app = app;
-    t->n_workers = threads;
-    t->workers = calloc(threads, sizeof *t->workers);
+    t->n_workers = threads + (has_admin_lane(methods, n_methods) ? 1 : 0);
+    t->workers = calloc(t->n_workers, sizeof *t->workers);
     t->server = server_create();
     if (!t->workers || !t->server) {
         transport_free(t);
@@ -564,7 +594,7 @@ int transport_start(const char *listen, unsigned threads,
         transport_free(t);
         return rc;
     }
-    for (unsigned i = 0; i < threads; i++) {
+    for (unsigned i = 0; i < t->n_workers; i++) {
         t->workers[i].t = t;
         t->workers[i].index = i;
         t->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
@@ -580,14 +610,9 @@ int transport_start(const char *listen, unsigned threads,
         transport_stop(t, 0); /* no call can have arrived: nothing listened */
         return rc;
     }
-    for (unsigned i = 0; i < threads; i++) {
-        worker_t *w = &t->workers[i];
-        for (size_t m = 0; m < n_methods; m++)
-            for (int k = 0; k < PREARM; k++)
-                arm(w, (int)m);
-        arm(w, CATCH_ALL);
-    }
-    for (unsigned i = 0; i < threads; i++) {
+    for (unsigned i = 0; i < t->n_workers; i++)
+        arm_worker(&t->workers[i], i < threads ? RPC_LANE_REQUEST : RPC_LANE_ADMIN);
+    for (unsigned i = 0; i < t->n_workers; i++) {
         if (pthread_create(&t->workers[i].thread, NULL, worker_main,
                            &t->workers[i]) != 0) {
             plog(LOG_ERROR, "could not start worker thread %u", i);

@@ -64,9 +64,12 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
  *   finish(st, o)            after the client half-closed: the response
  *
  * Server streaming (one request, many responses):
- *   start(app, ci, req, len, o) -> state, or NULL with o's status
- *   next(st, o)              returns 1 with o->body the next message, 0
- *                            when done (o->code = final status), or
+ *   start(app, ci, req, len, o) -> state, or NULL with o's status; keep it
+ *                            cheap: long work belongs in next's steps
+ *   next(st, o)              returns RPC_STREAM_MESSAGE (1) with o->body the
+ *                            next message, RPC_STREAM_DONE (0) when done
+ *                            (o->code = final status; an error status ends
+ *                            the call whatever the answer), or
  *                            RPC_STREAM_WAIT when it has nothing to send
  *                            yet: the call is parked on its worker, which
  *                            asks again every 100 ms while it holds parked
@@ -74,6 +77,16 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
  *                            call; an idle worker never wakes). A parked
  *                            call whose client cancels (or whose deadline
  *                            passes) ends CANCELLED without another next().
+ *                            RPC_STREAM_YIELD: one bounded step of work done
+ *                            and no message yet; asked again at once, after
+ *                            whatever else the worker has queued.
+ *   Flow control: next is asked for a message only once the previous one
+ *   was sent (one SEND_MESSAGE outstanding), so a client that does not read
+ *   holds its stream back at one message. Before every next the transport
+ *   ends the call with DEADLINE_EXCEEDED once the deadline has passed, or
+ *   CANCELLED once the client cancelled, and close releases the state. A
+ *   step should take a millisecond or two at most: other calls on the
+ *   worker wait for it (SelectAudience matches 64 customers per step).
  *
  * Bidirectional streaming (each request answered in turn):
  *   open, message, finish    as for client streaming, except that message
@@ -81,7 +94,10 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
  *                            next request is read; finish's o->body, if
  *                            any, is sent as a last message
  */
+#define RPC_STREAM_DONE 0
+#define RPC_STREAM_MESSAGE 1
 #define RPC_STREAM_WAIT 2
+#define RPC_STREAM_YIELD 3
 
 typedef struct rpc_stream_ops {
     void *(*open)(void *app, const rpc_call_info_t *ci);
@@ -100,11 +116,22 @@ typedef enum rpc_kind {
     RPC_BIDI_STREAM,
 } rpc_kind_t;
 
+/* Which threads run a method's calls. Admin calls that load a model or
+ * rewrite much of the store on request run on one admin thread with its own
+ * completion queue, so they never occupy the request workers (they queue
+ * behind each other there, one at a time; the client waits for the reply
+ * as for any call). */
+typedef enum rpc_lane {
+    RPC_LANE_REQUEST = 0,   /* the `threads` request workers */
+    RPC_LANE_ADMIN,         /* the admin thread */
+} rpc_lane_t;
+
 typedef struct rpc_method {
     const char *path;               /* "/package.Service/Method" */
     rpc_handler_fn handler;         /* RPC_UNARY */
     rpc_kind_t kind;
     const rpc_stream_ops_t *stream; /* streaming kinds */
+    rpc_lane_t lane;
     int audit;                      /* log an "audit:" line per finished call:
                                        method, caller, status; never the
                                        request or the status message (they
@@ -140,7 +167,8 @@ typedef struct transport_opts {
                                      the trace id of a W3C traceparent header */
 } transport_opts_t;
 
-/* Binds listen ("host:port", port 0 = ephemeral), starts `threads` workers.
+/* Binds listen ("host:port", port 0 = ephemeral), starts `threads` workers
+ * (plus the admin thread when a method is on RPC_LANE_ADMIN).
  * methods must outlive the transport; opts (may be NULL) is copied.
  * *port gets the bound port. Returns 0, or a negative errno (-EINVAL bad
  * arguments, -ENOENT/-EACCES unreadable TLS files, -EADDRNOTAVAIL could not

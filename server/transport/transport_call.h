@@ -91,13 +91,17 @@ void call_finish(call_t *c, const rpc_reply_t *r);
 
 void call_reply_init(rpc_reply_t *r);
 
+/* Whether the call's deadline has passed. */
+int call_deadline_passed(const call_t *c);
+
 /* Copies a received message into one contiguous slice (caller unrefs).
  * Returns 0, or -1 if the buffer cannot be read. */
 int call_read_message(grpc_byte_buffer *bb, grpc_slice *body);
 
 /* transport_stream.c: the streaming steps. */
 void stream_receive_next(call_t *c);             /* arm RECV_MESSAGE */
-void stream_next(call_t *c);                     /* send, park or finish */
+void stream_next(call_t *c);                     /* send, park, yield or finish */
+void stream_broken(call_t *c);                   /* its send or yield failed */
 void stream_received(call_t *c, int success);    /* a RECV_MESSAGE completed */
 void stream_wake_parked(worker_t *w);            /* the tick */
 void stream_closed(call_t *c);                   /* a parked call's close completed */

@@ -59,32 +59,65 @@ static void send_message(call_t *c, rpc_reply_t *r, enum call_phase phase)
 }
 
 static void park(call_t *c);
+static void yield(call_t *c);
+static void end_cancelled(call_t *c);
 
-/* Server streaming: asks the handler for the next message and sends it,
- * parks the call when there is none yet, or finishes the call. */
+/* Ends a stream whose deadline passed before its next step. */
+static void end_deadline(call_t *c)
+{
+    rpc_reply_t r;
+    call_reply_init(&r);
+    rpc_fail(&r, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed while streaming");
+    call_finish(c, &r);
+}
+
+/* Server streaming: unless the client is gone or the deadline passed, asks
+ * the handler for its next step and sends the message, parks or yields
+ * the call, or finishes it. */
 void stream_next(call_t *c)
 {
     const rpc_stream_ops_t *ops = call_method(c)->stream;
     rpc_reply_t r;
     int more;
 
+    if (c->closed) {
+        end_cancelled(c);
+        return;
+    }
+    if (call_deadline_passed(c)) {
+        end_deadline(c);
+        return;
+    }
     call_reply_init(&r);
     more = ops->next(c->stream_state, &r);
-    if (more == RPC_STREAM_WAIT) {
-        free(r.body);
+    if (more == RPC_STREAM_MESSAGE && r.code == GRPC_STATUS_OK) {
+        send_message(c, &r, PHASE_STREAMING);
+        return;
+    }
+    free(r.body);
+    r.body = NULL;
+    if (r.code == GRPC_STATUS_OK && more == RPC_STREAM_WAIT)
         park(c);
-        return;
-    }
-    if (!more) {
-        free(r.body);
-        r.body = NULL;
+    else if (r.code == GRPC_STATUS_OK && more == RPC_STREAM_YIELD)
+        yield(c);
+    else
         call_finish(c, &r);
-        return;
-    }
-    send_message(c, &r, PHASE_STREAMING);
 }
 
-/* ---- parked streams (RPC_STREAM_WAIT) ----------------------------------------- */
+/* A stream's send (or yield) failed: the client went away, or core ended
+ * the call at its deadline. */
+void stream_broken(call_t *c)
+{
+    rpc_reply_t r;
+    call_reply_init(&r);
+    if (call_deadline_passed(c))
+        rpc_fail(&r, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed while streaming");
+    else
+        rpc_fail(&r, GRPC_STATUS_CANCELLED, "stream broken");
+    call_finish(c, &r);
+}
+
+/* ---- parked and yielding streams (RPC_STREAM_WAIT, RPC_STREAM_YIELD) --------------- */
 
 static void end_cancelled(call_t *c)
 {
@@ -94,30 +127,54 @@ static void end_cancelled(call_t *c)
     call_finish(c, &r);
 }
 
+/* Arms the call's own RECV_CLOSE_ON_SERVER (once), so a cancellation is
+ * seen while nothing is being sent. Returns 0, or -1 (the call ended). */
+static int watch_close(call_t *c)
+{
+    grpc_op op;
+
+    if (c->closed) { /* the client left while a message was in flight */
+        end_cancelled(c);
+        return -1;
+    }
+    if (c->close_armed)
+        return 0;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    op.data.recv_close_on_server.cancelled = &c->cancelled;
+    c->closer.phase = PHASE_CLOSED;
+    c->closer.c = c;
+    if (grpc_call_start_batch(c->call, &op, 1, &c->closer, NULL) != GRPC_CALL_OK) {
+        plog(LOG_ERROR, "start_batch failed watching a stream");
+        end_cancelled(c);
+        return -1;
+    }
+    c->close_armed = 1;
+    return 0;
+}
+
+/* Gives the worker back to what else is queued (RPC_STREAM_YIELD): an
+ * empty batch completes at once, behind those completions, and its
+ * completion (PHASE_STREAMING) asks the handler again. */
+static void yield(call_t *c)
+{
+    if (watch_close(c) != 0)
+        return;
+    c->phase = PHASE_STREAMING;
+    if (grpc_call_start_batch(c->call, NULL, 0, c, NULL) != GRPC_CALL_OK) {
+        plog(LOG_ERROR, "start_batch failed yielding a stream");
+        end_cancelled(c);
+    }
+}
+
 /* Puts c on its worker's parked list, first arming its own
  * RECV_CLOSE_ON_SERVER so a cancellation is seen while it waits. */
 static void park(call_t *c)
 {
     worker_t *w = c->w;
-    grpc_op op;
 
-    if (c->closed) { /* the client left while a message was in flight */
-        end_cancelled(c);
+    if (watch_close(c) != 0)
         return;
-    }
-    if (!c->close_armed) {
-        memset(&op, 0, sizeof op);
-        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-        op.data.recv_close_on_server.cancelled = &c->cancelled;
-        c->closer.phase = PHASE_CLOSED;
-        c->closer.c = c;
-        if (grpc_call_start_batch(c->call, &op, 1, &c->closer, NULL) != GRPC_CALL_OK) {
-            plog(LOG_ERROR, "start_batch failed parking a stream");
-            end_cancelled(c);
-            return;
-        }
-        c->close_armed = 1;
-    }
     if (!w->parked)
         w->next_tick = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                     gpr_time_from_millis(TICK_MS, GPR_TIMESPAN));
