@@ -11,7 +11,11 @@
 
 #include "couponstore.h"
 #include "grow.h"
+#include "monotime.h"
 #include "serve_coupon.h"
+
+/* campaign_audience checks c->deadline after this many customers. */
+#define CAMPAIGN_DEADLINE_EVERY 64
 
 typedef struct scoring {
     campaign_audience_t *a;
@@ -121,37 +125,84 @@ static void cut_at_budget(campaign_audience_t *a, double budget, uint64_t limit)
     a->n = k;
 }
 
-int campaign_audience(store_t *s, const customers_ctx_t *c, const char *campaign_id,
-                      double budget, uint64_t limit, int64_t now_ms,
-                      const coupon_config_t *cfg, campaign_audience_t *out)
+struct campaign_scan {
+    scoring_t sc;
+    customers_cursor_t cur;
+    double budget;
+    uint64_t limit;
+};
+
+void campaign_scan_free(campaign_scan_t *scan)
 {
-    scoring_t sc = { .a = out, .now = now_ms, .store = s };
+    if (!scan)
+        return;
+    free(scan->sc.models);
+    free(scan->sc.mp);
+    free(scan);
+}
+
+int campaign_scan_begin(store_t *s, const customers_ctx_t *c, const char *campaign_id,
+                        double budget, uint64_t limit, int64_t now_ms,
+                        const coupon_config_t *cfg, campaign_audience_t *out,
+                        campaign_scan_t **scanp)
+{
+    campaign_scan_t *scan;
     couponstore_budget_t b;
     int rc;
 
     memset(out, 0, sizeof *out);
+    *scanp = NULL;
     if (!s || !c || !campaign_id || !campaign_id[0] || !(budget >= 0))
         return -EINVAL;
+    if (!(scan = calloc(1, sizeof *scan)))
+        return -ENOMEM;
+    scan->sc = (scoring_t){ .a = out, .now = now_ms, .store = s };
     if (cfg)
-        sc.cfg = *cfg;
+        scan->sc.cfg = *cfg;
     else
-        coupon_config_default(&sc.cfg);
-    sc.cfg.explore_rate = 0.0; /* a ranking, not a policy draw */
+        coupon_config_default(&scan->sc.cfg);
+    scan->sc.cfg.explore_rate = 0.0; /* a ranking, not a policy draw */
     rc = campaign_coupons(s, campaign_id, out);
     if (rc == 0)
         rc = couponstore_get_budget(s, campaign_id, &b);
     if (rc == 0)
-        rc = campaign_models(&sc);
+        rc = campaign_models(&scan->sc);
     if (rc == 0)
-        rc = customers_select(c, NULL, now_ms, score_customer, &sc);
-    free(sc.models);
-    free(sc.mp);
+        rc = customers_cursor_init(c, &scan->cur);
+    if (rc) {
+        campaign_scan_free(scan);
+        return rc;
+    }
+    scan->budget = budget == 0 ? b.budget - b.spent - b.committed : budget;
+    scan->limit = limit;
+    *scanp = scan;
+    return 0;
+}
+
+int campaign_scan_step(campaign_scan_t *scan, const customers_ctx_t *c, uint32_t max)
+{
+    int rc = customers_select_step(c, NULL, scan->sc.now, &scan->cur, max, score_customer,
+                                   &scan->sc);
     if (rc)
         return rc;
-    if (budget == 0)
-        budget = b.budget - b.spent - b.committed;
-    cut_at_budget(out, budget > 0 ? budget : 0.0, limit);
+    if (scan->cur.next < scan->cur.end)
+        return 1;
+    cut_at_budget(scan->sc.a, scan->budget > 0 ? scan->budget : 0.0, scan->limit);
     return 0;
+}
+
+int campaign_audience(store_t *s, const customers_ctx_t *c, const char *campaign_id,
+                      double budget, uint64_t limit, int64_t now_ms,
+                      const coupon_config_t *cfg, campaign_audience_t *out)
+{
+    campaign_scan_t *scan;
+    int rc = campaign_scan_begin(s, c, campaign_id, budget, limit, now_ms, cfg, out, &scan);
+
+    while (rc == 0 && (rc = campaign_scan_step(scan, c, CAMPAIGN_DEADLINE_EVERY)) == 1)
+        if (c->deadline > 0 && monotime_seconds() >= c->deadline)
+            rc = -ETIMEDOUT;
+    campaign_scan_free(scan);
+    return rc;
 }
 
 void campaign_audience_free(campaign_audience_t *a)

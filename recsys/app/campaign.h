@@ -49,4 +49,23 @@ int campaign_audience(store_t *s, const customers_ctx_t *c, const char *campaign
                       const coupon_config_t *cfg, campaign_audience_t *out);
 void campaign_audience_free(campaign_audience_t *a);
 
+/*
+ * The same selection in steps, for a caller that must not hold its thread
+ * for the whole population (the streaming RPC): begin validates and loads
+ * the coupons and models (the same errors as campaign_audience, *out
+ * filled with the coupons), each step scores up to max customers in index
+ * order and returns 1 while customers remain, then 0 once all are scored,
+ * ranked and cut (out->members final), or an error. campaign_audience is
+ * begin, steps until 0 (stopping with -ETIMEDOUT once c->deadline has
+ * passed), free. The scan borrows out until it is freed; free it with
+ * campaign_scan_free (NULL-safe) and out with campaign_audience_free.
+ */
+typedef struct campaign_scan campaign_scan_t;
+int campaign_scan_begin(store_t *s, const customers_ctx_t *c, const char *campaign_id,
+                        double budget, uint64_t limit, int64_t now_ms,
+                        const coupon_config_t *cfg, campaign_audience_t *out,
+                        campaign_scan_t **scan);
+int campaign_scan_step(campaign_scan_t *scan, const customers_ctx_t *c, uint32_t max);
+void campaign_scan_free(campaign_scan_t *scan);
+
 #endif

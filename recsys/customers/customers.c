@@ -87,8 +87,10 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
         return -EINVAL;
     strcpy(out->customer_id, customer_id);
     rc = store_customer_index(c->store, customer_id, &idx);
-    if (rc == 0)
+    if (rc == 0) {
+        out->index = idx;
         rc = store_customer_events(c->store, idx, store_event_list_push, &h);
+    }
     else if (rc == -ENOENT)
         rc = 0;
     if (rc == 0)
@@ -196,24 +198,20 @@ typedef struct select_ctx {
     unsigned visited;
 } select_ctx_t;
 
-static int select_visit(group_scan_t *g)
+/* One customer's history (n > 0 events) against a: cb if it matches. */
+static int visit_customer(const select_ctx_t *sc, uint32_t customer,
+                          const store_event_rec_t *ev, size_t n)
 {
-    select_ctx_t *sc = g->ctx;
     customer_view_t v;
     audience_row_t row;
     int rc;
 
-    /* A scan over every customer is the long part of an audience call:
-     * stop when its caller has given up (every 64: the clock is cheap, not
-     * free). */
-    if (sc->c->deadline > 0 && (sc->visited++ & 63) == 0 &&
-        monotime_seconds() >= sc->c->deadline)
-        return -ETIMEDOUT;
     memset(&v, 0, sizeof v);
-    rc = store_customer_id(sc->c->store, g->customer, v.customer_id, sizeof v.customer_id);
+    v.index = customer;
+    rc = store_customer_id(sc->c->store, customer, v.customer_id, sizeof v.customer_id);
     if (rc == -ENOENT)
         return 0; /* erased while we scanned */
-    if (rc || (rc = view_from_history(sc->c, g->h.ev, g->h.n, sc->now_ms, &v)) ||
+    if (rc || (rc = view_from_history(sc->c, ev, n, sc->now_ms, &v)) ||
         (rc = view_extras(sc->c, &v)))
         return rc;
     customers_audience_row(sc->c, &v, &row);
@@ -222,12 +220,72 @@ static int select_visit(group_scan_t *g)
     return sc->cb(sc->cb_ctx, &v);
 }
 
+static int select_visit(group_scan_t *g)
+{
+    select_ctx_t *sc = g->ctx;
+
+    /* A scan over every customer is the long part of an audience call:
+     * stop when its caller has given up (every 64: the clock is cheap, not
+     * free). */
+    if (sc->c->deadline > 0 && (sc->visited++ & 63) == 0 &&
+        monotime_seconds() >= sc->c->deadline)
+        return -ETIMEDOUT;
+    return visit_customer(sc, g->customer, g->h.ev, g->h.n);
+}
+
 int customers_select(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
                      customers_visit_fn cb, void *ctx)
 {
     select_ctx_t sc = { c, a, now_ms, cb, ctx, 0 };
     group_scan_t g = { .visit = select_visit, .ctx = &sc };
     return group_scan(c->store, &g);
+}
+
+int customers_cursor_init(const customers_ctx_t *c, customers_cursor_t *cur)
+{
+    uint32_t items;
+    cur->next = 0;
+    return store_counts(c->store, &cur->end, &items);
+}
+
+int customers_select_step(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
+                          customers_cursor_t *cur, uint32_t max, customers_visit_fn cb,
+                          void *ctx)
+{
+    select_ctx_t sc = { c, a, now_ms, cb, ctx, 0 };
+    store_event_list_t h = { 0 };
+    int rc = 0;
+
+    for (uint32_t k = 0; k < max && cur->next < cur->end && rc == 0; k++) {
+        uint32_t customer = cur->next++;
+        h.n = 0;
+        rc = store_customer_events(c->store, customer, store_event_list_push, &h);
+        if (rc == 0 && h.n)
+            rc = visit_customer(&sc, customer, h.ev, h.n);
+    }
+    store_event_list_free(&h);
+    return rc;
+}
+
+int customers_view_at(const customers_ctx_t *c, uint32_t customer, int64_t now_ms,
+                      customer_view_t *out)
+{
+    store_event_list_t h = { 0 };
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    out->index = customer;
+    rc = store_customer_id(c->store, customer, out->customer_id, sizeof out->customer_id);
+    if (rc == 0)
+        rc = store_customer_events(c->store, customer, store_event_list_push, &h);
+    if (rc == 0)
+        rc = view_from_history(c, h.ev, h.n, now_ms, out);
+    if (rc == 0)
+        rc = view_extras(c, out);
+    store_event_list_free(&h);
+    if (rc == 0 && !out->has_events)
+        rc = -ENOENT;
+    return rc;
 }
 
 /* ---- RFM job ------------------------------------------------------------------- */

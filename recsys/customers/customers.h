@@ -35,6 +35,7 @@ typedef struct customers_ctx {
 
 typedef struct customer_view {
     char customer_id[STORE_MAX_ID + 1];
+    uint32_t index;           /* the store's dense index (customers with events) */
     int has_events;
     profile_t p;
     uint8_t r, f, m;          /* 1..5; 0 without orders */
@@ -72,6 +73,34 @@ void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
 typedef int (*customers_visit_fn)(void *ctx, const customer_view_t *v);
 int customers_select(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
                      customers_visit_fn cb, void *ctx);
+
+/*
+ * The same walk in steps, for callers that must not hold a thread for the
+ * whole population (a streaming call): a cursor over customer indices,
+ * visited in the same order and with the same matches as customers_select.
+ * Each step reads its customers one range read at a time, so a step sees
+ * the store as it is then (events stored meanwhile count).
+ */
+typedef struct customers_cursor {
+    uint32_t next;   /* the next customer index to visit */
+    uint32_t end;    /* customers registered when the walk began */
+} customers_cursor_t;
+
+/* Starts a walk at the first customer. Returns 0 or a store error. */
+int customers_cursor_init(const customers_ctx_t *c, customers_cursor_t *cur);
+
+/* Visits up to max customers from cur (advancing it), calling cb for those
+ * with events whose view matches a (NULL: everyone). Returns 0 (the walk is
+ * over when cur->next == cur->end), cb's nonzero return, or a store error.
+ * c->deadline is not consulted: the caller bounds a step by max. */
+int customers_select_step(const customers_ctx_t *c, const audience_t *a, int64_t now_ms,
+                          customers_cursor_t *cur, uint32_t max, customers_visit_fn cb,
+                          void *ctx);
+
+/* The view of customer index `customer` at now_ms (as customers_select
+ * would pass it). -ENOENT when it is erased or has no events. */
+int customers_view_at(const customers_ctx_t *c, uint32_t customer, int64_t now_ms,
+                      customer_view_t *out);
 
 /* The RFM job: computes every customer's profile at now_ms, the quintile
  * cut-points over those with orders, and stores them (blob "rfm_cutpoints")

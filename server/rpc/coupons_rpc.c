@@ -387,7 +387,14 @@ out:
 
 /* ---- SelectCampaignAudience (server streaming) ------------------------------------------ */
 
+/* Customers are scored CAMPAIGN_STEP per step (the worker serves other
+ * calls between steps); members are ranked, so they are sent, one per step
+ * and encoded then, once every customer is scored. */
+#define CAMPAIGN_STEP 64
+
 typedef struct campaign_stream {
+    app_t *app;
+    campaign_scan_t *scan;         /* NULL once every customer is scored */
     campaign_audience_t a;
     size_t sent;
 } campaign_stream_t;
@@ -397,6 +404,7 @@ static void campaign_stream_close(void *state)
     campaign_stream_t *st = state;
     if (!st)
         return;
+    campaign_scan_free(st->scan);
     campaign_audience_free(&st->a);
     free(st);
 }
@@ -413,6 +421,14 @@ campaign_request_invalid(const Patron__V1__SelectCampaignAudienceRequest *r)
     return NULL;
 }
 
+static void campaign_fail(rpc_reply_t *out, int rc)
+{
+    if (rc == -ENOENT)
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "campaign_id: no coupon of this campaign");
+    else
+        fail_errno(out, rc, "selecting the campaign audience");
+}
+
 static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                             size_t len, rpc_reply_t *out)
 {
@@ -426,6 +442,7 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
     const char *bad;
     int rc;
 
+    (void)ci; /* the transport checks the deadline between steps */
     if (!r)
         return NULL;
     if ((bad = campaign_request_invalid(r)) != NULL) {
@@ -436,17 +453,15 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
+    st->app = a;
     coupon_settings(&cfg);
-    app_customers_begin(a, ci, &c);
-    rc = campaign_audience(a->store, &c, r->campaign_id, r->budget, r->limit,
-                           r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &cfg,
-                           &st->a);
+    app_customers_begin(a, NULL, &c);
+    rc = campaign_scan_begin(a->store, &c, r->campaign_id, r->budget, r->limit,
+                             r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &cfg,
+                             &st->a, &st->scan);
     app_customers_end(a);
-    if (rc == -ENOENT)
-        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "campaign_id: no coupon of this campaign");
-    else if (rc)
-        fail_errno(out, rc, "selecting the campaign audience");
     if (rc) {
+        campaign_fail(out, rc);
         campaign_stream_close(st);
         st = NULL;
     }
@@ -455,13 +470,31 @@ out:
     return st;
 }
 
+/* One step: CAMPAIGN_STEP customers scored, or one member sent. */
 static int campaign_next(void *state, rpc_reply_t *out)
 {
     campaign_stream_t *st = state;
     Patron__V1__SelectCampaignAudienceResponse m = PATRON__V1__SELECT_CAMPAIGN_AUDIENCE_RESPONSE__INIT;
     const campaign_member_t *am;
+    customers_ctx_t c;
+    int rc;
+
+    if (st->scan) {
+        app_customers_begin(st->app, NULL, &c);
+        rc = campaign_scan_step(st->scan, &c, CAMPAIGN_STEP);
+        app_customers_end(st->app);
+        if (rc < 0) {
+            campaign_fail(out, rc);
+            return RPC_STREAM_DONE;
+        }
+        if (rc == 0) {
+            campaign_scan_free(st->scan);
+            st->scan = NULL;
+        }
+        return RPC_STREAM_YIELD;
+    }
     if (st->sent == st->a.n)
-        return 0;
+        return RPC_STREAM_DONE;
     am = &st->a.members[st->sent++];
     m.customer_id = (char *)am->customer_id;
     m.coupon_id = st->a.coupons[am->coupon].id;
@@ -470,7 +503,7 @@ static int campaign_next(void *state, rpc_reply_t *out)
     m.max_cost = am->max_cost;
     m.cumulative_max_cost = am->cumulative;
     encode(&m.base, out);
-    return 1;
+    return RPC_STREAM_MESSAGE;
 }
 
 const rpc_stream_ops_t select_campaign_audience_ops = {

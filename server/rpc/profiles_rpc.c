@@ -114,48 +114,35 @@ out:
 
 /* ---- SelectAudience (server streaming) ---------------------------------------- */
 
-/* Matches are computed when the call starts (the total goes first) and
- * encoded then, so the stream holds bytes, not profiles. */
+/*
+ * The first message carries the total, so every customer is matched before
+ * a member is sent; the call does it in steps (AUDIENCE_STEP customers per
+ * step, then the worker serves others) and keeps only the members' indices
+ * (4 bytes each). Members are then sent one per step, each view recomputed
+ * and encoded when its turn comes: a client that does not read holds back
+ * its stream at one encoded member (transport.h's flow control).
+ */
+#define AUDIENCE_STEP 64
+
 typedef struct audience_stream {
-    uint8_t **msgs;
-    size_t *lens;
-    size_t n, cap, sent;
+    app_t *a;
+    audience_t *aud;
+    customers_cursor_t cur;
+    uint32_t *members;             /* indices of the members to send, in order */
+    size_t n, cap, sent;           /* sent: members taken from the list */
+    size_t messages;               /* messages produced */
     uint64_t total, limit;
-    const customers_ctx_t *c;
     int64_t now;
-    int rc;
 } audience_stream_t;
 
 static void audience_stream_close(void *state)
 {
     audience_stream_t *st = state;
-    for (size_t i = st->sent; i < st->n; i++)
-        free(st->msgs[i]);
-    free(st->msgs);
-    free(st->lens);
+    if (!st)
+        return;
+    audience_free(st->aud);
+    free(st->members);
     free(st);
-}
-
-/* Encodes one member; total is set on the first message only. */
-static int encode_member(audience_stream_t *st, const customer_view_t *v)
-{
-    Patron__V1__SelectAudienceResponse am = PATRON__V1__SELECT_AUDIENCE_RESPONSE__INIT;
-    profile_msg_t m = { 0 };
-    size_t len;
-
-    void *const cols[] = { &st->msgs, &st->lens };
-    const size_t sizes[] = { sizeof *st->msgs, sizeof *st->lens };
-    if (grow_parallel(&st->cap, st->n + 1, 2, cols, sizes) != 0)
-        return -ENOMEM;
-    profile_msg_fill(st->c, v, st->now, &m);
-    am.customer_id = (char *)v->customer_id;
-    am.profile = &m.p;
-    len = protobuf_c_message_get_packed_size(&am.base);
-    if (!(st->msgs[st->n] = malloc(len ? len : 1)))
-        return -ENOMEM;
-    st->lens[st->n] = protobuf_c_message_pack(&am.base, st->msgs[st->n]);
-    st->n++;
-    return 0;
 }
 
 static int collect_member(void *ctx, const customer_view_t *v)
@@ -164,32 +151,53 @@ static int collect_member(void *ctx, const customer_view_t *v)
     st->total++;
     if (st->limit && st->n >= st->limit)
         return 0;
-    return encode_member(st, v);
+    if (GROW(st->members, st->cap, st->n + 1))
+        return -ENOMEM;
+    st->members[st->n++] = v->index;
+    return 0;
 }
 
-/* The first message also carries the total: protobuf merges concatenated
- * encodings, so appending field 2 (total) to the member's bytes sets it. */
-static int prepend_total(audience_stream_t *st)
+/* Encodes one member (v NULL: none, the total alone); total > 0 only on the
+ * first message. */
+static int encode_member(audience_stream_t *st, const customers_ctx_t *c,
+                         const customer_view_t *v, uint64_t total, rpc_reply_t *out)
 {
-    Patron__V1__SelectAudienceResponse t = PATRON__V1__SELECT_AUDIENCE_RESPONSE__INIT;
-    size_t tl, ml = st->n ? st->lens[0] : 0;
-    uint8_t *buf;
+    Patron__V1__SelectAudienceResponse am = PATRON__V1__SELECT_AUDIENCE_RESPONSE__INIT;
+    profile_msg_t m = { 0 };
 
-    t.total = st->total;
-    tl = protobuf_c_message_get_packed_size(&t.base);
-    if (!(buf = malloc(ml + tl + 1)))
-        return -ENOMEM;
-    if (ml)
-        memcpy(buf, st->msgs[0], ml);
-    protobuf_c_message_pack(&t.base, buf + ml);
-    if (st->n) {
-        free(st->msgs[0]);
-    } else {
-        st->n = 1; /* nothing matched: one message with total 0 */
+    if (v) {
+        profile_msg_fill(c, v, st->now, &m);
+        am.customer_id = (char *)v->customer_id;
+        am.profile = &m.p;
     }
-    st->msgs[0] = buf;
-    st->lens[0] = ml + tl;
-    return 0;
+    am.total = total;
+    encode(&am.base, out);
+    return out->code == GRPC_STATUS_OK ? 0 : -ENOMEM;
+}
+
+/* The next member's message (1), or 0 when none is left; a member erased
+ * since it matched is skipped. The first message carries the total, alone
+ * when nothing matched. */
+static int audience_send_step(audience_stream_t *st, const customers_ctx_t *c,
+                              rpc_reply_t *out)
+{
+    uint64_t total = st->messages == 0 ? st->total : 0;
+    customer_view_t v;
+    int rc;
+
+    while (st->sent < st->n) {
+        rc = customers_view_at(c, st->members[st->sent++], st->now, &v);
+        if (rc == -ENOENT)
+            continue;
+        if (rc)
+            return rc;
+        st->messages++;
+        return encode_member(st, c, &v, total, out) == 0 ? 1 : -ENOMEM;
+    }
+    if (st->messages > 0)
+        return 0;
+    st->messages++;
+    return encode_member(st, c, NULL, total, out) == 0 ? 1 : -ENOMEM;
 }
 
 static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t *req,
@@ -199,64 +207,72 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
     Patron__V1__SelectAudienceRequest *r = (Patron__V1__SelectAudienceRequest *)decode(
         &patron__v1__select_audience_request__descriptor, req, len, out);
     audience_stream_t *st = NULL;
-    audience_t *aud = NULL;
     customers_ctx_t c;
     char err[256];
     int rc;
 
+    (void)ci; /* the transport checks the deadline between steps */
     if (!r)
         return NULL;
     if (r->as_of_unix_ms < 0) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "as_of_unix_ms: must be >= 0 (0 = now)");
         goto out;
     }
+    if (!(st = calloc(1, sizeof *st))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
     if (r->expression[0] &&
-        (rc = audience_parse(r->expression, &a->profile_cfg, &aud, err, sizeof err)) != 0) {
+        (rc = audience_parse(r->expression, &a->profile_cfg, &st->aud, err, sizeof err)) != 0) {
         if (rc == -ENOMEM)
             rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         else
             rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "expression: %s", err);
-        goto out;
-    }
-    if (!(st = calloc(1, sizeof *st)) ||
-        !(st->msgs = malloc(sizeof *st->msgs)) || !(st->lens = malloc(sizeof *st->lens))) {
-        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto fail;
     }
-    st->cap = 1;
+    st->a = a;
     st->limit = r->limit;
     st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
-    app_customers_begin(a, ci, &c);
-    st->c = &c;
-    rc = customers_select(&c, aud, st->now, collect_member, st);
-    st->c = NULL;
+    app_customers_begin(a, NULL, &c);
+    rc = customers_cursor_init(&c, &st->cur);
     app_customers_end(a);
-    if (rc == 0)
-        rc = prepend_total(st);
     if (rc) {
         fail_errno(out, rc, "selecting the audience");
         goto fail;
     }
     goto out;
 fail:
-    if (st)
-        audience_stream_close(st);
+    audience_stream_close(st);
     st = NULL;
 out:
-    audience_free(aud);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return st;
 }
 
+/* One step: AUDIENCE_STEP customers matched, or one member sent. */
 static int audience_next(void *state, rpc_reply_t *out)
 {
     audience_stream_t *st = state;
-    if (st->sent == st->n)
-        return 0;
-    out->body = st->msgs[st->sent]; /* ownership passes to the transport */
-    out->len = st->lens[st->sent];
-    st->sent++;
-    return 1;
+    int matching = st->cur.next < st->cur.end;
+    customers_ctx_t c;
+    int rc;
+
+    app_customers_begin(st->a, NULL, &c);
+    if (matching)
+        rc = customers_select_step(&c, st->aud, st->now, &st->cur, AUDIENCE_STEP,
+                                   collect_member, st);
+    else
+        rc = audience_send_step(st, &c, out);
+    app_customers_end(st->a);
+    if (rc < 0) {
+        free(out->body);
+        out->body = NULL;
+        fail_errno(out, rc, "selecting the audience");
+        return RPC_STREAM_DONE;
+    }
+    if (matching)
+        return RPC_STREAM_YIELD;
+    return rc == 1 ? RPC_STREAM_MESSAGE : RPC_STREAM_DONE;
 }
 
 const rpc_stream_ops_t select_audience_ops = {
