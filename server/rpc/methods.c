@@ -51,18 +51,18 @@
     M(EVENTS, "StreamEvents", STREAM(RPC_CLIENT_STREAM, stream_events_ops))     \
     M(PROFILES, "GetProfile", UNARY(h_get_profile))                             \
     M(PROFILES, "SelectAudience", STREAM(RPC_SERVER_STREAM, select_audience_ops)) \
-    M(PROFILES, "DeleteCustomer", AUDITED(UNARY(h_delete_customer)))            \
+    M(PROFILES, "DeleteCustomer", OFF_PATH(AUDITED(UNARY(h_delete_customer))))  \
     M(PROFILES, "ExportCustomer", AUDITED(UNARY(h_export_customer)))            \
     M(PROFILES, "SetCustomerAttributes", UNARY(h_set_attributes))               \
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
-    M(EXPERIMENTS, "CreateExperiment", AUDITED(UNARY(h_create_experiment)))     \
-    M(EXPERIMENTS, "UpdateExperiment", AUDITED(UNARY(h_update_experiment)))     \
+    M(EXPERIMENTS, "CreateExperiment", OFF_PATH(AUDITED(UNARY(h_create_experiment)))) \
+    M(EXPERIMENTS, "UpdateExperiment", OFF_PATH(AUDITED(UNARY(h_update_experiment)))) \
     M(EXPERIMENTS, "ListExperiments", UNARY(h_list_experiments))                \
     M(EXPERIMENTS, "GetAssignment", UNARY(h_get_assignment))                    \
     M(EXPERIMENTS, "GetExperimentResults", UNARY(h_experiment_results))         \
-    M(ADMIN, "UpsertItems", AUDITED(UNARY(h_upsert_items)))                     \
+    M(ADMIN, "UpsertItems", OFF_PATH(AUDITED(UNARY(h_upsert_items))))           \
     M(ADMIN, "GetModelInfo", UNARY(h_model_info))                               \
-    M(ADMIN, "ReloadModel", AUDITED(UNARY(h_reload_model)))                     \
+    M(ADMIN, "ReloadModel", OFF_PATH(AUDITED(UNARY(h_reload_model))))           \
     M(ADMIN, "GetServerStats", UNARY(h_server_stats))                           \
     M(COUPONS, "UpsertCoupon", AUDITED(UNARY(h_upsert_coupon)))                 \
     M(COUPONS, "TargetCoupons", UNARY(h_target_coupons))                        \
@@ -79,6 +79,12 @@
 /* Erasure, export and admin writes leave an audit line (transport.h). */
 #define AUDITED(how) how, .audit = 1
 #define STREAM(k, ops) .kind = k, .stream = &ops
+/* Calls that load models, rewrite every stored model or rebuild a snapshot
+ * run on the admin thread, never on the request workers (transport.h's
+ * rpc_lane_t): ReloadModel, Create/UpdateExperiment (they load the model
+ * versions arms pin), DeleteCustomer (every stored model's factor row, the
+ * experiment set), UpsertItems (a new catalog snapshot). */
+#define OFF_PATH(how) how, .lane = RPC_LANE_ADMIN
 #define AS_SERVICE(id, fl) { .name = SVC_##id, .flags = fl },
 #define AS_METHOD(id, name, how) { .path = "/" SVC_##id "/" name, how },
 
