@@ -15,10 +15,12 @@
  *
  * Streaming calls add two phases: RECEIVING (client streaming: one
  * RECV_MESSAGE outstanding; a NULL message means the client half-closed)
- * and STREAMING (server streaming: one SEND_MESSAGE, or the empty batch of
- * a step that yielded (RPC_STREAM_YIELD), outstanding: the next message is
- * asked for only once the previous one was sent, which is the stream's flow
- * control, and a long computation gives the worker back between steps). At most
+ * and STREAMING (server streaming: one SEND_MESSAGE outstanding; the next
+ * message is asked for only once the previous one was sent, which is the
+ * stream's flow control). A stream between two steps (a message sent, or
+ * RPC_STREAM_YIELD) waits on its worker's READY list, stepped only when the
+ * queue is empty and has been polled for I/O, so the requests of other
+ * calls are read and served between any two steps of a stream. At most
  * one batch is outstanding per call at any time, so a call's completions
  * never race each other; all of a call's completions arrive on its
  * worker's queue, so its state is only ever touched by that thread.
@@ -28,8 +30,8 @@
  * RECV_CLOSE_ON_SERVER outstanding (its `closer` tag, CLOSED when it
  * completes), so a client that cancels is noticed while nothing is being
  * sent. The worker wakes every TICK_MS (transport_stream.c) while it holds
- * parked calls, and only then, and asks each again. A stream that yields
- * arms the same close batch. Such a call ends after both its final
+ * parked calls, and only then, and asks each again. A stream on the ready
+ * list arms the same close batch. Such a call ends after both its final
  * batch (SENT, then DONE) and its close completed.
  *
  * Lanes: methods on RPC_LANE_ADMIN are armed only on one extra worker's
@@ -400,10 +402,16 @@ static void *worker_main(void *arg)
         /* Idle workers sleep until a completion; one holding parked streams
          * wakes at its tick as well. */
         grpc_event ev = grpc_completion_queue_next(
-            w->cq, w->parked ? w->next_tick : gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+            w->cq, w->ready ? gpr_inf_past(GPR_CLOCK_MONOTONIC)
+                   : w->parked ? w->next_tick : gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         call_t *c;
         if (w->parked && gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), w->next_tick) >= 0)
             stream_wake_parked(w);
+        /* Ready streams step only once nothing is queued and the queue has
+         * been polled for I/O (cq_next with a past deadline): other calls
+         * go first, each stream step waits behind them. */
+        if (w->ready && ev.type == GRPC_QUEUE_TIMEOUT)
+            stream_wake_ready(w);
         if (ev.type == GRPC_QUEUE_SHUTDOWN) {
             w->drained = 1;
             break;
@@ -431,7 +439,7 @@ static void *worker_main(void *arg)
             break;
         case PHASE_STREAMING:
             if (ev.success)
-                stream_next(c);
+                stream_ready(c); /* the next message after other calls */
             else
                 stream_broken(c);
             break;

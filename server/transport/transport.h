@@ -78,8 +78,10 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
  *                            call whose client cancels (or whose deadline
  *                            passes) ends CANCELLED without another next().
  *                            RPC_STREAM_YIELD: one bounded step of work done
- *                            and no message yet; asked again at once, after
- *                            whatever else the worker has queued.
+ *                            and no message yet; asked again as soon as the
+ *                            worker has served every completion queued and
+ *                            polled for I/O (so other calls' requests are
+ *                            read and served between two steps).
  *   Flow control: next is asked for a message only once the previous one
  *   was sent (one SEND_MESSAGE outstanding), so a client that does not read
  *   holds its stream back at one message. Before every next the transport

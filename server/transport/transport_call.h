@@ -59,6 +59,7 @@ struct worker {
     int started;                   /* thread running */
     int drained;                   /* queue saw GRPC_QUEUE_SHUTDOWN */
     call_t *parked;                /* streams waiting for something to send */
+    call_t *ready;                 /* streams to step again (stream_ready) */
     gpr_timespec next_tick;        /* when to ask them again */
 };
 
@@ -104,6 +105,8 @@ void stream_next(call_t *c);                     /* send, park, yield or finish 
 void stream_broken(call_t *c);                   /* its send or yield failed */
 void stream_received(call_t *c, int success);    /* a RECV_MESSAGE completed */
 void stream_wake_parked(worker_t *w);            /* the tick */
+void stream_ready(call_t *c);                    /* step again after a poll */
+void stream_wake_ready(worker_t *w);             /* ... now */
 void stream_closed(call_t *c);                   /* a parked call's close completed */
 
 #endif

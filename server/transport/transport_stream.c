@@ -59,7 +59,6 @@ static void send_message(call_t *c, rpc_reply_t *r, enum call_phase phase)
 }
 
 static void park(call_t *c);
-static void yield(call_t *c);
 static void end_cancelled(call_t *c);
 
 /* Ends a stream whose deadline passed before its next step. */
@@ -99,7 +98,7 @@ void stream_next(call_t *c)
     if (r.code == GRPC_STATUS_OK && more == RPC_STREAM_WAIT)
         park(c);
     else if (r.code == GRPC_STATUS_OK && more == RPC_STREAM_YIELD)
-        yield(c);
+        stream_ready(c);
     else
         call_finish(c, &r);
 }
@@ -153,18 +152,20 @@ static int watch_close(call_t *c)
     return 0;
 }
 
-/* Gives the worker back to what else is queued (RPC_STREAM_YIELD): an
- * empty batch completes at once, behind those completions, and its
- * completion (PHASE_STREAMING) asks the handler again. */
-static void yield(call_t *c)
+/* Gives the worker back (RPC_STREAM_YIELD, or a message sent): c waits on
+ * the worker's ready list, asked again once the worker has served every
+ * completion queued and polled for I/O (transport.c). Not through the
+ * queue itself: a queue never empty is never polled, and the requests of
+ * other calls would wait unread for the whole stream. */
+void stream_ready(call_t *c)
 {
+    worker_t *w = c->w;
+
     if (watch_close(c) != 0)
         return;
-    c->phase = PHASE_STREAMING;
-    if (grpc_call_start_batch(c->call, NULL, 0, c, NULL) != GRPC_CALL_OK) {
-        plog(LOG_ERROR, "start_batch failed yielding a stream");
-        end_cancelled(c);
-    }
+    c->phase = PHASE_PARKED;
+    c->next_parked = w->ready;
+    w->ready = c;
 }
 
 /* Puts c on its worker's parked list, first arming its own
@@ -183,28 +184,44 @@ static void park(call_t *c)
     w->parked = c;
 }
 
+/* Takes c off whichever list holds it (parked or ready). */
 static void unpark(call_t *c)
 {
     call_t **p = &c->w->parked;
     while (*p && *p != c)
         p = &(*p)->next_parked;
+    if (!*p)
+        for (p = &c->w->ready; *p && *p != c;)
+            p = &(*p)->next_parked;
     if (*p)
         *p = c->next_parked;
     c->next_parked = NULL;
 }
 
-/* The tick: asks every parked stream again (each may park once more). */
-void stream_wake_parked(worker_t *w)
+/* Asks every stream of a list again (each may park or yield once more). */
+static void wake(call_t *list)
 {
-    call_t *list = w->parked;
-
-    w->parked = NULL;
     while (list) {
         call_t *c = list;
         list = c->next_parked;
         c->next_parked = NULL;
         stream_next(c);
     }
+}
+
+/* The tick: asks every parked stream again. */
+void stream_wake_parked(worker_t *w)
+{
+    call_t *list = w->parked;
+    w->parked = NULL;
+    wake(list);
+}
+
+void stream_wake_ready(worker_t *w)
+{
+    call_t *list = w->ready;
+    w->ready = NULL;
+    wake(list);
 }
 
 /* A parked stream's RECV_CLOSE_ON_SERVER completed: the call is over. */
