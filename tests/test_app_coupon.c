@@ -93,7 +93,7 @@ static void exposed(fixture_t *f, uint64_t *customers, uint64_t *exposures)
     CHECK(res != NULL);
     if (!res)
         return;
-    CHECK_EQ_INT(expstore_results(f->s, &f->e, NULL, 0, 14 * DAY, 28 * DAY, res), 0);
+    CHECK_EQ_INT(expstore_results(f->s, &f->e, NULL, 0, 14 * DAY, 28 * DAY, 0, res), 0);
     for (size_t i = 0; i < res->n_arms; i++) {
         *customers += res->arms[i].customers;
         *exposures += res->arms[i].exposures;

@@ -12,6 +12,7 @@
 #include "exp_report.h"
 #include "expstore.h"
 #include "testexperiment.h"
+#include "monotime.h"
 #include "testutil.h"
 
 #define T0 1718000000000LL
@@ -61,7 +62,11 @@ int main(void)
     expose(s, "skewed", 0, 60, 6);
     expose(s, "skewed", 1, 20, 2);
 
-    CHECK_EQ_INT(exp_report(s, &e, cat, 14 * DAY, 28 * DAY, rep), 0);
+    /* A deadline already passed stops the scan over exposed customers. */
+    CHECK_EQ_INT(exp_report(s, &e, cat, 14 * DAY, 28 * DAY, monotime_seconds() - 1, rep),
+                 -ETIMEDOUT);
+    CHECK_EQ_INT(exp_report(s, &e, cat, 14 * DAY, 28 * DAY, monotime_seconds() + 60, rep), 0);
+    CHECK_EQ_INT(exp_report(s, &e, cat, 14 * DAY, 28 * DAY, 0, rep), 0);
     CHECK_EQ_INT(rep->n_arms, 2);
     CHECK_EQ_INT(rep->arms[0].customers, 20);
     CHECK_EQ_INT(rep->arms[1].exposures, 20);
@@ -88,13 +93,13 @@ int main(void)
     CHECK(strstr(rep->warning, "read before the planned size") != NULL);
 
     /* 60 against 20 under a 50/50 split: the check that comes first. */
-    CHECK_EQ_INT(exp_report(s, &skew, cat, 14 * DAY, 28 * DAY, rep), 0);
+    CHECK_EQ_INT(exp_report(s, &skew, cat, 14 * DAY, 28 * DAY, 0, rep), 0);
     CHECK(rep->sample_ratio_mismatch);
     CHECK(rep->srm_p < 0.001);
     CHECK(strncmp(rep->warning, "SAMPLE RATIO MISMATCH", 21) == 0);
 
     /* No catalog: margins equal revenue (no costs known). */
-    CHECK_EQ_INT(exp_report(s, &e, NULL, 14 * DAY, 28 * DAY, rep), 0);
+    CHECK_EQ_INT(exp_report(s, &e, NULL, 14 * DAY, 28 * DAY, 0, rep), 0);
     CHECK(fabs(rep->arms[1].metrics[2].value - 0.5 * 10.0) < 1e-9);
     catalog_unref(cat);
     free(rep);

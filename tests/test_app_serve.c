@@ -163,7 +163,7 @@ static uint64_t exposures_of(store_t *s, const experiment_t *e, size_t arm)
     CHECK(res != NULL);
     if (!res)
         return 0;
-    CHECK_EQ_INT(expstore_results(s, e, NULL, 0, 14 * DAY, 28 * DAY, res), 0);
+    CHECK_EQ_INT(expstore_results(s, e, NULL, 0, 14 * DAY, 28 * DAY, 0, res), 0);
     n = res->arms[arm].exposures;
     free(res);
     return n;

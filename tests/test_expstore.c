@@ -150,7 +150,7 @@ int main(void)
         expstore_exposure_t bad = { "", "x", "exp", 0, 0, T0, NULL, 0 };
         CHECK_EQ_INT(expstore_log(s, &bad), -EINVAL);
     }
-    CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, res), 0);
+    CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, 0, res), 0);
     CHECK_EQ_INT(res->n_arms, 2);
     CHECK_EQ_INT(res->arms[0].customers, 1);
     CHECK_EQ_INT(res->arms[0].exposures, 1);
@@ -174,7 +174,7 @@ int main(void)
         pthread_join(th[i], &r);
         CHECK(r == NULL);
     }
-    CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, res), 0);
+    CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, 0, res), 0);
     CHECK_EQ_INT(res->arms[0].exposures + res->arms[1].exposures, 1 + 2 + 200);
     CHECK_EQ_INT(res->arms[0].customers + res->arms[1].customers, 2 + 50);
 
@@ -184,13 +184,13 @@ int main(void)
         expstore_exposure_t again = { "r1", "alice", "exp", 0, 0, T0 + 60, shown, 1 };
         CHECK_EQ_INT(expstore_prune_requests(s, T0 + 25, &removed), 0);
         CHECK_EQ_INT(removed, 3 + 4 * 25);
-        CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, res), 0);
+        CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, 0, res), 0);
         CHECK_EQ_INT(res->arms[0].exposures + res->arms[1].exposures, 1 + 2 + 200);
         CHECK_EQ_INT(expstore_prune_requests(s, T0 + 25, &removed), 0);
         CHECK_EQ_INT(removed, 0);
         /* The price: a retry of a forgotten request counts again. */
         CHECK_EQ_INT(expstore_log(s, &again), 0);
-        CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, res), 0);
+        CHECK_EQ_INT(expstore_results(s, &e, cost, 1, 14 * DAY, 28 * DAY, 0, res), 0);
         CHECK_EQ_INT(res->arms[0].exposures + res->arms[1].exposures, 1 + 2 + 200 + 1);
     }
     free(res);

@@ -6,6 +6,8 @@
  * (RPC_STREAM_YIELD) until the population is done, then produces one member
  * per step, the total on the first; the transport checks the deadline and
  * cancellation between steps (tests/integration/test_streams.py).
+ * GetExperimentResults, a scan over every exposed customer, stops with
+ * DEADLINE_EXCEEDED once the call's deadline has passed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +17,10 @@
 #include "app.h"
 #include "methods.h"
 #include "patron/v1/profiles.pb-c.h"
+#include "experiments_rpc.h"
+#include "patron/v1/experiments.pb-c.h"
 #include "profiles_rpc.h"
+#include "testexperiment.h"
 #include "testutil.h"
 
 #define NOW 1718000000000LL
@@ -85,6 +90,28 @@ static int audience_steps(app_t *a, int customers)
     return yields;
 }
 
+/* GetExperimentResults of an experiment with one exposed customer, with
+ * the call's deadline `ms` from now; returns the status code. */
+static int results(app_t *a, int64_t ms)
+{
+    Patron__V1__GetExperimentResultsRequest r =
+        PATRON__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT;
+    rpc_call_info_t ci = { .deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                                    gpr_time_from_millis(ms, GPR_TIMESPAN)) };
+    rpc_reply_t out;
+    uint8_t buf[256];
+    size_t len;
+
+    r.experiment_id = "exp";
+    len = patron__v1__get_experiment_results_request__pack(&r, buf);
+    memset(&out, 0, sizeof out);
+    h_experiment_results(a, &ci, buf, len, &out);
+    free(out.body);
+    if (out.code == GRPC_STATUS_DEADLINE_EXCEEDED)
+        CHECK(strstr(out.message, "deadline") != NULL);
+    return (int)out.code;
+}
+
 int main(void)
 {
     store_t *s = NULL;
@@ -100,6 +127,18 @@ int main(void)
     a.api = &patron_api;
 
     CHECK(audience_steps(&a, 3) >= 1); /* matching is a step of its own */
+
+    /* GetExperimentResults scans every exposed customer: it stops at the
+     * deadline (before: it answered however long the scan took). */
+    {
+        experiment_t e = test_two_arms("exp", "default", "control", "treatment", NOW - 1000);
+        expstore_exposure_t x = { "req-1", "c1", "exp", 0, 0, NOW, NULL, 0 };
+        char err[256];
+        CHECK_EQ_INT(exp_slot_put(&a.experiments, &e, 0, NOW, err, sizeof err), 0);
+        CHECK_EQ_INT(expstore_log(s, &x), 0);
+        CHECK_EQ_INT(results(&a, 60000), GRPC_STATUS_OK);
+        CHECK_EQ_INT(results(&a, -1), GRPC_STATUS_DEADLINE_EXCEEDED);
+    }
 
     app_destroy(&a);
     store_close(s);

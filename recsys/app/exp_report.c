@@ -115,7 +115,7 @@ static void verdict(const experiment_t *e, const expstore_results_t *res, exp_re
 }
 
 int exp_report(store_t *s, const experiment_t *e, const catalog_t *cat,
-               int64_t attribution_ms, int64_t pre_ms, exp_report_t *out)
+               int64_t attribution_ms, int64_t pre_ms, double deadline, exp_report_t *out)
 {
     expstore_results_t *res = calloc(1, sizeof *res);
     int rc;
@@ -124,7 +124,7 @@ int exp_report(store_t *s, const experiment_t *e, const catalog_t *cat,
     if (!res)
         return -ENOMEM;
     rc = expstore_results(s, e, cat ? cat->unit_cost : NULL, cat ? cat->n_items : 0,
-                          attribution_ms, pre_ms, res);
+                          attribution_ms, pre_ms, deadline, res);
     if (rc == 0) {
         out->n_arms = e->n_arms;
         for (size_t i = 0; i < e->n_arms; i++)

@@ -66,9 +66,11 @@ typedef struct exp_report {
  * Reports experiment e (its arms; the forced list is not read) with
  * outcomes attributed within attribution_ms of each customer's first
  * exposure and pre_ms before it for CUPED; cat (may be NULL) gives unit
- * costs for margins. Returns 0, -ENOMEM or a store error.
+ * costs for margins. deadline > 0 (monotime_seconds()) stops the scan
+ * over exposed customers with -ETIMEDOUT once passed (expstore_results).
+ * Returns 0, -ETIMEDOUT, -ENOMEM or a store error.
  */
 int exp_report(store_t *s, const experiment_t *e, const catalog_t *cat,
-               int64_t attribution_ms, int64_t pre_ms, exp_report_t *out);
+               int64_t attribution_ms, int64_t pre_ms, double deadline, exp_report_t *out);
 
 #endif

@@ -8,6 +8,7 @@
  *   exp_cust   experiment id NUL customer id -> patron.store.v1.ExperimentCustomer
  */
 #include "expstore.h"
+#include "monotime.h"
 #include "expcodec.h"
 #include "store_record.h"
 #include "grow.h"
@@ -353,6 +354,8 @@ typedef struct results_ctx {
     int64_t window_ms, pre_ms;
     const double *unit_cost;
     uint32_t n_items;
+    double deadline;
+    unsigned visited;
     expstore_results_t *out;
 } results_ctx_t;
 
@@ -371,6 +374,8 @@ static int visit_customer(void *ctx, const void *key, size_t klen, const void *v
     uint32_t idx;
     int rc;
 
+    if (r->deadline > 0 && (r->visited++ & 63) == 0 && monotime_seconds() >= r->deadline)
+        return -ETIMEDOUT; /* the caller has given up: stop scanning */
     if (klen <= el + 1 || klen - el - 1 > STORE_MAX_ID)
         return store_record_bad(T_CUST, key, klen, "key: not experiment id NUL customer id");
     if ((rc = customer_decode(key, klen, val, vlen, &c)) != 0)
@@ -404,12 +409,13 @@ static int visit_customer(void *ctx, const void *key, size_t klen, const void *v
 }
 
 int expstore_results(store_t *s, const experiment_t *e, const double *unit_cost,
-                     uint32_t n_items, int64_t window_ms, int64_t pre_ms,
+                     uint32_t n_items, int64_t window_ms, int64_t pre_ms, double deadline,
                      expstore_results_t *out)
 {
     char prefix[EXPERIMENT_MAX_ID + 2];
     size_t pl = strlen(e->id) + 1;
-    results_ctx_t r = { s, e, window_ms, pre_ms, unit_cost, unit_cost ? n_items : 0, out };
+    results_ctx_t r = { s, e, window_ms, pre_ms, unit_cost, unit_cost ? n_items : 0,
+                        deadline, 0, out };
 
     memset(out, 0, sizeof *out);
     out->n_arms = e->n_arms;

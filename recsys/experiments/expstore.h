@@ -122,10 +122,12 @@ typedef struct expstore_results {
  * [first exposure - pre_ms, first exposure). Margins subtract
  * unit_cost[item] (borrowed, n_items entries: the served catalog
  * snapshot's, so results read the catalog serving reads; items past
- * n_items, or all with unit_cost NULL, cost 0). Returns 0 or a store
- * error. */
+ * n_items, or all with unit_cost NULL, cost 0). deadline > 0 is a
+ * monotime_seconds() at which the scan stops with -ETIMEDOUT (checked every
+ * 64 customers: a long experiment's results are a scan over every exposed
+ * customer's events). Returns 0, -ETIMEDOUT or a store error. */
 int expstore_results(store_t *s, const experiment_t *e, const double *unit_cost,
-                     uint32_t n_items, int64_t window_ms, int64_t pre_ms,
+                     uint32_t n_items, int64_t window_ms, int64_t pre_ms, double deadline,
                      expstore_results_t *out);
 
 #endif

@@ -201,18 +201,23 @@ int app_refresh_customers(app_t *a)
     return 0;
 }
 
-void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c)
+double app_deadline(const rpc_call_info_t *ci)
 {
     int64_t left = ci ? rpc_remaining_ms(ci) : INT64_MAX;
+    if (left == INT64_MAX)
+        return 0;
+    /* the transport's clock is gRPC's; ours is base's */
+    return monotime_seconds() + (left > 0 ? (double)left / 1000.0 : -1.0);
+}
 
+void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c)
+{
     pthread_rwlock_rdlock(&a->cust_lock);
     c->store = a->store;
     c->cfg = &a->profile_cfg;
     c->cat = a->cust_catalog;
     c->cut = &a->cutpoints;
-    c->deadline = 0;
-    if (left != INT64_MAX) /* the transport's clock is gRPC's; ours is base's */
-        c->deadline = monotime_seconds() + (left > 0 ? (double)left / 1000.0 : -1.0);
+    c->deadline = app_deadline(ci);
 }
 
 void app_customers_end(app_t *a)

@@ -121,6 +121,11 @@ int app_upsert_items(app_t *a, const store_item_t *items, size_t n, size_t *inse
  * Returns 0 or a negative errno (logged; the old snapshot stays). */
 int app_coupons_changed(app_t *a);
 
+/* The call's deadline as a monotime_seconds() value, the form recsys scans
+ * take (they stop with -ETIMEDOUT once it passed); 0 when there is none or
+ * ci is NULL. */
+double app_deadline(const rpc_call_info_t *ci);
+
 /* Takes the read lock and fills c for a profile call, with the call's
  * deadline (ci may be NULL: none) so scans stop with -ETIMEDOUT when it
  * passes; release with app_customers_end. */

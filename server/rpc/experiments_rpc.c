@@ -419,7 +419,8 @@ void h_experiment_results(void *app, const rpc_call_info_t *ci, const uint8_t *r
     cat = catalog_slot_get(&a->catalogs);
     rc = exp_report(a->store, &e, cat,
                     (r->attribution_days ? r->attribution_days : 14) * DAY_MS,
-                    (r->pre_period_days ? r->pre_period_days : 28) * DAY_MS, rep);
+                    (r->pre_period_days ? r->pre_period_days : 28) * DAY_MS,
+                    app_deadline(ci), rep);
     catalog_unref(cat);
     if (rc)
         fail_errno(out, rc, "computing results");
