@@ -119,6 +119,14 @@ void call_free(call_t *c)
     free(c);
 }
 
+void call_release(call_t *c)
+{
+    if (c->close_armed && !c->closed)
+        c->phase = PHASE_DONE; /* freed when the close completes */
+    else
+        call_free(c);
+}
+
 /* Arms one request for `method` on w's queue. Failure only happens during
  * shutdown, when not re-arming is exactly right. */
 static void arm(worker_t *w, int method)
@@ -255,7 +263,8 @@ void call_finish(call_t *c, const rpc_reply_t *r)
     grpc_slice_unref(details);
     if (err != GRPC_CALL_OK) {
         plog(LOG_ERROR, "start_batch failed: %d", (int)err);
-        call_free(c);
+        grpc_call_cancel(c->call, NULL);
+        call_release(c);
     }
 }
 
@@ -425,10 +434,7 @@ static void *worker_main(void *arg)
         c = ev.tag;
         switch (c->phase) {
         case PHASE_SENT:
-            if (c->close_armed && !c->closed)
-                c->phase = PHASE_DONE; /* freed when the close completes */
-            else
-                call_free(c);
+            call_release(c);
             break;
         case PHASE_PARKED:
         case PHASE_DONE:

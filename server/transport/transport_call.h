@@ -81,6 +81,11 @@ const rpc_method_t *call_method(const call_t *c);
 /* Frees the call and everything it holds (closing its stream state). */
 void call_free(call_t *c);
 
+/* The call's last batch completed, or could not start (then cancel the
+ * call first): frees it, unless a parked stream's own RECV_CLOSE_ON_SERVER
+ * is still outstanding; its completion (stream_closed) frees it then. */
+void call_release(call_t *c);
+
 /* A byte buffer taking over body (malloc'd, len bytes; may be empty). */
 grpc_byte_buffer *call_buffer(uint8_t *body, size_t len);
 

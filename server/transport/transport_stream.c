@@ -30,7 +30,8 @@ static void start_op(call_t *c, grpc_op *op, enum call_phase phase)
     c->phase = phase;
     if (grpc_call_start_batch(c->call, ops, n, c, NULL) != GRPC_CALL_OK) {
         plog(LOG_ERROR, "start_batch failed on a streaming call");
-        call_free(c);
+        grpc_call_cancel(c->call, NULL);
+        call_release(c);
     }
 }
 
