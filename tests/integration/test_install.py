@@ -315,14 +315,24 @@ class DockerfileTest(unittest.TestCase):
     def test_runtime_libraries_cover_what_the_programs_link(self):
         base = {"libc6", "zlib1g", "libgcc-s1"}  # in debian:12-slim already
         pkgs = set(apt_packages(self.runtime[2])) | base
+        brought = []  # what the listed packages depend on, read when needed
         for prog in (h.PATROND, h.PATRON):
             needed = re.findall(r"\(NEEDED\).*\[(.+)\]", run("readelf", "-d", prog).stdout)
             self.assertIn("liblmdb.so.0", needed)
+            if any(re.match(r"lib(asan|ubsan|tsan)\.", lib) for lib in needed):
+                # The image is a RelWithDebInfo build: a sanitizer build links
+                # more (libasan8, libatomic1); the normal build's run checks it.
+                self.skipTest("sanitizer build: its libraries are not the image's")
             ldd = dict(re.findall(r"^\s*(\S+) => (\S+)", run("ldd", prog).stdout, re.M))
             for lib in needed:
                 owner = package_of(ldd[lib])
                 self.assertTrue(owner, "no package owns %s" % ldd[lib])
-                self.assertIn(owner, pkgs, "%s (%s) is not in the runtime stage" % (lib, owner))
+                if owner in pkgs:
+                    continue
+                if not brought:  # builds without --as-needed also name libgrpc29's libre2-9
+                    brought.append(direct_depends(pkgs))
+                self.assertIn(owner, brought[0], "%s (%s) is not in the runtime stage"
+                              % (lib, owner))
 
     def test_non_root_volume_ports_healthcheck(self):
         user = self.run_instr["USER"]
