@@ -8,9 +8,11 @@
 #             1. the v1 freeze: the commit that added buf.yaml, where
 #                patron.v1 became stable. Whatever a later commit changes,
 #                a client built against v1.0 keeps working;
-#             2. the local branch `main`, when it exists and is not HEAD
-#                (a helper's branch before landing): also catches taking
-#                back something added after the freeze, which 1 cannot see.
+#             2. where this branch left the local branch `main` (their
+#                merge base), when that is not HEAD itself (a branch before
+#                landing): also catches taking back something added after
+#                the freeze, which 1 cannot see. The merge base, not main's
+#                tip: what others added to main since is not ours to delete.
 #             In a clean clone of main (CI) 2 is HEAD itself and only 1
 #             applies; uncommitted edits are compared like commits.
 #
@@ -60,10 +62,10 @@ breaking)
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     against "$freeze" "the v1 freeze"
-    main=$(git rev-parse -q --verify refs/heads/main || true)
-    if [ -n "$main" ] && [ "$main" != "$(git rev-parse HEAD)" ] &&
-        git merge-base --is-ancestor "$freeze" "$main"; then
-        against "$main" "the branch main"
+    base=$(git merge-base HEAD refs/heads/main 2>/dev/null || true)
+    if [ -n "$base" ] && [ "$base" != "$(git rev-parse HEAD)" ] &&
+        [ "$base" != "$freeze" ] && git merge-base --is-ancestor "$freeze" "$base"; then
+        against "$base" "where this branch left main"
     fi
     echo "buf breaking: no breaking change"
     ;;
