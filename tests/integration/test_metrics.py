@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -179,6 +180,36 @@ class ProbeTests(AdminTest):
         self.assertEqual(value(m2, "patron_events_ingested_total", type="view"),
                          by_type.get("view", 0))
         self.assertPromtoolAccepts()
+
+
+    def test_readyz_says_draining_while_in_flight_calls_finish(self):
+        # A StreamEvents call the client keeps open holds the drain.
+        release, sent = threading.Event(), threading.Event()
+
+        def messages():
+            yield h.pb.events.RecordEventsRequest(events=[])
+            sent.set()
+            release.wait(15)
+        fn = self.srv.channel.stream_unary(
+            "/patron.v1.Events/StreamEvents",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=h.pb.events.RecordEventsResponse.FromString)
+        call = fn.future(messages(), timeout=20)
+        self.assertTrue(sent.wait(5))
+        self.srv.signal(signal.SIGTERM)
+
+        def draining():
+            try:
+                return http(self.admin, "/readyz")[::2] == (503, "not ready: draining\n")
+            except OSError:
+                return False
+        wait_until(draining, 5, interval=0.02, what="/readyz: draining")
+        self.assertEqual(http(self.admin, "/healthz")[0], 200)  # alive while draining
+        release.set()
+        call.exception(timeout=10)  # finished, one way or the other
+        self.assertEqual(self.srv.proc.wait(timeout=15), 0, self.srv.log_tail())
+        with self.assertRaises(OSError):  # the admin listener closed with patrond
+            http(self.admin, "/healthz", timeout=2)
 
 
 class CountingTests(AdminTest):
