@@ -84,9 +84,7 @@ static int open_dbs(store_t *s)
     return map_err(store_txn_commit(s, txn));
 }
 
-/* mkdir -p: creates dir and any missing parents, private to the owner
- * (the store holds customer data). */
-static int make_dirs(const char *dir)
+int store_make_dirs(const char *dir)
 {
     char path[4096];
     size_t n = strlen(dir);
@@ -127,7 +125,7 @@ int store_open(const char *dir, size_t map_bytes, store_t **out)
 
     if (!dir || !out)
         return -EINVAL;
-    if ((rc = make_dirs(dir)) != 0)
+    if ((rc = store_make_dirs(dir)) != 0)
         return rc;
     s = calloc(1, sizeof *s);
     if (!s)

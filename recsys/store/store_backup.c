@@ -370,9 +370,7 @@ int store_restore(const char *from, const char *dir, int force, store_backup_inf
         return -EINVAL;
     if ((rc = read_manifest(from, &m)) != 0)
         return rc;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return -errno;
-    if ((rc = store_keep_private(dir)) != 0)
+    if ((rc = store_make_dirs(dir)) != 0)
         return rc;
     if ((lock = store_lock_take(dir, 1)) < 0)
         return lock;

@@ -49,7 +49,7 @@ int store_backup(store_t *s, const char *out, store_backup_info_t *info);
 
 /*
  * Restores the backup directory from into the store directory dir (created
- * 0700 if missing): checks MANIFEST (its version, the format version: a
+ * 0700, with any missing parents): checks MANIFEST (its version, the format version: a
  * newer store format than this build reads is refused, an older one is
  * converted by the next store_open), copies data.mdb while hashing it and
  * installs it with one rename only if size and checksum match. Refuses

@@ -190,6 +190,10 @@ size_t store_map_start(const char *dir, size_t limit);
  * through it. */
 int store_full_check(store_t *s, int rc);
 
+/* mkdir -p: creates dir and any missing parents, 0700, and makes dir
+ * private if it was not (the store holds customer data). 0 or -errno. */
+int store_make_dirs(const char *dir);
+
 /* meta counters: a missing key reads as 0. */
 int store_meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out);
 int store_meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value);

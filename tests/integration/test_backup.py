@@ -111,7 +111,7 @@ class BackupTest(ServerTest):
         self.assertLessEqual(copied, shop + len(acked) + burst["sent"])
 
         # Restore into a fresh directory and serve it.
-        fresh = os.path.join(self.dir, "restored")
+        fresh = os.path.join(self.dir, "new", "restored")  # parents created
         p = patron("restore", "--from", out, "--data", fresh)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("restored %s: %d events" % (fresh, copied), p.stdout)
