@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway.h"
 #include "listener.h"
 #include "log.h"
 
@@ -61,7 +62,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct MHD_Response *resp;
     enum MHD_Result ok;
 
-    (void)version, (void)upload_data, (void)upload_data_size, (void)req_cls;
+    (void)version;
+    if (strncmp(url, GATEWAY_PREFIX, strlen(GATEWAY_PREFIX)) == 0) /* HTTP/JSON calls */
+        return gateway_request(h->ctx, conn, url, method, upload_data, upload_data_size,
+                               req_cls);
     if (!r)
         admin_reply_text(&rep, MHD_HTTP_NOT_FOUND, "not found\n");
     else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
@@ -116,12 +120,14 @@ int admin_http_start(const char *listen, const admin_route_t *routes, size_t n,
     h->n_routes = n;
     h->ctx = ctx;
     h->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
+            MHD_USE_ERROR_LOG, 0, NULL, NULL,
         on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, /* first: it covers the rest */
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_HTTP_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_HTTP_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_COMPLETED, gateway_completed, NULL,
         MHD_OPTION_END);
     if (!h->daemon) {
         close(fd);

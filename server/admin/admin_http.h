@@ -6,14 +6,16 @@
  * HTTP is libmicrohttpd's: this module binds the socket (listener_bind),
  * hands it to a daemon with one internal polling thread, and maps each
  * request's path to a route. GET and HEAD only: another method on a known
- * path is 405 with "Allow: GET, HEAD", an unknown path 404.
+ * path is 405 with "Allow: GET, HEAD", an unknown path 404. Paths under
+ * /v1/ are HTTP/JSON calls (POST, gateway.h).
  *
- * Threads: every handler runs on the daemon's one thread, one request at a
- * time, at most ADMIN_HTTP_MAX_CONNECTIONS connections open (more are
- * refused), each closed after ADMIN_HTTP_TIMEOUT_S idle seconds.
+ * Threads: one thread per connection (a slow HTTP/JSON call holds only its
+ * own), so handlers run concurrently; at most ADMIN_HTTP_MAX_CONNECTIONS
+ * connections open (more are refused), each closed after
+ * ADMIN_HTTP_TIMEOUT_S idle seconds.
  *
  * Lifetime: start it once what the handlers read (ctx: the app) is ready;
- * admin_http_stop joins the thread, so after it returns no handler runs and
+ * admin_http_stop joins the threads, so after it returns no handler runs and
  * ctx may be freed. patrond: app loaded -> transport started -> admin
  * started ... draining set -> transport stopped -> admin stopped -> app
  * destroyed.

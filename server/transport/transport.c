@@ -65,7 +65,6 @@
 /* Outstanding requests per method per queue: how many calls of one method a
  * worker can have accepted but not yet started. */
 #define PREARM 4
-#define MAX_RECV_BYTES (16 * 1024 * 1024)
 
 void rpc_fail(rpc_reply_t *out, grpc_status_code code, const char *fmt, ...)
 {
@@ -497,7 +496,7 @@ static grpc_server *server_create(void)
     grpc_channel_args ca = { 1, args };
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-    args[0].value.integer = MAX_RECV_BYTES;
+    args[0].value.integer = TRANSPORT_MAX_MESSAGE_BYTES;
     return grpc_server_create(&ca, NULL);
 }
 

@@ -22,6 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest request message a call may carry (gRPC's max receive length;
+ * the HTTP/JSON gateway's body limit too). */
+#define TRANSPORT_MAX_MESSAGE_BYTES (16 * 1024 * 1024)
+
 typedef struct rpc_reply {
     grpc_status_code code;    /* GRPC_STATUS_OK unless set */
     char message[512];        /* status details for errors */

@@ -1,0 +1,49 @@
+/*
+ * gwcall.h - one HTTP/JSON call (gateway.h) without the HTTP: finds the
+ * method in app_t.api and its message types in the services' protobuf-c
+ * descriptors, checks the token, converts the JSON request (pbjson.h),
+ * runs the method's handler as the gRPC transport would, and converts the
+ * response back. Counts the call in app_t.stats and writes the audit line
+ * of an audited method.
+ */
+#ifndef PATRON_SERVER_GWCALL_H
+#define PATRON_SERVER_GWCALL_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+
+/* The largest request body and response: the gRPC transport's message
+ * limit. */
+#define GWCALL_MAX_BYTES ((size_t)TRANSPORT_MAX_MESSAGE_BYTES)
+
+typedef struct gwcall_req {
+    const char *path;      /* "/package.Service/Method" */
+    const char *body;      /* JSON text (len bytes, need not end in NUL) */
+    size_t len;
+    const char *token;     /* bearer token (token_len bytes), NULL if none */
+    size_t token_len;
+    int64_t timeout_ms;    /* < 0: no deadline */
+} gwcall_req_t;
+
+typedef struct gwcall_reply {
+    int code;              /* grpc_status_code */
+    char message[512];     /* for errors */
+    char *body;            /* OK: malloc'd JSON text (an object, or an array
+                              for a server-streaming method), the caller's */
+    size_t len;
+} gwcall_reply_t;
+
+/* Runs the call (on the caller's thread, for as long as the handler
+ * takes). out->body is set only when out->code is OK. */
+void gwcall_run(app_t *app, const gwcall_req_t *req, gwcall_reply_t *out);
+
+/* The request and response types of method path ("/package.Service/
+ * Method"), from the protobuf-c service descriptors; 0, or -1 when no
+ * descriptor knows the method. */
+int gwcall_types(const char *path, const ProtobufCMessageDescriptor **in,
+                 const ProtobufCMessageDescriptor **out);
+
+#endif
