@@ -6,6 +6,8 @@ liblmdb-dev libopenblas-dev zlib1g-dev grpc-proto protobuf-compiler python3 pyth
 python3-protobuf lmdb-utils openssl libprotobuf-dev libjson-c-dev"
 # patrond's admin HTTP listener, and Prometheus for its integration test
 PKGS="$PKGS libmicrohttpd-dev prometheus"
+# curl drives the HTTP/JSON integration test (tests/integration/test_http_json.py)
+PKGS="$PKGS curl"
 # Packaging tests: systemd-analyze verify (and man for its man: check),
 # groff for the man pages, nginx for several replicas behind grpc_pass.
 PKGS="$PKGS systemd man-db groff-base nginx-light"
