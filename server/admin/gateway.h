@@ -22,8 +22,8 @@
  * a JSON array of every message, refused with RESOURCE_EXHAUSTED once the
  * array would exceed GWCALL_MAX_BYTES (gwcall.h) (use the gRPC method to stream more).
  * Client-streaming and bidirectional methods are UNIMPLEMENTED over HTTP,
- * naming the unary method to use instead when the service has one with the
- * same request type (StreamEvents -> RecordEvents).
+ * naming the unary method to use instead when the service has one whose
+ * request has the same fields (StreamEvents -> RecordEvents).
  *
  * Errors are {"code": "<gRPC status name>", "message": "...",
  * "http_status": N} with N from the gRPC -> HTTP mapping of google.rpc.Code

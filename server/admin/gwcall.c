@@ -84,8 +84,25 @@ static long method_index(const rpc_api_t *api, const char *path)
     return -1;
 }
 
-/* A unary method of the same service taking the same request type as the
- * streaming method path: what to call over HTTP instead. */
+/* Whether two message types have the same fields (ids, names, types,
+ * labels, field types): one's JSON is the other's. */
+static int same_shape(const ProtobufCMessageDescriptor *a, const ProtobufCMessageDescriptor *b)
+{
+    if (a == b)
+        return 1;
+    if (a->n_fields != b->n_fields)
+        return 0;
+    for (unsigned i = 0; i < a->n_fields; i++) {
+        const ProtobufCFieldDescriptor *x = &a->fields[i], *y = &b->fields[i];
+        if (x->id != y->id || x->type != y->type || x->label != y->label ||
+            x->descriptor != y->descriptor || strcmp(x->name, y->name) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* A unary method of the same service whose request has the shape of the
+ * streaming method path's: what to call over HTTP instead. */
 static const char *unary_alternative(const rpc_api_t *api, const char *path)
 {
     const ProtobufCMethodDescriptor *sm = method_desc(path);
@@ -97,7 +114,7 @@ static const char *unary_alternative(const rpc_api_t *api, const char *path)
         const ProtobufCMethodDescriptor *um;
         if (m->kind != RPC_UNARY || strncmp(m->path, path, prefix) != 0)
             continue;
-        if ((um = method_desc(m->path)) && um->input == sm->input)
+        if ((um = method_desc(m->path)) && same_shape(um->input, sm->input))
             return m->path;
     }
     return NULL;

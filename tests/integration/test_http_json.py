@@ -56,17 +56,19 @@ UNARY_CALLS = [
      {200}),
     ("patron.v1.Profiles/GetProfile", {"customerId": "cust-00"}, {200}),
     ("patron.v1.Profiles/SetCustomerAttributes",
-     {"customerId": "cust-02", "birthMonth": 5, "region": "north"}, {200}),
+     {"attributes": {"customerId": "cust-02", "birthMonth": 5, "region": "north"}}, {200}),
     ("patron.v1.Profiles/RedeemPoints",
      {"customerId": "cust-00", "redemptionId": "r-1", "points": "999999999"}, {400}),
     ("patron.v1.Profiles/ExportCustomer", {"customerId": "cust-03"}, {200}),
     ("patron.v1.Profiles/DeleteCustomer", {"customerId": "cust-39"}, {200}),
     ("patron.v1.Experiments/CreateExperiment",
-     {"experimentId": "exp-http", "trafficFraction": 1,
-      "arms": [{"armId": "a", "weight": 0.5}, {"armId": "b", "weight": 0.5}]}, {200}),
+     {"experiment": {"experimentId": "exp-http", "trafficFraction": 1,
+                     "arms": [{"armId": "a", "weight": 0.5}, {"armId": "b", "weight": 0.5}]}},
+     {200}),
     ("patron.v1.Experiments/UpdateExperiment",
-     {"experimentId": "no-such-exp", "trafficFraction": 1,
-      "arms": [{"armId": "a", "weight": 0.5}, {"armId": "b", "weight": 0.5}]}, {404}),
+     {"experiment": {"experimentId": "no-such-exp", "trafficFraction": 1,
+                     "arms": [{"armId": "a", "weight": 0.5}, {"armId": "b", "weight": 0.5}]}},
+     {404}),
     ("patron.v1.Experiments/ListExperiments", {}, {200}),
     ("patron.v1.Experiments/GetAssignment", {"customerId": "cust-00"}, {200}),
     ("patron.v1.Experiments/GetExperimentResults", {"experimentId": "no-such-exp"}, {404}),
@@ -77,10 +79,12 @@ UNARY_CALLS = [
     ("patron.v1.Admin/ReloadModel", {}, {200}),
     ("patron.v1.Admin/GetServerStats", {}, {200}),
     ("patron.v1.Coupons/UpsertCoupon",
-     {"couponId": "c-http", "campaignId": "spring", "kind": "COUPON_KIND_FIXED_AMOUNT",
-      "benefits": [{"kind": "BENEFIT_KIND_AMOUNT", "amount": 2}],
-      "validFromUnixMs": str(h.BASE_MS), "validUntilUnixMs": str(h.BASE_MS + 10 ** 12),
-      "campaignBudget": 100, "perCustomerLimit": 1}, {200}),
+     {"coupon": {"couponId": "c-http", "campaignId": "spring",
+                 "kind": "COUPON_KIND_FIXED_AMOUNT",
+                 "benefits": [{"kind": "BENEFIT_KIND_AMOUNT", "amount": 2}],
+                 "validFromUnixMs": str(h.BASE_MS),
+                 "validUntilUnixMs": str(h.BASE_MS + 10 ** 12),
+                 "campaignBudget": 100, "perCustomerLimit": 1}}, {200}),
     ("patron.v1.Coupons/TargetCoupons", {"customerId": "cust-00"}, {200}),
     ("patron.v1.Coupons/RecordRedemption",
      {"redemptionId": "rd-1", "customerId": "cust-00", "couponId": "no-such-coupon",
@@ -206,12 +210,12 @@ class UnaryTests(HttpTest):
         for cust in ("cust-00", "cust-01", "cust-30"):
             req = h.pb.profiles.GetProfileRequest(customer_id=cust, as_of_unix_ms=AS_OF)
             grpc_doc = json_format.MessageToDict(self.srv.call(
-                "/patron.v1.Profiles/GetProfile", req, h.pb.profiles.Profile))
+                "/patron.v1.Profiles/GetProfile", req, h.pb.profiles.GetProfileResponse))
             st, doc, raw = self.post("patron.v1.Profiles/GetProfile",
                                      {"customer_id": cust, "asOfUnixMs": AS_OF})
             self.assertEqual(st, 200, raw)
             close(doc, grpc_doc)
-            self.assertIsInstance(doc["firstPurchaseUnixMs"], str)  # int64 as a string
+            self.assertIsInstance(doc["profile"]["firstPurchaseUnixMs"], str)  # int64: a string
 
     def test_http_calls_are_counted(self):
         for _ in range(3):
@@ -219,7 +223,7 @@ class UnaryTests(HttpTest):
                                        {"customerId": "cust-00"})[0], 200)
         self.assertEqual(self.post("patron.v1.Profiles/GetProfile", {"bogus": 1})[0], 400)
         stats = self.srv.call("/patron.v1.Admin/GetServerStats",
-                              h.pb.admin.GetServerStatsRequest(), h.pb.admin.ServerStats)
+                              h.pb.admin.GetServerStatsRequest(), h.pb.admin.GetServerStatsResponse)
         m = next(m for m in stats.methods if m.method == "/patron.v1.Profiles/GetProfile")
         self.assertEqual((m.calls, m.errors), (4, 1))
 
@@ -259,7 +263,7 @@ class UnaryTests(HttpTest):
         fn = self.srv.channel.unary_stream(
             "/patron.v1.Profiles/SelectAudience",
             request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=h.pb.profiles.AudienceMember.FromString)
+            response_deserializer=h.pb.profiles.SelectAudienceResponse.FromString)
         grpc_docs = [json_format.MessageToDict(m) for m in fn(req, timeout=10)]
         st, doc, raw = self.post("patron.v1.Profiles/SelectAudience", {"limit": "5", "asOfUnixMs": str(AS_OF)})
         self.assertEqual(st, 200, raw)
