@@ -39,6 +39,8 @@ typedef struct buf {
 
 static void put(buf_t *b, const void *data, size_t n)
 {
+    if (!n)
+        return;
     if (b->n + n > b->cap) {
         b->cap = (b->n + n) * 2 + 64;
         b->p = realloc(b->p, b->cap);
