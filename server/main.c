@@ -212,7 +212,8 @@ static int start_admin(const options_t *o, app_t *app, admin_http_t **admin, int
     }
     if (o->admin_port_file && write_port_file(o->admin_port_file, *port) != 0)
         plog(LOG_WARN, "cannot write admin port file %s", o->admin_port_file);
-    plog(LOG_INFO, "admin HTTP on %s (port %d): /metrics, /healthz, /readyz",
+    plog(LOG_INFO, "admin HTTP on %s (port %d): /metrics, /healthz, /readyz, "
+         "POST /v1/{Service}/{Method} (HTTP/JSON)",
          o->admin_listen, *port);
     return 0;
 }
@@ -316,6 +317,7 @@ int main(int argc, char **argv)
     app.data_dir = o.data;
     app.api = &patron_api; /* token scopes are checked against it */
     app.max_event_skew_ms = (int64_t)o.event_skew_s * 1000;
+    app.access_log = o.access_log;
     if (rc == 0 && o.profiles) {
         char err[512];
         if ((rc = profile_config_load(o.profiles, &app.profile_cfg, err, sizeof err)) != 0)

@@ -5,8 +5,10 @@
  */
 #include "gateway.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,12 +154,35 @@ static int read_timeout(struct MHD_Connection *conn, int64_t *ms, char *msg, siz
     return 0;
 }
 
+/* The client's address as the access log writes it, marked as HTTP:
+ * "http:ipv4:127.0.0.1:5555", "http:ipv6:[::1]:5555". */
+static void peer_of(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    char ip[INET6_ADDRSTRLEN] = "?";
+
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const void *)sa;
+        inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof ip);
+        snprintf(out, cap, "http:ipv4:%s:%u", ip, ntohs(v4->sin_port));
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const void *)sa;
+        inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof ip);
+        snprintf(out, cap, "http:ipv6:[%s]:%u", ip, ntohs(v6->sin6_port));
+    } else {
+        snprintf(out, cap, "http:unknown");
+    }
+}
+
 /* Runs the call once the whole body is in. */
 static enum MHD_Result run(void *app, struct MHD_Connection *conn, const char *url,
                            gw_req_t *r)
 {
-    char path[PATH_CAP], msg[256];
-    gwcall_req_t req = { .path = path, .body = r->body ? r->body : "", .len = r->len };
+    char path[PATH_CAP], msg[256], peer[80];
+    gwcall_req_t req = { .path = path, .body = r->body ? r->body : "", .len = r->len,
+                         .peer = peer };
     gwcall_reply_t rep;
     size_t ulen = strlen(url), plen = strlen(GATEWAY_PREFIX) - 1;
 
@@ -171,6 +196,8 @@ static enum MHD_Result run(void *app, struct MHD_Connection *conn, const char *u
     if (read_timeout(conn, &req.timeout_ms, msg, sizeof msg) != 0)
         return answer_error(conn, GRPC_STATUS_INVALID_ARGUMENT, 400, msg, NULL);
     req.token = find_token(conn, &req.token_len);
+    req.traceparent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent");
+    peer_of(conn, peer, sizeof peer);
     gwcall_run(app, &req, &rep);
     if (rep.code != GRPC_STATUS_OK)
         return answer_error(conn, rep.code, gateway_http_status(rep.code), rep.message, NULL);

@@ -11,7 +11,9 @@
  * limits included) -> response bytes -> JSON. The same tokens and scopes
  * (app_authorize: "Authorization: Bearer <token>" or "X-Api-Key: <token>"),
  * the same per-method call statistics (app_t.stats, so /metrics and
- * GetServerStats count HTTP calls too) and audit lines.
+ * GetServerStats count HTTP calls too), audit lines and, with
+ * --access-log, access lines (peer "http:ipv4:...", the trace id of a
+ * `traceparent` header).
  *
  * Deadline (optional): "X-Patron-Timeout-Ms: <ms>" or "grpc-timeout:
  * <digits><H|M|S|m|u|n>"; handlers see it as a gRPC call's deadline, and a

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "log.h"
 #include "patron/v1/admin.pb-c.h"
@@ -297,16 +298,15 @@ static gpr_timespec deadline_of(int64_t timeout_ms)
 
 /* Authorizes, converts and runs the call of method m. */
 static void dispatch(app_t *app, const rpc_method_t *m, const gwcall_req_t *req,
-                     char *caller, size_t caller_cap, gwcall_reply_t *out)
+                     rpc_call_tags_t *tags, char *caller, size_t caller_cap,
+                     gwcall_reply_t *out)
 {
     const ProtobufCMessageDescriptor *in, *od;
-    rpc_call_tags_t tags;
-    rpc_call_info_t ci = { deadline_of(req->timeout_ms), 0, &tags };
+    rpc_call_info_t ci = { deadline_of(req->timeout_ms), 0, tags };
     uint8_t *bytes = NULL;
     size_t len = 0;
     int code;
 
-    memset(&tags, 0, sizeof tags);
     code = app_authorize(app, m->path, req->token, req->token_len, caller, caller_cap);
     if (code != GRPC_STATUS_OK) {
         fail(out, code, "%s", caller);
@@ -345,27 +345,50 @@ static void audit(const app_t *app, const rpc_method_t *m, const char *caller, i
          caller[0] ? "'" : "", status_name(code));
 }
 
+/* The access line of a finished call (access.h), its traceparent header
+ * passed as the one metadata entry access_log_call reads. */
+static void access_line(const gwcall_req_t *req, int code, int64_t us,
+                        const rpc_call_tags_t *tags)
+{
+    grpc_metadata tp;
+    grpc_metadata_array md = { 0, 0, NULL };
+
+    if (req->traceparent) {
+        tp.key = grpc_slice_from_static_string("traceparent");
+        tp.value = grpc_slice_from_static_buffer(req->traceparent, strlen(req->traceparent));
+        md.count = md.capacity = 1;
+        md.metadata = &tp;
+    }
+    access_log_call(req->path, (grpc_status_code)code, us, req->peer ? req->peer : "", &md,
+                    tags);
+}
+
 void gwcall_run(app_t *app, const gwcall_req_t *req, gwcall_reply_t *out)
 {
     long idx = method_index(app->api, req->path);
-    gpr_timespec t0 = gpr_now(GPR_CLOCK_MONOTONIC);
+    gpr_timespec t0 = gpr_now(GPR_CLOCK_MONOTONIC), dt;
     char caller[sizeof out->message] = "";
+    rpc_call_tags_t tags;
+    int64_t us;
 
     memset(out, 0, sizeof *out);
+    memset(&tags, 0, sizeof tags);
     if (idx < 0) {
         fail(out, GRPC_STATUS_NOT_FOUND, "no method %s is served", req->path);
-        return;
+        idx = (long)app->api->n_methods; /* the stats slot of unknown methods */
+    } else {
+        dispatch(app, &app->api->methods[idx], req, &tags, caller, sizeof caller, out);
+        audit(app, &app->api->methods[idx], caller, out->code);
     }
-    dispatch(app, &app->api->methods[idx], req, caller, sizeof caller, out);
     if (out->code != GRPC_STATUS_OK) {
         free(out->body);
         out->body = NULL;
         out->len = 0;
     }
-    audit(app, &app->api->methods[idx], caller, out->code);
-    if (app->stats) {
-        gpr_timespec dt = gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), t0);
-        int64_t us = (int64_t)dt.tv_sec * 1000000 + dt.tv_nsec / 1000;
+    dt = gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), t0);
+    us = (int64_t)dt.tv_sec * 1000000 + dt.tv_nsec / 1000;
+    if (app->stats)
         callstats_record(&app->stats[idx], out->code, (uint64_t)(us > 0 ? us : 0));
-    }
+    if (app->access_log)
+        access_line(req, out->code, us, &tags);
 }

@@ -3,8 +3,9 @@
  * method in app_t.api and its message types in the services' protobuf-c
  * descriptors, checks the token, converts the JSON request (pbjson.h),
  * runs the method's handler as the gRPC transport would, and converts the
- * response back. Counts the call in app_t.stats and writes the audit line
- * of an audited method.
+ * response back. Counts the call in app_t.stats, writes the audit line of
+ * an audited method and, with app_t.access_log, the access line
+ * (access.h).
  */
 #ifndef PATRON_SERVER_GWCALL_H
 #define PATRON_SERVER_GWCALL_H
@@ -26,6 +27,8 @@ typedef struct gwcall_req {
     const char *token;     /* bearer token (token_len bytes), NULL if none */
     size_t token_len;
     int64_t timeout_ms;    /* < 0: no deadline */
+    const char *peer;      /* for the access log: "http:ipv4:127.0.0.1:5555" */
+    const char *traceparent; /* the W3C traceparent header, or NULL */
 } gwcall_req_t;
 
 typedef struct gwcall_reply {

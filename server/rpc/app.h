@@ -87,6 +87,7 @@ typedef struct app {
      * /metrics; incremented where the work commits. */
     counters_t counters;
     int64_t max_event_skew_ms;   /* event times later than now + this are refused */
+    int access_log;              /* --access-log: HTTP/JSON calls get lines too */
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */

@@ -15,7 +15,9 @@
   statuses, 405 for GET, 404 for unknown methods, 413 above the body limit,
   deadlines from X-Patron-Timeout-Ms / grpc-timeout;
 - with --auth-file: no token 401, a token without the scope 403, health
-  without a token, the right token 200.
+  without a token, the right token 200;
+- with --access-log: one line per HTTP call, peer "http:...", the handler's
+  request id and the traceparent's trace id.
 
     /usr/bin/python3 tests/integration/test_http_json.py --build BUILD_DIR \
         --proto proto [unittest args]
@@ -334,6 +336,38 @@ class AuthTests(HttpTest):
         self.assertEqual(st, 200, raw)
         self.assertEqual(self.post("grpc.health.v1.Health/Check", {})[:2],
                          (200, {"status": "SERVING"}))
+
+
+class AccessLogTests(HttpTest):
+    trained = True
+
+    def server_options(self):
+        opts = super().server_options()
+        opts["extra_args"] += ["--access-log", "--log-format", "json"]
+        return opts
+
+    def test_access_lines(self):
+        trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+        st, doc, raw = self.post("patron.v1.Recommender/Recommend",
+                                 {"customerId": "cust-00", "k": 2},
+                                 headers=["traceparent: 00-%s-00f067aa0ba902b7-01" % trace])
+        self.assertEqual(st, 200, raw)
+
+        def line():
+            for text in self.srv.log_tail(50).splitlines():
+                try:
+                    rec = json.loads(text)
+                except ValueError:
+                    continue
+                if rec.get("msg") == "access" and rec.get("trace_id") == trace:
+                    return rec
+            return None
+        rec = wait_until(line, 5, what="the access line")
+        self.assertEqual(rec["method"], "/patron.v1.Recommender/Recommend")
+        self.assertEqual(rec["status"], "OK")
+        self.assertTrue(rec["peer"].startswith("http:ipv4:127.0.0.1:"), rec)
+        self.assertEqual(rec["request_id"], doc["provenance"]["requestId"])
+        self.assertEqual(rec["model_version"], 1)
 
 
 if __name__ == "__main__":
