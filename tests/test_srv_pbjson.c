@@ -494,6 +494,17 @@ static void test_shapes_and_names(void)
     expect_refused(ev, "{\"events\":[]} /* c */", "invalid JSON at byte");
 }
 
+static void test_count_values(void)
+{
+    static const char *const texts[] = {
+        "{}", "[1,2,3]", "{\"a\":[{},{}],\"b\":\"x,[{\\\",y\"}", "", "[[[]]]",
+    };
+    static const size_t bound[] = { 2, 4, 7, 1, 4 };
+
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        CHECK_EQ_INT(pbjson_count_values(texts[i], strlen(texts[i])), bound[i]);
+}
+
 static void test_json_names(void)
 {
     char out[64];
@@ -510,6 +521,7 @@ int main(void)
 {
     test_rng_seed(20261204);
     test_json_names();
+    test_count_values();
     test_integers();
     test_floats();
     test_enums_and_defaults();

@@ -141,8 +141,14 @@ static int request_bytes(const ProtobufCMessageDescriptor *d, const gwcall_req_t
 {
     ProtobufCMessage *msg;
     char err[400];
-    int rc = pbjson_parse(d, req->body, req->len, &msg, err, sizeof err);
+    int rc;
 
+    if (pbjson_count_values(req->body, req->len) > GWCALL_MAX_VALUES) {
+        fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "request: more than %zu JSON values",
+             GWCALL_MAX_VALUES);
+        return -1;
+    }
+    rc = pbjson_parse(d, req->body, req->len, &msg, err, sizeof err);
     if (rc) {
         fail(out, rc == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_INVALID_ARGUMENT,
              "%s", err);

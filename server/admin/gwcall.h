@@ -19,6 +19,10 @@
 /* The largest request body and response: the gRPC transport's message
  * limit. */
 #define GWCALL_MAX_BYTES ((size_t)TRANSPORT_MAX_MESSAGE_BYTES)
+/* The most JSON values a request may hold (pbjson_count_values): twice the
+ * repeated elements a gRPC request may carry in all (prescan's limit), so
+ * json-c's objects for one request stay within about 100 MB. */
+#define GWCALL_MAX_VALUES ((size_t)2000000)
 
 typedef struct gwcall_req {
     const char *path;      /* "/package.Service/Method" */

@@ -516,6 +516,27 @@ int pbjson_parse(const ProtobufCMessageDescriptor *d, const char *text, size_t l
     return rc;
 }
 
+size_t pbjson_count_values(const char *text, size_t len)
+{
+    size_t n = 1;
+    int in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character, whatever it is */
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == ',' || c == '[' || c == '{') {
+            n++;
+        }
+    }
+    return n;
+}
+
 /* ---- message -> JSON ----------------------------------------------------------- */
 
 /* The shortest %g form of d (digits from lo to hi) that reads back as d;

@@ -65,6 +65,12 @@ char *pbjson_format(const ProtobufCMessage *m, size_t *len, char *err, size_t ca
  * writes it: malloc'd, NUL-terminated; NULL when out of memory. */
 char *pbjson_text(json_object *obj, size_t *len);
 
+/* An upper bound on the number of values in JSON text (len bytes): 1 plus
+ * the commas, '[' and '{' outside strings. One pass, no allocation: lets a
+ * caller refuse a text that would parse into too many objects before
+ * json-c allocates them. */
+size_t pbjson_count_values(const char *text, size_t len);
+
 /* lowerCamelCase JSON name of a proto field name, as protoc derives it
  * ("time_unix_ms" -> "timeUnixMs"), into out (cut to cap). */
 void pbjson_json_name(const char *name, char *out, size_t cap);
