@@ -22,7 +22,8 @@
  * Answers: 200 with the response message as a JSON object; for a
  * server-streaming method (SelectAudience, SelectCampaignAudience) 200 with
  * a JSON array of every message, refused with RESOURCE_EXHAUSTED once the
- * array would exceed GWCALL_MAX_BYTES (gwcall.h) (use the gRPC method to stream more).
+ * array would exceed GWCALL_MAX_BYTES (gwcall.h) (use the gRPC method to stream more);
+ * a stream of changes (Health/Watch) answers the messages it has at once.
  * Client-streaming and bidirectional methods are UNIMPLEMENTED over HTTP,
  * naming the unary method to use instead when the service has one whose
  * request has the same fields (StreamEvents -> RecordEvents).

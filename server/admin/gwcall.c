@@ -274,8 +274,18 @@ static void run_server_stream(app_t *app, const rpc_method_t *m, const rpc_call_
     for (;;) {
         size_t n;
         char *text;
+        int step;
+        if (rpc_remaining_ms(ci) <= 0) { /* as the transport checks before each */
+            fail(out, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline passed during the stream");
+            break;
+        }
         r = (rpc_reply_t){ .code = GRPC_STATUS_OK };
-        if (!m->stream->next(st, &r)) {
+        step = m->stream->next(st, &r);
+        if (step == RPC_STREAM_YIELD)
+            continue;
+        if (step != RPC_STREAM_MESSAGE) {
+            /* DONE, or WAIT: a stream of changes (Health/Watch) answers what
+             * it has now; HTTP has no way to send the later ones */
             if (r.code != GRPC_STATUS_OK)
                 fail(out, r.code, "%s", r.message);
             free(r.body);

@@ -275,6 +275,12 @@ class UnaryTests(HttpTest):
         st, doc, raw = self.post("patron.v1.Profiles/SelectAudience",
                                  {"expression": "no_such_field > 1"})
         self.assertEqual(st, 400, raw)
+        # a stream of changes answers what it has at once
+        self.assertEqual(self.post("grpc.health.v1.Health/Watch", {})[:2],
+                         (200, [{"status": "SERVING"}]))
+        self.assertError(self.post("patron.v1.Profiles/SelectAudience", {},
+                                   headers=["X-Patron-Timeout-Ms: 0"]),
+                         504, "DEADLINE_EXCEEDED")
         self.assertError(self.post("patron.v1.Events/StreamEvents", {"events": []}),
                          501, "UNIMPLEMENTED", "/v1/patron.v1.Events/RecordEvents")
 
