@@ -1,17 +1,11 @@
 /*
  * importer.h - loads CSV files into the store.
  *
- * Formats (both with a header line, RFC 4180 quoting):
- *  - patron items:  item_id,title,category,price,unit_cost,in_stock
- *  - patron events: event_id,customer_id,item_id,type,timestamp,quantity,unit_price
- *      type is view|cart|purchase|refund; timestamp is unix seconds or
- *      ISO 8601 "YYYY-MM-DDTHH:MM:SS[Z]" (UTC).
- *  - online-retail (UCI Online Retail): InvoiceNo,StockCode,Description,
- *      Quantity,InvoiceDate,UnitPrice,CustomerID,Country. Items are upserted
- *      from StockCode/Description/UnitPrice; each row is a purchase, an
- *      InvoiceNo starting with 'C' a cancellation (stored as a refund). Event
- *      ids are "<InvoiceNo>:<StockCode>:<n>" (n-th such row), so re-importing
- *      the same file applies nothing twice.
+ * The layouts (Patron's items and events, UCI Online Retail) are documented
+ * for operators in one place: `patron help formats` (server/cli/cli_formats.c,
+ * copied into README.md). Online-retail event ids are
+ * "<InvoiceNo>:<StockCode>:<n>" (n-th such row), so re-importing the same
+ * file applies nothing twice.
  *
  * Nothing is dropped silently: every skipped row is counted in the report and
  * passed to the problem callback with its line number. Events dated before

@@ -4,7 +4,8 @@
  * cli.h; every one parses its flags with cliopt.h).
  *
  *   patron --help            the commands, by family
- *   patron CMD --help        a command's flags
+ *   patron CMD --help        a command's flags (also: patron help CMD)
+ *   patron help formats      the files an operator writes (cli_formats.c)
  *   patron --version         the release and source commit
  *
  * Exit status: 0 success, 1 failure (storage, RPC error, not serving),
@@ -65,7 +66,9 @@ int cli_store_open(const char *dir, uint64_t map_bytes, unsigned flags, store_t 
 
 static void overview(FILE *f)
 {
-    fprintf(f, "usage: patron COMMAND [flags]   (patron COMMAND --help for its flags)\n"
+    fprintf(f, "usage: patron COMMAND [flags]   (patron help COMMAND, or patron COMMAND "
+               "--help, for its flags)\n"
+               "       patron help formats      (the CSV, profile and token files)\n"
                "       patron --version\n");
     for (size_t i = 0; i < N_FAMILIES; i++) {
         fprintf(f, "\n%s:\n", families[i]->title);
@@ -94,9 +97,18 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        if (argc > 2 && !strcmp(argv[2], "formats")) {
+            fputs(cli_formats_text, stdout);
+            return CLI_OK;
+        }
         if (argc > 2 && (c = find(argv[2])) != NULL) {
             char *help_argv[] = { argv[2], "--help", NULL };
             return c->run(2, help_argv);
+        }
+        if (argc > 2) {
+            fprintf(stderr, "patron help: no command or topic \"%s\"\n", argv[2]);
+            overview(stderr);
+            return CLI_USAGE;
         }
         overview(stdout);
         return CLI_OK;

@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "cliopt.h"
+#include "clitime.h"
 
 typedef struct store store_t;
 typedef struct profile_config profile_config_t;
@@ -40,6 +41,10 @@ extern const cli_family_t cli_customers_family;   /* profile, audience, segments
                                                      export-customer */
 extern const cli_family_t cli_coupons_family;     /* train-uplift, eval-uplift */
 extern const cli_family_t cli_experiments_family; /* experiment, simulate-experiment */
+
+/* `patron help formats` (cli_formats.c): the import CSV layouts, the
+ * profile settings file and the token file; README.md copies it. */
+extern const char cli_formats_text[];
 
 /* `patron export-customer` (cli_export.c), in the customers family. */
 int cli_export_customer(int argc, char **argv);

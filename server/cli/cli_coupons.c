@@ -94,8 +94,8 @@ static void uplift_args_default(uplift_args_t *a)
     CLI_MAP_SIZE(&(a)->map_bytes),                                                       \
     CLI_NUM("window-days", "D", "attribution window after each offer (default 7)",      \
             1e-9, 365, &(a)->window_days),                                               \
-    CLI_I64("as-of", "UNIX_MS", "offers must have ended their window by then (default "  \
-            "now)", 1, 1e16, &(a)->as_of)
+    CLI_TIME("as-of", "offers must have ended their window by then (default now)",        \
+             &(a)->as_of)
 
 /* Opens the store and joins the offer log with purchases. */
 static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,

@@ -27,8 +27,7 @@ typedef struct cust_args {
     uint64_t map_bytes;
 } cust_args_t;
 
-#define AS_OF_OPT(a) CLI_I64("as-of", "UNIX_MS", "the time to compute at (default: now)", 0, \
-                             1e16, &(a)->as_of)
+#define AS_OF_OPT(a) CLI_TIME("as-of", "the time to compute at (default: now)", &(a)->as_of)
 
 int cli_profile_config(const char *path, profile_config_t *pc)
 {
@@ -221,6 +220,7 @@ static int segments(const cust_args_t *a)
     catalog_t *cat = NULL;
     customers_ctx_t c;
     segment_counts_t sc = { 0 };
+    char when[CLI_TIME_CAP];
     int64_t as_of;
     store_t *s;
     int rc;
@@ -246,8 +246,8 @@ static int segments(const cust_args_t *a)
         cli_error(rc, "segments failed");
         return 1;
     }
-    printf("%llu customers with events, as of %lld ms (RFM cut-points recomputed)\n",
-           (unsigned long long)sc.customers, (long long)as_of);
+    printf("%llu customers with events, as of %s (RFM cut-points recomputed)\n",
+           (unsigned long long)sc.customers, cli_time_format(as_of, when));
     printf("RFM segments:");
     for (int i = 0; i < PROFILE_MAX_SEGMENTS; i++)
         if (sc.segment[i])

@@ -2,7 +2,7 @@
  * cli_experiments.c - `patron experiment ...` and `patron simulate-experiment`.
  *
  *   patron experiment create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B][:diversity=D][:maxcat=N]...
- *                    [--layer L] [--traffic F] [--force CUSTOMER:ARM]...
+ *                    [--layer L] [--traffic F] [--force CUSTOMER:ARM]... [--start TIME] [--stop TIME]
  *   patron experiment list --addr A
  *   patron experiment assign --addr A --user ID
  *   patron experiment report --addr A --id ID [--attribution-days N]
@@ -48,6 +48,7 @@ extern char **environ;
 typedef struct exp_args {
     const char *addr, *id, *layer, *user;
     double traffic;
+    long long start, stop;
     uint32_t attribution_days;
     size_t n_arms, n_forced;
     Patron__V1__Arm arms[MAX_ARMS];
@@ -137,6 +138,7 @@ static const char exp_synopsis[] =
     "create|update --addr A --id ID --arm NAME:WEIGHT[:model=V][:blend=B][:diversity=D]"
     "[:maxcat=N]\n"
     "                         [--arm ...] [--layer L] [--traffic F] [--force CUSTOMER:ARM]\n"
+    "                         [--start TIME] [--stop TIME]\n"
     "   or: patron experiment list --addr A\n"
     "   or: patron experiment assign --addr A --user ID\n"
     "   or: patron experiment report --addr A --id ID [--attribution-days N]";
@@ -153,6 +155,10 @@ static int parse_exp_args(int argc, char **argv, const cli_cmd_t *cmd, exp_args_
                 &x->traffic),
         CLI_CALL("arm", "SPEC", "an arm, NAME:WEIGHT[:model=V]...; repeat per arm", opt_arm, x),
         CLI_CALL("force", "CUSTOMER:ARM", "pin a customer to an arm; repeatable", opt_force, x),
+        CLI_TIME("start", "create, update: serve from this time (default: at once)",
+                 &x->start),
+        CLI_TIME("stop", "create, update: stop serving at this time (default: never)",
+                 &x->stop),
         CLI_STR("user", "ID", "customer id (assign)", 0, &x->user),
         CLI_U32("attribution-days", "N", "report: days after exposure that count", 0, 3650,
                 &x->attribution_days),
@@ -165,9 +171,11 @@ static int parse_exp_args(int argc, char **argv, const cli_cmd_t *cmd, exp_args_
 
 static void print_experiment(const Patron__V1__Experiment *e)
 {
-    printf("experiment %s: layer %s, salt %s, traffic %.3f, start %lld, stop %lld\n",
+    char start[CLI_TIME_CAP], stop[CLI_TIME_CAP];
+    printf("experiment %s: layer %s, salt %s, traffic %.3f, start %s, stop %s\n",
            e->experiment_id, e->layer, e->salt, e->traffic_fraction,
-           (long long)e->start_unix_ms, (long long)e->stop_unix_ms);
+           e->start_unix_ms ? cli_time_format(e->start_unix_ms, start) : "none",
+           e->stop_unix_ms ? cli_time_format(e->stop_unix_ms, stop) : "none");
     for (size_t i = 0; i < e->n_arms; i++)
         printf("  arm %-12s weight %.3f model %llu blend %.2f diversity %.2f maxcat %u%s\n",
                e->arms[i]->arm_id, e->arms[i]->weight,
@@ -283,6 +291,8 @@ static int put(client_t *c, const exp_args_t *x, int update)
     e.experiment_id = (char *)x->id;
     e.layer = (char *)(x->layer ? x->layer : "");
     e.traffic_fraction = x->traffic;
+    e.start_unix_ms = x->start;
+    e.stop_unix_ms = x->stop;
     e.n_arms = x->n_arms;
     e.arms = (Patron__V1__Arm **)x->arm_ptrs;
     e.n_forced_arms = x->n_forced;

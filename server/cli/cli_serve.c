@@ -145,9 +145,10 @@ static int model_info(const serve_args_t *a)
         protobuf_c_message_free_unpacked(&resp->base, NULL);
         return 1;
     }
-    printf("model version %llu trained at %lld ms: %u factors, %u customers, "
+    char when[CLI_TIME_CAP];
+    printf("model version %llu trained at %s: %u factors, %u customers, "
            "%u items, %u iterations, reg %g, alpha %g, loss %.6g, %.1f MB in memory\n",
-           (unsigned long long)m->version, (long long)m->trained_at_unix_ms,
+           (unsigned long long)m->version, cli_time_format(m->trained_at_unix_ms, when),
            m->factors, m->customers, m->items, m->iterations, m->regularization,
            m->alpha, m->final_loss, (double)m->memory_bytes / 1e6);
     printf("  catalog: %u items, %.1f MB (swapped on every item upsert)\n",

@@ -47,11 +47,11 @@ static int cmd_init(int argc, char **argv)
 
 static void print_info(const char *verb, const char *where, const store_backup_info_t *b)
 {
-    char size[16];
+    char size[16], when[CLI_TIME_CAP];
     printf("%s %s: %" PRIu64 " events (event seq < %" PRIu64 "), %s, store format %u, "
-           "siphash24 %016" PRIx64 ", taken at unix ms %" PRId64 "\n", verb, where, b->events,
+           "siphash24 %016" PRIx64 ", taken at %s\n", verb, where, b->events,
            b->event_seq, bytesize_format(b->bytes, size, sizeof size), b->format_version,
-           b->checksum, b->created_ms);
+           b->checksum, cli_time_format(b->created_ms, when));
 }
 
 static int cmd_backup(int argc, char **argv)

@@ -158,8 +158,8 @@ static int cmd_train(int argc, char **argv)
          * weights would disagree */
         CLI_FLT("half-life-days", "X", "events lose half their weight every X days (0: never)",
                 0, 1e6, &a.train.half_life_days),
-        CLI_I64("as-of", "MS", "train as of this unix-ms time: later events are skipped "
-                "(default: now + 1 day)", 1, 1e16, &a.train.as_of_ms),
+        CLI_TIME("as-of", "train as of this time: later events are skipped (default: now + "
+                 "1 day)", &a.train.as_of_ms),
         CLI_STR("profiles", "FILE", "profile settings (default: built in)", 0, &a.profiles),
         CLI_END,
     };

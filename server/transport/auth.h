@@ -3,16 +3,9 @@
  * operator's file. Pure policy: no gRPC here (transport.c hands over the
  * method path and the token it found in the call's metadata).
  *
- * File format, one token per line ('#' starts a comment):
- *
- *   NAME  TOKEN  SCOPE [SCOPE ...]
- *
- *   NAME   a label for logs (the token itself is never logged)
- *   TOKEN  at least 16 characters of [A-Za-z0-9._~+/=-], unique
- *   SCOPE  "*" (every method), a service ("patron.v1.Recommender"), or one
- *          method ("patron.v1.Profiles/GetProfile")
- *
- * The file holds secrets, so it is refused when group or others may read it
+ * The file, one "NAME TOKEN SCOPE..." line per token, is documented for
+ * operators in one place: `patron help formats` (server/cli/cli_formats.c,
+ * copied into README.md). The file holds secrets, so it is refused when group or others may read it
  * (like ssh keys). A file without tokens (empty, or only comments) is valid
  * and admits no one: emptying the file is how an operator locks every
  * caller out. Health checks (grpc.health.v1.Health) never need a token:

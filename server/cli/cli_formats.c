@@ -1,0 +1,51 @@
+/*
+ * cli_formats.c - `patron help formats`: the one description of the files
+ * an operator writes for Patron (the CSV import layouts, the profile
+ * settings file, the token file). README.md's "File formats" section is a
+ * copy of this text, checked by the cli_formats_readme test.
+ */
+#include "cli.h"
+
+const char cli_formats_text[] =
+    "Import CSV (patron import), a header line, RFC 4180 quoting:\n"
+    "  --items, layout patron:   item_id,title,category,price,unit_cost,in_stock\n"
+    "  --events, layout patron:  event_id,customer_id,item_id,type,timestamp,quantity,\n"
+    "                            unit_price\n"
+    "    type is view|cart|purchase|refund; timestamp is unix seconds or ISO 8601\n"
+    "    (2026-12-04T17:00:00Z; a space for the T, .fff fractions and +HH:MM\n"
+    "    offsets allowed; no zone means UTC).\n"
+    "  --events, --format online-retail (UCI Online Retail, also the II spellings):\n"
+    "    InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,\n"
+    "    Country. Items are upserted from StockCode/Description/UnitPrice; each row\n"
+    "    is a purchase, an InvoiceNo starting with C a cancellation (stored as a\n"
+    "    refund). Event ids are <InvoiceNo>:<StockCode>:<n> (the n-th such row), so\n"
+    "    importing the same file again applies nothing twice. InvoiceDate is\n"
+    "    M/D/YYYY H:MM[:SS] (UTC) or ISO 8601.\n"
+    "  Nothing is dropped silently: rows without a customer, cancellations,\n"
+    "  malformed rows and events dated before 2000-01-01 or in the future are\n"
+    "  counted in the report and named with their line numbers.\n"
+    "\n"
+    "Profile settings (patrond --profiles, patron train|segments --profiles), one\n"
+    "setting per line, # starts a comment:\n"
+    "  order_gap_minutes = 30   recent_days = 30      new_days = 30\n"
+    "  at_risk_factor = 1.5     lapse_factor = 3      min_gap_days = 7\n"
+    "  default_gap_days = 30    won_back_days = 90    points_per_unit = 1\n"
+    "  tier_window_days = 365   tier_grace_days = 30\n"
+    "  tier = NAME MIN_SPEND MIN_ORDERS MIN_ENGAGEMENT      (lowest first)\n"
+    "  segment = NAME R_LO-R_HI F_LO-F_HI M_LO-M_HI          (first match wins)\n"
+    "  Settings not in the file keep their defaults; a file with any tier line\n"
+    "  replaces the whole tier list, and likewise for segment.\n"
+    "\n"
+    "Tokens (patrond --auth-file), mode 600, one token per line, # starts a comment:\n"
+    "  NAME  TOKEN  SCOPE [SCOPE ...]\n"
+    "  NAME   a label for logs (the token itself is never logged)\n"
+    "  TOKEN  16 to 256 characters of [A-Za-z0-9._~+/=-], unique\n"
+    "  SCOPE  * (every method), a service (patron.v1.Recommender) or one method\n"
+    "         (patron.v1.Profiles/GetProfile); a scope patrond does not serve\n"
+    "         refuses the file\n"
+    "  The file is refused when group or others may read it. A file without\n"
+    "  tokens admits no one. Health checks never need a token; server\n"
+    "  reflection needs a known token, whatever its scopes.\n"
+    "\n"
+    "Times on the command line (--as-of, --start, --stop) are ISO 8601 or unix\n"
+    "milliseconds; the CLI prints times as ISO 8601 UTC (2026-12-04T17:00:00Z).\n";
