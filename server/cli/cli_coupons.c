@@ -202,7 +202,7 @@ static int train_per_coupon(store_t *s, const uplift_log_t *logs,
 static int cmd_train_uplift(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
-        "train-uplift", "--data DIR [--window-days D] [--as-of UNIX_MS]\n"
+        "train-uplift", "--data DIR [--window-days D] [--as-of TIME]\n"
                         "                           [--per-coupon [--min-rows N]]",
         "Fits the default uplift model on every finished offer; --per-coupon also\n"
         "fits one per catalog coupon with at least N treated and N control rows."
@@ -379,7 +379,7 @@ static int cmd_eval_uplift(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
         "eval-uplift", "--data DIR [--budgets B1,B2,...] [--test-share F] [--in-sample]\n"
-                       "                          [--window-days D] [--as-of UNIX_MS]",
+                       "                          [--window-days D] [--as-of TIME]",
         "Fits on the customers outside a test share (by a hash of the id) and reports\n"
         "Qini / AUUC and profit per budget on the customers inside it."
     };

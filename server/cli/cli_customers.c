@@ -1,9 +1,9 @@
 /*
  * cli_customers.c - the customer commands of `patron`.
  *
- *   patron profile --addr HOST:PORT --user ID [--as-of UNIX_MS]
- *   patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]  (CSV)
- *   patron segments --data DIR [--as-of UNIX_MS] [--profiles FILE]
+ *   patron profile --addr HOST:PORT --user ID [--as-of TIME]
+ *   patron audience --addr HOST:PORT [--expr EXPR] [--limit N] [--as-of TIME]  (CSV)
+ *   patron segments --data DIR [--as-of TIME] [--profiles FILE]
  *                   (offline: RFM segment and lifecycle sizes)
  *   patron export-customer --addr HOST:PORT --user ID   (cli_export.c)
  */
@@ -91,7 +91,7 @@ static int profile(const cust_args_t *a)
 
 static int cmd_profile(int argc, char **argv)
 {
-    static const cli_cmd_t cmd = { "profile", "--addr HOST:PORT --user ID [--as-of UNIX_MS]",
+    static const cli_cmd_t cmd = { "profile", "--addr HOST:PORT --user ID [--as-of TIME]",
                                    "A customer's profile: RFM, segment, tier, stage, points." };
     cust_args_t a = { 0 };
     cli_opt_t opts[] = {
@@ -179,7 +179,7 @@ static int audience(const cust_args_t *a)
 static int cmd_audience(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
-        "audience", "--addr HOST:PORT [--expr EXPR] [--limit N] [--as-of UNIX_MS]",
+        "audience", "--addr HOST:PORT [--expr EXPR] [--limit N] [--as-of TIME]",
         "Streams the customers matching an audience expression as CSV to stdout."
     };
     cust_args_t a = { 0 };
@@ -269,7 +269,7 @@ static int segments(const cust_args_t *a)
 static int cmd_segments(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
-        "segments", "--data DIR [--as-of UNIX_MS] [--profiles FILE]",
+        "segments", "--data DIR [--as-of TIME] [--profiles FILE]",
         "Offline: recomputes the RFM cut-points and prints segment, lifecycle and\n"
         "tier sizes."
     };
