@@ -498,8 +498,7 @@ const char *uplift_policy_name(int policy)
     return policy >= 0 && policy < UPLIFT_N_POLICIES ? names[policy] : "?";
 }
 
-/* Scores of every row under each policy. */
-static int score_policies(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
+int uplift_policy_scores(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
                           double *score[UPLIFT_N_POLICIES])
 {
     for (size_t i = 0; i < n; i++) {
@@ -545,7 +544,7 @@ int uplift_evaluate(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
         bought[i] = logs[i].bought ? 1.0 : 0.0;
     }
     if (rc == 0)
-        rc = score_policies(m, logs, n, score);
+        rc = uplift_policy_scores(m, logs, n, score);
     memset(out, 0, UPLIFT_N_POLICIES * sizeof *out);
     for (int r = 0; rc == 0 && r < UPLIFT_N_POLICIES; r++)
         rc = evaluate_policy(score[r], logs, treated, bought, n, budgets, n_budgets,

@@ -215,6 +215,12 @@ typedef enum uplift_policy {
 /* "uplift model", "propensity", "coupon to everyone"; "?" out of range. */
 const char *uplift_policy_name(int policy);
 
+/* The score of every row of logs[0..n) under each policy and model m (the
+ * ranking uplift_evaluate judges; higher first): score[r] has n entries per
+ * policy r. Returns 0 or -EINVAL. */
+int uplift_policy_scores(const uplift_model_t *m, const uplift_log_t *logs, size_t n,
+                         double *score[UPLIFT_N_POLICIES]);
+
 #define UPLIFT_EVAL_MAX_BUDGETS 16
 
 typedef struct uplift_policy_eval {

@@ -48,6 +48,12 @@ extern const cli_family_t cli_coupon_cmds_family; /* coupon upsert|target|audien
  * profile settings file and the token file; README.md copies it. */
 extern const char cli_formats_text[];
 
+/* Prints the JSON value o (pretty, stable key order as built) to stdout
+ * and releases it (json_object_put); every `--json` report ends with it.
+ * Returns 0, or -EIO / -ENOMEM after printing why. */
+struct json_object;
+int cli_json_print(struct json_object *o);
+
 /* `patron export-customer` (cli_export.c), in the customers family. */
 int cli_export_customer(int argc, char **argv);
 

@@ -23,6 +23,7 @@
  * was (probably) trained on.
  */
 #include "cli.h"
+#include "cli_uplift_report.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +55,10 @@ typedef struct uplift_args {
     double test_share;
     int in_sample;
     int per_coupon;
+    int json;            /* eval-uplift: JSON on stdout, the text on stderr */
+    const char *svg;     /* eval-uplift: the Qini curves to this file */
+    FILE *txt;           /* where the text goes */
+    json_object *out;    /* eval-uplift --json: the object being filled */
     uint32_t min_rows;
 } uplift_args_t;
 
@@ -111,7 +116,7 @@ static int load_logs(const uplift_args_t *a, store_t **s, uplift_log_t **logs,
     return rc;
 }
 
-static void print_arms(const uplift_log_t *logs, size_t n)
+static void print_arms(FILE *txt, const uplift_log_t *logs, size_t n, json_object *out)
 {
     size_t nt = 0, nc = 0, bt = 0, bc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -123,9 +128,16 @@ static void print_arms(const uplift_log_t *logs, size_t n)
             bc += logs[i].bought;
         }
     }
-    printf("offers %zu: treated %zu (bought %.1f%%), control %zu (bought %.1f%%)\n", n, nt,
-           nt ? 100.0 * (double)bt / (double)nt : 0.0, nc,
-           nc ? 100.0 * (double)bc / (double)nc : 0.0);
+    fprintf(txt, "offers %zu: treated %zu (bought %.1f%%), control %zu (bought %.1f%%)\n", n,
+            nt, nt ? 100.0 * (double)bt / (double)nt : 0.0, nc,
+            nc ? 100.0 * (double)bc / (double)nc : 0.0);
+    if (out) {
+        json_object_object_add(out, "offers", json_object_new_int64((int64_t)n));
+        json_object_object_add(out, "treated", json_object_new_int64((int64_t)nt));
+        json_object_object_add(out, "control", json_object_new_int64((int64_t)nc));
+        json_object_object_add(out, "treated_bought", json_object_new_int64((int64_t)bt));
+        json_object_object_add(out, "control_bought", json_object_new_int64((int64_t)bc));
+    }
 }
 
 /* ---- train-uplift ---------------------------------------------------------------------- */
@@ -231,7 +243,7 @@ static int cmd_train_uplift(int argc, char **argv)
     }
     if ((rc = load_logs(&a, &s, &logs, a.per_coupon ? &keys : NULL, &n)) != 0)
         goto out;
-    print_arms(logs, n);
+    print_arms(stdout, logs, n, NULL);
     if ((rc = uplift_fit(logs, n, NULL, &m)) != 0) {
         cli_error(rc, "fitting the uplift model");
         goto out;
@@ -256,15 +268,16 @@ out:
 static void print_policies(const uplift_args_t *a, const uplift_policy_eval_t *pe,
                            const char *rows_label)
 {
-    printf("%-20s %10s %10s\n", "policy", "AUUC", "Qini");
+    FILE *txt = a->txt;
+    fprintf(txt, "%-20s %10s %10s\n", "policy", "AUUC", "Qini");
     for (int r = 0; r < UPLIFT_N_POLICIES; r++)
-        printf("%-20s %10.4f %10.4f\n", uplift_policy_name(r), pe[r].auuc, pe[r].qini);
+        fprintf(txt, "%-20s %10.4f %10.4f\n", uplift_policy_name(r), pe[r].auuc, pe[r].qini);
     for (size_t b = 0; b < a->n_budgets; b++) {
-        printf("budget %.2f (%s):\n", a->budgets[b], rows_label);
+        fprintf(txt, "budget %.2f (%s):\n", a->budgets[b], rows_label);
         for (int r = 0; r < UPLIFT_N_POLICIES; r++) {
             const uplift_budget_eval_t *e = &pe[r].at_budget[b];
-            printf("  %-20s k %8zu  spend %10.2f  incr. margin %10.2f  "
-                   "incr. profit %10.2f  ROI %7.3f\n",
+            fprintf(txt, "  %-20s k %8zu  spend %10.2f  incr. margin %10.2f  "
+                    "incr. profit %10.2f  ROI %7.3f\n",
                    uplift_policy_name(r), e->k, e->spend, e->incr_margin, e->incr_profit,
                    e->roi);
         }
@@ -295,10 +308,11 @@ static size_t side_customers(const couponstore_uplift_key_t *keys, const uint8_t
     return distinct;
 }
 
-static void print_split(const uplift_log_t *logs, const couponstore_uplift_key_t *keys,
-                        const uint8_t *is_test, size_t n, double share)
+static void print_split(FILE *txt, const uplift_log_t *logs,
+                        const couponstore_uplift_key_t *keys, const uint8_t *is_test, size_t n,
+                        double share)
 {
-    printf("out of sample: customers split by a hash of their id, test share %.2f\n", share);
+    fprintf(txt, "out of sample: customers split by a hash of their id, test share %.2f\n", share);
     for (int test = 0; test <= 1; test++) {
         size_t rows = 0, nt = 0;
         for (size_t i = 0; i < n; i++) {
@@ -307,10 +321,36 @@ static void print_split(const uplift_log_t *logs, const couponstore_uplift_key_t
             rows++;
             nt += logs[i].treated != 0;
         }
-        printf("  %-5s split: %zu offers from %zu customers (treated %zu, control %zu)\n",
+        fprintf(txt, "  %-5s split: %zu offers from %zu customers (treated %zu, control %zu)\n",
                test ? "test" : "train", rows, side_customers(keys, is_test, n, test), nt,
                rows - nt);
     }
+}
+
+/* --svg: the Qini curves of the n_test test rows under the model fitted on
+ * the train rows. */
+static int qini_svg(const uplift_args_t *a, const uplift_log_t *logs, const uint8_t *is_test,
+                    size_t n, size_t n_test, const uplift_model_t *m)
+{
+    uplift_log_t *rows = malloc((n_test ? n_test : 1) * sizeof *rows);
+    char title[160];
+    size_t k = 0;
+    int rc;
+
+    if (!rows)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (is_test[i])
+            rows[k++] = logs[i];
+    snprintf(title, sizeof title, "Qini curves, test split (%zu offers, test share %.2f)",
+             n_test, a->test_share);
+    rc = cli_uplift_svg(a->svg, m, rows, k, title);
+    free(rows);
+    if (rc)
+        cli_error(rc, "writing %s", a->svg);
+    else
+        fprintf(a->txt, "Qini curves written to %s\n", a->svg);
+    return rc;
 }
 
 /* Fits on the train customers, evaluates on the test customers. */
@@ -325,7 +365,7 @@ static int eval_out_of_sample(const uplift_args_t *a, const uplift_log_t *logs,
     for (size_t i = 0; rc == 0 && i < n; i++)
         n_test += is_test[i] = (uint8_t)uplift_in_test_split(keys[i].customer, a->test_share);
     if (rc == 0)
-        print_split(logs, keys, is_test, n, a->test_share);
+        print_split(a->txt, logs, keys, is_test, n, a->test_share);
     if (rc == 0 && (n_test == 0 || n_test == n)) {
         fprintf(stderr, "patron: the %s split is empty: too few customers for a test share "
                         "of %.2f (log more offers, or use --in-sample)\n",
@@ -340,11 +380,26 @@ static int eval_out_of_sample(const uplift_args_t *a, const uplift_log_t *logs,
         goto out;
     }
     if (ev->test_treated == 0 || ev->test_control == 0)
-        printf("note: the test split has no %s rows: Qini and incremental profit "
+        fprintf(a->txt, "note: the test split has no %s rows: Qini and incremental profit "
                "cannot be estimated from it\n", ev->test_treated ? "control" : "treated");
-    printf("T-learner fitted on the train split (%zu offers), evaluated on the test split "
-           "(%zu offers):\n", ev->n_train, ev->n_test);
+    fprintf(a->txt, "T-learner fitted on the train split (%zu offers), evaluated on the test "
+            "split (%zu offers):\n", ev->n_train, ev->n_test);
     print_policies(a, ev->policy, "test split");
+    if (a->out) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "test_share", json_object_new_double(a->test_share));
+        json_object_object_add(o, "train_offers", json_object_new_int64((int64_t)ev->n_train));
+        json_object_object_add(o, "test_offers", json_object_new_int64((int64_t)ev->n_test));
+        json_object_object_add(o, "test_treated",
+                               json_object_new_int64((int64_t)ev->test_treated));
+        json_object_object_add(o, "test_control",
+                               json_object_new_int64((int64_t)ev->test_control));
+        json_object_object_add(o, "policies", cli_uplift_policies_json(ev->policy, a->budgets,
+                                                                       a->n_budgets));
+        json_object_object_add(a->out, "out_of_sample", o);
+    }
+    if (a->svg)
+        rc = qini_svg(a, logs, is_test, n, n_test, &ev->model);
 out:
     free(is_test);
     free(ev);
@@ -359,10 +414,10 @@ static int eval_in_sample(store_t *s, const uplift_args_t *a, const uplift_log_t
     uplift_model_t m;
     int rc = couponstore_get_model(s, COUPONSTORE_DEFAULT_MODEL, &m);
 
-    printf("IN SAMPLE (optimistic): the stored \"%s\" model scored on all %zu offers, "
-           "which it was probably trained on:\n", COUPONSTORE_DEFAULT_MODEL, n);
+    fprintf(a->txt, "IN SAMPLE (optimistic): the stored \"%s\" model scored on all %zu "
+            "offers, which it was probably trained on:\n", COUPONSTORE_DEFAULT_MODEL, n);
     if (rc == -ENOENT) {
-        printf("no stored uplift model (run patron train-uplift): stage priors\n");
+        fprintf(a->txt, "no stored uplift model (run patron train-uplift): stage priors\n");
         rc = uplift_model_init(&m, NULL);
     }
     if (rc == 0)
@@ -372,6 +427,13 @@ static int eval_in_sample(store_t *s, const uplift_args_t *a, const uplift_log_t
         return rc;
     }
     print_policies(a, pe, "in sample");
+    if (a->out) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "offers", json_object_new_int64((int64_t)n));
+        json_object_object_add(o, "policies", cli_uplift_policies_json(pe, a->budgets,
+                                                                       a->n_budgets));
+        json_object_object_add(a->out, "in_sample", o);
+    }
     return 0;
 }
 
@@ -379,7 +441,7 @@ static int cmd_eval_uplift(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
         "eval-uplift", "--data DIR [--budgets B1,B2,...] [--test-share F] [--in-sample]\n"
-                       "                          [--window-days D] [--as-of TIME]",
+                       "                          [--window-days D] [--as-of TIME] [--json] [--svg FILE]",
         "Fits on the customers outside a test share (by a hash of the id) and reports\n"
         "Qini / AUUC and profit per budget on the customers inside it."
     };
@@ -392,6 +454,10 @@ static int cmd_eval_uplift(int argc, char **argv)
                 1 - 1e-9, &a.test_share),
         CLI_FLAG("in-sample", "add the stored model's optimistic in-sample figures",
                  &a.in_sample),
+        CLI_FLAG("json", "the figures as one JSON object on stdout (the text goes to stderr)",
+                 &a.json),
+        CLI_STR("svg", "FILE", "write the test split's Qini curves (one line per policy) as SVG",
+                0, &a.svg),
         CLI_END,
     };
     uplift_log_t *logs = NULL;
@@ -402,9 +468,12 @@ static int cmd_eval_uplift(int argc, char **argv)
 
     if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
         return rc;
+    a.txt = a.json ? stderr : stdout;
+    if (a.json && !(a.out = json_object_new_object()))
+        return CLI_FAIL;
     if ((rc = load_logs(&a, &s, &logs, &keys, &n)) != 0)
         goto out;
-    print_arms(logs, n);
+    print_arms(a.txt, logs, n, a.out);
     if (n == 0) {
         fprintf(stderr, "patron: no finished offers to evaluate\n");
         rc = -ENOENT;
@@ -415,7 +484,12 @@ static int cmd_eval_uplift(int argc, char **argv)
         int rc2 = eval_in_sample(s, &a, logs, n);
         rc = rc ? rc : rc2;
     }
+    if (rc == 0 && a.out) {
+        rc = cli_json_print(a.out);
+        a.out = NULL;
+    }
 out:
+    json_object_put(a.out);
     free(logs);
     free(keys);
     store_close(s);

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 typedef struct cust_args {
     const char *addr, *user, *expr, *data, *profiles;
     long long limit, as_of;
+    int json;
     uint64_t map_bytes;
 } cust_args_t;
 
@@ -213,6 +215,50 @@ static int count_segments(void *ctx, const customer_view_t *v)
     return 0;
 }
 
+/* {"label": count, ...} of the nonzero counts[0..n), labels from name(i). */
+static json_object *counts_json(const uint64_t *counts, int n, const char *(*name)(void *, int),
+                                void *ctx)
+{
+    json_object *o = json_object_new_object();
+    for (int i = 0; o && i < n; i++)
+        if (counts[i])
+            json_object_object_add(o, name(ctx, i), json_object_new_int64((int64_t)counts[i]));
+    return o;
+}
+
+static const char *segment_label(void *pc, int i)
+{
+    return i == PROFILE_MAX_SEGMENTS ? "(no orders)" : profile_segment_name(pc, i);
+}
+
+static const char *tier_label(void *pc, int i)
+{
+    return profile_tier_name(pc, i);
+}
+
+static const char *stage_name(void *ctx, int i)
+{
+    (void)ctx;
+    return stage_label(i);
+}
+
+/* patron segments --json: {"as_of", "as_of_unix_ms", "customers", "segments",
+ * "lifecycle", "tiers"} with name -> count objects (zero counts left out). */
+static int segments_json(profile_config_t *pc, const segment_counts_t *sc, int64_t as_of)
+{
+    json_object *o = json_object_new_object();
+    char when[CLI_TIME_CAP];
+    json_object_object_add(o, "as_of", json_object_new_string(cli_time_format(as_of, when)));
+    json_object_object_add(o, "as_of_unix_ms", json_object_new_int64(as_of));
+    json_object_object_add(o, "customers", json_object_new_int64((int64_t)sc->customers));
+    json_object_object_add(o, "segments", counts_json(sc->segment, PROFILE_MAX_SEGMENTS + 1,
+                                                      segment_label, pc));
+    json_object_object_add(o, "lifecycle", counts_json(sc->stage, 6, stage_name, NULL));
+    json_object_object_add(o, "tiers", counts_json(sc->tier, PROFILE_MAX_TIERS, tier_label,
+                                                   pc));
+    return cli_json_print(o);
+}
+
 static int segments(const cust_args_t *a)
 {
     profile_config_t pc;
@@ -246,6 +292,8 @@ static int segments(const cust_args_t *a)
         cli_error(rc, "segments failed");
         return 1;
     }
+    if (a->json)
+        return segments_json(&pc, &sc, as_of) == 0 ? 0 : 1;
     printf("%llu customers with events, as of %s (RFM cut-points recomputed)\n",
            (unsigned long long)sc.customers, cli_time_format(as_of, when));
     printf("RFM segments:");
@@ -269,7 +317,7 @@ static int segments(const cust_args_t *a)
 static int cmd_segments(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
-        "segments", "--data DIR [--as-of TIME] [--profiles FILE]",
+        "segments", "--data DIR [--as-of TIME] [--profiles FILE] [--json]",
         "Offline: recomputes the RFM cut-points and prints segment, lifecycle and\n"
         "tier sizes."
     };
@@ -279,6 +327,7 @@ static int cmd_segments(int argc, char **argv)
         CLI_MAP_SIZE(&a.map_bytes),
         AS_OF_OPT(&a),
         CLI_STR("profiles", "FILE", "profile settings (default: built in)", 0, &a.profiles),
+        CLI_FLAG("json", "the sizes as one JSON object (stable keys)", &a.json),
         CLI_END,
     };
     int rc = cli_parse(argc, argv, 1, &cmd, opts);

@@ -16,6 +16,7 @@
  * server and removes the copy. DIR is not changed.
  */
 #include "cli.h"
+#include "pbjson.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +51,7 @@ typedef struct exp_args {
     double traffic;
     long long start, stop;
     uint32_t attribution_days;
+    int json;
     size_t n_arms, n_forced;
     Patron__V1__Arm arms[MAX_ARMS];
     Patron__V1__Arm *arm_ptrs[MAX_ARMS];
@@ -141,7 +143,7 @@ static const char exp_synopsis[] =
     "                         [--start TIME] [--stop TIME]\n"
     "   or: patron experiment list --addr A\n"
     "   or: patron experiment assign --addr A --user ID\n"
-    "   or: patron experiment report --addr A --id ID [--attribution-days N]";
+    "   or: patron experiment report --addr A --id ID [--attribution-days N] [--json]";
 
 /* Parses the flags after the sub-command word into *x. */
 static int parse_exp_args(int argc, char **argv, const cli_cmd_t *cmd, exp_args_t *x)
@@ -162,6 +164,8 @@ static int parse_exp_args(int argc, char **argv, const cli_cmd_t *cmd, exp_args_
         CLI_STR("user", "ID", "customer id (assign)", 0, &x->user),
         CLI_U32("attribution-days", "N", "report: days after exposure that count", 0, 3650,
                 &x->attribution_days),
+        CLI_FLAG("json", "report: the results as JSON (the API's proto3 JSON mapping)",
+                 &x->json),
         CLI_END,
     };
     memset(x, 0, sizeof *x);
@@ -242,8 +246,12 @@ static void print_report(const Patron__V1__GetExperimentResultsResponse *r)
     }
 }
 
-static int report(client_t *c, const char *id, unsigned attribution_days)
+static int report(client_t *c, const char *id, unsigned attribution_days, int json)
 {
+    json_object *o;
+    char err[256];
+    int rc = 0;
+
     Patron__V1__GetExperimentResultsRequest req = PATRON__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT;
     Patron__V1__GetExperimentResultsResponse *r;
     req.experiment_id = (char *)id;
@@ -253,9 +261,14 @@ static int report(client_t *c, const char *id, unsigned attribution_days)
         &patron__v1__get_experiment_results_response__descriptor);
     if (!r)
         return 1;
-    print_report(r);
+    if (!json)
+        print_report(r);
+    else if ((rc = pbjson_to_object(&r->base, &o, err, sizeof err)) != 0)
+        fprintf(stderr, "patron: the results as JSON: %s\n", err);
+    else
+        rc = cli_json_print(o);
     protobuf_c_message_free_unpacked(&r->base, NULL);
-    return 0;
+    return rc ? 1 : 0;
 }
 
 /* Creates (or updates) e and prints the stored definition; 0 or 1. */
@@ -331,7 +344,7 @@ static int cmd_experiment(int argc, char **argv)
     if ((!strcmp(sub, "create") || !strcmp(sub, "update")) && x.id) {
         rc = put(c, &x, sub[0] == 'u');
     } else if (!strcmp(sub, "report") && x.id) {
-        rc = report(c, x.id, x.attribution_days);
+        rc = report(c, x.id, x.attribution_days, x.json);
     } else if (!strcmp(sub, "list")) {
         Patron__V1__ListExperimentsRequest req = PATRON__V1__LIST_EXPERIMENTS_REQUEST__INIT;
         Patron__V1__ListExperimentsResponse *r = (Patron__V1__ListExperimentsResponse *)cli_rpc(
@@ -672,7 +685,7 @@ static int cmd_simulate_experiment(int argc, char **argv)
     }
     printf("%zu visits (Recommend calls, each logged as an exposure), %zu events recorded\n\n",
            visits, total_events);
-    rc = report(c, exp_id, 0);
+    rc = report(c, exp_id, 0, 0);
 out:
     client_close(c);
     free(s.cust);

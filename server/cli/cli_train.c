@@ -17,6 +17,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@
 #include "wallclock.h"
 #include "monotime.h"
 
+/* At most this many cut-offs in eval --k. */
+#define EVAL_MAX_KS 8
+
 typedef struct train_args {
     const char *data, *ncf, *out, *profiles;
     uint64_t map_bytes;
@@ -43,6 +47,9 @@ typedef struct train_args {
     float blend;           /* eval --ncf: iALS weight in the EASE blend (1: iALS) */
     float conf_pop_exp;    /* eval --ncf: r_ui scaled by (n_i / mean)^-this */
     uint32_t holdout_last; /* eval --data: last N purchases held out */
+    int json;              /* eval: JSON on stdout, the text on stderr */
+    uint32_t ks[EVAL_MAX_KS]; /* eval --data: the cut-offs (--k) */
+    size_t n_ks;
     double holdout_days;   /* eval --data: or the last D days */
     train_config_t train;
     tune_config_t tune;
@@ -184,7 +191,7 @@ static int eval_ncf_ease(const train_args_t *a, const ncf_data_t *d, float **B, 
     rc = ease_fit(&d->train, a->ease_lambda, *B);
     *secs = monotime_seconds() - t0;
     if (rc == 0)
-        printf("ease: lambda %g, %zu x %zu item matrix (%.0f MB): fit %.2f s\n",
+        fprintf(a->json ? stderr : stdout, "ease: lambda %g, %zu x %zu item matrix (%.0f MB): fit %.2f s\n",
                a->ease_lambda, n, n, (double)(n * n * sizeof **B) / 1e6, *secs);
     return rc;
 }
@@ -192,7 +199,7 @@ static int eval_ncf_ease(const train_args_t *a, const ncf_data_t *d, float **B, 
 static int cmd_eval_ncf(const train_args_t *a)
 {
     ncf_data_t full, val, *d = &full;
-    ncf_metrics_t pop_m, m;
+    ncf_metrics_t pop_m = { 0 }, m = { 0 };
     ncf_factors_t fac;
     ease_blend_t blend;
     float *pop, *uf = NULL, *itf = NULL, *B = NULL;
@@ -200,6 +207,7 @@ static int cmd_eval_ncf(const train_args_t *a)
     double t0, secs = 0, ease_secs = 0;
     uint32_t width;
     int rc = 0;
+    FILE *txt = a->json ? stderr : stdout;
 
     if ((rc = ncf_load(a->ncf, &full, err, sizeof err)) != 0) {
         fprintf(stderr, "patron: %s\n", err);
@@ -214,7 +222,7 @@ static int cmd_eval_ncf(const train_args_t *a)
         ncf_free(&full);
         d = &val;
     }
-    printf("%s%s: %u users, %u items, %llu training pairs, %u negatives per user\n",
+    fprintf(txt, "%s%s: %u users, %u items, %llu training pairs, %u negatives per user\n",
            a->ncf, a->validation ? " (validation split of the training file)" : "",
            d->n_users, d->n_items, (unsigned long long)d->train.indptr[d->n_users],
            d->n_neg);
@@ -222,7 +230,7 @@ static int cmd_eval_ncf(const train_args_t *a)
         goto out;
     if ((pop = ncf_popularity(d)) != NULL) {
         ncf_evaluate(d, ncf_score_popularity, pop, 10, &pop_m);
-        printf("popularity baseline: HR@10 %.4f NDCG@10 %.4f\n", pop_m.hr, pop_m.ndcg);
+        fprintf(txt, "popularity baseline: HR@10 %.4f NDCG@10 %.4f\n", pop_m.hr, pop_m.ndcg);
         free(pop);
     }
     width = a->members * a->train.als.factors;
@@ -241,7 +249,7 @@ static int cmd_eval_ncf(const train_args_t *a)
             goto out;
         fac = (ncf_factors_t){ uf, itf, width };
         ncf_evaluate(d, ncf_score_factors, &fac, 10, &m);
-        printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, nu %g, "
+        fprintf(txt, "ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, nu %g, "
                "pop-exp %g, conf-pop-exp %g, solver %s, cg-steps %u, threads %u, "
                "ensemble %u: training %.2f s, %u users evaluated\n",
                a->train.als.factors, a->train.als.iterations, a->train.als.reg,
@@ -252,16 +260,29 @@ static int cmd_eval_ncf(const train_args_t *a)
     }
     if (a->blend < 1) {
         if (a->blend > 0)
-            printf("ials alone: HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
+            fprintf(txt, "ials alone: HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
         if ((rc = eval_ncf_ease(a, d, &B, &ease_secs)) != 0)
             goto out;
         blend = (ease_blend_t){ &d->train, B, uf, itf, width, a->blend };
         ncf_evaluate(d, ease_score_blend, &blend, 10, &m);
-        printf("blend: weight %g on iALS, %g on EASE (per-user standardized scores): "
+        fprintf(txt, "blend: weight %g on iALS, %g on EASE (per-user standardized scores): "
                "training %.2f s in all, %u users evaluated\n",
                a->blend, 1 - a->blend, secs + ease_secs, m.users);
     }
-    printf("HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
+    fprintf(txt, "HR@10 %.4f NDCG@10 %.4f\n", m.hr, m.ndcg);
+    if (a->json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "protocol", json_object_new_string("ncf"));
+        json_object_object_add(o, "data", json_object_new_string(a->ncf));
+        json_object_object_add(o, "validation", json_object_new_boolean(a->validation));
+        json_object_object_add(o, "k", json_object_new_int(10));
+        json_object_object_add(o, "users", json_object_new_int64(m.users));
+        json_object_object_add(o, "hr", json_object_new_double(m.hr));
+        json_object_object_add(o, "ndcg", json_object_new_double(m.ndcg));
+        json_object_object_add(o, "popularity_hr", json_object_new_double(pop_m.hr));
+        json_object_object_add(o, "popularity_ndcg", json_object_new_double(pop_m.ndcg));
+        rc = cli_json_print(o);
+    }
 out:
     if (rc)
         cli_error(rc, "evaluation failed");
@@ -272,24 +293,80 @@ out:
     return rc ? 1 : 0;
 }
 
-/* Cut-off of the time-split report. */
-#define EVAL_TOPN 20u
-
-static void print_ranking(const char *who, const eval_metrics_t *m)
+/* Ranks the split at each of a's cut-offs with score: prints a line per
+ * cut-off (to txt) and, with --json, appends {"k", "recall", "ndcg",
+ * "coverage"} objects to *metrics (created here). */
+static int rank_at_ks(const train_args_t *a, const eval_split_t *sp, eval_score_fn score,
+                      void *ctx, const char *who, json_object **metrics)
 {
-    printf("%s: Recall@%u %.4f NDCG@%u %.4f coverage %.4f\n", who, EVAL_TOPN,
-           m->recall, EVAL_TOPN, m->ndcg, m->coverage);
+    FILE *txt = a->json ? stderr : stdout;
+    eval_metrics_t m;
+    int rc = 0;
+
+    *metrics = a->json ? json_object_new_array() : NULL;
+    for (size_t i = 0; rc == 0 && i < a->n_ks; i++) {
+        uint32_t k = a->ks[i];
+        if ((rc = eval_rank(sp, k, score, ctx, &m)) != 0)
+            break;
+        fprintf(txt, "%s: Recall@%u %.4f NDCG@%u %.4f coverage %.4f\n", who, k, m.recall, k,
+                m.ndcg, m.coverage);
+        if (*metrics) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "k", json_object_new_int64(k));
+            json_object_object_add(o, "recall", json_object_new_double(m.recall));
+            json_object_object_add(o, "ndcg", json_object_new_double(m.ndcg));
+            json_object_object_add(o, "coverage", json_object_new_double(m.coverage));
+            json_object_array_add(*metrics, o);
+        }
+    }
+    return rc;
+}
+
+/* {"name": name, "metrics": metrics} appended to models (JSON only). */
+static json_object *model_json(json_object *models, const char *name, json_object *metrics)
+{
+    json_object *o;
+    if (!models)
+        return NULL;
+    o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(name));
+    json_object_object_add(o, "metrics", metrics);
+    json_object_array_add(models, o);
+    return o;
+}
+
+/* --k 5,10,20,50: the cut-offs, each 1..1000, at most EVAL_MAX_KS. */
+static int parse_ks(void *dest, const char *v)
+{
+    train_args_t *a = dest;
+    const char *p = v;
+    char *end;
+
+    a->n_ks = 0;
+    do {
+        unsigned long k = strtoul(p, &end, 10);
+        if (end == p || k < 1 || k > 1000 || a->n_ks == EVAL_MAX_KS ||
+            (*end && *end != ','))
+            goto bad;
+        a->ks[a->n_ks++] = (uint32_t)k;
+        p = end + 1;
+    } while (*end == ',');
+    return 0;
+bad:
+    fprintf(stderr, "patron eval: --k: expected cut-offs such as 5,10,20,50 (1..1000, at "
+                    "most %d), got \"%s\"\n", EVAL_MAX_KS, v);
+    return -1;
 }
 
 /* Trains the split's matrix and ranks every item for each evaluated
  * customer; prints the settings, training time and metrics. */
-static int eval_store_ials(const train_args_t *a, const eval_split_t *sp)
+static int eval_store_ials(const train_args_t *a, const eval_split_t *sp, json_object *models)
 {
     const ials_params_t *p = &a->train.als;
     uint32_t width = a->members * p->factors;
     float *uf = malloc((size_t)sp->n_users * width * sizeof *uf + 1);
     float *itf = malloc((size_t)sp->n_items * width * sizeof *itf + 1);
-    eval_metrics_t m;
+    json_object *metrics = NULL, *o;
     double t0, secs = 0.0;
     int rc = (uf && itf) ? 0 : -ENOMEM;
 
@@ -299,14 +376,21 @@ static int eval_store_ials(const train_args_t *a, const eval_split_t *sp)
     secs = monotime_seconds() - t0;
     if (rc == 0) {
         eval_factors_t fac = { uf, itf, sp->n_items, width };
-        rc = eval_rank(sp, EVAL_TOPN, eval_score_factors, &fac, &m);
+        fprintf(a->json ? stderr : stdout, "ials: factors %u, iterations %u, reg %g, alpha %g, "
+                "alpha0 %g, nu %g, solver %s, threads %u, ensemble %u: training %.2f s\n",
+                p->factors, p->iterations, p->reg, p->alpha, p->alpha0, p->nu,
+                ials_solver_name(p->solver), p->threads, a->members, secs);
+        rc = rank_at_ks(a, sp, eval_score_factors, &fac, "ials", &metrics);
     }
-    if (rc == 0) {
-        printf("ials: factors %u, iterations %u, reg %g, alpha %g, alpha0 %g, "
-               "nu %g, solver %s, threads %u, ensemble %u: training %.2f s\n",
-               p->factors, p->iterations, p->reg, p->alpha, p->alpha0, p->nu,
-               ials_solver_name(p->solver), p->threads, a->members, secs);
-        print_ranking("ials", &m);
+    if (rc == 0 && (o = model_json(models, "ials", metrics)) != NULL) {
+        json_object_object_add(o, "training_seconds", json_object_new_double(secs));
+        json_object_object_add(o, "factors", json_object_new_int64(p->factors));
+        json_object_object_add(o, "iterations", json_object_new_int64(p->iterations));
+        json_object_object_add(o, "reg", json_object_new_double(p->reg));
+        json_object_object_add(o, "alpha", json_object_new_double(p->alpha));
+        json_object_object_add(o, "ensemble", json_object_new_int64(a->members));
+    } else {
+        json_object_put(metrics);
     }
     free(uf);
     free(itf);
@@ -318,7 +402,8 @@ static int cmd_eval_store(const train_args_t *a)
 {
     eval_holdout_t h = { a->holdout_last, a->holdout_days };
     eval_split_t sp;
-    eval_metrics_t m;
+    json_object *out = NULL, *models = NULL, *metrics = NULL;
+    FILE *txt = a->json ? stderr : stdout;
     store_t *s;
     float *pop;
     int rc;
@@ -343,42 +428,63 @@ static int cmd_eval_store(const train_args_t *a)
         return 1;
     }
     if (h.last_n)
-        printf("%s: each customer's last %u purchase(s) held out", a->data, h.last_n);
+        fprintf(txt, "%s: each customer's last %u purchase(s) held out", a->data, h.last_n);
     else
-        printf("%s: purchases in the last %g days held out", a->data, h.days);
-    printf("; %u customers evaluated, %u items, %llu training events, %llu "
-           "held-out purchases\n", sp.n_eval, sp.n_items,
-           (unsigned long long)sp.train_events,
-           (unsigned long long)sp.held_purchases);
+        fprintf(txt, "%s: purchases in the last %g days held out", a->data, h.days);
+    fprintf(txt, "; %u customers evaluated, %u items, %llu training events, %llu "
+            "held-out purchases\n", sp.n_eval, sp.n_items,
+            (unsigned long long)sp.train_events,
+            (unsigned long long)sp.held_purchases);
+    if (a->json) {
+        out = json_object_new_object();
+        json_object_object_add(out, "protocol", json_object_new_string("time_split"));
+        json_object_object_add(out, "data", json_object_new_string(a->data));
+        if (h.last_n)
+            json_object_object_add(out, "holdout_last", json_object_new_int64(h.last_n));
+        else
+            json_object_object_add(out, "holdout_days", json_object_new_double(h.days));
+        json_object_object_add(out, "customers_evaluated", json_object_new_int64(sp.n_eval));
+        json_object_object_add(out, "items", json_object_new_int64(sp.n_items));
+        json_object_object_add(out, "training_events",
+                               json_object_new_int64((int64_t)sp.train_events));
+        json_object_object_add(out, "held_out_purchases",
+                               json_object_new_int64((int64_t)sp.held_purchases));
+        json_object_object_add(out, "models", models = json_object_new_array());
+    }
     if ((pop = malloc((size_t)sp.n_items * sizeof *pop + 1)) == NULL) {
         rc = -ENOMEM;
     } else {
         eval_popularity_t ps = { pop, sp.n_items };
         train_popularity(&sp.train, a->train.w_purchase, pop);
-        if ((rc = eval_rank(&sp, EVAL_TOPN, eval_score_popularity, &ps, &m)) == 0)
-            print_ranking("popularity baseline", &m);
+        rc = rank_at_ks(a, &sp, eval_score_popularity, &ps, "popularity baseline",
+                        &metrics);
+        if (rc == 0 && model_json(models, "popularity", metrics))
+            metrics = NULL;
+        json_object_put(metrics);
         free(pop);
     }
     if (rc == 0)
-        rc = eval_store_ials(a, &sp);
+        rc = eval_store_ials(a, &sp, models);
     eval_split_free(&sp);
     if (rc) {
+        json_object_put(out);
         cli_error(rc, "evaluation failed");
         return 1;
     }
-    return 0;
+    return out && cli_json_print(out) != 0 ? 1 : 0;
 }
 
 static int cmd_eval(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
-        "eval", "--ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X] [--blend W]\n"
+        "eval", "[--json] --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X] [--blend W]\n"
                 "                   [--pop-exp G] [--conf-pop-exp B] [training flags]\n"
-                "   or: patron eval --data DIR [--holdout-last N | --holdout-days D]\n"
+                "   or: patron eval --data DIR [--holdout-last N | --holdout-days D] [--k K,..]\n"
                 "                   [--ensemble N] [training flags]",
         "--ncf: HR@10 / NDCG@10 on a published NCF split (leave-one-out, 99 sampled\n"
         "negatives), starting from the tuned settings. --data: full-ranking Recall@20 /\n"
-        "NDCG@20 of a time split of the store, beside popularity."
+        "NDCG@K (--k, default 20) of a time split of the store, beside popularity. --json:\n"
+        "the figures as one JSON object on stdout (stable snake_case keys)."
     };
     static train_args_t a;
     cli_opt_t opts[] = {
@@ -396,6 +502,9 @@ static int cmd_eval(int argc, char **argv)
                 &a.train.als.pop_exp),
         CLI_FLT("conf-pop-exp", "B", "--ncf: confidence scaled by (n_i / mean)^-B", 0, 4,
                 &a.conf_pop_exp),
+        CLI_CALL("k", "K1,K2,...", "--data: the cut-offs (default 20), e.g. 5,10,20,50",
+                 parse_ks, &a),
+        CLI_FLAG("json", "the results as JSON on stdout (the text goes to stderr)", &a.json),
         CLI_U32("holdout-last", "N", "--data: each customer's last N purchases held out", 1,
                 1e6, &a.holdout_last),
         CLI_NUM("holdout-days", "D", "--data: purchases of the last D days held out", 1e-6, 1e6,
@@ -418,6 +527,12 @@ static int cmd_eval(int argc, char **argv)
         fprintf(stderr, "patron eval: takes --ncf or --data, not both\n");
         return CLI_USAGE;
     }
+    if (a.ncf && a.n_ks) {
+        fprintf(stderr, "patron eval: --k is for --data (--ncf keeps the paper's K = 10)\n");
+        return CLI_USAGE;
+    }
+    if (!a.n_ks)
+        a.ks[a.n_ks++] = 20;
     if (!a.data && !a.ncf) {
         fprintf(stderr, "patron eval: --ncf or --data is required\n");
         return CLI_USAGE;
