@@ -27,17 +27,6 @@
 
 static const uint8_t checksum_key[16]; /* all zero: a checksum, not a MAC */
 
-static int fsync_path(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CLOEXEC), rc = 0;
-    if (fd < 0)
-        return -errno;
-    if (fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    return rc;
-}
-
 static int join(char *buf, size_t cap, const char *dir, const char *name)
 {
     return snprintf(buf, cap, "%s/%s", dir, name) < (int)cap ? 0 : -ENAMETOOLONG;
@@ -186,7 +175,7 @@ static int copy_into(store_t *s, const char *tmp, store_backup_info_t *info)
     if (rc == 0)
         rc = write_manifest(manifest, info);
     if (rc == 0)
-        rc = fsync_path(tmp, O_RDONLY | O_DIRECTORY);
+        rc = store_fsync_path(tmp, O_RDONLY | O_DIRECTORY);
     return rc;
 }
 
@@ -214,7 +203,7 @@ int store_backup(store_t *s, const char *out, store_backup_info_t *info)
         return rc;
     }
     parent_of(out, parent, sizeof parent);
-    rc = fsync_path(parent, O_RDONLY | O_DIRECTORY);
+    rc = store_fsync_path(parent, O_RDONLY | O_DIRECTORY);
     if (info)
         *info = mine;
     return rc;
@@ -358,7 +347,7 @@ static int install(const char *from, const char *dir, const store_backup_info_t 
         unlink(tmp);
         return rc;
     }
-    return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+    return store_fsync_path(dir, O_RDONLY | O_DIRECTORY);
 }
 
 int store_restore(const char *from, const char *dir, int force, store_backup_info_t *info)

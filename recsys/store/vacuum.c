@@ -53,7 +53,7 @@ int store_keep_private(const char *path)
     return chmod(path, st.st_mode & S_IRWXU) == 0 ? 0 : -errno;
 }
 
-static int fsync_path(const char *path, int flags)
+int store_fsync_path(const char *path, int flags)
 {
     int fd = open(path, flags | O_CLOEXEC), rc = 0;
     if (fd < 0)
@@ -103,7 +103,7 @@ static int compact_copy(const char *dir, const char *tmp)
      * replaces data.mdb must be as private as the store. */
     if ((rc = store_keep_private(copy)) != 0)
         return rc;
-    return fsync_path(copy, O_RDONLY);
+    return store_fsync_path(copy, O_RDONLY);
 }
 
 int store_vacuum(const char *dir, uint64_t *bytes_before, uint64_t *bytes_after)
@@ -137,7 +137,7 @@ int store_vacuum(const char *dir, uint64_t *bytes_before, uint64_t *bytes_after)
         rc = -errno;
         goto out;
     }
-    rc = fsync_path(dir, O_RDONLY | O_DIRECTORY);
+    rc = store_fsync_path(dir, O_RDONLY | O_DIRECTORY);
 out:
     remove_leftovers(tmp);
     store_lock_release(lock);
