@@ -11,6 +11,8 @@ PKGS="$PKGS curl"
 # Packaging tests: systemd-analyze verify (and man for its man: check),
 # groff for the man pages, nginx for several replicas behind grpc_pass.
 PKGS="$PKGS systemd man-db groff-base nginx-light"
+# `patron experiment report --html`'s test renders the page in headless chromium.
+PKGS="$PKGS chromium"
 # The fuzz build (make test-fuzz): clang with libFuzzer and the sanitizer runtimes.
 PKGS="$PKGS clang-14 libclang-rt-14-dev"
 # The client examples (clients/): Python stubs from Debian's gRPC plugin; Go

@@ -16,6 +16,7 @@
  * server and removes the copy. DIR is not changed.
  */
 #include "cli.h"
+#include "cli_exp_html.h"
 #include "pbjson.h"
 
 #include <errno.h>
@@ -52,6 +53,7 @@ typedef struct exp_args {
     long long start, stop;
     uint32_t attribution_days;
     int json;
+    const char *html;
     size_t n_arms, n_forced;
     Patron__V1__Arm arms[MAX_ARMS];
     Patron__V1__Arm *arm_ptrs[MAX_ARMS];
@@ -143,7 +145,8 @@ static const char exp_synopsis[] =
     "                         [--start TIME] [--stop TIME]\n"
     "   or: patron experiment list --addr A\n"
     "   or: patron experiment assign --addr A --user ID\n"
-    "   or: patron experiment report --addr A --id ID [--attribution-days N] [--json]";
+    "   or: patron experiment report --addr A --id ID [--attribution-days N] [--json]\n"
+    "                         [--html FILE]";
 
 /* Parses the flags after the sub-command word into *x. */
 static int parse_exp_args(int argc, char **argv, const cli_cmd_t *cmd, exp_args_t *x)
@@ -166,6 +169,7 @@ static int parse_exp_args(int argc, char **argv, const cli_cmd_t *cmd, exp_args_
                 &x->attribution_days),
         CLI_FLAG("json", "report: the results as JSON (the API's proto3 JSON mapping)",
                  &x->json),
+        CLI_STR("html", "FILE", "report: also write a self-contained HTML page", 0, &x->html),
         CLI_END,
     };
     memset(x, 0, sizeof *x);
@@ -246,19 +250,54 @@ static void print_report(const Patron__V1__GetExperimentResultsResponse *r)
     }
 }
 
-static int report(client_t *c, const char *id, unsigned attribution_days, int json)
+/* GetExperimentResults of id with an attribution window of days. */
+static Patron__V1__GetExperimentResultsResponse *results(client_t *c, const char *id,
+                                                         unsigned days)
 {
+    Patron__V1__GetExperimentResultsRequest req = PATRON__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT;
+    req.experiment_id = (char *)id;
+    req.attribution_days = days;
+    return (Patron__V1__GetExperimentResultsResponse *)cli_rpc(
+        c, "/patron.v1.Experiments/GetExperimentResults", &req.base,
+        &patron__v1__get_experiment_results_response__descriptor);
+}
+
+/* Default attribution window of the results (the API's 0). */
+#define DEFAULT_ATTRIBUTION_DAYS 14
+
+/* --html FILE: r and the results at windows of 1..days days, as one page. */
+static int report_html(client_t *c, const char *path, const char *id, unsigned days,
+                       const Patron__V1__GetExperimentResultsResponse *r)
+{
+    Patron__V1__GetExperimentResultsResponse *by_day[366] = { NULL };
+    size_t n = 0;
+    int rc = 0;
+
+    days = days ? days : DEFAULT_ATTRIBUTION_DAYS;
+    days = days < 366 ? days : 366;
+    for (; n < days; n++)
+        if (!(by_day[n] = results(c, id, (unsigned)n + 1))) {
+            rc = -EIO;
+            break;
+        }
+    if (rc == 0 && (rc = cli_experiment_html(path, r, by_day, n)) != 0)
+        cli_error(rc, "writing %s", path);
+    else if (rc == 0)
+        fprintf(stderr, "report written to %s\n", path);
+    for (size_t i = 0; i < n; i++)
+        protobuf_c_message_free_unpacked(&by_day[i]->base, NULL);
+    return rc;
+}
+
+/* Prints the results of experiment id (as JSON with json) and with html
+ * writes the page too; 0 or 1. */
+static int report(client_t *c, const char *id, unsigned days, int json, const char *html)
+{
+    Patron__V1__GetExperimentResultsResponse *r = results(c, id, days);
     json_object *o;
     char err[256];
     int rc = 0;
 
-    Patron__V1__GetExperimentResultsRequest req = PATRON__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT;
-    Patron__V1__GetExperimentResultsResponse *r;
-    req.experiment_id = (char *)id;
-    req.attribution_days = attribution_days;
-    r = (Patron__V1__GetExperimentResultsResponse *)cli_rpc(
-        c, "/patron.v1.Experiments/GetExperimentResults", &req.base,
-        &patron__v1__get_experiment_results_response__descriptor);
     if (!r)
         return 1;
     if (!json)
@@ -267,6 +306,8 @@ static int report(client_t *c, const char *id, unsigned attribution_days, int js
         fprintf(stderr, "patron: the results as JSON: %s\n", err);
     else
         rc = cli_json_print(o);
+    if (rc == 0 && html)
+        rc = report_html(c, html, id, days, r);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc ? 1 : 0;
 }
@@ -344,7 +385,7 @@ static int cmd_experiment(int argc, char **argv)
     if ((!strcmp(sub, "create") || !strcmp(sub, "update")) && x.id) {
         rc = put(c, &x, sub[0] == 'u');
     } else if (!strcmp(sub, "report") && x.id) {
-        rc = report(c, x.id, x.attribution_days, x.json);
+        rc = report(c, x.id, x.attribution_days, x.json, x.html);
     } else if (!strcmp(sub, "list")) {
         Patron__V1__ListExperimentsRequest req = PATRON__V1__LIST_EXPERIMENTS_REQUEST__INIT;
         Patron__V1__ListExperimentsResponse *r = (Patron__V1__ListExperimentsResponse *)cli_rpc(
@@ -685,7 +726,7 @@ static int cmd_simulate_experiment(int argc, char **argv)
     }
     printf("%zu visits (Recommend calls, each logged as an exposure), %zu events recorded\n\n",
            visits, total_events);
-    rc = report(c, exp_id, 0, 0);
+    rc = report(c, exp_id, 0, 0, NULL);
 out:
     client_close(c);
     free(s.cust);

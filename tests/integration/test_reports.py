@@ -6,9 +6,12 @@ eval-uplift's Qini SVG, against real stores and a real patrond.
     /usr/bin/python3 tests/integration/test_reports.py --build BUILD_DIR \
         --proto proto [unittest args]
 """
+import html.parser
 import json
 import os
 import shutil
+import struct
+import zlib
 import subprocess
 import sys
 import tempfile
@@ -139,6 +142,102 @@ class ExperimentReport(h.ServerTest):
         self.assertEqual(sorted(a["armId"] for a in r["arms"]), ["control", "treat"])
         self.assertEqual(sum(int(a.get("customers", "0")) for a in r["arms"]), 20)
         self.assertIn("srmPValue", r)
+
+        # --html: one self-contained page, the sample-ratio check first, a CI
+        # bar per metric and arm, the daily lift chart; then rendered.
+        page = os.path.join(self.dir, "report.html")
+        patron("experiment", "report", "--addr", self.srv.addr, "--id", "rep", "--html", page,
+               "--attribution-days", 7)
+        p = PageParser()
+        with open(page, encoding="utf-8") as f:
+            p.feed(f.read())
+        self.assertEqual(p.sections[0], "srm")
+        self.assertEqual(p.sections, ["srm", "arms", "metrics", "daily"])
+        self.assertEqual(p.external, [])
+        n_metrics = len(r["arms"][0]["metrics"])
+        self.assertGreater(n_metrics, 0)
+        self.assertEqual(p.ci_svgs, n_metrics)
+        self.assertEqual(p.bars, n_metrics * 2)  # every metric, both arms
+        self.assertEqual(p.daily_polylines, 1)   # the one treatment arm
+        self.assertEqual(p.daily_points, 7)      # one per day of the window
+        size = os.path.getsize(page)
+        shot = os.path.join(self.dir, "report.png")
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                        "--screenshot=" + shot, "--window-size=1000,1400", "file://" + page],
+                       capture_output=True, timeout=90, check=True)
+        w, hgt, share, colours = png_ink(shot)
+        self.assertEqual((w, hgt), (1000, 1400))
+        self.assertGreater(share, 0.02)  # text, bars and charts, not a blank page
+        self.assertGreater(colours, 5)
+        sys.stderr.write("report.html: %d bytes; screenshot %dx%d, %.1f%% non-white, "
+                         "%d colours\n" % (size, w, hgt, 100 * share, colours))
+
+
+class PageParser(html.parser.HTMLParser):
+    """Counts what the report page is made of."""
+
+    def __init__(self):
+        super().__init__()
+        self.sections, self.external = [], []
+        self.ci_svgs = self.bars = self.daily_polylines = self.daily_points = 0
+        self.svg = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.sections.append(a.get("id"))
+        if tag in ("script", "link", "img", "iframe", "object") or "src" in a or \
+                any(v and "http" in v and k != "xmlns" for k, v in a.items()):
+            self.external.append((tag, a))
+        if tag == "svg":
+            self.svg = a.get("class")
+            self.ci_svgs += self.svg == "ci"
+        if tag == "rect" and a.get("class") == "bar":
+            self.bars += 1
+        if tag == "polyline" and self.svg == "daily":
+            self.daily_polylines += 1
+            self.daily_points += len(a["points"].split())
+
+
+def png_ink(path):
+    """(width, height, share of non-white pixels, distinct colours) of an
+    8-bit RGB(A) PNG, decoded with zlib and the PNG row filters."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, hgt, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6), (depth, ctype)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride = zlib.decompress(idat), w * bpp
+    prev, ink, colours = bytearray(stride), 0, set()
+    for y in range(hgt):
+        f, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = row[i - bpp] if i >= bpp else 0
+            up, ul = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                row[i] = (row[i] + left) & 255
+            elif f == 2:
+                row[i] = (row[i] + up) & 255
+            elif f == 3:
+                row[i] = (row[i] + (left + up) // 2) & 255
+            elif f == 4:
+                pa, pb, pc = abs(up - ul), abs(left - ul), abs(left + up - 2 * ul)
+                row[i] = (row[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else ul)) & 255
+        for x in range(0, stride, bpp * 4):  # every 4th pixel is plenty
+            px = bytes(row[x:x + 3])
+            colours.add(px)
+            ink += px != b"\xff\xff\xff"
+        prev = row
+    return w, hgt, ink / (hgt * w / 4), len(colours)
 
 
 if __name__ == "__main__":
