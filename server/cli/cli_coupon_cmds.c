@@ -162,16 +162,28 @@ bad:
     return -1;
 }
 
-/* Splits the comma list s into out (pointers into buf); the count. */
-static size_t split_list(const char *s, char *buf, size_t cap, char **out)
+/* Splits the comma list s of flag name into out (pointers into buf, cap
+ * bytes) and sets *n; -1 after naming the flag when it holds more than
+ * MAX_LIST entries or does not fit buf (nothing is dropped). */
+static int split_list(const char *name, const char *s, char *buf, size_t cap, char **out,
+                      size_t *n)
 {
-    size_t n = 0;
+    *n = 0;
     if (!s || !*s)
         return 0;
+    if (strlen(s) >= cap)
+        goto bad;
     snprintf(buf, cap, "%s", s);
-    for (char *p = strtok(buf, ","); p && n < MAX_LIST; p = strtok(NULL, ","))
-        out[n++] = p;
-    return n;
+    for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
+        if (*n == MAX_LIST)
+            goto bad;
+        out[(*n)++] = p;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "patron coupon upsert: --%s: at most %d names in %zu bytes\n", name,
+            MAX_LIST, cap - 1);
+    return -1;
 }
 
 /* Flags that must be given (numbers and calls have no CLI_REQUIRED);
@@ -258,13 +270,16 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
     c.valid_until_unix_ms = a->until;
     c.campaign_budget = a->budget;
     c.per_customer_limit = a->per_customer;
-    c.n_eligible_segments = split_list(a->segments, lists[0], sizeof lists[0], seg);
+    if (split_list("segments", a->segments, lists[0], sizeof lists[0], seg,
+                   &c.n_eligible_segments) != 0 ||
+        split_list("tiers", a->tiers, lists[1], sizeof lists[1], tier, &c.n_eligible_tiers) ||
+        split_list("categories", a->categories, lists[2], sizeof lists[2], cat,
+                   &c.n_categories) ||
+        split_list("items", a->items, lists[3], sizeof lists[3], item, &c.n_items))
+        return CLI_USAGE;
     c.eligible_segments = seg;
-    c.n_eligible_tiers = split_list(a->tiers, lists[1], sizeof lists[1], tier);
     c.eligible_tiers = tier;
-    c.n_categories = split_list(a->categories, lists[2], sizeof lists[2], cat);
     c.categories = cat;
-    c.n_items = split_list(a->items, lists[3], sizeof lists[3], item);
     c.items = item;
     c.min_basket = a->min_basket;
     c.stackable = a->stackable;

@@ -88,7 +88,8 @@ static void arms_table(FILE *f, const Patron__V1__GetExperimentResultsResponse *
         const Patron__V1__ArmResult *a = r->arms[i];
         fputs("<tr><td>", f);
         esc(f, a->arm_id);
-        fprintf(f, "%s</td><td>%.3f</td><td>%llu</td><td>%llu</td>", i ? "" : " (control)",
+        fprintf(f, "%s</td><td>%.3f</td><td>%llu</td><td>%llu</td>",
+                i || !strcmp(a->arm_id, "control") ? "" : " (control)",
                 a->expected_share, (unsigned long long)a->customers,
                 (unsigned long long)a->exposures);
         for (size_t k = 0; k < a->n_metrics; k++)
@@ -135,7 +136,7 @@ static void metric_bars(FILE *f, const Patron__V1__GetExperimentResultsResponse 
             double y = 4 + row * (double)i + row / 2;
             fprintf(f, "<text x=\"4\" y=\"%.1f\">", y + 4);
             esc(f, a->arm_id);
-            fputs(i ? "" : " (control)", f);
+            fputs(i || !strcmp(a->arm_id, "control") ? "" : " (control)", f);
             fputs("</text>", f);
             if (d) {
                 double lo = x0 + d->ci_low * scale, hi = x0 + d->ci_high * scale;
