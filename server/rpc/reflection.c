@@ -5,6 +5,7 @@
 #include "reflection.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,31 @@ typedef Grpc__Reflection__V1__ServerReflectionResponse refl_resp_t;
 enum { CODE_INVALID_ARGUMENT = 3, CODE_NOT_FOUND = 5 };
 
 typedef struct refl {
-    Google__Protobuf__FileDescriptorSet *fds;
+    const Google__Protobuf__FileDescriptorSet *fds; /* shared_fds(): read only */
     const rpc_service_t *services; /* what patrond serves (app_t.api) */
     size_t n_services;
 } refl_t;
+
+/* The embedded set, parsed by the first stream that needs it and then
+ * shared read-only by every stream for the life of the process (never
+ * freed: it is immutable, and a stream may still be reading it while the
+ * process exits). A failed parse (out of memory) is retried by the next
+ * stream. */
+static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
+static Google__Protobuf__FileDescriptorSet *fds_parsed;
+
+static const Google__Protobuf__FileDescriptorSet *shared_fds(void)
+{
+    Google__Protobuf__FileDescriptorSet *fds;
+
+    pthread_mutex_lock(&fds_lock);
+    if (!fds_parsed)
+        fds_parsed = google__protobuf__file_descriptor_set__unpack(NULL, patron_api_fds_len,
+                                                                   patron_api_fds);
+    fds = fds_parsed;
+    pthread_mutex_unlock(&fds_lock);
+    return fds;
+}
 
 static void *refl_open(void *app, const rpc_call_info_t *ci)
 {
@@ -40,9 +62,7 @@ static void *refl_open(void *app, const rpc_call_info_t *ci)
     (void)ci;
     if (!r)
         return NULL;
-    r->fds = google__protobuf__file_descriptor_set__unpack(NULL, patron_api_fds_len,
-                                                           patron_api_fds);
-    if (!r->fds) {
+    if (!(r->fds = shared_fds())) {
         free(r);
         return NULL;
     }
@@ -53,9 +73,7 @@ static void *refl_open(void *app, const rpc_call_info_t *ci)
 
 static void refl_close(void *st)
 {
-    refl_t *r = st;
-    google__protobuf__file_descriptor_set__free_unpacked(r->fds, NULL);
-    free(r);
+    free(st);
 }
 
 /* ---- lookups ------------------------------------------------------------------- */

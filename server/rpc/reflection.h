@@ -10,8 +10,9 @@
  * can build the types at once), all_extension_numbers_of_type (none: the
  * API declares no extensions) and file_containing_extension (NOT_FOUND).
  *
- * Each stream parses the embedded set when it opens (17 KB, well under a
- * millisecond): no state is shared between calls.
+ * The embedded set is parsed once, by the first stream to open, and then
+ * shared read-only by every stream on every thread for the life of the
+ * process (it is never freed); nothing else is shared between calls.
  */
 #ifndef PATRON_SERVER_REFLECTION_H
 #define PATRON_SERVER_REFLECTION_H
