@@ -269,6 +269,22 @@ int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *
     return rc;
 }
 
+/* A round of one write (the usual case when writers do not overlap) runs
+ * it in the top-level transaction itself: aborting that undoes only this
+ * write, and it spares the nested transaction's buffers (LMDB allocates
+ * about 2.5 MB for each nested transaction). */
+static int commit_single(store_t *s, MDB_txn *txn, pending_t *p)
+{
+    p->rc = p->fn(s, txn, p->ctx);
+    if (p->rc) {
+        if (p->rc == -EBADMSG)
+            store_get_error(p->error);
+        store_txn_abort(s, txn);
+        return 0;
+    }
+    return map_err(store_txn_commit(s, txn));
+}
+
 /* Runs every queued write of a round in one transaction, each in a nested
  * transaction of its own. Returns the round's commit result; each write's
  * own result is in its rc. */
@@ -279,6 +295,8 @@ static int commit_round(store_t *s, pending_t *list)
 
     if ((rc = store_txn_begin(s, 0, &txn)) != 0)
         return map_err(rc);
+    if (!list->next)
+        return commit_single(s, txn, list);
     for (pending_t *p = list; p; p = p->next) {
         MDB_txn *child;
         if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
