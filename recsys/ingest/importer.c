@@ -214,6 +214,9 @@ int imp_next_row(importer_t *im, imp_input_t *in, char ***fields)
         if (rc != 1 && rc != -EBADMSG)
             return rc;
         im->rep->rows++;
+        long pos = ftell(in->f);
+        if (pos > 0)
+            im->rep->bytes_read = (uint64_t)pos;
         if (rc == -EBADMSG) {
             im->rep->malformed++;
             imp_problem(im, csv_line(in->csv), "%s", csv_errmsg(in->csv));
@@ -307,7 +310,8 @@ int imp_item_batch_flush(importer_t *im, item_batch_t *b)
         }
         size_t ins = 0, upd = 0, bad = b->n;
         const char *reason = NULL;
-        int rc = store_upsert_items(im->s, b->it, b->n, &ins, &upd, &bad, &reason);
+        int rc = im->sink->upsert_items(im->sink->ctx, b->it, b->n, &ins, &upd,
+                                        &bad, &reason);
         if (rc == 0) {
             im->rep->items_inserted += ins;
             im->rep->items_updated += upd;
@@ -351,7 +355,8 @@ int imp_event_batch_flush(importer_t *im, event_batch_t *b)
         b->ev[k].customer_id = b->strs.p + b->off[k][1];
         b->ev[k].item_id = b->strs.p + b->off[k][2];
     }
-    int rc = store_record_events(im->s, b->ev, b->n, b->outcome, b->reason);
+    int rc = im->sink->record_events(im->sink->ctx, b->ev, b->line, b->n,
+                                     b->outcome, b->reason);
     if (rc < 0)
         return rc;
     for (size_t k = 0; k < b->n; k++) {
@@ -359,6 +364,8 @@ int imp_event_batch_flush(importer_t *im, event_batch_t *b)
             im->rep->events_accepted++;
         } else if (b->outcome[k] == STORE_DUPLICATE) {
             im->rep->events_duplicate++;
+        } else if (b->outcome[k] == IMPORT_FORWARDED) {
+            im->rep->events_forwarded++;
         } else {
             im->rep->events_rejected++;
             imp_problem(im, b->line[k], "%s",
@@ -457,12 +464,12 @@ static int import_patron_items(importer_t *im, imp_input_t *in, item_batch_t *b)
     return rc < 0 ? rc : imp_item_batch_flush(im, b);
 }
 
-int import_items_csv(store_t *s, const char *path, import_report_t *rep,
-                     import_problem_fn problem, void *ctx)
+int import_items_to(const importer_sink_t *sink, const char *path,
+                    import_report_t *rep, import_problem_fn problem, void *ctx)
 {
-    if (!s || !path || !rep)
+    if (!sink || !path || !rep)
         return -EINVAL;
-    importer_t im = {s, rep, problem, ctx, 0};
+    importer_t im = {sink, rep, problem, ctx, 0};
     imp_input_t in;
     int rc = imp_open(&im, &in, path, patron_item_cols, PI_NCOLS);
     if (rc <= 0)
@@ -540,12 +547,13 @@ static int64_t wall_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int import_events_csv(store_t *s, const char *path, import_format_t fmt,
-                      import_report_t *rep, import_problem_fn problem, void *ctx)
+int import_events_to(const importer_sink_t *sink, const char *path,
+                     import_format_t fmt, import_report_t *rep,
+                     import_problem_fn problem, void *ctx)
 {
-    if (!s || !path || !rep || (fmt != IMPORT_PATRON && fmt != IMPORT_ONLINE_RETAIL))
+    if (!sink || !path || !rep || (fmt != IMPORT_PATRON && fmt != IMPORT_ONLINE_RETAIL))
         return -EINVAL;
-    importer_t im = {s, rep, problem, ctx, wall_now_ms()};
+    importer_t im = {sink, rep, problem, ctx, wall_now_ms()};
     event_batch_t *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
@@ -563,4 +571,38 @@ int import_events_csv(store_t *s, const char *path, import_format_t fmt,
     free(b->strs.p);
     free(b);
     return rc;
+}
+
+/* ---- the store sink ------------------------------------------------------- */
+
+static int store_sink_items(void *ctx, const store_item_t *it, size_t n,
+                            size_t *inserted, size_t *updated, size_t *bad,
+                            const char **reason)
+{
+    return store_upsert_items(ctx, it, n, inserted, updated, bad, reason);
+}
+
+static int store_sink_events(void *ctx, const store_event_t *ev, const uint64_t *line,
+                             size_t n, uint8_t *outcome, const char **reason)
+{
+    (void)line;
+    return store_record_events(ctx, ev, n, outcome, reason);
+}
+
+int import_items_csv(store_t *s, const char *path, import_report_t *rep,
+                     import_problem_fn problem, void *ctx)
+{
+    if (!s)
+        return -EINVAL;
+    importer_sink_t sink = {store_sink_items, store_sink_events, s};
+    return import_items_to(&sink, path, rep, problem, ctx);
+}
+
+int import_events_csv(store_t *s, const char *path, import_format_t fmt,
+                      import_report_t *rep, import_problem_fn problem, void *ctx)
+{
+    if (!s)
+        return -EINVAL;
+    importer_sink_t sink = {store_sink_items, store_sink_events, s};
+    return import_events_to(&sink, path, fmt, rep, problem, ctx);
 }

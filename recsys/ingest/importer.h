@@ -31,7 +31,37 @@ typedef struct import_report {
     uint64_t malformed;         /* rows that could not be parsed */
     uint64_t missing_customer;  /* online-retail rows without CustomerID */
     uint64_t cancellations;     /* online-retail 'C' invoices (stored as refunds) */
+    uint64_t events_forwarded;  /* handed to a sink that answers later (IMPORT_FORWARDED) */
+    uint64_t bytes_read;        /* input consumed so far (for progress; approximate) */
 } import_report_t;
+
+/* What a sink's record_events may set an outcome to when the events' fate is
+ * decided elsewhere (a server answering at the end of a stream): the
+ * importer counts them in events_forwarded, not accepted/duplicate/rejected. */
+#define IMPORT_FORWARDED 0xffu
+
+/*
+ * Where parsed rows go. The importer parses and validates; the sink writes.
+ * import_items_csv/import_events_csv use a sink writing to a store; the
+ * `patron import --addr` client (server/cli/) implements one that sends the
+ * rows to a running patrond. Called on the importer's thread only.
+ *
+ * upsert_items: same contract as store_upsert_items (all or nothing; on
+ *   -EINVAL *bad and *reason name the first invalid item, reason static or
+ *   owned by the sink until the next call).
+ * record_events: n events, line[k] is the file line of ev[k]; sets
+ *   outcome[k] to a store_outcome_t (reason[k] a message when rejected, kept
+ *   until the next call) or IMPORT_FORWARDED. Returns 0 or a negative errno
+ *   (the import stops). ev and line are valid during the call only.
+ */
+typedef struct importer_sink {
+    int (*upsert_items)(void *ctx, const store_item_t *it, size_t n,
+                        size_t *inserted, size_t *updated, size_t *bad,
+                        const char **reason);
+    int (*record_events)(void *ctx, const store_event_t *ev, const uint64_t *line,
+                         size_t n, uint8_t *outcome, const char **reason);
+    void *ctx;
+} importer_sink_t;
 
 /* Called for each problem row; line is 1-based in the file. May be NULL. */
 typedef void (*import_problem_fn)(void *ctx, uint64_t line, const char *msg);
@@ -43,5 +73,12 @@ int import_items_csv(store_t *s, const char *path, import_report_t *rep,
 int import_events_csv(store_t *s, const char *path, import_format_t fmt,
                       import_report_t *rep, import_problem_fn problem,
                       void *ctx);
+
+/* The same, writing through sink instead of to a store. */
+int import_items_to(const importer_sink_t *sink, const char *path,
+                    import_report_t *rep, import_problem_fn problem, void *ctx);
+int import_events_to(const importer_sink_t *sink, const char *path,
+                     import_format_t fmt, import_report_t *rep,
+                     import_problem_fn problem, void *ctx);
 
 #endif

@@ -21,7 +21,7 @@
 #define IMPORT_MAX_COLS 8
 
 typedef struct importer {
-    store_t *s;
+    const importer_sink_t *sink;
     import_report_t *rep;
     import_problem_fn problem;
     void *ctx;
