@@ -188,32 +188,72 @@ static int finish_call(client_t *c, grpc_call *call, int send_initial,
     return err == GRPC_CALL_OK ? 0 : -EIO;
 }
 
+struct client_stream {
+    client_t *c;
+    grpc_call *call;
+    int ended;   /* a send failed: the call is over, only its status is left */
+};
+
+int client_stream_start(client_t *c, const char *method, int timeout_ms,
+                        client_stream_t **out)
+{
+    client_stream_t *st = calloc(1, sizeof *st);
+    grpc_op op;
+
+    if (!st)
+        return -ENOMEM;
+    st->c = c;
+    st->call = new_call(c, method, timeout_ms);
+    memset(&op, 0, sizeof op);
+    initial_metadata(c, &op);
+    if (!st->call || run_batch(c, st->call, &op, 1) != GRPC_CALL_OK) {
+        if (st->call)
+            grpc_call_unref(st->call);
+        free(st);
+        return -EIO;
+    }
+    *out = st;
+    return 0;
+}
+
+int client_stream_send(client_stream_t *st, const uint8_t *msg, size_t len)
+{
+    /* A failed send means the call ended (e.g. an error status): stop
+     * sending; client_stream_finish collects the status. */
+    if (!st->ended && send_one(st->c, st->call, msg, len) != 0)
+        st->ended = 1;
+    return st->ended ? -EIO : 0;
+}
+
+int client_stream_finish(client_stream_t *st, client_result_t *res)
+{
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    rc = finish_call(st->c, st->call, 0, NULL, res);
+    grpc_call_unref(st->call);
+    free(st);
+    return rc;
+}
+
 int client_stream_unary(client_t *c, const char *method, client_next_fn next,
                         void *ctx, int timeout_ms, client_result_t *res)
 {
-    grpc_call *call = new_call(c, method, timeout_ms);
-    grpc_op op;
+    client_stream_t *st;
     uint8_t *msg;
     size_t len;
-    int rc = 0;
+    int rc = client_stream_start(c, method, timeout_ms, &st);
 
     memset(res, 0, sizeof *res);
-    memset(&op, 0, sizeof op);
-    initial_metadata(c, &op);
-    if (run_batch(c, call, &op, 1) != GRPC_CALL_OK)
-        rc = -EIO;
-    /* A failed send means the call ended (e.g. an error status): stop
-     * sending and collect the status below. */
-    while (rc == 0 && next(ctx, &msg, &len)) {
-        int sent = send_one(c, call, msg, len);
+    if (rc != 0)
+        return rc;
+    while (next(ctx, &msg, &len)) {
+        int sent = client_stream_send(st, msg, len);
         free(msg);
         if (sent != 0)
             break;
     }
-    if (rc == 0)
-        rc = finish_call(c, call, 0, NULL, res);
-    grpc_call_unref(call);
-    return rc;
+    return client_stream_finish(st, res);
 }
 
 int client_unary(client_t *c, const char *method, const uint8_t *req,

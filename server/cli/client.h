@@ -40,6 +40,19 @@ typedef int (*client_next_fn)(void *ctx, uint8_t **msg, size_t *len);
 int client_stream_unary(client_t *c, const char *method, client_next_fn next,
                         void *ctx, int timeout_ms, client_result_t *res);
 
+/* The same call driven by the caller (push instead of pull): start it,
+ * send messages, then finish to half-close and wait for the response.
+ * client_stream_start returns 0, -ENOMEM or -EIO (not started).
+ * client_stream_send returns 0, or -EIO once the call has ended (the server
+ * answered early, e.g. with an error): stop sending and call finish, whose
+ * result says why. client_stream_finish frees st; same result rules as
+ * client_unary. Not thread-safe: one thread drives a stream. */
+typedef struct client_stream client_stream_t;
+int client_stream_start(client_t *c, const char *method, int timeout_ms,
+                        client_stream_t **out);
+int client_stream_send(client_stream_t *st, const uint8_t *msg, size_t len);
+int client_stream_finish(client_stream_t *st, client_result_t *res);
+
 /* Receives one message of a server stream; msg is valid during the call.
  * A nonzero return cancels the call. */
 typedef int (*client_recv_fn)(void *ctx, const uint8_t *msg, size_t len);
