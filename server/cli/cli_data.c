@@ -2,7 +2,8 @@
  * cli_data.c - the data commands of `patron`: loading a store and keeping
  * it small.
  *
- *   patron import  --data DIR [--items F] [--events F] [--format patron|online-retail]
+ *   patron import  --data DIR | --addr HOST:PORT
+ *                  [--items F] [--events F] [--format patron|online-retail]
  *   patron compact --data DIR [--customer-data-older-than-days D]
  *                  [--older-than-days D] [--offers-older-than-days D]
  *                  [--exposure-ids-older-than-days D]
@@ -18,6 +19,7 @@
 #include "couponstore.h"
 #include "customers_erase.h"
 #include "expstore.h"
+#include "cli_import_addr.h"
 #include "importer.h"
 #include "owners.h"
 #include "store.h"
@@ -63,15 +65,22 @@ static void print_import_report(const import_report_t *rep)
 static int cmd_import(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
-        "import", "--data DIR [--items F] [--events F] [--format patron|online-retail]",
-        "Loads items and/or events from CSV files into the store (created if new).\n"
-        "Rows that cannot be read are reported with their line and skipped."
+        "import", "--data DIR | --addr HOST:PORT [--items F] [--events F] "
+        "[--format patron|online-retail]",
+        "Loads items and/or events from CSV files (layouts: `patron help formats`)\n"
+        "into the store (--data, created if new), or sends them to a running\n"
+        "patrond (--addr): items through Admin/UpsertItems, events streamed over\n"
+        "Events/StreamEvents, with progress (rows/s, ETA) and the server's\n"
+        "summary on stderr. Rows that cannot be read are reported with their line\n"
+        "and skipped."
     };
-    const char *data = NULL, *items = NULL, *events = NULL;
+    const char *data = NULL, *addr = NULL, *items = NULL, *events = NULL;
     import_format_t fmt = IMPORT_PATRON;
     uint64_t map_bytes = 0;
     cli_opt_t opts[] = {
-        CLI_STR("data", "DIR", "the store directory", CLI_REQUIRED, &data),
+        CLI_STR("data", "DIR", "the store directory", 0, &data),
+        CLI_STR("addr", "HOST:PORT", "send to this running patrond instead of a store",
+                0, &addr),
         CLI_MAP_SIZE(&map_bytes),
         CLI_STR("items", "FILE", "items CSV", 0, &items),
         CLI_STR("events", "FILE", "events CSV", 0, &events),
@@ -88,6 +97,15 @@ static int cmd_import(int argc, char **argv)
     if (!items && !events) {
         fprintf(stderr, "patron import: needs --items and/or --events\n");
         return CLI_USAGE;
+    }
+    if (!data == !addr) {
+        fprintf(stderr, "patron import: needs exactly one of --data DIR and --addr HOST:PORT\n");
+        return CLI_USAGE;
+    }
+    if (addr) {
+        rc = cli_import_addr(addr, items, events, fmt, &rep);
+        print_import_report(&rep);
+        return rc ? CLI_FAIL : CLI_OK;
     }
     if (cli_store_open(data, map_bytes, CLI_STORE_CREATE, &s) != 0)
         return CLI_FAIL;
