@@ -30,6 +30,8 @@ static void model_free(model_t *m)
     free(m->gramian);
     free(m->item_aug);
     free(m->pop_norm);
+    copurchase_free(m->copurchase);
+    free(m->copurchase);
     free(m);
 }
 
@@ -119,6 +121,35 @@ void model_opts_default(model_opts_t *opts)
     opts->ann_probes = MODEL_ANN_PROBES_DEFAULT;
 }
 
+/* The version's co-purchase statistics, if it was published with them
+ * (the version is immutable, so a second read transaction sees the same). */
+static int load_copurchase(store_t *s, model_t *m)
+{
+    void *buf;
+    size_t len;
+    int rc = store_load_model_extra(s, m->hdr.version, &buf, &len);
+
+    if (rc == -ENOENT)
+        return 0;
+    if (rc)
+        return rc;
+    if (!(m->copurchase = calloc(1, sizeof *m->copurchase))) {
+        free(buf);
+        return -ENOMEM;
+    }
+    rc = copurchase_decode(buf, len, m->copurchase);
+    free(buf);
+    if (rc == 0 && m->copurchase->n_items != m->hdr.n_items) {
+        copurchase_free(m->copurchase);
+        rc = -EINVAL;
+    }
+    if (rc) {
+        free(m->copurchase);
+        m->copurchase = NULL;
+    }
+    return rc == -EINVAL ? -EIO : rc;
+}
+
 int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
                model_t **out)
 {
@@ -140,6 +171,8 @@ int model_load(store_t *s, uint64_t version, const model_opts_t *opts,
     }
     m->erased = calloc(TOPK_BITSET_WORDS(m->hdr.n_users) + 1, sizeof *m->erased);
     rc = m->erased ? build_unit_vectors(m) : -ENOMEM;
+    if (rc == 0)
+        rc = load_copurchase(s, m);
     if (rc == 0)
         rc = build_indexes(m, opts);
     if (rc) {
@@ -176,6 +209,8 @@ size_t model_bytes(const model_t *m)
     if (m->item_aug)
         b += n * (f + 1) * sizeof(float);
     b += flat_index_bytes(m->flat) + flat_index_bytes(m->flat_unit);
+    if (m->copurchase)
+        b += (size_t)n * (4 + 8) + (size_t)m->copurchase->ptr[n] * 12;
     if (m->ivf)
         b += ivf_bytes(m->ivf);
     return b;

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "copurchase.h"
 #include "flat.h"
 #include "ivf.h"
 #include "store.h"
@@ -46,6 +47,10 @@ typedef struct model {
     float *item_aug;    /* with the IVF index only: n_items x (factors + 1)
                          * rows [y_i, pop_norm_i], so an approximate scan
                          * blends the same way */
+
+    /* Co-purchase statistics published with this version (copurchase.h),
+     * over the same n_items; NULL for a version trained without them. */
+    copurchase_t *copurchase;
 
     /* Exact search indexes over item_f and item_unit, built at load time
      * (off the request path); they borrow the matrices above. */

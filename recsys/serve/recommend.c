@@ -155,6 +155,12 @@ static void request_deny(const catalog_t *c, uint32_t n_items, const rec_filters
     deny_unlisted(c, n_items, deny);
 }
 
+void rec_filters_deny(const catalog_t *c, uint32_t n_items, const rec_filters_t *f,
+                      uint64_t *deny)
+{
+    request_deny(c, n_items, f, deny);
+}
+
 /* The customer's events: from the store, plus inline ones. Exclusions and
  * fold-in both read this one list. */
 typedef struct history {

@@ -32,6 +32,7 @@ typedef enum rec_reason {
     REC_REASON_SIMILAR_ITEM = 3,
     REC_REASON_FOLD_IN = 4,        /* factors folded in from events the model
                                     * has not seen (or inline events) */
+    REC_REASON_COMPLEMENT = 5,     /* bought together with a cart item */
 } rec_reason_t;
 
 /* Personalized scores are blended with popularity by how much the service
@@ -96,6 +97,12 @@ typedef struct rec_item {
 /* Validation: each returns NULL or a static message naming the bad field. */
 const char *rec_filters_invalid(const rec_filters_t *f);
 const char *rec_query_invalid(const rec_query_t *q);
+
+/* Sets in deny (a zeroed topk bitset over n_items model items) every item
+ * the filters exclude (f may be NULL) and every model item catalog c does
+ * not list. f must be valid. */
+void rec_filters_deny(const catalog_t *c, uint32_t n_items, const rec_filters_t *f,
+                      uint64_t *deny);
 
 /* Re-ranks like rec_rank, with the query's customer, inline events and
  * popularity blend (q->k is not used). */

@@ -399,6 +399,20 @@ int store_publish_model(store_t *s, store_model_hdr_t *hdr,
                         const float *user_f, const float *item_f,
                         const float *item_pop);
 
+/* The same, plus an opaque blob published with the version in the same
+ * transaction (the co-purchase statistics, copurchase.h: they must swap
+ * with the factors they were computed beside). extra may be NULL (none). */
+int store_publish_model_extra(store_t *s, store_model_hdr_t *hdr,
+                              const float *user_f, const float *item_f,
+                              const float *item_pop, const void *extra,
+                              size_t extra_len);
+
+/* Reads the blob published with version `version` (0 = current) into a
+ * malloc'd copy (*buf, the caller frees; not NUL terminated). Returns 0,
+ * -ENOENT (no such version, or it was published without one), -ENOMEM or
+ * a store error. */
+int store_load_model_extra(store_t *s, uint64_t version, void **buf, size_t *len);
+
 /* Decides, inside store_publish_model's transaction, whether a version
  * older than the STORE_MODELS_KEPT newest is still needed (e.g. pinned by a
  * stored experiment definition; the store knows no experiments): returns 1

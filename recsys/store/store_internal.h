@@ -61,7 +61,9 @@ struct store {
 
 enum { EVENT_KEY_LEN = 20 };
 enum { MODEL_PART_HDR = 0, MODEL_PART_USER = 1, MODEL_PART_ITEM = 2,
-       MODEL_PART_POP = 3, MODEL_PARTS = 4 };
+       MODEL_PART_POP = 3, MODEL_PARTS = 4,
+       /* optional, after the required parts: store_publish_model_extra */
+       MODEL_PART_EXTRA = 4 };
 
 /* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
 enum { EVENT_REC_FIXED = 4 + 1 + 4 + 8 };

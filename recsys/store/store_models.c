@@ -136,7 +136,8 @@ static int drop_old_models(store_t *s, MDB_txn *txn, uint64_t newest)
 }
 
 static int publish_once(store_t *s, store_model_hdr_t *hdr, const float *user_f,
-                        const float *item_f, const float *item_pop)
+                        const float *item_f, const float *item_pop, const void *extra,
+                        size_t extra_len)
 {
     MDB_txn *txn;
     uint64_t cur = 0;
@@ -165,6 +166,11 @@ static int publish_once(store_t *s, store_model_hdr_t *hdr, const float *user_f,
         MDB_val v = val_mem(data[p], len[p]);
         rc = map_err(mdb_put(txn, s->models, &k, &v, 0));
     }
+    if (rc == 0 && extra) {
+        MDB_val k = store_model_key(key, hdr->version, MODEL_PART_EXTRA);
+        MDB_val v = val_mem(extra, extra_len);
+        rc = map_err(mdb_put(txn, s->models, &k, &v, 0));
+    }
     if (rc == 0)
         rc = store_meta_put_u64(txn, s->meta, "model_current", hdr->version);
     if (rc == 0)
@@ -181,13 +187,50 @@ static int publish_once(store_t *s, store_model_hdr_t *hdr, const float *user_f,
 int store_publish_model(store_t *s, store_model_hdr_t *hdr, const float *user_f,
                         const float *item_f, const float *item_pop)
 {
+    return store_publish_model_extra(s, hdr, user_f, item_f, item_pop, NULL, 0);
+}
+
+int store_publish_model_extra(store_t *s, store_model_hdr_t *hdr, const float *user_f,
+                              const float *item_f, const float *item_pop,
+                              const void *extra, size_t extra_len)
+{
     size_t seen;
     int rc;
 
     do {
         seen = store_map_size(s);
-        rc = publish_once(s, hdr, user_f, item_f, item_pop);
+        rc = publish_once(s, hdr, user_f, item_f, item_pop, extra, extra_len);
     } while (store_map_grown(s, rc, seen));
+    return rc;
+}
+
+int store_load_model_extra(store_t *s, uint64_t version, void **buf, size_t *len)
+{
+    MDB_txn *txn;
+    unsigned char key[9];
+    MDB_val k, v;
+    int rc;
+
+    *buf = NULL;
+    *len = 0;
+    if ((rc = store_txn_begin(s, MDB_RDONLY, &txn)) != 0)
+        return map_err(rc);
+    if (version == 0)
+        rc = store_meta_get_u64(txn, s->meta, "model_current", &version);
+    if (rc == 0 && version == 0)
+        rc = -ENOENT;
+    if (rc == 0) {
+        k = store_model_key(key, version, MODEL_PART_EXTRA);
+        rc = mdb_get(txn, s->models, &k, &v);
+        rc = rc == MDB_NOTFOUND ? -ENOENT : map_err(rc);
+    }
+    if (rc == 0 && !(*buf = malloc(v.mv_size ? v.mv_size : 1)))
+        rc = -ENOMEM;
+    if (rc == 0) {
+        memcpy(*buf, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    }
+    store_txn_abort(s, txn);
     return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "civil.h"
+#include "copurchase.h"
 #include "grow.h"
 #include "monotime.h"
 
@@ -29,6 +30,7 @@ void train_config_default(train_config_t *c)
     c->w_refund = 4.0f;
     c->half_life_days = 180.0f;
     c->as_of_ms = 0;
+    c->copurchase = copurchase_params_defaults();
 }
 
 /* Events as read, before recency weighting. */
@@ -198,6 +200,8 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
     triplets_t t = { .horizon = horizon_ms(c) };
     csr_t ui = { 0 };
     float *user_f = NULL, *item_f = NULL, *pop = NULL;
+    void *extra = NULL;
+    size_t extra_len = 0;
     uint32_t f = c->als.factors;
     struct timespec wall;
     double t0;
@@ -238,8 +242,13 @@ int train_run(store_t *s, const train_config_t *c, ials_progress_fn progress,
     rep->hdr.reg = c->als.reg;
     rep->hdr.alpha = c->als.alpha;
     rep->hdr.final_loss = ials_loss(&ui, &c->als, user_f, item_f);
-    rc = store_publish_model(s, &rep->hdr, user_f, item_f, pop);
+    if (c->copurchase &&
+        (rc = copurchase_train_blob(s, c->copurchase, t.horizon, t.n_items, &extra,
+                                    &extra_len)) != 0)
+        goto out;
+    rc = store_publish_model_extra(s, &rep->hdr, user_f, item_f, pop, extra, extra_len);
 out:
+    free(extra);
     triplets_free(&t);
     csr_free(&ui);
     free(user_f);

@@ -17,11 +17,16 @@
 #include "ials.h"
 #include "store.h"
 
+typedef struct copurchase_params copurchase_params_t;
+
 typedef struct train_config {
     ials_params_t als;
     float w_view, w_cart, w_purchase, w_refund;
     float half_life_days;
     int64_t as_of_ms;  /* training horizon (unix ms); 0: the wall clock */
+    /* Co-purchase statistics published with the model (copurchase.h);
+     * NULL: none (ComplementaryItems then refuses that version). */
+    const copurchase_params_t *copurchase;
 } train_config_t;
 
 /* How far past the wall clock an event still counts (without as_of_ms). */

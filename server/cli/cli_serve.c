@@ -35,6 +35,7 @@ static const char *reason_name(Patron__V1__Reason r)
     case PATRON__V1__REASON__REASON_POPULAR: return "popular";
     case PATRON__V1__REASON__REASON_SIMILAR_ITEM: return "similar-item";
     case PATRON__V1__REASON__REASON_FOLD_IN: return "fold-in";
+    case PATRON__V1__REASON__REASON_COMPLEMENT: return "complement";
     default: return "unspecified";
     }
 }

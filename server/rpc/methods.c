@@ -47,6 +47,7 @@
     M(RECOMMENDER, "Recommend", UNARY(h_recommend))                             \
     M(RECOMMENDER, "SimilarItems", UNARY(h_similar_items))                      \
     M(RECOMMENDER, "RankItems", UNARY(h_rank_items))                            \
+    M(RECOMMENDER, "ComplementaryItems", UNARY(h_complementary_items))          \
     M(EVENTS, "RecordEvents", UNARY(h_record_events))                           \
     M(EVENTS, "StreamEvents", STREAM(RPC_CLIENT_STREAM, stream_events_ops))     \
     M(PROFILES, "GetProfile", UNARY(h_get_profile))                             \

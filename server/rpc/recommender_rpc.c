@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "complements.h"
 #include "enums.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "recommend.h"
@@ -442,6 +443,107 @@ out:
     scored_list_free(&list);
     free(unknown);
     free(ranked);
+    model_unref(m);
+    catalog_unref(c);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- ComplementaryItems ------------------------------------------------------ */
+
+static const char *complements_invalid(const Patron__V1__ComplementaryItemsRequest *r,
+                                       char *err, size_t cap)
+{
+    if (r->n_item_ids == 0)
+        return "item_ids: at least one item (the cart, or one item) required";
+    if (r->n_item_ids > COPURCHASE_MAX_CART) {
+        snprintf(err, cap, "item_ids: at most %u items, got %zu", COPURCHASE_MAX_CART,
+                 r->n_item_ids);
+        return err;
+    }
+    for (size_t i = 0; i < r->n_item_ids; i++)
+        if (!r->item_ids[i][0] || strlen(r->item_ids[i]) > STORE_MAX_ID) {
+            snprintf(err, cap, "item_ids[%zu]: must be 1..256 bytes", i);
+            return err;
+        }
+    if (r->k < 1 || r->k > REC_MAX_K)
+        return "k: must be in 1..1000";
+    return NULL;
+}
+
+/* rec_complements' errors as statuses naming the field. */
+static void fail_complements(rpc_reply_t *out, int rc, const model_t *m,
+                             const Patron__V1__ComplementaryItemsRequest *r, size_t bad)
+{
+    unsigned long long v = (unsigned long long)m->hdr.version;
+    if (rc == -ENOENT)
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "item_ids[%zu]: no such item in the catalog "
+                 "('%s')", bad, r->item_ids[bad]);
+    else if (rc == -ENODATA)
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "item_ids: every item was added after model "
+                 "version %llu was trained (no co-purchase data yet)", v);
+    else if (rc == -ENOTSUP)
+        rpc_fail(out, GRPC_STATUS_FAILED_PRECONDITION, "model version %llu has no "
+                 "co-purchase statistics: train a new version with `patron train`", v);
+    else
+        fail_errno(out, rc, "complementary items");
+}
+
+void h_complementary_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                           size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__ComplementaryItemsRequest *r =
+        (Patron__V1__ComplementaryItemsRequest *)decode(
+            &patron__v1__complementary_items_request__descriptor, req, len, out);
+    Patron__V1__ComplementaryItemsResponse resp =
+        PATRON__V1__COMPLEMENTARY_ITEMS_RESPONSE__INIT;
+    rec_filters_t filters, *fp = NULL;
+    rec_item_t *items = NULL;
+    scored_list_t list = { 0 };
+    model_t *m = NULL;
+    catalog_t *c;
+    const char *bad;
+    char err[96], rid[33];
+    size_t n = 0, bad_at = 0;
+    int rc;
+
+    if (!r)
+        return;
+    c = catalog_slot_get(&a->catalogs); /* a refused request holds none */
+    if (r->filters) {
+        fill_filters(r->filters, &filters);
+        fp = &filters;
+    }
+    if ((bad = complements_invalid(r, err, sizeof err)) != NULL ||
+        (bad = rec_filters_invalid(fp)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    if (!(m = model_for_call(a, ci, out)))
+        goto out;
+    if (!(items = malloc(r->k * sizeof *items))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    rc = rec_complements(m, c, (const char *const *)r->item_ids, r->n_item_ids, r->k, fp,
+                         items, &n, &bad_at);
+    if (rc) {
+        fail_complements(out, rc, m, r, bad_at);
+        goto out;
+    }
+    rpc_new_request_id(rid);
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, rid) != 0) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    resp.n_items = n;
+    resp.items = list.sp;
+    resp.provenance = &list.prov;
+    tag_provenance(ci, &list.prov);
+    encode(&resp.base, out);
+out:
+    scored_list_free(&list);
+    free(items);
     model_unref(m);
     catalog_unref(c);
     protobuf_c_message_free_unpacked(&r->base, NULL);

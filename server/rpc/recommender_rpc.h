@@ -15,5 +15,7 @@ void h_similar_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                      size_t len, rpc_reply_t *out);
 void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                   size_t len, rpc_reply_t *out);
+void h_complementary_items(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                           size_t len, rpc_reply_t *out);
 
 #endif
