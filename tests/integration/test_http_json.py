@@ -52,6 +52,7 @@ UNARY_CALLS = [
     ("patron.v1.Recommender/SimilarItems", {"itemId": "books-00", "k": 3}, {200}),
     ("patron.v1.Recommender/RankItems",
      {"customerId": "cust-00", "itemIds": ["books-01", "toys-02"]}, {200}),
+    ("patron.v1.Recommender/ComplementaryItems", {"itemIds": ["books-00"], "k": 3}, {200}),
     ("patron.v1.Events/RecordEvents",
      {"events": [{"eventId": "http-1", "customerId": "cust-00", "itemId": "books-03",
                   "type": "EVENT_TYPE_VIEW", "timeUnixMs": str(h.BASE_MS + 10 ** 9)}]},
