@@ -60,6 +60,7 @@ int serve_recommend(const serve_env_t *env, const model_t *m, const catalog_t *c
                                       SHOWN_PER_CUSTOMER);
     }
     aq.popularity_blend = arms->popularity_blend;
+    aq.now_ms = arms->now_ms; /* the customer's ongoing session counts */
     if (!div_active(&aq.diversity)) /* the request's own settings win */
         aq.diversity = (div_params_t){ arms->diversity, arms->max_per_category };
     if ((rc = rec_recommend(env->store, m, c, &aq, out, n, personalized)) != 0)

@@ -28,9 +28,10 @@ static int cmp_strength(const void *a, const void *b)
     return (x->item > y->item) - (x->item < y->item);
 }
 
-/* Sums event strengths per known item; keeps the positive ones. */
-static int item_strengths(const model_t *m, const store_event_rec_t *ev, size_t n_ev,
-                          strength_t **out, size_t *n)
+/* Sums event strengths (times weight[i] when weight is not NULL) per known
+ * item; keeps the positive ones. */
+static int item_strengths(const model_t *m, const store_event_rec_t *ev,
+                          const float *weight, size_t n_ev, strength_t **out, size_t *n)
 {
     strength_t *s = malloc((n_ev ? n_ev : 1) * sizeof *s);
     size_t k = 0, w = 0;
@@ -39,7 +40,8 @@ static int item_strengths(const model_t *m, const store_event_rec_t *ev, size_t 
         return -ENOMEM;
     for (size_t i = 0; i < n_ev; i++)
         if (ev[i].item < m->hdr.n_items)
-            s[k++] = (strength_t){ ev[i].item, train_event_strength(&m->hdr, &ev[i]) };
+            s[k++] = (strength_t){ ev[i].item, train_event_strength(&m->hdr, &ev[i]) *
+                                                   (weight ? weight[i] : 1.0f) };
     qsort(s, k, sizeof *s, cmp_strength);
     for (size_t i = 0, j; i < k; i = j) {
         float r = 0;
@@ -65,6 +67,12 @@ static void chol_solve(const float *l, uint32_t f, float *b)
 int foldin_solve(const model_t *m, const store_event_rec_t *ev, size_t n_ev,
                  foldin_t *out)
 {
+    return foldin_solve_weighted(m, ev, NULL, n_ev, out);
+}
+
+int foldin_solve_weighted(const model_t *m, const store_event_rec_t *ev,
+                          const float *weight, size_t n_ev, foldin_t *out)
+{
     const store_model_hdr_t *h = &m->hdr;
     uint32_t f = h->factors;
     float alpha0 = h->alpha0 > 0 ? h->alpha0 : 1.0f; /* models before alpha0 */
@@ -74,7 +82,7 @@ int foldin_solve(const model_t *m, const store_event_rec_t *ev, size_t n_ev,
     int info = 0, fi = (int)f, rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = item_strengths(m, ev, n_ev, &s, &n)) != 0)
+    if ((rc = item_strengths(m, ev, weight, n_ev, &s, &n)) != 0)
         return rc;
     if (n == 0) {
         free(s);

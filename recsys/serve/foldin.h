@@ -44,6 +44,11 @@ typedef struct foldin {
 int foldin_solve(const model_t *m, const store_event_rec_t *ev, size_t n_ev,
                  foldin_t *out);
 
+/* As foldin_solve with each event's strength scaled by weight[i] (>= 0;
+ * NULL: all 1), e.g. recency weights within a session (session.h). */
+int foldin_solve_weighted(const model_t *m, const store_event_rec_t *ev,
+                          const float *weight, size_t n_ev, foldin_t *out);
+
 void foldin_free(foldin_t *fi); /* NULL-safe; frees the arrays */
 
 /* The customer's items contributing most to their score of `item`, best

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "foldin.h"
+#include "session.h"
 #include "topk.h"
 
 static const char *list_invalid(const char *const *list, size_t n)
@@ -166,6 +167,7 @@ void rec_filters_deny(const catalog_t *c, uint32_t n_items, const rec_filters_t 
 typedef struct history {
     store_event_list_t l;
     int unseen;        /* an event the model was not trained on */
+    size_t n_inline;   /* the last n_inline of l are the request's events */
 } history_t;
 
 static int load_history(store_t *s, const model_t *m, const catalog_t *c,
@@ -185,7 +187,8 @@ static int load_history(store_t *s, const model_t *m, const catalog_t *c,
         if (catalog_item_index(c, e->item_id, &r.item) != 0)
             continue;
         h->unseen = 1;
-        rc = store_event_list_push(&h->l, &r);
+        if ((rc = store_event_list_push(&h->l, &r)) == 0)
+            h->n_inline++;
     }
     return rc;
 }
@@ -304,9 +307,38 @@ typedef struct customer_state {
     history_t h;
     foldin_t fi;
     const float *x;     /* NULL: no usable factors */
+    float *xs;          /* x blended with the current session, when there is one */
     uint8_t reason;
     float w;            /* weight of x against popularity */
 } customer_state_t;
+
+/* The current session: the request's inline events, after the stored
+ * events of the customer's last session when its latest event is within
+ * the session gap of q->now_ms (0: only inline events). Blends the
+ * session's vector into cs->x (session.h); no session, no change. */
+static int apply_session(const model_t *m, const rec_query_t *q, customer_state_t *cs)
+{
+    const store_event_rec_t *ev = cs->h.l.ev;
+    size_t n = cs->h.l.n, stored = n - cs->h.n_inline, start = stored;
+    uint32_t f = m->hdr.factors;
+    session_params_t p;
+    foldin_t sf;
+    int rc;
+
+    session_params_default(&p);
+    if (q->now_ms > 0 && stored && ev[stored - 1].time_ms >= q->now_ms - p.gap_ms)
+        start = session_last_start(ev, stored, p.gap_ms);
+    if (start == n)
+        return 0;
+    if ((rc = session_fold(m, ev + start, n - start, &p, &sf)) != 0)
+        return rc == -ENOENT ? 0 : rc;
+    if ((cs->xs = malloc(f * sizeof *cs->xs)) != NULL) {
+        session_blend(cs->x, sf.x, p.blend, f, cs->xs);
+        cs->x = cs->xs;
+    }
+    foldin_free(&sf);
+    return cs->xs ? 0 : -ENOMEM;
+}
 
 static int resolve_customer(store_t *s, const model_t *m, const catalog_t *c,
                             const rec_query_t *q, int want_system, uint64_t *deny,
@@ -337,6 +369,8 @@ static int resolve_customer(store_t *s, const model_t *m, const catalog_t *c,
             cs->reason = REC_REASON_FOLD_IN;
         }
     }
+    if (cs->x && (rc = apply_session(m, q, cs)) != 0)
+        return rc;
     cs->w = (float)distinct / ((float)distinct + REC_BLEND_EVENTS) *
             (1.0f - q->popularity_blend);
     return 0;
@@ -345,6 +379,7 @@ static int resolve_customer(store_t *s, const model_t *m, const catalog_t *c,
 static void customer_state_free(customer_state_t *cs)
 {
     foldin_free(&cs->fi);
+    free(cs->xs);
     store_event_list_free(&cs->h.l);
 }
 

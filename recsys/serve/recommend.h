@@ -83,6 +83,10 @@ typedef struct rec_query {
                                     list is chosen from a larger pool by
                                     diversify.h, in the order chosen */
     const rec_promotion_t *promotion; /* may be NULL; see promote.h */
+    int64_t now_ms;              /* the request's time: stored events of a
+                                    session still going on at now_ms count as
+                                    the current session (session.h); 0: only
+                                    inline events do */
 } rec_query_t;
 
 typedef struct rec_item {
@@ -126,6 +130,9 @@ int rec_rank_query(store_t *s, const model_t *m, const catalog_t *c,
  * customer's events; otherwise (events stored after training, a customer
  * new since training, or inline events) the factors are folded in from the
  * whole history at request time (foldin.h). No usable event: popularity.
+ * The current session (inline events, and with q->now_ms the customer's
+ * latest stored session if still going on) is folded in with recency
+ * weights and blended with those factors (session.h).
  * Returns 0, -EINVAL (invalid query), -ENOMEM or a store error.
  */
 int rec_recommend(store_t *s, const model_t *m, const catalog_t *c,

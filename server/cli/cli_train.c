@@ -7,6 +7,8 @@
  *               [--blend W] [--pop-exp G] [--conf-pop-exp B] [training flags]
  *   patron eval --data DIR [--holdout-last N | --holdout-days D] [--ensemble N]
  *               [training flags]   (full-ranking time split of the store)
+ *   patron eval --data DIR --sessions [--k K] [training flags]
+ *               (held-out sessions ending in a purchase: sesseval.h)
  *   patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]
  *   patron export-ncf --data DIR --out DIR/NAME [--seed N]
  *
@@ -29,6 +31,7 @@
 #include "evaluate.h"
 #include "ncf.h"
 #include "profile_file.h"
+#include "sesseval.h"
 #include "store.h"
 #include "train.h"
 #include "tune.h"
@@ -48,6 +51,7 @@ typedef struct train_args {
     float conf_pop_exp;    /* eval --ncf: r_ui scaled by (n_i / mean)^-this */
     uint32_t holdout_last; /* eval --data: last N purchases held out */
     int json;              /* eval: JSON on stdout, the text on stderr */
+    int sessions;          /* eval --data: the session protocol */
     uint32_t ks[EVAL_MAX_KS]; /* eval --data: the cut-offs (--k) */
     size_t n_ks;
     double holdout_days;   /* eval --data: or the last D days */
@@ -474,16 +478,101 @@ static int cmd_eval_store(const train_args_t *a)
     return out && cli_json_print(out) != 0 ? 1 : 0;
 }
 
+static json_object *metrics_json(const sesseval_metrics_t *m)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "recall", json_object_new_double(m->recall));
+    json_object_object_add(o, "ndcg", json_object_new_double(m->ndcg));
+    return o;
+}
+
+static void print_date(FILE *f, int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char buf[32];
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    fputs(buf, f);
+}
+
+/* Held-out sessions ending in a purchase: fold-in, V-SKNN and the session
+ * blend learned on the validation sessions (sesseval.h). */
+static int cmd_eval_sessions(const train_args_t *a)
+{
+    FILE *txt = a->json ? stderr : stdout;
+    sesseval_config_t c;
+    sesseval_report_t r;
+    store_t *s;
+    uint32_t k;
+    int rc;
+
+    sesseval_config_default(&c);
+    c.k = k = a->ks[0];
+    if (cli_store_open(a->data, a->map_bytes, 0, &s) != 0)
+        return CLI_FAIL;
+    rc = sesseval_run(s, &a->train, &c, &r);
+    store_close(s);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "patron: no held-out sessions to evaluate: the store needs sessions "
+                "that end in a purchase in both the validation and the test period\n");
+        return 1;
+    }
+    if (rc) {
+        cli_error(rc, "session evaluation failed");
+        return 1;
+    }
+    fprintf(txt, "%s: %llu events, %zu sessions (gap %lld min); validation %zu cases from ",
+            a->data, (unsigned long long)r.events, r.sessions,
+            (long long)(c.gap_ms / 60000), r.n_val);
+    print_date(txt, r.val_from_ms);
+    fprintf(txt, ", test %zu cases from ", r.n_test);
+    print_date(txt, r.test_from_ms);
+    fprintf(txt, " UTC; training %.2f s\n", r.train_seconds);
+    fprintf(txt, "learned on validation: blend %.1f, ", r.learned.blend);
+    if (r.learned.half_life >= SESSION_HALF_LIFE_NONE)
+        fprintf(txt, "no decay");
+    else
+        fprintf(txt, "half-life %g events", r.learned.half_life);
+    fprintf(txt, " (NDCG@%u %.4f; fold-in %.4f)\n", k, r.val_session.ndcg, r.val_foldin.ndcg);
+    fprintf(txt, "fold-in (whole history):    Recall@%u %.4f NDCG@%u %.4f\n", k, r.foldin.recall,
+            k, r.foldin.ndcg);
+    fprintf(txt, "V-SKNN (k %u, sample %u): Recall@%u %.4f NDCG@%u %.4f\n", c.knn.k,
+            c.knn.sample, k, r.vsknn.recall, k, r.vsknn.ndcg);
+    fprintf(txt, "session-aware:              Recall@%u %.4f NDCG@%u %.4f\n", k,
+            r.session.recall, k, r.session.ndcg);
+    if (a->json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "protocol", json_object_new_string("sessions"));
+        json_object_object_add(o, "data", json_object_new_string(a->data));
+        json_object_object_add(o, "k", json_object_new_int64(k));
+        json_object_object_add(o, "sessions", json_object_new_int64((int64_t)r.sessions));
+        json_object_object_add(o, "validation_cases", json_object_new_int64((int64_t)r.n_val));
+        json_object_object_add(o, "test_cases", json_object_new_int64((int64_t)r.n_test));
+        json_object_object_add(o, "blend", json_object_new_double(r.learned.blend));
+        json_object_object_add(o, "half_life_events",
+                               json_object_new_double(r.learned.half_life));
+        json_object_object_add(o, "fold_in", metrics_json(&r.foldin));
+        json_object_object_add(o, "vsknn", metrics_json(&r.vsknn));
+        json_object_object_add(o, "session_aware", metrics_json(&r.session));
+        return cli_json_print(o) != 0 ? 1 : 0;
+    }
+    return 0;
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
         "eval", "[--json] --ncf DIR/NAME [--validation] [--ensemble N] [--ease-lambda X] [--blend W]\n"
                 "                   [--pop-exp G] [--conf-pop-exp B] [training flags]\n"
                 "   or: patron eval --data DIR [--holdout-last N | --holdout-days D] [--k K,..]\n"
-                "                   [--ensemble N] [training flags]",
+                "                   [--ensemble N] [training flags]\n"
+                "   or: patron eval --data DIR --sessions [--k K] [training flags]",
         "--ncf: HR@10 / NDCG@10 on a published NCF split (leave-one-out, 99 sampled\n"
         "negatives), starting from the tuned settings. --data: full-ranking Recall@20 /\n"
-        "NDCG@K (--k, default 20) of a time split of the store, beside popularity. --json:\n"
+        "NDCG@K (--k, default 20) of a time split of the store, beside popularity.\n"
+        "--sessions: held-out sessions ending in a purchase, the purchase ranked from the\n"
+        "session so far: fold-in, V-SKNN and the learned session blend. --json:\n"
         "the figures as one JSON object on stdout (stable snake_case keys)."
     };
     static train_args_t a;
@@ -504,6 +593,7 @@ static int cmd_eval(int argc, char **argv)
                 &a.conf_pop_exp),
         CLI_CALL("k", "K1,K2,...", "--data: the cut-offs (default 20), e.g. 5,10,20,50",
                  parse_ks, &a),
+        CLI_FLAG("sessions", "--data: the session protocol (see above)", &a.sessions),
         CLI_FLAG("json", "the results as JSON on stdout (the text goes to stderr)", &a.json),
         CLI_U32("holdout-last", "N", "--data: each customer's last N purchases held out", 1,
                 1e6, &a.holdout_last),
@@ -531,12 +621,18 @@ static int cmd_eval(int argc, char **argv)
         fprintf(stderr, "patron eval: --k is for --data (--ncf keeps the paper's K = 10)\n");
         return CLI_USAGE;
     }
+    if (a.sessions && (!a.data || a.n_ks > 1 || a.holdout_last || a.holdout_days > 0)) {
+        fprintf(stderr, "patron eval: --sessions takes --data and at most one --k\n");
+        return CLI_USAGE;
+    }
     if (!a.n_ks)
         a.ks[a.n_ks++] = 20;
     if (!a.data && !a.ncf) {
         fprintf(stderr, "patron eval: --ncf or --data is required\n");
         return CLI_USAGE;
     }
+    if (a.sessions)
+        return cmd_eval_sessions(&a);
     return a.data ? cmd_eval_store(&a) : cmd_eval_ncf(&a);
 }
 
