@@ -382,7 +382,8 @@ uint32_t copurchase_count(const copurchase_t *cp, uint32_t i, uint32_t j)
 
 static unsigned char *put(unsigned char *at, const void *src, size_t n)
 {
-    memcpy(at, src, n);
+    if (n) /* an empty array may be NULL, which memcpy does not allow */
+        memcpy(at, src, n);
     return at + n;
 }
 
@@ -602,7 +603,8 @@ int copurchase_complements(const copurchase_t *cp, const copurchase_tail_t *tail
     }
     qsort(all, m, sizeof *all, hit_cmp);
     *n = m < k ? m : k;
-    memcpy(out, all, *n * sizeof *out);
+    if (*n)
+        memcpy(out, all, *n * sizeof *out);
     free(all);
     return 0;
 }
