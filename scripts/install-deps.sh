@@ -11,6 +11,9 @@ PKGS="$PKGS curl"
 # Packaging tests: systemd-analyze verify (and man for its man: check),
 # groff for the man pages, nginx for several replicas behind grpc_pass.
 PKGS="$PKGS systemd man-db groff-base nginx-light"
+# numpy trains the small ALS whose factors `patron import-model`'s integration
+# test imports and checks against (tests/integration/test_import_model.py).
+PKGS="$PKGS python3-numpy"
 # `patron experiment report --html`'s test renders the page in headless chromium.
 PKGS="$PKGS chromium"
 # The fuzz build (make test-fuzz): clang with libFuzzer and the sanitizer runtimes.

@@ -28,7 +28,9 @@
 /* The current structs are the previous release's layouts. */
 #define SAME_LAYOUT(legacy, cur) \
     _Static_assert(sizeof(legacy) == sizeof(cur), #legacy " is the layout of " #cur)
-SAME_LAYOUT(legacy_model_hdr_t, store_model_hdr_t);
+/* The model header is format 1's plus the source string at its end. */
+_Static_assert(offsetof(store_model_hdr_t, source) == sizeof(legacy_model_hdr_t),
+               "store_model_hdr_t starts with legacy_model_hdr_t");
 SAME_LAYOUT(legacy_attrs_t, store_attrs_t);
 SAME_LAYOUT(legacy_coupon_t, coupon_t);
 SAME_LAYOUT(legacy_budget_t, couponstore_budget_t);
@@ -156,7 +158,7 @@ static const store_item_t ITEMS[2] = {
 /* ---- the values ---------------------------------------------------------------------- */
 
 typedef struct legacy_world {
-    store_model_hdr_t hdr;
+    legacy_model_hdr_t hdr;
     store_attrs_t attrs;
     coupon_t coupon;
     couponstore_budget_t budget;
@@ -174,8 +176,8 @@ typedef struct legacy_world {
 static void fill(legacy_world_t *w)
 {
     memset(w, 0, sizeof *w);
-    w->hdr = (store_model_hdr_t){ 1, 456, 2, 2, 1, 9, 0.5f, 40, 1.25, 0.1f, 0.5f,
-                                  1, 2, 3, -1, 30, 123, 77 };
+    w->hdr = (legacy_model_hdr_t){ 1, 456, 2, 2, 1, 9, 0.5f, 40, 1.25, 0.1f, 0.5f,
+                                   1, 2, 3, -1, 30, 123, 77 };
     w->attrs = (store_attrs_t){ 1600000000000, 12, 24, "south" };
     strcpy(w->coupon.id, "save2");
     strcpy(w->coupon.campaign, "spring");
@@ -262,7 +264,7 @@ static void write_format1(const char *dir, const legacy_world_t *w, int damaged)
 {
     store_t *s;
     float uf[4] = { 1, 2, 3, 4 }, itf[2] = { 5, 6 }, pop[1] = { 7 };
-    store_model_hdr_t h = w->hdr;
+    store_model_hdr_t h = { 0 };
     unsigned char mkey[9] = { 0, 0, 0, 0, 0, 0, 0, 1, 0 };
     struct { uint32_t version; coupon_t c; } crow;
     struct { uint32_t version; uint32_t n; uint64_t h[COUPONSTORE_MAX_ACCOUNTS]; } vrow;
@@ -275,6 +277,7 @@ static void write_format1(const char *dir, const legacy_world_t *w, int damaged)
     int64_t req_time = 1700;
     char ckey[64];
 
+    memcpy(&h, &w->hdr, sizeof w->hdr);
     if (store_open(dir, 64u << 20, &s) != 0)
         exit(1);
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
@@ -375,7 +378,7 @@ static void check_values(store_t *s, const legacy_world_t *w)
     CHECK_EQ_INT(store_scan_items(s, item_cb, &seen), 0);
     CHECK_EQ_INT(seen, 2);
     CHECK_EQ_INT(store_load_model(s, 0, &h, &u, &it, &p), 0);
-    CHECK(memcmp(&h, &w->hdr, sizeof h) == 0);
+    CHECK(memcmp(&h, &w->hdr, sizeof w->hdr) == 0 && h.source[0] == '\0');
     CHECK(u && u[3] == 4 && it[1] == 6 && p[0] == 7);
     free(u);
     free(it);

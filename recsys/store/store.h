@@ -370,6 +370,8 @@ int store_tx_get_ref(store_tx_t *tx, const char *table, const void *key, size_t 
 
 /* ---- models --------------------------------------------------------------- */
 
+#define STORE_MODEL_SOURCE_MAX 512
+
 typedef struct store_model_hdr {
     uint64_t version;       /* assigned by store_publish_model */
     int64_t trained_at_ms;
@@ -384,6 +386,9 @@ typedef struct store_model_hdr {
     float w_view, w_cart, w_purchase, w_refund, half_life_days;
     int64_t newest_event_ms;/* recency reference of the training data */
     uint64_t train_seq;     /* events with seq >= this arrived after training */
+    /* Where the factors came from: "" trained here (patron train), else
+     * e.g. "spark:/path" (patron import-model). */
+    char source[STORE_MODEL_SOURCE_MAX];
 } store_model_hdr_t;
 
 /* Number of published versions kept; older ones are deleted on publish. */

@@ -6,6 +6,7 @@
 #include "store_record.h"
 
 #include <patron/store/v1/store.pb-c.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* The factor parts are raw floats in host order, and the header says
@@ -38,6 +39,7 @@ int store_model_hdr_encode(const store_model_hdr_t *h, void **buf, size_t *len)
     m.newest_event_ms = h->newest_event_ms;
     m.train_seq = h->train_seq;
     m.layout = PATRON__STORE__V1__FACTOR_LAYOUT__FACTOR_LAYOUT_F32_LE_ROW_MAJOR;
+    m.source = (char *)h->source;
     return store_record_pack(&m.base, buf, len);
 }
 
@@ -74,6 +76,7 @@ int store_model_hdr_decode(const MDB_val *k, const MDB_val *v, store_model_hdr_t
     h->half_life_days = m->half_life_days;
     h->newest_event_ms = m->newest_event_ms;
     h->train_seq = m->train_seq;
+    snprintf(h->source, sizeof h->source, "%s", m->source ? m->source : "");
     store_record_free(&m->base);
     return 0;
 }

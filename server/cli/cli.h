@@ -35,7 +35,8 @@ typedef struct cli_family {
 
 extern const cli_family_t cli_store_family;       /* init, backup, restore */
 extern const cli_family_t cli_data_family;        /* import, compact, vacuum */
-extern const cli_family_t cli_train_family;       /* train, eval, tune, export-ncf */
+extern const cli_family_t cli_train_family;       /* train, eval, tune, export-ncf,
+                                                     import-model */
 extern const cli_family_t cli_serve_family;       /* recommend, health, model-info, stats */
 extern const cli_family_t cli_customers_family;   /* profile, audience, segments,
                                                      export-customer */
@@ -56,6 +57,9 @@ int cli_json_print(struct json_object *o);
 
 /* `patron export-customer` (cli_export.c), in the customers family. */
 int cli_export_customer(int argc, char **argv);
+
+/* `patron import-model` (cli_import_model.c), in the training family. */
+int cli_import_model(int argc, char **argv);
 
 /* Prints "patron: WHAT: why" to stderr for the error rc (a negative errno)
  * of a call that reads or writes the store, WHAT formatted from fmt. The

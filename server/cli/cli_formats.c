@@ -1,7 +1,7 @@
 /*
  * cli_formats.c - `patron help formats`: the one description of the files
- * an operator writes for Patron (the CSV import layouts, the profile
- * settings file, the token file). README.md's "File formats" section is a
+ * an operator writes for Patron (the CSV import layouts, imported factor
+ * files, the profile settings file, the token file). README.md's "File formats" section is a
  * copy of this text, checked by the cli_formats_readme test.
  */
 #include "cli.h"
@@ -24,6 +24,23 @@ const char cli_formats_text[] =
     "  Nothing is dropped silently: rows without a customer, cancellations,\n"
     "  malformed rows and events dated before 2000-01-01 or in the future are\n"
     "  counted in the report and named with their line numbers.\n"
+    "\n"
+    "Factors trained elsewhere (patron import-model), one id per row:\n"
+    "  --spark DIR: DIR/userFactors/ and DIR/itemFactors/ as Spark's df.write.json\n"
+    "    writes ALSModel.userFactors/itemFactors: part files (names starting with _\n"
+    "    or . are skipped), one {\"id\": INT, \"features\": [NUMBER, ...]} per line.\n"
+    "    --user-map PATH, --item-map PATH (a file or df.write.csv's directory):\n"
+    "    lines INT,SHOP_ID (e.g. a StringIndexer's index and the shop's id), an\n"
+    "    optional header line; without a map the decimal id is the shop's id.\n"
+    "  --implicit DIR: user_factors.npy, item_factors.npy (the implicit library's\n"
+    "    model.user_factors/item_factors as np.save writes them: 2-D, float32 or\n"
+    "    float64, C order) and user_ids.txt, item_ids.txt: the shop's id of row r\n"
+    "    on line r + 1.\n"
+    "  Refused, naming the file and line (or row): no rows, rows of another\n"
+    "  length, NaN or infinite values, an id twice, an item not in the catalog,\n"
+    "  customer and item factors of different lengths. Customers without events\n"
+    "  in the store are skipped; customers and items the import lacks are folded\n"
+    "  in from their events, or ranked by popularity.\n"
     "\n"
     "Profile settings (patrond --profiles, patron train|segments --profiles), one\n"
     "setting per line, # starts a comment:\n"

@@ -152,6 +152,8 @@ static int model_info(const serve_args_t *a)
            (unsigned long long)m->version, cli_time_format(m->trained_at_unix_ms, when),
            m->factors, m->customers, m->items, m->iterations, m->regularization,
            m->alpha, m->final_loss, (double)m->memory_bytes / 1e6);
+    if (m->source && *m->source && strcmp(m->source, "trained") != 0)
+        printf("  imported from %s (patron import-model)\n", m->source);
     printf("  catalog: %u items, %.1f MB (swapped on every item upsert)\n",
            m->catalog_items, (double)m->catalog_bytes / 1e6);
     for (size_t i = 0; i < m->n_also_loaded; i++)

@@ -11,6 +11,7 @@
  *               (held-out sessions ending in a purchase: sesseval.h)
  *   patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]
  *   patron export-ncf --data DIR --out DIR/NAME [--seed N]
+ *   patron import-model ... (cli_import_model.c)
  *
  * Training flags: --factors --iterations --reg --alpha --alpha0 --nu --solver
  * --cg-steps --threads --seed. On NCF data (eval --ncf, tune) they start from
@@ -771,6 +772,7 @@ static const cli_command_t commands[] = {
     { "eval", "offline accuracy on NCF data or a time split of a store", cmd_eval },
     { "tune", "search training settings on NCF data", cmd_tune },
     { "export-ncf", "write a store's data as an NCF split", cmd_export_ncf },
+    { "import-model", "publish factors trained by Spark ALS or implicit", cli_import_model },
 };
 
 const cli_family_t cli_train_family = { "training", commands,

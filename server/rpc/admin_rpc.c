@@ -85,6 +85,7 @@ static void reply_model_info(app_t *a, const model_t *m, int reload, rpc_reply_t
     info.regularization = m->hdr.reg;
     info.alpha = m->hdr.alpha;
     info.final_loss = m->hdr.final_loss;
+    info.source = (char *)(m->hdr.source[0] ? m->hdr.source : "trained");
     info.memory_bytes = model_bytes(m);
     if ((c = catalog_slot_get(&a->catalogs)) != NULL) {
         info.catalog_items = c->n_items;
