@@ -2,7 +2,7 @@
  * shopsim - a deterministic shop simulator that writes test data for Patron.
  *
  *   shopsim --out DIR [--customers N=2000] [--items M=500] [--days D=365]
- *           [--seed S=42]
+ *           [--seed S=42] [--complement-rate R=0]
  *
  * writes, for one simulated shop starting 2024-01-01 UTC:
  *   DIR/items.csv          item_id,title,category,price,unit_cost,in_stock
@@ -25,6 +25,12 @@
  *    churn. Each customer has 2-3 favourite categories with weights and a
  *    preferred style, so a customer x item matrix has low-rank structure:
  *    category x style, plus popularity.
+ *  - Bought together, with --complement-rate R (off by default, so the
+ *    default shop is unchanged): every item has 3 partner items in a
+ *    complementary category (Kitchen -> Party, Lighting -> Christmas, ...);
+ *    a bought item brings one into the basket with probability R
+ *    (shopsim_complements.c): complements that tastes do not predict but
+ *    baskets do.
  *  - Sessions: views -> some carts -> some purchases (quantity mostly 1-3),
  *    about 3% of purchase lines refunded 1-30 days later; weekly and yearly
  *    seasonality with a December peak and a post-Christmas lull; a January
@@ -66,6 +72,20 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* A probability 0..1. */
+static int parse_rate(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !(v >= 0 && v <= 1))
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, sim_config_t *cfg)
 {
     *cfg = (sim_config_t){.customers = 2000, .items = 500, .days = 365, .seed = 42};
@@ -80,6 +100,8 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
             cfg->customers = (uint32_t)v;
         } else if (strcmp(opt, "--items") == 0 && parse_u64(val, 1000000, &v) == 0 && v) {
             cfg->items = (uint32_t)v;
+        } else if (strcmp(opt, "--complement-rate") == 0 &&
+                   parse_rate(val, &cfg->complement_rate) == 0) {
         } else if (strcmp(opt, "--days") == 0 && parse_u64(val, 3650, &v) == 0 && v) {
             cfg->days = (uint32_t)v;
         } else {
@@ -90,7 +112,7 @@ static int parse_args(int argc, char **argv, sim_config_t *cfg)
     }
     if (!cfg->out) {
         fprintf(stderr, "usage: shopsim --out DIR [--customers N=2000] [--items M=500]"
-                        " [--days D=365] [--seed S=42]\n");
+                        " [--days D=365] [--seed S=42] [--complement-rate R=0]\n");
         return -1;
     }
     return 0;

@@ -37,6 +37,7 @@
 #define SIM_OUT_OF_STOCK_SHARE 0.08
 #define SIM_GUEST_INVOICE_PER_DAY 0.08
 #define SIM_ADJUSTMENT_PER_DAY 0.03
+#define SIM_PARTNERS 3               /* complements per item */
 
 /* ---- static shop description ---------------------------------------------- */
 
@@ -102,6 +103,7 @@ typedef struct sim_config {
     const char *out;
     uint32_t customers, items, days;
     uint64_t seed;
+    double complement_rate; /* 0..1: a bought item brings a partner (0: never) */
 } sim_config_t;
 
 typedef struct sim {
@@ -117,11 +119,26 @@ typedef struct sim {
     size_t nev, evcap;
     uint32_t sessions;
     uint64_t invoices, cancellations, churned;
+    /* bought together (shopsim_complements.c), with a stream of its own */
+    xoshiro_t crng;
+    uint32_t (*partners)[SIM_PARTNERS]; /* per item; UINT32_MAX: none */
 } sim_t;
 
 /* Simulates the whole period into s->items, s->cust and s->ev (sorted by
  * time). 0 or -ENOMEM. */
 int sim_run(sim_t *s);
+
+/* shopsim_complements.c: draws every item's partners (after the
+ * catalogue; 0 or -ENOMEM; nothing when cfg.complement_rate is 0), and adds
+ * partners of the n_bought items bought at checkout time t to the basket
+ * (0 or -ENOMEM). */
+int sim_complements_init(sim_t *s);
+int sim_complements_checkout(sim_t *s, uint32_t ci, int day, int64_t t,
+                             const uint32_t *bought, int n_bought);
+
+/* Appends one event of the current session (0 or -ENOMEM). */
+int sim_emit_at(sim_t *s, int64_t t, uint32_t cust, uint32_t item, sim_type_t type,
+                int32_t qty, double price);
 
 /* Frees what sim_run allocated. */
 void sim_free(sim_t *s);

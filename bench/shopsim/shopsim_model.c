@@ -356,6 +356,12 @@ static int sim_emit(sim_t *s, int64_t t, uint32_t cust, uint32_t item,
     return 0;
 }
 
+int sim_emit_at(sim_t *s, int64_t t, uint32_t cust, uint32_t item, sim_type_t type,
+                int32_t qty, double price)
+{
+    return sim_emit(s, t, cust, item, type, qty, price);
+}
+
 static uint8_t sim_session_category(sim_t *s, const sim_customer_t *c, unsigned month)
 {
     if (rng_chance(&s->rng, SIM_EXPLORE))
@@ -470,15 +476,20 @@ static int sim_session(sim_t *s, uint32_t ci, int day)
             break;
     }
     t += 30 + rng_below(&s->rng, 240); /* checkout */
+    uint32_t bought[SIM_MAX_VIEWS];
+    int nbought = 0;
     for (int k = 0; k < ncart && rc == 0 && t < end; k++) {
         if (!rng_chance(&s->rng, SIM_BUY_RATE))
             continue;
         const sim_item_t *it = &s->items[carted[k]];
         rc = sim_emit(s, t, ci, carted[k], SIM_PURCHASE, sim_quantity(s, it->price),
                       sim_sale_price(s, it, day));
+        bought[nbought++] = carted[k];
         if (rc == 0)
             rc = sim_refund_maybe(s, ci, s->ev[s->nev - 1], end);
     }
+    if (rc == 0 && t < end)
+        rc = sim_complements_checkout(s, ci, day, t, bought, nbought);
     return rc;
 }
 
@@ -541,6 +552,8 @@ int sim_run(sim_t *s)
     sim_season_tables(s);
     int rc = sim_catalogue(s);
     if (rc == 0)
+        rc = sim_complements_init(s);
+    if (rc == 0)
         rc = sim_customers(s);
     for (uint32_t ci = 0; ci < s->cfg.customers && rc == 0; ci++)
         rc = sim_customer_history(s, ci);
@@ -566,4 +579,5 @@ void sim_free(sim_t *s)
     free(s->items);
     free(s->cust);
     free(s->ev);
+    free(s->partners);
 }

@@ -50,7 +50,7 @@
 typedef struct copurchase_params {
     uint32_t gap_minutes;    /* [30] purchases this close are one basket */
     uint32_t max_basket;     /* [100] larger baskets are left out */
-    uint32_t min_support;    /* [2] pairs in fewer baskets are dropped */
+    uint32_t min_support;    /* [1] pairs in fewer baskets are dropped */
     uint32_t max_neighbors;  /* [100] partners kept per item */
     float prior;             /* [5] pseudo-baskets shrinking the lift to 1 */
     float lift_exp;          /* [0.5] weight of the lift against P(j | i) */

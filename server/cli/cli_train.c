@@ -9,6 +9,8 @@
  *               [training flags]   (full-ranking time split of the store)
  *   patron eval --data DIR --sessions [--k K] [training flags]
  *               (held-out sessions ending in a purchase: sesseval.h)
+ *   patron eval --data DIR --complements [--k K] [training flags]
+ *               (basket hold-one-out of ComplementaryItems: compeval.h)
  *   patron tune --ncf DIR/NAME [--trials N] [--seconds S] [training flags]
  *   patron export-ncf --data DIR --out DIR/NAME [--seed N]
  *   patron import-model ... (cli_import_model.c)
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_eval_comp.h"
 #include "customers.h"
 #include "ease.h"
 #include "ensemble.h"
@@ -53,6 +56,7 @@ typedef struct train_args {
     uint32_t holdout_last; /* eval --data: last N purchases held out */
     int json;              /* eval: JSON on stdout, the text on stderr */
     int sessions;          /* eval --data: the session protocol */
+    int complements;       /* eval --data: the basket hold-one-out */
     uint32_t ks[EVAL_MAX_KS]; /* eval --data: the cut-offs (--k) */
     size_t n_ks;
     double holdout_days;   /* eval --data: or the last D days */
@@ -568,12 +572,17 @@ static int cmd_eval(int argc, char **argv)
                 "                   [--pop-exp G] [--conf-pop-exp B] [training flags]\n"
                 "   or: patron eval --data DIR [--holdout-last N | --holdout-days D] [--k K,..]\n"
                 "                   [--ensemble N] [training flags]\n"
-                "   or: patron eval --data DIR --sessions [--k K] [training flags]",
+                "   or: patron eval --data DIR --sessions [--k K] [training flags]\n"
+                "   or: patron eval --data DIR --complements [--k K] [training flags]",
         "--ncf: HR@10 / NDCG@10 on a published NCF split (leave-one-out, 99 sampled\n"
         "negatives), starting from the tuned settings. --data: full-ranking Recall@20 /\n"
         "NDCG@K (--k, default 20) of a time split of the store, beside popularity.\n"
         "--sessions: held-out sessions ending in a purchase, the purchase ranked from the\n"
-        "session so far: fold-in, V-SKNN and the learned session blend. --json:\n"
+        "session so far: fold-in, V-SKNN and the learned session blend.\n"
+        "--complements: basket hold-one-out HR@K / NDCG@K (default K 10) of\n"
+        "ComplementaryItems (the latest 20% of baskets held out, each item hidden in\n"
+        "turn, the rest is the cart) beside SimilarItems, raw co-occurrence counts\n"
+        "and popularity. --json:\n"
         "the figures as one JSON object on stdout (stable snake_case keys)."
     };
     static train_args_t a;
@@ -595,6 +604,8 @@ static int cmd_eval(int argc, char **argv)
         CLI_CALL("k", "K1,K2,...", "--data: the cut-offs (default 20), e.g. 5,10,20,50",
                  parse_ks, &a),
         CLI_FLAG("sessions", "--data: the session protocol (see above)", &a.sessions),
+        CLI_FLAG("complements", "--data: the basket hold-one-out of ComplementaryItems "
+                 "(see above)", &a.complements),
         CLI_FLAG("json", "the results as JSON on stdout (the text goes to stderr)", &a.json),
         CLI_U32("holdout-last", "N", "--data: each customer's last N purchases held out", 1,
                 1e6, &a.holdout_last),
@@ -626,14 +637,21 @@ static int cmd_eval(int argc, char **argv)
         fprintf(stderr, "patron eval: --sessions takes --data and at most one --k\n");
         return CLI_USAGE;
     }
+    if (a.complements && (!a.data || a.sessions || a.n_ks > 1 || a.holdout_last ||
+                          a.holdout_days > 0 || a.members > 1)) {
+        fprintf(stderr, "patron eval: --complements takes --data and at most one --k\n");
+        return CLI_USAGE;
+    }
     if (!a.n_ks)
-        a.ks[a.n_ks++] = 20;
+        a.ks[a.n_ks++] = a.complements ? 10 : 20;
     if (!a.data && !a.ncf) {
         fprintf(stderr, "patron eval: --ncf or --data is required\n");
         return CLI_USAGE;
     }
     if (a.sessions)
         return cmd_eval_sessions(&a);
+    if (a.complements)
+        return cli_eval_complements(a.data, a.map_bytes, &a.train, a.ks[0], a.json);
     return a.data ? cmd_eval_store(&a) : cmd_eval_ncf(&a);
 }
 
