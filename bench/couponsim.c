@@ -3,6 +3,7 @@
  * a coupon is known, comparing uplift targeting with the usual alternatives.
  *
  *   couponsim [--seed S=42] [--train N=200000] [--customers N=100000]
+ *             [--store DIR --truth FILE]
  *
  * Customers are of four hidden types (the classic uplift quadrants):
  *   sure buyer    buys anyway (a coupon only costs the discount)
@@ -25,6 +26,20 @@
  * profit of each cut is computed from the known probabilities; a randomized
  * log over the same population gives each ranking's Qini and AUUC, and the
  * log-based profit estimate (uplift_eval_budget) next to the true one.
+ * Stronger learners are fitted on 80% of the training log with a few
+ * settings each, the settings valued on the other 20% (IPS of the top
+ * 1..20%), the best of each kind refitted on the whole log: the boosted
+ * T-learner (uplift_gbt.h), the DR- and X-learners of the effect on profit
+ * (uplift_cate.h), and their ensemble (the mean of the three scores).
+ * (c) the served T-learner decides through coupon_decide with 10%
+ * exploration, and every policy's budget cut is valued from that log off
+ * policy (uplift_ope.h) against its truth.
+ *
+ * --store DIR --truth FILE: instead, writes (c)'s log for the --customers
+ * as a Patron store (offers through couponstore_target with their
+ * probabilities, purchases, redemptions; see write_store) and each
+ * customer's true incremental profit as CSV, for `patron eval-uplift`
+ * (tests/integration/test_uplift_ope.py).
  *
  * The coupon is 15% off capped at 15; margin is 30% of the basket.
  * Output depends only on the arguments (xoshiro256** seeded by splitmix64).
@@ -38,8 +53,12 @@
 #include <time.h>
 
 #include "coupon.h"
+#include "couponstore.h"
+#include "store.h"
 #include "uplift.h"
+#include "uplift_cate.h"
 #include "uplift_gbt.h"
+#include "uplift_ope.h"
 #include "rng.h"
 
 #define SIM_MARGIN_RATE 0.30
@@ -298,8 +317,10 @@ static int order_cmp(const void *a, const void *b)
 /* Targets customers in score order (NaN never) while the true spend fits
  * the budget; true economics of the cut. */
 static int cut_at_budget(const sim_customer_t *cs, const double *score,
-                         size_t n, double budget, cut_t *out)
+                         size_t n, double budget, cut_t *out, uint8_t *in_cut)
 {
+    if (in_cut)
+        memset(in_cut, 0, n);
     order_entry_t *o = malloc(n * sizeof *o);
     if (!o)
         return -ENOMEM;
@@ -317,6 +338,8 @@ static int cut_at_budget(const sim_customer_t *cs, const double *score,
         out->spend += true_spend(c);
         out->profit += true_incr_profit(c);
         out->types[c->type] += 1.0;
+        if (in_cut)
+            in_cut[o[j].i] = 1;
     }
     free(o);
     return 0;
@@ -329,8 +352,8 @@ typedef struct policy {
     double *score;
 } policy_t;
 
-#define SIM_MAX_POLICIES 4
-#define SIM_PROPENSITY 2  /* index of the propensity policy in run()'s list */
+#define SIM_MAX_POLICIES 8
+#define SIM_PROPENSITY 6  /* index of the propensity policy in run()'s list */
 
 static int print_qini(const policy_t *p, size_t np, const uplift_log_t *logs,
                       size_t n)
@@ -403,7 +426,7 @@ static int print_budgets(const sim_customer_t *cs, size_t n, const double *oracl
     for (int b = 0; b < SIM_N_BUDGETS; b++) {
         double budget = share[b] * all_spend;
         cut_t oc;
-        int rc = cut_at_budget(cs, oracle_score, n, budget, &oc);
+        int rc = cut_at_budget(cs, oracle_score, n, budget, &oc, NULL);
         if (rc)
             return rc;
         tab->budget[b] = budget;
@@ -412,7 +435,7 @@ static int print_budgets(const sim_customer_t *cs, size_t n, const double *oracl
         for (size_t k = 0; k < np; k++) {
             cut_t c;
             uplift_budget_eval_t est;
-            rc = cut_at_budget(cs, p[k].score, n, budget, &c);
+            rc = cut_at_budget(cs, p[k].score, n, budget, &c, NULL);
             if (!rc)
                 rc = uplift_eval_budget(p[k].score, logs, n, budget, &est);
             if (rc)
@@ -459,11 +482,397 @@ static void print_shares(const budget_table_t *tab, const policy_t *p, size_t np
     }
 }
 
+/* ---- learners tuned on validation ---------------------------------------------------- */
+
+/* A candidate learner: a boosted T-learner (its coupon value) or a CATE
+ * learner (its predicted incremental profit). */
+typedef struct candidate {
+    int cate;                     /* 0: boosted T-learner, 1: uplift_cate */
+    uplift_gbt_config_t gbt;      /* the T-learner's trees */
+    uplift_cate_config_t cc;      /* the CATE learner's settings */
+} candidate_t;
+
+typedef struct fitted {
+    uplift_gbt_tl_t tl;
+    uplift_cate_t cate;
+} fitted_t;
+
+static int fit_candidate(const candidate_t *c, const uplift_log_t *logs, size_t n, fitted_t *f)
+{
+    return c->cate ? uplift_cate_fit(logs, n, &c->cc, &f->cate)
+                   : uplift_gbt_tl_fit(logs, n, &c->gbt, &f->tl);
+}
+
+/* Score of each x (NaN: not worth a coupon, never targeted). */
+static int score_candidate(const candidate_t *c, const fitted_t *f, const uplift_x_t *xs,
+                           size_t stride, size_t n, double *score)
+{
+    coupon_t coupon;
+    coupon_config_t cfg;
+    sim_coupon(&coupon);
+    coupon_config_default(&cfg);
+    cfg.margin_rate = SIM_MARGIN_RATE;
+    for (size_t i = 0; i < n; i++) {
+        const uplift_x_t *x = (const uplift_x_t *)((const char *)xs + i * stride);
+        double v;
+        if (c->cate) {
+            v = uplift_cate_predict(&f->cate, x);
+        } else {
+            coupon_customer_t cust = { .customer_id = "v", .x = *x, .tier = -1, .segment = -1 };
+            uplift_pred_t p;
+            coupon_option_t opt;
+            uplift_gbt_tl_predict(&f->tl, x, &p);
+            int rc = coupon_score(&coupon, &cust, &p, 1.0, &cfg, &opt);
+            if (rc)
+                return rc;
+            v = opt.value;
+        }
+        score[i] = v > 0.0 ? v : NAN;
+    }
+    return 0;
+}
+
+#define SIM_VAL_SHARE 0.2
+#define SIM_N_VAL_CUTS 5
+static const double val_cuts[SIM_N_VAL_CUTS] = { 0.01, 0.025, 0.05, 0.10, 0.20 };
+
+/* Validation value of a ranking of rows[0..n) (a 50/50 randomized log): the
+ * sum over the cuts of the IPS-estimated incremental profit of the top
+ * share (positive scores only). */
+static int validation_value(const double *score, const uplift_log_t *rows, size_t n,
+                            double *value)
+{
+    order_entry_t *o = malloc(n * sizeof *o);
+    uint8_t *in = calloc(n, 1);
+    int rc = o && in ? 0 : -ENOMEM;
+    size_t m = 0;
+    *value = 0.0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!isnan(score[i]))
+            o[m++] = (order_entry_t){ score[i], i };
+    if (rc == 0)
+        qsort(o, m, sizeof *o, order_cmp);
+    for (int c = 0; rc == 0 && c < SIM_N_VAL_CUTS; c++) {
+        size_t k = (size_t)(val_cuts[c] * (double)n);
+        uplift_ope_t e;
+        memset(in, 0, n);
+        for (size_t j = 0; j < k && j < m; j++)
+            in[o[j].i] = 1;
+        if ((rc = uplift_ope_evaluate(rows, n, in, NULL, NULL, &e)) == 0)
+            *value += e.ips.value;
+    }
+    free(o);
+    free(in);
+    return rc;
+}
+
+/* Fits every candidate on the first (1 - SIM_VAL_SHARE) of the training
+ * log, values it on the rest, and returns in *best the index of the best of
+ * each kind (0: boosted T, 1: DR, 2: X) after printing the table. */
+static int tune(const candidate_t *cand, size_t nc, const uplift_log_t *logs, size_t n,
+                size_t best[3])
+{
+    size_t n_fit = (size_t)((1.0 - SIM_VAL_SHARE) * (double)n), n_val = n - n_fit;
+    fitted_t *f = malloc(sizeof *f);
+    double *score = malloc(n_val * sizeof *score), top[3] = { -INFINITY, -INFINITY, -INFINITY };
+    int rc = f && score ? 0 : -ENOMEM;
+    static const char *const kind[3] = { "boosted T", "DR-learner", "X-learner" };
+    if (rc == 0)
+        printf("\nLearners tuned on validation (fitted on %zu training rows, valued on the "
+               "other %zu by IPS: sum of the incremental profit of the top 1/2.5/5/10/20%%):\n",
+               n_fit, n_val);
+    for (size_t c = 0; rc == 0 && c < nc; c++) {
+        const uplift_gbt_config_t *g = cand[c].cate ? &cand[c].cc.effect : &cand[c].gbt;
+        int k = cand[c].cate ? 1 + cand[c].cc.method : 0;
+        double v;
+        if ((rc = fit_candidate(&cand[c], logs, n_fit, f)) != 0 ||
+            (rc = score_candidate(&cand[c], f, &logs[n_fit].x, sizeof *logs, n_val, score)) != 0 ||
+            (rc = validation_value(score, logs + n_fit, n_val, &v)) != 0)
+            break;
+        printf("  %-10s trees %3d rate %.2f l2 %5.0f min_hess %5.0f: %9.0f\n", kind[k], g->n_trees,
+               g->learn_rate, g->l2, g->min_hess, v);
+        if (v > top[k]) {
+            top[k] = v;
+            best[k] = c;
+        }
+    }
+    free(f);
+    free(score);
+    return rc;
+}
+
+/* The candidates: a few tree counts and leaf sizes per learner. */
+static size_t candidates(candidate_t *c)
+{
+    static const int gbt_trees[2] = { 120, 200 };
+    static const double gbt_hess[2] = { 20, 100 };
+    static const int eff_trees[2] = { 100, 200 };
+    static const double eff_hess[3] = { 200, 500, 2000 };
+    size_t k = 0;
+    for (int t = 0; t < 2; t++)
+        for (int h = 0; h < 2; h++) {
+            memset(&c[k], 0, sizeof c[k]);
+            uplift_gbt_config_default(&c[k].gbt);
+            c[k].gbt.n_trees = gbt_trees[t];
+            c[k].gbt.min_hess = gbt_hess[h];
+            k++;
+        }
+    for (int m = UPLIFT_CATE_DR; m <= UPLIFT_CATE_X; m++)
+        for (int t = 0; t < 2; t++)
+            for (int h = 0; h < 3; h++) {
+                memset(&c[k], 0, sizeof c[k]);
+                c[k].cate = 1;
+                uplift_cate_config_default(&c[k].cc);
+                c[k].cc.method = m;
+                c[k].cc.effect.n_trees = eff_trees[t];
+                c[k].cc.effect.min_hess = eff_hess[h];
+                k++;
+            }
+    return k;
+}
+
+#define SIM_MAX_CANDIDATES 16
+
+/* ---- off-policy evaluation ----------------------------------------------------------- */
+
+#define SIM_EXPLORE 0.10   /* the logging policy's exploration rate */
+
+/* The log a shop running the served policy collects: coupon_decide with
+ * the T-learner, the default 5% permanent holdout and SIM_EXPLORE
+ * exploration, each decision with its logged probability. */
+static int draw_served_log(xoshiro_t *r, const sim_customer_t *cs, size_t n,
+                           const uplift_model_t *model, uplift_log_t *logs)
+{
+    coupon_t coupon;
+    coupon_config_t cfg;
+    sim_coupon(&coupon);
+    coupon_config_default(&cfg);
+    cfg.margin_rate = SIM_MARGIN_RATE;
+    cfg.explore_rate = SIM_EXPLORE;
+    const uplift_model_t *models[1] = { model };
+    for (size_t i = 0; i < n; i++) {
+        coupon_customer_t cust = { .customer_id = cs[i].id, .x = cs[i].x,
+                                   .tier = -1, .segment = -1 };
+        coupon_decision_t d;
+        coupon_option_t opt;
+        size_t nopt;
+        int rc = coupon_decide(&coupon, 1, models, NULL, &cust, NULL, NULL, &cfg,
+                               SIM_NOW_MS, &d, &opt, &nopt);
+        if (rc)
+            return rc;
+        uplift_log_t *l = &logs[i];
+        l->x = cs[i].x;
+        l->treated = d.choice != COUPON_NONE;
+        l->assign_prob = d.assign_prob;
+        l->bought = xoshiro_unit(r) < (l->treated ? cs[i].pt : cs[i].pc);
+        l->margin = l->bought ? cs[i].basket * SIM_MARGIN_RATE : 0.0;
+        l->cost = (l->bought && l->treated) ? true_discount(&cs[i]) : 0.0;
+    }
+    return 0;
+}
+
+static void print_est(const char *name, const uplift_ope_est_t *e, double truth)
+{
+    int in = e->lo <= truth && truth <= e->hi;
+    printf("  %-5s %10.0f  [%9.0f, %9.0f]", name, e->value, e->lo, e->hi);
+    printf(" %s", in ? "yes" : "NO ");
+}
+
+/* Each policy's set at each budget, valued from the served log by IPS and
+ * DR, against its true incremental profit. */
+static int print_ope(const sim_customer_t *cs, size_t n, const uplift_log_t *served,
+                     const uplift_log_t *train_logs, size_t n_train,
+                     const uplift_model_t *model, const policy_t *p, size_t np,
+                     const budget_table_t *tab, int *covered, int *total)
+{
+    double *pc = malloc(n * sizeof *pc), *pt = malloc(n * sizeof *pt);
+    double *mu0 = malloc(n * sizeof *mu0), *mu1 = malloc(n * sizeof *mu1);
+    uint8_t *in = malloc(n);
+    size_t nt = 0;
+    int rc = pc && pt && mu0 && mu1 && in ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        uplift_pred_t pr;
+        rc = uplift_predict(model, &cs[i].x, &pr);
+        pc[i] = pr.p_control;
+        pt[i] = pr.p_treated;
+        nt += served[i].treated;
+    }
+    if (rc == 0)
+        rc = uplift_ope_outcomes(train_logs, n_train, served, pc, pt, n, mu0, mu1);
+    if (rc == 0) {
+        printf("\nOff-policy estimates from the served log (coupon_decide with the T-learner, "
+               "5%% holdout, %.0f%% exploration: %zu of %zu customers got a coupon), each "
+               "policy's budget cut valued by self-normalized IPS and doubly robust (outcome "
+               "model: the T-learner fitted on the training log), 95%% CI, against the true "
+               "incremental profit:\n", 100.0 * SIM_EXPLORE, nt, n);
+        printf("%-8s %-26s %9s %10s  %-5s %10s  %-21s %s  %-5s %10s  %-21s %s\n", "budget",
+               "policy", "targeted", "truth", "", "IPS", "95% CI", "in?", "", "DR",
+               "95% CI", "in?");
+    }
+    *covered = *total = 0;
+    for (int b = 0; rc == 0 && b < SIM_N_BUDGETS; b++) {
+        for (size_t k = 0; rc == 0 && k < np; k++) {
+            cut_t c;
+            uplift_ope_t e;
+            rc = cut_at_budget(cs, p[k].score, n, tab->budget[b], &c, in);
+            if (rc == 0)
+                rc = uplift_ope_evaluate(served, n, in, mu0, mu1, &e);
+            if (rc)
+                break;
+            printf("%-8.0f %-26s %9zu %10.0f", tab->budget[b], p[k].name, c.k, c.profit);
+            print_est("", &e.ips, c.profit);
+            print_est("", &e.dr, c.profit);
+            printf("\n");
+            *covered += (e.ips.lo <= c.profit && c.profit <= e.ips.hi) +
+                        (e.dr.lo <= c.profit && c.profit <= e.dr.hi);
+            *total += 2;
+        }
+    }
+    free(pc);
+    free(pt);
+    free(mu0);
+    free(mu1);
+    free(in);
+    return rc;
+}
+
+/* ---- the served log as a Patron store (--store) ---------------------------------------- */
+
+#define SIM_DAY_MS 86400000LL
+#define SIM_STORE_BATCH 1000
+
+typedef struct store_sim {
+    const sim_customer_t *cs;
+    size_t from, to;
+    const coupon_t *coupon;
+    const coupon_config_t *cfg;
+    uint8_t *treated;
+} store_sim_t;
+
+/* Decides for customers [from, to) in one transaction, as TargetCoupons would. */
+static int decide_batch(store_tx_t *tx, void *ctx)
+{
+    store_sim_t *b = ctx;
+    for (size_t i = b->from; i < b->to; i++) {
+        char req[32];
+        coupon_customer_t cust = { .customer_id = b->cs[i].id, .x = b->cs[i].x,
+                                   .tier = -1, .segment = -1 };
+        couponstore_target_t t = { .request_id = req, .cust = &cust, .catalog = b->coupon,
+                                   .n = 1, .cfg = b->cfg, .now_ms = SIM_NOW_MS + (int64_t)i };
+        couponstore_offer_t o;
+        int replayed = 0, rc;
+        snprintf(req, sizeof req, "r%zu", i);
+        if ((rc = couponstore_target_tx(tx, &t, &o, &replayed)) != 0)
+            return rc;
+        b->treated[i] = o.coupon_id[0] != '\0';
+    }
+    return 0;
+}
+
+/* Writes what a shop serving the T-learner through TargetCoupons (5%
+ * holdout, SIM_EXPLORE exploration) logs for customers cs[0..n): the
+ * offers with their probabilities, the purchases within a day (quantity =
+ * the basket in units of price 1 and cost 1 - SIM_MARGIN_RATE, so the
+ * margin is the simulator's) and the redemptions of treated buyers; and
+ * truth_path: each customer's true expected incremental profit of a coupon
+ * (their basket rounded to whole units, as in the store). */
+static int write_store(const char *dir, const char *truth_path, xoshiro_t *r,
+                       const sim_customer_t *cs_in, size_t n, const uplift_model_t *model)
+{
+    store_t *s = NULL;
+    coupon_t coupon;
+    coupon_config_t cfg;
+    store_item_t item = { "unit", "one unit of basket", "sim", 1.0, 1.0 - SIM_MARGIN_RATE, 1 };
+    sim_customer_t *cs = malloc(n * sizeof *cs);
+    uint8_t *treated = calloc(n, 1);
+    store_event_t *ev = malloc(n * sizeof *ev);
+    char (*ev_id)[24] = malloc(n * sizeof *ev_id);
+    FILE *truth = NULL;
+    size_t n_ev = 0, n_red = 0;
+    int rc = cs && treated && ev && ev_id ? 0 : -ENOMEM;
+
+    sim_coupon(&coupon);
+    coupon.valid_from_ms = SIM_NOW_MS - 30 * SIM_DAY_MS;
+    coupon.valid_until_ms = SIM_NOW_MS + 30 * SIM_DAY_MS;
+    coupon.campaign_budget = 1e9;
+    coupon_config_default(&cfg);
+    cfg.margin_rate = SIM_MARGIN_RATE;
+    cfg.explore_rate = SIM_EXPLORE;
+    if (rc == 0)
+        rc = store_open(dir, (size_t)1 << 31, &s);
+    if (rc == 0)
+        rc = store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL);
+    if (rc == 0)
+        rc = couponstore_put_coupon(s, &coupon, NULL, NULL);
+    if (rc == 0)
+        rc = couponstore_put_model(s, COUPONSTORE_DEFAULT_MODEL, model);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        cs[i] = cs_in[i];
+        cs[i].basket = fmax(1.0, round(cs[i].basket));
+    }
+    for (size_t from = 0; rc == 0 && from < n; from += SIM_STORE_BATCH) {
+        store_sim_t b = { cs, from, from + SIM_STORE_BATCH < n ? from + SIM_STORE_BATCH : n,
+                          &coupon, &cfg, treated };
+        rc = store_table_atomic(s, decide_batch, &b);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int64_t when = SIM_NOW_MS + SIM_DAY_MS + (int64_t)i;
+        if (!(xoshiro_unit(r) < (treated[i] ? cs[i].pt : cs[i].pc)))
+            continue;
+        snprintf(ev_id[n_ev], sizeof ev_id[n_ev], "p%zu", i);
+        ev[n_ev] = (store_event_t){ ev_id[n_ev], cs[i].id, "unit", STORE_EVENT_PURCHASE,
+                                    when, (int32_t)cs[i].basket, 1.0 };
+        n_ev++;
+        if (treated[i]) {
+            char red[24];
+            snprintf(red, sizeof red, "d%zu", i);
+            couponstore_redemption_t rd = { red, cs[i].id, coupon.id, true_discount(&cs[i]),
+                                            when };
+            rc = couponstore_redeem(s, &rd, NULL, NULL);
+            n_red++;
+        }
+    }
+    for (size_t from = 0; rc == 0 && from < n_ev; from += SIM_STORE_BATCH) {
+        size_t k = from + SIM_STORE_BATCH < n_ev ? SIM_STORE_BATCH : n_ev - from;
+        uint8_t outcome[SIM_STORE_BATCH];
+        const char *why[SIM_STORE_BATCH];
+        rc = store_record_events(s, ev + from, k, outcome, why);
+        for (size_t j = 0; rc == 0 && j < k; j++)
+            if (outcome[j] == STORE_REJECTED) {
+                fprintf(stderr, "couponsim: event %s: %s\n", ev[from + j].event_id, why[j]);
+                rc = -EINVAL;
+            }
+    }
+    if (rc == 0 && !(truth = fopen(truth_path, "w")))
+        rc = -errno;
+    if (truth) {
+        fprintf(truth, "customer_id,true_incr_profit\n");
+        for (size_t i = 0; i < n; i++)
+            fprintf(truth, "%s,%.6f\n", cs[i].id, true_incr_profit(&cs[i]));
+        if (fclose(truth) != 0 && rc == 0)
+            rc = -EIO;
+    }
+    size_t n_treated = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        n_treated += treated[i];
+    if (rc == 0)
+        printf("store %s: %zu offers (%zu with a coupon), %zu purchases, %zu redemptions; "
+               "truth in %s; evaluate with --as-of %lld\n", dir, n, n_treated, n_ev, n_red,
+               truth_path, (long long)(SIM_NOW_MS + 9 * SIM_DAY_MS));
+    store_close(s);
+    free(cs);
+    free(treated);
+    free(ev);
+    free(ev_id);
+    return rc;
+}
+
 /* ---- main ---------------------------------------------------------------------------- */
 
 typedef struct options {
     uint64_t seed;
     size_t train, customers;
+    const char *store, *truth;   /* --store DIR --truth FILE: write the served log */
 } options_t;
 
 static int parse_args(int argc, char **argv, options_t *o)
@@ -471,12 +880,18 @@ static int parse_args(int argc, char **argv, options_t *o)
     o->seed = 42;
     o->train = 200000;
     o->customers = 100000;
+    o->store = o->truth = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end;
         if (!v)
             return -1;
+        if (strcmp(a, "--store") == 0 || strcmp(a, "--truth") == 0) {
+            *(a[2] == 's' ? &o->store : &o->truth) = v;
+            i++;
+            continue;
+        }
         unsigned long long x = strtoull(v, &end, 10);
         if (*end || end == v)
             return -1;
@@ -490,7 +905,7 @@ static int parse_args(int argc, char **argv, options_t *o)
             return -1;
         i++;
     }
-    return 0;
+    return (o->store != NULL) == (o->truth != NULL) ? 0 : -1;
 }
 
 static void print_truth(const sim_customer_t *cs, size_t n)
@@ -520,10 +935,18 @@ static int run(const options_t *o)
     double *s_all = malloc(n * sizeof *s_all), *s_gbt = malloc(n * sizeof *s_gbt);
     double *s_or = malloc(n * sizeof *s_or);
     uplift_gbt_tl_t *gbt = malloc(sizeof *gbt);
+    uplift_log_t *served = malloc(n * sizeof *served);
+    double *s_tuned[4] = { malloc(n * sizeof(double)), malloc(n * sizeof(double)),
+                           malloc(n * sizeof(double)), malloc(n * sizeof(double)) };
+    candidate_t *cand = malloc(SIM_MAX_CANDIDATES * sizeof *cand);
+    fitted_t *fit = malloc(sizeof *fit);
+    size_t best[3] = { 0, 0, 0 }, n_cand = 0;
+    double tuned_s = 0.0;
     budget_table_t tab;
     uplift_model_t model;
     if (!train || !train_logs || !cs || !logs || !s_up || !s_pr || !s_all || !s_gbt ||
-        !s_or || !gbt)
+        !s_or || !gbt || !served || !s_tuned[0] || !s_tuned[1] || !s_tuned[2] || !s_tuned[3] ||
+        !cand || !fit)
         goto done;
     xoshiro_seed(&r, o->seed);
     for (size_t i = 0; i < o->train; i++) {
@@ -555,14 +978,40 @@ static int run(const options_t *o)
         goto done;
     score_random(n, o->seed, s_all);
     score_oracle(cs, n, s_or);
+    if (o->store) {   /* only the store: eval-uplift reads it */
+        rc = write_store(o->store, o->truth, &r, cs, n, &model);
+        goto done;
+    }
+    n_cand = candidates(cand);
+    if ((rc = tune(cand, n_cand, train_logs, o->train, best)) != 0)
+        goto done;
+    /* the winner of each kind refitted on the whole training log */
+    t0 = clock();
+    for (int k = 0; k < 3; k++)
+        if ((rc = fit_candidate(&cand[best[k]], train_logs, o->train, fit)) != 0 ||
+            (rc = score_candidate(&cand[best[k]], fit, &cs[0].x, sizeof *cs, n, s_tuned[k])) != 0)
+            goto done;
+    tuned_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    /* the ensemble: the three tuned scores' mean (NaN counts as no gain) */
+    for (size_t i = 0; i < n; i++) {
+        double v = 0.0;
+        for (int k = 0; k < 3; k++)
+            v += isnan(s_tuned[k][i]) ? 0.0 : s_tuned[k][i];
+        s_tuned[3][i] = v > 0.0 ? v / 3.0 : NAN;
+    }
 
     printf("couponsim: seed %llu, %zu training rows (50/50 coupon), %zu "
-           "customers; fit T-learner %.2f s, boosted T-learner %.2f s, %zu decisions %.2f s\n",
-           (unsigned long long)o->seed, o->train, n, fit_s, gbt_s, n, decide_s);
+           "customers; fit T-learner %.2f s, boosted T-learner %.2f s, the three tuned "
+           "learners %.2f s, %zu decisions %.2f s\n",
+           (unsigned long long)o->seed, o->train, n, fit_s, gbt_s, tuned_s, n, decide_s);
     print_truth(cs, n);
     policy_t pol[SIM_MAX_POLICIES] = {
         { "uplift T-learner (served)", "T-learner", 1, s_up },
         { "uplift boosted T-learner", "boosted T", 1, s_gbt },
+        { "boosted T-learner, tuned", "boosted T tun", 1, s_tuned[0] },
+        { "DR-learner (profit)", "DR-learner", 1, s_tuned[1] },
+        { "X-learner (profit)", "X-learner", 1, s_tuned[2] },
+        { "mean of the tuned three", "ensemble", 1, s_tuned[3] },
         [SIM_PROPENSITY] = { "propensity (P(buy))", "propensity", 0, s_pr },
         { "coupon to everyone", "everyone", 0, s_all },
     };
@@ -571,7 +1020,22 @@ static int run(const options_t *o)
         rc = print_qini(pol, SIM_MAX_POLICIES, logs, n);
     if (!rc)
         print_shares(&tab, pol, SIM_MAX_POLICIES);
+    int covered, total;
+    policy_t all[SIM_MAX_POLICIES + 1] = { { "oracle (true profit)", "oracle", 0, s_or } };
+    memcpy(all + 1, pol, sizeof pol);
+    if (!rc)
+        rc = draw_served_log(&r, cs, n, &model, served);
+    if (!rc)
+        rc = print_ope(cs, n, served, train_logs, o->train, &model, all,
+                       SIM_MAX_POLICIES + 1, &tab, &covered, &total);
+    if (!rc)
+        printf("Truth inside the 95%% CI: %d of %d estimates\n", covered, total);
 done:
+    for (int k = 0; k < 4; k++)
+        free(s_tuned[k]);
+    free(cand);
+    free(fit);
+    free(served);
     free(train);
     free(train_logs);
     free(cs);
@@ -590,7 +1054,7 @@ int main(int argc, char **argv)
     options_t o;
     if (parse_args(argc, argv, &o)) {
         fprintf(stderr, "usage: couponsim [--seed S] [--train N>=100] "
-                        "[--customers N>=100]\n");
+                        "[--customers N>=100] [--store DIR --truth FILE]\n");
         return 2;
     }
     int rc = run(&o);

@@ -454,6 +454,17 @@ static void test_exploration(void)
     CHECK(NEAR(coupon_assign_prob(0.1, 2, 1), 0.9 + 0.1 / 3, 1e-12));
     CHECK(NEAR(coupon_assign_prob(0.1, 2, 0), 0.1 / 3, 1e-12));
     CHECK(NEAR(coupon_assign_prob(0.0, 5, 1), 1.0, 1e-12));
+    /* the policy's own choice behind a logged decision, and the guards */
+    CHECK(coupon_outcome_greedy_grant(COUPON_GRANT, 1.0));
+    CHECK(coupon_outcome_greedy_grant(COUPON_NONE_EXPLORE, -1.0));
+    CHECK(!coupon_outcome_greedy_grant(COUPON_GRANT_EXPLORE, -0.5));
+    CHECK(coupon_outcome_greedy_grant(COUPON_GRANT_EXPLORE, 0.5));
+    CHECK(!coupon_outcome_greedy_grant(COUPON_NONE_NOT_WORTH, -1.0));
+    CHECK(!coupon_outcome_greedy_grant(COUPON_NONE_HOLDOUT, 0.0));
+    CHECK(coupon_outcome_guarded(COUPON_NONE_HOLDOUT) && coupon_outcome_guarded(COUPON_NONE_INELIGIBLE) &&
+          coupon_outcome_guarded(COUPON_NONE_VELOCITY) && coupon_outcome_guarded(COUPON_NONE_FREQUENCY));
+    CHECK(!coupon_outcome_guarded(COUPON_GRANT) && !coupon_outcome_guarded(COUPON_NONE_EXPLORE) &&
+          !coupon_outcome_guarded(COUPON_NONE_NOT_WORTH) && !coupon_outcome_guarded(COUPON_GRANT_EXPLORE));
 
     /* every decision reports the probability of what it did: over many
      * customers, greedy choices report 1 - eps + eps / (k + 1) and

@@ -388,6 +388,11 @@ static void test_uplift_logs_join(void)
         CHECK(keys[1].customer == uplift_customer_key("frank"));
         CHECK_STREQ(keys[0].coupon_id, "fix2");
         CHECK_STREQ(keys[1].coupon_id, "fix2");
+        /* and the decision behind the row, for the off-policy estimates */
+        CHECK_STREQ(keys[0].customer_id, "erin");
+        CHECK_STREQ(keys[0].request_id, "req-e");
+        CHECK_EQ_INT(keys[0].outcome, COUPON_GRANT);
+        CHECK(keys[0].value > 0.0);
     }
     free(logs);
     free(keys);

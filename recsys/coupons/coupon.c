@@ -321,6 +321,18 @@ int coupon_exploring(const char *customer_id, int64_t now_ms,
            cfg->explore_rate;
 }
 
+int coupon_outcome_guarded(int outcome)
+{
+    return outcome == COUPON_NONE_INELIGIBLE || outcome == COUPON_NONE_HOLDOUT ||
+           outcome == COUPON_NONE_VELOCITY || outcome == COUPON_NONE_FREQUENCY;
+}
+
+int coupon_outcome_greedy_grant(int outcome, double value)
+{
+    return outcome == COUPON_GRANT || outcome == COUPON_NONE_EXPLORE ||
+           (outcome == COUPON_GRANT_EXPLORE && value > 0.0);
+}
+
 double coupon_assign_prob(double epsilon, size_t k, int is_greedy)
 {
     return (is_greedy ? 1.0 - epsilon : 0.0) + epsilon / (double)(k + 1);

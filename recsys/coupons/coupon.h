@@ -288,6 +288,20 @@ typedef enum coupon_outcome {
     COUPON_NONE_FREQUENCY = 7,
 } coupon_outcome_t;
 
+/* 1 if a guard decided (ineligible, holdout, velocity, frequency): no
+ * coupon whatever the policy, logged with probability 1. */
+int coupon_outcome_guarded(int outcome);
+
+/* 1 if the policy's own (greedy) choice behind a logged decision was a
+ * coupon: a grant that was not an exploration draw, an exploration draw of
+ * "none" (the greedy choice was a coupon), or an exploration grant of an
+ * option worth more than 0 (value: the logged option's value). Exact with
+ * one candidate coupon (an exploration grant then means the greedy choice
+ * was none, and the option's value is not above 0); with several, an
+ * exploration grant of a coupon worth <= 0 hides whether another was
+ * worth more, and counts as "none". */
+int coupon_outcome_greedy_grant(int outcome, double value);
+
 typedef struct coupon_decision {
     coupon_outcome_t outcome;
     int choice;                 /* index into coupons, COUPON_NONE */

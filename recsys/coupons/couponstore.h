@@ -212,6 +212,10 @@ int couponstore_get_model(store_t *s, const char *key, uplift_model_t *m);
 typedef struct couponstore_uplift_key {
     uint64_t customer;             /* uplift_customer_key(customer id) */
     char coupon_id[COUPON_ID_MAX]; /* the granted coupon; "" = control row */
+    char customer_id[STORE_MAX_ID + 1];
+    char request_id[COUPONSTORE_REQUEST_ID_MAX];
+    int32_t outcome;               /* coupon_outcome_t of the decision */
+    double value;                  /* the logged option's value (numbers.value) */
 } couponstore_uplift_key_t;
 
 /*

@@ -79,7 +79,12 @@ static int join_offer(void *ctx, const couponstore_offer_t *o)
         return rc;
     if (j->keys) {
         j->keys[j->n].customer = uplift_customer_key(o->customer_id);
-        couponstore_copy_id(j->keys[j->n].coupon_id, o->coupon_id, sizeof j->keys[j->n].coupon_id);
+        couponstore_uplift_key_t *k = &j->keys[j->n];
+        couponstore_copy_id(k->coupon_id, o->coupon_id, sizeof k->coupon_id);
+        couponstore_copy_id(k->customer_id, o->customer_id, sizeof k->customer_id);
+        couponstore_copy_id(k->request_id, o->request_id, sizeof k->request_id);
+        k->outcome = o->outcome;
+        k->value = o->numbers.value;
     }
     l = &j->logs[j->n++];
     memset(l, 0, sizeof *l);

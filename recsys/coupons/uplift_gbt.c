@@ -1,6 +1,6 @@
 /*
- * uplift_gbt.c - histogram gradient boosting of the logistic loss and the
- * T-learner built from it (contract in uplift_gbt.h).
+ * uplift_gbt.c - histogram gradient boosting of the logistic and squared
+ * losses and the T-learner built from them (contract in uplift_gbt.h).
  *
  * Each tree is grown level by level to a fixed depth: one pass over the rows
  * sums the gradients g = w (p - y) and hessians h = w p (1 - p) per (node,
@@ -79,12 +79,17 @@ static double tree_output(const uplift_gbt_tree_t *t, const double *x)
     return t->leaf[j - UPLIFT_GBT_NODES];
 }
 
-double uplift_gbt_predict(const uplift_gbt_t *m, const double *x)
+double uplift_gbt_value(const uplift_gbt_t *m, const double *x)
 {
     double z = m->base;
     for (uint32_t k = 0; k < m->n_trees && k < UPLIFT_GBT_MAX_TREES; k++)
         z += tree_output(&m->tree[k], x);
-    return sigmoid(z);
+    return z;
+}
+
+double uplift_gbt_predict(const uplift_gbt_t *m, const double *x)
+{
+    return sigmoid(uplift_gbt_value(m, x));
 }
 
 const char *uplift_gbt_invalid(const uplift_gbt_t *m)
@@ -277,8 +282,10 @@ static double base_logit(const uint8_t *y, const double *w, size_t n)
     return log(p / (1.0 - p));
 }
 
-static int boost(const double *X, const uint8_t *y, const double *w, size_t n,
-                 const uplift_gbt_config_t *cfg, uplift_gbt_t *m)
+/* Boosts m (base set) on labels y (logistic loss) or, when y is NULL, on
+ * real targets t (squared loss: g = w (F - t), h = w). */
+static int boost(const double *X, const uint8_t *y, const double *t, const double *w,
+                 size_t n, const uplift_gbt_config_t *cfg, uplift_gbt_t *m)
 {
     bins_t *bins = malloc(sizeof *bins);
     uint8_t *bin = malloc(n * UPLIFT_GBT_DIM), *node = malloc(n);
@@ -295,15 +302,21 @@ static int boost(const double *X, const uint8_t *y, const double *w, size_t n,
     grow_t G = { n, bin, g, h, node, bins, cfg };
     for (int k = 0; rc == 0 && k < cfg->n_trees; k++) {
         for (size_t i = 0; i < n; i++) {
-            double p = sigmoid(F[i]), wi = w ? w[i] : 1.0;
-            g[i] = wi * (p - (y[i] ? 1.0 : 0.0));
-            h[i] = wi * p * (1.0 - p);
+            double wi = w ? w[i] : 1.0;
+            if (y) {
+                double p = sigmoid(F[i]);
+                g[i] = wi * (p - (y[i] ? 1.0 : 0.0));
+                h[i] = wi * p * (1.0 - p);
+            } else {
+                g[i] = wi * (F[i] - t[i]);
+                h[i] = wi;
+            }
         }
-        uplift_gbt_tree_t *t = &m->tree[k];
-        if ((rc = grow_tree(&G, t)) != 0)
+        uplift_gbt_tree_t *tree = &m->tree[k];
+        if ((rc = grow_tree(&G, tree)) != 0)
             break;
         for (size_t i = 0; i < n; i++)
-            F[i] += t->leaf[node[i] - UPLIFT_GBT_NODES];
+            F[i] += tree->leaf[node[i] - UPLIFT_GBT_NODES];
         m->n_trees = (uint32_t)k + 1;
     }
     free(bins);
@@ -315,15 +328,28 @@ static int boost(const double *X, const uint8_t *y, const double *w, size_t n,
     return rc;
 }
 
-int uplift_gbt_fit(const double *X, const uint8_t *y, const double *w, size_t n,
-                   const uplift_gbt_config_t *cfg, uplift_gbt_t *out)
+/* The weighted mean of t (0 without weight). */
+static double base_mean(const double *t, const double *w, size_t n)
+{
+    double sw = 0.0, st = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        sw += wi;
+        st += wi * t[i];
+    }
+    return sw > 0.0 ? st / sw : 0.0;
+}
+
+/* Checks the arguments of both fits and boosts (y: labels, else t). */
+static int fit_checked(const double *X, const uint8_t *y, const double *t, const double *w,
+                       size_t n, const uplift_gbt_config_t *cfg, uplift_gbt_t *out)
 {
     uplift_gbt_config_t def;
     if (!cfg) {
         uplift_gbt_config_default(&def);
         cfg = &def;
     }
-    if (!out || (n > 0 && (!X || !y)) || uplift_gbt_config_invalid(cfg))
+    if (!out || (n > 0 && (!X || (!y && !t))) || uplift_gbt_config_invalid(cfg))
         return -EINVAL;
     for (size_t i = 0; i < n * UPLIFT_GBT_DIM; i++)
         if (!isfinite(X[i]))
@@ -331,15 +357,34 @@ int uplift_gbt_fit(const double *X, const uint8_t *y, const double *w, size_t n,
     for (size_t i = 0; w && i < n; i++)
         if (!(w[i] >= 0.0) || !isfinite(w[i]))
             return -EINVAL;
+    for (size_t i = 0; !y && i < n; i++)
+        if (!isfinite(t[i]))
+            return -EINVAL;
     uplift_gbt_t *m = calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    m->base = base_logit(y, w, n);
-    int rc = n > 0 ? boost(X, y, w, n, cfg, m) : 0;
+    m->base = y ? base_logit(y, w, n) : base_mean(t, w, n);
+    int rc = n > 0 ? boost(X, y, t, w, n, cfg, m) : 0;
     if (rc == 0)
         *out = *m;
     free(m);
     return rc;
+}
+
+int uplift_gbt_fit(const double *X, const uint8_t *y, const double *w, size_t n,
+                   const uplift_gbt_config_t *cfg, uplift_gbt_t *out)
+{
+    if (n > 0 && !y)
+        return -EINVAL;
+    return fit_checked(X, y, NULL, w, n, cfg, out);
+}
+
+int uplift_gbt_fit_reg(const double *X, const double *t, const double *w, size_t n,
+                       const uplift_gbt_config_t *cfg, uplift_gbt_t *out)
+{
+    if (n > 0 && !t)
+        return -EINVAL;
+    return fit_checked(X, NULL, t, w, n, cfg, out);
 }
 
 /* ---- the T-learner -------------------------------------------------------------------- */

@@ -87,8 +87,22 @@ void uplift_gbt_features(const uplift_x_t *x, double out[UPLIFT_GBT_DIM]);
 int uplift_gbt_fit(const double *X, const uint8_t *y, const double *w, size_t n,
                    const uplift_gbt_config_t *cfg, uplift_gbt_t *out);
 
+/*
+ * Fits E[t|x] for real targets t[0..n) (finite) by boosting the squared loss
+ * with the same trees (g = w (F - t), h = w, so min_hess and l2 count
+ * weighted rows); the base is the weighted mean of t. Predict with
+ * uplift_gbt_value. Returns 0, -EINVAL or -ENOMEM; *out is written only on
+ * success.
+ */
+int uplift_gbt_fit_reg(const double *X, const double *t, const double *w, size_t n,
+                       const uplift_gbt_config_t *cfg, uplift_gbt_t *out);
+
 /* The model's P(y=1|x) for one feature vector (UPLIFT_GBT_DIM values). */
 double uplift_gbt_predict(const uplift_gbt_t *m, const double *x);
+
+/* base + the trees' leaves for x: a uplift_gbt_fit_reg model's prediction
+ * (a uplift_gbt_fit model's logit). */
+double uplift_gbt_value(const uplift_gbt_t *m, const double *x);
 
 /* NULL if m could have come from uplift_gbt_fit (tree count in range,
  * feature indices valid, numbers not NaN), else a static message: for

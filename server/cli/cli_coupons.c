@@ -18,11 +18,14 @@
  * (uplift_in_test_split), a fresh T-learner is fitted on the train side only,
  * and the test side is ranked three ways (the model's uplift, its purchase
  * propensity, everyone in log order) with Qini / AUUC and the incremental
- * profit and ROI of each ranking cut at each budget. --in-sample adds the old,
- * optimistic figures: the stored default model scored on every row, rows it
- * was (probably) trained on.
+ * profit and ROI of each ranking cut at each budget; then the off-policy
+ * section (cli_uplift_ope.h): the served policy's and alternatives' profit on
+ * the test side estimated from the logged assignment probabilities. --in-sample
+ * adds the old, optimistic figures: the stored default model scored on every
+ * row, rows it was (probably) trained on.
  */
 #include "cli.h"
+#include "cli_uplift_ope.h"
 #include "cli_uplift_report.h"
 
 #include <errno.h>
@@ -60,6 +63,9 @@ typedef struct uplift_args {
     FILE *txt;           /* where the text goes */
     json_object *out;    /* eval-uplift --json: the object being filled */
     uint32_t min_rows;
+    double ope_tops[CLI_UPLIFT_OPE_MAX_TOPS];   /* eval-uplift: model cuts, % of offers */
+    size_t n_ope_tops;
+    const char *ope_rows;   /* eval-uplift: each policy's offers as CSV to this file */
 } uplift_args_t;
 
 static int parse_budgets(void *dest, const char *s)
@@ -84,9 +90,34 @@ static int parse_budgets(void *dest, const char *s)
     return 0;
 }
 
+static int parse_ope_tops(void *dest, const char *s)
+{
+    uplift_args_t *a = dest;
+    const char *p = s;
+    a->n_ope_tops = 0;
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !(v > 0 && v <= 100) || a->n_ope_tops == CLI_UPLIFT_OPE_MAX_TOPS ||
+            (*end && *end != ','))
+            break;
+        a->ope_tops[a->n_ope_tops++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (*p || !a->n_ope_tops) {
+        fprintf(stderr, "patron: --ope-top: expected percentages in (0, 100] P1,P2,... "
+                        "(at most %d), got \"%s\"\n", CLI_UPLIFT_OPE_MAX_TOPS, s);
+        return -1;
+    }
+    return 0;
+}
+
 static void uplift_args_default(uplift_args_t *a)
 {
+    static const double tops[] = { 5, 10, 20, 50 };
     memset(a, 0, sizeof *a);
+    memcpy(a->ope_tops, tops, sizeof tops);
+    a->n_ope_tops = sizeof tops / sizeof tops[0];
     a->window_days = DEFAULT_WINDOW_DAYS;
     a->test_share = DEFAULT_TEST_SHARE;
     a->min_rows = DEFAULT_MIN_ROWS;
@@ -398,7 +429,11 @@ static int eval_out_of_sample(const uplift_args_t *a, const uplift_log_t *logs,
                                                                        a->n_budgets));
         json_object_object_add(a->out, "out_of_sample", o);
     }
-    if (a->svg)
+    {
+        cli_uplift_ope_args_t oa = { a->txt, a->out, a->ope_tops, a->n_ope_tops, a->ope_rows };
+        rc = cli_uplift_ope(&oa, logs, keys, is_test, n, &ev->model);
+    }
+    if (rc == 0 && a->svg)
         rc = qini_svg(a, logs, is_test, n, n_test, &ev->model);
 out:
     free(is_test);
@@ -441,9 +476,12 @@ static int cmd_eval_uplift(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
         "eval-uplift", "--data DIR [--budgets B1,B2,...] [--test-share F] [--in-sample]\n"
-                       "                          [--window-days D] [--as-of TIME] [--json] [--svg FILE]",
+                       "                          [--window-days D] [--as-of TIME] [--json] [--svg FILE]\n"
+                       "                          [--ope-top P1,P2,...] [--ope-rows FILE]",
         "Fits on the customers outside a test share (by a hash of the id) and reports\n"
-        "Qini / AUUC and profit per budget on the customers inside it."
+        "Qini / AUUC and profit per budget on the customers inside it, and each\n"
+        "policy's incremental profit there estimated off-policy from the logged\n"
+        "assignment probabilities (IPS and doubly robust, 95% CI)."
     };
     uplift_args_t a;
     uplift_args_default(&a);
@@ -458,6 +496,10 @@ static int cmd_eval_uplift(int argc, char **argv)
                  &a.json),
         CLI_STR("svg", "FILE", "write the test split's Qini curves (one line per policy) as SVG",
                 0, &a.svg),
+        CLI_CALL("ope-top", "P1,P2,...", "off-policy: the model's top P% of the test offers "
+                 "(default 5,10,20,50)", parse_ope_tops, &a),
+        CLI_STR("ope-rows", "FILE", "off-policy: write which test offers each policy targets "
+                "(CSV)", 0, &a.ope_rows),
         CLI_END,
     };
     uplift_log_t *logs = NULL;
