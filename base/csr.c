@@ -93,11 +93,12 @@ static int counting_sort(const uint32_t *key, uint32_t n_keys, size_t nnz,
     return 0;
 }
 
-/* Walks triplets sorted by (row, col, input order), sums duplicates in double
- * (in input order, so the result is deterministic) and keeps positive sums. */
+/* Walks triplets sorted by (row, col, input order) and stores one entry per
+ * pair: without merge, the sum of its values in double (in input order, so
+ * the result is deterministic) when positive; else what merge decides. */
 static void csr_merge_sorted(const uint32_t *rows, const uint32_t *cols,
                              const float *vals, size_t nnz, const size_t *perm,
-                             csr_t *out)
+                             csr_merge_fn merge, void *ctx, csr_t *out)
 {
     uint64_t w = 0;
     size_t t = 0;
@@ -105,10 +106,16 @@ static void csr_merge_sorted(const uint32_t *rows, const uint32_t *cols,
         out->indptr[r] = w;
         while (t < nnz && rows[perm[t]] == r) {
             uint32_t c = cols[perm[t]];
+            size_t first = t;
             double sum = 0.0;
+            int keep;
             for (; t < nnz && rows[perm[t]] == r && cols[perm[t]] == c; t++)
                 sum += vals[perm[t]];
-            if (sum > 0.0) {
+            if (merge)
+                sum = merge(ctx, perm + first, t - first, &keep);
+            else
+                keep = sum > 0.0;
+            if (keep) {
                 out->indices[w] = c;
                 out->values[w] = (float)sum;
                 w++;
@@ -121,6 +128,14 @@ static void csr_merge_sorted(const uint32_t *rows, const uint32_t *cols,
 int csr_from_triplets(uint32_t n_rows, uint32_t n_cols, size_t nnz,
                       const uint32_t *rows, const uint32_t *cols,
                       const float *vals, csr_t *out)
+{
+    return csr_from_triplets_merged(n_rows, n_cols, nnz, rows, cols, vals, NULL, NULL, out);
+}
+
+int csr_from_triplets_merged(uint32_t n_rows, uint32_t n_cols, size_t nnz,
+                             const uint32_t *rows, const uint32_t *cols,
+                             const float *vals, csr_merge_fn merge, void *ctx,
+                             csr_t *out)
 {
     if (!out || (nnz && (!rows || !cols || !vals)))
         return -EINVAL;
@@ -139,15 +154,17 @@ int csr_from_triplets(uint32_t n_rows, uint32_t n_cols, size_t nnz,
     if (!rc)
         rc = csr_alloc(out, n_rows, n_cols, nnz);
     if (!rc)
-        csr_merge_sorted(rows, cols, vals, nnz, by_row, out);
+        csr_merge_sorted(rows, cols, vals, nnz, by_row, merge, ctx, out);
     free(by_col);
     free(by_row);
     return rc;
 }
 
 /* indptr monotone from 0, columns in range, strictly increasing per row,
- * values finite and >= 0 (so every confidence is >= 1 and every system SPD). */
-int csr_valid(const csr_t *m)
+ * values finite and, unless signed, >= 0 (so every confidence is >= 1 and
+ * every system SPD; ials.h reads a negative value r as confidence
+ * 1 + alpha |r|, which keeps that). */
+static int csr_check(const csr_t *m, int signed_values)
 {
     if (!m || !m->indptr || m->indptr[0] != 0)
         return 0;
@@ -163,11 +180,21 @@ int csr_valid(const csr_t *m)
                 return 0;
             if (k > b && m->indices[k] <= m->indices[k - 1])
                 return 0;
-            if (!isfinite(m->values[k]) || m->values[k] < 0.0f)
+            if (!isfinite(m->values[k]) || (!signed_values && m->values[k] < 0.0f))
                 return 0;
         }
     }
     return 1;
+}
+
+int csr_valid(const csr_t *m)
+{
+    return csr_check(m, 0);
+}
+
+int csr_valid_signed(const csr_t *m)
+{
+    return csr_check(m, 1);
 }
 
 /* Observed pairs per column of m (caller frees; NULL on -ENOMEM). */

@@ -821,7 +821,7 @@ static int write_store(const char *dir, const char *truth_path, xoshiro_t *r,
             continue;
         snprintf(ev_id[n_ev], sizeof ev_id[n_ev], "p%zu", i);
         ev[n_ev] = (store_event_t){ ev_id[n_ev], cs[i].id, "unit", STORE_EVENT_PURCHASE,
-                                    when, (int32_t)cs[i].basket, 1.0 };
+                                    when, (int32_t)cs[i].basket, 1.0, NULL };
         n_ev++;
         if (treated[i]) {
             char red[24];

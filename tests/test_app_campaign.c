@@ -34,7 +34,7 @@ static void setup(store_t *s)
         for (int j = 0; j <= c; j++) {
             char id[32];
             store_event_t e = { id, who[c], "mug", STORE_EVENT_PURCHASE,
-                                T0 - (10 + 5 * j) * DAY, 1, 40.0 };
+                                T0 - (10 + 5 * j) * DAY, 1, 40.0, NULL };
             uint8_t out;
             const char *why;
             snprintf(id, sizeof id, "ev-%d", k++);

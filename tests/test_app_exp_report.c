@@ -37,7 +37,7 @@ static void expose(store_t *s, const char *exp, uint32_t arm, int n, int buyers)
         expstore_exposure_t x = { req, cust, exp, arm, 0, T0, NULL, 0 };
         CHECK_EQ_INT(expstore_log(s, &x), 0);
         if (i < buyers) {
-            store_event_t e = { ev_id, cust, "i1", STORE_EVENT_PURCHASE, T0 + DAY, 1, 10 };
+            store_event_t e = { ev_id, cust, "i1", STORE_EVENT_PURCHASE, T0 + DAY, 1, 10, NULL };
             CHECK_EQ_INT(store_record_events(s, &e, 1, &o, &why), 0);
         }
     }

@@ -34,7 +34,7 @@ static void setup(store_t *s)
     store_model_hdr_t h = { .factors = F, .n_users = 1, .n_items = N_ITEMS,
                             .reg = 0.1f, .alpha = 1, .alpha0 = 1, .w_view = 1,
                             .w_cart = 2, .w_purchase = 4, .w_refund = 4 };
-    store_event_t ev = { "e1", "alice", "f", STORE_EVENT_VIEW, T0 - DAY, 1, 1 };
+    store_event_t ev = { "e1", "alice", "f", STORE_EVENT_VIEW, T0 - DAY, 1, 1, NULL };
     uint8_t out;
     const char *why;
 

@@ -57,7 +57,7 @@ static void plant(store_t *s)
                 snprintf(event_ids[n], sizeof event_ids[n], "e%zu", n);
                 ev[n] = (store_event_t){ event_ids[n], cust_ids[i],
                                          item_ids[k ? second : i], STORE_EVENT_PURCHASE,
-                                         t + k * 60000, 1, 10 };
+                                         t + k * 60000, 1, 10, NULL };
                 n++;
             }
         }

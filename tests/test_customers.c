@@ -38,15 +38,15 @@ static void setup(store_t *s)
             ev[n] = (store_event_t){ ids[n], cust[c], c % 2 ? "k1" : "g1",
                                      STORE_EVENT_PURCHASE,
                                      NOW - (int64_t)c * DAY - (int64_t)j * 10 * DAY, 1,
-                                     c % 2 ? 50 : 10 };
+                                     c % 2 ? 50 : 10, NULL };
             n++;
         }
     }
     /* alice: 2 x g2 at 20 and a refund of one, plus a book; all recent. */
-    ev[n++] = (store_event_t){ "a1", "alice", "g2", STORE_EVENT_PURCHASE, NOW - 5 * DAY, 2, 20 };
-    ev[n++] = (store_event_t){ "a2", "alice", "g2", STORE_EVENT_REFUND, NOW - 4 * DAY, 1, 20 };
-    ev[n++] = (store_event_t){ "a3", "alice", "b1", STORE_EVENT_PURCHASE, NOW - 2 * DAY, 1, 5 };
-    ev[n++] = (store_event_t){ "a4", "alice", "k1", STORE_EVENT_VIEW, NOW - DAY, 1, 0 };
+    ev[n++] = (store_event_t){ "a1", "alice", "g2", STORE_EVENT_PURCHASE, NOW - 5 * DAY, 2, 20, NULL };
+    ev[n++] = (store_event_t){ "a2", "alice", "g2", STORE_EVENT_REFUND, NOW - 4 * DAY, 1, 20, NULL };
+    ev[n++] = (store_event_t){ "a3", "alice", "b1", STORE_EVENT_PURCHASE, NOW - 2 * DAY, 1, 5, NULL };
+    ev[n++] = (store_event_t){ "a4", "alice", "k1", STORE_EVENT_VIEW, NOW - DAY, 1, 0, NULL };
     CHECK_EQ_INT(store_record_events(s, ev, n, out, why), 0);
     for (size_t i = 0; i < n; i++)
         CHECK_EQ_INT(out[i], STORE_ACCEPTED);
@@ -236,9 +236,9 @@ static void test_points_overflow(const customers_ctx_t *c)
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], sizeof ids[i], "w%d", i);
         ev[i] = (store_event_t){ ids[i], "whale", "k1", STORE_EVENT_PURCHASE,
-                                 NOW - DAY, STORE_MAX_QUANTITY, STORE_MAX_PRICE };
+                                 NOW - DAY, STORE_MAX_QUANTITY, STORE_MAX_PRICE, NULL };
         rec[i] = (store_event_rec_t){ 0, 0, STORE_EVENT_PURCHASE, STORE_MAX_QUANTITY,
-                                      NOW - DAY, STORE_MAX_PRICE, (uint64_t)i };
+                                      NOW - DAY, STORE_MAX_PRICE, (uint64_t)i, 0 };
         rec[N + i] = rec[i];
         rec[N + i].type = STORE_EVENT_REFUND;
     }

@@ -45,22 +45,26 @@ static void grant(store_t *s, const char *cust_id, const char *req, const coupon
 static void fill_store(store_t *s)
 {
     store_item_t items[2] = { { "i1", "One", "c", 10, 4, 1 }, { "i2", "Two", "c", 20, 5, 1 } };
-    store_event_t ev[4] = {
-        { "ev-g1", GONE, "i1", STORE_EVENT_VIEW, T0 - 3 * DAY, 1, 0 },
-        { "ev-g2", GONE, "i2", STORE_EVENT_PURCHASE, T0 - 2 * DAY, 2, 20 },
-        { "ev-k1", KEPT, "i1", STORE_EVENT_PURCHASE, T0 - 2 * DAY, 1, 10 },
-        { "ev-k2", KEPT, "i2", STORE_EVENT_VIEW, T0 - DAY, 1, 0 },
+    store_event_t ev[5] = {
+        { "ev-g1", GONE, "i1", STORE_EVENT_VIEW, T0 - 3 * DAY, 1, 0, NULL },
+        { "ev-g2", GONE, "i2", STORE_EVENT_PURCHASE, T0 - 2 * DAY, 2, 20, NULL },
+        /* a category's not_interested: its value holds id and category */
+        { "ev-g3-cat", GONE, "", STORE_EVENT_NOT_INTERESTED, T0 - DAY, 1, 0, "c" },
+        { "ev-k1", KEPT, "i1", STORE_EVENT_PURCHASE, T0 - 2 * DAY, 1, 10, NULL },
+        { "ev-k2", KEPT, "i2", STORE_EVENT_VIEW, T0 - DAY, 1, 0, NULL },
     };
     store_attrs_t a = { T0 - 100 * DAY, 3, 14, "north" };
     store_model_hdr_t h = { .factors = 2, .n_users = 2, .n_items = 2 };
     float uf[4] = { 1, 2, 3, 4 }, itf[4] = { 1, 0, 0, 1 }, pop[2] = { 1, 1 };
-    uint8_t out[4];
-    const char *why[4];
+    uint8_t out[5];
+    const char *why[5];
     int64_t total;
     int dup;
 
     CHECK_EQ_INT(store_upsert_items(s, items, 2, NULL, NULL, NULL, NULL), 0);
-    CHECK_EQ_INT(store_record_events(s, ev, 4, out, why), 0);
+    CHECK_EQ_INT(store_record_events(s, ev, 5, out, why), 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(out[i], STORE_ACCEPTED);
     CHECK_EQ_INT(store_set_attrs(s, GONE, &a), 0);
     CHECK_EQ_INT(store_set_attrs(s, KEPT, &a), 0);
     CHECK_EQ_INT(store_points_redeem(s, GONE, "pts-g1", 5, 40, &total, &dup), 0);
@@ -181,8 +185,8 @@ static void check_export(store_t *s, const custdata_owner_t *o, size_t n, const 
 /* ---- the scan for traces ------------------------------------------------------------ */
 
 typedef struct traces {
-    unsigned char needle[4][32];
-    size_t len[4];
+    unsigned char needle[5][32];
+    size_t len[5];
     unsigned char index_be[4];   /* GONE's dense index, as keys hold it */
     int found, quiet;
     int kept_seen;
@@ -201,7 +205,7 @@ static int look(void *ctx, const char *db, const void *key, size_t klen, const v
                 size_t vlen)
 {
     traces_t *t = ctx;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (contains(key, klen, t->needle[i], t->len[i]) ||
             contains(val, vlen, t->needle[i], t->len[i])) {
             if (!t->quiet)
@@ -231,6 +235,7 @@ static void scan_for_traces(store_t *s, int expect_found)
     memcpy(t.needle[1], &h, t.len[1] = sizeof h);   /* velocity account hash */
     memcpy(t.needle[2], "req-g2", t.len[2] = 6);    /* an offer log key */
     memcpy(t.needle[3], "xr-g1", t.len[3] = 5);     /* an exposure request id */
+    memcpy(t.needle[4], "ev-g3-cat", t.len[4] = 9); /* a category event's id key */
     CHECK_EQ_INT(store_debug_scan_all(s, look, &t), 0);
     if (expect_found)
         CHECK(t.found > 0);
@@ -259,14 +264,14 @@ static void test_erase_everything(void)
     fill_store(s);
     fill_coupons(s);
     fill_exposures(s);
-    check_export(s, o, n, GONE, 2, 2, 1);
+    check_export(s, o, n, GONE, 3, 2, 1);
     check_export(s, o, n, KEPT, 2, 1, 1);
     scan_for_traces(s, 1); /* the scan does see the customer before */
     CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
     spent_before = b.spent;
 
     CHECK_EQ_INT(customers_erase(s, o, n, GONE, &erased, NULL), 0);
-    CHECK_EQ_INT(erased.events, 2);
+    CHECK_EQ_INT(erased.events, 3);
     CHECK(erased.had_index && erased.index == 0);
     CHECK(erased.rows >= 2 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 2);
     CHECK_STREQ(mem.forgot, GONE);
@@ -333,7 +338,7 @@ static void test_all_or_nothing(void)
     CHECK_STREQ(failed, "broken");
     CHECK_EQ_INT(mem.forgot[0], 0); /* memory untouched when nothing committed */
     CHECK_EQ_INT(store_customer_index(s, GONE, &idx), 0);
-    check_export(s, o, OWNERS_DURABLE, GONE, 2, 2, 0);
+    check_export(s, o, OWNERS_DURABLE, GONE, 3, 2, 0);
 
     /* Bad ids. */
     CHECK_EQ_INT(customers_erase(s, o, OWNERS_DURABLE, "", &erased, NULL), -EINVAL);
@@ -408,7 +413,7 @@ static void test_retain(void)
     CHECK_EQ_INT(couponstore_get_history(s, GONE, &hist), 0);
     CHECK_EQ_INT(hist.n_grants, 2);
     CHECK_EQ_INT(store_customer_events(s, 0, store_event_list_push, &events), 0);
-    CHECK_EQ_INT(events.n, 2); /* GONE's view and purchase, days before T0 */
+    CHECK_EQ_INT(events.n, 3); /* GONE's view, purchase and not_interested, before T0 */
     store_event_list_free(&events);
     /* Again: nothing more to remove. */
     CHECK_EQ_INT(customers_retain(s, o, n, T0 + 1, &removed, per, NULL), 0);

@@ -66,7 +66,7 @@ static void plant(store_t *s)
         snprintf(eids[e], sizeof eids[e], "e%zu", e);
         ev[e] = (store_event_t){ eids[e], events[e].customer, events[e].item,
                                  events[e].type,
-                                 BASE_MS + events[e].day * DAY_MS, 1, 10 };
+                                 BASE_MS + events[e].day * DAY_MS, 1, 10, NULL };
     }
     CHECK_EQ_INT(store_record_events(s, ev, N_EVENTS, out, why), 0);
     for (size_t e = 0; e < N_EVENTS; e++)

@@ -128,11 +128,11 @@ int main(void)
         /* alice (control): 10 spent before, 2 x 10 within the window, one
          * purchase after it. bob (treatment): nothing. qa: forced. */
         store_event_t ev[] = {
-            { "a0", "alice", "i1", STORE_EVENT_PURCHASE, T0 - 5 * DAY, 1, 10 },
-            { "a1", "alice", "i1", STORE_EVENT_VIEW, T0 + DAY, 1, 0 },
-            { "a2", "alice", "i1", STORE_EVENT_PURCHASE, T0 + 2 * DAY, 2, 10 },
-            { "a3", "alice", "i1", STORE_EVENT_PURCHASE, T0 + 30 * DAY, 1, 10 },
-            { "q1", "qa", "i1", STORE_EVENT_PURCHASE, T0 + DAY, 1, 10 },
+            { "a0", "alice", "i1", STORE_EVENT_PURCHASE, T0 - 5 * DAY, 1, 10, NULL },
+            { "a1", "alice", "i1", STORE_EVENT_VIEW, T0 + DAY, 1, 0, NULL },
+            { "a2", "alice", "i1", STORE_EVENT_PURCHASE, T0 + 2 * DAY, 2, 10, NULL },
+            { "a3", "alice", "i1", STORE_EVENT_PURCHASE, T0 + 30 * DAY, 1, 10, NULL },
+            { "q1", "qa", "i1", STORE_EVENT_PURCHASE, T0 + DAY, 1, 10, NULL },
         };
         uint8_t o[5];
         const char *why[5];

@@ -268,10 +268,11 @@ static void test_item_rows_solve_normal_equations(const planted_t *pl,
             a[r * f + r] += lambda;
         for (uint64_t e = iu.indptr[i]; e < iu.indptr[i + 1]; e++) {
             const float *xu = x + (size_t)iu.indices[e] * f;
-            double c = 1.0 + (double)p.alpha * iu.values[e];
+            double c = 1.0 + (double)p.alpha * fabs((double)iu.values[e]);
+            double pref = iu.values[e] > 0.0f ? 1.0 : 0.0; /* < 0: negative */
             double w = c - a0[i];
             for (uint32_t r = 0; r < f; r++) {
-                b[r] += c * xu[r];
+                b[r] += pref * c * xu[r];
                 for (uint32_t c2 = 0; c2 < f; c2++)
                     a[r * f + c2] += w * xu[r] * xu[c2];
             }
@@ -284,7 +285,7 @@ static void test_item_rows_solve_normal_equations(const planted_t *pl,
             res += (ay - b[r]) * (ay - b[r]);
             norm += b[r] * b[r];
         }
-        double rel = sqrt(res / norm);
+        double rel = norm > 0 ? sqrt(res / norm) : sqrt(res);
         if (rel > worst)
             worst = rel;
     }
@@ -354,6 +355,7 @@ static void test_loss_matches_definition(float alpha0, float nu, float pop_exp)
     float vals[] = { 1.0f, 2.5f, 4.0f, 0.5f, 1.0f, 3.0f };
     csr_t m = { 0 };
     CHECK_EQ_INT(csr_from_triplets(3, 4, 6, rows, cols, vals, &m), 0);
+    m.values[4] = -2.0f; /* (2, 2): negative feedback, preference 0 */
     ials_params_t p = small_params(1);
     p.factors = 3;
     p.alpha = 1.5f;
@@ -375,8 +377,8 @@ static void test_loss_matches_definition(float alpha0, float nu, float pop_exp)
             double pr = dotd(x + u * 3, y + i * 3, 3), c = a0[i], pref = 0.0;
             for (uint64_t e = m.indptr[u]; e < m.indptr[u + 1]; e++)
                 if (m.indices[e] == i) {
-                    c = 1.0 + p.alpha * m.values[e];
-                    pref = 1.0;
+                    c = 1.0 + p.alpha * fabs((double)m.values[e]);
+                    pref = m.values[e] > 0.0f ? 1.0 : 0.0;
                 }
             want += c * (pref - pr) * (pref - pr);
         }
@@ -565,12 +567,14 @@ static void test_bad_params(const planted_t *pl)
     CHECK_EQ_INT(ials_train(&pl->ui, &good, NULL, y, NULL, NULL), -EINVAL);
     CHECK_EQ_INT(ials_train(&pl->ui, &good, x, NULL, NULL, NULL), -EINVAL);
 
-    /* Malformed matrices: unsorted row, column out of range, negative value,
-     * indptr not starting at 0. None may touch the factors. */
+    /* Malformed matrices: unsorted row, column out of range, a value that is
+     * not finite (a negative one is negative feedback, see
+     * test_negative_feedback), indptr not starting at 0. None may touch the
+     * factors. */
     uint64_t indptr[] = { 0, 2, 3 };
     uint32_t unsorted[] = { 1, 0, 1 }, out_of_range[] = { 0, 1, 9 },
              fine[] = { 0, 1, 1 };
-    float vals[] = { 1, 1, 1 }, negative[] = { 1, -1, 1 };
+    float vals[] = { 1, 1, 1 }, negative[] = { 1, NAN, 1 };
     csr_t m = { 2, 3, indptr, unsorted, vals };
     x[0] = 123.0f;
     CHECK_EQ_INT(ials_train(&m, &good, x, y, NULL, NULL), -EINVAL);
@@ -608,6 +612,110 @@ done:
 
 /* Each value scaled by (column count / mean count)^-beta: popular columns
  * weaken, rare ones strengthen, beta 0 is the identity. */
+/* csr_merge_fn: a pair's last value, kept whatever its sign. */
+static float last_value(void *ctx, const size_t *pos, size_t n, int *keep)
+{
+    *keep = 1;
+    return ((const float *)ctx)[pos[n - 1]];
+}
+
+/* The planted matrix plus, per user, a negative entry (-3) on one in-cluster
+ * item it never touched and that is not its held-out item: neg[u]. */
+static int planted_negatives(const planted_t *pl, csr_t *out, uint32_t *neg)
+{
+    enum { CAP = N_USERS * (TRAIN_PER_USER + 2) };
+    static uint32_t rows[CAP], cols[CAP];
+    static float vals[CAP];
+    size_t nnz = 0;
+    for (uint32_t u = 0; u < N_USERS; u++) {
+        uint32_t g = u / USERS_PER_GROUP;
+        for (uint64_t e = pl->ui.indptr[u]; e < pl->ui.indptr[u + 1]; e++) {
+            rows[nnz] = u;
+            cols[nnz] = pl->ui.indices[e];
+            vals[nnz++] = pl->ui.values[e];
+        }
+        for (uint32_t j = 0; j < ITEMS_PER_CLUSTER; j++) {
+            uint32_t i = g * ITEMS_PER_CLUSTER + j;
+            if (i != pl->held_out[u] && !row_has(&pl->ui, u, i)) {
+                neg[u] = i;
+                break;
+            }
+        }
+        rows[nnz] = u;
+        cols[nnz] = neg[u];
+        vals[nnz++] = -3.0f;
+    }
+    return csr_from_triplets_merged(N_USERS, N_ITEMS, nnz, rows, cols, vals, last_value,
+                                    vals, out);
+}
+
+/* Mean over users of x_u.y_neg[u], and of x_u.y_i over the in-cluster items
+ * the user never touched (neither held out nor neg[u]). */
+static void negative_scores(const planted_t *pl, const uint32_t *neg, const float *x,
+                            const float *y, uint32_t f, double *s_neg, double *s_other)
+{
+    *s_neg = *s_other = 0.0;
+    for (uint32_t u = 0; u < N_USERS; u++) {
+        uint32_t g = u / USERS_PER_GROUP, n = 0;
+        double sum = 0.0;
+        *s_neg += dotd(x + (size_t)u * f, y + (size_t)neg[u] * f, f);
+        for (uint32_t j = 0; j < ITEMS_PER_CLUSTER; j++) {
+            uint32_t i = g * ITEMS_PER_CLUSTER + j;
+            if (i == neg[u] || i == pl->held_out[u] || row_has(&pl->ui, u, i))
+                continue;
+            sum += dotd(x + (size_t)u * f, y + (size_t)i * f, f);
+            n++;
+        }
+        *s_other += n ? sum / n : 0.0;
+    }
+    *s_neg /= N_USERS;
+    *s_other /= N_USERS;
+}
+
+/*
+ * Negative feedback (a negative entry: preference 0 with confidence
+ * 1 + alpha |r|): the trainer pushes those pairs' scores far below what the
+ * same kind of item gets when merely unobserved, both solvers; the rows
+ * still solve their normal equations exactly; the held-out items are
+ * recovered as well as before.
+ */
+static void test_negative_feedback(const planted_t *pl, ials_params_t p)
+{
+    const uint32_t f = p.factors;
+    uint32_t neg[N_USERS];
+    planted_t with = *pl;
+    float *x = malloc((size_t)N_USERS * f * sizeof *x);
+    float *y = malloc((size_t)N_ITEMS * f * sizeof *y);
+    double plain_neg, plain_other, s_neg, s_other, auc;
+
+    if (!x || !y || planted_negatives(pl, &with.ui, neg) != 0) {
+        CHECK(!"setup failed");
+        goto done;
+    }
+    CHECK(csr_valid_signed(&with.ui) && !csr_valid(&with.ui));
+    CHECK_EQ_INT(with.ui.indptr[N_USERS], pl->ui.indptr[N_USERS] + N_USERS);
+    CHECK_EQ_INT(ials_train(&pl->ui, &p, x, y, NULL, NULL), 0);
+    negative_scores(pl, neg, x, y, f, &plain_neg, &plain_other);
+    CHECK_EQ_INT(ials_train(&with.ui, &p, x, y, NULL, NULL), 0);
+    negative_scores(pl, neg, x, y, f, &s_neg, &s_other);
+    auc = held_out_auc(pl, x, y, f);
+    printf("negative feedback (%s): score of the marked item %.3f (unmarked %.3f), "
+           "other untouched in-cluster items %.3f (%.3f); held-out auc %.3f\n",
+           ials_solver_name(p.solver), s_neg, plain_neg, s_other, plain_other, auc);
+    CHECK(plain_neg > 0.5 * plain_other);   /* unmarked, it looked like the rest */
+    CHECK(s_neg < 0.25 * s_other);          /* marked, it is pushed towards 0 */
+    CHECK(s_neg < 0.25 * plain_neg);
+    CHECK(auc > 0.9);
+    CHECK(isfinite(ials_loss(&with.ui, &p, x, y)));
+    if (p.solver == IALS_SOLVER_EXACT) /* CG's few steps are not exact */
+        test_item_rows_solve_normal_equations(&with, p);
+done:
+    if (with.ui.indptr != pl->ui.indptr)
+        csr_free(&with.ui);
+    free(x);
+    free(y);
+}
+
 static void test_popularity_scale(void)
 {
     /* Column counts 3, 1, 0, 2 over 4 columns: mean 1.5. */
@@ -662,6 +770,10 @@ int main(void)
     test_item_rows_solve_normal_equations(&pl, small_params(1));
     test_item_rows_solve_normal_equations(&pl, rendle_params(1));
     test_item_rows_solve_normal_equations(&pl, eals_params(1));
+    test_negative_feedback(&pl, small_params(2));
+    hkv = small_params(2);
+    hkv.solver = IALS_SOLVER_CG;
+    test_negative_feedback(&pl, hkv);
     test_cg_matches_exact(&pl, small_params(2));
     test_cg_matches_exact(&pl, rendle_params(2));
     test_cg_matches_exact(&pl, eals_params(2));

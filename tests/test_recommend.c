@@ -31,12 +31,10 @@ static void setup(store_t *s)
                             .reg = 0.1f, .alpha = 1, .alpha0 = 1, .w_view = 1,
                             .w_cart = 2, .w_purchase = 4, .w_refund = 4 };
     store_event_t ev[] = {
-        { "e1", "alice", "a", STORE_EVENT_PURCHASE, 100, 1, 1 },
-        { "e2", "alice", "b", STORE_EVENT_PURCHASE, 200, 1, 1 },
-        { "e3", "alice", "b", STORE_EVENT_REFUND, 300, 1, 1 }, /* b returned */
-        { "e4", "alice", "c", STORE_EVENT_VIEW, 300, 1, 1 },   /* only viewed */
-        { "e5", "bob", "f", STORE_EVENT_CART, 100, 1, 1 },
-        { "e6", "zed", "c", STORE_EVENT_PURCHASE, 100, 1, 1 },
+        { "e1", "alice", "a", STORE_EVENT_PURCHASE, 100, 1, 1, NULL },
+        { "e4", "alice", "c", STORE_EVENT_VIEW, 300, 1, 1, NULL },   /* only viewed */
+        { "e5", "bob", "f", STORE_EVENT_CART, 100, 1, 1, NULL },
+        { "e6", "zed", "c", STORE_EVENT_PURCHASE, 100, 1, 1, NULL },
     };
     uint8_t out[6];
     const char *why[6];
@@ -48,7 +46,7 @@ static void setup(store_t *s)
         items[i] = (store_item_t){ ids[i], NULL, cats[i], price[i], 1.0,
                                    i != 2 /* c is out of stock */ };
     CHECK_EQ_INT(store_upsert_items(s, items, N_ITEMS, NULL, NULL, NULL, NULL), 0);
-    CHECK_EQ_INT(store_record_events(s, ev, 6, out, why), 0);
+    CHECK_EQ_INT(store_record_events(s, ev, 4, out, why), 0);
     /* The model has seen every event so far. */
     CHECK_EQ_INT(store_event_seq(s, &h.train_seq), 0);
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
@@ -71,12 +69,12 @@ static void test_personalized(store_t *s, const model_t *m)
 
     CHECK(pers);
     CHECK_EQ_INT(n, 3);
-    /* a is bought (excluded); b was refunded, c only viewed: both allowed. */
+    /* a is bought (excluded); c only viewed: allowed. */
     CHECK_STREQ(cat->ids[out[0].item], "b");
     CHECK_STREQ(cat->ids[out[1].item], "c");
     CHECK_STREQ(cat->ids[out[2].item], "d");
-    /* alice touched 3 items: score = 0.75 x.y + 0.25 pop / max pop */
-    CHECK(fabsf(out[0].score - (0.75f * 5 + 0.25f * 2.0f / 9)) < 1e-5f);
+    /* alice touched 2 items: score = 2/3 x.y + 1/3 pop / max pop */
+    CHECK(fabsf(out[0].score - (2.0f / 3 * 5 + 1.0f / 3 * 2.0f / 9)) < 1e-5f);
     CHECK_EQ_INT(out[0].reason, REC_REASON_PERSONALIZED);
 
     /* Exactly k even when k = catalog - bought. */
@@ -100,8 +98,8 @@ static void test_fallbacks(store_t *s, const model_t *m)
     rec_item_t out[N_ITEMS];
     int pers = 1;
     size_t n = ask(s, m, "stranger", 3, 0, out, &pers);
-    store_event_t late = { "e9", "alice", "b", STORE_EVENT_PURCHASE, 900, 1, 1 };
-    store_event_t newbie = { "e10", "newbie", "c", STORE_EVENT_PURCHASE, 900, 1, 1 };
+    store_event_t late = { "e9", "alice", "b", STORE_EVENT_PURCHASE, 900, 1, 1, NULL };
+    store_event_t newbie = { "e10", "newbie", "c", STORE_EVENT_PURCHASE, 900, 1, 1, NULL };
     uint8_t o;
     const char *why;
 
@@ -364,6 +362,99 @@ static void test_slot(store_t *s)
     model_slot_destroy(&slot);
 }
 
+/* Records one event of nina's (a customer with no trained factors). */
+static void nina(store_t *s, const char *id, int type, const char *item, int64_t t,
+                 const char *category)
+{
+    store_event_t e = { id, "nina", item, type, t, 1, 1, category };
+    uint8_t o = 9;
+    const char *why = NULL;
+    CHECK_EQ_INT(store_record_events(s, &e, 1, &o, &why), 0);
+    CHECK_EQ_INT(o, STORE_ACCEPTED);
+}
+
+/* nina's list with include_purchased set: every item but her negative
+ * feedback, joined as "cd". */
+static const char *nina_list(store_t *s, const model_t *m, int include,
+                             const rec_inline_event_t *inl, size_t n_inl)
+{
+    static char got[N_ITEMS + 1];
+    rec_item_t out[N_ITEMS];
+    rec_query_t q = { .customer_id = "nina", .k = N_ITEMS, .include_purchased = include,
+                      .inline_events = inl, .n_inline = n_inl };
+    size_t n = 0;
+    int pers;
+    CHECK_EQ_INT(rec_recommend(s, m, cat, &q, out, &n, &pers), 0);
+    for (size_t i = 0; i < n; i++)
+        got[i] = cat->ids[out[i].item][0];
+    got[n] = '\0';
+    /* sorted, so that the checks read the set */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && got[j - 1] > got[j]; j--) {
+            char t = got[j];
+            got[j] = got[j - 1];
+            got[j - 1] = t;
+        }
+    return got;
+}
+
+/*
+ * Negative feedback: a refunded item and not_interested items (one, or a
+ * whole category) are excluded at once, even with include_purchased; views
+ * do not lift it, a later purchase does (that item only); inline events
+ * count the same; RankItems ranks them last.
+ */
+static void test_negative_feedback(store_t *s, const model_t *m)
+{
+    uint32_t cand[4], idx;
+    rec_item_t out[4];
+    int pers;
+
+    nina(s, "n1", STORE_EVENT_PURCHASE, "a", 1000, NULL);
+    nina(s, "n2", STORE_EVENT_PURCHASE, "c", 1000, NULL);
+    CHECK_STREQ(nina_list(s, m, 1, NULL, 0), "abcdef");
+    CHECK_STREQ(nina_list(s, m, 0, NULL, 0), "bdef");
+    /* bought 1, refunded 1: excluded although include_purchased is set */
+    nina(s, "n3", STORE_EVENT_REFUND, "a", 1100, NULL);
+    CHECK_STREQ(nina_list(s, m, 1, NULL, 0), "bcdef");
+    /* not interested in b, then in the whole garden category (e, f) */
+    nina(s, "n4", STORE_EVENT_NOT_INTERESTED, "b", 1200, NULL);
+    CHECK_STREQ(nina_list(s, m, 1, NULL, 0), "cdef");
+    nina(s, "n5", STORE_EVENT_NOT_INTERESTED, "", 1300, "garden");
+    CHECK_STREQ(nina_list(s, m, 1, NULL, 0), "cd");
+    CHECK_STREQ(nina_list(s, m, 0, NULL, 0), "d");
+    /* looking at them again lifts nothing */
+    nina(s, "n6", STORE_EVENT_VIEW, "a", 1400, NULL);
+    nina(s, "n7", STORE_EVENT_CART, "e", 1400, NULL);
+    CHECK_STREQ(nina_list(s, m, 1, NULL, 0), "cd");
+    /* a repurchase lifts the item's exclusion, and only that item's */
+    nina(s, "n8", STORE_EVENT_PURCHASE, "a", 1500, NULL);
+    nina(s, "n9", STORE_EVENT_PURCHASE, "f", 1500, NULL);
+    CHECK_STREQ(nina_list(s, m, 1, NULL, 0), "acdf");
+    CHECK_STREQ(nina_list(s, m, 0, NULL, 0), "d");
+    /* a refund after the repurchase excludes it again */
+    nina(s, "n10", STORE_EVENT_REFUND, "f", 1600, NULL);
+    CHECK_STREQ(nina_list(s, m, 1, NULL, 0), "acd");
+    /* inline events count like stored ones; an unknown category is ignored */
+    {
+        rec_inline_event_t inl[] = {
+            { "", STORE_EVENT_NOT_INTERESTED, 1700, 1, "books" },
+            { "", STORE_EVENT_NOT_INTERESTED, 1700, 1, "no-such-category" },
+            { "f", STORE_EVENT_PURCHASE, 1800, 1, NULL },
+        };
+        CHECK_STREQ(nina_list(s, m, 1, inl, 3), "af");
+    }
+    /* RankItems keeps every candidate, negative feedback last */
+    for (int i = 0; i < 4; i++) {
+        static const char *ids[4] = { "b", "c", "e", "d" };
+        CHECK_EQ_INT(catalog_item_index(cat, ids[i], &idx), 0);
+        cand[i] = idx;
+    }
+    CHECK_EQ_INT(rec_rank(s, m, cat, "nina", cand, 4, out, &pers), 0);
+    CHECK(strchr("cd", cat->ids[out[0].item][0]) && strchr("cd", cat->ids[out[1].item][0]));
+    CHECK(strchr("be", cat->ids[out[2].item][0]) && strchr("be", cat->ids[out[3].item][0]));
+}
+
 int main(void)
 {
     store_t *s = NULL;
@@ -388,6 +479,7 @@ int main(void)
     test_diversity(s, m);
     test_promotion(s, m);
     test_fallbacks(s, m);
+    test_negative_feedback(s, m);
     model_unref(m);
     test_erase_user(s);
     catalog_unref(cat);

@@ -48,7 +48,7 @@ static void fill(int64_t now)
     expstore_exposure_t new_x = { "xr-new", "cust-new", "exp-1", 1, 0, now - DAY, shown, 1 };
     store_item_t item = { "i1", "One", "c", 10, 4, 1 };
     store_event_t ev = { "ev-old", "cust-old", "i1", STORE_EVENT_PURCHASE, now - 10 * DAY,
-                         1, 10 };
+                         1, 10, NULL };
     uint8_t outcome;
     const char *why;
     store_t *s;

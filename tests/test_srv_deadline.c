@@ -29,9 +29,9 @@ static void setup(store_t *s)
 {
     store_item_t item = { "g1", NULL, "Garden", 10, 5, 1 };
     store_event_t ev[3] = {
-        { "e1", "c1", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10 },
-        { "e2", "c2", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10 },
-        { "e3", "c3", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10 },
+        { "e1", "c1", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10, NULL },
+        { "e2", "c2", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10, NULL },
+        { "e3", "c3", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10, NULL },
     };
     uint8_t out[3];
     const char *why[3];

@@ -22,8 +22,8 @@ static void fill(store_t *s)
 {
     store_item_t items[2] = { { "i1", "One", "c", 10, 4, 1 }, { "i2", "Two", "c", 20, 5, 1 } };
     store_event_t ev[2] = {
-        { "ev-g1", GONE, "i1", STORE_EVENT_PURCHASE, T0, 1, 10 },
-        { "ev-k1", KEPT, "i2", STORE_EVENT_PURCHASE, T0, 1, 20 },
+        { "ev-g1", GONE, "i1", STORE_EVENT_PURCHASE, T0, 1, 10, NULL },
+        { "ev-k1", KEPT, "i2", STORE_EVENT_PURCHASE, T0, 1, 20, NULL },
     };
     store_model_hdr_t h = { .factors = 2, .n_users = 2, .n_items = 2 };
     float uf[4] = { 1, 2, 3, 4 }, itf[4] = { 1, 0, 0, 1 }, pop[2] = { 1, 1 };

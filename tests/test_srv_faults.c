@@ -153,7 +153,7 @@ static int record_batch(store_t *s, const char *tag, const char *cust, size_t *a
     for (int i = 0; i < BATCH; i++) {
         snprintf(ids[i], sizeof ids[i], "%s-%d", tag, i);
         ev[i] = (store_event_t){ ids[i], cust, i % 2 ? "i1" : "i2",
-                                 STORE_EVENT_PURCHASE, T0_MS + i, 1, 9.5 };
+                                 STORE_EVENT_PURCHASE, T0_MS + i, 1, 9.5, NULL };
     }
     rc = store_record_events(s, ev, BATCH, out, why);
     *accepted = 0;

@@ -105,16 +105,16 @@ static void test_events(const char *dir)
 {
     store_t *s = open_store(dir);
     store_event_t ev[] = {
-        { "e1", "alice", "i1", STORE_EVENT_PURCHASE, 3000, 2, 9.5 },
-        { "e2", "alice", "i2", STORE_EVENT_VIEW, 1000, 0, 0 },
-        { "e1", "alice", "i3", STORE_EVENT_VIEW, 2000, 1, 0 },   /* dup in batch */
-        { "e3", "carol", "missing", STORE_EVENT_VIEW, 1000, 1, 0 }, /* unknown item */
-        { "e4", "bob", "i3", 0, 1000, 1, 0 },                     /* bad type */
-        { "e5", "bob", "i3", STORE_EVENT_CART, 0, 1, 0 },         /* bad time */
-        { "e6", "bob", "i3", STORE_EVENT_CART, 10, -1, 0 },       /* bad qty */
-        { "e7", "bob", "i3", STORE_EVENT_CART, 10, 1, INFINITY }, /* bad price */
-        { "", "bob", "i3", STORE_EVENT_CART, 10, 1, 1 },          /* no id */
-        { "e8", "bob", "i3", STORE_EVENT_REFUND, 5000, 1, 15.0 },
+        { "e1", "alice", "i1", STORE_EVENT_PURCHASE, 3000, 2, 9.5, NULL },
+        { "e2", "alice", "i2", STORE_EVENT_VIEW, 1000, 0, 0, NULL },
+        { "e1", "alice", "i3", STORE_EVENT_VIEW, 2000, 1, 0, NULL },   /* dup in batch */
+        { "e3", "carol", "missing", STORE_EVENT_VIEW, 1000, 1, 0, NULL }, /* unknown item */
+        { "e4", "bob", "i3", 0, 1000, 1, 0, NULL },                     /* bad type */
+        { "e5", "bob", "i3", STORE_EVENT_CART, 0, 1, 0, NULL },         /* bad time */
+        { "e6", "bob", "i3", STORE_EVENT_CART, 10, -1, 0, NULL },       /* bad qty */
+        { "e7", "bob", "i3", STORE_EVENT_CART, 10, 1, INFINITY, NULL }, /* bad price */
+        { "", "bob", "i3", STORE_EVENT_CART, 10, 1, 1, NULL },          /* no id */
+        { "e8", "bob", "i3", STORE_EVENT_REFUND, 5000, 1, 15.0, NULL },
     };
     enum { N = sizeof ev / sizeof ev[0] };
     uint8_t out[N];
@@ -162,6 +162,56 @@ static void test_events(const char *dir)
     CHECK_EQ_INT(got.n, 3);
     CHECK_EQ_INT(got.ev[2].customer, bob);
     CHECK_EQ_INT(got.ev[2].type, STORE_EVENT_REFUND);
+    store_close(s);
+}
+
+/* not_interested: an item, or a whole category (item_id empty), each field
+ * checked by name; a category event reads back as STORE_NO_ITEM with the
+ * category's key, survives a reopen and is idempotent like any event. */
+static void test_not_interested(const char *dir)
+{
+    store_t *s = open_store(dir);
+    char long_cat[STORE_MAX_TEXT + 2];
+    store_event_t ev[] = {
+        { "n1", "dora", "i1", STORE_EVENT_NOT_INTERESTED, 1000, 0, 0, NULL },
+        { "n2", "dora", "", STORE_EVENT_NOT_INTERESTED, 2000, 0, 0, "Garden & Patio" },
+        { "n3", "dora", "", STORE_EVENT_NOT_INTERESTED, 2000, 0, 0, NULL },  /* no target */
+        { "n4", "dora", "i1", STORE_EVENT_NOT_INTERESTED, 2000, 0, 0, "Garden" }, /* both */
+        { "n5", "dora", "", STORE_EVENT_VIEW, 2000, 0, 0, "Garden" },  /* not for views */
+        { "n6", "dora", "", STORE_EVENT_NOT_INTERESTED, 2000, 0, 0, long_cat },
+        { "n7", "dora", "i1", 6, 2000, 0, 0, NULL },                   /* unknown type */
+    };
+    enum { N = sizeof ev / sizeof ev[0] };
+    uint8_t out[N];
+    const char *why[N];
+    collected_t got = { .n = 0 };
+    uint32_t dora;
+
+    add_catalog(s);
+    memset(long_cat, 'x', sizeof long_cat - 1);
+    long_cat[sizeof long_cat - 1] = '\0';
+    CHECK_EQ_INT(store_record_events(s, ev, N, out, why), 0);
+    CHECK_EQ_INT(out[0], STORE_ACCEPTED);
+    CHECK_EQ_INT(out[1], STORE_ACCEPTED);
+    CHECK(out[2] == STORE_REJECTED && strstr(why[2], "item_id: required (or category"));
+    CHECK(out[3] == STORE_REJECTED && strstr(why[3], "item_id: must be empty"));
+    CHECK(out[4] == STORE_REJECTED && strstr(why[4], "category: only for type not_interested"));
+    CHECK(out[5] == STORE_REJECTED && strstr(why[5], "category:"));
+    CHECK(out[6] == STORE_REJECTED && strstr(why[6], "not_interested"));
+    CHECK_EQ_INT(store_record_events(s, ev, 2, out, why), 0);
+    CHECK(out[0] == STORE_DUPLICATE && out[1] == STORE_DUPLICATE);
+    store_close(s);
+
+    s = open_store(dir);
+    CHECK_EQ_INT(store_customer_index(s, "dora", &dora), 0);
+    CHECK_EQ_INT(store_customer_events(s, dora, collect, &got), 0);
+    CHECK_EQ_INT(got.n, 2);
+    CHECK_EQ_INT(got.ev[0].type, STORE_EVENT_NOT_INTERESTED);
+    CHECK(got.ev[0].item != STORE_NO_ITEM && got.ev[0].category == 0);
+    CHECK_EQ_INT(got.ev[1].type, STORE_EVENT_NOT_INTERESTED);
+    CHECK(got.ev[1].item == STORE_NO_ITEM);
+    CHECK(got.ev[1].category == store_category_key("Garden & Patio"));
+    CHECK(store_category_key("Garden & Patio") != store_category_key("Garden"));
     store_close(s);
 }
 
@@ -253,7 +303,7 @@ static void test_customers(const char *dir)
     {
         /* The event ids were forgotten with the events: nothing of alice
          * remains, not even which events she sent. */
-        store_event_t e1 = { "e1", "alice2", "i1", STORE_EVENT_VIEW, 5, 1, 0 };
+        store_event_t e1 = { "e1", "alice2", "i1", STORE_EVENT_VIEW, 5, 1, 0, NULL };
         uint8_t o;
         const char *why;
         CHECK_EQ_INT(store_record_events(s, &e1, 1, &o, &why), 0);
@@ -303,11 +353,11 @@ static void test_tables_and_compaction(const char *dir)
     uint64_t removed = 0, added = 0;
     store_item_t it = { "v1", NULL, NULL, 1, 0, 1 };
     store_event_t ev[5] = {
-        { "cv1", "carl", "v1", STORE_EVENT_VIEW, 100, 1, 0 },
-        { "cv2", "carl", "v1", STORE_EVENT_VIEW, 200, 2, 0 },
-        { "cv3", "carl", "v1", STORE_EVENT_PURCHASE, 250, 1, 1 },
-        { "cv4", "carl", "v1", STORE_EVENT_VIEW, 300, 1, 0 },
-        { "cv5", "carl", "v1", STORE_EVENT_VIEW, 900, 1, 0 }, /* after the horizon */
+        { "cv1", "carl", "v1", STORE_EVENT_VIEW, 100, 1, 0, NULL },
+        { "cv2", "carl", "v1", STORE_EVENT_VIEW, 200, 2, 0, NULL },
+        { "cv3", "carl", "v1", STORE_EVENT_PURCHASE, 250, 1, 1, NULL },
+        { "cv4", "carl", "v1", STORE_EVENT_VIEW, 300, 1, 0, NULL },
+        { "cv5", "carl", "v1", STORE_EVENT_VIEW, 900, 1, 0, NULL }, /* after the horizon */
     };
     uint8_t o[5];
     const char *why[5];
@@ -398,7 +448,7 @@ static void test_vacuum(const char *dir)
     for (int i = 0; i < 40; i++) {
         snprintf(ids[i], sizeof ids[i], "v%d", i);
         ev[i] = (store_event_t){ ids[i], i % 2 ? secret : "keeper", "i1",
-                                 STORE_EVENT_PURCHASE, 1000 + i, 1, 1 };
+                                 STORE_EVENT_PURCHASE, 1000 + i, 1, 1, NULL };
     }
     store_item_t item = { "i1", "Item", "cat", 5.0, 1.0, 1 };
     CHECK_EQ_INT(store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL), 0);
@@ -580,6 +630,8 @@ int main(void)
     test_items(dir);
     test_events(dir);
     test_customers(dir);
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("store-negative"));
+    test_not_interested(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-tables"));
     test_tables_and_compaction(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-models"));

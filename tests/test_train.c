@@ -50,7 +50,7 @@ static void plant(store_t *s)
             snprintf(eids[n], sizeof eids[n], "e%zu", n);
             ev[n] = (store_event_t){ eids[n], cids[c], ids[item],
                                      b < BUYS ? STORE_EVENT_PURCHASE : STORE_EVENT_VIEW,
-                                     1000 + (int64_t)n, 1, 10 };
+                                     1000 + (int64_t)n, 1, 10, NULL };
             n++;
         }
     }
@@ -134,8 +134,8 @@ static void test_foldin(store_t *s)
      * is enough for a personalized list from group 2. */
     {
         store_event_t e[2] = {
-            { "new-1", "newcomer", "g2-i24", STORE_EVENT_PURCHASE, 5000000, 1, 10 },
-            { "new-2", "newcomer", "g2-i25", STORE_EVENT_VIEW, 5000001, 1, 10 },
+            { "new-1", "newcomer", "g2-i24", STORE_EVENT_PURCHASE, 5000000, 1, 10, NULL },
+            { "new-2", "newcomer", "g2-i25", STORE_EVENT_VIEW, 5000001, 1, 10, NULL },
         };
         uint8_t o[2];
         const char *why[2];
@@ -157,8 +157,8 @@ static void test_foldin(store_t *s)
     /* An anonymous visitor's session passed inline. */
     {
         rec_inline_event_t inl[2] = {
-            { "g3-i40", STORE_EVENT_VIEW, 5000000, 1 },
-            { "g3-i41", STORE_EVENT_CART, 5000001, 1 },
+            { "g3-i40", STORE_EVENT_VIEW, 5000000, 1, NULL },
+            { "g3-i41", STORE_EVENT_CART, 5000001, 1, NULL },
         };
         rec_query_t q = { .customer_id = "anon-session-1", .k = 5,
                           .inline_events = inl, .n_inline = 2 };
@@ -166,6 +166,36 @@ static void test_foldin(store_t *s)
         CHECK(pers);
         CHECK_EQ_INT(out[0].reason, REC_REASON_FOLD_IN);
         CHECK(in_group(out, n, 3) >= 4);
+    }
+    /* Negative feedback folds in as trained: preference 0 with a raised
+     * confidence pulls the customer's score of that item down, below the
+     * group's other items, and it never explains anything. */
+    {
+        store_event_rec_t ev[3] = {
+            { .item = 24, .type = STORE_EVENT_PURCHASE, .quantity = 1, .time_ms = 5000000 },
+            { .item = 25, .type = STORE_EVENT_PURCHASE, .quantity = 1, .time_ms = 5000001 },
+            { .item = 26, .type = STORE_EVENT_NOT_INTERESTED, .quantity = 1,
+              .time_ms = 5000002 },
+        };
+        foldin_t plain, neg;
+        double s_plain = 0, s_neg = 0, s_27 = 0;
+        CHECK(m->hdr.w_not_interested > 0);
+        CHECK_EQ_INT(foldin_solve(m, ev, 2, &plain), 0);
+        CHECK_EQ_INT(foldin_solve(m, ev, 3, &neg), 0);
+        CHECK_EQ_INT(neg.n, 2); /* explanations: the two purchases only */
+        for (uint32_t d = 0; d < f; d++) {
+            s_plain += (double)plain.x[d] * m->item_f[26 * f + d];
+            s_neg += (double)neg.x[d] * m->item_f[26 * f + d];
+            s_27 += (double)neg.x[d] * m->item_f[27 * f + d];
+        }
+        printf("fold-in score of a not_interested item: %.3f (without it %.3f; "
+               "a sibling item %.3f)\n", s_neg, s_plain, s_27);
+        CHECK(s_neg < 0.6 * s_plain);
+        CHECK(s_neg < 0.6 * s_27);
+        /* Only negative feedback: nothing positive to fold in. */
+        CHECK_EQ_INT(foldin_solve(m, ev + 2, 1, &fi), -ENOENT);
+        foldin_free(&plain);
+        foldin_free(&neg);
     }
     model_unref(m);
 }
@@ -177,7 +207,7 @@ static void test_foldin(store_t *s)
 static void test_poisoned(store_t *s, train_config_t *cfg, const train_report_t *clean)
 {
     store_event_t e = { "poison", "c0", "g1-i12", STORE_EVENT_PURCHASE,
-                        7258118400000LL /* 2200-01-01 */, 1, 10 };
+                        7258118400000LL /* 2200-01-01 */, 1, 10, NULL };
     train_report_t rep;
     uint8_t o;
     const char *why;
@@ -199,6 +229,95 @@ static void test_poisoned(store_t *s, train_config_t *cfg, const train_report_t 
     cfg->as_of_ms = 0;
 }
 
+/* Value of entry (r, c), or 0 when absent. */
+static float entry(const csr_t *m, uint32_t r, uint32_t c)
+{
+    for (uint64_t e = m->indptr[r]; e < m->indptr[r + 1]; e++)
+        if (m->indices[e] == c)
+            return m->values[e];
+    return 0.0f;
+}
+
+/*
+ * The training matrix under negative feedback (recency off): a refund or a
+ * not_interested after the last purchase makes the pair negative, minus
+ * the sum of their weights; a category's not_interested reaches every item
+ * of the category; a later purchase lifts it (views do not); popularity
+ * counts no negative entry.
+ */
+static void test_negative_weights(void)
+{
+    store_t *s = NULL;
+    train_config_t cfg;
+    csr_t ui = { 0 };
+    uint64_t events = 0;
+    float pop[4];
+    uint8_t out[16];
+    const char *why[16];
+    static const store_item_t items[] = {
+        { "x1", NULL, "toys", 1, 0, 1 }, { "x2", NULL, "toys", 1, 0, 1 },
+        { "y1", NULL, "food", 1, 0, 1 }, { "z1", NULL, "tools", 1, 0, 1 },
+    };
+    const store_event_t ev[] = {
+        { "a1", "u0", "x1", STORE_EVENT_PURCHASE, 1000, 1, 1, NULL },
+        { "a2", "u0", "x1", STORE_EVENT_REFUND, 2000, 1, 1, NULL },
+        { "a3", "u0", "y1", STORE_EVENT_VIEW, 1000, 1, 0, NULL },
+        { "a4", "u0", "", STORE_EVENT_NOT_INTERESTED, 3000, 0, 0, "toys" },
+        { "a5", "u0", "z1", STORE_EVENT_NOT_INTERESTED, 1000, 0, 0, NULL },
+        { "a6", "u0", "z1", STORE_EVENT_PURCHASE, 4000, 1, 1, NULL },
+        { "a7", "u0", "x2", STORE_EVENT_VIEW, 5000, 1, 0, NULL },
+        { "b1", "u1", "x1", STORE_EVENT_REFUND, 1000, 1, 1, NULL },
+        { "b2", "u1", "x1", STORE_EVENT_PURCHASE, 2000, 1, 1, NULL },
+        { "b3", "u1", "y1", STORE_EVENT_PURCHASE, 1000, 1, 1, NULL },
+        { "b4", "u1", "y1", STORE_EVENT_REFUND, 2000, 1, 1, NULL },
+        { "b5", "u1", "y1", STORE_EVENT_PURCHASE, 3000, 1, 1, NULL },
+    };
+    const size_t n_ev = sizeof ev / sizeof *ev;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("train-negative"), 64u << 20, &s), 0);
+    if (!s)
+        return;
+    CHECK_EQ_INT(store_upsert_items(s, items, 4, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(store_record_events(s, ev, n_ev, out, why), 0);
+    for (size_t i = 0; i < n_ev; i++)
+        CHECK_EQ_INT(out[i], STORE_ACCEPTED);
+    train_config_default(&cfg);
+    cfg.half_life_days = 0;
+    CHECK_EQ_INT(train_build_matrix(s, &cfg, NULL, NULL, &ui, &events, NULL), 0);
+    CHECK_EQ_INT(events, n_ev);
+    CHECK(csr_valid_signed(&ui));
+    /* u0: x1 bought, refunded, then the toys category: -(4 + 4) */
+    CHECK(fabsf(entry(&ui, 0, 0) - -(cfg.w_refund + cfg.w_not_interested)) < 1e-6f);
+    /* x2 only through the category; a later view lifts nothing */
+    CHECK(fabsf(entry(&ui, 0, 1) - -cfg.w_not_interested) < 1e-6f);
+    CHECK(fabsf(entry(&ui, 0, 2) - cfg.w_view) < 1e-6f);
+    /* not interested, then bought: the purchase alone */
+    CHECK(fabsf(entry(&ui, 0, 3) - cfg.w_purchase) < 1e-6f);
+    /* u1: refunds followed by purchases are forgotten */
+    CHECK(fabsf(entry(&ui, 1, 0) - cfg.w_purchase) < 1e-6f);
+    CHECK(fabsf(entry(&ui, 1, 2) - 2 * cfg.w_purchase) < 1e-6f);
+    train_popularity(&ui, cfg.w_purchase, pop);
+    CHECK(fabsf(pop[0] - 1.0f) < 1e-6f); /* u1's purchase; u0's -8 counts 0 */
+    CHECK(fabsf(pop[1]) < 1e-6f);
+    csr_free(&ui);
+
+    /* The header carries the weight, for fold-in. */
+    {
+        train_report_t rep;
+        cfg.als.factors = 4;
+        cfg.als.iterations = 2;
+        cfg.copurchase = NULL;
+        CHECK_EQ_INT(train_run(s, &cfg, NULL, NULL, &rep), 0);
+        CHECK(rep.hdr.w_not_interested == cfg.w_not_interested);
+        model_t *m = NULL;
+        CHECK_EQ_INT(model_load(s, 0, NULL, &m), 0);
+        if (m)
+            CHECK(m->hdr.w_not_interested == cfg.w_not_interested);
+        model_unref(m);
+    }
+    store_close(s);
+}
+
 int main(void)
 {
     store_t *s = NULL;
@@ -208,6 +327,7 @@ int main(void)
     losses_t losses = { .n = 0 };
     int in_group = 0, total = 0;
 
+    test_negative_weights();
     CHECK_EQ_INT(store_open(test_tmpdir("train"), 256u << 20, &s), 0);
     if (!s)
         return 1;

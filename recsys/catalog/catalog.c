@@ -385,6 +385,16 @@ int catalog_category_index(const catalog_t *c, const char *name, uint32_t *id)
                 : -ENOENT;
 }
 
+int catalog_category_by_key(const catalog_t *c, uint64_t key, uint32_t *id)
+{
+    for (uint32_t k = 0; k < c->n_categories; k++)
+        if (store_category_key(c->categories[k]) == key) {
+            *id = k;
+            return 0;
+        }
+    return -ENOENT;
+}
+
 void catalog_category_items(const catalog_t *c, uint32_t id, uint32_t *begin,
                             uint32_t *end)
 {

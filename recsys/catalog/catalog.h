@@ -82,6 +82,11 @@ int catalog_item_index(const catalog_t *c, const char *item_id, uint32_t *idx);
  * the category. */
 int catalog_category_index(const catalog_t *c, const char *name, uint32_t *id);
 
+/* Category id of the category whose store_category_key is key (how stored
+ * events name a category); -ENOENT if no item has it. Linear in the
+ * number of categories: for the few category events of one history. */
+int catalog_category_by_key(const catalog_t *c, uint64_t key, uint32_t *id);
+
 /* The items of category id (CATALOG_NO_CATEGORY: the uncategorized ones):
  * c->cat_items[*begin .. *end). */
 void catalog_category_items(const catalog_t *c, uint32_t id, uint32_t *begin,

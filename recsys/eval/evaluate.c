@@ -505,8 +505,8 @@ static int write_customer(export_job_t *j, uint32_t u, uint32_t id,
     if (touched >= l->n_items)
         return -ENOENT;
     for (uint64_t x = ui->indptr[u]; x < ui->indptr[u + 1]; x++) {
-        if (ui->indices[x] == test)
-            continue;
+        if (ui->indices[x] == test || ui->values[x] <= 0.0f)
+            continue; /* the NCF format has no negative feedback */
         fprintf(f->train, "%u\t%u\t%.6g\t%lld\n", id, ui->indices[x],
                 ui->values[x], (long long)(j->pair_ms[x] / 1000));
         (*pairs)++;

@@ -157,6 +157,7 @@ static void phase_hdr(const train_config_t *tc, const csr_t *ui, int64_t newest,
     h->w_cart = tc->w_cart;
     h->w_purchase = tc->w_purchase;
     h->w_refund = tc->w_refund;
+    h->w_not_interested = tc->w_not_interested;
     h->half_life_days = tc->half_life_days;
     h->newest_event_ms = newest;
 }

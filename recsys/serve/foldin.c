@@ -19,19 +19,35 @@ extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda,
 
 typedef struct strength {
     uint32_t item;
-    float r;
+    uint32_t pos;      /* position in the events: time order within an item */
+    float r;           /* pair value: > 0 positive, < 0 negative feedback */
+    uint8_t type;
 } strength_t;
 
 static int cmp_strength(const void *a, const void *b)
 {
     const strength_t *x = a, *y = b;
+    if (x->item != y->item)
+        return x->item < y->item ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Positive pairs first: the explanation lists read them. */
+static int cmp_positive_first(const void *a, const void *b)
+{
+    const strength_t *x = a, *y = b;
+    int px = x->r > 0, py = y->r > 0;
+    if (px != py)
+        return py - px;
     return (x->item > y->item) - (x->item < y->item);
 }
 
-/* Sums event strengths (times weight[i] when weight is not NULL) per known
- * item; keeps the positive ones. */
+/* Folds each known item's events (in their order, times weight[i] when
+ * weight is not NULL) through train_pair_t, as training does; keeps the
+ * observed pairs, positive ones first. *n_pos gets how many are positive. */
 static int item_strengths(const model_t *m, const store_event_rec_t *ev,
-                          const float *weight, size_t n_ev, strength_t **out, size_t *n)
+                          const float *weight, size_t n_ev, strength_t **out, size_t *n,
+                          size_t *n_pos)
 {
     strength_t *s = malloc((n_ev ? n_ev : 1) * sizeof *s);
     size_t k = 0, w = 0;
@@ -40,16 +56,25 @@ static int item_strengths(const model_t *m, const store_event_rec_t *ev,
         return -ENOMEM;
     for (size_t i = 0; i < n_ev; i++)
         if (ev[i].item < m->hdr.n_items)
-            s[k++] = (strength_t){ ev[i].item, train_event_strength(&m->hdr, &ev[i]) *
-                                                   (weight ? weight[i] : 1.0f) };
+            s[k++] = (strength_t){ ev[i].item, (uint32_t)i,
+                                   train_event_strength(&m->hdr, &ev[i]) *
+                                       (weight ? weight[i] : 1.0f),
+                                   ev[i].type };
     qsort(s, k, sizeof *s, cmp_strength);
+    *n_pos = 0;
     for (size_t i = 0, j; i < k; i = j) {
-        float r = 0;
+        train_pair_t p = { 0 };
+        float r;
         for (j = i; j < k && s[j].item == s[i].item; j++)
-            r += s[j].r;
-        if (r > 0)
-            s[w++] = (strength_t){ s[i].item, r };
+            train_pair_add(&p, s[j].type, s[j].r);
+        r = train_pair_value(&p);
+        if (r != 0) {
+            s[w++] = (strength_t){ .item = s[i].item, .r = r };
+            *n_pos += r > 0;
+        }
     }
+    if (w)
+        qsort(s, w, sizeof *s, cmp_positive_first);
     *out = s;
     *n = w;
     return 0;
@@ -77,28 +102,29 @@ int foldin_solve_weighted(const model_t *m, const store_event_rec_t *ev,
     uint32_t f = h->factors;
     float alpha0 = h->alpha0 > 0 ? h->alpha0 : 1.0f; /* models before alpha0 */
     strength_t *s = NULL;
-    size_t n = 0;
+    size_t n = 0, n_pos = 0;
     double lambda;
     int info = 0, fi = (int)f, rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = item_strengths(m, ev, weight, n_ev, &s, &n)) != 0)
+    if ((rc = item_strengths(m, ev, weight, n_ev, &s, &n, &n_pos)) != 0)
         return rc;
-    if (n == 0) {
+    if (n_pos == 0) {
         free(s);
         return -ENOENT;
     }
     out->f = f;
     out->x = calloc(f, sizeof *out->x);
     out->chol = malloc((size_t)f * f * sizeof *out->chol);
-    out->items = malloc(n * sizeof *out->items);
-    out->conf = malloc(n * sizeof *out->conf);
+    out->items = malloc(n_pos * sizeof *out->items);
+    out->conf = malloc(n_pos * sizeof *out->conf);
     if (!out->x || !out->chol || !out->items || !out->conf) {
         free(s);
         foldin_free(out);
         return -ENOMEM;
     }
-    /* A = alpha0 G + lambda I + sum (c - alpha0) y y';  b = sum c y */
+    /* A = alpha0 G + lambda I + sum (c - alpha0) y y';  b = sum c p y, with
+     * c = 1 + alpha |r| and p = 0 for negative feedback (ials.h) */
     lambda = h->reg * pow((double)n + alpha0 * (double)h->n_items, h->nu);
     for (size_t i = 0; i < (size_t)f * f; i++)
         out->chol[i] = alpha0 * m->gramian[i];
@@ -106,14 +132,16 @@ int foldin_solve_weighted(const model_t *m, const store_event_rec_t *ev,
         out->chol[(size_t)d * f + d] += (float)lambda;
     for (size_t j = 0; j < n; j++) {
         const float *y = m->item_f + (size_t)s[j].item * f;
-        float c = 1.0f + h->alpha * s[j].r;
-        out->items[j] = s[j].item;
-        out->conf[j] = c;
+        float c = 1.0f + h->alpha * fabsf(s[j].r);
         cblas_ssyr(CblasRowMajor, CblasLower, (blasint)f, c - alpha0, y, 1, out->chol,
                    (blasint)f);
+        if (j >= n_pos)
+            continue; /* negative: no right-hand side, no explanation */
+        out->items[j] = s[j].item;
+        out->conf[j] = c;
         cblas_saxpy((blasint)f, c, y, 1, out->x, 1);
     }
-    out->n = n;
+    out->n = n_pos;
     free(s);
     /* Row-major lower is column-major upper: ask LAPACK for "U". */
     spotrf_("U", &fi, out->chol, &fi, &info, 1);

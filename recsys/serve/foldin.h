@@ -8,7 +8,12 @@
  *       = sum_i c_ui y_i,      c_ui = 1 + alpha r_ui,
  *   lambda_u = reg (n_u + alpha0 N)^nu
  *
- * over the items i with positive strength r_ui (train_event_strength). Y'Y
+ * over the items i with positive strength r_ui (train_event_strength), and
+ * with preference 0 (no right-hand side) and c_ui = 1 + alpha |r_ui| for
+ * the items whose pair is negative feedback: a refund or not_interested
+ * after the last purchase (train_pair_t, exactly as the trainer reads
+ * them; a category's not_interested must be expanded to its items by the
+ * caller, as recommend.c does). Y'Y
  * is cached per model version, so a customer with n_u items costs
  * O(n_u f^2 + f^3). Because the whole history enters the solve, a customer
  * whose events the model has all seen gets what the trainer's own user
@@ -31,13 +36,15 @@ typedef struct foldin {
     uint32_t f;
     float *x;          /* f: the customer's factors */
     float *chol;       /* f x f, row-major lower L with A = L L' */
-    uint32_t *items;   /* n distinct items with positive strength */
+    uint32_t *items;   /* n distinct items with positive strength (negative
+                          feedback enters the solve, not this list) */
     float *conf;       /* n: c_ui of each */
     size_t n;
 } foldin_t;
 
-/* Solves for the customer whose events are ev[0..n_ev) (any order; items
- * the model does not know are ignored). On success *out owns its arrays
+/* Solves for the customer whose events are ev[0..n_ev) (in time order
+ * per item: negative feedback is undone by a later purchase; items the
+ * model does not know are ignored). On success *out owns its arrays
  * (foldin_free). Returns 0, -ENOENT when no event leaves a positive
  * strength on a known item, -ENOMEM, -EDOM if the system is not positive
  * definite (reg = 0 with too few items). */

@@ -18,6 +18,7 @@
 #include "foldin.h"
 #include "session.h"
 #include "topk.h"
+#include "train.h"
 
 static const char *list_invalid(const char *const *list, size_t n)
 {
@@ -170,44 +171,110 @@ typedef struct history {
     size_t n_inline;   /* the last n_inline of l are the request's events */
 } history_t;
 
+/* Appends ev to the history, a category's not_interested as one such
+ * event per item the catalog lists in the category (every reader then
+ * sees item events only); a category the catalog does not know adds
+ * nothing. */
+static int history_push(history_t *h, const catalog_t *c, const store_event_rec_t *ev,
+                        uint32_t cat)
+{
+    uint32_t begin, end;
+    int rc = 0;
+
+    if (ev->item != STORE_NO_ITEM)
+        return store_event_list_push(&h->l, ev);
+    if (cat == CATALOG_NO_CATEGORY || ev->type != STORE_EVENT_NOT_INTERESTED)
+        return 0;
+    catalog_category_items(c, cat, &begin, &end);
+    for (uint32_t j = begin; j < end && rc == 0; j++) {
+        store_event_rec_t one = *ev;
+        one.item = c->cat_items[j];
+        one.category = 0;
+        rc = store_event_list_push(&h->l, &one);
+    }
+    return rc;
+}
+
+typedef struct history_load {
+    history_t *h;
+    const catalog_t *c;
+} history_load_t;
+
+/* store_event_cb for the stored history. */
+static int push_stored(void *ctx, const store_event_rec_t *ev)
+{
+    history_load_t *hl = ctx;
+    uint32_t cat = CATALOG_NO_CATEGORY;
+    if (ev->item == STORE_NO_ITEM && catalog_category_by_key(hl->c, ev->category, &cat) != 0)
+        return 0;
+    return history_push(hl->h, hl->c, ev, cat);
+}
+
+/* An inline event as a record (seq UINT64_MAX: after every stored one);
+ * 0 with *r and *cat set, or -ENOENT for an item or category the catalog
+ * does not know (ignored). */
+static int inline_record(const catalog_t *c, uint32_t customer, const rec_inline_event_t *e,
+                         store_event_rec_t *r, uint32_t *cat)
+{
+    *r = (store_event_rec_t){ .customer = customer, .type = (uint8_t)e->type,
+                              .quantity = e->quantity ? e->quantity : 1,
+                              .time_ms = e->time_ms, .seq = UINT64_MAX };
+    *cat = CATALOG_NO_CATEGORY;
+    if (e->category && e->category[0]) {
+        r->item = STORE_NO_ITEM;
+        return catalog_category_index(c, e->category, cat) == 0 ? 0 : -ENOENT;
+    }
+    return catalog_item_index(c, e->item_id, &r->item) == 0 ? 0 : -ENOENT;
+}
+
 static int load_history(store_t *s, const model_t *m, const catalog_t *c,
                         const rec_query_t *q, int known, uint32_t customer, history_t *h)
 {
+    history_load_t hl = { h, c };
     int rc = 0;
-    if (known && (rc = store_customer_events(s, customer, store_event_list_push, &h->l)) != 0)
+    if (known && (rc = store_customer_events(s, customer, push_stored, &hl)) != 0)
         return rc;
     for (size_t i = 0; i < h->l.n; i++)
         if (h->l.ev[i].seq >= m->hdr.train_seq)
             h->unseen = 1;
     for (size_t i = 0; i < q->n_inline && rc == 0; i++) {
-        const rec_inline_event_t *e = &q->inline_events[i];
-        store_event_rec_t r = { .customer = customer, .type = (uint8_t)e->type,
-                                .quantity = e->quantity ? e->quantity : 1,
-                                .time_ms = e->time_ms, .seq = UINT64_MAX };
-        if (catalog_item_index(c, e->item_id, &r.item) != 0)
+        store_event_rec_t r;
+        uint32_t cat;
+        size_t before = h->l.n;
+        if (inline_record(c, customer, &q->inline_events[i], &r, &cat) != 0)
             continue;
         h->unseen = 1;
-        if ((rc = store_event_list_push(&h->l, &r)) == 0)
-            h->n_inline++;
+        rc = history_push(h, c, &r, cat);
+        h->n_inline += h->l.n - before;
     }
     return rc;
 }
 
 typedef struct touch {
     uint32_t item;
-    int32_t net;      /* purchases minus refunds */
-    uint8_t viewed;   /* viewed or carted */
+    uint32_t pos;     /* position in the history: time order per item */
+    uint8_t type;
 } touch_t;
 
 static int cmp_touch(const void *a, const void *b)
 {
     const touch_t *x = a, *y = b;
-    return (x->item > y->item) - (x->item < y->item);
+    if (x->item != y->item)
+        return x->item < y->item ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* Bought (net of refunds) and optionally viewed items into deny (when
- * deny is not NULL); returns the number of distinct known items the
- * customer touched, or -ENOMEM. */
+/* Whether a pair's item is excluded: negative feedback always, bought
+ * items unless include_purchased, viewed ones with exclude_viewed. */
+static int excluded(const train_pair_t *p, int purchased, int viewed)
+{
+    return p->negative || (purchased && p->purchased) || (viewed && p->viewed);
+}
+
+/* The exclusions (see recommend.h) into deny, when deny is not NULL;
+ * purchased/viewed: exclude bought/viewed items too. Returns the number of
+ * distinct known items the customer touched without negative feedback, or
+ * -ENOMEM. */
 static long scan_history(const history_t *h, uint32_t n_items, int purchased,
                          int viewed, uint64_t *deny)
 {
@@ -221,25 +288,15 @@ static long scan_history(const history_t *h, uint32_t n_items, int purchased,
         const store_event_rec_t *ev = &h->l.ev[i];
         if (ev->item >= n_items)
             continue; /* newer than the model: cannot be recommended anyway */
-        t[n] = (touch_t){ ev->item, 0, 0 };
-        if (ev->type == STORE_EVENT_PURCHASE)
-            t[n].net = ev->quantity;
-        else if (ev->type == STORE_EVENT_REFUND)
-            t[n].net = -ev->quantity;
-        else
-            t[n].viewed = 1;
-        n++;
+        t[n++] = (touch_t){ ev->item, (uint32_t)i, ev->type };
     }
     qsort(t, n, sizeof *t, cmp_touch);
     for (size_t i = 0, j; i < n; i = j) {
-        int64_t net = 0;
-        int seen = 0;
-        for (j = i; j < n && t[j].item == t[i].item; j++) {
-            net += t[j].net;
-            seen |= t[j].viewed;
-        }
-        distinct++;
-        if (deny && ((purchased && net > 0) || (viewed && seen)))
+        train_pair_t p = { 0 };
+        for (j = i; j < n && t[j].item == t[i].item; j++)
+            train_pair_add(&p, t[j].type, 1.0f);
+        distinct += !p.negative;
+        if (deny && excluded(&p, purchased, viewed))
             topk_bitset_set(deny, t[i].item);
     }
     free(t);
@@ -555,11 +612,14 @@ out:
 typedef struct ranked {
     float score;
     uint32_t pos;
+    int negative;  /* the customer's negative feedback: after the others */
 } ranked_t;
 
 static int cmp_ranked(const void *a, const void *b)
 {
     const ranked_t *x = a, *y = b;
+    if (x->negative != y->negative)
+        return x->negative - y->negative;
     if (x->score != y->score)
         return x->score > y->score ? -1 : 1;
     return (x->pos > y->pos) - (x->pos < y->pos);
@@ -579,21 +639,28 @@ int rec_rank_query(store_t *s, const model_t *m, const catalog_t *c,
     uint32_t f = m->hdr.factors;
     rec_query_t q = *query;
     customer_state_t cs;
+    uint64_t *negative;
     ranked_t *r;
     int rc;
 
     q.k = 1;
-    q.include_purchased = 1; /* ranking a given list excludes nothing */
-    q.exclude_viewed = 0;
+    q.include_purchased = 1; /* ranking a given list drops nothing: */
+    q.exclude_viewed = 0;    /* negative feedback only goes last */
     if (rec_query_invalid(&q) || n > REC_MAX_LIST)
         return -EINVAL;
     for (size_t i = 0; i < n; i++)
         if (items[i] >= m->hdr.n_items)
             return -EINVAL;
-    if (!(r = malloc((n ? n : 1) * sizeof *r)))
+    r = malloc((n ? n : 1) * sizeof *r);
+    negative = calloc(TOPK_BITSET_WORDS(m->hdr.n_items) + 1, sizeof *negative);
+    if (!r || !negative) {
+        free(r);
+        free(negative);
         return -ENOMEM;
-    if ((rc = resolve_customer(s, m, c, &q, 0, NULL, &cs)) != 0) {
+    }
+    if ((rc = resolve_customer(s, m, c, &q, 0, negative, &cs)) != 0) {
         customer_state_free(&cs);
+        free(negative);
         free(r);
         return rc;
     }
@@ -608,8 +675,10 @@ int rec_rank_query(store_t *s, const model_t *m, const catalog_t *c,
         } else {
             score = m->item_pop[items[i]];
         }
-        r[i] = (ranked_t){ score, (uint32_t)i };
+        r[i] = (ranked_t){ score, (uint32_t)i,
+                           topk_bitset_test(negative, items[i]) != 0 };
     }
+    free(negative);
     qsort(r, n, sizeof *r, cmp_ranked);
     for (size_t i = 0; i < n; i++)
         out[i] = (rec_item_t){ .item = items[r[i].pos], .score = r[i].score,

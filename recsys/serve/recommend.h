@@ -5,9 +5,19 @@
  *
  * Known customers (index < model's n_users) are scored by x_u . y_i over all
  * items; unknown ones get the most popular items. Request filters and the
- * exclusions (bought items, net of refunds and including events newer than
- * the model; optionally viewed items) become one deny bitset applied inside
- * the scan, so the list is filled to k whenever k items pass, in one pass.
+ * exclusions become one deny bitset applied inside the scan, so the list is
+ * filled to k whenever k items pass, in one pass. Exclusions read the
+ * customer's whole history, events newer than the model and inline events
+ * included, per item in time order (train_pair_t):
+ *  - negative feedback, always (include_purchased does not lift it): an item
+ *    refunded, or marked not_interested (itself or through its category:
+ *    every item the category has in the catalog snapshot, items added
+ *    later included), after its last purchase. A later purchase lifts it;
+ *    views and carts do not.
+ *  - bought items (any purchase), unless include_purchased;
+ *  - viewed or carted items, with exclude_viewed.
+ * RankItems (rec_rank_query) keeps every candidate but ranks the
+ * customer's negative-feedback items after all others.
  */
 #ifndef PATRON_RECSYS_RECOMMEND_H
 #define PATRON_RECSYS_RECOMMEND_H
@@ -48,6 +58,9 @@ typedef struct rec_inline_event {
     int type;                    /* store_event_type_t */
     int64_t time_ms;
     int32_t quantity;
+    const char *category;        /* NULL or "": about item_id; else a
+                                    not_interested in every item of this
+                                    category (unknown ones are ignored) */
 } rec_inline_event_t;
 
 /* Business-rule filters. Unknown category names or item ids match nothing
@@ -148,7 +161,8 @@ int rec_similar(const model_t *m, const catalog_t *c, uint32_t item, uint32_t k,
 
 /*
  * Re-ranks candidates (item indices, n <= REC_MAX_LIST) for a customer: by
- * x_u . y_i when the model knows the customer, else by popularity. out[i]
+ * x_u . y_i when the model knows the customer, else by popularity; the
+ * customer's negative-feedback items (see the top) come last. out[i]
  * gets candidate order best first (stable for equal scores: the caller's
  * order). Returns 0, -EINVAL, -ENOMEM or a store error.
  */

@@ -142,7 +142,14 @@ typedef enum store_event_type {
     STORE_EVENT_CART = 2,
     STORE_EVENT_PURCHASE = 3,
     STORE_EVENT_REFUND = 4,
+    STORE_EVENT_NOT_INTERESTED = 5, /* negative feedback: an item, or every
+                                       item of a category (category set) */
 } store_event_type_t;
+
+#define STORE_EVENT_TYPE_MAX STORE_EVENT_NOT_INTERESTED
+
+/* store_event_rec_t.item of a not_interested in a whole category. */
+#define STORE_NO_ITEM UINT32_MAX
 
 typedef struct store_event {
     const char *event_id;
@@ -152,10 +159,14 @@ typedef struct store_event {
     int64_t time_ms;   /* unix milliseconds, > 0 */
     int32_t quantity;  /* 0 means 1; 1..STORE_MAX_QUANTITY */
     double unit_price; /* finite, 0..STORE_MAX_PRICE */
+    const char *category; /* NULL or "": the event is about item_id; else
+                             (not_interested only, item_id empty) about
+                             every item of this category, <= 1024 bytes */
 } store_event_t;
 
-/* NULL if e is valid (item existence aside), else a static message naming
- * the field. */
+/* NULL if e is valid (item existence aside, and whether an item has the
+ * category: the store keeps no index of categories, so callers with a
+ * catalog check that), else a static message naming the field. */
 const char *store_event_invalid(const store_event_t *e);
 
 /* Earliest event time a caller may send: 2000-01-01T00:00:00Z. */
@@ -197,7 +208,14 @@ typedef struct store_event_rec {
     int64_t time_ms;
     double unit_price;
     uint64_t seq;      /* arrival order: larger = stored later */
+    uint64_t category; /* item == STORE_NO_ITEM (a not_interested in a whole
+                          category): store_category_key of its name; else 0 */
 } store_event_rec_t;
+
+/* The key a category's name is known by in store_event_rec_t: FNV-1a 64 of
+ * its bytes (base/hash.h). Names differing in any byte practically never
+ * share a key; readers map keys back to their catalog's categories. */
+uint64_t store_category_key(const char *category);
 
 /* Calls cb for every event, grouped by customer index and in time order
  * within a customer. A nonzero return from cb stops and is returned. */
@@ -384,6 +402,8 @@ typedef struct store_model_hdr {
     /* What serving needs to fold new events in exactly as training did. */
     float alpha0, nu;       /* unobserved weight, regularization exponent */
     float w_view, w_cart, w_purchase, w_refund, half_life_days;
+    float w_not_interested; /* 0 in models published before the event type
+                               (the padding before newest_event_ms) */
     int64_t newest_event_ms;/* recency reference of the training data */
     uint64_t train_seq;     /* events with seq >= this arrived after training */
     /* Where the factors came from: "" trained here (patron train), else

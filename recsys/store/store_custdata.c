@@ -35,7 +35,7 @@ static int delete_prefix(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t p
         if (ids_dbi != (MDB_dbi)-1 && v.mv_size > EVENT_REC_FIXED) {
             /* events: also forget the event id (idempotency key) */
             MDB_val id = val_mem((const char *)v.mv_data + EVENT_REC_FIXED,
-                                 v.mv_size - EVENT_REC_FIXED);
+                                 store_event_id_len(&v));
             rc = mdb_del(txn, ids_dbi, &id, NULL);
             if (rc && rc != MDB_NOTFOUND)
                 break;
@@ -230,7 +230,15 @@ typedef struct export_ctx {
 typedef struct id_event {
     store_event_rec_t rec;
     char id[STORE_MAX_ID + 1];
+    char *category;  /* malloc'd, a category's not_interested only */
 } id_event_t;
+
+static void id_events_free(id_event_t *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ev[i].category);
+    free(ev);
+}
 
 typedef struct id_events {
     uint32_t customer;
@@ -252,7 +260,8 @@ static int id_events_txn(store_t *s, MDB_txn *txn, void *ctx)
         return map_err(rc);
     while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
         id_event_t *e;
-        size_t n = v.mv_size - EVENT_REC_FIXED;
+        size_t n, cat_len;
+        const char *cat;
         op = MDB_NEXT;
         if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4) != 0)
             break;
@@ -261,14 +270,23 @@ static int id_events_txn(store_t *s, MDB_txn *txn, void *ctx)
             break;
         }
         e = &l->ev[l->n];
+        e->category = NULL;
         if ((crc = store_event_decode(&k, &v, &e->rec)) != 0)
             break;
-        if (n > STORE_MAX_ID) {
+        if ((n = store_event_id_len(&v)) > STORE_MAX_ID) {
             crc = -EIO;
             break;
         }
         memcpy(e->id, (const char *)v.mv_data + EVENT_REC_FIXED, n);
         e->id[n] = '\0';
+        if ((cat = store_event_category(&v, &cat_len)) != NULL) {
+            if (!(e->category = malloc(cat_len + 1))) {
+                crc = -ENOMEM;
+                break;
+            }
+            memcpy(e->category, cat, cat_len);
+            e->category[cat_len] = '\0';
+        }
         l->n++;
     }
     mdb_cursor_close(cur);
@@ -283,13 +301,15 @@ static int export_events(store_t *s, uint32_t customer, custdata_emit_fn emit, v
     int rc = store_with_txn(s, 0, id_events_txn, &l);
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
         const store_event_rec_t *r = &l.ev[i].rec;
-        char item[STORE_MAX_ID + 1];
+        char item[STORE_MAX_ID + 1] = "";
         store_export_event_t e = { l.ev[i].id, item, r->type, r->time_ms, r->quantity,
-                                   r->unit_price };
-        if ((rc = store_item_id(s, r->item, item, sizeof item)) == 0)
+                                   r->unit_price,
+                                   l.ev[i].category ? l.ev[i].category : "" };
+        if (r->item == STORE_NO_ITEM ||
+            (rc = store_item_id(s, r->item, item, sizeof item)) == 0)
             rc = emit(sink, CUSTDATA_EVENT, &e);
     }
-    free(l.ev);
+    id_events_free(l.ev, l.n);
     return rc;
 }
 

@@ -18,11 +18,12 @@
 /* An exported event (CUSTDATA_EVENT); strings valid during the emit only. */
 typedef struct store_export_event {
     const char *event_id;
-    const char *item_id;
+    const char *item_id;   /* "" for a category's not_interested */
     int type;              /* store_event_type_t */
     int64_t time_ms;
     int32_t quantity;
     double unit_price;
+    const char *category;  /* "" unless a not_interested in a category */
 } store_export_event_t;
 
 /* An exported points ledger entry (CUSTDATA_POINTS). */

@@ -4,23 +4,54 @@
  */
 #include "store_internal.h"
 #include "grow.h"
+#include "hash.h"
 
 #include <stdlib.h>
 
 /* ---- events ------------------------------------------------------------------- */
 
-/* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
+/* Event record: see store_internal.h. */
+
+uint64_t store_category_key(const char *category)
+{
+    return fnv1a64_str(category);
+}
+
+static int has_category(const store_event_t *e)
+{
+    return e->category && e->category[0];
+}
+
+/* The target: an item, or (not_interested only) a whole category. */
+static const char *target_invalid(const store_event_t *e)
+{
+    if (!has_category(e)) {
+        if (!id_write_invalid(e->item_id))
+            return NULL;
+        if (e->type == STORE_EVENT_NOT_INTERESTED && (!e->item_id || !e->item_id[0]))
+            return "item_id: required (or category, for a whole category)";
+        return "item_id: must be 1..256 bytes of UTF-8 without control characters";
+    }
+    if (e->type != STORE_EVENT_NOT_INTERESTED)
+        return "category: only for type not_interested (other events name item_id)";
+    if (e->item_id && e->item_id[0])
+        return "item_id: must be empty when category is set";
+    if (text_invalid(e->category))
+        return "category: must be valid UTF-8 of at most 1024 bytes";
+    return NULL;
+}
 
 const char *store_event_invalid(const store_event_t *e)
 {
+    const char *bad;
     if (id_write_invalid(e->event_id))
         return "event_id: must be 1..256 bytes of UTF-8 without control characters";
     if (id_write_invalid(e->customer_id))
         return "customer_id: must be 1..256 bytes of UTF-8 without control characters";
-    if (id_write_invalid(e->item_id))
-        return "item_id: must be 1..256 bytes of UTF-8 without control characters";
-    if (e->type < STORE_EVENT_VIEW || e->type > STORE_EVENT_REFUND)
-        return "type: must be view, cart, purchase or refund";
+    if (e->type < STORE_EVENT_VIEW || e->type > STORE_EVENT_TYPE_MAX)
+        return "type: must be view, cart, purchase, refund or not_interested";
+    if ((bad = target_invalid(e)) != NULL)
+        return bad;
     if (e->time_ms <= 0)
         return "time_unix_ms: must be > 0";
     if (e->quantity < 0 || e->quantity > STORE_MAX_QUANTITY)
@@ -44,26 +75,38 @@ const char *store_event_time_invalid(int64_t t, int64_t now_ms, int64_t max_skew
     return NULL;
 }
 
-/* Stores one valid event; *outcome says whether it was new. */
-static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
+size_t store_event_id_len(const MDB_val *v)
+{
+    const char *id = (const char *)v->mv_data + EVENT_REC_FIXED;
+    const char *nul = memchr(id, '\0', v->mv_size - EVENT_REC_FIXED);
+    return nul ? (size_t)(nul - id) : v->mv_size - EVENT_REC_FIXED;
+}
+
+const char *store_event_category(const MDB_val *v, size_t *len)
+{
+    size_t id_len = store_event_id_len(v), at = EVENT_REC_FIXED + id_len + 1;
+    uint32_t item;
+    memcpy(&item, v->mv_data, 4);
+    if (item != STORE_NO_ITEM || at > v->mv_size) {
+        *len = 0;
+        return NULL;
+    }
+    *len = v->mv_size - at;
+    return (const char *)v->mv_data + at;
+}
+
+/* The event's item index into *item (STORE_NO_ITEM for a category);
+ * rejects an unknown item. */
+static int event_item(store_t *s, MDB_txn *txn, const store_event_t *e, uint32_t *item,
                       uint8_t *outcome, const char **reason)
 {
-    MDB_val k = val_str(e->event_id), v;
-    unsigned char key[EVENT_KEY_LEN], rec[EVENT_REC_FIXED + STORE_MAX_ID];
-    uint32_t item, cust;
-    uint64_t seq;
-    int32_t qty = e->quantity ? e->quantity : 1;
-    uint8_t type = (uint8_t)e->type;
-    size_t id_len = strlen(e->event_id);
-    int rc, created;
+    MDB_val k, v;
+    int rc;
 
-    rc = mdb_get(txn, s->event_ids, &k, &v);
-    if (rc == 0) {
-        *outcome = STORE_DUPLICATE;
+    if (has_category(e)) {
+        *item = STORE_NO_ITEM;
         return 0;
     }
-    if (rc != MDB_NOTFOUND)
-        return map_err(rc);
     k = val_str(e->item_id);
     rc = mdb_get(txn, s->item_idx, &k, &v);
     if (rc == MDB_NOTFOUND) {
@@ -73,7 +116,35 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
     }
     if (rc || v.mv_size != 4)
         return rc ? map_err(rc) : -EIO;
-    memcpy(&item, v.mv_data, 4);
+    memcpy(item, v.mv_data, 4);
+    return 0;
+}
+
+/* Stores one valid event; *outcome says whether it was new. */
+static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
+                      uint8_t *outcome, const char **reason)
+{
+    MDB_val k = val_str(e->event_id), v;
+    unsigned char key[EVENT_KEY_LEN],
+        rec[EVENT_REC_FIXED + STORE_MAX_ID + 1 + STORE_MAX_TEXT];
+    uint32_t item = STORE_NO_ITEM, cust;
+    uint64_t seq;
+    int32_t qty = e->quantity ? e->quantity : 1;
+    uint8_t type = (uint8_t)e->type;
+    size_t id_len = strlen(e->event_id), len = EVENT_REC_FIXED + id_len;
+    int rc, created;
+
+    rc = mdb_get(txn, s->event_ids, &k, &v);
+    if (rc == 0) {
+        *outcome = STORE_DUPLICATE;
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return map_err(rc);
+    *outcome = STORE_ACCEPTED;
+    if ((rc = event_item(s, txn, e, &item, outcome, reason)) != 0 ||
+        *outcome == STORE_REJECTED)
+        return rc;
     rc = store_intern_id(txn, s->customer_idx, s->customer_ids, s->meta,
                          "next_customer", e->customer_id, &cust, &created);
     if (rc || (rc = store_meta_get_u64(txn, s->meta, "event_seq", &seq)) != 0)
@@ -88,8 +159,14 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
     memcpy(rec + 5, &qty, 4);
     memcpy(rec + 9, &e->unit_price, 8);
     memcpy(rec + EVENT_REC_FIXED, e->event_id, id_len);
+    if (item == STORE_NO_ITEM) {
+        size_t cat_len = strlen(e->category);
+        rec[len++] = '\0';
+        memcpy(rec + len, e->category, cat_len);
+        len += cat_len;
+    }
     k = val_mem(key, sizeof key);
-    v = val_mem(rec, EVENT_REC_FIXED + id_len);
+    v = val_mem(rec, len);
     if ((rc = map_err(mdb_put(txn, s->events, &k, &v, 0))) != 0)
         return rc;
     k = val_str(e->event_id);
@@ -151,6 +228,12 @@ int store_event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
     r->type = p[4];
     memcpy(&r->quantity, p + 5, 4);
     memcpy(&r->unit_price, p + 9, 8);
+    r->category = 0;
+    if (r->item == STORE_NO_ITEM) {
+        size_t len;
+        const char *name = store_event_category(v, &len);
+        r->category = fnv1a64_update(FNV1A64_OFFSET, name ? name : "", len);
+    }
     return 0;
 }
 

@@ -65,8 +65,18 @@ enum { MODEL_PART_HDR = 0, MODEL_PART_USER = 1, MODEL_PART_ITEM = 2,
        /* optional, after the required parts: store_publish_model_extra */
        MODEL_PART_EXTRA = 4 };
 
-/* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id. */
+/* Event record: u32 item | u8 type | i32 quantity | f64 unit_price | event id
+ * [| NUL | category name]. The category part is there only when item is
+ * STORE_NO_ITEM (a not_interested in a whole category); event ids contain
+ * no NUL, so the id is the tail up to the first NUL. */
 enum { EVENT_REC_FIXED = 4 + 1 + 4 + 8 };
+
+/* The event id's length in an events value (v->mv_size >= EVENT_REC_FIXED). */
+size_t store_event_id_len(const MDB_val *v);
+
+/* The category name of a category event's value and its length (0 and
+ * NULL for an item event); points into v. */
+const char *store_event_category(const MDB_val *v, size_t *len);
 
 struct store_tx {
     store_t *s;

@@ -35,6 +35,7 @@ int store_model_hdr_encode(const store_model_hdr_t *h, void **buf, size_t *len)
     m.w_cart = h->w_cart;
     m.w_purchase = h->w_purchase;
     m.w_refund = h->w_refund;
+    m.w_not_interested = h->w_not_interested;
     m.half_life_days = h->half_life_days;
     m.newest_event_ms = h->newest_event_ms;
     m.train_seq = h->train_seq;
@@ -73,6 +74,7 @@ int store_model_hdr_decode(const MDB_val *k, const MDB_val *v, store_model_hdr_t
     h->w_cart = m->w_cart;
     h->w_purchase = m->w_purchase;
     h->w_refund = m->w_refund;
+    h->w_not_interested = m->w_not_interested;
     h->half_life_days = m->half_life_days;
     h->newest_event_ms = m->newest_event_ms;
     h->train_seq = m->train_seq;

@@ -2,8 +2,9 @@
  * ials.c - implicit ALS trainer (see ials.h; Hu, Koren, Volinsky, ICDM 2008).
  *
  * One half-sweep solves every row of one side with the other side fixed. For
- * row u with observed columns i (confidence c_ui = 1 + alpha r_ui, preference
- * 1, unobserved weight alpha0) the normal equations are (paper, eq. 4, with
+ * row u with observed columns i (confidence c_ui = 1 + alpha |r_ui|,
+ * preference p_ui = 1 for r_ui > 0 and 0 for negative feedback r_ui < 0,
+ * unobserved weight alpha0) the normal equations are (paper, eq. 4, with
  * the unobserved weight of Rendle et al. 2022, eq. 4)
  *
  *   (alpha0 Y'Y + Y' (C_u - alpha0 I) Y + lambda_u I) x_u = Y' C_u p(u)
@@ -123,7 +124,7 @@ int ials_solver_parse(const char *name, ials_solver_t *out)
 
 int ials_csr_popularity_scale(csr_t *m, float beta)
 {
-    if (!isfinite(beta) || !csr_valid(m))
+    if (!isfinite(beta) || !csr_valid_signed(m))
         return -EINVAL;
     uint64_t nnz = m->indptr[m->n_rows];
     if (nnz == 0 || beta == 0.0f)
@@ -413,7 +414,14 @@ IALS_INLINE float entry_alpha0(const sweep_t *sw, uint32_t r, uint32_t col)
     return row_alpha0(sw, r);
 }
 
-/* Adds the row's term Y'(C_u - alpha0 I)Y to a and builds b = Y'C_u 1. A
+/* c_ui = 1 + alpha |r_ui|: a negative entry (negative feedback) is as sure
+ * as a positive one of the same size, with preference 0 instead of 1. */
+IALS_INLINE float entry_confidence(const sweep_t *sw, float v)
+{
+    return 1.0f + sw->alpha * fabsf(v);
+}
+
+/* Adds the row's term Y'(C_u - alpha0 I)Y to a and builds b = Y'C_u p(u). A
  * weight c - alpha0 < 0 (alpha0 above a confidence) cannot be gathered as a
  * square root and goes in by a signed rank-1 update instead. */
 IALS_INLINE void accumulate_row(const sweep_t *sw, worker_t *w, uint32_t r,
@@ -431,9 +439,10 @@ IALS_INLINE void accumulate_row(const sweep_t *sw, worker_t *w, uint32_t r,
         uint32_t n = 0;
         for (uint64_t e = base; e < stop; e++) {
             const float *restrict y = sw->fixed + (size_t)idx[e] * f;
-            float c = 1.0f + sw->alpha * val[e];
+            float c = entry_confidence(sw, val[e]);
             float wt = c - entry_alpha0(sw, r, idx[e]);
-            axpy(b, c, y, f);
+            if (val[e] > 0.0f) /* preference 1; a negative entry's is 0 */
+                axpy(b, c, y, f);
             if (!use_blas || wt < 0.0f) {
                 rank1_upper(w->a, y, wt, f);
                 continue;
@@ -530,10 +539,10 @@ static int solve_row_cg(const sweep_t *sw, worker_t *w, uint32_t r)
         res[k] = -ap[k];
     for (uint64_t e = begin; e < end; e++) {
         const float *restrict y = sw->fixed + (size_t)idx[e] * f;
-        float c = 1.0f + sw->alpha * val[e];
+        float c = entry_confidence(sw, val[e]);
         float a0 = entry_alpha0(sw, r, idx[e]);
         prefetch_entry(sw, e, end);
-        axpy(res, c - (c - a0) * dot_lanes(y, x, f), y, f);
+        axpy(res, (val[e] > 0.0f ? c : 0.0f) - (c - a0) * dot_lanes(y, x, f), y, f);
     }
     memcpy(p, res, (size_t)f * sizeof *p);
     float rs = dot_lanes(res, res, f);
@@ -542,7 +551,7 @@ static int solve_row_cg(const sweep_t *sw, worker_t *w, uint32_t r)
         gram_times(sw, r, p, lambda, ap);
         for (uint64_t e = begin; e < end; e++) {
             const float *restrict y = sw->fixed + (size_t)idx[e] * f;
-            float wt = 1.0f + sw->alpha * val[e] - entry_alpha0(sw, r, idx[e]);
+            float wt = entry_confidence(sw, val[e]) - entry_alpha0(sw, r, idx[e]);
             prefetch_entry(sw, e, end);
             axpy(ap, wt * dot_lanes(y, p, f), y, f);
         }
@@ -664,7 +673,7 @@ int ials_train(const csr_t *ui, const ials_params_t *p,
                float *user_f, float *item_f,
                ials_progress_fn progress, void *ctx)
 {
-    if (!ials_params_valid(p) || !csr_valid(ui) ||
+    if (!ials_params_valid(p) || !csr_valid_signed(ui) ||
         (ui->n_rows && !user_f) || (ui->n_cols && !item_f))
         return -EINVAL;
 

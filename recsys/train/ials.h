@@ -6,9 +6,17 @@
  * customer x item matrix of interaction strengths r_ui (CSR), the trainer
  * learns X (users x f) and Y (items x f) minimizing
  *
- *   sum_{(u,i) observed} (1 + alpha * r_ui) (1 - x_u.y_i)^2
+ *   sum_{(u,i) observed} (1 + alpha * |r_ui|) (p_ui - x_u.y_i)^2
  *   + alpha0 * sum_{(u,i) not observed} (x_u.y_i)^2
  *   + sum_u lambda_u |x_u|^2 + sum_i lambda_i |y_i|^2
+ *
+ * with p_ui = 1 for r_ui > 0 and p_ui = 0 for r_ui < 0. A negative entry is
+ * negative feedback (a refund, "not interested"): HKV's preference 0, but
+ * with a raised confidence instead of the unobserved alpha0, so the
+ * trainer pushes x_u.y_i towards 0 as firmly as a purchase pushes it
+ * towards 1. Negative weights in the loss would make the systems
+ * indefinite; a confident 0 keeps every one of them positive definite and
+ * costs nothing extra (the same rank-1 term, no right-hand side).
  *
  * with lambda_u = reg * (n_u + alpha0 * n_items)^nu, n_u the user's observed
  * count (lambda_i likewise with n_users): the frequency-scaled regularization
@@ -80,8 +88,8 @@ typedef int (*ials_progress_fn)(void *ctx, uint32_t iteration, double loss);
  * Same inputs and seed give bit-identical factors (whatever the thread count)
  * on the same machine: the kernels are chosen by CPU features at load time,
  * and another instruction set may round differently.
- * ui must be well formed (columns sorted and unique per row, values finite
- * and >= 0). OpenBLAS is set to 1 thread while this runs (a process-wide
+ * ui must be well formed (columns sorted and unique per row, values finite;
+ * csr_valid_signed). OpenBLAS is set to 1 thread while this runs (a process-wide
  * setting) and restored on return.
  * Returns 0, or -EINVAL (bad params/matrix; factors untouched), -ENOMEM,
  * -EDOM (a system was not numerically positive definite: in practice only

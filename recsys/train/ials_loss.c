@@ -76,7 +76,7 @@ typedef struct loss_part {
     double *row_sum;
 } loss_part_t;
 
-/* For each observed pair, c (1 - x.y)^2 replaces the alpha0 (x.y)^2 that the
+/* For each observed pair, c (p - x.y)^2 replaces the alpha0 (x.y)^2 that the
  * all-pairs trace counted. */
 static void *loss_rows(void *arg)
 {
@@ -89,9 +89,10 @@ static void *loss_rows(void *arg)
             uint32_t i = ui->indices[e];
             const float *yi = lp->y + (size_t)i * lp->f;
             double pr = dot_double(xu, yi, lp->f);
-            double c = 1.0 + lp->alpha * ui->values[e];
+            double c = 1.0 + lp->alpha * fabs((double)ui->values[e]);
+            double p = ui->values[e] > 0.0f ? 1.0 : 0.0; /* < 0: negative feedback */
             double a0 = lp->item_w ? (double)lp->item_w[i] : lp->alpha0;
-            s += c * (1.0 - pr) * (1.0 - pr) - a0 * pr * pr;
+            s += c * (p - pr) * (p - pr) - a0 * pr * pr;
         }
         lp->row_sum[u] = s;
     }
@@ -239,7 +240,7 @@ double ials_loss_unchecked(const csr_t *ui, const ials_params_t *p, const float 
 double ials_loss(const csr_t *ui, const ials_params_t *p,
                  const float *user_f, const float *item_f)
 {
-    if (!ials_params_valid(p) || !csr_valid(ui) ||
+    if (!ials_params_valid(p) || !csr_valid_signed(ui) ||
         (ui->n_rows && !user_f) || (ui->n_cols && !item_f))
         return NAN;
     return ials_loss_unchecked(ui, p, user_f, item_f);

@@ -915,6 +915,7 @@ static void fill_header(const train_config_t *c, const char *source, uint32_t di
     h->w_cart = c->w_cart;
     h->w_purchase = c->w_purchase;
     h->w_refund = c->w_refund;
+    h->w_not_interested = c->w_not_interested;
     h->half_life_days = c->half_life_days;
     snprintf(h->source, sizeof h->source, "%s", source ? source : "");
 }

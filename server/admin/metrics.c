@@ -234,6 +234,7 @@ static void budgets(expo_t *e, app_t *a)
 static const char *const event_types[COUNTERS_EVENT_TYPES] = {
     [STORE_EVENT_VIEW] = "view", [STORE_EVENT_CART] = "cart",
     [STORE_EVENT_PURCHASE] = "purchase", [STORE_EVENT_REFUND] = "refund",
+    [STORE_EVENT_NOT_INTERESTED] = "not_interested",
 };
 
 static const char *const outcomes[COUNTERS_OUTCOMES] = {
@@ -243,7 +244,7 @@ static const char *const outcomes[COUNTERS_OUTCOMES] = {
     [COUPON_NONE_VELOCITY] = "none_velocity", [COUPON_NONE_FREQUENCY] = "none_frequency",
 };
 _Static_assert(COUPON_NONE_FREQUENCY == COUNTERS_OUTCOMES - 1, "a name per coupon outcome");
-_Static_assert(STORE_EVENT_REFUND == COUNTERS_EVENT_TYPES - 1, "a name per event type");
+_Static_assert(STORE_EVENT_TYPE_MAX == COUNTERS_EVENT_TYPES - 1, "a name per event type");
 
 static uint64_t load(_Atomic uint64_t *v)
 {

@@ -46,10 +46,23 @@ static int tally_error(event_tally_t *t, uint32_t index, const char *reason,
     return 0;
 }
 
+/* A not_interested in a whole category must name a category some item of
+ * the served catalog has (the store keeps no index of categories). NULL
+ * when there is no category or it is known. */
+static const char *category_unknown(const catalog_t *c, const char *category)
+{
+    uint32_t id;
+    if (!category || !category[0])
+        return NULL;
+    if (!c || catalog_category_index(c, category, &id) != 0)
+        return "category: unknown category (no item has it)";
+    return NULL;
+}
+
 /* Stores one request's events (positions numbered from `first`) in one
  * transaction and adds the outcomes to t. Events whose time is implausible
- * (store_event_time_invalid at the wall clock) are rejected before the
- * store sees them. Returns 0 or a negative errno (then nothing of this
+ * (store_event_time_invalid at the wall clock) or whose category no item
+ * has are rejected before the store sees them. Returns 0 or a negative errno (then nothing of this
  * batch was stored). */
 static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
                        uint32_t first, size_t err_limit, event_tally_t *t)
@@ -60,6 +73,7 @@ static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
     const char **reason = calloc(n ? n : 1, sizeof *reason);
     const char **early = calloc(n ? n : 1, sizeof *early); /* time rejections */
     int64_t now = wall_ms();
+    catalog_t *cat = catalog_slot_get(&a->catalogs);
     int rc = -ENOMEM;
 
     if (!ev || !outcome || !reason || !early)
@@ -67,11 +81,12 @@ static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
     for (size_t i = 0; i < n; i++) {
         const Patron__V1__Event *e = events[i];
         if ((early[i] = store_event_time_invalid(e->time_unix_ms, now,
-                                                 a->max_event_skew_ms)) != NULL)
+                                                 a->max_event_skew_ms)) != NULL ||
+            (early[i] = category_unknown(cat, e->category)) != NULL)
             continue;
         ev[kept++] = (store_event_t){ e->event_id, e->customer_id, e->item_id,
                                       event_type_from_pb(e->type), e->time_unix_ms,
-                                      e->quantity, e->unit_price };
+                                      e->quantity, e->unit_price, e->category };
     }
     if ((rc = store_record_events(a->store, ev, kept, outcome, reason)) != 0)
         goto out;
@@ -95,6 +110,7 @@ static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
         }
     }
 out:
+    catalog_unref(cat);
     free(ev);
     free(outcome);
     free(reason);

@@ -88,7 +88,8 @@ static int add_event(export_sink_t *k, const store_export_event_t *e)
         return -ENOMEM;
     patron__v1__event__init(m);
     if (!(m->event_id = arena_str(&k->arena, e->event_id)) ||
-        !(m->item_id = arena_str(&k->arena, e->item_id)))
+        !(m->item_id = arena_str(&k->arena, e->item_id)) ||
+        !(m->category = arena_str(&k->arena, e->category)))
         return -ENOMEM;
     m->customer_id = k->resp.customer_id;
     m->type = event_type_to_pb(e->type);

@@ -177,7 +177,8 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, int64_t max_skew_m
     for (size_t i = 0; i < r->n_inline_events; i++) {
         const Patron__V1__Event *pe = r->inline_events[i];
         store_event_t se = { "inline", "inline", pe->item_id, event_type_from_pb(pe->type),
-                             pe->time_unix_ms, pe->quantity, pe->unit_price };
+                             pe->time_unix_ms, pe->quantity, pe->unit_price,
+                             pe->category };
         const char *why = store_event_invalid(&se);
         if (!why)
             why = store_event_time_invalid(pe->time_unix_ms, now, max_skew_ms);
@@ -187,7 +188,7 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, int64_t max_skew_m
             return -EINVAL;
         }
         e[i] = (rec_inline_event_t){ pe->item_id, event_type_from_pb(pe->type),
-                                     pe->time_unix_ms, pe->quantity };
+                                     pe->time_unix_ms, pe->quantity, pe->category };
     }
     *out = e;
     return 0;

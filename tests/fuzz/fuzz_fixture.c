@@ -68,7 +68,7 @@ static int add_events(store_t *s, int64_t now)
             ev[n] = (store_event_t){ eid[n], cid[u], iid[n],
                                      j < 3 ? STORE_EVENT_PURCHASE : STORE_EVENT_VIEW,
                                      now - (int64_t)(60 - (u + j) % 60) * DAY_MS, 1,
-                                     j < 3 ? 12.5 : 0 };
+                                     j < 3 ? 12.5 : 0, NULL };
         }
     }
     return store_record_events(s, ev, n, out, why);

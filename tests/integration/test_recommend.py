@@ -65,14 +65,16 @@ class RecommendTests(ServerTest):
 
     def test_recommend_fills_k_without_purchased(self):
         for cust in ("cust-03", REFUNDER, "cust-39"):
-            bought = h.SHOP.bought[cust]
-            k = CATALOG_SIZE - len(bought)
+            # A refunded item is excluded as well (negative feedback).
+            gone = h.SHOP.bought[cust] | {h.SHOP.refunded.get(cust, "")} - {""}
+            k = CATALOG_SIZE - len(gone)
             r = self.srv.recommend(cust, k)
             self.assertPersonalized(r, k)
-            self.assertEqual({i.item_id for i in r.items}, set(ALL_ITEMS) - bought, cust)
-        # The refunded purchase does not count as bought.
-        r = self.srv.recommend(REFUNDER, CATALOG_SIZE - len(h.SHOP.bought[REFUNDER]))
-        self.assertIn(h.SHOP.refunded[REFUNDER], {i.item_id for i in r.items})
+            self.assertEqual({i.item_id for i in r.items}, set(ALL_ITEMS) - gone, cust)
+        # Even with include_purchased: only the refunded item is missing.
+        r = self.srv.recommend(REFUNDER, CATALOG_SIZE, include_purchased=True)
+        self.assertEqual({i.item_id for i in r.items},
+                         set(ALL_ITEMS) - {h.SHOP.refunded[REFUNDER]})
 
     def test_recommend_include_purchased(self):
         cust = "cust-20"
@@ -335,17 +337,110 @@ class RecommendTests(ServerTest):
         self.assertEqual(len(self.srv.recommend("cust-00", 1).items), 1)
         self.assertEqual(len(self.srv.recommend("stranger", 1000).items), CATALOG_SIZE)
 
-    def test_refund_makes_item_recommendable_again(self):
+    # -- negative feedback: refunds and not_interested
+
+    def event(self, eid, cust, etype, t, item="", category=""):
+        T = h.pb.common
+        return T.Event(event_id=eid, customer_id=cust, item_id=item, category=category,
+                       type=getattr(T, "EVENT_TYPE_" + etype.upper()),
+                       time_unix_ms=BASE_MS + 10**9 + t, quantity=1)
+
+    def record(self, *events):
+        r = self.srv.record_events(list(events))
+        self.assertEqual((r.accepted, r.rejected), (len(events), 0), list(r.errors))
+
+    def listed(self, cust, include_purchased=True, **fields):
+        r = self.rec(customer_id=cust, k=CATALOG_SIZE, include_purchased=include_purchased,
+                     **fields)
+        return [i.item_id for i in r.items]
+
+    def ranked(self, cust, items):
+        r = self.srv.call("/patron.v1.Recommender/RankItems",
+                          h.pb.rec.RankItemsRequest(customer_id=cust, item_ids=items),
+                          h.pb.rec.RankItemsResponse)
+        return [i.item_id for i in r.items]
+
+    def test_refund_excludes_until_bought_again(self):
         cust = "cust-07"
         bought = sorted(h.SHOP.bought[cust])
-        E, T = h.pb.common.Event, h.pb.common
-        r = self.srv.record_events([E(event_id="refund-1", customer_id=cust, item_id=bought[0],
-                                      type=T.EVENT_TYPE_REFUND,
-                                      time_unix_ms=BASE_MS + 10**9, quantity=1)])
-        self.assertEqual(r.accepted, 1)
-        k = CATALOG_SIZE - len(bought) + 1
-        ids = {i.item_id for i in self.srv.recommend(cust, k).items}
-        self.assertEqual(ids, set(ALL_ITEMS) - set(bought[1:]))
+        self.record(self.event("refund-1", cust, "refund", 1, item=bought[0]))
+        # Never recommended again, at once, include_purchased or not.
+        self.assertNotIn(bought[0], self.listed(cust))
+        self.assertEqual(len(self.listed(cust)), CATALOG_SIZE - 1)
+        self.assertNotIn(bought[0], self.listed(cust, include_purchased=False))
+        # Viewing it again lifts nothing; buying it again does.
+        self.record(self.event("view-1", cust, "view", 2, item=bought[0]))
+        self.assertNotIn(bought[0], self.listed(cust))
+        self.record(self.event("buy-1", cust, "purchase", 3, item=bought[0]))
+        self.assertIn(bought[0], self.listed(cust))
+        self.assertNotIn(bought[0], self.listed(cust, include_purchased=False))  # bought
+
+    def test_not_interested_item_and_category(self):
+        cust = "cust-02"   # a books customer
+        garden = [it for it in ALL_ITEMS if category_of(it) == "garden"]
+        book = item_id("books", 5)
+        self.record(self.event("ni-1", cust, "not_interested", 1, item=book),
+                    self.event("ni-2", cust, "not_interested", 2, category="garden"))
+        got = self.listed(cust)
+        self.assertNotIn(book, got)
+        self.assertFalse(set(got) & set(garden), "a garden item after not_interested")
+        self.assertEqual(len(got), CATALOG_SIZE - 1 - len(garden))
+        # RankItems keeps them, after every other candidate.
+        cand = [garden[0], book, item_id("toys", 1), garden[1], item_id("kitchen", 2)]
+        order = self.ranked(cust, cand)
+        self.assertEqual(sorted(order), sorted(cand))
+        self.assertEqual(set(order[:2]), {item_id("toys", 1), item_id("kitchen", 2)})
+        # Buying one garden item brings that one back, not the category.
+        self.record(self.event("buy-g", cust, "purchase", 3, item=garden[3]))
+        got = set(self.listed(cust))
+        self.assertIn(garden[3], got)
+        self.assertFalse(got & (set(garden) - {garden[3]}))
+        self.assertNotIn(book, got)
+        # An anonymous session says the same inline, for that request only.
+        inl = [self.event("", "", "not_interested", 4, category="toys")]
+        got = self.listed("visitor-1", inline_events=inl)
+        self.assertFalse({it for it in got if category_of(it) == "toys"})
+        self.assertEqual(len(got), CATALOG_SIZE - 15)
+        self.assertEqual(len(self.listed("visitor-1")), CATALOG_SIZE)
+
+    def test_negative_feedback_survives_training(self):
+        cust = "cust-30"
+        kitchen = [it for it in ALL_ITEMS if category_of(it) == "kitchen"]
+        bought = sorted(h.SHOP.bought[cust])
+        self.record(self.event("ni-k", cust, "not_interested", 1, category="kitchen"),
+                    self.event("rf-1", cust, "refund", 2, item=bought[0]))
+        h.train(self.data)
+        self.srv.reload_model()
+        r = self.srv.recommend(cust, CATALOG_SIZE, include_purchased=True)
+        self.assertEqual(r.provenance.model_version, 2)
+        got = {i.item_id for i in r.items}
+        self.assertFalse(got & (set(kitchen) | {bought[0]}))
+        self.assertEqual(len(got), CATALOG_SIZE - len(set(kitchen) | {bought[0]}))
+
+    def test_negative_feedback_errors(self):
+        cust = "cust-04"
+        bad = [
+            (self.event("e1", cust, "not_interested", 1, category="no-such-category"),
+             "category: unknown category"),
+            (self.event("e2", cust, "not_interested", 1), "item_id: required"),
+            (self.event("e3", cust, "not_interested", 1, item="no-such-item"),
+             "item_id: unknown item"),
+            (self.event("e4", cust, "view", 1, category="garden"),
+             "category: only for type not_interested"),
+            (self.event("e5", cust, "not_interested", 1, item=ALL_ITEMS[0],
+                        category="garden"), "item_id: must be empty"),
+        ]
+        r = self.srv.record_events([e for e, _ in bad])
+        self.assertEqual((r.accepted, r.rejected), (0, len(bad)))
+        for err, (_, why) in zip(r.errors, bad):
+            self.assertIn(why, err.reason)
+        self.assertEqual(len(self.listed(cust)), CATALOG_SIZE)  # nothing stored
+        for inl, why in (
+                (self.event("", "", "view", 1, category="garden"),
+                 "inline_events[0].category: only for type not_interested"),
+                (self.event("", "", "not_interested", 1), "inline_events[0].item_id: required")):
+            e = rpc_error(self.rec, customer_id=cust, k=5, inline_events=[inl])
+            self.assertStatus(e, SC.INVALID_ARGUMENT, why)
 
     def test_malformed_bodies_keep_serving(self):
         for path in ("/patron.v1.Recommender/Recommend", "/patron.v1.Events/RecordEvents"):
