@@ -35,6 +35,13 @@
  * exploration, and every policy's budget cut is valued from that log off
  * policy (uplift_ope.h) against its truth.
  *
+ * The Bayes ceiling ranks by E[true incremental profit | features] computed
+ * from the simulator's own generative model (bayes_value): no policy that
+ * sees only the features can expect more, so its share of the oracle is
+ * the most a learner can reach at each budget (the oracle sees the hidden
+ * type and jitter). It is printed in value order, like every other policy,
+ * and in order of value per unit of expected spend (the knapsack order).
+ *
  * --store DIR --truth FILE: instead, writes (c)'s log for the --customers
  * as a Patron store (offers through couponstore_target with their
  * probabilities, purchases, redemptions; see write_store) and each
@@ -67,6 +74,13 @@
 #define SIM_NOW_MS 1718000000000LL   /* June 2024 */
 #define SIM_PROPENSITY_KNOWN 0.8     /* share with a factor-based propensity */
 #define SIM_N_BUDGETS 4
+/* The generative model's spreads (draw_customer; score_bayes inverts them). */
+#define SIM_SD_JITTER 0.25     /* log of the individual jitter on pc and pt */
+#define SIM_SD_BASKET 0.35     /* log of the true basket around the type median */
+#define SIM_SD_RECENCY 0.8     /* log of the recency around the type median */
+#define SIM_SD_ORDERS 0.6      /* log of the (orders - 1) draw before flooring */
+#define SIM_SD_AVG_BASKET 0.2  /* log of the observed average basket around the true one */
+#define SIM_SD_PROPENSITY 0.8  /* logit of the factor propensity around logit(pc) */
 
 enum { SURE, PERSUADABLE, LOST, SLEEPING, N_TYPES };
 
@@ -143,19 +157,19 @@ static void draw_customer(xoshiro_t *r, size_t idx, sim_customer_t *c)
     c->type = draw_type(r);
     t = &types[c->type];
     /* individual jitter on the true probabilities (+-25%) */
-    double j = exp(0.25 * rng_normal(r));
+    double j = exp(SIM_SD_JITTER * rng_normal(r));
     c->pc = clamp_prob(t->pc * j);
     c->pt = clamp_prob(t->pt * j);
-    c->basket = rng_lognormal(r, t->basket, 0.35);
+    c->basket = rng_lognormal(r, t->basket, SIM_SD_BASKET);
 
-    c->x.recency_days = rng_lognormal(r, t->recency, 0.8);
-    c->x.orders = 1.0 + floor(rng_lognormal(r, t->orders, 0.6));
-    c->x.average_basket = c->basket * exp(0.2 * rng_normal(r));
+    c->x.recency_days = rng_lognormal(r, t->recency, SIM_SD_RECENCY);
+    c->x.orders = 1.0 + floor(rng_lognormal(r, t->orders, SIM_SD_ORDERS));
+    c->x.average_basket = c->basket * exp(SIM_SD_AVG_BASKET * rng_normal(r));
     c->x.monetary = c->x.orders * c->x.average_basket;
     c->x.stage = stage_of(c->x.recency_days, c->x.orders);
     /* a factor model's P(buy): informative about pc, noisy, not always there */
     if (xoshiro_unit(r) < SIM_PROPENSITY_KNOWN) {
-        double z = log(c->pc / (1.0 - c->pc)) + 0.8 * rng_normal(r);
+        double z = log(c->pc / (1.0 - c->pc)) + SIM_SD_PROPENSITY * rng_normal(r);
         c->x.propensity = 1.0 / (1.0 + exp(-z));
     } else {
         c->x.propensity = -1.0;
@@ -273,6 +287,125 @@ static void score_oracle(const sim_customer_t *cs, size_t n, double *score)
     }
 }
 
+/* ---- the Bayes ceiling ------------------------------------------------------------ */
+
+/* The best any ranking from the observable features can do in expectation:
+ * E[true_incr_profit | x] under the simulator's own generative model (so a
+ * ceiling, not a learner). Given the type, the jitter j is informed only by
+ * the propensity and the basket only by the average basket, so
+ *   E[value | t, x] = E[pt | t, q] E[m - d | t, a] - E[pc | t, q] E[m | t, a]
+ * and E[value | x] = sum_t P(t | x) E[value | t, x], with P(t | x) from the
+ * shares and the likelihoods of recency, orders, average basket and
+ * propensity (stage and monetary are functions of these). The jitter is
+ * integrated on a grid of SIM_BAYES_NODES normal quantiles over +-6 sd;
+ * the basket in closed form (lognormal-normal conjugate in log space). */
+
+#define SIM_BAYES_NODES 121
+#define SIM_BAYES_SPAN 6.0
+
+static double norm_cdf(double z)
+{
+    return 0.5 * erfc(-z / M_SQRT2);
+}
+
+/* log of the normal density of v with mean mu and sd sd */
+static double log_normal_pdf(double v, double mu, double sd)
+{
+    double z = (v - mu) / sd;
+    return -0.5 * z * z - log(sd) - 0.5 * log(2.0 * M_PI);
+}
+
+/* log P(orders = k | median) for orders = 1 + floor(lognormal(median, sd)) */
+static double log_p_orders(double k, double median, double sd)
+{
+    double mu = log(median);
+    double lo = k > 1.0 ? (log(k - 1.0) - mu) / sd : -INFINITY, hi = (log(k) - mu) / sd;
+    /* the difference on the side of the tail where it keeps its precision */
+    double p = lo > 0.0 ? 0.5 * (erfc(lo / M_SQRT2) - erfc(hi / M_SQRT2))
+                        : norm_cdf(hi) - norm_cdf(lo);
+    return log(p > 1e-300 ? p : 1e-300);
+}
+
+static double logit(double p)
+{
+    return log(p / (1.0 - p));
+}
+
+/* E[value | x] for one customer's features. */
+static double bayes_value(const uplift_x_t *x, double *spend)
+{
+    double logw[N_TYPES], ev[N_TYPES], es[N_TYPES], top = -INFINITY;
+    double la = log(x->average_basket), lr = log(x->recency_days);
+    int known = x->propensity >= 0.0;
+    double lq = known ? logit(x->propensity) : 0.0;
+    /* log basket | a, t: prior N(log median, SD_BASKET^2), observation
+     * log a = log b + N(0, SD_AVG_BASKET^2) */
+    double vb = SIM_SD_BASKET * SIM_SD_BASKET, va = SIM_SD_AVG_BASKET * SIM_SD_AVG_BASKET;
+    double s2 = 1.0 / (1.0 / vb + 1.0 / va), s = sqrt(s2);
+    double cap_b = SIM_CAP / SIM_PERCENT;   /* the basket above which the cap binds */
+    for (int t = 0; t < N_TYPES; t++) {
+        const type_spec_t *ty = &types[t];
+        double mb = log(ty->basket);
+        logw[t] = log(ty->share) + log_normal_pdf(lr, log(ty->recency), SIM_SD_RECENCY) +
+                  log_p_orders(x->orders, ty->orders, SIM_SD_ORDERS) +
+                  log_normal_pdf(la, mb, sqrt(vb + va));
+        /* the jitter's posterior on the grid (propensity likelihood; the
+         * Jacobian of q -> logit q is the same for every j and t) */
+        double wsum = 0.0, epc = 0.0, ept = 0.0, lmax = -INFINITY;
+        double lw[SIM_BAYES_NODES];
+        for (int k = 0; k < SIM_BAYES_NODES; k++) {
+            double z = -SIM_BAYES_SPAN + 2.0 * SIM_BAYES_SPAN * k / (SIM_BAYES_NODES - 1);
+            lw[k] = -0.5 * z * z;
+            if (known)
+                lw[k] += log_normal_pdf(lq, logit(clamp_prob(ty->pc * exp(SIM_SD_JITTER * z))),
+                                        SIM_SD_PROPENSITY);
+            lmax = lw[k] > lmax ? lw[k] : lmax;
+        }
+        for (int k = 0; k < SIM_BAYES_NODES; k++) {
+            double z = -SIM_BAYES_SPAN + 2.0 * SIM_BAYES_SPAN * k / (SIM_BAYES_NODES - 1);
+            double j = exp(SIM_SD_JITTER * z), w = exp(lw[k] - lmax);
+            wsum += w;
+            epc += w * clamp_prob(ty->pc * j);
+            ept += w * clamp_prob(ty->pt * j);
+        }
+        /* P(q | t) up to a factor shared by the types */
+        logw[t] += lmax + log(wsum);
+        epc /= wsum;
+        ept /= wsum;
+        double m = s2 * (mb / vb + la / va);
+        double eb = exp(m + 0.5 * s2);                     /* E[basket | a, t] */
+        double ed = SIM_PERCENT * eb * norm_cdf((log(cap_b) - m - s2) / s) +
+                    SIM_CAP * (1.0 - norm_cdf((log(cap_b) - m) / s));   /* E[discount] */
+        double em = SIM_MARGIN_RATE * eb;
+        ev[t] = ept * (em - ed) - epc * em;
+        es[t] = ept * ed;
+        top = logw[t] > top ? logw[t] : top;
+    }
+    double num = 0.0, den = 0.0, sp = 0.0;
+    for (int t = 0; t < N_TYPES; t++) {
+        double w = exp(logw[t] - top);
+        num += w * ev[t];
+        sp += w * es[t];
+        den += w;
+    }
+    *spend = sp / den;
+    return num / den;
+}
+
+/* The Bayes ceiling's scores where E[value | x] is positive (else NaN):
+ * by_value[i] = E[value | x], by_roi[i] = E[value | x] / E[spend | x]. A
+ * budget is a knapsack, so the order by value per unit of spend is the one
+ * that gets most from it (what the pacer's lambda threshold does online);
+ * the oracle and the learners are ranked by value, as the issue defines. */
+static void score_bayes(const sim_customer_t *cs, size_t n, double *by_value, double *by_roi)
+{
+    for (size_t i = 0; i < n; i++) {
+        double spend, v = bayes_value(&cs[i].x, &spend);
+        by_value[i] = v > 0.0 ? v : NAN;
+        by_roi[i] = v > 0.0 && spend > 0.0 ? v / spend : NAN;
+    }
+}
+
 static int score_propensity(const sim_customer_t *cs, size_t n,
                             const uplift_model_t *model, double *score)
 {
@@ -352,7 +485,7 @@ typedef struct policy {
     double *score;
 } policy_t;
 
-#define SIM_MAX_POLICIES 8
+#define SIM_MAX_POLICIES 10
 #define SIM_PROPENSITY 6  /* index of the propensity policy in run()'s list */
 
 static int print_qini(const policy_t *p, size_t np, const uplift_log_t *logs,
@@ -933,7 +1066,8 @@ static int run(const options_t *o)
     uplift_log_t *logs = malloc(n * sizeof *logs);
     double *s_up = malloc(n * sizeof *s_up), *s_pr = malloc(n * sizeof *s_pr);
     double *s_all = malloc(n * sizeof *s_all), *s_gbt = malloc(n * sizeof *s_gbt);
-    double *s_or = malloc(n * sizeof *s_or);
+    double *s_or = malloc(n * sizeof *s_or), *s_by = malloc(n * sizeof *s_by);
+    double *s_byr = malloc(n * sizeof *s_byr);
     uplift_gbt_tl_t *gbt = malloc(sizeof *gbt);
     uplift_log_t *served = malloc(n * sizeof *served);
     double *s_tuned[4] = { malloc(n * sizeof(double)), malloc(n * sizeof(double)),
@@ -945,8 +1079,8 @@ static int run(const options_t *o)
     budget_table_t tab;
     uplift_model_t model;
     if (!train || !train_logs || !cs || !logs || !s_up || !s_pr || !s_all || !s_gbt ||
-        !s_or || !gbt || !served || !s_tuned[0] || !s_tuned[1] || !s_tuned[2] || !s_tuned[3] ||
-        !cand || !fit)
+        !s_or || !s_by || !s_byr || !gbt || !served || !s_tuned[0] || !s_tuned[1] || !s_tuned[2] ||
+        !s_tuned[3] || !cand || !fit)
         goto done;
     xoshiro_seed(&r, o->seed);
     for (size_t i = 0; i < o->train; i++) {
@@ -978,6 +1112,7 @@ static int run(const options_t *o)
         goto done;
     score_random(n, o->seed, s_all);
     score_oracle(cs, n, s_or);
+    score_bayes(cs, n, s_by, s_byr);
     if (o->store) {   /* only the store: eval-uplift reads it */
         rc = write_store(o->store, o->truth, &r, cs, n, &model);
         goto done;
@@ -1014,6 +1149,9 @@ static int run(const options_t *o)
         { "mean of the tuned three", "ensemble", 1, s_tuned[3] },
         [SIM_PROPENSITY] = { "propensity (P(buy))", "propensity", 0, s_pr },
         { "coupon to everyone", "everyone", 0, s_all },
+        /* the simulator's own model: the most any learner can expect */
+        { "Bayes ceiling (E[v|x])", "Bayes ceiling", 0, s_by },
+        { "Bayes ceiling, ROI order", "Bayes ROI", 0, s_byr },
     };
     rc = print_budgets(cs, n, s_or, pol, SIM_MAX_POLICIES, logs, &tab);
     if (!rc)
@@ -1045,6 +1183,8 @@ done:
     free(s_all);
     free(s_gbt);
     free(s_or);
+    free(s_by);
+    free(s_byr);
     free(gbt);
     return rc;
 }
