@@ -236,7 +236,7 @@ static int score_uplift(const sim_customer_t *cs, size_t n,
     cfg.margin_rate = SIM_MARGIN_RATE;
     cfg.holdout_rate = 0.0;   /* the simulation measures the policy itself */
     cfg.explore_rate = 0.0;
-    const uplift_model_t *models[1] = { model };
+    coupon_model_t models[1] = { { model, NULL } };
     for (size_t i = 0; i < n; i++) {
         coupon_customer_t cust = { .customer_id = cs[i].id, .x = cs[i].x,
                                    .tier = -1, .segment = -1 };
@@ -669,36 +669,6 @@ static int score_candidate(const candidate_t *c, const fitted_t *f, const uplift
 #define SIM_N_VAL_CUTS 5
 static const double val_cuts[SIM_N_VAL_CUTS] = { 0.01, 0.025, 0.05, 0.10, 0.20 };
 
-/* Validation value of a ranking of rows[0..n) (a 50/50 randomized log): the
- * sum over the cuts of the IPS-estimated incremental profit of the top
- * share (positive scores only). */
-static int validation_value(const double *score, const uplift_log_t *rows, size_t n,
-                            double *value)
-{
-    order_entry_t *o = malloc(n * sizeof *o);
-    uint8_t *in = calloc(n, 1);
-    int rc = o && in ? 0 : -ENOMEM;
-    size_t m = 0;
-    *value = 0.0;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (!isnan(score[i]))
-            o[m++] = (order_entry_t){ score[i], i };
-    if (rc == 0)
-        qsort(o, m, sizeof *o, order_cmp);
-    for (int c = 0; rc == 0 && c < SIM_N_VAL_CUTS; c++) {
-        size_t k = (size_t)(val_cuts[c] * (double)n);
-        uplift_ope_t e;
-        memset(in, 0, n);
-        for (size_t j = 0; j < k && j < m; j++)
-            in[o[j].i] = 1;
-        if ((rc = uplift_ope_evaluate(rows, n, in, NULL, NULL, &e)) == 0)
-            *value += e.ips.value;
-    }
-    free(o);
-    free(in);
-    return rc;
-}
-
 /* Fits every candidate on the first (1 - SIM_VAL_SHARE) of the training
  * log, values it on the rest, and returns in *best the index of the best of
  * each kind (0: boosted T, 1: DR, 2: X) after printing the table. */
@@ -720,7 +690,8 @@ static int tune(const candidate_t *cand, size_t nc, const uplift_log_t *logs, si
         double v;
         if ((rc = fit_candidate(&cand[c], logs, n_fit, f)) != 0 ||
             (rc = score_candidate(&cand[c], f, &logs[n_fit].x, sizeof *logs, n_val, score)) != 0 ||
-            (rc = validation_value(score, logs + n_fit, n_val, &v)) != 0)
+            (rc = uplift_ope_top_value(logs + n_fit, n_val, score, val_cuts, SIM_N_VAL_CUTS,
+                                       &v)) != 0)
             break;
         printf("  %-10s trees %3d rate %.2f l2 %5.0f min_hess %5.0f: %9.0f\n", kind[k], g->n_trees,
                g->learn_rate, g->l2, g->min_hess, v);
@@ -782,7 +753,7 @@ static int draw_served_log(xoshiro_t *r, const sim_customer_t *cs, size_t n,
     coupon_config_default(&cfg);
     cfg.margin_rate = SIM_MARGIN_RATE;
     cfg.explore_rate = SIM_EXPLORE;
-    const uplift_model_t *models[1] = { model };
+    coupon_model_t models[1] = { { model, NULL } };
     for (size_t i = 0; i < n; i++) {
         coupon_customer_t cust = { .customer_id = cs[i].id, .x = cs[i].x,
                                    .tier = -1, .segment = -1 };

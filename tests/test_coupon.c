@@ -403,7 +403,7 @@ static void test_holdout(void)
     ucfg.prior[PROFILE_STAGE_AT_RISK] = (uplift_prior_t){ 0.05, 0.5 };
     uplift_model_t m;
     CHECK_EQ_INT(uplift_model_init(&m, &ucfg), 0);
-    const uplift_model_t *models[1] = { &m };
+    coupon_model_t models[1] = { { &m, NULL } };
     coupon_decision_t d;
     CHECK_EQ_INT(coupon_decide(&c, 1, models, NULL, &cu, NULL, NULL, &cfg,
                                JUNE_2024, &d, NULL, NULL), 0);
@@ -509,7 +509,7 @@ static void test_decision_sure_buyer_vs_persuadable(void)
     ucfg.prior[PROFILE_STAGE_LAPSED] = (uplift_prior_t){ 0.30, -0.10 };
     uplift_model_t m;
     CHECK_EQ_INT(uplift_model_init(&m, &ucfg), 0);
-    const uplift_model_t *models[1] = { &m };
+    coupon_model_t models[1] = { { &m, NULL } };
     coupon_t c = percent_coupon("p10");   /* 10% off, cap 10 */
     coupon_decision_t d;
     coupon_option_t opts[1];
@@ -558,7 +558,7 @@ static void test_decision_sure_buyer_vs_persuadable(void)
                                JUNE_2024, &d, NULL, NULL), 0);
     /* default priors (0.05, +0.02): neither pays: 0.02 * 15 < 0.07 * 5 */
     CHECK_EQ_INT(d.choice, COUPON_NONE);
-    const uplift_model_t *mm[2] = { &m, &m };
+    coupon_model_t mm[2] = { { &m, NULL }, { &m, NULL } };
     CHECK_EQ_INT(coupon_decide(two, 2, mm, NULL, &pers, NULL, NULL, &cfg,
                                JUNE_2024, &d, NULL, NULL), 0);
     CHECK_EQ_INT(d.choice, 1);

@@ -1,10 +1,12 @@
 /*
  * test_couponstore.c - coupon state in LMDB: the catalog round trip, the
  * hard budget under concurrent grants and across a restart, idempotent
- * requests and redemptions, expiry releasing reservations, and the
- * training join of offers with purchases.
+ * requests and redemptions, expiry releasing reservations, the
+ * training join of offers with purchases, and the boosted learner stored
+ * beside the logistic one deciding until it is removed.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -443,6 +445,91 @@ static void test_prune_offers(void)
     store_close(s);
 }
 
+/* 400 randomized rows where the coupon works (treated_buys) or backfires. */
+static void learner_logs(uplift_log_t *logs, size_t n, int treated_buys)
+{
+    memset(logs, 0, n * sizeof *logs);
+    for (size_t i = 0; i < n; i++) {
+        coupon_customer_t c = customer("x");
+        logs[i].x = c.x;
+        logs[i].x.recency_days = 5 + (double)(i % 20);
+        logs[i].treated = i % 2;
+        logs[i].assign_prob = 0.5;
+        logs[i].bought = logs[i].treated ? (treated_buys || i % 10 == 1)
+                                         : (!treated_buys && i % 4 == 0);
+        logs[i].margin = logs[i].bought ? 12.0 : 0.0;
+    }
+}
+
+static int granted(store_t *s, const char *req, const coupon_t *cat, size_t n)
+{
+    couponstore_offer_t o;
+    int rc = target(s, req, req, cat, n, T0 + 1000, &o, NULL);
+    CHECK_EQ_INT(rc, 0);
+    return rc == 0 && o.coupon_id[0] != '\0';
+}
+
+static void test_boosted_learner_decides(void)
+{
+    store_t *s;
+    static uplift_log_t bad[400], good[400];
+    static uplift_gbt_tl_t boosted, back;
+    uplift_model_t negative;
+    coupon_t cat[1] = { fixed_coupon("fix-b", "boost", 1000) };
+
+    if (store_open(test_tmpdir("cs-boost"), 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
+    learner_logs(bad, 400, 0);
+    learner_logs(good, 400, 1);
+    CHECK_EQ_INT(uplift_fit(bad, 400, NULL, &negative), 0);
+    CHECK_EQ_INT(uplift_gbt_tl_fit(good, 400, NULL, &boosted), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[0], NULL, NULL), 0);
+
+    /* The logistic model alone: the coupon backfires, nobody gets it. */
+    CHECK_EQ_INT(couponstore_put_learner(s, COUPONSTORE_DEFAULT_MODEL, &negative, NULL), 0);
+    CHECK(!granted(s, "bl-1", cat, 1));
+    CHECK_EQ_INT(couponstore_get_boosted(s, COUPONSTORE_DEFAULT_MODEL, &back), -ENOENT);
+
+    /* The boosted learner beside it decides, and reads back as stored. */
+    CHECK_EQ_INT(couponstore_put_learner(s, COUPONSTORE_DEFAULT_MODEL, &negative, &boosted), 0);
+    CHECK(granted(s, "bl-2", cat, 1));
+    CHECK_EQ_INT(couponstore_get_boosted(s, COUPONSTORE_DEFAULT_MODEL, &back), 0);
+    for (size_t i = 0; i < 400; i += 37) {
+        uplift_pred_t a, b;
+        uplift_gbt_tl_predict(&boosted, &good[i].x, &a);
+        uplift_gbt_tl_predict(&back, &good[i].x, &b);
+        CHECK(a.p_treated == b.p_treated && a.p_control == b.p_control);
+    }
+
+    /* A coupon with a model of its own keeps it: the default learner is
+     * only the fallback. */
+    CHECK_EQ_INT(couponstore_put_model(s, "fix-b", &negative), 0);
+    CHECK(!granted(s, "bl-3", cat, 1));
+    couponstore_models_t ms;
+    CHECK_EQ_INT(couponstore_models_load(s, cat, 1, &ms), 0);
+    CHECK(ms.m[0].boosted == NULL && ms.m[0].logistic != NULL);
+    couponstore_models_free(&ms);
+    coupon_t other[1] = { fixed_coupon("fix-c", "boost", 1000) };
+    CHECK_EQ_INT(couponstore_put_coupon(s, &other[0], NULL, NULL), 0);
+    CHECK(granted(s, "bl-4", other, 1));
+
+    /* Storing the logistic model alone removes the boosted one. */
+    CHECK_EQ_INT(couponstore_put_learner(s, COUPONSTORE_DEFAULT_MODEL, &negative, NULL), 0);
+    CHECK_EQ_INT(couponstore_get_boosted(s, COUPONSTORE_DEFAULT_MODEL, &back), -ENOENT);
+    CHECK(!granted(s, "bl-5", other, 1));
+
+    /* A learner that could not have been fitted is refused, nothing stored. */
+    back = boosted;
+    back.treated.tree[0].leaf[2] = NAN;
+    CHECK_EQ_INT(couponstore_put_learner(s, COUPONSTORE_DEFAULT_MODEL, &negative, &back),
+                 -EINVAL);
+    CHECK_EQ_INT(couponstore_put_learner(s, "", &negative, &boosted), -EINVAL);
+    CHECK_EQ_INT(couponstore_get_boosted(s, COUPONSTORE_DEFAULT_MODEL, &back), -ENOENT);
+    store_close(s);
+}
+
 int main(void)
 {
     test_catalog_round_trip();
@@ -452,5 +539,6 @@ int main(void)
     test_expiry_releases();
     test_uplift_logs_join();
     test_prune_offers();
+    test_boosted_learner_decides();
     TEST_MAIN_END();
 }

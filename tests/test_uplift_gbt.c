@@ -3,7 +3,9 @@
  * (recsys/coupons/uplift_gbt.h): on a separable toy problem one tree finds
  * the separating cut and its Newton leaves are exactly +-2 (logit of
  * sigmoid(2)), pure nodes are not split, the fit is deterministic, the
- * T-learner's uplift follows the arm that reacts, and bad input is refused.
+ * T-learner's uplift follows the arm that reacts, bad input is refused, and
+ * uplift_select.h keeps the boosted learner only where it earns more out of
+ * sample and it has the rows to be fitted.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,6 +14,7 @@
 
 #include "testutil.h"
 #include "uplift_gbt.h"
+#include "uplift_select.h"
 
 /* 8 rows: recency 1..4 bought, 11..14 did not; everything else constant. */
 static void toy(double X[8 * UPLIFT_GBT_DIM], uint8_t y[8])
@@ -108,10 +111,69 @@ static void test_bad_input(void)
     CHECK_EQ_INT(uplift_gbt_tl_fit(&bad, 1, NULL, &tl), -EINVAL);
 }
 
+/* Rows where the coupon works only in a band of recency (20..50 days): an
+ * interaction one slope per feature cannot draw. */
+static void band_logs(uplift_log_t *logs, size_t n)
+{
+    uint64_t r = 88172645463325252ull;
+    memset(logs, 0, n * sizeof *logs);
+    for (size_t i = 0; i < n; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        double u1 = (double)(r >> 11) / 9007199254740992.0;
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        double u2 = (double)(r >> 11) / 9007199254740992.0;
+        uplift_log_t *l = &logs[i];
+        l->x.recency_days = 1.0 + 99.0 * u1;
+        l->x.orders = 2;
+        l->x.monetary = 80;
+        l->x.average_basket = 40;
+        l->x.stage = 1;
+        l->x.propensity = -1;
+        l->treated = i % 2;
+        l->assign_prob = 0.5;
+        int band = l->x.recency_days > 20 && l->x.recency_days < 50;
+        l->bought = u2 < (l->treated && band ? 0.6 : 0.1);
+        l->margin = l->bought ? 12.0 : 0.0;
+        l->cost = l->bought && l->treated ? 4.0 : 0.0;
+    }
+}
+
+static void test_select_keeps_what_wins(void)
+{
+    enum { N = 8000 };
+    static uplift_log_t logs[N];
+    static uint8_t held[N];
+    uplift_selection_t sel;
+    band_logs(logs, N);
+    for (size_t i = 0; i < N; i++)
+        held[i] = i % 5 == 0;
+    CHECK_EQ_INT(uplift_select_learner(logs, held, N, UPLIFT_SELECT_MIN_ROWS, &sel), 0);
+    CHECK_EQ_INT(sel.n_fit, N - N / 5);
+    CHECK_EQ_INT(sel.n_val, N / 5);
+    CHECK_EQ_INT(sel.fit_treated + sel.fit_control, sel.n_fit);
+    CHECK(sel.boosted_considered);
+    CHECK(sel.value[UPLIFT_LEARNER_BOOSTED] > sel.value[UPLIFT_LEARNER_LOGISTIC]);
+    CHECK_EQ_INT(sel.chosen, UPLIFT_LEARNER_BOOSTED);
+    CHECK_STREQ(uplift_learner_name(sel.chosen), "boosted T-learner");
+    /* Too few rows per arm for the trees: not tried, the logistic one stays. */
+    CHECK_EQ_INT(uplift_select_learner(logs, held, N, N, &sel), 0);
+    CHECK(!sel.boosted_considered);
+    CHECK(isnan(sel.value[UPLIFT_LEARNER_BOOSTED]));
+    CHECK(isfinite(sel.value[UPLIFT_LEARNER_LOGISTIC]));
+    CHECK_EQ_INT(sel.chosen, UPLIFT_LEARNER_LOGISTIC);
+    /* Nothing held out: nothing to compare, the logistic one. */
+    memset(held, 0, sizeof held);
+    CHECK_EQ_INT(uplift_select_learner(logs, held, N, 1, &sel), 0);
+    CHECK_EQ_INT(sel.chosen, UPLIFT_LEARNER_LOGISTIC);
+    CHECK_EQ_INT(uplift_select_learner(NULL, held, N, 1, &sel), -EINVAL);
+    CHECK_EQ_INT(uplift_select_learner(logs, held, 0, 1, &sel), -EINVAL);
+}
+
 int main(void)
 {
     test_separable_toy_exact();
     test_tlearner_uplift_follows_reacting_arm();
     test_bad_input();
+    test_select_keeps_what_wins();
     TEST_MAIN_END();
 }

@@ -3,7 +3,7 @@
  * self-normalized IPS and doubly robust values and standard errors on a
  * hand-made log match the hand computation, untargeted rows count for
  * nothing, and on a simulated epsilon-greedy log the 95 % intervals cover a
- * known effect.
+ * known effect; uplift_ope_top_value sums the IPS values of the top shares.
  */
 #include <errno.h>
 #include <math.h>
@@ -133,10 +133,29 @@ static void test_epsilon_greedy_coverage(void)
     CHECK(r.ips.se > 0.0);
 }
 
+static void test_top_value(void)
+{
+    uplift_log_t logs[5] = { row(1, 0.5, 10, 2), row(1, 0.25, 0, 0), row(0, 0.5, 6, 0),
+                             row(0, 0.75, 0, 0), row(1, 0.5, 100, 0) };
+    /* ranked 4, 0, 2, 1; row 3 never (NaN) */
+    double score[5] = { 3, 1, 2, NAN, 9 };
+    double shares[2] = { 0.4, 1.0 }, v;
+    uint8_t top2[5] = { 1, 0, 0, 0, 1 }, all4[5] = { 1, 1, 1, 0, 1 };
+    uplift_ope_t a, b;
+    CHECK_EQ_INT(uplift_ope_evaluate(logs, 5, top2, NULL, NULL, &a), 0);
+    CHECK_EQ_INT(uplift_ope_evaluate(logs, 5, all4, NULL, NULL, &b), 0);
+    CHECK_EQ_INT(uplift_ope_top_value(logs, 5, score, shares, 2, &v), 0);
+    CHECK(NEAR(v, a.ips.value + b.ips.value));
+    shares[1] = 1.5;
+    CHECK_EQ_INT(uplift_ope_top_value(logs, 5, score, shares, 2, &v), -EINVAL);
+    CHECK_EQ_INT(uplift_ope_top_value(logs, 0, score, shares, 1, &v), -EINVAL);
+}
+
 int main(void)
 {
     test_hand_made_log();
     test_outcome_model();
     test_epsilon_greedy_coverage();
+    test_top_value();
     TEST_MAIN_END();
 }

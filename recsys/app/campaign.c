@@ -19,8 +19,7 @@
 
 typedef struct scoring {
     campaign_audience_t *a;
-    uplift_model_t *models;   /* n_coupons + 1 (the default) */
-    const uplift_model_t **mp;
+    couponstore_models_t models;
     coupon_config_t cfg;
     int64_t now;
     store_t *store;
@@ -41,25 +40,6 @@ static int campaign_coupons(store_t *s, const char *campaign, campaign_audience_
     a->coupons = all;
     a->n_coupons = k;
     return k ? 0 : -ENOENT;
-}
-
-/* Each coupon's fitted model, else the default one, else none (priors). */
-static int campaign_models(scoring_t *sc)
-{
-    size_t n = sc->a->n_coupons;
-    uplift_model_t *def;
-    int have_def;
-
-    if (!(sc->models = calloc(n + 1, sizeof *sc->models)) ||
-        !(sc->mp = calloc(n, sizeof *sc->mp)))
-        return -ENOMEM;
-    def = &sc->models[n];
-    have_def = couponstore_get_model(sc->store, COUPONSTORE_DEFAULT_MODEL, def) == 0;
-    for (size_t i = 0; i < n; i++)
-        sc->mp[i] = couponstore_get_model(sc->store, sc->a->coupons[i].id,
-                                          &sc->models[i]) == 0
-                        ? &sc->models[i] : have_def ? def : NULL;
-    return 0;
 }
 
 static campaign_member_t *add_member(scoring_t *sc)
@@ -86,7 +66,7 @@ static int score_customer(void *ctx, const customer_view_t *v)
     if ((rc = couponstore_get_history(sc->store, v->customer_id, &h)) != 0)
         return rc;
     couponstore_history_view(&h, sc->now, held, &hv);
-    rc = coupon_decide(sc->a->coupons, sc->a->n_coupons, sc->mp, NULL, &cc, &hv, NULL,
+    rc = coupon_decide(sc->a->coupons, sc->a->n_coupons, sc->models.m, NULL, &cc, &hv, NULL,
                        &sc->cfg, sc->now, &d, NULL, NULL);
     if (rc || d.choice == COUPON_NONE)
         return rc;
@@ -136,8 +116,7 @@ void campaign_scan_free(campaign_scan_t *scan)
 {
     if (!scan)
         return;
-    free(scan->sc.models);
-    free(scan->sc.mp);
+    couponstore_models_free(&scan->sc.models);
     free(scan);
 }
 
@@ -166,7 +145,8 @@ int campaign_scan_begin(store_t *s, const customers_ctx_t *c, const char *campai
     if (rc == 0)
         rc = couponstore_get_budget(s, campaign_id, &b);
     if (rc == 0)
-        rc = campaign_models(&scan->sc);
+        rc = couponstore_models_load(scan->sc.store, scan->sc.a->coupons,
+                                     scan->sc.a->n_coupons, &scan->sc.models);
     if (rc == 0)
         rc = customers_cursor_init(c, &scan->cur);
     if (rc) {

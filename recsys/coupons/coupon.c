@@ -523,16 +523,30 @@ static void describe_not_worth(coupon_decision_t *out, const coupon_t *c)
              why, c->id, o->p_control, o->p_treated, o->value);
 }
 
+int coupon_model_predict(const coupon_model_t *m, const uplift_x_t *x, uplift_pred_t *out)
+{
+    if (!m || !x || !out)
+        return -EINVAL;
+    if (m->boosted) {
+        uplift_gbt_tl_predict(m->boosted, x, out);
+        return 0;
+    }
+    if (m->logistic)
+        return uplift_predict(m->logistic, x, out);
+    uplift_model_t prior_only;
+    uplift_model_init(&prior_only, NULL);
+    return uplift_predict(&prior_only, x, out);
+}
+
 /* Scores every eligible coupon into opts; returns the count, or -EINVAL. */
 static int score_eligible(const coupon_t *coupons, size_t n,
-                          const uplift_model_t *const *models,
+                          const coupon_model_t *models,
                           const double *lambdas, const coupon_customer_t *cust,
                           const coupon_history_t *hist,
                           const coupon_config_t *cfg, int64_t now_ms,
                           coupon_option_t *opts, const char **first_why)
 {
-    uplift_model_t prior_only;
-    uplift_model_init(&prior_only, NULL);
+    static const coupon_model_t priors = { NULL, NULL };
     size_t k = 0;
     *first_why = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -544,9 +558,8 @@ static int score_eligible(const coupon_t *coupons, size_t n,
                 *first_why = why;
             continue;
         }
-        const uplift_model_t *m = (models && models[i]) ? models[i] : &prior_only;
         uplift_pred_t pred;
-        if (uplift_predict(m, &cust->x, &pred))
+        if (coupon_model_predict(models ? &models[i] : &priors, &cust->x, &pred))
             return -EINVAL;
         double lambda = lambdas ? lambdas[i] : 1.0;
         if (coupon_score(&coupons[i], cust, &pred, lambda, cfg, &opts[k]))
@@ -607,7 +620,7 @@ static void choose(const coupon_t *coupons, const coupon_option_t *opts,
 }
 
 int coupon_decide(const coupon_t *coupons, size_t n,
-                  const uplift_model_t *const *models, const double *lambdas,
+                  const coupon_model_t *models, const double *lambdas,
                   const coupon_customer_t *cust, const coupon_history_t *hist,
                   const coupon_velocity_t *vel, const coupon_config_t *cfg,
                   int64_t now_ms, coupon_decision_t *out,

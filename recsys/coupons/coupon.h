@@ -37,6 +37,7 @@
 
 #include "profile.h"
 #include "uplift.h"
+#include "uplift_gbt.h"
 
 #define COUPON_ID_MAX 64        /* coupon / campaign id, incl. the NUL */
 #define COUPON_MAX_PACK 8       /* benefits in one welcome pack */
@@ -312,10 +313,22 @@ typedef struct coupon_decision {
     char reason[COUPON_REASON_MAX];
 } coupon_decision_t;
 
+/* What predicts a coupon's effect on a customer: the boosted T-learner when
+ * training chose it (uplift_gbt.h: its two arms give pc and pt), else the
+ * logistic T-learner with its stage priors (uplift.h; NULL: an unfitted
+ * model, the default priors alone). Both pointers are borrowed. */
+typedef struct coupon_model {
+    const uplift_model_t *logistic;
+    const uplift_gbt_tl_t *boosted;
+} coupon_model_t;
+
+/* The prediction m makes for x into out. Returns 0 or -EINVAL. */
+int coupon_model_predict(const coupon_model_t *m, const uplift_x_t *x, uplift_pred_t *out);
+
 /*
- * Decides for one customer among coupons[0..n). models[i] is the uplift
- * model of coupons[i] (pointers may repeat; NULL entries use an unfitted
- * model with default priors), lambdas[i] its campaign's pacing lambda (NULL:
+ * Decides for one customer among coupons[0..n). models[i] predicts for
+ * coupons[i] (models NULL: every coupon on the default priors; members may
+ * share pointers), lambdas[i] its campaign's pacing lambda (NULL:
  * all 1). vel may be NULL (no counters). options, if not NULL, receives
  * the scored eligible options (at most n; *n_options their count).
  * Returns 0 and fills *out, -EINVAL (NULL customer id or out, invalid
@@ -323,7 +336,7 @@ typedef struct coupon_decision {
  * NULL: it allocates n scratch options).
  */
 int coupon_decide(const coupon_t *coupons, size_t n,
-                  const uplift_model_t *const *models, const double *lambdas,
+                  const coupon_model_t *models, const double *lambdas,
                   const coupon_customer_t *cust, const coupon_history_t *hist,
                   const coupon_velocity_t *vel, const coupon_config_t *cfg,
                   int64_t now_ms, coupon_decision_t *out,

@@ -34,6 +34,7 @@
 #include "coupon.h"
 #include "store.h"
 #include "uplift.h"
+#include "uplift_gbt.h"
 
 #define COUPONSTORE_VERSION 1
 #define COUPONSTORE_MAX_HELD 32      /* distinct coupons remembered per customer */
@@ -207,6 +208,41 @@ int couponstore_redeem(store_t *s, const couponstore_redemption_t *r,
  * UPLIFT_MODEL_VERSION. get: -ENOENT if absent, -EBADMSG if unreadable. */
 int couponstore_put_model(store_t *s, const char *key, const uplift_model_t *m);
 int couponstore_get_model(store_t *s, const char *key, uplift_model_t *m);
+
+/* Stores key's learner in one transaction: the logistic model m (its
+ * priors and response model always serve), and the boosted T-learner when
+ * training chose it; boosted NULL removes one stored under key, so the
+ * logistic model decides again. Decisions use a boosted learner stored
+ * under COUPONSTORE_DEFAULT_MODEL for every coupon without a model of its
+ * own. -EINVAL as couponstore_put_model, or a boosted arm that
+ * uplift_gbt_invalid rejects. */
+int couponstore_put_learner(store_t *s, const char *key, const uplift_model_t *m,
+                            const uplift_gbt_tl_t *boosted);
+/* key's boosted T-learner: 0, -ENOENT (none), -EBADMSG (unreadable). */
+int couponstore_get_boosted(store_t *s, const char *key, uplift_gbt_tl_t *boosted);
+
+/* What a decision over coupons[0..n) predicts with: m[i] is coupon i's own
+ * logistic model if it has one, else the default learner (its boosted
+ * T-learner if stored, else its logistic model), else the priors alone. A
+ * model that cannot be read counts as absent. Owns its arrays. */
+typedef struct couponstore_models {
+    size_t n;
+    coupon_model_t *m;          /* n entries, for coupon_decide */
+    uplift_model_t *logistic;   /* n + 1: each coupon's, then the default */
+    uplift_gbt_tl_t *boosted;   /* the default's boosted learner (storage) */
+} couponstore_models_t;
+
+/* Allocates for n coupons (every m[i] the priors). 0, -EINVAL, -ENOMEM. */
+int couponstore_models_init(couponstore_models_t *ms, size_t n);
+/* init, then reads the models of coupons[0..n) (each read on its own).
+ * 0, -EINVAL, -ENOMEM or a store error; *ms needs couponstore_models_free
+ * only on success. */
+int couponstore_models_load(store_t *s, const coupon_t *coupons, size_t n,
+                            couponstore_models_t *ms);
+/* The same reads inside a store_table_atomic fn, into an initialized ms. */
+int couponstore_models_load_tx(store_tx_t *tx, const coupon_t *coupons,
+                               couponstore_models_t *ms);
+void couponstore_models_free(couponstore_models_t *ms);
 
 /* Whose and which offer a training row is, row for row with the logs. */
 typedef struct couponstore_uplift_key {

@@ -20,6 +20,7 @@
 #define T_OFFER "coffer"
 #define T_REDEEM "credeem"
 #define T_MODEL "cmodel"
+#define T_BOOSTED "cboost"
 
 #define MS_PER_HOUR 3600000LL
 #define MS_PER_DAY 86400000LL
@@ -66,6 +67,7 @@ extern const couponstore_rec_t CS_VELOCITY; /* vel_row_t */
 extern const couponstore_rec_t CS_OFFER;    /* couponstore_offer_t */
 extern const couponstore_rec_t CS_REDEEM;   /* redeem_row_t */
 extern const couponstore_rec_t CS_MODEL;    /* uplift_model_t */
+extern const couponstore_rec_t CS_BOOSTED;  /* uplift_gbt_tl_t */
 
 /* Decodes a stored value of kind r into row; -EBADMSG naming table and key
  * (store_record.h) when it cannot. */

@@ -457,6 +457,83 @@ static const char *model_from(const ProtobufCMessage *msg, void *row)
     return NULL;
 }
 
+/* ---- the boosted T-learner ---------------------------------------------------- */
+
+/* The flat arrays of one arm: msg's repeated fields point into them. */
+typedef struct gbt_flat {
+    uint32_t feature[UPLIFT_GBT_MAX_TREES * UPLIFT_GBT_NODES];
+    double threshold[UPLIFT_GBT_MAX_TREES * UPLIFT_GBT_NODES];
+    double leaf[UPLIFT_GBT_MAX_TREES * UPLIFT_GBT_LEAVES];
+} gbt_flat_t;
+
+static void gbt_to_msg(const uplift_gbt_t *g, gbt_flat_t *f, Patron__Store__V1__UpliftGbt *m)
+{
+    for (uint32_t t = 0; t < g->n_trees; t++) {
+        for (int j = 0; j < UPLIFT_GBT_NODES; j++) {
+            f->feature[t * UPLIFT_GBT_NODES + j] = g->tree[t].feature[j];
+            f->threshold[t * UPLIFT_GBT_NODES + j] = g->tree[t].threshold[j];
+        }
+        memcpy(&f->leaf[t * UPLIFT_GBT_LEAVES], g->tree[t].leaf, sizeof g->tree[t].leaf);
+    }
+    m->intercept = g->base;
+    m->n_trees = g->n_trees;
+    m->n_feature = m->n_threshold = (size_t)g->n_trees * UPLIFT_GBT_NODES;
+    m->n_leaf = (size_t)g->n_trees * UPLIFT_GBT_LEAVES;
+    m->feature = f->feature;
+    m->threshold = f->threshold;
+    m->leaf = f->leaf;
+}
+
+static int boosted_encode(const void *row, void **buf, size_t *len)
+{
+    const uplift_gbt_tl_t *tl = row;
+    Patron__Store__V1__UpliftBoosted m = PATRON__STORE__V1__UPLIFT_BOOSTED__INIT;
+    Patron__Store__V1__UpliftGbt arm[2] = { PATRON__STORE__V1__UPLIFT_GBT__INIT,
+                                           PATRON__STORE__V1__UPLIFT_GBT__INIT };
+    gbt_flat_t *f = malloc(2 * sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    gbt_to_msg(&tl->treated, &f[0], &arm[0]);
+    gbt_to_msg(&tl->control, &f[1], &arm[1]);
+    m.treated = &arm[0];
+    m.control = &arm[1];
+    int rc = store_record_pack(&m.base, buf, len);
+    free(f);
+    return rc;
+}
+
+static const char *gbt_from_msg(const Patron__Store__V1__UpliftGbt *m, uplift_gbt_t *g)
+{
+    memset(g, 0, sizeof *g);
+    if (!m)
+        return "an arm is missing";
+    if (m->n_trees > UPLIFT_GBT_MAX_TREES)
+        return "more trees than this build has";
+    if (m->n_feature != (size_t)m->n_trees * UPLIFT_GBT_NODES ||
+        m->n_threshold != (size_t)m->n_trees * UPLIFT_GBT_NODES ||
+        m->n_leaf != (size_t)m->n_trees * UPLIFT_GBT_LEAVES)
+        return "tree arrays do not match the tree count";
+    g->n_trees = m->n_trees;
+    g->base = m->intercept;
+    for (uint32_t t = 0; t < g->n_trees; t++) {
+        for (int j = 0; j < UPLIFT_GBT_NODES; j++) {
+            uint32_t ft = m->feature[t * UPLIFT_GBT_NODES + j];
+            g->tree[t].feature[j] = (uint8_t)(ft < UINT8_MAX ? ft : UINT8_MAX);
+            g->tree[t].threshold[j] = m->threshold[t * UPLIFT_GBT_NODES + j];
+        }
+        memcpy(g->tree[t].leaf, &m->leaf[t * UPLIFT_GBT_LEAVES], sizeof g->tree[t].leaf);
+    }
+    return uplift_gbt_invalid(g);
+}
+
+static const char *boosted_from(const ProtobufCMessage *msg, void *row)
+{
+    const Patron__Store__V1__UpliftBoosted *m = (const void *)msg;
+    uplift_gbt_tl_t *tl = row;
+    const char *why = gbt_from_msg(m->treated, &tl->treated);
+    return why ? why : gbt_from_msg(m->control, &tl->control);
+}
+
 /* ---- the record kinds and their get / put ----------------------------------- */
 
 const couponstore_rec_t CS_COUPON = { T_COUPON, &patron__store__v1__coupon__descriptor,
@@ -473,6 +550,8 @@ const couponstore_rec_t CS_REDEEM = { T_REDEEM, &patron__store__v1__redemption__
                                       redeem_encode, redeem_from };
 const couponstore_rec_t CS_MODEL = { T_MODEL, &patron__store__v1__uplift_model__descriptor,
                                      model_encode, model_from };
+const couponstore_rec_t CS_BOOSTED = { T_BOOSTED, &patron__store__v1__uplift_boosted__descriptor,
+                                       boosted_encode, boosted_from };
 
 int couponstore_rec_decode(const couponstore_rec_t *r, const void *key, size_t klen,
                            const void *val, size_t vlen, void *row)

@@ -77,8 +77,7 @@ typedef struct target_ctx {
     /* scratch, n each */
     coupon_t *cands;            /* candidates still in play */
     size_t n_cands;
-    uplift_model_t *models;
-    const uplift_model_t **mp;
+    couponstore_models_t models; /* models.m follows cands */
     double *lambdas;
     coupon_option_t *opts;
     couponstore_budget_t *budgets; /* per campaign */
@@ -95,31 +94,6 @@ static size_t campaign_index(target_ctx_t *c, const char *campaign)
             return i;
     couponstore_copy_id(c->campaigns[c->n_campaigns], campaign, COUPON_ID_MAX);
     return c->n_campaigns++;
-}
-
-static int load_models(store_tx_t *tx, target_ctx_t *c)
-{
-    uplift_model_t def;
-    int have_def, rc;
-
-    /* A model that cannot be read counts as absent (priors decide), as a
-     * missing one does: a model is a cache of what training learned. */
-    rc = couponstore_row_get(tx, &CS_MODEL, COUPONSTORE_DEFAULT_MODEL, &def);
-    have_def = rc == 0;
-    if (rc && rc != -ENOENT && rc != -EBADMSG)
-        return rc;
-    for (size_t i = 0; i < c->n_cands; i++) {
-        rc = couponstore_row_get(tx, &CS_MODEL, c->cands[i].id, &c->models[i]);
-        if (rc == 0)
-            c->mp[i] = &c->models[i];
-        else if (rc != -ENOENT && rc != -EBADMSG)
-            return rc;
-        else
-            c->mp[i] = have_def ? &c->models[c->n_cands] : NULL;
-    }
-    if (have_def)
-        c->models[c->n_cands] = def; /* one spare slot, see target_alloc */
-    return 0;
 }
 
 /* Reads the candidates' campaign accounts and paces them. */
@@ -151,7 +125,7 @@ static void drop_candidate(target_ctx_t *c, size_t i)
 {
     size_t last = c->n_cands - 1;
     c->cands[i] = c->cands[last];
-    c->mp[i] = c->mp[last];
+    c->models.m[i] = c->models.m[last];
     c->lambdas[i] = c->lambdas[last];
     c->n_cands = last;
 }
@@ -213,7 +187,7 @@ static int decide_within_budget(target_ctx_t *c, const coupon_velocity_t *vel,
     couponstore_history_view(&c->hist, t->now_ms, held, &hv);
     for (;;) {
         size_t n_opt = 0;
-        int rc = coupon_decide(c->cands, c->n_cands, c->mp, c->lambdas, t->cust, &hv,
+        int rc = coupon_decide(c->cands, c->n_cands, c->models.m, c->lambdas, t->cust, &hv,
                                vel, c->cfg, t->now_ms, d, c->opts, &n_opt);
         const coupon_t *cp;
         couponstore_budget_t *b;
@@ -257,7 +231,7 @@ static int target_fn(store_tx_t *tx, void *ctx)
         (rc = velocity_touch(tx, 'a', t->address_id, cid, &vel.accounts_on_address)) ||
         (rc = couponstore_history_tx_get(tx, cid, &c->hist)) ||
         (rc = couponstore_expire_grants(tx, &c->hist, t->now_ms, &hist_dirty)) ||
-        (rc = load_models(tx, c)) || (rc = load_budgets(tx, c, t->now_ms)))
+        (rc = couponstore_models_load_tx(tx, c->cands, &c->models)) || (rc = load_budgets(tx, c, t->now_ms)))
         return rc;
     nr = ring_len(c->hist.n_redeems, COUPONSTORE_MAX_REDEEMS);
     vel.redemptions_last_hour =
@@ -291,8 +265,7 @@ static int target_fn(store_tx_t *tx, void *ctx)
 static void target_free(target_ctx_t *c)
 {
     free(c->cands);
-    free(c->models);
-    free(c->mp);
+    couponstore_models_free(&c->models);
     free(c->lambdas);
     free(c->opts);
     free(c->budgets);
@@ -303,15 +276,14 @@ static void target_free(target_ctx_t *c)
 static int target_alloc(target_ctx_t *c, size_t n)
 {
     size_t m = n ? n : 1;
+    int rc = couponstore_models_init(&c->models, n);
     c->cands = malloc(m * sizeof *c->cands);
-    c->models = malloc((n + 1) * sizeof *c->models); /* + the default model */
-    c->mp = malloc(m * sizeof *c->mp);
     c->lambdas = malloc(m * sizeof *c->lambdas);
     c->opts = malloc(m * sizeof *c->opts);
     c->budgets = malloc(m * sizeof *c->budgets);
     c->campaigns = malloc(m * sizeof *c->campaigns);
     c->camp_dirty = calloc(m, sizeof *c->camp_dirty);
-    if (!c->cands || !c->models || !c->mp || !c->lambdas || !c->opts || !c->budgets ||
+    if (rc || !c->cands || !c->lambdas || !c->opts || !c->budgets ||
         !c->campaigns || !c->camp_dirty)
         return -ENOMEM;
     return 0;

@@ -85,4 +85,14 @@ int uplift_ope_outcomes(const uplift_log_t *fit_rows, size_t n_fit, const uplift
                         const double *p_control, const double *p_treated, size_t n,
                         double *mu0, double *mu1);
 
+/*
+ * One number to compare rankings on a validation log: the self-normalized
+ * IPS estimate of the incremental profit of targeting the top shares[c] of
+ * rows[0..n) by score (highest first, ties by lower index; NaN scores never
+ * targeted), summed over shares[0..n_shares) (each in (0, 1]). Returns 0,
+ * -EINVAL or -ENOMEM.
+ */
+int uplift_ope_top_value(const uplift_log_t *rows, size_t n, const double *score,
+                         const double *shares, size_t n_shares, double *value);
+
 #endif

@@ -8,7 +8,12 @@
  * exploration draws and the holdout make the comparison unbiased).
  *
  * train-uplift fits the T-learner on every row and stores it as the default
- * model that every coupon without its own model uses; with --per-coupon it
+ * model that every coupon without its own model uses. With --learner auto
+ * (the default) it first compares the logistic and the boosted T-learner
+ * on a held-out fifth of the customers (uplift_select.h) and stores the
+ * boosted one beside the logistic model when it earns more there, so that
+ * TargetCoupons decides with it (--learner logistic|boosted forces one);
+ * with --per-coupon it
  * also fits one model per catalog coupon with enough rows of its own (its
  * treated rows against the shared control rows: "no coupon" is the same
  * treatment whichever coupon was withheld), stored under the coupon id,
@@ -38,6 +43,8 @@
 #include "couponstore.h"
 #include "store.h"
 #include "uplift.h"
+#include "uplift_gbt.h"
+#include "uplift_select.h"
 #include "wallclock.h"
 
 #define DEFAULT_WINDOW_DAYS 7.0
@@ -47,6 +54,8 @@
  * (which pools every coupon's rows) predicts better. */
 #define DEFAULT_MIN_ROWS 200
 #define MAX_MIN_ROWS 100000000L
+/* The share of customers train-uplift --learner auto holds out to compare. */
+#define SELECT_HELD_OUT 0.2
 
 typedef struct uplift_args {
     const char *data;
@@ -58,6 +67,7 @@ typedef struct uplift_args {
     double test_share;
     int in_sample;
     int per_coupon;
+    int learner;         /* train-uplift: -1 auto, else uplift_learner_t */
     int json;            /* eval-uplift: JSON on stdout, the text on stderr */
     const char *svg;     /* eval-uplift: the Qini curves to this file */
     FILE *txt;           /* where the text goes */
@@ -112,6 +122,23 @@ static int parse_ope_tops(void *dest, const char *s)
     return 0;
 }
 
+static int parse_learner(void *dest, const char *s)
+{
+    int *l = dest;
+    if (strcmp(s, "auto") == 0)
+        *l = -1;
+    else if (strcmp(s, "logistic") == 0)
+        *l = UPLIFT_LEARNER_LOGISTIC;
+    else if (strcmp(s, "boosted") == 0)
+        *l = UPLIFT_LEARNER_BOOSTED;
+    else {
+        fprintf(stderr, "patron: --learner: expected auto, logistic or boosted, got \"%s\"\n",
+                s);
+        return -1;
+    }
+    return 0;
+}
+
 static void uplift_args_default(uplift_args_t *a)
 {
     static const double tops[] = { 5, 10, 20, 50 };
@@ -121,6 +148,7 @@ static void uplift_args_default(uplift_args_t *a)
     a->window_days = DEFAULT_WINDOW_DAYS;
     a->test_share = DEFAULT_TEST_SHARE;
     a->min_rows = DEFAULT_MIN_ROWS;
+    a->learner = -1;
     a->as_of = wall_ms();
 }
 
@@ -242,18 +270,71 @@ static int train_per_coupon(store_t *s, const uplift_log_t *logs,
     return rc;
 }
 
+/* The learner train-uplift stores: a->learner if forced, else the one that
+ * earns more on the held-out customers (printing both figures). */
+static int choose_learner(const uplift_args_t *a, const uplift_log_t *logs,
+                          const couponstore_uplift_key_t *keys, size_t n,
+                          uplift_learner_t *learner)
+{
+    uplift_selection_t sel;
+    uint8_t *held;
+    int rc;
+
+    *learner = UPLIFT_LEARNER_LOGISTIC;
+    if (a->learner >= 0) {
+        *learner = (uplift_learner_t)a->learner;
+        printf("learner: %s (--learner)\n", uplift_learner_name(*learner));
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    if (!(held = malloc(n))) {
+        cli_error(-ENOMEM, "choosing the learner");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        held[i] = (uint8_t)uplift_in_test_split(keys[i].customer, SELECT_HELD_OUT);
+    rc = uplift_select_learner(logs, held, n, UPLIFT_SELECT_MIN_ROWS, &sel);
+    free(held);
+    if (rc) {
+        cli_error(rc, "choosing the learner");
+        return rc;
+    }
+    printf("learner selection: fitted on %zu offers (%zu treated, %zu control), valued on "
+           "the %zu offers of a held-out %.0f%% of the customers (IPS incremental profit of "
+           "the top 1/2.5/5/10/20%%):\n", sel.n_fit, sel.fit_treated, sel.fit_control,
+           sel.n_val, 100.0 * SELECT_HELD_OUT);
+    printf("  %-20s %12.2f\n", uplift_learner_name(UPLIFT_LEARNER_LOGISTIC),
+           sel.value[UPLIFT_LEARNER_LOGISTIC]);
+    if (sel.boosted_considered)
+        printf("  %-20s %12.2f\n", uplift_learner_name(UPLIFT_LEARNER_BOOSTED),
+               sel.value[UPLIFT_LEARNER_BOOSTED]);
+    else
+        printf("  %-20s not tried: fewer than %d treated and %d control offers to fit\n",
+               uplift_learner_name(UPLIFT_LEARNER_BOOSTED), UPLIFT_SELECT_MIN_ROWS,
+               UPLIFT_SELECT_MIN_ROWS);
+    *learner = sel.chosen;
+    printf("learner: %s (refitted on all %zu offers)\n", uplift_learner_name(*learner), n);
+    return 0;
+}
+
 static int cmd_train_uplift(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
         "train-uplift", "--data DIR [--window-days D] [--as-of TIME]\n"
+                        "                           [--learner auto|logistic|boosted]\n"
                         "                           [--per-coupon [--min-rows N]]",
-        "Fits the default uplift model on every finished offer; --per-coupon also\n"
-        "fits one per catalog coupon with at least N treated and N control rows."
+        "Fits the default uplift model on every finished offer; with --learner auto\n"
+        "the boosted T-learner serves instead of the logistic one when it earns\n"
+        "more on a held-out fifth of the customers. --per-coupon also fits one\n"
+        "logistic model per catalog coupon with at least N treated and N control rows."
     };
     uplift_args_t a;
     uplift_args_default(&a);
     cli_opt_t opts[] = {
         UPLIFT_COMMON_OPTS(&a),
+        CLI_CALL("learner", "L", "auto (default: the one that earns more on held-out "
+                 "customers), logistic or boosted", parse_learner, &a.learner),
         CLI_FLAG("per-coupon", "also one model per coupon with enough rows", &a.per_coupon),
         CLI_U32("min-rows", "N", "rows per arm a coupon needs (default 200; needs "
                 "--per-coupon)", 1, MAX_MIN_ROWS, &a.min_rows),
@@ -261,6 +342,8 @@ static int cmd_train_uplift(int argc, char **argv)
     };
     uplift_log_t *logs = NULL;
     couponstore_uplift_key_t *keys = NULL;
+    uplift_gbt_tl_t *boosted = NULL;
+    uplift_learner_t learner = UPLIFT_LEARNER_LOGISTIC;
     uplift_model_t m;
     store_t *s = NULL;
     size_t n = 0;
@@ -272,24 +355,36 @@ static int cmd_train_uplift(int argc, char **argv)
         fprintf(stderr, "patron train-uplift: --min-rows needs --per-coupon\n");
         return CLI_USAGE;
     }
-    if ((rc = load_logs(&a, &s, &logs, a.per_coupon ? &keys : NULL, &n)) != 0)
+    if ((rc = load_logs(&a, &s, &logs, &keys, &n)) != 0)
         goto out;
     print_arms(stdout, logs, n, NULL);
+    if ((rc = choose_learner(&a, logs, keys, n, &learner)) != 0)
+        goto out;
     if ((rc = uplift_fit(logs, n, NULL, &m)) != 0) {
         cli_error(rc, "fitting the uplift model");
         goto out;
     }
-    if ((rc = couponstore_put_model(s, COUPONSTORE_DEFAULT_MODEL, &m)) != 0) {
+    if (learner == UPLIFT_LEARNER_BOOSTED &&
+        (!(boosted = malloc(sizeof *boosted)) ||
+         (rc = uplift_gbt_tl_fit(logs, n, NULL, boosted)) != 0)) {
+        cli_error(boosted ? rc : -ENOMEM, "fitting the boosted T-learner");
+        rc = rc ? rc : -ENOMEM;
+        goto out;
+    }
+    if ((rc = couponstore_put_learner(s, COUPONSTORE_DEFAULT_MODEL, &m, boosted)) != 0) {
         cli_error(rc, "storing the uplift model");
         goto out;
     }
-    printf("uplift model \"%s\" stored (%s)\n", COUPONSTORE_DEFAULT_MODEL,
-           n ? "fitted" : "no finished offers yet: stage priors only");
+    printf("uplift model \"%s\" stored (%s); coupons are decided by the %s\n",
+           COUPONSTORE_DEFAULT_MODEL,
+           n ? "fitted" : "no finished offers yet: stage priors only",
+           uplift_learner_name(learner));
     if (a.per_coupon)
         rc = train_per_coupon(s, logs, keys, n, a.min_rows);
 out:
     free(logs);
     free(keys);
+    free(boosted);
     store_close(s);
     return rc ? 1 : 0;
 }

@@ -39,6 +39,7 @@ static const coupon_kind_t coupon_kinds[] = {
     { &CS_OFFER, sizeof(couponstore_offer_t) },
     { &CS_REDEEM, sizeof(redeem_row_t) },
     { &CS_MODEL, sizeof(uplift_model_t) },
+    { &CS_BOOSTED, sizeof(uplift_gbt_tl_t) },
 };
 #define N_COUPON_KINDS (sizeof coupon_kinds / sizeof coupon_kinds[0])
 
@@ -46,6 +47,7 @@ enum { K_EXPERIMENT = N_COUPON_KINDS, K_EVENT, K_MODEL_HEADER, K_ATTRS, K_POINTS
 
 static const char *const names[K_COUNT] = {
     "coupon", "budget", "history", "velocity", "offer", "redemption", "uplift_model",
+    "uplift_boosted",
     "experiment", "event", "model_header", "attrs", "points",
 };
 

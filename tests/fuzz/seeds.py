@@ -20,7 +20,8 @@ MAX_BYTES = 8192
 # generic-table name -> fuzz_records kind (value only)
 TABLE_KINDS = {"coupon": "coupon", "cbudget": "budget", "chist": "history",
                "cvel": "velocity", "coffer": "offer", "credeem": "redemption",
-               "cmodel": "uplift_model", "exp_defs": "experiment"}
+               "cmodel": "uplift_model", "cboost": "uplift_boosted",
+               "exp_defs": "experiment"}
 # store database -> fuzz_records kind (key length byte, key, value)
 DB_KINDS = {"events": "event", "models": "model_header", "attrs": "attrs",
             "points": "points"}

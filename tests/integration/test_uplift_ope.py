@@ -18,6 +18,7 @@ truth, and "coupon to everyone" (which loses money) must be told apart from
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,7 @@ class OffPolicyAgainstTruth(unittest.TestCase):
         sim = run(os.path.join(h.BUILD_DIR, "bench", "couponsim"), "--train", 20000,
                   "--customers", CUSTOMERS, "--store", data, "--truth", truth_csv)
         as_of = sim.stdout.strip().rsplit(" ", 1)[-1]
+        cls.data, cls.as_of = data, as_of
         cls.rows_csv = os.path.join(cls.dir, "rows.csv")
         out = run(h.PATRON, "eval-uplift", "--data", data, "--as-of", as_of,
                   "--test-share", "0.5", "--json", "--ope-rows", cls.rows_csv)
@@ -62,6 +64,36 @@ class OffPolicyAgainstTruth(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, True)
+
+    def test_train_uplift_keeps_the_learner_that_wins(self):
+        """train-uplift compares both learners on held-out customers and
+        stores the boosted one only when it earns more there; a forced choice
+        is stored as asked."""
+        out = run(h.PATRON, "train-uplift", "--data", self.data, "--as-of", self.as_of).stdout
+        m = re.search(r"fitted on (\d+) offers \((\d+) treated, (\d+) control\), valued on "
+                      r"the (\d+) offers", out)
+        self.assertIsNotNone(m, out)
+        n_fit, n_t, n_c, n_val = map(int, m.groups())
+        self.assertEqual(n_fit + n_val, CUSTOMERS)  # one offer per customer
+        self.assertEqual(n_t + n_c, n_fit)
+        self.assertTrue(0.1 * CUSTOMERS < n_val < 0.3 * CUSTOMERS, out)
+        values = dict((k, float(v)) for k, v in
+                      re.findall(r"^  (logistic|boosted) T-learner +(-?[\d.]+)$", out, re.M))
+        self.assertEqual(set(values), {"logistic", "boosted"}, out)
+        best = max(values, key=values.get)
+        self.assertIn("learner: %s T-learner (refitted on all %d offers)" % (best, CUSTOMERS),
+                      out)
+        self.assertIn("coupons are decided by the %s T-learner" % best, out)
+        for forced in ("boosted", "logistic"):
+            out = run(h.PATRON, "train-uplift", "--data", self.data, "--as-of", self.as_of,
+                      "--learner", forced).stdout
+            self.assertIn("learner: %s T-learner (--learner)" % forced, out)
+            self.assertIn("coupons are decided by the %s T-learner" % forced, out)
+            self.assertNotIn("learner selection", out)
+        bad = subprocess.run([h.PATRON, "train-uplift", "--data", self.data, "--learner",
+                              "forest"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--learner", bad.stderr)
 
     def test_policies_and_rows_agree(self):
         ope = self.report["off_policy"]
