@@ -37,7 +37,8 @@ extern const cli_family_t cli_store_family;       /* init, backup, restore */
 extern const cli_family_t cli_data_family;        /* import, compact, vacuum */
 extern const cli_family_t cli_train_family;       /* train, eval, tune, export-ncf,
                                                      import-model */
-extern const cli_family_t cli_serve_family;       /* recommend, health, model-info, stats */
+extern const cli_family_t cli_serve_family;       /* recommend, recommend-batch, health,
+                                                     model-info, stats */
 extern const cli_family_t cli_customers_family;   /* profile, audience, segments,
                                                      export-customer */
 extern const cli_family_t cli_coupons_family;     /* train-uplift, eval-uplift */
@@ -57,6 +58,12 @@ int cli_json_print(struct json_object *o);
 
 /* `patron export-customer` (cli_export.c), in the customers family. */
 int cli_export_customer(int argc, char **argv);
+
+/* `patron recommend-batch` (cli_batch.c), in the serving family. */
+int cli_recommend_batch(int argc, char **argv);
+
+/* The short name of a patron.v1.Reason ("personalized", "popular", ...). */
+const char *cli_reason_name(int reason);
 
 /* `patron import-model` (cli_import_model.c), in the training family. */
 int cli_import_model(int argc, char **argv);

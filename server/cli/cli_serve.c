@@ -3,6 +3,7 @@
  *
  *   patron recommend --addr HOST:PORT --user ID [-k N] [--include-purchased]
  *                    [--diversity X] [--max-per-category N]
+ *   patron recommend-batch ...  (cli_batch.c)
  *   patron health --addr HOST:PORT [--service NAME]
  *   patron model-info --addr HOST:PORT
  *   patron stats --addr HOST:PORT   (calls, errors, latency per method)
@@ -28,9 +29,9 @@ typedef struct serve_args {
 
 /* ---- recommend ----------------------------------------------------------------- */
 
-static const char *reason_name(Patron__V1__Reason r)
+const char *cli_reason_name(int r)
 {
-    switch (r) {
+    switch ((Patron__V1__Reason)r) {
     case PATRON__V1__REASON__REASON_PERSONALIZED: return "personalized";
     case PATRON__V1__REASON__REASON_POPULAR: return "popular";
     case PATRON__V1__REASON__REASON_SIMILAR_ITEM: return "similar-item";
@@ -63,7 +64,7 @@ static int recommend(const serve_args_t *a)
     for (size_t i = 0; i < resp->n_items; i++) {
         const Patron__V1__ScoredItem *it = resp->items[i];
         printf("  %2zu. %-12s %9.4f  %-12s  %-16.16s %s\n", i + 1, it->item_id,
-               it->score, reason_name(it->reason),
+               it->score, cli_reason_name(it->reason),
                it->details ? it->details->category : "",
                it->details ? it->details->title : "");
     }
@@ -220,6 +221,8 @@ static int cmd_stats(int argc, char **argv)
 
 static const cli_command_t commands[] = {
     { "recommend", "a customer's recommendations from a running server", cmd_recommend },
+    { "recommend-batch", "an audience's recommendations as CSV/JSONL rows (campaign export)",
+      cli_recommend_batch },
     { "health", "is the server serving", cmd_health },
     { "model-info", "the served model", cmd_model_info },
     { "stats", "per-method calls, errors and latency", cmd_stats },
