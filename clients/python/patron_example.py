@@ -5,8 +5,8 @@ Checks the server's health, asks for recommendations (a deadline on every
 call, retried while the server is UNAVAILABLE), records what the customer
 did, and asks whether to give them a coupon.
 
-    clients/python/generate.sh gen        # stubs, once (see README.md)
-    PYTHONPATH=gen PATRON_ADDR=127.0.0.1:50051 python3 clients/python/patron_example.py
+    clients/python/generate.sh clients/python/gen   # stubs, once (see README.md)
+    PYTHONPATH=clients/python/gen PATRON_ADDR=127.0.0.1:50051 python3 clients/python/patron_example.py
 
 PATRON_TOKEN, if set, is sent as "authorization: Bearer <token>".
 """
