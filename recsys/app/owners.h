@@ -1,6 +1,6 @@
 /*
  * owners.h - the modules that keep customer data in the store, as the
- * registry of custdata.h lists them: the one list DeleteCustomer,
+ * registry of custdata.h lists them: the one list DeleteCustomer, MergeCustomers,
  * ExportCustomer (server/rpc/app_owners.c adds the owners in memory) and
  * tests/test_erasure.c walk. A module that starts keeping customer data
  * adds its owner here, and test_erasure checks that nothing of an erased

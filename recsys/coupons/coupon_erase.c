@@ -230,6 +230,109 @@ static int coupons_erase(void *ctx, store_tx_t *tx, const char *customer_id,
     return couponstore_tx_erase_customer(tx, customer_id, out);
 }
 
+/* ---- merge ------------------------------------------------------------------------------- */
+
+/* Gives back what one active grant still reserves (it could not be kept). */
+static int release_grant(store_tx_t *tx, const couponstore_held_t *e)
+{
+    couponstore_history_t *one = calloc(1, sizeof *one);
+    int changed = 0, rc;
+    if (!one)
+        return -ENOMEM;
+    one->n_held = 1;
+    one->held[0] = *e;
+    rc = couponstore_expire_grants(tx, one, INT64_MAX, &changed);
+    free(one);
+    return rc;
+}
+
+/* One coupon of the source's history into the survivor's: a coupon held
+ * by both keeps both grants (counts, benefits and reservations summed). */
+static int merge_held(store_tx_t *tx, couponstore_history_t *into,
+                      const couponstore_held_t *e)
+{
+    couponstore_held_t *d = couponstore_held_slot(into, e->coupon_id);
+    if (!d) /* every entry holds an active grant: nothing to drop for it */
+        return e->active ? release_grant(tx, e) : 0;
+    if (!d->campaign[0])
+        memcpy(d->campaign, e->campaign, sizeof d->campaign);
+    d->granted += e->granted;
+    if (e->last_grant_ms > d->last_grant_ms)
+        d->last_grant_ms = e->last_grant_ms;
+    if (e->active) {
+        if (!d->active)
+            d->stackable = e->stackable;
+        d->active = 1;
+        d->uses_left += e->uses_left;
+        d->reserved += e->reserved;
+        if (e->valid_until_ms > d->valid_until_ms)
+            d->valid_until_ms = e->valid_until_ms;
+    }
+    return 0;
+}
+
+/* Merges ring b (count nb, capacity cap) into ring a (count *na): the
+ * newest cap times of both, oldest first. */
+static void merge_ring(int64_t *a, uint32_t *na, const int64_t *b, uint32_t nb, size_t cap)
+{
+    int64_t all[2 * COUPONSTORE_MAX_GRANTS];
+    size_t la = ring_len(*na, cap), lb = ring_len(nb, cap), n = 0, keep;
+    for (size_t i = 0; i < la; i++)
+        all[n++] = a[i];
+    for (size_t i = 0; i < lb; i++)
+        all[n++] = b[i];
+    for (size_t i = 1; i < n; i++) /* insertion sort: at most 64 entries */
+        for (size_t j = i; j > 0 && all[j - 1] > all[j]; j--) {
+            int64_t t = all[j];
+            all[j] = all[j - 1];
+            all[j - 1] = t;
+        }
+    keep = n < cap ? n : cap;
+    memcpy(a, all + (n - keep), keep * sizeof *a);
+    *na = (uint32_t)keep;
+}
+
+static int coupons_merge_tx(store_tx_t *tx, const char *from, const char *into,
+                            int64_t now_ms, custdata_merged_t *out)
+{
+    couponstore_history_t *src = malloc(sizeof *src), *dst = malloc(sizeof *dst);
+    int changed = 0, rc = src && dst ? 0 : -ENOMEM;
+
+    if (rc == 0)
+        rc = couponstore_history_tx_get(tx, from, src);
+    if (rc == 0 && (src->n_held || src->welcome_pack || src->n_grants || src->n_redeems)) {
+        if ((rc = couponstore_history_tx_get(tx, into, dst)) == 0)
+            rc = couponstore_expire_grants(tx, src, now_ms, &changed);
+        if (rc == 0)
+            rc = couponstore_expire_grants(tx, dst, now_ms, &changed);
+        for (uint32_t i = 0; rc == 0 && i < src->n_held && i < COUPONSTORE_MAX_HELD; i++)
+            rc = merge_held(tx, dst, &src->held[i]);
+        if (rc == 0) {
+            dst->welcome_pack |= src->welcome_pack;
+            merge_ring(dst->grant_ms, &dst->n_grants, src->grant_ms, src->n_grants,
+                       COUPONSTORE_MAX_GRANTS);
+            merge_ring(dst->redeem_ms, &dst->n_redeems, src->redeem_ms, src->n_redeems,
+                       COUPONSTORE_MAX_REDEEMS);
+            rc = couponstore_row_put(tx, &CS_HISTORY, into, dst);
+        }
+        if (rc == 0)
+            rc = store_tx_del(tx, T_HIST, from, strlen(from));
+        out->rows += 1;
+    }
+    free(src);
+    free(dst);
+    return rc;
+}
+
+static int coupons_merge(void *ctx, store_tx_t *tx, const char *from_id, const char *into_id,
+                         int64_t now_ms, custdata_merged_t *out)
+{
+    (void)ctx;
+    if (!tx || !out || !id_ok(from_id, STORE_MAX_ID + 1) || !id_ok(into_id, STORE_MAX_ID + 1))
+        return -EINVAL;
+    return coupons_merge_tx(tx, from_id, into_id, now_ms, out);
+}
+
 static int coupons_retain(void *ctx, store_t *s, int64_t before_ms, uint64_t *removed)
 {
     (void)ctx;
@@ -239,6 +342,7 @@ static int coupons_retain(void *ctx, store_t *s, int64_t before_ms, uint64_t *re
 custdata_owner_t couponstore_custdata_owner(void)
 {
     custdata_owner_t o = { .name = "coupons", .erase = coupons_erase,
+                           .merge = coupons_merge,
                            .export_rows = coupons_export, .retain = coupons_retain,
                            .retain_what = "coupon offer log rows" };
     return o;

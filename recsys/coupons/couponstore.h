@@ -155,8 +155,9 @@ typedef struct couponstore_target {
  * and on a grant re-checks uplift_grant_fits(budget, spent + committed,
  * max_cost): a coupon that no longer fits is dropped and the decision made
  * again without it. Then reserves, updates the history and writes the offer
- * row. Returns 0, -EINVAL (bad input) or a store error (then nothing was
- * written).
+ * row. Returns 0, -EINVAL (bad input), -ESTALE (the customer id was merged
+ * into another, store_links.h: resolve it and decide again) or a store
+ * error (then nothing was written).
  */
 int couponstore_target(store_t *s, const couponstore_target_t *t,
                        couponstore_offer_t *out, int *replayed);

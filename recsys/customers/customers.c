@@ -3,6 +3,7 @@
  * (customers.h).
  */
 #include "customers.h"
+#include "store_links.h"
 
 #include <errno.h>
 #include <patron/store/v1/store.pb-c.h>
@@ -103,9 +104,9 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
     return rc;
 }
 
-int customers_redeem(const customers_ctx_t *c, const char *customer_id,
-                     const char *redemption_id, int64_t points,
-                     int64_t *balance, int *duplicate)
+static int redeem_once(const customers_ctx_t *c, const char *customer_id,
+                       const char *redemption_id, int64_t points, int64_t *balance,
+                       int *duplicate)
 {
     store_event_list_t h = { 0 };
     uint32_t idx;
@@ -121,6 +122,24 @@ int customers_redeem(const customers_ctx_t *c, const char *customer_id,
         *balance = earned - redeemed > 0 ? earned - redeemed : 0;
     }
     store_event_list_free(&h);
+    return rc;
+}
+
+/* How often a redemption re-resolves an id merged away meanwhile. */
+#define REDEEM_TRIES 4
+
+int customers_redeem(const customers_ctx_t *c, const char *customer_id,
+                     const char *redemption_id, int64_t points,
+                     int64_t *balance, int *duplicate)
+{
+    char who[STORE_MAX_ID + 1];
+    int rc = -ESTALE;
+
+    for (int i = 0; i < REDEEM_TRIES && rc == -ESTALE; i++) {
+        if ((rc = store_resolve_customer(c->store, customer_id, who)) < 0)
+            return rc;
+        rc = redeem_once(c, who, redemption_id, points, balance, duplicate);
+    }
     return rc;
 }
 

@@ -57,8 +57,9 @@ int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
                                 const profile_config_t *cfg);
 
 /* Redeems points against what the customer earned (see
- * store_points_redeem): *balance gets the balance afterwards. -ERANGE when
- * the balance is too small, -ENOENT for an unknown customer. */
+ * store_points_redeem): *balance gets the balance afterwards. An id merged
+ * into another (store_links.h) redeems from the survivor's balance.
+ * -ERANGE when the balance is too small, -ENOENT for an unknown customer. */
 int customers_redeem(const customers_ctx_t *c, const char *customer_id,
                      const char *redemption_id, int64_t points,
                      int64_t *balance, int *duplicate);

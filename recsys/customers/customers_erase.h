@@ -19,6 +19,12 @@
  * transaction (all of it is durable when this returns 0, or none of it is
  * written), then, after the commit, every owner's forget clears what it
  * holds in memory. *out (may be NULL) gets what was removed.
+ *
+ * An id names a person: after MergeCustomers (customers_merge.h) the
+ * survivor and every id merged into it are one, so erasing any of them
+ * (the survivor, or an id merged away) erases all of them, links and
+ * merge requests included; out->linked counts the other ids, and
+ * out->had_index / out->index are the survivor's.
  * Returns 0; -EINVAL for an empty or too long id (STORE_MAX_ID); -ENOENT
  * when no owner kept anything durable about the customer (in-memory state
  * is forgotten anyway); or the first owner error, with *failed (may be

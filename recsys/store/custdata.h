@@ -46,7 +46,15 @@ typedef struct custdata_erased {
     uint64_t events;       /* of which stored events */
     int had_index;         /* the customer had a dense index (factor row) */
     uint32_t index;        /* ... this one: what served models must patch */
+    uint32_t linked;       /* customers_erase: other ids of the person
+                              (merged into it) erased with it */
 } custdata_erased_t;
+
+/* What a merge moved, summed over the owners. */
+typedef struct custdata_merged {
+    uint64_t rows;         /* rows moved, combined or rewritten */
+    uint64_t events;       /* of which stored events */
+} custdata_merged_t;
 
 typedef struct custdata_owner {
     const char *name;      /* for errors: "coupons" */
@@ -58,6 +66,17 @@ typedef struct custdata_owner {
      * keeps nothing durable. */
     int (*erase)(void *ctx, store_tx_t *tx, const char *customer_id,
                  custdata_erased_t *out);
+
+    /* Merge (customers_merge.h): moves what the owner keeps about from_id
+     * to into_id inside tx at now_ms (unix ms), combining with what into_id
+     * already has, and
+     * adds what it did to *out. Neither id is merged away when it is
+     * called; afterwards from_id must hold nothing the owner would answer
+     * for. Returns 0 or a store error; any error aborts the whole merge.
+     * NULL: the owner's rows stay under from_id (a log of what that id
+     * did), erased with the person (customers_erase follows the links). */
+    int (*merge)(void *ctx, store_tx_t *tx, const char *from_id, const char *into_id,
+                 int64_t now_ms, custdata_merged_t *out);
 
     /* Emits every row the owner keeps about customer_id through emit(sink,
      * ...), reading with the owner's public read functions. Returns 0, the

@@ -194,7 +194,9 @@ typedef enum store_outcome {
 /* Records a batch of events in one transaction. For each event i,
  * outcome[i] says what happened and, when rejected, reason[i] is a static
  * message naming the field. Valid events are stored even when others are
- * rejected. Returns 0 once everything accepted is durable; on a storage error
+ * rejected. An event naming a customer id merged into another
+ * (store_links.h) is stored as the survivor's, resolved inside the same
+ * transaction. Returns 0 once everything accepted is durable; on a storage error
  * nothing of the batch is stored and the error is returned. */
 int store_record_events(store_t *s, const store_event_t *ev, size_t n,
                         uint8_t *outcome, const char **reason);
@@ -268,7 +270,8 @@ typedef struct store_attrs {
 const char *store_attrs_invalid(const store_attrs_t *a);
 
 /* Sets (replaces) a customer's attributes; the customer need not have
- * events yet. Returns 0, -EINVAL or a storage error. */
+ * events yet. An id merged away (store_links.h) sets the survivor's.
+ * Returns 0, -EINVAL or a storage error. */
 int store_set_attrs(store_t *s, const char *customer_id, const store_attrs_t *a);
 
 /* -ENOENT if none were set. */
@@ -284,6 +287,8 @@ int store_points_redeemed(store_t *s, const char *customer_id, int64_t *total);
  * redemption is written only if total + points <= earned (computed by the
  * caller from the customer's events); else -ERANGE and nothing is written.
  * Writers are serialized, so concurrent redemptions can never overdraw.
+ * -ESTALE: customer_id was merged into another customer (store_links.h),
+ * so `earned` was computed for the wrong history; resolve and retry.
  * *redeemed_total gets the ledger total afterwards.
  */
 int store_points_redeem(store_t *s, const char *customer_id,

@@ -13,6 +13,7 @@
  */
 #include "store_custdata.h"
 #include "store_internal.h"
+#include "store_links.h"
 
 #include <stdlib.h>
 
@@ -161,9 +162,10 @@ int store_tx_erase_customer(store_tx_t *tx, const char *customer_id,
         out->rows++;
     else if (rc != MDB_NOTFOUND)
         return map_err(rc);
-    return delete_prefix(tx->txn, s->points, pkey,
-                         store_points_key(pkey, customer_id, NULL), (MDB_dbi)-1,
-                         &out->rows);
+    rc = delete_prefix(tx->txn, s->points, pkey,
+                       store_points_key(pkey, customer_id, NULL), (MDB_dbi)-1,
+                       &out->rows);
+    return rc ? rc : store_tx_erase_links(tx, customer_id, &out->rows);
 }
 
 /* ---- reads for export --------------------------------------------------------- */
@@ -347,10 +349,17 @@ static int store_erase(void *ctx, store_tx_t *tx, const char *customer_id,
     return store_tx_erase_customer(tx, customer_id, out);
 }
 
+static int store_merge(void *ctx, store_tx_t *tx, const char *from_id, const char *into_id,
+                       int64_t now_ms, custdata_merged_t *out)
+{
+    (void)ctx;
+    return store_tx_merge_customer(tx, from_id, into_id, now_ms, out);
+}
+
 custdata_owner_t store_custdata_owner(void)
 {
     custdata_owner_t o = { .name = "store", .erase = store_erase,
-                           .export_rows = store_export };
+                           .merge = store_merge, .export_rows = store_export };
     return o;
 }
 

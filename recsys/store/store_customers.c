@@ -3,6 +3,7 @@
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
+#include "store_links.h"
 #include "store_record.h"
 
 #include <patron/store/v1/store.pb-c.h>
@@ -65,9 +66,16 @@ static int set_attrs_txn(store_t *s, MDB_txn *txn, void *ctx)
 {
     attrs_op_t *op = ctx;
     Patron__Store__V1__CustomerAttributes m = PATRON__STORE__V1__CUSTOMER_ATTRIBUTES__INIT;
-    MDB_val k = val_str(op->id), v;
+    store_tx_t tx = { s, txn };
+    char who[STORE_MAX_ID + 1];
+    MDB_val k, v;
     void *buf = NULL;
     int rc;
+
+    /* An id merged away sets the survivor's attributes (store_links.h). */
+    if ((rc = store_tx_resolve_customer(&tx, op->id, who)) < 0)
+        return rc;
+    k = val_str(who);
     m.signup_ms = op->attrs->signup_ms;
     m.birth_month = op->attrs->birth_month;
     m.birth_day = op->attrs->birth_day;
@@ -201,8 +209,15 @@ static int redeem_txn(store_t *s, MDB_txn *txn, void *ctx)
     redeem_op_t *op = ctx;
     unsigned char key[2 * STORE_MAX_ID + 1];
     MDB_val k = val_mem(key, store_points_key(key, op->customer, op->redemption)), v;
-    int rc = mdb_get(txn, s->points, &k, &v);
+    store_tx_t tx = { s, txn };
+    char who[STORE_MAX_ID + 1];
+    int rc = store_tx_resolve_customer(&tx, op->customer, who);
 
+    /* Merged away since the caller computed `earned` for it: the caller
+     * resolves again and retries (customers_redeem). */
+    if (rc != 0)
+        return rc < 0 ? rc : -ESTALE;
+    rc = mdb_get(txn, s->points, &k, &v);
     if (rc == 0) {
         op->duplicate = 1;
         return points_sum(s, txn, op->customer, &op->total);

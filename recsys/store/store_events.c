@@ -3,6 +3,7 @@
  * (see store.h for the contract, store.c for the layout).
  */
 #include "store_internal.h"
+#include "store_links.h"
 #include "grow.h"
 #include "hash.h"
 
@@ -132,6 +133,8 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
     int32_t qty = e->quantity ? e->quantity : 1;
     uint8_t type = (uint8_t)e->type;
     size_t id_len = strlen(e->event_id), len = EVENT_REC_FIXED + id_len;
+    store_tx_t tx = { s, txn };
+    char who[STORE_MAX_ID + 1];
     int rc, created;
 
     rc = mdb_get(txn, s->event_ids, &k, &v);
@@ -145,8 +148,12 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
     if ((rc = event_item(s, txn, e, &item, outcome, reason)) != 0 ||
         *outcome == STORE_REJECTED)
         return rc;
+    /* An id merged away: the event is the survivor's, resolved in this
+     * transaction so a concurrent merge cannot strand it (store_links.h). */
+    if ((rc = store_tx_resolve_customer(&tx, e->customer_id, who)) < 0)
+        return rc;
     rc = store_intern_id(txn, s->customer_idx, s->customer_ids, s->meta,
-                         "next_customer", e->customer_id, &cust, &created);
+                         "next_customer", who, &cust, &created);
     if (rc || (rc = store_meta_get_u64(txn, s->meta, "event_seq", &seq)) != 0)
         return rc;
     if ((rc = store_meta_put_u64(txn, s->meta, "event_seq", seq + 1)) != 0)

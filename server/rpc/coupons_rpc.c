@@ -18,6 +18,7 @@
 #include <sys/random.h>
 
 #include "codec.h"
+#include "store_links.h"
 #include "enums.h"
 #include "id.h"
 #include "couponstore.h"
@@ -240,6 +241,9 @@ static int load_customer(app_t *a, const char *customer_id, int64_t now,
     return rc;
 }
 
+/* How often TargetCoupons resolves an id merged away meanwhile. */
+#define TARGET_TRIES 4
+
 void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                       size_t len, rpc_reply_t *out)
 {
@@ -257,9 +261,9 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     coupon_customer_t cust;
     coupon_config_t cfg;
     customer_view_t v;
-    char rid[33], err[256];
+    char rid[33], err[256], who[STORE_MAX_ID + 1];
     const char *bad, *exp_id, *arm_id;
-    int known = 0, replayed = 0, rc;
+    int known = 0, replayed = 0, linked = 0, stale = 0, rc;
 
     if (!r)
         return;
@@ -279,10 +283,18 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
             rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
+    /* An id merged away is decided for as its survivor (store_links.h); a
+     * merge committed between resolving and granting (-ESTALE) resolves
+     * again. */
+resolve:
+    if ((linked = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
+        fail_errno(out, linked, "resolving customer_id");
+        goto out;
+    }
     memset(&t, 0, sizeof t);
     t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
-    exp_slot_arms(&a->experiments, r->customer_id, wall_ms(), &arms, NULL);
-    if ((rc = load_customer(a, r->customer_id, t.now_ms, &v, &known)) != 0) {
+    exp_slot_arms(&a->experiments, who, wall_ms(), &arms, NULL);
+    if ((rc = load_customer(a, who, t.now_ms, &v, &known)) != 0) {
         fail_errno(out, rc, "reading the profile");
         goto out;
     }
@@ -304,6 +316,11 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     t.n = coupons->n;
     t.cfg = &cfg;
     rc = serve_target_coupon(a->store, &arms, &t, &a->counters, &offer, &replayed);
+    if (rc == -ESTALE && ++stale < TARGET_TRIES) {
+        coupon_catalog_unref(coupons);
+        coupons = NULL;
+        goto resolve;
+    }
     if (rc == -EEXIST) {
         rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
                  "request_id: already used for another customer");
@@ -324,6 +341,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     tag_provenance(ci, &prov);
     resp.known_customer = known;
     resp.replayed = replayed;
+    resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
 out:
     coupon_catalog_unref(coupons);
@@ -342,6 +360,7 @@ void h_record_redemption(void *app, const rpc_call_info_t *ci, const uint8_t *re
     Patron__V1__RecordRedemptionResponse resp = PATRON__V1__RECORD_REDEMPTION_RESPONSE__INIT;
     couponstore_redemption_t red;
     couponstore_budget_t b;
+    char who[STORE_MAX_ID + 1];
     int dup = 0, rc;
 
     (void)ci;
@@ -359,7 +378,12 @@ void h_record_redemption(void *app, const rpc_call_info_t *ci, const uint8_t *re
                                        : "discount: must be in 0..1e9");
         goto out;
     }
-    red = (couponstore_redemption_t){ r->redemption_id, r->customer_id, r->coupon_id,
+    /* Grants move with a merge: an id merged away redeems the survivor's. */
+    if ((rc = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
+        fail_errno(out, rc, "resolving customer_id");
+        goto out;
+    }
+    red = (couponstore_redemption_t){ r->redemption_id, who, r->coupon_id,
                                       r->discount,
                                       r->time_unix_ms > 0 ? r->time_unix_ms : wall_ms() };
     rc = couponstore_redeem(a->store, &red, &b, &dup);

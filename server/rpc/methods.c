@@ -56,6 +56,7 @@
     M(PROFILES, "ExportCustomer", AUDITED(UNARY(h_export_customer)))            \
     M(PROFILES, "SetCustomerAttributes", UNARY(h_set_attributes))               \
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
+    M(PROFILES, "MergeCustomers", AUDITED(UNARY(h_merge_customers)))            \
     M(EXPERIMENTS, "CreateExperiment", OFF_PATH(AUDITED(UNARY(h_create_experiment)))) \
     M(EXPERIMENTS, "UpdateExperiment", OFF_PATH(AUDITED(UNARY(h_update_experiment)))) \
     M(EXPERIMENTS, "ListExperiments", UNARY(h_list_experiments))                \
@@ -77,7 +78,7 @@
       STREAM(RPC_BIDI_STREAM, reflection_stream_ops))
 
 #define UNARY(fn) .kind = RPC_UNARY, .handler = fn
-/* Erasure, export and admin writes leave an audit line (transport.h). */
+/* Erasure, export, merges and admin writes leave an audit line (transport.h). */
 #define AUDITED(how) how, .audit = 1
 #define STREAM(k, ops) .kind = k, .stream = &ops
 /* Calls that load models, rewrite every stored model or rebuild a snapshot

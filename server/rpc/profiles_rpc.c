@@ -1,6 +1,7 @@
 /*
  * profiles_rpc.c - the patron.v1.Profiles methods: profiles computed on
- * read, audiences streamed, attributes, points redemption and erasure.
+ * read, audiences streamed, attributes, points redemption, erasure and
+ * merging customers (identity).
  */
 #include "profiles_rpc.h"
 
@@ -13,6 +14,8 @@
 #include "enums.h"
 #include "id.h"
 #include "customers_erase.h"
+#include "customers_merge.h"
+#include "store_links.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "wallclock.h"
 #include "grow.h"
@@ -81,8 +84,9 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     customers_ctx_t c;
     customer_view_t v;
     profile_msg_t m = { 0 };
+    char who[STORE_MAX_ID + 1];
     int64_t now;
-    int rc;
+    int linked, rc;
 
     if (!r)
         return;
@@ -95,8 +99,13 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..256 bytes required");
         goto out;
     }
+    /* An id merged away answers for its survivor (store_links.h). */
+    if ((linked = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
+        fail_errno(out, linked, "resolving customer_id");
+        goto out;
+    }
     app_customers_begin(a, ci, &c);
-    rc = customers_view(&c, r->customer_id, now, &v);
+    rc = customers_view(&c, who, now, &v);
     if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events or attributes");
     } else if (rc) {
@@ -105,6 +114,7 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         Patron__V1__GetProfileResponse resp = PATRON__V1__GET_PROFILE_RESPONSE__INIT;
         profile_msg_fill(&c, &v, now, &m);
         resp.profile = &m.p;
+        resp.resolved_customer_id = linked ? who : "";
         encode(&resp.base, out);
     }
     app_customers_end(a);
@@ -401,6 +411,64 @@ void h_delete_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         fail_errno(out, rc, what);
     } else {
         resp.events_deleted = erased.events;
+        resp.linked_ids_erased = erased.linked;
+        encode(&resp.base, out);
+    }
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- identity ----------------------------------------------------------------- */
+
+static const char *merge_invalid(const Patron__V1__MergeCustomersRequest *r)
+{
+    if (!id_check(r->source_customer_id, STORE_MAX_ID, ID_PRINTABLE))
+        return "source_customer_id: 1..256 bytes of UTF-8 without control characters required";
+    if (!id_check(r->target_customer_id, STORE_MAX_ID, ID_PRINTABLE))
+        return "target_customer_id: 1..256 bytes of UTF-8 without control characters required";
+    if (strcmp(r->source_customer_id, r->target_customer_id) == 0)
+        return "target_customer_id: the same id as source_customer_id";
+    if (r->request_id[0] && !id_check(r->request_id, STORE_MAX_ID, ID_PRINTABLE))
+        return "request_id: at most 256 bytes of UTF-8 without control characters";
+    return NULL;
+}
+
+void h_merge_customers(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                       size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__MergeCustomersRequest *r = (Patron__V1__MergeCustomersRequest *)decode(
+        &patron__v1__merge_customers_request__descriptor, req, len, out);
+    Patron__V1__MergeCustomersResponse resp = PATRON__V1__MERGE_CUSTOMERS_RESPONSE__INIT;
+    customers_merge_result_t res;
+    const char *bad, *owner = NULL;
+    int rc;
+
+    (void)ci;
+    if (!r)
+        return;
+    if ((bad = merge_invalid(r)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    rc = customers_merge(a->store, a->owners, a->n_owners, r->source_customer_id,
+                         r->target_customer_id, r->request_id, wall_ms(), &res, &owner);
+    if (rc == -ENOENT) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "%s: unknown customer (no events or attributes)",
+                 res.missing ? res.missing : "source_customer_id");
+    } else if (rc == -EEXIST) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "request_id: already used to merge another pair of customers");
+    } else if (rc) {
+        char what[96];
+        snprintf(what, sizeof what, "merging the customers (%s)", owner ? owner : "store");
+        fail_errno(out, rc, what);
+    } else {
+        resp.survivor_customer_id = res.survivor;
+        resp.events_moved = res.events_moved;
+        resp.rows_moved = res.rows_moved;
+        resp.already_merged = res.already_merged;
+        resp.replayed = res.replayed;
         encode(&resp.base, out);
     }
 out:

@@ -16,6 +16,11 @@ void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                      size_t len, rpc_reply_t *out);
 void h_delete_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                        size_t len, rpc_reply_t *out);
+/* MergeCustomers (customers_merge.h): INVALID_ARGUMENT naming the field for
+ * a bad or repeated id or a request_id reused for another pair, NOT_FOUND
+ * naming the unknown id. */
+void h_merge_customers(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                       size_t len, rpc_reply_t *out);
 /* ExportCustomer (export_rpc.c). */
 void h_export_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                        size_t len, rpc_reply_t *out);

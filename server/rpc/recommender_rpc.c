@@ -19,6 +19,7 @@
 #include "patron/v1/recommender.pb-c.h"
 #include "recommend.h"
 #include "serve.h"
+#include "store_links.h"
 #include "wallclock.h"
 
 static model_t *require_model(app_t *a, rpc_reply_t *out)
@@ -211,10 +212,10 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     catalog_t *c;
     rec_inline_event_t *inl = NULL;
     arms_t arms;
-    char err[160], rid[33];
+    char err[160], rid[33], who[STORE_MAX_ID + 1];
     const char *bad, *failed;
     size_t n = 0;
-    int personalized = 0, rc;
+    int personalized = 0, linked = 0, rc;
 
     if (!r)
         return;
@@ -255,7 +256,13 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                  "exclude_shown_minutes: at most 10080 (a week)");
         goto out;
     }
-    if (!(m = model_for_arms(a, r->customer_id, &arms, ci, out)))
+    /* An id merged away answers for its survivor (store_links.h). */
+    if ((linked = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
+        fail_errno(out, linked, "resolving customer_id");
+        goto out;
+    }
+    q.customer_id = who;
+    if (!(m = model_for_arms(a, who, &arms, ci, out)))
         goto out;
     if (!(items = malloc(q.k * sizeof *items))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
@@ -277,6 +284,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     resp.provenance = &list.prov;
     tag_provenance(ci, &list.prov);
     resp.personalized = personalized;
+    resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
 out:
     scored_list_free(&list);
@@ -395,7 +403,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
     arms_t arms;
     model_t *m = NULL;
     catalog_t *c;
-    char err[96], rid[33];
+    char err[96], rid[33], who[STORE_MAX_ID + 1];
     const char *bad, *failed;
     int personalized = 0, rc;
 
@@ -407,7 +415,11 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    if (!(m = model_for_arms(a, r->customer_id, &arms, ci, out)))
+    if ((rc = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
+        fail_errno(out, rc, "resolving customer_id");
+        goto out;
+    }
+    if (!(m = model_for_arms(a, who, &arms, ci, out)))
         goto out;
     unknown = malloc((n ? n : 1) * sizeof *unknown);
     ranked = malloc((n ? n : 1) * sizeof *ranked);
@@ -416,7 +428,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
         goto out;
     }
     rpc_new_request_id(rid);
-    if ((rc = serve_rank(&env, m, c, &arms, r->customer_id, (const char *const *)r->item_ids,
+    if ((rc = serve_rank(&env, m, c, &arms, who, (const char *const *)r->item_ids,
                          n, rid, ranked, &n_known, unknown, &n_unknown, &personalized,
                          &failed)) != 0) {
         fail_errno(out, rc, failed);

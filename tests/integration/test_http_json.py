@@ -64,6 +64,8 @@ UNARY_CALLS = [
      {"customerId": "cust-00", "redemptionId": "r-1", "points": "999999999"}, {400}),
     ("patron.v1.Profiles/ExportCustomer", {"customerId": "cust-03"}, {200}),
     ("patron.v1.Profiles/DeleteCustomer", {"customerId": "cust-39"}, {200}),
+    ("patron.v1.Profiles/MergeCustomers",
+     {"sourceCustomerId": "cust-38", "targetCustomerId": "cust-37", "requestId": "m-1"}, {200}),
     ("patron.v1.Experiments/CreateExperiment",
      {"experiment": {"experimentId": "exp-http", "trafficFraction": 1,
                      "arms": [{"armId": "a", "weight": 0.5}, {"armId": "b", "weight": 0.5}]}},

@@ -1,0 +1,427 @@
+/*
+ * test_customers_merge.c - identity (customers_merge.h, store_links.h): an
+ * anonymous visitor merged into an account combines events (in time order,
+ * as unseen by the model), points (balance = the sum of both, a shared
+ * redemption id summed), attributes and coupon history, once: a retry by
+ * request id or by pair changes nothing; chains resolve one hop; later
+ * events, attributes and redemptions naming the old id land on the
+ * survivor; a failing owner leaves both customers untouched; erasing the
+ * survivor or the merged-away id erases every id of the person and leaves
+ * no trace of any of them in any database.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "coupon_erase.h"
+#include "couponstore.h"
+#include "customers.h"
+#include "customers_erase.h"
+#include "customers_merge.h"
+#include "owners.h"
+#include "store_custdata.h"
+#include "store_links.h"
+#include "testcoupon.h"
+#include "testutil.h"
+
+#define T0 1718000000000LL
+#define MIN 60000LL
+#define DAY 86400000LL
+
+static void items(store_t *s)
+{
+    store_item_t it[4] = { { "i1", "One", "c", 10, 4, 1 }, { "i2", "Two", "c", 20, 5, 1 },
+                           { "i3", "Three", "d", 30, 5, 1 }, { "i4", "Four", "d", 40, 5, 1 } };
+    CHECK_EQ_INT(store_upsert_items(s, it, 4, NULL, NULL, NULL, NULL), 0);
+}
+
+static void event(store_t *s, const char *id, const char *cust, const char *item, int type,
+                  int64_t t, double price, int want)
+{
+    store_event_t e = { id, cust, item, type, t, 1, price, NULL };
+    uint8_t out;
+    const char *why;
+    CHECK_EQ_INT(store_record_events(s, &e, 1, &out, &why), 0);
+    CHECK_EQ_INT(out, want);
+}
+
+static size_t owners(custdata_owner_t *o)
+{
+    return owners_durable(o);
+}
+
+/* The customer's stored events (none when it has no index). */
+static void history(store_t *s, const char *id, store_event_list_t *l)
+{
+    uint32_t idx;
+    memset(l, 0, sizeof *l);
+    if (store_customer_index(s, id, &idx) == 0)
+        CHECK_EQ_INT(store_customer_events(s, idx, store_event_list_push, l), 0);
+}
+
+static int64_t balance(const customers_ctx_t *c, const char *id)
+{
+    customer_view_t v;
+    int rc = customers_view(c, id, T0 + DAY, &v);
+    return rc == 0 ? v.points_balance : -1;
+}
+
+static int merge(store_t *s, const char *from, const char *into, const char *req,
+                 customers_merge_result_t *r)
+{
+    custdata_owner_t o[OWNERS_DURABLE];
+    size_t n = owners(o);
+    return customers_merge(s, o, n, from, into, req, T0 + DAY, r, NULL);
+}
+
+/* ---- the anonymous visitor logs in ----------------------------------------------- */
+
+static void test_anonymous_login(store_t *s, const customers_ctx_t *c)
+{
+    store_attrs_t anon_attrs = { 0, 0, 0, "north" }, acct_attrs = { T0 - 90 * DAY, 5, 2, "" },
+                  got;
+    store_event_list_t h;
+    customers_merge_result_t r, again;
+    coupon_t cat[2] = { test_fixed_coupon("cpn-a", "camp", 2.0, 100, T0),
+                        test_fixed_coupon("cpn-b", "camp", 3.0, 100, T0) };
+    couponstore_history_t ch;
+    couponstore_budget_t before, after;
+    couponstore_offer_t o;
+    char who[STORE_MAX_ID + 1];
+    uint64_t seq_before;
+    int64_t total, bal_anon, bal_acct;
+    int dup;
+
+    /* the account: two purchases; the visitor: a view, a cart, a purchase */
+    event(s, "acct-e1", "acct", "i3", STORE_EVENT_PURCHASE, T0 + 1 * MIN, 30, STORE_ACCEPTED);
+    event(s, "acct-e2", "acct", "i4", STORE_EVENT_PURCHASE, T0 + 4 * MIN, 40, STORE_ACCEPTED);
+    event(s, "anon-e1", "anon", "i1", STORE_EVENT_VIEW, T0 + 0 * MIN, 0, STORE_ACCEPTED);
+    event(s, "anon-e2", "anon", "i2", STORE_EVENT_CART, T0 + 2 * MIN, 0, STORE_ACCEPTED);
+    event(s, "anon-e3", "anon", "i1", STORE_EVENT_PURCHASE, T0 + 3 * MIN, 10, STORE_ACCEPTED);
+    CHECK_EQ_INT(store_set_attrs(s, "anon", &anon_attrs), 0);
+    CHECK_EQ_INT(store_set_attrs(s, "acct", &acct_attrs), 0);
+    /* points: one redemption id on both ledgers ("r-shared") */
+    CHECK_EQ_INT(store_points_redeem(s, "acct", "r-shared", 5, 70, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "anon", "r-shared", 2, 10, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "anon", "r-anon", 3, 10, &total, &dup), 0);
+    bal_anon = balance(c, "anon");
+    bal_acct = balance(c, "acct");
+    CHECK_EQ_INT(bal_anon, 10 - 5);
+    CHECK_EQ_INT(bal_acct, 70 - 5);
+    /* coupons: the visitor holds cpn-a, the account cpn-b */
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[0], NULL, NULL), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[1], NULL, NULL), 0);
+    CHECK_EQ_INT(test_grant(s, "anon", "req-anon", cat, 1, T0, &o), 0);
+    CHECK_STREQ(o.coupon_id, "cpn-a");
+    CHECK_EQ_INT(test_grant(s, "acct", "req-acct", cat + 1, 1, T0, &o), 0);
+    CHECK_STREQ(o.coupon_id, "cpn-b");
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &before), 0);
+    CHECK_EQ_INT(store_event_seq(s, &seq_before), 0);
+
+    CHECK_EQ_INT(merge(s, "anon", "acct", "login-1", &r), 0);
+    CHECK_STREQ(r.survivor, "acct");
+    CHECK_EQ_INT(r.events_moved, 3);
+    CHECK(r.rows_moved >= 3 + 2 + 1 + 1); /* events, points, attrs, coupons */
+    CHECK_EQ_INT(r.already_merged, 0);
+    CHECK_EQ_INT(r.replayed, 0);
+
+    /* events of both ids under the survivor, in time order; the moved ones
+     * arrived now (a model trained before counts them as unseen) */
+    history(s, "acct", &h);
+    CHECK_EQ_INT(h.n, 5);
+    for (size_t i = 1; i < h.n; i++)
+        CHECK(h.ev[i - 1].time_ms <= h.ev[i].time_ms);
+    for (size_t i = 0; i < h.n; i++)
+        if (h.ev[i].time_ms != T0 + 1 * MIN && h.ev[i].time_ms != T0 + 4 * MIN)
+            CHECK(h.ev[i].seq >= seq_before);
+    store_event_list_free(&h);
+    history(s, "anon", &h);
+    CHECK_EQ_INT(h.n, 0);
+    store_event_list_free(&h);
+
+    /* points: balance = the sum of both; the shared id kept both amounts */
+    CHECK_EQ_INT(balance(c, "acct"), bal_anon + bal_acct);
+    CHECK_EQ_INT(store_points_redeemed(s, "acct", &total), 0);
+    CHECK_EQ_INT(total, 5 + 2 + 3);
+    CHECK_EQ_INT(store_points_redeemed(s, "anon", &total), 0);
+    CHECK_EQ_INT(total, 0);
+
+    /* attributes: the account's, with the visitor's region filled in */
+    CHECK_EQ_INT(store_get_attrs(s, "acct", &got), 0);
+    CHECK_EQ_INT(got.signup_ms, T0 - 90 * DAY);
+    CHECK_EQ_INT(got.birth_month, 5);
+    CHECK_STREQ(got.region, "north");
+    CHECK_EQ_INT(store_get_attrs(s, "anon", &got), -ENOENT);
+
+    /* coupon history: both grants under the account, budget unchanged */
+    CHECK_EQ_INT(couponstore_get_history(s, "acct", &ch), 0);
+    CHECK_EQ_INT(ch.n_held, 2);
+    CHECK_EQ_INT(ch.n_grants, 2);
+    CHECK(ch.held[0].active && ch.held[1].active);
+    CHECK_EQ_INT(couponstore_get_history(s, "anon", &ch), 0);
+    CHECK_EQ_INT(ch.n_held, 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "camp", &after), 0);
+    CHECK(after.committed == before.committed);
+
+    /* the link */
+    CHECK_EQ_INT(store_resolve_customer(s, "anon", who), 1);
+    CHECK_STREQ(who, "acct");
+    CHECK_EQ_INT(store_resolve_customer(s, "acct", who), 0);
+    CHECK_STREQ(who, "acct");
+
+    /* once: the same request id replays; the same pair is already merged */
+    CHECK_EQ_INT(merge(s, "anon", "acct", "login-1", &again), 0);
+    CHECK_EQ_INT(again.replayed, 1);
+    CHECK_EQ_INT(again.events_moved, 3);
+    CHECK_STREQ(again.survivor, "acct");
+    CHECK_EQ_INT(merge(s, "anon", "acct", "login-2", &again), 0);
+    CHECK_EQ_INT(again.already_merged, 1);
+    CHECK_EQ_INT(again.events_moved, 0);
+    CHECK_EQ_INT(merge(s, "anon", "acct", NULL, &again), 0);
+    CHECK_EQ_INT(again.already_merged, 1);
+    history(s, "acct", &h);
+    CHECK_EQ_INT(h.n, 5);
+    store_event_list_free(&h);
+    CHECK_EQ_INT(balance(c, "acct"), bal_anon + bal_acct);
+    /* a request id reused for another pair */
+    CHECK_EQ_INT(merge(s, "acct", "anon", "login-1", &again), -EEXIST);
+
+    /* later writes naming the old id land on the survivor */
+    event(s, "anon-e4", "anon", "i2", STORE_EVENT_VIEW, T0 + 5 * MIN, 0, STORE_ACCEPTED);
+    event(s, "anon-e1", "anon", "i1", STORE_EVENT_VIEW, T0, 0, STORE_DUPLICATE);
+    history(s, "acct", &h);
+    CHECK_EQ_INT(h.n, 6);
+    CHECK_EQ_INT(h.ev[5].time_ms, T0 + 5 * MIN);
+    store_event_list_free(&h);
+    history(s, "anon", &h);
+    CHECK_EQ_INT(h.n, 0);
+    store_event_list_free(&h);
+    anon_attrs.birth_month = 7;
+    anon_attrs.birth_day = 9;
+    CHECK_EQ_INT(store_set_attrs(s, "anon", &anon_attrs), 0);
+    CHECK_EQ_INT(store_get_attrs(s, "acct", &got), 0);
+    CHECK_EQ_INT(got.birth_month, 7);
+    CHECK_EQ_INT(store_get_attrs(s, "anon", &got), -ENOENT);
+    {
+        int64_t bal = 0;
+        CHECK_EQ_INT(customers_redeem(c, "anon", "r-late", 1, &bal, &dup), 0);
+        CHECK_EQ_INT(bal, bal_anon + bal_acct - 1);
+        /* the store alone refuses the stale id: its caller computed earned
+         * for the wrong history */
+        CHECK_EQ_INT(store_points_redeem(s, "anon", "r-stale", 1, 1000, &total, &dup),
+                     -ESTALE);
+    }
+    /* a coupon decided for the old id would land in a history nobody reads:
+     * refused, the caller resolves again */
+    CHECK_EQ_INT(test_grant(s, "anon", "req-stale", cat, 1, T0 + MIN, &o), -ESTALE);
+    CHECK_EQ_INT(couponstore_get_offer(s, "req-stale", &o), -ENOENT);
+}
+
+/* ---- chains -------------------------------------------------------------------------- */
+
+static void test_chains(store_t *s)
+{
+    customers_merge_result_t r;
+    char who[STORE_MAX_ID + 1];
+    store_event_list_t h;
+
+    event(s, "c-a", "chain-a", "i1", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    event(s, "c-b", "chain-b", "i2", STORE_EVENT_VIEW, T0 + MIN, 0, STORE_ACCEPTED);
+    event(s, "c-c", "chain-c", "i3", STORE_EVENT_VIEW, T0 + 2 * MIN, 0, STORE_ACCEPTED);
+    event(s, "c-d", "chain-d", "i4", STORE_EVENT_VIEW, T0 + 3 * MIN, 0, STORE_ACCEPTED);
+
+    /* A -> B, then B -> C: A follows (relinked to C, one hop) */
+    CHECK_EQ_INT(merge(s, "chain-a", "chain-b", NULL, &r), 0);
+    CHECK_EQ_INT(merge(s, "chain-b", "chain-c", NULL, &r), 0);
+    CHECK_STREQ(r.survivor, "chain-c");
+    CHECK_EQ_INT(r.events_moved, 2);
+    CHECK_EQ_INT(store_resolve_customer(s, "chain-a", who), 1);
+    CHECK_STREQ(who, "chain-c");
+    CHECK_EQ_INT(store_resolve_customer(s, "chain-b", who), 1);
+    CHECK_STREQ(who, "chain-c");
+    history(s, "chain-c", &h);
+    CHECK_EQ_INT(h.n, 3);
+    store_event_list_free(&h);
+
+    /* A into C: one customer already */
+    CHECK_EQ_INT(merge(s, "chain-a", "chain-c", NULL, &r), 0);
+    CHECK_EQ_INT(r.already_merged, 1);
+    CHECK_STREQ(r.survivor, "chain-c");
+    /* D into B, an id merged away: follows the link to C */
+    CHECK_EQ_INT(merge(s, "chain-d", "chain-b", NULL, &r), 0);
+    CHECK_STREQ(r.survivor, "chain-c");
+    CHECK_EQ_INT(r.events_moved, 1);
+    history(s, "chain-c", &h);
+    CHECK_EQ_INT(h.n, 4);
+    store_event_list_free(&h);
+    /* C into A (A stands for C): the same customer */
+    CHECK_EQ_INT(merge(s, "chain-c", "chain-a", NULL, &r), 0);
+    CHECK_EQ_INT(r.already_merged, 1);
+}
+
+/* ---- bad input ------------------------------------------------------------------------- */
+
+static void test_bad_input(store_t *s)
+{
+    customers_merge_result_t r;
+    char long_id[STORE_MAX_ID + 2];
+
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    event(s, "b-1", "bad-known", "i1", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    CHECK_EQ_INT(merge(s, "nobody", "bad-known", NULL, &r), -ENOENT);
+    CHECK_STREQ(r.missing, "source_customer_id");
+    CHECK_EQ_INT(merge(s, "bad-known", "nobody", NULL, &r), -ENOENT);
+    CHECK_STREQ(r.missing, "target_customer_id");
+    CHECK_EQ_INT(merge(s, "bad-known", "bad-known", NULL, &r), -EINVAL);
+    CHECK_EQ_INT(merge(s, "", "bad-known", NULL, &r), -EINVAL);
+    CHECK_EQ_INT(merge(s, "bad-known", "", NULL, &r), -EINVAL);
+    CHECK_EQ_INT(merge(s, long_id, "bad-known", NULL, &r), -EINVAL);
+    CHECK_EQ_INT(merge(s, "bad-known", "nobody", long_id, &r), -EINVAL);
+    CHECK_EQ_INT(merge(s, "bad\n1", "bad-known", NULL, &r), -EINVAL);
+}
+
+/* ---- one transaction: a failing owner leaves both customers whole ------------------------- */
+
+static int failing_merge(void *ctx, store_tx_t *tx, const char *from, const char *into,
+                         int64_t now_ms, custdata_merged_t *out)
+{
+    (void)ctx, (void)tx, (void)from, (void)into, (void)now_ms, (void)out;
+    return -EIO;
+}
+
+static void test_atomic(store_t *s)
+{
+    custdata_owner_t o[OWNERS_DURABLE + 1];
+    size_t n = owners(o);
+    customers_merge_result_t r;
+    const char *failed = NULL;
+    char who[STORE_MAX_ID + 1];
+    store_event_list_t h;
+
+    o[n++] = (custdata_owner_t){ .name = "broken", .merge = failing_merge };
+    event(s, "x-1", "atom-a", "i1", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    event(s, "x-2", "atom-b", "i2", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    CHECK_EQ_INT(customers_merge(s, o, n, "atom-a", "atom-b", "atom-req", T0, &r, &failed),
+                 -EIO);
+    CHECK_STREQ(failed, "broken");
+    CHECK_EQ_INT(store_resolve_customer(s, "atom-a", who), 0);
+    history(s, "atom-a", &h);
+    CHECK_EQ_INT(h.n, 1);
+    store_event_list_free(&h);
+    history(s, "atom-b", &h);
+    CHECK_EQ_INT(h.n, 1);
+    store_event_list_free(&h);
+    /* the request id was not recorded either: a retry runs */
+    CHECK_EQ_INT(merge(s, "atom-a", "atom-b", "atom-req", &r), 0);
+    CHECK_EQ_INT(r.replayed, 0);
+    CHECK_EQ_INT(r.events_moved, 1);
+}
+
+/* ---- erasure covers every id of the person ------------------------------------------------ */
+
+typedef struct trace {
+    const char *const *ids;
+    size_t n;
+    int found;
+} trace_t;
+
+static int find_ids(void *ctx, const char *db, const void *key, size_t klen, const void *val,
+                    size_t vlen)
+{
+    trace_t *t = ctx;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t l = strlen(t->ids[i]);
+        if ((klen >= l && memmem(key, klen, t->ids[i], l)) ||
+            (vlen >= l && memmem(val, vlen, t->ids[i], l))) {
+            fprintf(stderr, "trace of %s in %s\n", t->ids[i], db);
+            t->found++;
+        }
+    }
+    return 0;
+}
+
+static void erase_person(const char *name, const char *erase_id)
+{
+    static const char *const ids[] = { "zq-anon-17", "zq-acct-17", "zq-device-17" };
+    custdata_owner_t o[OWNERS_DURABLE];
+    size_t n = owners(o);
+    customers_merge_result_t r;
+    custdata_erased_t erased;
+    coupon_t cat[1] = { test_fixed_coupon("cpn-z", "campz", 2.0, 100, T0) };
+    couponstore_offer_t off;
+    store_attrs_t a = { T0, 1, 1, "x" };
+    store_t *s = NULL;
+    trace_t t = { ids, 3, 0 };
+    int64_t total;
+    int dup;
+
+    CHECK_EQ_INT(store_open(test_tmpdir(name), 64u << 20, &s), 0);
+    if (!s)
+        return;
+    items(s);
+    event(s, "z-1", ids[0], "i1", STORE_EVENT_PURCHASE, T0, 10, STORE_ACCEPTED);
+    event(s, "z-2", ids[1], "i2", STORE_EVENT_PURCHASE, T0 + MIN, 20, STORE_ACCEPTED);
+    event(s, "z-3", ids[2], "i3", STORE_EVENT_VIEW, T0 + 2 * MIN, 0, STORE_ACCEPTED);
+    CHECK_EQ_INT(store_set_attrs(s, ids[0], &a), 0);
+    CHECK_EQ_INT(store_points_redeem(s, ids[0], "zr-1", 1, 10, &total, &dup), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[0], NULL, NULL), 0);
+    CHECK_EQ_INT(test_grant(s, ids[0], "zreq-1", cat, 1, T0, &off), 0);
+    CHECK_EQ_INT(customers_merge(s, o, n, ids[0], ids[1], "zm-1", T0, &r, NULL), 0);
+    CHECK_EQ_INT(customers_merge(s, o, n, ids[2], ids[0], "zm-2", T0, &r, NULL), 0);
+    CHECK_STREQ(r.survivor, ids[1]);
+    /* a later event on a merged-away id, and one more redemption */
+    event(s, "z-4", ids[2], "i4", STORE_EVENT_VIEW, T0 + 3 * MIN, 0, STORE_ACCEPTED);
+
+    CHECK_EQ_INT(customers_erase(s, o, n, erase_id, &erased, NULL), 0);
+    CHECK_EQ_INT(erased.events, 4);
+    CHECK_EQ_INT(erased.linked, 2);
+    CHECK_EQ_INT(store_debug_scan_all(s, find_ids, &t), 0);
+    CHECK_EQ_INT(t.found, 0);
+    for (size_t i = 0; i < 3; i++) {
+        char who[STORE_MAX_ID + 1];
+        CHECK_EQ_INT(store_resolve_customer(s, ids[i], who), 0);
+        CHECK_EQ_INT(customers_erase(s, o, n, ids[i], NULL, NULL), -ENOENT);
+    }
+    /* the ids are free again: a new visitor with one of them is new */
+    event(s, "z-5", ids[0], "i1", STORE_EVENT_VIEW, T0 + 4 * MIN, 0, STORE_ACCEPTED);
+    {
+        store_event_list_t h;
+        history(s, ids[1], &h);
+        CHECK_EQ_INT(h.n, 0);
+        store_event_list_free(&h);
+        history(s, ids[0], &h);
+        CHECK_EQ_INT(h.n, 1);
+        store_event_list_free(&h);
+    }
+    store_close(s);
+}
+
+int main(void)
+{
+    store_t *s = NULL;
+    catalog_t *cat = NULL;
+    profile_config_t cfg;
+    rfm_cutpoints_t cut = { 0 };
+    customers_ctx_t c;
+
+    CHECK_EQ_INT(store_open(test_tmpdir("merge"), 64u << 20, &s), 0);
+    if (!s)
+        return 1;
+    items(s);
+    profile_config_default(&cfg);
+    CHECK_EQ_INT(catalog_load(s, &cat), 0);
+    if (!cat)
+        return 1;
+    c = (customers_ctx_t){ s, &cfg, cat, &cut, 0 };
+    test_anonymous_login(s, &c);
+    test_chains(s);
+    test_bad_input(s);
+    test_atomic(s);
+    catalog_unref(cat);
+    store_close(s);
+    erase_person("merge-erase-survivor", "zq-acct-17");
+    erase_person("merge-erase-merged", "zq-anon-17");
+    TEST_MAIN_END();
+}
