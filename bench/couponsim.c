@@ -434,19 +434,6 @@ typedef struct cut {
     double spend, profit, types[N_TYPES];
 } cut_t;
 
-typedef struct order_entry {
-    double score;
-    size_t i;
-} order_entry_t;
-
-static int order_cmp(const void *a, const void *b)
-{
-    const order_entry_t *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* Targets customers in score order (NaN never) while the true spend fits
  * the budget; true economics of the cut. */
 static int cut_at_budget(const sim_customer_t *cs, const double *score,
@@ -454,17 +441,13 @@ static int cut_at_budget(const sim_customer_t *cs, const double *score,
 {
     if (in_cut)
         memset(in_cut, 0, n);
-    order_entry_t *o = malloc(n * sizeof *o);
+    size_t *o = malloc(n * sizeof *o);
     if (!o)
         return -ENOMEM;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(score[i]))
-            o[m++] = (order_entry_t){ score[i], i };
-    qsort(o, m, sizeof *o, order_cmp);
+    size_t m = uplift_rank(score, n, o);
     memset(out, 0, sizeof *out);
     for (size_t j = 0; j < m; j++) {
-        const sim_customer_t *c = &cs[o[j].i];
+        const sim_customer_t *c = &cs[o[j]];
         if (out->spend + true_spend(c) > budget)
             break;
         out->k++;
@@ -472,7 +455,7 @@ static int cut_at_budget(const sim_customer_t *cs, const double *score,
         out->profit += true_incr_profit(c);
         out->types[c->type] += 1.0;
         if (in_cut)
-            in_cut[o[j].i] = 1;
+            in_cut[o[j]] = 1;
     }
     free(o);
     return 0;

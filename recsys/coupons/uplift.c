@@ -369,38 +369,37 @@ int uplift_predict(const uplift_model_t *m, const uplift_x_t *x,
 
 /* ---- evaluation ---------------------------------------------------------------------- */
 
-typedef struct ranked {
-    double score;
-    size_t index;
-} ranked_t;
-
-static int ranked_cmp(const void *a, const void *b)
+/* Score descending, ties by lower index; ctx is the score array. */
+static int rank_cmp(const void *a, const void *b, void *ctx)
 {
-    const ranked_t *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
+    const double *s = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (s[i] != s[j])
+        return s[i] > s[j] ? -1 : 1;
+    return i < j ? -1 : i > j;
 }
 
-/* The row order of a ranking: score descending, NaN last, ties by index.
+size_t uplift_rank(const double *score, size_t n, size_t *order)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(score[i]))
+            order[m++] = i;
+    qsort_r(order, m, sizeof *order, rank_cmp, (void *)score);
+    return m;
+}
+
+/* Every row in ranking order: uplift_rank's, then the NaN rows by index.
  * Returns a malloc'd array of n indices the caller frees, or NULL. */
 static size_t *rank_rows(const double *score, size_t n)
 {
-    ranked_t *r = malloc(n * sizeof *r);
     size_t *order = malloc(n * sizeof *order);
-    if (!r || !order) {
-        free(r);
-        free(order);
+    if (!order)
         return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        r[i].score = isnan(score[i]) ? -INFINITY : score[i];
-        r[i].index = i;
-    }
-    qsort(r, n, sizeof *r, ranked_cmp);
+    size_t m = uplift_rank(score, n, order);
     for (size_t i = 0; i < n; i++)
-        order[i] = r[i].index;
-    free(r);
+        if (isnan(score[i]))
+            order[m++] = i;
     return order;
 }
 

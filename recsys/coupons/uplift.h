@@ -176,6 +176,15 @@ typedef struct uplift_budget_eval {
 } uplift_budget_eval_t;
 
 /*
+ * The order every ranking here is cut in: writes to order[] the indices of
+ * the rows of score[0..n) that are not NaN, score descending, ties by the
+ * lower index (deterministic), and returns their count. NaN means "never
+ * targeted": uplift_qini and uplift_eval_budget put those rows last, in
+ * index order.
+ */
+size_t uplift_rank(const double *score, size_t n, size_t *order);
+
+/*
  * Estimates from randomized logs what targeting the top-ranked customers
  * earns: the largest prefix (by score, as uplift_qini) whose estimated spend
  * stays within budget, cut earlier at the first k where it would not, and

@@ -217,20 +217,6 @@ int uplift_ope_outcomes(const uplift_log_t *fit_rows, size_t n_fit, const uplift
 
 /* ---- comparing rankings on a validation log ----------------------------------------- */
 
-typedef struct ranked {
-    double score;
-    size_t i;
-} ranked_t;
-
-/* Highest score first, ties by lower index (uplift_qini's order). */
-static int ranked_cmp(const void *a, const void *b)
-{
-    const ranked_t *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
 int uplift_ope_top_value(const uplift_log_t *rows, size_t n, const double *score,
                          const double *shares, size_t n_shares, double *value)
 {
@@ -239,22 +225,17 @@ int uplift_ope_top_value(const uplift_log_t *rows, size_t n, const double *score
     for (size_t c = 0; c < n_shares; c++)
         if (!(shares[c] > 0.0 && shares[c] <= 1.0))
             return -EINVAL;
-    ranked_t *o = malloc(n * sizeof *o);
+    size_t *o = malloc(n * sizeof *o);
     uint8_t *in = malloc(n);
     int rc = o && in ? 0 : -ENOMEM;
-    size_t m = 0;
+    size_t m = rc == 0 ? uplift_rank(score, n, o) : 0;
     *value = 0.0;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (!isnan(score[i]))
-            o[m++] = (ranked_t){ score[i], i };
-    if (rc == 0)
-        qsort(o, m, sizeof *o, ranked_cmp);
     for (size_t c = 0; rc == 0 && c < n_shares; c++) {
         size_t k = (size_t)(shares[c] * (double)n);
         uplift_ope_t e;
         memset(in, 0, n);
         for (size_t j = 0; j < k && j < m; j++)
-            in[o[j].i] = 1;
+            in[o[j]] = 1;
         if ((rc = uplift_ope_evaluate(rows, n, in, NULL, NULL, &e)) == 0)
             *value += e.ips.value;
     }

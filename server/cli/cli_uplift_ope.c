@@ -4,6 +4,7 @@
 #include "cli_uplift_ope.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,19 +20,6 @@ typedef struct policy {
     uint8_t *target;       /* per test row */
     uplift_ope_t est;
 } policy_t;
-
-typedef struct gain {
-    double g;
-    size_t i;
-} gain_t;
-
-static int gain_cmp(const void *x, const void *y)
-{
-    const gain_t *a = x, *b = y;
-    if (a->g != b->g)
-        return a->g > b->g ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
-}
 
 static json_object *est_json(const uplift_ope_est_t *e)
 {
@@ -133,9 +121,10 @@ int cli_uplift_ope(const cli_uplift_ope_args_t *a, const uplift_log_t *logs,
     const couponstore_uplift_key_t **rk = malloc(n_test * sizeof *rk);
     double *pc = malloc(n_test * sizeof *pc), *pt = malloc(n_test * sizeof *pt);
     double *mu0 = malloc(n_test * sizeof *mu0), *mu1 = malloc(n_test * sizeof *mu1);
-    gain_t *order = malloc(n_test * sizeof *order);
+    size_t *order = malloc(n_test * sizeof *order);
+    double *gain = malloc(n_test * sizeof *gain);
     uint8_t *guard = malloc(n_test);
-    int rc = rows && fit && rk && pc && pt && mu0 && mu1 && order && guard ? 0 : -ENOMEM;
+    int rc = rows && fit && rk && pc && pt && mu0 && mu1 && order && gain && guard ? 0 : -ENOMEM;
     for (size_t k = 0; rc == 0 && k < np; k++)
         if (!(p[k].target = calloc(n_test, 1)))
             rc = -ENOMEM;
@@ -163,24 +152,23 @@ int cli_uplift_ope(const cli_uplift_ope_args_t *a, const uplift_log_t *logs,
         snprintf(p[1].name, NAME_MAX_LEN, "served");
         snprintf(p[2].name, NAME_MAX_LEN, "coupon to everyone");
         for (size_t i = 0; i < n_test; i++) {
+            gain[i] = !guard[i] && mu1[i] - mu0[i] > 0.0 ? mu1[i] - mu0[i] : NAN;
             if (guard[i])
                 continue;
             p[1].target[i] = (uint8_t)coupon_outcome_greedy_grant(rk[i]->outcome, rk[i]->value);
             p[2].target[i] = 1;
-            if (mu1[i] - mu0[i] > 0.0)
-                order[n_gain++] = (gain_t){ mu1[i] - mu0[i], i };
         }
-        qsort(order, n_gain, sizeof *order, gain_cmp);
+        n_gain = uplift_rank(gain, n_test, order);
         for (size_t t = 0; t < a->n_tops; t++) {
             policy_t *q = &p[FIXED_POLICIES + t];
             size_t k = (size_t)(a->tops[t] / 100.0 * (double)n_test);
             snprintf(q->name, NAME_MAX_LEN, "model top %g%%", a->tops[t]);
             for (size_t j = 0; j < k && j < n_gain; j++)
-                q->target[order[j].i] = 1;
+                q->target[order[j]] = 1;
         }
         snprintf(p[np - 1].name, NAME_MAX_LEN, "model gain > 0");
         for (size_t j = 0; j < n_gain; j++)
-            p[np - 1].target[order[j].i] = 1;
+            p[np - 1].target[order[j]] = 1;
     }
     for (size_t k = 0; rc == 0 && k < np; k++)
         rc = uplift_ope_evaluate(rows, n_test, p[k].target, mu0, mu1, &p[k].est);
@@ -207,6 +195,7 @@ int cli_uplift_ope(const cli_uplift_ope_args_t *a, const uplift_log_t *logs,
     free(mu0);
     free(mu1);
     free(order);
+    free(gain);
     free(guard);
     return rc;
 }
