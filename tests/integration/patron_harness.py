@@ -121,6 +121,24 @@ def train(data_dir, iterations=10, factors=16, seed=7):
 _STARTS = 0
 
 
+_LIBC = None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(then=None):
+    """A preexec_fn: the child gets SIGKILL when the test process goes (a
+    timed-out or killed suite leaves no patrond behind), then runs then."""
+    def preexec():
+        global _LIBC
+        if _LIBC is None:
+            import ctypes
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if then is not None:
+            then()
+    return preexec
+
+
 class Server:
     """One patrond process on 127.0.0.1:<ephemeral> with a channel to it."""
 
@@ -169,7 +187,7 @@ class Server:
                  "--poll-seconds", str(self.poll_seconds),
                  "--drain-ms", str(self.drain_ms)] + self.extra_args,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=self.preexec_fn, env=self.env)
+                preexec_fn=_die_with_parent(self.preexec_fn), env=self.env)
         finally:
             log.close()
 
