@@ -260,6 +260,33 @@ static void test_chains(store_t *s)
     CHECK_EQ_INT(r.already_merged, 1);
 }
 
+/* ---- retries of coupon requests logged under the merged-away id ------------------ */
+
+static void test_coupon_replays(store_t *s)
+{
+    coupon_t cat[1] = { test_fixed_coupon("cpn-r", "campr", 2.0, 100, T0) };
+    couponstore_redemption_t rd = { "cr-1", "rep-anon", "cpn-r", 1.0, T0 + MIN };
+    couponstore_offer_t o;
+    customers_merge_result_t r;
+    int dup = 0;
+
+    event(s, "r-1", "rep-anon", "i1", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    event(s, "r-2", "rep-acct", "i2", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    event(s, "r-3", "rep-other", "i2", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[0], NULL, NULL), 0);
+    CHECK_EQ_INT(test_grant(s, "rep-anon", "rq-1", cat, 1, T0, &o), 0);
+    CHECK_STREQ(o.coupon_id, "cpn-r");
+    CHECK_EQ_INT(couponstore_redeem(s, &rd, NULL, &dup), 0);
+    CHECK_EQ_INT(merge(s, "rep-anon", "rep-acct", NULL, &r), 0);
+    /* the retry names the survivor (the RPC resolved it): the same
+     * redemption, a duplicate, not an id reused for someone else */
+    rd.customer_id = "rep-acct";
+    CHECK_EQ_INT(couponstore_redeem(s, &rd, NULL, &dup), 0);
+    CHECK_EQ_INT(dup, 1);
+    rd.customer_id = "rep-other";
+    CHECK_EQ_INT(couponstore_redeem(s, &rd, NULL, &dup), -EEXIST);
+}
+
 /* ---- bad input ------------------------------------------------------------------------- */
 
 static void test_bad_input(store_t *s)
@@ -417,6 +444,7 @@ int main(void)
     c = (customers_ctx_t){ s, &cfg, cat, &cut, 0 };
     test_anonymous_login(s, &c);
     test_chains(s);
+    test_coupon_replays(s);
     test_bad_input(s);
     test_atomic(s);
     catalog_unref(cat);

@@ -3,6 +3,7 @@
  * transaction (serve_coupon.h).
  */
 #include "serve_coupon.h"
+#include "store_links.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -126,7 +127,10 @@ static int target_and_expose(store_tx_t *tx, void *ctx)
 
     if (rc)
         return rc;
-    c->foreign = c->replayed && strcmp(c->out->customer_id, cid) != 0;
+    /* A request logged under an id merged into cid since is cid's. */
+    if (c->replayed && (rc = store_tx_same_customer(tx, c->out->customer_id, cid)) < 0)
+        return rc;
+    c->foreign = c->replayed && rc == 0;
     if (c->foreign)
         return 0;
     return exposure_log_tx(tx, c->arms, cid, c->out->request_id, NULL, 0);

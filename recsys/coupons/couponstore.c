@@ -22,6 +22,7 @@
  * happens before, outside the lock.
  */
 #include "couponstore_internal.h"
+#include "store_links.h"
 #include "grow.h"
 
 #include <errno.h>
@@ -315,8 +316,10 @@ static int redeem_fn(store_tx_t *tx, void *ctx)
         /* A replay must be the same redemption: an id reused for another
          * customer or coupon would otherwise answer "duplicate" and record
          * nothing. */
-        if (strcmp(row.customer_id, r->customer_id) != 0 ||
-            strcmp(row.coupon_id, r->coupon_id) != 0)
+        /* (the customer logged may have been merged into this one since) */
+        if ((rc = store_tx_same_customer(tx, row.customer_id, r->customer_id)) < 0)
+            return rc;
+        if (rc == 0 || strcmp(row.coupon_id, r->coupon_id) != 0)
             return -EEXIST;
         c->duplicate = 1;
         return couponstore_budget_tx_get(tx, row.campaign, &c->after);

@@ -167,26 +167,59 @@ static int count_row(void *sink, custdata_kind_t kind, const void *row)
     return r->emit(r->sink, kind, row);
 }
 
-int customers_export(store_t *s, const custdata_owner_t *owners, size_t n,
-                     const char *customer_id, custdata_emit_fn emit, void *sink,
-                     const char **failed)
+/* The ids of the person customer_id names, survivor first (erase_run_t's
+ * id list, nothing erased). */
+static int person_ids(store_t *s, const char *customer_id, erase_run_t *r)
 {
-    export_run_t r = { emit, sink, 0 };
+    char survivor[STORE_MAX_ID + 1];
+    int rc = store_resolve_customer(s, customer_id, survivor);
+    if (rc < 0 || (rc = add_id(r, survivor)) != 0)
+        return rc;
+    return store_linked_ids(s, survivor, add_id, r); /* add_id only copies */
+}
 
-    if (failed)
-        *failed = NULL;
-    if (!s || (n && !owners) || !emit || id_bad(customer_id))
-        return -EINVAL;
+static int export_id(store_t *s, const custdata_owner_t *owners, size_t n, const char *id,
+                     export_run_t *r, const char **failed)
+{
     for (size_t i = 0; i < n; i++) {
         const custdata_owner_t *o = &owners[i];
-        int rc = o->export_rows ? o->export_rows(o->ctx, s, customer_id, count_row, &r)
-                                : 0;
+        int rc = o->export_rows ? o->export_rows(o->ctx, s, id, count_row, r) : 0;
         if (rc) {
             if (failed)
                 *failed = o->name;
             return rc;
         }
     }
+    return 0;
+}
+
+int customers_export(store_t *s, const custdata_owner_t *owners, size_t n,
+                     const char *customer_id, custdata_emit_fn emit, void *sink,
+                     const char **failed)
+{
+    export_run_t r = { emit, sink, 0 };
+    erase_run_t ids = { .customer_id = customer_id };
+    int rc;
+
+    if (failed)
+        *failed = NULL;
+    if (!s || (n && !owners) || !emit || id_bad(customer_id))
+        return -EINVAL;
+    if ((rc = person_ids(s, customer_id, &ids)) != 0) {
+        if (failed)
+            *failed = "store";
+        erase_run_free(&ids);
+        return rc;
+    }
+    for (size_t j = 0; rc == 0 && j < ids.n_ids; j++) {
+        if (strcmp(ids.ids[j], customer_id) != 0 &&
+            (rc = count_row(&r, CUSTDATA_LINKED_ID, ids.ids[j])) != 0)
+            break;
+        rc = export_id(s, owners, n, ids.ids[j], &r, failed);
+    }
+    erase_run_free(&ids);
+    if (rc)
+        return rc;
     return r.rows ? 0 : -ENOENT;
 }
 

@@ -41,7 +41,9 @@ int customers_erase(store_t *s, const custdata_owner_t *owners, size_t n,
 
 /*
  * Exports customer_id: calls every owner's export_rows with emit / sink, in
- * owner order. Each owner reads on its own, so rows written concurrently
+ * owner order, for every id of the person (as erasure: the survivor of
+ * merges first, then each id merged into it, each announced by a
+ * CUSTDATA_LINKED_ID row unless it is customer_id itself). Each owner reads on its own, so rows written concurrently
  * may or may not appear. Returns 0; -EINVAL for a bad id; -ENOENT when no
  * owner emitted a row; the first nonzero emit return; or an owner's error
  * with *failed (may be NULL) naming the owner.

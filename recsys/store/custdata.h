@@ -34,6 +34,9 @@ typedef enum custdata_kind {
     CUSTDATA_COUPON_REDEMPTION = 6, /* couponstore_redemption_t (couponstore.h) */
     CUSTDATA_EXPOSURE = 7,      /* expstore_customer_t      (exp_erase.h) */
     CUSTDATA_EXPERIMENT_PIN = 8,/* expstore_pin_t           (exp_erase.h) */
+    CUSTDATA_LINKED_ID = 9,     /* const char: another id of the person
+                                   (MergeCustomers), emitted by
+                                   customers_export before that id's rows */
 } custdata_kind_t;
 
 /* Receives one exported row; row and everything it points to are valid

@@ -70,6 +70,20 @@ int store_resolve_customer(store_t *s, const char *customer_id, char *out)
     return store_with_txn(s, 0, resolve_txn, &op);
 }
 
+int store_tx_same_customer(store_tx_t *tx, const char *a, const char *b)
+{
+    char ra[STORE_MAX_ID + 1], rb[STORE_MAX_ID + 1];
+    int rc;
+    if (!tx || !a || !b)
+        return -EINVAL;
+    if (strcmp(a, b) == 0)
+        return 1;
+    if ((rc = store_tx_resolve_customer(tx, a, ra)) < 0 ||
+        (rc = store_tx_resolve_customer(tx, b, rb)) < 0)
+        return rc;
+    return strcmp(ra, rb) == 0;
+}
+
 int store_tx_customer_known(store_tx_t *tx, const char *customer_id)
 {
     MDB_val k = val_str(customer_id), v;
@@ -151,6 +165,27 @@ int store_tx_linked_ids(store_tx_t *tx, const char *survivor, store_linked_fn cb
         rc = cb(ctx, l.id[i]);
     id_list_free(&l);
     return rc;
+}
+
+typedef struct linked_op {
+    const char *survivor;
+    store_linked_fn cb;
+    void *ctx;
+} linked_op_t;
+
+static int linked_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    linked_op_t *op = ctx;
+    store_tx_t tx = { s, txn };
+    return store_tx_linked_ids(&tx, op->survivor, op->cb, op->ctx);
+}
+
+int store_linked_ids(store_t *s, const char *survivor, store_linked_fn cb, void *ctx)
+{
+    linked_op_t op = { survivor, cb, ctx };
+    if (!s || !cb || id_invalid(survivor))
+        return -EINVAL;
+    return store_with_txn(s, 0, linked_txn, &op);
 }
 
 static int link_put(store_tx_t *tx, const char *id, const char *survivor, int64_t ms)

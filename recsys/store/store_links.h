@@ -39,6 +39,11 @@ int store_resolve_customer(store_t *s, const char *customer_id, char *out);
 /* The same inside a store_table_atomic transaction. */
 int store_tx_resolve_customer(store_tx_t *tx, const char *customer_id, char *out);
 
+/* Inside tx: 1 when a and b are one customer (equal, or resolving to the
+ * same survivor), 0 when not, or a store error. For replays of requests
+ * logged under an id merged away since. */
+int store_tx_same_customer(store_tx_t *tx, const char *a, const char *b);
+
 /* Inside tx: 1 when the store holds events or attributes for customer_id
  * (what GetProfile answers for), 0 when not, or a store error. */
 int store_tx_customer_known(store_tx_t *tx, const char *customer_id);
@@ -69,6 +74,10 @@ int store_tx_merge_customer(store_tx_t *tx, const char *from_id, const char *int
 typedef int (*store_linked_fn)(void *ctx, const char *merged_id);
 int store_tx_linked_ids(store_tx_t *tx, const char *survivor, store_linked_fn cb,
                         void *ctx);
+
+/* The same in a read transaction of its own; cb runs inside it and must
+ * not call the store (copy the ids). */
+int store_linked_ids(store_t *s, const char *survivor, store_linked_fn cb, void *ctx);
 
 /* Inside tx: removes every link row naming customer_id (its own link, the
  * reverse list it heads or appears in) and the merge requests naming it;

@@ -250,6 +250,15 @@ static int add_pin(export_sink_t *k, const expstore_pin_t *p)
     return push(&k->arena, (void ***)&k->resp.experiment_pins, &k->resp.n_experiment_pins, m);
 }
 
+static int add_linked(export_sink_t *k, const char *id)
+{
+    char *m = arena_str(&k->arena, id);
+    if (!m)
+        return -ENOMEM;
+    return push(&k->arena, (void ***)&k->resp.linked_customer_ids,
+                &k->resp.n_linked_customer_ids, m);
+}
+
 static int emit_row(void *sink, custdata_kind_t kind, const void *row)
 {
     export_sink_t *k = sink;
@@ -262,6 +271,7 @@ static int emit_row(void *sink, custdata_kind_t kind, const void *row)
     case CUSTDATA_COUPON_REDEMPTION: return add_redemption(k, row);
     case CUSTDATA_EXPOSURE: return add_exposure(k, row);
     case CUSTDATA_EXPERIMENT_PIN: return add_pin(k, row);
+    case CUSTDATA_LINKED_ID: return add_linked(k, row);
     }
     return -EINVAL; /* a kind this adapter does not know: a build mismatch */
 }

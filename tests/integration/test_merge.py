@@ -84,6 +84,11 @@ class MergeTests(ServerTest):
         self.assertLessEqual(before, 2)
         self.anonymous_session()
         acct = self.profile(self.account).profile
+        C = h.pb.coupons
+        target = lambda cust, req: self.srv.call(
+            "/patron.v1.Coupons/TargetCoupons",
+            C.TargetCouponsRequest(customer_id=cust, request_id=req), C.TargetCouponsResponse)
+        pre = target(ANON, "merge-t0")  # logged under the anonymous id
         m = self.merge(ANON, self.account, request_id="login-1")
         self.assertEqual(m.survivor_customer_id, self.account)
         self.assertEqual(m.events_moved, len(CARTS))
@@ -103,11 +108,21 @@ class MergeTests(ServerTest):
                          (self.account, self.account))
         self.assertEqual(g.profile.recent_carts, acct.recent_carts + len(CARTS))
         self.assertEqual(self.profile(self.account).resolved_customer_id, "")
-        C = h.pb.coupons
-        t = self.srv.call("/patron.v1.Coupons/TargetCoupons",
-                          C.TargetCouponsRequest(customer_id=ANON, request_id="merge-t1"),
-                          C.TargetCouponsResponse)
+        t = target(ANON, "merge-t1")
         self.assertEqual((t.resolved_customer_id, t.known_customer), (self.account, True))
+        # A retry of a decision logged before the merge is the same person's.
+        for cust in (ANON, self.account):
+            t = target(cust, "merge-t0")
+            self.assertTrue(t.replayed)
+            self.assertEqual(t.decision.coupon_id, pre.decision.coupon_id)
+        # "Export my data" with either id covers the person.
+        P = h.pb.profiles
+        for cust, other in ((self.account, ANON), (ANON, self.account)):
+            x = self.prof("ExportCustomer", P.ExportCustomerRequest(customer_id=cust),
+                          P.ExportCustomerResponse)
+            self.assertEqual(list(x.linked_customer_ids), [other])
+            self.assertEqual(sum(e.type == h.pb.common.EVENT_TYPE_CART for e in x.events),
+                             len(CARTS) + acct.recent_carts)
 
         # A retried merge changes nothing more: by request id, or by pair.
         again = self.merge(ANON, self.account, request_id="login-1")
