@@ -261,7 +261,7 @@ static void gen_comparison(sbuf_t *b)
 {
     static const char *const num_fields[] = { "r", "orders", "monetary",
                                               "recency_days", "points",
-                                              "birthday_month" };
+                                              "birthday_month", "clv", "churn_p" };
     static const char *const ops[] = { "=", "!=", "<", "<=", ">", ">=" };
     static const char *const nums[] = { "1", "-2.5", "1e3", ".5", "100" };
     static const char *const stages[] = { "new", "'active'", "LAPSED", "won_back" };
@@ -416,6 +416,11 @@ static void make_population(person_t *pop)
         r->region = regions[rnd(5)];
         r->signup_month = (uint8_t)rnd(13);
         r->birthday_month = (uint8_t)rnd(13);
+        r->has_clv = r->orders > 0 && rnd(8) != 0; /* some: no model yet */
+        if (r->has_clv) {
+            r->clv = rnd(100000) / 100.0;
+            r->churn_p = rnd(1001) / 1000.0;
+        }
     }
 }
 
@@ -487,6 +492,17 @@ static int pred_region_ne(const audience_row_t *r)
            r->f <= 2;
 }
 
+static int pred_clv(const audience_row_t *r)
+{
+    return r->has_clv && ((r->clv >= 500 && r->churn_p > 0.6) || r->churn_p <= 0.1);
+}
+
+/* Unknown (no orders, no model) is false for both, so NOT selects them. */
+static int pred_clv_unknown(const audience_row_t *r)
+{
+    return !(r->has_clv && r->clv < 100);
+}
+
 static void test_match_brute_force(void)
 {
     static person_t pop[POP];
@@ -508,6 +524,8 @@ static void test_match_brute_force(void)
           "signup_month >= 6 AND views > 10 AND carts <= 3 AND average_basket > 0",
           pred_ranges },
         { "region != 'US' AND f <= 2", pred_region_ne },
+        { "clv >= 500 AND churn_p > 0.6 OR churn_p <= 0.1", pred_clv },
+        { "NOT clv < 100", pred_clv_unknown },
     };
     char err[256];
 

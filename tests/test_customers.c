@@ -276,7 +276,7 @@ int main(void)
     if (!cat)
         return 1;
     CHECK_EQ_INT(cat->n_categories, 3);
-    c = (customers_ctx_t){ s, &cfg, cat, &cut, 0 };
+    c = (customers_ctx_t){ s, &cfg, cat, &cut, 0, NULL };
     test_view(&c);
     test_select(&c);
     test_select_deadline(&c);

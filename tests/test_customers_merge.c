@@ -441,7 +441,7 @@ int main(void)
     CHECK_EQ_INT(catalog_load(s, &cat), 0);
     if (!cat)
         return 1;
-    c = (customers_ctx_t){ s, &cfg, cat, &cut, 0 };
+    c = (customers_ctx_t){ s, &cfg, cat, &cut, 0, NULL };
     test_anonymous_login(s, &c);
     test_chains(s);
     test_coupon_replays(s);

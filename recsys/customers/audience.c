@@ -38,6 +38,8 @@ static const field_def_t fields[] = {
     { "carts", F_CARTS, FT_NUMBER },
     { "signup_month", F_SIGNUP_MONTH, FT_NUMBER },
     { "birthday_month", F_BIRTHDAY_MONTH, FT_NUMBER },
+    { "clv", F_CLV, FT_NUMBER },
+    { "churn_p", F_CHURN_P, FT_NUMBER },
     { "tier", F_TIER, FT_TIER },
     { "stage", F_STAGE, FT_STAGE },
     { "segment", F_SEGMENT, FT_SEGMENT },

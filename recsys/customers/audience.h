@@ -19,7 +19,9 @@
  *   number fields   r f m (0..5, 0 = no orders), monetary, orders, points,
  *                   recency_days, average_basket, typical_gap_days,
  *                   views, carts (recent ones), signup_month,
- *                   birthday_month (1..12)          any operator, numbers
+ *                   birthday_month (1..12),
+ *                   clv (predicted 12-month value), churn_p (0..1)
+ *                                                   any operator, numbers
  *   tier            tier names of the config, or none; any operator,
  *                   ordered by rank (tier >= silver)
  *   stage           prospect new active at_risk lapsed won_back; = != IN
@@ -30,7 +32,8 @@
  * Names and strings compare case-insensitively (ASCII). A comparison on an
  * unknown value is false whatever the operator (so NOT flips it to true):
  * recency_days, average_basket and typical_gap_days of a customer without
- * orders, a month of 0, an empty region.
+ * orders, a month of 0, an empty region, clv and churn_p of a customer
+ * without orders or while no CLV model is fitted (customers_clv.h).
  *
  * Limits, so hostile input costs little: AUDIENCE_MAX_EXPR bytes,
  * AUDIENCE_MAX_DEPTH nested parentheses and NOTs, AUDIENCE_MAX_LIST values in
@@ -79,6 +82,9 @@ typedef struct audience_row {
     const char *region;     /* NULL or "" = unknown */
     uint8_t signup_month;   /* 1..12, 0 = unknown */
     uint8_t birthday_month; /* 1..12, 0 = unknown */
+    int has_clv;            /* clv and churn_p known (a fitted model, orders) */
+    double clv;             /* predicted 12-month value, currency units */
+    double churn_p;         /* 1 - P(alive), 0..1 */
 } audience_row_t;
 
 /*

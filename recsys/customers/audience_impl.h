@@ -22,7 +22,7 @@ typedef enum field_type {
 
 typedef enum field_id {
     F_R, F_F, F_M, F_MONETARY, F_ORDERS, F_POINTS, F_RECENCY, F_BASKET,
-    F_GAP, F_VIEWS, F_CARTS, F_SIGNUP_MONTH, F_BIRTHDAY_MONTH,
+    F_GAP, F_VIEWS, F_CARTS, F_SIGNUP_MONTH, F_BIRTHDAY_MONTH, F_CLV, F_CHURN_P,
     F_TIER, F_STAGE, F_SEGMENT, F_CATEGORY, F_REGION,
 } field_id_t;
 

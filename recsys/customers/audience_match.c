@@ -91,6 +91,8 @@ static int number_of(const audience_row_t *row, field_id_t id, double *x)
     case F_BIRTHDAY_MONTH:
         *x = row->birthday_month;
         return row->birthday_month > 0;
+    case F_CLV: *x = row->clv; return row->has_clv;
+    case F_CHURN_P: *x = row->churn_p; return row->has_clv;
     default: return 0;
     }
 }

@@ -3,6 +3,7 @@
  * (customers.h).
  */
 #include "customers.h"
+#include "customers_clv.h"
 #include "store_links.h"
 
 #include <errno.h>
@@ -59,6 +60,7 @@ static int view_from_history(const customers_ctx_t *c, const store_event_rec_t *
     profile_rfm_score(&v->p, c->cut, &v->r, &v->f, &v->m);
     v->segment = v->p.orders ? profile_segment(c->cfg, v->r, v->f, v->m) : -1;
     v->points_earned = customers_points_earned(ev, n, c->cfg);
+    customers_clv_view(c->clv, &v->p, now_ms, &v->has_clv, &v->clv);
     return 0;
 }
 
@@ -161,6 +163,9 @@ void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
     row->points = v->points_balance;
     row->views = v->p.recent_views;
     row->carts = v->p.recent_carts;
+    row->has_clv = v->has_clv;
+    row->clv = v->clv.value;
+    row->churn_p = v->clv.churn_p;
     for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
         if (v->p.favourites[i] < c->cat->n_categories)
             row->categories[row->n_categories++] = c->cat->categories[v->p.favourites[i]];
@@ -206,6 +211,24 @@ static int group_scan(store_t *s, group_scan_t *g)
         rc = g->visit(g);
     store_event_list_free(&g->h);
     return rc;
+}
+
+typedef struct history_visit {
+    customers_history_fn fn;
+    void *ctx;
+} history_visit_t;
+
+static int history_visit(group_scan_t *g)
+{
+    history_visit_t *hv = g->ctx;
+    return hv->fn(hv->ctx, g->customer, g->h.ev, g->h.n);
+}
+
+int customers_scan_histories(store_t *s, customers_history_fn fn, void *ctx)
+{
+    history_visit_t hv = { fn, ctx };
+    group_scan_t g = { .visit = history_visit, .ctx = &hv };
+    return group_scan(s, &g);
 }
 
 typedef struct select_ctx {

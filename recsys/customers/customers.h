@@ -19,6 +19,7 @@
 
 #include "audience.h"
 #include "catalog.h"
+#include "clv.h"
 #include "profile.h"
 #include "store.h"
 
@@ -31,6 +32,8 @@ typedef struct customers_ctx {
     const rfm_cutpoints_t *cut;
     double deadline;   /* monotime_seconds() at which customers_select stops
                           with -ETIMEDOUT (checked every 64 customers); 0 = none */
+    const clv_model_t *clv; /* the fitted CLV model (customers_clv.h); NULL:
+                               none, views carry no prediction */
 } customers_ctx_t;
 
 typedef struct customer_view {
@@ -43,6 +46,8 @@ typedef struct customer_view {
     int64_t points_earned, points_redeemed, points_balance; /* balance >= 0 */
     int has_attrs;
     store_attrs_t attrs;
+    int has_clv;              /* a model is fitted and the customer has orders */
+    clv_prediction_t clv;     /* over the next CLV_DAYS_PER_YEAR days */
 } customer_view_t;
 
 /* One customer's view at now_ms. -ENOENT when the store has neither events
@@ -102,6 +107,12 @@ int customers_select_step(const customers_ctx_t *c, const audience_t *a, int64_t
  * would pass it). -ENOENT when it is erased or has no events. */
 int customers_view_at(const customers_ctx_t *c, uint32_t customer, int64_t now_ms,
                       customer_view_t *out);
+
+/* Calls fn with every customer's whole history (n > 0 events, time order),
+ * in customer index order; a nonzero return stops and is returned. */
+typedef int (*customers_history_fn)(void *ctx, uint32_t customer,
+                                    const store_event_rec_t *ev, size_t n);
+int customers_scan_histories(store_t *s, customers_history_fn fn, void *ctx);
 
 /* The RFM job: computes every customer's profile at now_ms, the quintile
  * cut-points over those with orders, and stores them (blob "rfm_cutpoints")

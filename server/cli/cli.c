@@ -26,7 +26,7 @@
 static const cli_family_t *const families[] = {
     &cli_store_family,    &cli_data_family,     &cli_train_family,   &cli_serve_family,
     &cli_customers_family, &cli_coupons_family, &cli_coupon_cmds_family,
-    &cli_experiments_family,
+    &cli_experiments_family, &cli_loyalty_family,
 };
 
 #define N_FAMILIES (sizeof families / sizeof families[0])

@@ -43,6 +43,7 @@ extern const cli_family_t cli_customers_family;   /* profile, audience, segments
                                                      export-customer */
 extern const cli_family_t cli_coupons_family;     /* train-uplift, eval-uplift */
 extern const cli_family_t cli_experiments_family; /* experiment, simulate-experiment */
+extern const cli_family_t cli_loyalty_family;     /* eval-clv, report */
 extern const cli_family_t cli_coupon_cmds_family; /* coupon upsert|target|audience|
                                                      redeem|budget */
 

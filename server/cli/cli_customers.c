@@ -282,7 +282,7 @@ static int segments(const cust_args_t *a)
     if (rc == 0)
         rc = catalog_load(s, &cat);
     if (rc == 0) {
-        c = (customers_ctx_t){ s, &pc, cat, &cut, 0 };
+        c = (customers_ctx_t){ s, &pc, cat, &cut, 0, NULL };
         sc.cfg = &pc;
         rc = customers_select(&c, NULL, as_of, count_segments, &sc);
     }

@@ -30,6 +30,7 @@
 
 #include "cli_eval_comp.h"
 #include "customers.h"
+#include "customers_clv.h"
 #include "ease.h"
 #include "ensemble.h"
 #include "evaluate.h"
@@ -115,6 +116,27 @@ static int print_progress(void *ctx, uint32_t iteration, double loss)
     return 0;
 }
 
+/* Customer lifetime value: BG/NBD + Gamma-Gamma refitted on every
+ * customer's purchases (customers_clv.h), served by patrond from the next
+ * ReloadModel. A failure leaves the previous fit and warns. */
+static void train_clv(store_t *s, const profile_config_t *pc, int64_t now)
+{
+    clv_model_t m;
+    int rc = customers_clv_job(s, pc, now, &m);
+    if (rc == -ENOENT) {
+        fprintf(stderr, "patron: CLV model not fitted: no customer has an order\n");
+        return;
+    }
+    if (rc) {
+        cli_error(rc, "warning: CLV model not fitted");
+        return;
+    }
+    printf("CLV model: BG/NBD r %.4g alpha %.4g a %.4g b %.4g (days) over %llu customers; "
+           "Gamma-Gamma p %.4g q %.4g gamma %.4g, mean order value %.2f\n",
+           m.bg.r, m.bg.alpha, m.bg.a, m.bg.b, (unsigned long long)m.customers, m.gg.p,
+           m.gg.q, m.gg.gamma, m.pop_spend);
+}
+
 static int train_store(const train_args_t *a)
 {
     train_report_t rep;
@@ -129,11 +151,14 @@ static int train_store(const train_args_t *a)
          * recomputed with every training run. */
         profile_config_t pc;
         rfm_cutpoints_t cut;
+        int64_t now = wall_ms();
         int rfm = cli_profile_config(a->profiles, &pc);
-        if (rfm == 0 && (rfm = customers_rfm_job(s, &pc, wall_ms(), &cut)) != 0)
+        if (rfm == 0 && (rfm = customers_rfm_job(s, &pc, now, &cut)) != 0)
             cli_error(rfm, "warning: RFM cut-points not updated");
         else if (rfm)
             fprintf(stderr, "patron: warning: RFM cut-points not updated\n");
+        if (rfm == 0)
+            train_clv(s, &pc, now);
     }
     store_close(s);
     if (rc == -ENOENT) {
@@ -161,7 +186,8 @@ static int cmd_train(int argc, char **argv)
         "train", "--data DIR [training flags] [--half-life-days X] [--profiles FILE]",
         "Trains iALS on every event in the store and publishes a new model version\n"
         "(a running patrond picks it up on ReloadModel); then recomputes the RFM\n"
-        "cut-points of customer profiles."
+        "cut-points of customer profiles and refits the CLV model (BG/NBD +\n"
+        "Gamma-Gamma: GetProfile's lifetime_value, audience fields clv and churn_p)."
     };
     static train_args_t a;
     train_args_default(&a, 0);

@@ -184,6 +184,8 @@ int app_refresh_customers(app_t *a)
 {
     catalog_t *cat, *old;
     rfm_cutpoints_t cut;
+    clv_model_t clv;
+    int has_clv = 0;
     int rc = customers_load_cutpoints(a->store, &cut);
 
     if (rc) {
@@ -191,11 +193,17 @@ int app_refresh_customers(app_t *a)
              strerror(-rc));
         return rc;
     }
+    if ((rc = customers_load_clv(a->store, &clv, &has_clv)) != 0) {
+        plog(LOG_ERROR, "reading the CLV model for profiles failed: %s", strerror(-rc));
+        return rc;
+    }
     cat = catalog_slot_get(&a->catalogs);
     pthread_rwlock_wrlock(&a->cust_lock);
     old = a->cust_catalog;
     a->cust_catalog = cat;
     a->cutpoints = cut;
+    a->clv = clv;
+    a->has_clv = has_clv;
     pthread_rwlock_unlock(&a->cust_lock);
     catalog_unref(old);
     return 0;
@@ -217,6 +225,7 @@ void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c
     c->cfg = &a->profile_cfg;
     c->cat = a->cust_catalog;
     c->cut = &a->cutpoints;
+    c->clv = a->has_clv ? &a->clv : NULL;
     c->deadline = app_deadline(ci);
 }
 

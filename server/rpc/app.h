@@ -21,6 +21,7 @@
 #include "coupon_catalog.h"
 #include "custdata.h"
 #include "customers.h"
+#include "customers_clv.h"
 #include "exp_snapshot.h"
 #include "model.h"
 #include "profile.h"
@@ -53,6 +54,8 @@ typedef struct app {
     pthread_rwlock_t cust_lock;
     catalog_t *cust_catalog;
     rfm_cutpoints_t cutpoints;
+    clv_model_t clv;          /* valid when has_clv (fitted by patron train) */
+    int has_clv;
 
     /* Experiments: the served snapshot (definitions, assignment set, the
      * model versions arms pin), swapped by its slot (exp_snapshot.h). */
@@ -99,7 +102,7 @@ void app_destroy(app_t *a);
 void app_owners_init(app_t *a);
 
 /* Points profiles at the served catalog snapshot and re-reads the RFM
- * cut-points. */
+ * cut-points and the CLV model. */
 int app_refresh_customers(app_t *a);
 
 /* Rebuilds the catalog snapshot from the store and refreshes profiles: at

@@ -29,6 +29,7 @@ static int id_bad(const char *id)
 typedef struct profile_msg {
     Patron__V1__Profile p;
     Patron__V1__CustomerAttributes attrs;
+    Patron__V1__LifetimeValue clv;
     char *favs[PROFILE_TOP_CATEGORIES];
 } profile_msg_t;
 
@@ -64,6 +65,14 @@ static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
         if (v->p.favourites[i] < c->cat->n_categories)
             m->favs[m->p.n_favourite_categories++] = c->cat->categories[v->p.favourites[i]];
     m->p.favourite_categories = m->favs;
+    if (v->has_clv) {
+        patron__v1__lifetime_value__init(&m->clv);
+        m->clv.predicted_value_12m = v->clv.value;
+        m->clv.churn_probability = v->clv.churn_p;
+        m->clv.expected_purchases_12m = v->clv.expected_purchases;
+        m->clv.expected_order_value = v->clv.expected_spend;
+        m->p.lifetime_value = &m->clv;
+    }
     if (v->has_attrs) {
         patron__v1__customer_attributes__init(&m->attrs);
         m->attrs.customer_id = (char *)v->customer_id;
