@@ -74,7 +74,15 @@ static void test_hyp2f1(void)
     CHECK_NEAR(clv_log_hyp2f1(1, 1, 2, 0), 0.0, 0);
     CHECK(isnan(clv_log_hyp2f1(1, 1, 2, 1)));
     CHECK(isnan(clv_log_hyp2f1(-1, 1, 2, 0.5)));
+    /* -1 < c <= 0: the series alternates in sign; the values are the
+     * series summed in Python (and mpmath.hyp2f1) */
+    CHECK_NEAR(clv_hyp2f1(0.7, 0.4, -0.3, 0.6), -1.4426999059072128, 1e-10);
+    CHECK_NEAR(clv_hyp2f1(1, 1, -0.5, 0.5), -8.712388980384688, 1e-9);
+    CHECK_NEAR(clv_hyp2f1(1, 1, 2, 0.5), 2 * log(2.0), 1e-12);
+    CHECK(isnan(clv_hyp2f1(1, 1, 0, 0.5)));
+    CHECK(isnan(clv_hyp2f1(1, 1, -1.5, 0.5)));
 }
+
 
 /* ---- edge cases -------------------------------------------------------------------- */
 
@@ -233,6 +241,38 @@ static void simulate(xoshiro_t *g, const clv_model_t *truth, double T, clv_eval_
     row->last_purchases = row->last_spend = 0;
 }
 
+/* a + b < 1 makes eq. 7 and eq. 10 with x = 0 need 2F1 with c < 0: the
+ * expectations stay finite, positive and grow with the horizon; a new
+ * customer matches a Monte Carlo of the model. */
+static void test_small_a_plus_b(void)
+{
+    clv_bgnbd_t bg = { 0.8, 20, 0.3, 0.5 };
+    clv_summary_t one = { 0, 0, 50, 1, 10 };
+    double e30 = clv_expected_purchases(&bg, &one, 30),
+           e365 = clv_expected_purchases(&bg, &one, 365);
+    CHECK(isfinite(e30) && e30 > 0 && e30 < e365 && isfinite(e365));
+    xoshiro_t g;
+    xoshiro_seed(&g, 7);
+    double sum = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double u1, u2, lam, p, t = 0;
+        lam = gamma_draw(&g, bg.r) / bg.alpha;
+        u1 = gamma_draw(&g, bg.a);
+        u2 = gamma_draw(&g, bg.b);
+        p = u1 / (u1 + u2);
+        for (;;) { /* purchases in (0, 365] after a first at 0 */
+            t += -log(1 - xoshiro_unit(&g)) / lam;
+            if (t > 365)
+                break;
+            sum++;
+            if (xoshiro_unit(&g) < p)
+                break;
+        }
+    }
+    CHECK_REL(clv_expected_purchases_new(&bg, 365), sum / n, 0.02);
+}
+
 static void test_recovery(void)
 {
     const clv_model_t truth = { .bg = { 0.5, 40, 0.8, 2.5 }, .gg = { 6, 4, 15 } };
@@ -288,6 +328,7 @@ int main(void)
     test_hyp2f1();
     test_edges();
     test_summary_from_events();
+    test_small_a_plus_b();
     test_recovery();
     return test_failures ? 1 : 0;
 }

@@ -354,6 +354,42 @@ double clv_log_hyp2f1(double a, double b, double c, double z)
     return NAN;
 }
 
+/* 2F1(a, b; c; z) as sign * exp(*log_abs), also for -1 < c <= 0 (c = a+b-1
+ * of BG/NBD's eq. 7 / eq. 10 with x = 0 when the fitted a + b < 1): there
+ * the series' terms change sign, so the value comes from F(c+1) and F(c+2)
+ * by Gauss's contiguous relation (DLMF 15.5.18)
+ *   c(c-1)(z-1) F(c-1) + c(c-1-(2c-a-b-1)z) F(c) + (c-a)(c-b) z F(c+1) = 0
+ * taken at c+1. Returns 0, or -1 where 2F1 has a pole (c = 0) or the series
+ * fails. */
+static int hyp2f1_signed(double a, double b, double c, double z, double *log_abs,
+                         double *sign)
+{
+    if (c > 0) {
+        *log_abs = clv_log_hyp2f1(a, b, c, z);
+        *sign = 1;
+        return isnan(*log_abs) ? -1 : 0;
+    }
+    if (!(c > -1) || c == 0)
+        return -1;
+    double c1 = c + 1, f1 = exp(clv_log_hyp2f1(a, b, c1, z)),
+           f2 = exp(clv_log_hyp2f1(a, b, c1 + 1, z));
+    double f0 = -(c1 * (c1 - 1 - (2 * c1 - a - b - 1) * z) * f1 +
+                  (c1 - a) * (c1 - b) * z * f2) / (c1 * (c1 - 1) * (z - 1));
+    if (!isfinite(f0) || f0 == 0)
+        return -1;
+    *sign = f0 < 0 ? -1 : 1;
+    *log_abs = log(fabs(f0));
+    return 0;
+}
+
+double clv_hyp2f1(double a, double b, double c, double z)
+{
+    double la, sg;
+    if (!(z >= 0 && z < 1) || hyp2f1_signed(a, b, c, z, &la, &sg) != 0)
+        return NAN;
+    return sg * exp(la);
+}
+
 /* log of a / (b + x - 1) ((α+T)/(α+t_x))^(r+x): the odds of having dropped
  * out against being alive (FHL 2005 eq. 13's denominator term). */
 static double log_dead_odds(const clv_bgnbd_t *bg, const clv_summary_t *s)
@@ -386,11 +422,18 @@ static double a_off_one(double a)
 static double bracket(const clv_bgnbd_t *bg, double x, double T, double t)
 {
     double a = a_off_one(bg->a), r = bg->r, al = bg->alpha, b = bg->b;
-    double z = t / (al + T + t);
-    double lf = clv_log_hyp2f1(r + x, b + x, a + b + x - 1, z);
-    double lp = (r + x) * log1p(-z) + lf; /* ((α+T)/(α+T+t))^(r+x) 2F1 */
-    /* 1 - e^lp, and the ratio's sign, kept accurate when lp is near 0 */
-    return (a + b + x - 1) / (a - 1) * -expm1(lp);
+    double z = t / (al + T + t), lf, sign;
+    /* a + b + x - 1 = 0 (x = 0, a + b = 1) is a pole of 2F1 that the
+     * factor in front cancels; a value this close is nudged off it */
+    double c = a + b + x - 1;
+    if (fabs(c) < A_NEAR_ONE)
+        c = A_NEAR_ONE;
+    if (hyp2f1_signed(r + x, b + x, c, z, &lf, &sign) != 0)
+        return NAN;
+    double lp = (r + x) * log1p(-z) + lf; /* ((α+T)/(α+T+t))^(r+x) |2F1| */
+    /* 1 - sign e^lp, kept accurate by expm1 when lp is near 0 */
+    double one_minus = sign > 0 ? -expm1(lp) : 1 + exp(lp);
+    return c / (a - 1) * one_minus;
 }
 
 double clv_expected_purchases(const clv_bgnbd_t *bg, const clv_summary_t *s, double t)

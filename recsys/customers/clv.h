@@ -99,6 +99,11 @@ int clv_fit(const clv_summary_t *c, size_t n, clv_model_t *out);
  * a, b, c > 0. NaN outside the domain or without convergence. */
 double clv_log_hyp2f1(double a, double b, double c, double z);
 
+/* 2F1(a, b; c; z) itself for 0 <= z < 1, a, b > 0 and c > -1, c != 0
+ * (below 0 through a contiguous relation: BG/NBD needs c = a + b - 1,
+ * negative when a + b < 1). NaN outside. */
+double clv_hyp2f1(double a, double b, double c, double z);
+
 /* P(alive | x, t_x, T) (FHL 2005 eq. 13). A customer with no repeat
  * purchase is alive with probability 1: BG/NBD lets customers drop out
  * only after a repeat purchase. */
