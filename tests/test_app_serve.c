@@ -208,7 +208,7 @@ static void test_exposure_once_per_request_and_shown(store_t *s, const model_t *
         for (size_t j = 0; j < n; j++)
             CHECK(again[i].item != first[j].item);
     /* RankItems: known candidates ranked, the unknown one reported, logged. */
-    CHECK_EQ_INT(serve_rank(&env, m, c, &arms, "alice", cands, 3, "req-3", ranked, &nr,
+    CHECK_EQ_INT(serve_rank(&env, m, c, &arms, "alice", 0, cands, 3, "req-3", ranked, &nr,
                             unknown, &nu, &pers, &failed), 0);
     CHECK_EQ_INT(nr, 2);
     CHECK_EQ_INT(nu, 1);
@@ -241,7 +241,7 @@ static void test_failed_exposure_serves_nothing(store_t *s, const model_t *m,
                                  &failed), -EINVAL);
     CHECK(failed && strstr(failed, "exposure"));
     CHECK_EQ_INT(shown_since(sh, "alice", 0, seen, SHOWN_PER_CUSTOMER), 0);
-    CHECK_EQ_INT(serve_rank(&env, m, c, &arms, "alice", cands, 1, "req-y", out, &nr,
+    CHECK_EQ_INT(serve_rank(&env, m, c, &arms, "alice", 0, cands, 1, "req-y", out, &nr,
                             unknown, &nu, &pers, &failed), -EINVAL);
     CHECK(failed && strstr(failed, "exposure"));
     shown_free(sh);
@@ -273,7 +273,7 @@ static void test_similar_and_new_items(store_t *s, const model_t *m, const catal
         return;
     CHECK_EQ_INT(serve_similar(m, c2, "g", 2, NULL, out, &n), -ENODATA);
     arms_from(NULL, 0, T0, &arms);
-    CHECK_EQ_INT(serve_rank(&env, m, c2, &arms, "alice", cands, 2, "req-g", out, &n,
+    CHECK_EQ_INT(serve_rank(&env, m, c2, &arms, "alice", 0, cands, 2, "req-g", out, &n,
                             unknown, &nu, &pers, &failed), 0);
     CHECK_EQ_INT(n, 1);
     CHECK_EQ_INT(nu, 1);

@@ -2,7 +2,8 @@
  * test_erasure.c - the right to erasure across every owner of customer
  * data (custdata.h): a customer with events, points, attributes, a factor
  * row, coupons granted and redeemed, offer log rows, velocity counters,
- * experiment exposures and a pin to an experiment arm is exported (every kind of row), erased in one
+ * experiment exposures, a pin to an experiment arm, consent with its audit
+ * trail and a contact is exported (every kind of row), erased in one
  * transaction, and then no database of the store holds a trace of the id,
  * its account hash, its request ids or its dense index keys; the other customer's data,
  * the campaign's spend and the other factor row are untouched, and the
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "consentstore.h"
+#include "contactstore.h"
 #include "coupon_erase.h"
 #include "couponstore.h"
 #include "customers_erase.h"
@@ -117,6 +120,25 @@ static void fill_exposures(store_t *s)
         CHECK_EQ_INT(expstore_log(s, &e[i]), 0);
 }
 
+/* Both customers set preferences (two audit rows each) and were sent a
+ * message; the contact's index row names the customer too. */
+static void fill_consent(store_t *s)
+{
+    const char *who[2] = { GONE, KEPT };
+    for (int i = 0; i < 2; i++) {
+        consent_update_t u = { .preferred = -1, .language = "de" };
+        contactstore_contact_t c = { i ? "msg-k1" : "msg-g1", T0, T0, CONSENT_SMS,
+                                     CONTACT_COUPON };
+        consent_t out;
+        size_t changed = 0;
+        u.channel[CONSENT_EMAIL] = CONSENT_WITHDRAWN;
+        CHECK_EQ_INT(consentstore_update(s, who[i], &u, T0, T0, "web:prefs", &out, &changed),
+                     0);
+        CHECK_EQ_INT(changed, 2);
+        CHECK_EQ_INT(contactstore_record(s, who[i], &c, NULL, NULL), 0);
+    }
+}
+
 /* ---- the owners, and a memory owner that records what it was told -------------- */
 
 typedef struct memory {
@@ -142,14 +164,14 @@ static size_t owners(custdata_owner_t *o, memory_t *m)
 /* ---- export ----------------------------------------------------------------------- */
 
 typedef struct kinds {
-    int n[CUSTDATA_EXPERIMENT_PIN + 1];
+    int n[CUSTDATA_CONTACT + 1];
     char first_item[64], first_event[64];
 } kinds_t;
 
 static int count_kind(void *sink, custdata_kind_t kind, const void *row)
 {
     kinds_t *k = sink;
-    if ((int)kind < 1 || kind > CUSTDATA_EXPERIMENT_PIN)
+    if ((int)kind < 1 || kind > CUSTDATA_CONTACT)
         return -EINVAL;
     k->n[kind]++;
     if (kind == CUSTDATA_EVENT && !k->first_item[0]) {
@@ -165,7 +187,7 @@ static int count_kind(void *sink, custdata_kind_t kind, const void *row)
 }
 
 static void check_export(store_t *s, const custdata_owner_t *o, size_t n, const char *id,
-                         int events, int exposures, int coupons)
+                         int events, int exposures, int coupons, int consent)
 {
     kinds_t k;
     memset(&k, 0, sizeof k);
@@ -180,6 +202,9 @@ static void check_export(store_t *s, const custdata_owner_t *o, size_t n, const 
     CHECK_EQ_INT(k.n[CUSTDATA_COUPON_REDEMPTION], coupons ? 1 : 0);
     CHECK_EQ_INT(k.n[CUSTDATA_EXPOSURE], exposures);
     CHECK_EQ_INT(k.n[CUSTDATA_EXPERIMENT_PIN], 1);
+    CHECK_EQ_INT(k.n[CUSTDATA_CONSENT], consent ? 1 : 0);
+    CHECK_EQ_INT(k.n[CUSTDATA_CONSENT_CHANGE], consent ? 2 : 0);
+    CHECK_EQ_INT(k.n[CUSTDATA_CONTACT], consent ? 1 : 0);
 }
 
 /* ---- the scan for traces ------------------------------------------------------------ */
@@ -264,8 +289,9 @@ static void test_erase_everything(void)
     fill_store(s);
     fill_coupons(s);
     fill_exposures(s);
-    check_export(s, o, n, GONE, 3, 2, 1);
-    check_export(s, o, n, KEPT, 2, 1, 1);
+    fill_consent(s);
+    check_export(s, o, n, GONE, 3, 2, 1, 1);
+    check_export(s, o, n, KEPT, 2, 1, 1, 1);
     scan_for_traces(s, 1); /* the scan does see the customer before */
     CHECK_EQ_INT(couponstore_get_budget(s, "camp", &b), 0);
     spent_before = b.spent;
@@ -273,7 +299,7 @@ static void test_erase_everything(void)
     CHECK_EQ_INT(customers_erase(s, o, n, GONE, &erased, NULL), 0);
     CHECK_EQ_INT(erased.events, 3);
     CHECK(erased.had_index && erased.index == 0);
-    CHECK(erased.rows >= 2 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 2);
+    CHECK(erased.rows >= 2 + 2 + 1 + 1 + 1 + 1 + 2 + 1 + 2 + 1 + 2 + 1);
     CHECK_STREQ(mem.forgot, GONE);
     CHECK(mem.erased.had_index && mem.erased.index == 0);
 
@@ -296,7 +322,7 @@ static void test_erase_everything(void)
     free(itf);
     free(pop);
 
-    check_export(s, o, n, KEPT, 2, 1, 1);
+    check_export(s, o, n, KEPT, 2, 1, 1, 1);
     {
         /* exp-1 keeps KEPT's pin, loses GONE's. */
         expstore_defs_t defs;
@@ -338,7 +364,7 @@ static void test_all_or_nothing(void)
     CHECK_STREQ(failed, "broken");
     CHECK_EQ_INT(mem.forgot[0], 0); /* memory untouched when nothing committed */
     CHECK_EQ_INT(store_customer_index(s, GONE, &idx), 0);
-    check_export(s, o, OWNERS_DURABLE, GONE, 3, 2, 0);
+    check_export(s, o, OWNERS_DURABLE, GONE, 3, 2, 0, 0);
 
     /* Bad ids. */
     CHECK_EQ_INT(customers_erase(s, o, OWNERS_DURABLE, "", &erased, NULL), -EINVAL);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consentstore.h"
+#include "contactstore.h"
 #include "couponstore.h"
 #include "grow.h"
 #include "monotime.h"
@@ -24,6 +26,9 @@ typedef struct scoring {
     int64_t now;
     store_t *store;
     size_t cap;
+    contact_config_t contact;  /* consent default and contact policy */
+    tz_cache_t *zones;         /* NULL: no contact policy (campaign_scan_reach) */
+    int channel;               /* -1: marketing consent alone */
 } scoring_t;
 
 /* Keeps the campaign's coupons of the catalog; -ENOENT if none. */
@@ -50,10 +55,28 @@ static campaign_member_t *add_member(scoring_t *sc)
     return &a->members[a->n++];
 }
 
+/* Whether the customer may receive the campaign: marketing consent (on
+ * the channel, when one is set) and, with a channel, the contact policy
+ * for a coupon message now. *ok gets 1 or 0. */
+static int reachable(const scoring_t *sc, const char *customer_id, int *ok)
+{
+    contactstore_env_t env = { sc->store, &sc->contact, sc->zones };
+    contact_decision_t d;
+    int rc = consentstore_allows(sc->store, customer_id, sc->channel, CONSENT_MARKETING,
+                                 (consent_state_t)sc->contact.consent_default, ok);
+    if (rc || !*ok || sc->channel < 0 || !sc->zones)
+        return rc;
+    rc = contactstore_check(&env, customer_id, sc->channel, CONTACT_COUPON, sc->now, &d,
+                            NULL);
+    *ok = rc == 0 && d.allowed;
+    return rc;
+}
+
 /* Scores one customer: the campaign's best coupon at lambda 1, if worth it. */
 static int score_customer(void *ctx, const customer_view_t *v)
 {
     scoring_t *sc = ctx;
+    int ok = 0;
     coupon_held_t held[COUPONSTORE_MAX_HELD];
     couponstore_history_t h;
     coupon_history_t hv;
@@ -62,6 +85,8 @@ static int score_customer(void *ctx, const customer_view_t *v)
     campaign_member_t *m;
     int rc;
 
+    if ((rc = reachable(sc, v->customer_id, &ok)) != 0 || !ok)
+        return rc;
     serve_coupon_customer(v, &cc);
     if ((rc = couponstore_get_history(sc->store, v->customer_id, &h)) != 0)
         return rc;
@@ -135,7 +160,11 @@ int campaign_scan_begin(store_t *s, const customers_ctx_t *c, const char *campai
         return -EINVAL;
     if (!(scan = calloc(1, sizeof *scan)))
         return -ENOMEM;
-    scan->sc = (scoring_t){ .a = out, .now = now_ms, .store = s };
+    scan->sc = (scoring_t){ .a = out, .now = now_ms, .store = s, .channel = -1 };
+    if (c->cfg)
+        scan->sc.contact = c->cfg->contact;
+    else
+        contact_config_default(&scan->sc.contact);
     if (cfg)
         scan->sc.cfg = *cfg;
     else
@@ -157,6 +186,12 @@ int campaign_scan_begin(store_t *s, const customers_ctx_t *c, const char *campai
     scan->limit = limit;
     *scanp = scan;
     return 0;
+}
+
+void campaign_scan_reach(campaign_scan_t *scan, tz_cache_t *zones, int channel)
+{
+    scan->sc.zones = zones;
+    scan->sc.channel = channel;
 }
 
 int campaign_scan_step(campaign_scan_t *scan, const customers_ctx_t *c, uint32_t max)

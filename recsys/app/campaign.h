@@ -9,6 +9,11 @@
  * expected incremental profit (ties by customer id) and cut where the
  * cumulative worst-case cost (coupon_max_cost) would exceed the budget.
  * Reads only: nothing is granted or reserved.
+ *
+ * Consent: customers who withdrew marketing consent (consentstore.h; an
+ * unset choice counts as c->cfg->contact.consent_default) are never
+ * members. campaign_scan_reach narrows it to a channel and the contact
+ * policy.
  */
 #ifndef PATRON_RECSYS_CAMPAIGN_H
 #define PATRON_RECSYS_CAMPAIGN_H
@@ -19,6 +24,7 @@
 #include "coupon.h"
 #include "customers.h"
 #include "store.h"
+#include "tz.h"
 
 typedef struct campaign_member {
     char customer_id[STORE_MAX_ID + 1];
@@ -66,6 +72,14 @@ int campaign_scan_begin(store_t *s, const customers_ctx_t *c, const char *campai
                         const coupon_config_t *cfg, campaign_audience_t *out,
                         campaign_scan_t **scan);
 int campaign_scan_step(campaign_scan_t *scan, const customers_ctx_t *c, uint32_t max);
+
+/* Before the first step: members must also have consented to channel
+ * (consent_channel_t; -1 = no channel, the default) and, with a channel,
+ * pass the contact policy (contactstore_check, kind coupon, at now_ms,
+ * zones loaded through zones: borrowed until the scan is freed) - a
+ * customer whose budget is spent, or who is in quiet hours, is skipped
+ * before the budget is cut. */
+void campaign_scan_reach(campaign_scan_t *scan, tz_cache_t *zones, int channel);
 void campaign_scan_free(campaign_scan_t *scan);
 
 #endif

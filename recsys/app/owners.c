@@ -1,6 +1,8 @@
 /* owners.c - the durable owners of customer data (owners.h). */
 #include "owners.h"
 
+#include "consentstore.h"
+#include "contactstore.h"
 #include "coupon_erase.h"
 #include "exp_erase.h"
 #include "store_custdata.h"
@@ -11,5 +13,7 @@ size_t owners_durable(custdata_owner_t out[OWNERS_DURABLE])
     out[n++] = store_custdata_owner();
     out[n++] = couponstore_custdata_owner();
     out[n++] = expstore_custdata_owner();
+    out[n++] = consentstore_custdata_owner();
+    out[n++] = contactstore_custdata_owner();
     return n;
 }

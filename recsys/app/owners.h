@@ -13,10 +13,11 @@
 
 #include "custdata.h"
 
-#define OWNERS_DURABLE 3
+#define OWNERS_DURABLE 5
 
 /* Fills out with the durable owners in erasure and export order (the
- * store, coupons, experiments); returns how many (OWNERS_DURABLE). */
+ * store, coupons, experiments, consent, contacts); returns how many
+ * (OWNERS_DURABLE). */
 size_t owners_durable(custdata_owner_t out[OWNERS_DURABLE]);
 
 #endif

@@ -53,7 +53,7 @@ int serve_recommend(const serve_env_t *env, const model_t *m, const catalog_t *c
     *failed = "recommend";
     if (exclude_shown_minutes > SERVE_MAX_SHOWN_MINUTES)
         return -EINVAL;
-    if (exclude_shown_minutes) {
+    if (exclude_shown_minutes && !q->non_personalized) {
         int64_t since = arms->now_ms - (int64_t)exclude_shown_minutes * 60000;
         aq.deny_items = recent;
         aq.n_deny_items = shown_since(env->shown, q->customer_id, since, recent,
@@ -75,13 +75,15 @@ int serve_recommend(const serve_env_t *env, const model_t *m, const catalog_t *c
 
 int serve_rank(const serve_env_t *env, const model_t *m, const catalog_t *c,
                const arms_t *arms,
-               const char *customer_id, const char *const *item_ids, size_t n,
+               const char *customer_id, int non_personalized,
+               const char *const *item_ids, size_t n,
                const char *request_id, rec_item_t *ranked, size_t *n_ranked,
                size_t *unknown, size_t *n_unknown, int *personalized,
                const char **failed)
 {
     rec_query_t q = { .customer_id = customer_id, .k = 1,
-                      .popularity_blend = arms->popularity_blend };
+                      .popularity_blend = arms->popularity_blend,
+                      .non_personalized = non_personalized };
     uint32_t *known = malloc((n ? n : 1) * sizeof *known);
     size_t nk = 0, nu = 0;
     int rc = -ENOMEM;

@@ -45,7 +45,8 @@ typedef struct serve_env {
  * Recommend: answers q (validated with rec_query_invalid) from m under
  * arms: the first arm's popularity blend, and its diversity settings when
  * q sets none; items the customer was shown in the last
- * exclude_shown_minutes (0..SERVE_MAX_SHOWN_MINUTES, 0 = none) are left out.
+ * exclude_shown_minutes (0..SERVE_MAX_SHOWN_MINUTES, 0 = none) are left out
+ * (not for a q->non_personalized query: that reads nothing of the customer).
  * out holds q->k entries; *n and *personalized as rec_recommend. Logs the
  * exposure under request_id, then records the items as shown at
  * arms->now_ms. -EINVAL for minutes out of range.
@@ -59,14 +60,16 @@ int serve_recommend(const serve_env_t *env, const model_t *m, const catalog_t *c
 /*
  * RankItems: ranks the candidates that have factors (item_ids[0..n), each
  * 1..256 bytes, n <= REC_MAX_LIST; listed in c and older than m) for
- * customer_id with the arms' popularity blend. ranked (n entries) gets
+ * customer_id with the arms' popularity blend (by popularity alone when
+ * non_personalized: rec_query_t.non_personalized). ranked (n entries) gets
  * *n_ranked of them best first; unknown (n entries) gets the positions in
  * item_ids of the *n_unknown others, in given order. Logs the ranked ones
  * as the exposure.
  */
 int serve_rank(const serve_env_t *env, const model_t *m, const catalog_t *c,
                const arms_t *arms,
-               const char *customer_id, const char *const *item_ids, size_t n,
+               const char *customer_id, int non_personalized,
+               const char *const *item_ids, size_t n,
                const char *request_id, rec_item_t *ranked, size_t *n_ranked,
                size_t *unknown, size_t *n_unknown, int *personalized,
                const char **failed);

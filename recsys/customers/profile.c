@@ -74,6 +74,7 @@ void profile_config_default(profile_config_t *cfg)
     cfg->won_back_days = 90;
     cfg->tier_window_days = 365;
     cfg->tier_grace_days = 30;
+    contact_config_default(&cfg->contact);
     cfg->n_tiers = COUNT_OF(default_tiers);
     memcpy(cfg->tiers, default_tiers, sizeof default_tiers);
     cfg->n_segments = COUNT_OF(default_segments);

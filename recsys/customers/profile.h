@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contact.h"
 #include "store.h"
 
 #define PROFILE_TOP_CATEGORIES 3   /* favourite categories kept */
@@ -121,6 +122,12 @@ typedef struct profile_config {
     profile_segment_rule_t segments[PROFILE_MAX_SEGMENTS];
 
     double points_per_unit;      /* [1.0] points per currency unit spent */
+
+    /* Consent defaults and the contact policy (contact.h): the settings
+     * file's contact. and consent. lines. Profiles never read it; it
+     * travels here so the operator's one settings struct holds it.
+     * profile_config_invalid does not check it: contact_config_invalid. */
+    contact_config_t contact;
 } profile_config_t;
 
 /* Fills *cfg with the defaults above. Default tiers (window 365 days):

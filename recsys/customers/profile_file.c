@@ -99,6 +99,19 @@ static int parse_segment(char *v, profile_segment_rule_t *g)
     return 0;
 }
 
+/* A contact. or consent. line; a time zone must exist on this machine. */
+static const char *contact_line(contact_config_t *cfg, const char *key, const char *value)
+{
+    const char *why = contact_config_set(cfg, key, value);
+    tz_t *z = NULL;
+    if (!why && strcmp(key, "contact.time_zone") == 0) {
+        if (tz_load(NULL, cfg->time_zone, &z) != 0)
+            why = "no such time zone in " TZ_DEFAULT_DIR;
+        tz_free(z);
+    }
+    return why;
+}
+
 /* One "key = value" line; returns NULL or what is wrong. */
 static const char *apply_line(profile_config_t *cfg, char *key, char *value,
                               int *tiers_seen, int *segments_seen)
@@ -125,6 +138,8 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
         cfg->n_segments++;
         return NULL;
     }
+    if (strncmp(key, "contact.", 8) == 0 || strncmp(key, "consent.", 8) == 0)
+        return contact_line(&cfg->contact, key, value);
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         if (strcmp(key, settings[i].name) == 0)
             return set_scalar(cfg, &settings[i], value) ? "value: expected a number in range"
@@ -167,7 +182,8 @@ int profile_config_load(const char *path, profile_config_t *cfg, char *err, size
         }
     }
     fclose(f);
-    if (rc == 0 && (why = profile_config_invalid(cfg)) != NULL) {
+    if (rc == 0 && ((why = profile_config_invalid(cfg)) != NULL ||
+                    (why = contact_config_invalid(&cfg->contact)) != NULL)) {
         snprintf(err, cap, "%s: %s", path, why);
         rc = -EINVAL;
     }

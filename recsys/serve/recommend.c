@@ -237,7 +237,7 @@ static int load_history(store_t *s, const model_t *m, const catalog_t *c,
     for (size_t i = 0; i < h->l.n; i++)
         if (h->l.ev[i].seq >= m->hdr.train_seq)
             h->unseen = 1;
-    for (size_t i = 0; i < q->n_inline && rc == 0; i++) {
+    for (size_t i = 0; i < q->n_inline && rc == 0 && !q->non_personalized; i++) {
         store_event_rec_t r;
         uint32_t cat;
         size_t before = h->l.n;
@@ -402,7 +402,7 @@ static int resolve_customer(store_t *s, const model_t *m, const catalog_t *c,
                             customer_state_t *cs)
 {
     uint32_t customer = 0;
-    int known = store_customer_index(s, q->customer_id, &customer) == 0;
+    int known = !q->non_personalized && store_customer_index(s, q->customer_id, &customer) == 0;
     long distinct;
     int rc;
 

@@ -100,6 +100,11 @@ typedef struct rec_query {
                                     session still going on at now_ms count as
                                     the current session (session.h); 0: only
                                     inline events do */
+    int non_personalized;        /* 1: the customer withdrew personalization
+                                    consent: none of their data is read (no
+                                    factors, history, session or inline
+                                    events, so nothing bought is excluded):
+                                    popular items, REC_REASON_POPULAR */
 } rec_query_t;
 
 typedef struct rec_item {

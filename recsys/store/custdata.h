@@ -37,6 +37,9 @@ typedef enum custdata_kind {
     CUSTDATA_LINKED_ID = 9,     /* const char: another id of the person
                                    (MergeCustomers), emitted by
                                    customers_export before that id's rows */
+    CUSTDATA_CONSENT = 10,      /* consent_t                (consent.h) */
+    CUSTDATA_CONSENT_CHANGE = 11, /* consentstore_change_t  (consentstore.h) */
+    CUSTDATA_CONTACT = 12,      /* contactstore_contact_t   (contactstore.h) */
 } custdata_kind_t;
 
 /* Receives one exported row; row and everything it points to are valid

@@ -38,7 +38,8 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     a->started_ms = 0;
     counters_init(&a->counters);
     a->max_event_skew_ms = APP_DEFAULT_EVENT_SKEW_MS;
-    if (!(a->shown = shown_new(0)))
+    a->zones = NULL;
+    if (!(a->shown = shown_new(0)) || !(a->zones = tz_cache_new(NULL)))
         return -ENOMEM;
     if ((rc = exp_slot_init(&a->experiments, store, &a->models, &a->model_opts)) != 0)
         return rc;
@@ -170,6 +171,7 @@ void app_destroy(app_t *a)
     auth_free(a->auth);
     pthread_rwlock_destroy(&a->auth_lock);
     shown_free(a->shown);
+    tz_cache_free(a->zones);
     exp_slot_destroy(&a->experiments);
     model_slot_destroy(&a->models);
     catalog_slot_destroy(&a->catalogs);

@@ -27,8 +27,9 @@
 #include "profile.h"
 #include "shown.h"
 #include "store.h"
+#include "tz.h"
 
-#define APP_MAX_OWNERS 8  /* OWNERS_DURABLE and the in-memory ones */
+#define APP_MAX_OWNERS 12 /* OWNERS_DURABLE and the in-memory ones */
 #define APP_DEFAULT_EVENT_SKEW_MS STORE_DEFAULT_EVENT_SKEW_MS
 
 typedef struct app {
@@ -66,6 +67,9 @@ typedef struct app {
     atomic_int experiments_unloaded;
 
     shown_t *shown;           /* recently shown items, in memory */
+    /* Time zones read for the contact policy (tz.h): each name loaded once,
+     * shared by every thread. */
+    tz_cache_t *zones;
 
     /* Who keeps data about a customer (custdata.h), walked by DeleteCustomer
      * and ExportCustomer: the durable owners, then the in-memory ones.

@@ -23,6 +23,8 @@
 #include "id.h"
 #include "couponstore.h"
 #include "campaign.h"
+#include "consent_rpc.h"
+#include "consentstore.h"
 #include "serve_coupon.h"
 #include "patron/v1/coupons.pb-c.h"
 #include "wallclock.h"
@@ -243,6 +245,28 @@ static int load_customer(app_t *a, const char *customer_id, int64_t now,
 
 /* How often TargetCoupons resolves an id merged away meanwhile. */
 #define TARGET_TRIES 4
+/* A customer who withdrew marketing consent gets no coupon: nothing is
+ * decided, granted or logged (the offer log trains uplift models on
+ * decisions, and this was none), and the answer says why. */
+static void decline_no_consent(const Patron__V1__TargetCouponsRequest *r,
+                               const rpc_call_info_t *ci, rpc_reply_t *out)
+{
+    Patron__V1__TargetCouponsResponse resp = PATRON__V1__TARGET_COUPONS_RESPONSE__INIT;
+    Patron__V1__CouponDecision dec = PATRON__V1__COUPON_DECISION__INIT;
+    Patron__V1__Provenance prov = PATRON__V1__PROVENANCE__INIT;
+    char rid[33];
+
+    if (!r->request_id[0])
+        rpc_new_request_id(rid);
+    dec.outcome = PATRON__V1__COUPON_OUTCOME__COUPON_OUTCOME_NONE_NO_CONSENT;
+    dec.reason = (char *)"the customer withdrew marketing consent";
+    dec.assignment_probability = 1.0;
+    prov.request_id = r->request_id[0] ? r->request_id : rid;
+    resp.decision = &dec;
+    resp.provenance = &prov;
+    tag_provenance(ci, &prov);
+    encode(&resp.base, out);
+}
 
 void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                       size_t len, rpc_reply_t *out)
@@ -263,7 +287,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     customer_view_t v;
     char rid[33], err[256], who[STORE_MAX_ID + 1];
     const char *bad, *exp_id, *arm_id;
-    int known = 0, replayed = 0, linked = 0, stale = 0, rc;
+    int known = 0, replayed = 0, linked = 0, stale = 0, consented = 0, rc;
 
     if (!r)
         return;
@@ -289,6 +313,16 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
 resolve:
     if ((linked = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
         fail_errno(out, linked, "resolving customer_id");
+        goto out;
+    }
+    if ((rc = consentstore_allows(a->store, who, -1, CONSENT_MARKETING,
+                                  (consent_state_t)a->profile_cfg.contact.consent_default,
+                                  &consented)) != 0) {
+        fail_errno(out, rc, "reading the customer's consent");
+        goto out;
+    }
+    if (!consented) {
+        decline_no_consent(r, ci, out);
         goto out;
     }
     memset(&t, 0, sizeof t);
@@ -442,6 +476,8 @@ campaign_request_invalid(const Patron__V1__SelectCampaignAudienceRequest *r)
         return "as_of_unix_ms: must be >= 0 (0 = now)";
     if (!(r->budget >= 0))
         return "budget: must be >= 0 (0 = what the campaign has left)";
+    if (channel_from_pb(r->channel) == -2)
+        return "channel: must be a Channel value (UNSPECIFIED: marketing consent only)";
     return NULL;
 }
 
@@ -484,6 +520,8 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
                              r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &cfg,
                              &st->a, &st->scan);
     app_customers_end(a);
+    if (rc == 0)
+        campaign_scan_reach(st->scan, a->zones, channel_from_pb(r->channel));
     if (rc) {
         campaign_fail(out, rc);
         campaign_stream_close(st);

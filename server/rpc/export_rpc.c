@@ -16,6 +16,9 @@
 
 #include "codec.h"
 #include "enums.h" /* event types, stages, outcomes: asserted to match */
+#include "consent_rpc.h"
+#include "consentstore.h"
+#include "contactstore.h"
 #include "coupon_erase.h"
 #include "customers_erase.h"
 #include "exp_erase.h"
@@ -76,6 +79,9 @@ static int push(arena_t *a, void ***items, size_t *n, void *m)
 
 typedef struct export_sink {
     arena_t arena;
+    const contact_config_t *contact;
+    consent_t consent;
+    prefs_msg_t prefs;
     Patron__V1__ExportCustomerResponse resp;
     Patron__V1__CustomerAttributes attrs;
     Patron__V1__CouponHistory hist;
@@ -259,6 +265,47 @@ static int add_linked(export_sink_t *k, const char *id)
                 &k->resp.n_linked_customer_ids, m);
 }
 
+static int add_consent(export_sink_t *k, const consent_t *c)
+{
+    k->consent = *c;
+    prefs_msg_fill(k->contact, &k->consent, &k->prefs);
+    k->resp.preferences = &k->prefs.p;
+    return 0;
+}
+
+static int add_consent_change(export_sink_t *k, const consentstore_change_t *c)
+{
+    Patron__V1__ConsentChange *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__consent_change__init(m);
+    m->seq = c->seq;
+    m->time_unix_ms = c->time_ms;
+    m->recorded_unix_ms = c->recorded_ms;
+    if (!(m->source = arena_str(&k->arena, c->source)) ||
+        !(m->field = arena_str(&k->arena, c->field)) ||
+        !(m->old_value = arena_str(&k->arena, c->old_value)) ||
+        !(m->new_value = arena_str(&k->arena, c->new_value)))
+        return -ENOMEM;
+    return push(&k->arena, (void ***)&k->resp.consent_changes, &k->resp.n_consent_changes,
+                m);
+}
+
+static int add_contact(export_sink_t *k, const contactstore_contact_t *c)
+{
+    Patron__V1__ContactRecord *m = arena_calloc(&k->arena, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    patron__v1__contact_record__init(m);
+    if (!(m->message_id = arena_str(&k->arena, c->message_id)))
+        return -ENOMEM;
+    m->time_unix_ms = c->time_ms;
+    m->recorded_unix_ms = c->recorded_ms;
+    m->channel = (Patron__V1__Channel)(c->channel + 1);
+    m->kind = (Patron__V1__ContactKind)(c->kind + 1);
+    return push(&k->arena, (void ***)&k->resp.contacts, &k->resp.n_contacts, m);
+}
+
 static int emit_row(void *sink, custdata_kind_t kind, const void *row)
 {
     export_sink_t *k = sink;
@@ -272,6 +319,9 @@ static int emit_row(void *sink, custdata_kind_t kind, const void *row)
     case CUSTDATA_EXPOSURE: return add_exposure(k, row);
     case CUSTDATA_EXPERIMENT_PIN: return add_pin(k, row);
     case CUSTDATA_LINKED_ID: return add_linked(k, row);
+    case CUSTDATA_CONSENT: return add_consent(k, row);
+    case CUSTDATA_CONSENT_CHANGE: return add_consent_change(k, row);
+    case CUSTDATA_CONTACT: return add_contact(k, row);
     }
     return -EINVAL; /* a kind this adapter does not know: a build mismatch */
 }
@@ -290,6 +340,7 @@ void h_export_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     if (!r)
         return;
     memset(&k, 0, sizeof k);
+    k.contact = &a->profile_cfg.contact;
     patron__v1__export_customer_response__init(&k.resp);
     if (!r->customer_id[0] || strlen(r->customer_id) > STORE_MAX_ID) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..%d bytes required",

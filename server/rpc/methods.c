@@ -11,6 +11,7 @@
 #include "methods.h"
 
 #include "admin_rpc.h"
+#include "consent_rpc.h"
 #include "coupons_rpc.h"
 #include "events_rpc.h"
 #include "experiments_rpc.h"
@@ -57,6 +58,10 @@
     M(PROFILES, "SetCustomerAttributes", UNARY(h_set_attributes))               \
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
     M(PROFILES, "MergeCustomers", AUDITED(UNARY(h_merge_customers)))            \
+    M(PROFILES, "SetPreferences", AUDITED(UNARY(h_set_preferences)))            \
+    M(PROFILES, "ListConsentChanges", UNARY(h_list_consent_changes))            \
+    M(PROFILES, "CheckContact", UNARY(h_check_contact))                         \
+    M(PROFILES, "RecordContact", UNARY(h_record_contact))                       \
     M(EXPERIMENTS, "CreateExperiment", OFF_PATH(AUDITED(UNARY(h_create_experiment)))) \
     M(EXPERIMENTS, "UpdateExperiment", OFF_PATH(AUDITED(UNARY(h_update_experiment)))) \
     M(EXPERIMENTS, "ListExperiments", UNARY(h_list_experiments))                \

@@ -13,6 +13,8 @@
 #include "codec.h"
 #include "enums.h"
 #include "id.h"
+#include "consent_rpc.h"
+#include "consentstore.h"
 #include "customers_erase.h"
 #include "customers_merge.h"
 #include "store_links.h"
@@ -31,6 +33,8 @@ typedef struct profile_msg {
     Patron__V1__CustomerAttributes attrs;
     Patron__V1__LifetimeValue clv;
     char *favs[PROFILE_TOP_CATEGORIES];
+    consent_t consent;
+    prefs_msg_t prefs;
 } profile_msg_t;
 
 static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
@@ -119,9 +123,13 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events or attributes");
     } else if (rc) {
         fail_errno(out, rc, "reading the profile");
+    } else if ((rc = consentstore_get(a->store, who, &m.consent, NULL)) != 0) {
+        fail_errno(out, rc, "reading the preferences");
     } else {
         Patron__V1__GetProfileResponse resp = PATRON__V1__GET_PROFILE_RESPONSE__INIT;
         profile_msg_fill(&c, &v, now, &m);
+        prefs_msg_fill(&a->profile_cfg.contact, &m.consent, &m.prefs);
+        m.p.preferences = &m.prefs.p;
         resp.profile = &m.p;
         resp.resolved_customer_id = linked ? who : "";
         encode(&resp.base, out);
@@ -152,6 +160,7 @@ typedef struct audience_stream {
     size_t messages;               /* messages produced */
     uint64_t total, limit;
     int64_t now;
+    int channel;                   /* consent_channel_t; -1: marketing consent only */
 } audience_stream_t;
 
 static void audience_stream_close(void *state)
@@ -164,9 +173,16 @@ static void audience_stream_close(void *state)
     free(st);
 }
 
+/* Members must allow marketing (on st->channel when one is given): a
+ * customer who opted out is neither sent nor counted. */
 static int collect_member(void *ctx, const customer_view_t *v)
 {
     audience_stream_t *st = ctx;
+    int ok = 0, rc = consentstore_allows(
+        st->a->store, v->customer_id, st->channel, CONSENT_MARKETING,
+        (consent_state_t)st->a->profile_cfg.contact.consent_default, &ok);
+    if (rc || !ok)
+        return rc;
     st->total++;
     if (st->limit && st->n >= st->limit)
         return 0;
@@ -237,10 +253,16 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "as_of_unix_ms: must be >= 0 (0 = now)");
         goto out;
     }
+    if (channel_from_pb(r->channel) == -2) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
+                 "channel: must be a Channel value (UNSPECIFIED: marketing consent only)");
+        goto out;
+    }
     if (!(st = calloc(1, sizeof *st))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
+    st->channel = channel_from_pb(r->channel);
     if (r->expression[0] &&
         (rc = audience_parse(r->expression, &a->profile_cfg, &st->aud, err, sizeof err)) != 0) {
         if (rc == -ENOMEM)

@@ -15,6 +15,7 @@
 
 #include "codec.h"
 #include "complements.h"
+#include "consentstore.h"
 #include "enums.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "recommend.h"
@@ -151,6 +152,17 @@ static model_t *model_for_arms(app_t *a, const char *customer_id, arms_t *arms,
     return m;
 }
 
+/* Whether the customer withdrew personalization consent (then the call
+ * answers popular items and says so). *withdrawn gets 1 or 0. */
+static int personalization_withdrawn(app_t *a, const char *customer_id, int *withdrawn)
+{
+    int ok = 1, rc = consentstore_allows(
+        a->store, customer_id, -1, CONSENT_PERSONALIZATION,
+        (consent_state_t)a->profile_cfg.contact.consent_default, &ok);
+    *withdrawn = !ok;
+    return rc;
+}
+
 static void arms_fill_provenance(const arms_t *arms, Patron__V1__Provenance *prov)
 {
     const char *exp, *arm;
@@ -215,7 +227,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     char err[160], rid[33], who[STORE_MAX_ID + 1];
     const char *bad, *failed;
     size_t n = 0;
-    int personalized = 0, linked = 0, rc;
+    int personalized = 0, linked = 0, withdrawn = 0, rc;
 
     if (!r)
         return;
@@ -262,6 +274,11 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         goto out;
     }
     q.customer_id = who;
+    if ((rc = personalization_withdrawn(a, who, &withdrawn)) != 0) {
+        fail_errno(out, rc, "reading the customer's consent");
+        goto out;
+    }
+    q.non_personalized = withdrawn;
     if (!(m = model_for_arms(a, who, &arms, ci, out)))
         goto out;
     if (!(items = malloc(q.k * sizeof *items))) {
@@ -285,6 +302,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     tag_provenance(ci, &list.prov);
     resp.personalized = personalized;
     resp.resolved_customer_id = linked ? who : "";
+    resp.personalization_withdrawn = withdrawn;
     encode(&resp.base, out);
 out:
     scored_list_free(&list);
@@ -405,7 +423,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
     catalog_t *c;
     char err[96], rid[33], who[STORE_MAX_ID + 1];
     const char *bad, *failed;
-    int personalized = 0, rc;
+    int personalized = 0, withdrawn = 0, rc;
 
     if (!r)
         return;
@@ -419,6 +437,10 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
         fail_errno(out, rc, "resolving customer_id");
         goto out;
     }
+    if ((rc = personalization_withdrawn(a, who, &withdrawn)) != 0) {
+        fail_errno(out, rc, "reading the customer's consent");
+        goto out;
+    }
     if (!(m = model_for_arms(a, who, &arms, ci, out)))
         goto out;
     unknown = malloc((n ? n : 1) * sizeof *unknown);
@@ -428,7 +450,8 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
         goto out;
     }
     rpc_new_request_id(rid);
-    if ((rc = serve_rank(&env, m, c, &arms, who, (const char *const *)r->item_ids,
+    if ((rc = serve_rank(&env, m, c, &arms, who, withdrawn,
+                         (const char *const *)r->item_ids,
                          n, rid, ranked, &n_known, unknown, &n_unknown, &personalized,
                          &failed)) != 0) {
         fail_errno(out, rc, failed);
@@ -451,6 +474,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
     resp.provenance = &list.prov;
     tag_provenance(ci, &list.prov);
     resp.personalized = personalized;
+    resp.personalization_withdrawn = withdrawn;
     encode(&resp.base, out);
 out:
     scored_list_free(&list);
