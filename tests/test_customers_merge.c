@@ -277,7 +277,28 @@ static void test_coupon_replays(store_t *s)
     CHECK_EQ_INT(test_grant(s, "rep-anon", "rq-1", cat, 1, T0, &o), 0);
     CHECK_STREQ(o.coupon_id, "cpn-r");
     CHECK_EQ_INT(couponstore_redeem(s, &rd, NULL, &dup), 0);
+    event(s, "r-4", "rep-anon", "i3", STORE_EVENT_PURCHASE, T0 + 2 * MIN, 30, STORE_ACCEPTED);
     CHECK_EQ_INT(merge(s, "rep-anon", "rep-acct", NULL, &r), 0);
+    /* uplift training joins the offer with the person's purchases, now
+     * under the survivor, and keys it by the survivor */
+    {
+        uplift_log_t *logs = NULL;
+        couponstore_uplift_key_t *keys = NULL;
+        size_t n = 0, found = 0;
+        CHECK_EQ_INT(couponstore_uplift_logs(s, DAY, T0 + 2 * DAY, &logs, &keys, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(keys[i].request_id, "rq-1") != 0)
+                continue;
+            found++;
+            CHECK_STREQ(keys[i].customer_id, "rep-acct");
+            CHECK_EQ_INT(logs[i].treated, 1);
+            CHECK_EQ_INT(logs[i].bought, 1);
+            CHECK(logs[i].cost > 0.99 && logs[i].cost < 1.01);
+        }
+        CHECK_EQ_INT(found, 1);
+        free(logs);
+        free(keys);
+    }
     /* the retry names the survivor (the RPC resolved it): the same
      * redemption, a duplicate, not an id reused for someone else */
     rd.customer_id = "rep-acct";

@@ -258,9 +258,11 @@ typedef struct couponstore_uplift_key {
 /*
  * Training rows from the offer log joined with purchases: for each offer,
  * treated = a coupon was granted, bought = the customer has a purchase in
- * (time, time + window_ms], margin = that purchase's gross margin
- * (quantity x (price - the item's unit cost)), cost = discounts the customer
- * redeemed of that coupon in the window, assign_prob as logged. Offers newer
+ * (time, time + window_ms] (an offer for an id merged since, store_links.h,
+ * is the survivor's: its purchases, its redemptions, its key), margin =
+ * that purchase's gross margin (quantity x (price - the item's unit cost)),
+ * cost = discounts the customer redeemed of that coupon in the window,
+ * assign_prob as logged. Offers newer
  * than now_ms - window_ms are skipped (their outcome is not known yet).
  * *out is malloc'd (caller frees). keys may be NULL; otherwise *keys gets a
  * malloc'd array (caller frees) of the *n rows' keys, for splitting by

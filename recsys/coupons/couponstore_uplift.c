@@ -3,6 +3,7 @@
  * purchases and redemptions that followed them (couponstore_uplift_logs).
  */
 #include "couponstore_internal.h"
+#include "store_links.h"
 #include "grow.h"
 
 #include <errno.h>
@@ -70,6 +71,7 @@ static int join_offer(void *ctx, const couponstore_offer_t *o)
 {
     join_t *j = ctx;
     uplift_log_t *l;
+    char who[STORE_MAX_ID + 1];
     uint32_t idx;
     int rc;
 
@@ -77,11 +79,16 @@ static int join_offer(void *ctx, const couponstore_offer_t *o)
         return 0;
     if (j->n == j->cap && (rc = join_grow(j)) != 0)
         return rc;
+    /* An offer logged for an id merged since (store_links.h): the person's
+     * purchases now live under the survivor, and they are one customer
+     * when splitting by customer. */
+    if ((rc = store_resolve_customer(j->s, o->customer_id, who)) < 0)
+        return rc;
     if (j->keys) {
-        j->keys[j->n].customer = uplift_customer_key(o->customer_id);
+        j->keys[j->n].customer = uplift_customer_key(who);
         couponstore_uplift_key_t *k = &j->keys[j->n];
         couponstore_copy_id(k->coupon_id, o->coupon_id, sizeof k->coupon_id);
-        couponstore_copy_id(k->customer_id, o->customer_id, sizeof k->customer_id);
+        couponstore_copy_id(k->customer_id, who, sizeof k->customer_id);
         couponstore_copy_id(k->request_id, o->request_id, sizeof k->request_id);
         k->outcome = o->outcome;
         k->value = o->numbers.value;
@@ -94,13 +101,14 @@ static int join_offer(void *ctx, const couponstore_offer_t *o)
     j->from_ms = o->time_ms;
     j->until_ms = o->time_ms + j->window_ms;
     j->cur = l;
-    rc = store_customer_index(j->s, o->customer_id, &idx);
+    rc = store_customer_index(j->s, who, &idx);
     if (rc == 0)
         rc = store_customer_events(j->s, idx, add_purchase, j);
     if (rc && rc != -ENOENT)
         return rc;
     for (size_t i = 0; l->treated && i < j->n_red; i++)
-        if (strcmp(j->red[i].customer_id, o->customer_id) == 0 &&
+        if ((strcmp(j->red[i].customer_id, o->customer_id) == 0 ||
+             strcmp(j->red[i].customer_id, who) == 0) &&
             strcmp(j->red[i].coupon_id, o->coupon_id) == 0 &&
             j->red[i].time_ms > j->from_ms && j->red[i].time_ms <= j->until_ms)
             l->cost += j->red[i].discount;
