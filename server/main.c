@@ -13,8 +13,9 @@
  * thread also polls the store for a newly published model every S seconds,
  * so `patron train` is picked up without a restart.
  *
- * Order: store -> app (model, experiments) -> gRPC transport -> admin HTTP
- * listener (reads the app); at exit: draining set -> transport stopped
+ * Order: store -> app (model, experiments) -> gRPC transport -> trigger
+ * scheduler (app_triggers_start) -> admin HTTP listener (reads the app); at
+ * exit: draining set -> trigger scheduler joined -> transport stopped
  * (in-flight calls drained; /readyz answers 503 meanwhile) -> admin listener
  * stopped (its thread joined) -> app destroyed -> store closed.
  */
@@ -378,6 +379,18 @@ int main(int argc, char **argv)
         free(stats);
         return 1;
     }
+    if ((rc = app_triggers_start(&app)) != 0) {
+        plog(LOG_ERROR, "cannot start the trigger scheduler: %s", store_strerror(rc));
+        transport_stop(t, 0);
+        app_destroy(&app);
+        store_close(store);
+        free(stats);
+        return 1;
+    }
+    if (app.profile_cfg.triggers.n_rules)
+        plog(LOG_INFO, "triggers: %zu rules, scanning every %u s, next sequence %llu",
+             app.profile_cfg.triggers.n_rules, app.profile_cfg.triggers.scan_seconds,
+             (unsigned long long)atomic_load(&app.trigger_next));
     if (o.port_file && write_port_file(o.port_file, port) != 0)
         plog(LOG_WARN, "cannot write port file %s", o.port_file);
     plog(LOG_INFO, "patrond %s (commit %s) listening on %s (port %d, %u threads%s%s%s)",
@@ -388,6 +401,7 @@ int main(int argc, char **argv)
          o.auth_file ? ", tokens required" : "");
 
     if (o.admin_listen && start_admin(&o, &app, &admin, &admin_port) != 0) {
+        app_triggers_stop(&app);
         transport_stop(t, 0);
         app_destroy(&app);
         store_close(store);
@@ -397,6 +411,7 @@ int main(int argc, char **argv)
 
     serve_until_stopped(&app, &sigs, o.poll_seconds);
     app_drain(&app);
+    app_triggers_stop(&app); /* no new triggers while draining; Subscribe streams end */
     transport_stop(t, o.drain_ms);
     admin_http_stop(admin);
     app_destroy(&app);

@@ -6,6 +6,7 @@
 #include "coupon_erase.h"
 #include "exp_erase.h"
 #include "store_custdata.h"
+#include "triggers.h"
 
 size_t owners_durable(custdata_owner_t out[OWNERS_DURABLE])
 {
@@ -15,5 +16,6 @@ size_t owners_durable(custdata_owner_t out[OWNERS_DURABLE])
     out[n++] = expstore_custdata_owner();
     out[n++] = consentstore_custdata_owner();
     out[n++] = contactstore_custdata_owner();
+    out[n++] = triggers_custdata_owner();
     return n;
 }

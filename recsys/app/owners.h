@@ -13,10 +13,10 @@
 
 #include "custdata.h"
 
-#define OWNERS_DURABLE 5
+#define OWNERS_DURABLE 6
 
 /* Fills out with the durable owners in erasure and export order (the
- * store, coupons, experiments, consent, contacts); returns how many
+ * store, coupons, experiments, consent, contacts, triggers); returns how many
  * (OWNERS_DURABLE). */
 size_t owners_durable(custdata_owner_t out[OWNERS_DURABLE]);
 

@@ -80,6 +80,7 @@ void profile_config_default(profile_config_t *cfg)
     cfg->n_segments = COUNT_OF(default_segments);
     memcpy(cfg->segments, default_segments, sizeof default_segments);
     cfg->points_per_unit = 1.0;
+    trigger_config_default(&cfg->triggers);
 }
 
 static int name_ok(const char *name)
@@ -582,8 +583,11 @@ static void order_fields(const int64_t *orders, size_t k, const rhythm_t *rh,
                          profile_t *out)
 {
     out->orders = (uint32_t)k;
+    out->rhythm_days = rh->rhythm_days;
     if (k == 0)
         return;
+    out->last_order_ms = orders[k - 1];
+    out->comeback_ms = rh->last_comeback_ms;
     out->first_purchase_ms = orders[0];
     out->average_basket = out->monetary / (double)k;
     out->typical_gap_days = rh->typical_gap_days;

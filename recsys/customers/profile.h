@@ -35,6 +35,7 @@
 
 #include "contact.h"
 #include "store.h"
+#include "trigger_def.h"
 
 #define PROFILE_TOP_CATEGORIES 3   /* favourite categories kept */
 #define PROFILE_NAME_MAX 32        /* tier / segment name, incl. the NUL */
@@ -128,6 +129,7 @@ typedef struct profile_config {
      * travels here so the operator's one settings struct holds it.
      * profile_config_invalid does not check it: contact_config_invalid. */
     contact_config_t contact;
+    trigger_config_t triggers;   /* [no rules] trigger_def.h */
 } profile_config_t;
 
 /* Fills *cfg with the defaults above. Default tiers (window 365 days):
@@ -156,6 +158,11 @@ typedef struct profile {
     uint32_t favourites[PROFILE_TOP_CATEGORIES]; /* category ids, best first */
     int tier;                    /* index into cfg->tiers, -1 none */
     profile_stage_t stage;
+    /* What the stage was computed from, so the moment it changes can be
+     * derived (triggers, trigger_rules.h): */
+    int64_t last_order_ms;       /* the latest order's time; 0 without orders */
+    int64_t comeback_ms;         /* the latest comeback order (see WON_BACK); 0 none */
+    double rhythm_days;          /* the rhythm the stage thresholds multiply */
 } profile_t;
 
 /*

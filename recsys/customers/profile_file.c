@@ -48,6 +48,39 @@ static int parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* Trigger settings (trigger_def.h): name, field, range. */
+typedef struct trigger_setting {
+    const char *name;
+    size_t offset;
+    uint32_t lo, hi;
+} trigger_setting_t;
+
+static const trigger_setting_t trigger_settings[] = {
+    { "trigger_scan_seconds", offsetof(trigger_config_t, scan_seconds), 1, 86400 },
+    { "trigger_recommend_k", offsetof(trigger_config_t, recommend_k), 0,
+      TRIGGER_MAX_RECOMMEND_K },
+    { "trigger_horizon_days", offsetof(trigger_config_t, horizon_days), 1, 3650 },
+};
+
+/* A trigger_* setting line; returns NULL, "" when key is not one, or what
+ * is wrong. */
+static const char *apply_trigger(trigger_config_t *tc, const char *key, char *value)
+{
+    double v;
+    if (strcmp(key, "trigger") == 0)
+        return trigger_rule_parse(tc, value);
+    for (size_t i = 0; i < sizeof trigger_settings / sizeof trigger_settings[0]; i++) {
+        const trigger_setting_t *t = &trigger_settings[i];
+        if (strcmp(key, t->name) != 0)
+            continue;
+        if (parse_number(value, t->lo, t->hi, &v) || v != floor(v))
+            return "value: expected a whole number in range";
+        *(uint32_t *)((char *)tc + t->offset) = (uint32_t)v;
+        return NULL;
+    }
+    return "";
+}
+
 static int set_scalar(profile_config_t *cfg, const setting_t *st, const char *value)
 {
     double v;
@@ -140,6 +173,9 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
     }
     if (strncmp(key, "contact.", 8) == 0 || strncmp(key, "consent.", 8) == 0)
         return contact_line(&cfg->contact, key, value);
+    const char *why = apply_trigger(&cfg->triggers, key, value);
+    if (!why || *why)
+        return why;
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         if (strcmp(key, settings[i].name) == 0)
             return set_scalar(cfg, &settings[i], value) ? "value: expected a number in range"

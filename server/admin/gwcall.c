@@ -23,6 +23,7 @@
 #include "patron/v1/experiments.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
+#include "patron/v1/triggers.pb-c.h"
 #include "pbjson.h"
 #include "status_names.h"
 
@@ -33,6 +34,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &patron__v1__recommender__descriptor, &patron__v1__events__descriptor,
     &patron__v1__profiles__descriptor,    &patron__v1__experiments__descriptor,
     &patron__v1__admin__descriptor,       &patron__v1__coupons__descriptor,
+    &patron__v1__triggers__descriptor,
     &grpc__health__v1__health__descriptor,
 };
 

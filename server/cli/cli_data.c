@@ -23,6 +23,7 @@
 #include "importer.h"
 #include "owners.h"
 #include "store.h"
+#include "triggers.h"
 #include "wallclock.h"
 
 
@@ -127,7 +128,7 @@ static int cmd_import(int argc, char **argv)
 /* ---- compact ------------------------------------------------------------------- */
 
 typedef struct compact_args {
-    double customer_days, views_days, offers_days, exposure_ids_days;
+    double customer_days, views_days, offers_days, exposure_ids_days, triggers_days;
 } compact_args_t;
 
 /* Every durable owner of customer data (owners.h, the registry
@@ -189,6 +190,13 @@ static int compact_store(store_t *s, const compact_args_t *a, const char **faile
                    "untouched; a retry of those would count again)\n",
                    (unsigned long long)pruned, a->exposure_ids_days);
     }
+    if (rc == 0 && a->triggers_days > 0) {
+        rc = triggers_prune(s, now_ms - (int64_t)(a->triggers_days * CIVIL_DAY_MS), &pruned);
+        if (rc == 0)
+            printf("deleted %llu fired triggers older than %g days (their dedup marks are "
+                   "kept, so none fires again; a consumer whose cursor is older skips "
+                   "them)\n", (unsigned long long)pruned, a->triggers_days);
+    }
     return rc;
 }
 
@@ -197,7 +205,8 @@ static int cmd_compact(int argc, char **argv)
     static const cli_cmd_t cmd = {
         "compact", "--data DIR [--customer-data-older-than-days D]\n"
                    "                      [--older-than-days D] [--offers-older-than-days D]\n"
-                   "                      [--exposure-ids-older-than-days D]",
+                   "                      [--exposure-ids-older-than-days D]\n"
+                   "                      [--triggers-older-than-days D]",
         "Retention and compaction; each horizon is D days before now, give at least one.\n"
         "--customer-data-older-than-days runs the retention of every owner of customer\n"
         "data (the registry DeleteCustomer and ExportCustomer walk) with one horizon:\n"
@@ -205,6 +214,8 @@ static int cmd_compact(int argc, char **argv)
         "               redemptions are kept: they are the campaign's accounts);\n"
         "  experiments  forget exposure request ids logged before it (the per-customer\n"
         "               results are kept; a retry of such a request would count again);\n"
+        "  triggers     delete fired triggers logged before it (Triggers/Subscribe's\n"
+        "               log; the dedup marks stay, so nothing fires twice);\n"
         "  store        keeps its events, attributes and points (they are the training\n"
         "               data, profiles and balances): aggregate old views with\n"
         "               --older-than-days, erase a customer with DeleteCustomer.\n"
@@ -226,6 +237,9 @@ static int cmd_compact(int argc, char **argv)
         CLI_NUM("exposure-ids-older-than-days", "D",
                 "forget experiment request ids older than D days", 1e-6, 1e6,
                 &a.exposure_ids_days),
+        CLI_NUM("triggers-older-than-days", "D",
+                "delete fired triggers logged more than D days ago", 1e-6, 1e6,
+                &a.triggers_days),
         CLI_END,
     };
     const char *failed = NULL;
@@ -235,11 +249,11 @@ static int cmd_compact(int argc, char **argv)
     if ((rc = cli_parse(argc, argv, 1, &cmd, opts)) != CLI_PARSED)
         return rc;
     if (a.customer_days <= 0 && a.views_days <= 0 && a.offers_days <= 0 &&
-        a.exposure_ids_days <= 0) {
+        a.exposure_ids_days <= 0 && a.triggers_days <= 0) {
         fprintf(stderr, "patron compact: give --customer-data-older-than-days (every "
                 "owner's retention), --older-than-days (views), --offers-older-than-days "
-                "(coupon offer log) and/or --exposure-ids-older-than-days (experiment "
-                "request ids), > 0\n");
+                "(coupon offer log), --exposure-ids-older-than-days (experiment "
+                "request ids) and/or --triggers-older-than-days (fired triggers), > 0\n");
         return CLI_USAGE;
     }
     if (cli_store_open(data, map_bytes, 0, &s) != 0)

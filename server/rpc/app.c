@@ -9,6 +9,8 @@
 
 #include "log.h"
 #include "monotime.h"
+#include "store_record.h"
+#include "wallclock.h"
 
 int app_init(app_t *a, store_t *store, const model_opts_t *opts)
 {
@@ -24,6 +26,10 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     atomic_init(&a->draining, 0);
     atomic_init(&a->experiments_unloaded, 0);
     atomic_init(&a->health_epoch, 0);
+    atomic_init(&a->trigger_next, 1);
+    a->trigger_sched = NULL;
+    a->trigger_gate = NULL;
+    a->trigger_gate_ctx = NULL;
     profile_config_default(&a->profile_cfg);
     pthread_rwlock_init(&a->cust_lock, NULL);
     a->cust_catalog = NULL;
@@ -52,11 +58,19 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
 int app_upsert_items(app_t *a, const store_item_t *items, size_t n, size_t *inserted,
                      size_t *updated, size_t *bad_index, const char **reason)
 {
-    int refresh = 0;
+    int refresh = 0, noted;
+    catalog_t *before = catalog_slot_get(&a->catalogs);
     int rc = catalog_slot_upsert(&a->catalogs, a->store, items, n, inserted, updated,
                                  bad_index, reason, &refresh);
-    if (rc)
+    if (rc) {
+        catalog_unref(before);
         return rc;
+    }
+    /* Price decreases, for price_drop trigger rules (triggers.h). */
+    if ((noted = triggers_note_prices(a->store, before, items, n, wall_ms())) != 0)
+        plog(LOG_ERROR, "items stored, but their price drops were not recorded for "
+             "triggers: %s", store_strerror(noted));
+    catalog_unref(before);
     if (refresh)
         plog(LOG_ERROR, "items stored, but the catalog snapshot was not refreshed "
              "(serving keeps the old one until the next reload): %s", strerror(-refresh));

@@ -28,6 +28,7 @@
 #include "shown.h"
 #include "store.h"
 #include "tz.h"
+#include "triggers.h"
 
 #define APP_MAX_OWNERS 12 /* OWNERS_DURABLE and the in-memory ones */
 #define APP_DEFAULT_EVENT_SKEW_MS STORE_DEFAULT_EVENT_SKEW_MS
@@ -95,6 +96,16 @@ typedef struct app {
     counters_t counters;
     int64_t max_event_skew_ms;   /* event times later than now + this are refused */
     int access_log;              /* --access-log: HTTP/JSON calls get lines too */
+
+    /* Triggers (app_triggers.c): the sequence the next logged trigger gets,
+     * bumped after each commit (Subscribe streams compare their cursor with
+     * it on their tick instead of reading the store); the scheduler thread
+     * (NULL until app_triggers_start); the gate consent and the contact
+     * policy decide with (NULL: every firing is delivered). */
+    atomic_uint_fast64_t trigger_next;
+    struct trigger_sched *trigger_sched;
+    triggers_gate_fn trigger_gate;
+    void *trigger_gate_ctx;
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */
@@ -189,6 +200,33 @@ int app_load_experiments(app_t *a);
 /* SIGTERM: from now on health answers NOT_SERVING for everything, and
  * Watch streams send that and end (health_rpc.h). */
 void app_drain(app_t *a);
+
+/* ---- triggers (app_triggers.c) -------------------------------------------------- */
+
+/* Starts the trigger scheduler thread when the settings define trigger
+ * rules (a->profile_cfg.triggers): it evaluates the customers
+ * app_triggers_touch queued as soon as they are queued, and every customer
+ * with events every scan_seconds (the time-based rules: cart abandonment,
+ * stage changes, birthdays, price drops). Reads a->trigger_next from the
+ * store first. Returns 0 (also with no rules: nothing started) or a
+ * negative errno. Call after app_init and the settings, before serving. */
+int app_triggers_start(app_t *a);
+
+/* Stops and joins the scheduler (an evaluation under way finishes first);
+ * queued customers not yet evaluated are dropped (the next start's first
+ * scan sees them). NULL-safe about a scheduler never started. Call before
+ * app_destroy, after app_drain. */
+void app_triggers_stop(app_t *a);
+
+/* After events were committed: queues these customers (n ids) for the
+ * scheduler to evaluate now. Never blocks on an evaluation; when the queue
+ * is full the scheduler runs a full scan instead. A no-op without rules. */
+void app_triggers_touch(app_t *a, const char *const *customer_ids, size_t n);
+
+/* Evaluates one customer now, on the calling thread, under the scheduler's
+ * lock (evaluations never overlap). Returns triggers_evaluate's result. */
+int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
+                          triggers_result_t *res);
 
 /* After the store erased customer index `user`: marks it erased in every
  * loaded model (the served one and those experiment arms pin), so its

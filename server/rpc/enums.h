@@ -15,9 +15,11 @@
 #include "patron/v1/common.pb-c.h"
 #include "patron/v1/coupons.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
+#include "patron/v1/triggers.pb-c.h"
 #include "profile.h"
 #include "recommend.h"
 #include "store.h"
+#include "trigger_def.h"
 #include "uplift.h"
 
 #define SAME(domain, pb) _Static_assert((int)(domain) == (int)(pb), #domain " != " #pb)
@@ -137,6 +139,18 @@ static inline int benefit_kind_from_pb(Patron__V1__BenefitKind k, coupon_benefit
     *out = (coupon_benefit_kind_t)((int)k - 1);
     return 0;
 }
+
+/* TriggerKind <-> trigger_kind_t: the same numbers (a cast). */
+SAME(TRIGGER_CART_ABANDONED, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_CART_ABANDONED);
+SAME(TRIGGER_AT_RISK, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_AT_RISK);
+SAME(TRIGGER_LAPSED, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_LAPSED);
+SAME(TRIGGER_WON_BACK, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_WON_BACK);
+SAME(TRIGGER_TIER_UP, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_TIER_UP);
+SAME(TRIGGER_TIER_DOWN, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_TIER_DOWN);
+SAME(TRIGGER_BIRTHDAY, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_BIRTHDAY);
+SAME(TRIGGER_ANNIVERSARY, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_ANNIVERSARY);
+SAME(TRIGGER_FIRST_PURCHASE, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_FIRST_PURCHASE);
+SAME(TRIGGER_PRICE_DROP, PATRON__V1__TRIGGER_KIND__TRIGGER_KIND_PRICE_DROP);
 
 #undef SAME
 

@@ -59,6 +59,25 @@ static const char *category_unknown(const catalog_t *c, const char *category)
     return NULL;
 }
 
+/* Queues the customers of the accepted events for trigger evaluation
+ * (app_triggers_touch): their events are committed. */
+static void touch_accepted(app_t *a, const store_event_t *ev, const uint8_t *outcome,
+                           size_t n)
+{
+    const char *ids[64];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (outcome[i] != STORE_ACCEPTED || (k && strcmp(ids[k - 1], ev[i].customer_id) == 0))
+            continue;
+        ids[k++] = ev[i].customer_id;
+        if (k == sizeof ids / sizeof ids[0]) {
+            app_triggers_touch(a, ids, k);
+            k = 0;
+        }
+    }
+    app_triggers_touch(a, ids, k);
+}
+
 /* Stores one request's events (positions numbered from `first`) in one
  * transaction and adds the outcomes to t. Events whose time is implausible
  * (store_event_time_invalid at the wall clock) or whose category no item
@@ -90,6 +109,7 @@ static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
     }
     if ((rc = store_record_events(a->store, ev, kept, outcome, reason)) != 0)
         goto out;
+    touch_accepted(a, ev, outcome, kept);
     for (size_t i = 0, k = 0; i < n && rc == 0; i++) {
         const char *why = early[i];
         if (!why) {

@@ -20,6 +20,7 @@
 #include "recommender_rpc.h"
 #include "reflection.h"
 #include "stats_rpc.h"
+#include "triggers_rpc.h"
 
 #define SVC_RECOMMENDER "patron.v1.Recommender"
 #define SVC_EVENTS "patron.v1.Events"
@@ -27,6 +28,7 @@
 #define SVC_EXPERIMENTS "patron.v1.Experiments"
 #define SVC_ADMIN "patron.v1.Admin"
 #define SVC_COUPONS "patron.v1.Coupons"
+#define SVC_TRIGGERS "patron.v1.Triggers"
 #define SVC_HEALTH "grpc.health.v1.Health"
 #define SVC_REFLECTION "grpc.reflection.v1.ServerReflection"
 #define SVC_REFLECTION_ALPHA "grpc.reflection.v1alpha.ServerReflection"
@@ -39,6 +41,7 @@
     S(EXPERIMENTS, RPC_SVC_NEEDS_EXPERIMENTS)  \
     S(ADMIN, 0)                                \
     S(COUPONS, 0)                              \
+    S(TRIGGERS, 0)                             \
     S(HEALTH, 0)                               \
     S(REFLECTION, 0)                           \
     S(REFLECTION_ALPHA, 0)
@@ -76,6 +79,7 @@
     M(COUPONS, "SelectCampaignAudience",                                        \
       STREAM(RPC_SERVER_STREAM, select_campaign_audience_ops))                  \
     M(COUPONS, "RecordRedemption", UNARY(h_record_redemption))                  \
+    M(TRIGGERS, "Subscribe", STREAM(RPC_SERVER_STREAM, triggers_subscribe_ops)) \
     M(HEALTH, "Check", UNARY(h_health_check))                                   \
     M(HEALTH, "Watch", STREAM(RPC_SERVER_STREAM, health_watch_ops))             \
     M(REFLECTION, "ServerReflectionInfo", STREAM(RPC_BIDI_STREAM, reflection_stream_ops)) \

@@ -14,6 +14,7 @@
 #include "patron/v1/experiments.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "patron/v1/recommender.pb-c.h"
+#include "patron/v1/triggers.pb-c.h"
 
 #define MAX_METHODS 64
 
@@ -21,6 +22,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &patron__v1__recommender__descriptor, &patron__v1__events__descriptor,
     &patron__v1__profiles__descriptor,    &patron__v1__experiments__descriptor,
     &patron__v1__admin__descriptor,       &patron__v1__coupons__descriptor,
+    &patron__v1__triggers__descriptor,
     &grpc__health__v1__health__descriptor,
     &grpc__reflection__v1__server_reflection__descriptor,
 };

@@ -82,6 +82,7 @@ def configure(build_dir, proto_dir, patron=None, patrond=None):
     m.profiles = importlib.import_module("patron.v1.profiles_pb2")
     m.coupons = importlib.import_module("patron.v1.coupons_pb2")
     m.experiments = importlib.import_module("patron.v1.experiments_pb2")
+    m.triggers = importlib.import_module("patron.v1.triggers_pb2")
     m.health = importlib.import_module("patron_it_health_pb2")
     m.reflection = importlib.import_module("patron_it_reflection_pb2")
     pb = m

@@ -1,0 +1,693 @@
+/*
+ * triggers.c - evaluation into the durable trigger log, reading it, its
+ * retention, and the price drops price_drop rules look up (triggers.h).
+ *
+ * One firing's path: its mark is looked up (done already: nothing to do);
+ * the gate decides (no: the mark is written as suppressed); the
+ * recommended items are computed outside any transaction; then one write
+ * transaction re-checks the mark, makes the coupon decision and grant,
+ * takes the next sequence number and writes the log row, the mark and the
+ * counter. A tier firing also re-checks, in that transaction, that the
+ * customer's stored state is still the one the evaluation started from.
+ */
+#include "triggers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "patron/store/v1/triggers.pb-c.h"
+#include "recommend.h"
+#include "serve_coupon.h"
+#include "store_record.h"
+
+#define T_LOG "tlog"
+#define T_MARK "tmark"
+#define T_STATE "tstate"
+#define T_META "tmeta"
+#define T_DROP "tdrop"
+#define META_NEXT "next"
+
+/* ---- keys ------------------------------------------------------------------------ */
+
+static void be64(uint64_t v, unsigned char out[8])
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t from_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* customer NUL rule NUL key; returns its length, 0 if it does not fit. */
+static size_t mark_key(char *buf, size_t cap, const char *customer, const char *rule,
+                       const char *key)
+{
+    size_t a = strlen(customer), b = strlen(rule), c = strlen(key);
+    if (a + b + c + 2 > cap || a + b + c + 2 > STORE_MAX_TABLE_KEY)
+        return 0;
+    memcpy(buf, customer, a + 1);
+    memcpy(buf + a + 1, rule, b + 1);
+    memcpy(buf + a + b + 2, key, c);
+    return a + b + c + 2;
+}
+
+/* ---- the log's counter ------------------------------------------------------------- */
+
+static int meta_next_tx(store_tx_t *tx, uint64_t *next)
+{
+    unsigned char b[8];
+    size_t len = 0;
+    int rc = store_tx_get(tx, T_META, META_NEXT, strlen(META_NEXT), b, sizeof b, &len);
+    if (rc == -ENOENT) {
+        *next = 1;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (len != 8)
+        return store_record_bad(T_META, META_NEXT, strlen(META_NEXT), "not a sequence");
+    *next = from_be64(b);
+    return 0;
+}
+
+static int next_seq_tx(store_tx_t *tx, void *ctx)
+{
+    return meta_next_tx(tx, ctx);
+}
+
+int triggers_next_seq(store_t *s, uint64_t *next)
+{
+    return store_table_atomic(s, next_seq_tx, next);
+}
+
+/* ---- one firing ------------------------------------------------------------------ */
+
+typedef struct firing {
+    const triggers_env_t *env;
+    const customer_view_t *v;
+    const trigger_rule_t *rule;
+    const trigger_fire_t *f;
+    const trigger_input_t *in;     /* the state it started from */
+    const trigger_state_t *next;   /* ... and the one to store with it */
+    int64_t now_ms;
+    char mkey[STORE_MAX_TABLE_KEY];
+    size_t mlen;
+    char *recommended[TRIGGER_MAX_RECOMMEND_K];
+    size_t n_recommended;
+    const char *suppressed;        /* set: write the mark only */
+    uint64_t seq;                  /* out: the logged seq, 0 none */
+} firing_t;
+
+static int mark_exists_tx(store_tx_t *tx, const firing_t *g)
+{
+    const void *val;
+    size_t vlen;
+    int rc = store_tx_get_ref(tx, T_MARK, g->mkey, g->mlen, &val, &vlen);
+    return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
+}
+
+static int put_state_tx(store_tx_t *tx, const char *customer, const trigger_state_t *st)
+{
+    Patron__Store__V1__TriggerState m = PATRON__STORE__V1__TRIGGER_STATE__INIT;
+    m.known = st->known != 0;
+    m.tier = st->tier;
+    return store_tx_put_record(tx, T_STATE, customer, strlen(customer), &m.base);
+}
+
+static int get_state_tx(store_tx_t *tx, const char *customer, trigger_state_t *st)
+{
+    ProtobufCMessage *m = NULL;
+    int rc = store_tx_get_record(tx, T_STATE, customer, strlen(customer),
+                                 &patron__store__v1__trigger_state__descriptor, &m);
+    memset(st, 0, sizeof *st);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc)
+        return rc;
+    st->known = ((Patron__Store__V1__TriggerState *)m)->known;
+    st->tier = ((Patron__Store__V1__TriggerState *)m)->tier;
+    store_record_free(m);
+    return 0;
+}
+
+/* The coupon request id of a firing: "trg-" and 16 hex digits. */
+static void coupon_request_id(const firing_t *g, char out[21])
+{
+    uint64_t h = fnv1a64_update(fnv1a64_str("patron.trigger"), g->mkey, g->mlen);
+    snprintf(out, 21, "trg-%016llx", (unsigned long long)h);
+}
+
+static int decide_coupon_tx(store_tx_t *tx, const firing_t *g, const char *rid,
+                            couponstore_offer_t *offer, int *decided)
+{
+    coupon_customer_t cust;
+    couponstore_target_t t;
+    int replayed = 0;
+
+    *decided = 0;
+    if (!g->env->n_coupons)
+        return 0;
+    serve_coupon_customer(g->v, &cust);
+    memset(&t, 0, sizeof t);
+    t.request_id = rid;
+    t.cust = &cust;
+    t.catalog = g->env->coupons;
+    t.n = g->env->n_coupons;
+    t.cfg = g->env->coupon_cfg;
+    t.now_ms = g->now_ms;
+    *decided = 1;
+    return couponstore_target_tx(tx, &t, offer, &replayed);
+}
+
+static int write_log_tx(store_tx_t *tx, firing_t *g, uint64_t seq)
+{
+    Patron__Store__V1__TriggerRecord r = PATRON__STORE__V1__TRIGGER_RECORD__INIT;
+    const catalog_t *cat = g->env->cust->cat;
+    char *items[TRIGGER_MAX_ITEMS], rid[21];
+    couponstore_offer_t offer;
+    unsigned char key[8];
+    int decided, rc;
+
+    coupon_request_id(g, rid);
+    if ((rc = decide_coupon_tx(tx, g, rid, &offer, &decided)) != 0)
+        return rc;
+    r.seq = seq;
+    r.customer_id = (char *)g->v->customer_id;
+    r.rule = (char *)g->rule->name;
+    r.kind = (uint32_t)g->rule->kind;
+    r.time_ms = g->f->time_ms;
+    r.fired_ms = g->now_ms;
+    r.reason = (char *)g->f->reason;
+    r.key = (char *)g->f->key;
+    for (size_t i = 0; i < g->f->n_items; i++)
+        if (cat && g->f->items[i] < cat->n_items && cat->ids[g->f->items[i]][0])
+            items[r.n_items++] = cat->ids[g->f->items[i]];
+    r.items = items;
+    r.n_recommended = g->n_recommended;
+    r.recommended = g->recommended;
+    r.coupon_outcome = -1;
+    if (decided) {
+        r.coupon_request_id = rid;
+        r.coupon_id = offer.coupon_id;
+        r.coupon_campaign = offer.campaign;
+        r.coupon_outcome = offer.outcome;
+        r.coupon_reason = offer.reason;
+    }
+    be64(seq, key);
+    return store_tx_put_record(tx, T_LOG, key, sizeof key, &r.base);
+}
+
+static int commit_firing_tx(store_tx_t *tx, void *ctx)
+{
+    firing_t *g = ctx;
+    Patron__Store__V1__TriggerMark mark = PATRON__STORE__V1__TRIGGER_MARK__INIT;
+    unsigned char nb[8];
+    uint64_t next = 0;
+    int rc;
+
+    g->seq = 0;
+    if ((rc = mark_exists_tx(tx, g)) != 0)
+        return rc < 0 ? rc : 0;
+    if (g->rule->kind == TRIGGER_TIER_UP || g->rule->kind == TRIGGER_TIER_DOWN) {
+        trigger_state_t st;
+        if ((rc = get_state_tx(tx, g->v->customer_id, &st)) != 0)
+            return rc;
+        if (st.known != g->in->prev.known || st.tier != g->in->prev.tier)
+            return 0; /* another evaluation saw this change */
+        if ((rc = put_state_tx(tx, g->v->customer_id, g->next)) != 0)
+            return rc;
+    }
+    mark.time_ms = g->f->time_ms;
+    if (g->suppressed) {
+        mark.suppressed = (char *)g->suppressed;
+        return store_tx_put_record(tx, T_MARK, g->mkey, g->mlen, &mark.base);
+    }
+    if ((rc = meta_next_tx(tx, &next)) != 0 || (rc = write_log_tx(tx, g, next)) != 0)
+        return rc;
+    mark.seq = next;
+    if ((rc = store_tx_put_record(tx, T_MARK, g->mkey, g->mlen, &mark.base)) != 0)
+        return rc;
+    be64(next + 1, nb);
+    if ((rc = store_tx_put(tx, T_META, META_NEXT, strlen(META_NEXT), nb, sizeof nb)) != 0)
+        return rc;
+    g->seq = next;
+    return 0;
+}
+
+/* The items Recommend would list for the customer now, less the trigger's
+ * own items (none without a model or catalog, or when it fails: a trigger
+ * is still worth sending). */
+static void recommend_items(firing_t *g)
+{
+    const triggers_env_t *env = g->env;
+    const catalog_t *cat = env->cust->cat;
+    uint32_t k = env->cust->cfg->triggers.recommend_k;
+    rec_item_t out[TRIGGER_MAX_RECOMMEND_K];
+    rec_query_t q;
+    size_t n = 0;
+    int personalized;
+
+    g->n_recommended = 0;
+    if (!env->model || !cat || k == 0)
+        return;
+    memset(&q, 0, sizeof q);
+    q.customer_id = g->v->customer_id;
+    q.k = k;
+    q.now_ms = g->now_ms;
+    q.deny_items = g->f->items; /* the message names those already */
+    q.n_deny_items = g->f->n_items;
+    if (rec_recommend(env->cust->store, env->model, cat, &q, out, &n, &personalized) != 0)
+        return;
+    for (size_t i = 0; i < n && i < TRIGGER_MAX_RECOMMEND_K; i++)
+        if (out[i].item < cat->n_items && cat->ids[out[i].item][0])
+            g->recommended[g->n_recommended++] = cat->ids[out[i].item];
+}
+
+static int mark_done(store_t *s, const firing_t *g)
+{
+    void *val = NULL;
+    size_t vlen;
+    int rc = store_table_get(s, T_MARK, g->mkey, g->mlen, &val, &vlen);
+    free(val);
+    return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
+}
+
+static int handle_firing(firing_t *g, triggers_result_t *res)
+{
+    const triggers_env_t *env = g->env;
+    char why[256] = "";
+    int rc;
+
+    if (!(g->mlen = mark_key(g->mkey, sizeof g->mkey, g->v->customer_id, g->rule->name,
+                             g->f->key)))
+        return 0; /* an id too long to key: cannot be deduplicated, so not fired */
+    if ((rc = mark_done(env->cust->store, g)) != 0)
+        return rc < 0 ? rc : 0;
+    if (env->gate) {
+        rc = env->gate(env->gate_ctx, g->v->customer_id, g->rule, g->now_ms, why, sizeof why);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            g->suppressed = why[0] ? why : "suppressed";
+    }
+    if (!g->suppressed)
+        recommend_items(g);
+    if ((rc = store_table_atomic(env->cust->store, commit_firing_tx, g)) != 0)
+        return rc;
+    if (g->seq) {
+        res->logged++;
+        res->last_seq = g->seq;
+    } else if (g->suppressed) {
+        res->suppressed++;
+    }
+    return 0;
+}
+
+/* ---- evaluation --------------------------------------------------------------------- */
+
+typedef struct drop_ctx {
+    store_t *store;
+    const catalog_t *cat;
+} drop_ctx_t;
+
+static int lookup_drop(void *ctx, uint32_t item, trigger_price_drop_t *out)
+{
+    drop_ctx_t *d = ctx;
+    ProtobufCMessage *m = NULL;
+    const char *id;
+    int rc;
+
+    if (!d->cat || item >= d->cat->n_items || !(id = d->cat->ids[item])[0])
+        return 0;
+    rc = store_table_get_record(d->store, T_DROP, id, strlen(id),
+                                &patron__store__v1__price_drop__descriptor, &m);
+    if (rc)
+        return 0; /* none, or unreadable: no drop to tell about */
+    out->time_ms = ((Patron__Store__V1__PriceDrop *)m)->time_ms;
+    out->old_price = ((Patron__Store__V1__PriceDrop *)m)->old_price;
+    out->new_price = ((Patron__Store__V1__PriceDrop *)m)->new_price;
+    store_record_free(m);
+    return 1;
+}
+
+typedef struct state_op {
+    const char *customer;
+    trigger_state_t st;
+    int get;
+} state_op_t;
+
+static int state_tx(store_tx_t *tx, void *ctx)
+{
+    state_op_t *op = ctx;
+    return op->get ? get_state_tx(tx, op->customer, &op->st)
+                   : put_state_tx(tx, op->customer, &op->st);
+}
+
+static int fire_all(const triggers_env_t *env, const customer_view_t *v,
+                    const trigger_input_t *in, int64_t now_ms, triggers_result_t *res)
+{
+    const profile_config_t *cfg = env->cust->cfg;
+    trigger_fire_t fires[TRIGGER_MAX_FIRES];
+    trigger_state_t next;
+    state_op_t put;
+    size_t n = 0;
+    int rc = trigger_evaluate(cfg, in, fires, TRIGGER_MAX_FIRES, &n, &next);
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        firing_t g;
+        memset(&g, 0, sizeof g);
+        g.env = env;
+        g.v = v;
+        g.rule = &cfg->triggers.rules[fires[i].rule];
+        g.f = &fires[i];
+        g.in = in;
+        g.next = &next;
+        g.now_ms = now_ms;
+        rc = handle_firing(&g, res);
+    }
+    if (rc || (in->prev.known && in->prev.tier == next.tier))
+        return rc;
+    put = (state_op_t){ v->customer_id, next, 0 };
+    return store_table_atomic(env->cust->store, state_tx, &put);
+}
+
+int triggers_evaluate(const triggers_env_t *env, const char *customer_id, int64_t now_ms,
+                      triggers_result_t *res)
+{
+    triggers_result_t ignored;
+    store_event_list_t h = { 0 };
+    customer_view_t *v;
+    trigger_input_t in;
+    drop_ctx_t drops;
+    state_op_t get;
+    int rc;
+
+    if (!res)
+        res = &ignored;
+    memset(res, 0, sizeof *res);
+    if (!env || !env->cust || !customer_id)
+        return -EINVAL;
+    if (env->cust->cfg->triggers.n_rules == 0)
+        return 0;
+    if (!(v = malloc(sizeof *v)))
+        return -ENOMEM;
+    rc = customers_view(env->cust, customer_id, now_ms, v);
+    if (rc == -ENOENT) {
+        free(v);
+        return 0;
+    }
+    if (rc == 0 && v->has_events)
+        rc = store_customer_events(env->cust->store, v->index, store_event_list_push, &h);
+    get = (state_op_t){ customer_id, { 0, 0 }, 1 };
+    if (rc == 0)
+        rc = store_table_atomic(env->cust->store, state_tx, &get);
+    if (rc == 0) {
+        drops = (drop_ctx_t){ env->cust->store, env->cust->cat };
+        in = (trigger_input_t){ h.ev, h.n, &v->p, v->has_attrs ? &v->attrs : NULL,
+                                get.st, lookup_drop, &drops, now_ms };
+        rc = fire_all(env, v, &in, now_ms, res);
+    }
+    store_event_list_free(&h);
+    free(v);
+    return rc;
+}
+
+/* ---- reading ----------------------------------------------------------------------- */
+
+static int copy_strs(char (*dst)[TRIGGERS_ITEM_ID_MAX], size_t cap, size_t *n,
+                     char **src, size_t n_src)
+{
+    *n = 0;
+    for (size_t i = 0; i < n_src && *n < cap; i++)
+        if (store_record_copy_str(dst[*n], TRIGGERS_ITEM_ID_MAX, src[i]))
+            (*n)++;
+    return 0;
+}
+
+static int record_from_msg(const Patron__Store__V1__TriggerRecord *m, triggers_record_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->seq = m->seq;
+    out->kind = (trigger_kind_t)m->kind;
+    out->time_ms = m->time_ms;
+    out->fired_ms = m->fired_ms;
+    out->coupon_outcome = m->coupon_outcome;
+    if (!store_record_copy_str(out->customer_id, sizeof out->customer_id, m->customer_id) ||
+        !store_record_copy_str(out->rule, sizeof out->rule, m->rule) ||
+        !store_record_copy_str(out->reason, sizeof out->reason, m->reason) ||
+        !store_record_copy_str(out->key, sizeof out->key, m->key) ||
+        !store_record_copy_str(out->coupon_request_id, sizeof out->coupon_request_id,
+                               m->coupon_request_id) ||
+        !store_record_copy_str(out->coupon_id, sizeof out->coupon_id, m->coupon_id) ||
+        !store_record_copy_str(out->coupon_campaign, sizeof out->coupon_campaign,
+                               m->coupon_campaign) ||
+        !store_record_copy_str(out->coupon_reason, sizeof out->coupon_reason,
+                               m->coupon_reason))
+        return -1;
+    copy_strs(out->items, TRIGGER_MAX_ITEMS, &out->n_items, m->items, m->n_items);
+    copy_strs(out->recommended, TRIGGER_MAX_RECOMMEND_K, &out->n_recommended,
+              m->recommended, m->n_recommended);
+    return 0;
+}
+
+typedef struct next_op {
+    uint64_t after;
+    triggers_record_t *out;
+    int found;
+} next_op_t;
+
+static int visit_next(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    next_op_t *op = ctx;
+    ProtobufCMessage *m = NULL;
+    int rc;
+
+    if (klen != 8 || from_be64(key) <= op->after)
+        return 0;
+    if ((rc = store_record_unpack(&patron__store__v1__trigger_record__descriptor, T_LOG, key,
+                                  klen, val, vlen, &m)) != 0)
+        return rc;
+    rc = record_from_msg((Patron__Store__V1__TriggerRecord *)m, op->out);
+    store_record_free(m);
+    if (rc)
+        return store_record_bad(T_LOG, key, klen, "a string longer than this build allows");
+    op->found = 1;
+    return 1;
+}
+
+/* Reads block by block of 256 sequence numbers (a 7-byte key prefix), so
+ * finding the next row costs one seek per block, not a scan from the start. */
+typedef struct find_op {
+    next_op_t *op;
+    uint64_t next;
+} find_op_t;
+
+static int find_next_tx(store_tx_t *tx, void *ctx)
+{
+    find_op_t *f = ctx;
+    int rc = meta_next_tx(tx, &f->next);
+    if (rc)
+        return rc;
+    for (uint64_t block = (f->op->after + 1) >> 8; (block << 8) < f->next; block++) {
+        unsigned char prefix[8];
+        be64(block << 8, prefix);
+        rc = store_tx_scan(tx, T_LOG, prefix, 7, visit_next, f->op);
+        if (rc < 0)
+            return rc;
+        if (f->op->found)
+            return 0;
+    }
+    return 0;
+}
+
+int triggers_next(store_t *s, uint64_t after, triggers_record_t *out)
+{
+    next_op_t op = { after, out, 0 };
+    find_op_t f = { &op, 0 };
+    int rc;
+
+    if (!s || !out || after == UINT64_MAX)
+        return -EINVAL;
+    if ((rc = store_table_atomic(s, find_next_tx, &f)) != 0)
+        return rc;
+    return op.found ? 0 : -ENOENT;
+}
+
+/* ---- retention ------------------------------------------------------------------------ */
+
+static int fired_before(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    const int64_t *before = ctx;
+    ProtobufCMessage *m = NULL;
+    int old;
+    if (store_record_unpack(&patron__store__v1__trigger_record__descriptor, T_LOG, key, klen,
+                            val, vlen, &m) != 0)
+        return 0; /* kept: an unreadable row is reported where it is read */
+    old = ((Patron__Store__V1__TriggerRecord *)m)->fired_ms < *before;
+    store_record_free(m);
+    return old;
+}
+
+int triggers_prune(store_t *s, int64_t before_ms, uint64_t *removed)
+{
+    return store_table_prune(s, T_LOG, fired_before, &before_ms, removed);
+}
+
+/* ---- price drops ---------------------------------------------------------------------- */
+
+typedef struct drops_op {
+    const catalog_t *old;
+    const store_item_t *items;
+    size_t n;
+    int64_t now_ms;
+} drops_op_t;
+
+static int note_prices_tx(store_tx_t *tx, void *ctx)
+{
+    drops_op_t *op = ctx;
+    for (size_t i = 0; i < op->n; i++) {
+        Patron__Store__V1__PriceDrop m = PATRON__STORE__V1__PRICE_DROP__INIT;
+        const store_item_t *it = &op->items[i];
+        uint32_t idx;
+        int rc;
+        if (catalog_item_index(op->old, it->item_id, &idx) != 0 ||
+            !(it->price < op->old->price[idx]))
+            continue;
+        m.time_ms = op->now_ms;
+        m.old_price = op->old->price[idx];
+        m.new_price = it->price;
+        if ((rc = store_tx_put_record(tx, T_DROP, it->item_id, strlen(it->item_id),
+                                      &m.base)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int triggers_note_prices(store_t *s, const catalog_t *old, const store_item_t *items,
+                         size_t n, int64_t now_ms)
+{
+    drops_op_t op = { old, items, n, now_ms };
+    if (!s || (n && !items))
+        return -EINVAL;
+    if (!old || n == 0)
+        return 0;
+    return store_table_atomic(s, note_prices_tx, &op);
+}
+
+/* ---- customer data (custdata.h) ------------------------------------------------------- */
+
+typedef struct erase_scan {
+    const char *customer;
+    unsigned char (*keys)[8];
+    size_t n, cap;
+    int rc;
+} erase_scan_t;
+
+static int gather_customer_rows(void *ctx, const void *key, size_t klen, const void *val,
+                                size_t vlen)
+{
+    erase_scan_t *e = ctx;
+    ProtobufCMessage *m = NULL;
+    int mine;
+
+    if (klen != 8 || store_record_unpack(&patron__store__v1__trigger_record__descriptor,
+                                         T_LOG, key, klen, val, vlen, &m) != 0)
+        return 0;
+    mine = strcmp(((Patron__Store__V1__TriggerRecord *)m)->customer_id, e->customer) == 0;
+    store_record_free(m);
+    if (!mine)
+        return 0;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 16;
+        void *p = realloc(e->keys, cap * sizeof *e->keys);
+        if (!p)
+            return -ENOMEM;
+        e->keys = p;
+        e->cap = cap;
+    }
+    memcpy(e->keys[e->n++], key, 8);
+    return 0;
+}
+
+typedef struct mark_scan {
+    char (*keys)[STORE_MAX_TABLE_KEY];
+    size_t *lens;
+    size_t n, cap;
+} mark_scan_t;
+
+static int gather_marks(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    mark_scan_t *ms = ctx;
+    (void)val;
+    (void)vlen;
+    if (klen > STORE_MAX_TABLE_KEY)
+        return 0;
+    if (ms->n == ms->cap) {
+        size_t cap = ms->cap ? ms->cap * 2 : 16;
+        void *k = realloc(ms->keys, cap * sizeof *ms->keys);
+        if (!k)
+            return -ENOMEM;
+        ms->keys = k;
+        if (!(k = realloc(ms->lens, cap * sizeof *ms->lens)))
+            return -ENOMEM;
+        ms->lens = k;
+        ms->cap = cap;
+    }
+    memcpy(ms->keys[ms->n], key, klen);
+    ms->lens[ms->n++] = klen;
+    return 0;
+}
+
+/* Erasure: the customer's logged triggers (a scan of the log), marks and
+ * state. A consumer's cursor stays valid: sequences are never reused. */
+static int erase_triggers(void *ctx, store_tx_t *tx, const char *customer_id,
+                          custdata_erased_t *out)
+{
+    erase_scan_t e = { customer_id, NULL, 0, 0, 0 };
+    mark_scan_t ms = { NULL, NULL, 0, 0 };
+    size_t plen = strlen(customer_id) + 1;
+    int rc;
+
+    (void)ctx;
+    rc = store_tx_scan(tx, T_LOG, NULL, 0, gather_customer_rows, &e);
+    for (size_t i = 0; rc == 0 && i < e.n; i++)
+        rc = store_tx_del(tx, T_LOG, e.keys[i], 8);
+    if (rc == 0)
+        rc = store_tx_scan(tx, T_MARK, customer_id, plen, gather_marks, &ms);
+    for (size_t i = 0; rc == 0 && i < ms.n; i++)
+        rc = store_tx_del(tx, T_MARK, ms.keys[i], ms.lens[i]);
+    if (rc == 0) {
+        rc = store_tx_del(tx, T_STATE, customer_id, strlen(customer_id));
+        if (rc == -ENOENT)
+            rc = 0;
+        else if (rc == 0)
+            out->rows++;
+    }
+    if (rc == 0)
+        out->rows += e.n + ms.n;
+    free(e.keys);
+    free(ms.keys);
+    free(ms.lens);
+    return rc;
+}
+
+static int retain_triggers(void *ctx, store_t *s, int64_t before_ms, uint64_t *removed)
+{
+    (void)ctx;
+    return triggers_prune(s, before_ms, removed);
+}
+
+custdata_owner_t triggers_custdata_owner(void)
+{
+    return (custdata_owner_t){ .name = "triggers", .erase = erase_triggers,
+                               .retain = retain_triggers,
+                               .retain_what = "fired triggers (the log Subscribe reads)" };
+}

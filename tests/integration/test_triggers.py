@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""Integration tests of triggers (Triggers/Subscribe) against the real patrond.
+
+    /usr/bin/python3 tests/integration/test_triggers.py --build BUILD_DIR \
+        --proto proto [--patron PATH] [unittest args, e.g. -v or a test name]
+
+Rules come from the settings file (patrond --profiles). Time is real: the
+cart rule waits seconds, not hours, and the scheduler scans every second
+(trigger_scan_seconds = 1), so a cart left alone fires once, about 3 s
+after it was carted, and a cart followed by a purchase never does. Carts
+backdated past the wait fire as soon as their events commit. The cursor
+test reads part of the stream, disconnects, lets more fire, resumes from
+its cursor (exactly the rest, in order, nothing twice), and does the same
+across a patrond restart. Bad input (a negative or future cursor, bytes
+that are not a SubscribeRequest, an unknown rule kind in the file) is
+refused clearly, and a parked stream ends when patrond shuts down.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import grpc  # noqa: E402
+
+import patron_harness as h  # noqa: E402
+from patron_harness import setUpModule, tearDownModule  # noqa: E402,F401
+from patron_harness import SC, ServerTest, item_id, rpc_error  # noqa: E402
+
+SUBSCRIBE = "/patron.v1.Triggers/Subscribe"
+HOUR = 3600_000
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class TriggerTests(ServerTest):
+    rules = ("trigger = cart cart_abandoned 3s\n"
+             "trigger = hello first_purchase\n"
+             "trigger = cheaper price_drop 7\n"
+             "trigger_scan_seconds = 1\n"
+             "trigger_recommend_k = 3\n")
+
+    def server_options(self):
+        path = os.path.join(self.dir, "settings.conf")
+        with open(path, "w") as f:
+            f.write(self.rules)
+        self.settings = path
+        return {"extra_args": ["--profiles", path]}
+
+    def setUp(self):
+        super().setUp()
+        self.n_events = 0
+        r = self.srv.upsert_items(h.Shop.catalog())
+        self.assertEqual(r.inserted, h.CATALOG_SIZE)
+
+    # -- helpers
+
+    def event(self, cust, item, etype, t):
+        self.n_events += 1
+        return h.pb.common.Event(event_id="trg-%05d" % self.n_events, customer_id=cust,
+                                 item_id=item, type=etype, time_unix_ms=t, quantity=1,
+                                 unit_price=10.0)
+
+    def record(self, events):
+        r = self.srv.record_events(events)
+        self.assertEqual((r.accepted, r.duplicates, r.rejected), (len(events), 0, 0),
+                         list(r.errors))
+
+    def cart(self, cust, item, t):
+        self.record([self.event(cust, item, h.pb.common.EVENT_TYPE_CART, t)])
+
+    def stream(self, cursor, timeout):
+        fn = self.srv.channel.unary_stream(
+            SUBSCRIBE, request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=h.pb.triggers.SubscribeResponse.FromString)
+        return fn(h.pb.triggers.SubscribeRequest(cursor=cursor), timeout=timeout)
+
+    def read(self, cursor, n, timeout=15):
+        """The next n triggers after cursor; the stream is then cancelled."""
+        call = self.stream(cursor, timeout)
+        got = []
+        try:
+            for r in call:
+                got.append(r.trigger)
+                if len(got) == n:
+                    break
+        finally:
+            call.cancel()
+        self.assertEqual(len(got), n, "got %d of %d triggers" % (len(got), n))
+        return got
+
+    def read_all_for(self, cursor, seconds):
+        """Everything the stream sends after cursor within `seconds` (the
+        stream stays open: it ends with DEADLINE_EXCEEDED)."""
+        got = []
+        call = self.stream(cursor, seconds)
+        try:
+            for r in call:
+                got.append(r.trigger)
+        except grpc.RpcError as e:
+            self.assertEqual(e.code(), SC.DEADLINE_EXCEEDED, e.details())
+        return got
+
+    # -- tests
+
+    def test_cart_fires_once_after_the_wait_and_not_after_a_purchase(self):
+        t0 = now_ms()
+        self.cart("left", item_id("garden", 3), t0)
+        self.record([self.event("bought", item_id("garden", 4), h.pb.common.EVENT_TYPE_CART, t0),
+                     self.event("bought", item_id("garden", 4),
+                                h.pb.common.EVENT_TYPE_PURCHASE, t0 + 1)])
+        # "bought" fires first_purchase at once; nothing else for a while.
+        first = self.read(0, 1)[0]
+        self.assertEqual((first.customer_id, first.rule), ("bought", "hello"))
+        self.assertEqual(first.kind, h.pb.triggers.TRIGGER_KIND_FIRST_PURCHASE)
+        self.assertEqual(first.sequence, 1)
+        # Then the abandoned cart, 3 s after it was carted (scanned every
+        # second), and nothing more over the next scans.
+        got = self.read_all_for(first.sequence, 7)
+        self.assertEqual([(t.customer_id, t.rule) for t in got], [("left", "cart")],
+                         [str(t) for t in got])
+        t = got[0]
+        self.assertEqual(t.kind, h.pb.triggers.TRIGGER_KIND_CART_ABANDONED)
+        self.assertEqual(t.sequence, 2)
+        self.assertEqual(list(t.items), [item_id("garden", 3)])
+        self.assertEqual(t.time_unix_ms, t0 + 3000)
+        self.assertGreaterEqual(t.fired_unix_ms, t0 + 3000)
+        self.assertIn("without a purchase", t.reason)
+        self.assertEqual(t.dedup_key, str(t0))
+        # No model yet: no recommended items; no coupons defined: no decision.
+        self.assertEqual(list(t.recommended_items), [])
+        self.assertFalse(t.HasField("coupon"))
+
+    def test_cursor_resume_misses_nothing_and_repeats_nothing(self):
+        old = now_ms() - 2 * HOUR   # past the wait: fires as the events commit
+
+        def carts(names):
+            for c in names:
+                self.cart(c, item_id("books", 2), old)
+
+        carts(["c%02d" % i for i in range(1, 6)])
+        first = self.read(0, 2)
+        self.assertEqual([t.sequence for t in first], [1, 2])
+        cursor = first[-1].sequence
+        carts(["c%02d" % i for i in range(6, 9)])
+        rest = self.read(cursor, 6)
+        self.assertEqual([t.sequence for t in rest], list(range(3, 9)))
+        everyone = first + rest
+        self.assertEqual(sorted(t.customer_id for t in everyone),
+                         ["c%02d" % i for i in range(1, 9)])
+        self.assertEqual(self.read_all_for(8, 2.5), [])  # nothing twice
+        # Across a restart: the log and the counter are durable.
+        self.assertEqual(self.srv.stop(), 0)
+        self.srv.start()
+        self.assertEqual(self.read_all_for(8, 2.5), [])
+        carts(["c09", "c10"])
+        after = self.read(8, 2)
+        self.assertEqual([t.sequence for t in after], [9, 10])
+        self.assertEqual({t.customer_id for t in after}, {"c09", "c10"})
+        replay = self.read(0, 10)
+        self.assertEqual([t.sequence for t in replay], list(range(1, 11)))
+        self.assertEqual([(t.customer_id, t.time_unix_ms, tuple(t.items)) for t in replay[:8]],
+                         [(t.customer_id, t.time_unix_ms, tuple(t.items)) for t in everyone])
+
+    def test_price_drop_on_a_viewed_item(self):
+        it = item_id("toys", 5)
+        price = next(i.price for i in h.Shop.catalog() if i.item_id == it)
+        self.record([self.event("looker", it, h.pb.common.EVENT_TYPE_VIEW, now_ms() - 60_000)])
+        self.assertEqual(self.read_all_for(0, 1.5), [])
+        cheaper = h.pb.common.Item(item_id=it, title="Item " + it, category="toys",
+                                   price=round(price / 2, 2), unit_cost=1.0, in_stock=True)
+        self.srv.upsert_items([cheaper])
+        t = self.read(0, 1)[0]
+        self.assertEqual((t.customer_id, t.rule, list(t.items)), ("looker", "cheaper", [it]))
+        self.assertEqual(t.kind, h.pb.triggers.TRIGGER_KIND_PRICE_DROP)
+        self.assertIn("price fell", t.reason)
+
+    def test_bad_cursors_and_malformed_requests(self):
+        err = rpc_error(lambda: list(self.stream(-1, 5)))
+        self.assertStatus(err, SC.INVALID_ARGUMENT, "cursor")
+        err = rpc_error(lambda: list(self.stream(5, 5)))
+        self.assertStatus(err, SC.INVALID_ARGUMENT, "cursor", "beyond the newest")
+        raw = self.srv.channel.unary_stream(SUBSCRIBE, request_serializer=None,
+                                            response_deserializer=None)
+        err = rpc_error(lambda: list(raw(b"\x08\xff\xff", timeout=5)))
+        self.assertStatus(err, SC.INVALID_ARGUMENT)
+
+    def test_stream_ends_on_shutdown(self):
+        call = self.stream(0, 30)
+        ended = {}
+
+        def consume():
+            try:
+                ended["n"] = len(list(call))
+                ended["code"] = SC.OK
+            except grpc.RpcError as e:
+                ended["code"] = e.code()
+
+        th = threading.Thread(target=consume)
+        th.start()
+        time.sleep(0.5)  # parked
+        t0 = time.monotonic()
+        self.srv.signal(signal.SIGTERM)
+        self.assertEqual(self.srv.proc.wait(timeout=10), 0)
+        th.join(10)
+        self.assertFalse(th.is_alive())
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIn(ended.get("code"), (SC.OK, SC.UNAVAILABLE))
+
+
+class TriggerSettingsTests(ServerTest):
+    def test_unknown_rule_kind_refuses_to_start(self):
+        path = os.path.join(self.dir, "bad.conf")
+        with open(path, "w") as f:
+            f.write("trigger_scan_seconds = 5\ntrigger = x cart_forgotten 4h\n")
+        bad = h.Server(os.path.join(self.dir, "data2"), self.dir,
+                       extra_args=["--profiles", path])
+        with self.assertRaises(AssertionError) as ctx:
+            bad.start()
+        bad.kill()
+        self.assertIn("bad.conf:2: trigger: unknown kind", str(ctx.exception))
+        with open(path, "w") as f:
+            f.write("trigger = pts points_expiring 30\n")
+        bad = h.Server(os.path.join(self.dir, "data3"), self.dir,
+                       extra_args=["--profiles", path])
+        with self.assertRaises(AssertionError) as ctx:
+            bad.start()
+        bad.kill()
+        self.assertIn("no expiry date", str(ctx.exception))
+
+    def test_without_rules_subscribe_waits(self):
+        fn = self.srv.channel.unary_stream(
+            SUBSCRIBE, request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=h.pb.triggers.SubscribeResponse.FromString)
+        err = rpc_error(lambda: list(fn(h.pb.triggers.SubscribeRequest(), timeout=1)))
+        self.assertStatus(err, SC.DEADLINE_EXCEEDED)
+
+
+if __name__ == "__main__":
+    h.run_suite(__doc__.splitlines()[0], "integration_triggers")
