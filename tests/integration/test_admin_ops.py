@@ -138,7 +138,7 @@ class ReflectionTests(ServerTest):
         services = {s.name for s in out[0].list_services_response.service}
         self.assertEqual(services, {
             "patron.v1.Recommender", "patron.v1.Events", "patron.v1.Profiles",
-            "patron.v1.Experiments", "patron.v1.Admin", "patron.v1.Coupons",
+            "patron.v1.Experiments", "patron.v1.Admin", "patron.v1.Coupons", "patron.v1.Triggers",
             "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
             "grpc.reflection.v1alpha.ServerReflection"})
         self.assertEqual(out[1].original_request.file_containing_symbol,
