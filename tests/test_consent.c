@@ -161,6 +161,58 @@ static int count_contact(void *ctx, const contactstore_contact_t *c)
     return 0;
 }
 
+/* Sets customer's consent: each channel granted or withdrawn, a preference. */
+static void set_channels(store_t *s, const char *customer, const uint8_t st[4], int preferred)
+{
+    consent_update_t u;
+    consent_t after;
+    memset(&u, 0, sizeof u);
+    memcpy(u.channel, st, CONSENT_N_CHANNELS);
+    u.preferred = preferred;
+    CHECK_EQ_INT(consentstore_update(s, customer, &u, T0 - 5 * H, T0 - 5 * H, "test", &after,
+                                     NULL),
+                 0);
+}
+
+/* contactstore_choose: the preferred channel, else the first other allowed;
+ * when none is, the first consented channel's refusal and the earliest time
+ * any allows. bob (no consent stored) sent one sms at T0 - 2h, sms capped
+ * at 1 a day. */
+static void test_choose(const contactstore_env_t *env)
+{
+    const uint8_t G = CONSENT_GRANTED, W = CONSENT_WITHDRAWN;
+    const uint8_t all[4] = { G, G, G, G }, sms_only[4] = { W, G, W, W },
+                  none[4] = { W, W, W, W };
+    contactstore_contact_t c = { "m-dan", T0 - 2 * H, T0, CONSENT_SMS, CONTACT_COUPON };
+    contact_decision_t d;
+    int ch = -1;
+
+    CHECK_EQ_INT(contactstore_choose(env, "bob", CONTACT_TRIGGER, T0, &ch, &d), 0);
+    CHECK(d.allowed && ch == CONSENT_EMAIL); /* no preference: the first */
+    /* dan prefers sms, whose day cap is used: email instead */
+    CHECK_EQ_INT(contactstore_record(env->store, "dan", &c, NULL, NULL), 0);
+    set_channels(env->store, "dan", all, CONSENT_SMS);
+    CHECK_EQ_INT(contactstore_choose(env, "dan", CONTACT_TRIGGER, T0, &ch, &d), 0);
+    CHECK(d.allowed && ch == CONSENT_EMAIL);
+    /* ... prefers push: push */
+    set_channels(env->store, "dan", all, CONSENT_PUSH);
+    CHECK_EQ_INT(contactstore_choose(env, "dan", CONTACT_TRIGGER, T0, &ch, &d), 0);
+    CHECK(d.allowed && ch == CONSENT_PUSH);
+    /* ... allows sms only: refused by the cap, allowed again when the sms
+     * leaves the 24 h window */
+    set_channels(env->store, "dan", sms_only, CONSENT_SMS);
+    CHECK_EQ_INT(contactstore_choose(env, "dan", CONTACT_TRIGGER, T0, &ch, &d), 0);
+    CHECK(!d.allowed && ch == CONSENT_SMS && d.verdict == CONTACT_CHANNEL_DAY_CAP);
+    CHECK_EQ_INT(d.next_allowed_ms, T0 - 2 * H + 24 * H);
+    /* ... allows nothing: never */
+    set_channels(env->store, "dan", none, CONSENT_SMS);
+    CHECK_EQ_INT(contactstore_choose(env, "dan", CONTACT_TRIGGER, T0, &ch, &d), 0);
+    CHECK(!d.allowed && ch == CONSENT_SMS && d.verdict == CONTACT_NO_CHANNEL_CONSENT);
+    CHECK_EQ_INT(d.next_allowed_ms, 0);
+    CHECK_EQ_INT(contactstore_choose(NULL, "dan", CONTACT_TRIGGER, T0, &ch, &d), -EINVAL);
+    CHECK_EQ_INT(contactstore_choose(env, "dan", CONTACT_TRIGGER, T0, NULL, &d), -EINVAL);
+}
+
 static void test_contacts(store_t *s, tz_cache_t *zones)
 {
     contact_config_t cfg;
@@ -199,6 +251,7 @@ static void test_contacts(store_t *s, tz_cache_t *zones)
     CHECK_EQ_INT(contactstore_check(&env, "ann", CONSENT_EMAIL, CONTACT_COUPON, T0, &d,
                                     NULL), 0);
     CHECK_EQ_INT(d.verdict, CONTACT_NO_CHANNEL_CONSENT);
+    test_choose(&env);
     /* bad input */
     c.message_id = "";
     CHECK_EQ_INT(contactstore_record(s, "bob", &c, NULL, NULL), -EINVAL);

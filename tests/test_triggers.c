@@ -1,12 +1,16 @@
 /*
  * test_triggers.c - the durable trigger log (recsys/app/triggers.h): a
  * firing is logged once whatever evaluates it again, in sequence order with
- * its items and coupon decision; a suppressed firing is marked and never
- * logged; reading from a cursor returns exactly what follows; reopening the
- * store keeps all of it; erasure and retention remove the rows.
+ * its items, coupon decision, channel and recorded contact; the contact
+ * policy suppresses (consent withdrawn everywhere; a cap with no waiting
+ * allowed: marked, never logged) or defers (quiet hours, a day cap: nothing
+ * written, delivered when allowed); reading from a cursor returns exactly
+ * what follows; reopening the store keeps all of it; erasure and retention
+ * remove the rows.
  */
 #include <errno.h>
 
+#include "consentstore.h"
 #include "coupon_catalog.h"
 #include "triggers.h"
 #include "testutil.h"
@@ -24,23 +28,41 @@ static void record(store_t *s, const char *id, const char *cust, const char *ite
     CHECK_EQ_INT(out, STORE_ACCEPTED);
 }
 
-typedef struct gate {
-    const char *refuse;   /* this customer is refused */
-    int calls;
-} gate_t;
-
-static int test_gate(void *ctx, const char *customer_id, const trigger_rule_t *rule,
-                     int64_t now_ms, char *why, size_t cap)
+/* Sets every channel of customer to withdrawn except keep (-1: none). */
+static void consent_only(store_t *s, const char *customer, int keep)
 {
-    gate_t *g = ctx;
-    (void)rule;
-    (void)now_ms;
-    g->calls++;
-    if (g->refuse && strcmp(customer_id, g->refuse) == 0) {
-        snprintf(why, cap, "fatigue cap reached for email");
-        return 0;
+    consent_update_t u;
+    consent_t after;
+    memset(&u, 0, sizeof u);
+    u.preferred = keep;
+    for (int ch = 0; ch < CONSENT_N_CHANNELS; ch++)
+        u.channel[ch] = ch == keep ? CONSENT_GRANTED : CONSENT_WITHDRAWN;
+    CHECK_EQ_INT(consentstore_update(s, customer, &u, NOW - 10 * H, NOW - 10 * H, "test",
+                                     &after, NULL),
+                 0);
+}
+
+static void contact(store_t *s, const char *customer, const char *msg, int channel,
+                    int64_t t)
+{
+    contactstore_contact_t c = { msg, t, t, channel, CONTACT_COUPON };
+    CHECK_EQ_INT(contactstore_record(s, customer, &c, NULL, NULL), 0);
+}
+
+typedef struct found_contact {
+    const char *message_id;
+    int found, channel, kind;
+} found_contact_t;
+
+static int find_contact(void *ctx, const contactstore_contact_t *c)
+{
+    found_contact_t *f = ctx;
+    if (strcmp(c->message_id, f->message_id) == 0) {
+        f->found = 1;
+        f->channel = c->channel;
+        f->kind = c->kind;
     }
-    return 1;
+    return 0;
 }
 
 static int erase(store_tx_t *tx, void *ctx)
@@ -64,11 +86,12 @@ int main(void)
     triggers_env_t env;
     triggers_result_t res;
     triggers_record_t *rec = malloc(sizeof *rec);
-    gate_t gate = { "carol", 0 };
+    tz_cache_t *zones = tz_cache_new(NULL);
+    contactstore_env_t policy;
     uint64_t next = 0, removed = 0;
 
     CHECK_EQ_INT(store_open(dir, 64u << 20, &s), 0);
-    if (!s || !rec)
+    if (!s || !rec || !zones)
         return 1;
     CHECK_EQ_INT(store_upsert_items(s, items, 2, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(catalog_load(s, &cat), 0);
@@ -77,7 +100,9 @@ int main(void)
     CHECK(trigger_rule_parse(&cfg.triggers, "hello first_purchase") == NULL);
     memset(&cut, 0, sizeof cut);
     c = (customers_ctx_t){ .store = s, .cfg = &cfg, .cat = cat, .cut = &cut };
-    env = (triggers_env_t){ .cust = &c, .gate = test_gate, .gate_ctx = &gate };
+    policy = (contactstore_env_t){ s, &cfg.contact, zones };
+    env = (triggers_env_t){ .cust = &c, .contact = &policy };
+    consent_only(s, "carol", -1);
 
     /* Empty log. */
     CHECK_EQ_INT(triggers_next_seq(s, &next), 0);
@@ -98,12 +123,13 @@ int main(void)
     /* Bob bought after carting: only his first purchase fires. */
     CHECK_EQ_INT(triggers_evaluate(&env, "bob", NOW, &res), 0);
     CHECK(res.logged == 1 && res.last_seq == 2);
-    /* Carol's cart is refused by the gate: marked, not logged, not retried. */
+    /* Carol withdrew every channel: her cart is suppressed (marked, not
+     * logged) and stays so when she consents again. */
     CHECK_EQ_INT(triggers_evaluate(&env, "carol", NOW, &res), 0);
-    CHECK(res.logged == 0 && res.suppressed == 1);
-    gate.calls = 0;
+    CHECK(res.logged == 0 && res.suppressed == 1 && res.deferred == 0);
+    consent_only(s, "carol", CONSENT_EMAIL);
     CHECK_EQ_INT(triggers_evaluate(&env, "carol", NOW + H, &res), 0);
-    CHECK(res.logged == 0 && res.suppressed == 0 && gate.calls == 0);
+    CHECK(res.logged == 0 && res.suppressed == 0);
     /* Unknown customer: nothing to do. */
     CHECK_EQ_INT(triggers_evaluate(&env, "nobody", NOW, &res), 0);
     CHECK(res.logged == 0);
@@ -119,11 +145,63 @@ int main(void)
     CHECK_STREQ(rec->items[0], "i2");
     CHECK_STREQ(rec->items[1], "i1");
     CHECK_EQ_INT(rec->coupon_outcome, -1); /* no coupon catalog: no decision */
+    /* Sent by email (no preference: the first channel), and the contact is
+     * recorded under the firing id as a trigger message. */
+    CHECK_EQ_INT(rec->channel, CONSENT_EMAIL);
+    CHECK(strncmp(rec->message_id, "trg-", 4) == 0 && strlen(rec->message_id) == 20);
+    {
+        found_contact_t f = { rec->message_id, 0, -1, -1 };
+        CHECK_EQ_INT(contactstore_scan(s, "alice", find_contact, &f), 0);
+        CHECK(f.found && f.channel == CONSENT_EMAIL && f.kind == CONTACT_TRIGGER);
+    }
     CHECK_EQ_INT(triggers_next(s, 1, rec), 0);
     CHECK(rec->seq == 2);
     CHECK_STREQ(rec->customer_id, "bob");
     CHECK_STREQ(rec->rule, "hello");
     CHECK_EQ_INT(triggers_next(s, 2, rec), -ENOENT);
+
+    /* Quiet hours: frank allows sms only, and NOW is 00:00 UTC, inside the
+     * default 21:00-09:00 for sms: deferred, nothing written; at 09:00 it
+     * is delivered on sms. */
+    record(s, "f1", "frank", "i1", STORE_EVENT_CART, NOW - 3 * H);
+    consent_only(s, "frank", CONSENT_SMS);
+    CHECK_EQ_INT(triggers_evaluate(&env, "frank", NOW, &res), 0);
+    CHECK(res.logged == 0 && res.suppressed == 0 && res.deferred == 1);
+    CHECK_EQ_INT(triggers_evaluate(&env, "frank", NOW + 8 * H, &res), 0);
+    CHECK(res.logged == 0 && res.deferred == 1);
+    /* ... and if he buys meanwhile, the cart never fires. Gina: same, but
+     * delivered at 09:00. */
+    record(s, "g1", "gina", "i1", STORE_EVENT_CART, NOW - 3 * H);
+    consent_only(s, "gina", CONSENT_SMS);
+    CHECK_EQ_INT(triggers_evaluate(&env, "gina", NOW, &res), 0);
+    CHECK(res.deferred == 1);
+    record(s, "f2", "frank", "i1", STORE_EVENT_PURCHASE, NOW + 8 * H);
+    CHECK_EQ_INT(triggers_evaluate(&env, "gina", NOW + 9 * H, &res), 0);
+    CHECK(res.logged == 1 && res.last_seq == 3);
+    CHECK_EQ_INT(triggers_evaluate(&env, "frank", NOW + 9 * H, &res), 0);
+    CHECK(res.deferred == 0 && res.suppressed == 0); /* only his first purchase */
+    CHECK(res.logged == 1 && res.last_seq == 4);
+    CHECK_EQ_INT(triggers_next(s, 2, rec), 0);
+    CHECK_STREQ(rec->customer_id, "gina");
+    CHECK_EQ_INT(rec->channel, CONSENT_SMS);
+    CHECK(rec->fired_ms == NOW + 9 * H);
+
+    /* The fatigue cap: erin allows email only and got 2 emails (the day's
+     * cap) in the last hours: deferred while the window can free a slot
+     * within max_delay_hours; with no waiting allowed, suppressed and the
+     * reason names the cap. */
+    record(s, "e1", "erin", "i1", STORE_EVENT_CART, NOW - 3 * H);
+    consent_only(s, "erin", CONSENT_EMAIL);
+    contact(s, "erin", "m1", CONSENT_EMAIL, NOW - 5 * H);
+    contact(s, "erin", "m2", CONSENT_EMAIL, NOW - 4 * H);
+    CHECK_EQ_INT(triggers_evaluate(&env, "erin", NOW, &res), 0);
+    CHECK(res.logged == 0 && res.deferred == 1);
+    cfg.triggers.max_delay_hours = 0;
+    CHECK_EQ_INT(triggers_evaluate(&env, "erin", NOW, &res), 0);
+    CHECK(res.logged == 0 && res.deferred == 0 && res.suppressed == 1);
+    cfg.triggers.max_delay_hours = 24;
+    CHECK_EQ_INT(triggers_evaluate(&env, "erin", NOW + 24 * H, &res), 0);
+    CHECK(res.logged == 0 && res.suppressed == 0 && res.deferred == 0);
 
     /* Durable: the same after reopening. */
     store_close(s);
@@ -131,8 +209,9 @@ int main(void)
     if (!s)
         return 1;
     c.store = s;
+    policy.store = s;
     CHECK_EQ_INT(triggers_next_seq(s, &next), 0);
-    CHECK(next == 3);
+    CHECK(next == 5);
     CHECK_EQ_INT(triggers_next(s, 1, rec), 0);
     CHECK(rec->seq == 2);
 
@@ -163,9 +242,10 @@ int main(void)
         env.n_coupons = cc->n;
         record(s, "d1", "dave", "i2", STORE_EVENT_CART, NOW - 2 * H);
         CHECK_EQ_INT(triggers_evaluate(&env, "dave", NOW, &res), 0);
-        CHECK(res.logged == 1 && res.last_seq == 3);
-        CHECK_EQ_INT(triggers_next(s, 2, rec), 0);
+        CHECK(res.logged == 1 && res.last_seq == 5);
+        CHECK_EQ_INT(triggers_next(s, 4, rec), 0);
         CHECK_STREQ(rec->customer_id, "dave");
+        CHECK_STREQ(rec->coupon_request_id, rec->message_id);
         CHECK(strncmp(rec->coupon_request_id, "trg-", 4) == 0 &&
               strlen(rec->coupon_request_id) == 20);
         CHECK(rec->coupon_outcome >= 0);
@@ -185,12 +265,14 @@ int main(void)
     CHECK_EQ_INT(triggers_next(s, 0, rec), 0);
     CHECK(rec->seq == 2);
     CHECK_EQ_INT(triggers_next_seq(s, &next), 0);
-    CHECK(next == 4);
+    CHECK(next == 6);
 
     /* Retention by the time a trigger was logged. */
     CHECK_EQ_INT(triggers_prune(s, NOW, &removed), 0);
     CHECK(removed == 0);
     CHECK_EQ_INT(triggers_prune(s, NOW + 1, &removed), 0);
+    CHECK(removed == 2);
+    CHECK_EQ_INT(triggers_prune(s, NOW + 10 * H, &removed), 0);
     CHECK(removed == 2);
     CHECK_EQ_INT(triggers_next(s, 0, rec), -ENOENT);
     /* ... and nothing fires twice after it: the marks stay. */
@@ -203,6 +285,7 @@ int main(void)
 
     catalog_unref(cat);
     store_close(s);
+    tz_cache_free(zones);
     free(rec);
     TEST_MAIN_END();
 }

@@ -103,8 +103,14 @@ typedef struct firing {
     char *recommended[TRIGGER_MAX_RECOMMEND_K];
     size_t n_recommended;
     const char *suppressed;        /* set: write the mark only */
+    int channel;                   /* chosen by the policy; -1 none applied */
     uint64_t seq;                  /* out: the logged seq, 0 none */
 } firing_t;
+
+static int is_tier(trigger_kind_t k)
+{
+    return k == TRIGGER_TIER_UP || k == TRIGGER_TIER_DOWN;
+}
 
 static int mark_exists_tx(store_tx_t *tx, const firing_t *g)
 {
@@ -138,11 +144,12 @@ static int get_state_tx(store_tx_t *tx, const char *customer, trigger_state_t *s
     return 0;
 }
 
-/* The coupon request id of a firing: "trg-" and 16 hex digits. */
-static void coupon_request_id(const firing_t *g, char out[21])
+/* The firing id: "trg-" and 16 hex digits (the coupon request id, the
+ * contact's message id). */
+static void firing_id(const firing_t *g, char out[TRIGGERS_FIRING_ID_MAX])
 {
     uint64_t h = fnv1a64_update(fnv1a64_str("patron.trigger"), g->mkey, g->mlen);
-    snprintf(out, 21, "trg-%016llx", (unsigned long long)h);
+    snprintf(out, TRIGGERS_FIRING_ID_MAX, "trg-%016llx", (unsigned long long)h);
 }
 
 static int decide_coupon_tx(store_tx_t *tx, const firing_t *g, const char *rid,
@@ -171,12 +178,12 @@ static int write_log_tx(store_tx_t *tx, firing_t *g, uint64_t seq)
 {
     Patron__Store__V1__TriggerRecord r = PATRON__STORE__V1__TRIGGER_RECORD__INIT;
     const catalog_t *cat = g->env->cust->cat;
-    char *items[TRIGGER_MAX_ITEMS], rid[21];
+    char *items[TRIGGER_MAX_ITEMS], rid[TRIGGERS_FIRING_ID_MAX];
     couponstore_offer_t offer;
     unsigned char key[8];
     int decided, rc;
 
-    coupon_request_id(g, rid);
+    firing_id(g, rid);
     if ((rc = decide_coupon_tx(tx, g, rid, &offer, &decided)) != 0)
         return rc;
     r.seq = seq;
@@ -201,6 +208,13 @@ static int write_log_tx(store_tx_t *tx, firing_t *g, uint64_t seq)
         r.coupon_outcome = offer.outcome;
         r.coupon_reason = offer.reason;
     }
+    if (g->channel >= 0) {
+        contactstore_contact_t c = { rid, g->now_ms, g->now_ms, g->channel, CONTACT_TRIGGER };
+        r.channel = (uint32_t)g->channel + 1;
+        r.message_id = rid;
+        if ((rc = contactstore_tx_record(tx, g->v->customer_id, &c, NULL)) != 0)
+            return rc;
+    }
     be64(seq, key);
     return store_tx_put_record(tx, T_LOG, key, sizeof key, &r.base);
 }
@@ -216,7 +230,7 @@ static int commit_firing_tx(store_tx_t *tx, void *ctx)
     g->seq = 0;
     if ((rc = mark_exists_tx(tx, g)) != 0)
         return rc < 0 ? rc : 0;
-    if (g->rule->kind == TRIGGER_TIER_UP || g->rule->kind == TRIGGER_TIER_DOWN) {
+    if (is_tier(g->rule->kind)) {
         trigger_state_t st;
         if ((rc = get_state_tx(tx, g->v->customer_id, &st)) != 0)
             return rc;
@@ -280,23 +294,54 @@ static int mark_done(store_t *s, const firing_t *g)
     return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
-static int handle_firing(firing_t *g, triggers_result_t *res)
+typedef enum gate { GATE_DELIVER, GATE_DEFER, GATE_SUPPRESS } gate_t;
+
+/* The contact policy's verdict on g now: the channel goes to g->channel;
+ * a suppression's reason to why. Returns a gate_t or a negative errno. */
+static int policy_gate(firing_t *g, char *why, size_t cap)
+{
+    const triggers_env_t *env = g->env;
+    int64_t max_delay = (int64_t)env->cust->cfg->triggers.max_delay_hours * 3600000;
+    contact_decision_t d;
+    int ch = -1;
+    int rc = contactstore_choose(env->contact, g->v->customer_id, CONTACT_TRIGGER, g->now_ms,
+                                 &ch, &d);
+    if (rc)
+        return rc;
+    if (d.allowed) {
+        g->channel = ch;
+        return GATE_DELIVER;
+    }
+    if (d.next_allowed_ms && d.next_allowed_ms <= g->f->time_ms + max_delay)
+        return GATE_DEFER;
+    snprintf(why, cap, "%s: %s", contact_verdict_name(d.verdict), d.reason);
+    return GATE_SUPPRESS;
+}
+
+/* Handles one firing; *deferred gets 1 when the policy put it off. */
+static int handle_firing(firing_t *g, triggers_result_t *res, int *deferred)
 {
     const triggers_env_t *env = g->env;
     char why[256] = "";
     int rc;
 
+    *deferred = 0;
+    g->channel = -1;
     if (!(g->mlen = mark_key(g->mkey, sizeof g->mkey, g->v->customer_id, g->rule->name,
                              g->f->key)))
         return 0; /* an id too long to key: cannot be deduplicated, so not fired */
     if ((rc = mark_done(env->cust->store, g)) != 0)
         return rc < 0 ? rc : 0;
-    if (env->gate) {
-        rc = env->gate(env->gate_ctx, g->v->customer_id, g->rule, g->now_ms, why, sizeof why);
-        if (rc < 0)
+    if (env->contact) {
+        if ((rc = policy_gate(g, why, sizeof why)) < 0)
             return rc;
-        if (rc == 0)
-            g->suppressed = why[0] ? why : "suppressed";
+        if (rc == GATE_DEFER) {
+            res->deferred++;
+            *deferred = 1;
+            return 0;
+        }
+        if (rc == GATE_SUPPRESS)
+            g->suppressed = why;
     }
     if (!g->suppressed)
         recommend_items(g);
@@ -359,10 +404,12 @@ static int fire_all(const triggers_env_t *env, const customer_view_t *v,
     trigger_state_t next;
     state_op_t put;
     size_t n = 0;
+    int tier_deferred = 0;
     int rc = trigger_evaluate(cfg, in, fires, TRIGGER_MAX_FIRES, &n, &next);
 
     for (size_t i = 0; i < n && rc == 0; i++) {
         firing_t g;
+        int deferred = 0;
         memset(&g, 0, sizeof g);
         g.env = env;
         g.v = v;
@@ -371,9 +418,11 @@ static int fire_all(const triggers_env_t *env, const customer_view_t *v,
         g.in = in;
         g.next = &next;
         g.now_ms = now_ms;
-        rc = handle_firing(&g, res);
+        rc = handle_firing(&g, res, &deferred);
+        tier_deferred |= deferred && is_tier(g.rule->kind);
     }
-    if (rc || (in->prev.known && in->prev.tier == next.tier))
+    /* A deferred tier change keeps the old state, so it is seen again. */
+    if (rc || tier_deferred || (in->prev.known && in->prev.tier == next.tier))
         return rc;
     put = (state_op_t){ v->customer_id, next, 0 };
     return store_table_atomic(env->cust->store, state_tx, &put);
@@ -440,6 +489,7 @@ static int record_from_msg(const Patron__Store__V1__TriggerRecord *m, triggers_r
     out->time_ms = m->time_ms;
     out->fired_ms = m->fired_ms;
     out->coupon_outcome = m->coupon_outcome;
+    out->channel = m->channel >= 1 && m->channel <= CONSENT_N_CHANNELS ? (int)m->channel - 1 : -1;
     if (!store_record_copy_str(out->customer_id, sizeof out->customer_id, m->customer_id) ||
         !store_record_copy_str(out->rule, sizeof out->rule, m->rule) ||
         !store_record_copy_str(out->reason, sizeof out->reason, m->reason) ||
@@ -450,7 +500,8 @@ static int record_from_msg(const Patron__Store__V1__TriggerRecord *m, triggers_r
         !store_record_copy_str(out->coupon_campaign, sizeof out->coupon_campaign,
                                m->coupon_campaign) ||
         !store_record_copy_str(out->coupon_reason, sizeof out->coupon_reason,
-                               m->coupon_reason))
+                               m->coupon_reason) ||
+        !store_record_copy_str(out->message_id, sizeof out->message_id, m->message_id))
         return -1;
     copy_strs(out->items, TRIGGER_MAX_ITEMS, &out->n_items, m->items, m->n_items);
     copy_strs(out->recommended, TRIGGER_MAX_RECOMMEND_K, &out->n_recommended,

@@ -2,12 +2,25 @@
  * triggers.h - firing trigger rules into a durable log, and reading it.
  *
  * triggers_evaluate runs the rules (trigger_rules.h) for one customer at a
- * time now; each firing not yet done for its (customer, rule, key) is
- * either suppressed (the gate said no: consent or contact policy; marked
- * done, never logged) or appended to the log with the next sequence
- * number, in ONE store transaction with its dedup mark and the coupon
- * decision it carries, so a crash leaves either all of it or none, and a
- * firing is logged at most once whatever evaluates it again.
+ * time now; each firing not yet done for its (customer, rule, key) goes
+ * through the contact policy (contactstore_choose, kind trigger: consent,
+ * fatigue caps, minimum gap, quiet hours in the customer's zone), which
+ * picks the channel: the preferred one, else the first other it allows.
+ *   - allowed: the firing is appended to the log with the next sequence
+ *     number and the channel, in ONE store transaction with its dedup mark,
+ *     the coupon decision it carries and the contact (recorded under the
+ *     firing id, so it counts toward the customer's caps at once: the
+ *     consumer of the stream sends it), so a crash leaves all of it or
+ *     none, and a firing is logged at most once whatever evaluates it again;
+ *   - refused, but some channel allows it within triggers.max_delay_hours
+ *     of the firing's moment (a quiet night, a full day cap): deferred,
+ *     nothing written; the next evaluation (the scheduler's scan) tries
+ *     again while the rule still fires (a cart bought meanwhile does not);
+ *   - refused for good (no consent on any channel, a cap this kind may not
+ *     use, or not before that delay): suppressed, the mark written with
+ *     the reason, never logged.
+ * The firing id is "trg-" + 16 hex digits of a hash of (customer, rule,
+ * key).
  *
  * What a logged trigger carries besides its rule and reason:
  *   - recommended items: rec_recommend for the customer at now, the list
@@ -15,8 +28,8 @@
  *     (the carted or cheaper ones); no exposure is logged: the consumer
  *     decides whether to send;
  *   - a coupon: the decision TargetCoupons makes (couponstore_target_tx,
- *     outside experiments), GRANTED under the request id "trg-" + 16 hex
- *     digits of a hash of (customer, rule, key), in the log's transaction.
+ *     outside experiments), GRANTED under the firing id as request id, in the
+ *     log's transaction.
  *     So the grant exists exactly when the trigger does, a retry of the
  *     evaluation replays it instead of granting again, and the consumer can
  *     redeem or look it up by that id (the coupon's expiry releases an
@@ -48,17 +61,11 @@
 #include "coupon.h"
 #include "custdata.h"
 #include "couponstore.h"
+#include "contactstore.h"
 #include "customers.h"
 #include "model.h"
 #include "store.h"
 #include "trigger_rules.h"
-
-/* Whether a firing may be delivered now: 1 yes, 0 no with why filled
- * (cap bytes, e.g. "no marketing consent for email"), or a negative errno
- * (the evaluation stops with it; nothing of the firing is written). */
-typedef int (*triggers_gate_fn)(void *ctx, const char *customer_id,
-                                const trigger_rule_t *rule, int64_t now_ms,
-                                char *why, size_t cap);
 
 /* Everything an evaluation reads; all borrowed. */
 typedef struct triggers_env {
@@ -68,13 +75,15 @@ typedef struct triggers_env {
     const coupon_t *coupons;       /* the coupon catalog; n_coupons 0: no coupon */
     size_t n_coupons;
     const coupon_config_t *coupon_cfg; /* NULL: defaults */
-    triggers_gate_fn gate;         /* NULL: every firing is delivered */
-    void *gate_ctx;
+    /* The contact policy (contactstore.h): NULL: every firing is logged,
+     * with no channel and no contact recorded. */
+    const contactstore_env_t *contact;
 } triggers_env_t;
 
 typedef struct triggers_result {
     uint32_t logged;       /* appended to the log */
-    uint32_t suppressed;   /* refused by the gate */
+    uint32_t suppressed;   /* refused by the policy for good (marked done) */
+    uint32_t deferred;     /* refused for now: evaluated again later */
     uint64_t last_seq;     /* the newest logged by this call, 0 none */
 } triggers_result_t;
 
@@ -87,6 +96,7 @@ int triggers_evaluate(const triggers_env_t *env, const char *customer_id, int64_
 /* ---- the log --------------------------------------------------------------------- */
 
 #define TRIGGERS_ITEM_ID_MAX (STORE_MAX_ID + 1)
+#define TRIGGERS_FIRING_ID_MAX 21   /* "trg-" + 16 hex digits + NUL */
 
 typedef struct triggers_record {
     uint64_t seq;
@@ -106,6 +116,8 @@ typedef struct triggers_record {
     char coupon_campaign[COUPON_ID_MAX];
     int coupon_outcome;              /* coupon_outcome_t; -1: no decision made */
     char coupon_reason[COUPON_REASON_MAX];
+    int channel;                     /* consent_channel_t; -1: no policy applied */
+    char message_id[TRIGGERS_FIRING_ID_MAX]; /* the contact recorded; "" none */
 } triggers_record_t;
 
 /* The first logged trigger with seq > after into *out: 0, -ENOENT when

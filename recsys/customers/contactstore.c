@@ -106,6 +106,14 @@ static int record_tx(store_tx_t *tx, void *ctx)
                         id_row(c->time_ms, x->customer_id, row));
 }
 
+static int contact_invalid(const char *customer_id, const contactstore_contact_t *c)
+{
+    return !c || id_bad(customer_id) ||
+           id_check(c->message_id, CONTACTSTORE_MESSAGE_ID_MAX, ID_PRINTABLE) == 0 ||
+           c->channel < 0 || c->channel >= CONSENT_N_CHANNELS || c->kind < 0 ||
+           c->kind >= CONTACT_N_KINDS || c->time_ms <= 0;
+}
+
 int contactstore_record(store_t *s, const char *customer_id,
                         const contactstore_contact_t *c, int *duplicate,
                         contactstore_contact_t *stored)
@@ -113,10 +121,7 @@ int contactstore_record(store_t *s, const char *customer_id,
     record_ctx_t x = { customer_id, c, 0, { 0 } };
     int rc;
 
-    if (!s || !c || id_bad(customer_id) ||
-        id_check(c->message_id, CONTACTSTORE_MESSAGE_ID_MAX, ID_PRINTABLE) == 0 ||
-        c->channel < 0 || c->channel >= CONSENT_N_CHANNELS || c->kind < 0 ||
-        c->kind >= CONTACT_N_KINDS || c->time_ms <= 0)
+    if (!s || contact_invalid(customer_id, c))
         return -EINVAL;
     rc = store_table_atomic(s, record_tx, &x);
     if (rc == 0 && duplicate)
@@ -125,6 +130,20 @@ int contactstore_record(store_t *s, const char *customer_id,
         *stored = x.stored;
         stored->message_id = c->message_id;
     }
+    return rc;
+}
+
+int contactstore_tx_record(store_tx_t *tx, const char *customer_id,
+                           const contactstore_contact_t *c, int *duplicate)
+{
+    record_ctx_t x = { customer_id, c, 0, { 0 } };
+    int rc;
+
+    if (!tx || contact_invalid(customer_id, c))
+        return -EINVAL;
+    rc = record_tx(tx, &x);
+    if (rc == 0 && duplicate)
+        *duplicate = x.duplicate;
     return rc;
 }
 
@@ -208,37 +227,122 @@ int contactstore_recent(store_t *s, const char *customer_id, int64_t since_ms,
     return 0;
 }
 
+/* What a decision reads about one customer: consent, recent contacts, zone. */
+typedef struct policy_input {
+    consent_t consent;
+    int found;                 /* consent recorded */
+    contact_sent_t *sent;      /* malloc'd */
+    size_t n_sent;
+    const tz_t *zone;          /* the cache's */
+} policy_input_t;
+
+static int policy_load(const contactstore_env_t *env, const char *customer_id,
+                       int64_t now_ms, policy_input_t *in)
+{
+    int64_t horizon = (int64_t)env->cfg->min_gap_minutes * 60000;
+    int rc;
+
+    memset(in, 0, sizeof *in);
+    if ((rc = consentstore_get(env->store, customer_id, &in->consent, &in->found)) != 0)
+        return rc;
+    if (horizon < CONTACT_WEEK_MS)
+        horizon = CONTACT_WEEK_MS;
+    if ((rc = contactstore_recent(env->store, customer_id, now_ms - horizon, &in->sent,
+                                  &in->n_sent)) != 0)
+        return rc;
+    return tz_cache_get(env->zones,
+                        contact_zone_name(env->cfg, in->found ? &in->consent : NULL),
+                        &in->zone);
+}
+
+static int policy_decide(const contactstore_env_t *env, const policy_input_t *in,
+                         int channel, int kind, int64_t now_ms, contact_decision_t *out)
+{
+    contact_request_t q = { env->cfg, in->found ? &in->consent : NULL, in->zone, in->sent,
+                            in->n_sent, channel, kind, now_ms };
+    return contact_decide(&q, out);
+}
+
+static int env_bad(const contactstore_env_t *env)
+{
+    return !env || !env->store || !env->cfg || !env->zones;
+}
+
 int contactstore_check(const contactstore_env_t *env, const char *customer_id,
                        int channel, int kind, int64_t now_ms, contact_decision_t *out,
                        int *personalization)
 {
-    contact_request_t q = { 0 };
-    contact_sent_t *sent = NULL;
-    const tz_t *zone = NULL;
-    consent_t c;
-    int64_t horizon;
-    size_t n = 0;
-    int found = 0, rc;
+    policy_input_t in;
+    int rc;
 
-    if (!env || !env->store || !env->cfg || !env->zones || !out)
+    if (env_bad(env) || !out)
         return -EINVAL;
-    if ((rc = consentstore_get(env->store, customer_id, &c, &found)) != 0)
-        return rc;
-    horizon = (int64_t)env->cfg->min_gap_minutes * 60000;
-    if (horizon < CONTACT_WEEK_MS)
-        horizon = CONTACT_WEEK_MS;
-    if ((rc = contactstore_recent(env->store, customer_id, now_ms - horizon, &sent, &n)) ||
-        (rc = tz_cache_get(env->zones, contact_zone_name(env->cfg, found ? &c : NULL),
-                           &zone)) != 0)
-        goto out;
-    q = (contact_request_t){ env->cfg, found ? &c : NULL, zone, sent, n,
-                             channel, kind, now_ms };
-    rc = contact_decide(&q, out);
+    rc = policy_load(env, customer_id, now_ms, &in);
+    if (rc == 0)
+        rc = policy_decide(env, &in, channel, kind, now_ms, out);
     if (rc == 0 && personalization)
-        *personalization = consent_allows(found ? &c : NULL, -1, CONSENT_PERSONALIZATION,
+        *personalization = consent_allows(in.found ? &in.consent : NULL, -1,
+                                          CONSENT_PERSONALIZATION,
                                           (consent_state_t)env->cfg->consent_default);
+    free(in.sent);
+    return rc;
+}
+
+/* The channels to try, in order: the preferred one, then the rest. */
+static size_t candidates(const consent_t *c, int order[CONSENT_N_CHANNELS])
+{
+    int pref = c && c->preferred >= 0 && c->preferred < CONSENT_N_CHANNELS ? c->preferred : -1;
+    size_t n = 0;
+    if (pref >= 0)
+        order[n++] = pref;
+    for (int ch = 0; ch < CONSENT_N_CHANNELS; ch++)
+        if (ch != pref)
+            order[n++] = ch;
+    return n;
+}
+
+/* Whether the customer consented to marketing on ch (unset as configured). */
+static int consented(const contactstore_env_t *env, const policy_input_t *in, int ch)
+{
+    return consent_allows(in->found ? &in->consent : NULL, ch, CONSENT_MARKETING,
+                          (consent_state_t)env->cfg->consent_default);
+}
+
+int contactstore_choose(const contactstore_env_t *env, const char *customer_id, int kind,
+                        int64_t now_ms, int *channel, contact_decision_t *out)
+{
+    contact_decision_t d[CONSENT_N_CHANNELS];
+    int order[CONSENT_N_CHANNELS];
+    size_t n = 0, report = 0;
+    int64_t earliest = 0;
+    policy_input_t in;
+    int rc;
+
+    if (env_bad(env) || !channel || !out)
+        return -EINVAL;
+    if ((rc = policy_load(env, customer_id, now_ms, &in)) != 0)
+        goto out;
+    n = candidates(in.found ? &in.consent : NULL, order);
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = policy_decide(env, &in, order[i], kind, now_ms, &d[i])) != 0)
+            goto out;
+        if (d[i].allowed) {
+            *channel = order[i];
+            *out = d[i];
+            goto out;
+        }
+        if (d[i].next_allowed_ms && (!earliest || d[i].next_allowed_ms < earliest))
+            earliest = d[i].next_allowed_ms;
+    }
+    /* None allows: tell about the first consented channel (else the preferred). */
+    for (size_t i = n; i-- > 0;)
+        if (consented(env, &in, order[i]))
+            report = i;
+    *channel = order[report];
+    *out = d[report];
+    out->next_allowed_ms = earliest;
 out:
-    free(sent);
+    free(in.sent);
     return rc;
 }
 

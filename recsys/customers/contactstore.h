@@ -49,6 +49,12 @@ int contactstore_record(store_t *s, const char *customer_id,
                         const contactstore_contact_t *c, int *duplicate,
                         contactstore_contact_t *stored);
 
+/* Inside tx: records c as contactstore_record does (same checks, same
+ * idempotency by message id), for a sender whose own write must commit
+ * with its contact (a trigger's log row). */
+int contactstore_tx_record(store_tx_t *tx, const char *customer_id,
+                           const contactstore_contact_t *c, int *duplicate);
+
 /* Calls cb for each of the customer's stored contacts (message id order).
  * A nonzero return from cb stops and is returned. */
 typedef int (*contactstore_fn)(void *ctx, const contactstore_contact_t *c);
@@ -79,6 +85,20 @@ typedef struct contactstore_env {
 int contactstore_check(const contactstore_env_t *env, const char *customer_id,
                        int channel, int kind, int64_t now_ms, contact_decision_t *out,
                        int *personalization);
+
+/*
+ * The channel to contact customer_id on for kind at now_ms, for a sender
+ * free to choose it (trigger delivery): the candidates are the customer's
+ * preferred channel, then email, sms, push, in_app; the first the policy
+ * allows is chosen (*channel, out->allowed 1). When none allows, *channel
+ * and *out are the refusal of the first candidate with channel and
+ * marketing consent (else of the preferred channel), and
+ * out->next_allowed_ms is the earliest instant any candidate allows (0:
+ * none ever will under the current consent and settings). Reads consent,
+ * contacts and zone once.
+ */
+int contactstore_choose(const contactstore_env_t *env, const char *customer_id, int kind,
+                        int64_t now_ms, int *channel, contact_decision_t *out);
 
 /* Inside tx: deletes the customer's contacts and their message ids; adds
  * the count to out->rows. */

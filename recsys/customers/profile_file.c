@@ -60,6 +60,7 @@ static const trigger_setting_t trigger_settings[] = {
     { "trigger_recommend_k", offsetof(trigger_config_t, recommend_k), 0,
       TRIGGER_MAX_RECOMMEND_K },
     { "trigger_horizon_days", offsetof(trigger_config_t, horizon_days), 1, 3650 },
+    { "trigger_max_delay_hours", offsetof(trigger_config_t, max_delay_hours), 0, 720 },
 };
 
 /* A trigger_* setting line; returns NULL, "" when key is not one, or what

@@ -28,6 +28,7 @@ void trigger_config_default(trigger_config_t *tc)
     tc->scan_seconds = 60;
     tc->recommend_k = 4;
     tc->horizon_days = 7;
+    tc->max_delay_hours = 24;
 }
 
 const char *trigger_kind_name(trigger_kind_t kind)

@@ -7,6 +7,7 @@
  *   trigger_scan_seconds = 60
  *   trigger_recommend_k = 4
  *   trigger_horizon_days = 7
+ *   trigger_max_delay_hours = 24
  *
  * Only the definitions and their parsing live here (profile_config_t holds
  * a trigger_config_t); what fires when is trigger_rules.h, the durable log
@@ -58,6 +59,10 @@ typedef struct trigger_config {
                                 evaluated does not fire (so enabling a rule
                                 on an old store does not message every
                                 customer about the past), 1..3650 */
+    uint32_t max_delay_hours; /* [24] a firing the contact policy refuses for
+                                 now waits while some channel allows it within
+                                 this long after its moment; else (and with 0)
+                                 it is suppressed, 0..720 */
 } trigger_config_t;
 
 /* The defaults in brackets above, no rules. */

@@ -28,8 +28,6 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     atomic_init(&a->health_epoch, 0);
     atomic_init(&a->trigger_next, 1);
     a->trigger_sched = NULL;
-    a->trigger_gate = NULL;
-    a->trigger_gate_ctx = NULL;
     profile_config_default(&a->profile_cfg);
     pthread_rwlock_init(&a->cust_lock, NULL);
     a->cust_catalog = NULL;

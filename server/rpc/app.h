@@ -100,12 +100,10 @@ typedef struct app {
     /* Triggers (app_triggers.c): the sequence the next logged trigger gets,
      * bumped after each commit (Subscribe streams compare their cursor with
      * it on their tick instead of reading the store); the scheduler thread
-     * (NULL until app_triggers_start); the gate consent and the contact
-     * policy decide with (NULL: every firing is delivered). */
+     * (NULL until app_triggers_start). Firings go through the contact
+     * policy (profile_cfg.contact, zones). */
     atomic_uint_fast64_t trigger_next;
     struct trigger_sched *trigger_sched;
-    triggers_gate_fn trigger_gate;
-    void *trigger_gate_ctx;
 } app_t;
 
 /* Returns 0 or a negative errno (the catalog could not be read). */

@@ -47,6 +47,7 @@ int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
     trigger_sched_t *ts = a->trigger_sched;
     customers_ctx_t c;
     triggers_env_t env;
+    contactstore_env_t contact = { a->store, &a->profile_cfg.contact, a->zones };
     coupon_config_t ccfg;
     model_t *m;
     coupon_catalog_t *coupons;
@@ -68,7 +69,7 @@ int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
     env = (triggers_env_t){ .cust = &c, .model = m,
                             .coupons = coupons ? coupons->coupons : NULL,
                             .n_coupons = coupons ? coupons->n : 0, .coupon_cfg = &ccfg,
-                            .gate = a->trigger_gate, .gate_ctx = a->trigger_gate_ctx };
+                            .contact = &contact };
     rc = triggers_evaluate(&env, customer_id, now_ms, &r);
     app_customers_end(a);
     coupon_catalog_unref(coupons);

@@ -60,6 +60,9 @@ static void encode_trigger(const triggers_record_t *t, rpc_reply_t *out)
     m.time_unix_ms = t->time_ms;
     m.fired_unix_ms = t->fired_ms;
     m.dedup_key = (char *)t->key;
+    m.channel = t->channel >= 0 ? (Patron__V1__Channel)(t->channel + 1)
+                                : PATRON__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+    m.contact_message_id = (char *)t->message_id;
     for (size_t i = 0; i < t->n_items; i++)
         items[i] = (char *)t->items[i];
     m.n_items = t->n_items;

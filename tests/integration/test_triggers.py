@@ -13,7 +13,10 @@ test reads part of the stream, disconnects, lets more fire, resumes from
 its cursor (exactly the rest, in order, nothing twice), and does the same
 across a patrond restart. Bad input (a negative or future cursor, bytes
 that are not a SubscribeRequest, an unknown rule kind in the file) is
-refused clearly, and a parked stream ends when patrond shuts down.
+refused clearly, and a parked stream ends when patrond shuts down. The
+contact policy: customers who withdrew every channel or marketing, or whose
+email cap is full (no waiting allowed), get no trigger; the others get theirs
+on the preferred channel (else email), recorded as a contact.
 """
 import os
 import signal
@@ -37,12 +40,9 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-class TriggerTests(ServerTest):
-    rules = ("trigger = cart cart_abandoned 3s\n"
-             "trigger = hello first_purchase\n"
-             "trigger = cheaper price_drop 7\n"
-             "trigger_scan_seconds = 1\n"
-             "trigger_recommend_k = 3\n")
+class TriggerBase(ServerTest):
+    """patrond with the settings file `rules`, the demo catalog, helpers."""
+    rules = ""
 
     def server_options(self):
         path = os.path.join(self.dir, "settings.conf")
@@ -105,7 +105,14 @@ class TriggerTests(ServerTest):
             self.assertEqual(e.code(), SC.DEADLINE_EXCEEDED, e.details())
         return got
 
-    # -- tests
+
+
+class TriggerTests(TriggerBase):
+    rules = ("trigger = cart cart_abandoned 3s\n"
+             "trigger = hello first_purchase\n"
+             "trigger = cheaper price_drop 7\n"
+             "trigger_scan_seconds = 1\n"
+             "trigger_recommend_k = 3\n")
 
     def test_cart_fires_once_after_the_wait_and_not_after_a_purchase(self):
         t0 = now_ms()
@@ -210,6 +217,75 @@ class TriggerTests(ServerTest):
         self.assertFalse(th.is_alive())
         self.assertLess(time.monotonic() - t0, 5)
         self.assertIn(ended.get("code"), (SC.OK, SC.UNAVAILABLE))
+
+
+class TriggerPolicyTests(TriggerBase):
+    """Triggers go through the contact policy: a customer who withdrew every
+    channel, or whose fatigue cap is full (with no waiting allowed), gets no
+    trigger; the others get theirs on their preferred channel (else email),
+    recorded as a contact that counts toward their caps."""
+    rules = ("trigger = cart cart_abandoned 1s\n"
+             "trigger_scan_seconds = 1\n"
+             "trigger_max_delay_hours = 0\n"
+             "contact.min_gap_minutes = 0\n")
+
+    def prof(self, method, req, resp_cls):
+        return self.srv.call("/patron.v1.Profiles/" + method, req, resp_cls)
+
+    def prefs(self, cust, **prefs):
+        P = h.pb.profiles
+        self.prof("SetPreferences", P.SetPreferencesRequest(
+            customer_id=cust, source="test", preferences=P.ContactPreferences(**prefs)),
+            P.SetPreferencesResponse)
+
+    def test_consent_and_fatigue_cap_suppress_and_the_channel_is_chosen(self):
+        P = h.pb.profiles
+        W, G = P.CONSENT_STATE_WITHDRAWN, P.CONSENT_STATE_GRANTED
+        t0 = now_ms()
+        self.prefs("optout", email=W, sms=W, push=W, in_app=W)
+        self.prefs("nomarketing", marketing=W)
+        self.prefs("tired", email=G, sms=W, push=W, in_app=W)
+        for i in range(2):  # email's day cap is 2
+            self.prof("RecordContact", P.RecordContactRequest(
+                customer_id="tired", message_id="news-%d" % i, channel=P.CHANNEL_EMAIL,
+                kind=P.CONTACT_KIND_COUPON, time_unix_ms=t0 - HOUR + i), P.RecordContactResponse)
+        self.prefs("app", preferred_channel=P.CHANNEL_IN_APP)
+        # Carts backdated past the wait fire as their events commit; "last"
+        # is carted after the others, so once it arrives every earlier one
+        # has been decided.
+        for i, cust in enumerate(["optout", "nomarketing", "tired", "plain", "app"]):
+            self.cart(cust, item_id("garden", i + 1), t0 - 10_000)
+        self.cart("last", item_id("garden", 9), t0 - 10_000)
+        got = []
+        for t in self.stream(0, 20):
+            got.append(t.trigger)
+            if t.trigger.customer_id == "last":
+                break
+        by = {t.customer_id: t for t in got}
+        self.assertEqual(sorted(by), ["app", "last", "plain"])
+        self.assertEqual(by["plain"].channel, P.CHANNEL_EMAIL)
+        self.assertEqual(by["app"].channel, P.CHANNEL_IN_APP)
+        self.assertTrue(by["plain"].contact_message_id.startswith("trg-"))
+        # The trigger counts toward plain's email cap; tired's stays at the
+        # two messages recorded before.
+        c = self.prof("CheckContact", P.CheckContactRequest(
+            customer_id="plain", channel=P.CHANNEL_EMAIL, kind=P.CONTACT_KIND_TRIGGER),
+            P.CheckContactResponse)
+        self.assertEqual(c.channel_used_day, 1)
+        c = self.prof("CheckContact", P.CheckContactRequest(
+            customer_id="tired", channel=P.CHANNEL_EMAIL, kind=P.CONTACT_KIND_TRIGGER),
+            P.CheckContactResponse)
+        self.assertEqual((c.allowed, c.channel_used_day), (False, 2))
+        # Recording the same message again is a duplicate: the sender may
+        # confirm it without counting twice.
+        r = self.prof("RecordContact", P.RecordContactRequest(
+            customer_id="plain", message_id=by["plain"].contact_message_id,
+            channel=P.CHANNEL_EMAIL, kind=P.CONTACT_KIND_TRIGGER), P.RecordContactResponse)
+        self.assertTrue(r.duplicate)
+        # Suppressed for good: a later scan never delivers them.
+        time.sleep(2.5)
+        later = self.read_all_for(by["last"].sequence, 2)
+        self.assertEqual(later, [])
 
 
 class TriggerSettingsTests(ServerTest):
