@@ -357,9 +357,9 @@ static void tier_config(profile_config_t *cfg)
     cfg->tier_window_days = 30;
     cfg->tier_grace_days = 10;
     cfg->n_tiers = 3;
-    cfg->tiers[0] = (profile_tier_rule_t){ "basic", 0, 0, 0 };
-    cfg->tiers[1] = (profile_tier_rule_t){ "silver", 100, 2, 0 };
-    cfg->tiers[2] = (profile_tier_rule_t){ "gold", 300, 3, 5 };
+    cfg->tiers[0] = (profile_tier_rule_t){ .name = "basic", .min_spend = 0, .min_orders = 0, .min_engagement = 0 };
+    cfg->tiers[1] = (profile_tier_rule_t){ .name = "silver", .min_spend = 100, .min_orders = 2, .min_engagement = 0 };
+    cfg->tiers[2] = (profile_tier_rule_t){ .name = "gold", .min_spend = 300, .min_orders = 3, .min_engagement = 5 };
 }
 
 static int tier_on(const store_event_rec_t *e, size_t n,
@@ -559,6 +559,61 @@ static void test_config_and_points(void)
     CHECK_EQ_INT(profile_points_for(10, NULL), 10);
 }
 
+/* profile_tier_status on test_tiers' history: what the next tier needs, when
+ * the held tier stops being met and drops, and to what. */
+static void test_tier_status(void)
+{
+    profile_config_t cfg;
+    profile_tier_status_t st;
+    store_event_rec_t e[12];
+    size_t n = 0;
+
+    tier_config(&cfg);
+    e[n++] = ev(P, 0, 1, 60, AT(0, 0));
+    e[n++] = ev(P, 0, 1, 50, AT(5, 0));
+    for (int i = 0; i < 5; i++)
+        e[n++] = ev(V, 0, 1, 0, AT(7, i));
+    e[n++] = ev(P, 0, 1, 200, AT(8, 0));
+
+    /* Nothing yet: the floor, held for good; silver needs 100 in 2 orders. */
+    CHECK_EQ_INT(profile_tier_status(e, 0, &cfg, AT(0, 0) - 1, &st), 0);
+    CHECK_EQ_INT(st.tier, 0);
+    CHECK_EQ_INT(st.next, 1);
+    CHECK_NEAR(st.to_next.spend, 100);
+    CHECK_EQ_INT(st.to_next.orders, 2);
+    CHECK(st.qualified_until_ms == 0 && st.downgrade_ms == 0 && st.after_downgrade == 0);
+    /* Day 6: silver (110 in 2 orders); gold lacks 190, 1 order, 5 views.
+     * The day-0 order leaves the 30-day window on day 30 (1 order left):
+     * silver is met until then and kept 10 days more, then basic. */
+    CHECK_EQ_INT(profile_tier_status(e, n, &cfg, AT(6, 0), &st), 0);
+    CHECK(st.tier == 1 && st.qualifies == 1 && st.next == 2);
+    CHECK_NEAR(st.window_spend, 110);
+    CHECK_EQ_INT(st.window_orders, 2);
+    CHECK_NEAR(st.to_next.spend, 190);
+    CHECK(st.to_next.orders == 1 && st.to_next.engagement == 5);
+    CHECK(st.to_keep.spend == 0 && st.to_keep.orders == 0);
+    CHECK(st.qualified_until_ms == AT(30, 0) && st.downgrade_ms == AT(40, 0));
+    CHECK_EQ_INT(st.after_downgrade, 0);
+    /* Day 8: gold, the top; met until day 30 (250 left), dropping on day 40
+     * to silver (the window on day 30 held 250 in 2 orders). */
+    CHECK_EQ_INT(profile_tier_status(e, n, &cfg, AT(8, 0), &st), 0);
+    CHECK(st.tier == 2 && st.next == -1);
+    CHECK(st.qualified_until_ms == AT(30, 0) && st.downgrade_ms == AT(40, 0));
+    CHECK_EQ_INT(st.after_downgrade, 1);
+    /* Day 35: gold through grace only; the window (200 in 1 order, the
+     * views) lacks 100 and 2 orders to keep it. */
+    CHECK_EQ_INT(profile_tier_status(e, n, &cfg, AT(35, 0), &st), 0);
+    CHECK(st.tier == 2 && st.qualifies == 0);
+    CHECK_NEAR(st.to_keep.spend, 100);
+    CHECK_EQ_INT(st.to_keep.orders, 2);
+    CHECK(st.qualified_until_ms == AT(30, 0) && st.downgrade_ms == AT(40, 0));
+    /* The same as profile_tier at the downgrade and just before it. */
+    CHECK_EQ_INT(tier_on(e, n, &cfg, AT(40, 0) - 1), 2);
+    CHECK_EQ_INT(tier_on(e, n, &cfg, AT(40, 0)), 1);
+    CHECK_EQ_INT(profile_tier_status(NULL, 1, &cfg, AT(0, 0), &st), -EINVAL);
+    CHECK_EQ_INT(profile_tier_status(e, n, &cfg, AT(0, 0), NULL), -EINVAL);
+}
+
 int main(void)
 {
     test_fixture();
@@ -567,6 +622,7 @@ int main(void)
     test_rfm_quintiles();
     test_segments();
     test_tiers();
+    test_tier_status();
     test_lifecycle();
     test_config_and_points();
     TEST_MAIN_END();

@@ -62,6 +62,17 @@ typedef struct profile_catalog {
     size_t n_items;
 } profile_catalog_t;
 
+/* What a tier gives its members (the settings file's tier_benefits lines,
+ * tiers.h). Patron reports them (GetProfile); the shop's checkout and
+ * service honour free shipping and dedicated service. All 0: none. */
+typedef struct profile_tier_benefits {
+    uint8_t free_shipping;
+    uint8_t dedicated_service;
+    double points_multiplier;          /* 0: not set (x1); else 1..10 */
+    uint32_t early_access_hours;       /* sees new items this long before others */
+    char price_list[PROFILE_NAME_MAX]; /* the member price list; "" none */
+} profile_tier_benefits_t;
+
 /* A tier is reached when, within the rolling window, net spend >= min_spend,
  * orders >= min_orders and views + carts >= min_engagement, all three. */
 typedef struct profile_tier_rule {
@@ -69,6 +80,7 @@ typedef struct profile_tier_rule {
     double min_spend;
     uint32_t min_orders;
     uint32_t min_engagement;
+    profile_tier_benefits_t benefits;
 } profile_tier_rule_t;
 
 /* A segment covers the RFM scores with r_lo <= r <= r_hi, f_lo <= f <= f_hi
@@ -185,6 +197,43 @@ int profile_compute(const store_event_rec_t *ev, size_t n,
  * -ENOMEM. */
 int profile_tier(const store_event_rec_t *ev, size_t n,
                  const profile_config_t *cfg, int64_t now_ms, int *tier);
+
+/* ---- tier status: progress, requalification, downgrade --------------------------- */
+
+/* What the window still lacks for a tier; all 0 when it meets it. */
+typedef struct profile_tier_need {
+    double spend;            /* more net spend, >= 0 */
+    uint32_t orders;         /* more orders */
+    uint32_t engagement;     /* more views + carts */
+} profile_tier_need_t;
+
+typedef struct profile_tier_status {
+    int tier;                     /* held now, with grace (profile_tier); -1 none */
+    int qualifies;                /* the highest tier the window meets now; -1 none */
+    double window_spend;          /* the window (now - tier_window_days, now]'s totals */
+    uint32_t window_orders, window_engagement;
+    int next;                     /* tier + 1; -1 at the top (or without tiers) */
+    profile_tier_need_t to_next;  /* what the window lacks now for next */
+    profile_tier_need_t to_keep;  /* ... for the held tier (0s when it qualifies;
+                                     nonzero while held through grace) */
+    /* If nothing else happens: the instant the window stops meeting the
+     * held tier (past while in grace), the instant the tier drops (that +
+     * tier_grace_days), and the tier held from then; 0, 0, tier when it
+     * never drops (a floor tier with zero thresholds, or no tier). */
+    int64_t qualified_until_ms;
+    int64_t downgrade_ms;
+    int after_downgrade;
+} profile_tier_status_t;
+
+/*
+ * The customer's tier as of now_ms and the way to the next one and to
+ * keeping it, from their events (as profile_compute; cfg NULL: defaults).
+ * Exact under the rule at profile_config_t: upgrades are immediate, a
+ * downgrade comes tier_grace_days after the window last met the tier.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int profile_tier_status(const store_event_rec_t *ev, size_t n, const profile_config_t *cfg,
+                        int64_t now_ms, profile_tier_status_t *out);
 
 /* ---- RFM --------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* profile_file.c - reading the profile settings file (profile_file.h). */
 #include "profile_file.h"
+#include "tiers.h"
 
 #include <errno.h>
 #include <math.h>
@@ -156,11 +157,14 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
         *tiers_seen = 1;
         if (cfg->n_tiers == PROFILE_MAX_TIERS)
             return "too many tiers";
+        memset(&cfg->tiers[cfg->n_tiers], 0, sizeof cfg->tiers[0]);
         if (parse_tier(value, &cfg->tiers[cfg->n_tiers]))
             return "tier: expected NAME MIN_SPEND MIN_ORDERS MIN_ENGAGEMENT";
         cfg->n_tiers++;
         return NULL;
     }
+    if (strcmp(key, "tier_benefits") == 0)
+        return tiers_benefits_parse(cfg, value);
     if (strcmp(key, "segment") == 0) {
         if (!*segments_seen)
             cfg->n_segments = 0;

@@ -18,6 +18,7 @@
 #include "customers_erase.h"
 #include "customers_merge.h"
 #include "store_links.h"
+#include "tiers.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "wallclock.h"
 #include "grow.h"
@@ -35,7 +36,64 @@ typedef struct profile_msg {
     char *favs[PROFILE_TOP_CATEGORIES];
     consent_t consent;
     prefs_msg_t prefs;
+    profile_tier_status_t tier;
+    Patron__V1__TierStatus ts;
+    Patron__V1__TierBenefits benefits, next_benefits;
+    Patron__V1__TierAmounts window, to_next, to_keep;
+    char progress[512];
 } profile_msg_t;
+
+static void benefits_fill(const profile_tier_benefits_t *b, Patron__V1__TierBenefits *m)
+{
+    patron__v1__tier_benefits__init(m);
+    m->free_shipping = b->free_shipping;
+    m->dedicated_service = b->dedicated_service;
+    m->points_multiplier = b->points_multiplier;
+    m->early_access_hours = b->early_access_hours;
+    m->price_list = (char *)b->price_list;
+}
+
+static Patron__V1__TierAmounts *amounts_fill(double spend, uint32_t orders, uint32_t engagement,
+                                             Patron__V1__TierAmounts *m)
+{
+    patron__v1__tier_amounts__init(m);
+    m->spend = spend;
+    m->orders = orders;
+    m->engagement = engagement;
+    return m;
+}
+
+/* m->tier (computed) into m->ts; strings borrow from cfg and m. */
+static void tier_status_fill(const profile_config_t *cfg, profile_msg_t *m)
+{
+    const profile_tier_status_t *st = &m->tier;
+    Patron__V1__TierStatus *ts = &m->ts;
+
+    patron__v1__tier_status__init(ts);
+    ts->tier = (char *)profile_tier_name(cfg, st->tier);
+    if (st->tier >= 0) {
+        benefits_fill(&cfg->tiers[st->tier].benefits, &m->benefits);
+        ts->benefits = &m->benefits;
+    }
+    ts->qualifies_for = (char *)profile_tier_name(cfg, st->qualifies);
+    ts->window_days = cfg->tier_window_days;
+    ts->window = amounts_fill(st->window_spend, st->window_orders, st->window_engagement,
+                              &m->window);
+    ts->next_tier = (char *)profile_tier_name(cfg, st->next);
+    if (st->next >= 0) {
+        benefits_fill(&cfg->tiers[st->next].benefits, &m->next_benefits);
+        ts->next_benefits = &m->next_benefits;
+        ts->to_next = amounts_fill(st->to_next.spend, st->to_next.orders,
+                                   st->to_next.engagement, &m->to_next);
+    }
+    ts->to_keep = amounts_fill(st->to_keep.spend, st->to_keep.orders, st->to_keep.engagement,
+                               &m->to_keep);
+    ts->qualified_until_unix_ms = st->qualified_until_ms;
+    ts->downgrade_unix_ms = st->downgrade_ms;
+    ts->tier_after_downgrade = (char *)profile_tier_name(cfg, st->after_downgrade);
+    ts->progress = tiers_progress_text(cfg, st, m->progress, sizeof m->progress);
+    m->p.tier_status = ts;
+}
 
 static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
                              int64_t as_of, profile_msg_t *m)
@@ -125,11 +183,15 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         fail_errno(out, rc, "reading the profile");
     } else if ((rc = consentstore_get(a->store, who, &m.consent, NULL)) != 0) {
         fail_errno(out, rc, "reading the preferences");
+    } else if (c.cfg->n_tiers && (rc = tiers_status(&c, who, now, &m.tier)) != 0) {
+        fail_errno(out, rc, "reading the tier status");
     } else {
         Patron__V1__GetProfileResponse resp = PATRON__V1__GET_PROFILE_RESPONSE__INIT;
         profile_msg_fill(&c, &v, now, &m);
         prefs_msg_fill(&a->profile_cfg.contact, &m.consent, &m.prefs);
         m.p.preferences = &m.prefs.p;
+        if (c.cfg->n_tiers)
+            tier_status_fill(c.cfg, &m);
         resp.profile = &m.p;
         resp.resolved_customer_id = linked ? who : "";
         encode(&resp.base, out);
