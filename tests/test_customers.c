@@ -159,7 +159,7 @@ static void *redeem_loop(void *arg)
         int64_t bal;
         int dup;
         snprintf(rid, sizeof rid, "t%d-%d", r->id, i);
-        if (customers_redeem(r->c, "alice", rid, 1, &bal, &dup) == 0)
+        if (customers_redeem(r->c, "alice", rid, 1, NOW, &bal, &dup) == 0)
             r->ok++;
     }
     return NULL;
@@ -173,12 +173,12 @@ static void test_points(const customers_ctx_t *c)
     int64_t bal = -1;
     int dup = -1, total = 0;
 
-    CHECK_EQ_INT(customers_redeem(c, "alice", "first", 5, &bal, &dup), 0);
+    CHECK_EQ_INT(customers_redeem(c, "alice", "first", 5, NOW, &bal, &dup), 0);
     CHECK(bal == 20 && dup == 0);
-    CHECK_EQ_INT(customers_redeem(c, "alice", "first", 5, &bal, &dup), 0);
+    CHECK_EQ_INT(customers_redeem(c, "alice", "first", 5, NOW, &bal, &dup), 0);
     CHECK(bal == 20 && dup == 1); /* a retry changes nothing */
-    CHECK_EQ_INT(customers_redeem(c, "alice", "big", 21, &bal, &dup), -ERANGE);
-    CHECK_EQ_INT(customers_redeem(c, "nobody", "x", 1, &bal, &dup), -ENOENT);
+    CHECK_EQ_INT(customers_redeem(c, "alice", "big", 21, NOW, &bal, &dup), -ERANGE);
+    CHECK_EQ_INT(customers_redeem(c, "nobody", "x", 1, NOW, &bal, &dup), -ENOENT);
     /* 4 threads x 20 one-point redemptions against 20 points left. */
     for (int i = 0; i < 4; i++) {
         r[i] = (redeemer_t){ c, i, 0 };

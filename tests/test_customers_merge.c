@@ -102,9 +102,9 @@ static void test_anonymous_login(store_t *s, const customers_ctx_t *c)
     CHECK_EQ_INT(store_set_attrs(s, "anon", &anon_attrs), 0);
     CHECK_EQ_INT(store_set_attrs(s, "acct", &acct_attrs), 0);
     /* points: one redemption id on both ledgers ("r-shared") */
-    CHECK_EQ_INT(store_points_redeem(s, "acct", "r-shared", 5, 70, &total, &dup), 0);
-    CHECK_EQ_INT(store_points_redeem(s, "anon", "r-shared", 2, 10, &total, &dup), 0);
-    CHECK_EQ_INT(store_points_redeem(s, "anon", "r-anon", 3, 10, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "acct", "r-shared", 5, 0, 70, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "anon", "r-shared", 2, 0, 10, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "anon", "r-anon", 3, 0, 10, &total, &dup), 0);
     bal_anon = balance(c, "anon");
     bal_acct = balance(c, "acct");
     CHECK_EQ_INT(bal_anon, 10 - 5);
@@ -205,11 +205,11 @@ static void test_anonymous_login(store_t *s, const customers_ctx_t *c)
     CHECK_EQ_INT(store_get_attrs(s, "anon", &got), -ENOENT);
     {
         int64_t bal = 0;
-        CHECK_EQ_INT(customers_redeem(c, "anon", "r-late", 1, &bal, &dup), 0);
+        CHECK_EQ_INT(customers_redeem(c, "anon", "r-late", 1, T0 + DAY, &bal, &dup), 0);
         CHECK_EQ_INT(bal, bal_anon + bal_acct - 1);
         /* the store alone refuses the stale id: its caller computed earned
          * for the wrong history */
-        CHECK_EQ_INT(store_points_redeem(s, "anon", "r-stale", 1, 1000, &total, &dup),
+        CHECK_EQ_INT(store_points_redeem(s, "anon", "r-stale", 1, 0, 1000, &total, &dup),
                      -ESTALE);
     }
     /* a coupon decided for the old id would land in a history nobody reads:
@@ -413,7 +413,7 @@ static void erase_person(const char *name, const char *erase_id)
     event(s, "z-2", ids[1], "i2", STORE_EVENT_PURCHASE, T0 + MIN, 20, STORE_ACCEPTED);
     event(s, "z-3", ids[2], "i3", STORE_EVENT_VIEW, T0 + 2 * MIN, 0, STORE_ACCEPTED);
     CHECK_EQ_INT(store_set_attrs(s, ids[0], &a), 0);
-    CHECK_EQ_INT(store_points_redeem(s, ids[0], "zr-1", 1, 10, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, ids[0], "zr-1", 1, 0, 10, &total, &dup), 0);
     CHECK_EQ_INT(couponstore_put_coupon(s, &cat[0], NULL, NULL), 0);
     CHECK_EQ_INT(test_grant(s, ids[0], "zreq-1", cat, 1, T0, &off), 0);
     CHECK_EQ_INT(customers_merge(s, o, n, ids[0], ids[1], "zm-1", T0, &r, NULL), 0);

@@ -70,8 +70,8 @@ static void fill_store(store_t *s)
         CHECK_EQ_INT(out[i], STORE_ACCEPTED);
     CHECK_EQ_INT(store_set_attrs(s, GONE, &a), 0);
     CHECK_EQ_INT(store_set_attrs(s, KEPT, &a), 0);
-    CHECK_EQ_INT(store_points_redeem(s, GONE, "pts-g1", 5, 40, &total, &dup), 0);
-    CHECK_EQ_INT(store_points_redeem(s, KEPT, "pts-k1", 5, 40, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, GONE, "pts-g1", 5, 0, 40, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, KEPT, "pts-k1", 5, 0, 40, &total, &dup), 0);
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
 }
 

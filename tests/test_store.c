@@ -179,7 +179,7 @@ static void test_not_interested(const char *dir)
         { "n4", "dora", "i1", STORE_EVENT_NOT_INTERESTED, 2000, 0, 0, "Garden" }, /* both */
         { "n5", "dora", "", STORE_EVENT_VIEW, 2000, 0, 0, "Garden" },  /* not for views */
         { "n6", "dora", "", STORE_EVENT_NOT_INTERESTED, 2000, 0, 0, long_cat },
-        { "n7", "dora", "i1", 6, 2000, 0, 0, NULL },                   /* unknown type */
+        { "n7", "dora", "i1", STORE_EVENT_TYPE_MAX + 1, 2000, 0, 0, NULL }, /* unknown type */
     };
     enum { N = sizeof ev / sizeof ev[0] };
     uint8_t out[N];
@@ -270,18 +270,18 @@ static void test_customers(const char *dir)
     CHECK_EQ_INT(store_get_attrs(s, "nobody", &got), -ENOENT);
 
     /* Points: never beyond what was earned, idempotent per redemption id. */
-    CHECK_EQ_INT(store_points_redeem(s, "alice", "r1", 30, 50, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r1", 30, 0, 50, &total, &dup), 0);
     CHECK(total == 30 && dup == 0);
-    CHECK_EQ_INT(store_points_redeem(s, "alice", "r1", 30, 50, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r1", 30, 0, 50, &total, &dup), 0);
     CHECK(total == 30 && dup == 1);
-    CHECK_EQ_INT(store_points_redeem(s, "alice", "r2", 21, 50, &total, &dup), -ERANGE);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r2", 21, 0, 50, &total, &dup), -ERANGE);
     CHECK_EQ_INT(total, 30);
-    CHECK_EQ_INT(store_points_redeem(s, "alice", "r3", 20, 50, &total, &dup), 0);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r3", 20, 0, 50, &total, &dup), 0);
     CHECK_EQ_INT(store_points_redeemed(s, "alice", &total), 0);
     CHECK_EQ_INT(total, 50);
     CHECK_EQ_INT(store_points_redeemed(s, "alicex", &total), 0); /* prefix-safe */
     CHECK_EQ_INT(total, 0);
-    CHECK_EQ_INT(store_points_redeem(s, "alice", "r4", 0, 50, &total, &dup), -EINVAL);
+    CHECK_EQ_INT(store_points_redeem(s, "alice", "r4", 0, 0, 50, &total, &dup), -EINVAL);
 
     /* Erasure: alice (index 0, see test_events) loses everything. */
     CHECK_EQ_INT(store_publish_model(s, &h, uf, itf, pop), 0);
@@ -623,6 +623,71 @@ static void test_map_full(const char *dir)
     store_close(s);
 }
 
+/* Programme events (signup, review, ...) are stored, with or without an
+ * item, but only the id scan shows them: the interaction scans that
+ * training and recommendation read skip them. */
+typedef struct ids_seen {
+    int types[8];
+    char last_id[16];
+    size_t n;
+} ids_seen_t;
+
+static int see_id(void *ctx, const store_event_rec_t *ev, const char *id, size_t len)
+{
+    ids_seen_t *g = ctx;
+    if (g->n < 8)
+        g->types[g->n] = ev->type;
+    g->n++;
+    snprintf(g->last_id, sizeof g->last_id, "%.*s", (int)len, id);
+    return 0;
+}
+
+static void test_programme_events(const char *dir)
+{
+    store_t *s = open_store(dir);
+    store_event_t ev[] = {
+        { "p1", "erin", "", STORE_EVENT_SIGNUP, 1000, 0, 0, NULL },
+        { "p2", "erin", "i1", STORE_EVENT_REVIEW, 2000, 0, 0, NULL },
+        { "p3", "erin", "i1", STORE_EVENT_VIEW, 3000, 0, 0, NULL },
+        { "p4", "erin", NULL, STORE_EVENT_CHECK_IN, 4000, 0, 0, NULL },
+        { "p5", "erin", "", STORE_EVENT_VIEW, 5000, 0, 0, NULL },      /* a view needs an item */
+        { "p6", "erin", "", STORE_EVENT_SURVEY, 5000, 0, 0, "Garden" }, /* no category */
+        { "p7", "erin", "nope", STORE_EVENT_SHARE, 5000, 0, 0, NULL },  /* unknown item */
+    };
+    enum { N = sizeof ev / sizeof ev[0] };
+    uint8_t out[N];
+    const char *why[N];
+    collected_t got = { .n = 0 };
+    ids_seen_t seen = { .n = 0 };
+    uint32_t erin;
+
+    add_catalog(s);
+    CHECK_EQ_INT(store_record_events(s, ev, N, out, why), 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(out[i], STORE_ACCEPTED);
+    CHECK(out[4] == STORE_REJECTED && strstr(why[4], "item_id"));
+    CHECK(out[5] == STORE_REJECTED && strstr(why[5], "category: only for type not_interested"));
+    CHECK(out[6] == STORE_REJECTED && strstr(why[6], "item_id: unknown item"));
+    CHECK_EQ_INT(store_customer_index(s, "erin", &erin), 0);
+    CHECK_EQ_INT(store_customer_events(s, erin, collect, &got), 0);
+    CHECK_EQ_INT(got.n, 1);
+    CHECK_EQ_INT(got.ev[0].type, STORE_EVENT_VIEW);
+    got.n = 0;
+    CHECK_EQ_INT(store_scan_events(s, collect, &got), 0);
+    CHECK_EQ_INT(got.n, 1);
+    CHECK_EQ_INT(store_customer_events_ids(s, erin, see_id, &seen), 0);
+    CHECK_EQ_INT(seen.n, 4);
+    CHECK_EQ_INT(seen.types[0], STORE_EVENT_SIGNUP);
+    CHECK_EQ_INT(seen.types[1], STORE_EVENT_REVIEW);
+    CHECK_EQ_INT(seen.types[3], STORE_EVENT_CHECK_IN);
+    CHECK_STREQ(seen.last_id, "p4");
+    CHECK_STREQ(store_event_type_name(STORE_EVENT_REFERRAL_SIGNUP), "referral_signup");
+    CHECK_EQ_INT(store_event_type_parse("check_in"), STORE_EVENT_CHECK_IN);
+    CHECK_EQ_INT(store_event_type_parse("checkin"), -1);
+    CHECK(store_event_type_name(STORE_EVENT_TYPE_MAX + 1) == NULL);
+    store_close(s);
+}
+
 int main(void)
 {
     char dir[512];
@@ -632,6 +697,8 @@ int main(void)
     test_customers(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-negative"));
     test_not_interested(dir);
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("store-programme"));
+    test_programme_events(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-tables"));
     test_tables_and_compaction(dir);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("store-models"));

@@ -27,7 +27,7 @@
 
 #include "arms.h"
 
-#define COUNTERS_EVENT_TYPES 6   /* indexed by store_event_type_t (1..5) */
+#define COUNTERS_EVENT_TYPES 12  /* indexed by store_event_type_t (1..11) */
 #define COUNTERS_OUTCOMES 8      /* indexed by coupon_outcome_t */
 #define COUNTERS_MAX_ARMS 1024
 

@@ -4,6 +4,7 @@
  */
 #include "customers.h"
 #include "customers_clv.h"
+#include "points_store.h"
 #include "store_links.h"
 
 #include <errno.h>
@@ -59,20 +60,37 @@ static int view_from_history(const customers_ctx_t *c, const store_event_rec_t *
     v->has_events = n > 0;
     profile_rfm_score(&v->p, c->cut, &v->r, &v->f, &v->m);
     v->segment = v->p.orders ? profile_segment(c->cfg, v->r, v->f, v->m) : -1;
-    v->points_earned = customers_points_earned(ev, n, c->cfg);
     customers_clv_view(c->clv, &v->p, now_ms, &v->has_clv, &v->clv);
     return 0;
 }
 
-/* The parts kept outside the events: points ledger and attributes. */
-static int view_extras(const customers_ctx_t *c, customer_view_t *v)
+/* The points ledger's figures at now_ms (points_store.h). */
+static int view_points(const customers_ctx_t *c, int64_t now_ms, customer_view_t *v)
 {
-    int rc = store_points_redeemed(c->store, v->customer_id, &v->points_redeemed);
+    points_store_view_t pv;
+    int rc = points_store_ledger(c->store, c->cfg, c->cat, v->customer_id, now_ms, &pv);
+    if (rc == 0) {
+        const points_ledger_t *l = &pv.ledger;
+        v->points_earned = l->earned;
+        v->points_redeemed = l->redeemed;
+        v->points_balance = points_available(l);
+        v->points_pending = l->pending;
+        v->points_expiring = l->expiring_soon;
+        v->points_expiring_ms = l->expiring_soon_ms;
+        v->points_next_vest_ms = l->next_vest_ms;
+        v->points_next_vest = l->next_vest_points;
+        v->has_points = l->n > 0 || pv.n_red > 0;
+    }
+    points_store_view_free(&pv);
+    return rc;
+}
+
+/* The parts kept outside the interaction events: points and attributes. */
+static int view_extras(const customers_ctx_t *c, int64_t now_ms, customer_view_t *v)
+{
+    int rc = view_points(c, now_ms, v);
     if (rc)
         return rc;
-    v->points_balance = v->points_earned - v->points_redeemed;
-    if (v->points_balance < 0) /* refunds after a redemption */
-        v->points_balance = 0;
     rc = store_get_attrs(c->store, v->customer_id, &v->attrs);
     v->has_attrs = rc == 0;
     return rc == -ENOENT ? 0 : rc;
@@ -99,31 +117,34 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
     if (rc == 0)
         rc = view_from_history(c, h.ev, h.n, now_ms, out);
     if (rc == 0)
-        rc = view_extras(c, out);
+        rc = view_extras(c, now_ms, out);
     store_event_list_free(&h);
-    if (rc == 0 && !out->has_events && !out->has_attrs && !out->points_redeemed)
+    if (rc == 0 && !out->has_events && !out->has_attrs && !out->has_points)
         rc = -ENOENT;
     return rc;
 }
 
+/* Redeems against the balance of the ledger at now_ms: the store writes
+ * the redemption only if what was redeemed by then plus points stays within
+ * that plus the balance, so a redemption stored meanwhile is counted. */
 static int redeem_once(const customers_ctx_t *c, const char *customer_id,
-                       const char *redemption_id, int64_t points, int64_t *balance,
-                       int *duplicate)
+                       const char *redemption_id, int64_t points, int64_t now_ms,
+                       int64_t *balance, int *duplicate)
 {
-    store_event_list_t h = { 0 };
+    points_store_view_t pv;
     uint32_t idx;
-    int64_t earned, redeemed = 0;
+    int64_t redeemed = 0, limit;
     int rc = store_customer_index(c->store, customer_id, &idx);
 
     if (rc)
         return rc;
-    if ((rc = store_customer_events(c->store, idx, store_event_list_push, &h)) == 0) {
-        earned = customers_points_earned(h.ev, h.n, c->cfg);
-        rc = store_points_redeem(c->store, customer_id, redemption_id, points,
-                                 earned, &redeemed, duplicate);
-        *balance = earned - redeemed > 0 ? earned - redeemed : 0;
+    if ((rc = points_store_ledger(c->store, c->cfg, c->cat, customer_id, now_ms, &pv)) == 0) {
+        limit = pv.redeemed_total + points_available(&pv.ledger);
+        rc = store_points_redeem(c->store, customer_id, redemption_id, points, now_ms, limit,
+                                 &redeemed, duplicate);
+        *balance = limit - redeemed > 0 ? limit - redeemed : 0;
     }
-    store_event_list_free(&h);
+    points_store_view_free(&pv);
     return rc;
 }
 
@@ -131,7 +152,7 @@ static int redeem_once(const customers_ctx_t *c, const char *customer_id,
 #define REDEEM_TRIES 4
 
 int customers_redeem(const customers_ctx_t *c, const char *customer_id,
-                     const char *redemption_id, int64_t points,
+                     const char *redemption_id, int64_t points, int64_t now_ms,
                      int64_t *balance, int *duplicate)
 {
     char who[STORE_MAX_ID + 1];
@@ -140,7 +161,7 @@ int customers_redeem(const customers_ctx_t *c, const char *customer_id,
     for (int i = 0; i < REDEEM_TRIES && rc == -ESTALE; i++) {
         if ((rc = store_resolve_customer(c->store, customer_id, who)) < 0)
             return rc;
-        rc = redeem_once(c, who, redemption_id, points, balance, duplicate);
+        rc = redeem_once(c, who, redemption_id, points, now_ms, balance, duplicate);
     }
     return rc;
 }
@@ -254,7 +275,7 @@ static int visit_customer(const select_ctx_t *sc, uint32_t customer,
     if (rc == -ENOENT)
         return 0; /* erased while we scanned */
     if (rc || (rc = view_from_history(sc->c, ev, n, sc->now_ms, &v)) ||
-        (rc = view_extras(sc->c, &v)))
+        (rc = view_extras(sc->c, sc->now_ms, &v)))
         return rc;
     customers_audience_row(sc->c, &v, &row);
     if (sc->a && !audience_match(sc->a, &row))
@@ -323,7 +344,7 @@ int customers_view_at(const customers_ctx_t *c, uint32_t customer, int64_t now_m
     if (rc == 0)
         rc = view_from_history(c, h.ev, h.n, now_ms, out);
     if (rc == 0)
-        rc = view_extras(c, out);
+        rc = view_extras(c, now_ms, out);
     store_event_list_free(&h);
     if (rc == 0 && !out->has_events)
         rc = -ENOENT;

@@ -4,8 +4,9 @@
  * Joins the profile math (profile.h) over one customer's stored events with
  * what lives elsewhere in the store: RFM scores against the population
  * cut-points a job computed (customers_rfm_job, run with each training), the
- * segment they map to, the points balance (earned from purchases net of
- * refunds, minus the redemption ledger) and the shop's attributes.
+ * segment they map to, the points ledger's figures (points_store.h: earned
+ * by the operator's rules, vesting, expiring, redeemed) and the shop's
+ * attributes.
  *
  * Profiles are computed on read, at the caller's `now`: recency, lifecycle
  * stage and tier grace change with time even when no event arrives, so a
@@ -43,7 +44,15 @@ typedef struct customer_view {
     profile_t p;
     uint8_t r, f, m;          /* 1..5; 0 without orders */
     int segment;              /* index into cfg->segments, -1 none */
-    int64_t points_earned, points_redeemed, points_balance; /* balance >= 0 */
+    int64_t points_earned;    /* earn rows net of refunds (points.h) */
+    int64_t points_redeemed;  /* redeemed as of now */
+    int64_t points_balance;   /* available, >= 0 */
+    int64_t points_pending;   /* earned, not vested yet */
+    int64_t points_expiring;  /* available, expiring within expiring_soon_days */
+    int64_t points_expiring_ms; /* the first of those expiries; 0 none */
+    int64_t points_next_vest_ms; /* the next pending points vest then; 0 none */
+    int64_t points_next_vest;    /* ... this many */
+    int has_points;           /* the ledger has a row, or redemptions are stored */
     int has_attrs;
     store_attrs_t attrs;
     int has_clv;              /* a model is fitted and the customer has orders */
@@ -55,18 +64,22 @@ typedef struct customer_view {
 int customers_view(const customers_ctx_t *c, const char *customer_id,
                    int64_t now_ms, customer_view_t *out);
 
-/* Points earned by a history: profile_points_for(quantity x price) per
- * purchase minus the same per refund, never below 0. Purchases and refunds
- * are each summed saturating at PROFILE_MAX_POINTS (no int64 overflow). */
+/* Points earned by a history at the default rate, for analytics
+ * (loyalty.h): profile_points_for(quantity x price) per purchase minus the
+ * same per refund, never below 0. Purchases and refunds are each summed
+ * saturating at PROFILE_MAX_POINTS (no int64 overflow). The profile's
+ * points come from the ledger (points.h) instead. */
 int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
                                 const profile_config_t *cfg);
 
-/* Redeems points against what the customer earned (see
- * store_points_redeem): *balance gets the balance afterwards. An id merged
- * into another (store_links.h) redeems from the survivor's balance.
- * -ERANGE when the balance is too small, -ENOENT for an unknown customer. */
+/* Redeems points at now_ms (unix ms, the redemption's time in the ledger)
+ * against the ledger's available balance then (points.h: spent oldest
+ * bucket first; see store_points_redeem for idempotency and why it never
+ * overdraws): *balance gets the balance afterwards. An id merged into
+ * another (store_links.h) redeems from the survivor's balance. -ERANGE
+ * when the balance is too small, -ENOENT for an unknown customer. */
 int customers_redeem(const customers_ctx_t *c, const char *customer_id,
-                     const char *redemption_id, int64_t points,
+                     const char *redemption_id, int64_t points, int64_t now_ms,
                      int64_t *balance, int *duplicate);
 
 /* Fills an audience row from a view; strings borrow from c and v. */

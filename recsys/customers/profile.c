@@ -80,6 +80,7 @@ void profile_config_default(profile_config_t *cfg)
     cfg->n_segments = COUNT_OF(default_segments);
     memcpy(cfg->segments, default_segments, sizeof default_segments);
     cfg->points_per_unit = 1.0;
+    points_config_default(&cfg->points);
     trigger_config_default(&cfg->triggers);
 }
 

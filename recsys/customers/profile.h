@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "contact.h"
+#include "points_def.h"
 #include "store.h"
 #include "trigger_def.h"
 
@@ -134,7 +135,11 @@ typedef struct profile_config {
     size_t n_segments;           /* [11] the usual R x F grid, see .c */
     profile_segment_rule_t segments[PROFILE_MAX_SEGMENTS];
 
-    double points_per_unit;      /* [1.0] points per currency unit spent */
+    double points_per_unit;      /* [1.0] points per currency unit spent:
+                                    the default purchase rule's rate */
+    points_config_t points;      /* [no rules] the earning rules, expiry
+                                    (points_def.h); points.h checks the
+                                    tiers its multipliers name */
 
     /* Consent defaults and the contact policy (contact.h): the settings
      * file's contact. and consent. lines. Profiles never read it; it

@@ -1,5 +1,6 @@
 /* profile_file.c - reading the profile settings file (profile_file.h). */
 #include "profile_file.h"
+#include "points.h"
 #include "tiers.h"
 
 #include <errno.h>
@@ -147,9 +148,11 @@ static const char *contact_line(contact_config_t *cfg, const char *key, const ch
     return why;
 }
 
-/* One "key = value" line; returns NULL or what is wrong. */
+/* One "key = value" line; returns NULL or what is wrong (a static string or
+ * buf). */
 static const char *apply_line(profile_config_t *cfg, char *key, char *value,
-                              int *tiers_seen, int *segments_seen)
+                              int *tiers_seen, int *segments_seen, unsigned lineno,
+                              char *buf, size_t cap)
 {
     if (strcmp(key, "tier") == 0) {
         if (!*tiers_seen)
@@ -181,6 +184,9 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
     const char *why = apply_trigger(&cfg->triggers, key, value);
     if (!why || *why)
         return why;
+    why = points_def_line(&cfg->points, key, value, lineno, buf, cap);
+    if (!why || *why)
+        return why;
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         if (strcmp(key, settings[i].name) == 0)
             return set_scalar(cfg, &settings[i], value) ? "value: expected a number in range"
@@ -191,7 +197,7 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
 int profile_config_load(const char *path, profile_config_t *cfg, char *err, size_t cap)
 {
     FILE *f = fopen(path, "r");
-    char line[1024];
+    char line[1024], why_buf[256];
     unsigned lineno = 0;
     int tiers_seen = 0, segments_seen = 0, rc = 0;
     const char *why;
@@ -215,14 +221,18 @@ int profile_config_load(const char *path, profile_config_t *cfg, char *err, size
             break;
         }
         *eq = '\0';
-        if ((why = apply_line(cfg, trim(key), trim(eq + 1), &tiers_seen,
-                              &segments_seen)) != NULL) {
+        if ((why = apply_line(cfg, trim(key), trim(eq + 1), &tiers_seen, &segments_seen,
+                              lineno, why_buf, sizeof why_buf)) != NULL) {
             snprintf(err, cap, "%s:%u: %s: %s", path, lineno, trim(key), why);
             rc = -EINVAL;
             break;
         }
     }
     fclose(f);
+    if (rc == 0 && (why = points_rules_invalid(cfg, &lineno)) != NULL) {
+        snprintf(err, cap, "%s:%u: points_rule: %s", path, lineno, why);
+        rc = -EINVAL;
+    }
     if (rc == 0 && ((why = profile_config_invalid(cfg)) != NULL ||
                     (why = contact_config_invalid(&cfg->contact)) != NULL)) {
         snprintf(err, cap, "%s: %s", path, why);

@@ -494,17 +494,15 @@ static const imp_colspec_t patron_event_cols[PE_NCOLS] = {
 
 static int imp_event_type(importer_t *im, uint64_t line, const char *v, int *out)
 {
-    static const char *const names[] = {"view", "cart", "purchase", "refund",
-                                        "not_interested"};
-    _Static_assert(sizeof names / sizeof *names == STORE_EVENT_TYPE_MAX, "a name per type");
-    for (int t = 0; t < STORE_EVENT_TYPE_MAX; t++) {
-        if (strcasecmp(v, names[t]) == 0) {
-            *out = STORE_EVENT_VIEW + t;
+    for (int t = STORE_EVENT_VIEW; t <= STORE_EVENT_TYPE_MAX; t++) {
+        if (strcasecmp(v, store_event_type_name(t)) == 0) {
+            *out = t;
             return 0;
         }
     }
     imp_problem(im, line,
-                "type: must be view, cart, purchase, refund or not_interested: \"%.40s\"", v);
+                "type: must be view, cart, purchase, refund, not_interested, signup, review, "
+                "check_in, share, referral_signup or survey: \"%.40s\"", v);
     return -EINVAL;
 }
 

@@ -144,9 +144,29 @@ typedef enum store_event_type {
     STORE_EVENT_REFUND = 4,
     STORE_EVENT_NOT_INTERESTED = 5, /* negative feedback: an item, or every
                                        item of a category (category set) */
+    /* Programme events: what a customer did for the loyalty programme (they
+     * earn points by the operator's rules, points_def.h). item_id is
+     * optional (a review names the item it is about). They are no
+     * interactions: store_scan_events and store_customer_events skip them,
+     * so training, recommendation and evaluation never see them. */
+    STORE_EVENT_SIGNUP = 6,
+    STORE_EVENT_REVIEW = 7,
+    STORE_EVENT_CHECK_IN = 8,
+    STORE_EVENT_SHARE = 9,
+    STORE_EVENT_REFERRAL_SIGNUP = 10,
+    STORE_EVENT_SURVEY = 11,
 } store_event_type_t;
 
-#define STORE_EVENT_TYPE_MAX STORE_EVENT_NOT_INTERESTED
+#define STORE_EVENT_TYPE_MAX STORE_EVENT_SURVEY
+/* The last interaction type: later ones are programme events. */
+#define STORE_EVENT_INTERACTION_MAX STORE_EVENT_NOT_INTERESTED
+
+/* The lower-case name of an event type ("view", ..., "check_in",
+ * "referral_signup"), NULL outside 1..STORE_EVENT_TYPE_MAX. Static. */
+const char *store_event_type_name(int type);
+
+/* The type named name (as store_event_type_name spells it), or -1. */
+int store_event_type_parse(const char *name);
 
 /* store_event_rec_t.item of a not_interested in a whole category. */
 #define STORE_NO_ITEM UINT32_MAX
@@ -219,7 +239,8 @@ typedef struct store_event_rec {
  * share a key; readers map keys back to their catalog's categories. */
 uint64_t store_category_key(const char *category);
 
-/* Calls cb for every event, grouped by customer index and in time order
+/* Calls cb for every interaction event (type <= STORE_EVENT_INTERACTION_MAX;
+ * programme events are skipped), grouped by customer index and in time order
  * within a customer. A nonzero return from cb stops and is returned. */
 typedef int (*store_event_cb)(void *ctx, const store_event_rec_t *ev);
 int store_scan_events(store_t *s, store_event_cb cb, void *ctx);
@@ -236,9 +257,17 @@ typedef struct store_event_list {
 int store_event_list_push(void *ctx, const store_event_rec_t *ev);
 void store_event_list_free(store_event_list_t *l); /* NULL-safe */
 
-/* The same for one customer's events only (time order). */
+/* The same for one customer's interaction events only (time order). */
 int store_customer_events(store_t *s, uint32_t customer, store_event_cb cb,
                           void *ctx);
+
+/* One customer's events of every type, programme events included (time
+ * order), each with its event id: id points into LMDB memory, valid during
+ * the call only (copy what you keep). One read transaction. */
+typedef int (*store_event_id_cb)(void *ctx, const store_event_rec_t *ev, const char *id,
+                                 size_t id_len);
+int store_customer_events_ids(store_t *s, uint32_t customer, store_event_id_cb cb,
+                              void *ctx);
 
 /* Looks up a customer's dense index. -ENOENT if the customer has no events. */
 int store_customer_index(store_t *s, const char *customer_id, uint32_t *idx);
@@ -277,11 +306,13 @@ int store_set_attrs(store_t *s, const char *customer_id, const store_attrs_t *a)
 /* -ENOENT if none were set. */
 int store_get_attrs(store_t *s, const char *customer_id, store_attrs_t *a);
 
-/* Points redeemed so far by a customer (sum of the ledger). */
+/* Points redeemed so far by a customer (sum of the redemptions). */
 int store_points_redeemed(store_t *s, const char *customer_id, int64_t *total);
 
 /*
- * Redeems `points` (> 0) under an idempotency key: if redemption_id was
+ * Redeems `points` (> 0) at time_ms (unix ms, >= 0; 0 = unknown, as
+ * redemptions stored before times were kept) under an idempotency key: if
+ * redemption_id was
  * already recorded for this customer nothing changes and *duplicate is 1.
  * Otherwise, in one transaction, the ledger total is read and the
  * redemption is written only if total + points <= earned (computed by the
@@ -292,8 +323,8 @@ int store_points_redeemed(store_t *s, const char *customer_id, int64_t *total);
  * *redeemed_total gets the ledger total afterwards.
  */
 int store_points_redeem(store_t *s, const char *customer_id,
-                        const char *redemption_id, int64_t points, int64_t earned,
-                        int64_t *redeemed_total, int *duplicate);
+                        const char *redemption_id, int64_t points, int64_t time_ms,
+                        int64_t earned, int64_t *redeemed_total, int *duplicate);
 
 /* Right to erasure of what the store keeps about a customer:
  * store_tx_erase_customer (store_custdata.h), run with every other owner's

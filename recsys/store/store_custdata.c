@@ -189,7 +189,7 @@ static int points_txn(store_t *s, MDB_txn *txn, void *ctx)
         return map_err(rc);
     while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
         char rid[STORE_MAX_ID + 1];
-        store_export_points_t p = { rid, 0 };
+        store_export_points_t p = { rid, 0, 0 };
         size_t n = k.mv_size - plen;
         mop = MDB_NEXT;
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
@@ -198,7 +198,7 @@ static int points_txn(store_t *s, MDB_txn *txn, void *ctx)
             crc = -EIO;
             break;
         }
-        if ((crc = store_points_decode(&k, &v, &p.points)) != 0)
+        if ((crc = store_points_decode(&k, &v, &p.points, &p.time_ms)) != 0)
             break;
         memcpy(rid, (const char *)k.mv_data + plen, n);
         rid[n] = '\0';

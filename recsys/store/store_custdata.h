@@ -30,6 +30,8 @@ typedef struct store_export_event {
 typedef struct store_export_points {
     const char *redemption_id;
     int64_t points;
+    int64_t time_ms;       /* when redeemed (unix ms); 0: unknown, redeemed
+                              before times were kept */
 } store_export_points_t;
 
 /*

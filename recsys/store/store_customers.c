@@ -147,14 +147,17 @@ size_t store_points_key(unsigned char *key, const char *customer, const char *re
     return a + 1 + b;
 }
 
-size_t store_points_encode(int64_t points, unsigned char buf[16])
+size_t store_points_encode(int64_t points, int64_t time_ms,
+                           unsigned char buf[STORE_POINTS_REC_MAX])
 {
     Patron__Store__V1__PointsRedemption m = PATRON__STORE__V1__POINTS_REDEMPTION__INIT;
     m.points = points;
-    return protobuf_c_message_pack(&m.base, buf); /* at most 11 bytes */
+    m.time_unix_ms = time_ms;
+    return protobuf_c_message_pack(&m.base, buf); /* at most 22 bytes */
 }
 
-int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points)
+int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points,
+                        int64_t *time_ms)
 {
     Patron__Store__V1__PointsRedemption *m;
     int rc = store_record_unpack(&patron__store__v1__points_redemption__descriptor, "points",
@@ -162,6 +165,8 @@ int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points)
                                  (ProtobufCMessage **)&m);
     if (rc == 0) {
         *points = m->points;
+        if (time_ms)
+            *time_ms = m->time_unix_ms;
         store_record_free(&m->base);
     }
     return rc;
@@ -184,7 +189,7 @@ static int points_sum(store_t *s, MDB_txn *txn, const char *customer, int64_t *t
         op = MDB_NEXT;
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
-        if ((rc = store_points_decode(&k, &v, &p)) != 0)
+        if ((rc = store_points_decode(&k, &v, &p, NULL)) != 0)
             break;
         *total += p;
     }
@@ -194,7 +199,7 @@ static int points_sum(store_t *s, MDB_txn *txn, const char *customer, int64_t *t
 
 typedef struct redeem_op {
     const char *customer, *redemption;
-    int64_t points, earned, total;
+    int64_t points, time_ms, earned, total;
     int duplicate;
 } redeem_op_t;
 
@@ -229,8 +234,8 @@ static int redeem_txn(store_t *s, MDB_txn *txn, void *ctx)
     if (op->total + op->points > op->earned)
         return -ERANGE;
     {
-        unsigned char rec[16];
-        v = val_mem(rec, store_points_encode(op->points, rec));
+        unsigned char rec[STORE_POINTS_REC_MAX];
+        v = val_mem(rec, store_points_encode(op->points, op->time_ms, rec));
         rc = map_err(mdb_put(txn, s->points, &k, &v, 0));
     }
     if (rc != 0)
@@ -251,12 +256,13 @@ int store_points_redeemed(store_t *s, const char *customer_id, int64_t *total)
 }
 
 int store_points_redeem(store_t *s, const char *customer_id,
-                        const char *redemption_id, int64_t points, int64_t earned,
-                        int64_t *redeemed_total, int *duplicate)
+                        const char *redemption_id, int64_t points, int64_t time_ms,
+                        int64_t earned, int64_t *redeemed_total, int *duplicate)
 {
-    redeem_op_t op = { customer_id, redemption_id, points, earned, 0, 0 };
+    redeem_op_t op = { customer_id, redemption_id, points, time_ms, earned, 0, 0 };
     int rc;
-    if (id_write_invalid(customer_id) || id_write_invalid(redemption_id) || points <= 0)
+    if (id_write_invalid(customer_id) || id_write_invalid(redemption_id) || points <= 0 ||
+        time_ms < 0)
         return -EINVAL;
     rc = store_with_txn(s, 1, redeem_txn, &op);
     if (rc == -ERANGE) /* the read-only sum for the caller's message */

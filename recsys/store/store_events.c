@@ -18,16 +18,51 @@ uint64_t store_category_key(const char *category)
     return fnv1a64_str(category);
 }
 
+static const char *const type_names[STORE_EVENT_TYPE_MAX + 1] = {
+    [STORE_EVENT_VIEW] = "view",
+    [STORE_EVENT_CART] = "cart",
+    [STORE_EVENT_PURCHASE] = "purchase",
+    [STORE_EVENT_REFUND] = "refund",
+    [STORE_EVENT_NOT_INTERESTED] = "not_interested",
+    [STORE_EVENT_SIGNUP] = "signup",
+    [STORE_EVENT_REVIEW] = "review",
+    [STORE_EVENT_CHECK_IN] = "check_in",
+    [STORE_EVENT_SHARE] = "share",
+    [STORE_EVENT_REFERRAL_SIGNUP] = "referral_signup",
+    [STORE_EVENT_SURVEY] = "survey",
+};
+
+const char *store_event_type_name(int type)
+{
+    return type >= STORE_EVENT_VIEW && type <= STORE_EVENT_TYPE_MAX ? type_names[type] : NULL;
+}
+
+int store_event_type_parse(const char *name)
+{
+    for (int t = STORE_EVENT_VIEW; t <= STORE_EVENT_TYPE_MAX; t++)
+        if (strcmp(name, type_names[t]) == 0)
+            return t;
+    return -1;
+}
+
 static int has_category(const store_event_t *e)
 {
     return e->category && e->category[0];
 }
 
-/* The target: an item, or (not_interested only) a whole category. */
+static int has_item(const store_event_t *e)
+{
+    return e->item_id && e->item_id[0];
+}
+
+/* The target: an item, or (not_interested only) a whole category; a
+ * programme event may name neither. */
 static const char *target_invalid(const store_event_t *e)
 {
     if (!has_category(e)) {
         if (!id_write_invalid(e->item_id))
+            return NULL;
+        if (e->type > STORE_EVENT_INTERACTION_MAX && !has_item(e))
             return NULL;
         if (e->type == STORE_EVENT_NOT_INTERESTED && (!e->item_id || !e->item_id[0]))
             return "item_id: required (or category, for a whole category)";
@@ -50,7 +85,8 @@ const char *store_event_invalid(const store_event_t *e)
     if (id_write_invalid(e->customer_id))
         return "customer_id: must be 1..256 bytes of UTF-8 without control characters";
     if (e->type < STORE_EVENT_VIEW || e->type > STORE_EVENT_TYPE_MAX)
-        return "type: must be view, cart, purchase, refund or not_interested";
+        return "type: must be view, cart, purchase, refund, not_interested, signup, "
+               "review, check_in, share, referral_signup or survey";
     if ((bad = target_invalid(e)) != NULL)
         return bad;
     if (e->time_ms <= 0)
@@ -104,7 +140,7 @@ static int event_item(store_t *s, MDB_txn *txn, const store_event_t *e, uint32_t
     MDB_val k, v;
     int rc;
 
-    if (has_category(e)) {
+    if (has_category(e) || !has_item(e)) {
         *item = STORE_NO_ITEM;
         return 0;
     }
@@ -166,7 +202,7 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
     memcpy(rec + 5, &qty, 4);
     memcpy(rec + 9, &e->unit_price, 8);
     memcpy(rec + EVENT_REC_FIXED, e->event_id, id_len);
-    if (item == STORE_NO_ITEM) {
+    if (has_category(e)) {
         size_t cat_len = strlen(e->category);
         rec[len++] = '\0';
         memcpy(rec + len, e->category, cat_len);
@@ -244,10 +280,28 @@ int store_event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
     return 0;
 }
 
+/* What a scan calls: cb with interaction events only, or id_cb with every
+ * event and its id. */
+typedef struct scan_sink {
+    store_event_cb cb;
+    store_event_id_cb id_cb;
+    void *ctx;
+} scan_sink_t;
+
+static int scan_deliver(const scan_sink_t *sk, const MDB_val *v, const store_event_rec_t *r)
+{
+    if (sk->id_cb)
+        return sk->id_cb(sk->ctx, r, (const char *)v->mv_data + EVENT_REC_FIXED,
+                         store_event_id_len(v));
+    if (r->type > STORE_EVENT_INTERACTION_MAX)
+        return 0;
+    return sk->cb(sk->ctx, r);
+}
+
 /* Walks events from `first` (NULL: the beginning) while keys start with the
  * first `prefix_len` bytes of first. */
 static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
-                      store_event_cb cb, void *ctx)
+                      const scan_sink_t *sk)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -275,7 +329,7 @@ static int scan_range(store_t *s, const unsigned char *first, size_t prefix_len,
             rc = -EIO;
             break;
         }
-        if ((rc = cb(ctx, &r)) != 0)
+        if ((rc = scan_deliver(sk, &v, &r)) != 0)
             break;
     }
     if (rc == MDB_NOTFOUND)
@@ -306,15 +360,26 @@ void store_event_list_free(store_event_list_t *l)
 
 int store_scan_events(store_t *s, store_event_cb cb, void *ctx)
 {
-    return scan_range(s, NULL, 0, cb, ctx);
+    scan_sink_t sk = { cb, NULL, ctx };
+    return scan_range(s, NULL, 0, &sk);
 }
 
 int store_customer_events(store_t *s, uint32_t customer, store_event_cb cb,
                           void *ctx)
 {
     unsigned char first[EVENT_KEY_LEN] = { 0 };
+    scan_sink_t sk = { cb, NULL, ctx };
     put_be32(first, customer);
-    return scan_range(s, first, 4, cb, ctx);
+    return scan_range(s, first, 4, &sk);
+}
+
+int store_customer_events_ids(store_t *s, uint32_t customer, store_event_id_cb cb,
+                              void *ctx)
+{
+    unsigned char first[EVENT_KEY_LEN] = { 0 };
+    scan_sink_t sk = { NULL, cb, ctx };
+    put_be32(first, customer);
+    return scan_range(s, first, 4, &sk);
 }
 
 /* ---- compaction ---------------------------------------------------------------- */

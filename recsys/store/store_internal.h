@@ -260,7 +260,11 @@ int store_format_open(store_t *s);
 
 /* A points ledger value (patron.store.v1.PointsRedemption): encode into
  * buf[16]; decode -EBADMSG naming the key. */
-size_t store_points_encode(int64_t points, unsigned char buf[16]);
-int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points);
+/* A PointsRedemption record: points and time (unix ms, 0 unknown). */
+#define STORE_POINTS_REC_MAX 32
+size_t store_points_encode(int64_t points, int64_t time_ms,
+                           unsigned char buf[STORE_POINTS_REC_MAX]);
+int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points,
+                        int64_t *time_ms);
 
 #endif

@@ -231,11 +231,6 @@ static void budgets(expo_t *e, app_t *a)
 
 /* ---- what the use cases counted (counters.h) ---------------------------------- */
 
-static const char *const event_types[COUNTERS_EVENT_TYPES] = {
-    [STORE_EVENT_VIEW] = "view", [STORE_EVENT_CART] = "cart",
-    [STORE_EVENT_PURCHASE] = "purchase", [STORE_EVENT_REFUND] = "refund",
-    [STORE_EVENT_NOT_INTERESTED] = "not_interested",
-};
 
 static const char *const outcomes[COUNTERS_OUTCOMES] = {
     [COUPON_GRANT] = "grant", [COUPON_GRANT_EXPLORE] = "grant_explore",
@@ -244,7 +239,7 @@ static const char *const outcomes[COUNTERS_OUTCOMES] = {
     [COUPON_NONE_VELOCITY] = "none_velocity", [COUPON_NONE_FREQUENCY] = "none_frequency",
 };
 _Static_assert(COUPON_NONE_FREQUENCY == COUNTERS_OUTCOMES - 1, "a name per coupon outcome");
-_Static_assert(STORE_EVENT_TYPE_MAX == COUNTERS_EVENT_TYPES - 1, "a name per event type");
+_Static_assert(STORE_EVENT_TYPE_MAX == COUNTERS_EVENT_TYPES - 1, "a counter per event type");
 
 static uint64_t load(_Atomic uint64_t *v)
 {
@@ -256,7 +251,7 @@ static void events(expo_t *e, counters_t *c)
     expo_family(e, "patron_events_ingested_total", "counter",
                 "Events stored (RecordEvents, StreamEvents), by type; duplicates excluded.");
     for (int t = 1; t < COUNTERS_EVENT_TYPES; t++) {
-        expo_label_t l[] = { { "type", event_types[t] } };
+        expo_label_t l[] = { { "type", store_event_type_name(t) } };
         expo_u64(e, "patron_events_ingested_total", l, 1, load(&c->events[t]));
     }
     expo_family(e, "patron_events_rejected_total", "counter",

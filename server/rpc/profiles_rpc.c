@@ -458,7 +458,8 @@ void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         goto out;
     }
     app_customers_begin(a, ci, &c);
-    rc = customers_redeem(&c, r->customer_id, r->redemption_id, r->points, &balance, &dup);
+    rc = customers_redeem(&c, r->customer_id, r->redemption_id, r->points, wall_ms(), &balance,
+                          &dup);
     app_customers_end(a);
     if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events");

@@ -193,6 +193,9 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, int64_t max_skew_m
                              pe->time_unix_ms, pe->quantity, pe->unit_price,
                              pe->category };
         const char *why = store_event_invalid(&se);
+        if (!why && se.type > STORE_EVENT_INTERACTION_MAX)
+            why = "type: must be an interaction (view, cart, purchase, refund or "
+                  "not_interested)";
         if (!why)
             why = store_event_time_invalid(pe->time_unix_ms, now, max_skew_ms);
         if (why) {

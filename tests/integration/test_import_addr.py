@@ -73,7 +73,7 @@ class ImportAddrTest(ServerTest):
         self.assertIn("  rejected 1: item_id: unknown item", err)
         # Each refused row by its line: the server's rejection and the local one.
         self.assertRegex(err, r"events\.csv:7: item_id: unknown item")
-        self.assertRegex(err, r"events\.csv:8: type: must be view, cart, purchase, refund or not_interested")
+        self.assertRegex(err, r"events\.csv:8: type: must be view, cart, purchase, refund, not_interested, signup, review, ")
         self.assertIn("items inserted 2, updated 0; events accepted 5, duplicate 0, "
                       "rejected 1; malformed rows 1", out.stdout)
 

@@ -1,0 +1,569 @@
+/*
+ * points.c - the points ledger derived from a history (points.h).
+ *
+ * One pass in time order over the events and redemptions; between them,
+ * the scheduled happenings (a lot vesting, a bucket expiring) are played
+ * up to the next moment (advance). Lots are kept in earning order; the
+ * buckets of available points are their indices in vesting order, which
+ * is also expiry order (an expiry is a non-decreasing function of the
+ * vesting date), so spending oldest first and expiring are walks from
+ * the front.
+ */
+#include "points.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "grow.h"
+
+#define NONE SIZE_MAX
+#define NEVER INT64_MAX
+/* Slack for binary rounding, as profile_points_for: 0.29 x 100 gives 29. */
+#define ROUNDING_SLACK 1e-6
+
+__extension__ typedef __int128 wide_t;
+
+static const char *const reason_names[POINTS_REASON_MAX + 1] = {
+    [POINTS_EARN] = "earn",     [POINTS_VEST] = "vest",     [POINTS_CANCEL] = "cancel",
+    [POINTS_ADJUST] = "adjust", [POINTS_EXPIRE] = "expire", [POINTS_REDEEM] = "redeem",
+};
+
+const char *points_reason_name(int reason)
+{
+    return reason >= POINTS_EARN && reason <= POINTS_REASON_MAX ? reason_names[reason] : NULL;
+}
+
+/* ---- rules ------------------------------------------------------------------- */
+
+size_t points_rule_count(const profile_config_t *cfg)
+{
+    return cfg->points.n_rules ? cfg->points.n_rules : 1;
+}
+
+const points_rule_t *points_rule_at(const profile_config_t *cfg, size_t index,
+                                    points_rule_t *tmp)
+{
+    if (cfg->points.n_rules)
+        return &cfg->points.rules[index];
+    memset(tmp, 0, sizeof *tmp);
+    strcpy(tmp->name, "purchase");
+    tmp->type = STORE_EVENT_PURCHASE;
+    tmp->per_unit = cfg->points_per_unit;
+    return tmp;
+}
+
+const char *points_rule_name(const profile_config_t *cfg, int index)
+{
+    if (index < 0 || (size_t)index >= points_rule_count(cfg))
+        return "";
+    return cfg->points.n_rules ? cfg->points.rules[index].name : "purchase";
+}
+
+static int tier_named(const profile_config_t *cfg, const char *name)
+{
+    for (size_t t = 0; t < cfg->n_tiers; t++)
+        if (strcmp(cfg->tiers[t].name, name) == 0)
+            return (int)t;
+    return -1;
+}
+
+const char *points_rules_invalid(const profile_config_t *cfg, unsigned *line)
+{
+    for (size_t i = 0; i < cfg->points.n_rules; i++) {
+        const points_rule_t *r = &cfg->points.rules[i];
+        for (size_t m = 0; m < r->n_multipliers; m++) {
+            if (tier_named(cfg, r->multipliers[m].tier) < 0) {
+                *line = r->line;
+                return "multiplier: no tier of that name (tier lines define them)";
+            }
+        }
+    }
+    return NULL;
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+typedef struct lot {
+    int64_t vest_ms, expire_ms;
+    int64_t points;   /* earned */
+    int64_t left;     /* pending (not vested) or available (vested) */
+    int64_t taken;    /* given back to refunds so far */
+    size_t ev;        /* the earning event */
+    int rule;
+    int vested;
+} lot_t;
+
+typedef struct rule_state {
+    int64_t day, day_sum, life_sum;
+    uint64_t matched;  /* events the rule matched so far */
+} rule_state_t;
+
+typedef struct run {
+    const points_history_t *h;
+    const profile_config_t *cfg;
+    points_ledger_t *l;
+    lot_t *lots;
+    size_t n_lots, cap_lots;
+    size_t *avail;            /* vested lots in vesting (= expiry) order */
+    size_t n_avail, cap_avail, head;
+    size_t first_pending;     /* lots before it have all vested */
+    int64_t debt;             /* redeemed beyond the buckets, paid by the next vests */
+    int64_t *refunded;        /* [n] quantity of each purchase refunded so far */
+    size_t n_rules;
+    points_rule_t rules[POINTS_MAX_RULES];
+    rule_state_t st[POINTS_MAX_RULES];
+} run_t;
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int64_t quantity(const store_event_rec_t *e)
+{
+    return e->quantity > 0 ? e->quantity : 1;
+}
+
+static double amount(const store_event_rec_t *e)
+{
+    return (double)quantity(e) * e->unit_price;
+}
+
+static int emit(run_t *r, int64_t t, points_reason_t why, int rule, const char *source,
+                int64_t delta, int64_t pending_delta, int64_t bucket_ms)
+{
+    points_ledger_t *l = r->l;
+    if (GROW(l->rows, l->cap, l->n + 1))
+        return -ENOMEM;
+    l->balance += delta;
+    l->pending += pending_delta;
+    l->rows[l->n++] = (points_row_t){ t, why, rule, source, delta, pending_delta,
+                                      l->balance, l->pending, bucket_ms };
+    return 0;
+}
+
+/* When points vested at vest_ms expire (NEVER: they do not). */
+static int64_t expiry_of(const points_config_t *pc, int64_t vest_ms)
+{
+    int64_t day = civil_day_of_ms(vest_ms), y, months;
+    unsigned m, d, last;
+
+    if (pc->expiry == POINTS_EXPIRY_NEVER)
+        return NEVER;
+    civil_from_days(day, &y, &m, &d);
+    if (pc->expiry == POINTS_EXPIRY_YEAR_END)
+        return civil_to_days(y + pc->expiry_n + 1, 1, 1) * CIVIL_DAY_MS;
+    months = y * 12 + (m - 1) + pc->expiry_n;
+    y = months / 12;
+    m = (unsigned)(months % 12) + 1;
+    last = civil_days_in_month(y, m);
+    return civil_to_days(y, m, d < last ? d : last) * CIVIL_DAY_MS + (vest_ms - day * CIVIL_DAY_MS);
+}
+
+/* A lot joins the buckets; the debt of an overdrawn redemption comes off first. */
+static int make_available(run_t *r, size_t i)
+{
+    lot_t *lot = &r->lots[i];
+    int64_t pay = min64(r->debt, lot->left);
+    if (GROW(r->avail, r->cap_avail, r->n_avail + 1))
+        return -ENOMEM;
+    r->avail[r->n_avail++] = i;
+    lot->vested = 1;
+    lot->left -= pay;
+    r->debt -= pay;
+    return 0;
+}
+
+/* Takes up to want points from the buckets: lot `first` (NONE: none)
+ * first, then oldest first. Returns what it took. */
+static int64_t take_available(run_t *r, int64_t want, size_t first)
+{
+    int64_t got = 0;
+    if (first != NONE) {
+        got = min64(want, r->lots[first].left);
+        r->lots[first].left -= got;
+    }
+    for (size_t k = r->head; k < r->n_avail && got < want; k++) {
+        lot_t *b = &r->lots[r->avail[k]];
+        int64_t c = min64(want - got, b->left);
+        b->left -= c;
+        got += c;
+    }
+    return got;
+}
+
+static int vest(run_t *r, size_t i)
+{
+    lot_t *lot = &r->lots[i];
+    int64_t v = lot->left;
+    int rc = 0;
+    if (v > 0)
+        rc = emit(r, lot->vest_ms, POINTS_VEST, lot->rule, r->h->ids[lot->ev], v, -v,
+                  lot->vest_ms);
+    return rc ? rc : make_available(r, i);
+}
+
+static int expire(run_t *r, size_t i)
+{
+    lot_t *lot = &r->lots[i];
+    int64_t v = lot->left;
+    lot->left = 0;
+    r->l->expired += v;
+    return emit(r, lot->expire_ms, POINTS_EXPIRE, lot->rule, r->h->ids[lot->ev], -v, 0,
+                lot->vest_ms);
+}
+
+/* The pending lot vesting first (NONE: none). */
+static size_t next_pending(run_t *r)
+{
+    size_t best = NONE;
+    while (r->first_pending < r->n_lots && r->lots[r->first_pending].vested)
+        r->first_pending++;
+    for (size_t i = r->first_pending; i < r->n_lots; i++)
+        if (!r->lots[i].vested && (best == NONE || r->lots[i].vest_ms < r->lots[best].vest_ms))
+            best = i;
+    return best;
+}
+
+/* The oldest bucket with points left (NONE: none). */
+static size_t next_bucket(run_t *r)
+{
+    while (r->head < r->n_avail && r->lots[r->avail[r->head]].left == 0)
+        r->head++;
+    return r->head < r->n_avail ? r->avail[r->head] : NONE;
+}
+
+/* Plays vesting and expiry up to and including t. */
+static int advance(run_t *r, int64_t t)
+{
+    for (;;) {
+        size_t p = next_pending(r), b = next_bucket(r);
+        int64_t tv = p != NONE ? r->lots[p].vest_ms : NEVER;
+        int64_t te = b != NONE ? r->lots[b].expire_ms : NEVER;
+        int rc;
+        if (tv <= te && tv <= t && p != NONE)
+            rc = vest(r, p);
+        else if (te <= t && b != NONE)
+            rc = expire(r, b);
+        else
+            return 0;
+        if (rc)
+            return rc;
+    }
+}
+
+/* ---- earning ------------------------------------------------------------------ */
+
+static int rule_matches(const run_t *r, size_t k, const store_event_rec_t *e)
+{
+    const points_rule_t *rule = &r->rules[k];
+    const points_history_t *h = r->h;
+    if (e->type != rule->type || amount(e) < rule->min_amount)
+        return 0;
+    if (rule->category[0]) {
+        uint32_t want = h->rule_category ? h->rule_category[k] : POINTS_UNKNOWN_CATEGORY;
+        if (want == POINTS_UNKNOWN_CATEGORY)
+            return 0;
+        if (want != POINTS_ANY_CATEGORY &&
+            (!h->item_category || e->item >= h->n_items || h->item_category[e->item] != want))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether any tier's multiplier can apply to rule: its own, or a tier
+ * benefit's (tier_benefits points_multiplier). */
+static int has_multipliers(const profile_config_t *cfg, const points_rule_t *rule)
+{
+    if (rule->n_multipliers)
+        return 1;
+    for (size_t t = 0; t < cfg->n_tiers; t++)
+        if (cfg->tiers[t].benefits.points_multiplier > 0)
+            return 1;
+    return 0;
+}
+
+/* The multiplier for the tier held at the event: the rule's for that tier,
+ * else the tier's benefit, else 1. */
+static int multiplier(const run_t *r, const points_rule_t *rule, const store_event_rec_t *e,
+                      double *out)
+{
+    int tier, rc;
+    *out = 1.0;
+    if (!has_multipliers(r->cfg, rule))
+        return 0;
+    if ((rc = profile_tier(r->h->ev, r->h->n, r->cfg, e->time_ms, &tier)) != 0 || tier < 0)
+        return rc;
+    if (r->cfg->tiers[tier].benefits.points_multiplier > 0)
+        *out = r->cfg->tiers[tier].benefits.points_multiplier;
+    for (size_t m = 0; m < rule->n_multipliers; m++)
+        if (strcmp(rule->multipliers[m].tier, r->cfg->tiers[tier].name) == 0)
+            *out = rule->multipliers[m].factor;
+    return 0;
+}
+
+/* Cuts pts to the rule's caps and the ledger's headroom, and counts it. */
+static int64_t capped(run_t *r, size_t k, const store_event_rec_t *e, int64_t pts)
+{
+    const points_rule_t *rule = &r->rules[k];
+    rule_state_t *st = &r->st[k];
+    int64_t day = civil_day_of_ms(e->time_ms);
+    int64_t held = r->l->balance > 0 ? r->l->balance : 0;
+
+    if (st->day != day) {
+        st->day = day;
+        st->day_sum = 0;
+    }
+    if (rule->daily_cap)
+        pts = min64(pts, rule->daily_cap - st->day_sum);
+    if (rule->lifetime_cap)
+        pts = min64(pts, rule->lifetime_cap - st->life_sum);
+    pts = min64(pts, PROFILE_MAX_POINTS - held - r->l->pending);
+    if (pts <= 0)
+        return 0;
+    st->day_sum += pts;
+    st->life_sum += pts;
+    return pts;
+}
+
+static int earn(run_t *r, size_t i, size_t k, int64_t pts)
+{
+    const store_event_rec_t *e = &r->h->ev[i];
+    const points_rule_t *rule = &r->rules[k];
+    int64_t vest_ms = e->time_ms + (int64_t)rule->vest_days * CIVIL_DAY_MS;
+    lot_t *lot;
+    int rc;
+
+    if (GROW(r->lots, r->cap_lots, r->n_lots + 1))
+        return -ENOMEM;
+    lot = &r->lots[r->n_lots++];
+    *lot = (lot_t){ vest_ms, expiry_of(&r->cfg->points, vest_ms), pts, pts, 0, i, (int)k, 0 };
+    r->l->earned += pts;
+    if (rule->vest_days)
+        return emit(r, e->time_ms, POINTS_EARN, (int)k, r->h->ids[i], 0, pts, vest_ms);
+    if ((rc = emit(r, e->time_ms, POINTS_EARN, (int)k, r->h->ids[i], pts, 0, vest_ms)) != 0)
+        return rc;
+    return make_available(r, r->n_lots - 1);
+}
+
+static int on_earning_event(run_t *r, size_t i)
+{
+    const store_event_rec_t *e = &r->h->ev[i];
+    for (size_t k = 0; k < r->n_rules; k++) {
+        const points_rule_t *rule = &r->rules[k];
+        double mult, value;
+        int64_t pts;
+        int rc;
+        if (!rule_matches(r, k, e) || (r->st[k].matched++ && rule->first_only))
+            continue;
+        if ((rc = multiplier(r, rule, e, &mult)) != 0)
+            return rc;
+        value = (rule->fixed ? (double)rule->fixed : rule->per_unit * amount(e)) * mult;
+        if (!isfinite(value) || value <= 0)
+            continue;
+        pts = value + ROUNDING_SLACK >= (double)PROFILE_MAX_POINTS
+                  ? PROFILE_MAX_POINTS : (int64_t)floor(value + ROUNDING_SLACK);
+        if ((pts = capped(r, k, e, pts)) > 0 && (rc = earn(r, i, k, pts)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- refunds and redemptions ----------------------------------------------------- */
+
+/* Refund i took the purchase p to `refunded` of its q units: each lot p
+ * earned gives back its share. */
+static int refund_lots(run_t *r, size_t i, size_t p, int64_t refunded, int64_t q)
+{
+    const store_event_rec_t *e = &r->h->ev[i];
+    for (size_t j = r->n_lots; j-- > 0 && r->lots[j].ev >= p;) {
+        lot_t *lot = &r->lots[j];
+        int64_t share, take, got;
+        int rc;
+        if (lot->ev != p)
+            continue;
+        share = (int64_t)((wide_t)lot->points * refunded / q);
+        take = share - lot->taken;
+        lot->taken = share;
+        if (take <= 0)
+            continue;
+        if (!lot->vested) {
+            got = min64(take, lot->left);
+            lot->left -= got;
+            rc = got ? emit(r, e->time_ms, POINTS_CANCEL, lot->rule, r->h->ids[i], 0, -got,
+                            lot->vest_ms) : 0;
+        } else {
+            got = take_available(r, min64(take, r->l->balance > 0 ? r->l->balance : 0), j);
+            rc = got ? emit(r, e->time_ms, POINTS_ADJUST, lot->rule, r->h->ids[i], -got, 0,
+                            lot->vest_ms) : 0;
+        }
+        r->l->earned -= got;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Matches refund i with the latest earlier purchases of its item. */
+static int on_refund(run_t *r, size_t i)
+{
+    const store_event_rec_t *e = &r->h->ev[i];
+    int64_t want = quantity(e);
+    if (e->item == STORE_NO_ITEM)
+        return 0;
+    for (size_t p = i; p-- > 0 && want > 0;) {
+        const store_event_rec_t *pe = &r->h->ev[p];
+        int64_t q = quantity(pe), take;
+        int rc;
+        if (pe->type != STORE_EVENT_PURCHASE || pe->item != e->item || r->refunded[p] >= q)
+            continue;
+        take = min64(want, q - r->refunded[p]);
+        r->refunded[p] += take;
+        want -= take;
+        if ((rc = refund_lots(r, i, p, r->refunded[p], q)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int on_redeem(run_t *r, const points_redemption_t *x, int64_t t)
+{
+    int64_t got = take_available(r, x->points, NONE);
+    r->debt += x->points - got;
+    r->l->redeemed += x->points;
+    return emit(r, t, POINTS_REDEEM, -1, x->id, -x->points, 0, 0);
+}
+
+/* Redemptions in time order (unknown times at now), ties by id. */
+typedef struct red_ref {
+    const points_redemption_t *x;
+    int64_t t;
+} red_ref_t;
+
+static int cmp_red(const void *a, const void *b)
+{
+    const red_ref_t *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return strcmp(x->x->id, y->x->id);
+}
+
+static red_ref_t *sorted_redemptions(const points_history_t *h, int64_t now_ms, size_t *n)
+{
+    red_ref_t *v = malloc((h->n_red ? h->n_red : 1) * sizeof *v);
+    *n = 0;
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < h->n_red; i++) {
+        int64_t t = h->red[i].time_ms > 0 ? h->red[i].time_ms : now_ms;
+        if (t <= now_ms && h->red[i].points > 0)
+            v[(*n)++] = (red_ref_t){ &h->red[i], t };
+    }
+    qsort(v, *n, sizeof *v, cmp_red);
+    return v;
+}
+
+/* ---- the ledger ------------------------------------------------------------------- */
+
+static void summarize(run_t *r, int64_t now_ms)
+{
+    points_ledger_t *l = r->l;
+    int64_t horizon = now_ms + (int64_t)r->cfg->points.expiring_soon_days * CIVIL_DAY_MS;
+    for (size_t k = r->head; k < r->n_avail; k++) {
+        const lot_t *b = &r->lots[r->avail[k]];
+        if (b->expire_ms > horizon)
+            break;
+        if (b->left > 0 && !l->expiring_soon_ms)
+            l->expiring_soon_ms = b->expire_ms;
+        l->expiring_soon += b->left;
+    }
+    for (size_t i = r->first_pending; i < r->n_lots; i++) {
+        const lot_t *lot = &r->lots[i];
+        if (lot->vested || lot->left == 0)
+            continue;
+        if (!l->next_vest_ms || lot->vest_ms < l->next_vest_ms) {
+            l->next_vest_ms = lot->vest_ms;
+            l->next_vest_points = 0;
+        }
+        if (lot->vest_ms == l->next_vest_ms)
+            l->next_vest_points += lot->left;
+    }
+}
+
+static int replay(run_t *r, const red_ref_t *red, size_t n_red, int64_t now_ms)
+{
+    const points_history_t *h = r->h;
+    size_t i = 0, j = 0;
+    int rc = 0;
+    for (;;) {
+        int64_t te = i < h->n && h->ev[i].time_ms <= now_ms ? h->ev[i].time_ms : NEVER;
+        int64_t tr = j < n_red ? red[j].t : NEVER;
+        if (te == NEVER && tr == NEVER)
+            break;
+        if ((rc = advance(r, te <= tr ? te : tr)) != 0)
+            return rc;
+        if (te <= tr) {
+            rc = h->ev[i].type == STORE_EVENT_REFUND ? on_refund(r, i) : on_earning_event(r, i);
+            i++;
+        } else {
+            rc = on_redeem(r, red[j].x, red[j].t);
+            j++;
+        }
+        if (rc)
+            return rc;
+    }
+    if ((rc = advance(r, now_ms)) == 0)
+        summarize(r, now_ms);
+    return rc;
+}
+
+int points_ledger_compute(const points_history_t *h, const profile_config_t *cfg,
+                          int64_t now_ms, points_ledger_t *out)
+{
+    run_t *r;
+    red_ref_t *red = NULL;
+    size_t n_red = 0;
+    int rc = -ENOMEM;
+
+    if (!out)
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!h || !cfg || (h->n && (!h->ev || !h->ids)) || (h->n_red && !h->red))
+        return -EINVAL;
+    if (!(r = calloc(1, sizeof *r)))
+        return -ENOMEM;
+    r->h = h;
+    r->cfg = cfg;
+    r->l = out;
+    r->n_rules = points_rule_count(cfg);
+    for (size_t k = 0; k < r->n_rules; k++) {
+        points_rule_t tmp;
+        r->rules[k] = *points_rule_at(cfg, k, &tmp);
+        r->st[k].day = INT64_MIN;
+    }
+    if ((r->refunded = calloc(h->n ? h->n : 1, sizeof *r->refunded)) != NULL &&
+        (red = sorted_redemptions(h, now_ms, &n_red)) != NULL)
+        rc = replay(r, red, n_red, now_ms);
+    free(red);
+    free(r->refunded);
+    free(r->lots);
+    free(r->avail);
+    free(r);
+    return rc;
+}
+
+int64_t points_available(const points_ledger_t *l)
+{
+    return l->balance > 0 ? l->balance : 0;
+}
+
+void points_ledger_free(points_ledger_t *l)
+{
+    if (!l)
+        return;
+    free(l->rows);
+    memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,100 @@
+/*
+ * points_store.c - one customer's points ledger from the store
+ * (points_store.h).
+ */
+#include "points_store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grow.h"
+#include "store_custdata.h"
+
+static char *copy_id(const char *id, size_t len)
+{
+    char *s = malloc(len + 1);
+    if (s) {
+        memcpy(s, id, len);
+        s[len] = '\0';
+    }
+    return s;
+}
+
+static int push_event(void *ctx, const store_event_rec_t *ev, const char *id, size_t len)
+{
+    points_store_view_t *v = ctx;
+    if (grow_parallel(&v->cap, v->n + 1, 2, (void *const[]){ &v->ev, &v->ids },
+                      (const size_t[]){ sizeof *v->ev, sizeof *v->ids }))
+        return -ENOMEM;
+    if (!(v->ids[v->n] = copy_id(id, len)))
+        return -ENOMEM;
+    v->ev[v->n++] = *ev;
+    return 0;
+}
+
+static int push_redemption(void *ctx, const store_export_points_t *p)
+{
+    points_store_view_t *v = ctx;
+    char *id;
+    if (GROW(v->red, v->cap_red, v->n_red + 1) ||
+        !(id = copy_id(p->redemption_id, strlen(p->redemption_id))))
+        return -ENOMEM;
+    v->red[v->n_red++] = (points_redemption_t){ id, p->points, p->time_ms };
+    v->redeemed_total += p->points;
+    return 0;
+}
+
+/* Each rule's category id in cat (POINTS_ANY_CATEGORY without a filter). */
+static void resolve_categories(const profile_config_t *cfg, const catalog_t *cat,
+                               uint32_t *out)
+{
+    for (size_t k = 0; k < points_rule_count(cfg); k++) {
+        points_rule_t tmp;
+        const points_rule_t *r = points_rule_at(cfg, k, &tmp);
+        out[k] = POINTS_ANY_CATEGORY;
+        if (r->category[0] && (!cat || catalog_category_index(cat, r->category, &out[k])))
+            out[k] = POINTS_UNKNOWN_CATEGORY;
+    }
+}
+
+int points_store_ledger(store_t *s, const profile_config_t *cfg, const catalog_t *cat,
+                        const char *customer_id, int64_t now_ms, points_store_view_t *out)
+{
+    uint32_t idx, rule_cat[POINTS_MAX_RULES];
+    points_history_t h;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (!s || !cfg || !customer_id)
+        return -EINVAL;
+    rc = store_customer_index(s, customer_id, &idx);
+    if (rc == 0)
+        rc = store_customer_events_ids(s, idx, push_event, out);
+    else if (rc == -ENOENT)
+        rc = 0;
+    if (rc == 0)
+        rc = store_scan_points(s, customer_id, push_redemption, out);
+    if (rc)
+        return rc;
+    resolve_categories(cfg, cat, rule_cat);
+    h = (points_history_t){ out->ev, (const char *const *)out->ids, out->n, out->red,
+                            out->n_red, cat ? cat->item_cat : NULL, cat ? cat->n_items : 0,
+                            rule_cat };
+    return points_ledger_compute(&h, cfg, now_ms, &out->ledger);
+}
+
+void points_store_view_free(points_store_view_t *v)
+{
+    if (!v)
+        return;
+    points_ledger_free(&v->ledger);
+    for (size_t i = 0; i < v->n; i++)
+        free(v->ids[i]);
+    for (size_t i = 0; i < v->n_red; i++)
+        free((char *)v->red[i].id);
+    free(v->ev);
+    free(v->ids);
+    free(v->red);
+    memset(v, 0, sizeof *v);
+}

@@ -1,0 +1,43 @@
+/*
+ * points_store.h - the storage shell of the points ledger (points.h): reads
+ * one customer's events (every type, with their ids) and redemptions from
+ * the store, resolves the rules' categories in the catalog, and derives
+ * the ledger. Nothing of the ledger is stored: it follows from the events
+ * (idempotent by event id) and the redemptions (idempotent by redemption
+ * id, store_points_redeem), which erasure, export and merges already cover
+ * (the store's custdata owner), so it cannot drift from them.
+ *
+ * Thread safety: any number of threads, as the store.
+ */
+#ifndef PATRON_RECSYS_POINTS_STORE_H
+#define PATRON_RECSYS_POINTS_STORE_H
+
+#include <stdint.h>
+
+#include "catalog.h"
+#include "points.h"
+#include "profile.h"
+#include "store.h"
+
+/* A ledger with the history it borrows from; owns everything. */
+typedef struct points_store_view {
+    points_ledger_t ledger;
+    int64_t redeemed_total; /* sum of the stored redemptions (any time) */
+    /* private */
+    store_event_rec_t *ev;
+    char **ids;
+    size_t n, cap;
+    points_redemption_t *red;
+    size_t n_red, cap_red;
+} points_store_view_t;
+
+/* Derives customer_id's ledger as of now_ms into *out (free with
+ * points_store_view_free, also on error). cat may be NULL (category rules
+ * then match nothing). A customer unknown to the store has an empty
+ * ledger. Returns 0, -EINVAL, -ENOMEM or a store error. */
+int points_store_ledger(store_t *s, const profile_config_t *cfg, const catalog_t *cat,
+                        const char *customer_id, int64_t now_ms, points_store_view_t *out);
+
+void points_store_view_free(points_store_view_t *v); /* NULL-safe */
+
+#endif
