@@ -5,8 +5,10 @@
  * interaction each), interaction strengths 1..3 (repeat purchases).
  *
  * Reference shape from issue 4: 100,000 users x 50,000 items x 10,000,000
- * interactions, f = 64, alpha = 10, reg = 0.05, 2 threads; the `implicit`
- * library takes 2.07 s per iteration with CG and 6.97 s exact there.
+ * interactions, f = 64, alpha = 10, reg = 0.05, 2 threads. No peer figure is
+ * printed: the `implicit` library is not in Debian's archive, so it cannot be
+ * measured in the same run, and a figure from another machine or day would
+ * not compare.
  *
  * "cpu s/iter/thr" is CPU time per iteration divided by the thread count: on
  * a shared machine it is what the wall time would be without other tenants.
@@ -311,8 +313,7 @@ int main(int argc, char **argv)
                gen, peak_rss_mb());
         csr_free(&m);
     }
-    printf("\ntargets at 10M: cg <= 1.0 s/iter, exact <= 3.0 s/iter "
-           "(implicit: cg 2.07, exact 6.97)\n");
+    printf("\ntargets at 10M: cg <= 1.0 s/iter, exact <= 3.0 s/iter\n");
     printf("peak RSS %.0f MB\n", peak_rss_mb());
     return 0;
 }

@@ -427,10 +427,28 @@ static void scan_list(const ivf_t *ivf, uint32_t c, const float *q,
     }
 }
 
+static void scan_counted(const ivf_t *ivf, uint32_t c, const float *q,
+                         const uint64_t *deny, topk_heap_t *h, uint64_t *rows)
+{
+    *rows += ivf->off[c + 1] - ivf->off[c]; /* c == nlist: the side list */
+    scan_list(ivf, c, q, deny, h);
+}
+
 int ivf_search(const ivf_t *ivf, const float *query, const uint64_t *deny,
                uint32_t k, uint32_t nprobe, topk_hit_t *hits,
                uint32_t *n_hits)
 {
+    uint64_t rows;
+    return ivf_search_counted(ivf, query, deny, k, nprobe, hits, n_hits, &rows);
+}
+
+int ivf_search_counted(const ivf_t *ivf, const float *query, const uint64_t *deny,
+                       uint32_t k, uint32_t nprobe, topk_hit_t *hits,
+                       uint32_t *n_hits, uint64_t *rows)
+{
+    if (!rows)
+        return -EINVAL;
+    *rows = 0;
     if (!n_hits)
         return -EINVAL;
     *n_hits = 0;
@@ -453,16 +471,16 @@ int ivf_search(const ivf_t *ivf, const float *query, const uint64_t *deny,
 
     topk_heap_t h;
     topk_heap_init(&h, hits, k);
-    scan_list(ivf, nl, query, deny, &h); /* the side list */
+    scan_counted(ivf, nl, query, deny, &h, rows); /* the side list */
     uint32_t r = 0;
     for (; r < ranked; r++)
-        scan_list(ivf, order[r].id, query, deny, &h);
+        scan_counted(ivf, order[r].id, query, deny, &h, rows);
     /* Too few allowed items in the probed cells: keep going, nearest first,
      * until k are found or every cell has been scanned. */
     if (h.size < h.cap && r < nl) {
         ranked = topk_scores(cscore, nl, NULL, nl, order);
         for (; r < ranked && h.size < h.cap; r++)
-            scan_list(ivf, order[r].id, query, deny, &h);
+            scan_counted(ivf, order[r].id, query, deny, &h, rows);
     }
     *n_hits = (uint32_t)topk_heap_finish(&h);
     free(cscore);

@@ -68,6 +68,14 @@ int ivf_search(const ivf_t *ivf, const float *query, const uint64_t *deny,
                uint32_t k, uint32_t nprobe, topk_hit_t *hits,
                uint32_t *n_hits);
 
+/* ivf_search, also counting the rows it scanned (the side list and every
+ * cell it read) into *rows: with the nlist centroids, what a query reads,
+ * for benches that report bandwidth from bytes actually read. -EINVAL for a
+ * NULL rows. */
+int ivf_search_counted(const ivf_t *ivf, const float *query, const uint64_t *deny,
+                       uint32_t k, uint32_t nprobe, topk_hit_t *hits,
+                       uint32_t *n_hits, uint64_t *rows);
+
 /* Number of cells. */
 uint32_t ivf_nlist(const ivf_t *ivf);
 

@@ -93,6 +93,19 @@ static void test_all_cells_is_exact(const ivf_t *ivf)
             CHECK(got[r].score == want[r].score);
         }
     }
+    /* The rows counted: all of them with every cell probed; with one cell,
+     * at least k (a best cell holding fewer is topped up from the next ones)
+     * and far fewer than all. */
+    {
+        const float *qv = queries;
+        uint32_t ng = 0;
+        uint64_t rows = 0;
+        CHECK_EQ_INT(ivf_search_counted(ivf, qv, NULL, K, ivf_nlist(ivf), got, &ng, &rows), 0);
+        CHECK(rows == N);
+        CHECK_EQ_INT(ivf_search_counted(ivf, qv, NULL, K, 1, got, &ng, &rows), 0);
+        CHECK(rows >= K && rows < N / 4);
+        CHECK_EQ_INT(ivf_search_counted(ivf, qv, NULL, K, 1, got, &ng, NULL), -EINVAL);
+    }
 }
 
 static void test_determinism(const ivf_t *a)
