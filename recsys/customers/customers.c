@@ -79,6 +79,7 @@ static int view_points(const customers_ctx_t *c, int64_t now_ms, customer_view_t
         v->points_expiring_ms = l->expiring_soon_ms;
         v->points_next_vest_ms = l->next_vest_ms;
         v->points_next_vest = l->next_vest_points;
+        v->points_expired = l->expired;
         v->has_points = l->n > 0 || pv.n_red > 0;
     }
     points_store_view_free(&pv);

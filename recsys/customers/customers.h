@@ -52,6 +52,7 @@ typedef struct customer_view {
     int64_t points_expiring_ms; /* the first of those expiries; 0 none */
     int64_t points_next_vest_ms; /* the next pending points vest then; 0 none */
     int64_t points_next_vest;    /* ... this many */
+    int64_t points_expired;   /* expired so far */
     int has_points;           /* the ledger has a row, or redemptions are stored */
     int has_attrs;
     store_attrs_t attrs;

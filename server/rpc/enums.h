@@ -16,6 +16,7 @@
 #include "patron/v1/coupons.pb-c.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "patron/v1/triggers.pb-c.h"
+#include "points.h"
 #include "profile.h"
 #include "recommend.h"
 #include "store.h"
@@ -46,6 +47,19 @@ static inline int event_type_from_pb(Patron__V1__EventType t)
 static inline Patron__V1__EventType event_type_to_pb(int t)
 {
     return (Patron__V1__EventType)t;
+}
+
+/* points_reason_t -> PointsReason */
+SAME(POINTS_EARN, PATRON__V1__POINTS_REASON__POINTS_REASON_EARN);
+SAME(POINTS_VEST, PATRON__V1__POINTS_REASON__POINTS_REASON_VEST);
+SAME(POINTS_CANCEL, PATRON__V1__POINTS_REASON__POINTS_REASON_CANCEL);
+SAME(POINTS_ADJUST, PATRON__V1__POINTS_REASON__POINTS_REASON_ADJUST);
+SAME(POINTS_EXPIRE, PATRON__V1__POINTS_REASON__POINTS_REASON_EXPIRE);
+SAME(POINTS_REDEEM, PATRON__V1__POINTS_REASON__POINTS_REASON_REDEEM);
+
+static inline Patron__V1__PointsReason points_reason_to_pb(points_reason_t r)
+{
+    return (Patron__V1__PointsReason)r;
 }
 
 /* rec_reason_t -> Reason */

@@ -127,6 +127,7 @@ static int add_points(export_sink_t *k, const store_export_points_t *p)
     if (!(m->redemption_id = arena_str(&k->arena, p->redemption_id)))
         return -ENOMEM;
     m->points = p->points;
+    m->time_unix_ms = p->time_ms;
     return push(&k->arena, (void ***)&k->resp.points_redemptions,
                 &k->resp.n_points_redemptions, m);
 }

@@ -16,6 +16,7 @@
 #include "events_rpc.h"
 #include "experiments_rpc.h"
 #include "health_rpc.h"
+#include "points_rpc.h"
 #include "profiles_rpc.h"
 #include "recommender_rpc.h"
 #include "reflection.h"
@@ -60,6 +61,7 @@
     M(PROFILES, "ExportCustomer", AUDITED(UNARY(h_export_customer)))            \
     M(PROFILES, "SetCustomerAttributes", UNARY(h_set_attributes))               \
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
+    M(PROFILES, "ListPointsLedger", UNARY(h_list_points_ledger))                \
     M(PROFILES, "MergeCustomers", AUDITED(UNARY(h_merge_customers)))            \
     M(PROFILES, "SetPreferences", AUDITED(UNARY(h_set_preferences)))            \
     M(PROFILES, "ListConsentChanges", UNARY(h_list_consent_changes))            \

@@ -14,6 +14,7 @@
 #include "enums.h"
 #include "id.h"
 #include "consent_rpc.h"
+#include "points_rpc.h"
 #include "consentstore.h"
 #include "customers_erase.h"
 #include "customers_merge.h"
@@ -41,6 +42,7 @@ typedef struct profile_msg {
     Patron__V1__TierBenefits benefits, next_benefits;
     Patron__V1__TierAmounts window, to_next, to_keep;
     char progress[512];
+    Patron__V1__PointsStatus points;
 } profile_msg_t;
 
 static void benefits_fill(const profile_tier_benefits_t *b, Patron__V1__TierBenefits *m)
@@ -122,6 +124,8 @@ static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
     m->p.recent_carts = v->p.recent_carts;
     m->p.points_earned = v->points_earned;
     m->p.points_redeemed = v->points_redeemed;
+    points_status_fill(c->cfg, v, &m->points);
+    m->p.points_status = &m->points;
     m->p.as_of_unix_ms = as_of;
     for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
         if (v->p.favourites[i] < c->cat->n_categories)

@@ -17,7 +17,7 @@ build=$(cd "$1" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/patron-seeds-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-for suite in recommend catalog_models events profiles_erasure experiments admin_ops coupons \
+for suite in recommend catalog_models events profiles_erasure experiments admin_ops coupons points \
         health_logs; do
     echo "seeds: integration_$suite"
     PATRON_FUZZ_SEEDS="$tmp/raw" /usr/bin/python3 "$src/tests/integration/test_$suite.py" \

@@ -62,6 +62,7 @@ UNARY_CALLS = [
      {"attributes": {"customerId": "cust-02", "birthMonth": 5, "region": "north"}}, {200}),
     ("patron.v1.Profiles/RedeemPoints",
      {"customerId": "cust-00", "redemptionId": "r-1", "points": "999999999"}, {400}),
+    ("patron.v1.Profiles/ListPointsLedger", {"customerId": "cust-00", "pageSize": 2}, {200}),
     ("patron.v1.Profiles/SetPreferences",
      {"customerId": "cust-04", "source": "http-test",
       "preferences": {"sms": "CONSENT_STATE_WITHDRAWN", "timeZone": "Europe/Berlin",

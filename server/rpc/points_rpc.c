@@ -1,0 +1,211 @@
+/*
+ * points_rpc.c - ListPointsLedger and the profile's PointsStatus
+ * (points_rpc.h).
+ *
+ * Page tokens name a place in the ledger, not an offset: "pl1.T.K" is the
+ * K-th row (from 0) at time T (unix ms), the row the next page starts
+ * with. Rows are in time order and derived on every call, so the next page
+ * starts where the last one ended even when events stored meanwhile add
+ * rows after it.
+ */
+#include "points_rpc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "enums.h"
+#include "id.h"
+#include "points_store.h"
+#include "store_links.h"
+#include "wallclock.h"
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+#define TOKEN_MAX 48
+
+
+void points_status_fill(const profile_config_t *cfg, const customer_view_t *v,
+                        Patron__V1__PointsStatus *m)
+{
+    patron__v1__points_status__init(m);
+    m->available = v->points_balance;
+    m->pending = v->points_pending;
+    m->next_vest_points = v->points_next_vest;
+    m->next_vest_unix_ms = v->points_next_vest_ms;
+    m->expiring_soon = v->points_expiring;
+    m->expiring_soon_unix_ms = v->points_expiring_ms;
+    m->expiring_soon_days = cfg->points.expiring_soon_days;
+    m->expired = v->points_expired;
+}
+
+/* ---- page tokens ----------------------------------------------------------------- */
+
+typedef struct place {
+    int64_t time_ms;
+    uint64_t k;        /* rows at time_ms before it */
+} place_t;
+
+/* Digits only (a leading - when neg_ok), at most 19 of them, up to `end`;
+ * 0 or -EINVAL. */
+static int token_number(const char *s, char end, int neg_ok, const char **rest, int64_t *out)
+{
+    int neg = neg_ok && *s == '-', n = 0;
+    int64_t v = 0;
+    s += neg;
+    for (; *s >= '0' && *s <= '9' && n < 19; s++, n++)
+        v = v * 10 + (*s - '0');
+    if (n == 0 || *s != end)
+        return -EINVAL;
+    *rest = s + (end != '\0');
+    *out = neg ? -v : v;
+    return 0;
+}
+
+/* "" is the start; else "pl1.T.K". 0 or -EINVAL. */
+static int token_parse(const char *s, place_t *p)
+{
+    int64_t t, k;
+    *p = (place_t){ INT64_MIN, 0 };
+    if (!*s)
+        return 0;
+    if (strncmp(s, "pl1.", 4) != 0 || token_number(s + 4, '.', 1, &s, &t) ||
+        token_number(s, '\0', 0, &s, &k))
+        return -EINVAL;
+    *p = (place_t){ t, (uint64_t)k };
+    return 0;
+}
+
+/* The index of the first row at or after p. */
+static size_t place_find(const points_ledger_t *l, place_t p)
+{
+    size_t i = 0;
+    uint64_t k = 0;
+    while (i < l->n && l->rows[i].time_ms < p.time_ms)
+        i++;
+    while (i < l->n && l->rows[i].time_ms == p.time_ms && k < p.k)
+        i++, k++;
+    return i;
+}
+
+/* The token of row i. */
+static void place_token(const points_ledger_t *l, size_t i, char *buf, size_t cap)
+{
+    uint64_t k = 0;
+    for (size_t j = i; j > 0 && l->rows[j - 1].time_ms == l->rows[i].time_ms; j--)
+        k++;
+    snprintf(buf, cap, "pl1.%" PRId64 ".%" PRIu64, l->rows[i].time_ms, k);
+}
+
+/* ---- ListPointsLedger ------------------------------------------------------------- */
+
+static const char *request_invalid(const Patron__V1__ListPointsLedgerRequest *r, place_t *p)
+{
+    if (!id_check(r->customer_id, STORE_MAX_ID, 0))
+        return "customer_id: 1..256 bytes required";
+    if (r->as_of_unix_ms < 0)
+        return "as_of_unix_ms: must be >= 0 (0 = now)";
+    if (token_parse(r->page_token, p) != 0)
+        return "page_token: not a token ListPointsLedger returned (\"\" for the first page)";
+    return NULL;
+}
+
+/* Whether the store knows anything of the customer (a ledger can be empty). */
+static int customer_known(store_t *s, const char *id, const points_store_view_t *pv)
+{
+    uint32_t idx;
+    store_attrs_t at;
+    return pv->n > 0 || pv->n_red > 0 || store_customer_index(s, id, &idx) == 0 ||
+           store_get_attrs(s, id, &at) == 0;
+}
+
+/* Encodes rows [from, from + n) of pv's ledger. */
+static void encode_page(const profile_config_t *cfg, const points_store_view_t *pv,
+                        size_t from, size_t n, const char *resolved, rpc_reply_t *out)
+{
+    const points_ledger_t *l = &pv->ledger;
+    Patron__V1__ListPointsLedgerResponse resp = PATRON__V1__LIST_POINTS_LEDGER_RESPONSE__INIT;
+    Patron__V1__PointsLedgerRow *rows = calloc(n ? n : 1, sizeof *rows);
+    Patron__V1__PointsLedgerRow **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    char next[TOKEN_MAX] = "";
+
+    if (!rows || !ptrs) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const points_row_t *w = &l->rows[from + i];
+        Patron__V1__PointsLedgerRow *m = &rows[i];
+        patron__v1__points_ledger_row__init(m);
+        m->time_unix_ms = w->time_ms;
+        m->reason = points_reason_to_pb(w->reason);
+        m->rule = (char *)points_rule_name(cfg, w->rule);
+        m->source_id = (char *)w->source;
+        m->delta = w->delta;
+        m->pending_delta = w->pending_delta;
+        m->balance = w->balance;
+        m->pending = w->pending;
+        m->bucket_unix_ms = w->bucket_ms;
+        ptrs[i] = m;
+    }
+    if (from + n < l->n)
+        place_token(l, from + n, next, sizeof next);
+    resp.rows = ptrs;
+    resp.n_rows = n;
+    resp.next_page_token = next;
+    resp.total_rows = l->n;
+    resp.balance = l->balance;
+    resp.pending = l->pending;
+    resp.resolved_customer_id = (char *)resolved;
+    encode(&resp.base, out);
+out:
+    free(rows);
+    free(ptrs);
+}
+
+void h_list_points_ledger(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                          size_t len, rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__ListPointsLedgerRequest *r = (Patron__V1__ListPointsLedgerRequest *)decode(
+        &patron__v1__list_points_ledger_request__descriptor, req, len, out);
+    char who[STORE_MAX_ID + 1];
+    const char *bad;
+    customers_ctx_t c;
+    points_store_view_t pv;
+    place_t at;
+    size_t from, n;
+    int linked, rc;
+
+    if (!r)
+        return;
+    if ((bad = request_invalid(r, &at)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    if ((linked = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
+        fail_errno(out, linked, "resolving customer_id");
+        goto out;
+    }
+    app_customers_begin(a, ci, &c);
+    rc = points_store_ledger(c.store, c.cfg, c.cat, who,
+                             r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &pv);
+    if (rc) {
+        fail_errno(out, rc, "reading the points ledger");
+    } else if (!customer_known(c.store, who, &pv)) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events, attributes or points");
+    } else {
+        n = r->page_size == 0 ? PAGE_DEFAULT : r->page_size > PAGE_MAX ? PAGE_MAX : r->page_size;
+        from = place_find(&pv.ledger, at);
+        if (n > pv.ledger.n - from)
+            n = pv.ledger.n - from;
+        encode_page(c.cfg, &pv, from, n, linked ? who : "", out);
+    }
+    points_store_view_free(&pv);
+    app_customers_end(a);
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}

@@ -1,0 +1,27 @@
+/*
+ * points_rpc.h - the points methods of patron.v1.Profiles beyond
+ * RedeemPoints (ListPointsLedger), and the PointsStatus message GetProfile
+ * shows. Translation only: the ledger is recsys/customers/points.c, read
+ * through points_store.c.
+ */
+#ifndef PATRON_SERVER_POINTS_RPC_H
+#define PATRON_SERVER_POINTS_RPC_H
+
+#include "app.h"
+#include "customers.h"
+#include "patron/v1/profiles.pb-c.h"
+#include "transport.h"
+
+/* Fills m from a customer view's points figures (cfg: the settings, for
+ * expiring_soon_days). */
+void points_status_fill(const profile_config_t *cfg, const customer_view_t *v,
+                        Patron__V1__PointsStatus *m);
+
+/* ListPointsLedger: INVALID_ARGUMENT naming the field for a bad
+ * customer_id, as_of_unix_ms or page_token (one ListPointsLedger did not
+ * return); NOT_FOUND for a customer the store knows nothing of. page_size
+ * 0 means 100; larger than 1000 is served as 1000. */
+void h_list_points_ledger(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                          size_t len, rpc_reply_t *out);
+
+#endif
