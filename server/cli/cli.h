@@ -59,6 +59,8 @@ int cli_json_print(struct json_object *o);
 
 /* `patron export-customer` (cli_export.c), in the customers family. */
 int cli_export_customer(int argc, char **argv);
+/* `patron points` (cli_points.c). */
+int cli_points(int argc, char **argv);
 
 /* `patron recommend-batch` (cli_batch.c), in the serving family. */
 int cli_recommend_batch(int argc, char **argv);

@@ -6,6 +6,7 @@
  *   patron segments --data DIR [--as-of TIME] [--profiles FILE]
  *                   (offline: RFM segment and lifecycle sizes)
  *   patron export-customer --addr HOST:PORT --user ID   (cli_export.c)
+ *   patron points --addr HOST:PORT --user ID [--as-of TIME] [--tail N]  (cli_points.c)
  */
 #include "cli.h"
 
@@ -340,6 +341,8 @@ static const cli_command_t commands[] = {
     { "segments", "offline: RFM segment and lifecycle sizes", cmd_segments },
     { "export-customer", "every row the server holds about a customer, as JSON",
       cli_export_customer },
+    { "points", "a customer's points ledger and balance from a running server",
+      cli_points },
 };
 
 const cli_family_t cli_customers_family = { "customers", commands,

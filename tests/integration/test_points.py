@@ -11,8 +11,9 @@ cap, check-ins, a purchase refunded after the window, a late purchase) and
 a RedeemPoints at the end must give exactly the expected ledger rows
 (ListPointsLedger, paged or whole), a balance equal to the sum of the rows,
 and GetProfile's pending, available and expiring-soon points at chosen
-instants. Bad requests get INVALID_ARGUMENT naming the field; a bad rule
-line keeps patrond from starting and names file, line and option.
+instants; `patron points` prints the ledger's tail. Bad requests get
+INVALID_ARGUMENT naming the field; a bad rule line keeps patrond from
+starting and names file, line and option.
 """
 import calendar
 import datetime
@@ -194,6 +195,17 @@ class PointsTests(ServerTest):
         # redemption do not unearn).
         self.assertEqual(p.points_earned, 220)
         self.assertEqual(p.points_redeemed, 30)
+
+    def test_cli_prints_the_ledger_tail(self):
+        out = h.run_patron("points", "--addr", self.srv.addr, "--user", WHO, "--tail", "2").stdout
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["time", "reason", "rule", "source", "delta",
+                                            "pending", "balance"])
+        self.assertEqual([ln.split()[1:] for ln in lines[1:3]],
+                         [["EXPIRE", "visit", "visit-2", "-5", "+0", "0"],
+                          ["VEST", "buy", "order-3", "+50", "-50", "50"]])
+        self.assertTrue(lines[3].startswith("17 rows; available 50, pending 0"), lines[3])
+        self.assertEqual(len(lines), 4)
 
     def test_profile_as_of_day_205(self):
         s = self.profile(at(205)).points_status
