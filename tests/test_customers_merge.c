@@ -5,7 +5,10 @@
  * redemption id summed), attributes and coupon history, once: a retry by
  * request id or by pair changes nothing; chains resolve one hop; later
  * events, attributes and redemptions naming the old id land on the
- * survivor; a failing owner leaves both customers untouched; erasing the
+ * survivor; consent combines per field by the later choice with both audit
+ * trails kept, contacts move so the fatigue caps count them, and later
+ * preferences and contacts naming the old id land on the survivor; a
+ * failing owner leaves both customers untouched; erasing the
  * survivor or the merged-away id erases every id of the person and leaves
  * no trace of any of them in any database.
  */
@@ -14,6 +17,8 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "consentstore.h"
+#include "contactstore.h"
 #include "coupon_erase.h"
 #include "couponstore.h"
 #include "customers.h"
@@ -260,6 +265,177 @@ static void test_chains(store_t *s)
     CHECK_EQ_INT(r.already_merged, 1);
 }
 
+/* ---- consent and contacts ----------------------------------------------------------- */
+
+#define H 3600000LL
+
+/* One preference change of customer at t: channel ch (or -1) to state st,
+ * and language lang (NULL: unchanged). */
+static void prefer(store_t *s, const char *customer, int ch, int st, const char *lang,
+                   int64_t t)
+{
+    consent_update_t u = { .preferred = -1, .language = lang };
+    consent_t after;
+    if (ch >= 0)
+        u.channel[ch] = (uint8_t)st;
+    CHECK_EQ_INT(consentstore_update(s, customer, &u, t, t, "test", &after, NULL), 0);
+}
+
+typedef struct trail {
+    int n;
+    char row[16][64];   /* "field=new_value@merged_from" */
+    uint64_t seq[16];
+} trail_t;
+
+static int keep_change(void *ctx, const consentstore_change_t *c)
+{
+    trail_t *t = ctx;
+    if (t->n < 16) {
+        snprintf(t->row[t->n], sizeof t->row[0], "%s=%s@%s", c->field, c->new_value,
+                 c->merged_from);
+        t->seq[t->n] = c->seq;
+    }
+    t->n++;
+    return 0;
+}
+
+static trail_t trail(store_t *s, const char *customer)
+{
+    trail_t t = { 0 };
+    CHECK_EQ_INT(consentstore_scan_changes(s, customer, keep_change, &t), 0);
+    return t;
+}
+
+static int count_contact(void *ctx, const contactstore_contact_t *c)
+{
+    (void)c;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int contacts(store_t *s, const char *customer)
+{
+    int n = 0;
+    CHECK_EQ_INT(contactstore_scan(s, customer, count_contact, &n), 0);
+    return n;
+}
+
+static void contact(store_t *s, const char *customer, const char *message_id, int64_t t,
+                    int want_dup)
+{
+    contactstore_contact_t c = { message_id, t, t, CONSENT_SMS, CONTACT_COUPON };
+    int dup = -1;
+    CHECK_EQ_INT(contactstore_record(s, customer, &c, &dup, NULL), 0);
+    CHECK_EQ_INT(dup, want_dup);
+}
+
+/* The account granted email, sms and in_app at T0 + 1h and chose German;
+ * the visitor withdrew email later (T0 + 2h), sms earlier (T0), in_app at
+ * the same instant, chose French earlier and push as preferred channel. */
+static void test_consent_contacts(store_t *s, tz_cache_t *zones)
+{
+    contact_config_t cfg;
+    contactstore_env_t env = { s, &cfg, zones };
+    customers_merge_result_t r;
+    contact_decision_t d;
+    consent_t c;
+    trail_t t;
+    int found = -1;
+
+    contact_config_default(&cfg);
+    cfg.min_gap_minutes = 0;
+    cfg.quiet = 0;
+    cfg.per_day[CONSENT_SMS] = 3;
+    event(s, "k-1", "k-acct", "i1", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    event(s, "k-2", "k-anon", "i2", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    prefer(s, "k-acct", CONSENT_EMAIL, CONSENT_GRANTED, "de", T0 + H);
+    prefer(s, "k-acct", CONSENT_SMS, CONSENT_GRANTED, NULL, T0 + H);
+    prefer(s, "k-acct", CONSENT_IN_APP, CONSENT_GRANTED, NULL, T0 + H);
+    prefer(s, "k-anon", CONSENT_SMS, CONSENT_WITHDRAWN, "fr", T0);
+    prefer(s, "k-anon", CONSENT_IN_APP, CONSENT_WITHDRAWN, NULL, T0 + H);
+    prefer(s, "k-anon", CONSENT_EMAIL, CONSENT_WITHDRAWN, NULL, T0 + 2 * H);
+    {
+        consent_update_t u = { .preferred = CONSENT_PUSH };
+        CHECK_EQ_INT(consentstore_update(s, "k-anon", &u, T0, T0, "app", &c, NULL), 0);
+    }
+    /* two sms to the visitor, one to the account: the cap is 3 a day */
+    contact(s, "k-anon", "msg-anon-1", T0 + 3 * H, 0);
+    contact(s, "k-anon", "msg-anon-2", T0 + 4 * H, 0);
+    contact(s, "k-acct", "msg-acct-1", T0 + 5 * H, 0);
+
+    CHECK_EQ_INT(merge(s, "k-anon", "k-acct", NULL, &r), 0);
+    CHECK_STREQ(r.survivor, "k-acct");
+    CHECK(r.rows_moved >= 2 + 1 + 5); /* contacts, consent, its audit rows */
+
+    /* per field the later choice: the visitor's later withdrawal of email,
+     * the account's later sms grant and language, the tie on in_app
+     * withdrawn, the visitor's preferred channel (the account chose none) */
+    CHECK_EQ_INT(consentstore_get(s, "k-acct", &c, &found), 0);
+    CHECK_EQ_INT(c.channel[CONSENT_EMAIL], CONSENT_WITHDRAWN);
+    CHECK_EQ_INT(c.channel[CONSENT_SMS], CONSENT_GRANTED);
+    CHECK_EQ_INT(c.channel[CONSENT_IN_APP], CONSENT_WITHDRAWN);
+    CHECK_STREQ(c.language, "de");
+    CHECK_EQ_INT(c.preferred, CONSENT_PUSH);
+    CHECK_EQ_INT(c.updated_ms, T0 + H); /* the later of the two records' */
+    CHECK_EQ_INT(c.changes, 9);
+    /* both trails under the survivor: its own 4 rows, then the visitor's 5 */
+    t = trail(s, "k-acct");
+    CHECK_EQ_INT(t.n, 9);
+    CHECK_STREQ(t.row[0], "email=granted@");
+    CHECK_STREQ(t.row[4], "sms=withdrawn@k-anon");
+    CHECK_STREQ(t.row[7], "email=withdrawn@k-anon");
+    CHECK_STREQ(t.row[8], "preferred_channel=push@k-anon");
+    for (int i = 0; i < 9; i++)
+        CHECK_EQ_INT(t.seq[i], (uint64_t)i + 1);
+    CHECK_EQ_INT(trail(s, "k-anon").n, 0);
+    CHECK_EQ_INT(consentstore_get(s, "k-anon", &c, &found), 0);
+    CHECK_EQ_INT(found, 0);
+
+    /* contacts: all three count toward the survivor's sms cap */
+    CHECK_EQ_INT(contacts(s, "k-acct"), 3);
+    CHECK_EQ_INT(contacts(s, "k-anon"), 0);
+    CHECK_EQ_INT(contactstore_check(&env, "k-acct", CONSENT_SMS, CONTACT_COUPON, T0 + 6 * H,
+                                    &d, NULL), 0);
+    CHECK_EQ_INT(d.used_day, 3);
+    CHECK_EQ_INT(d.verdict, CONTACT_CHANNEL_DAY_CAP);
+    /* their message ids stay duplicates, under either id */
+    contact(s, "k-acct", "msg-anon-1", T0 + 3 * H, 1);
+    contact(s, "k-anon", "msg-anon-2", T0 + 4 * H, 1);
+
+    /* a repeated merge changes nothing */
+    CHECK_EQ_INT(merge(s, "k-anon", "k-acct", NULL, &r), 0);
+    CHECK_EQ_INT(r.already_merged, 1);
+    CHECK_EQ_INT(trail(s, "k-acct").n, 9);
+    CHECK_EQ_INT(contacts(s, "k-acct"), 3);
+
+    /* later choices and contacts naming the old id land on the survivor */
+    prefer(s, "k-anon", CONSENT_EMAIL, CONSENT_GRANTED, NULL, T0 + 7 * H);
+    contact(s, "k-anon", "msg-anon-3", T0 + 7 * H, 0);
+    CHECK_EQ_INT(consentstore_get(s, "k-acct", &c, NULL), 0);
+    CHECK_EQ_INT(c.channel[CONSENT_EMAIL], CONSENT_GRANTED);
+    t = trail(s, "k-acct");
+    CHECK_EQ_INT(t.n, 10);
+    CHECK_STREQ(t.row[9], "email=granted@");
+    CHECK_EQ_INT(t.seq[9], 10);
+    CHECK_EQ_INT(contacts(s, "k-acct"), 4);
+    CHECK_EQ_INT(trail(s, "k-anon").n + contacts(s, "k-anon"), 0);
+
+    /* the survivor merged into a third account: every row keeps the id it
+     * was recorded under; the later email grant (T0 + 7h) beats the new
+     * account's withdrawal at T0 + 6h */
+    event(s, "k-3", "k-main", "i3", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    prefer(s, "k-main", CONSENT_EMAIL, CONSENT_WITHDRAWN, NULL, T0 + 6 * H);
+    CHECK_EQ_INT(merge(s, "k-acct", "k-main", NULL, &r), 0);
+    t = trail(s, "k-main");
+    CHECK_EQ_INT(t.n, 11);
+    CHECK_STREQ(t.row[1], "email=granted@k-acct");
+    CHECK_STREQ(t.row[5], "sms=withdrawn@k-anon");
+    CHECK_STREQ(t.row[10], "email=granted@k-acct");
+    CHECK_EQ_INT(consentstore_get(s, "k-main", &c, NULL), 0);
+    CHECK_EQ_INT(c.channel[CONSENT_EMAIL], CONSENT_GRANTED);
+    CHECK_EQ_INT(contacts(s, "k-main"), 4);
+}
+
 /* ---- retries of coupon requests logged under the merged-away id ------------------ */
 
 static void test_coupon_replays(store_t *s)
@@ -453,9 +629,10 @@ int main(void)
     profile_config_t cfg;
     rfm_cutpoints_t cut = { 0 };
     customers_ctx_t c;
+    tz_cache_t *zones = tz_cache_new(NULL);
 
     CHECK_EQ_INT(store_open(test_tmpdir("merge"), 64u << 20, &s), 0);
-    if (!s)
+    if (!s || !zones)
         return 1;
     items(s);
     profile_config_default(&cfg);
@@ -465,10 +642,12 @@ int main(void)
     c = (customers_ctx_t){ s, &cfg, cat, &cut, 0, NULL };
     test_anonymous_login(s, &c);
     test_chains(s);
+    test_consent_contacts(s, zones);
     test_coupon_replays(s);
     test_bad_input(s);
     test_atomic(s);
     catalog_unref(cat);
+    tz_cache_free(zones);
     store_close(s);
     erase_person("merge-erase-survivor", "zq-acct-17");
     erase_person("merge-erase-merged", "zq-anon-17");

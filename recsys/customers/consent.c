@@ -215,3 +215,100 @@ int consent_allows(const consent_t *c, int channel, consent_purpose_t purpose,
     int ch = c ? c->channel[channel] : CONSENT_UNSET;
     return (ch == CONSENT_UNSET ? (int)unset_means : ch) == CONSENT_GRANTED;
 }
+
+/* ---- combining two ids of one person (MergeCustomers) --------------------------------- */
+
+enum { F_PREFERRED = CONSENT_N_CHANNELS + CONSENT_N_PURPOSES, F_ZONE, F_QUIET, F_LANGUAGE };
+_Static_assert(F_LANGUAGE + 1 == CONSENT_N_FIELDS, "every field has an index");
+
+static const char *const field_tail[] = { "preferred_channel", "time_zone", "quiet_hours",
+                                          "language" };
+
+const char *consent_field_name(int field)
+{
+    if (field < 0 || field >= CONSENT_N_FIELDS)
+        return NULL;
+    if (field < CONSENT_N_CHANNELS)
+        return channel_names[field];
+    if (field < F_PREFERRED)
+        return purpose_names[field - CONSENT_N_CHANNELS];
+    return field_tail[field - F_PREFERRED];
+}
+
+int consent_field_from_name(const char *name)
+{
+    for (int f = 0; name && f < CONSENT_N_FIELDS; f++)
+        if (strcmp(name, consent_field_name(f)) == 0)
+            return f;
+    return -1;
+}
+
+/* The consent state a channel or purpose field holds; -1 for the others. */
+static int field_state(const consent_t *c, int f)
+{
+    if (f < CONSENT_N_CHANNELS)
+        return c->channel[f];
+    return f < F_PREFERRED ? c->purpose[f - CONSENT_N_CHANNELS] : -1;
+}
+
+static int field_equal(const consent_t *a, const consent_t *b, int f)
+{
+    switch (f) {
+    case F_PREFERRED:
+        return a->preferred == b->preferred;
+    case F_ZONE:
+        return strcmp(a->time_zone, b->time_zone) == 0;
+    case F_QUIET:
+        return a->quiet_mode == b->quiet_mode && a->quiet_start == b->quiet_start &&
+               a->quiet_end == b->quiet_end;
+    case F_LANGUAGE:
+        return strcmp(a->language, b->language) == 0;
+    default:
+        return field_state(a, f) == field_state(b, f);
+    }
+}
+
+static void field_copy(consent_t *dst, const consent_t *src, int f)
+{
+    if (f < CONSENT_N_CHANNELS)
+        dst->channel[f] = src->channel[f];
+    else if (f < F_PREFERRED)
+        dst->purpose[f - CONSENT_N_CHANNELS] = src->purpose[f - CONSENT_N_CHANNELS];
+    else if (f == F_PREFERRED)
+        dst->preferred = src->preferred;
+    else if (f == F_ZONE)
+        memcpy(dst->time_zone, src->time_zone, sizeof dst->time_zone);
+    else if (f == F_LANGUAGE)
+        memcpy(dst->language, src->language, sizeof dst->language);
+    else {
+        dst->quiet_mode = src->quiet_mode;
+        dst->quiet_start = src->quiet_start;
+        dst->quiet_end = src->quiet_end;
+    }
+}
+
+/* Whether src's choice of field f beats dst's (consent_combine's rule). */
+static int src_wins(const consent_t *dst, int64_t dst_ms, const consent_t *src,
+                    int64_t src_ms, int f)
+{
+    if (src_ms <= 0 || src_ms < dst_ms)
+        return 0;
+    if (src_ms > dst_ms)
+        return 1;
+    return field_state(src, f) == CONSENT_WITHDRAWN && field_state(dst, f) == CONSENT_GRANTED;
+}
+
+size_t consent_combine(consent_t *dst, const int64_t dst_ms[CONSENT_N_FIELDS],
+                       const consent_t *src, const int64_t src_ms[CONSENT_N_FIELDS])
+{
+    size_t taken = 0;
+    for (int f = 0; f < CONSENT_N_FIELDS; f++) {
+        if (!src_wins(dst, dst_ms[f], src, src_ms[f], f) || field_equal(dst, src, f))
+            continue;
+        field_copy(dst, src, f);
+        taken++;
+    }
+    if (src->updated_ms > dst->updated_ms)
+        dst->updated_ms = src->updated_ms;
+    return taken;
+}

@@ -115,6 +115,33 @@ void consent_apply(consent_t *c, const consent_update_t *u, int64_t time_ms,
 int consent_allows(const consent_t *c, int channel, consent_purpose_t purpose,
                    consent_state_t unset_means);
 
+/*
+ * The fields an audit entry names, in this order: the channels (email, sms,
+ * push, in_app), the purposes (marketing, personalization),
+ * preferred_channel, time_zone, quiet_hours, language.
+ */
+#define CONSENT_N_FIELDS 10
+
+/* The field's audit name (above), or NULL out of range; the index of an
+ * audit name, or -1. */
+const char *consent_field_name(int field);
+int consent_field_from_name(const char *name);
+
+/*
+ * Combines the choices of an id merged away (src) into the survivor's
+ * (dst), for MergeCustomers. The rule, per field: the choice made later
+ * wins. dst_ms[f] and src_ms[f] are when each id last chose field f (the
+ * latest time of its audit entries for f; 0: never chosen, never wins);
+ * src's value is taken when its time is later, or equal and src withdrew
+ * a consent dst granted (a tie never grants). So a withdrawal made after a
+ * grant wins whichever id it was recorded under, and a grant made after a
+ * withdrawal wins too: the customer changed their mind. dst->updated_ms
+ * becomes the later of both; dst->changes is the caller's (it counts audit
+ * rows). Returns the number of fields whose value dst took from src.
+ */
+size_t consent_combine(consent_t *dst, const int64_t dst_ms[CONSENT_N_FIELDS],
+                       const consent_t *src, const int64_t src_ms[CONSENT_N_FIELDS]);
+
 /* Names: "email", "sms", "push", "in_app"; "marketing", "personalization";
  * "unset", "granted", "withdrawn". NULL for a value out of range. */
 const char *consent_channel_name(int channel);

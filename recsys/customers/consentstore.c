@@ -11,6 +11,7 @@
 
 #include "grow.h"
 #include "id.h"
+#include "store_links.h"
 #include "store_record.h"
 
 #define T_CONSENT "consent"
@@ -105,6 +106,14 @@ static int tx_get(store_tx_t *tx, const char *customer_id, consent_t *out, int *
     return rc ? rc : decode_consent(customer_id, val, vlen, out);
 }
 
+static int tx_put(store_tx_t *tx, const char *customer_id, const consent_t *c)
+{
+    Patron__Store__V1__Consent m;
+    uint32_t channels[CONSENT_N_CHANNELS], purposes[CONSENT_N_PURPOSES];
+    to_record(c, &m, channels, purposes);
+    return store_tx_put_record(tx, T_CONSENT, customer_id, strlen(customer_id), &m.base);
+}
+
 /* customer id NUL seq (big-endian): the rows of one customer sort by seq. */
 static size_t log_key(const char *customer_id, uint64_t seq, char *key)
 {
@@ -114,6 +123,21 @@ static size_t log_key(const char *customer_id, uint64_t seq, char *key)
     for (int i = 7; i >= 0; i--)
         key[n++] = (char)(seq >> (8 * i));
     return n;
+}
+
+/* customer id NUL: the prefix of exactly this customer's audit rows. */
+static size_t log_prefix(const char *customer_id, char *prefix)
+{
+    size_t n = strlen(customer_id);
+    memcpy(prefix, customer_id, n + 1);
+    return n + 1;
+}
+
+static int decode_change(const void *key, size_t klen, const void *val, size_t vlen,
+                         Patron__Store__V1__ConsentChange **out)
+{
+    return store_record_unpack(&patron__store__v1__consent_change__descriptor, T_LOG, key,
+                               klen, val, vlen, (ProtobufCMessage **)out);
 }
 
 /* ---- reads -------------------------------------------------------------------------- */
@@ -161,7 +185,8 @@ int consentstore_allows(store_t *s, const char *customer_id, int channel,
 /* ---- the update ---------------------------------------------------------------------- */
 
 typedef struct update_ctx {
-    const char *customer_id;
+    const char *asked;                 /* the id named; customer_id: resolved */
+    char customer_id[STORE_MAX_ID + 1];
     const consent_update_t *u;
     int64_t time_ms, recorded_ms;
     const char *source;
@@ -196,30 +221,25 @@ static int update_tx(store_tx_t *tx, void *ctx)
 {
     update_ctx_t *x = ctx;
     consent_field_change_t ch[CONSENT_MAX_FIELDS];
-    Patron__Store__V1__Consent m;
-    uint32_t channels[CONSENT_N_CHANNELS], purposes[CONSENT_N_PURPOSES];
     uint64_t first;
     int found, rc;
 
-    if ((rc = tx_get(tx, x->customer_id, x->out, &found)) != 0)
+    if ((rc = store_tx_resolve_customer(tx, x->asked, x->customer_id)) < 0 ||
+        (rc = tx_get(tx, x->customer_id, x->out, &found)) != 0)
         return rc;
     first = x->out->changes + 1;
     consent_apply(x->out, x->u, x->time_ms, ch, &x->changed);
     for (size_t i = 0; i < x->changed; i++)
         if ((rc = put_change(tx, x, first + i, &ch[i])) != 0)
             return rc;
-    if (!x->changed)
-        return 0;
-    to_record(x->out, &m, channels, purposes);
-    return store_tx_put_record(tx, T_CONSENT, x->customer_id, strlen(x->customer_id),
-                               &m.base);
+    return x->changed ? tx_put(tx, x->customer_id, x->out) : 0;
 }
 
 int consentstore_update(store_t *s, const char *customer_id, const consent_update_t *u,
                         int64_t time_ms, int64_t recorded_ms, const char *source,
                         consent_t *out, size_t *changed)
 {
-    update_ctx_t x = { customer_id, u, time_ms, recorded_ms, source, out, 0 };
+    update_ctx_t x = { customer_id, "", u, time_ms, recorded_ms, source, out, 0 };
     int rc;
 
     if (changed)
@@ -251,12 +271,11 @@ static int change_row(void *ctx, const void *key, size_t klen, const void *val,
 
     if (klen != strlen(sc->customer_id) + 9)
         return 0; /* another customer's id that merely starts the same */
-    rc = store_record_unpack(&patron__store__v1__consent_change__descriptor, T_LOG, key,
-                             klen, val, vlen, (ProtobufCMessage **)&m);
-    if (rc)
+    if ((rc = decode_change(key, klen, val, vlen, &m)) != 0)
         return rc;
-    c = (consentstore_change_t){ m->seq, m->time_ms, m->recorded_ms, m->source,
-                                 m->field, m->old_value, m->new_value };
+    c = (consentstore_change_t){ m->seq,       m->time_ms,   m->recorded_ms,
+                                 m->source,    m->field,     m->old_value,
+                                 m->new_value, m->merged_from };
     rc = sc->cb(sc->ctx, &c);
     store_record_free(&m->base);
     return rc;
@@ -267,16 +286,14 @@ int consentstore_scan_changes(store_t *s, const char *customer_id,
 {
     scan_ctx_t sc = { customer_id, cb, ctx };
     char prefix[STORE_MAX_ID + 2];
-    size_t n;
 
     if (!s || !cb || id_bad(customer_id))
         return -EINVAL;
-    n = strlen(customer_id);
-    memcpy(prefix, customer_id, n + 1); /* with its NUL: this customer only */
-    return store_table_scan(s, T_LOG, prefix, n + 1, change_row, &sc);
+    return store_table_scan(s, T_LOG, prefix, log_prefix(customer_id, prefix), change_row,
+                            &sc);
 }
 
-/* ---- erasure and export ---------------------------------------------------------------- */
+/* ---- erasure ------------------------------------------------------------------------- */
 
 typedef struct keys {
     char (*key)[STORE_MAX_ID + 16];
@@ -298,30 +315,38 @@ static int gather(void *ctx, const void *key, size_t klen, const void *val, size
     return 0;
 }
 
+static void keys_free(keys_t *k)
+{
+    free(k->key);
+    free(k->len);
+}
+
+/* The keys of the customer's audit rows, in seq order. */
+static int gather_trail(store_tx_t *tx, const char *customer_id, keys_t *k)
+{
+    char prefix[STORE_MAX_ID + 2];
+    return store_tx_scan(tx, T_LOG, prefix, log_prefix(customer_id, prefix), gather, k);
+}
+
 int consentstore_tx_erase_customer(store_tx_t *tx, const char *customer_id,
                                    custdata_erased_t *out)
 {
-    char prefix[STORE_MAX_ID + 2];
     keys_t k = { 0 };
-    size_t n;
     int rc;
 
     if (!tx || !out || id_bad(customer_id))
         return -EINVAL;
-    n = strlen(customer_id);
-    memcpy(prefix, customer_id, n + 1);
-    rc = store_tx_del(tx, T_CONSENT, customer_id, n);
+    rc = store_tx_del(tx, T_CONSENT, customer_id, strlen(customer_id));
     if (rc == 0)
         out->rows++;
     else if (rc != -ENOENT)
         return rc;
-    rc = store_tx_scan(tx, T_LOG, prefix, n + 1, gather, &k);
+    rc = gather_trail(tx, customer_id, &k);
     for (size_t i = 0; rc == 0 && i < k.n; i++)
         rc = store_tx_del(tx, T_LOG, k.key[i], k.len[i]);
     if (rc == 0)
         out->rows += k.n;
-    free(k.key);
-    free(k.len);
+    keys_free(&k);
     return rc;
 }
 
@@ -331,6 +356,105 @@ static int erase_owner(void *ctx, store_tx_t *tx, const char *customer_id,
     (void)ctx;
     return consentstore_tx_erase_customer(tx, customer_id, out);
 }
+
+/* ---- merge (MergeCustomers) ----------------------------------------------------------- */
+
+/* When an id last chose each field: the latest time among its audit rows
+ * naming the field (0: never). */
+typedef struct field_times {
+    int64_t ms[CONSENT_N_FIELDS];
+} field_times_t;
+
+static void note_time(field_times_t *t, const Patron__Store__V1__ConsentChange *m)
+{
+    int f = consent_field_from_name(m->field);
+    if (f >= 0 && m->time_ms > t->ms[f])
+        t->ms[f] = m->time_ms;
+}
+
+static int time_row(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    Patron__Store__V1__ConsentChange *m;
+    int rc = decode_change(key, klen, val, vlen, &m);
+    if (rc)
+        return rc;
+    note_time(ctx, m);
+    store_record_free(&m->base);
+    return 0;
+}
+
+static int trail_times(store_tx_t *tx, const char *customer_id, field_times_t *t)
+{
+    char prefix[STORE_MAX_ID + 2];
+    memset(t, 0, sizeof *t);
+    return store_tx_scan(tx, T_LOG, prefix, log_prefix(customer_id, prefix), time_row, t);
+}
+
+/* Appends from_id's audit row at key to into_id's trail as row seq, noting
+ * its time in *t. merged_from keeps an earlier merge's id. */
+static int copy_row(store_tx_t *tx, const char *key, size_t klen, const char *from_id,
+                    const char *into_id, uint64_t seq, field_times_t *t)
+{
+    Patron__Store__V1__ConsentChange *m;
+    char to[STORE_MAX_ID + 16], *recorded_under;
+    const void *val;
+    size_t vlen;
+    int rc = store_tx_get_ref(tx, T_LOG, key, klen, &val, &vlen);
+
+    if (rc || (rc = decode_change(key, klen, val, vlen, &m)) != 0)
+        return rc;
+    note_time(t, m);
+    recorded_under = m->merged_from;
+    m->seq = seq;
+    if (!m->merged_from[0])
+        m->merged_from = (char *)from_id;
+    rc = store_tx_put_record(tx, T_LOG, to, log_key(into_id, seq, to), &m->base);
+    m->merged_from = recorded_under; /* the unpacked string, freed with m */
+    store_record_free(&m->base);
+    return rc;
+}
+
+int consentstore_tx_merge(store_tx_t *tx, const char *from_id, const char *into_id,
+                          custdata_merged_t *out)
+{
+    consent_t from, into;
+    field_times_t t_from = { { 0 } }, t_into;
+    custdata_erased_t moved = { 0, 0, 0, 0, 0 };
+    keys_t k = { 0 };
+    int found_from, found_into, rc;
+
+    if (!tx || !out || id_bad(from_id) || id_bad(into_id) || strcmp(from_id, into_id) == 0)
+        return -EINVAL;
+    if ((rc = tx_get(tx, from_id, &from, &found_from)) != 0 ||
+        (rc = gather_trail(tx, from_id, &k)) != 0 || (!found_from && !k.n))
+        goto out;
+    if ((rc = tx_get(tx, into_id, &into, &found_into)) != 0 ||
+        (rc = trail_times(tx, into_id, &t_into)) != 0)
+        goto out;
+    for (size_t i = 0; rc == 0 && i < k.n; i++)
+        rc = copy_row(tx, k.key[i], k.len[i], from_id, into_id, into.changes + 1 + i,
+                      &t_from);
+    if (rc)
+        goto out;
+    consent_combine(&into, t_into.ms, &from, t_from.ms);
+    into.changes += k.n;
+    if ((rc = tx_put(tx, into_id, &into)) == 0 &&
+        (rc = consentstore_tx_erase_customer(tx, from_id, &moved)) == 0)
+        out->rows += moved.rows;
+out:
+    keys_free(&k);
+    return rc;
+}
+
+static int merge_owner(void *ctx, store_tx_t *tx, const char *from_id, const char *into_id,
+                       int64_t now_ms, custdata_merged_t *out)
+{
+    (void)ctx;
+    (void)now_ms;
+    return consentstore_tx_merge(tx, from_id, into_id, out);
+}
+
+/* ---- export ----------------------------------------------------------------------------- */
 
 typedef struct export_ctx {
     custdata_emit_fn emit;
@@ -358,5 +482,5 @@ static int export_owner(void *ctx, store_t *s, const char *customer_id,
 custdata_owner_t consentstore_custdata_owner(void)
 {
     return (custdata_owner_t){ .name = "consent", .erase = erase_owner,
-                               .export_rows = export_owner };
+                               .merge = merge_owner, .export_rows = export_owner };
 }

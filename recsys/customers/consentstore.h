@@ -12,6 +12,12 @@
  * the trail never misses or invents a change, also under concurrent
  * updates.
  *
+ * Identity (MergeCustomers, store_links.h): an update naming an id merged
+ * away is stored for its survivor (resolved inside the update's
+ * transaction), and the merge combines the two ids' choices, per field the
+ * one made later (consent_combine), appending the merged id's audit rows to
+ * the survivor's trail (consentstore_tx_merge).
+ *
  * Errors: 0 or a negative errno: -EINVAL a bad argument, -EBADMSG a stored
  * record that cannot be read (store_strerror names it), or a store error.
  * Thread-safe as the store is.
@@ -36,7 +42,8 @@ int consentstore_get(store_t *s, const char *customer_id, consent_t *out, int *f
  * recorded at recorded_ms, from source (1..CONSENT_SOURCE_MAX bytes).
  * Every changed field becomes one audit row; an update that changes
  * nothing writes nothing (*changed = 0). *out gets the choices afterwards.
- * Durable when it returns 0.
+ * An id merged away is resolved in the transaction: the survivor's choices
+ * change. Durable when it returns 0.
  */
 int consentstore_update(store_t *s, const char *customer_id, const consent_update_t *u,
                         int64_t time_ms, int64_t recorded_ms, const char *source,
@@ -52,10 +59,14 @@ typedef struct consentstore_change {
     const char *field;
     const char *old_value;
     const char *new_value;
+    const char *merged_from; /* "" or the id it was recorded under, merged
+                                into this customer since */
 } consentstore_change_t;
 
-/* Calls cb for the customer's audit rows in order (oldest first). A
- * nonzero return from cb stops and is returned. */
+/* Calls cb for the customer's audit rows in the order stored (seq): the
+ * rows of ids merged into the customer follow the rows stored before the
+ * merge, keeping their times. A nonzero return from cb stops and is
+ * returned. */
 typedef int (*consentstore_change_fn)(void *ctx, const consentstore_change_t *c);
 int consentstore_scan_changes(store_t *s, const char *customer_id,
                               consentstore_change_fn cb, void *ctx);
@@ -73,9 +84,23 @@ int consentstore_allows(store_t *s, const char *customer_id, int channel,
 int consentstore_tx_erase_customer(store_tx_t *tx, const char *customer_id,
                                    custdata_erased_t *out);
 
-/* Consent as a custdata owner: erase as above; export emits the choices
- * (CUSTDATA_CONSENT, a consent_t) when stored, then every audit row
- * (CUSTDATA_CONSENT_CHANGE, a consentstore_change_t). */
+/*
+ * Inside tx, MergeCustomers' part for consent (from_id into into_id, both
+ * resolved, neither merged away): into_id's choices become the
+ * combination of both, per field the one made later (consent_combine, the
+ * times read from each id's audit rows); every audit row of from_id is
+ * appended to into_id's trail with the next sequence numbers, its times,
+ * source and values unchanged and merged_from naming where it was recorded
+ * (kept from an earlier merge), so the survivor's trail lists every change
+ * of the person; from_id then holds nothing. Adds the rows moved to
+ * out->rows. A from_id without consent is nothing to do.
+ */
+int consentstore_tx_merge(store_tx_t *tx, const char *from_id, const char *into_id,
+                          custdata_merged_t *out);
+
+/* Consent as a custdata owner: erase and merge as above; export emits the
+ * choices (CUSTDATA_CONSENT, a consent_t) when stored, then every audit
+ * row (CUSTDATA_CONSENT_CHANGE, a consentstore_change_t). */
 custdata_owner_t consentstore_custdata_owner(void);
 
 #endif

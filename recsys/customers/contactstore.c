@@ -12,6 +12,7 @@
 #include "consentstore.h"
 #include "grow.h"
 #include "id.h"
+#include "store_links.h"
 #include "store_record.h"
 
 #define T_CONTACTS "contacts"
@@ -51,7 +52,8 @@ static int decode(const void *key, size_t klen, const void *val, size_t vlen,
 /* ---- recording ---------------------------------------------------------------------- */
 
 typedef struct record_ctx {
-    const char *customer_id;
+    const char *asked;                 /* the id named; customer_id: resolved */
+    char customer_id[STORE_MAX_ID + 1];
     const contactstore_contact_t *c;
     int duplicate;
     contactstore_contact_t stored;
@@ -67,9 +69,8 @@ static size_t id_row(int64_t time_ms, const char *customer_id, unsigned char *ro
     return 8 + n;
 }
 
-static int record_tx(store_tx_t *tx, void *ctx)
+static int record_resolved(store_tx_t *tx, record_ctx_t *x)
 {
-    record_ctx_t *x = ctx;
     const contactstore_contact_t *c = x->c;
     Patron__Store__V1__Contact m = PATRON__STORE__V1__CONTACT__INIT;
     Patron__Store__V1__Contact *old;
@@ -106,6 +107,14 @@ static int record_tx(store_tx_t *tx, void *ctx)
                         id_row(c->time_ms, x->customer_id, row));
 }
 
+/* An id merged away records for its survivor (store_links.h). */
+static int record_tx(store_tx_t *tx, void *ctx)
+{
+    record_ctx_t *x = ctx;
+    int rc = store_tx_resolve_customer(tx, x->asked, x->customer_id);
+    return rc < 0 ? rc : record_resolved(tx, x);
+}
+
 static int contact_invalid(const char *customer_id, const contactstore_contact_t *c)
 {
     return !c || id_bad(customer_id) ||
@@ -118,7 +127,7 @@ int contactstore_record(store_t *s, const char *customer_id,
                         const contactstore_contact_t *c, int *duplicate,
                         contactstore_contact_t *stored)
 {
-    record_ctx_t x = { customer_id, c, 0, { 0 } };
+    record_ctx_t x = { customer_id, "", c, 0, { 0 } };
     int rc;
 
     if (!s || contact_invalid(customer_id, c))
@@ -136,7 +145,7 @@ int contactstore_record(store_t *s, const char *customer_id,
 int contactstore_tx_record(store_tx_t *tx, const char *customer_id,
                            const contactstore_contact_t *c, int *duplicate)
 {
-    record_ctx_t x = { customer_id, c, 0, { 0 } };
+    record_ctx_t x = { customer_id, "", c, 0, { 0 } };
     int rc;
 
     if (!tx || contact_invalid(customer_id, c))
@@ -431,6 +440,67 @@ int contactstore_prune(store_t *s, int64_t before_ms, uint64_t *removed)
     return rc;
 }
 
+/* ---- merge (MergeCustomers) ----------------------------------------------------------- */
+
+/* Moves the contact at key (a row of from_id, its id from_len bytes) to
+ * into_id: the row under into_id's key, its message id's index row naming
+ * into_id. */
+static int move_contact(store_tx_t *tx, const char *key, size_t klen, size_t from_len,
+                        const char *into_id)
+{
+    Patron__Store__V1__Contact *m;
+    unsigned char row[8 + STORE_MAX_ID];
+    char message_id[CONTACTSTORE_MESSAGE_ID_MAX + 1], to[KEY_MAX];
+    size_t mlen = klen - from_len - 1;
+    const void *val;
+    size_t vlen;
+    int rc;
+
+    if (klen <= from_len + 1 || mlen > CONTACTSTORE_MESSAGE_ID_MAX)
+        return store_record_bad(T_CONTACTS, key, klen, "key without a message id");
+    memcpy(message_id, key + from_len + 1, mlen);
+    message_id[mlen] = '\0';
+    if ((rc = store_tx_get_ref(tx, T_CONTACTS, key, klen, &val, &vlen)) != 0 ||
+        (rc = decode(key, klen, val, vlen, &m)) != 0)
+        return rc;
+    rc = store_tx_put_record(tx, T_CONTACTS, to, contact_key(into_id, message_id, to),
+                             &m->base);
+    if (rc == 0)
+        rc = store_tx_put(tx, T_IDS, message_id, mlen, row, id_row(m->time_ms, into_id, row));
+    store_record_free(&m->base);
+    return rc ? rc : store_tx_del(tx, T_CONTACTS, key, klen);
+}
+
+int contactstore_tx_merge(store_tx_t *tx, const char *from_id, const char *into_id,
+                          custdata_merged_t *out)
+{
+    char prefix[STORE_MAX_ID + 2];
+    keys_t k = { 0 };
+    size_t n;
+    int rc;
+
+    if (!tx || !out || id_bad(from_id) || id_bad(into_id) || strcmp(from_id, into_id) == 0)
+        return -EINVAL;
+    n = strlen(from_id);
+    memcpy(prefix, from_id, n + 1);
+    rc = store_tx_scan(tx, T_CONTACTS, prefix, n + 1, gather, &k);
+    for (size_t i = 0; rc == 0 && i < k.n; i++)
+        rc = move_contact(tx, k.key[i], k.len[i], n, into_id);
+    if (rc == 0)
+        out->rows += k.n;
+    free(k.key);
+    free(k.len);
+    return rc;
+}
+
+static int merge_owner(void *ctx, store_tx_t *tx, const char *from_id, const char *into_id,
+                       int64_t now_ms, custdata_merged_t *out)
+{
+    (void)ctx;
+    (void)now_ms;
+    return contactstore_tx_merge(tx, from_id, into_id, out);
+}
+
 static int erase_owner(void *ctx, store_tx_t *tx, const char *customer_id,
                        custdata_erased_t *out)
 {
@@ -466,6 +536,6 @@ static int retain_owner(void *ctx, store_t *s, int64_t before_ms, uint64_t *remo
 custdata_owner_t contactstore_custdata_owner(void)
 {
     return (custdata_owner_t){ .name = "contacts", .erase = erase_owner,
-                               .export_rows = export_owner, .retain = retain_owner,
+                               .merge = merge_owner, .export_rows = export_owner, .retain = retain_owner,
                                .retain_what = "contact log rows" };
 }

@@ -11,6 +11,10 @@
  *     index rows by time.
  * Recording is idempotent by message id: the same id again (same customer)
  * changes nothing and says so; the same id for another customer is -EEXIST.
+ * An id merged away (MergeCustomers, store_links.h) records for its
+ * survivor, resolved in the recording's transaction; the merge moves the
+ * merged id's contacts to the survivor (contactstore_tx_merge), so they
+ * count toward the survivor's caps and their message ids stay duplicates.
  *
  * Errors: 0 or a negative errno: -EINVAL a bad argument, -EEXIST (above),
  * -EBADMSG an unreadable record, or a store error. Thread-safe as the store
@@ -109,8 +113,17 @@ int contactstore_tx_erase_customer(store_tx_t *tx, const char *customer_id,
  * retention (patron compact). *removed gets the rows deleted. */
 int contactstore_prune(store_t *s, int64_t before_ms, uint64_t *removed);
 
-/* Contacts as a custdata owner: erase, export (CUSTDATA_CONTACT rows) and
- * retain as above. */
+/* Inside tx, MergeCustomers' part for contacts (from_id into into_id, both
+ * resolved, neither merged away): every contact of from_id moves to
+ * into_id, its message id's index row naming into_id; adds the count to
+ * out->rows. Message ids are unique across customers, so the two ids'
+ * contacts never collide and a merge of an id without contacts (a repeated
+ * merge) moves nothing. */
+int contactstore_tx_merge(store_tx_t *tx, const char *from_id, const char *into_id,
+                          custdata_merged_t *out);
+
+/* Contacts as a custdata owner: erase, merge, export (CUSTDATA_CONTACT
+ * rows) and retain as above. */
 custdata_owner_t contactstore_custdata_owner(void);
 
 #endif

@@ -7,7 +7,11 @@
  *
  * One store transaction resolves both ids through earlier merges, runs
  * every owner's merge (the store: events, points ledger, attributes;
- * coupons: the coupon history) and records the link, so a crash leaves the
+ * coupons: the coupon history; contacts: the contact log, so the fatigue
+ * caps count both ids' messages; consent: per field the choice made later,
+ * a withdrawal after a grant withdrawing whichever id recorded it, and the
+ * merged id's audit rows appended to the survivor's trail: see
+ * consentstore_tx_merge) and records the link, so a crash leaves the
  * two customers either apart or merged, never half merged. From then on
  * the merged-away id is a link (store_links.h): events sent with it are
  * stored as the survivor's, reads answer for the survivor, erasing either

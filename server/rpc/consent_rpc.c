@@ -15,6 +15,7 @@
 #include "contactstore.h"
 #include "grow.h"
 #include "id.h"
+#include "store_links.h"
 #include "wallclock.h"
 
 #define SAME(domain, pb) _Static_assert((int)(domain) == (int)(pb), #domain " != " #pb)
@@ -33,6 +34,20 @@ SAME(CONTACT_QUIET_HOURS + 1, PATRON__V1__CONTACT_VERDICT__CONTACT_VERDICT_QUIET
 static int id_bad(const char *id, size_t max)
 {
     return id_check(id, max, ID_PRINTABLE) == 0;
+}
+
+/* An id merged away acts on its survivor (store_links.h): who gets the id
+ * to use. Returns 1 when merged away, 0 when not, or -1 after answering
+ * the call with the error. */
+static int resolve(const app_t *a, const char *customer_id, char who[STORE_MAX_ID + 1],
+                   rpc_reply_t *out)
+{
+    int linked = store_resolve_customer(a->store, customer_id, who);
+    if (linked < 0) {
+        fail_errno(out, linked, "resolving customer_id");
+        return -1;
+    }
+    return linked;
 }
 
 int channel_from_pb(int pb)
@@ -165,11 +180,11 @@ void h_set_preferences(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     consent_update_t u;
     prefs_msg_t m;
     consent_t c;
-    char err[256];
+    char err[256], who[STORE_MAX_ID + 1];
     const char *bad;
     size_t changed = 0;
     int64_t now = wall_ms();
-    int rc;
+    int linked, rc;
 
     (void)ci;
     if (!r)
@@ -200,9 +215,11 @@ void h_set_preferences(void *app, const rpc_call_info_t *ci, const uint8_t *req,
             fail_errno(out, rc, "loading the time zone");
         goto out;
     }
-    rc = consentstore_update(a->store, r->customer_id, &u,
-                             r->time_unix_ms ? r->time_unix_ms : now, now, r->source, &c,
-                             &changed);
+    /* resolved again in the update's transaction, should a merge race it */
+    if ((linked = resolve(a, r->customer_id, who, out)) < 0)
+        goto out;
+    rc = consentstore_update(a->store, who, &u, r->time_unix_ms ? r->time_unix_ms : now,
+                             now, r->source, &c, &changed);
     if (rc) {
         fail_errno(out, rc, "storing the preferences");
         goto out;
@@ -210,6 +227,7 @@ void h_set_preferences(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     prefs_msg_fill(&a->profile_cfg.contact, &c, &m);
     resp.preferences = &m.p;
     resp.changes = (uint32_t)changed;
+    resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -245,7 +263,8 @@ static int add_change(void *ctx, const consentstore_change_t *c)
     m->recorded_unix_ms = c->recorded_ms;
     if (!(m->source = keep_str(l, c->source)) || !(m->field = keep_str(l, c->field)) ||
         !(m->old_value = keep_str(l, c->old_value)) ||
-        !(m->new_value = keep_str(l, c->new_value)))
+        !(m->new_value = keep_str(l, c->new_value)) ||
+        !(m->merged_from = keep_str(l, c->merged_from)))
         return -ENOMEM;
     l->n++;
     return 0;
@@ -260,7 +279,8 @@ void h_list_consent_changes(void *app, const rpc_call_info_t *ci, const uint8_t 
     Patron__V1__ListConsentChangesResponse resp =
         PATRON__V1__LIST_CONSENT_CHANGES_RESPONSE__INIT;
     change_list_t l = { 0 };
-    int rc;
+    char who[STORE_MAX_ID + 1];
+    int linked, rc;
 
     (void)ci;
     if (!r)
@@ -270,7 +290,9 @@ void h_list_consent_changes(void *app, const rpc_call_info_t *ci, const uint8_t 
                  "customer_id: 1..256 bytes without control characters required");
         goto out;
     }
-    rc = consentstore_scan_changes(a->store, r->customer_id, add_change, &l);
+    if ((linked = resolve(a, r->customer_id, who, out)) < 0)
+        goto out;
+    rc = consentstore_scan_changes(a->store, who, add_change, &l);
     if (rc == 0 && l.n && !(l.p = calloc(l.n, sizeof *l.p)))
         rc = -ENOMEM;
     if (rc) {
@@ -281,6 +303,7 @@ void h_list_consent_changes(void *app, const rpc_call_info_t *ci, const uint8_t 
         l.p[i] = &l.m[i];
     resp.changes = l.p;
     resp.n_changes = l.n;
+    resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
 out:
     for (size_t i = 0; i < l.n_strs; i++)
@@ -314,8 +337,9 @@ void h_check_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     contactstore_env_t env = { a->store, &a->profile_cfg.contact, a->zones };
     contact_decision_t d;
     consent_t c;
+    char who[STORE_MAX_ID + 1];
     const char *bad;
-    int personal = 0, rc;
+    int personal = 0, linked, rc;
 
     (void)ci;
     if (!r)
@@ -330,11 +354,13 @@ void h_check_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    rc = contactstore_check(&env, r->customer_id, channel_from_pb(r->channel),
+    if ((linked = resolve(a, r->customer_id, who, out)) < 0)
+        goto out;
+    rc = contactstore_check(&env, who, channel_from_pb(r->channel),
                             kind_from_pb(r->kind),
                             r->as_of_unix_ms ? r->as_of_unix_ms : wall_ms(), &d, &personal);
     if (rc == 0)
-        rc = consentstore_get(a->store, r->customer_id, &c, NULL);
+        rc = consentstore_get(a->store, who, &c, NULL);
     if (rc) {
         fail_errno(out, rc, "checking the contact policy");
         goto out;
@@ -349,6 +375,7 @@ void h_check_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     resp.channel_limit_week = d.limit_week;
     resp.personalization_allowed = personal;
     resp.time_zone = (char *)contact_zone_name(&a->profile_cfg.contact, &c);
+    resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -362,10 +389,10 @@ void h_record_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         &patron__v1__record_contact_request__descriptor, req, len, out);
     Patron__V1__RecordContactResponse resp = PATRON__V1__RECORD_CONTACT_RESPONSE__INIT;
     contactstore_contact_t c;
-    char err[160];
+    char err[160], who[STORE_MAX_ID + 1];
     const char *bad;
     int64_t now = wall_ms();
-    int dup = 0, rc;
+    int dup = 0, linked, rc;
 
     (void)ci;
     if (!r)
@@ -382,7 +409,10 @@ void h_record_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
     c = (contactstore_contact_t){ r->message_id, r->time_unix_ms ? r->time_unix_ms : now,
                                   now, channel_from_pb(r->channel), kind_from_pb(r->kind) };
-    rc = contactstore_record(a->store, r->customer_id, &c, &dup, NULL);
+    /* resolved again in the recording's transaction, should a merge race it */
+    if ((linked = resolve(a, r->customer_id, who, out)) < 0)
+        goto out;
+    rc = contactstore_record(a->store, who, &c, &dup, NULL);
     if (rc == -EEXIST) {
         rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
                  "message_id: already recorded for another customer");
@@ -390,6 +420,7 @@ void h_record_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         fail_errno(out, rc, "recording the contact");
     } else {
         resp.duplicate = dup;
+        resp.resolved_customer_id = linked ? who : "";
         encode(&resp.base, out);
     }
 out:

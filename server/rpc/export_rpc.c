@@ -286,7 +286,8 @@ static int add_consent_change(export_sink_t *k, const consentstore_change_t *c)
     if (!(m->source = arena_str(&k->arena, c->source)) ||
         !(m->field = arena_str(&k->arena, c->field)) ||
         !(m->old_value = arena_str(&k->arena, c->old_value)) ||
-        !(m->new_value = arena_str(&k->arena, c->new_value)))
+        !(m->new_value = arena_str(&k->arena, c->new_value)) ||
+        !(m->merged_from = arena_str(&k->arena, c->merged_from)))
         return -ENOMEM;
     return push(&k->arena, (void ***)&k->resp.consent_changes, &k->resp.n_consent_changes,
                 m);

@@ -11,7 +11,10 @@ carts: after MergeCustomers, Recommend for the account reflects the carts,
 events sent later with the anonymous id land on the account, a retried
 merge changes nothing, the link survives a SIGKILL and restart, and
 DeleteCustomer of either id erases both (no trace in any database). Bad
-input is refused naming the field.
+input is refused naming the field. Consent and contacts combine: a
+withdrawal recorded on the anonymous id after the account's grant wins,
+ListConsentChanges shows both, the visitor's contacts count toward the
+account's caps, and calls naming the old id act on the account.
 """
 import os
 import subprocess
@@ -25,6 +28,7 @@ from patron_harness import setUpModule, tearDownModule  # noqa: E402,F401
 from patron_harness import SC, ServerTest, category_of, item_id, rpc_error  # noqa: E402
 
 K = 10
+H = 3_600_000
 ANON = "anon-visitor-5c1e"
 CARTS = [item_id("garden", j) for j in (3, 5, 7, 9, 11, 13)]
 
@@ -220,6 +224,115 @@ class MergeTests(ServerTest):
         self.assertStatus(e, SC.INVALID_ARGUMENT)
         # Nothing of the refused calls changed anything.
         self.assertEqual(self.profile(other).resolved_customer_id, "")
+
+
+class MergeConsentTests(ServerTest):
+    """MergeCustomers combines consent (per field the later choice) and the
+    contact log, under a policy of two sms a day."""
+    trained = True
+
+    def server_options(self):
+        path = os.path.join(self.dir, "profiles.conf")
+        with open(path, "w") as f:
+            f.write("contact.sms.per_day = 2\ncontact.min_gap_minutes = 0\n"
+                    "contact.quiet_hours = none\ncontact.time_zone = UTC\n")
+        return {"extra_args": ["--profiles", path]}
+
+    def setUp(self):
+        super().setUp()
+        self.account = next(c for c in sorted(h.SHOP.taste))
+        self.now = int(time.time() * 1000)
+        self.srv.record_events([h.pb.common.Event(
+            event_id="mc-anon-view", customer_id=ANON, item_id=item_id("garden", 1),
+            type=h.pb.common.EVENT_TYPE_VIEW, time_unix_ms=self.now - 4 * H, quantity=1)])
+
+    def prof(self, method, req, resp_cls):
+        return self.srv.call("/patron.v1.Profiles/" + method, req, resp_cls)
+
+    def set_prefs(self, cust, source, t, **prefs):
+        P = h.pb.profiles
+        return self.prof("SetPreferences", P.SetPreferencesRequest(
+            customer_id=cust, source=source, time_unix_ms=t,
+            preferences=P.ContactPreferences(**prefs)), P.SetPreferencesResponse)
+
+    def changes(self, cust):
+        P = h.pb.profiles
+        return self.prof("ListConsentChanges", P.ListConsentChangesRequest(customer_id=cust),
+                         P.ListConsentChangesResponse)
+
+    def check_sms(self, cust):
+        P = h.pb.profiles
+        return self.prof("CheckContact", P.CheckContactRequest(
+            customer_id=cust, channel=P.CHANNEL_SMS, kind=P.CONTACT_KIND_COUPON,
+            as_of_unix_ms=self.now), P.CheckContactResponse)
+
+    def record_sms(self, cust, message_id, t):
+        P = h.pb.profiles
+        return self.prof("RecordContact", P.RecordContactRequest(
+            customer_id=cust, message_id=message_id, channel=P.CHANNEL_SMS,
+            kind=P.CONTACT_KIND_COUPON, time_unix_ms=t), P.RecordContactResponse)
+
+    def merge(self, request_id=""):
+        P = h.pb.profiles
+        return self.prof("MergeCustomers", P.MergeCustomersRequest(
+            source_customer_id=ANON, target_customer_id=self.account,
+            request_id=request_id), P.MergeCustomersResponse)
+
+    def rows(self, cust):
+        return [(c.field, c.new_value, c.source, c.merged_from, c.time_unix_ms)
+                for c in self.changes(cust).changes]
+
+    def test_consent_and_contacts_combine(self):
+        P = h.pb.profiles
+        self.set_prefs(self.account, "web:account", self.now - 2 * H,
+                       email=P.CONSENT_STATE_GRANTED)
+        self.set_prefs(ANON, "web:cookie-banner", self.now - H,
+                       email=P.CONSENT_STATE_WITHDRAWN)
+        self.record_sms(ANON, "mc-sms-1", self.now - 3 * H)
+        self.record_sms(ANON, "mc-sms-2", self.now - 2 * H)
+        self.assertTrue(self.check_sms(self.account).allowed)
+
+        m = self.merge(request_id="mc-login")
+        self.assertEqual(m.survivor_customer_id, self.account)
+        prefs = self.prof("GetProfile", P.GetProfileRequest(customer_id=self.account),
+                          P.GetProfileResponse).profile.preferences
+        self.assertEqual(prefs.email, P.CONSENT_STATE_WITHDRAWN)  # the later choice
+        self.assertNotIn(P.CHANNEL_EMAIL, prefs.allowed_channels)
+        want = [("email", "granted", "web:account", "", self.now - 2 * H),
+                ("email", "withdrawn", "web:cookie-banner", ANON, self.now - H)]
+        self.assertEqual(self.rows(self.account), want)
+        listed = self.changes(ANON)  # the old id lists the survivor's trail
+        self.assertEqual(listed.resolved_customer_id, self.account)
+        self.assertEqual(len(listed.changes), 2)
+        # the visitor's two sms count toward the account's cap of two a day
+        for cust in (self.account, ANON):
+            r = self.check_sms(cust)
+            self.assertEqual(r.verdict, P.CONTACT_VERDICT_CHANNEL_DAY_CAP, cust)
+            self.assertEqual(r.channel_used_day, 2)
+        self.assertEqual(self.check_sms(ANON).resolved_customer_id, self.account)
+        self.assertEqual(self.check_sms(self.account).resolved_customer_id, "")
+
+        # a repeated merge (by request id, by pair) changes nothing
+        self.assertTrue(self.merge(request_id="mc-login").replayed)
+        again = self.merge()
+        self.assertTrue(again.already_merged)
+        self.assertEqual(again.rows_moved, 0)
+        self.assertEqual(self.rows(self.account), want)
+        self.assertEqual(self.check_sms(self.account).channel_used_day, 2)
+
+        # calls naming the old id act on the account
+        r = self.record_sms(ANON, "mc-sms-2", self.now - 2 * H)
+        self.assertTrue(r.duplicate)
+        self.assertEqual(r.resolved_customer_id, self.account)
+        self.assertTrue(self.record_sms(self.account, "mc-sms-1", self.now - 3 * H).duplicate)
+        r = self.set_prefs(ANON, "support:agent-7", 0, email=P.CONSENT_STATE_GRANTED)
+        self.assertEqual(r.resolved_customer_id, self.account)
+        self.assertEqual(r.preferences.email, P.CONSENT_STATE_GRANTED)
+        self.assertEqual(len(self.changes(self.account).changes), 3)
+        export = self.prof("ExportCustomer", P.ExportCustomerRequest(customer_id=self.account),
+                           P.ExportCustomerResponse)
+        self.assertEqual([c.merged_from for c in export.consent_changes], ["", ANON, ""])
+        self.assertEqual(len(export.contacts), 2)
 
 
 def main():
