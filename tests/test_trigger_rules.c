@@ -44,7 +44,7 @@ static size_t eval(const profile_config_t *cfg, const store_event_rec_t *e, size
     trigger_input_t in;
     size_t k = 0;
     CHECK_EQ_INT(profile_compute(e, n, NULL, cfg, now, &p), 0);
-    in = (trigger_input_t){ e, n, &p, attrs, prev, drop, NULL, now };
+    in = (trigger_input_t){ e, n, &p, attrs, prev, drop, NULL, now, NULL, 0 };
     CHECK_EQ_INT(trigger_evaluate(cfg, &in, out, TRIGGER_MAX_FIRES, &k, next), 0);
     return k;
 }
@@ -242,6 +242,57 @@ static void test_price_drop(void)
     CHECK_EQ_INT(eval(&cfg, e, 1, NULL, st0, drop_of_item_5, T0 + 14 * D + 1, f, &next), 0);
 }
 
+/* points_expiring on a list of coming expiries: the moment is the expiry
+ * less the look-ahead (or the bucket's vesting, if later), points expiring
+ * at one instant fire once, and nothing fires outside the look-ahead. */
+static void test_points_expiring(void)
+{
+    profile_config_t cfg;
+    trigger_fire_t f[TRIGGER_MAX_FIRES];
+    trigger_state_t st0 = { 0, 0 }, next;
+    profile_t p;
+    trigger_input_t in;
+    size_t n = 0;
+    const int64_t now = T0 + 100 * D;
+    trigger_expiry_t x[4] = {
+        { now + 10 * D, 40, T0 },            /* due since now - 20 days */
+        { now + 10 * D, 2, T0 + D },         /* same instant: one firing, 42 */
+        { now + 25 * D, 7, now - 2 * D },    /* vested after expiry - 30 days */
+        { now + 31 * D, 9, T0 },             /* beyond the look-ahead */
+    };
+
+    profile_config_default(&cfg);
+    cfg.triggers.horizon_days = 30;
+    add_rule(&cfg, "pts points_expiring 30");
+    CHECK_EQ_INT(cfg.triggers.rules[0].arg_ms, 30 * D);
+    CHECK_EQ_INT(profile_compute(NULL, 0, NULL, &cfg, now, &p), 0);
+    in = (trigger_input_t){ NULL, 0, &p, NULL, st0, NULL, NULL, now, x, 4 };
+    CHECK_EQ_INT(trigger_evaluate(&cfg, &in, f, TRIGGER_MAX_FIRES, &n, &next), 0);
+    CHECK_EQ_INT(n, 2);
+    CHECK(f[0].time_ms == now - 20 * D);
+    CHECK(strstr(f[0].reason, "42 points expire on 2026-03-21") != NULL);
+    CHECK(f[1].time_ms == now - 2 * D);
+    CHECK(strstr(f[1].reason, "7 points expire") != NULL);
+    {
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)(now + 10 * D));
+        CHECK_STREQ(f[0].key, key);
+    }
+    /* Still news until the expiry itself: a horizon of 7 days keeps both. */
+    cfg.triggers.horizon_days = 7;
+    CHECK_EQ_INT(trigger_evaluate(&cfg, &in, f, TRIGGER_MAX_FIRES, &n, &next), 0);
+    CHECK_EQ_INT(n, 2);
+    in.n_expiries = 0;
+    CHECK_EQ_INT(trigger_evaluate(&cfg, &in, f, TRIGGER_MAX_FIRES, &n, &next), 0);
+    CHECK_EQ_INT(n, 0);
+    in.n_expiries = 1;
+    in.expiries = NULL;
+    CHECK_EQ_INT(trigger_evaluate(&cfg, &in, f, TRIGGER_MAX_FIRES, &n, &next), -EINVAL);
+    /* The argument is required and bounded. */
+    CHECK(trigger_rule_parse(&cfg.triggers, "p2 points_expiring") != NULL);
+    CHECK(trigger_rule_parse(&cfg.triggers, "p3 points_expiring 400") != NULL);
+}
+
 static const char *write_file(const char *dir, const char *name, const char *text)
 {
     static char path[700];
@@ -277,8 +328,8 @@ static void test_settings_file(void)
         "new_days = 30\ntrigger = x cart_forgotten 4h\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "bad1.conf:2:") && strstr(err, "unknown kind"));
     CHECK_EQ_INT(profile_config_load(write_file(dir, "bad2.conf",
-        "trigger = pts points_expiring 30\n"), &cfg, err, sizeof err), -EINVAL);
-    CHECK(strstr(err, ":1:") && strstr(err, "no expiry"));
+        "\ntrigger = pts points_expiring 0\n"), &cfg, err, sizeof err), -EINVAL);
+    CHECK(strstr(err, ":2:") && strstr(err, "points_expiring needs the days ahead"));
     CHECK_EQ_INT(profile_config_load(write_file(dir, "bad3.conf",
         "trigger = c cart_abandoned\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "needs a wait") != NULL);
@@ -304,6 +355,7 @@ int main(void)
     test_tiers_and_first();
     test_birthday_anniversary();
     test_price_drop();
+    test_points_expiring();
     test_settings_file();
     TEST_MAIN_END();
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "points_store.h"
 #include "patron/store/v1/triggers.pb-c.h"
 #include "recommend.h"
 #include "serve_coupon.h"
@@ -428,9 +429,52 @@ static int fire_all(const triggers_env_t *env, const customer_view_t *v,
     return store_table_atomic(env->cust->store, state_tx, &put);
 }
 
+/* The longest points_expiring look-ahead of the rules, 0 without one. */
+static int64_t expiry_lookahead(const trigger_config_t *tc)
+{
+    int64_t ahead = 0;
+    for (size_t r = 0; r < tc->n_rules; r++)
+        if (tc->rules[r].kind == TRIGGER_POINTS_EXPIRING && tc->rules[r].arg_ms > ahead)
+            ahead = tc->rules[r].arg_ms;
+    return ahead;
+}
+
+/* The customer's available points that expire within the longest
+ * points_expiring look-ahead if nothing else happens: the expire rows
+ * after now of the ledger derived as of now + that look-ahead. *out is
+ * malloc'd (NULL when none). */
+static int coming_expiries(const triggers_env_t *env, const char *customer_id, int64_t now_ms,
+                           trigger_expiry_t **out, size_t *n)
+{
+    int64_t ahead = expiry_lookahead(&env->cust->cfg->triggers);
+    points_store_view_t pv;
+    size_t k = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!ahead)
+        return 0;
+    rc = points_store_ledger(env->cust->store, env->cust->cfg, env->cust->cat, customer_id,
+                             now_ms + ahead, &pv);
+    for (size_t i = 0; rc == 0 && i < pv.ledger.n; i++)
+        k += pv.ledger.rows[i].reason == POINTS_EXPIRE && pv.ledger.rows[i].time_ms > now_ms;
+    if (rc == 0 && k && !(*out = malloc(k * sizeof **out)))
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < pv.ledger.n; i++) {
+        const points_row_t *row = &pv.ledger.rows[i];
+        if (row->reason == POINTS_EXPIRE && row->time_ms > now_ms)
+            (*out)[(*n)++] = (trigger_expiry_t){ row->time_ms, -row->delta, row->bucket_ms };
+    }
+    points_store_view_free(&pv);
+    return rc;
+}
+
 int triggers_evaluate(const triggers_env_t *env, const char *customer_id, int64_t now_ms,
                       triggers_result_t *res)
 {
+    trigger_expiry_t *expiries = NULL;
+    size_t n_expiries = 0;
     triggers_result_t ignored;
     store_event_list_t h = { 0 };
     customer_view_t *v;
@@ -458,12 +502,15 @@ int triggers_evaluate(const triggers_env_t *env, const char *customer_id, int64_
     get = (state_op_t){ customer_id, { 0, 0 }, 1 };
     if (rc == 0)
         rc = store_table_atomic(env->cust->store, state_tx, &get);
+    if (rc == 0)
+        rc = coming_expiries(env, customer_id, now_ms, &expiries, &n_expiries);
     if (rc == 0) {
         drops = (drop_ctx_t){ env->cust->store, env->cust->cat };
         in = (trigger_input_t){ h.ev, h.n, &v->p, v->has_attrs ? &v->attrs : NULL,
-                                get.st, lookup_drop, &drops, now_ms };
+                                get.st, lookup_drop, &drops, now_ms, expiries, n_expiries };
         rc = fire_all(env, v, &in, now_ms, res);
     }
+    free(expiries);
     store_event_list_free(&h);
     free(v);
     return rc;

@@ -18,6 +18,7 @@ static const char *const kind_names[TRIGGER_KIND_MAX + 1] = {
     [TRIGGER_TIER_DOWN] = "tier_down",
     [TRIGGER_BIRTHDAY] = "birthday",
     [TRIGGER_ANNIVERSARY] = "anniversary",
+    [TRIGGER_POINTS_EXPIRING] = "points_expiring",
     [TRIGGER_FIRST_PURCHASE] = "first_purchase",
     [TRIGGER_PRICE_DROP] = "price_drop",
 };
@@ -115,6 +116,10 @@ static const char *parse_arg(trigger_kind_t k, const char *arg, int64_t *ms)
         if (!arg || parse_days(arg, 1, 365, ms))
             return "price_drop needs the view look-back in days, 1..365";
         return NULL;
+    case TRIGGER_POINTS_EXPIRING:
+        if (!arg || parse_days(arg, 1, 365, ms))
+            return "points_expiring needs the days ahead, 1..365";
+        return NULL;
     default:
         return arg ? "this kind takes no argument" : NULL;
     }
@@ -131,12 +136,10 @@ const char *trigger_rule_parse(trigger_config_t *tc, const char *value)
         return "expected NAME KIND [ARGUMENT]";
     if (!name_ok(name))
         return "NAME: 1..31 characters of A-Z a-z 0-9 _ . -";
-    if (strcmp(kind, "points_expiring") == 0)
-        return "points_expiring: points carry no expiry date in Patron, so this "
-               "rule could never fire; remove it";
     if (!(k = kind_by_name(kind)))
         return "unknown kind (cart_abandoned, at_risk, lapsed, won_back, tier_up, "
-               "tier_down, birthday, anniversary, first_purchase, price_drop)";
+               "tier_down, birthday, anniversary, first_purchase, price_drop, "
+               "points_expiring)";
     if ((why = parse_arg((trigger_kind_t)k, n == 3 ? arg : NULL, &r.arg_ms)) != NULL)
         return why;
     if (trigger_rule_find(tc, name) >= 0)

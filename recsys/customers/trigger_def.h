@@ -39,15 +39,18 @@ typedef enum trigger_kind {
     TRIGGER_PRICE_DROP = 10,    /* ARGUMENT: days (1..365): an item the customer
                                    viewed (or carted) within that many days and
                                    has not bought got cheaper since (UpsertItems) */
+    TRIGGER_POINTS_EXPIRING = 11, /* ARGUMENT: days (1..365): available points
+                                   (points.h) expire within that many days */
 } trigger_kind_t;
 
-#define TRIGGER_KIND_MAX TRIGGER_PRICE_DROP
+#define TRIGGER_KIND_MAX TRIGGER_POINTS_EXPIRING
 
 typedef struct trigger_rule {
     char name[TRIGGER_NAME_MAX];
     trigger_kind_t kind;
     int64_t arg_ms;    /* cart_abandoned: the wait; birthday, anniversary:
-                          days ahead; price_drop: the view look-back; else 0 */
+                          days ahead; price_drop: the view look-back;
+                          points_expiring: days ahead; else 0 (all in ms) */
 } trigger_rule_t;
 
 typedef struct trigger_config {
@@ -75,8 +78,7 @@ const char *trigger_kind_name(trigger_kind_t kind);
 /* Parses one rule's value ("NAME KIND [ARGUMENT]") and appends it to tc.
  * Returns NULL, or a static message saying what is wrong: an unknown kind
  * (naming the kinds), a missing or bad argument, a duplicate name, too
- * many rules. points_expiring is refused with the reason: points carry no
- * expiry date in Patron, so it could never fire honestly. */
+ * many rules. */
 const char *trigger_rule_parse(trigger_config_t *tc, const char *value);
 
 /* Looks a rule up by name: its index, or -1. */

@@ -255,13 +255,38 @@ static void price_drop(sink_t *s, size_t r)
     }
 }
 
+static void points_expiring(sink_t *s, size_t r)
+{
+    const trigger_input_t *in = s->in;
+    int64_t ahead = s->cfg->triggers.rules[r].arg_ms;
+
+    for (size_t i = 0; i < in->n_expiries;) {
+        int64_t t = in->expiries[i].time_ms, since = 0, points = 0, y;
+        unsigned m, d;
+        char key[32], why[96];
+        for (; i < in->n_expiries && in->expiries[i].time_ms == t; i++) {
+            points += in->expiries[i].points;
+            if (in->expiries[i].since_ms > since)
+                since = in->expiries[i].since_ms;
+        }
+        if (t <= in->now_ms || t - ahead > in->now_ms || points <= 0)
+            continue;
+        civil_from_days(civil_day_of_ms(t), &y, &m, &d);
+        snprintf(key, sizeof key, "%lld", (long long)t);
+        snprintf(why, sizeof why, "%lld points expire on %04lld-%02u-%02u", (long long)points,
+                 (long long)y, m, d);
+        emit_until(s, r, t - ahead > since ? t - ahead : since, t, key, why);
+    }
+}
+
 int trigger_evaluate(const profile_config_t *cfg, const trigger_input_t *in,
                      trigger_fire_t *out, size_t cap, size_t *n,
                      trigger_state_t *next)
 {
     sink_t s = { cfg, in, out, cap, 0 };
 
-    if (!cfg || !in || !in->p || (in->n && !in->ev) || (cap && !out) || !n || !next)
+    if (!cfg || !in || !in->p || (in->n && !in->ev) || (in->n_expiries && !in->expiries) ||
+        (cap && !out) || !n || !next)
         return -EINVAL;
     for (size_t r = 0; r < cfg->triggers.n_rules; r++) {
         trigger_kind_t kind = cfg->triggers.rules[r].kind;
@@ -276,6 +301,7 @@ int trigger_evaluate(const profile_config_t *cfg, const trigger_input_t *in,
         case TRIGGER_ANNIVERSARY: anniversary(&s, r); break;
         case TRIGGER_FIRST_PURCHASE: first_purchase(&s, r); break;
         case TRIGGER_PRICE_DROP: price_drop(&s, r); break;
+        case TRIGGER_POINTS_EXPIRING: points_expiring(&s, r); break;
         }
     }
     *n = s.n;

@@ -28,6 +28,11 @@
  *                   on) is at most N days ahead: fires at 00:00 UTC N days
  *                   before it; key: its year.
  *   first_purchase  at the first order; key: "1".
+ *   points_expiring available points (the ledger, points.h) expire within
+ *                   N days: fires at the expiry - N days, or when the
+ *                   bucket vested if later; points expiring at one instant
+ *                   fire once; key: the expiry instant; stays news until
+ *                   the expiry. The caller lists the coming expiries.
  *   price_drop      an item viewed or carted within the look-back, not
  *                   bought since that view, whose price dropped after it
  *                   (the drop the caller looks up): fires at the drop; key:
@@ -68,6 +73,14 @@ typedef struct trigger_price_drop {
  * dropped. */
 typedef int (*trigger_drop_fn)(void *ctx, uint32_t item, trigger_price_drop_t *out);
 
+/* Available points that will expire if not spent (the ledger derived as
+ * of a later time, with no new events: its expire rows after now). */
+typedef struct trigger_expiry {
+    int64_t time_ms;     /* when they expire, > now */
+    int64_t points;      /* how many, > 0 */
+    int64_t since_ms;    /* when their bucket vested */
+} trigger_expiry_t;
+
 typedef struct trigger_input {
     const store_event_rec_t *ev;  /* the customer's events, time order */
     size_t n;
@@ -77,6 +90,8 @@ typedef struct trigger_input {
     trigger_drop_fn drop;         /* NULL: no price drops known */
     void *drop_ctx;
     int64_t now_ms;
+    const trigger_expiry_t *expiries; /* time order; NULL with n_expiries 0 */
+    size_t n_expiries;
 } trigger_input_t;
 
 typedef struct trigger_fire {

@@ -288,6 +288,37 @@ class TriggerPolicyTests(TriggerBase):
         self.assertEqual(later, [])
 
 
+class TriggerPointsTests(TriggerBase):
+    """points_expiring: points earned 20 days ago that expire a month after
+    they vested fire once, naming how many expire and when; points that
+    expire later than the look-ahead do not."""
+    rules = ("trigger = pts points_expiring 14\n"
+             "trigger_scan_seconds = 1\n"
+             "contact.min_gap_minutes = 0\n"
+             "points_expiry = months 1\n")
+
+    def test_points_expiring_fires_once_with_the_amount_and_date(self):
+        t0 = now_ms()
+        E = h.pb.common
+        self.record([self.event("soon", item_id("garden", 1), E.EVENT_TYPE_PURCHASE,
+                                t0 - 20 * 24 * HOUR),
+                     self.event("later", item_id("garden", 2), E.EVENT_TYPE_PURCHASE,
+                                t0 - 2 * 24 * HOUR),
+                     self.event("marker", item_id("garden", 3), E.EVENT_TYPE_PURCHASE,
+                                t0 - 25 * 24 * HOUR)])
+        got = self.read_all_for(0, 4)
+        by = {}
+        for t in got:
+            self.assertNotIn(t.customer_id, by, "fired twice")
+            by[t.customer_id] = t
+        # "later" expires in about 28 days: beyond the 14-day look-ahead.
+        self.assertEqual(sorted(by), ["marker", "soon"])
+        t = by["soon"]
+        self.assertEqual(t.kind, h.pb.triggers.TRIGGER_KIND_POINTS_EXPIRING)
+        self.assertRegex(t.reason, r"^10 points expire on 20\d\d-\d\d-\d\d$")
+        self.assertEqual(int(t.dedup_key) > t0, True)  # the expiry instant, ahead
+
+
 class TriggerSettingsTests(ServerTest):
     def test_unknown_rule_kind_refuses_to_start(self):
         path = os.path.join(self.dir, "bad.conf")
@@ -300,13 +331,14 @@ class TriggerSettingsTests(ServerTest):
         bad.kill()
         self.assertIn("bad.conf:2: trigger: unknown kind", str(ctx.exception))
         with open(path, "w") as f:
-            f.write("trigger = pts points_expiring 30\n")
+            f.write("trigger = pts points_expiring 400\n")
         bad = h.Server(os.path.join(self.dir, "data3"), self.dir,
                        extra_args=["--profiles", path])
         with self.assertRaises(AssertionError) as ctx:
             bad.start()
         bad.kill()
-        self.assertIn("no expiry date", str(ctx.exception))
+        self.assertIn("bad.conf:1: trigger: points_expiring needs the days ahead, 1..365",
+                      str(ctx.exception))
 
     def test_without_rules_subscribe_waits(self):
         fn = self.srv.channel.unary_stream(
