@@ -19,8 +19,10 @@
  *                retention in month k = the share of the cohort with a
  *                purchase in the k-th calendar month after it (k = 0 is
  *                100%)
- *   points       issued = earned net of refunds (customers_points_earned),
- *                redeemed = the ledger, outstanding = the balances (never
+ *   points       issued = earned net of refunds at the default rate
+ *                (customers_points_earned; the earning rules, vesting and
+ *                expiry of points.h are not applied), redeemed = every
+ *                stored redemption, outstanding = the balances (never
  *                below 0), liability = outstanding x point value
  *   funnel       customers with a view, a cart, a purchase; and per
  *                (customer, item): pairs viewed, of those carted after a
