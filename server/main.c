@@ -34,7 +34,7 @@
 #include "methods.h"
 #include "log.h"
 #include "pemfile.h"
-#include "profile_file.h"
+#include "settings.h"
 #include "store_record.h"
 #include "transport.h"
 #include "version.h"
@@ -321,7 +321,8 @@ int main(int argc, char **argv)
     app.access_log = o.access_log;
     if (rc == 0 && o.profiles) {
         char err[512];
-        if ((rc = profile_config_load(o.profiles, &app.profile_cfg, err, sizeof err)) != 0)
+        if ((rc = settings_load(o.profiles, &app.profile_cfg, &app.coupon_cfg, err,
+                                sizeof err)) != 0)
             plog(LOG_ERROR, "%s", err);
         else
             plog(LOG_INFO, "profile settings from %s", o.profiles);

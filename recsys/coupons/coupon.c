@@ -1,6 +1,7 @@
 /*
  * coupon.c - coupon eligibility, guards and the targeting decision
- * (contract in coupon.h; definitions and money in coupon_def.c).
+ * (contract in coupon.h; definitions and money in coupon_def.c, the
+ * settings in coupon_config.c).
  *
  * The decision optimizes incremental profit, not redemptions: a coupon's
  * value is what it adds (uplift times margin, plus the larger basket a
@@ -28,53 +29,6 @@
 
 #define HASH_UNIT 0x1.0p-53   /* 53-bit hash -> [0, 1) */
 #define ARM_SALT 0xd1b54a32d192ed03ULL /* a second stream for the arm draw */
-
-/* ---- configuration ------------------------------------------------------------ */
-
-void coupon_config_default(coupon_config_t *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->margin_rate = 0.3;
-    cfg->default_basket = 40.0;
-    cfg->redeem_rate = 1.0;
-    cfg->threshold_markup = 1.15;
-    cfg->cap_per_window = 2;
-    cfg->cap_window_ms = 7 * CIVIL_DAY_MS;
-    cfg->max_accounts_per_device = 3;
-    cfg->max_accounts_per_address = 5;
-    cfg->max_redemptions_per_hour = 3;
-    cfg->max_redemptions_per_day = 5;
-    cfg->holdout_rate = 0.05;
-    cfg->holdout_salt = 0x9e3779b97f4a7c15ULL;
-    cfg->explore_rate = 0.02;
-    cfg->explore_salt = 0x2545f4914f6cdd1dULL;
-}
-
-static int in_unit(double v, int closed_hi)
-{
-    return isfinite(v) && v >= 0.0 && (closed_hi ? v <= 1.0 : v < 1.0);
-}
-
-const char *coupon_config_invalid(const coupon_config_t *cfg)
-{
-    if (!cfg)
-        return "config: NULL";
-    if (!(cfg->margin_rate > 0.0 && cfg->margin_rate <= 1.0))
-        return "margin_rate: must be in (0, 1]";
-    if (!(cfg->default_basket > 0.0) || !isfinite(cfg->default_basket))
-        return "default_basket: must be > 0";
-    if (!(cfg->redeem_rate > 0.0 && cfg->redeem_rate <= 1.0))
-        return "redeem_rate: must be in (0, 1]";
-    if (!(cfg->threshold_markup >= 1.0) || !isfinite(cfg->threshold_markup))
-        return "threshold_markup: must be >= 1";
-    if (cfg->cap_window_ms <= 0)
-        return "cap_window_ms: must be > 0";
-    if (!in_unit(cfg->holdout_rate, 0))
-        return "holdout_rate: must be in [0, 1)";
-    if (!in_unit(cfg->explore_rate, 0))
-        return "explore_rate: must be in [0, 1)";
-    return NULL;
-}
 
 static const coupon_config_t *config_or_default(const coupon_config_t *cfg,
                                                 coupon_config_t *def)

@@ -179,6 +179,14 @@ void coupon_config_default(coupon_config_t *cfg);
 /* NULL if usable, else a static message naming the field. */
 const char *coupon_config_invalid(const coupon_config_t *cfg);
 
+/* Sets one line of the operator's settings file (`patron help formats`):
+ * key is a coupon_* setting (coupon_weekly_cap, coupon_holdout_rate,
+ * coupon_max_accounts_per_device, ...), value its text. Returns NULL, or a
+ * static message saying what is wrong: "unknown setting" (also for a key
+ * of another family), or the range expected ("expected a fraction in
+ * [0, 1)"). cfg is unchanged on an error. The salts are not settable. */
+const char *coupon_config_set(coupon_config_t *cfg, const char *key, const char *value);
+
 /* ---- eligibility and stacking -------------------------------------------------- */
 
 /*

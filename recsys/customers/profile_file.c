@@ -148,11 +148,24 @@ static const char *contact_line(contact_config_t *cfg, const char *key, const ch
     return why;
 }
 
+/* Whose a line is beyond profile settings (profile_file_more_fn). */
+typedef struct more {
+    profile_file_more_fn fn;
+    void *ctx;
+} more_t;
+
+/* A line no profile setting takes: the caller's, else unknown. */
+static const char *more_line(const more_t *more, const char *key, const char *value)
+{
+    const char *why = more->fn ? more->fn(more->ctx, key, value) : "";
+    return why && !*why ? "unknown setting" : why;
+}
+
 /* One "key = value" line; returns NULL or what is wrong (a static string or
  * buf). */
 static const char *apply_line(profile_config_t *cfg, char *key, char *value,
                               int *tiers_seen, int *segments_seen, unsigned lineno,
-                              char *buf, size_t cap)
+                              char *buf, size_t cap, const more_t *more)
 {
     if (strcmp(key, "tier") == 0) {
         if (!*tiers_seen)
@@ -191,11 +204,18 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
         if (strcmp(key, settings[i].name) == 0)
             return set_scalar(cfg, &settings[i], value) ? "value: expected a number in range"
                                                         : NULL;
-    return "unknown setting";
+    return more_line(more, key, value);
 }
 
 int profile_config_load(const char *path, profile_config_t *cfg, char *err, size_t cap)
 {
+    return profile_config_load_more(path, cfg, NULL, NULL, err, cap);
+}
+
+int profile_config_load_more(const char *path, profile_config_t *cfg, profile_file_more_fn fn,
+                             void *ctx, char *err, size_t cap)
+{
+    const more_t more = { fn, ctx };
     FILE *f = fopen(path, "r");
     char line[1024], why_buf[256];
     unsigned lineno = 0;
@@ -222,7 +242,7 @@ int profile_config_load(const char *path, profile_config_t *cfg, char *err, size
         }
         *eq = '\0';
         if ((why = apply_line(cfg, trim(key), trim(eq + 1), &tiers_seen, &segments_seen,
-                              lineno, why_buf, sizeof why_buf)) != NULL) {
+                              lineno, why_buf, sizeof why_buf, &more)) != NULL) {
             snprintf(err, cap, "%s:%u: %s: %s", path, lineno, trim(key), why);
             rc = -EINVAL;
             break;

@@ -16,4 +16,16 @@
  * result fails profile_config_invalid). */
 int profile_config_load(const char *path, profile_config_t *cfg, char *err, size_t cap);
 
+/* Settings of a layer above profiles that share the file (the coupon
+ * guards: recsys/app/settings.h). Called with a line's key and value when
+ * profile settings do not know the key; returns NULL (taken), "" (not its
+ * key either: "unknown setting") or a static message saying what is wrong,
+ * reported as "path:line: key: message". */
+typedef const char *(*profile_file_more_fn)(void *ctx, const char *key, const char *value);
+
+/* profile_config_load, offering unknown keys to more(ctx, ...) (more NULL:
+ * profile_config_load). */
+int profile_config_load_more(const char *path, profile_config_t *cfg, profile_file_more_fn more,
+                             void *ctx, char *err, size_t cap);
+
 #endif

@@ -17,7 +17,7 @@
 
 #include "csv.h"
 #include "customers.h"
-#include "profile_file.h"
+#include "settings.h"
 #include "patron/v1/profiles.pb-c.h"
 #include "status_names.h"
 #include "store.h"
@@ -39,7 +39,7 @@ int cli_profile_config(const char *path, profile_config_t *pc)
         profile_config_default(pc);
         return 0;
     }
-    if (profile_config_load(path, pc, err, sizeof err) != 0) {
+    if (settings_load(path, pc, NULL, err, sizeof err) != 0) { /* coupon lines checked too */
         fprintf(stderr, "patron: %s\n", err);
         return -1;
     }

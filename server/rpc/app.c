@@ -29,6 +29,7 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     atomic_init(&a->trigger_next, 1);
     a->trigger_sched = NULL;
     profile_config_default(&a->profile_cfg);
+    coupon_config_default(&a->coupon_cfg);
     pthread_rwlock_init(&a->cust_lock, NULL);
     a->cust_catalog = NULL;
     memset(&a->cutpoints, 0, sizeof a->cutpoints);

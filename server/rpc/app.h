@@ -53,6 +53,10 @@ typedef struct app {
      * (under the write lock) when items are upserted or a new model
      * (trained with a new RFM job) is loaded. */
     profile_config_t profile_cfg;
+    /* The coupon decision's guards and economics, from the same settings
+     * file (settings.h), fixed after start: every path that decides coupons
+     * (TargetCoupons, SelectCampaignAudience, triggers) reads this one. */
+    coupon_config_t coupon_cfg;
     pthread_rwlock_t cust_lock;
     catalog_t *cust_catalog;
     rfm_cutpoints_t cutpoints;

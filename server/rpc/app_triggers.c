@@ -64,7 +64,7 @@ int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
     pthread_mutex_lock(&ts->eval);
     m = model_slot_get(&a->models);
     coupons = coupon_catalog_slot_get(&a->coupons);
-    coupon_config_default(&ccfg);
+    ccfg = a->coupon_cfg;
     app_customers_begin(a, NULL, &c);
     env = (triggers_env_t){ .cust = &c, .model = m,
                             .coupons = coupons ? coupons->coupons : NULL,

@@ -36,10 +36,10 @@ static int id_bad(const char *id, size_t max)
     return id_check(id, max, ID_PRINTABLE) == 0;
 }
 
-/* The decision's settings: the defaults, in one place. */
-static void coupon_settings(coupon_config_t *cfg)
+/* The decision's settings: the server's, from its settings file. */
+static void coupon_settings(const app_t *a, coupon_config_t *cfg)
 {
-    coupon_config_default(cfg);
+    *cfg = a->coupon_cfg;
 }
 
 /* ---- Coupon message -> coupon_t --------------------------------------------------- */
@@ -295,7 +295,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    coupon_settings(&cfg);
+    coupon_settings(a, &cfg);
     if (r->n_cart && !(lines = calloc(r->n_cart, sizeof *lines))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -514,7 +514,7 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         goto out;
     }
     st->app = a;
-    coupon_settings(&cfg);
+    coupon_settings(a, &cfg);
     app_customers_begin(a, NULL, &c);
     rc = campaign_scan_begin(a->store, &c, r->campaign_id, r->budget, r->limit,
                              r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &cfg,
