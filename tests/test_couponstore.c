@@ -3,7 +3,8 @@
  * hard budget under concurrent grants and across a restart, idempotent
  * requests and redemptions, expiry releasing reservations, the
  * training join of offers with purchases, and the boosted learner stored
- * beside the logistic one deciding until it is removed.
+ * beside the logistic one deciding until it is removed, and entitlements
+ * granted once per period inside their campaign's budget, durably.
  */
 #include <errno.h>
 #include <math.h>
@@ -530,6 +531,118 @@ static void test_boosted_learner_decides(void)
     store_close(s);
 }
 
+/* ---- entitlements ------------------------------------------------------------------ */
+
+/* A 5.00 birthday gift, guaranteed once a calendar year, valid 400 days. */
+static coupon_t birthday_gift(double budget)
+{
+    coupon_t c = test_fixed_coupon("bday", "birthdays", 5.0, budget, T0);
+    c.type = COUPON_BIRTHDAY;
+    c.valid_until_ms = T0 + 400 * DAY;
+    c.per_customer_limit = 5;
+    c.mode = COUPON_GUARANTEED;
+    c.period = COUPON_PERIOD_YEAR;
+    return c;
+}
+
+/* A TargetCoupons-like call asking for entitlements, for a customer born
+ * in June; *n_es entitlements into es. */
+static int target_entitled(store_t *s, const char *cust_id, const char *req_id,
+                           const coupon_t *cat, size_t n, int64_t now, couponstore_offer_t *o,
+                           int *replayed, coupon_entitlement_t *es, size_t *n_es)
+{
+    coupon_config_t cfg = test_cfg();
+    coupon_customer_t cust = customer(cust_id);
+    couponstore_target_t t = { .request_id = req_id, .cust = &cust, .catalog = cat,
+                               .n = n, .cfg = &cfg, .now_ms = now, .entitlements = es,
+                               .n_entitlements = n_es };
+    cust.birth_month = 6;
+    return couponstore_target(s, &t, o, replayed);
+}
+
+static void test_entitlements_granted_once_per_period(void)
+{
+    const char *dir = test_tmpdir("cs-entitle");
+    const int64_t next_year = T0 + 365 * DAY;   /* June 2025 */
+    store_t *s;
+    coupon_t cat[2] = { fixed_coupon("fix2", "spring", 100), birthday_gift(12) };
+    couponstore_offer_t o, o2;
+    couponstore_history_t hist;
+    couponstore_budget_t b;
+    coupon_entitlement_t es[2];
+    uplift_log_t *logs = NULL;
+    size_t n = 0;
+    int replayed = -1;
+
+    if (store_open(dir, 256u << 20, &s) != 0) {
+        fprintf(stderr, "cannot open a store\n");
+        exit(1);
+    }
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[0], NULL, NULL), 0);
+    CHECK_EQ_INT(couponstore_put_coupon(s, &cat[1], NULL, NULL), 0);
+    /* The targeted decision and the entitlement, side by side. */
+    CHECK_EQ_INT(target_entitled(s, "ann", "a1", cat, 2, T0, &o, &replayed, es, &n), 0);
+    CHECK_EQ_INT(replayed, 0);
+    CHECK_STREQ(o.coupon_id, "fix2");
+    CHECK_EQ_INT(o.outcome, COUPON_GRANT);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(es[0].index, 1);
+    CHECK_EQ_INT(es[0].status, COUPON_ENTITLED_GRANT);
+    CHECK(es[0].max_cost == 5.0 && es[0].valid_until_ms == 1735689600000LL);
+    CHECK_EQ_INT(o.n_entitled, 1);
+    CHECK_STREQ(o.entitled[0], "bday");
+    CHECK_EQ_INT(couponstore_get_budget(s, "birthdays", &b), 0);
+    CHECK(b.committed == 5.0 && b.grants == 1);
+    CHECK_EQ_INT(couponstore_get_history(s, "ann", &hist), 0);
+    CHECK_EQ_INT(hist.n_grants, 1);            /* the weekly cap counts fix2 only */
+    /* The same request again: the same answer, nothing granted twice. */
+    CHECK_EQ_INT(target_entitled(s, "ann", "a1", cat, 2, T0 + 5, &o2, &replayed, es, &n), 0);
+    CHECK_EQ_INT(replayed, 1);
+    CHECK(memcmp(&o, &o2, sizeof o) == 0);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(es[0].status, COUPON_ENTITLED_GRANT);
+    /* A new request in the same year: held already, nothing reserved. */
+    CHECK_EQ_INT(target_entitled(s, "ann", "a2", cat, 2, T0 + DAY, &o, &replayed, es, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(es[0].status, COUPON_ENTITLED_HELD);
+    CHECK(es[0].granted_ms == T0);
+    CHECK_EQ_INT(o.n_entitled, 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "birthdays", &b), 0);
+    CHECK(b.committed == 5.0 && b.grants == 1);
+    /* Still inside the budget: a second customer fits (10 of 12), a third
+     * does not. */
+    CHECK_EQ_INT(target_entitled(s, "bob", "b1", cat, 2, T0, &o, NULL, es, &n), 0);
+    CHECK(n == 1 && es[0].status == COUPON_ENTITLED_GRANT);
+    CHECK_EQ_INT(target_entitled(s, "cat", "c1", cat, 2, T0, &o, NULL, es, &n), 0);
+    CHECK(n == 1 && es[0].status == COUPON_ENTITLED_BUDGET);
+    CHECK(strstr(es[0].reason, "budget") != NULL);
+    CHECK_EQ_INT(o.n_entitled, 0);
+    CHECK_EQ_INT(couponstore_get_budget(s, "birthdays", &b), 0);
+    CHECK(b.committed == 10.0 && b.grants == 2);
+    /* Entitlements are not uplift decisions: only the targeted rows train. */
+    CHECK_EQ_INT(couponstore_uplift_logs(s, DAY, T0 + 10 * DAY, &logs, NULL, &n), 0);
+    CHECK_EQ_INT(n, 4);   /* a1, a2, b1, c1: their targeted decisions */
+    free(logs);
+
+    /* Durable across a restart; the next year grants again (last year's
+     * grant expired with its year and gave its reservation back). */
+    store_close(s);
+    CHECK_EQ_INT(store_open(dir, 256u << 20, &s), 0);
+    CHECK_EQ_INT(target_entitled(s, "ann", "a3", cat, 2, next_year, &o, NULL, es, &n), 0);
+    CHECK(n == 1 && es[0].status == COUPON_ENTITLED_GRANT);
+    CHECK_EQ_INT(couponstore_get_history(s, "ann", &hist), 0);
+    for (uint32_t i = 0; i < hist.n_held; i++)
+        if (strcmp(hist.held[i].coupon_id, "bday") == 0)
+            CHECK(hist.held[i].granted == 2 && hist.held[i].last_grant_ms == next_year);
+    CHECK_EQ_INT(couponstore_get_budget(s, "birthdays", &b), 0);
+    CHECK(b.committed == 10.0 && b.grants == 3);
+    /* Without entitlements asked for, a guaranteed coupon is never granted
+     * (nor decided on by uplift). */
+    CHECK_EQ_INT(target(s, "dan", "d1", &cat[1], 1, T0, &o, NULL), 0);
+    CHECK_EQ_INT(o.outcome, COUPON_NONE_INELIGIBLE);
+    store_close(s);
+}
+
 int main(void)
 {
     test_catalog_round_trip();
@@ -540,5 +653,6 @@ int main(void)
     test_uplift_logs_join();
     test_prune_offers();
     test_boosted_learner_decides();
+    test_entitlements_granted_once_per_period();
     TEST_MAIN_END();
 }

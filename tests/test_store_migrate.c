@@ -32,10 +32,15 @@
 _Static_assert(offsetof(store_model_hdr_t, source) == sizeof(legacy_model_hdr_t),
                "store_model_hdr_t starts with legacy_model_hdr_t");
 SAME_LAYOUT(legacy_attrs_t, store_attrs_t);
-SAME_LAYOUT(legacy_coupon_t, coupon_t);
+/* coupon_t and couponstore_offer_t are format 1's plus fields at their end
+ * (a coupon's mode and period; the entitlements an offer granted), which a
+ * migrated row leaves zero: the images written below are their prefixes. */
+_Static_assert(offsetof(coupon_t, mode) == sizeof(legacy_coupon_t),
+               "coupon_t starts with legacy_coupon_t");
+_Static_assert(offsetof(couponstore_offer_t, n_entitled) >=
+               offsetof(legacy_offer_t, reason) + LEGACY_REASON,
+               "couponstore_offer_t starts with legacy_offer_t");
 SAME_LAYOUT(legacy_budget_t, couponstore_budget_t);
-SAME_LAYOUT(legacy_history_t, couponstore_history_t);
-SAME_LAYOUT(legacy_offer_t, couponstore_offer_t);
 SAME_LAYOUT(legacy_uplift_model_t, uplift_model_t);
 _Static_assert(offsetof(legacy_coupon_t, campaign_budget) ==
                offsetof(coupon_t, campaign_budget), "coupon_t layout");
@@ -47,10 +52,37 @@ _Static_assert(offsetof(legacy_budget_t, pacer) == offsetof(couponstore_budget_t
                "budget layout");
 _Static_assert(offsetof(legacy_uplift_model_t, l2) == offsetof(uplift_model_t, cfg),
                "uplift model layout");
-_Static_assert(offsetof(legacy_history_t, grant_ms) ==
-               offsetof(couponstore_history_t, grant_ms), "history layout");
 
 /* ---- writing format 1 ------------------------------------------------------------ */
+
+/* The format 1 image of h (couponstore_held_t has grown a field since). */
+static legacy_history_t *legacy_history(const couponstore_history_t *h)
+{
+    legacy_history_t *r = calloc(1, sizeof *r);
+    if (!r)
+        exit(2);
+    r->version = h->version;
+    r->welcome_pack = h->welcome_pack;
+    r->n_held = h->n_held;
+    r->n_grants = h->n_grants;
+    r->n_redeems = h->n_redeems;
+    for (size_t i = 0; i < LEGACY_MAX_HELD; i++) {
+        const couponstore_held_t *x = &h->held[i];
+        legacy_held_t *y = &r->held[i];
+        memcpy(y->coupon_id, x->coupon_id, sizeof y->coupon_id);
+        memcpy(y->campaign, x->campaign, sizeof y->campaign);
+        y->granted = x->granted;
+        y->active = x->active;
+        y->uses_left = x->uses_left;
+        y->stackable = x->stackable;
+        y->reserved = x->reserved;
+        y->valid_until_ms = x->valid_until_ms;
+        y->last_grant_ms = x->last_grant_ms;
+    }
+    memcpy(r->grant_ms, h->grant_ms, sizeof r->grant_ms);
+    memcpy(r->redeem_ms, h->redeem_ms, sizeof r->redeem_ms);
+    return r;
+}
 
 static void put_table(const char *dir, const char *table, const char *key,
                       const void *val, size_t vlen)
@@ -200,7 +232,7 @@ static void fill(legacy_world_t *w)
     w->budget.pacer = (uplift_pacer_t){ 500, 1000, 9000, 1.25, 0.5, 2000, { 1, 50, 8, 4 } };
     w->hist.version = COUPONSTORE_VERSION;
     w->hist.n_held = 1;
-    w->hist.held[0] = (couponstore_held_t){ "save2", "spring", 1, 1, 1, 0, 2, 9000, 1500 };
+    w->hist.held[0] = (couponstore_held_t){ "save2", "spring", 1, 1, 1, 0, 2, 9000, 1500, 0 };
     w->hist.n_grants = 1;
     w->hist.grant_ms[0] = 1500;
     w->hist.n_redeems = 1;
@@ -266,7 +298,7 @@ static void write_format1(const char *dir, const legacy_world_t *w, int damaged)
     float uf[4] = { 1, 2, 3, 4 }, itf[2] = { 5, 6 }, pop[1] = { 7 };
     store_model_hdr_t h = { 0 };
     unsigned char mkey[9] = { 0, 0, 0, 0, 0, 0, 0, 1, 0 };
-    struct { uint32_t version; coupon_t c; } crow;
+    legacy_coupon_row_t crow;
     struct { uint32_t version; uint32_t n; uint64_t h[COUPONSTORE_MAX_ACCOUNTS]; } vrow;
     struct { uint32_t version; char customer_id[STORE_MAX_ID + 1];
              char coupon_id[COUPON_ID_MAX]; char campaign[COUPON_ID_MAX];
@@ -298,18 +330,23 @@ static void write_format1(const char *dir, const legacy_world_t *w, int damaged)
     }
     memset(&crow, 0, sizeof crow);
     crow.version = 1;
-    crow.c = w->coupon;
+    memcpy(&crow.c, &w->coupon, sizeof crow.c);
     put_table(dir, "coupon", "save2", &crow, sizeof crow);
     put_table(dir, "cbudget", "spring", &w->budget, sizeof w->budget);
-    put_table(dir, "chist", "alice", &w->hist, sizeof w->hist);
+    {
+        legacy_history_t *lh = legacy_history(&w->hist);
+        put_table(dir, "chist", "alice", lh, sizeof *lh);
+        free(lh);
+    }
     memset(&vrow, 0, sizeof vrow);
     vrow.version = 1;
     vrow.n = w->vel.n;
     memcpy(vrow.h, w->vel.h, sizeof vrow.h);
     put_table(dir, "cvel", "d:dev-1", &vrow, sizeof vrow);
-    CHECK(compress2(z, &zn, (const Bytef *)&w->offer, sizeof w->offer, Z_BEST_SPEED) == Z_OK);
+    CHECK(compress2(z, &zn, (const Bytef *)&w->offer, sizeof(legacy_offer_t), Z_BEST_SPEED) ==
+          Z_OK);
     put_table(dir, "coffer", "req-1", z, zn);
-    put_table(dir, "coffer", "req-raw", &w->offer_raw, sizeof w->offer_raw);
+    put_table(dir, "coffer", "req-raw", &w->offer_raw, sizeof(legacy_offer_t));
     memset(&rrow, 0, sizeof rrow);
     rrow.version = 1;
     memcpy(rrow.customer_id, w->redeem.customer_id, sizeof rrow.customer_id);

@@ -58,6 +58,8 @@ static void test_coupon_records(void)
     c.categories[1] = 9;
     c.n_items = 1;
     c.items[0] = 42;
+    c.mode = COUPON_GUARANTEED;
+    c.period = COUPON_PERIOD_ONCE;
     c.min_basket = 12.5;
     c.campaign_budget = 1000;
     c.per_customer_limit = 2;
@@ -79,8 +81,8 @@ static void test_coupon_records(void)
     h->n_held = 2;
     strcpy(h->held[0].coupon_id, "a");
     strcpy(h->held[0].campaign, "x");
-    h->held[0] = (couponstore_held_t){ "a", "x", 3, 1, 2, 1, 4.5, 99, 77 };
-    h->held[1] = (couponstore_held_t){ "b", "y", 1, 0, 0, 0, 0, 5, 6 };
+    h->held[0] = (couponstore_held_t){ "a", "x", 3, 1, 2, 1, 4.5, 99, 77, 0 };
+    h->held[1] = (couponstore_held_t){ "b", "y", 1, 0, 0, 0, 0, 5, 6, 1 };
     h->n_grants = 40; /* the ring wrapped: every slot in use */
     for (int i = 0; i < COUPONSTORE_MAX_GRANTS; i++)
         h->grant_ms[i] = 1000 + i;
@@ -102,6 +104,9 @@ static void test_coupon_records(void)
     o.max_cost = 8;
     o.numbers = (coupon_option_t){ 1, 40, 30, 0.1, 0.2, 0.1, 5, 6, 3, 0.5, 0.6, 1.5, 1.25, 0.3 };
     strcpy(o.reason, "grant 'pack-1' (explore)");
+    o.n_entitled = 2;
+    strcpy(o.entitled[0], "bday");
+    strcpy(o.entitled[1], "gold-perk");
     round_trip(&CS_OFFER, &o, &o2, sizeof o);
 
     memset(&v, 0, sizeof v);

@@ -147,7 +147,7 @@ int serve_target_coupon(store_t *s, const arms_t *arms, const couponstore_target
         return -EINVAL;
     at = *t;
     if (arms->coupons_off)
-        at.n = 0; /* an arm without coupons decides "none" */
+        at.no_targeting = 1; /* "none"; promised entitlements are still kept */
     at.lambda = arms->coupons_off ? 0 : arms->coupon_lambda;
     if ((rc = store_table_atomic(s, target_and_expose, &c)) != 0)
         return rc;

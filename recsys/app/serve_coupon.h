@@ -61,8 +61,10 @@ void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *out);
 /*
  * Decides t (couponstore_target_t: request id, customer, the coupon catalog
  * snapshot, ...) under arms: an arm with coupons off decides "none" (with
- * that reason in out->reason), an arm's coupon_lambda replaces the
- * campaigns' pacers (on a copy of t: its n and lambda). In one
+ * that reason in out->reason; the entitlements t asks for are still
+ * granted: a promise is not an experiment's to withhold), an arm's
+ * coupon_lambda replaces the campaigns' pacers (on a copy of t: its
+ * no_targeting and lambda). In one
  * transaction: the decision and grant (couponstore_target_tx) and the
  * exposure in every experiment of arms under out->request_id; a replayed
  * request logs its exposure too (idempotent). Once committed, counters (may

@@ -159,7 +159,7 @@ static const char *history_rule(const coupon_t *c, const coupon_history_t *hist)
         return "customer already holds this coupon";
     for (size_t i = 0; hist && i < hist->n_held; i++) {
         const coupon_held_t *h = &hist->held[i];
-        if (h->active == 0)
+        if (h->active == 0 || h->entitlement)
             continue;
         if (!c->stackable)
             return "not stackable and the customer holds another coupon";
@@ -507,6 +507,8 @@ static int score_eligible(const coupon_t *coupons, size_t n,
         const char *why = NULL;
         if (coupon_invalid(&coupons[i]))
             return -EINVAL;
+        if (coupons[i].mode == COUPON_GUARANTEED)
+            continue; /* an entitlement, never an uplift decision */
         if (!coupon_eligible(&coupons[i], cust, hist, cfg, now_ms, &why)) {
             if (!*first_why)
                 *first_why = why;
@@ -608,4 +610,99 @@ int coupon_decide(const coupon_t *coupons, size_t n,
     if (opts != options)
         free(opts);
     return k < 0 ? k : 0;
+}
+
+/* ---- entitlements ----------------------------------------------------------------------- */
+
+/* NULL if the customer qualifies for c at now_ms on the rules alone (not
+ * its history), else why not. The welcome pack's "received one" is
+ * history: left to the period (a guaranteed pack is given once). */
+static const char *entitled_rule(const coupon_t *c, const coupon_customer_t *cust,
+                                 int64_t now_ms)
+{
+    if (now_ms < c->valid_from_ms)
+        return "not valid yet";
+    if (now_ms >= c->valid_until_ms)
+        return "expired";
+    const char *why = segment_rule(c, cust);
+    return why ? why : type_rule(c, cust, NULL, now_ms);
+}
+
+/* The personalized X of c's first threshold benefit (0 without one), from
+ * the customer's predicted basket: an entitlement does not depend on the
+ * cart of the moment. */
+static double entitled_threshold(const coupon_t *c, const coupon_customer_t *cust,
+                                 const coupon_config_t *cfg)
+{
+    for (size_t i = 0; i < c->n_benefits; i++)
+        if (c->benefit[i].kind == COUPON_BENEFIT_THRESHOLD)
+            return coupon_threshold_for(&c->benefit[i], predicted_basket(cust, cfg),
+                                        cfg->threshold_markup);
+    return 0.0;
+}
+
+/* Fills e for coupon c; 0 if it is not listed (not eligible, or its
+ * per-customer limit is used up). */
+static int entitle_one(const coupon_t *c, const coupon_customer_t *cust,
+                       const coupon_history_t *hist, const coupon_velocity_t *vel,
+                       const coupon_config_t *cfg, int64_t now_ms, coupon_entitlement_t *e)
+{
+    const coupon_held_t *h;
+    const char *why = NULL;
+
+    if (entitled_rule(c, cust, now_ms))
+        return 0;
+    memset(e, 0, sizeof *e);
+    coupon_period_bounds(c->period, now_ms, &e->period_start_ms, &e->period_end_ms);
+    e->threshold = entitled_threshold(c, cust, cfg);
+    e->max_cost = coupon_max_cost(c, e->threshold);
+    h = find_held(hist, c->id);
+    if (h && h->granted > 0 &&
+        (h->active || (h->last_grant_ms >= e->period_start_ms &&
+                       h->last_grant_ms < e->period_end_ms))) {
+        e->status = COUPON_ENTITLED_HELD;
+        e->granted_ms = h->last_grant_ms;
+        e->valid_until_ms = h->valid_until_ms;
+        snprintf(e->reason, sizeof e->reason, "'%s' granted already this %s%s", c->id,
+                 c->period == COUPON_PERIOD_ONCE ? "lifetime" : coupon_period_name(c->period),
+                 h->active ? "" : " (used or expired)");
+        return 1;
+    }
+    if (h && h->granted >= c->per_customer_limit)
+        return 0;
+    if (!coupon_velocity_ok(vel, cfg, &why)) {
+        e->status = COUPON_ENTITLED_VELOCITY;
+        snprintf(e->reason, sizeof e->reason, "entitled to '%s', refused: %s", c->id, why);
+        return 1;
+    }
+    e->status = COUPON_ENTITLED_GRANT;
+    e->granted_ms = now_ms;
+    e->valid_until_ms = c->valid_until_ms < e->period_end_ms ? c->valid_until_ms
+                                                             : e->period_end_ms;
+    snprintf(e->reason, sizeof e->reason, "entitled to '%s' (%s, once per %s)", c->id,
+             coupon_type_name(c->type), coupon_period_name(c->period));
+    return 1;
+}
+
+int coupon_entitlements(const coupon_t *coupons, size_t n, const coupon_customer_t *cust,
+                        const coupon_history_t *hist, const coupon_velocity_t *vel,
+                        const coupon_config_t *cfg, int64_t now_ms, coupon_entitlement_t *out)
+{
+    coupon_config_t def;
+    size_t k = 0;
+
+    cfg = config_or_default(cfg, &def);
+    if (!cust || !out || (n > 0 && !coupons) || coupon_config_invalid(cfg))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (coupon_invalid(&coupons[i]))
+            return -EINVAL;
+        if (coupons[i].mode != COUPON_GUARANTEED)
+            continue;
+        if (entitle_one(&coupons[i], cust, hist, vel, cfg, now_ms, &out[k])) {
+            out[k].index = (int)i;
+            k++;
+        }
+    }
+    return (int)k;
 }

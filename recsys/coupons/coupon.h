@@ -57,6 +57,25 @@ typedef enum coupon_type {
     COUPON_N_TYPES
 } coupon_type_t;
 
+/* How a coupon is granted. */
+typedef enum coupon_mode {
+    COUPON_TARGETED = 0,    /* when the uplift decision says it pays */
+    COUPON_GUARANTEED = 1,  /* an entitlement: whenever eligible, once per
+                             * period, within budget and velocity limits;
+                             * never held out, never an uplift decision */
+} coupon_mode_t;
+
+/* How often a guaranteed coupon is granted to one customer: calendar
+ * periods in UTC. */
+typedef enum coupon_period {
+    COUPON_PERIOD_NONE = 0,   /* targeted coupons */
+    COUPON_PERIOD_ONCE = 1,   /* once ever */
+    COUPON_PERIOD_YEAR = 2,   /* once a calendar year */
+    COUPON_PERIOD_MONTH = 3,  /* once a calendar month */
+    COUPON_PERIOD_WEEK = 4,   /* once a week, Monday to Sunday */
+    COUPON_N_PERIODS
+} coupon_period_t;
+
 /* How a benefit computes its discount on a basket b. */
 typedef enum coupon_benefit_kind {
     COUPON_BENEFIT_AMOUNT = 0,    /* min(amount, b) */
@@ -94,6 +113,9 @@ typedef struct coupon {
     double campaign_budget;             /* > 0; enforced by the caller */
     uint32_t per_customer_limit;        /* grants per customer, >= 1 */
     int stackable;                      /* may be combined with others */
+    coupon_mode_t mode;
+    coupon_period_t period;             /* guaranteed: ONCE..WEEK; targeted:
+                                         * NONE */
 } coupon_t;
 
 /* NULL if c is a usable definition, else a static message naming the field,
@@ -103,6 +125,15 @@ const char *coupon_invalid(const coupon_t *c);
 /* "threshold", "percent", "fixed", "free_shipping", "welcome_pack",
  * "birthday", "winback", "referral"; NULL outside the enum. */
 const char *coupon_type_name(coupon_type_t t);
+
+/* "once", "year", "month", "week"; "none" for NONE; NULL outside. */
+const char *coupon_period_name(coupon_period_t p);
+
+/* The period p containing now_ms, [*start_ms, *end_ms): the UTC calendar
+ * year, month or week (from Monday 00:00); ONCE is [0, INT64_MAX). Returns
+ * 0, or -EINVAL for NONE and values outside the enum. */
+int coupon_period_bounds(coupon_period_t p, int64_t now_ms, int64_t *start_ms,
+                         int64_t *end_ms);
 
 /* ---- the customer, the cart and their history ------------------------------- */
 
@@ -134,6 +165,11 @@ typedef struct coupon_held {
     uint32_t granted;        /* ever */
     uint32_t active;         /* granted, not redeemed, not expired */
     int stackable;           /* the coupon's flag */
+    int64_t last_grant_ms;   /* the latest grant (0: unknown) */
+    int64_t valid_until_ms;  /* the latest grant is usable until then */
+    int entitlement;         /* a guaranteed coupon's grant: it keeps no
+                              * targeted coupon out (stacking is checked at
+                              * redemption, coupon_stack_ok) */
 } coupon_held_t;
 
 /* The customer's coupon history, from the caller's offer log. */
@@ -200,8 +236,9 @@ const char *coupon_config_set(coupon_config_t *cfg, const char *key, const char 
  * (in-scope cart subtotal, else the predicted basket),
  * per-customer limit, stacking with the coupons the customer holds (a
  * non-stackable coupon only alone, a stackable one only next to stackable
- * ones), and an active copy of the same coupon already held. hist may be
- * NULL (no history); cfg NULL means defaults.
+ * ones; held entitlements do not count), and an active copy of the same
+ * coupon already held. hist may be NULL (no history); cfg NULL means
+ * defaults.
  */
 int coupon_eligible(const coupon_t *c, const coupon_customer_t *cust,
                     const coupon_history_t *hist, const coupon_config_t *cfg,
@@ -334,7 +371,9 @@ typedef struct coupon_model {
 int coupon_model_predict(const coupon_model_t *m, const uplift_x_t *x, uplift_pred_t *out);
 
 /*
- * Decides for one customer among coupons[0..n). models[i] predicts for
+ * Decides for one customer among the targeted coupons of coupons[0..n)
+ * (guaranteed ones are never an uplift decision: coupon_entitlements).
+ * models[i] predicts for
  * coupons[i] (models NULL: every coupon on the default priors; members may
  * share pointers), lambdas[i] its campaign's pacing lambda (NULL:
  * all 1). vel may be NULL (no counters). options, if not NULL, receives
@@ -349,5 +388,50 @@ int coupon_decide(const coupon_t *coupons, size_t n,
                   const coupon_velocity_t *vel, const coupon_config_t *cfg,
                   int64_t now_ms, coupon_decision_t *out,
                   coupon_option_t *options, size_t *n_options);
+
+/* ---- entitlements (guaranteed coupons) ----------------------------------------- */
+
+typedef enum coupon_entitled {
+    COUPON_ENTITLED_GRANT = 0,     /* granted by this decision (the caller
+                                    * still checks the campaign budget) */
+    COUPON_ENTITLED_HELD = 1,      /* granted already in this period, or an
+                                    * earlier grant is still unused */
+    COUPON_ENTITLED_VELOCITY = 2,  /* eligible; a velocity limit refuses it */
+    COUPON_ENTITLED_BUDGET = 3,    /* eligible; its campaign cannot pay (set
+                                    * by the caller, couponstore) */
+} coupon_entitled_t;
+
+/* One guaranteed coupon the customer is entitled to now. */
+typedef struct coupon_entitlement {
+    int index;                     /* into the coupons passed */
+    coupon_entitled_t status;
+    int64_t period_start_ms, period_end_ms; /* the period of now */
+    int64_t granted_ms;            /* GRANT: now; HELD: the earlier grant */
+    int64_t valid_until_ms;        /* GRANT: the period's end or the coupon's,
+                                    * whichever is first; HELD: the earlier
+                                    * grant's */
+    double threshold;              /* a personalized threshold benefit's X */
+    double max_cost;               /* what a grant reserves (coupon_max_cost) */
+    char reason[COUPON_REASON_MAX];
+} coupon_entitlement_t;
+
+/*
+ * The entitlements of the customer at now_ms among the guaranteed coupons
+ * of coupons[0..n) (targeted ones are skipped), into out (room for n).
+ * A guaranteed coupon is listed when it is valid at now_ms and its tier /
+ * segment / stage masks and type rule (birth month, prospect or new for a
+ * welcome pack, at risk or lapsed, referred before the first order) admit
+ * the customer; then it is HELD when hist shows a grant of it in the
+ * current period or an earlier grant still active, else dropped when the
+ * per-customer limit is reached, else VELOCITY when coupon_velocity_ok
+ * refuses (vel NULL: no counters), else GRANT. What decides nothing here:
+ * the holdout, exploration, the weekly cap, stacking, the cart and uplift;
+ * a promise is kept whatever the model predicts. hist and cfg may be NULL
+ * (no history, defaults). Returns the count written, or -EINVAL (NULL
+ * customer or out, an invalid coupon or config).
+ */
+int coupon_entitlements(const coupon_t *coupons, size_t n, const coupon_customer_t *cust,
+                        const coupon_history_t *hist, const coupon_velocity_t *vel,
+                        const coupon_config_t *cfg, int64_t now_ms, coupon_entitlement_t *out);
 
 #endif

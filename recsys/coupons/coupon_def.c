@@ -5,10 +5,12 @@
  */
 #include "coupon.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "civil.h"
 #include "id.h"
 
 static const uint32_t ALL_STAGES = (1u << UPLIFT_N_SEGMENTS) - 1u;
@@ -22,6 +24,67 @@ const char *coupon_type_name(coupon_type_t t)
         "welcome_pack", "birthday", "winback", "referral",
     };
     return (t >= 0 && t < COUPON_N_TYPES) ? names[t] : NULL;
+}
+
+const char *coupon_period_name(coupon_period_t p)
+{
+    static const char *const names[COUPON_N_PERIODS] = {
+        "none", "once", "year", "month", "week",
+    };
+    return (p >= 0 && p < COUPON_N_PERIODS) ? names[p] : NULL;
+}
+
+/* Monday 00:00 UTC of the week of day (days since 1970-01-01). */
+static int64_t week_start_day(int64_t day)
+{
+    return day - (int64_t)((civil_weekday(day) + 6) % 7);
+}
+
+int coupon_period_bounds(coupon_period_t p, int64_t now_ms, int64_t *start_ms,
+                         int64_t *end_ms)
+{
+    int64_t day = civil_day_of_ms(now_ms), y, a, b;
+    unsigned m, d;
+
+    civil_from_days(day, &y, &m, &d);
+    switch (p) {
+    case COUPON_PERIOD_ONCE:
+        *start_ms = 0;
+        *end_ms = INT64_MAX;
+        return 0;
+    case COUPON_PERIOD_YEAR:
+        a = civil_to_days(y, 1, 1);
+        b = civil_to_days(y + 1, 1, 1);
+        break;
+    case COUPON_PERIOD_MONTH:
+        a = civil_to_days(y, m, 1);
+        b = m == 12 ? civil_to_days(y + 1, 1, 1) : civil_to_days(y, m + 1, 1);
+        break;
+    case COUPON_PERIOD_WEEK:
+        a = week_start_day(day);
+        b = a + 7;
+        break;
+    default:
+        return -EINVAL;
+    }
+    *start_ms = a * CIVIL_DAY_MS;
+    *end_ms = b * CIVIL_DAY_MS;
+    return 0;
+}
+
+static const char *mode_invalid(const coupon_t *c)
+{
+    if (c->mode == COUPON_TARGETED)
+        return c->period == COUPON_PERIOD_NONE
+                   ? NULL
+                   : "period: only a guaranteed coupon has a grant period";
+    if (c->mode != COUPON_GUARANTEED)
+        return "mode: unknown value";
+    if (c->period <= COUPON_PERIOD_NONE || c->period >= COUPON_N_PERIODS)
+        return "period: a guaranteed coupon needs one (once, year, month or week)";
+    if (c->type == COUPON_WELCOME_PACK && c->period != COUPON_PERIOD_ONCE)
+        return "period: a guaranteed welcome pack is given once";
+    return NULL;
 }
 
 static int id_ok(const char *id)
@@ -138,7 +201,7 @@ const char *coupon_invalid(const coupon_t *c)
         return "min_basket: must be >= 0";
     if (!positive(c->campaign_budget))
         return "campaign_budget: must be > 0";
-    return NULL;
+    return mode_invalid(c);
 }
 
 /* ---- money ---------------------------------------------------------------------------- */

@@ -260,8 +260,10 @@ static int merge_held(store_tx_t *tx, couponstore_history_t *into,
     if (e->last_grant_ms > d->last_grant_ms)
         d->last_grant_ms = e->last_grant_ms;
     if (e->active) {
-        if (!d->active)
+        if (!d->active) {
             d->stackable = e->stackable;
+            d->guaranteed = e->guaranteed;
+        }
         d->active = 1;
         d->uses_left += e->uses_left;
         d->reserved += e->reserved;

@@ -200,6 +200,9 @@ void couponstore_history_view(const couponstore_history_t *h, int64_t now_ms,
         held[i].granted = h->held[i].granted;
         held[i].active = held_active(&h->held[i], now_ms) ? 1 : 0;
         held[i].stackable = h->held[i].stackable;
+        held[i].last_grant_ms = h->held[i].last_grant_ms;
+        held[i].valid_until_ms = h->held[i].valid_until_ms;
+        held[i].entitlement = h->held[i].guaranteed != 0;
     }
     out->held = held;
     out->n_held = n;

@@ -42,6 +42,7 @@
 #define COUPONSTORE_MAX_REDEEMS 16   /* recent redemption times (velocity) */
 #define COUPONSTORE_MAX_ACCOUNTS 64  /* accounts remembered per device/address */
 #define COUPONSTORE_REQUEST_ID_MAX 65 /* request / redemption ids, incl. NUL */
+#define COUPONSTORE_MAX_ENTITLED 16  /* entitlement grants one offer row names */
 #define COUPONSTORE_DEFAULT_MODEL "default"
 
 /* ---- catalog -------------------------------------------------------------------- */
@@ -90,6 +91,7 @@ typedef struct couponstore_held {
     double reserved;         /* what this grant still holds of committed */
     int64_t valid_until_ms;  /* the active grant expires then */
     int64_t last_grant_ms;
+    int32_t guaranteed;      /* granted as an entitlement (coupon_entitlements) */
 } couponstore_held_t;
 
 typedef struct couponstore_history {
@@ -128,6 +130,11 @@ typedef struct couponstore_offer {
     double max_cost;               /* reserved; 0 without a grant */
     coupon_option_t numbers;       /* chosen / best rejected (index -1: none) */
     char reason[COUPON_REASON_MAX];
+    /* Guaranteed coupons this request granted (coupon_entitlements): not
+     * part of the uplift decision above, kept so a replay answers the
+     * same. */
+    uint32_t n_entitled;
+    char entitled[COUPONSTORE_MAX_ENTITLED][COUPON_ID_MAX];
 } couponstore_offer_t;
 
 /* Everything one decision needs; all borrowed. */
@@ -143,11 +150,21 @@ typedef struct couponstore_target {
     double lambda;                 /* > 0: use this lambda for every campaign
                                       (an experiment arm's coupon policy)
                                       instead of the campaigns' pacers */
+    int no_targeting;              /* decide no targeted coupon ("none", the
+                                      catalog's entitlements still granted):
+                                      an experiment arm without coupons */
+    /* NULL: guaranteed coupons are left alone. Else room for n: the
+     * customer's entitlements (coupon_entitlements; index into catalog),
+     * *n_entitlements their count. */
+    coupon_entitlement_t *entitlements;
+    size_t *n_entitlements;
 } couponstore_target_t;
 
 /*
  * Decides and grants in one transaction: if request_id is already logged,
- * *out gets that row and *replayed = 1 (nothing else happens). Otherwise it
+ * *out gets that row and *replayed = 1 (nothing is written; entitlements,
+ * if asked for, list the coupons held in their period at the logged time,
+ * those this request granted as COUPON_ENTITLED_GRANT). Otherwise it
  * counts the customer on the device and address, releases the customer's
  * expired reservations, updates each campaign's pacer (at most once a
  * second), runs coupon_decide with the campaigns' lambdas and the stored
@@ -155,7 +172,14 @@ typedef struct couponstore_target {
  * and on a grant re-checks uplift_grant_fits(budget, spent + committed,
  * max_cost): a coupon that no longer fits is dropped and the decision made
  * again without it. Then reserves, updates the history and writes the offer
- * row. Returns 0, -EINVAL (bad input), -ESTALE (the customer id was merged
+ * row. The targeted decision is among the catalog's targeted coupons only.
+ * With t->entitlements, the guaranteed coupons the customer is entitled to
+ * (coupon_entitlements, on the history after the targeted grant) are granted
+ * in the same transaction, each reserving its max_cost like a targeted grant
+ * (COUPON_ENTITLED_BUDGET when its campaign cannot pay); their grants count
+ * toward no weekly cap and write no offer row of their own (the uplift log
+ * holds targeted decisions only): the offer row names them (entitled).
+ * Returns 0, -EINVAL (bad input), -ESTALE (the customer id was merged
  * into another, store_links.h: resolve it and decide again) or a store
  * error (then nothing was written).
  */

@@ -25,6 +25,13 @@ SAME(COUPON_BIRTHDAY, PATRON__STORE__V1__COUPON_TYPE__COUPON_TYPE_BIRTHDAY);
 SAME(COUPON_WINBACK, PATRON__STORE__V1__COUPON_TYPE__COUPON_TYPE_WINBACK);
 SAME(COUPON_REFERRAL, PATRON__STORE__V1__COUPON_TYPE__COUPON_TYPE_REFERRAL);
 SAME(COUPON_N_TYPES, 8);
+SAME(COUPON_TARGETED, PATRON__STORE__V1__COUPON_MODE__COUPON_MODE_TARGETED);
+SAME(COUPON_GUARANTEED, PATRON__STORE__V1__COUPON_MODE__COUPON_MODE_GUARANTEED);
+SAME(COUPON_PERIOD_NONE, PATRON__STORE__V1__GRANT_PERIOD__GRANT_PERIOD_NONE);
+SAME(COUPON_PERIOD_ONCE, PATRON__STORE__V1__GRANT_PERIOD__GRANT_PERIOD_ONCE);
+SAME(COUPON_PERIOD_YEAR, PATRON__STORE__V1__GRANT_PERIOD__GRANT_PERIOD_YEAR);
+SAME(COUPON_PERIOD_MONTH, PATRON__STORE__V1__GRANT_PERIOD__GRANT_PERIOD_MONTH);
+SAME(COUPON_PERIOD_WEEK, PATRON__STORE__V1__GRANT_PERIOD__GRANT_PERIOD_WEEK);
 SAME(COUPON_BENEFIT_AMOUNT, PATRON__STORE__V1__BENEFIT_KIND__BENEFIT_KIND_AMOUNT);
 SAME(COUPON_BENEFIT_PERCENT, PATRON__STORE__V1__BENEFIT_KIND__BENEFIT_KIND_PERCENT);
 SAME(COUPON_BENEFIT_SHIPPING, PATRON__STORE__V1__BENEFIT_KIND__BENEFIT_KIND_SHIPPING);
@@ -79,6 +86,8 @@ static int coupon_encode(const void *row, void **buf, size_t *len)
     m.campaign_budget = c->campaign_budget;
     m.per_customer_limit = c->per_customer_limit;
     m.stackable = c->stackable != 0;
+    m.mode = (Patron__Store__V1__CouponMode)c->mode;
+    m.period = (Patron__Store__V1__GrantPeriod)c->period;
     return store_record_pack(&m.base, buf, len);
 }
 
@@ -122,6 +131,10 @@ static const char *coupon_from(const ProtobufCMessage *msg, void *row)
     c->campaign_budget = m->campaign_budget;
     c->per_customer_limit = m->per_customer_limit;
     c->stackable = m->stackable != 0;
+    if ((unsigned)m->mode > COUPON_GUARANTEED || (unsigned)m->period >= COUPON_N_PERIODS)
+        return "mode or period: unknown";
+    c->mode = (coupon_mode_t)m->mode;
+    c->period = (coupon_period_t)m->period;
     return NULL;
 }
 
@@ -203,6 +216,7 @@ static int history_encode(const void *row, void **buf, size_t *len)
         e[i].reserved = x->reserved;
         e[i].valid_until_ms = x->valid_until_ms;
         e[i].last_grant_ms = x->last_grant_ms;
+        e[i].guaranteed = x->guaranteed != 0;
         ep[i] = &e[i];
     }
     m.welcome_pack = h->welcome_pack != 0;
@@ -240,6 +254,7 @@ static const char *history_from(const ProtobufCMessage *msg, void *row)
         e->reserved = x->reserved;
         e->valid_until_ms = x->valid_until_ms;
         e->last_grant_ms = x->last_grant_ms;
+        e->guaranteed = x->guaranteed != 0;
     }
     h->n_grants = m->n_grants;
     if (m->n_grant_ms)
@@ -283,6 +298,7 @@ static int offer_encode(const void *row, void **buf, size_t *len)
     Patron__Store__V1__Offer m = PATRON__STORE__V1__OFFER__INIT;
     Patron__Store__V1__UpliftFeatures x = PATRON__STORE__V1__UPLIFT_FEATURES__INIT;
     Patron__Store__V1__CouponOption n = PATRON__STORE__V1__COUPON_OPTION__INIT;
+    char *entitled[COUPONSTORE_MAX_ENTITLED];
 
     x.recency_days = o->x.recency_days;
     x.orders = o->x.orders;
@@ -315,6 +331,11 @@ static int offer_encode(const void *row, void **buf, size_t *len)
     m.max_cost = o->max_cost;
     m.numbers = &n;
     m.reason = (char *)o->reason;
+    for (size_t i = 0; i < o->n_entitled && i < COUPONSTORE_MAX_ENTITLED; i++)
+        entitled[i] = (char *)o->entitled[i];
+    m.n_entitled = o->n_entitled < COUPONSTORE_MAX_ENTITLED ? o->n_entitled
+                                                            : COUPONSTORE_MAX_ENTITLED;
+    m.entitled = entitled;
     return store_record_pack(&m.base, buf, len);
 }
 
@@ -329,6 +350,11 @@ static const char *offer_from(const ProtobufCMessage *msg, void *row)
     TAKE(o->coupon_id, m->coupon_id, "coupon_id");
     TAKE(o->campaign, m->campaign, "campaign");
     TAKE(o->reason, m->reason, "reason");
+    if (m->n_entitled > COUPONSTORE_MAX_ENTITLED)
+        return "entitled: more than this build keeps";
+    for (size_t i = 0; i < m->n_entitled; i++)
+        TAKE(o->entitled[i], m->entitled[i], "entitled");
+    o->n_entitled = (uint32_t)m->n_entitled;
     o->time_ms = m->time_ms;
     if (m->x) {
         o->x.recency_days = m->x->recency_days;

@@ -97,16 +97,30 @@ static size_t campaign_index(target_ctx_t *c, const char *campaign)
     return c->n_campaigns++;
 }
 
+/* The index of campaign's account in c->budgets, read on first use; *fresh
+ * (may be NULL) is 1 when it was read now. */
+static int budget_index(store_tx_t *tx, target_ctx_t *c, const char *campaign, size_t *k,
+                        int *fresh)
+{
+    size_t before = c->n_campaigns;
+    *k = campaign_index(c, campaign);
+    if (fresh)
+        *fresh = c->n_campaigns > before;
+    if (c->n_campaigns == before)
+        return 0;
+    return couponstore_budget_tx_get(tx, c->campaigns[*k], &c->budgets[*k]);
+}
+
 /* Reads the candidates' campaign accounts and paces them. */
 static int load_budgets(store_tx_t *tx, target_ctx_t *c, int64_t now_ms)
 {
     for (size_t i = 0; i < c->n_cands; i++) {
-        size_t k = campaign_index(c, c->cands[i].campaign);
+        size_t k;
+        int fresh, rc;
+        if ((rc = budget_index(tx, c, c->cands[i].campaign, &k, &fresh)) != 0)
+            return rc;
         couponstore_budget_t *b = &c->budgets[k];
-        int rc;
-        if (k + 1 == c->n_campaigns) {
-            if ((rc = couponstore_budget_tx_get(tx, c->campaigns[k], b)) != 0)
-                return rc;
+        if (fresh) {
             if (b->budget > 0 && b->pacer.end_ms > b->pacer.start_ms &&
                 now_ms - b->pacer.last_ms >= PACER_MIN_STEP_MS) {
                 /* Paced on committed spend: reservations are what the hard
@@ -152,8 +166,10 @@ static void offer_fill(couponstore_offer_t *o, const couponstore_target_t *t,
     couponstore_copy_id(o->reason, d->reason, sizeof o->reason);
 }
 
-static int record_grant(target_ctx_t *c, const coupon_t *cp, couponstore_budget_t *b,
-                        double max_cost)
+/* A grant of cp usable until valid_until_ms: the customer holds it and its
+ * campaign reserves max_cost. */
+static int hold(target_ctx_t *c, const coupon_t *cp, couponstore_budget_t *b,
+                double max_cost, int64_t valid_until_ms)
 {
     couponstore_history_t *h = &c->hist;
     couponstore_held_t *e = couponstore_held_slot(h, cp->id);
@@ -165,14 +181,120 @@ static int record_grant(target_ctx_t *c, const coupon_t *cp, couponstore_budget_
     e->uses_left = (uint32_t)cp->n_benefits;
     e->stackable = cp->stackable != 0;
     e->reserved = max_cost;
-    e->valid_until_ms = cp->valid_until_ms;
+    e->valid_until_ms = valid_until_ms;
     e->last_grant_ms = c->t->now_ms;
-    h->grant_ms[h->n_grants % COUPONSTORE_MAX_GRANTS] = c->t->now_ms;
-    h->n_grants++;
+    e->guaranteed = cp->mode == COUPON_GUARANTEED;
     if (cp->type == COUPON_WELCOME_PACK)
         h->welcome_pack = 1;
     b->committed += max_cost;
     b->grants++;
+    return 0;
+}
+
+/* A targeted grant: held, and counted by the frequency cap. */
+static int record_grant(target_ctx_t *c, const coupon_t *cp, couponstore_budget_t *b,
+                        double max_cost)
+{
+    couponstore_history_t *h = &c->hist;
+    int rc = hold(c, cp, b, max_cost, cp->valid_until_ms);
+    if (rc)
+        return rc;
+    h->grant_ms[h->n_grants % COUPONSTORE_MAX_GRANTS] = c->t->now_ms;
+    h->n_grants++;
+    return 0;
+}
+
+/* ---- entitlements ------------------------------------------------------------------------ */
+
+static int offer_names(const couponstore_offer_t *o, const char *coupon_id)
+{
+    for (uint32_t i = 0; i < o->n_entitled && i < COUPONSTORE_MAX_ENTITLED; i++)
+        if (strcmp(o->entitled[i], coupon_id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Grants entitlement e (status GRANT) if its campaign can pay, else marks it
+ * BUDGET; the offer row names what was granted. */
+static int grant_entitlement(store_tx_t *tx, target_ctx_t *c, coupon_entitlement_t *e)
+{
+    const coupon_t *cp = &c->t->catalog[e->index];
+    couponstore_offer_t *o = c->out;
+    couponstore_budget_t *b;
+    size_t k;
+    int rc;
+
+    if ((rc = budget_index(tx, c, cp->campaign, &k, NULL)) != 0)
+        return rc;
+    b = &c->budgets[k];
+    if (!uplift_grant_fits(b->budget, b->spent + b->committed, e->max_cost)) {
+        e->status = COUPON_ENTITLED_BUDGET;
+        e->granted_ms = 0;
+        snprintf(e->reason, sizeof e->reason,
+                 "entitled to '%s', refused: campaign '%s' has no budget left for it", cp->id,
+                 cp->campaign);
+        return 0;
+    }
+    if ((rc = hold(c, cp, b, e->max_cost, e->valid_until_ms)) != 0)
+        return rc;
+    c->camp_dirty[k] = 1;
+    if (o->n_entitled < COUPONSTORE_MAX_ENTITLED)
+        couponstore_copy_id(o->entitled[o->n_entitled++], cp->id, COUPON_ID_MAX);
+    return 0;
+}
+
+/* The customer's entitlements on the history as it stands (after the
+ * targeted grant), granted where due. */
+static int grant_entitlements(store_tx_t *tx, target_ctx_t *c, const coupon_velocity_t *vel)
+{
+    const couponstore_target_t *t = c->t;
+    coupon_held_t held[COUPONSTORE_MAX_HELD];
+    coupon_history_t hv;
+    int k, rc;
+
+    couponstore_history_view(&c->hist, t->now_ms, held, &hv);
+    k = coupon_entitlements(t->catalog, t->n, t->cust, &hv, vel, c->cfg, t->now_ms,
+                            t->entitlements);
+    if (k < 0)
+        return k;
+    *t->n_entitlements = (size_t)k;
+    for (int i = 0; i < k; i++)
+        if (t->entitlements[i].status == COUPON_ENTITLED_GRANT &&
+            (rc = grant_entitlement(tx, c, &t->entitlements[i])) != 0)
+            return rc;
+    return 0;
+}
+
+/* A replay writes nothing: the entitlements held in their period at the
+ * logged time, those the logged request granted reported as granted. */
+static int replay_entitlements(store_tx_t *tx, target_ctx_t *c)
+{
+    const couponstore_target_t *t = c->t;
+    const couponstore_offer_t *o = c->out;
+    coupon_held_t held[COUPONSTORE_MAX_HELD];
+    coupon_history_t hv;
+    size_t kept = 0;
+    int k, rc;
+
+    if ((rc = couponstore_history_tx_get(tx, o->customer_id, &c->hist)) != 0)
+        return rc;
+    couponstore_history_view(&c->hist, o->time_ms, held, &hv);
+    k = coupon_entitlements(t->catalog, t->n, t->cust, &hv, NULL, c->cfg, o->time_ms,
+                            t->entitlements);
+    if (k < 0)
+        return k;
+    for (int i = 0; i < k; i++) {
+        coupon_entitlement_t *e = &t->entitlements[i];
+        if (e->status != COUPON_ENTITLED_HELD)
+            continue;
+        if (offer_names(o, t->catalog[e->index].id)) {
+            e->status = COUPON_ENTITLED_GRANT;
+            snprintf(e->reason, sizeof e->reason, "entitled to '%s' (granted by this request)",
+                     t->catalog[e->index].id);
+        }
+        t->entitlements[kept++] = *e;
+    }
+    *t->n_entitlements = kept;
     return 0;
 }
 
@@ -224,7 +346,7 @@ static int target_fn(store_tx_t *tx, void *ctx)
     rc = offer_get(tx, t->request_id, c->out);
     if (rc == 0) {
         c->replayed = 1;
-        return 0;
+        return t->entitlements ? replay_entitlements(tx, c) : 0;
     }
     if (rc != -ENOENT)
         return rc;
@@ -261,6 +383,11 @@ static int target_fn(store_tx_t *tx, void *ctx)
                                    ? &c->cands[d.chosen.index] : NULL;
         offer_fill(c->out, t, &d, NULL, best, 0.0);
     }
+    if (t->entitlements) {
+        if ((rc = grant_entitlements(tx, c, &vel)) != 0)
+            return rc;
+        hist_dirty |= c->out->n_entitled > 0;
+    }
     for (size_t k = 0; k < c->n_campaigns; k++)
         if (c->camp_dirty[k] &&
             (rc = couponstore_row_put(tx, &CS_BUDGET, c->campaigns[k], &c->budgets[k])) != 0)
@@ -284,14 +411,13 @@ static void target_free(target_ctx_t *c)
 static int target_alloc(target_ctx_t *c, size_t n)
 {
     size_t m = n ? n : 1;
-    int rc = couponstore_models_init(&c->models, n);
     c->cands = malloc(m * sizeof *c->cands);
     c->lambdas = malloc(m * sizeof *c->lambdas);
     c->opts = malloc(m * sizeof *c->opts);
     c->budgets = malloc(m * sizeof *c->budgets);
     c->campaigns = malloc(m * sizeof *c->campaigns);
     c->camp_dirty = calloc(m, sizeof *c->camp_dirty);
-    if (rc || !c->cands || !c->lambdas || !c->opts || !c->budgets ||
+    if (!c->cands || !c->lambdas || !c->opts || !c->budgets ||
         !c->campaigns || !c->camp_dirty)
         return -ENOMEM;
     return 0;
@@ -306,8 +432,11 @@ static int target_in(store_t *s, store_tx_t *tx, const couponstore_target_t *t,
     int rc;
 
     if (!t || !out || !t->cust || !id_ok(t->cust->customer_id, STORE_MAX_ID + 1) ||
-        !id_ok(t->request_id, COUPONSTORE_REQUEST_ID_MAX) || (t->n && !t->catalog))
+        !id_ok(t->request_id, COUPONSTORE_REQUEST_ID_MAX) || (t->n && !t->catalog) ||
+        (t->entitlements && !t->n_entitlements))
         return -EINVAL;
+    if (t->n_entitlements)
+        *t->n_entitlements = 0;
     if (!t->cfg)
         coupon_config_default(&def);
     memset(&c, 0, sizeof c);
@@ -315,11 +444,13 @@ static int target_in(store_t *s, store_tx_t *tx, const couponstore_target_t *t,
     c.cfg = t->cfg ? t->cfg : &def;
     c.out = out;
     if ((rc = target_alloc(&c, t->n)) == 0) {
-        if (t->n)
-            memcpy(c.cands, t->catalog, t->n * sizeof *c.cands);
-        c.n_cands = t->n;
-        rc = tx ? target_fn(tx, &c) : store_table_atomic(s, target_fn, &c);
+        for (size_t i = 0; i < t->n && !t->no_targeting; i++)
+            if (t->catalog[i].mode == COUPON_TARGETED)
+                c.cands[c.n_cands++] = t->catalog[i];
+        rc = couponstore_models_init(&c.models, c.n_cands); /* models follow cands */
     }
+    if (rc == 0)
+        rc = tx ? target_fn(tx, &c) : store_table_atomic(s, target_fn, &c);
     if (rc == 0 && replayed)
         *replayed = c.replayed;
     target_free(&c);

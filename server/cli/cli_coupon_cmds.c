@@ -35,7 +35,7 @@
 typedef struct coupon_args {
     const char *addr, *data, *id, *campaign, *user, *coupon, *request_id;
     const char *segments, *tiers, *categories, *items;
-    int kind, stackable, referred;
+    int kind, stackable, referred, period;
     double budget, min_basket, discount;
     uint32_t per_customer;
     long long from, until, as_of, limit;
@@ -76,6 +76,19 @@ static int opt_kind(void *dest, const char *v)
         return -1;
     }
     *(int *)dest = k;
+    return 0;
+}
+
+/* --guaranteed PERIOD: an entitlement granted once per PERIOD. */
+static int opt_period(void *dest, const char *v)
+{
+    int p = enum_value(&patron__v1__grant_period__descriptor, "GRANT_PERIOD_", v, strlen(v));
+    if (p < 0) {
+        fprintf(stderr, "patron coupon: --guaranteed: expected once, year, month or week, "
+                        "got \"%s\"\n", v);
+        return -1;
+    }
+    *(int *)dest = p;
     return 0;
 }
 
@@ -207,11 +220,16 @@ static void print_coupon(const Patron__V1__Coupon *c)
     char from[CLI_TIME_CAP], until[CLI_TIME_CAP];
     const ProtobufCEnumValue *k =
         protobuf_c_enum_descriptor_get_value(&patron__v1__coupon_kind__descriptor, c->kind);
+    const ProtobufCEnumValue *p =
+        protobuf_c_enum_descriptor_get_value(&patron__v1__grant_period__descriptor, c->period);
     printf("coupon %s: campaign %s, kind %s, %zu benefit(s), valid %s to %s, campaign "
-           "budget %g, %u per customer\n", c->coupon_id, c->campaign_id, k ? k->name : "?",
+           "budget %g, %u per customer%s%s\n", c->coupon_id, c->campaign_id, k ? k->name : "?",
            c->n_benefits, cli_time_format(c->valid_from_unix_ms, from),
            cli_time_format(c->valid_until_unix_ms, until), c->campaign_budget,
-           c->per_customer_limit);
+           c->per_customer_limit,
+           c->mode == PATRON__V1__COUPON_MODE__COUPON_MODE_GUARANTEED ? ", guaranteed: "
+                                                                        : ", targeted",
+           c->mode == PATRON__V1__COUPON_MODE__COUPON_MODE_GUARANTEED && p ? p->name : "");
 }
 
 static int upsert(int argc, char **argv, coupon_args_t *a)
@@ -221,8 +239,10 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
         "--addr A --id ID --campaign C --kind KIND --budget B --benefit SPEC...\n"
         "                     --from TIME --until TIME [--per-customer N] [--segments S,..]\n"
         "                     [--tiers T,..] [--categories C,..] [--items I,..]\n"
-        "                     [--min-basket X] [--stackable]",
+        "                     [--min-basket X] [--stackable] [--guaranteed PERIOD]",
         "Inserts or replaces a coupon definition (UpsertCoupon) and prints it as stored.\n"
+        "--guaranteed makes it an entitlement (TargetCoupons grants it whenever eligible,\n"
+        "once per PERIOD: once|year|month|week); without it, uplift targeting decides.\n"
         "SPEC: KIND[,amount=X][,percent=F][,cap=X][,threshold=X][,min-threshold=X], KIND\n"
         "amount|percent|shipping|threshold; --benefit once, or 2..8 times for a welcome pack."
     };
@@ -248,6 +268,8 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
         CLI_STR("items", "I,..", "items it applies to (default: all)", 0, &a->items),
         CLI_NUM("min-basket", "X", "the smallest in-scope basket", 0, 1e15, &a->min_basket),
         CLI_FLAG("stackable", "may be combined with other coupons", &a->stackable),
+        CLI_CALL("guaranteed", "PERIOD", "an entitlement, granted once per PERIOD (once, "
+                 "year, month, week)", opt_period, &a->period),
         CLI_END,
     };
     Patron__V1__Coupon c = PATRON__V1__COUPON__INIT;
@@ -283,6 +305,10 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
     c.items = item;
     c.min_basket = a->min_basket;
     c.stackable = a->stackable;
+    if (a->period > 0) {
+        c.mode = PATRON__V1__COUPON_MODE__COUPON_MODE_GUARANTEED;
+        c.period = (Patron__V1__GrantPeriod)a->period;
+    }
     req.coupon = &c;
     r = (Patron__V1__UpsertCouponResponse *)cli_call(
         a->addr, "/patron.v1.Coupons/UpsertCoupon", &req.base,
@@ -293,6 +319,20 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
         print_coupon(r->coupon);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return CLI_OK;
+}
+
+/* "  entitlement birthday-gift (campaign bday): GRANTED at ..., until ..." */
+static void print_entitlement(const Patron__V1__Entitlement *e)
+{
+    char at[CLI_TIME_CAP], until[CLI_TIME_CAP];
+    const ProtobufCEnumValue *s = protobuf_c_enum_descriptor_get_value(
+        &patron__v1__entitlement_status__descriptor, e->status);
+    const char *name = s ? s->name + strlen("ENTITLEMENT_STATUS_") : "?";
+    printf("  entitlement %s (campaign %s): %s", e->coupon_id, e->campaign_id, name);
+    if (e->granted_unix_ms)
+        printf(" at %s, usable until %s", cli_time_format(e->granted_unix_ms, at),
+               cli_time_format(e->valid_until_unix_ms, until));
+    printf(", max cost %.2f\n    %s\n", e->max_cost, e->reason);
 }
 
 static int target(int argc, char **argv, coupon_args_t *a)
@@ -347,6 +387,8 @@ static int target(int argc, char **argv, coupon_args_t *a)
                d->max_cost, d->incremental_margin, d->lambda, d->value);
         printf("  reason: %s\n", d->reason);
     }
+    for (size_t i = 0; i < r->n_entitlements; i++)
+        print_entitlement(r->entitlements[i]);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return CLI_OK;
 }

@@ -120,7 +120,7 @@ const char cli_formats_text[] =
     "                          is suppressed (0..720; 0: never wait)\n"
     "  Coupon guards (patrond: TargetCoupons, SelectCampaignAudience, triggers):\n"
     "  coupon_weekly_cap = 2        discretionary grants per customer in 7 days\n"
-    "                               (0..1000)\n"
+    "                               (0..1000; entitlements do not count)\n"
     "  coupon_max_accounts_per_device = 3   coupon_max_accounts_per_address = 5\n"
     "    accounts seen on one device or address beyond this get none (1..1e6)\n"
     "  coupon_max_redemptions_per_hour = 3  coupon_max_redemptions_per_day = 5\n"

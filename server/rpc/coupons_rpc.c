@@ -98,6 +98,14 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
     c->per_customer_limit = m->per_customer_limit;
     c->min_basket = m->min_basket;
     c->stackable = m->stackable;
+    if (coupon_mode_from_pb(m->mode, &c->mode) != 0) {
+        snprintf(err, cap, "mode: must be one of the CouponMode values");
+        return -EINVAL;
+    }
+    if (coupon_period_from_pb(m->period, &c->period) != 0) {
+        snprintf(err, cap, "period: must be one of the GrantPeriod values");
+        return -EINVAL;
+    }
     for (size_t i = 0; i < m->n_eligible_segments; i++) {
         int k = name_index(m->eligible_segments[i], profile_segment_name, pc, pc->n_segments);
         if (k < 0) {
@@ -216,6 +224,29 @@ static void decision_fill(const couponstore_offer_t *o, Patron__V1__CouponDecisi
     d->value = n->value;
 }
 
+/* The response's entitlements: msgs[i] for es[i] over the catalog cs
+ * (strings borrowed from both), ptrs the repeated field. */
+static void entitlements_fill(const coupon_t *cs, const coupon_entitlement_t *es, size_t n,
+                              Patron__V1__Entitlement *msgs, Patron__V1__Entitlement **ptrs)
+{
+    for (size_t i = 0; i < n; i++) {
+        const coupon_t *c = &cs[es[i].index];
+        Patron__V1__Entitlement *m = &msgs[i];
+        patron__v1__entitlement__init(m);
+        m->coupon_id = (char *)c->id;
+        m->campaign_id = (char *)c->campaign;
+        m->kind = (Patron__V1__CouponKind)(c->type + 1);
+        m->status = entitled_to_pb(es[i].status);
+        m->granted_unix_ms = es[i].granted_ms;
+        m->valid_until_unix_ms = es[i].valid_until_ms;
+        m->period_start_unix_ms = es[i].period_start_ms;
+        m->period_end_unix_ms = es[i].period_end_ms;
+        m->max_cost = es[i].max_cost;
+        m->reason = (char *)es[i].reason;
+        ptrs[i] = m;
+    }
+}
+
 static const char *target_invalid(const Patron__V1__TargetCouponsRequest *r)
 {
     if (id_bad(r->customer_id, STORE_MAX_ID))
@@ -279,6 +310,9 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     Patron__V1__Provenance prov = PATRON__V1__PROVENANCE__INIT;
     coupon_cart_line_t *lines = NULL;
     coupon_catalog_t *coupons = NULL;
+    coupon_entitlement_t *ents = NULL;
+    Patron__V1__Entitlement *ent_msgs = NULL, **ent_ptrs = NULL;
+    size_t n_ents = 0;
     couponstore_offer_t offer;
     couponstore_target_t t;
     arms_t arms;
@@ -340,6 +374,11 @@ resolve:
         rpc_fail(out, GRPC_STATUS_UNAVAILABLE, "the coupon catalog could not be read");
         goto out;
     }
+    free(ents);
+    if (!(ents = calloc(coupons->n ? coupons->n : 1, sizeof *ents))) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
     if (!r->request_id[0])
         rpc_new_request_id(rid);
     t.request_id = r->request_id[0] ? r->request_id : rid;
@@ -349,6 +388,8 @@ resolve:
     t.catalog = coupons->coupons;
     t.n = coupons->n;
     t.cfg = &cfg;
+    t.entitlements = ents;
+    t.n_entitlements = &n_ents;
     rc = serve_target_coupon(a->store, &arms, &t, &a->counters, &offer, &replayed);
     if (rc == -ESTALE && ++stale < TARGET_TRIES) {
         coupon_catalog_unref(coupons);
@@ -366,6 +407,15 @@ resolve:
         goto out;
     }
     decision_fill(&offer, &dec);
+    if (n_ents && (!(ent_msgs = calloc(n_ents, sizeof *ent_msgs)) ||
+                   !(ent_ptrs = calloc(n_ents, sizeof *ent_ptrs)))) {
+        /* Committed already: the retry with this request_id replays it. */
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    entitlements_fill(coupons->coupons, ents, n_ents, ent_msgs, ent_ptrs);
+    resp.n_entitlements = n_ents;
+    resp.entitlements = ent_ptrs;
     arms_provenance(&arms, &exp_id, &arm_id);
     prov.experiment_id = (char *)exp_id;
     prov.arm_id = (char *)arm_id;
@@ -379,6 +429,9 @@ resolve:
     encode(&resp.base, out);
 out:
     coupon_catalog_unref(coupons);
+    free(ent_ptrs);
+    free(ent_msgs);
+    free(ents);
     free(lines);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }

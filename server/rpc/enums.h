@@ -146,6 +146,52 @@ static inline int coupon_kind_from_pb(Patron__V1__CouponKind k, coupon_type_t *o
     return 0;
 }
 
+/* CouponMode -> coupon_mode_t: UNSPECIFIED is targeted, as before modes
+ * existed. 0, or -EINVAL for numbers the API does not define. */
+static inline int coupon_mode_from_pb(Patron__V1__CouponMode m, coupon_mode_t *out)
+{
+    switch (m) {
+    case PATRON__V1__COUPON_MODE__COUPON_MODE_UNSPECIFIED:
+    case PATRON__V1__COUPON_MODE__COUPON_MODE_TARGETED:
+        *out = COUPON_TARGETED;
+        return 0;
+    case PATRON__V1__COUPON_MODE__COUPON_MODE_GUARANTEED:
+        *out = COUPON_GUARANTEED;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+/* GrantPeriod <-> coupon_period_t: the same numbers (UNSPECIFIED = NONE). */
+SAME(COUPON_PERIOD_NONE, PATRON__V1__GRANT_PERIOD__GRANT_PERIOD_UNSPECIFIED);
+SAME(COUPON_PERIOD_ONCE, PATRON__V1__GRANT_PERIOD__GRANT_PERIOD_ONCE);
+SAME(COUPON_PERIOD_YEAR, PATRON__V1__GRANT_PERIOD__GRANT_PERIOD_YEAR);
+SAME(COUPON_PERIOD_MONTH, PATRON__V1__GRANT_PERIOD__GRANT_PERIOD_MONTH);
+SAME(COUPON_PERIOD_WEEK, PATRON__V1__GRANT_PERIOD__GRANT_PERIOD_WEEK);
+
+static inline int coupon_period_from_pb(Patron__V1__GrantPeriod p, coupon_period_t *out)
+{
+    if ((int)p < 0 || (int)p >= (int)COUPON_N_PERIODS)
+        return -EINVAL;
+    *out = (coupon_period_t)p;
+    return 0;
+}
+
+/* EntitlementStatus = coupon_entitled_t + 1 (0 is unset). */
+SAME(COUPON_ENTITLED_GRANT + 1, PATRON__V1__ENTITLEMENT_STATUS__ENTITLEMENT_STATUS_GRANTED);
+SAME(COUPON_ENTITLED_HELD + 1,
+     PATRON__V1__ENTITLEMENT_STATUS__ENTITLEMENT_STATUS_ALREADY_GRANTED);
+SAME(COUPON_ENTITLED_VELOCITY + 1,
+     PATRON__V1__ENTITLEMENT_STATUS__ENTITLEMENT_STATUS_REFUSED_VELOCITY);
+SAME(COUPON_ENTITLED_BUDGET + 1,
+     PATRON__V1__ENTITLEMENT_STATUS__ENTITLEMENT_STATUS_REFUSED_BUDGET);
+
+static inline Patron__V1__EntitlementStatus entitled_to_pb(coupon_entitled_t s)
+{
+    return (Patron__V1__EntitlementStatus)((int)s + 1);
+}
+
 /* BenefitKind -> coupon_benefit_kind_t, likewise shifted by one. */
 SAME(COUPON_BENEFIT_AMOUNT + 1, PATRON__V1__BENEFIT_KIND__BENEFIT_KIND_AMOUNT);
 SAME(COUPON_BENEFIT_PERCENT + 1, PATRON__V1__BENEFIT_KIND__BENEFIT_KIND_PERCENT);

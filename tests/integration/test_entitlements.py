@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Integration tests of the coupon guards from the settings file: the real
-patrond on an ephemeral loopback port, started with --profiles FILE, driven
-over gRPC (see patron_harness.py).
+"""Integration tests of entitlements (guaranteed coupons) and of the coupon
+guards from the settings file: the real patrond on an ephemeral loopback
+port (started with --profiles FILE where a test needs one), driven over gRPC
+(see patron_harness.py).
 
     /usr/bin/python3 tests/integration/test_entitlements.py --build BUILD_DIR \
         --proto proto [--patron PATH] [unittest args, e.g. -v or a test name]
@@ -9,6 +10,7 @@ over gRPC (see patron_harness.py).
 Every decision uses a fixed as_of time, so the holdout and exploration draws
 (hashes of customer id and day) are the same on every run.
 """
+import datetime
 import os
 import shutil
 import subprocess
@@ -19,6 +21,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import patron_harness as h  # noqa: E402  (fails clearly without python3-grpcio)
+import grpc  # noqa: E402
 
 DAY = 86_400_000
 AS_OF = 1_700_000_000_000 + 10 * DAY
@@ -67,6 +70,180 @@ class SettingsServerTest(unittest.TestCase):
 
     def outcomes(self, prefix, n, **kw):
         return [self.target("%s-%03d" % (prefix, i), **kw).decision.outcome for i in range(n)]
+
+
+AS_OF_MONTH = datetime.datetime.fromtimestamp(AS_OF / 1000, datetime.timezone.utc).month
+YEAR_END = int(datetime.datetime(
+    datetime.datetime.fromtimestamp(AS_OF / 1000, datetime.timezone.utc).year + 1, 1, 1,
+    tzinfo=datetime.timezone.utc).timestamp() * 1000)
+
+
+class EntitlementTests(SettingsServerTest):
+    """A small shop: customers with three orders each, a 15.00 birthday gift
+    and a discretionary 20 % off, both more than uplift targeting finds worth
+    giving them."""
+
+    def setUp(self):
+        super().setUp()
+        common = h.pb.common
+        self.srv.upsert_items([common.Item(item_id="book-1", category="books", price=20,
+                                           unit_cost=12)])
+        events = []
+        for i, cust in enumerate(["ann", "bob", "cid", "dee"]):
+            for j in range(3):
+                events.append(common.Event(
+                    event_id="%s-%d" % (cust, j), customer_id=cust, item_id="book-1",
+                    type=common.EVENT_TYPE_PURCHASE,
+                    time_unix_ms=AS_OF - 9 * DAY + (i + 3 * j) * DAY // 4,
+                    quantity=3, unit_price=20))
+        self.assertEqual(self.srv.record_events(events).accepted, len(events))
+        c = h.pb.coupons
+        self.upsert(c.Coupon(coupon_id="p20", campaign_id="autumn",
+                             kind=c.COUPON_KIND_PERCENT_OFF,
+                             benefits=[c.CouponBenefit(kind=c.BENEFIT_KIND_PERCENT,
+                                                       percent=0.2, cap=50)],
+                             valid_from_unix_ms=AS_OF - 30 * DAY,
+                             valid_until_unix_ms=AS_OF + 30 * DAY,
+                             campaign_budget=1000, per_customer_limit=1))
+
+    def birthday(self, customer_id, month=AS_OF_MONTH):
+        P = h.pb.profiles
+        self.srv.call("/patron.v1.Profiles/SetCustomerAttributes",
+                      P.SetCustomerAttributesRequest(attributes=P.CustomerAttributes(
+                          customer_id=customer_id, birth_month=month, birth_day=3)),
+                      P.SetCustomerAttributesResponse)
+
+    def gift(self, budget=100, **kw):
+        c = h.pb.coupons
+        fields = dict(coupon_id="bday", campaign_id="birthdays", kind=c.COUPON_KIND_BIRTHDAY,
+                      benefits=[c.CouponBenefit(kind=c.BENEFIT_KIND_AMOUNT, amount=15)],
+                      valid_from_unix_ms=AS_OF - 30 * DAY,
+                      valid_until_unix_ms=AS_OF + 400 * DAY,
+                      campaign_budget=budget, per_customer_limit=5,
+                      mode=c.COUPON_MODE_GUARANTEED, period=c.GRANT_PERIOD_YEAR)
+        fields.update(kw)
+        return self.upsert(c.Coupon(**fields))
+
+    def test_birthday_entitlement_beside_the_uplift_decision(self):
+        c, common = h.pb.coupons, h.pb.common
+        self.birthday("ann")
+        self.birthday("bob", month=AS_OF_MONTH % 12 + 1)
+        # Targeted, the birthday coupon is declined like any coupon that
+        # does not pay: the old behaviour, still the rule for discretionary ones.
+        self.gift(mode=c.COUPON_MODE_TARGETED, period=c.GRANT_PERIOD_UNSPECIFIED)
+        before = self.target("ann", request_id="t0")
+        self.assertEqual(before.decision.outcome, common.COUPON_OUTCOME_NONE_NOT_WORTH)
+        self.assertEqual(list(before.entitlements), [])
+        # Guaranteed: granted beside the (still declined) targeted choice.
+        stored = self.gift()
+        self.assertEqual(stored.mode, c.COUPON_MODE_GUARANTEED)
+        first = self.target("ann", request_id="t1")
+        self.assertEqual(first.decision.outcome, common.COUPON_OUTCOME_NONE_NOT_WORTH)
+        self.assertEqual(first.decision.coupon_id, "")
+        self.assertIn("p20", first.decision.reason)   # the uplift test ran on p20 only
+        self.assertEqual(len(first.entitlements), 1)
+        e = first.entitlements[0]
+        self.assertEqual((e.coupon_id, e.campaign_id, e.kind, e.status),
+                         ("bday", "birthdays", c.COUPON_KIND_BIRTHDAY,
+                          c.ENTITLEMENT_STATUS_GRANTED))
+        self.assertEqual(e.granted_unix_ms, AS_OF)
+        self.assertEqual(e.valid_until_unix_ms, YEAR_END)
+        self.assertEqual(e.period_end_unix_ms, YEAR_END)
+        self.assertEqual(e.max_cost, 15.0)
+        # A second call in the same year grants nothing again.
+        second = self.target("ann", request_id="t2", as_of=AS_OF + DAY)
+        # ...and the unused gift she holds keeps no targeted coupon out: p20
+        # is still decided on by uplift.
+        self.assertEqual(second.decision.outcome, common.COUPON_OUTCOME_NONE_NOT_WORTH)
+        self.assertIn("p20", second.decision.reason)
+        self.assertEqual(len(second.entitlements), 1)
+        self.assertEqual(second.entitlements[0].status, c.ENTITLEMENT_STATUS_ALREADY_GRANTED)
+        self.assertEqual(second.entitlements[0].granted_unix_ms, AS_OF)
+        # A retry of the first request answers as the first time did.
+        retry = self.target("ann", request_id="t1")
+        self.assertTrue(retry.replayed)
+        self.assertEqual(retry.entitlements[0].status, c.ENTITLEMENT_STATUS_GRANTED)
+        # The grant is a coupon like any other: it is redeemed against its
+        # reservation, once.
+        red = self.srv.call(SVC + "RecordRedemption", c.RecordRedemptionRequest(
+            redemption_id="r1", customer_id="ann", coupon_id="bday", discount=15,
+            time_unix_ms=AS_OF + 2 * DAY), c.RecordRedemptionResponse)
+        self.assertEqual((red.campaign_spent, red.campaign_committed), (15.0, 0.0))
+        third = self.target("ann", request_id="t3", as_of=AS_OF + 3 * DAY)
+        self.assertEqual(third.entitlements[0].status, c.ENTITLEMENT_STATUS_ALREADY_GRANTED)
+        # Not the birth month: nothing; an unknown birthday: nothing.
+        self.assertEqual(list(self.target("bob", request_id="b1").entitlements), [])
+        self.assertEqual(list(self.target("cid", request_id="c1").entitlements), [])
+
+    def test_holdout_customer_still_gets_the_promise(self):
+        c, common = h.pb.coupons, h.pb.common
+        self.gift()
+        held = None
+        for i in range(200):
+            cust = "h-%03d" % i
+            r = self.target(cust, request_id="probe-" + cust)
+            if r.decision.outcome == common.COUPON_OUTCOME_NONE_HOLDOUT:
+                held = cust
+                break
+        self.assertIsNotNone(held, "5 % of 200 ids are held out")
+        self.birthday(held)
+        r = self.target(held, request_id="after-birthday")
+        self.assertEqual(r.decision.outcome, common.COUPON_OUTCOME_NONE_HOLDOUT)
+        self.assertEqual([(e.coupon_id, e.status) for e in r.entitlements],
+                         [("bday", c.ENTITLEMENT_STATUS_GRANTED)])
+
+    def test_budget_and_device_limits_still_hold(self):
+        c = h.pb.coupons
+        self.gift(budget=20)   # one 15.00 gift fits, a second does not
+        for cust in ("ann", "bob", "cid", "dee"):
+            self.birthday(cust)
+        got = self.target("ann", request_id="a", device_id="phone")
+        self.assertEqual(got.entitlements[0].status, c.ENTITLEMENT_STATUS_GRANTED)
+        broke = self.target("bob", request_id="b")
+        self.assertEqual(broke.entitlements[0].status, c.ENTITLEMENT_STATUS_REFUSED_BUDGET)
+        self.assertIn("budget", broke.entitlements[0].reason)
+        self.gift(budget=100)
+        for cust in ("cid", "dee"):          # accounts 2 and 3 on the phone: allowed
+            self.target(cust, request_id="x-" + cust, device_id="phone")
+        fourth = self.target("bob", request_id="b2", device_id="phone")
+        self.assertEqual(fourth.entitlements[0].status, c.ENTITLEMENT_STATUS_REFUSED_VELOCITY)
+        self.assertIn("device", fourth.entitlements[0].reason)
+
+    def test_cli_upserts_and_shows_entitlements(self):
+        self.birthday("ann")
+        iso = lambda ms: datetime.datetime.fromtimestamp(  # noqa: E731
+            ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        base = [h.PATRON, "coupon", "upsert", "--addr", self.srv.addr, "--id", "bday",
+                "--campaign", "birthdays", "--kind", "birthday", "--budget", "100",
+                "--benefit", "amount,amount=15", "--from", iso(AS_OF - 30 * DAY),
+                "--until", iso(AS_OF + 400 * DAY), "--per-customer", "5"]
+        run = lambda *a: subprocess.run(list(a), capture_output=True, text=True,  # noqa: E731
+                                        timeout=30)
+        out = run(*base, "--guaranteed", "fortnight")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--guaranteed: expected once, year, month or week", out.stderr)
+        out = run(*base, "--guaranteed", "year")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("guaranteed: GRANT_PERIOD_YEAR", out.stdout)
+        out = run(h.PATRON, "coupon", "target", "--addr", self.srv.addr, "--user", "ann",
+                  "--request-id", "cli-1", "--as-of", iso(AS_OF))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("outcome COUPON_OUTCOME_NONE_NOT_WORTH", out.stdout)
+        self.assertIn("entitlement bday (campaign birthdays): GRANTED at %s" % iso(AS_OF),
+                      out.stdout)
+        out = run(h.PATRON, "coupon", "target", "--addr", self.srv.addr, "--user", "ann",
+                  "--request-id", "cli-2", "--as-of", iso(AS_OF + DAY))
+        self.assertIn("entitlement bday (campaign birthdays): ALREADY_GRANTED", out.stdout)
+
+    def test_bad_definitions_name_the_field(self):
+        c = h.pb.coupons
+        for kw, field in ((dict(period=c.GRANT_PERIOD_UNSPECIFIED), "coupon.period"),
+                          (dict(mode=c.COUPON_MODE_TARGETED), "coupon.period"),
+                          (dict(mode=9), "coupon.mode"),
+                          (dict(period=9), "coupon.period")):
+            err = h.rpc_error(self.gift, **kw)
+            self.assertEqual(err.code(), grpc.StatusCode.INVALID_ARGUMENT, err.details())
+            self.assertIn(field, err.details())
 
 
 class DefaultGuardsTests(SettingsServerTest):
