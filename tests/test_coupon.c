@@ -739,6 +739,29 @@ static void test_entitlement_once_per_period(void)
     CHECK_EQ_INT(e.status, COUPON_ENTITLED_GRANT);   /* July 1 */
 }
 
+/* A signup-anniversary gift, guaranteed once a year: in the signup month of
+ * a later year only. */
+static void test_anniversary(void)
+{
+    coupon_t c = birthday_gift();
+    coupon_customer_t cu = customer("c1", PROFILE_STAGE_ACTIVE, 50);
+    coupon_entitlement_t e;
+    const char *why = NULL;
+
+    c.type = COUPON_ANNIVERSARY;
+    CHECK_STREQ(coupon_type_name(c.type), "anniversary");
+    CHECK(coupon_invalid(&c) == NULL);
+    CHECK_EQ_INT(coupon_entitlements(&c, 1, &cu, NULL, NULL, NULL, JUNE_2024, &e), 0);
+    cu.signup_ms = JUNE_2024 - 365 * DAY_MS - 20 * DAY_MS;   /* 2023-05-22 */
+    CHECK(!coupon_eligible(&c, &cu, NULL, NULL, JUNE_2024, &why));
+    CHECK(why && strstr(why, "anniversary"));
+    cu.signup_ms = JUNE_2024 - 365 * DAY_MS - 5 * DAY_MS;    /* 2023-06-06 */
+    CHECK_EQ_INT(coupon_entitlements(&c, 1, &cu, NULL, NULL, NULL, JUNE_2024, &e), 1);
+    CHECK_EQ_INT(e.status, COUPON_ENTITLED_GRANT);
+    cu.signup_ms = JUNE_2024 - 5 * DAY_MS;                   /* signed up this month */
+    CHECK_EQ_INT(coupon_entitlements(&c, 1, &cu, NULL, NULL, NULL, JUNE_2024, &e), 0);
+}
+
 /* Never held out, never explored, no weekly cap; velocity limits hold. */
 static void test_entitlement_guards(void)
 {
@@ -790,5 +813,6 @@ int main(void)
     test_entitlement_beside_the_decision();
     test_entitlement_once_per_period();
     test_entitlement_guards();
+    test_anniversary();
     TEST_MAIN_END();
 }

@@ -109,6 +109,7 @@ void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *cc)
     cc->n_favourites = v->p.n_favourites;
     cc->favourites = v->p.favourites;
     cc->birth_month = v->has_attrs ? v->attrs.birth_month : 0;
+    cc->signup_ms = v->has_attrs ? v->attrs.signup_ms : 0;
 }
 
 typedef struct target_ctx {

@@ -106,6 +106,17 @@ static int utc_month(int64_t now_ms)
     return (int)m;
 }
 
+/* 1 if now_ms is in the UTC month of an anniversary of signup_ms (its
+ * month, a later year). */
+static int anniversary_month(int64_t signup_ms, int64_t now_ms)
+{
+    int64_t ys, yn;
+    unsigned ms, mn, d;
+    civil_from_days(civil_day_of_ms(signup_ms), &ys, &ms, &d);
+    civil_from_days(civil_day_of_ms(now_ms), &yn, &mn, &d);
+    return mn == ms && yn > ys;
+}
+
 /* NULL if the coupon's type allows this customer, else the reason. */
 static const char *type_rule(const coupon_t *c, const coupon_customer_t *cust,
                              const coupon_history_t *hist, int64_t now_ms)
@@ -131,6 +142,10 @@ static const char *type_rule(const coupon_t *c, const coupon_customer_t *cust,
             return "referral: customer was not referred";
         if (cust->x.orders > 0)
             return "referral: only before the first order";
+        return NULL;
+    case COUPON_ANNIVERSARY:
+        if (cust->signup_ms <= 0 || !anniversary_month(cust->signup_ms, now_ms))
+            return "anniversary: not the month of the customer's signup anniversary";
         return NULL;
     default:
         return NULL;

@@ -54,6 +54,7 @@ typedef enum coupon_type {
     COUPON_BIRTHDAY = 5,      /* in the customer's birth month */
     COUPON_WINBACK = 6,       /* at-risk or lapsed customers */
     COUPON_REFERRAL = 7,      /* referred customers before their first order */
+    COUPON_ANNIVERSARY = 8,   /* in the month of the signup anniversary */
     COUPON_N_TYPES
 } coupon_type_t;
 
@@ -123,7 +124,7 @@ typedef struct coupon {
 const char *coupon_invalid(const coupon_t *c);
 
 /* "threshold", "percent", "fixed", "free_shipping", "welcome_pack",
- * "birthday", "winback", "referral"; NULL outside the enum. */
+ * "birthday", "winback", "referral", "anniversary"; NULL outside the enum. */
 const char *coupon_type_name(coupon_type_t t);
 
 /* "once", "year", "month", "week"; "none" for NONE; NULL outside. */
@@ -154,6 +155,7 @@ typedef struct coupon_customer {
     size_t n_favourites;     /* favourite categories (profile_t) */
     const uint32_t *favourites;
     uint8_t birth_month;     /* 1..12, 0 unknown (store_attrs_t) */
+    int64_t signup_ms;       /* 0 unknown (store_attrs_t) */
     int referred;            /* signed up through a referral */
     const coupon_cart_line_t *cart; /* NULL / n_cart 0: no cart */
     size_t n_cart;
@@ -230,7 +232,8 @@ const char *coupon_config_set(coupon_config_t *cfg, const char *key, const char 
  * not NULL) set to a static reason: outside the validity window, tier /
  * segment / stage not allowed, type-specific rules (welcome pack: prospect or
  * new and never received one; birthday: in the birth month, UTC; win-back:
- * at risk or lapsed; referral: referred and no order yet), scope (with a
+ * at risk or lapsed; referral: referred and no order yet; anniversary: in
+ * the signup month of a later year, UTC), scope (with a
  * cart: a line in the coupon's categories or items; without one: a favourite
  * category among its categories, when it lists categories), minimum basket
  * (in-scope cart subtotal, else the predicted basket),

@@ -21,7 +21,7 @@ const char *coupon_type_name(coupon_type_t t)
 {
     static const char *const names[COUPON_N_TYPES] = {
         "threshold", "percent",  "fixed",   "free_shipping",
-        "welcome_pack", "birthday", "winback", "referral",
+        "welcome_pack", "birthday", "winback", "referral", "anniversary",
     };
     return (t >= 0 && t < COUPON_N_TYPES) ? names[t] : NULL;
 }

@@ -71,8 +71,8 @@ static int opt_kind(void *dest, const char *v)
     int k = enum_value(&patron__v1__coupon_kind__descriptor, "COUPON_KIND_", v, strlen(v));
     if (k < 0) {
         fprintf(stderr, "patron coupon: --kind: expected spend-x-save-y, percent-off, "
-                        "fixed-amount, free-shipping, welcome, birthday, win-back or "
-                        "referral, got \"%s\"\n", v);
+                        "fixed-amount, free-shipping, welcome, birthday, win-back, "
+                        "referral or anniversary, got \"%s\"\n", v);
         return -1;
     }
     *(int *)dest = k;
@@ -253,7 +253,7 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
         CLI_STR("campaign", "C", "its campaign (coupons of one campaign share its budget)",
                 CLI_REQUIRED, &a->campaign),
         CLI_CALL("kind", "KIND", "fixed-amount, percent-off, spend-x-save-y, free-shipping, "
-                 "welcome, birthday, win-back, referral", opt_kind, &a->kind),
+                 "welcome, birthday, win-back, referral, anniversary", opt_kind, &a->kind),
         CLI_NUM("budget", "B", "the campaign's hard budget", 0, 1e15, &a->budget),
         CLI_CALL("benefit", "SPEC", "a benefit (see above); repeat for a welcome pack",
                  opt_benefit, a),

@@ -175,6 +175,20 @@ class EntitlementTests(SettingsServerTest):
         self.assertEqual(list(self.target("bob", request_id="b1").entitlements), [])
         self.assertEqual(list(self.target("cid", request_id="c1").entitlements), [])
 
+    def test_signup_anniversary(self):
+        c, P = h.pb.coupons, h.pb.profiles
+        for cust, signup in (("ann", AS_OF - 366 * DAY), ("bob", AS_OF - 3 * DAY)):
+            self.srv.call("/patron.v1.Profiles/SetCustomerAttributes",
+                          P.SetCustomerAttributesRequest(attributes=P.CustomerAttributes(
+                              customer_id=cust, signup_unix_ms=signup)),
+                          P.SetCustomerAttributesResponse)
+        self.gift(coupon_id="anniv", kind=c.COUPON_KIND_ANNIVERSARY)
+        got = self.target("ann", request_id="a1")
+        self.assertEqual([(e.coupon_id, e.kind, e.status) for e in got.entitlements],
+                         [("anniv", c.COUPON_KIND_ANNIVERSARY, c.ENTITLEMENT_STATUS_GRANTED)])
+        # Signed up days ago: the first anniversary is next year.
+        self.assertEqual(list(self.target("bob", request_id="b1").entitlements), [])
+
     def test_holdout_customer_still_gets_the_promise(self):
         c, common = h.pb.coupons, h.pb.common
         self.gift()
