@@ -122,39 +122,43 @@ def train(data_dir, iterations=10, factors=16, seed=7):
 _STARTS = 0
 
 
-_LIBC = None
-PR_SET_PDEATHSIG = 1
+# The patronds a suite started and has not stopped: killed when the test
+# process exits, also on SIGTERM (ctest's timeout), so a failed or
+# timed-out suite leaves none behind. (A parent-death signal does not
+# survive patrond's exec on these machines, and setting it needs a
+# preexec_fn, which makes Python fork() a process running gRPC's threads:
+# the client crashed with SIGSEGV now and then in that fork.)
+_RUNNING = set()
 
 
-def _die_with_parent(then=None):
-    """A preexec_fn: the child gets SIGKILL when the test process goes (a
-    timed-out or killed suite leaves no patrond behind), then runs then."""
-    def preexec():
-        global _LIBC
-        if _LIBC is None:
-            import ctypes
-            _LIBC = ctypes.CDLL(None, use_errno=True)
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if then is not None:
-            then()
-    return preexec
+def _kill_running():
+    for srv in list(_RUNNING):
+        srv.kill()
+
+
+def _exit_on_sigterm(signum, frame):
+    sys.exit(128 + signum)  # runs atexit
+
+
+atexit.register(_kill_running)
+signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 class Server:
     """One patrond process on 127.0.0.1:<ephemeral> with a channel to it."""
 
     def __init__(self, data_dir, workdir, threads=2, poll_seconds=0, drain_ms=5000,
-                 extra_args=(), tls_ca=None, token=None, preexec_fn=None,
+                 extra_args=(), tls_ca=None, token=None, prefix=(),
                  tls_client=None, init=True, env=None, listen="127.0.0.1:0"):
         """extra_args go to patrond; init passes --init (create the store
         when data_dir holds none; patrond refuses such a dir without it); tls_ca (a PEM file) makes the channel
         TLS; tls_client (certificate, key: PEM files) is the channel's client
         certificate for mutual TLS; token is sent as a bearer token with
-        every call; preexec_fn runs in the child before exec (e.g. to lower
-        its RLIMIT_NOFILE); env (a dict) is added to patrond's environment;
+        every call; prefix is a command that execs patrond with its arguments
+        (e.g. prlimit to lower its RLIMIT_NOFILE); env (a dict) is added to patrond's environment;
         listen is --listen (a fixed port for a client started first)."""
         self.listen = listen
-        self.preexec_fn = preexec_fn
+        self.prefix = list(prefix)
         self.env = dict(os.environ, **env) if env else None
         self.extra_args = list(extra_args) + (["--init"] if init else [])
         self.tls_ca = tls_ca
@@ -183,14 +187,14 @@ class Server:
         log = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen(
-                [PATROND, "--data", self.data_dir, "--listen", self.listen,
+                self.prefix + [PATROND, "--data", self.data_dir, "--listen", self.listen,
                  "--port-file", port_file, "--threads", str(self.threads),
                  "--poll-seconds", str(self.poll_seconds),
                  "--drain-ms", str(self.drain_ms)] + self.extra_args,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=_die_with_parent(self.preexec_fn), env=self.env)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env)
         finally:
             log.close()
+        _RUNNING.add(self)
 
         def ready():
             if self.proc.poll() is not None:
@@ -241,7 +245,9 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
+        code = self.proc.wait(timeout=timeout)
+        _RUNNING.discard(self)
+        return code
 
     def kill(self):
         """SIGKILL (idempotent); used by tearDown and the durability test."""
@@ -249,6 +255,7 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        _RUNNING.discard(self)
 
     def log_tail(self, n=40):
         try:

@@ -9,7 +9,6 @@ Loopback only; every loop is bounded, every socket closed, every server
 killed in tearDown.
 """
 import os
-import resource
 import socket
 import sys
 import time
@@ -26,12 +25,9 @@ NOT_SERVING = b"\x08\x02"  # health of a store with no model yet: an answer
 FLOOD = 400        # raw TCP connections, well past FD_LIMIT
 
 
-def small_fd_limit():
-    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
-
-
-def small_soft_fd_limit():
-    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, 4 * FD_LIMIT))
+def fd_limit(soft, hard):
+    """A prefix running patrond with RLIMIT_NOFILE soft:hard (util-linux)."""
+    return ["prlimit", "--nofile=%d:%d" % (soft, hard), "--"]
 
 
 class DescriptorFloodTest(ServerTest):
@@ -40,7 +36,7 @@ class DescriptorFloodTest(ServerTest):
     new connections failed even after the flood had gone."""
 
     def server_options(self):
-        return {"preexec_fn": small_fd_limit}
+        return {"prefix": fd_limit(FD_LIMIT, FD_LIMIT)}
 
     def fresh_health(self, timeout):
         # A local subchannel pool: a really new TCP connection, not one
@@ -142,7 +138,7 @@ class RaisedFdLimitTest(DescriptorFloodTest):
     the same flood fits and nothing is refused."""
 
     def server_options(self):
-        return {"preexec_fn": small_soft_fd_limit}
+        return {"prefix": fd_limit(FD_LIMIT, 4 * FD_LIMIT)}
 
     def test_new_connections_succeed_after_flood(self):
         self.assertGreater(self.flood(), FD_LIMIT)
