@@ -164,14 +164,14 @@ static size_t owners(custdata_owner_t *o, memory_t *m)
 /* ---- export ----------------------------------------------------------------------- */
 
 typedef struct kinds {
-    int n[CUSTDATA_CONTACT + 1];
+    int n[CUSTDATA_TRIGGER + 1];
     char first_item[64], first_event[64];
 } kinds_t;
 
 static int count_kind(void *sink, custdata_kind_t kind, const void *row)
 {
     kinds_t *k = sink;
-    if ((int)kind < 1 || kind > CUSTDATA_CONTACT)
+    if ((int)kind < 1 || kind > CUSTDATA_TRIGGER)
         return -EINVAL;
     k->n[kind]++;
     if (kind == CUSTDATA_EVENT && !k->first_item[0]) {

@@ -777,6 +777,51 @@ static int erase_triggers(void *ctx, store_tx_t *tx, const char *customer_id,
     return rc;
 }
 
+/* Export: the customer's logged triggers, found by a scan of the log (the
+ * log is keyed by sequence; exports are rare). */
+typedef struct export_scan {
+    const char *customer;
+    custdata_emit_fn emit;
+    void *sink;
+    triggers_record_t *rec;        /* malloc'd: a record is large */
+} export_scan_t;
+
+static int export_row(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    export_scan_t *e = ctx;
+    Patron__Store__V1__TriggerRecord *m = NULL;
+    int rc;
+
+    if (klen != 8)
+        return 0;
+    if ((rc = store_record_unpack(&patron__store__v1__trigger_record__descriptor, T_LOG, key,
+                                  klen, val, vlen, (ProtobufCMessage **)&m)) != 0)
+        return rc;
+    if (strcmp(m->customer_id, e->customer) != 0) {
+        store_record_free(&m->base);
+        return 0;
+    }
+    rc = record_from_msg(m, e->rec);
+    store_record_free(&m->base);
+    if (rc)
+        return store_record_bad(T_LOG, key, klen, "a string longer than this build allows");
+    return e->emit(e->sink, CUSTDATA_TRIGGER, e->rec);
+}
+
+static int export_triggers(void *ctx, store_t *s, const char *customer_id,
+                           custdata_emit_fn emit, void *sink)
+{
+    export_scan_t e = { customer_id, emit, sink, malloc(sizeof(triggers_record_t)) };
+    int rc;
+
+    (void)ctx;
+    if (!e.rec)
+        return -ENOMEM;
+    rc = store_table_scan(s, T_LOG, NULL, 0, export_row, &e);
+    free(e.rec);
+    return rc;
+}
+
 static int retain_triggers(void *ctx, store_t *s, int64_t before_ms, uint64_t *removed)
 {
     (void)ctx;
@@ -786,6 +831,6 @@ static int retain_triggers(void *ctx, store_t *s, int64_t before_ms, uint64_t *r
 custdata_owner_t triggers_custdata_owner(void)
 {
     return (custdata_owner_t){ .name = "triggers", .erase = erase_triggers,
-                               .retain = retain_triggers,
+                               .export_rows = export_triggers, .retain = retain_triggers,
                                .retain_what = "fired triggers (the log Subscribe reads)" };
 }

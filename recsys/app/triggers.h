@@ -135,9 +135,11 @@ int triggers_prune(store_t *s, int64_t before_ms, uint64_t *removed);
 
 /* The registry entry (custdata.h, owners.h): erasure deletes the
  * customer's logged triggers (sequence numbers are never reused, so
- * cursors stay valid), marks and state; retention is triggers_prune. Rows
- * stay under a merged-away id (erased with the person); ExportCustomer
- * does not list triggers yet. */
+ * cursors stay valid), marks and state; export emits each logged trigger
+ * of the customer (CUSTDATA_TRIGGER, a triggers_record_t) in sequence
+ * order, read with a scan of the log, as erasure does; retention is
+ * triggers_prune. Rows stay under a merged-away id (exported and erased
+ * with the person). */
 custdata_owner_t triggers_custdata_owner(void);
 
 /* ---- price drops ------------------------------------------------------------------ */

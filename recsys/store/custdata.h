@@ -40,6 +40,7 @@ typedef enum custdata_kind {
     CUSTDATA_CONSENT = 10,      /* consent_t                (consent.h) */
     CUSTDATA_CONSENT_CHANGE = 11, /* consentstore_change_t  (consentstore.h) */
     CUSTDATA_CONTACT = 12,      /* contactstore_contact_t   (contactstore.h) */
+    CUSTDATA_TRIGGER = 13,      /* triggers_record_t        (triggers.h) */
 } custdata_kind_t;
 
 /* Receives one exported row; row and everything it points to are valid

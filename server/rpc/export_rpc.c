@@ -25,6 +25,7 @@
 #include "patron/v1/profiles.pb-c.h"
 #include "store_custdata.h"
 #include "grow.h"
+#include "triggers.h"
 
 /* Everything allocated for one response. */
 typedef struct arena {
@@ -308,6 +309,44 @@ static int add_contact(export_sink_t *k, const contactstore_contact_t *c)
     return push(&k->arena, (void ***)&k->resp.contacts, &k->resp.n_contacts, m);
 }
 
+/* Copies n ids of width TRIGGERS_ITEM_ID_MAX into a repeated string field. */
+static int copy_ids(arena_t *a, const char (*ids)[TRIGGERS_ITEM_ID_MAX], size_t n,
+                    char ***out, size_t *n_out)
+{
+    if (n && !(*out = arena_calloc(a, n * sizeof **out)))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!((*out)[i] = arena_str(a, ids[i])))
+            return -ENOMEM;
+    *n_out = n;
+    return 0;
+}
+
+static int add_trigger(export_sink_t *k, const triggers_record_t *t)
+{
+    Patron__V1__FiredTrigger *m = arena_calloc(&k->arena, sizeof *m);
+    arena_t *a = &k->arena;
+    if (!m)
+        return -ENOMEM;
+    patron__v1__fired_trigger__init(m);
+    m->sequence = (int64_t)t->seq;
+    m->time_unix_ms = t->time_ms;
+    m->fired_unix_ms = t->fired_ms;
+    m->channel = (Patron__V1__Channel)(t->channel >= 0 ? t->channel + 1 : 0);
+    if (!(m->rule = arena_str(a, t->rule)) ||
+        !(m->kind = arena_str(a, trigger_kind_name(t->kind))) ||
+        !(m->reason = arena_str(a, t->reason)) || !(m->dedup_key = arena_str(a, t->key)) ||
+        !(m->coupon_request_id = arena_str(a, t->coupon_outcome >= 0 ? t->coupon_request_id
+                                                                     : "")) ||
+        !(m->coupon_id = arena_str(a, t->coupon_id)) ||
+        !(m->contact_message_id = arena_str(a, t->message_id)) ||
+        copy_ids(a, t->items, t->n_items, &m->items, &m->n_items) ||
+        copy_ids(a, t->recommended, t->n_recommended, &m->recommended_items,
+                 &m->n_recommended_items))
+        return -ENOMEM;
+    return push(a, (void ***)&k->resp.triggers, &k->resp.n_triggers, m);
+}
+
 static int emit_row(void *sink, custdata_kind_t kind, const void *row)
 {
     export_sink_t *k = sink;
@@ -324,6 +363,7 @@ static int emit_row(void *sink, custdata_kind_t kind, const void *row)
     case CUSTDATA_CONSENT: return add_consent(k, row);
     case CUSTDATA_CONSENT_CHANGE: return add_consent_change(k, row);
     case CUSTDATA_CONTACT: return add_contact(k, row);
+    case CUSTDATA_TRIGGER: return add_trigger(k, row);
     }
     return -EINVAL; /* a kind this adapter does not know: a build mismatch */
 }

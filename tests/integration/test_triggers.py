@@ -105,6 +105,11 @@ class TriggerBase(ServerTest):
             self.assertEqual(e.code(), SC.DEADLINE_EXCEEDED, e.details())
         return got
 
+    def exported_triggers(self, cust):
+        P = h.pb.profiles
+        return list(self.srv.call("/patron.v1.Profiles/ExportCustomer",
+                                  P.ExportCustomerRequest(customer_id=cust),
+                                  P.ExportCustomerResponse).triggers)
 
 
 class TriggerTests(TriggerBase):
@@ -141,6 +146,16 @@ class TriggerTests(TriggerBase):
         # No model yet: no recommended items; no coupons defined: no decision.
         self.assertEqual(list(t.recommended_items), [])
         self.assertFalse(t.HasField("coupon"))
+        # "Export my data" lists each customer's own triggers.
+        ex = self.exported_triggers("left")
+        self.assertEqual([(x.sequence, x.rule, x.kind) for x in ex],
+                         [(2, "cart", "cart_abandoned")])
+        self.assertEqual((list(ex[0].items), ex[0].reason, ex[0].time_unix_ms,
+                          ex[0].fired_unix_ms, ex[0].dedup_key, ex[0].coupon_request_id),
+                         (list(t.items), t.reason, t.time_unix_ms, t.fired_unix_ms,
+                          t.dedup_key, ""))
+        self.assertEqual([(x.sequence, x.kind) for x in self.exported_triggers("bought")],
+                         [(1, "first_purchase")])
 
     def test_cursor_resume_misses_nothing_and_repeats_nothing(self):
         old = now_ms() - 2 * HOUR   # past the wait: fires as the events commit
@@ -266,6 +281,10 @@ class TriggerPolicyTests(TriggerBase):
         self.assertEqual(by["plain"].channel, P.CHANNEL_EMAIL)
         self.assertEqual(by["app"].channel, P.CHANNEL_IN_APP)
         self.assertTrue(by["plain"].contact_message_id.startswith("trg-"))
+        ex = self.exported_triggers("plain")
+        self.assertEqual([(x.channel, x.contact_message_id) for x in ex],
+                         [(P.CHANNEL_EMAIL, by["plain"].contact_message_id)])
+        self.assertEqual(self.exported_triggers("tired"), [])  # suppressed: never logged
         # The trigger counts toward plain's email cap; tired's stays at the
         # two messages recorded before.
         c = self.prof("CheckContact", P.CheckContactRequest(
