@@ -268,6 +268,24 @@ static void test_customers(const char *dir)
     CHECK(strstr(store_attrs_invalid(&bad), "birth_day") != NULL);
     CHECK_EQ_INT(store_set_attrs(s, "alice", &bad), -EINVAL);
     CHECK_EQ_INT(store_get_attrs(s, "nobody", &got), -ENOENT);
+    {
+        /* Customers known by attributes alone, a page at a time in id
+         * order; alice (with events) is not one of them. */
+        static const char *const only[3] = { "ed", "carl", "dora" };
+        char page[2][STORE_MAX_ID + 1];
+        size_t n = 9;
+        for (int k = 0; k < 3; k++)
+            CHECK_EQ_INT(store_set_attrs(s, only[k], &a), 0);
+        CHECK_EQ_INT(store_attr_only_customers(s, "", page, 2, &n), 0);
+        CHECK_EQ_INT(n, 2);
+        CHECK(strcmp(page[0], "carl") == 0 && strcmp(page[1], "dora") == 0);
+        CHECK_EQ_INT(store_attr_only_customers(s, page[1], page, 2, &n), 0);
+        CHECK_EQ_INT(n, 1); /* the last page */
+        CHECK_STREQ(page[0], "ed");
+        CHECK_EQ_INT(store_attr_only_customers(s, "ed", page, 2, &n), 0);
+        CHECK_EQ_INT(n, 0);
+        CHECK_EQ_INT(store_attr_only_customers(s, "", page, 0, &n), -EINVAL);
+    }
 
     /* Points: never beyond what was earned, idempotent per redemption id. */
     CHECK_EQ_INT(store_points_redeem(s, "alice", "r1", 30, 0, 50, &total, &dup), 0);

@@ -283,6 +283,16 @@ int store_event_seq(store_t *s, uint64_t *next);
  * terminated). -ENOENT if unknown or erased, -EINVAL if buf is too small. */
 int store_customer_id(store_t *s, uint32_t idx, char *buf, size_t cap);
 
+/*
+ * The customers known by attributes alone (store_set_attrs, no events: no
+ * dense index), a page at a time in id order: up to cap ids after `after`
+ * ("" = from the first) into ids[0..*n). *n < cap: the last page. A walk
+ * over every customer takes index order for those with events
+ * (store_counts, store_customer_id), then these pages.
+ */
+int store_attr_only_customers(store_t *s, const char *after,
+                              char (*ids)[STORE_MAX_ID + 1], size_t cap, size_t *n);
+
 /* ---- customer attributes, points, erasure ---------------------------------- */
 
 #define STORE_MAX_REGION 64

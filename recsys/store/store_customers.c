@@ -56,6 +56,53 @@ const char *store_attrs_invalid(const store_attrs_t *a)
     return NULL;
 }
 
+typedef struct attr_page {
+    const char *after;
+    char (*ids)[STORE_MAX_ID + 1];
+    size_t cap, n;
+} attr_page_t;
+
+static int has_index(store_t *s, MDB_txn *txn, MDB_val *id)
+{
+    MDB_val v;
+    return mdb_get(txn, s->customer_idx, id, &v) == 0;
+}
+
+static int attr_page_txn(store_t *s, MDB_txn *txn, void *ctx)
+{
+    attr_page_t *p = ctx;
+    MDB_cursor *cur;
+    MDB_val k = val_str(p->after), v;
+    int rc = mdb_cursor_open(txn, s->attrs, &cur);
+
+    if (rc)
+        return map_err(rc);
+    rc = mdb_cursor_get(cur, &k, &v, p->after[0] ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0 && p->after[0] && k.mv_size == strlen(p->after) &&
+        memcmp(k.mv_data, p->after, k.mv_size) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    for (; rc == 0 && p->n < p->cap; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size > STORE_MAX_ID || has_index(s, txn, &k))
+            continue;
+        memcpy(p->ids[p->n], k.mv_data, k.mv_size);
+        p->ids[p->n++][k.mv_size] = '\0';
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int store_attr_only_customers(store_t *s, const char *after,
+                              char (*ids)[STORE_MAX_ID + 1], size_t cap, size_t *n)
+{
+    attr_page_t p = { after ? after : "", ids, cap, 0 };
+    int rc;
+    if (!s || !ids || !cap || !n || strlen(p.after) > STORE_MAX_ID)
+        return -EINVAL;
+    rc = store_with_txn(s, 0, attr_page_txn, &p);
+    *n = rc == 0 ? p.n : 0;
+    return rc;
+}
+
 typedef struct attrs_op {
     const char *id;
     store_attrs_t *attrs;

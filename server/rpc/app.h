@@ -208,7 +208,8 @@ void app_drain(app_t *a);
 /* Starts the trigger scheduler thread when the settings define trigger
  * rules (a->profile_cfg.triggers): it evaluates the customers
  * app_triggers_touch queued as soon as they are queued, and every customer
- * with events every scan_seconds (the time-based rules: cart abandonment,
+ * (with events, or with attributes alone: a birthday, a signup date) every
+ * scan_seconds (the time-based rules: cart abandonment,
  * stage changes, birthdays, price drops). Reads a->trigger_next from the
  * store first. Returns 0 (also with no rules: nothing started) or a
  * negative errno. Call after app_init and the settings, before serving. */

@@ -2,9 +2,10 @@
  * app_triggers.c - patrond's trigger scheduler (app.h): one thread that
  * evaluates the customers whose events just committed (queued by
  * app_triggers_touch from RecordEvents/StreamEvents) and, every
- * scan_seconds, every customer with events, for the rules that fire with
- * time alone (a cart left for N hours, a stage reached by idleness, a
- * birthday coming, a price that dropped).
+ * scan_seconds, every customer (those with events, then those known by
+ * attributes alone), for the rules that fire with time alone (a cart left
+ * for N hours, a stage reached by idleness, a birthday coming, a price
+ * that dropped).
  *
  * Threads: the scheduler thread evaluates; request workers only queue ids
  * (a mutex, a copy, a signal) so RecordEvents never waits for an
@@ -84,8 +85,17 @@ int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
     return rc;
 }
 
+static int stopping(trigger_sched_t *ts)
+{
+    int stop;
+    pthread_mutex_lock(&ts->mu);
+    stop = ts->stop;
+    pthread_mutex_unlock(&ts->mu);
+    return stop;
+}
+
 /* Every customer with events, in index order, until done or stopped. */
-static void scan_all(trigger_sched_t *ts)
+static void scan_with_events(trigger_sched_t *ts)
 {
     app_t *a = ts->a;
     uint32_t n = 0, items;
@@ -93,16 +103,43 @@ static void scan_all(trigger_sched_t *ts)
 
     if (store_counts(a->store, &n, &items) != 0)
         return;
-    for (uint32_t i = 0; i < n; i++) {
-        int stop;
-        pthread_mutex_lock(&ts->mu);
-        stop = ts->stop;
-        pthread_mutex_unlock(&ts->mu);
-        if (stop)
-            return;
+    for (uint32_t i = 0; i < n && !stopping(ts); i++)
         if (store_customer_id(a->store, i, id, sizeof id) == 0)
             app_triggers_evaluate(a, id, wall_ms(), NULL);
+}
+
+#define SCAN_PAGE 128
+
+/* Every customer known only by SetCustomerAttributes (a birthday or a
+ * signup date, no events yet), a page of ids at a time, so no read
+ * transaction stays open while they are evaluated. */
+static void scan_attribute_only(trigger_sched_t *ts)
+{
+    char (*ids)[STORE_MAX_ID + 1] = malloc(SCAN_PAGE * sizeof *ids);
+    char after[STORE_MAX_ID + 1] = "";
+    size_t n = SCAN_PAGE;
+    int rc = ids ? 0 : -ENOMEM;
+
+    while (rc == 0 && n == SCAN_PAGE && !stopping(ts)) {
+        if ((rc = store_attr_only_customers(ts->a->store, after, ids, SCAN_PAGE, &n)) != 0)
+            break;
+        for (size_t i = 0; i < n && !stopping(ts); i++)
+            app_triggers_evaluate(ts->a, ids[i], wall_ms(), NULL);
+        if (n)
+            memcpy(after, ids[n - 1], sizeof after);
     }
+    if (rc)
+        plog(LOG_ERROR, "triggers: listing the customers known by attributes failed: %s",
+             store_strerror(rc));
+    free(ids);
+}
+
+/* Every customer: those with events, then those with attributes alone
+ * (time-based rules such as birthday and anniversary need no events). */
+static void scan_all(trigger_sched_t *ts)
+{
+    scan_with_events(ts);
+    scan_attribute_only(ts);
 }
 
 /* Evaluates the queued customers (taken under the lock, evaluated without). */

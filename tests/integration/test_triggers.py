@@ -16,8 +16,12 @@ that are not a SubscribeRequest, an unknown rule kind in the file) is
 refused clearly, and a parked stream ends when patrond shuts down. The
 contact policy: customers who withdrew every channel or marketing, or whose
 email cap is full (no waiting allowed), get no trigger; the others get theirs
-on the preferred channel (else email), recorded as a contact.
+on the preferred channel (else email), recorded as a contact. Customers
+known only by SetCustomerAttributes (no events) get their birthday and
+signup-anniversary triggers from the periodic scan. ExportCustomer lists a
+customer's triggers.
 """
+import datetime
 import os
 import signal
 import sys
@@ -336,6 +340,42 @@ class TriggerPointsTests(TriggerBase):
         self.assertEqual(t.kind, h.pb.triggers.TRIGGER_KIND_POINTS_EXPIRING)
         self.assertRegex(t.reason, r"^10 points expire on 20\d\d-\d\d-\d\d$")
         self.assertEqual(int(t.dedup_key) > t0, True)  # the expiry instant, ahead
+
+
+class TriggerAttributeTests(TriggerBase):
+    """The periodic scan covers customers known only by their attributes: a
+    birthday or a signup anniversary two days ahead fires for them with no
+    event ever recorded; one forty days ahead does not."""
+    rules = ("trigger = bday birthday 3\n"
+             "trigger = anniv anniversary 3\n"
+             "trigger_scan_seconds = 1\n")
+
+    def attributes(self, cust, **attrs):
+        P = h.pb.profiles
+        self.srv.call("/patron.v1.Profiles/SetCustomerAttributes",
+                      P.SetCustomerAttributesRequest(attributes=P.CustomerAttributes(
+                          customer_id=cust, **attrs)), P.SetCustomerAttributesResponse)
+
+    def test_birthday_and_anniversary_without_events(self):
+        utc = datetime.timezone.utc
+        today = datetime.datetime.now(utc).date()
+        soon, far = today + datetime.timedelta(days=2), today + datetime.timedelta(days=40)
+        try:
+            signup = datetime.datetime(soon.year - 1, soon.month, soon.day, 12, tzinfo=utc)
+        except ValueError:  # 29 February: the anniversary falls on the 28th
+            signup = datetime.datetime(soon.year - 1, 2, 28, 12, tzinfo=utc)
+        self.attributes("bday-only", birth_month=soon.month, birth_day=soon.day)
+        self.attributes("signup-only", signup_unix_ms=int(signup.timestamp() * 1000))
+        self.attributes("far-bday", birth_month=far.month, birth_day=far.day)
+        got = self.read(0, 2)
+        self.assertEqual(sorted((t.customer_id, t.rule) for t in got),
+                         [("bday-only", "bday"), ("signup-only", "anniv")])
+        by = {t.customer_id: t for t in got}
+        self.assertEqual(by["bday-only"].kind, h.pb.triggers.TRIGGER_KIND_BIRTHDAY)
+        self.assertIn("birthday on %s" % soon.isoformat(), by["bday-only"].reason)
+        self.assertEqual(by["signup-only"].kind, h.pb.triggers.TRIGGER_KIND_ANNIVERSARY)
+        # Later scans fire nothing more: not twice, not forty days early.
+        self.assertEqual(self.read_all_for(max(t.sequence for t in got), 2.5), [])
 
 
 class TriggerSettingsTests(ServerTest):
