@@ -13,6 +13,7 @@
 #include "triggers.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,13 @@
 #include "recommend.h"
 #include "serve_coupon.h"
 #include "store_record.h"
+#include "triggers_internal.h"
 
-#define T_LOG "tlog"
-#define T_MARK "tmark"
-#define T_STATE "tstate"
+#define T_LOG TRIGGERS_T_LOG
+#define T_MARK TRIGGERS_T_MARK
+#define T_STATE TRIGGERS_T_STATE
 #define T_META "tmeta"
-#define T_DROP "tdrop"
+#define T_DROP TRIGGERS_T_DROP
 #define META_NEXT "next"
 
 /* ---- keys ------------------------------------------------------------------------ */
@@ -123,26 +125,24 @@ static int mark_exists_tx(store_tx_t *tx, const firing_t *g)
 
 static int put_state_tx(store_tx_t *tx, const char *customer, const trigger_state_t *st)
 {
-    Patron__Store__V1__TriggerState m = PATRON__STORE__V1__TRIGGER_STATE__INIT;
-    m.known = st->known != 0;
-    m.tier = st->tier;
-    return store_tx_put_record(tx, T_STATE, customer, strlen(customer), &m.base);
+    void *buf = NULL;
+    size_t len = 0;
+    int rc = triggers_state_encode(st, &buf, &len);
+    if (rc == 0)
+        rc = store_tx_put(tx, T_STATE, customer, strlen(customer), buf, len);
+    free(buf);
+    return rc;
 }
 
 static int get_state_tx(store_tx_t *tx, const char *customer, trigger_state_t *st)
 {
-    ProtobufCMessage *m = NULL;
-    int rc = store_tx_get_record(tx, T_STATE, customer, strlen(customer),
-                                 &patron__store__v1__trigger_state__descriptor, &m);
+    const void *val;
+    size_t vlen;
+    int rc = store_tx_get_ref(tx, T_STATE, customer, strlen(customer), &val, &vlen);
     memset(st, 0, sizeof *st);
     if (rc == -ENOENT)
         return 0;
-    if (rc)
-        return rc;
-    st->known = ((Patron__Store__V1__TriggerState *)m)->known;
-    st->tier = ((Patron__Store__V1__TriggerState *)m)->tier;
-    store_record_free(m);
-    return 0;
+    return rc ? rc : triggers_state_decode(customer, strlen(customer), val, vlen, st);
 }
 
 /* The firing id: "trg-" and 16 hex digits (the coupon request id, the
@@ -367,21 +367,18 @@ typedef struct drop_ctx {
 static int lookup_drop(void *ctx, uint32_t item, trigger_price_drop_t *out)
 {
     drop_ctx_t *d = ctx;
-    ProtobufCMessage *m = NULL;
     const char *id;
+    void *val = NULL;
+    size_t vlen = 0;
     int rc;
 
     if (!d->cat || item >= d->cat->n_items || !(id = d->cat->ids[item])[0])
         return 0;
-    rc = store_table_get_record(d->store, T_DROP, id, strlen(id),
-                                &patron__store__v1__price_drop__descriptor, &m);
-    if (rc)
-        return 0; /* none, or unreadable: no drop to tell about */
-    out->time_ms = ((Patron__Store__V1__PriceDrop *)m)->time_ms;
-    out->old_price = ((Patron__Store__V1__PriceDrop *)m)->old_price;
-    out->new_price = ((Patron__Store__V1__PriceDrop *)m)->new_price;
-    store_record_free(m);
-    return 1;
+    rc = store_table_get(d->store, T_DROP, id, strlen(id), &val, &vlen);
+    if (rc == 0)
+        rc = triggers_drop_decode(id, strlen(id), val, vlen, out);
+    free(val);
+    return rc == 0; /* none, or unreadable: no drop to tell about */
 }
 
 typedef struct state_op {
@@ -565,18 +562,12 @@ typedef struct next_op {
 static int visit_next(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
 {
     next_op_t *op = ctx;
-    ProtobufCMessage *m = NULL;
     int rc;
 
     if (klen != 8 || from_be64(key) <= op->after)
         return 0;
-    if ((rc = store_record_unpack(&patron__store__v1__trigger_record__descriptor, T_LOG, key,
-                                  klen, val, vlen, &m)) != 0)
+    if ((rc = triggers_log_decode(key, klen, val, vlen, op->out)) != 0)
         return rc;
-    rc = record_from_msg((Patron__Store__V1__TriggerRecord *)m, op->out);
-    store_record_free(m);
-    if (rc)
-        return store_record_bad(T_LOG, key, klen, "a string longer than this build allows");
     op->found = 1;
     return 1;
 }
@@ -652,18 +643,20 @@ static int note_prices_tx(store_tx_t *tx, void *ctx)
 {
     drops_op_t *op = ctx;
     for (size_t i = 0; i < op->n; i++) {
-        Patron__Store__V1__PriceDrop m = PATRON__STORE__V1__PRICE_DROP__INIT;
         const store_item_t *it = &op->items[i];
+        trigger_price_drop_t d;
+        void *buf = NULL;
+        size_t len = 0;
         uint32_t idx;
         int rc;
         if (catalog_item_index(op->old, it->item_id, &idx) != 0 ||
             !(it->price < op->old->price[idx]))
             continue;
-        m.time_ms = op->now_ms;
-        m.old_price = op->old->price[idx];
-        m.new_price = it->price;
-        if ((rc = store_tx_put_record(tx, T_DROP, it->item_id, strlen(it->item_id),
-                                      &m.base)) != 0)
+        d = (trigger_price_drop_t){ op->now_ms, op->old->price[idx], it->price };
+        if ((rc = triggers_drop_encode(&d, &buf, &len)) == 0)
+            rc = store_tx_put(tx, T_DROP, it->item_id, strlen(it->item_id), buf, len);
+        free(buf);
+        if (rc)
             return rc;
     }
     return 0;
@@ -789,22 +782,14 @@ typedef struct export_scan {
 static int export_row(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
 {
     export_scan_t *e = ctx;
-    Patron__Store__V1__TriggerRecord *m = NULL;
     int rc;
 
     if (klen != 8)
         return 0;
-    if ((rc = store_record_unpack(&patron__store__v1__trigger_record__descriptor, T_LOG, key,
-                                  klen, val, vlen, (ProtobufCMessage **)&m)) != 0)
+    if ((rc = triggers_log_decode(key, klen, val, vlen, e->rec)) != 0)
         return rc;
-    if (strcmp(m->customer_id, e->customer) != 0) {
-        store_record_free(&m->base);
+    if (strcmp(e->rec->customer_id, e->customer) != 0)
         return 0;
-    }
-    rc = record_from_msg(m, e->rec);
-    store_record_free(&m->base);
-    if (rc)
-        return store_record_bad(T_LOG, key, klen, "a string longer than this build allows");
     return e->emit(e->sink, CUSTDATA_TRIGGER, e->rec);
 }
 
@@ -833,4 +818,69 @@ custdata_owner_t triggers_custdata_owner(void)
     return (custdata_owner_t){ .name = "triggers", .erase = erase_triggers,
                                .export_rows = export_triggers, .retain = retain_triggers,
                                .retain_what = "fired triggers (the log Subscribe reads)" };
+}
+
+/* ---- record codecs (triggers_internal.h) ---------------------------------------------- */
+
+int triggers_log_decode(const void *key, size_t klen, const void *val, size_t vlen,
+                        triggers_record_t *out)
+{
+    Patron__Store__V1__TriggerRecord *m = NULL;
+    int rc = store_record_unpack(&patron__store__v1__trigger_record__descriptor, T_LOG, key,
+                                 klen, val, vlen, (ProtobufCMessage **)&m);
+    if (rc)
+        return rc;
+    rc = record_from_msg(m, out);
+    store_record_free(&m->base);
+    return rc ? store_record_bad(T_LOG, key, klen, "a string longer than this build allows")
+              : 0;
+}
+
+int triggers_state_decode(const void *key, size_t klen, const void *val, size_t vlen,
+                          trigger_state_t *out)
+{
+    Patron__Store__V1__TriggerState *m = NULL;
+    int rc = store_record_unpack(&patron__store__v1__trigger_state__descriptor, T_STATE, key,
+                                 klen, val, vlen, (ProtobufCMessage **)&m);
+    if (rc)
+        return rc;
+    out->known = m->known;
+    out->tier = m->tier;
+    store_record_free(&m->base);
+    if (out->tier < -1 || out->tier >= PROFILE_MAX_TIERS)
+        return store_record_bad(T_STATE, key, klen, "tier out of range");
+    return 0;
+}
+
+int triggers_state_encode(const trigger_state_t *st, void **buf, size_t *len)
+{
+    Patron__Store__V1__TriggerState m = PATRON__STORE__V1__TRIGGER_STATE__INIT;
+    m.known = st->known != 0;
+    m.tier = st->tier;
+    return store_record_pack(&m.base, buf, len);
+}
+
+int triggers_drop_decode(const void *key, size_t klen, const void *val, size_t vlen,
+                         trigger_price_drop_t *out)
+{
+    Patron__Store__V1__PriceDrop *m = NULL;
+    int rc = store_record_unpack(&patron__store__v1__price_drop__descriptor, T_DROP, key, klen,
+                                 val, vlen, (ProtobufCMessage **)&m);
+    if (rc)
+        return rc;
+    *out = (trigger_price_drop_t){ m->time_ms, m->old_price, m->new_price };
+    store_record_free(&m->base);
+    if (out->time_ms < 0 || !isfinite(out->old_price) || !isfinite(out->new_price) ||
+        !(out->new_price < out->old_price))
+        return store_record_bad(T_DROP, key, klen, "not a price decrease");
+    return 0;
+}
+
+int triggers_drop_encode(const trigger_price_drop_t *d, void **buf, size_t *len)
+{
+    Patron__Store__V1__PriceDrop m = PATRON__STORE__V1__PRICE_DROP__INIT;
+    m.time_ms = d->time_ms;
+    m.old_price = d->old_price;
+    m.new_price = d->new_price;
+    return store_record_pack(&m.base, buf, len);
 }

@@ -7,8 +7,11 @@
  *
  * Kinds: the coupon tables (couponstore_rec_decode: coupon, budget,
  * history, velocity, offer, redemption, uplift model), experiment
- * definitions (expcodec_decode), and the store's own events, model
- * headers, customer attributes and points ledger (store_internal.h).
+ * definitions (expcodec_decode), the store's own events, model
+ * headers, customer attributes and points ledger (store_internal.h), and
+ * the trigger tables (triggers_internal.h): the trigger log, the dedup
+ * marks (read only for existence: the generic record path), what the last
+ * evaluation saw of a customer, and price drops.
  *
  * What must hold beyond "no crash, no leak, no undefined behaviour": a
  * record is either decoded or refused with -EBADMSG and a message naming
@@ -24,7 +27,9 @@
 #include "fuzz_common.h"
 #include "store_internal.h"
 #include "store_record.h"
+#include "triggers_internal.h"
 #include "uplift.h"
+#include "patron/store/v1/triggers.pb-c.h"
 
 typedef struct coupon_kind {
     const couponstore_rec_t *rec;
@@ -43,12 +48,16 @@ static const coupon_kind_t coupon_kinds[] = {
 };
 #define N_COUPON_KINDS (sizeof coupon_kinds / sizeof coupon_kinds[0])
 
-enum { K_EXPERIMENT = N_COUPON_KINDS, K_EVENT, K_MODEL_HEADER, K_ATTRS, K_POINTS, K_COUNT };
+enum {
+    K_EXPERIMENT = N_COUPON_KINDS, K_EVENT, K_MODEL_HEADER, K_ATTRS, K_POINTS,
+    K_TRIGGER_LOG, K_TRIGGER_MARK, K_TRIGGER_STATE, K_PRICE_DROP, K_COUNT
+};
 
 static const char *const names[K_COUNT] = {
     "coupon", "budget", "history", "velocity", "offer", "redemption", "uplift_model",
     "uplift_boosted",
     "experiment", "event", "model_header", "attrs", "points",
+    "trigger_log", "trigger_mark", "trigger_state", "price_drop",
 };
 
 const char *const *fuzz_targets(size_t *n)
@@ -196,6 +205,120 @@ static int store_record(int kind, const uint8_t *b, size_t len)
     }
 }
 
+/* A decoded trigger holds only what fits: NUL-terminated strings, lists
+ * within the build's limits, a channel or -1. */
+static void check_trigger(const triggers_record_t *t)
+{
+    FUZZ_ASSERT(t->n_items <= TRIGGER_MAX_ITEMS && t->n_recommended <= TRIGGER_MAX_RECOMMEND_K,
+                "trigger_log: %zu items, %zu recommended", t->n_items, t->n_recommended);
+    FUZZ_ASSERT(t->channel >= -1 && t->channel < CONSENT_N_CHANNELS,
+                "trigger_log: channel %d", t->channel);
+    FUZZ_ASSERT(memchr(t->customer_id, 0, sizeof t->customer_id) &&
+                    memchr(t->rule, 0, sizeof t->rule) && memchr(t->key, 0, sizeof t->key) &&
+                    memchr(t->reason, 0, sizeof t->reason) &&
+                    memchr(t->message_id, 0, sizeof t->message_id),
+                "trigger_log: a string without its NUL");
+    for (size_t i = 0; i < t->n_items; i++)
+        FUZZ_ASSERT(memchr(t->items[i], 0, TRIGGERS_ITEM_ID_MAX), "trigger_log: item %zu", i);
+}
+
+static int trigger_log(const MDB_val *k, const MDB_val *v)
+{
+    triggers_record_t *t = malloc(sizeof *t);
+    int rc;
+    FUZZ_ASSERT(t, "out of memory");
+    rc = triggers_log_decode(k->mv_data, k->mv_size, v->mv_data, v->mv_size, t);
+    if (rc)
+        check_refusal(rc, "trigger_log", TRIGGERS_T_LOG);
+    else
+        check_trigger(t);
+    free(t);
+    return rc == 0;
+}
+
+/* The generic record path: unpacked, packed again, the same bytes. */
+static int trigger_mark(const MDB_val *k, const MDB_val *v)
+{
+    ProtobufCMessage *m = NULL, *again = NULL;
+    void *b1 = NULL, *b2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    int rc = store_record_unpack(&patron__store__v1__trigger_mark__descriptor,
+                                 TRIGGERS_T_MARK, k->mv_data, k->mv_size, v->mv_data,
+                                 v->mv_size, &m);
+    if (rc) {
+        check_refusal(rc, "trigger_mark", TRIGGERS_T_MARK);
+        return 0;
+    }
+    FUZZ_ASSERT(store_record_pack(m, &b1, &l1) == 0, "trigger_mark: re-encode");
+    FUZZ_ASSERT(store_record_unpack(&patron__store__v1__trigger_mark__descriptor,
+                                    TRIGGERS_T_MARK, k->mv_data, k->mv_size, b1, l1,
+                                    &again) == 0,
+                "trigger_mark: the re-encoded record is refused");
+    FUZZ_ASSERT(store_record_pack(again, &b2, &l2) == 0, "trigger_mark: re-encode");
+    same_bytes("trigger_mark", b1, l1, b2, l2);
+    store_record_free(m);
+    store_record_free(again);
+    free(b1);
+    free(b2);
+    return 1;
+}
+
+static int trigger_state(const MDB_val *k, const MDB_val *v)
+{
+    trigger_state_t st, again;
+    void *b1 = NULL, *b2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    int rc = triggers_state_decode(k->mv_data, k->mv_size, v->mv_data, v->mv_size, &st);
+    if (rc) {
+        check_refusal(rc, "trigger_state", TRIGGERS_T_STATE);
+        return 0;
+    }
+    FUZZ_ASSERT(st.tier >= -1 && st.tier < PROFILE_MAX_TIERS, "trigger_state: tier %d",
+                (int)st.tier);
+    FUZZ_ASSERT(triggers_state_encode(&st, &b1, &l1) == 0, "trigger_state: re-encode");
+    FUZZ_ASSERT(triggers_state_decode(k->mv_data, k->mv_size, b1, l1, &again) == 0,
+                "trigger_state: the re-encoded record is refused");
+    FUZZ_ASSERT(triggers_state_encode(&again, &b2, &l2) == 0, "trigger_state: re-encode");
+    same_bytes("trigger_state", b1, l1, b2, l2);
+    free(b1);
+    free(b2);
+    return 1;
+}
+
+static int price_drop(const MDB_val *k, const MDB_val *v)
+{
+    trigger_price_drop_t d, again;
+    void *b1 = NULL, *b2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    int rc = triggers_drop_decode(k->mv_data, k->mv_size, v->mv_data, v->mv_size, &d);
+    if (rc) {
+        check_refusal(rc, "price_drop", TRIGGERS_T_DROP);
+        return 0;
+    }
+    FUZZ_ASSERT(d.new_price < d.old_price, "price_drop: not a decrease");
+    FUZZ_ASSERT(triggers_drop_encode(&d, &b1, &l1) == 0, "price_drop: re-encode");
+    FUZZ_ASSERT(triggers_drop_decode(k->mv_data, k->mv_size, b1, l1, &again) == 0,
+                "price_drop: the re-encoded record is refused");
+    FUZZ_ASSERT(triggers_drop_encode(&again, &b2, &l2) == 0, "price_drop: re-encode");
+    same_bytes("price_drop", b1, l1, b2, l2);
+    free(b1);
+    free(b2);
+    return 1;
+}
+
+/* The trigger tables' records: a key length byte, the key, the value. */
+static int trigger_record(int kind, const uint8_t *b, size_t len)
+{
+    MDB_val k, v;
+    split_key(b, len, &k, &v);
+    switch (kind) {
+    case K_TRIGGER_LOG: return trigger_log(&k, &v);
+    case K_TRIGGER_MARK: return trigger_mark(&k, &v);
+    case K_TRIGGER_STATE: return trigger_state(&k, &v);
+    default: return price_drop(&k, &v);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t target, len;
@@ -208,6 +331,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ok = coupon_record(&coupon_kinds[target], names[target], b, len);
     else if (target == K_EXPERIMENT)
         ok = experiment_record(b, len);
+    else if (target >= K_TRIGGER_LOG)
+        ok = trigger_record((int)target, b, len);
     else
         ok = store_record((int)target, b, len);
     if (ok)

@@ -9,10 +9,17 @@ seeds.sh collects; see seeds.sh.
   seeds.py records DUMP OUT   `mdb_dump -a` of a store -> OUT/<kind>/: per
                               record kind up to PER_TARGET records, in the
                               form fuzz_records.c reads
+  seeds.py triggers PROTO OUT records of the trigger tables, built from
+                              PROTO/patron/store/v1/triggers.proto (the
+                              handler fixture defines no trigger rules, so
+                              its store holds none) -> OUT/<kind>/
 """
 import hashlib
 import os
+import struct
+import subprocess
 import sys
+import tempfile
 
 PER_TARGET = 12
 MAX_BYTES = 8192
@@ -25,6 +32,9 @@ TABLE_KINDS = {"coupon": "coupon", "cbudget": "budget", "chist": "history",
 # store database -> fuzz_records kind (key length byte, key, value)
 DB_KINDS = {"events": "event", "models": "model_header", "attrs": "attrs",
             "points": "points"}
+# generic-table name -> fuzz_records kind (key length byte, row key, value)
+KEYED_TABLE_KINDS = {"tlog": "trigger_log", "tmark": "trigger_mark",
+                     "tstate": "trigger_state", "tdrop": "price_drop"}
 
 
 def spread(blobs):
@@ -80,9 +90,13 @@ def records(dump, out):
     with open(dump) as f:
         for db, key, val in dump_records(f):
             if db == "tables" and b"\0" in key:
-                kind = TABLE_KINDS.get(key.split(b"\0", 1)[0].decode("ascii", "replace"))
-                if kind:
-                    kinds.setdefault(kind, []).append(val)
+                table, row = key.split(b"\0", 1)
+                table = table.decode("ascii", "replace")
+                if table in TABLE_KINDS:
+                    kinds.setdefault(TABLE_KINDS[table], []).append(val)
+                elif table in KEYED_TABLE_KINDS and len(row) < 64:
+                    kinds.setdefault(KEYED_TABLE_KINDS[table], []).append(
+                        bytes([len(row)]) + row + val)
             elif db in DB_KINDS and len(key) < 64:
                 if db == "models" and (len(key) != 9 or key[8] != 0):
                     continue  # factor blobs, not the header record
@@ -91,7 +105,49 @@ def records(dump, out):
         write(out, kind, spread(kinds[kind]))
 
 
+def trigger_rows(t):
+    """(kind, row key, message) of typical trigger records: a delivered
+    cart trigger with items, recommendations, a coupon and a channel; a bare
+    one (no coupon decision); marks of a logged and a suppressed firing;
+    states with and without a tier; a price drop."""
+    t0 = 1_700_000_000_000
+    rid = "trg-0123456789abcdef"
+    mark = b"c-17\0cart\0" + str(t0).encode()
+    return [
+        ("trigger_log", struct.pack(">Q", 7), t.TriggerRecord(
+            seq=7, customer_id="c-17", rule="cart", kind=1, time_ms=t0 + 3_600_000,
+            fired_ms=t0 + 3_601_000, reason="cart left 1 h without a purchase", key=str(t0),
+            items=["garden-3", "garden-5"], recommended=["garden-7", "toys-1"],
+            coupon_request_id=rid, coupon_id="spring-5", coupon_campaign="spring",
+            coupon_outcome=0, coupon_reason="expected uplift above cost", channel=1,
+            message_id=rid)),
+        ("trigger_log", struct.pack(">Q", 1), t.TriggerRecord(
+            seq=1, customer_id="c-18", rule="bday", kind=7, time_ms=t0, fired_ms=t0,
+            reason="birthday on 2023-11-17, in 2 days", key="2023", coupon_outcome=-1)),
+        ("trigger_mark", mark, t.TriggerMark(seq=7, time_ms=t0 + 3_600_000)),
+        ("trigger_mark", b"c-19\0cart\0" + str(t0).encode(),
+         t.TriggerMark(time_ms=t0, suppressed="no consent on any channel")),
+        ("trigger_state", b"c-17", t.TriggerState(known=True, tier=2)),
+        ("trigger_state", b"c-18", t.TriggerState(known=True, tier=-1)),
+        ("price_drop", b"garden-3", t.PriceDrop(time_ms=t0, old_price=12.5, new_price=9.99)),
+    ]
+
+
+def triggers(proto, out):
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["protoc", "-I", proto, "--python_out", tmp,
+                        "patron/store/v1/triggers.proto"], check=True)
+        sys.path.insert(0, tmp)
+        from patron.store.v1 import triggers_pb2  # noqa: E402
+        kinds = {}
+        for kind, key, msg in trigger_rows(triggers_pb2):
+            kinds.setdefault(kind, []).append(bytes([len(key)]) + key + msg.SerializeToString())
+    for kind in sorted(kinds):
+        write(out, kind, spread(kinds[kind]))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 4 or sys.argv[1] not in ("requests", "records"):
+    commands = {"requests": requests, "records": records, "triggers": triggers}
+    if len(sys.argv) != 4 or sys.argv[1] not in commands:
         sys.exit(__doc__)
-    {"requests": requests, "records": records}[sys.argv[1]](sys.argv[2], sys.argv[3])
+    commands[sys.argv[1]](sys.argv[2], sys.argv[3])

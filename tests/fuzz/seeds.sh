@@ -7,7 +7,9 @@
 #  2. seeds.py keeps a few per method (corpus/requests/<method>/);
 #  3. replays those through the handler driver on a kept store
 #     (PATRON_FUZZ_WORKDIR) and keeps a few stored records per kind from it
-#     (corpus/records/<kind>/).
+#     (corpus/records/<kind>/);
+#  4. writes records of the trigger tables, which that store never holds
+#     (the fixture defines no trigger rules), from their proto.
 # Regression inputs (corpus/*/<target>/crash-* and leak-*) are kept; the
 # rest is replaced.
 set -eu
@@ -39,3 +41,4 @@ PATRON_FUZZ_WORKDIR="$tmp/store" "$build/tests/fuzz/fuzz_handlers_replay" \
     { tail -20 "$tmp/replay.log"; exit 1; }
 mdb_dump -a "$tmp/store" >"$tmp/store.dump"
 python3 "$here/seeds.py" records "$tmp/store.dump" "$here/corpus/records"
+python3 "$here/seeds.py" triggers "$src/proto" "$here/corpus/records"
