@@ -436,6 +436,30 @@ static void test_consent_contacts(store_t *s, tz_cache_t *zones)
     CHECK_EQ_INT(contacts(s, "k-main"), 4);
 }
 
+/* A visitor who only chose in a cookie banner (preferences, no events) and
+ * one only ever messaged (a contact) are known: merged into an account,
+ * the withdrawal and the contact land there. An id with nothing stays
+ * unknown. */
+static void test_known_by_consent(store_t *s)
+{
+    customers_merge_result_t r;
+    consent_t c;
+
+    event(s, "p-1", "p-acct", "i1", STORE_EVENT_VIEW, T0, 0, STORE_ACCEPTED);
+    prefer(s, "p-acct", CONSENT_PUSH, CONSENT_GRANTED, NULL, T0);
+    prefer(s, "p-banner", CONSENT_PUSH, CONSENT_WITHDRAWN, NULL, T0 + H);
+    contact(s, "p-messaged", "msg-p-1", T0 + H, 0);
+    CHECK_EQ_INT(merge(s, "p-banner", "p-acct", NULL, &r), 0);
+    CHECK_EQ_INT(r.events_moved, 0);
+    CHECK_EQ_INT(consentstore_get(s, "p-acct", &c, NULL), 0);
+    CHECK_EQ_INT(c.channel[CONSENT_PUSH], CONSENT_WITHDRAWN);
+    CHECK_EQ_INT(merge(s, "p-messaged", "p-banner", NULL, &r), 0);
+    CHECK_STREQ(r.survivor, "p-acct");
+    CHECK_EQ_INT(contacts(s, "p-acct"), 1);
+    CHECK_EQ_INT(merge(s, "p-nobody", "p-acct", NULL, &r), -ENOENT);
+    CHECK_STREQ(r.missing, "source_customer_id");
+}
+
 /* ---- retries of coupon requests logged under the merged-away id ------------------ */
 
 static void test_coupon_replays(store_t *s)
@@ -643,6 +667,7 @@ int main(void)
     test_anonymous_login(s, &c);
     test_chains(s);
     test_consent_contacts(s, zones);
+    test_known_by_consent(s);
     test_coupon_replays(s);
     test_bad_input(s);
     test_atomic(s);

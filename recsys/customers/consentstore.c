@@ -454,6 +454,17 @@ static int merge_owner(void *ctx, store_tx_t *tx, const char *from_id, const cha
     return consentstore_tx_merge(tx, from_id, into_id, out);
 }
 
+/* Choices stored make an id known to MergeCustomers (a trail without them
+ * cannot exist: every update writes both). */
+static int holds_owner(void *ctx, store_tx_t *tx, const char *customer_id)
+{
+    const void *val;
+    size_t vlen;
+    int rc = store_tx_get_ref(tx, T_CONSENT, customer_id, strlen(customer_id), &val, &vlen);
+    (void)ctx;
+    return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
+}
+
 /* ---- export ----------------------------------------------------------------------------- */
 
 typedef struct export_ctx {
@@ -482,5 +493,6 @@ static int export_owner(void *ctx, store_t *s, const char *customer_id,
 custdata_owner_t consentstore_custdata_owner(void)
 {
     return (custdata_owner_t){ .name = "consent", .erase = erase_owner,
-                               .merge = merge_owner, .export_rows = export_owner };
+                               .merge = merge_owner, .holds = holds_owner,
+                               .export_rows = export_owner };
 }

@@ -501,6 +501,22 @@ static int merge_owner(void *ctx, store_tx_t *tx, const char *from_id, const cha
     return contactstore_tx_merge(tx, from_id, into_id, out);
 }
 
+static int first_row(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    (void)ctx, (void)key, (void)klen, (void)val, (void)vlen;
+    return 1;
+}
+
+/* A contact recorded makes an id known to MergeCustomers. */
+static int holds_owner(void *ctx, store_tx_t *tx, const char *customer_id)
+{
+    char prefix[STORE_MAX_ID + 2];
+    size_t n = strlen(customer_id);
+    (void)ctx;
+    memcpy(prefix, customer_id, n + 1);
+    return store_tx_scan(tx, T_CONTACTS, prefix, n + 1, first_row, NULL);
+}
+
 static int erase_owner(void *ctx, store_tx_t *tx, const char *customer_id,
                        custdata_erased_t *out)
 {
@@ -536,6 +552,6 @@ static int retain_owner(void *ctx, store_t *s, int64_t before_ms, uint64_t *remo
 custdata_owner_t contactstore_custdata_owner(void)
 {
     return (custdata_owner_t){ .name = "contacts", .erase = erase_owner,
-                               .merge = merge_owner, .export_rows = export_owner, .retain = retain_owner,
+                               .merge = merge_owner, .holds = holds_owner, .export_rows = export_owner, .retain = retain_owner,
                                .retain_what = "contact log rows" };
 }

@@ -40,15 +40,26 @@ static int replay(const merge_run_t *r, const store_merge_request_t *q)
     return 0;
 }
 
+/* 1 when the store (events, attributes) or an owner holds data about id,
+ * 0 when nobody does, or a store error. */
+static int known(store_tx_t *tx, const merge_run_t *r, const char *id)
+{
+    int rc = store_tx_customer_known(tx, id);
+    for (size_t i = 0; rc == 0 && i < r->n; i++)
+        if (r->owners[i].holds)
+            rc = r->owners[i].holds(r->owners[i].ctx, tx, id);
+    return rc;
+}
+
 /* Resolves id into out and checks the customer is known. */
-static int resolve_known(store_tx_t *tx, const char *id, const char *field, char *out,
-                         customers_merge_result_t *o)
+static int resolve_known(store_tx_t *tx, const merge_run_t *r, const char *id,
+                         const char *field, char *out)
 {
     int rc = store_tx_resolve_customer(tx, id, out);
     if (rc >= 0)
-        rc = store_tx_customer_known(tx, out);
+        rc = known(tx, r, out);
     if (rc == 0) {
-        o->missing = field;
+        r->out->missing = field;
         return -ENOENT;
     }
     return rc < 0 ? rc : 0;
@@ -101,8 +112,8 @@ static int merge_txn(store_tx_t *tx, void *ctx)
         if (rc != -ENOENT)
             return rc;
     }
-    if ((rc = resolve_known(tx, r->source, "source_customer_id", from, o)) != 0 ||
-        (rc = resolve_known(tx, r->target, "target_customer_id", o->survivor, o)) != 0)
+    if ((rc = resolve_known(tx, r, r->source, "source_customer_id", from)) != 0 ||
+        (rc = resolve_known(tx, r, r->target, "target_customer_id", o->survivor)) != 0)
         return rc;
     if (strcmp(from, o->survivor) == 0)
         o->already_merged = 1;

@@ -52,7 +52,8 @@ typedef struct customers_merge_result {
  * Merges source_id into target_id at now_ms (unix ms) with every owner's
  * merge (owners without one keep their rows under source_id). Both ids are
  * resolved first (an id merged away stands for its survivor), and both
- * must be known: events or attributes stored. request_id (NULL or "": none)
+ * must be known: events or attributes stored, or rows an owner holds
+ * (custdata_owner_t.holds: preferences, contacts). request_id (NULL or "": none)
  * is an idempotency key kept until the person is erased.
  *
  * Returns 0 with *out filled; -EINVAL for an empty or too long id, or the

@@ -85,6 +85,12 @@ typedef struct custdata_owner {
     int (*merge)(void *ctx, store_tx_t *tx, const char *from_id, const char *into_id,
                  int64_t now_ms, custdata_merged_t *out);
 
+    /* Merge: 1 when the owner keeps rows it would merge about customer_id
+     * (so a merge may name an id known only by them: a visitor who set
+     * preferences before any event), 0 when not, or a store error. NULL:
+     * the owner makes no id known. */
+    int (*holds)(void *ctx, store_tx_t *tx, const char *customer_id);
+
     /* Emits every row the owner keeps about customer_id through emit(sink,
      * ...), reading with the owner's public read functions. Returns 0, the
      * first nonzero emit return, or a store error. NULL: nothing to export. */

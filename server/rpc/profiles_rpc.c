@@ -552,7 +552,8 @@ void h_merge_customers(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     rc = customers_merge(a->store, a->owners, a->n_owners, r->source_customer_id,
                          r->target_customer_id, r->request_id, wall_ms(), &res, &owner);
     if (rc == -ENOENT) {
-        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "%s: unknown customer (no events or attributes)",
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND,
+                 "%s: unknown customer (no events, attributes, preferences or contacts)",
                  res.missing ? res.missing : "source_customer_id");
     } else if (rc == -EEXIST) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,

@@ -334,6 +334,23 @@ class MergeConsentTests(ServerTest):
         self.assertEqual([c.merged_from for c in export.consent_changes], ["", ANON, ""])
         self.assertEqual(len(export.contacts), 2)
 
+    def test_visitor_known_only_by_preferences(self):
+        """A cookie-banner choice with no event yet is enough to merge: the
+        withdrawal reaches the account."""
+        P = h.pb.profiles
+        self.set_prefs("banner-only", "web:cookie-banner", self.now - H,
+                       marketing=P.CONSENT_STATE_WITHDRAWN)
+        P2 = P.MergeCustomersRequest(source_customer_id="banner-only",
+                                     target_customer_id=self.account)
+        m = self.prof("MergeCustomers", P2, P.MergeCustomersResponse)
+        self.assertEqual(m.survivor_customer_id, self.account)
+        prefs = self.prof("GetProfile", P.GetProfileRequest(customer_id=self.account),
+                          P.GetProfileResponse).profile.preferences
+        self.assertFalse(prefs.marketing_allowed)
+        P2.source_customer_id = "nothing-known"
+        self.assertStatus(rpc_error(self.prof, "MergeCustomers", P2, P.MergeCustomersResponse),
+                          SC.NOT_FOUND, "source_customer_id")
+
 
 def main():
     h.run_suite(__doc__.splitlines()[0], 'merge integration suite')
