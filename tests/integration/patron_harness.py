@@ -539,6 +539,28 @@ class ServerTest(unittest.TestCase):
         """Extra Server() arguments (patrond flags, TLS, token)."""
         return {}
 
+    def settings_options(self, text, name="settings.conf"):
+        """server_options for a patrond reading the settings file (--profiles)
+        whose content is text, written to the test's dir as name."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return {"extra_args": ["--profiles", path]}
+
+    def assert_settings_refused(self, text, expected, name="bad.conf"):
+        """A patrond given the settings file text (written as name) exits
+        during start-up, and what it says contains expected (e.g.
+        "bad.conf:2: trigger: unknown kind")."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        d = tempfile.mkdtemp(prefix="refused-", dir=self.dir)
+        bad = Server(os.path.join(d, "data"), d, extra_args=["--profiles", path])
+        with self.assertRaises(AssertionError) as ctx:
+            bad.start()
+        bad.kill()
+        self.assertIn(expected, str(ctx.exception))
+
     def _cleanup(self):
         self.srv.kill()
         if self._failed():

@@ -41,10 +41,7 @@ class ConsentTests(ServerTest):
     trained = True
 
     def server_options(self):
-        path = os.path.join(self.dir, "profiles.conf")
-        with open(path, "w") as f:
-            f.write(PROFILES)
-        return {"extra_args": ["--profiles", path]}
+        return self.settings_options(PROFILES, "profiles.conf")
 
     # -- calls
 

@@ -232,11 +232,9 @@ class MergeConsentTests(ServerTest):
     trained = True
 
     def server_options(self):
-        path = os.path.join(self.dir, "profiles.conf")
-        with open(path, "w") as f:
-            f.write("contact.sms.per_day = 2\ncontact.min_gap_minutes = 0\n"
-                    "contact.quiet_hours = none\ncontact.time_zone = UTC\n")
-        return {"extra_args": ["--profiles", path]}
+        return self.settings_options("contact.sms.per_day = 2\ncontact.min_gap_minutes = 0\n"
+                                     "contact.quiet_hours = none\ncontact.time_zone = UTC\n",
+                                     "profiles.conf")
 
     def setUp(self):
         super().setUp()

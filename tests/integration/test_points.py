@@ -106,10 +106,7 @@ def expected_rows():
 
 class PointsTests(ServerTest):
     def server_options(self):
-        path = os.path.join(self.dir, "settings.conf")
-        with open(path, "w") as f:
-            f.write(SETTINGS)
-        return {"extra_args": ["--profiles", path]}
+        return self.settings_options(SETTINGS)
 
     def setUp(self):
         super().setUp()
@@ -236,15 +233,7 @@ class PointsTests(ServerTest):
                  "bad.conf:2: points_rule: unknown option \"bonus\""),
                 ("points_rule = x review points 5 multiplier diamond 2\n",
                  "bad.conf:1: points_rule: multiplier: no tier")]:
-            path = os.path.join(self.dir, "bad.conf")
-            with open(path, "w") as f:
-                f.write(text)
-            bad = h.Server(os.path.join(self.dir, "data2"), self.dir,
-                           extra_args=["--profiles", path])
-            with self.assertRaises(AssertionError) as ctx:
-                bad.start()
-            bad.kill()
-            self.assertIn(want, str(ctx.exception))
+            self.assert_settings_refused(text, want)
 
 
 if __name__ == "__main__":

@@ -36,10 +36,7 @@ tier_benefits = gold free_shipping points_multiplier=2 early_access_hours=48 pri
 
 class TierTests(ServerTest):
     def server_options(self):
-        path = os.path.join(self.dir, "settings.conf")
-        with open(path, "w") as f:
-            f.write(SETTINGS)
-        return {"extra_args": ["--profiles", path]}
+        return self.settings_options(SETTINGS)
 
     def setUp(self):
         super().setUp()
@@ -93,15 +90,8 @@ class TierTests(ServerTest):
         self.assertEqual(s.downgrade_unix_ms, 0)
 
     def test_bad_benefit_line_refuses_to_start(self):
-        path = os.path.join(self.dir, "bad.conf")
-        with open(path, "w") as f:
-            f.write("tier = basic 0 0 0\ntier_benefits = basic free_lunch\n")
-        bad = h.Server(os.path.join(self.dir, "data2"), self.dir,
-                       extra_args=["--profiles", path])
-        with self.assertRaises(AssertionError) as ctx:
-            bad.start()
-        bad.kill()
-        self.assertIn("bad.conf:2: tier_benefits: unknown benefit", str(ctx.exception))
+        self.assert_settings_refused("tier = basic 0 0 0\ntier_benefits = basic free_lunch\n",
+                                     "bad.conf:2: tier_benefits: unknown benefit")
 
 
 if __name__ == "__main__":

@@ -49,11 +49,7 @@ class TriggerBase(ServerTest):
     rules = ""
 
     def server_options(self):
-        path = os.path.join(self.dir, "settings.conf")
-        with open(path, "w") as f:
-            f.write(self.rules)
-        self.settings = path
-        return {"extra_args": ["--profiles", path]}
+        return self.settings_options(self.rules)
 
     def setUp(self):
         super().setUp()
@@ -380,24 +376,11 @@ class TriggerAttributeTests(TriggerBase):
 
 class TriggerSettingsTests(ServerTest):
     def test_unknown_rule_kind_refuses_to_start(self):
-        path = os.path.join(self.dir, "bad.conf")
-        with open(path, "w") as f:
-            f.write("trigger_scan_seconds = 5\ntrigger = x cart_forgotten 4h\n")
-        bad = h.Server(os.path.join(self.dir, "data2"), self.dir,
-                       extra_args=["--profiles", path])
-        with self.assertRaises(AssertionError) as ctx:
-            bad.start()
-        bad.kill()
-        self.assertIn("bad.conf:2: trigger: unknown kind", str(ctx.exception))
-        with open(path, "w") as f:
-            f.write("trigger = pts points_expiring 400\n")
-        bad = h.Server(os.path.join(self.dir, "data3"), self.dir,
-                       extra_args=["--profiles", path])
-        with self.assertRaises(AssertionError) as ctx:
-            bad.start()
-        bad.kill()
-        self.assertIn("bad.conf:1: trigger: points_expiring needs the days ahead, 1..365",
-                      str(ctx.exception))
+        self.assert_settings_refused("trigger_scan_seconds = 5\ntrigger = x cart_forgotten 4h\n",
+                                     "bad.conf:2: trigger: unknown kind")
+        self.assert_settings_refused(
+            "trigger = pts points_expiring 400\n",
+            "bad.conf:1: trigger: points_expiring needs the days ahead, 1..365")
 
     def test_without_rules_subscribe_waits(self):
         fn = self.srv.channel.unary_stream(
