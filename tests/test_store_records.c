@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <patron/store/v1/coupons.pb-c.h>
+#include <patron/store/v1/triggers.pb-c.h>
 #include <pthread.h>
 
 #include "couponstore_internal.h"
@@ -186,6 +187,22 @@ static void test_coupon_record_errors(void)
 }
 
 /* Damaged attributes and model headers in a real store: -EBADMSG naming them. */
+/* A field numbered 0 is refused even spelled with a padded tag, which
+ * protobuf-c alone accepts but cannot write back (found by fuzz_records). */
+static void test_field_zero_refused(void)
+{
+    const unsigned char padded[] = { 0x80, 0x00, 0x32 }, fine[] = { 0x08, 0x07 };
+    ProtobufCMessage *m = (ProtobufCMessage *)1;
+    CHECK_EQ_INT(store_record_unpack(&patron__store__v1__trigger_mark__descriptor, "tmark", "k", 1,
+                                     padded, sizeof padded, &m),
+                 -EBADMSG);
+    CHECK(m == NULL);
+    CHECK_EQ_INT(store_record_unpack(&patron__store__v1__trigger_mark__descriptor, "tmark", "k", 1,
+                                     fine, sizeof fine, &m),
+                 0);
+    store_record_free(m);
+}
+
 static void test_store_level(void)
 {
     const char *dir = test_tmpdir("records-store");
@@ -320,5 +337,6 @@ int main(void)
     test_coupon_records();
     test_coupon_record_errors();
     test_store_level();
+    test_field_zero_refused();
     TEST_MAIN_END();
 }

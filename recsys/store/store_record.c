@@ -50,14 +50,25 @@ int store_record_bad(const char *table, const void *key, size_t klen, const char
     return -EBADMSG;
 }
 
+/* Whether m kept an unknown field numbered 0 (see store_record_unpack). */
+static int has_field_zero(const ProtobufCMessage *m)
+{
+    for (unsigned i = 0; i < m->n_unknown_fields; i++)
+        if (m->unknown_fields[i].tag == 0)
+            return 1;
+    return 0;
+}
+
 int store_record_unpack(const ProtobufCMessageDescriptor *d, const char *table,
                         const void *key, size_t klen, const void *val, size_t vlen,
                         ProtobufCMessage **out)
 {
     char what[160];
     *out = protobuf_c_message_unpack(d, NULL, vlen, val);
-    if (*out)
+    if (*out && !has_field_zero(*out))
         return 0;
+    store_record_free(*out);
+    *out = NULL;
     snprintf(what, sizeof what, "not a %s record (%zu bytes)", d->name, vlen);
     return store_record_bad(table, key, klen, what);
 }

@@ -24,7 +24,10 @@
 
 /* Unpacks val[0..vlen) as a d message into *out (free with
  * store_record_free). The table and key name the record in the message of
- * a failure (-EBADMSG). */
+ * a failure (-EBADMSG). A field numbered 0 is refused too: protobuf-c
+ * accepts one spelled with a padded tag (0x80 0x00) and keeps it as an
+ * unknown field, but packs it as 0x00, which it then refuses, so such a
+ * record would not survive being written back. */
 int store_record_unpack(const ProtobufCMessageDescriptor *d, const char *table,
                         const void *key, size_t klen, const void *val, size_t vlen,
                         ProtobufCMessage **out);
