@@ -8,16 +8,14 @@
  * customer's events by time) is used in place; anything else is copied and
  * sorted. Orders are then derived once from the history's purchases.
  *
- * Tiers need "did the rolling window meet the thresholds at some time in the
- * last grace_days": window sums only rise at event times and only fall when
- * an event leaves the window, so it suffices to test the start of the grace
- * interval and every event time inside it (see tier_at_best).
+ * Tiers are profile_tier.c.
  *
  * The lifecycle's rhythm is the median gap between orders: robust to the one
  * long absence that a won-back customer necessarily has in their history.
  */
 #include "civil.h"
 #include "profile.h"
+#include "profile_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,10 +25,6 @@
 
 #define MS_PER_MINUTE 60000LL
 
-/* Window spends are differences of running sums; a spend that should equal a
- * threshold exactly may come out a few ulps short. A millionth of a currency
- * unit is far below any price. */
-#define MONEY_EPS 1e-6
 #define POINTS_EPS 1e-6
 
 /* ---- configuration --------------------------------------------------------------- */
@@ -157,12 +151,6 @@ const char *profile_config_invalid(const profile_config_t *cfg)
 
 /* ---- history: the events up to now, in canonical order ---------------------------- */
 
-typedef struct history {
-    const store_event_rec_t *ev;
-    size_t n;
-    store_event_rec_t *owned; /* the sorted copy, when one was needed */
-} history_t;
-
 static int event_cmp(const store_event_rec_t *a, const store_event_rec_t *b)
 {
     if (a->time_ms != b->time_ms) return a->time_ms < b->time_ms ? -1 : 1;
@@ -188,7 +176,7 @@ static int is_canonical(const store_event_rec_t *ev, size_t n)
 }
 
 /* The number of leading events with time <= now (ev sorted by time). */
-static size_t count_upto(const store_event_rec_t *ev, size_t n, int64_t now)
+size_t profile_count_upto(const store_event_rec_t *ev, size_t n, int64_t now)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -199,8 +187,8 @@ static size_t count_upto(const store_event_rec_t *ev, size_t n, int64_t now)
     return lo;
 }
 
-static int history_open(const store_event_rec_t *ev, size_t n, int64_t now,
-                        history_t *h)
+int profile_history_open(const store_event_rec_t *ev, size_t n, int64_t now,
+                        profile_history_t *h)
 {
     memset(h, 0, sizeof *h);
     if (n == 0)
@@ -214,11 +202,11 @@ static int history_open(const store_event_rec_t *ev, size_t n, int64_t now,
         ev = h->owned;
     }
     h->ev = ev;
-    h->n = count_upto(ev, n, now);
+    h->n = profile_count_upto(ev, n, now);
     return 0;
 }
 
-static void history_close(history_t *h)
+void profile_history_close(profile_history_t *h)
 {
     free(h->owned);
     h->owned = NULL;
@@ -231,14 +219,14 @@ static double event_amount(const store_event_rec_t *e)
 }
 
 /* +amount for a purchase, -amount for a refund, 0 for anything else. */
-static double event_spend(const store_event_rec_t *e)
+double profile_event_spend(const store_event_rec_t *e)
 {
     if (e->type == STORE_EVENT_PURCHASE) return event_amount(e);
     if (e->type == STORE_EVENT_REFUND) return -event_amount(e);
     return 0.0;
 }
 
-static int is_engagement(const store_event_rec_t *e)
+int profile_is_engagement(const store_event_rec_t *e)
 {
     return e->type == STORE_EVENT_VIEW || e->type == STORE_EVENT_CART;
 }
@@ -247,7 +235,7 @@ static int is_engagement(const store_event_rec_t *e)
 
 /* Start times of the history's orders, ascending, in a malloc'd array the
  * caller frees (NULL when there are none). */
-static int orders_collect(const history_t *h, const profile_config_t *cfg,
+int profile_orders_collect(const profile_history_t *h, const profile_config_t *cfg,
                           int64_t **out, size_t *k)
 {
     int64_t gap = (int64_t)cfg->order_gap_minutes * MS_PER_MINUTE;
@@ -357,130 +345,11 @@ static profile_stage_t stage_of(const int64_t *orders, size_t k,
     return PROFILE_STAGE_ACTIVE;
 }
 
-/* ---- tiers ---------------------------------------------------------------------------- */
-
-/* Running sums over a history so any window's totals are two lookups.
- * long double keeps the differences of large money sums exact to far below
- * a cent. */
-typedef struct window_sums {
-    const history_t *h;
-    long double *spend;    /* spend[i] = sum of event_spend over ev[0..i) */
-    uint32_t *engagement;  /* views + carts over ev[0..i) */
-    const int64_t *orders; /* order start times */
-    size_t n_orders;
-} window_sums_t;
-
-static int sums_build(const history_t *h, const int64_t *orders, size_t k,
-                      window_sums_t *ws)
-{
-    ws->h = h;
-    ws->orders = orders;
-    ws->n_orders = k;
-    ws->spend = malloc((h->n + 1) * sizeof *ws->spend);
-    ws->engagement = malloc((h->n + 1) * sizeof *ws->engagement);
-    if (!ws->spend || !ws->engagement) {
-        free(ws->spend);
-        free(ws->engagement);
-        return -ENOMEM;
-    }
-    ws->spend[0] = 0;
-    ws->engagement[0] = 0;
-    for (size_t i = 0; i < h->n; i++) {
-        ws->spend[i + 1] = ws->spend[i] + event_spend(&h->ev[i]);
-        ws->engagement[i + 1] = ws->engagement[i] + is_engagement(&h->ev[i]);
-    }
-    return 0;
-}
-
-static void sums_free(window_sums_t *ws)
-{
-    free(ws->spend);
-    free(ws->engagement);
-}
-
-/* Number of times in t[0..n) that are <= x (t ascending). */
-static size_t upto_time(const int64_t *t, size_t n, int64_t x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t[mid] <= x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-/* The window (at - tier_window_days, at]'s totals. */
-typedef struct window_totals {
-    double spend;
-    uint32_t orders, engagement;
-} window_totals_t;
-
-static window_totals_t totals_at(const window_sums_t *ws, const profile_config_t *cfg,
-                                 int64_t at)
-{
-    int64_t from = at - (int64_t)cfg->tier_window_days * CIVIL_DAY_MS;
-    size_t lo = count_upto(ws->h->ev, ws->h->n, from);
-    size_t hi = count_upto(ws->h->ev, ws->h->n, at);
-    window_totals_t w;
-    w.spend = fmax(0.0, (double)(ws->spend[hi] - ws->spend[lo]));
-    w.engagement = ws->engagement[hi] - ws->engagement[lo];
-    w.orders = (uint32_t)(upto_time(ws->orders, ws->n_orders, at) -
-                          upto_time(ws->orders, ws->n_orders, from));
-    return w;
-}
-
-static int meets(const profile_tier_rule_t *r, const window_totals_t *w)
-{
-    return w->spend + MONEY_EPS >= r->min_spend && w->orders >= r->min_orders &&
-           w->engagement >= r->min_engagement;
-}
-
-/* The highest tier whose thresholds the window (at - window, at] meets. */
-static int tier_at(const window_sums_t *ws, const profile_config_t *cfg,
-                   int64_t at)
-{
-    window_totals_t w = totals_at(ws, cfg, at);
-    for (size_t t = cfg->n_tiers; t-- > 0;)
-        if (meets(&cfg->tiers[t], &w))
-            return (int)t;
-    return -1;
-}
-
-/* The best tier met at any time in [now - grace, now]: the window's totals
- * only rise at event times, so testing the interval's start and each event
- * time in it finds the maximum. */
-static int tier_at_best(const window_sums_t *ws, const profile_config_t *cfg,
-                        int64_t now)
-{
-    int64_t start = now - (int64_t)cfg->tier_grace_days * CIVIL_DAY_MS;
-    int best = tier_at(ws, cfg, start);
-    int top = (int)cfg->n_tiers - 1;
-
-    for (size_t i = count_upto(ws->h->ev, ws->h->n, start);
-         i < ws->h->n && best < top; i++) {
-        int t = tier_at(ws, cfg, ws->h->ev[i].time_ms);
-        if (t > best)
-            best = t;
-    }
-    return best;
-}
-
-static int tier_of_history(const history_t *h, const int64_t *orders, size_t k,
-                           const profile_config_t *cfg, int64_t now, int *tier)
-{
-    window_sums_t ws;
-    int rc = sums_build(h, orders, k, &ws);
-    if (rc)
-        return rc;
-    *tier = tier_at_best(&ws, cfg, now);
-    sums_free(&ws);
-    return 0;
-}
+/* ---- configuration or defaults -------------------------------------------------- */
 
 /* cfg, or the defaults (in *defaults) when cfg is NULL; NULL when cfg is
  * invalid. */
-static const profile_config_t *config_or_default(const profile_config_t *cfg,
+const profile_config_t *profile_config_or_default(const profile_config_t *cfg,
                                                  profile_config_t *defaults)
 {
     if (!cfg) {
@@ -488,139 +357,6 @@ static const profile_config_t *config_or_default(const profile_config_t *cfg,
         return defaults;
     }
     return profile_config_invalid(cfg) ? NULL : cfg;
-}
-
-int profile_tier(const store_event_rec_t *ev, size_t n,
-                 const profile_config_t *cfg, int64_t now_ms, int *tier)
-{
-    profile_config_t defaults;
-    history_t h;
-    int64_t *orders = NULL;
-    size_t k = 0;
-
-    if ((!ev && n) || !tier)
-        return -EINVAL;
-    if ((cfg = config_or_default(cfg, &defaults)) == NULL)
-        return -EINVAL;
-    int rc = history_open(ev, n, now_ms, &h);
-    if (rc == 0)
-        rc = orders_collect(&h, cfg, &orders, &k);
-    if (rc == 0)
-        rc = tier_of_history(&h, orders, k, cfg, now_ms, tier);
-    free(orders);
-    history_close(&h);
-    return rc;
-}
-
-/* ---- tier status ------------------------------------------------------------------ */
-
-static void need_for(const profile_tier_rule_t *r, const window_totals_t *w,
-                     profile_tier_need_t *out)
-{
-    double spend = r->min_spend - w->spend;
-    out->spend = spend > MONEY_EPS ? spend : 0.0;
-    out->orders = r->min_orders > w->orders ? r->min_orders - w->orders : 0;
-    out->engagement = r->min_engagement > w->engagement ? r->min_engagement - w->engagement : 0;
-}
-
-static int time_cmp(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/*
- * The last instant the window meets tier `held` if nothing else happens
- * (0: never stops, e.g. a floor tier). The window's totals change only
- * where an event enters (its time) or leaves it (its time + window), so
- * they are constant on the pieces between those boundaries; the answer is
- * the boundary that ends the last piece meeting the tier.
- */
-static int qualified_until(const window_sums_t *ws, const profile_config_t *cfg, int held,
-                           int64_t now, int64_t *until)
-{
-    int64_t window = (int64_t)cfg->tier_window_days * CIVIL_DAY_MS;
-    int64_t start = now - (int64_t)cfg->tier_grace_days * CIVIL_DAY_MS;
-    size_t first = count_upto(ws->h->ev, ws->h->n, start - window), n = 0, last_ok = SIZE_MAX;
-    int64_t *t = malloc((2 * (ws->h->n - first) + 1) * sizeof *t);
-
-    if (!t)
-        return -ENOMEM;
-    t[n++] = start;
-    for (size_t i = first; i < ws->h->n; i++) {
-        if (ws->h->ev[i].time_ms > start)
-            t[n++] = ws->h->ev[i].time_ms;
-        if (ws->h->ev[i].time_ms + window > start)
-            t[n++] = ws->h->ev[i].time_ms + window;
-    }
-    qsort(t, n, sizeof *t, time_cmp);
-    for (size_t i = 0; i < n; i++)
-        if (tier_at(ws, cfg, t[i]) >= held)
-            last_ok = i;
-    *until = 0;
-    if (last_ok != SIZE_MAX) {
-        size_t next = last_ok + 1;
-        while (next < n && t[next] == t[last_ok])
-            next++;
-        *until = next < n ? t[next] : 0;
-    }
-    free(t);
-    return 0;
-}
-
-static int status_of(const window_sums_t *ws, const profile_config_t *cfg, int64_t now,
-                     profile_tier_status_t *out)
-{
-    window_totals_t w = totals_at(ws, cfg, now);
-    int rc;
-
-    memset(out, 0, sizeof *out);
-    out->tier = tier_at_best(ws, cfg, now);
-    out->qualifies = tier_at(ws, cfg, now);
-    out->window_spend = w.spend;
-    out->window_orders = w.orders;
-    out->window_engagement = w.engagement;
-    out->next = out->tier + 1 < (int)cfg->n_tiers ? out->tier + 1 : -1;
-    out->after_downgrade = out->tier;
-    if (out->next >= 0)
-        need_for(&cfg->tiers[out->next], &w, &out->to_next);
-    if (out->tier < 0)
-        return 0;
-    need_for(&cfg->tiers[out->tier], &w, &out->to_keep);
-    if ((rc = qualified_until(ws, cfg, out->tier, now, &out->qualified_until_ms)) != 0)
-        return rc;
-    if (out->qualified_until_ms) {
-        out->downgrade_ms = out->qualified_until_ms +
-                            (int64_t)cfg->tier_grace_days * CIVIL_DAY_MS;
-        out->after_downgrade = tier_at_best(ws, cfg, out->downgrade_ms);
-    }
-    return 0;
-}
-
-int profile_tier_status(const store_event_rec_t *ev, size_t n, const profile_config_t *cfg,
-                        int64_t now_ms, profile_tier_status_t *out)
-{
-    profile_config_t defaults;
-    window_sums_t ws;
-    history_t h;
-    int64_t *orders = NULL;
-    size_t k = 0;
-    int rc;
-
-    if ((!ev && n) || !out)
-        return -EINVAL;
-    if ((cfg = config_or_default(cfg, &defaults)) == NULL)
-        return -EINVAL;
-    rc = history_open(ev, n, now_ms, &h);
-    if (rc == 0)
-        rc = orders_collect(&h, cfg, &orders, &k);
-    if (rc == 0 && (rc = sums_build(&h, orders, k, &ws)) == 0) {
-        rc = status_of(&ws, cfg, now_ms, out);
-        sums_free(&ws);
-    }
-    free(orders);
-    history_close(&h);
-    return rc;
 }
 
 /* ---- money and favourite categories ----------------------------------------------------- */
@@ -666,7 +402,7 @@ static size_t cat_spend_merge(cat_spend_t *c, size_t n)
     return m;
 }
 
-static int favourites_compute(const history_t *h, const profile_catalog_t *cat,
+static int favourites_compute(const profile_history_t *h, const profile_catalog_t *cat,
                               profile_t *out)
 {
     size_t n = 0;
@@ -675,7 +411,7 @@ static int favourites_compute(const history_t *h, const profile_catalog_t *cat,
         return -ENOMEM;
     for (size_t i = 0; i < h->n; i++) {
         uint32_t id = category_of(cat, h->ev[i].item);
-        double s = event_spend(&h->ev[i]);
+        double s = profile_event_spend(&h->ev[i]);
         if (id != PROFILE_NO_CATEGORY && s != 0.0)
             c[n++] = (cat_spend_t){ id, s };
     }
@@ -683,13 +419,13 @@ static int favourites_compute(const history_t *h, const profile_catalog_t *cat,
     n = cat_spend_merge(c, n);
     qsort(c, n, sizeof *c, cat_spend_by_rank);
     for (size_t i = 0; i < n && out->n_favourites < PROFILE_TOP_CATEGORIES; i++)
-        if (c[i].spend > MONEY_EPS)
+        if (c[i].spend > PROFILE_MONEY_EPS)
             out->favourites[out->n_favourites++] = c[i].category;
     free(c);
     return 0;
 }
 
-static void totals_compute(const history_t *h, const profile_config_t *cfg,
+static void totals_compute(const profile_history_t *h, const profile_config_t *cfg,
                            int64_t now, profile_t *out)
 {
     int64_t recent_from = now - (int64_t)cfg->recent_days * CIVIL_DAY_MS;
@@ -697,7 +433,7 @@ static void totals_compute(const history_t *h, const profile_config_t *cfg,
 
     for (size_t i = 0; i < h->n; i++) {
         const store_event_rec_t *e = &h->ev[i];
-        net += event_spend(e);
+        net += profile_event_spend(e);
         out->purchases += e->type == STORE_EVENT_PURCHASE;
         if (e->time_ms > recent_from) {
             out->recent_views += e->type == STORE_EVENT_VIEW;
@@ -723,7 +459,7 @@ static void order_fields(const int64_t *orders, size_t k, const rhythm_t *rh,
 
 /* The last purchase is not always an order's start (a later line of the same
  * order is more recent); recency counts from it. */
-static void last_purchase_fields(const history_t *h, int64_t now,
+static void last_purchase_fields(const profile_history_t *h, int64_t now,
                                  profile_t *out)
 {
     for (size_t i = h->n; i-- > 0;)
@@ -734,7 +470,7 @@ static void last_purchase_fields(const history_t *h, int64_t now,
         }
 }
 
-static int profile_from_history(const history_t *h,
+static int profile_from_history(const profile_history_t *h,
                                 const profile_catalog_t *cat,
                                 const profile_config_t *cfg, int64_t now,
                                 profile_t *out)
@@ -742,14 +478,14 @@ static int profile_from_history(const history_t *h,
     int64_t *orders = NULL;
     size_t k = 0;
     rhythm_t rh;
-    int rc = orders_collect(h, cfg, &orders, &k);
+    int rc = profile_orders_collect(h, cfg, &orders, &k);
 
     if (rc == 0)
         rc = rhythm_analyse(orders, k, cfg, &rh);
     if (rc == 0)
         rc = favourites_compute(h, cat, out);
     if (rc == 0)
-        rc = tier_of_history(h, orders, k, cfg, now, &out->tier);
+        rc = profile_tier_of_history(h, orders, k, cfg, now, &out->tier);
     if (rc == 0) {
         totals_compute(h, cfg, now, out);
         order_fields(orders, k, &rh, out);
@@ -765,18 +501,18 @@ int profile_compute(const store_event_rec_t *ev, size_t n,
                     int64_t now_ms, profile_t *out)
 {
     profile_config_t defaults;
-    history_t h;
+    profile_history_t h;
 
     if ((!ev && n) || !out)
         return -EINVAL;
-    if ((cfg = config_or_default(cfg, &defaults)) == NULL)
+    if ((cfg = profile_config_or_default(cfg, &defaults)) == NULL)
         return -EINVAL;
     memset(out, 0, sizeof *out);
     out->tier = -1;
-    int rc = history_open(ev, n, now_ms, &h);
+    int rc = profile_history_open(ev, n, now_ms, &h);
     if (rc == 0)
         rc = profile_from_history(&h, cat, cfg, now_ms, out);
-    history_close(&h);
+    profile_history_close(&h);
     return rc;
 }
 
