@@ -1,7 +1,9 @@
 /*
  * triggers_internal.h - the records of the trigger tables (triggers.h:
  * tlog, tstate, tdrop; proto/patron/store/v1/triggers.proto) as C values,
- * for triggers.c and the stored-record fuzzer (tests/fuzz/fuzz_records.c).
+ * and the log's counter, for triggers.c (evaluation), triggers_log.c
+ * (reading, retention, erasure, export) and the stored-record fuzzer
+ * (tests/fuzz/fuzz_records.c).
  * Not for other modules: they go through triggers.h.
  *
  * Every decoder reads bytes from the store, which a disk error or a
@@ -28,6 +30,11 @@
 #define TRIGGERS_T_MARK "tmark"
 #define TRIGGERS_T_STATE "tstate"
 #define TRIGGERS_T_DROP "tdrop"
+
+/* Inside tx: the sequence the next logged trigger gets (tmeta "next"; 1
+ * when none was logged), and setting it. 0, -EBADMSG or a store error. */
+int triggers_next_seq_tx(store_tx_t *tx, uint64_t *next);
+int triggers_set_next_seq_tx(store_tx_t *tx, uint64_t next);
 
 /* A logged trigger (tlog): every string must fit triggers_record_t; items
  * and recommended items beyond the build's limits are dropped; a channel

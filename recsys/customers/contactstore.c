@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigendian.h"
 #include "consentstore.h"
 #include "grow.h"
 #include "id.h"
@@ -63,8 +64,7 @@ typedef struct record_ctx {
 static size_t id_row(int64_t time_ms, const char *customer_id, unsigned char *row)
 {
     size_t n = strlen(customer_id);
-    for (int i = 0; i < 8; i++)
-        row[i] = (unsigned char)((uint64_t)time_ms >> (56 - 8 * i));
+    put_be64(row, (uint64_t)time_ms);
     memcpy(row + 8, customer_id, n);
     return 8 + n;
 }
@@ -404,15 +404,11 @@ int contactstore_tx_erase_customer(store_tx_t *tx, const char *customer_id,
 
 static int id_doomed(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    const unsigned char *p = val;
-    uint64_t t = 0;
     (void)key;
     (void)klen;
     if (vlen < 8)
         return 1; /* unreadable: not an index row this module wrote */
-    for (int i = 0; i < 8; i++)
-        t = t << 8 | p[i];
-    return (int64_t)t < *(const int64_t *)ctx;
+    return (int64_t)get_be64(val) < *(const int64_t *)ctx;
 }
 
 static int contact_doomed(void *ctx, const void *key, size_t klen, const void *val,

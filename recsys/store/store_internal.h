@@ -16,6 +16,7 @@
 
 #define STORE_ERROR_MAX 512   /* a store error message, with its NUL */
 
+#include "bigendian.h"
 #include "id.h"
 #include "utf8.h"
 
@@ -99,28 +100,6 @@ static inline int map_err(int rc)
     case EINVAL: return -EINVAL;
     default: return rc > 0 ? -rc : -EIO;
     }
-}
-
-static inline void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);  p[3] = (unsigned char)v;
-}
-
-static inline void put_be64(unsigned char *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-
-static inline uint32_t get_be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t get_be64(const unsigned char *p)
-{
-    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
 static inline MDB_val val_str(const char *s)
