@@ -16,6 +16,8 @@ void counters_init(counters_t *c)
     atomic_init(&c->events_rejected, 0);
     for (int i = 0; i < COUNTERS_OUTCOMES; i++)
         atomic_init(&c->decisions[i], 0);
+    for (int i = 0; i < COUNTERS_TRIGGER_OUTCOMES; i++)
+        atomic_init(&c->triggers[i], 0);
     pthread_mutex_init(&c->mu, NULL);
     c->arms = NULL;
     c->n_arms = c->cap_arms = 0;
@@ -45,6 +47,12 @@ void counters_decision(counters_t *c, int outcome)
 {
     if (c && outcome >= 0 && outcome < COUNTERS_OUTCOMES)
         atomic_fetch_add_explicit(&c->decisions[outcome], 1, memory_order_relaxed);
+}
+
+void counters_triggers(counters_t *c, int outcome, uint64_t n)
+{
+    if (c && n && outcome >= 0 && outcome < COUNTERS_TRIGGER_OUTCOMES)
+        atomic_fetch_add_explicit(&c->triggers[outcome], n, memory_order_relaxed);
 }
 
 /* The entry of (experiment, arm), added if there is room; NULL if not.

@@ -1,7 +1,8 @@
 /*
  * counters.h - what the use cases did since the process started, for
  * monitoring (patrond's /metrics): events stored by type and events
- * rejected, coupon decisions by outcome, and responses served under each
+ * rejected, coupon decisions by outcome, trigger firings by what the
+ * contact policy made of them, and responses served under each
  * experiment arm. Counted where the work is committed (after the store
  * transaction), and keyed only by enums and the operator's experiment and
  * arm ids: never a customer or item id.
@@ -31,6 +32,14 @@
 #define COUNTERS_OUTCOMES 8      /* indexed by coupon_outcome_t */
 #define COUNTERS_MAX_ARMS 1024
 
+/* What became of a trigger firing (triggers.h). */
+typedef enum counters_trigger {
+    COUNTERS_TRIGGER_LOGGED = 0,
+    COUNTERS_TRIGGER_DEFERRED = 1,
+    COUNTERS_TRIGGER_SUPPRESSED = 2,
+} counters_trigger_t;
+#define COUNTERS_TRIGGER_OUTCOMES 3
+
 typedef struct counters_arm {
     char experiment[EXPERIMENT_MAX_ID + 1];
     char arm[EXPERIMENT_MAX_ID + 1];
@@ -41,6 +50,7 @@ typedef struct counters {
     _Atomic uint64_t events[COUNTERS_EVENT_TYPES];
     _Atomic uint64_t events_rejected;
     _Atomic uint64_t decisions[COUNTERS_OUTCOMES];
+    _Atomic uint64_t triggers[COUNTERS_TRIGGER_OUTCOMES];
     pthread_mutex_t mu;          /* guards the arm table */
     counters_arm_t *arms;        /* in first-served order */
     size_t n_arms, cap_arms;
@@ -58,6 +68,10 @@ void counters_events_rejected(counters_t *c, uint64_t n);
 
 /* One coupon decision (coupon_outcome_t; others ignored) committed. */
 void counters_decision(counters_t *c, int outcome);
+
+/* n trigger firings with outcome `outcome` (counters_trigger_t; others
+ * ignored). A deferred firing counts again each time it is put off. */
+void counters_triggers(counters_t *c, int outcome, uint64_t n);
 
 /* One response served under every arm of a (none when a->n == 0). */
 void counters_exposure(counters_t *c, const arms_t *a);

@@ -269,6 +269,20 @@ static void decisions(expo_t *e, counters_t *c)
     }
 }
 
+static void triggers(expo_t *e, counters_t *c)
+{
+    static const char *const names[COUNTERS_TRIGGER_OUTCOMES] = { "logged", "deferred",
+                                                                  "suppressed" };
+    expo_family(e, "patron_triggers_total", "counter",
+                "Trigger firings by what the contact policy made of them: logged "
+                "(streamed by Triggers/Subscribe), deferred (tried again later; counted "
+                "each time) or suppressed (no consent anywhere, or too late).");
+    for (int o = 0; o < COUNTERS_TRIGGER_OUTCOMES; o++) {
+        expo_label_t l[] = { { "outcome", names[o] } };
+        expo_u64(e, "patron_triggers_total", l, 1, load(&c->triggers[o]));
+    }
+}
+
 static void exposures(expo_t *e, counters_t *c)
 {
     counters_arm_t *arms;
@@ -313,6 +327,7 @@ char *metrics_render(app_t *a, size_t *len)
     budgets(&e, a);
     events(&e, &a->counters);
     decisions(&e, &a->counters);
+    triggers(&e, &a->counters);
     exposures(&e, &a->counters);
     auth(&e, a);
     build_info(&e);

@@ -77,6 +77,9 @@ int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
     model_unref(m);
     if (r.last_seq)
         atomic_store(&a->trigger_next, r.last_seq + 1);
+    counters_triggers(&a->counters, COUNTERS_TRIGGER_LOGGED, r.logged);
+    counters_triggers(&a->counters, COUNTERS_TRIGGER_DEFERRED, r.deferred);
+    counters_triggers(&a->counters, COUNTERS_TRIGGER_SUPPRESSED, r.suppressed);
     pthread_mutex_unlock(&ts->eval);
     if (res)
         *res = r;

@@ -324,6 +324,41 @@ class TokenReloadTests(AdminTest):
                    what="the good reload in /metrics")
 
 
+class TriggerMetricsTests(AdminTest):
+    """patron_triggers_total counts what the contact policy made of each
+    firing: a cart of a customer who withdrew every channel is suppressed,
+    another is logged."""
+
+    def server_options(self):
+        opts = super().server_options()
+        opts["extra_args"] += self.settings_options(
+            "trigger = cart cart_abandoned 1s\ntrigger_scan_seconds = 1\n")["extra_args"]
+        return opts
+
+    def test_logged_and_suppressed_are_counted(self):
+        P, E = h.pb.profiles, h.pb.common
+        W = P.CONSENT_STATE_WITHDRAWN
+        self.srv.upsert_items(h.Shop.catalog())
+        self.srv.call("/patron.v1.Profiles/SetPreferences", P.SetPreferencesRequest(
+            customer_id="optout", source="test",
+            preferences=P.ContactPreferences(email=W, sms=W, push=W, in_app=W)),
+            P.SetPreferencesResponse)
+        t = int(time.time() * 1000) - 60_000
+        r = self.srv.record_events([
+            E.Event(event_id="m%d" % i, customer_id=c, item_id=h.item_id("garden", i),
+                    type=E.EVENT_TYPE_CART, time_unix_ms=t, quantity=1, unit_price=5.0)
+            for i, c in enumerate(["optout", "plain"])])
+        self.assertEqual(r.accepted, 2, list(r.errors))
+
+        def counted():
+            m = self.metrics()
+            got = {o: value(m, "patron_triggers_total", outcome=o)
+                   for o in ("logged", "deferred", "suppressed")}
+            return got if got["logged"] == 1 and got["suppressed"] == 1 else None
+        got = wait_until(counted, 10, what="both carts decided")
+        self.assertEqual(got["deferred"], 0)
+
+
 class PrometheusTests(AdminTest):
     """Debian's prometheus scrapes /metrics every second."""
 
