@@ -9,24 +9,11 @@
 #include "settings.h"
 #include "testutil.h"
 
-static const char *write_file(const char *dir, const char *name, const char *text)
-{
-    static char path[700];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "w");
-    if (!f)
-        exit(2);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 /* Loads text as a settings file; returns settings_load's result. */
 static int load(const char *dir, const char *text, coupon_config_t *cc, char *err)
 {
     profile_config_t pc;
-    return settings_load(write_file(dir, "s.conf", text), &pc, cc, err, 512);
+    return settings_load(test_write_file(dir, "s.conf", text), &pc, cc, err, 512);
 }
 
 static void test_values(const char *dir)
@@ -36,7 +23,7 @@ static void test_values(const char *dir)
     char err[512];
 
     coupon_config_default(&def);
-    CHECK_EQ_INT(settings_load(write_file(dir, "ok.conf",
+    CHECK_EQ_INT(settings_load(test_write_file(dir, "ok.conf",
         "lapse_factor = 4\n"
         "coupon_weekly_cap = 1          # one discretionary grant a week\n"
         "coupon_holdout_rate = 0.1\n"
@@ -76,7 +63,7 @@ static void test_values(const char *dir)
     /* No file lines: the built-in defaults; cc NULL still checks lines. */
     CHECK_EQ_INT(load(dir, "# nothing\n", &cc, err), 0);
     CHECK(memcmp(&cc, &def, sizeof cc) == 0);
-    CHECK_EQ_INT(settings_load(write_file(dir, "n.conf", "coupon_weekly_cap = x\n"), &pc,
+    CHECK_EQ_INT(settings_load(test_write_file(dir, "n.conf", "coupon_weekly_cap = x\n"), &pc,
                                NULL, err, sizeof err), -EINVAL);
 }
 

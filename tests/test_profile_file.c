@@ -8,26 +8,13 @@
 #include "profile_file.h"
 #include "testutil.h"
 
-static const char *write_file(const char *dir, const char *name, const char *text)
-{
-    static char path[700];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "w");
-    if (!f)
-        exit(2);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 int main(void)
 {
     char dir[600], err[512];
     profile_config_t cfg;
 
     snprintf(dir, sizeof dir, "%s", test_tmpdir("profile-file"));
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "ok.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "ok.conf",
         "# shop settings\n"
         "lapse_factor = 4   # patient shop\n"
         "points_per_unit = 2.5\n"
@@ -44,20 +31,20 @@ int main(void)
     CHECK_EQ_INT(cfg.n_segments, 2);
     CHECK(cfg.segments[0].r_lo == 4 && cfg.segments[0].m_hi == 5);
 
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad1.conf", "new_days = 30\nfoo = 1\n"),
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad1.conf", "new_days = 30\nfoo = 1\n"),
                                      &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, ":2:") && strstr(err, "foo") && strstr(err, "unknown"));
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad2.conf", "segment = x 0-5 1-5 1-5\n"),
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad2.conf", "segment = x 0-5 1-5 1-5\n"),
                                      &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, ":1:") && strstr(err, "segment"));
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad3.conf", "new_days = -3\n"),
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad3.conf", "new_days = -3\n"),
                                      &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "new_days") != NULL);
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad4.conf", "just words\n"),
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad4.conf", "just words\n"),
                                      &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "name = value") != NULL);
     /* Consistent values checked as a whole (lapse must not precede at-risk). */
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad5.conf", "lapse_factor = 1\n"),
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad5.conf", "lapse_factor = 1\n"),
                                      &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "lapse_factor") != NULL);
     CHECK_EQ_INT(profile_config_load("/nonexistent/x.conf", &cfg, err, sizeof err), -ENOENT);

@@ -49,34 +49,30 @@ static void test_parse(void)
 
 static void test_file(void)
 {
-    char path[512];
+    const char *dir = test_tmpdir("tiers_file");
     profile_config_t cfg;
     char err[256];
-    FILE *f;
 
-    snprintf(path, sizeof path, "%s/tiers_test.conf", test_tmpdir("tiers_file"));
-    if (!(f = fopen(path, "w")))
-        return;
-    fputs("tier_benefits = gold free_shipping\n"
-          "tier = member 0 0 0\n"
-          "tier = vip 500 3 0\n"
-          "tier = star 900 3 0\n"
-          "tier_benefits = vip points_multiplier=2 price_list=vip\n", f);
-    fclose(f);
-    CHECK_EQ_INT(profile_config_load(path, &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "tiers_test.conf",
+                                                     "tier_benefits = gold free_shipping\n"
+                                                     "tier = member 0 0 0\n"
+                                                     "tier = vip 500 3 0\n"
+                                                     "tier = star 900 3 0\n"
+                                                     "tier_benefits = vip points_multiplier=2 "
+                                                     "price_list=vip\n"),
+                                     &cfg, err, sizeof err),
+                 0);
     CHECK_EQ_INT(cfg.n_tiers, 3);
     CHECK(cfg.tiers[1].benefits.points_multiplier == 2);
     CHECK_STREQ(cfg.tiers[1].benefits.price_list, "vip");
     /* gold's slot was reused by star: its free shipping did not leak in. */
     CHECK(cfg.tiers[2].benefits.free_shipping == 0);
-    f = fopen(path, "w");
-    if (!f)
-        return;
-    fputs("tier = member 0 0 0\n\ntier_benefits = gold free_shipping\n", f);
-    fclose(f);
-    CHECK_EQ_INT(profile_config_load(path, &cfg, err, sizeof err), -EINVAL);
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "tiers_test.conf",
+                                                     "tier = member 0 0 0\n\n"
+                                                     "tier_benefits = gold free_shipping\n"),
+                                     &cfg, err, sizeof err),
+                 -EINVAL);
     CHECK(strstr(err, "tiers_test.conf:3: tier_benefits: no tier") != NULL);
-    remove(path);
 }
 
 static store_event_rec_t buy(double amount, int64_t t)

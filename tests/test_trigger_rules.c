@@ -293,25 +293,13 @@ static void test_points_expiring(void)
     CHECK(trigger_rule_parse(&cfg.triggers, "p3 points_expiring 400") != NULL);
 }
 
-static const char *write_file(const char *dir, const char *name, const char *text)
-{
-    static char path[700];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(f = fopen(path, "w")))
-        exit(2);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 static void test_settings_file(void)
 {
     char dir[600], err[512];
     profile_config_t cfg;
 
     snprintf(dir, sizeof dir, "%s", test_tmpdir("trigger-rules"));
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "ok.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "ok.conf",
         "trigger = cart cart_abandoned 90m\n"
         "trigger = risk at_risk   # comment\n"
         "trigger = bday birthday 3\n"
@@ -324,27 +312,27 @@ static void test_settings_file(void)
     CHECK(cfg.triggers.scan_seconds == 5 && cfg.triggers.recommend_k == 2);
     CHECK(cfg.triggers.horizon_days == 7);
 
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad1.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad1.conf",
         "new_days = 30\ntrigger = x cart_forgotten 4h\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "bad1.conf:2:") && strstr(err, "unknown kind"));
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad2.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad2.conf",
         "\ntrigger = pts points_expiring 0\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, ":2:") && strstr(err, "points_expiring needs the days ahead"));
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad3.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad3.conf",
         "trigger = c cart_abandoned\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "needs a wait") != NULL);
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad4.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad4.conf",
         "trigger = c cart_abandoned 4x\n"), &cfg, err, sizeof err), -EINVAL);
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad5.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad5.conf",
         "trigger = a at_risk\ntrigger = a lapsed\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, ":2:") && strstr(err, "defined already"));
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad6.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad6.conf",
         "trigger = a at_risk 3\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "no argument") != NULL);
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad7.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad7.conf",
         "trigger_scan_seconds = 0\n"), &cfg, err, sizeof err), -EINVAL);
     CHECK(strstr(err, "trigger_scan_seconds") != NULL);
-    CHECK_EQ_INT(profile_config_load(write_file(dir, "bad8.conf",
+    CHECK_EQ_INT(profile_config_load(test_write_file(dir, "bad8.conf",
         "trigger = b birthday 61\n"), &cfg, err, sizeof err), -EINVAL);
 }
 

@@ -57,6 +57,21 @@ static inline const char *test_tmpdir(const char *tag)
     return path;
 }
 
+/* Writes text to dir/name and returns the path (a static buffer, valid
+ * until the next call); exits 2 when the file cannot be written. */
+static inline const char *test_write_file(const char *dir, const char *name, const char *text)
+{
+    static char path[700];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!(f = fopen(path, "w")))
+        exit(2);
+    fputs(text, f);
+    if (fclose(f) != 0)
+        exit(2);
+    return path;
+}
+
 /* A small deterministic generator (xorshift64*, Vigna 2016). Each test
  * seeds it once at the start of main, so its draws never change. */
 static inline uint64_t *test_rng_state(void)
