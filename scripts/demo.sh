@@ -14,13 +14,15 @@ echo "== 1. simulate a shop (deterministic, seed 42)"
 echo "== 2. import items and events into LMDB"
 "$BIN/patron" import --data "$DEMO/db" --items "$DEMO/sample/items.csv" \
     --events "$DEMO/sample/events.csv"
+# the members' signups, check-ins, reviews and shares: they earn points only
+"$BIN/patron" import --data "$DEMO/db" --events "$DEMO/sample/programme_events.csv"
 
 echo "== 3. train implicit ALS and publish model version 1"
 "$BIN/patron" train --data "$DEMO/db"
 
-echo "== 4. serve on 127.0.0.1 (ephemeral port)"
+echo "== 4. serve on 127.0.0.1 (ephemeral port), with the loyalty programme of deploy/programme.example"
 "$BIN/patrond" --data "$DEMO/db" --listen 127.0.0.1:0 --port-file "$DEMO/port" \
-    2>"$DEMO/patrond.log" &
+    --profiles deploy/programme.example 2>"$DEMO/patrond.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 i=0
@@ -67,7 +69,26 @@ done
 echo "-- $last_known again, with variety: at most 2 per category, diversity 0.3"
 "$BIN/patron" recommend --addr "$ADDR" --user "$last_known" -k 5 --max-per-category 2 --diversity 0.3
 
-echo "== 6. stop the server (SIGTERM drains in-flight calls)"
+echo "== 6. one member's programme view on the simulated year's last day"
+# The shop's data ends with 2024, so the view is as of then. A tier perk is an
+# entitlement: free shipping every month for gold and platinum members,
+# granted whatever the uplift model predicts.
+AS_OF=2024-12-31T12:00:00Z
+"$BIN/patron" coupon upsert --addr "$ADDR" --id gold-shipping --campaign tier-perks \
+    --kind free-shipping --benefit shipping,amount=6 --budget 20000 \
+    --from 2024-01-01T00:00:00Z --until 2026-01-01T00:00:00Z --per-customer 24 \
+    --tiers gold,platinum --guaranteed month
+member=$(cut -d, -f2 "$DEMO/sample/events.csv" | tail -n +2 | sort | uniq -c | sort -rn |
+         awk 'NR==1 {print $2}')
+echo "-- $member: tier, progress and points"
+"$BIN/patron" profile --addr "$ADDR" --user "$member" --as-of "$AS_OF"
+echo "-- $member: the ledger's last rows"
+"$BIN/patron" points --addr "$ADDR" --user "$member" --as-of "$AS_OF" --tail 8
+echo "-- $member: entitlements beside the targeted coupon decision"
+"$BIN/patron" coupon target --addr "$ADDR" --user "$member" --as-of "$AS_OF" \
+    --request-id demo-1
+
+echo "== 7. stop the server (SIGTERM drains in-flight calls)"
 kill -TERM $PID
 wait $PID
 trap - EXIT

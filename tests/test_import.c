@@ -624,6 +624,19 @@ static uint64_t count_lines_starting(const char *path, char first)
     return n;
 }
 
+static uint64_t count_lines_containing(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    char line[512];
+    uint64_t n = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
 static void test_shopsim(void)
 {
     char exe[PATH_MAX + 32];
@@ -639,8 +652,9 @@ static void test_shopsim(void)
     CHECK_EQ_INT(run_shopsim(exe, a, "7"), 0);
     CHECK_EQ_INT(run_shopsim(exe, b, "7"), 0);
     CHECK_EQ_INT(run_shopsim(exe, c, "8"), 0);
-    const char *files[] = {"items.csv", "events.csv", "online_retail.csv"};
-    for (int k = 0; k < 3; k++) {
+    const char *files[] = {"items.csv", "events.csv", "online_retail.csv",
+                           "programme_events.csv"};
+    for (int k = 0; k < 4; k++) {
         char pa[700], pb[700], pc[700];
         snprintf(pa, sizeof pa, "%s/%s", a, files[k]);
         snprintf(pb, sizeof pb, "%s/%s", b, files[k]);
@@ -668,6 +682,21 @@ static void test_shopsim(void)
     CHECK_EQ_INT(rep.rows, lines - 1);
     CHECK_EQ_INT(rep.events_accepted, lines - 1);
     CHECK_EQ_INT(rep.events_rejected + rep.malformed + rep.events_duplicate, 0);
+
+    /* the programme events (signup, check_in, review, share) too; every
+     * customer who shopped signed up once */
+    memset(&rep, 0, sizeof rep);
+    snprintf(path, sizeof path, "%s/programme_events.csv", a);
+    lines = count_lines_starting(path, 0);
+    CHECK(lines > 100);
+    uint32_t shoppers = 0, customers = 0, items = 0;
+    CHECK_EQ_INT(store_counts(s, &shoppers, &items), 0);
+    CHECK_EQ_INT(import_events_csv(s, path, IMPORT_PATRON, &rep, NULL, NULL), 0);
+    CHECK_EQ_INT(rep.events_accepted, lines - 1);
+    CHECK_EQ_INT(rep.events_rejected + rep.malformed + rep.events_duplicate, 0);
+    CHECK_EQ_INT(store_counts(s, &customers, &items), 0);
+    CHECK_EQ_INT(customers, shoppers);
+    CHECK_EQ_INT(count_lines_containing(path, ",signup,"), shoppers);
 
     memset(&rep, 0, sizeof rep);
     problems_t pr = {0};

@@ -11,6 +11,9 @@
  *   DIR/online_retail.csv  the UCI Online Retail layout: purchases grouped
  *                          into one invoice per purchasing session, refunds
  *                          as 'C' invoices with negative Quantity
+ *   DIR/programme_events.csv  loyalty-programme events of the same customers
+ *                          (signup, check_in, review, share; patron format;
+ *                          shopsim_programme.c)
  * and prints a one-line summary to stderr. Same arguments, same bytes.
  *
  * What the data is meant to teach a recommender (and so what the model is):
@@ -41,7 +44,7 @@
  *    CustomerID for c<k> is 12347+k, and Description is the upper-cased title.
  *
  * The parts: shopsim_model.c (the simulation), shopsim_write.c (the files),
- * this file (the command line).
+ * shopsim_programme.c (the programme events), this file (the command line).
  *
  * Randomness comes from xoshiro256** seeded through splitmix64 (Blackman &
  * Vigna, https://prng.di.unimi.it/), never rand(), so output depends only on
@@ -128,7 +131,7 @@ int main(int argc, char **argv)
         return 1;
     }
     double t0 = monotime_seconds();
-    uint64_t counts[5] = {0};
+    uint64_t counts[5] = {0}, prog[4] = {0};
     int rc = sim_run(&s);
     if (rc == 0)
         rc = sim_write_items(&s);
@@ -136,18 +139,22 @@ int main(int argc, char **argv)
         rc = sim_write_events(&s, counts);
     if (rc == 0)
         rc = sim_write_retail(&s);
+    if (rc == 0)
+        rc = sim_write_programme(&s, prog);
     double secs = monotime_seconds() - t0;
     if (rc == 0)
         fprintf(stderr,
                 "shopsim: %u customers (%llu churned), %u items, %llu events "
                 "(view %llu, cart %llu, purchase %llu, refund %llu), %llu invoices, "
-                "%llu cancellations -> %s in %.2fs\n",
+                "%llu cancellations; programme events: signup %llu, check_in %llu, "
+                "review %llu, share %llu -> %s in %.2fs\n",
                 s.cfg.customers, (unsigned long long)s.churned, s.cfg.items,
                 (unsigned long long)(counts[1] + counts[2] + counts[3] + counts[4]),
                 (unsigned long long)counts[1], (unsigned long long)counts[2],
                 (unsigned long long)counts[3], (unsigned long long)counts[4],
                 (unsigned long long)s.invoices, (unsigned long long)s.cancellations,
-                s.cfg.out,
+                (unsigned long long)prog[0], (unsigned long long)prog[1],
+                (unsigned long long)prog[2], (unsigned long long)prog[3], s.cfg.out,
                 secs);
     else if (rc == -ENOMEM)
         fprintf(stderr, "shopsim: out of memory\n");

@@ -149,4 +149,12 @@ int sim_write_items(const sim_t *s);
 int sim_write_events(const sim_t *s, uint64_t counts[5]);
 int sim_write_retail(sim_t *s);
 
+/* shopsim_programme.c: DIR/programme_events.csv, the members' signups,
+ * check-ins, reviews and shares (counts per type in that order). 0, -ENOMEM
+ * or -EIO after a message on stderr. */
+int sim_write_programme(const sim_t *s, uint64_t counts[4]);
+
+/* t (unix seconds) as 2024-01-31T12:00:00Z into buf. */
+void sim_iso_time(int64_t t, char *buf, size_t n);
+
 #endif

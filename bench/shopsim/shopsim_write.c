@@ -34,7 +34,7 @@ static int sim_close(FILE *f, const char *name)
     return 0;
 }
 
-static void sim_iso_time(int64_t t, char *buf, size_t n)
+void sim_iso_time(int64_t t, char *buf, size_t n)
 {
     int64_t y;
     unsigned m, d;

@@ -59,6 +59,35 @@ static const char *stage_label(Patron__V1__LifecycleStage stage)
     return n && n[0] ? n : "unknown";
 }
 
+/* "free shipping, points x1.5, ..." of a tier's benefits; "none" without any. */
+static void print_benefits(const Patron__V1__TierBenefits *b)
+{
+    int n = 0;
+    if (b && b->free_shipping)
+        printf("%sfree shipping", n++ ? ", " : "");
+    if (b && b->points_multiplier > 0)
+        printf("%spoints x%g", n++ ? ", " : "", b->points_multiplier);
+    if (b && b->early_access_hours)
+        printf("%searly access %u h", n++ ? ", " : "", b->early_access_hours);
+    if (b && b->price_list && b->price_list[0])
+        printf("%sprice list %s", n++ ? ", " : "", b->price_list);
+    if (b && b->dedicated_service)
+        printf("%sdedicated service", n++ ? ", " : "");
+    if (!n)
+        printf("none");
+}
+
+/* The tier held, its benefits and the progress text (patron points prints
+ * the points' status). */
+static void print_tier_status(const Patron__V1__TierStatus *t)
+{
+    if (!t)
+        return;
+    printf("  tier %s, benefits: ", t->tier[0] ? t->tier : "-");
+    print_benefits(t->benefits);
+    printf("\n  progress: %s\n", t->progress);
+}
+
 static int profile(const cust_args_t *a)
 {
     Patron__V1__GetProfileRequest req = PATRON__V1__GET_PROFILE_REQUEST__INIT;
@@ -88,6 +117,7 @@ static int profile(const cust_args_t *a)
     for (size_t i = 0; i < p->n_favourite_categories; i++)
         printf(" %s;", p->favourite_categories[i]);
     printf("\n");
+    print_tier_status(p->tier_status);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return 0;
 }
