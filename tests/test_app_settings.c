@@ -101,11 +101,32 @@ static void test_errors(const char *dir)
     CHECK(cc.explore_rate == 0.5);
 }
 
+/* The shipped files load as they are: deploy/programme.example (the demo's
+ * programme) and deploy/profiles.example (the built-in defaults). */
+static void test_shipped_examples(void)
+{
+    profile_config_t pc;
+    coupon_config_t cc;
+    char err[512] = "";
+    CHECK_EQ_INT(settings_load(PATRON_SOURCE_DIR "/deploy/programme.example", &pc, &cc, err,
+                               sizeof err), 0);
+    CHECK_STREQ(err, "");
+    CHECK_EQ_INT(pc.n_tiers, 4);
+    CHECK_STREQ(pc.tiers[2].name, "gold");
+    CHECK(pc.tiers[2].benefits.points_multiplier == 1.5);
+    CHECK_EQ_INT(pc.points.n_rules, 5);
+    CHECK_EQ_INT(pc.triggers.n_rules, 3);
+    CHECK(cc.holdout_rate == 0.05);
+    CHECK_EQ_INT(settings_load(PATRON_SOURCE_DIR "/deploy/profiles.example", &pc, &cc, err,
+                               sizeof err), 0);
+}
+
 int main(void)
 {
     char dir[600];
     snprintf(dir, sizeof dir, "%s", test_tmpdir("app-settings"));
     test_values(dir);
     test_errors(dir);
+    test_shipped_examples();
     TEST_MAIN_END();
 }

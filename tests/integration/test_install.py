@@ -31,7 +31,7 @@ SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 DEPLOY = os.path.join(SOURCE, "deploy")
 FILES = ["bin/patrond", "bin/patron", "share/man/man1/patrond.1", "share/man/man1/patron.1",
          "share/patron/patrond.env", "share/patron/tokens.example",
-         "share/patron/profiles.example", "share/doc/patron/patrond.service",
+         "share/patron/profiles.example", "share/patron/programme.example", "share/doc/patron/patrond.service",
          "share/doc/patron/Dockerfile", "share/doc/patron/nginx-grpc.conf"]
 PREFIX = None  # the install, made once per process (install_prefix)
 
