@@ -43,7 +43,7 @@ static void add(hist_t *h, int type, uint32_t item, int64_t t, int32_t qty, doub
 
 static void redeem(hist_t *h, const char *id, int64_t points, int64_t t)
 {
-    h->red[h->n_red++] = (points_redemption_t){ id, points, t };
+    h->red[h->n_red++] = (points_redemption_t){ .id = id, .points = points, .time_ms = t };
 }
 
 /* The invariant: each row's balance and pending are the running sums of
@@ -361,6 +361,68 @@ static void test_redemptions(void)
     points_ledger_free(&l);
 }
 
+static void adjust(hist_t *h, const char *id, int64_t delta, int64_t t, const char *why)
+{
+    h->red[h->n_red++] = (points_redemption_t){ .id = id, .time_ms = t, .adjust = delta,
+                                                .note = why };
+}
+
+/* Manual adjustments (AdjustPoints): up, a bucket of their own that vests
+ * at once and expires as earned points do (its vest and expiry rows name
+ * the adjustment); down, spent oldest bucket first. Each is an adjust row
+ * without a rule, with the reason as its note; no refund takes an
+ * adjustment's bucket back. */
+static void test_adjustments(void)
+{
+    profile_config_t cfg;
+    hist_t h = { .n = 0 };
+    points_ledger_t l;
+    int64_t feb10 = civil_to_days(2026, 2, 10) * DAY, mar10 = civil_to_days(2026, 3, 10) * DAY;
+
+    config(&cfg, "points_rule = buy purchase per_unit 1\npoints_expiry = months 1\n");
+    all_categories_known(&h, &cfg);
+    add(&h, STORE_EVENT_PURCHASE, 0, T0, 1, 40.0);             /* +40, expires Feb 10 */
+    adjust(&h, "goodwill", 25, T0 + DAY, "late delivery");     /* +25, expires Feb 11 */
+    add(&h, STORE_EVENT_PURCHASE, 0, T0 + 2 * DAY, 1, 30.0);   /* +30 */
+    add(&h, STORE_EVENT_REFUND, 0, T0 + 3 * DAY, 2, 30.0);     /* both purchases back: -70 */
+    adjust(&h, "fix-1", -20, T0 + 4 * DAY, "double credit");   /* from the goodwill bucket */
+    redeem(&h, "r1", 5, T0 + 5 * DAY);
+
+    ledger(&h, &cfg, T0 + 4 * DAY, &l);
+    CHECK_EQ_INT(l.n, 6);
+    expect_row(&l, 0, POINTS_EARN, T0, 40, 0, "e1");
+    expect_row(&l, 1, POINTS_ADJUST, T0 + DAY, 25, 0, "goodwill");
+    CHECK_EQ_INT(l.rows[1].rule, -1);
+    CHECK_STREQ(l.rows[1].note, "late delivery");
+    CHECK_STREQ(l.rows[0].note, "");
+    expect_row(&l, 2, POINTS_EARN, T0 + 2 * DAY, 30, 0, "e2");
+    /* the refund of 2 units takes back 30 (the later purchase) and 40, not
+     * the adjustment's bucket */
+    expect_row(&l, 3, POINTS_ADJUST, T0 + 3 * DAY, -30, 0, "e3");
+    expect_row(&l, 4, POINTS_ADJUST, T0 + 3 * DAY, -40, 0, "e3");
+    CHECK_EQ_INT(l.rows[4].balance, 25);
+    expect_row(&l, 5, POINTS_ADJUST, T0 + 4 * DAY, -20, 0, "fix-1");
+    CHECK_STREQ(l.rows[5].note, "double credit");
+    CHECK_EQ_INT(l.balance, 5);
+    CHECK_EQ_INT(l.adjusted, 5);
+    CHECK_EQ_INT(l.earned, 0);
+    points_ledger_free(&l);
+
+    ledger(&h, &cfg, T0 + 5 * DAY, &l);
+    expect_row(&l, 6, POINTS_REDEEM, T0 + 5 * DAY, -5, 0, "r1");
+    CHECK_EQ_INT(l.balance, 0);
+    points_ledger_free(&l);
+
+    /* Without r1 the adjustment's last 5 expire on Feb 11, named by it. */
+    h.n_red--;
+    ledger(&h, &cfg, mar10, &l);
+    CHECK_EQ_INT(l.n, 7);
+    expect_row(&l, 6, POINTS_EXPIRE, feb10 + DAY, -5, 0, "goodwill");
+    CHECK_EQ_INT(l.balance, 0);
+    CHECK_EQ_INT(l.expired, 5);
+    points_ledger_free(&l);
+}
+
 /* Earnings stop at PROFILE_MAX_POINTS held, so the sum never overflows. */
 static void test_saturation(void)
 {
@@ -442,6 +504,7 @@ int main(void)
     test_multipliers();
     test_caps_and_filters();
     test_redemptions();
+    test_adjustments();
     test_saturation();
     test_settings();
     TEST_MAIN_END();

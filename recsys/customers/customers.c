@@ -125,45 +125,74 @@ int customers_view(const customers_ctx_t *c, const char *customer_id,
     return rc;
 }
 
-/* Redeems against the balance of the ledger at now_ms: the store writes
- * the redemption only if what was redeemed by then plus points stays within
- * that plus the balance, so a redemption stored meanwhile is counted. */
-static int redeem_once(const customers_ctx_t *c, const char *customer_id,
-                       const char *redemption_id, int64_t points, int64_t now_ms,
-                       int64_t *balance, int *duplicate)
+/* Whether the store knows the customer by events or attributes. */
+static int customer_known(store_t *s, const char *customer_id)
+{
+    store_attrs_t at;
+    uint32_t idx;
+    int rc = store_customer_index(s, customer_id, &idx);
+    if (rc == -ENOENT)
+        rc = store_get_attrs(s, customer_id, &at);
+    return rc;
+}
+
+/* Writes e against the balance of the ledger at now_ms: the store writes
+ * it only if what was spent by then plus what e spends stays within that
+ * plus the balance, so an entry stored meanwhile is counted. */
+static int write_once(const customers_ctx_t *c, const char *customer_id, const char *entry_id,
+                      const store_points_entry_t *e, int64_t now_ms,
+                      customers_points_result_t *res)
 {
     points_store_view_t pv;
-    uint32_t idx;
-    int64_t redeemed = 0, limit;
-    int rc = store_customer_index(c->store, customer_id, &idx);
+    int64_t net = 0, limit;
+    int rc = e->adjust ? customer_known(c->store, customer_id)
+                       : store_customer_index(c->store, customer_id, &(uint32_t){ 0 });
 
     if (rc)
         return rc;
     if ((rc = points_store_ledger(c->store, c->cfg, c->cat, customer_id, now_ms, &pv)) == 0) {
         limit = pv.redeemed_total + points_available(&pv.ledger);
-        rc = store_points_redeem(c->store, customer_id, redemption_id, points, now_ms, limit,
-                                 &redeemed, duplicate);
-        *balance = limit - redeemed > 0 ? limit - redeemed : 0;
+        rc = store_points_write(c->store, customer_id, entry_id, e, limit, &net,
+                                &res->duplicate, &res->stored);
+        res->balance = limit - net > 0 ? limit - net : 0;
     }
     points_store_view_free(&pv);
     return rc;
 }
 
-/* How often a redemption re-resolves an id merged away meanwhile. */
+/* How often a write re-resolves an id merged away meanwhile. */
 #define REDEEM_TRIES 4
+
+int customers_points_write(const customers_ctx_t *c, const char *customer_id,
+                           const char *entry_id, const store_points_entry_t *e, int64_t now_ms,
+                           customers_points_result_t *res)
+{
+    char who[STORE_MAX_ID + 1];
+    int rc = -ESTALE;
+
+    memset(res, 0, sizeof *res);
+    for (int i = 0; i < REDEEM_TRIES && rc == -ESTALE; i++) {
+        if ((rc = store_resolve_customer(c->store, customer_id, who)) < 0)
+            return rc;
+        rc = write_once(c, who, entry_id, e, now_ms, res);
+    }
+    return rc;
+}
 
 int customers_redeem(const customers_ctx_t *c, const char *customer_id,
                      const char *redemption_id, int64_t points, int64_t now_ms,
                      int64_t *balance, int *duplicate)
 {
-    char who[STORE_MAX_ID + 1];
-    int rc = -ESTALE;
+    store_points_entry_t e;
+    customers_points_result_t res;
+    int rc;
 
-    for (int i = 0; i < REDEEM_TRIES && rc == -ESTALE; i++) {
-        if ((rc = store_resolve_customer(c->store, customer_id, who)) < 0)
-            return rc;
-        rc = redeem_once(c, who, redemption_id, points, now_ms, balance, duplicate);
-    }
+    memset(&e, 0, sizeof e);
+    e.points = points;
+    e.time_ms = now_ms;
+    rc = customers_points_write(c, customer_id, redemption_id, &e, now_ms, &res);
+    *balance = res.balance;
+    *duplicate = res.duplicate;
     return rc;
 }
 

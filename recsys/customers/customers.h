@@ -83,6 +83,27 @@ int customers_redeem(const customers_ctx_t *c, const char *customer_id,
                      const char *redemption_id, int64_t points, int64_t now_ms,
                      int64_t *balance, int *duplicate);
 
+/* What customers_points_write did. */
+typedef struct customers_points_result {
+    int64_t balance;        /* available afterwards (>= 0) */
+    int duplicate;          /* the id was stored before: nothing written */
+    store_points_entry_t stored; /* a duplicate's stored entry */
+} customers_points_result_t;
+
+/*
+ * Writes one entry of the points ledger (store_points_write: a redemption
+ * or a manual adjustment, idempotent by entry_id) against the ledger's
+ * available balance at now_ms, so what it spends never overdraws it (an
+ * adjustment down is refused, never clamped). An id merged into another
+ * (store_links.h) writes to the survivor's ledger. -ERANGE when the
+ * balance is too small; -ENOENT for an unknown customer (a redemption
+ * needs events, an adjustment events or attributes); -EEXIST when entry_id
+ * names an entry of the other kind; -EINVAL for a bad entry.
+ */
+int customers_points_write(const customers_ctx_t *c, const char *customer_id,
+                           const char *entry_id, const store_points_entry_t *e, int64_t now_ms,
+                           customers_points_result_t *res);
+
 /* Fills an audience row from a view; strings borrow from c and v. */
 void customers_audience_row(const customers_ctx_t *c, const customer_view_t *v,
                             audience_row_t *row);

@@ -91,9 +91,11 @@ typedef struct lot {
     int64_t points;   /* earned */
     int64_t left;     /* pending (not vested) or available (vested) */
     int64_t taken;    /* given back to refunds so far */
-    size_t ev;        /* the earning event */
+    size_t ev;        /* the earning event (a manual lot: the next event) */
+    const char *source; /* its rows' source: the event or adjustment id */
     int rule;
     int vested;
+    int manual;       /* a manual adjustment's: no refund takes it back */
 } lot_t;
 
 typedef struct rule_state {
@@ -132,17 +134,26 @@ static double amount(const store_event_rec_t *e)
     return (double)quantity(e) * e->unit_price;
 }
 
-static int emit(run_t *r, int64_t t, points_reason_t why, int rule, const char *source,
-                int64_t delta, int64_t pending_delta, int64_t bucket_ms)
+static int emit_note(run_t *r, int64_t t, points_reason_t why, int rule, const char *source,
+                     const char *note, int64_t delta, int64_t pending_delta, int64_t bucket_ms)
 {
     points_ledger_t *l = r->l;
     if (GROW(l->rows, l->cap, l->n + 1))
         return -ENOMEM;
     l->balance += delta;
     l->pending += pending_delta;
-    l->rows[l->n++] = (points_row_t){ t, why, rule, source, delta, pending_delta,
-                                      l->balance, l->pending, bucket_ms };
+    l->rows[l->n++] = (points_row_t){ .time_ms = t, .reason = why, .rule = rule,
+                                      .source = source, .note = note ? note : "",
+                                      .delta = delta, .pending_delta = pending_delta,
+                                      .balance = l->balance, .pending = l->pending,
+                                      .bucket_ms = bucket_ms };
     return 0;
+}
+
+static int emit(run_t *r, int64_t t, points_reason_t why, int rule, const char *source,
+                int64_t delta, int64_t pending_delta, int64_t bucket_ms)
+{
+    return emit_note(r, t, why, rule, source, NULL, delta, pending_delta, bucket_ms);
 }
 
 /* When points vested at vest_ms expire (NEVER: they do not). */
@@ -201,8 +212,7 @@ static int vest(run_t *r, size_t i)
     int64_t v = lot->left;
     int rc = 0;
     if (v > 0)
-        rc = emit(r, lot->vest_ms, POINTS_VEST, lot->rule, r->h->ids[lot->ev], v, -v,
-                  lot->vest_ms);
+        rc = emit(r, lot->vest_ms, POINTS_VEST, lot->rule, lot->source, v, -v, lot->vest_ms);
     return rc ? rc : make_available(r, i);
 }
 
@@ -212,8 +222,7 @@ static int expire(run_t *r, size_t i)
     int64_t v = lot->left;
     lot->left = 0;
     r->l->expired += v;
-    return emit(r, lot->expire_ms, POINTS_EXPIRE, lot->rule, r->h->ids[lot->ev], -v, 0,
-                lot->vest_ms);
+    return emit(r, lot->expire_ms, POINTS_EXPIRE, lot->rule, lot->source, -v, 0, lot->vest_ms);
 }
 
 /* The pending lot vesting first (NONE: none). */
@@ -340,7 +349,9 @@ static int earn(run_t *r, size_t i, size_t k, int64_t pts)
     if (GROW(r->lots, r->cap_lots, r->n_lots + 1))
         return -ENOMEM;
     lot = &r->lots[r->n_lots++];
-    *lot = (lot_t){ vest_ms, expiry_of(&r->cfg->points, vest_ms), pts, pts, 0, i, (int)k, 0 };
+    *lot = (lot_t){ .vest_ms = vest_ms, .expire_ms = expiry_of(&r->cfg->points, vest_ms),
+                    .points = pts, .left = pts, .ev = i, .source = r->h->ids[i],
+                    .rule = (int)k };
     r->l->earned += pts;
     if (rule->vest_days)
         return emit(r, e->time_ms, POINTS_EARN, (int)k, r->h->ids[i], 0, pts, vest_ms);
@@ -383,7 +394,7 @@ static int refund_lots(run_t *r, size_t i, size_t p, int64_t refunded, int64_t q
         lot_t *lot = &r->lots[j];
         int64_t share, take, got;
         int rc;
-        if (lot->ev != p)
+        if (lot->ev != p || lot->manual)
             continue;
         share = (int64_t)((wide_t)lot->points * refunded / q);
         take = share - lot->taken;
@@ -429,12 +440,46 @@ static int on_refund(run_t *r, size_t i)
     return 0;
 }
 
-static int on_redeem(run_t *r, const points_redemption_t *x, int64_t t)
+/* Spends `points` oldest bucket first; what the buckets lack is a debt
+ * the next points vested pay back. */
+static void spend(run_t *r, int64_t points)
 {
-    int64_t got = take_available(r, x->points, NONE);
-    r->debt += x->points - got;
-    r->l->redeemed += x->points;
-    return emit(r, t, POINTS_REDEEM, -1, x->id, -x->points, 0, 0);
+    int64_t got = take_available(r, points, NONE);
+    r->debt += points - got;
+}
+
+/* A manual adjustment up: a bucket available at t (after next_ev events),
+ * expiring as earned points do. */
+static int adjust_up(run_t *r, const points_redemption_t *x, int64_t t, size_t next_ev)
+{
+    lot_t *lot;
+    int rc;
+    if (GROW(r->lots, r->cap_lots, r->n_lots + 1))
+        return -ENOMEM;
+    lot = &r->lots[r->n_lots++];
+    *lot = (lot_t){ .vest_ms = t, .expire_ms = expiry_of(&r->cfg->points, t),
+                    .points = x->adjust, .left = x->adjust, .ev = next_ev, .source = x->id,
+                    .rule = -1, .manual = 1 };
+    if ((rc = emit_note(r, t, POINTS_ADJUST, -1, x->id, x->note, x->adjust, 0, t)) != 0)
+        return rc;
+    return make_available(r, r->n_lots - 1);
+}
+
+static int on_redeem(run_t *r, const points_redemption_t *x, int64_t t, size_t next_ev)
+{
+    int rc = 0;
+    if (x->points > 0) {
+        spend(r, x->points);
+        r->l->redeemed += x->points;
+        rc = emit_note(r, t, POINTS_REDEEM, -1, x->id, x->note, -x->points, 0, 0);
+    }
+    if (rc || x->adjust == 0)
+        return rc;
+    r->l->adjusted += x->adjust;
+    if (x->adjust > 0)
+        return adjust_up(r, x, t, next_ev);
+    spend(r, -x->adjust);
+    return emit_note(r, t, POINTS_ADJUST, -1, x->id, x->note, x->adjust, 0, 0);
 }
 
 /* Redemptions in time order (unknown times at now), ties by id. */
@@ -459,7 +504,7 @@ static red_ref_t *sorted_redemptions(const points_history_t *h, int64_t now_ms, 
         return NULL;
     for (size_t i = 0; i < h->n_red; i++) {
         int64_t t = h->red[i].time_ms > 0 ? h->red[i].time_ms : now_ms;
-        if (t <= now_ms && h->red[i].points > 0)
+        if (t <= now_ms && (h->red[i].points > 0 || h->red[i].adjust != 0))
             v[(*n)++] = (red_ref_t){ &h->red[i], t };
     }
     qsort(v, *n, sizeof *v, cmp_red);
@@ -509,7 +554,7 @@ static int replay(run_t *r, const red_ref_t *red, size_t n_red, int64_t now_ms)
             rc = h->ev[i].type == STORE_EVENT_REFUND ? on_refund(r, i) : on_earning_event(r, i);
             i++;
         } else {
-            rc = on_redeem(r, red[j].x, red[j].t);
+            rc = on_redeem(r, red[j].x, red[j].t, i);
             j++;
         }
         if (rc)

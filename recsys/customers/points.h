@@ -15,6 +15,10 @@
  *            points back                                    source: refund's id
  *   adjust   a refund after vesting took available points
  *            back (never below a zero balance)              source: refund's id
+ *            or an operator's manual adjustment (AdjustPoints):
+ *            up, a bucket dated by the adjustment that
+ *            expires as earned points do; down, taken
+ *            oldest bucket first as a redemption is         source: adjustment id
  *   expire   what was left of a bucket expired              source: event id
  *   redeem   RedeemPoints spent points, oldest bucket first source: redemption id
  *
@@ -78,10 +82,16 @@ const char *points_reason_name(int reason);
 #define POINTS_ANY_CATEGORY UINT32_MAX
 #define POINTS_UNKNOWN_CATEGORY (UINT32_MAX - 1)
 
+/* A stored entry: a redemption (points > 0) or a manual adjustment
+ * (adjust != 0); one with both (two ids merged, store_links.h) gives both
+ * rows. */
 typedef struct points_redemption {
     const char *id;
-    int64_t points;     /* > 0 */
+    int64_t points;     /* spent, >= 0 */
     int64_t time_ms;    /* 0: unknown, taken as now */
+    int64_t adjust;     /* a manual adjustment's signed change, or 0 */
+    const char *note;   /* the row's note: an adjustment's reason, the
+                           reward a redemption bought; NULL: none */
 } points_redemption_t;
 
 /* One customer's history; all borrowed. */
@@ -104,8 +114,11 @@ typedef struct points_history {
 typedef struct points_row {
     int64_t time_ms;
     points_reason_t reason;
-    int rule;               /* index (points_rule_name), -1 for redeem */
-    const char *source;     /* event or redemption id, borrowed from the history */
+    int rule;               /* index (points_rule_name), -1 for redeem and a
+                               manual adjust */
+    const char *source;     /* event, redemption or adjustment id, borrowed
+                               from the history */
+    const char *note;       /* borrowed; "" none (see points_redemption_t) */
     int64_t delta;          /* change of the available balance */
     int64_t pending_delta;  /* change of pending points */
     int64_t balance;        /* after the row */
@@ -122,6 +135,7 @@ typedef struct points_ledger {
     int64_t pending;        /* sum of pending_delta */
     int64_t earned;         /* earn rows net of cancel and adjust */
     int64_t redeemed, expired;
+    int64_t adjusted;       /* manual adjustments, net */
     int64_t expiring_soon;  /* available points expiring within the
                                programme's expiring_soon_days */
     int64_t expiring_soon_ms; /* the earliest of those expiries; 0 none */

@@ -5,6 +5,7 @@
 #include "points_store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,15 +34,60 @@ static int push_event(void *ctx, const store_event_rec_t *ev, const char *id, si
     return 0;
 }
 
+/* The row note of a stored entry: an adjustment's reason, the reward a
+ * redemption bought; NULL when none (or out of memory: *oom set). */
+static char *entry_note(const store_points_entry_t *e, int *oom)
+{
+    const char *prefix = e->adjust ? "" : "reward ";
+    const char *what = e->adjust ? e->reason : e->reward_id;
+    size_t n;
+    char *s;
+    if (!what[0])
+        return NULL;
+    n = strlen(prefix) + strlen(what) + 1;
+    if (!(s = malloc(n)))
+        *oom = 1;
+    else
+        snprintf(s, n, "%s%s", prefix, what);
+    return s;
+}
+
+/* A tier reward holding its tier at now_ms raises tier_bought. */
+static void note_tier(points_store_view_t *v, const store_points_entry_t *e)
+{
+    const profile_config_t *cfg = v->cfg;
+    if (!e->tier[0] || e->time_ms > v->now_ms || e->until_ms <= v->now_ms)
+        return;
+    for (size_t t = 0; t < cfg->n_tiers; t++) {
+        if (strcmp(cfg->tiers[t].name, e->tier) != 0)
+            continue;
+        if ((int)t > v->tier_bought ||
+            ((int)t == v->tier_bought && e->until_ms > v->tier_bought_until_ms)) {
+            v->tier_bought = (int)t;
+            v->tier_bought_until_ms = e->until_ms;
+        }
+    }
+}
+
 static int push_redemption(void *ctx, const store_export_points_t *p)
 {
     points_store_view_t *v = ctx;
-    char *id;
+    const store_points_entry_t *e = p->entry;
+    int oom = 0;
+    char *id, *note;
     if (GROW(v->red, v->cap_red, v->n_red + 1) ||
         !(id = copy_id(p->redemption_id, strlen(p->redemption_id))))
         return -ENOMEM;
-    v->red[v->n_red++] = (points_redemption_t){ id, p->points, p->time_ms };
-    v->redeemed_total += p->points;
+    note = entry_note(e, &oom);
+    if (oom) {
+        free(id);
+        return -ENOMEM;
+    }
+    v->red[v->n_red++] = (points_redemption_t){ .id = id, .points = e->points,
+                                                .time_ms = e->time_ms, .adjust = e->adjust,
+                                                .note = note };
+    v->redeemed_total += e->points - e->adjust;
+    note_tier(v, e);
     return 0;
 }
 
@@ -66,6 +112,9 @@ int points_store_ledger(store_t *s, const profile_config_t *cfg, const catalog_t
     int rc;
 
     memset(out, 0, sizeof *out);
+    out->tier_bought = -1;
+    out->cfg = cfg;
+    out->now_ms = now_ms;
     if (!s || !cfg || !customer_id)
         return -EINVAL;
     rc = store_customer_index(s, customer_id, &idx);
@@ -78,9 +127,10 @@ int points_store_ledger(store_t *s, const profile_config_t *cfg, const catalog_t
     if (rc)
         return rc;
     resolve_categories(cfg, cat, rule_cat);
-    h = (points_history_t){ out->ev, (const char *const *)out->ids, out->n, out->red,
-                            out->n_red, cat ? cat->item_cat : NULL, cat ? cat->n_items : 0,
-                            rule_cat };
+    h = (points_history_t){ .ev = out->ev, .ids = (const char *const *)out->ids, .n = out->n,
+                            .red = out->red, .n_red = out->n_red,
+                            .item_category = cat ? cat->item_cat : NULL,
+                            .n_items = cat ? cat->n_items : 0, .rule_category = rule_cat };
     return points_ledger_compute(&h, cfg, now_ms, &out->ledger);
 }
 
@@ -91,8 +141,10 @@ void points_store_view_free(points_store_view_t *v)
     points_ledger_free(&v->ledger);
     for (size_t i = 0; i < v->n; i++)
         free(v->ids[i]);
-    for (size_t i = 0; i < v->n_red; i++)
+    for (size_t i = 0; i < v->n_red; i++) {
         free((char *)v->red[i].id);
+        free((char *)v->red[i].note);
+    }
     free(v->ev);
     free(v->ids);
     free(v->red);

@@ -22,13 +22,19 @@
 /* A ledger with the history it borrows from; owns everything. */
 typedef struct points_store_view {
     points_ledger_t ledger;
-    int64_t redeemed_total; /* sum of the stored redemptions (any time) */
+    int64_t redeemed_total; /* what the stored entries spent, net of manual
+                               adjustments (any time): store_points_redeemed */
+    int tier_bought;        /* the highest tier a tier reward holds at now_ms
+                               (index into cfg->tiers), -1 none */
+    int64_t tier_bought_until_ms; /* ... until then */
     /* private */
     store_event_rec_t *ev;
     char **ids;
     size_t n, cap;
     points_redemption_t *red;
     size_t n_red, cap_red;
+    const profile_config_t *cfg;
+    int64_t now_ms;
 } points_store_view_t;
 
 /* Derives customer_id's ledger as of now_ms into *out (free with

@@ -316,8 +316,63 @@ int store_set_attrs(store_t *s, const char *customer_id, const store_attrs_t *a)
 /* -ENOENT if none were set. */
 int store_get_attrs(store_t *s, const char *customer_id, store_attrs_t *a);
 
-/* Points redeemed so far by a customer (sum of the redemptions). */
+/* Points redeemed so far by a customer, net of manual adjustments: the
+ * sum of points - adjust over the stored entries. */
 int store_points_redeemed(store_t *s, const char *customer_id, int64_t *total);
+
+#define STORE_POINTS_REASON_MAX 200  /* an adjustment's reason, bytes */
+#define STORE_POINTS_NAME_MAX 64     /* reward, coupon and tier names, incl. NUL */
+
+/* One stored entry of a customer's points ledger (the `points` table),
+ * keyed by its id (redemption and adjustment ids share one namespace per
+ * customer): a redemption (points > 0, adjust 0), or a manual adjustment
+ * (adjust != 0, points 0). A redemption of a reward (reward_id set) keeps
+ * what it issued, so a retry answers the same. */
+typedef struct store_points_entry {
+    int64_t points;          /* spent by a redemption */
+    int64_t time_ms;         /* unix ms; 0: unknown (old redemptions) */
+    int64_t adjust;          /* an adjustment's signed change */
+    char reason[STORE_POINTS_REASON_MAX + 1]; /* an adjustment's reason */
+    char operator_id[STORE_MAX_ID + 1];       /* who adjusted ("" unknown) */
+    char reward_id[STORE_POINTS_NAME_MAX];    /* "": a plain redemption */
+    char coupon_id[STORE_POINTS_NAME_MAX];    /* a coupon reward's coupon */
+    double cash;                              /* a cash reward's money */
+    char tier[STORE_POINTS_NAME_MAX];         /* a tier reward's tier */
+    int64_t until_ms;        /* the coupon usable / the tier held until */
+} store_points_entry_t;
+
+/* NULL if e is one storable entry (exactly one of points > 0 and adjust
+ * != 0, time_ms >= 0, strings within their bounds), else a static message
+ * naming the field. */
+const char *store_points_entry_invalid(const store_points_entry_t *e);
+
+/*
+ * Writes entry e under entry_id for customer_id, never overdrawing: what it
+ * spends (points - adjust, when > 0) is written only if the customer's net
+ * spent total (store_points_redeemed, read in the write transaction) plus
+ * it stays <= limit, which the caller computes as that total plus the
+ * available balance of the ledger it derived (so an entry stored meanwhile
+ * counts); else -ERANGE and nothing is written. Writers are serialized, so
+ * concurrent writes can never overdraw. An entry_id already stored for the
+ * customer changes nothing: *duplicate = 1 and *stored (may be NULL) gets
+ * the stored entry; -EEXIST when that entry is of the other kind
+ * (redemption vs adjustment). *net_total gets the net spent total
+ * afterwards. -ESTALE: customer_id was merged into another
+ * (store_links.h); resolve and retry. -EINVAL: a bad id or entry.
+ */
+int store_points_write(store_t *s, const char *customer_id, const char *entry_id,
+                       const store_points_entry_t *e, int64_t limit, int64_t *net_total,
+                       int *duplicate, store_points_entry_t *stored);
+
+typedef struct store_tx store_tx_t; /* store_table_atomic, below */
+
+/* store_points_write inside the caller's store_table_atomic transaction, so
+ * the entry commits together with what else the caller writes there (a
+ * reward's coupon grant). On an error the caller must return it so the
+ * transaction aborts. */
+int store_tx_points_write(store_tx_t *tx, const char *customer_id, const char *entry_id,
+                          const store_points_entry_t *e, int64_t limit, int64_t *net_total,
+                          int *duplicate, store_points_entry_t *stored);
 
 /*
  * Redeems `points` (> 0) at time_ms (unix ms, >= 0; 0 = unknown, as

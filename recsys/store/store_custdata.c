@@ -189,7 +189,8 @@ static int points_txn(store_t *s, MDB_txn *txn, void *ctx)
         return map_err(rc);
     while ((rc = mdb_cursor_get(cur, &k, &v, mop)) == 0) {
         char rid[STORE_MAX_ID + 1];
-        store_export_points_t p = { rid, 0, 0 };
+        store_points_entry_t e;
+        store_export_points_t p = { rid, 0, 0, &e };
         size_t n = k.mv_size - plen;
         mop = MDB_NEXT;
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
@@ -198,8 +199,10 @@ static int points_txn(store_t *s, MDB_txn *txn, void *ctx)
             crc = -EIO;
             break;
         }
-        if ((crc = store_points_decode(&k, &v, &p.points, &p.time_ms)) != 0)
+        if ((crc = store_points_decode(&k, &v, &e)) != 0)
             break;
+        p.points = e.points;
+        p.time_ms = e.time_ms;
         memcpy(rid, (const char *)k.mv_data + plen, n);
         rid[n] = '\0';
         if ((crc = op->cb(op->ctx, &p)) != 0)

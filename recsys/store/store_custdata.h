@@ -32,6 +32,9 @@ typedef struct store_export_points {
     int64_t points;
     int64_t time_ms;       /* when redeemed (unix ms); 0: unknown, redeemed
                               before times were kept */
+    const store_points_entry_t *entry; /* the whole entry: an adjustment's
+                                          delta, reason and operator, what a
+                                          reward issued */
 } store_export_points_t;
 
 /*

@@ -237,13 +237,12 @@ int store_attrs_decode(const void *key, size_t klen, const void *val, size_t vle
  * transaction (store_migrate.c). */
 int store_format_open(store_t *s);
 
-/* A points ledger value (patron.store.v1.PointsRedemption): encode into
- * buf[16]; decode -EBADMSG naming the key. */
-/* A PointsRedemption record: points and time (unix ms, 0 unknown). */
-#define STORE_POINTS_REC_MAX 32
-size_t store_points_encode(int64_t points, int64_t time_ms,
+/* A points ledger entry (patron.store.v1.PointsRedemption): encode into
+ * buf (a redemption with a reward or an adjustment with its reason fits);
+ * decode -EBADMSG naming the key. */
+#define STORE_POINTS_REC_MAX 1024
+size_t store_points_encode(const store_points_entry_t *e,
                            unsigned char buf[STORE_POINTS_REC_MAX]);
-int store_points_decode(const MDB_val *k, const MDB_val *v, int64_t *points,
-                        int64_t *time_ms);
+int store_points_decode(const MDB_val *k, const MDB_val *v, store_points_entry_t *e);
 
 #endif

@@ -353,7 +353,7 @@ static int move_events(store_t *s, MDB_txn *txn, const char *from, const char *i
 
 typedef struct ledger_row {
     char rid[STORE_MAX_ID + 1];
-    int64_t points, time_ms;
+    store_points_entry_t e;
 } ledger_row_t;
 
 static int collect_points(store_t *s, MDB_txn *txn, const char *from, ledger_row_t **out,
@@ -380,7 +380,7 @@ static int collect_points(store_t *s, MDB_txn *txn, const char *from, ledger_row
             crc = -ENOMEM;
             break;
         }
-        if ((crc = store_points_decode(&k, &v, &(*out)[*n].points, &(*out)[*n].time_ms)) != 0)
+        if ((crc = store_points_decode(&k, &v, &(*out)[*n].e)) != 0)
             break;
         memcpy((*out)[*n].rid, (const char *)k.mv_data + plen, rl);
         (*out)[(*n)++].rid[rl] = '\0';
@@ -391,26 +391,29 @@ static int collect_points(store_t *s, MDB_txn *txn, const char *from, ledger_row
     return rc == MDB_NOTFOUND || rc == 0 ? 0 : map_err(rc);
 }
 
-/* Moves one redemption; one id on both ledgers keeps both amounts, summed
- * at the later of the two times (a retry of either is still a duplicate). */
+/* Moves one entry (redemption or adjustment); one id on both ledgers keeps
+ * both amounts, summed at the later of the two times, with into's other
+ * fields (a retry of either is still a duplicate). */
 static int move_redemption(store_t *s, MDB_txn *txn, const char *from, const char *into,
                            const ledger_row_t *r)
 {
     unsigned char key[2 * STORE_MAX_ID + 2], rec[STORE_POINTS_REC_MAX];
     MDB_val k = val_mem(key, store_points_key(key, into, r->rid)), v;
-    int64_t points = r->points, time_ms = r->time_ms, have, have_ms;
+    store_points_entry_t e = r->e, have;
     int rc = mdb_get(txn, s->points, &k, &v);
 
     if (rc == 0) {
-        if ((rc = store_points_decode(&k, &v, &have, &have_ms)) != 0)
+        if ((rc = store_points_decode(&k, &v, &have)) != 0)
             return rc;
-        points += have;
-        if (have_ms > time_ms)
-            time_ms = have_ms;
+        have.points += e.points;
+        have.adjust += e.adjust;
+        if (e.time_ms > have.time_ms)
+            have.time_ms = e.time_ms;
+        e = have;
     } else if (rc != MDB_NOTFOUND) {
         return map_err(rc);
     }
-    v = val_mem(rec, store_points_encode(points, time_ms, rec));
+    v = val_mem(rec, store_points_encode(&e, rec));
     if ((rc = map_err(mdb_put(txn, s->points, &k, &v, 0))) != 0)
         return rc;
     k = val_mem(key, store_points_key(key, from, r->rid));

@@ -129,6 +129,18 @@ static int add_points(export_sink_t *k, const store_export_points_t *p)
         return -ENOMEM;
     m->points = p->points;
     m->time_unix_ms = p->time_ms;
+    if (p->entry) {
+        const store_points_entry_t *e = p->entry;
+        m->adjust = e->adjust;
+        m->cash = e->cash;
+        m->until_unix_ms = e->until_ms;
+        if (!(m->reason = arena_str(&k->arena, e->reason)) ||
+            !(m->operator_id = arena_str(&k->arena, e->operator_id)) ||
+            !(m->reward_id = arena_str(&k->arena, e->reward_id)) ||
+            !(m->coupon_id = arena_str(&k->arena, e->coupon_id)) ||
+            !(m->tier = arena_str(&k->arena, e->tier)))
+            return -ENOMEM;
+    }
     return push(&k->arena, (void ***)&k->resp.points_redemptions,
                 &k->resp.n_points_redemptions, m);
 }

@@ -62,6 +62,7 @@
     M(PROFILES, "SetCustomerAttributes", UNARY(h_set_attributes))               \
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
     M(PROFILES, "ListPointsLedger", UNARY(h_list_points_ledger))                \
+    M(PROFILES, "AdjustPoints", AUDITED(UNARY(h_adjust_points)))                \
     M(PROFILES, "MergeCustomers", AUDITED(UNARY(h_merge_customers)))            \
     M(PROFILES, "SetPreferences", AUDITED(UNARY(h_set_preferences)))            \
     M(PROFILES, "ListConsentChanges", UNARY(h_list_consent_changes))            \

@@ -21,6 +21,7 @@
 #include "id.h"
 #include "points_store.h"
 #include "store_links.h"
+#include "utf8.h"
 #include "wallclock.h"
 
 #define PAGE_DEFAULT 100
@@ -149,6 +150,7 @@ static void encode_page(const profile_config_t *cfg, const points_store_view_t *
         m->balance = w->balance;
         m->pending = w->pending;
         m->bucket_unix_ms = w->bucket_ms;
+        m->note = (char *)w->note;
         ptrs[i] = m;
     }
     if (from + n < l->n)
@@ -206,6 +208,89 @@ void h_list_points_ledger(void *app, const rpc_call_info_t *ci, const uint8_t *r
     }
     points_store_view_free(&pv);
     app_customers_end(a);
+out:
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ---- AdjustPoints ------------------------------------------------------------------ */
+
+/* The largest adjustment one call makes, either way. */
+#define ADJUST_MAX 1000000000LL
+
+static const char *adjust_invalid(const Patron__V1__AdjustPointsRequest *r)
+{
+    size_t n = strlen(r->reason);
+    if (!id_check(r->customer_id, STORE_MAX_ID, ID_PRINTABLE))
+        return "customer_id: 1..256 bytes of UTF-8 without control characters required";
+    if (!id_check(r->adjustment_id, STORE_MAX_ID, ID_PRINTABLE))
+        return "adjustment_id: 1..256 bytes of UTF-8 without control characters required";
+    if (r->delta == 0 || r->delta > ADJUST_MAX || r->delta < -ADJUST_MAX)
+        return "delta: must be nonzero, in -1000000000..1000000000";
+    if (n == 0 || n > STORE_POINTS_REASON_MAX || !utf8_valid(r->reason, n))
+        return "reason: 1..200 bytes of UTF-8 required (the ledger row shows it)";
+    if (r->operator_id[0] && !id_check(r->operator_id, STORE_MAX_ID, ID_PRINTABLE))
+        return "operator_id: at most 256 bytes of UTF-8 without control characters";
+    return NULL;
+}
+
+static void adjust_reply(int rc, const Patron__V1__AdjustPointsRequest *r,
+                         const customers_points_result_t *res, const char *resolved,
+                         rpc_reply_t *out)
+{
+    Patron__V1__AdjustPointsResponse resp = PATRON__V1__ADJUST_POINTS_RESPONSE__INIT;
+    if (rc == -ENOENT) {
+        rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events or attributes");
+    } else if (rc == -ERANGE) {
+        rpc_fail(out, GRPC_STATUS_FAILED_PRECONDITION,
+                 "delta: the available balance %lld is less than %lld (an adjustment never "
+                 "takes the balance below zero)", (long long)res->balance,
+                 (long long)-r->delta);
+    } else if (rc == -EEXIST) {
+        rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
+                 "adjustment_id: already used by a redemption of this customer");
+    } else if (rc) {
+        fail_errno(out, rc, "adjusting points");
+    } else {
+        resp.balance = res->balance;
+        resp.duplicate = res->duplicate;
+        resp.delta = res->duplicate ? res->stored.adjust : r->delta;
+        resp.resolved_customer_id = (char *)resolved;
+        encode(&resp.base, out);
+    }
+}
+
+void h_adjust_points(void *app, const rpc_call_info_t *ci, const uint8_t *req, size_t len,
+                     rpc_reply_t *out)
+{
+    app_t *a = app;
+    Patron__V1__AdjustPointsRequest *r = (Patron__V1__AdjustPointsRequest *)decode(
+        &patron__v1__adjust_points_request__descriptor, req, len, out);
+    customers_points_result_t res = { 0 };
+    store_points_entry_t e;
+    char who[STORE_MAX_ID + 1];
+    const char *bad;
+    customers_ctx_t c;
+    int linked, rc;
+
+    if (!r)
+        return;
+    if ((bad = adjust_invalid(r)) != NULL) {
+        rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+        goto out;
+    }
+    memset(&e, 0, sizeof e);
+    e.adjust = r->delta;
+    e.time_ms = wall_ms();
+    strcpy(e.reason, r->reason);
+    strcpy(e.operator_id, r->operator_id);
+    if ((linked = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
+        fail_errno(out, linked, "resolving customer_id");
+        goto out;
+    }
+    app_customers_begin(a, ci, &c);
+    rc = customers_points_write(&c, who, r->adjustment_id, &e, e.time_ms, &res);
+    app_customers_end(a);
+    adjust_reply(rc, r, &res, linked ? who : "", out);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }

@@ -24,4 +24,14 @@ void points_status_fill(const profile_config_t *cfg, const customer_view_t *v,
 void h_list_points_ledger(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                           size_t len, rpc_reply_t *out);
 
+/* AdjustPoints: INVALID_ARGUMENT naming the field (customer_id,
+ * adjustment_id, delta: nonzero within +-1e9, reason: 1..200 bytes,
+ * operator_id); NOT_FOUND for a customer without events or attributes;
+ * FAILED_PRECONDITION naming delta when a negative one exceeds the
+ * available balance (refused, never clamped); ALREADY_EXISTS when
+ * adjustment_id names a redemption. A retried adjustment_id answers
+ * duplicate with the stored delta and changes nothing. */
+void h_adjust_points(void *app, const rpc_call_info_t *ci, const uint8_t *req, size_t len,
+                     rpc_reply_t *out);
+
 #endif

@@ -471,6 +471,9 @@ void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_FAILED_PRECONDITION,
                  "points: balance %lld is less than %lld", (long long)balance,
                  (long long)r->points);
+    } else if (rc == -EEXIST) {
+        rpc_fail(out, GRPC_STATUS_ALREADY_EXISTS,
+                 "redemption_id: already used by an adjustment of this customer");
     } else if (rc) {
         fail_errno(out, rc, "redeeming points");
     } else {

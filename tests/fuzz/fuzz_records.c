@@ -190,15 +190,15 @@ static int store_record(int kind, const uint8_t *b, size_t len)
         return rc == 0;
     }
     default: {
-        int64_t points, time_ms;
+        store_points_entry_t e;
         unsigned char buf[STORE_POINTS_REC_MAX];
         MDB_val v1;
-        if ((rc = store_points_decode(&k, &v, &points, &time_ms)) != 0) {
+        if ((rc = store_points_decode(&k, &v, &e)) != 0) {
             check_refusal(rc, "points", "points");
             return 0;
         }
-        v1 = (MDB_val){ store_points_encode(points, time_ms, buf), buf };
-        FUZZ_ASSERT(store_points_decode(&k, &v1, &points, &time_ms) == 0,
+        v1 = (MDB_val){ store_points_encode(&e, buf), buf };
+        FUZZ_ASSERT(store_points_decode(&k, &v1, &e) == 0,
                     "points: the re-encoded record is refused");
         return 1;
     }
