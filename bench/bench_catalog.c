@@ -56,8 +56,9 @@ static int fill_store(store_t *s, uint32_t n)
             snprintf(ids[j], sizeof ids[j], "sku-%08u", (i * 2654435761u) % 100000000u);
             snprintf(titles[j], sizeof titles[j], "Item number %u", i);
             snprintf(cats[j], sizeof cats[j], "cat-%u", i % 300);
-            it[j] = (store_item_t){ ids[j], titles[j], cats[j], 1 + (i * 7919u) % 10000 / 10.0,
-                                    0.5, i % 17 != 0 };
+            it[j] = (store_item_t){ .item_id = ids[j], .title = titles[j], .category = cats[j],
+                                    .price = 1 + (i * 7919u) % 10000 / 10.0,
+                                    .unit_cost = 0.5, .in_stock = i % 17 != 0 };
         }
         rc = store_upsert_items(s, it, m, NULL, NULL, NULL, NULL);
     }
@@ -114,9 +115,9 @@ static int time_patch(const catalog_t *c, uint32_t k, double *ms)
 
     for (uint32_t i = 0; rc == 0 && i < k; i++) {
         idx[i] = (i * 7919u) % c->n_items;
-        w[i] = (store_item_t){ c->ids[idx[i]], c->titles[idx[i]],
-                               catalog_item_category(c, idx[i]), c->price[idx[i]] + 1,
-                               c->unit_cost[idx[i]], (int)(i & 1) };
+        w[i] = (store_item_t){ .item_id = c->ids[idx[i]], .title = c->titles[idx[i]],
+                               .category = catalog_item_category(c, idx[i]), .price = c->price[idx[i]] + 1,
+                               .unit_cost = c->unit_cost[idx[i]], .in_stock = (int)(i & 1) };
     }
     t0 = now_ms();
     if (rc == 0)

@@ -869,7 +869,8 @@ static int write_store(const char *dir, const char *truth_path, xoshiro_t *r,
     store_t *s = NULL;
     coupon_t coupon;
     coupon_config_t cfg;
-    store_item_t item = { "unit", "one unit of basket", "sim", 1.0, 1.0 - SIM_MARGIN_RATE, 1 };
+    store_item_t item = { .item_id = "unit", .title = "one unit of basket", .category = "sim",
+                          .price = 1.0, .unit_cost = 1.0 - SIM_MARGIN_RATE, .in_stock = 1 };
     sim_customer_t *cs = malloc(n * sizeof *cs);
     uint8_t *treated = calloc(n, 1);
     store_event_t *ev = malloc(n * sizeof *ev);

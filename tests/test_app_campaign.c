@@ -23,7 +23,8 @@ static coupon_t fixed_coupon(const char *id, const char *campaign, double budget
 /* Three customers with 1, 2 and 3 purchases of a 40.00 item. */
 static void setup(store_t *s)
 {
-    store_item_t item = { "mug", "Mug", "kitchen", 40.0, 10.0, 1 };
+    store_item_t item = { .item_id = "mug", .title = "Mug", .category = "kitchen",
+                          .price = 40.0, .unit_cost = 10.0, .in_stock = 1 };
     coupon_t spring = fixed_coupon("fix2", "spring", 100);
     coupon_t other = fixed_coupon("o2", "other", 50);
     const char *who[3] = { "ann", "bo", "cy" };

@@ -244,8 +244,10 @@ static void test_prospect_view(void)
 /* Cart lines resolve against the catalog snapshot; bad lines are named. */
 static void test_cart(void)
 {
-    store_item_t items[2] = { { "mug", "Mug", "kitchen", 8.0, 3.0, 1 },
-                              { "pan", "Pan", "kitchen", 30.0, 0.0, 1 } };
+    store_item_t items[2] = { { .item_id = "mug", .title = "Mug", .category = "kitchen",
+                                .price = 8.0, .unit_cost = 3.0, .in_stock = 1 },
+                              { .item_id = "pan", .title = "Pan", .category = "kitchen",
+                                .price = 30.0, .unit_cost = 0.0, .in_stock = 1 } };
     serve_cart_line_t in[3] = { { "pan", 2, 30.0, 20.0 }, { "mug", 0, 8.0, 0.0 },
                                 { "nope", 1, 1.0, 0.0 } };
     coupon_cart_line_t out[3];

@@ -45,7 +45,8 @@ static void expose(store_t *s, const char *exp, uint32_t arm, int n, int buyers)
 
 int main(void)
 {
-    store_item_t item = { "i1", NULL, "kitchen", 10, 4, 1 };
+    store_item_t item = { .item_id = "i1", .title = NULL, .category = "kitchen",
+                          .price = 10, .unit_cost = 4, .in_stock = 1 };
     experiment_t e = two_arms("balanced"), skew = two_arms("skewed");
     exp_report_t *rep = calloc(1, sizeof *rep);
     catalog_t *cat = NULL;

@@ -39,8 +39,8 @@ static void setup(store_t *s)
     const char *why;
 
     for (int i = 0; i < N_ITEMS; i++)
-        items[i] = (store_item_t){ item_ids[i], NULL, i < 3 ? "kitchen" : "garden",
-                                   10.0, 1.0, 1 };
+        items[i] = (store_item_t){ .item_id = item_ids[i], .title = NULL, .category = i < 3 ? "kitchen" : "garden",
+                                   .price = 10.0, .unit_cost = 1.0, .in_stock = 1 };
     CHECK_EQ_INT(store_upsert_items(s, items, N_ITEMS, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(store_record_events(s, &ev, 1, &out, &why), 0);
     CHECK_EQ_INT(store_event_seq(s, &h.train_seq), 0);
@@ -251,7 +251,8 @@ static void test_failed_exposure_serves_nothing(store_t *s, const model_t *m,
  * SimilarItems says so, RankItems lists it among the unranked. */
 static void test_similar_and_new_items(store_t *s, const model_t *m, const catalog_t *c)
 {
-    store_item_t g = { "g", "new", "garden", 5.0, 1.0, 1 };
+    store_item_t g = { .item_id = "g", .title = "new", .category = "garden",
+                       .price = 5.0, .unit_cost = 1.0, .in_stock = 1 };
     shown_t *sh = shown_new(16);
     serve_env_t env = { s, sh, NULL };
     const char *cands[2] = { "g", "a" };
@@ -262,16 +263,16 @@ static void test_similar_and_new_items(store_t *s, const model_t *m, const catal
     int pers = 0;
     arms_t arms;
 
-    CHECK_EQ_INT(serve_similar(m, c, "a", 2, NULL, out, &n), 0);
+    CHECK_EQ_INT(serve_similar(m, c, "a", 2, NULL, NULL, out, &n), 0);
     CHECK_EQ_INT(n, 2);
     CHECK_STREQ(c->ids[out[0].item], "b");
-    CHECK_EQ_INT(serve_similar(m, c, "nope", 2, NULL, out, &n), -ENOENT);
+    CHECK_EQ_INT(serve_similar(m, c, "nope", 2, NULL, NULL, out, &n), -ENOENT);
     CHECK_EQ_INT(n, 0);
     CHECK_EQ_INT(store_upsert_items(s, &g, 1, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(catalog_load(s, &c2), 0);
     if (!c2)
         return;
-    CHECK_EQ_INT(serve_similar(m, c2, "g", 2, NULL, out, &n), -ENODATA);
+    CHECK_EQ_INT(serve_similar(m, c2, "g", 2, NULL, NULL, out, &n), -ENODATA);
     arms_from(NULL, 0, T0, &arms);
     CHECK_EQ_INT(serve_rank(&env, m, c2, &arms, "alice", 0, cands, 2, "req-g", out, &n,
                             unknown, &nu, &pers, &failed), 0);

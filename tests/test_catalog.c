@@ -19,7 +19,8 @@
 
 static void upsert(store_t *s, const char *id, const char *cat, double price, int stock)
 {
-    store_item_t it = { id, "T", cat, price, price / 2, stock };
+    store_item_t it = { .item_id = id, .title = "T", .category = cat,
+                        .price = price, .unit_cost = price / 2, .in_stock = stock };
     CHECK_EQ_INT(store_upsert_items(s, &it, 1, NULL, NULL, NULL, NULL), 0);
 }
 
@@ -174,7 +175,7 @@ static void test_items_beyond_model(void)
     CHECK_EQ_INT(n, 3);
     for (size_t j = 0; j < n; j++)
         CHECK(out[j].item < m->hdr.n_items);
-    CHECK_EQ_INT(rec_similar(m, c, 0, 10, NULL, out, &n), 0);
+    CHECK_EQ_INT(rec_similar(m, c, 0, 10, NULL, NULL, out, &n), 0);
     CHECK_EQ_INT(n, 2);
     CHECK_EQ_INT(catalog_item_index(c, "new2", &i), 0);
     CHECK_STREQ(catalog_item_category(c, i), "books");
@@ -187,6 +188,20 @@ out:
 }
 
 /* ---- copy-on-write patches give exactly the rebuilt snapshot ---------------------- */
+
+static int same_terms(const catalog_terms_t *a, const catalog_terms_t *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (strcmp(a->member_tier, b->member_tier) != 0 || a->release_ms != b->release_ms ||
+        a->n_prices != b->n_prices)
+        return 0;
+    for (uint32_t p = 0; p < a->n_prices; p++)
+        if (strcmp(a->prices[p].price_list, b->prices[p].price_list) != 0 ||
+            a->prices[p].price != b->prices[p].price)
+            return 0;
+    return 1;
+}
 
 static void check_same(const catalog_t *p, const catalog_t *r)
 {
@@ -204,6 +219,13 @@ static void check_same(const catalog_t *p, const catalog_t *r)
         same = p->cat_ptr[k] == r->cat_ptr[k];
     for (uint32_t w = 0; same && w <= r->n_items / 64; w++)
         same = p->out_of_stock[w] == r->out_of_stock[w];
+    for (uint32_t i = 0; same && i < r->n_items; i++)
+        same = same_terms(p->terms[i], r->terms[i]);
+    same = same && p->n_gated == r->n_gated && p->n_members_only == r->n_members_only &&
+           p->n_member_priced == r->n_member_priced &&
+           p->last_release_ms == r->last_release_ms;
+    for (uint32_t j = 0; same && j < r->n_gated; j++)
+        same = p->gated[j] == r->gated[j];
     CHECK(same);
 }
 
@@ -219,6 +241,7 @@ static uint32_t lcg(uint32_t *x)
 static void test_patch_equals_rebuild(void)
 {
     static const char *cats[] = { "toys", "books", "", "garden", "kitchen" };
+    static const store_member_price_t prices[] = { { "gold", 1.5 }, { "vip", 1 } };
     store_t *s = NULL;
     catalog_slot_t slot;
     char ids[20][16], titles[20][16];
@@ -239,8 +262,17 @@ static void test_patch_equals_rebuild(void)
             snprintf(ids[i], sizeof ids[i], "i%03u", (id * 37) % 1000);
             snprintf(titles[i], sizeof titles[i], "t%u", lcg(&x) % 4);
             /* a fixed category per item: changing one forces a rebuild */
-            w[i] = (store_item_t){ ids[i], titles[i], cats[id % 5 == 3 && id < 20 ? 2 : id % 5],
-                                   (double)(lcg(&x) % 50), 1.5, (int)(lcg(&x) % 4 != 0) };
+            w[i] = (store_item_t){ .item_id = ids[i], .title = titles[i],
+                                   .category = cats[id % 5 == 3 && id < 20 ? 2 : id % 5],
+                                   .price = (double)(lcg(&x) % 50), .unit_cost = 1.5,
+                                   .in_stock = (int)(lcg(&x) % 4 != 0) };
+            /* programme terms come and go (catalog_terms.c) */
+            switch (lcg(&x) % 6) {
+            case 0: w[i].member_tier = "gold"; break;
+            case 1: w[i].release_ms = 1000 + lcg(&x) % 100; break;
+            case 2: w[i].member_prices = prices, w[i].n_member_prices = 2; break;
+            default: break;
+            }
             for (size_t j = 0; j < i; j++)
                 if (strcmp(ids[j], ids[i]) == 0)
                     w[i] = w[j]; /* a repeated id in one write: same fields */
@@ -260,7 +292,8 @@ static void test_patch_equals_rebuild(void)
     /* An existing item changing category is rebuilt (ids could move). */
     {
         catalog_t *before = catalog_slot_get(&slot), *after, *rebuilt = NULL;
-        store_item_t moved = { "i000", "t", "brand-new", 3, 1, 1 };
+        store_item_t moved = { .item_id = "i000", .title = "t", .category = "brand-new",
+                               .price = 3, .unit_cost = 1, .in_stock = 1 };
         int rrc = -1;
         CHECK_EQ_INT(catalog_slot_upsert(&slot, s, &moved, 1, NULL, NULL, NULL, NULL, &rrc), 0);
         after = catalog_slot_get(&slot);
@@ -281,7 +314,10 @@ static void test_patch_declines(void)
 {
     store_t *s = NULL;
     catalog_t *base = NULL, *out = NULL;
-    store_item_t beside = { "b", "T", "toys", 2, 1, 1 }, recat = { "a", "T", "garden", 1, 1, 1 };
+    store_item_t beside = { .item_id = "b", .title = "T", .category = "toys",
+                            .price = 2, .unit_cost = 1, .in_stock = 1 },
+                 recat = { .item_id = "a", .title = "T", .category = "garden",
+                           .price = 1, .unit_cost = 1, .in_stock = 1 };
     uint32_t idx = 0;
 
     CHECK_EQ_INT(store_open(test_tmpdir("catalog-decline"), 64u << 20, &s), 0);
@@ -327,8 +363,8 @@ static void *write_items(void *arg)
         int rrc = -1;
         for (int j = 0; j < 2; j++) {
             snprintf(id[j], sizeof id[j], "w%d-%d", r->id, (round + j) % 25);
-            w[j] = (store_item_t){ id[j], "T", r->id % 2 ? "odd" : "even",
-                                   (double)(round * 3 + j), 1, round % 3 != 0 };
+            w[j] = (store_item_t){ .item_id = id[j], .title = "T", .category = r->id % 2 ? "odd" : "even",
+                                   .price = (double)(round * 3 + j), .unit_cost = 1, .in_stock = round % 3 != 0 };
         }
         if (catalog_slot_upsert(r->slot, r->s, w, 2, NULL, NULL, NULL, NULL, &rrc) != 0 || rrc)
             r->failures++;

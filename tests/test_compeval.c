@@ -43,7 +43,8 @@ static void plant(store_t *s)
             snprintf(item_ids[i], sizeof item_ids[i], "bag");
         else
             snprintf(item_ids[i], sizeof item_ids[i], "%c%d", i < PAIRS ? 'x' : 'y', i % PAIRS);
-        items[i] = (store_item_t){ item_ids[i], NULL, NULL, 10, 5, 1 };
+        items[i] = (store_item_t){ .item_id = item_ids[i], .title = NULL, .category = NULL,
+                                   .price = 10, .unit_cost = 5, .in_stock = 1 };
     }
     CHECK_EQ_INT(store_upsert_items(s, items, 2 * PAIRS + 1, NULL, NULL, NULL, NULL), 0);
     /* basket b of pair i at T0 + (b * PAIRS + i) hours: b 0..4 {x, bag},

@@ -349,7 +349,8 @@ static void test_uplift_logs_join(void)
 {
     store_t *s;
     coupon_t c = fixed_coupon("fix2", "camp", 100);
-    store_item_t item = { "i1", "Item", "books", 10.0, 6.0, 1 };
+    store_item_t item = { .item_id = "i1", .title = "Item", .category = "books",
+                          .price = 10.0, .unit_cost = 6.0, .in_stock = 1 };
     store_event_t ev = { "e1", "erin", "i1", STORE_EVENT_PURCHASE, T0 + 1000, 2, 10.0, NULL };
     couponstore_redemption_t r = { "red-e", "erin", "fix2", 2.0, T0 + 1000 };
     couponstore_offer_t o;

@@ -19,8 +19,10 @@ enum { N_CUST = 60 };
 static void setup(store_t *s)
 {
     store_item_t items[] = {
-        { "g1", NULL, "Garden", 10, 5, 1 }, { "g2", NULL, "Garden", 20, 5, 1 },
-        { "k1", NULL, "Kitchen", 50, 20, 1 }, { "b1", NULL, "Books", 5, 1, 1 },
+        { .item_id = "g1", .title = NULL, .category = "Garden",
+          .price = 10, .unit_cost = 5, .in_stock = 1 }, { .item_id = "g2", .title = NULL, .category = "Garden", .price = 20, .unit_cost = 5, .in_stock = 1 },
+        { .item_id = "k1", .title = NULL, .category = "Kitchen",
+          .price = 50, .unit_cost = 20, .in_stock = 1 }, { .item_id = "b1", .title = NULL, .category = "Books", .price = 5, .unit_cost = 1, .in_stock = 1 },
     };
     store_event_t ev[N_CUST * 6 + 4];
     char ids[N_CUST * 6 + 4][32], cust[N_CUST][16];

@@ -36,8 +36,10 @@
 
 static void items(store_t *s)
 {
-    store_item_t it[4] = { { "i1", "One", "c", 10, 4, 1 }, { "i2", "Two", "c", 20, 5, 1 },
-                           { "i3", "Three", "d", 30, 5, 1 }, { "i4", "Four", "d", 40, 5, 1 } };
+    store_item_t it[4] = { { .item_id = "i1", .title = "One", .category = "c",
+                             .price = 10, .unit_cost = 4, .in_stock = 1 }, { .item_id = "i2", .title = "Two", .category = "c", .price = 20, .unit_cost = 5, .in_stock = 1 },
+                           { .item_id = "i3", .title = "Three", .category = "d",
+                             .price = 30, .unit_cost = 5, .in_stock = 1 }, { .item_id = "i4", .title = "Four", .category = "d", .price = 40, .unit_cost = 5, .in_stock = 1 } };
     CHECK_EQ_INT(store_upsert_items(s, it, 4, NULL, NULL, NULL, NULL), 0);
 }
 

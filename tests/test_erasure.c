@@ -47,7 +47,8 @@ static void grant(store_t *s, const char *cust_id, const char *req, const coupon
  * dense index 0, KEPT index 1. */
 static void fill_store(store_t *s)
 {
-    store_item_t items[2] = { { "i1", "One", "c", 10, 4, 1 }, { "i2", "Two", "c", 20, 5, 1 } };
+    store_item_t items[2] = { { .item_id = "i1", .title = "One", .category = "c",
+                                .price = 10, .unit_cost = 4, .in_stock = 1 }, { .item_id = "i2", .title = "Two", .category = "c", .price = 20, .unit_cost = 5, .in_stock = 1 } };
     store_event_t ev[5] = {
         { "ev-g1", GONE, "i1", STORE_EVENT_VIEW, T0 - 3 * DAY, 1, 0, NULL },
         { "ev-g2", GONE, "i2", STORE_EVENT_PURCHASE, T0 - 2 * DAY, 2, 20, NULL },

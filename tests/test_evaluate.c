@@ -59,7 +59,8 @@ static void plant(store_t *s)
 
     for (int i = 0; i < N_ITEMS; i++) {
         snprintf(ids[i], sizeof ids[i], "i%d", i);
-        items[i] = (store_item_t){ ids[i], NULL, NULL, 10, 5, 1 };
+        items[i] = (store_item_t){ .item_id = ids[i], .title = NULL, .category = NULL,
+                                   .price = 10, .unit_cost = 5, .in_stock = 1 };
     }
     CHECK_EQ_INT(store_upsert_items(s, items, N_ITEMS, NULL, NULL, NULL, NULL), 0);
     for (size_t e = 0; e < N_EVENTS; e++) {

@@ -104,7 +104,8 @@ int main(void)
     experiment_forced_t forced[1] = { { "qa", "treatment" } };
     expstore_defs_t defs;
     expstore_results_t *res = calloc(1, sizeof *res);
-    store_item_t item = { "i1", NULL, NULL, 10, 4, 1 };
+    store_item_t item = { .item_id = "i1", .title = NULL, .category = NULL,
+                          .price = 10, .unit_cost = 4, .in_stock = 1 };
     const double cost[1] = { 4 };  /* i1's, as the catalog snapshot has it */
     uint32_t shown[2] = { 0, 0 };
     pthread_t th[4];

@@ -43,8 +43,9 @@ static void setup(store_t *s)
                                          "books", "garden", "garden" };
     static const double price[N_ITEMS] = { 10, 20, 5, 30, 15, 50 };
     for (int i = 0; i < N_ITEMS; i++)
-        items[i] = (store_item_t){ ids[i], NULL, cats[i], price[i], 1.0,
-                                   i != 2 /* c is out of stock */ };
+        items[i] = (store_item_t){ .item_id = ids[i], .title = NULL, .category = cats[i],
+                                   .price = price[i], .unit_cost = 1.0,
+                                   .in_stock = i != 2 /* c is out of stock */ };
     CHECK_EQ_INT(store_upsert_items(s, items, N_ITEMS, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(store_record_events(s, ev, 4, out, why), 0);
     /* The model has seen every event so far. */
@@ -201,18 +202,18 @@ static void test_similar_and_rank(store_t *s, const model_t *m)
     CHECK_EQ_INT(catalog_item_index(cat, "a", &a), 0);
     CHECK_EQ_INT(catalog_item_index(cat, "nope", &c), -ENOENT);
     /* cos(a,b)=0.976 > cos(a,c)=0.888 > cos(a,d)=0.72 > e > f; a itself never. */
-    CHECK_EQ_INT(rec_similar(m, cat, a, 3, NULL, out, &n), 0);
+    CHECK_EQ_INT(rec_similar(m, cat, a, 3, NULL, NULL, out, &n), 0);
     CHECK_EQ_INT(n, 3);
     CHECK_STREQ(cat->ids[out[0].item], "b");
     CHECK_STREQ(cat->ids[out[1].item], "c");
     CHECK_STREQ(cat->ids[out[2].item], "d");
     CHECK(out[0].score > 0.97f && out[0].score < 0.98f);
     CHECK_EQ_INT(out[0].reason, REC_REASON_SIMILAR_ITEM);
-    CHECK_EQ_INT(rec_similar(m, cat, a, 10, &f, out, &n), 0);
+    CHECK_EQ_INT(rec_similar(m, cat, a, 10, &f, NULL, out, &n), 0);
     CHECK_EQ_INT(n, 3); /* b e f */
     CHECK_STREQ(cat->ids[out[1].item], "e");
-    CHECK_EQ_INT(rec_similar(m, cat, a, 0, NULL, out, &n), -EINVAL);
-    CHECK_EQ_INT(rec_similar(m, cat, N_ITEMS, 1, NULL, out, &n), -EINVAL);
+    CHECK_EQ_INT(rec_similar(m, cat, a, 0, NULL, NULL, out, &n), -EINVAL);
+    CHECK_EQ_INT(rec_similar(m, cat, N_ITEMS, 1, NULL, NULL, out, &n), -EINVAL);
 
     catalog_item_index(cat, "c", &c);
     catalog_item_index(cat, "f", &fi);

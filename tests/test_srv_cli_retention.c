@@ -46,7 +46,8 @@ static void fill(int64_t now)
     expstore_exposure_t old_x = { "xr-old", "cust-old", "exp-1", 0, 0, now - 10 * DAY,
                                   shown, 1 };
     expstore_exposure_t new_x = { "xr-new", "cust-new", "exp-1", 1, 0, now - DAY, shown, 1 };
-    store_item_t item = { "i1", "One", "c", 10, 4, 1 };
+    store_item_t item = { .item_id = "i1", .title = "One", .category = "c",
+                          .price = 10, .unit_cost = 4, .in_stock = 1 };
     store_event_t ev = { "ev-old", "cust-old", "i1", STORE_EVENT_PURCHASE, now - 10 * DAY,
                          1, 10, NULL };
     uint8_t outcome;

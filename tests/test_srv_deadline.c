@@ -27,7 +27,8 @@
 
 static void setup(store_t *s)
 {
-    store_item_t item = { "g1", NULL, "Garden", 10, 5, 1 };
+    store_item_t item = { .item_id = "g1", .title = NULL, .category = "Garden",
+                          .price = 10, .unit_cost = 5, .in_stock = 1 };
     store_event_t ev[3] = {
         { "e1", "c1", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10, NULL },
         { "e2", "c2", "g1", STORE_EVENT_PURCHASE, NOW - 1000, 1, 10, NULL },

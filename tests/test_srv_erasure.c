@@ -20,7 +20,8 @@
 
 static void fill(store_t *s)
 {
-    store_item_t items[2] = { { "i1", "One", "c", 10, 4, 1 }, { "i2", "Two", "c", 20, 5, 1 } };
+    store_item_t items[2] = { { .item_id = "i1", .title = "One", .category = "c",
+                                .price = 10, .unit_cost = 4, .in_stock = 1 }, { .item_id = "i2", .title = "Two", .category = "c", .price = 20, .unit_cost = 5, .in_stock = 1 } };
     store_event_t ev[2] = {
         { "ev-g1", GONE, "i1", STORE_EVENT_PURCHASE, T0, 1, 10, NULL },
         { "ev-k1", KEPT, "i2", STORE_EVENT_PURCHASE, T0, 1, 20, NULL },

@@ -190,8 +190,10 @@ static int erase(store_t *s, const char *customer_id)
 static void test_disk_full(const char *dir)
 {
     store_t *s = open_store(dir);
-    store_item_t items[] = { { "i1", "Mug", "kitchen", 9.5, 3.0, 1 },
-                             { "i2", "Cup", "kitchen", 4.5, 1.0, 1 } };
+    store_item_t items[] = { { .item_id = "i1", .title = "Mug", .category = "kitchen",
+                               .price = 9.5, .unit_cost = 3.0, .in_stock = 1 },
+                             { .item_id = "i2", .title = "Cup", .category = "kitchen",
+                               .price = 4.5, .unit_cost = 1.0, .in_stock = 1 } };
     size_t ins, upd, acc;
     rpc_reply_t reply;
     CHECK_EQ_INT(store_upsert_items(s, items, 2, &ins, &upd, NULL, NULL), 0);
@@ -248,8 +250,10 @@ static void test_disk_full(const char *dir)
 static void test_erase_when_file_cannot_grow(const char *dir)
 {
     store_t *s = open_store(dir);
-    store_item_t items[] = { { "i1", "Mug", "kitchen", 9.5, 3.0, 1 },
-                             { "i2", "Cup", "kitchen", 4.5, 1.0, 1 } };
+    store_item_t items[] = { { .item_id = "i1", .title = "Mug", .category = "kitchen",
+                               .price = 9.5, .unit_cost = 3.0, .in_stock = 1 },
+                             { .item_id = "i2", .title = "Cup", .category = "kitchen",
+                               .price = 4.5, .unit_cost = 1.0, .in_stock = 1 } };
     size_t ins, upd, acc;
     uint32_t idx;
     CHECK_EQ_INT(store_upsert_items(s, items, 2, &ins, &upd, NULL, NULL), 0);

@@ -41,9 +41,12 @@ static store_t *open_store(const char *dir)
 static void add_catalog(store_t *s)
 {
     store_item_t items[] = {
-        { "i1", "Red mug", "kitchen", 9.5, 3.0, 1 },
-        { "i2", "Blue mug", "kitchen", 9.5, 3.0, 1 },
-        { "i3", "Novel", "books", 15.0, 8.0, 0 },
+        { .item_id = "i1", .title = "Red mug", .category = "kitchen",
+          .price = 9.5, .unit_cost = 3.0, .in_stock = 1 },
+        { .item_id = "i2", .title = "Blue mug", .category = "kitchen",
+          .price = 9.5, .unit_cost = 3.0, .in_stock = 1 },
+        { .item_id = "i3", .title = "Novel", .category = "books",
+          .price = 15.0, .unit_cost = 8.0, .in_stock = 0 },
     };
     size_t ins = 99, upd = 99;
     CHECK_EQ_INT(store_upsert_items(s, items, 3, &ins, &upd, NULL, NULL), 0);
@@ -54,10 +57,13 @@ static void add_catalog(store_t *s)
 static void test_items(const char *dir)
 {
     store_t *s = open_store(dir);
-    store_item_t upd_item = { "i2", "Blue mug XL", "kitchen", 11.0, 3.5, 1 };
+    store_item_t upd_item = { .item_id = "i2", .title = "Blue mug XL", .category = "kitchen",
+                              .price = 11.0, .unit_cost = 3.5, .in_stock = 1 };
     store_item_t bad[] = {
-        { "i9", NULL, NULL, 1.0, 0.5, 1 },
-        { "i10", NULL, NULL, -1.0, 0.5, 1 },
+        { .item_id = "i9", .title = NULL, .category = NULL,
+          .price = 1.0, .unit_cost = 0.5, .in_stock = 1 },
+        { .item_id = "i10", .title = NULL, .category = NULL,
+          .price = -1.0, .unit_cost = 0.5, .in_stock = 1 },
     };
     size_t ins, upd, bad_index = 99;
     const char *why = NULL;
@@ -76,9 +82,11 @@ static void test_items(const char *dir)
     CHECK_EQ_INT(bad_index, 1);
     CHECK(why && strstr(why, "price"));
     CHECK_EQ_INT(store_item_index(s, "i9", &idx), -ENOENT);
-    store_item_t nan_price = { "i11", NULL, NULL, NAN, 0, 1 };
+    store_item_t nan_price = { .item_id = "i11", .title = NULL, .category = NULL,
+                               .price = NAN, .unit_cost = 0, .in_stock = 1 };
     CHECK(store_item_invalid(&nan_price) != NULL);
-    store_item_t empty_id = { "", NULL, NULL, 1, 0, 1 };
+    store_item_t empty_id = { .item_id = "", .title = NULL, .category = NULL,
+                              .price = 1, .unit_cost = 0, .in_stock = 1 };
     CHECK(strstr(store_item_invalid(&empty_id), "item_id") != NULL);
 
     CHECK_EQ_INT(store_counts(s, &nc, &ni), 0);
@@ -369,7 +377,8 @@ static void test_tables_and_compaction(const char *dir)
     int rows = 0, granted = 0;
     budget_op_t op = { 30, 100 };
     uint64_t removed = 0, added = 0;
-    store_item_t it = { "v1", NULL, NULL, 1, 0, 1 };
+    store_item_t it = { .item_id = "v1", .title = NULL, .category = NULL,
+                        .price = 1, .unit_cost = 0, .in_stock = 1 };
     store_event_t ev[5] = {
         { "cv1", "carl", "v1", STORE_EVENT_VIEW, 100, 1, 0, NULL },
         { "cv2", "carl", "v1", STORE_EVENT_VIEW, 200, 2, 0, NULL },
@@ -468,7 +477,8 @@ static void test_vacuum(const char *dir)
         ev[i] = (store_event_t){ ids[i], i % 2 ? secret : "keeper", "i1",
                                  STORE_EVENT_PURCHASE, 1000 + i, 1, 1, NULL };
     }
-    store_item_t item = { "i1", "Item", "cat", 5.0, 1.0, 1 };
+    store_item_t item = { .item_id = "i1", .title = "Item", .category = "cat",
+                          .price = 5.0, .unit_cost = 1.0, .in_stock = 1 };
     CHECK_EQ_INT(store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ_INT(store_record_events(s, ev, 40, out, why), 0);
     for (int i = 0; i < 40; i++)

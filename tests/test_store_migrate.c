@@ -183,8 +183,10 @@ static size_t legacy_item(unsigned char *b, const store_item_t *it)
 }
 
 static const store_item_t ITEMS[2] = {
-    { "book-1", "A \"quoted\" title", "books", 20, 12, 1 },
-    { "toy-1", "", "toys", 30.5, 20.25, 0 },
+    { .item_id = "book-1", .title = "A \"quoted\" title", .category = "books",
+      .price = 20, .unit_cost = 12, .in_stock = 1 },
+    { .item_id = "toy-1", .title = "", .category = "toys",
+      .price = 30.5, .unit_cost = 20.25, .in_stock = 0 },
 };
 
 /* ---- the values ---------------------------------------------------------------------- */

@@ -250,7 +250,8 @@ static void test_store_level(void)
     CHECK_EQ_INT(ver, STORE_FORMAT_VERSION);
 
     {
-        store_item_t item = { "book-1", "Title", "books", 20, 12, 1 };
+        store_item_t item = { .item_id = "book-1", .title = "Title", .category = "books",
+                              .price = 20, .unit_cost = 12, .in_stock = 1 };
         CHECK_EQ_INT(store_open(dir, 64u << 20, &s), 0);
         CHECK_EQ_INT(store_upsert_items(s, &item, 1, NULL, NULL, NULL, NULL), 0);
         store_close(s);

@@ -120,7 +120,8 @@ static void test_store(void)
     profile_config_t cfg;
     customers_ctx_t c;
     profile_tier_status_t st;
-    store_item_t item = { "i1", NULL, "Garden", 30, 5, 1 };
+    store_item_t item = { .item_id = "i1", .title = NULL, .category = "Garden",
+                          .price = 30, .unit_cost = 5, .in_stock = 1 };
     store_event_t ev[2] = { { "e1", "ann", "i1", STORE_EVENT_PURCHASE, T0, 1, 200, NULL },
                             { "e2", "ann", "i1", STORE_EVENT_PURCHASE, T0 + DAY, 1, 100,
                               NULL } };

@@ -38,7 +38,8 @@ static void plant(store_t *s)
 
     for (int i = 0; i < GROUPS * PER_GROUP; i++) {
         snprintf(ids[i], sizeof ids[i], "g%d-i%d", i / PER_GROUP, i);
-        items[i] = (store_item_t){ ids[i], NULL, NULL, 10, 5, 1 };
+        items[i] = (store_item_t){ .item_id = ids[i], .title = NULL, .category = NULL,
+                                   .price = 10, .unit_cost = 5, .in_stock = 1 };
     }
     CHECK_EQ_INT(store_upsert_items(s, items, GROUPS * PER_GROUP, NULL, NULL,
                                     NULL, NULL), 0);
@@ -255,8 +256,10 @@ static void test_negative_weights(void)
     uint8_t out[16];
     const char *why[16];
     static const store_item_t items[] = {
-        { "x1", NULL, "toys", 1, 0, 1 }, { "x2", NULL, "toys", 1, 0, 1 },
-        { "y1", NULL, "food", 1, 0, 1 }, { "z1", NULL, "tools", 1, 0, 1 },
+        { .item_id = "x1", .title = NULL, .category = "toys",
+          .price = 1, .unit_cost = 0, .in_stock = 1 }, { .item_id = "x2", .title = NULL, .category = "toys", .price = 1, .unit_cost = 0, .in_stock = 1 },
+        { .item_id = "y1", .title = NULL, .category = "food",
+          .price = 1, .unit_cost = 0, .in_stock = 1 }, { .item_id = "z1", .title = NULL, .category = "tools", .price = 1, .unit_cost = 0, .in_stock = 1 },
     };
     const store_event_t ev[] = {
         { "a1", "u0", "x1", STORE_EVENT_PURCHASE, 1000, 1, 1, NULL },

@@ -76,8 +76,10 @@ static int erase(store_tx_t *tx, void *ctx)
 int main(void)
 {
     const char *dir = test_tmpdir("triggers");
-    store_item_t items[] = { { "i1", NULL, "Garden", 30, 5, 1 },
-                             { "i2", NULL, "Garden", 40, 5, 1 } };
+    store_item_t items[] = { { .item_id = "i1", .title = NULL, .category = "Garden",
+                               .price = 30, .unit_cost = 5, .in_stock = 1 },
+                             { .item_id = "i2", .title = NULL, .category = "Garden",
+                               .price = 40, .unit_cost = 5, .in_stock = 1 } };
     store_t *s = NULL;
     catalog_t *cat = NULL;
     profile_config_t cfg;

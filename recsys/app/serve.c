@@ -113,7 +113,8 @@ int serve_rank(const serve_env_t *env, const model_t *m, const catalog_t *c,
 }
 
 int serve_similar(const model_t *m, const catalog_t *c, const char *item_id, uint32_t k,
-                  const rec_filters_t *filters, rec_item_t *out, size_t *n)
+                  const rec_filters_t *filters, const rec_access_t *access,
+                  rec_item_t *out, size_t *n)
 {
     uint32_t item;
     *n = 0;
@@ -121,5 +122,5 @@ int serve_similar(const model_t *m, const catalog_t *c, const char *item_id, uin
         return -ENOENT;
     if (item >= m->hdr.n_items)
         return -ENODATA;
-    return rec_similar(m, c, item, k, filters, out, n);
+    return rec_similar(m, c, item, k, filters, access, out, n);
 }

@@ -76,11 +76,12 @@ int serve_rank(const serve_env_t *env, const model_t *m, const catalog_t *c,
 
 /*
  * SimilarItems: the k (1..REC_MAX_K) items most like item_id, filters
- * applied (may be NULL). out holds k entries. -ENOENT: c does not list
- * item_id; -ENODATA: it was added after m was trained (no factors yet);
- * -EINVAL: k or filters.
+ * (may be NULL) and access (access.h; NULL: no tier) applied. out holds k
+ * entries. -ENOENT: c does not list item_id; -ENODATA: it was added after
+ * m was trained (no factors yet); -EINVAL: k or filters.
  */
 int serve_similar(const model_t *m, const catalog_t *c, const char *item_id, uint32_t k,
-                  const rec_filters_t *filters, rec_item_t *out, size_t *n);
+                  const rec_filters_t *filters, const rec_access_t *access,
+                  rec_item_t *out, size_t *n);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "bigendian.h"
 #include "hash.h"
+#include "members.h"
 #include "points_store.h"
 #include "patron/store/v1/triggers.pb-c.h"
 #include "recommend.h"
@@ -221,6 +222,7 @@ static void recommend_items(firing_t *g)
     const catalog_t *cat = env->cust->cat;
     uint32_t k = env->cust->cfg->triggers.recommend_k;
     rec_item_t out[TRIGGER_MAX_RECOMMEND_K];
+    rec_access_t access;
     rec_query_t q;
     size_t n = 0;
     int personalized;
@@ -234,6 +236,10 @@ static void recommend_items(firing_t *g)
     q.now_ms = g->now_ms;
     q.deny_items = g->f->items; /* the message names those already */
     q.n_deny_items = g->f->n_items;
+    /* members-only and early-access items as Recommend gates them, by the
+     * tier the view already computed */
+    members_access_for_tier(env->cust->cfg, g->v->p.tier, g->now_ms, &access);
+    q.access = &access;
     if (rec_recommend(env->cust->store, env->model, cat, &q, out, &n, &personalized) != 0)
         return;
     for (size_t i = 0; i < n && i < TRIGGER_MAX_RECOMMEND_K; i++)

@@ -73,6 +73,15 @@ char *catalog_strings_dup(struct catalog_strings *b, const char *s)
     return b->owned[b->n++] = d;
 }
 
+void *catalog_strings_alloc(struct catalog_strings *b, size_t n)
+{
+    char *d;
+    if (GROW(b->owned, b->cap, b->n + 1) || !(d = malloc(n ? n : 1)))
+        return NULL;
+    /* cppcheck-suppress memleak ; b->owned keeps it, catalog_strings_unref frees it */
+    return b->owned[b->n++] = d;
+}
+
 /* ---- one snapshot ---------------------------------------------------------------- */
 
 void catalog_destroy(catalog_t *c)
@@ -91,6 +100,8 @@ void catalog_destroy(catalog_t *c)
     free(c->by_price);
     free(c->by_id);
     free(c->out_of_stock);
+    free(c->terms);
+    free(c->gated);
     free(c);
 }
 
@@ -114,9 +125,10 @@ int catalog_alloc_items(catalog_t *c, uint32_t n)
     c->by_id = malloc(m * sizeof *c->by_id);
     c->out_of_stock = calloc(TOPK_BITSET_WORDS(n) + 1, sizeof *c->out_of_stock);
     c->cat_items = malloc(m * sizeof *c->cat_items);
+    c->terms = calloc(m, sizeof *c->terms);
     return c->ids && c->titles && c->price && c->unit_cost && c->in_stock &&
            c->item_cat && c->by_price && c->by_id && c->out_of_stock &&
-           c->cat_items ? 0 : -ENOMEM;
+           c->cat_items && c->terms ? 0 : -ENOMEM;
 }
 
 /* Category names per item while loading, before they are interned. */
@@ -139,7 +151,7 @@ static int fill_item(void *ctx, uint32_t idx, const store_item_t *it)
     c->price[idx] = it->price;
     c->unit_cost[idx] = it->unit_cost;
     c->in_stock[idx] = it->in_stock ? 1 : 0;
-    return 0;
+    return catalog_set_terms(c, idx, it);
 }
 
 /* Indices the store has no row for (none in a consistent store) become
@@ -335,6 +347,8 @@ int catalog_load(store_t *s, catalog_t **out)
         rc = build_categories(c, f.cat_names);
     if (rc == 0)
         rc = build_orders(c);
+    if (rc == 0)
+        rc = catalog_index_terms(c);
 out:
     for (uint32_t i = 0; f.cat_names && i < n; i++)
         free(f.cat_names[i]);
@@ -420,6 +434,10 @@ size_t catalog_bytes(const catalog_t *c)
         b += strlen(c->ids[i]) + strlen(c->titles[i]) + 2;
     for (uint32_t k = 0; k < c->n_categories; k++)
         b += strlen(c->categories[k]) + 1 + sizeof(char *) + sizeof(uint32_t);
+    b += n * sizeof *c->terms + (size_t)c->n_gated * sizeof *c->gated;
+    for (size_t i = 0; i < n; i++)
+        if (c->terms[i])
+            b += catalog_terms_bytes(c->terms[i]);
     return b;
 }
 

@@ -28,6 +28,15 @@
 /* The category id of an item without a category. */
 #define CATALOG_NO_CATEGORY UINT32_MAX
 
+/* An item's programme terms (store_item_t's member_tier, release_ms and
+ * member_prices), for the few items that have any. */
+typedef struct catalog_terms {
+    const char *member_tier;             /* "": everyone */
+    int64_t release_ms;                  /* 0: released */
+    uint32_t n_prices;
+    const store_member_price_t *prices;  /* n_prices, lists distinct */
+} catalog_terms_t;
+
 typedef struct catalog {
     uint32_t n_items;
     char **ids;          /* n_items: the shop's item ids ("" for an index the
@@ -50,6 +59,17 @@ typedef struct catalog {
     uint32_t *by_price;  /* n_items: item indices by ascending price */
     uint32_t *by_id;     /* n_items: item indices by id (strcmp order) */
     uint64_t *out_of_stock; /* bitset over n_items (TOPK_BITSET_WORDS + 1) */
+
+    /* Programme terms (catalog_terms.c): terms[i] is NULL for an item
+     * without any (most items), so plain catalogs cost one pointer per
+     * item. gated lists the items with a member tier or a release time
+     * (ascending), so a request checks those alone. */
+    const catalog_terms_t **terms; /* n_items */
+    uint32_t *gated;
+    uint32_t n_gated;
+    uint32_t n_members_only;       /* items with a member tier */
+    uint32_t n_member_priced;      /* items with a member price */
+    int64_t last_release_ms;       /* the latest release time; 0 none */
 
     struct catalog_strings *strings; /* owns the strings above (shared with
                                       * the snapshots this one was patched
@@ -95,6 +115,16 @@ void catalog_category_items(const catalog_t *c, uint32_t id, uint32_t *begin,
 /* The category name of item idx < n_items ("" when it has none); borrowed
  * from c. */
 const char *catalog_item_category(const catalog_t *c, uint32_t idx);
+
+/* Whether any item is hidden from a customer holding no tier at now_ms
+ * (members-only items, or items released after now_ms): only then does
+ * the customer's tier change which items may be recommended. */
+int catalog_gates_at(const catalog_t *c, int64_t now_ms);
+
+/* The price of item idx < n_items on price list `list` (NULL or "": none):
+ * its member price there when it has one (*member = 1), else its regular
+ * price (*member = 0; member may be NULL). */
+double catalog_item_price(const catalog_t *c, uint32_t idx, const char *list, int *member);
 
 /* Bytes the snapshot holds in memory. */
 size_t catalog_bytes(const catalog_t *c);

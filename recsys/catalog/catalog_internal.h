@@ -42,6 +42,18 @@ void catalog_strings_unref(struct catalog_strings *b); /* NULL-safe */
 /* A copy of s owned by b, or NULL when out of memory. */
 char *catalog_strings_dup(struct catalog_strings *b, const char *s);
 
+/* A block of n bytes owned by b (freed with it), or NULL. */
+void *catalog_strings_alloc(struct catalog_strings *b, size_t n);
+
+/* c->terms[idx] from it's programme terms: NULL when it has none, else a
+ * copy owned by c->strings. Returns 0 or -ENOMEM. */
+int catalog_set_terms(catalog_t *c, uint32_t idx, const store_item_t *it);
+/* Bytes one item's terms hold. */
+size_t catalog_terms_bytes(const catalog_terms_t *t);
+/* gated, n_gated and the counts from terms (after loading or patching);
+ * -ENOMEM. */
+int catalog_index_terms(catalog_t *c);
+
 /* Allocates the per-item arrays of c for n items (zeroed); -ENOMEM. */
 int catalog_alloc_items(catalog_t *c, uint32_t n);
 /* Frees c and drops its strings (for snapshots not yet published). */

@@ -41,6 +41,7 @@ static int copy_base(const catalog_t *b, uint32_t n, catalog_t *c)
     memcpy(c->unit_cost, b->unit_cost, m * sizeof *c->unit_cost);
     memcpy(c->in_stock, b->in_stock, m);
     memcpy(c->item_cat, b->item_cat, m * sizeof *c->item_cat);
+    memcpy(c->terms, b->terms, m * sizeof *c->terms); /* shared: b->strings */
     memcpy(c->out_of_stock, b->out_of_stock,
            (TOPK_BITSET_WORDS(b->n_items) + 1) * sizeof *c->out_of_stock);
     c->categories = malloc(((size_t)b->n_categories + n - m + 1) * sizeof *c->categories);
@@ -102,7 +103,7 @@ static int apply_item(const catalog_t *b, catalog_t *c, const store_item_t *it,
         c->out_of_stock[x >> 6] &= ~((uint64_t)1 << (x & 63));
     else
         topk_bitset_set(c->out_of_stock, x);
-    return 0;
+    return catalog_set_terms(c, x, it);
 }
 
 /* by_id: base's order with the new items merged in. */
@@ -184,6 +185,8 @@ int catalog_patch(const catalog_t *base, const store_item_t *items, const uint32
         rc = merge_ids(base, c);
     if (rc == 0)
         rc = merge_prices(base, c, moved);
+    if (rc == 0)
+        rc = catalog_index_terms(c);
     free(moved);
     if (rc) {
         catalog_destroy(c);

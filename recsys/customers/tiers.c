@@ -185,20 +185,39 @@ char *tiers_progress_text(const profile_config_t *cfg, const profile_tier_status
 
 /* ---- a stored customer -------------------------------------------------------------- */
 
+/* The customer's stored events into h (none for an unknown customer). */
+static int stored_history(const customers_ctx_t *c, const char *customer_id,
+                          store_event_list_t *h)
+{
+    uint32_t idx;
+    int rc;
+
+    if (!c || !id_check(customer_id, STORE_MAX_ID, 0))
+        return -EINVAL;
+    rc = store_customer_index(c->store, customer_id, &idx);
+    if (rc == 0)
+        rc = store_customer_events(c->store, idx, store_event_list_push, h);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+int tiers_held(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
+               int *tier)
+{
+    store_event_list_t h = { 0 };
+    int rc = tier ? stored_history(c, customer_id, &h) : -EINVAL;
+
+    if (rc == 0)
+        rc = profile_tier(h.ev, h.n, c->cfg, now_ms, tier);
+    store_event_list_free(&h);
+    return rc;
+}
+
 int tiers_status(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
                  profile_tier_status_t *out)
 {
     store_event_list_t h = { 0 };
-    uint32_t idx;
-    int rc;
+    int rc = out ? stored_history(c, customer_id, &h) : -EINVAL;
 
-    if (!c || !out || !id_check(customer_id, STORE_MAX_ID, 0))
-        return -EINVAL;
-    rc = store_customer_index(c->store, customer_id, &idx);
-    if (rc == 0)
-        rc = store_customer_events(c->store, idx, store_event_list_push, &h);
-    else if (rc == -ENOENT)
-        rc = 0;
     if (rc == 0)
         rc = profile_tier_status(h.ev, h.n, c->cfg, now_ms, out);
     store_event_list_free(&h);

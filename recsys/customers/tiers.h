@@ -37,6 +37,13 @@ const char *tiers_benefits_parse(profile_config_t *cfg, const char *value);
 char *tiers_progress_text(const profile_config_t *cfg, const profile_tier_status_t *st,
                           char *buf, size_t cap);
 
+/* The tier customer_id holds at now_ms (index into c->cfg->tiers, -1
+ * none), as GetProfile shows it (profile_tier over their stored events;
+ * the floor for a customer without events). Cheaper than tiers_status.
+ * Returns 0, -EINVAL, -ENOMEM or a store error. */
+int tiers_held(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
+               int *tier);
+
 /* The tier status of customer_id at now_ms from the store (their events; a
  * customer with attributes only has none: the floor, if any). Returns 0,
  * -EINVAL, -ENOMEM or a store error. */

@@ -52,7 +52,7 @@ static int resolve_cart(const model_t *m, const catalog_t *c, const char *const 
 
 int rec_complements(const model_t *m, const catalog_t *c, const char *const *item_ids,
                     size_t n_ids, uint32_t k, const rec_filters_t *filters,
-                    rec_item_t *out, size_t *n, size_t *bad)
+                    const rec_access_t *access, rec_item_t *out, size_t *n, size_t *bad)
 {
     const copurchase_t *cp = m->copurchase;
     copurchase_tail_t tail = { model_neighbors, (void *)m, COPURCHASE_TAIL_SUPPORT,
@@ -78,7 +78,7 @@ int rec_complements(const model_t *m, const catalog_t *c, const char *const *ite
         rc = -ENOMEM;
         goto out;
     }
-    rec_filters_deny(c, m->hdr.n_items, filters, deny);
+    rec_filters_deny(c, m->hdr.n_items, filters, access, deny);
     rc = copurchase_complements(cp, &tail, cart, n_cart, deny, k, &acc, hits, &got);
     for (size_t i = 0; i < got && rc == 0; i++)
         out[i] = (rec_item_t){ .item = hits[i].item, .score = hits[i].score,

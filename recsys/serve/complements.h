@@ -22,7 +22,8 @@
 /*
  * Complements of the cart (n item ids, 1..COPURCHASE_MAX_CART; repeats
  * count once) under filters (may be NULL; as in Recommend: categories,
- * prices, stock, excluded ids). out holds k (1..REC_MAX_K) entries; *n
+ * prices, stock, excluded ids) and access (access.h; NULL: no tier, so no
+ * members-only or unreleased item). out holds k (1..REC_MAX_K) entries; *n
  * gets how many were written, best first, each with REC_REASON_COMPLEMENT
  * and because[0] the cart item it complements most. Fewer than k when
  * fewer items were ever bought with the cart's items (or their factor
@@ -36,6 +37,6 @@
  */
 int rec_complements(const model_t *m, const catalog_t *c, const char *const *item_ids,
                     size_t n_ids, uint32_t k, const rec_filters_t *filters,
-                    rec_item_t *out, size_t *n, size_t *bad);
+                    const rec_access_t *access, rec_item_t *out, size_t *n, size_t *bad);
 
 #endif

@@ -148,19 +148,21 @@ static void apply_filters(const catalog_t *c, uint32_t n_items, const rec_filter
             deny_set(deny, n_items, i);
 }
 
-/* Everything a request's item set excludes before the customer is looked
- * at: the filters, and model items the catalog does not list. */
+/* Everything a request's item set excludes before the customer's history
+ * is looked at: the filters, the items the customer's standing in the
+ * programme does not allow, and model items the catalog does not list. */
 static void request_deny(const catalog_t *c, uint32_t n_items, const rec_filters_t *f,
-                         uint64_t *deny)
+                         const rec_access_t *access, uint64_t *deny)
 {
     apply_filters(c, n_items, f, deny);
+    rec_access_deny(c, n_items, access, deny);
     deny_unlisted(c, n_items, deny);
 }
 
 void rec_filters_deny(const catalog_t *c, uint32_t n_items, const rec_filters_t *f,
-                      uint64_t *deny)
+                      const rec_access_t *access, uint64_t *deny)
 {
-    request_deny(c, n_items, f, deny);
+    request_deny(c, n_items, f, access, deny);
 }
 
 /* The customer's events: from the store, plus inline ones. Exclusions and
@@ -551,7 +553,7 @@ int rec_recommend(store_t *s, const model_t *m, const catalog_t *c,
         rc = -ENOMEM;
         goto out;
     }
-    request_deny(c, n_items, q->filters, deny);
+    request_deny(c, n_items, q->filters, q->access, deny);
     for (size_t i = 0; i < q->n_deny_items; i++)
         if (q->deny_items[i] < n_items)
             topk_bitset_set(deny, q->deny_items[i]);
@@ -581,7 +583,8 @@ out:
 }
 
 int rec_similar(const model_t *m, const catalog_t *c, uint32_t item, uint32_t k,
-                const rec_filters_t *filters, rec_item_t *out, size_t *n)
+                const rec_filters_t *filters, const rec_access_t *access,
+                rec_item_t *out, size_t *n)
 {
     uint32_t n_items = m->hdr.n_items;
     uint64_t *deny;
@@ -596,7 +599,7 @@ int rec_similar(const model_t *m, const catalog_t *c, uint32_t item, uint32_t k,
         rc = -ENOMEM;
         goto out;
     }
-    request_deny(c, n_items, filters, deny);
+    request_deny(c, n_items, filters, access, deny);
     topk_bitset_set(deny, item);
     rc = search(m->flat_unit, m->item_unit + (size_t)item * m->hdr.factors,
                 deny, k, hits, n);

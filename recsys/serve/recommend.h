@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "catalog.h"
 #include "diversify.h"
 #include "model.h"
@@ -100,6 +101,11 @@ typedef struct rec_query {
                                     session still going on at now_ms count as
                                     the current session (session.h); 0: only
                                     inline events do */
+    const rec_access_t *access;  /* the customer's standing in the loyalty
+                                    programme (access.h): members-only and
+                                    early-access items it does not allow are
+                                    excluded like filtered ones; NULL: no
+                                    tier, no item with a release time */
     int non_personalized;        /* 1: the customer withdrew personalization
                                     consent: none of their data is read (no
                                     factors, history, session or inline
@@ -121,10 +127,11 @@ const char *rec_filters_invalid(const rec_filters_t *f);
 const char *rec_query_invalid(const rec_query_t *q);
 
 /* Sets in deny (a zeroed topk bitset over n_items model items) every item
- * the filters exclude (f may be NULL) and every model item catalog c does
- * not list. f must be valid. */
+ * the filters exclude (f may be NULL), every item access does not allow
+ * (access.h; NULL: no tier) and every model item catalog c does not list.
+ * f must be valid. */
 void rec_filters_deny(const catalog_t *c, uint32_t n_items, const rec_filters_t *f,
-                      uint64_t *deny);
+                      const rec_access_t *access, uint64_t *deny);
 
 /* Re-ranks like rec_rank, with the query's customer, inline events and
  * popularity blend (q->k is not used). */
@@ -158,11 +165,12 @@ int rec_recommend(store_t *s, const model_t *m, const catalog_t *c,
 
 /*
  * Items most similar to `item` (cosine of item factors), the item itself
- * excluded, filters applied. out holds k entries; *n gets the count.
- * Returns 0, -EINVAL (k or filters), -ENOMEM.
+ * excluded, filters and access (access.h; NULL: no tier) applied. out holds
+ * k entries; *n gets the count. Returns 0, -EINVAL (k or filters), -ENOMEM.
  */
 int rec_similar(const model_t *m, const catalog_t *c, uint32_t item, uint32_t k,
-                const rec_filters_t *filters, rec_item_t *out, size_t *n);
+                const rec_filters_t *filters, const rec_access_t *access,
+                rec_item_t *out, size_t *n);
 
 /*
  * Re-ranks candidates (item indices, n <= REC_MAX_LIST) for a customer: by

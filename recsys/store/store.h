@@ -37,6 +37,9 @@ typedef struct store store_t;
 /* Longest customer, item or event id accepted, in bytes (they are LMDB keys). */
 #define STORE_MAX_ID 256
 #define STORE_MAX_TEXT 1024        /* title, category */
+#define STORE_MAX_TIER_NAME 31     /* an item's member_tier or price list, bytes */
+#define STORE_MAX_MEMBER_PRICES 8  /* member price lists per item */
+#define STORE_MAX_TIME_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 #define STORE_MAX_QUANTITY 1000000
 #define STORE_MAX_PRICE 1e9
 
@@ -102,6 +105,12 @@ int store_usage(store_t *s, store_usage_t *u);
 
 /* ---- items ---------------------------------------------------------------- */
 
+/* An item's price on one member price list (a tier benefit, tiers.h). */
+typedef struct store_member_price {
+    const char *price_list;  /* 1..31 of [A-Za-z0-9_.-] */
+    double price;            /* finite, 0..1e9 */
+} store_member_price_t;
+
 typedef struct store_item {
     const char *item_id;
     const char *title;    /* may be NULL (empty) */
@@ -109,6 +118,16 @@ typedef struct store_item {
     double price;
     double unit_cost;
     int in_stock;
+    /* Members only: the lowest tier (an operator's tier name, 1..31 of
+     * [A-Za-z0-9_.-]) a customer must hold to be shown it; NULL or "":
+     * everyone. */
+    const char *member_tier;
+    /* Early access: shown from this instant (unix ms; 0 = already), earlier
+     * to tiers with early_access_hours (recsys/serve/access.h). */
+    int64_t release_ms;
+    /* Member prices, at most STORE_MAX_MEMBER_PRICES, each list once. */
+    const store_member_price_t *member_prices;
+    size_t n_member_prices;
 } store_item_t;
 
 /* Checks one item. Returns NULL if valid, else a static message naming the

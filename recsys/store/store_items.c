@@ -8,13 +8,17 @@
 #include <patron/store/v1/store.pb-c.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- items -------------------------------------------------------------------- */
 
 /* items values are patron.store.v1.Item records, packed into and read from
  * fixed buffers (no allocation: the catalog load reads every item). */
 typedef struct item_buf {
-    unsigned char data[STORE_MAX_ID + 2 * STORE_MAX_TEXT + 64]; /* the largest Item */
+    /* the largest Item: ids and texts, the tier, member prices (tag, length,
+     * list name, a double) and the numbers */
+    unsigned char data[STORE_MAX_ID + 2 * STORE_MAX_TEXT + STORE_MAX_TIER_NAME +
+                       STORE_MAX_MEMBER_PRICES * (STORE_MAX_TIER_NAME + 16) + 96];
     size_t len;
 } item_buf_t;
 
@@ -27,15 +31,33 @@ static void item_pack(const store_item_t *it, item_buf_t *b)
     m.price = it->price;
     m.unit_cost = it->unit_cost;
     m.in_stock = it->in_stock != 0;
+    Patron__Store__V1__MemberPrice mp[STORE_MAX_MEMBER_PRICES];
+    Patron__Store__V1__MemberPrice *mpp[STORE_MAX_MEMBER_PRICES];
+    m.member_tier = (char *)(it->member_tier ? it->member_tier : "");
+    m.release_ms = it->release_ms;
+    for (size_t i = 0; i < it->n_member_prices; i++) { /* <= max: store_item_invalid */
+        patron__store__v1__member_price__init(&mp[i]);
+        mp[i].price_list = (char *)it->member_prices[i].price_list;
+        mp[i].price = it->member_prices[i].price;
+        mpp[i] = &mp[i];
+    }
+    m.n_member_prices = it->n_member_prices;
+    m.member_prices = mpp;
     b->len = protobuf_c_message_pack(&m.base, b->data); /* fits: store_item_invalid */
 }
 
 /* What an unpacked item points into: an arena for protobuf-c (the message
- * and its strings), valid until the next item_unpack with it. */
+ * and its strings) and its member prices, valid until the next item_unpack
+ * with it. */
 typedef struct item_strings {
     unsigned char arena[sizeof(Patron__Store__V1__Item) + STORE_MAX_ID +
-                        2 * STORE_MAX_TEXT + 1024]; /* + room for a newer release's fields */
+                        2 * STORE_MAX_TEXT + STORE_MAX_TIER_NAME +
+                        STORE_MAX_MEMBER_PRICES *
+                            (sizeof(Patron__Store__V1__MemberPrice) + sizeof(void *) +
+                             STORE_MAX_TIER_NAME + 48) +
+                        1024]; /* + room for a newer release's fields */
     size_t used;
+    store_member_price_t prices[STORE_MAX_MEMBER_PRICES];
 } item_strings_t;
 
 static void *arena_alloc(void *ctx, size_t n)
@@ -71,9 +93,39 @@ static int item_unpack(const MDB_val *k, const MDB_val *v, store_item_t *it,
     it->price = m->price;
     it->unit_cost = m->unit_cost;
     it->in_stock = m->in_stock != 0;
+    it->member_tier = m->member_tier;
+    it->release_ms = m->release_ms;
+    if (m->n_member_prices > STORE_MAX_MEMBER_PRICES)
+        return store_record_bad("items", k->mv_data, k->mv_size,
+                                "member_prices: more than 8 lists");
+    for (size_t i = 0; i < m->n_member_prices; i++)
+        str->prices[i] = (store_member_price_t){ m->member_prices[i]->price_list,
+                                                 m->member_prices[i]->price };
+    it->member_prices = str->prices;
+    it->n_member_prices = m->n_member_prices;
     if (store_item_invalid(it))
         return store_record_bad("items", k->mv_data, k->mv_size, store_item_invalid(it));
     return 0;
+}
+
+/* At most STORE_MAX_MEMBER_PRICES prices, each on a named list given once. */
+static const char *member_prices_invalid(const store_member_price_t *p, size_t n)
+{
+    if (n > STORE_MAX_MEMBER_PRICES)
+        return "member_prices: at most 8 price lists";
+    if (n && !p)
+        return "member_prices: missing";
+    for (size_t i = 0; i < n; i++) {
+        if (!p[i].price_list || !id_check(p[i].price_list, STORE_MAX_TIER_NAME, ID_TOKEN))
+            return "member_prices.price_list: must be a price list name, 1..31 of "
+                   "A-Z a-z 0-9 _ . -";
+        if (money_invalid(p[i].price))
+            return "member_prices.price: must be finite and in 0..1e9";
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p[i].price_list, p[j].price_list) == 0)
+                return "member_prices.price_list: a price list given twice";
+    }
+    return NULL;
 }
 
 const char *store_item_invalid(const store_item_t *it)
@@ -88,7 +140,12 @@ const char *store_item_invalid(const store_item_t *it)
         return "price: must be finite and in 0..1e9";
     if (money_invalid(it->unit_cost))
         return "unit_cost: must be finite and in 0..1e9";
-    return NULL;
+    if (it->member_tier && it->member_tier[0] &&
+        !id_check(it->member_tier, STORE_MAX_TIER_NAME, ID_TOKEN))
+        return "member_tier: must be a tier name, 1..31 of A-Z a-z 0-9 _ . -";
+    if (it->release_ms < 0 || it->release_ms > STORE_MAX_TIME_MS)
+        return "release_unix_ms: must be 0 (released) or a time in ms up to year 9999";
+    return member_prices_invalid(it->member_prices, it->n_member_prices);
 }
 
 int store_intern_id(MDB_txn *txn, MDB_dbi by_id, MDB_dbi by_idx, MDB_dbi meta,

@@ -25,7 +25,8 @@ void h_upsert_items(void *app, const rpc_call_info_t *ci,
         &patron__v1__upsert_items_request__descriptor, req, len, out);
     Patron__V1__UpsertItemsResponse resp = PATRON__V1__UPSERT_ITEMS_RESPONSE__INIT;
     store_item_t *items = NULL;
-    size_t ins = 0, upd = 0, bad = 0;
+    store_member_price_t *prices = NULL;
+    size_t ins = 0, upd = 0, bad = 0, n_prices = 0;
     const char *why = NULL;
     int rc;
 
@@ -36,14 +37,26 @@ void h_upsert_items(void *app, const rpc_call_info_t *ci,
                  "items: at most %d per call, got %zu", MAX_ITEMS_PER_CALL, r->n_items);
         goto out;
     }
-    if (!(items = calloc(r->n_items ? r->n_items : 1, sizeof *items))) {
+    for (size_t i = 0; i < r->n_items; i++)
+        n_prices += r->items[i]->n_member_prices; /* bounded by the message size */
+    items = calloc(r->n_items ? r->n_items : 1, sizeof *items);
+    prices = calloc(n_prices ? n_prices : 1, sizeof *prices);
+    if (!items || !prices) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < r->n_items; i++) {
+    for (size_t i = 0, p = 0; i < r->n_items; i++) {
         const Patron__V1__Item *it = r->items[i];
-        items[i] = (store_item_t){ it->item_id, it->title, it->category,
-                                   it->price, it->unit_cost, it->in_stock };
+        items[i] = (store_item_t){ .item_id = it->item_id, .title = it->title,
+                                   .category = it->category, .price = it->price,
+                                   .unit_cost = it->unit_cost, .in_stock = it->in_stock,
+                                   .member_tier = it->member_tier,
+                                   .release_ms = it->release_unix_ms,
+                                   .member_prices = prices + p,
+                                   .n_member_prices = it->n_member_prices };
+        for (size_t j = 0; j < it->n_member_prices; j++, p++)
+            prices[p] = (store_member_price_t){ it->member_prices[j]->price_list,
+                                                it->member_prices[j]->price };
     }
     rc = app_upsert_items(a, items, r->n_items, &ins, &upd, &bad, &why);
     if (rc == -EINVAL) {
@@ -60,6 +73,7 @@ void h_upsert_items(void *app, const rpc_call_info_t *ci,
     encode(&resp.base, out);
 out:
     free(items);
+    free(prices);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 

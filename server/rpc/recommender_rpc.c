@@ -17,6 +17,7 @@
 #include "complements.h"
 #include "consentstore.h"
 #include "enums.h"
+#include "members.h"
 #include "patron/v1/recommender.pb-c.h"
 #include "recommend.h"
 #include "serve.h"
@@ -44,22 +45,37 @@ typedef struct scored_list {
     char request_id[33];
 } scored_list_t;
 
-static void item_details(const catalog_t *c, uint32_t item, Patron__V1__Item *d)
+/* The item's details as the customer sees them: price is theirs (their
+ * tier's member price list when the item is on it, si->price_list naming
+ * it; access NULL: the regular price). */
+static void item_details(const catalog_t *c, uint32_t item, const rec_access_t *access,
+                         Patron__V1__Item *d, Patron__V1__ScoredItem *si)
 {
+    const catalog_terms_t *t = c->terms[item];
+    int member = 0;
+
     patron__v1__item__init(d);
     d->item_id = c->ids[item];
     d->title = c->titles[item];
     d->category = (char *)catalog_item_category(c, item);
-    d->price = c->price[item];
+    d->price = catalog_item_price(c, item, access ? access->price_list : NULL, &member);
     d->in_stock = c->in_stock[item];
+    if (t) { /* for the storefront's "members only" and "early access" badges */
+        d->member_tier = (char *)t->member_tier;
+        d->release_unix_ms = t->release_ms;
+    }
+    if (member)
+        si->price_list = (char *)access->price_list;
 }
 
 /* Fills list from items (n may be 0), with room for cap >= n entries,
- * under request_id (32 hex characters). Strings point into the catalog,
- * which must outlive the encoding. Returns -ENOMEM or 0. */
+ * under request_id (32 hex characters); details priced for access (NULL:
+ * regular prices). Strings point into the catalog and access, which must
+ * outlive the encoding. Returns -ENOMEM or 0. */
 static int scored_list_fill(scored_list_t *l, const model_t *m, const catalog_t *c,
                             const rec_item_t *items, size_t n, size_t cap,
-                            int details, const char *request_id)
+                            int details, const rec_access_t *access,
+                            const char *request_id)
 {
     memset(l, 0, sizeof *l);
     l->si = calloc(cap ? cap : 1, sizeof *l->si);
@@ -75,7 +91,7 @@ static int scored_list_fill(scored_list_t *l, const model_t *m, const catalog_t 
         l->si[i].reason = reason_to_pb(items[i].reason);
         l->si[i].promoted = items[i].promoted;
         if (l->di) {
-            item_details(c, items[i].item, &l->di[i]);
+            item_details(c, items[i].item, access, &l->di[i], &l->si[i]);
             l->si[i].details = &l->di[i];
         }
         for (uint8_t b = 0; b < items[i].n_because; b++)
@@ -210,6 +226,21 @@ static int fill_inline(const Patron__V1__RecommendRequest *r, int64_t max_skew_m
     return 0;
 }
 
+/* The customer's standing in the loyalty programme for an answer over c
+ * (recsys/app/members.h: the tier is read only when c gates items or
+ * prices them for members, so most calls skip it). */
+static int customer_access(app_t *a, const rpc_call_info_t *ci, const catalog_t *c,
+                           const char *customer_id, int want_prices, rec_access_t *access)
+{
+    customers_ctx_t cust;
+    int rc;
+
+    app_customers_begin(a, ci, &cust);
+    rc = members_access(&cust, c, customer_id, wall_ms(), want_prices, access);
+    app_customers_end(a);
+    return rc;
+}
+
 void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
                  size_t len, rpc_reply_t *out)
 {
@@ -226,6 +257,7 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     model_t *m = NULL;
     catalog_t *c;
     rec_inline_event_t *inl = NULL;
+    rec_access_t access;
     arms_t arms;
     char err[160], rid[33], who[STORE_MAX_ID + 1];
     const char *bad, *failed;
@@ -282,6 +314,14 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         goto out;
     }
     q.non_personalized = withdrawn;
+    /* Members-only items, early access and member prices go by the tier
+     * GetProfile shows, consent or not: they are what the customer's
+     * membership gives, not personalization. */
+    if ((rc = customer_access(a, ci, c, who, r->include_item_details, &access)) != 0) {
+        fail_errno(out, rc, "reading the customer's tier");
+        goto out;
+    }
+    q.access = &access;
     if (!(m = model_for_arms(a, who, &arms, ci, out)))
         goto out;
     if (!(items = malloc(q.k * sizeof *items))) {
@@ -294,7 +334,8 @@ void h_recommend(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         fail_errno(out, rc, failed);
         goto out;
     }
-    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, rid) != 0) {
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, &access,
+                         rid) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -325,6 +366,7 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
     Patron__V1__SimilarItemsResponse resp = PATRON__V1__SIMILAR_ITEMS_RESPONSE__INIT;
     rec_filters_t filters, *fp = NULL;
     rec_item_t *items = NULL;
+    rec_access_t anyone;
     scored_list_t list = { 0 };
     model_t *m = NULL;
     catalog_t *c;
@@ -358,7 +400,10 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    rc = serve_similar(m, c, r->item_id, r->k, fp, items, &n);
+    /* No customer: answered as for one without a tier (no members-only or
+     * unreleased item). */
+    members_access_for_tier(NULL, -1, wall_ms(), &anyone);
+    rc = serve_similar(m, c, r->item_id, r->k, fp, &anyone, items, &n);
     if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "item_id: no such item in the catalog");
         goto out;
@@ -374,7 +419,8 @@ void h_similar_items(void *app, const rpc_call_info_t *ci,
         goto out;
     }
     rpc_new_request_id(rid);
-    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, rid) != 0) {
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, NULL,
+                         rid) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -421,6 +467,7 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
     size_t *unknown = NULL, n_known = 0, n_unknown = 0, n;
     rec_item_t *ranked = NULL;
     scored_list_t list = { 0 };
+    rec_access_t access;
     arms_t arms;
     model_t *m = NULL;
     catalog_t *c;
@@ -444,6 +491,12 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
         fail_errno(out, rc, "reading the customer's consent");
         goto out;
     }
+    /* The caller's candidates are all ranked; only prices follow the tier. */
+    if (r->include_item_details &&
+        (rc = customer_access(a, ci, c, who, 1, &access)) != 0) {
+        fail_errno(out, rc, "reading the customer's tier");
+        goto out;
+    }
     if (!(m = model_for_arms(a, who, &arms, ci, out)))
         goto out;
     unknown = malloc((n ? n : 1) * sizeof *unknown);
@@ -460,7 +513,9 @@ void h_rank_items(void *app, const rpc_call_info_t *ci, const uint8_t *req, size
         fail_errno(out, rc, failed);
         goto out;
     }
-    if (scored_list_fill(&list, m, c, ranked, n_known, n, r->include_item_details, rid) != 0) {
+    if (scored_list_fill(&list, m, c, ranked, n_known, n, r->include_item_details,
+                         r->include_item_details ? &access : NULL,
+                         rid) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
@@ -539,6 +594,7 @@ void h_complementary_items(void *app, const rpc_call_info_t *ci, const uint8_t *
         PATRON__V1__COMPLEMENTARY_ITEMS_RESPONSE__INIT;
     rec_filters_t filters, *fp = NULL;
     rec_item_t *items = NULL;
+    rec_access_t anyone;
     scored_list_t list = { 0 };
     model_t *m = NULL;
     catalog_t *c;
@@ -565,14 +621,16 @@ void h_complementary_items(void *app, const rpc_call_info_t *ci, const uint8_t *
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
+    members_access_for_tier(NULL, -1, wall_ms(), &anyone); /* no customer: no tier */
     rc = rec_complements(m, c, (const char *const *)r->item_ids, r->n_item_ids, r->k, fp,
-                         items, &n, &bad_at);
+                         &anyone, items, &n, &bad_at);
     if (rc) {
         fail_complements(out, rc, m, r, bad_at);
         goto out;
     }
     rpc_new_request_id(rid);
-    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, rid) != 0) {
+    if (scored_list_fill(&list, m, c, items, n, n, r->include_item_details, NULL,
+                         rid) != 0) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }

@@ -40,8 +40,8 @@ static int add_items(store_t *s)
         for (int j = 0; j < PER_CATEGORY; j++, n++) {
             snprintf(ids[n], sizeof ids[n], "%s-%02d", categories[c], j);
             snprintf(titles[n], sizeof titles[n], "Item %s-%02d", categories[c], j);
-            items[n] = (store_item_t){ ids[n], titles[n], categories[c],
-                                       2.5 + n, 1.0, j != PER_CATEGORY - 1 };
+            items[n] = (store_item_t){ .item_id = ids[n], .title = titles[n], .category = categories[c],
+                                       .price = 2.5 + n, .unit_cost = 1.0, .in_stock = j != PER_CATEGORY - 1 };
         }
     return store_upsert_items(s, items, 4 * PER_CATEGORY, NULL, NULL, NULL, NULL);
 }
