@@ -1,6 +1,7 @@
 /*
  * store.c - Patron's durable data in LMDB (see store.h for the contract):
- * open/close, meta counters, transaction runners and the group commit.
+ * open/close, meta counters and transaction runners (the group commit is
+ * store_commit.c).
  * The rest lives beside it by concern: store_items.c, store_events.c,
  * store_models.c, store_customers.c, store_tables.c.
  *
@@ -201,6 +202,7 @@ void store_close(store_t *s)
 {
     if (!s)
         return;
+    store_commit_stop(s); /* commits what is queued first */
     mdb_env_close(s->env);
     store_lock_release(s->lock_fd);
     pthread_mutex_destroy(&s->gc_mu);
@@ -239,7 +241,7 @@ int store_event_seq(store_t *s, uint64_t *next)
     return rc;
 }
 
-/* ---- transactions and the group commit ------------------------------------- */
+/* ---- transactions ------------------------------------------------------------ */
 
 static int with_txn_once(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),
                          void *ctx)
@@ -269,98 +271,3 @@ int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *
     return rc;
 }
 
-/* A round of one write (the usual case when writers do not overlap) runs
- * it in the top-level transaction itself: aborting that undoes only this
- * write, and it spares the nested transaction's buffers (LMDB allocates
- * about 2.5 MB for each nested transaction). */
-static int commit_single(store_t *s, MDB_txn *txn, pending_t *p)
-{
-    p->rc = p->fn(s, txn, p->ctx);
-    if (p->rc) {
-        if (p->rc == -EBADMSG)
-            store_get_error(p->error);
-        store_txn_abort(s, txn);
-        return 0;
-    }
-    return map_err(store_txn_commit(s, txn));
-}
-
-/* Runs every queued write of a round in one transaction, each in a nested
- * transaction of its own. Returns the round's commit result; each write's
- * own result is in its rc. */
-static int commit_round(store_t *s, pending_t *list)
-{
-    MDB_txn *txn;
-    int rc;
-
-    if ((rc = store_txn_begin(s, 0, &txn)) != 0)
-        return map_err(rc);
-    if (!list->next)
-        return commit_single(s, txn, list);
-    for (pending_t *p = list; p; p = p->next) {
-        MDB_txn *child;
-        if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0) {
-            store_txn_abort(s, txn);
-            return map_err(rc);
-        }
-        p->rc = p->fn(s, child, p->ctx);
-        if (p->rc) {
-            if (p->rc == -EBADMSG)
-                store_get_error(p->error);
-            mdb_txn_abort(child);
-            continue;
-        }
-        if ((rc = mdb_txn_commit(child)) != 0) {
-            store_txn_abort(s, txn);
-            return map_err(rc);
-        }
-    }
-    return map_err(store_txn_commit(s, txn));
-}
-
-/*
- * Group commit (leader/follower): the caller queues its write; whoever finds
- * no commit in progress takes the whole queue, commits it in one
- * transaction (one fsync) and wakes everyone it committed for. Writers that
- * arrive meanwhile queue up and go together in the next round, so N
- * concurrent writers cost about one fsync per round instead of N. A write
- * that fails undoes only itself; a failed commit fails the whole round (then
- * none of its writes was stored).
- */
-int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *ctx)
-{
-    pending_t me = { fn, ctx, 0, 0, NULL, "" };
-
-    pthread_mutex_lock(&s->gc_mu);
-    /* me lives on this stack until done is set; by then the leader has
-     * taken it off the queue (queue and queue_tail were reset). */
-    *s->queue_tail = &me;
-    /* cppcheck-suppress autoVariables ; dequeued before this frame returns */
-    s->queue_tail = &me.next;
-    while (!me.done) {
-        if (!s->committing) {
-            pending_t *list = s->queue;
-            int rc;
-            s->queue = NULL;
-            s->queue_tail = &s->queue;
-            s->committing = 1;
-            pthread_mutex_unlock(&s->gc_mu);
-            rc = commit_round(s, list);
-            pthread_mutex_lock(&s->gc_mu);
-            for (pending_t *p = list, *next; p; p = next) {
-                next = p->next; /* p may be gone once its owner sees done */
-                if (rc)
-                    p->rc = rc;
-                p->done = 1;
-            }
-            s->committing = 0;
-            pthread_cond_broadcast(&s->gc_cv);
-        } else {
-            pthread_cond_wait(&s->gc_cv, &s->gc_mu);
-        }
-    }
-    pthread_mutex_unlock(&s->gc_mu);
-    if (me.rc == -EBADMSG && me.error[0])
-        store_set_error("%s", me.error);
-    return store_full_check(s, me.rc);
-}

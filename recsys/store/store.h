@@ -240,6 +240,34 @@ typedef enum store_outcome {
 int store_record_events(store_t *s, const store_event_t *ev, size_t n,
                         uint8_t *outcome, const char **reason);
 
+/* A write's result, reported by the store (store_record_events_async). */
+typedef void (*store_done_fn)(void *ctx, int rc);
+
+/* store_record_events without waiting: queues the batch for the next group
+ * commit and returns at once. done(ctx, rc) is called exactly once, on one
+ * of the store's committer threads, after the round holding the batch was
+ * committed and fsynced (rc 0: outcome and reason filled as
+ * store_record_events fills them) or failed (rc a store error, nothing of
+ * the batch stored; store_strerror(rc) names it on that thread). Every
+ * batch waiting when a round starts goes into it: one fsync for all. ev
+ * (and the strings it points to), outcome and reason must stay valid and
+ * untouched until done is called. done may call any store function; it
+ * delays the completions after it in the round, so it should be short.
+ * Returns 0 when queued; -EINVAL, -ENOMEM, or -EAGAIN when no committer
+ * thread could be started or the store is closing: done is then never
+ * called. Thread-safe. store_close commits what is queued first. */
+int store_record_events_async(store_t *s, const store_event_t *ev, size_t n,
+                              uint8_t *outcome, const char **reason, store_done_fn done,
+                              void *ctx);
+
+/* Group commits since the store was opened (store_record_events, both
+ * ways, and store_table_atomic): rounds committed (one fsync each) and the
+ * writes they stored (a batch of events is one write). */
+typedef struct store_commit_stats {
+    uint64_t rounds, writes;
+} store_commit_stats_t;
+void store_commit_stats(store_t *s, store_commit_stats_t *out);
+
 /* A stored event as the trainer and recommender read it. */
 typedef struct store_event_rec {
     uint32_t customer;

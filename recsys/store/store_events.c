@@ -254,8 +254,49 @@ int store_record_events(store_t *s, const store_event_t *ev, size_t n,
     /* record_events_txn sets every output afresh: it may run again. */
     do {
         seen = store_map_size(s);
-        rc = store_group_write(s, record_events_txn, &op);
+        rc = store_group_write(s, record_events_txn, &op, 1);
     } while (store_map_grown(s, rc, seen));
+    return rc;
+}
+
+/* An asynchronous batch: the queued write and the caller's completion. */
+typedef struct events_async {
+    pending_t p;          /* first: the completion gets &p */
+    events_op_t op;
+    store_done_fn done;
+    void *ctx;
+} events_async_t;
+
+static void events_async_complete(pending_t *p, int rc)
+{
+    events_async_t *a = (events_async_t *)p;
+    store_done_fn done = a->done;
+    void *ctx = a->ctx;
+
+    free(a);
+    done(ctx, rc);
+}
+
+int store_record_events_async(store_t *s, const store_event_t *ev, size_t n,
+                              uint8_t *outcome, const char **reason, store_done_fn done,
+                              void *ctx)
+{
+    events_async_t *a;
+    int rc;
+
+    if (!s || (n && (!ev || !outcome || !reason)) || !done)
+        return -EINVAL;
+    if (!(a = calloc(1, sizeof *a)))
+        return -ENOMEM;
+    a->op = (events_op_t){ ev, n, outcome, reason };
+    a->p.fn = record_events_txn;
+    a->p.ctx = &a->op;
+    a->p.rerunnable = 1; /* record_events_txn sets every output afresh */
+    a->p.complete = events_async_complete;
+    a->done = done;
+    a->ctx = ctx;
+    if ((rc = store_group_submit(s, &a->p)) != 0)
+        free(a);
     return rc;
 }
 

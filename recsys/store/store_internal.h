@@ -16,33 +16,54 @@
 
 #define STORE_ERROR_MAX 512   /* a store error message, with its NUL */
 
+/* Committer threads for asynchronous writes: two, so one completes the
+ * callers of a round (their replies) while the other commits the next;
+ * the commit mostly waits for the disk, not the CPU. */
+#define STORE_COMMITTERS 2
+
 #include "bigendian.h"
 #include "id.h"
 #include "utf8.h"
 
-/* One caller's write waiting for a group commit: fn runs inside a nested
- * transaction of the round's transaction, so its failure undoes only its
- * own writes. */
-typedef struct pending {
+/* One write waiting for a group commit (store_commit.c): fn runs inside
+ * the round's transaction, in a nested transaction of its own unless the
+ * round runs flat (every write rerunnable: see below), so its failure undoes
+ * only its own writes. */
+typedef struct pending pending_t;
+struct pending {
     int (*fn)(store_t *s, MDB_txn *txn, void *ctx);
     void *ctx;
     int rc, done;
-    struct pending *next;
-    /* fn ran on the leader's thread: the record error message it left
+    /* fn may run again whole (it sets its outputs afresh): the round may
+     * first run every write in the top-level transaction, and an
+     * asynchronous write that met a full map runs again once it grew. */
+    int rerunnable;
+    /* NULL: a caller waits in store_group_write. Else an asynchronous
+     * write (store_group_submit): called once, on the committing thread,
+     * outside the queue's lock, with the write's result; it owns p then. */
+    void (*complete)(pending_t *p, int rc);
+    pending_t *next;
+    /* fn ran on the committing thread: the record error message it left
      * there (store_record.h) comes back to the caller's thread with rc. */
     char error[STORE_ERROR_MAX];
-} pending_t;
+};
 
 struct store {
     MDB_env *env;
     MDB_dbi meta, item_idx, items, customer_idx, customer_ids, events,
         event_ids, models, attrs, points, blobs, tables;
-    /* Group commit: concurrent store_record_events calls queue here and one
-     * of them commits everything queued in one transaction (one fsync). */
+    /* Group commit (store_commit.c): writes queue here and one thread
+     * commits everything queued in one transaction (one fsync): a waiting
+     * caller, or one of the committer threads started by the first
+     * asynchronous write. All fields under gc_mu. */
     pthread_mutex_t gc_mu;
     pthread_cond_t gc_cv;
     pending_t *queue, **queue_tail;
     int committing;
+    pthread_t committers[STORE_COMMITTERS];
+    unsigned n_committers;   /* running */
+    int gc_stop;             /* store_close: finish the queue, then exit */
+    uint64_t gc_rounds, gc_writes; /* store_commit_stats */
     /* The map (store_capacity.c): it starts small and doubles up to
      * map_limit. LMDB lets a process resize its map only while it has no
      * transaction open, so every top-level transaction passes a gate:
@@ -200,8 +221,24 @@ int store_event_decode(const MDB_val *k, const MDB_val *v, store_event_rec_t *r)
 int store_with_txn(store_t *s, int write, int (*fn)(store_t *, MDB_txn *, void *),
                    void *ctx);
 
-/* Queues fn for the next group commit (see store.c) and waits for it. */
-int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *ctx);
+/* Queues fn for the next group commit (store_commit.c) and waits for it.
+ * rerunnable: fn may run again whole (pending_t.rerunnable). */
+int store_group_write(store_t *s, int (*fn)(store_t *, MDB_txn *, void *), void *ctx,
+                      int rerunnable);
+
+/* Queues p (fn, ctx, rerunnable and complete set; complete non-NULL) for
+ * the next group commit and returns at once: p->complete(p, rc) is called
+ * exactly once, on a committer thread, after the round holding p was
+ * committed (rc 0) or failed; p must stay untouched until then. A -EFBIG
+ * has passed store_full_check on that thread (store_strerror there names
+ * it), and a rerunnable p ran again after the map grew. Returns 0, or
+ * -EAGAIN when no committer thread could be started (complete is then
+ * never called). */
+int store_group_submit(store_t *s, pending_t *p);
+
+/* store_close: lets the committer threads commit what is queued, then
+ * joins them. */
+void store_commit_stop(store_t *s);
 
 /* Finds id's index in an id->u32 table, or assigns the next one from the
  * meta counter `counter` and records it in both directions. */

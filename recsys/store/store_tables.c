@@ -141,7 +141,7 @@ static int atomic_txn(store_t *s, MDB_txn *txn, void *ctx)
 int store_table_atomic(store_t *s, int (*fn)(store_tx_t *tx, void *ctx), void *ctx)
 {
     atomic_op_t op = { fn, ctx };
-    return store_group_write(s, atomic_txn, &op);
+    return store_group_write(s, atomic_txn, &op, 0);
 }
 
 typedef struct kv_op {

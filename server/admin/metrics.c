@@ -108,10 +108,27 @@ static void model(expo_t *e, app_t *a)
     model_unref(m);
 }
 
+/* The group commit's rounds (one fsync each) and the writes they carried:
+ * their ratio is how well concurrent writers share a commit. */
+static void commits(expo_t *e, app_t *a)
+{
+    store_commit_stats_t st;
+
+    store_commit_stats(a->store, &st);
+    expo_family(e, "patron_store_group_commits_total", "counter",
+                "Group commit rounds committed (one fsynced transaction each).");
+    expo_u64(e, "patron_store_group_commits_total", NULL, 0, st.rounds);
+    expo_family(e, "patron_store_group_commit_writes_total", "counter",
+                "Writes those rounds stored (a RecordEvents request or StreamEvents "
+                "message is one write).");
+    expo_u64(e, "patron_store_group_commit_writes_total", NULL, 0, st.writes);
+}
+
 static void store(expo_t *e, app_t *a)
 {
     store_usage_t u;
 
+    commits(e, a);
     if (store_usage(a->store, &u) != 0)
         return;
     gauge(e, "patron_store_bytes_used",

@@ -78,48 +78,76 @@ static void touch_accepted(app_t *a, const store_event_t *ev, const uint8_t *out
     app_triggers_touch(a, ids, k);
 }
 
-/* Stores one request's events (positions numbered from `first`) in one
- * transaction and adds the outcomes to t. Events whose time is implausible
- * (store_event_time_invalid at the wall clock) or whose category no item
- * has are rejected before the store sees them. Returns 0 or a negative errno (then nothing of this
- * batch was stored). */
-static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
-                       uint32_t first, size_t err_limit, event_tally_t *t)
-{
-    size_t kept = 0;
-    store_event_t *ev = calloc(n ? n : 1, sizeof *ev);
-    uint8_t *outcome = calloc(n ? n : 1, 1);
-    const char **reason = calloc(n ? n : 1, sizeof *reason);
-    const char **early = calloc(n ? n : 1, sizeof *early); /* time rejections */
-    int64_t now = wall_ms();
-    catalog_t *cat = catalog_slot_get(&a->catalogs);
-    int rc = -ENOMEM;
+/* One request's events made ready for the store: the events the store is
+ * to see in ev[0..kept), and for each of the n events of the request the
+ * reason it was turned away before the store (early; NULL if it was not).
+ * outcome and reason receive the store's verdict on ev. */
+typedef struct prepared {
+    size_t n, kept;
+    store_event_t *ev;
+    uint8_t *outcome;
+    const char **reason;
+    const char **early;
+} prepared_t;
 
-    if (!ev || !outcome || !reason || !early)
-        goto out;
+static void prepared_free(prepared_t *p)
+{
+    free(p->ev);
+    free(p->outcome);
+    free(p->reason);
+    free(p->early);
+}
+
+/* Events whose time is implausible (store_event_time_invalid at the wall
+ * clock) or whose category no item has are turned away here. The store
+ * events point into events' strings. 0 or -ENOMEM. */
+static int prepare(app_t *a, Patron__V1__Event *const *events, size_t n, prepared_t *p)
+{
+    size_t cap = n ? n : 1;
+    int64_t now = wall_ms();
+    catalog_t *cat;
+
+    *p = (prepared_t){ .n = n, .ev = calloc(cap, sizeof *p->ev),
+                       .outcome = calloc(cap, 1), .reason = calloc(cap, sizeof *p->reason),
+                       .early = calloc(cap, sizeof *p->early) };
+    if (!p->ev || !p->outcome || !p->reason || !p->early) {
+        prepared_free(p);
+        return -ENOMEM;
+    }
+    cat = catalog_slot_get(&a->catalogs);
     for (size_t i = 0; i < n; i++) {
         const Patron__V1__Event *e = events[i];
-        if ((early[i] = store_event_time_invalid(e->time_unix_ms, now,
-                                                 a->max_event_skew_ms)) != NULL ||
-            (early[i] = category_unknown(cat, e->category)) != NULL)
+        if ((p->early[i] = store_event_time_invalid(e->time_unix_ms, now,
+                                                    a->max_event_skew_ms)) != NULL ||
+            (p->early[i] = category_unknown(cat, e->category)) != NULL)
             continue;
-        ev[kept++] = (store_event_t){ e->event_id, e->customer_id, e->item_id,
-                                      event_type_from_pb(e->type), e->time_unix_ms,
-                                      e->quantity, e->unit_price, e->category };
+        p->ev[p->kept++] = (store_event_t){ e->event_id, e->customer_id, e->item_id,
+                                            event_type_from_pb(e->type), e->time_unix_ms,
+                                            e->quantity, e->unit_price, e->category };
     }
-    if ((rc = store_record_events(a->store, ev, kept, outcome, reason)) != 0)
-        goto out;
-    touch_accepted(a, ev, outcome, kept);
-    for (size_t i = 0, k = 0; i < n && rc == 0; i++) {
-        const char *why = early[i];
+    catalog_unref(cat);
+    return 0;
+}
+
+/* After the store committed p's events: queues their customers for the
+ * triggers, counts them and adds the outcomes to t (positions numbered
+ * from `first`). 0 or -ENOMEM. */
+static int account(app_t *a, const prepared_t *p, uint32_t first, size_t err_limit,
+                   event_tally_t *t)
+{
+    int rc = 0;
+
+    touch_accepted(a, p->ev, p->outcome, p->kept);
+    for (size_t i = 0, k = 0; i < p->n && rc == 0; i++) {
+        const char *why = p->early[i];
         if (!why) {
-            switch (outcome[k]) {
+            switch (p->outcome[k]) {
             case STORE_ACCEPTED:
                 t->accepted++;
-                counters_event(&a->counters, ev[k].type);
+                counters_event(&a->counters, p->ev[k].type);
                 break;
             case STORE_DUPLICATE: t->duplicates++; break;
-            default: why = reason[k];
+            default: why = p->reason[k];
             }
             k++;
         }
@@ -129,12 +157,23 @@ static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
             rc = tally_error(t, first + (uint32_t)i, why, err_limit);
         }
     }
-out:
-    catalog_unref(cat);
-    free(ev);
-    free(outcome);
-    free(reason);
-    free(early);
+    return rc;
+}
+
+/* Stores one request's events (positions numbered from `first`) in one
+ * transaction and adds the outcomes to t. Returns 0 or a negative errno
+ * (then nothing of this batch was stored). */
+static int store_batch(app_t *a, Patron__V1__Event *const *events, size_t n,
+                       uint32_t first, size_t err_limit, event_tally_t *t)
+{
+    prepared_t p;
+    int rc;
+
+    if ((rc = prepare(a, events, n, &p)) != 0)
+        return rc;
+    if ((rc = store_record_events(a->store, p.ev, p.kept, p.outcome, p.reason)) == 0)
+        rc = account(a, &p, first, err_limit, t);
+    prepared_free(&p);
     return rc;
 }
 
@@ -221,6 +260,81 @@ void h_record_events(void *app, const rpc_call_info_t *ci,
         reply_tally(&t, 0, out);
     free(t.errs);
     protobuf_c_message_free_unpacked(b.msg, NULL);
+}
+
+/* RecordEvents on the transport: the call waits for the store's group
+ * commit without holding its worker, so every call waiting when a commit
+ * round starts is in it (one fsync for all of them), however few workers
+ * serve them. The reply is sent from the committer thread once the events
+ * are durable. */
+typedef struct record_call {
+    app_t *app;
+    rpc_pending_t *pending;
+    event_batch_t b;     /* owns the strings p.ev points into */
+    prepared_t p;
+} record_call_t;
+
+static void record_call_free(record_call_t *rc)
+{
+    prepared_free(&rc->p);
+    if (rc->b.msg)
+        protobuf_c_message_free_unpacked(rc->b.msg, NULL);
+    free(rc);
+}
+
+/* The store's verdict (store_done_fn): the reply, as h_record_events'. */
+static void record_done(void *ctx, int rc)
+{
+    record_call_t *call = ctx;
+    rpc_pending_t *pending = call->pending;
+    rpc_reply_t out = { .code = GRPC_STATUS_OK };
+    event_tally_t t = { 0 };
+
+    if (rc == 0)
+        rc = account(call->app, &call->p, 0, SIZE_MAX, &t);
+    if (rc)
+        fail_errno(&out, rc, "storing events (nothing of this batch was stored)");
+    else
+        reply_tally(&t, 0, &out);
+    free(t.errs);
+    record_call_free(call);
+    rpc_pending_finish(pending, &out);
+}
+
+void h_record_events_async(void *app, const rpc_call_info_t *ci, const uint8_t *req,
+                           size_t len, rpc_pending_t *pending)
+{
+    app_t *a = app;
+    record_call_t *call = calloc(1, sizeof *call);
+    rpc_reply_t out = { .code = GRPC_STATUS_OK };
+    int rc;
+
+    (void)ci;
+    if (!call) {
+        rpc_fail(&out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        rpc_pending_finish(pending, &out);
+        return;
+    }
+    call->app = a;
+    call->pending = pending;
+    if (decode_events(0, req, len, &out, &call->b) != 0) {
+        call->b.msg = NULL; /* decode_events freed it */
+        record_call_free(call);
+        rpc_pending_finish(pending, &out);
+        return;
+    }
+    if ((rc = prepare(a, call->b.events, call->b.n, &call->p)) != 0) {
+        record_done(call, rc);
+        return;
+    }
+    if (call->p.kept == 0) { /* nothing for the store: answer now */
+        record_done(call, 0);
+        return;
+    }
+    rc = store_record_events_async(a->store, call->p.ev, call->p.kept, call->p.outcome,
+                                   call->p.reason, record_done, call);
+    if (rc)
+        record_done(call, rc);
 }
 
 /* StreamEvents: each message is stored (one transaction) as it arrives, so

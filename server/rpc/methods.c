@@ -53,7 +53,7 @@
     M(RECOMMENDER, "SimilarItems", UNARY(h_similar_items))                      \
     M(RECOMMENDER, "RankItems", UNARY(h_rank_items))                            \
     M(RECOMMENDER, "ComplementaryItems", UNARY(h_complementary_items))          \
-    M(EVENTS, "RecordEvents", UNARY(h_record_events))                           \
+    M(EVENTS, "RecordEvents", ASYNC(h_record_events, h_record_events_async))    \
     M(EVENTS, "StreamEvents", STREAM(RPC_CLIENT_STREAM, stream_events_ops))     \
     M(PROFILES, "GetProfile", UNARY(h_get_profile))                             \
     M(PROFILES, "SelectAudience", STREAM(RPC_SERVER_STREAM, select_audience_ops)) \
@@ -90,6 +90,9 @@
       STREAM(RPC_BIDI_STREAM, reflection_stream_ops))
 
 #define UNARY(fn) .kind = RPC_UNARY, .handler = fn
+/* The transport runs afn (transport.h's rpc_async_handler_fn), the HTTP
+ * gateway fn: the same answer either way. */
+#define ASYNC(fn, afn) UNARY(fn), .async_handler = afn
 /* Erasure, export, merges and admin writes leave an audit line (transport.h). */
 #define AUDITED(how) how, .audit = 1
 #define STREAM(k, ops) .kind = k, .stream = &ops

@@ -336,6 +336,46 @@ static int authorize(call_t *c, const rpc_method_t *m, rpc_reply_t *r)
     return -1;
 }
 
+/* ---- calls answered later ------------------------------------------------------ */
+
+/*
+ * An async handler's call is answered from whichever thread finishes its
+ * work. That is safe because a unary call has no batch outstanding between
+ * dispatch and its final batch, so nothing else touches it meanwhile; the
+ * final batch completes on the call's worker queue as usual (SENT, then
+ * freed there).
+ */
+static void take(call_t *c)
+{
+    transport_t *t = c->w->t;
+    pthread_mutex_lock(&t->taken_mu);
+    t->taken++;
+    pthread_mutex_unlock(&t->taken_mu);
+}
+
+void rpc_pending_finish(rpc_pending_t *p, rpc_reply_t *out)
+{
+    call_t *c = (call_t *)(void *)p;
+    transport_t *t = c->w->t; /* c may be freed once its batch started */
+
+    call_finish(c, out);
+    pthread_mutex_lock(&t->taken_mu);
+    if (--t->taken == 0)
+        pthread_cond_broadcast(&t->taken_cv);
+    pthread_mutex_unlock(&t->taken_mu);
+}
+
+/* transport_stop: every taken call answered (its final batch started). */
+static void wait_taken(transport_t *t)
+{
+    pthread_mutex_lock(&t->taken_mu);
+    while (t->taken)
+        pthread_cond_wait(&t->taken_cv, &t->taken_mu);
+    pthread_mutex_unlock(&t->taken_mu);
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
 static void dispatch(call_t *c)
 {
     transport_t *t = c->w->t;
@@ -396,6 +436,13 @@ static void dispatch(call_t *c)
             return;
         }
         stream_next(c);
+        return;
+    }
+    if (m->async_handler) {
+        take(c);
+        m->async_handler(t->app, &ci, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body),
+                         (rpc_pending_t *)(void *)c);
+        grpc_slice_unref(body);
         return;
     }
     m->handler(t->app, &ci, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body), &r);
@@ -523,6 +570,8 @@ static void transport_free(transport_t *t)
     destroy_queues(t);
     free(t->workers);
     free(t->registered);
+    pthread_mutex_destroy(&t->taken_mu);
+    pthread_cond_destroy(&t->taken_cv);
     free(t);
     grpc_shutdown();
 }
@@ -590,6 +639,8 @@ int transport_start(const char *listen, unsigned threads,
         grpc_shutdown();
         return -ENOMEM;
     }
+    pthread_mutex_init(&t->taken_mu, NULL);
+    pthread_cond_init(&t->taken_cv, NULL);
     t->methods = methods;
     t->n_methods = n_methods;
     if (opts)
@@ -661,6 +712,10 @@ void transport_stop(transport_t *t, int drain_ms)
     }
     grpc_completion_queue_shutdown(shutdown_cq);
     grpc_completion_queue_destroy(shutdown_cq);
+    /* Calls async handlers took are answered by their own threads (the
+     * store's committers commit within a round's time); their final
+     * batches complete on the workers' queues, still running. */
+    wait_taken(t);
     /* Every call is done; the queues now hold only cancelled requests. */
     for (unsigned i = 0; i < t->n_workers; i++) {
         if (!t->workers[i].started)

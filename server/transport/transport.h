@@ -56,6 +56,24 @@ typedef void (*rpc_handler_fn)(void *app, const rpc_call_info_t *ci,
                                const uint8_t *req, size_t len,
                                rpc_reply_t *out);
 
+/* A unary call answered later (rpc_method_t.async_handler). */
+typedef struct rpc_pending rpc_pending_t;
+
+/* Runs on a worker thread like rpc_handler_fn, but the reply need not be
+ * ready when it returns: it hands p to whatever will answer (a committer
+ * thread, say) and returns, and the worker goes on serving other calls.
+ * Exactly one rpc_pending_finish(p, ...) must follow, from any thread,
+ * before or after the handler returns. req is valid only during the call;
+ * ci only until the handler returns. The client's cancellation or deadline
+ * is not watched meanwhile: the reply then goes nowhere. */
+typedef void (*rpc_async_handler_fn)(void *app, const rpc_call_info_t *ci,
+                                     const uint8_t *req, size_t len, rpc_pending_t *p);
+
+/* Answers a call an async handler took: out's status and message, and its
+ * body (taken over) when OK. p is gone afterwards. Any thread; once per
+ * call. transport_stop waits for every taken call to be answered. */
+void rpc_pending_finish(rpc_pending_t *p, rpc_reply_t *out);
+
 /*
  * Streaming methods. Every callback runs on the call's worker thread, one
  * at a time for a given call; `st` is the per-call state `open`/`start`
@@ -134,7 +152,10 @@ typedef enum rpc_lane {
 
 typedef struct rpc_method {
     const char *path;               /* "/package.Service/Method" */
-    rpc_handler_fn handler;         /* RPC_UNARY */
+    rpc_handler_fn handler;         /* RPC_UNARY (and the HTTP gateway's) */
+    rpc_async_handler_fn async_handler; /* RPC_UNARY: NULL, or what the
+                                       transport runs instead of handler
+                                       (both answer alike) */
     rpc_kind_t kind;
     const rpc_stream_ops_t *stream; /* streaming kinds */
     rpc_lane_t lane;
@@ -184,7 +205,8 @@ int transport_start(const char *listen, unsigned threads,
                     const transport_opts_t *opts, transport_t **out, int *port);
 
 /* Stops accepting calls, lets in-flight calls finish (cancelling them after
- * drain_ms), joins the workers and frees everything. */
+ * drain_ms; calls an async handler took are waited for until answered),
+ * joins the workers and frees everything. */
 void transport_stop(transport_t *t, int drain_ms);
 
 /* Sets a reply's error status with a printf-style message. */

@@ -73,6 +73,11 @@ struct transport {
     unsigned n_workers;
     transport_opts_t opts;
     listener_t *listener;          /* plaintext: our accept loop; TLS: NULL */
+    /* Calls async handlers took and have not answered yet (any thread
+     * answers: rpc_pending_finish); transport_stop waits for none. */
+    pthread_mutex_t taken_mu;
+    pthread_cond_t taken_cv;
+    unsigned taken;
 };
 
 /* The method a call is for; NULL for one the server does not serve. */

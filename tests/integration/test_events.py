@@ -261,6 +261,61 @@ class EventsTests(ServerTest):
         self.assertNotIn(target, ids)
 
 
+class ConcurrentRecordEventsTests(ServerTest):
+    """RecordEvents calls wait for the group commit without holding a worker
+    (the store's committer answers them): many connections of one event per
+    call, far more than the server's 2 workers, all get OK, every event is
+    stored, and each one acknowledged survives kill -9."""
+    trained = True
+    WRITERS = 32
+    PER_WRITER = 8
+
+    def test_single_event_writers_all_durable(self):
+        E, T = h.pb.common.Event, h.pb.common
+        custs = sorted(h.SHOP.taste)
+
+        def event(w, k):
+            n = w * self.PER_WRITER + k
+            return E(event_id="conc-%02d-%d" % (w, k), customer_id=custs[n % len(custs)],
+                     item_id=ALL_ITEMS[n % CATALOG_SIZE], type=T.EVENT_TYPE_VIEW,
+                     time_unix_ms=BASE_MS + 10**9 + n)
+
+        results, errors = {}, []
+        start = threading.Barrier(self.WRITERS)
+
+        def writer(w):
+            # A channel per writer: separate connections, as separate clients.
+            ch = grpc.insecure_channel(self.srv.addr,
+                                       options=[("grpc.use_local_subchannel_pool", 1)])
+            call = ch.unary_unary("/patron.v1.Events/RecordEvents",
+                                  request_serializer=lambda m: m.SerializeToString(),
+                                  response_deserializer=h.pb.events.RecordEventsResponse.FromString)
+            try:
+                start.wait(30)
+                for k in range(self.PER_WRITER):
+                    r = call(h.pb.events.RecordEventsRequest(events=[event(w, k)]), timeout=30)
+                    results[(w, k)] = (r.accepted, r.duplicates, r.rejected)
+            except Exception as e:  # reported below, with the writer
+                errors.append((w, repr(e)))
+            finally:
+                ch.close()
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(self.WRITERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), self.WRITERS * self.PER_WRITER)
+        self.assertEqual(set(results.values()), {(1, 0, 0)})
+        self.srv.kill()  # SIGKILL right after the last acknowledgement
+        self.assertEqual(self.srv.proc.returncode, -signal.SIGKILL)
+        self.srv.start()
+        every = [event(w, k) for w in range(self.WRITERS) for k in range(self.PER_WRITER)]
+        r = self.srv.record_events(every)
+        self.assertEqual((r.accepted, r.duplicates, r.rejected), (0, len(every), 0))
+
+
 class StreamEventsTests(ServerTest):
     trained = True
 
