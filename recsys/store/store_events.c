@@ -157,15 +157,15 @@ static int event_item(store_t *s, MDB_txn *txn, const store_event_t *e, uint32_t
     return 0;
 }
 
-/* Stores one valid event; *outcome says whether it was new. */
-static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
+/* Stores one valid event under sequence number *seq (advanced when it is
+ * used); *outcome says whether it was new. */
+static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e, uint64_t *seq,
                       uint8_t *outcome, const char **reason)
 {
     MDB_val k = val_str(e->event_id), v;
     unsigned char key[EVENT_KEY_LEN],
         rec[EVENT_REC_FIXED + STORE_MAX_ID + 1 + STORE_MAX_TEXT];
     uint32_t item = STORE_NO_ITEM, cust;
-    uint64_t seq;
     int32_t qty = e->quantity ? e->quantity : 1;
     uint8_t type = (uint8_t)e->type;
     size_t id_len = strlen(e->event_id), len = EVENT_REC_FIXED + id_len;
@@ -190,13 +190,11 @@ static int record_one(store_t *s, MDB_txn *txn, const store_event_t *e,
         return rc;
     rc = store_intern_id(txn, s->customer_idx, s->customer_ids, s->meta,
                          "next_customer", who, &cust, &created);
-    if (rc || (rc = store_meta_get_u64(txn, s->meta, "event_seq", &seq)) != 0)
-        return rc;
-    if ((rc = store_meta_put_u64(txn, s->meta, "event_seq", seq + 1)) != 0)
+    if (rc)
         return rc;
     put_be32(key, cust);
     put_be64(key + 4, (uint64_t)e->time_ms);
-    put_be64(key + 12, seq);
+    put_be64(key + 12, (*seq)++);
     memcpy(rec, &item, 4);
     rec[4] = type;
     memcpy(rec + 5, &qty, 4);
@@ -227,21 +225,28 @@ typedef struct events_op {
     const char **reason;
 } events_op_t;
 
+/* The batch's events take consecutive sequence numbers: "event_seq" is
+ * read once and written once per batch, not per event. */
 static int record_events_txn(store_t *s, MDB_txn *txn, void *ctx)
 {
     events_op_t *op = ctx;
+    uint64_t seq, first;
+    int rc;
+
+    if ((rc = store_meta_get_u64(txn, s->meta, "event_seq", &seq)) != 0)
+        return rc;
+    first = seq;
     for (size_t i = 0; i < op->n; i++) {
-        int rc;
         op->reason[i] = store_event_invalid(&op->ev[i]);
         if (op->reason[i]) {
             op->outcome[i] = STORE_REJECTED;
             continue;
         }
-        rc = record_one(s, txn, &op->ev[i], &op->outcome[i], &op->reason[i]);
+        rc = record_one(s, txn, &op->ev[i], &seq, &op->outcome[i], &op->reason[i]);
         if (rc)
             return rc;
     }
-    return 0;
+    return seq == first ? 0 : store_meta_put_u64(txn, s->meta, "event_seq", seq);
 }
 
 int store_record_events(store_t *s, const store_event_t *ev, size_t n,
