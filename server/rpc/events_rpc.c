@@ -1,11 +1,15 @@
 /*
  * events_rpc.c - the patron.v1.Events methods: RecordEvents (one message,
  * one transaction) and StreamEvents (each message stored as it arrives),
- * with per-event outcomes from the store.
+ * with per-event outcomes from the store. RecordEvents waits for the
+ * store's group commit without holding a worker (store_record_events_async),
+ * so writers far more numerous than workers share its rounds; StreamEvents
+ * pipelines its messages through it.
  */
 #include "events_rpc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,51 +341,200 @@ void h_record_events_async(void *app, const rpc_call_info_t *ci, const uint8_t *
         record_done(call, rc);
 }
 
-/* StreamEvents: each message is stored (one transaction) as it arrives, so
- * when the single reply says "accepted", everything is durable. Event
- * indices in errors count across the whole stream. */
+/*
+ * StreamEvents: each message is stored (one transaction, whole or not at
+ * all) by the store's group commit, and the single reply comes only once
+ * every message of the stream is committed, so when it says "accepted",
+ * everything is durable. Event indices in errors count across the whole
+ * stream.
+ *
+ * Messages are pipelined: the worker hands a message to the store and reads
+ * the next one while the store commits (in the same round as other
+ * streams' messages, one fsync for all), at most STREAM_IN_FLIGHT messages
+ * per stream at once; a message beyond that waits on the worker for the
+ * oldest to be committed, which holds a fast client back. Completions run
+ * on the store's committer threads and add to the tally under the stream's
+ * lock. The first message that fails ends the stream with its error: the
+ * messages before it are stored, later ones may be.
+ */
+#define STREAM_IN_FLIGHT 2
+
 typedef struct event_stream {
     app_t *app;
+    uint32_t seen;        /* events received so far (the worker's) */
+    uint32_t messages;    /* messages received so far (the worker's) */
+    pthread_mutex_t mu;   /* the fields below */
+    pthread_cond_t cv;
     event_tally_t t;
-    uint32_t seen;       /* events received so far */
+    unsigned in_flight;   /* messages handed to the store, not completed */
+    int failed_rc;        /* the first failed message's error, 0 if none */
+    uint32_t failed_msg;  /* its number in the stream, from 0 */
 } event_stream_t;
+
+/* One message on its way through the store. */
+typedef struct stream_msg {
+    event_stream_t *st;
+    event_batch_t b;      /* owns the strings p.ev points into */
+    prepared_t p;
+    uint32_t first;       /* the stream index of its first event */
+    uint32_t index;       /* its number in the stream */
+} stream_msg_t;
+
+static void stream_msg_free(stream_msg_t *m)
+{
+    prepared_free(&m->p);
+    if (m->b.msg)
+        protobuf_c_message_free_unpacked(m->b.msg, NULL);
+    free(m);
+}
+
+/* With st->mu held: a message's outcome (rc 0: committed) into the tally. */
+static void stream_account(event_stream_t *st, stream_msg_t *m, int rc)
+{
+    if (rc == 0)
+        rc = account(st->app, &m->p, m->first, MAX_STREAM_ERRORS, &st->t);
+    if (rc && (!st->failed_rc || m->index < st->failed_msg)) {
+        st->failed_rc = rc;
+        st->failed_msg = m->index;
+    }
+}
+
+/* The store's verdict on a message (store_done_fn), on a committer thread. */
+static void stream_msg_done(void *ctx, int rc)
+{
+    stream_msg_t *m = ctx;
+    event_stream_t *st = m->st;
+
+    pthread_mutex_lock(&st->mu);
+    stream_account(st, m, rc);
+    stream_msg_free(m);
+    st->in_flight--;
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu); /* st may be gone after this (close) */
+}
+
+/* Waits until at most `most` messages are in flight; returns the first
+ * failure so far (0 if none). */
+static int stream_wait(event_stream_t *st, unsigned most)
+{
+    int rc;
+    pthread_mutex_lock(&st->mu);
+    while (st->in_flight > most)
+        pthread_cond_wait(&st->cv, &st->mu);
+    rc = st->failed_rc;
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+/* The stream's error reply for its first failed message. */
+static void stream_failed(event_stream_t *st, rpc_reply_t *out)
+{
+    char what[200];
+    snprintf(what, sizeof what, "storing events: message %u of this stream was not stored "
+             "(the messages before it are, later ones may be: resend from it, event ids "
+             "make that safe)", st->failed_msg);
+    fail_errno(out, st->failed_rc, what);
+}
 
 static void *events_open(void *app, const rpc_call_info_t *ci)
 {
     event_stream_t *st = calloc(1, sizeof *st);
-    if (st)
-        st->app = app;
+    (void)ci;
+    if (!st)
+        return NULL;
+    st->app = app;
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
     return st;
+}
+
+/* Hands m to the store (or, nothing in it for the store, accounts it now). */
+static void stream_submit(event_stream_t *st, stream_msg_t *m)
+{
+    int rc;
+
+    pthread_mutex_lock(&st->mu);
+    if (m->p.kept == 0) {
+        stream_account(st, m, 0);
+        pthread_mutex_unlock(&st->mu);
+        stream_msg_free(m);
+        return;
+    }
+    st->in_flight++;
+    pthread_mutex_unlock(&st->mu);
+    rc = store_record_events_async(st->app->store, m->p.ev, m->p.kept, m->p.outcome,
+                                   m->p.reason, stream_msg_done, m);
+    if (rc)
+        stream_msg_done(m, rc);
 }
 
 static void events_message(void *state, const uint8_t *req, size_t len,
                            rpc_reply_t *out)
 {
     event_stream_t *st = state;
-    event_batch_t b;
+    stream_msg_t *m = calloc(1, sizeof *m);
     int rc;
 
-    if (decode_events(1, req, len, out, &b) != 0)
+    if (!m) {
+        rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         return;
-    if ((uint64_t)st->seen + b.n > UINT32_MAX) {
+    }
+    m->st = st;
+    if (decode_events(1, req, len, out, &m->b) != 0) {
+        m->b.msg = NULL; /* decode_events freed it */
+        stream_msg_free(m);
+        return;
+    }
+    if ((uint64_t)st->seen + m->b.n > UINT32_MAX) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT,
                  "events: a stream takes at most 4294967295 events");
-    } else if ((rc = store_batch(st->app, b.events, b.n, st->seen, MAX_STREAM_ERRORS, &st->t)) != 0) {
+        stream_msg_free(m);
+        return;
+    }
+    m->first = st->seen;
+    m->index = st->messages++;
+    st->seen += (uint32_t)m->b.n;
+    /* Back-pressure: the oldest message must be committed first. */
+    if (stream_wait(st, STREAM_IN_FLIGHT - 1) != 0) {
+        stream_failed(st, out);
+        stream_msg_free(m);
+        return;
+    }
+    if ((rc = prepare(st->app, m->b.events, m->b.n, &m->p)) != 0) {
         fail_errno(out, rc, "storing events (earlier messages of this stream "
                             "are stored, this one is not)");
+        stream_msg_free(m);
+        return;
     }
-    st->seen += (uint32_t)b.n;
-    protobuf_c_message_free_unpacked(b.msg, NULL);
+    stream_submit(st, m);
+}
+
+static int cmp_error_index(const void *a, const void *b)
+{
+    const Patron__V1__EventError *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
 }
 
 static void events_finish(void *state, rpc_reply_t *out)
 {
-    reply_tally(&((event_stream_t *)state)->t, 1, out);
+    event_stream_t *st = state;
+
+    if (stream_wait(st, 0) != 0) {
+        stream_failed(st, out);
+        return;
+    }
+    /* Completions of two rounds may run at once: errors in stream order. */
+    if (st->t.n_errs > 1)
+        qsort(st->t.errs, st->t.n_errs, sizeof *st->t.errs, cmp_error_index);
+    reply_tally(&st->t, 1, out);
 }
 
 static void events_close(void *state)
 {
     event_stream_t *st = state;
+    stream_wait(st, 0); /* completions still to come use st */
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv);
     free(st->t.errs);
     free(st);
 }

@@ -357,6 +357,25 @@ class StreamEventsTests(ServerTest):
         r = self.srv.record_events(b)
         self.assertEqual(r.duplicates, 10)
 
+    def test_pipelined_messages_count_in_stream_order(self):
+        # Messages are committed while later ones are read (several in the
+        # store at once): the reply still counts every one, and lists the
+        # errors in stream order.
+        Req = h.pb.events.StreamEventsRequest
+        msgs, want = [], []
+        for m in range(12):
+            evs = self.views("pipe%02d" % m, 40, start=m * 40)
+            evs[m % 40] = h.pb.common.Event(event_id="pipe-bad-%d" % m, customer_id="x",
+                                            item_id="nope", type=h.pb.common.EVENT_TYPE_VIEW,
+                                            time_unix_ms=BASE_MS)
+            want.append(m * 40 + m % 40)
+            msgs.append(Req(events=evs))
+        r = self.stream(msgs)
+        self.assertEqual((r.accepted, r.duplicates, r.rejected), (12 * 39, 0, 12))
+        self.assertEqual([e.index for e in r.errors], want)
+        r = self.stream(msgs)
+        self.assertEqual((r.accepted, r.duplicates, r.rejected), (0, 12 * 39, 12))
+
     def test_kill_9_mid_stream_keeps_acknowledged_and_whole_messages(self):
         Req = h.pb.events.StreamEventsRequest
         acked = self.views("ack", 2000)
