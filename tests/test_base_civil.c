@@ -74,11 +74,34 @@ static void test_weekday_and_ms(void)
     CHECK_EQ_INT(civil_day_of_ms(-CIVIL_DAY_MS - 1), -2);
 }
 
+/* The first day of the year, month and week (Monday) holding a day. */
+static void test_period_starts(void)
+{
+    int64_t d = civil_to_days(2024, 2, 29), bad = 0;
+    CHECK_EQ_INT(civil_year_start(d), civil_to_days(2024, 1, 1));
+    CHECK_EQ_INT(civil_month_start(d), civil_to_days(2024, 2, 1));
+    CHECK_EQ_INT(civil_week_start(d), civil_to_days(2024, 2, 26)); /* a Monday */
+    CHECK_EQ_INT(civil_week_start(civil_to_days(2024, 2, 26)), civil_to_days(2024, 2, 26));
+    CHECK_EQ_INT(civil_week_start(civil_to_days(2024, 3, 3)), civil_to_days(2024, 2, 26));
+    CHECK_EQ_INT(civil_year_start(-1), civil_to_days(1969, 1, 1));
+    for (int64_t x = civil_to_days(1999, 1, 1); x < civil_to_days(2031, 1, 1); x++) {
+        int64_t y, wy;
+        unsigned m, dd, wm, wd;
+        civil_from_days(x, &y, &m, &dd);
+        civil_from_days(civil_week_start(x), &wy, &wm, &wd);
+        bad += civil_month_start(x) != civil_to_days(y, m, 1) ||
+               civil_year_start(x) != civil_to_days(y, 1, 1) ||
+               civil_weekday(civil_week_start(x)) != 1 || x - civil_week_start(x) > 6;
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 int main(void)
 {
     test_known_days();
     test_leap_rules();
     test_round_trip();
     test_weekday_and_ms();
+    test_period_starts();
     return test_failures ? 1 : 0;
 }

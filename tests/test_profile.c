@@ -212,6 +212,31 @@ static void test_order_windows(void)
     CHECK_EQ_INT(p.recent_carts, 1);
 }
 
+/* Spend in the calendar periods of now (what spend milestones count): as of
+ * Wednesday 2024-01-10, the year and month started on the 1st, the week on
+ * Monday the 8th; a refund counts in the period it happened, never below 0. */
+static void test_period_spend(void)
+{
+    const int64_t day = 86400000LL, jan1 = 1704067200000LL; /* 2024-01-01, a Monday */
+    profile_t p;
+    store_event_rec_t e[5] = {
+        ev(P, 0, 1, 40.0, jan1 - day),        /* 2023-12-31: last year */
+        ev(P, 0, 2, 10.0, jan1 + 2 * day),    /* Jan 3: 20 */
+        ev(P, 0, 1, 7.5, jan1 + 7 * day),     /* Monday Jan 8, 00:00: this week */
+        ev(R, 0, 1, 10.0, jan1 + 8 * day),    /* Jan 9: -10 */
+        ev(P, 0, 1, 99.0, jan1 + 31 * day),   /* Feb 1, after now: not yet */
+    };
+    CHECK_EQ_INT(profile_compute(e, 4, NULL, NULL, jan1 + 9 * day, &p), 0);
+    CHECK_NEAR(p.monetary, 57.5);
+    CHECK_NEAR(p.spend_year, 17.5);
+    CHECK_NEAR(p.spend_month, 17.5);
+    CHECK_NEAR(p.spend_week, 0.0);            /* 7.5 - 10, never below 0 */
+    CHECK_EQ_INT(profile_compute(e, 5, NULL, NULL, jan1 + 32 * day, &p), 0);
+    CHECK_NEAR(p.spend_month, 99.0);          /* February */
+    CHECK_NEAR(p.spend_year, 116.5);
+    CHECK_NEAR(p.spend_week, 99.0);
+}
+
 static void test_prospect(void)
 {
     profile_t p;
@@ -619,6 +644,7 @@ int main(void)
     test_fixture();
     test_order_windows();
     test_prospect();
+    test_period_spend();
     test_rfm_quintiles();
     test_segments();
     test_tiers();

@@ -110,6 +110,10 @@ void serve_coupon_customer(const customer_view_t *v, coupon_customer_t *cc)
     cc->favourites = v->p.favourites;
     cc->birth_month = v->has_attrs ? v->attrs.birth_month : 0;
     cc->signup_ms = v->has_attrs ? v->attrs.signup_ms : 0;
+    cc->period_spend[COUPON_PERIOD_ONCE] = v->p.monetary;
+    cc->period_spend[COUPON_PERIOD_YEAR] = v->p.spend_year;
+    cc->period_spend[COUPON_PERIOD_MONTH] = v->p.spend_month;
+    cc->period_spend[COUPON_PERIOD_WEEK] = v->p.spend_week;
 }
 
 typedef struct target_ctx {

@@ -629,6 +629,10 @@ int coupon_decide(const coupon_t *coupons, size_t n,
 
 /* ---- entitlements ----------------------------------------------------------------------- */
 
+/* Spend within this of a milestone reaches it (binary rounding of sums of
+ * prices). */
+#define MILESTONE_EPS 1e-6
+
 /* NULL if the customer qualifies for c at now_ms on the rules alone (not
  * its history), else why not. The welcome pack's "received one" is
  * history: left to the period (a guaranteed pack is given once). */
@@ -640,6 +644,9 @@ static const char *entitled_rule(const coupon_t *c, const coupon_customer_t *cus
     if (now_ms >= c->valid_until_ms)
         return "expired";
     const char *why = segment_rule(c, cust);
+    if (!why && c->milestone_spend > 0.0 &&
+        cust->period_spend[c->period] + MILESTONE_EPS < c->milestone_spend)
+        return "spend milestone not reached in this period";
     return why ? why : type_rule(c, cust, NULL, now_ms);
 }
 
@@ -694,8 +701,14 @@ static int entitle_one(const coupon_t *c, const coupon_customer_t *cust,
     e->granted_ms = now_ms;
     e->valid_until_ms = c->valid_until_ms < e->period_end_ms ? c->valid_until_ms
                                                              : e->period_end_ms;
-    snprintf(e->reason, sizeof e->reason, "entitled to '%s' (%s, once per %s)", c->id,
-             coupon_type_name(c->type), coupon_period_name(c->period));
+    if (c->milestone_spend > 0.0)
+        snprintf(e->reason, sizeof e->reason,
+                 "entitled to '%s' (%s, once per %s: spent %.2f of the %.2f milestone)", c->id,
+                 coupon_type_name(c->type), coupon_period_name(c->period),
+                 cust->period_spend[c->period], c->milestone_spend);
+    else
+        snprintf(e->reason, sizeof e->reason, "entitled to '%s' (%s, once per %s)", c->id,
+                 coupon_type_name(c->type), coupon_period_name(c->period));
     return 1;
 }
 

@@ -117,6 +117,10 @@ typedef struct coupon {
     coupon_mode_t mode;
     coupon_period_t period;             /* guaranteed: ONCE..WEEK; targeted:
                                          * NONE */
+    double milestone_spend;             /* guaranteed only, >= 0: entitled once
+                                         * the customer's net spend in the
+                                         * period (ONCE: ever) reaches it
+                                         * ("spend 1,000 this year"); 0 none */
 } coupon_t;
 
 /* NULL if c is a usable definition, else a static message naming the field,
@@ -157,6 +161,9 @@ typedef struct coupon_customer {
     uint8_t birth_month;     /* 1..12, 0 unknown (store_attrs_t) */
     int64_t signup_ms;       /* 0 unknown (store_attrs_t) */
     int referred;            /* signed up through a referral */
+    double period_spend[COUPON_N_PERIODS]; /* net spend in the period of now
+                                             * (profile_t spend_year ...; ONCE:
+                                             * ever), for spend milestones */
     const coupon_cart_line_t *cart; /* NULL / n_cart 0: no cart */
     size_t n_cart;
 } coupon_customer_t;

@@ -34,34 +34,26 @@ const char *coupon_period_name(coupon_period_t p)
     return (p >= 0 && p < COUPON_N_PERIODS) ? names[p] : NULL;
 }
 
-/* Monday 00:00 UTC of the week of day (days since 1970-01-01). */
-static int64_t week_start_day(int64_t day)
-{
-    return day - (int64_t)((civil_weekday(day) + 6) % 7);
-}
-
 int coupon_period_bounds(coupon_period_t p, int64_t now_ms, int64_t *start_ms,
                          int64_t *end_ms)
 {
-    int64_t day = civil_day_of_ms(now_ms), y, a, b;
-    unsigned m, d;
+    int64_t day = civil_day_of_ms(now_ms), a, b;
 
-    civil_from_days(day, &y, &m, &d);
     switch (p) {
     case COUPON_PERIOD_ONCE:
         *start_ms = 0;
         *end_ms = INT64_MAX;
         return 0;
     case COUPON_PERIOD_YEAR:
-        a = civil_to_days(y, 1, 1);
-        b = civil_to_days(y + 1, 1, 1);
+        a = civil_year_start(day);
+        b = civil_year_start(a + 366);
         break;
     case COUPON_PERIOD_MONTH:
-        a = civil_to_days(y, m, 1);
-        b = m == 12 ? civil_to_days(y + 1, 1, 1) : civil_to_days(y, m + 1, 1);
+        a = civil_month_start(day);
+        b = civil_month_start(a + 31);
         break;
     case COUPON_PERIOD_WEEK:
-        a = week_start_day(day);
+        a = civil_week_start(day);
         b = a + 7;
         break;
     default:
@@ -74,6 +66,10 @@ int coupon_period_bounds(coupon_period_t p, int64_t now_ms, int64_t *start_ms,
 
 static const char *mode_invalid(const coupon_t *c)
 {
+    if (!isfinite(c->milestone_spend) || c->milestone_spend < 0.0)
+        return "milestone_spend: must be a finite amount >= 0 (0: no milestone)";
+    if (c->mode == COUPON_TARGETED && c->milestone_spend > 0.0)
+        return "milestone_spend: only a guaranteed coupon has a spend milestone";
     if (c->mode == COUPON_TARGETED)
         return c->period == COUPON_PERIOD_NONE
                    ? NULL

@@ -89,6 +89,7 @@ static int coupon_encode(const void *row, void **buf, size_t *len)
     m.stackable = c->stackable != 0;
     m.mode = (Patron__Store__V1__CouponMode)c->mode;
     m.period = (Patron__Store__V1__GrantPeriod)c->period;
+    m.milestone_spend = c->milestone_spend;
     return store_record_pack(&m.base, buf, len);
 }
 
@@ -136,6 +137,7 @@ static const char *coupon_from(const ProtobufCMessage *msg, void *row)
         return "mode or period: unknown";
     c->mode = (coupon_mode_t)m->mode;
     c->period = (coupon_period_t)m->period;
+    c->milestone_spend = m->milestone_spend;
     return NULL;
 }
 

@@ -429,11 +429,19 @@ static void totals_compute(const profile_history_t *h, const profile_config_t *c
                            int64_t now, profile_t *out)
 {
     int64_t recent_from = now - (int64_t)cfg->recent_days * CIVIL_DAY_MS;
-    long double net = 0;
+    int64_t today = civil_day_of_ms(now);
+    int64_t year_ms = civil_year_start(today) * CIVIL_DAY_MS;
+    int64_t month_ms = civil_month_start(today) * CIVIL_DAY_MS;
+    int64_t week_ms = civil_week_start(today) * CIVIL_DAY_MS;
+    long double net = 0, year = 0, month = 0, week = 0;
 
     for (size_t i = 0; i < h->n; i++) {
         const store_event_rec_t *e = &h->ev[i];
-        net += profile_event_spend(e);
+        double spend = profile_event_spend(e);
+        net += spend;
+        year += e->time_ms >= year_ms ? spend : 0.0;
+        month += e->time_ms >= month_ms ? spend : 0.0;
+        week += e->time_ms >= week_ms ? spend : 0.0;
         out->purchases += e->type == STORE_EVENT_PURCHASE;
         if (e->time_ms > recent_from) {
             out->recent_views += e->type == STORE_EVENT_VIEW;
@@ -441,6 +449,9 @@ static void totals_compute(const profile_history_t *h, const profile_config_t *c
         }
     }
     out->monetary = fmax(0.0, (double)net);
+    out->spend_year = fmax(0.0, (double)year);
+    out->spend_month = fmax(0.0, (double)month);
+    out->spend_week = fmax(0.0, (double)week);
 }
 
 static void order_fields(const int64_t *orders, size_t k, const rhythm_t *rh,

@@ -180,6 +180,10 @@ typedef struct profile {
     int64_t last_order_ms;       /* the latest order's time; 0 without orders */
     int64_t comeback_ms;         /* the latest comeback order (see WON_BACK); 0 none */
     double rhythm_days;          /* the rhythm the stage thresholds multiply */
+    /* Net spend (purchases less refunds, >= 0) since the start of the UTC
+     * calendar year, month and week (from Monday) holding now: what a spend
+     * milestone ("spend 1,000 this year") counts. */
+    double spend_year, spend_month, spend_week;
 } profile_t;
 
 /*

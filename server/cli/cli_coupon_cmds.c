@@ -36,7 +36,7 @@ typedef struct coupon_args {
     const char *addr, *data, *id, *campaign, *user, *coupon, *request_id;
     const char *segments, *tiers, *categories, *items;
     int kind, stackable, referred, period;
-    double budget, min_basket, discount;
+    double budget, min_basket, discount, milestone;
     uint32_t per_customer;
     long long from, until, as_of, limit;
     size_t n_benefits, n_cart;
@@ -223,13 +223,16 @@ static void print_coupon(const Patron__V1__Coupon *c)
     const ProtobufCEnumValue *p =
         protobuf_c_enum_descriptor_get_value(&patron__v1__grant_period__descriptor, c->period);
     printf("coupon %s: campaign %s, kind %s, %zu benefit(s), valid %s to %s, campaign "
-           "budget %g, %u per customer%s%s\n", c->coupon_id, c->campaign_id, k ? k->name : "?",
+           "budget %g, %u per customer%s%s", c->coupon_id, c->campaign_id, k ? k->name : "?",
            c->n_benefits, cli_time_format(c->valid_from_unix_ms, from),
            cli_time_format(c->valid_until_unix_ms, until), c->campaign_budget,
            c->per_customer_limit,
            c->mode == PATRON__V1__COUPON_MODE__COUPON_MODE_GUARANTEED ? ", guaranteed: "
                                                                         : ", targeted",
            c->mode == PATRON__V1__COUPON_MODE__COUPON_MODE_GUARANTEED && p ? p->name : "");
+    if (c->milestone_spend > 0)
+        printf(", spend milestone %.2f", c->milestone_spend);
+    printf("\n");
 }
 
 static int upsert(int argc, char **argv, coupon_args_t *a)
@@ -239,10 +242,13 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
         "--addr A --id ID --campaign C --kind KIND --budget B --benefit SPEC...\n"
         "                     --from TIME --until TIME [--per-customer N] [--segments S,..]\n"
         "                     [--tiers T,..] [--categories C,..] [--items I,..]\n"
-        "                     [--min-basket X] [--stackable] [--guaranteed PERIOD]",
+        "                     [--min-basket X] [--stackable] [--guaranteed PERIOD]\n"
+        "                     [--milestone-spend X]",
         "Inserts or replaces a coupon definition (UpsertCoupon) and prints it as stored.\n"
         "--guaranteed makes it an entitlement (TargetCoupons grants it whenever eligible,\n"
         "once per PERIOD: once|year|month|week); without it, uplift targeting decides.\n"
+        "--milestone-spend X: entitled only once the customer's net spend in the\n"
+        "PERIOD reaches X (\"spend 1000 this year\": --guaranteed year --milestone-spend 1000).\n"
         "SPEC: KIND[,amount=X][,percent=F][,cap=X][,threshold=X][,min-threshold=X], KIND\n"
         "amount|percent|shipping|threshold; --benefit once, or 2..8 times for a welcome pack."
     };
@@ -270,6 +276,8 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
         CLI_FLAG("stackable", "may be combined with other coupons", &a->stackable),
         CLI_CALL("guaranteed", "PERIOD", "an entitlement, granted once per PERIOD (once, "
                  "year, month, week)", opt_period, &a->period),
+        CLI_NUM("milestone-spend", "X", "with --guaranteed: entitled once the net spend in "
+                "the period reaches X", 0, 1e15, &a->milestone),
         CLI_END,
     };
     Patron__V1__Coupon c = PATRON__V1__COUPON__INIT;
@@ -309,6 +317,7 @@ static int upsert(int argc, char **argv, coupon_args_t *a)
         c.mode = PATRON__V1__COUPON_MODE__COUPON_MODE_GUARANTEED;
         c.period = (Patron__V1__GrantPeriod)a->period;
     }
+    c.milestone_spend = a->milestone;
     req.coupon = &c;
     r = (Patron__V1__UpsertCouponResponse *)cli_call(
         a->addr, "/patron.v1.Coupons/UpsertCoupon", &req.base,

@@ -98,6 +98,7 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
     c->per_customer_limit = m->per_customer_limit;
     c->min_basket = m->min_basket;
     c->stackable = m->stackable;
+    c->milestone_spend = m->milestone_spend;
     if (coupon_mode_from_pb(m->mode, &c->mode) != 0) {
         snprintf(err, cap, "mode: must be one of the CouponMode values");
         return -EINVAL;

@@ -249,12 +249,45 @@ class EntitlementTests(SettingsServerTest):
                   "--request-id", "cli-2", "--as-of", iso(AS_OF + DAY))
         self.assertIn("entitlement bday (campaign birthdays): ALREADY_GRANTED", out.stdout)
 
+    def test_spend_milestone_voucher(self):
+        """"Spend 200 this year, get a 10.00 voucher": every customer spent
+        180 in the year of AS_OF; the voucher comes with the purchase that
+        crosses 200, once that year, and not in January of the next."""
+        c, common = h.pb.coupons, h.pb.common
+        v = self.upsert(c.Coupon(
+            coupon_id="vip", campaign_id="milestones", kind=c.COUPON_KIND_FIXED_AMOUNT,
+            benefits=[c.CouponBenefit(kind=c.BENEFIT_KIND_AMOUNT, amount=10)],
+            valid_from_unix_ms=AS_OF - 30 * DAY, valid_until_unix_ms=AS_OF + 400 * DAY,
+            campaign_budget=100, per_customer_limit=5, mode=c.COUPON_MODE_GUARANTEED,
+            period=c.GRANT_PERIOD_YEAR, milestone_spend=200))
+        self.assertEqual(v.milestone_spend, 200)
+        self.assertEqual(list(self.target("ann", "m-1").entitlements), [])
+        self.assertEqual(self.srv.record_events([common.Event(
+            event_id="ann-more", customer_id="ann", item_id="book-1",
+            type=common.EVENT_TYPE_PURCHASE, time_unix_ms=AS_OF - DAY, quantity=1,
+            unit_price=20)]).accepted, 1)
+        e = self.target("ann", "m-2").entitlements
+        self.assertEqual([(x.coupon_id, x.status) for x in e],
+                         [("vip", c.ENTITLEMENT_STATUS_GRANTED)])
+        self.assertIn("spent 200.00 of the 200.00 milestone", e[0].reason)
+        self.assertEqual(e[0].valid_until_unix_ms, YEAR_END)
+        self.assertEqual([x.status for x in self.target("ann", "m-3", as_of=AS_OF + DAY)
+                          .entitlements], [c.ENTITLEMENT_STATUS_ALREADY_GRANTED])
+        self.assertEqual(list(self.target("bob", "m-4").entitlements), [])
+        # a new year starts from nothing
+        self.assertEqual(list(self.target("ann", "m-5", as_of=YEAR_END + DAY).entitlements),
+                         [])
+
     def test_bad_definitions_name_the_field(self):
         c = h.pb.coupons
         for kw, field in ((dict(period=c.GRANT_PERIOD_UNSPECIFIED), "coupon.period"),
                           (dict(mode=c.COUPON_MODE_TARGETED), "coupon.period"),
                           (dict(mode=9), "coupon.mode"),
-                          (dict(period=9), "coupon.period")):
+                          (dict(period=9), "coupon.period"),
+                          (dict(milestone_spend=-1), "coupon.milestone_spend"),
+                          (dict(milestone_spend=float("nan")), "coupon.milestone_spend"),
+                          (dict(mode=c.COUPON_MODE_TARGETED, period=c.GRANT_PERIOD_UNSPECIFIED,
+                                milestone_spend=100), "coupon.milestone_spend")):
             err = h.rpc_error(self.gift, **kw)
             self.assertEqual(err.code(), grpc.StatusCode.INVALID_ARGUMENT, err.details())
             self.assertIn(field, err.details())
