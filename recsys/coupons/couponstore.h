@@ -194,6 +194,47 @@ int couponstore_target(store_t *s, const couponstore_target_t *t,
 int couponstore_target_tx(store_tx_t *tx, const couponstore_target_t *t,
                           couponstore_offer_t *out, int *replayed);
 
+/* ---- grants bought with points --------------------------------------------------------- */
+
+/* A coupon the customer pays for with points (a coupon reward,
+ * recsys/app/rewards.h); all borrowed. */
+typedef struct couponstore_grant {
+    const char *customer_id;
+    const char *coupon_id;
+    const char *device_id;         /* NULL / "": no velocity counter */
+    const char *address_id;
+    const coupon_config_t *cfg;    /* NULL: defaults */
+    int64_t now_ms;
+} couponstore_grant_t;
+
+typedef struct couponstore_granted {
+    coupon_t coupon;               /* its definition (read in the transaction) */
+    double max_cost;               /* reserved against its campaign */
+    int64_t valid_until_ms;        /* the grant is usable until then */
+    char why[COUPON_REASON_MAX];   /* a refusal's reason (-EPERM, -EDQUOT) */
+} couponstore_granted_t;
+
+/*
+ * Inside the caller's store_table_atomic transaction (so the grant commits
+ * with the points that pay for it, or neither does): grants coupon_id to
+ * the customer outside any decision, as the coupon's own limits allow: it
+ * must be valid at now_ms and have a fixed worst case (no personalized
+ * threshold), the customer must hold no unused copy and be under its
+ * per-customer limit, the velocity limits (accounts per device and
+ * address, redemptions per hour and day) must pass, and its campaign
+ * budget must fit coupon_max_cost, which is reserved as for any grant.
+ * Tier, segment and stage masks and the kind's rule (birth month, ...) do
+ * not apply: the customer pays. No offer row is written (not an uplift
+ * decision) and the weekly cap neither counts nor refuses it. The grant
+ * is usable until the coupon's validity ends and is redeemed with
+ * couponstore_redeem. Returns 0, -ENOENT (no such coupon), -EDQUOT (the
+ * campaign cannot pay), -EPERM (refused, out->why says why), -ESTALE (the
+ * customer was merged into another), -EINVAL or a store error; on any
+ * error the caller returns it from its fn, so nothing is written.
+ */
+int couponstore_grant_tx(store_tx_t *tx, const couponstore_grant_t *g,
+                         couponstore_granted_t *out);
+
 /* The logged row of request_id; -ENOENT if none. */
 int couponstore_get_offer(store_t *s, const char *request_id,
                           couponstore_offer_t *out);

@@ -102,4 +102,22 @@ int couponstore_budget_tx_get(store_tx_t *tx, const char *campaign, couponstore_
 int couponstore_expire_grants(store_tx_t *tx, couponstore_history_t *h, int64_t now_ms,
                   int *changed);
 
+/* How many of t[0..n) lie in (from_ms, now_ms]. */
+uint32_t couponstore_count_since(const int64_t *t, size_t n, int64_t from_ms, int64_t now_ms);
+
+/* Counts the customer on device / address `id` (kind 'd' or 'a'; NULL or
+ * "": nothing); *accounts gets the number of distinct accounts seen there. */
+int couponstore_velocity_touch(store_tx_t *tx, char kind, const char *id,
+                               const char *customer_id, uint32_t *accounts);
+
+/* The customer's redemptions in the last hour and day into vel. */
+void couponstore_velocity_recent(const couponstore_history_t *h, int64_t now_ms,
+                                 coupon_velocity_t *vel);
+
+/* The customer (history h) holds a grant of cp usable until valid_until_ms,
+ * granted at now_ms, and its campaign (b) reserves max_cost. -ENOSPC when
+ * every history entry holds an active grant. */
+int couponstore_hold(couponstore_history_t *h, const coupon_t *cp, couponstore_budget_t *b,
+                     double max_cost, int64_t valid_until_ms, int64_t now_ms);
+
 #endif

@@ -22,7 +22,7 @@ static int offer_put(store_tx_t *tx, const char *request_id, const couponstore_o
     return couponstore_row_put(tx, &CS_OFFER, request_id, o);
 }
 
-static uint32_t count_since(const int64_t *t, size_t n, int64_t from_ms, int64_t now_ms)
+uint32_t couponstore_count_since(const int64_t *t, size_t n, int64_t from_ms, int64_t now_ms)
 {
     uint32_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -32,10 +32,8 @@ static uint32_t count_since(const int64_t *t, size_t n, int64_t from_ms, int64_t
 
 /* ---- velocity ------------------------------------------------------------------------- */
 
-/* Counts the customer on device / address `id` (kind 'd' or 'a'); *accounts
- * gets the number of distinct accounts seen there. */
-static int velocity_touch(store_tx_t *tx, char kind, const char *id,
-                          const char *customer_id, uint32_t *accounts)
+int couponstore_velocity_touch(store_tx_t *tx, char kind, const char *id,
+                               const char *customer_id, uint32_t *accounts)
 {
     char key[STORE_MAX_TABLE_KEY + 1];
     uint64_t h = fnv1a64_str(customer_id);
@@ -66,6 +64,38 @@ static int velocity_touch(store_tx_t *tx, char kind, const char *id,
     row.n++; /* beyond the hashes kept every new look counts: more, not fewer */
     *accounts = row.n;
     return couponstore_row_put(tx, &CS_VELOCITY, key, &row);
+}
+
+void couponstore_velocity_recent(const couponstore_history_t *h, int64_t now_ms,
+                                 coupon_velocity_t *vel)
+{
+    size_t nr = ring_len(h->n_redeems, COUPONSTORE_MAX_REDEEMS);
+    vel->redemptions_last_hour = couponstore_count_since(h->redeem_ms, nr, now_ms - MS_PER_HOUR,
+                                                         now_ms);
+    vel->redemptions_last_day = couponstore_count_since(h->redeem_ms, nr, now_ms - MS_PER_DAY,
+                                                        now_ms);
+}
+
+int couponstore_hold(couponstore_history_t *h, const coupon_t *cp, couponstore_budget_t *b,
+                     double max_cost, int64_t valid_until_ms, int64_t now_ms)
+{
+    couponstore_held_t *e = couponstore_held_slot(h, cp->id);
+    if (!e)
+        return -ENOSPC;
+    couponstore_copy_id(e->campaign, cp->campaign, sizeof e->campaign);
+    e->granted++;
+    e->active = 1;
+    e->uses_left = (uint32_t)cp->n_benefits;
+    e->stackable = cp->stackable != 0;
+    e->reserved = max_cost;
+    e->valid_until_ms = valid_until_ms;
+    e->last_grant_ms = now_ms;
+    e->guaranteed = cp->mode == COUPON_GUARANTEED;
+    if (cp->type == COUPON_WELCOME_PACK)
+        h->welcome_pack = 1;
+    b->committed += max_cost;
+    b->grants++;
+    return 0;
 }
 
 /* ---- the decision and the grant ---------------------------------------------------------- */
@@ -171,24 +201,7 @@ static void offer_fill(couponstore_offer_t *o, const couponstore_target_t *t,
 static int hold(target_ctx_t *c, const coupon_t *cp, couponstore_budget_t *b,
                 double max_cost, int64_t valid_until_ms)
 {
-    couponstore_history_t *h = &c->hist;
-    couponstore_held_t *e = couponstore_held_slot(h, cp->id);
-    if (!e)
-        return -ENOSPC;
-    couponstore_copy_id(e->campaign, cp->campaign, sizeof e->campaign);
-    e->granted++;
-    e->active = 1;
-    e->uses_left = (uint32_t)cp->n_benefits;
-    e->stackable = cp->stackable != 0;
-    e->reserved = max_cost;
-    e->valid_until_ms = valid_until_ms;
-    e->last_grant_ms = c->t->now_ms;
-    e->guaranteed = cp->mode == COUPON_GUARANTEED;
-    if (cp->type == COUPON_WELCOME_PACK)
-        h->welcome_pack = 1;
-    b->committed += max_cost;
-    b->grants++;
-    return 0;
+    return couponstore_hold(&c->hist, cp, b, max_cost, valid_until_ms, c->t->now_ms);
 }
 
 /* A targeted grant: held, and counted by the frequency cap. */
@@ -341,7 +354,6 @@ static int target_fn(store_tx_t *tx, void *ctx)
     coupon_decision_t d;
     double max_cost = 0.0;
     int hist_dirty = 0, rc;
-    size_t nr;
 
     rc = offer_get(tx, t->request_id, c->out);
     if (rc == 0) {
@@ -357,17 +369,13 @@ static int target_fn(store_tx_t *tx, void *ctx)
         if ((rc = store_tx_resolve_customer(tx, cid, who)) != 0)
             return rc < 0 ? rc : -ESTALE;
     }
-    if ((rc = velocity_touch(tx, 'd', t->device_id, cid, &vel.accounts_on_device)) ||
-        (rc = velocity_touch(tx, 'a', t->address_id, cid, &vel.accounts_on_address)) ||
+    if ((rc = couponstore_velocity_touch(tx, 'd', t->device_id, cid, &vel.accounts_on_device)) ||
+        (rc = couponstore_velocity_touch(tx, 'a', t->address_id, cid, &vel.accounts_on_address)) ||
         (rc = couponstore_history_tx_get(tx, cid, &c->hist)) ||
         (rc = couponstore_expire_grants(tx, &c->hist, t->now_ms, &hist_dirty)) ||
         (rc = couponstore_models_load_tx(tx, c->cands, &c->models)) || (rc = load_budgets(tx, c, t->now_ms)))
         return rc;
-    nr = ring_len(c->hist.n_redeems, COUPONSTORE_MAX_REDEEMS);
-    vel.redemptions_last_hour =
-        count_since(c->hist.redeem_ms, nr, t->now_ms - MS_PER_HOUR, t->now_ms);
-    vel.redemptions_last_day =
-        count_since(c->hist.redeem_ms, nr, t->now_ms - MS_PER_DAY, t->now_ms);
+    couponstore_velocity_recent(&c->hist, t->now_ms, &vel);
     if ((rc = decide_within_budget(c, &vel, &d, &max_cost)) != 0)
         return rc;
     if (d.choice != COUPON_NONE) {

@@ -81,6 +81,10 @@ static int view_points(const customers_ctx_t *c, int64_t now_ms, customer_view_t
         v->points_next_vest = l->next_vest_points;
         v->points_expired = l->expired;
         v->has_points = l->n > 0 || pv.n_red > 0;
+        if (pv.tier_bought > v->p.tier) {
+            v->p.tier = pv.tier_bought;
+            v->tier_reward_until_ms = pv.tier_bought_until_ms;
+        }
     }
     points_store_view_free(&pv);
     return rc;

@@ -54,6 +54,9 @@ typedef struct customer_view {
     int64_t points_next_vest;    /* ... this many */
     int64_t points_expired;   /* expired so far */
     int has_points;           /* the ledger has a row, or redemptions are stored */
+    int64_t tier_reward_until_ms; /* p.tier is held by a tier reward (points.h)
+                                     until then, above what the events earn;
+                                     0: p.tier comes from the events */
     int has_attrs;
     store_attrs_t attrs;
     int has_clv;              /* a model is fitted and the customer has orders */

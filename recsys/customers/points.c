@@ -72,12 +72,19 @@ static int tier_named(const profile_config_t *cfg, const char *name)
 
 const char *points_rules_invalid(const profile_config_t *cfg, unsigned *line)
 {
+    for (size_t i = 0; i < cfg->points.n_rewards; i++) {
+        const points_reward_t *w = &cfg->points.rewards[i];
+        if (w->kind == POINTS_REWARD_TIER && tier_named(cfg, w->target) < 0) {
+            *line = w->line;
+            return "reward: tier: no tier of that name (tier lines define them)";
+        }
+    }
     for (size_t i = 0; i < cfg->points.n_rules; i++) {
         const points_rule_t *r = &cfg->points.rules[i];
         for (size_t m = 0; m < r->n_multipliers; m++) {
             if (tier_named(cfg, r->multipliers[m].tier) < 0) {
                 *line = r->line;
-                return "multiplier: no tier of that name (tier lines define them)";
+                return "points_rule: multiplier: no tier of that name (tier lines define them)";
             }
         }
     }

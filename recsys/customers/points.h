@@ -154,8 +154,9 @@ const points_rule_t *points_rule_at(const profile_config_t *cfg, size_t index,
  * to cfg (or is static). */
 const char *points_rule_name(const profile_config_t *cfg, int index);
 
-/* NULL if the rules name only tiers cfg defines, else a static message
- * with *line the offending rule's line. */
+/* NULL if the rules and rewards name only tiers cfg defines, else a static
+ * message starting with the line's key ("points_rule: ...", "reward: ...")
+ * with *line the offending line. */
 const char *points_rules_invalid(const profile_config_t *cfg, unsigned *line);
 
 /* Derives the ledger as of now_ms (events and redemptions after it are

@@ -286,12 +286,166 @@ static const char *parse_expiry(points_config_t *pc, const char *value)
     return NULL;
 }
 
+/* ---- rewards ------------------------------------------------------------------- */
+
+static const char *const reward_kinds[] = { [POINTS_REWARD_COUPON] = "coupon",
+                                            [POINTS_REWARD_CASH] = "cash",
+                                            [POINTS_REWARD_TIER] = "tier" };
+
+const char *points_reward_kind_name(int kind)
+{
+    return kind >= POINTS_REWARD_COUPON && kind <= POINTS_REWARD_TIER ? reward_kinds[kind]
+                                                                        : NULL;
+}
+
+const points_reward_t *points_reward_find(const points_config_t *pc, const char *name)
+{
+    for (size_t i = 0; i < pc->n_rewards; i++)
+        if (strcmp(pc->rewards[i].name, name) == 0)
+            return &pc->rewards[i];
+    return NULL;
+}
+
+/* A whole option value in 1..hi into *out; what is wrong otherwise. */
+static const char *whole_option(const char *a, double hi, int64_t *out, const char *why)
+{
+    double v;
+    if (!a || number(a, 1, hi, 1, &v))
+        return why;
+    *out = (int64_t)v;
+    return NULL;
+}
+
+/* One OPTION VALUE pair of a reward line; NULL or what is wrong. */
+static const char *reward_option(points_reward_t *r, const char *word, const char *a,
+                                 char *buf, size_t cap)
+{
+    int64_t days;
+    const char *why;
+    if (strcmp(word, "cost") == 0 && r->kind != POINTS_REWARD_CASH)
+        return whole_option(a, MAX_POINTS_VALUE, &r->cost,
+                            "cost: expected whole points, 1..1000000000");
+    if (strcmp(word, "days") == 0 && r->kind == POINTS_REWARD_TIER) {
+        why = whole_option(a, POINTS_MAX_REWARD_DAYS, &days, "days: expected whole days, 1..3650");
+        r->days = why ? 0 : (uint32_t)days;
+        return why;
+    }
+    if (strcmp(word, "rate") == 0 && r->kind == POINTS_REWARD_CASH)
+        return !a || number(a, 1e-9, POINTS_MAX_RATE, 0, &r->rate)
+                   ? "rate: expected money per point, > 0 and <= 1000000" : NULL;
+    if (strcmp(word, "min") == 0 && r->kind == POINTS_REWARD_CASH)
+        return whole_option(a, MAX_POINTS_VALUE, &r->min_points,
+                            "min: expected whole points, 1..1000000000");
+    if (strcmp(word, "step") == 0 && r->kind == POINTS_REWARD_CASH)
+        return whole_option(a, MAX_POINTS_VALUE, &r->step,
+                            "step: expected whole points, 1..1000000000");
+    snprintf(buf, cap, "unknown option \"%.40s\" for a %s reward (expected %s)", word,
+             points_reward_kind_name(r->kind),
+             r->kind == POINTS_REWARD_CASH ? "rate, min or step"
+             : r->kind == POINTS_REWARD_TIER ? "cost or days" : "cost");
+    return buf;
+}
+
+/* The kind and, for a coupon or tier, its target; *next the first option. */
+static const char *reward_head(points_reward_t *r, const tokens_t *t, size_t *next)
+{
+    if (t->n < 2 || !name_ok(t->tok[0]))
+        return "expected NAME KIND ... (NAME: 1..31 of A-Z a-z 0-9 _ . -; KIND: coupon, "
+               "cash or tier)";
+    strcpy(r->name, t->tok[0]);
+    for (int k = POINTS_REWARD_COUPON; k <= POINTS_REWARD_TIER; k++)
+        if (strcmp(t->tok[1], reward_kinds[k]) == 0)
+            r->kind = (points_reward_kind_t)k;
+    if (!r->kind)
+        return "KIND: expected coupon COUPON_ID, cash or tier TIER";
+    *next = 2;
+    if (r->kind == POINTS_REWARD_CASH)
+        return NULL;
+    if (t->n < 3 || !t->tok[2][0] || strlen(t->tok[2]) >= POINTS_REWARD_TARGET_MAX)
+        return r->kind == POINTS_REWARD_COUPON ? "coupon: expected a coupon id of 1..63 bytes"
+                                               : "tier: expected a tier name";
+    strcpy(r->target, t->tok[2]);
+    *next = 3;
+    return NULL;
+}
+
+static const char *parse_reward(points_config_t *pc, const char *value, unsigned line,
+                                char *buf, size_t cap)
+{
+    tokens_t t;
+    points_reward_t r;
+    size_t i;
+    const char *why = tokenize(value, &t);
+
+    if (why)
+        return why;
+    memset(&r, 0, sizeof r);
+    r.line = line;
+    if ((why = reward_head(&r, &t, &i)) != NULL)
+        return why;
+    if (points_reward_find(pc, r.name))
+        return "NAME: a reward of that name exists";
+    if (pc->n_rewards == POINTS_MAX_REWARDS)
+        return "too many rewards (at most 32)";
+    for (; i < t.n; i += 2)
+        if ((why = reward_option(&r, t.tok[i], i + 1 < t.n ? t.tok[i + 1] : NULL, buf,
+                                 cap)) != NULL)
+            return why;
+    if (r.kind != POINTS_REWARD_CASH && r.cost == 0)
+        return "cost: required (the points the reward costs)";
+    if (r.kind == POINTS_REWARD_CASH && r.rate == 0)
+        return "rate: required (money per point)";
+    if (r.kind == POINTS_REWARD_CASH) {
+        r.min_points = r.min_points ? r.min_points : 1;
+        r.step = r.step ? r.step : 1;
+    }
+    pc->rewards[pc->n_rewards++] = r;
+    return NULL;
+}
+
+const char *points_reward_points_invalid(const points_reward_t *r, int64_t points,
+                                         int64_t max_points, int64_t *spend, char *buf,
+                                         size_t cap)
+{
+    *spend = 0;
+    if (r->kind != POINTS_REWARD_CASH) {
+        if (points != 0 && points != r->cost) {
+            snprintf(buf, cap, "points: reward '%s' costs %lld (send 0 or %lld)", r->name,
+                     (long long)r->cost, (long long)r->cost);
+            return buf;
+        }
+        *spend = r->cost;
+        return NULL;
+    }
+    if (points < r->min_points || points > max_points) {
+        snprintf(buf, cap, "points: reward '%s' converts %lld..%lld points a time, got %lld",
+                 r->name, (long long)r->min_points, (long long)max_points, (long long)points);
+        return buf;
+    }
+    if (points % r->step != 0) {
+        snprintf(buf, cap, "points: reward '%s' converts points in multiples of %lld, got %lld",
+                 r->name, (long long)r->step, (long long)points);
+        return buf;
+    }
+    *spend = points;
+    return NULL;
+}
+
+double points_reward_cash(const points_reward_t *r, int64_t points)
+{
+    return floor((double)points * r->rate * 100.0 + 1e-6) / 100.0;
+}
+
+/* ---- lines --------------------------------------------------------------------- */
+
 const char *points_def_line(points_config_t *pc, const char *key, const char *value,
                             unsigned line, char *buf, size_t cap)
 {
     double v;
     if (strcmp(key, "points_rule") == 0)
         return parse_rule(pc, value, line, buf, cap);
+    if (strcmp(key, "reward") == 0)
+        return parse_reward(pc, value, line, buf, cap);
     if (strcmp(key, "points_expiry") == 0)
         return parse_expiry(pc, value);
     if (strcmp(key, "points_expiring_soon_days") == 0) {

@@ -24,6 +24,8 @@
  *   vest_days N         points are pending for N days (a refund meanwhile
  *                       cancels them), then available
  *
+ * Reward lines (below) make the rewards catalog.
+ *
  * Without any points_rule line the programme is the one rule
  * "purchase purchase per_unit <points_per_unit>": points per currency unit
  * spent, available at once, never expiring (what Patron always did).
@@ -72,9 +74,47 @@ typedef struct points_rule {
     unsigned line;                  /* of the settings file, for errors */
 } points_rule_t;
 
+/*
+ * The rewards catalog: what points buy (RedeemPoints reward_id).
+ *
+ *   reward = NAME coupon COUPON_ID cost N     N points buy coupon COUPON_ID,
+ *                                             granted within its campaign's
+ *                                             budget and abuse limits
+ *   reward = NAME cash rate R [min N] [step S] points are worth R money
+ *                                             each at checkout; at least N
+ *                                             [1] a time, in multiples of S [1]
+ *   reward = NAME tier TIER cost N [days D]   N points hold tier TIER for D
+ *                                             days [tier_window_days +
+ *                                             tier_grace_days]
+ */
+#define POINTS_MAX_REWARDS 32
+#define POINTS_REWARD_TARGET_MAX 64     /* a coupon id or tier name, incl. the NUL */
+#define POINTS_MAX_RATE 1000000.0       /* money per point */
+#define POINTS_MAX_REWARD_DAYS 3650
+
+typedef enum points_reward_kind {
+    POINTS_REWARD_COUPON = 1,
+    POINTS_REWARD_CASH = 2,
+    POINTS_REWARD_TIER = 3,
+} points_reward_kind_t;
+
+typedef struct points_reward {
+    char name[POINTS_NAME_MAX];     /* unique among rewards */
+    points_reward_kind_t kind;
+    char target[POINTS_REWARD_TARGET_MAX]; /* coupon: its id; tier: its name */
+    int64_t cost;                   /* coupon, tier: points, 1..1000000000 */
+    double rate;                    /* cash: money per point, > 0 */
+    int64_t min_points;             /* cash: at least this many [1] */
+    int64_t step;                   /* cash: in multiples of this [1] */
+    uint32_t days;                  /* tier: held this long; 0: the window + grace */
+    unsigned line;                  /* of the settings file, for errors */
+} points_reward_t;
+
 typedef struct points_config {
     size_t n_rules;                 /* [0]: the default purchase rule */
     points_rule_t rules[POINTS_MAX_RULES];
+    size_t n_rewards;               /* reward lines, in file order */
+    points_reward_t rewards[POINTS_MAX_REWARDS];
     points_expiry_t expiry;         /* [never] */
     uint32_t expiry_n;              /* months (1..120) or years (0..10) */
     uint32_t expiring_soon_days;    /* [30] 1..3650: "expiring soon" in profiles */
@@ -92,5 +132,27 @@ void points_config_default(points_config_t *pc);
  */
 const char *points_def_line(points_config_t *pc, const char *key, const char *value,
                             unsigned line, char *buf, size_t cap);
+
+/* The reward named name, NULL if none. Points into pc. */
+const points_reward_t *points_reward_find(const points_config_t *pc, const char *name);
+
+/* "coupon", "cash", "tier"; NULL outside the enum. Static strings. */
+const char *points_reward_kind_name(int kind);
+
+/*
+ * The points a redemption of r spends when the request asks for `points`
+ * (0: the reward's cost, for a coupon or tier reward; a cash reward needs
+ * them): *spend gets them. NULL when fine, else what is wrong with points
+ * (a static string or one written to buf): another amount than a coupon's
+ * or tier's cost, a cash amount below the minimum, off the step or above
+ * max_points.
+ */
+const char *points_reward_points_invalid(const points_reward_t *r, int64_t points,
+                                         int64_t max_points, int64_t *spend, char *buf,
+                                         size_t cap);
+
+/* What `points` of cash reward r are worth: points x rate, rounded down to
+ * the cent (a millionth of slack for binary rounding). */
+double points_reward_cash(const points_reward_t *r, int64_t points);
 
 #endif

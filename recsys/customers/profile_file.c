@@ -250,7 +250,7 @@ int profile_config_load_more(const char *path, profile_config_t *cfg, profile_fi
     }
     fclose(f);
     if (rc == 0 && (why = points_rules_invalid(cfg, &lineno)) != NULL) {
-        snprintf(err, cap, "%s:%u: points_rule: %s", path, lineno, why);
+        snprintf(err, cap, "%s:%u: %s", path, lineno, why);
         rc = -EINVAL;
     }
     if (rc == 0 && ((why = profile_config_invalid(cfg)) != NULL ||

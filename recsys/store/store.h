@@ -421,6 +421,11 @@ int store_tx_points_write(store_tx_t *tx, const char *customer_id, const char *e
                           const store_points_entry_t *e, int64_t limit, int64_t *net_total,
                           int *duplicate, store_points_entry_t *stored);
 
+/* Inside a store_table_atomic transaction: the entry stored under entry_id
+ * for customer_id into *out. 0, -ENOENT (none), -EINVAL, -EBADMSG. */
+int store_tx_points_get(store_tx_t *tx, const char *customer_id, const char *entry_id,
+                        store_points_entry_t *out);
+
 /*
  * Redeems `points` (> 0) at time_ms (unix ms, >= 0; 0 = unknown, as
  * redemptions stored before times were kept) under an idempotency key: if

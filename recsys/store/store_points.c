@@ -238,6 +238,20 @@ int store_tx_points_write(store_tx_t *tx, const char *customer_id, const char *e
     return rc;
 }
 
+int store_tx_points_get(store_tx_t *tx, const char *customer_id, const char *entry_id,
+                        store_points_entry_t *out)
+{
+    unsigned char key[2 * STORE_MAX_ID + 2];
+    MDB_val k, v;
+    int rc;
+    if (!tx || id_invalid(customer_id) || id_invalid(entry_id) || !out)
+        return -EINVAL;
+    k = val_mem(key, store_points_key(key, customer_id, entry_id));
+    if ((rc = mdb_get(tx->txn, tx->s->points, &k, &v)) != 0)
+        return map_err(rc);
+    return store_points_decode(&k, &v, out);
+}
+
 int store_points_redeem(store_t *s, const char *customer_id,
                         const char *redemption_id, int64_t points, int64_t time_ms,
                         int64_t earned, int64_t *redeemed_total, int *duplicate)

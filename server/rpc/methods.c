@@ -19,6 +19,7 @@
 #include "points_rpc.h"
 #include "profiles_rpc.h"
 #include "recommender_rpc.h"
+#include "rewards_rpc.h"
 #include "reflection.h"
 #include "stats_rpc.h"
 #include "triggers_rpc.h"
@@ -63,6 +64,7 @@
     M(PROFILES, "RedeemPoints", UNARY(h_redeem_points))                         \
     M(PROFILES, "ListPointsLedger", UNARY(h_list_points_ledger))                \
     M(PROFILES, "AdjustPoints", AUDITED(UNARY(h_adjust_points)))                \
+    M(PROFILES, "ListRewards", UNARY(h_list_rewards))                          \
     M(PROFILES, "MergeCustomers", AUDITED(UNARY(h_merge_customers)))            \
     M(PROFILES, "SetPreferences", AUDITED(UNARY(h_set_preferences)))            \
     M(PROFILES, "ListConsentChanges", UNARY(h_list_consent_changes))            \

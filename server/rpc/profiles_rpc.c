@@ -15,6 +15,7 @@
 #include "id.h"
 #include "consent_rpc.h"
 #include "points_rpc.h"
+#include "rewards_rpc.h"
 #include "consentstore.h"
 #include "customers_erase.h"
 #include "customers_merge.h"
@@ -126,6 +127,7 @@ static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
     m->p.points_redeemed = v->points_redeemed;
     points_status_fill(c->cfg, v, &m->points);
     m->p.points_status = &m->points;
+    m->p.tier_reward_until_unix_ms = v->tier_reward_until_ms;
     m->p.as_of_unix_ms = as_of;
     for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
         if (v->p.favourites[i] < c->cat->n_categories)
@@ -194,6 +196,8 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         profile_msg_fill(&c, &v, now, &m);
         prefs_msg_fill(&a->profile_cfg.contact, &m.consent, &m.prefs);
         m.p.preferences = &m.prefs.p;
+        if (v.tier_reward_until_ms && v.p.tier > m.tier.tier)
+            m.tier.tier = v.p.tier; /* held by a tier reward */
         if (c.cfg->n_tiers)
             tier_status_fill(c.cfg, &m);
         resp.profile = &m.p;
@@ -453,6 +457,10 @@ void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
 
     if (!r)
         return;
+    if (r->reward_id[0] && !id_bad(r->customer_id) && !id_bad(r->redemption_id)) {
+        rewards_rpc_redeem(a, ci, r, out); /* a reward of the catalog */
+        goto out;
+    }
     if (id_bad(r->customer_id) || id_bad(r->redemption_id) || r->points <= 0 ||
         r->points > PROFILE_MAX_POINTS) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s",

@@ -66,6 +66,7 @@ UNARY_CALLS = [
     ("patron.v1.Profiles/AdjustPoints",
      {"customerId": "cust-00", "adjustmentId": "http-adj-1", "delta": "5", "reason": "http"},
      {200}),
+    ("patron.v1.Profiles/ListRewards", {"customerId": "cust-00"}, {200}),
     ("patron.v1.Profiles/SetPreferences",
      {"customerId": "cust-04", "source": "http-test",
       "preferences": {"sms": "CONSENT_STATE_WITHDRAWN", "timeZone": "Europe/Berlin",
