@@ -83,7 +83,11 @@ static void test_report(void)
         for (size_t j = 0; j < upto; j++)
             earned += (w->ev[j].type == P ? 1 : w->ev[j].type == R ? -1 : 0) *
                       (int64_t)w->ev[j].unit_price;
-        loyalty_customer_t c = { w->ev, w->n, &p, earned, w->redeemed, w->signup };
+        loyalty_customer_t c = { .ev = w->ev, .n = w->n, .p = &p, .points_earned = earned,
+                                 .points_redeemed = w->redeemed,
+                                 .points_balance = earned - w->redeemed,
+                                 .has_redeemed = w->redeemed > 0,
+                                 .has_signup = w->signup };
         CHECK_EQ_INT(loyalty_add(&r, &c), 0);
     }
     CHECK_EQ_INT(loyalty_finish(&r, 13), 0);
@@ -114,6 +118,7 @@ static void test_report(void)
     CHECK_EQ_INT(r.points_redeemed, 20);
     CHECK_EQ_INT(r.points_outstanding, 650);
     CHECK_NEAR(r.liability, 6.5);
+    CHECK_EQ_INT(r.points_pending + r.points_expired, 0);
 
     CHECK_EQ_INT(r.funnel.viewers, 4);
     CHECK_EQ_INT(r.funnel.carters, 2);
@@ -144,7 +149,8 @@ static void test_report(void)
     CHECK_EQ_INT(loyalty_init(&r, &cfg, now, 0.01), 0);
     profile_t p;
     CHECK_EQ_INT(profile_compute(people[0].ev, 5, NULL, &cfg, now, &p), 0);
-    loyalty_customer_t a = { people[0].ev, 5, &p, 180, 20, 0 };
+    loyalty_customer_t a = { .ev = people[0].ev, .n = 5, .p = &p, .points_earned = 180,
+                             .points_redeemed = 20, .points_balance = 160 };
     CHECK_EQ_INT(loyalty_add(&r, &a), 0);
     CHECK_EQ_INT(loyalty_finish(&r, 2), 0);
     CHECK_EQ_INT(r.cohorts.n_offsets, 2);
@@ -161,7 +167,7 @@ static void test_member_floor(void)
     profile_config_t cfg;
     loyalty_report_t r;
     profile_t p = { .orders = 1, .tier = 0 };
-    loyalty_customer_t c = { NULL, 0, &p, 10, 0, 0 };
+    loyalty_customer_t c = { .p = &p, .points_earned = 10, .points_balance = 10 };
 
     profile_config_default(&cfg);
     loyalty_init(&r, &cfg, 0, 0);
@@ -173,9 +179,38 @@ static void test_member_floor(void)
     CHECK_EQ_INT(loyalty_is_member(&r, &c), 0);
 }
 
+/* The points economy adds up the ledgers: issued = pending + redeemed +
+ * expired + outstanding, a negative balance (a redemption before a late
+ * event's refund) counting as 0 outstanding. */
+static void test_points_totals(void)
+{
+    profile_config_t cfg;
+    loyalty_report_t r;
+    profile_t p = { .tier = -1 };
+    loyalty_customer_t a = { .p = &p, .points_earned = 100, .points_pending = 30,
+                             .points_redeemed = 20, .points_expired = 10,
+                             .points_balance = 40 };
+    loyalty_customer_t b = { .p = &p, .points_earned = 5, .points_redeemed = 10,
+                             .points_balance = -5 };
+
+    profile_config_default(&cfg);
+    CHECK_EQ_INT(loyalty_init(&r, &cfg, 0, 0.5), 0);
+    CHECK_EQ_INT(loyalty_add(&r, &a), 0);
+    CHECK_EQ_INT(loyalty_add(&r, &b), 0);
+    CHECK_EQ_INT(loyalty_finish(&r, 1), 0);
+    CHECK_EQ_INT(r.points_issued, 105);
+    CHECK_EQ_INT(r.points_pending, 30);
+    CHECK_EQ_INT(r.points_redeemed, 30);
+    CHECK_EQ_INT(r.points_expired, 10);
+    CHECK_EQ_INT(r.points_outstanding, 40);
+    CHECK_NEAR(r.liability, 20.0);
+    loyalty_free(&r);
+}
+
 int main(void)
 {
     test_report();
     test_member_floor();
+    test_points_totals();
     return test_failures ? 1 : 0;
 }

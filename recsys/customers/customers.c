@@ -25,29 +25,6 @@ _Static_assert(CATALOG_NO_CATEGORY == PROFILE_NO_CATEGORY,
 
 /* ---- one customer -------------------------------------------------------------- */
 
-/* a + b, both in 0..PROFILE_MAX_POINTS, saturating at PROFILE_MAX_POINTS. */
-static int64_t points_add(int64_t a, int64_t b)
-{
-    int64_t sum;
-    if (__builtin_add_overflow(a, b, &sum) || sum > PROFILE_MAX_POINTS)
-        return PROFILE_MAX_POINTS;
-    return sum;
-}
-
-int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
-                                const profile_config_t *cfg)
-{
-    int64_t earned = 0, refunded = 0;
-    for (size_t i = 0; i < n; i++) {
-        double amount = (double)ev[i].quantity * ev[i].unit_price;
-        if (ev[i].type == STORE_EVENT_PURCHASE)
-            earned = points_add(earned, profile_points_for(amount, cfg));
-        else if (ev[i].type == STORE_EVENT_REFUND)
-            refunded = points_add(refunded, profile_points_for(amount, cfg));
-    }
-    return earned > refunded ? earned - refunded : 0;
-}
-
 /* Fills the parts of a view that come from the history. */
 static int view_from_history(const customers_ctx_t *c, const store_event_rec_t *ev,
                              size_t n, int64_t now_ms, customer_view_t *v)

@@ -68,14 +68,6 @@ typedef struct customer_view {
 int customers_view(const customers_ctx_t *c, const char *customer_id,
                    int64_t now_ms, customer_view_t *out);
 
-/* Points earned by a history at the default rate, for analytics
- * (loyalty.h): profile_points_for(quantity x price) per purchase minus the
- * same per refund, never below 0. Purchases and refunds are each summed
- * saturating at PROFILE_MAX_POINTS (no int64 overflow). The profile's
- * points come from the ledger (points.h) instead. */
-int64_t customers_points_earned(const store_event_rec_t *ev, size_t n,
-                                const profile_config_t *cfg);
-
 /* Redeems points at now_ms (unix ms, the redemption's time in the ledger)
  * against the ledger's available balance then (points.h: spent oldest
  * bucket first; see store_points_redeem for idempotency and why it never

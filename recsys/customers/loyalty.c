@@ -47,7 +47,7 @@ int loyalty_init(loyalty_report_t *r, const profile_config_t *cfg, int64_t now_m
 
 int loyalty_is_member(const loyalty_report_t *r, const loyalty_customer_t *c)
 {
-    return (c->p->tier >= 0 && c->p->tier >= r->member_floor) || c->points_redeemed > 0 ||
+    return (c->p->tier >= 0 && c->p->tier >= r->member_floor) || c->has_redeemed ||
            c->has_signup;
 }
 
@@ -172,10 +172,11 @@ static int add_funnel(loyalty_report_t *r, const loyalty_customer_t *c)
 
 static void add_points(loyalty_report_t *r, const loyalty_customer_t *c)
 {
-    int64_t balance = c->points_earned - c->points_redeemed;
     r->points_issued += c->points_earned;
+    r->points_pending += c->points_pending;
     r->points_redeemed += c->points_redeemed;
-    r->points_outstanding += balance > 0 ? balance : 0;
+    r->points_expired += c->points_expired;
+    r->points_outstanding += c->points_balance > 0 ? c->points_balance : 0;
 }
 
 int loyalty_add(loyalty_report_t *r, const loyalty_customer_t *c)

@@ -12,18 +12,23 @@
  *   member       a customer enrolled in or using the programme: holding a
  *                tier above the floor (the first tier when its thresholds
  *                are all zero, as the default bronze is: every customer
- *                holds it, so it says nothing), or who has redeemed points,
+ *                holds it, so it says nothing), or who has redeemed points
+ *                (a stored redemption, whenever: redemptions are stored
+ *                with the time they were made, and a report as of an
+ *                earlier time still knows the customer joined in),
  *                or who has a signup date (SetCustomerAttributes). Points
  *                alone do not make a member: every purchase earns them.
  *   cohort       the UTC calendar month of a customer's first purchase;
  *                retention in month k = the share of the cohort with a
  *                purchase in the k-th calendar month after it (k = 0 is
  *                100%)
- *   points       issued = earned net of refunds at the default rate
- *                (customers_points_earned; the earning rules, vesting and
- *                expiry of points.h are not applied), redeemed = every
- *                stored redemption, outstanding = the balances (never
- *                below 0), liability = outstanding x point value
+ *   points       each customer's ledger as of now (points.h: the earning
+ *                rules, vesting, expiry): issued = what the rules paid net
+ *                of refunds (pending included), pending = not vested yet,
+ *                redeemed, expired, outstanding = the available balances
+ *                (a negative one counts 0), liability = outstanding x
+ *                point value; issued = pending + redeemed + expired +
+ *                outstanding whenever no balance is negative
  *   funnel       customers with a view, a cart, a purchase; and per
  *                (customer, item): pairs viewed, of those carted after a
  *                view, of those bought after that cart
@@ -71,7 +76,8 @@ typedef struct loyalty_report {
     size_t n_tiers;         /* of the config */
     loyalty_group_t tiers[PROFILE_MAX_TIERS]; /* by tier held; customers without a tier: none */
     loyalty_group_t no_tier;
-    int64_t points_issued, points_redeemed, points_outstanding;
+    int64_t points_issued, points_pending, points_redeemed, points_expired;
+    int64_t points_outstanding;
     double liability;
     loyalty_funnel_t funnel;
     loyalty_cohorts_t cohorts;
@@ -87,8 +93,11 @@ typedef struct loyalty_customer {
     const store_event_rec_t *ev;
     size_t n;
     const profile_t *p;      /* profile_compute at now_ms */
-    int64_t points_earned, points_redeemed;
+    int64_t points_earned;   /* the ledger's (points_ledger_t) as of now */
+    int64_t points_pending, points_redeemed, points_expired;
+    int64_t points_balance;  /* available; < 0 counts as 0 */
     int has_signup;          /* a signup date is set */
+    int has_redeemed;        /* a redemption is stored (any time) */
 } loyalty_customer_t;
 
 /* Starts an empty report. cfg (NULL: defaults) names the tiers and the

@@ -3,6 +3,7 @@
  */
 #include "loyalty_store.h"
 #include "customers.h"
+#include "points_store.h"
 
 #include <errno.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 typedef struct walk {
     store_t *s;
     const profile_config_t *cfg;
+    const catalog_t *cat;   /* for the rules' categories */
     loyalty_report_t *r;
 } walk_t;
 
@@ -19,6 +21,7 @@ static int add_customer(void *ctx, uint32_t customer, const store_event_rec_t *e
     char id[STORE_MAX_ID + 1];
     store_attrs_t attrs;
     profile_t p;
+    points_store_view_t pv;
     loyalty_customer_t c = { .ev = ev, .n = n, .p = &p };
     int rc = store_customer_id(w->s, customer, id, sizeof id);
 
@@ -26,28 +29,36 @@ static int add_customer(void *ctx, uint32_t customer, const store_event_rec_t *e
         return 0; /* erased while we scanned */
     if (rc || (rc = profile_compute(ev, n, NULL, w->cfg, w->r->now_ms, &p)) != 0)
         return rc;
-    if ((rc = store_points_redeemed(w->s, id, &c.points_redeemed)) != 0)
-        return rc;
     rc = store_get_attrs(w->s, id, &attrs);
     if (rc && rc != -ENOENT)
         return rc;
     c.has_signup = rc == 0 && attrs.signup_ms > 0;
-    /* points as of now: the history up to it (ev is in time order) */
-    size_t upto = 0;
-    while (upto < n && ev[upto].time_ms <= w->r->now_ms)
-        upto++;
-    c.points_earned = customers_points_earned(ev, upto, w->cfg);
-    return loyalty_add(w->r, &c);
+    /* the ledger as of now, exactly as GetProfile and ListPointsLedger see it */
+    if ((rc = points_store_ledger(w->s, w->cfg, w->cat, id, w->r->now_ms, &pv)) == 0) {
+        c.points_earned = pv.ledger.earned;
+        c.points_pending = pv.ledger.pending;
+        c.points_redeemed = pv.ledger.redeemed;
+        c.points_expired = pv.ledger.expired;
+        c.points_balance = pv.ledger.balance;
+        c.has_redeemed = pv.redeemed_total > 0;
+        rc = loyalty_add(w->r, &c);
+    }
+    points_store_view_free(&pv);
+    return rc;
 }
 
 int loyalty_store_report(store_t *s, const profile_config_t *cfg, int64_t now_ms,
                          double point_value, size_t max_offsets, loyalty_report_t *r)
 {
-    walk_t w = { s, cfg, r };
+    walk_t w = { s, cfg, NULL, r };
+    catalog_t *cat = NULL;
     int rc = loyalty_init(r, cfg, now_ms, point_value);
+    if (rc == 0 && (rc = catalog_load(s, &cat)) == 0)
+        w.cat = cat;
     if (rc == 0)
         rc = customers_scan_histories(s, add_customer, &w);
     if (rc == 0)
         rc = loyalty_finish(r, max_offsets);
+    catalog_unref(cat);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * loyalty_store.h - the storage shell of programme analytics (loyalty.h):
- * walks every customer with events, computes their profile and points as
- * of a time and adds them to a report.
+ * walks every customer with events, computes their profile and points
+ * ledger (points_store.h, the programme's rules against the store's
+ * catalog) as of a time and adds them to a report.
  */
 #ifndef PATRON_RECSYS_LOYALTY_STORE_H
 #define PATRON_RECSYS_LOYALTY_STORE_H

@@ -297,10 +297,12 @@ static void print_loyalty(FILE *f, const report_args_t *a, const profile_config_
         print_group(f, profile_tier_name(pc, (int)i), &r->tiers[i]);
     if (r->no_tier.customers)
         print_group(f, "(none)", &r->no_tier);
-    fprintf(f, "points: issued %lld, redeemed %lld (%.1f%%), outstanding %lld; liability at "
-            "%g per point: %.2f\n", (long long)r->points_issued, (long long)r->points_redeemed,
+    fprintf(f, "points: issued %lld, pending %lld, redeemed %lld (%.1f%%), expired %lld, "
+            "outstanding %lld; liability at %g per point: %.2f\n", (long long)r->points_issued,
+            (long long)r->points_pending, (long long)r->points_redeemed,
             100 * share((uint64_t)r->points_redeemed, (uint64_t)r->points_issued),
-            (long long)r->points_outstanding, r->point_value, r->liability);
+            (long long)r->points_expired, (long long)r->points_outstanding, r->point_value,
+            r->liability);
     fprintf(f, "funnel, customers: viewed %llu, carted %llu, purchased %llu\n",
             (unsigned long long)fu->viewers, (unsigned long long)fu->carters,
             (unsigned long long)fu->buyers);
@@ -367,7 +369,9 @@ static int loyalty_json(const report_args_t *a, const profile_config_t *pc,
     }
     json_object_object_add(o, "tiers", tiers);
     json_object_object_add(pts, "issued", json_object_new_int64(r->points_issued));
+    json_object_object_add(pts, "pending", json_object_new_int64(r->points_pending));
     json_object_object_add(pts, "redeemed", json_object_new_int64(r->points_redeemed));
+    json_object_object_add(pts, "expired", json_object_new_int64(r->points_expired));
     json_object_object_add(pts, "outstanding", json_object_new_int64(r->points_outstanding));
     json_object_object_add(pts, "point_value", json_object_new_double(r->point_value));
     json_object_object_add(pts, "liability", json_object_new_double(r->liability));
@@ -433,9 +437,10 @@ static int report_loyalty_cmd(int argc, char **argv)
         "Programme KPIs of a store as of a time (default now): repeat-purchase rate;\n"
         "members (a tier above the floor tier everyone holds, a points redemption or a\n"
         "signup date) against non-members and tier by tier: buyers, repeat rate,\n"
-        "orders and net spend per buyer, order value; points issued (earned net of\n"
-        "refunds), redeemed, outstanding and the liability (outstanding x\n"
-        "--point-value); the view -> cart -> purchase funnel by customer and by\n"
+        "orders and net spend per buyer, order value; the points economy from every\n"
+        "customer's ledger under the programme's rules (--profiles): issued (net of\n"
+        "refunds), pending, redeemed, expired, outstanding and the liability\n"
+        "(outstanding x --point-value); the view -> cart -> purchase funnel by customer and by\n"
         "(customer, item); cohort retention by UTC month of first purchase (the share\n"
         "of each cohort with a purchase k months later, k = 0..--months, for months\n"
         "that ended before --as-of). --json: one JSON object on stdout (the text goes\n"
@@ -451,8 +456,8 @@ static int report_loyalty_cmd(int argc, char **argv)
                 &a.point_value),
         CLI_U32("months", "N", "cohort columns: months after the first purchase (default 12)",
                 1, 1200, &a.months),
-        CLI_STR("profiles", "FILE", "profile settings: tiers, order gap, points per unit "
-                "(default: built in)", 0, &a.profiles),
+        CLI_STR("profiles", "FILE", "the programme's settings: tiers, order gap, points rules "
+                "and expiry (default: built in)", 0, &a.profiles),
         CLI_FLAG("json", "the results as JSON on stdout (the text goes to stderr)", &a.json),
         CLI_END,
     };
