@@ -269,6 +269,21 @@ int store_model_hdr_decode(const MDB_val *k, const MDB_val *v, store_model_hdr_t
 int store_attrs_decode(const void *key, size_t klen, const void *val, size_t vlen,
                        store_attrs_t *a);
 
+/* An items record (patron.store.v1.Item). encode: packs a valid item
+ * (store_item_invalid) into buf and returns the length. decode: fills *it,
+ * pointing into str (from store_item_strings_new, freed with free();
+ * valid until the next decode with it); -EBADMSG naming the key when v is
+ * no Item this build can hold (too large, more member prices than
+ * STORE_MAX_MEMBER_PRICES, an invalid field). */
+#define STORE_ITEM_REC_MAX                                                              \
+    (STORE_MAX_ID + 2 * STORE_MAX_TEXT + STORE_MAX_TIER_NAME +                          \
+     STORE_MAX_MEMBER_PRICES * (STORE_MAX_TIER_NAME + 16) + 96)
+typedef struct store_item_strings store_item_strings_t;
+store_item_strings_t *store_item_strings_new(void);
+size_t store_item_encode(const store_item_t *it, unsigned char buf[STORE_ITEM_REC_MAX]);
+int store_item_decode(const MDB_val *k, const MDB_val *v, store_item_t *it,
+                      store_item_strings_t *str);
+
 /* Checks meta "format_version" at store_open: writes it into a new store,
  * refuses a newer one (-EPROTONOSUPPORT), converts an older one in one
  * transaction (store_migrate.c). */

@@ -15,14 +15,11 @@
 /* items values are patron.store.v1.Item records, packed into and read from
  * fixed buffers (no allocation: the catalog load reads every item). */
 typedef struct item_buf {
-    /* the largest Item: ids and texts, the tier, member prices (tag, length,
-     * list name, a double) and the numbers */
-    unsigned char data[STORE_MAX_ID + 2 * STORE_MAX_TEXT + STORE_MAX_TIER_NAME +
-                       STORE_MAX_MEMBER_PRICES * (STORE_MAX_TIER_NAME + 16) + 96];
+    unsigned char data[STORE_ITEM_REC_MAX];
     size_t len;
 } item_buf_t;
 
-static void item_pack(const store_item_t *it, item_buf_t *b)
+size_t store_item_encode(const store_item_t *it, unsigned char buf[STORE_ITEM_REC_MAX])
 {
     Patron__Store__V1__Item m = PATRON__STORE__V1__ITEM__INIT;
     m.item_id = (char *)it->item_id;
@@ -43,13 +40,13 @@ static void item_pack(const store_item_t *it, item_buf_t *b)
     }
     m.n_member_prices = it->n_member_prices;
     m.member_prices = mpp;
-    b->len = protobuf_c_message_pack(&m.base, b->data); /* fits: store_item_invalid */
+    return protobuf_c_message_pack(&m.base, buf); /* fits: store_item_invalid */
 }
 
 /* What an unpacked item points into: an arena for protobuf-c (the message
- * and its strings) and its member prices, valid until the next item_unpack
- * with it. */
-typedef struct item_strings {
+ * and its strings) and its member prices, valid until the next
+ * store_item_decode with it. */
+struct store_item_strings {
     unsigned char arena[sizeof(Patron__Store__V1__Item) + STORE_MAX_ID +
                         2 * STORE_MAX_TEXT + STORE_MAX_TIER_NAME +
                         STORE_MAX_MEMBER_PRICES *
@@ -58,7 +55,13 @@ typedef struct item_strings {
                         1024]; /* + room for a newer release's fields */
     size_t used;
     store_member_price_t prices[STORE_MAX_MEMBER_PRICES];
-} item_strings_t;
+};
+typedef store_item_strings_t item_strings_t;
+
+store_item_strings_t *store_item_strings_new(void)
+{
+    return malloc(sizeof(store_item_strings_t));
+}
 
 static void *arena_alloc(void *ctx, size_t n)
 {
@@ -77,8 +80,8 @@ static void arena_free(void *ctx, void *p)
 }
 
 /* -EBADMSG naming the item's key when v is no Item this build can hold. */
-static int item_unpack(const MDB_val *k, const MDB_val *v, store_item_t *it,
-                       item_strings_t *str)
+int store_item_decode(const MDB_val *k, const MDB_val *v, store_item_t *it,
+                      store_item_strings_t *str)
 {
     ProtobufCAllocator arena = { arena_alloc, arena_free, str };
     Patron__Store__V1__Item *m;
@@ -215,7 +218,7 @@ static int upsert_items_once(store_t *s, const store_item_t *items, size_t n,
                              items[i].item_id, &idx, &created);
         if (rc)
             break;
-        item_pack(&items[i], &buf);
+        buf.len = store_item_encode(&items[i], buf.data);
         put_be32(ikey, idx);
         k = val_mem(ikey, 4);
         v = val_mem(buf.data, buf.len);
@@ -294,14 +297,14 @@ static int item_id_txn(store_t *s, MDB_txn *txn, void *ctx)
     unsigned char key[4];
     MDB_val k = val_mem(key, 4), v;
     store_item_t it;
-    item_strings_t *str = malloc(sizeof *str);
+    item_strings_t *str = store_item_strings_new();
     int rc;
 
     if (!str)
         return -ENOMEM;
     put_be32(key, op->idx);
     if ((rc = map_err(mdb_get(txn, s->items, &k, &v))) == 0 &&
-        (rc = item_unpack(&k, &v, &it, str)) == 0) {
+        (rc = store_item_decode(&k, &v, &it, str)) == 0) {
         size_t n = strlen(it.item_id);
         if (n < op->cap)
             memcpy(op->buf, it.item_id, n + 1);
@@ -326,7 +329,7 @@ int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
     MDB_cursor *cur;
     MDB_val k, v;
     int rc, op = MDB_FIRST;
-    item_strings_t *str = malloc(sizeof *str);
+    item_strings_t *str = store_item_strings_new();
 
     if (!str)
         return -ENOMEM;
@@ -346,7 +349,7 @@ int store_scan_items(store_t *s, store_item_cb cb, void *ctx)
             rc = store_record_bad("items", k.mv_data, k.mv_size, "key: not an item index");
             break;
         }
-        if ((rc = item_unpack(&k, &v, &it, str)) != 0)
+        if ((rc = store_item_decode(&k, &v, &it, str)) != 0)
             break;
         if ((rc = cb(ctx, get_be32(k.mv_data), &it)) != 0)
             break;

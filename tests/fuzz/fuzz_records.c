@@ -11,7 +11,9 @@
  * headers, customer attributes and points ledger (store_internal.h), and
  * the trigger tables (triggers_internal.h): the trigger log, the dedup
  * marks (read only for existence: the generic record path), what the last
- * evaluation saw of a customer, and price drops.
+ * evaluation saw of a customer, and price drops; catalog items with their
+ * loyalty terms (store_item_decode: member prices are read into a fixed
+ * arena).
  *
  * What must hold beyond "no crash, no leak, no undefined behaviour": a
  * record is either decoded or refused with -EBADMSG and a message naming
@@ -50,14 +52,14 @@ static const coupon_kind_t coupon_kinds[] = {
 
 enum {
     K_EXPERIMENT = N_COUPON_KINDS, K_EVENT, K_MODEL_HEADER, K_ATTRS, K_POINTS,
-    K_TRIGGER_LOG, K_TRIGGER_MARK, K_TRIGGER_STATE, K_PRICE_DROP, K_COUNT
+    K_TRIGGER_LOG, K_TRIGGER_MARK, K_TRIGGER_STATE, K_PRICE_DROP, K_ITEM, K_COUNT
 };
 
 static const char *const names[K_COUNT] = {
     "coupon", "budget", "history", "velocity", "offer", "redemption", "uplift_model",
     "uplift_boosted",
     "experiment", "event", "model_header", "attrs", "points",
-    "trigger_log", "trigger_mark", "trigger_state", "price_drop",
+    "trigger_log", "trigger_mark", "trigger_state", "price_drop", "item",
 };
 
 const char *const *fuzz_targets(size_t *n)
@@ -319,6 +321,37 @@ static int trigger_record(int kind, const uint8_t *b, size_t len)
     }
 }
 
+/* An items record (a key length byte, the key, the value): decoded into a
+ * valid item with at most STORE_MAX_MEMBER_PRICES prices, or refused naming
+ * the table; re-encoded, it decodes to the same bytes. */
+static int item_record(const uint8_t *b, size_t len)
+{
+    store_item_strings_t *str = store_item_strings_new();
+    unsigned char b1[STORE_ITEM_REC_MAX], b2[STORE_ITEM_REC_MAX];
+    store_item_t it;
+    size_t l1, l2;
+    MDB_val k, v, v1;
+    int rc;
+
+    FUZZ_ASSERT(str != NULL, "item: out of memory");
+    split_key(b, len, &k, &v);
+    if ((rc = store_item_decode(&k, &v, &it, str)) != 0) {
+        check_refusal(rc, "item", "items");
+        free(str);
+        return 0;
+    }
+    FUZZ_ASSERT(store_item_invalid(&it) == NULL && it.n_member_prices <= STORE_MAX_MEMBER_PRICES,
+                "item: a decoded item is invalid");
+    l1 = store_item_encode(&it, b1);
+    v1 = (MDB_val){ l1, b1 };
+    FUZZ_ASSERT(store_item_decode(&k, &v1, &it, str) == 0,
+                "item: the re-encoded record is refused");
+    l2 = store_item_encode(&it, b2);
+    same_bytes("item", b1, l1, b2, l2);
+    free(str);
+    return 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t target, len;
@@ -331,6 +364,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ok = coupon_record(&coupon_kinds[target], names[target], b, len);
     else if (target == K_EXPERIMENT)
         ok = experiment_record(b, len);
+    else if (target == K_ITEM)
+        ok = item_record(b, len);
     else if (target >= K_TRIGGER_LOG)
         ok = trigger_record((int)target, b, len);
     else

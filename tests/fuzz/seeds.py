@@ -13,6 +13,10 @@ seeds.sh collects; see seeds.sh.
                               PROTO/patron/store/v1/triggers.proto (the
                               handler fixture defines no trigger rules, so
                               its store holds none) -> OUT/<kind>/
+  seeds.py items PROTO OUT    items with loyalty terms (member tier, release
+                              time, member prices up to and past the limit),
+                              built from PROTO/patron/store/v1/store.proto
+                              (the fixture's items have none) -> OUT/item/
 """
 import hashlib
 import os
@@ -31,7 +35,7 @@ TABLE_KINDS = {"coupon": "coupon", "cbudget": "budget", "chist": "history",
                "exp_defs": "experiment"}
 # store database -> fuzz_records kind (key length byte, key, value)
 DB_KINDS = {"events": "event", "models": "model_header", "attrs": "attrs",
-            "points": "points"}
+            "points": "points", "items": "item"}
 # generic-table name -> fuzz_records kind (key length byte, row key, value)
 KEYED_TABLE_KINDS = {"tlog": "trigger_log", "tmark": "trigger_mark",
                      "tstate": "trigger_state", "tdrop": "price_drop"}
@@ -146,8 +150,35 @@ def triggers(proto, out):
         write(out, kind, spread(kinds[kind]))
 
 
+def items(proto, out):
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["protoc", "-I", proto, "--python_out", tmp,
+                        "patron/store/v1/store.proto"], check=True)
+        sys.path.insert(0, tmp)
+        from patron.store.v1 import store_pb2  # noqa: E402
+        M = store_pb2
+        rows = [
+            M.Item(item_id="gold-only", title="Members' mug", category="kitchen", price=12.5,
+                   unit_cost=4, in_stock=True, member_tier="gold"),
+            M.Item(item_id="soon", price=30, in_stock=True, release_ms=1800000000000),
+            M.Item(item_id="priced", price=10, in_stock=True,
+                   member_prices=[M.MemberPrice(price_list="gold_prices", price=7.5),
+                                  M.MemberPrice(price_list="silver_prices", price=9)]),
+            M.Item(item_id="eight", price=10, member_tier="platinum", release_ms=1,
+                   member_prices=[M.MemberPrice(price_list="l%d" % i, price=i)
+                                  for i in range(8)]),
+            M.Item(item_id="nine", price=10,  # one list too many: refused
+                   member_prices=[M.MemberPrice(price_list="l%d" % i, price=i)
+                                  for i in range(9)]),
+        ]
+        key = struct.pack(">I", 7)
+        blobs = [bytes([len(key)]) + key + m.SerializeToString() for m in rows]
+    write(out, "item", spread(blobs))
+
+
 if __name__ == "__main__":
-    commands = {"requests": requests, "records": records, "triggers": triggers}
+    commands = {"requests": requests, "records": records, "triggers": triggers,
+                "items": items}
     if len(sys.argv) != 4 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -9,7 +9,8 @@
 #     (PATRON_FUZZ_WORKDIR) and keeps a few stored records per kind from it
 #     (corpus/records/<kind>/);
 #  4. writes records of the trigger tables, which that store never holds
-#     (the fixture defines no trigger rules), from their proto.
+#     (the fixture defines no trigger rules), and items with loyalty terms
+#     (the fixture's have none), from their protos.
 # Regression inputs (corpus/*/<target>/crash-* and leak-*) are kept; the
 # rest is replaced.
 set -eu
@@ -42,3 +43,4 @@ PATRON_FUZZ_WORKDIR="$tmp/store" "$build/tests/fuzz/fuzz_handlers_replay" \
 mdb_dump -a "$tmp/store" >"$tmp/store.dump"
 python3 "$here/seeds.py" records "$tmp/store.dump" "$here/corpus/records"
 python3 "$here/seeds.py" triggers "$src/proto" "$here/corpus/records"
+python3 "$here/seeds.py" items "$src/proto" "$here/corpus/records"
