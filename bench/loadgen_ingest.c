@@ -9,8 +9,9 @@
  * events (or, with --unary, one RecordEvents call per message) and check
  * the server's counts. The items must exist on the server (e.g. the shop
  * simulator's catalog imported with `patron import`). With --seconds, each
- * thread stops sending after T seconds (a stream then ends), so a run is
- * bounded in time; the events sent are what is counted. Prints events/s
+ * thread stops sending after T seconds (a stream then ends, but gRPC may
+ * have queued many of its messages still to be stored: bound streams with
+ * --events); the events sent are what is counted. Prints events/s
  * and exits nonzero if any event sent was not accepted.
  */
 #include <getopt.h>
