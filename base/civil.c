@@ -72,3 +72,35 @@ int64_t civil_week_start(int64_t day)
 {
     return day - (int64_t)((civil_weekday(day) + 6) % 7);
 }
+
+int civil_period_bounds(civil_period_t p, int64_t unix_ms, int64_t *start_ms,
+                        int64_t *end_ms)
+{
+    int64_t day = civil_day_of_ms(unix_ms), y, a, b;
+    unsigned m, d;
+
+    civil_from_days(day, &y, &m, &d);
+    switch (p) {
+    case CIVIL_PERIOD_ONCE:
+        *start_ms = 0;
+        *end_ms = INT64_MAX;
+        return 0;
+    case CIVIL_PERIOD_YEAR:
+        a = civil_to_days(y, 1, 1);
+        b = civil_to_days(y + 1, 1, 1);
+        break;
+    case CIVIL_PERIOD_MONTH:
+        a = civil_to_days(y, m, 1);
+        b = m == 12 ? civil_to_days(y + 1, 1, 1) : civil_to_days(y, m + 1, 1);
+        break;
+    case CIVIL_PERIOD_WEEK:
+        a = civil_week_start(day);
+        b = a + 7;
+        break;
+    default:
+        return -1;
+    }
+    *start_ms = a * CIVIL_DAY_MS;
+    *end_ms = b * CIVIL_DAY_MS;
+    return 0;
+}

@@ -38,4 +38,18 @@ int64_t civil_year_start(int64_t day);
 int64_t civil_month_start(int64_t day);
 int64_t civil_week_start(int64_t day);
 
+/* Calendar periods in UTC, for things granted or counted once per period
+ * (guaranteed coupons, missions). */
+typedef enum civil_period {
+    CIVIL_PERIOD_ONCE = 0,   /* all time */
+    CIVIL_PERIOD_YEAR = 1,   /* a calendar year */
+    CIVIL_PERIOD_MONTH = 2,  /* a calendar month */
+    CIVIL_PERIOD_WEEK = 3,   /* Monday 00:00 to the next Monday */
+} civil_period_t;
+
+/* The period p containing unix_ms, [*start_ms, *end_ms); ONCE is
+ * [0, INT64_MAX). Returns 0, or -1 for a value outside the enum. */
+int civil_period_bounds(civil_period_t p, int64_t unix_ms, int64_t *start_ms,
+                        int64_t *end_ms);
+
 #endif

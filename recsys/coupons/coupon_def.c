@@ -37,31 +37,13 @@ const char *coupon_period_name(coupon_period_t p)
 int coupon_period_bounds(coupon_period_t p, int64_t now_ms, int64_t *start_ms,
                          int64_t *end_ms)
 {
-    int64_t day = civil_day_of_ms(now_ms), a, b;
-
-    switch (p) {
-    case COUPON_PERIOD_ONCE:
-        *start_ms = 0;
-        *end_ms = INT64_MAX;
-        return 0;
-    case COUPON_PERIOD_YEAR:
-        a = civil_year_start(day);
-        b = civil_year_start(a + 366);
-        break;
-    case COUPON_PERIOD_MONTH:
-        a = civil_month_start(day);
-        b = civil_month_start(a + 31);
-        break;
-    case COUPON_PERIOD_WEEK:
-        a = civil_week_start(day);
-        b = a + 7;
-        break;
-    default:
+    static const civil_period_t as_civil[COUPON_N_PERIODS] = {
+        [COUPON_PERIOD_ONCE] = CIVIL_PERIOD_ONCE, [COUPON_PERIOD_YEAR] = CIVIL_PERIOD_YEAR,
+        [COUPON_PERIOD_MONTH] = CIVIL_PERIOD_MONTH, [COUPON_PERIOD_WEEK] = CIVIL_PERIOD_WEEK,
+    };
+    if (p <= COUPON_PERIOD_NONE || p >= COUPON_N_PERIODS)
         return -EINVAL;
-    }
-    *start_ms = a * CIVIL_DAY_MS;
-    *end_ms = b * CIVIL_DAY_MS;
-    return 0;
+    return civil_period_bounds(as_civil[p], now_ms, start_ms, end_ms) ? -EINVAL : 0;
 }
 
 static const char *mode_invalid(const coupon_t *c)

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "setting_words.h"
 #include "store.h"
 
-#define MAX_TOKENS 48
 #define MAX_POINTS_VALUE 1000000000.0 /* a fixed award or a cap */
 
 void points_config_default(points_config_t *pc)
@@ -23,99 +23,36 @@ void points_config_default(points_config_t *pc)
     pc->expiring_soon_days = 30;
 }
 
-/* ---- tokens ---------------------------------------------------------------- */
-
-typedef struct tokens {
-    char buf[1024];
-    char *tok[MAX_TOKENS];
-    size_t n;
-} tokens_t;
-
-/* Splits s at blanks; "..." keeps blanks inside one token. NULL or what is
- * wrong. */
-static const char *tokenize(const char *s, tokens_t *t)
-{
-    char *w = t->buf, *end = t->buf + sizeof t->buf - 1;
-    t->n = 0;
-    while (*s) {
-        if (*s == ' ' || *s == '\t') {
-            s++;
-            continue;
-        }
-        if (t->n == MAX_TOKENS)
-            return "too many words";
-        t->tok[t->n++] = w;
-        if (*s == '"') {
-            for (s++; *s && *s != '"'; s++)
-                if (w < end)
-                    *w++ = *s;
-            if (*s != '"')
-                return "unterminated \"";
-            s++;
-        } else {
-            for (; *s && *s != ' ' && *s != '\t'; s++)
-                if (w < end)
-                    *w++ = *s;
-        }
-        if (w >= end)
-            return "line too long";
-        *w++ = '\0';
-    }
-    return NULL;
-}
-
-static int number(const char *s, double lo, double hi, int whole, double *out)
-{
-    char *e;
-    double v = strtod(s, &e);
-    if (e == s || *e || !isfinite(v) || v < lo || v > hi || (whole && v != floor(v)))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= POINTS_NAME_MAX)
-        return 0;
-    for (; *s; s++)
-        if (!(*s == '_' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9') ||
-              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-            return 0;
-    return 1;
-}
-
 /* ---- rule options ------------------------------------------------------------ */
 
 /* An option's parser: consumes its arguments t->tok[*i ..]; NULL or what is
  * wrong (static). */
-typedef const char *(*option_fn)(points_rule_t *r, const tokens_t *t, size_t *i);
+typedef const char *(*option_fn)(points_rule_t *r, const words_t *t, size_t *i);
 
-static const char *arg(const tokens_t *t, size_t *i)
+static const char *arg(const words_t *t, size_t *i)
 {
     return *i < t->n ? t->tok[(*i)++] : NULL;
 }
 
-static const char *opt_points(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_points(points_rule_t *r, const words_t *t, size_t *i)
 {
     const char *a = arg(t, i);
     double v;
-    if (!a || number(a, 1, MAX_POINTS_VALUE, 1, &v))
+    if (!a || words_number(a, 1, MAX_POINTS_VALUE, 1, &v))
         return "points: expected a whole number of points, 1..1000000000";
     r->fixed = (int64_t)v;
     return NULL;
 }
 
-static const char *opt_per_unit(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_per_unit(points_rule_t *r, const words_t *t, size_t *i)
 {
     const char *a = arg(t, i);
-    if (!a || number(a, 0.000001, 1e6, 0, &r->per_unit))
+    if (!a || words_number(a, 0.000001, 1e6, 0, &r->per_unit))
         return "per_unit: expected points per currency unit, > 0 and <= 1000000";
     return NULL;
 }
 
-static const char *opt_category(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_category(points_rule_t *r, const words_t *t, size_t *i)
 {
     const char *a = arg(t, i);
     if (!a || !*a || strlen(a) > POINTS_CATEGORY_MAX)
@@ -124,26 +61,26 @@ static const char *opt_category(points_rule_t *r, const tokens_t *t, size_t *i)
     return NULL;
 }
 
-static const char *opt_min_amount(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_min_amount(points_rule_t *r, const words_t *t, size_t *i)
 {
     const char *a = arg(t, i);
-    if (!a || number(a, 0, STORE_MAX_PRICE, 0, &r->min_amount))
+    if (!a || words_number(a, 0, STORE_MAX_PRICE, 0, &r->min_amount))
         return "min_amount: expected an amount >= 0";
     return NULL;
 }
 
-static const char *opt_first_only(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_first_only(points_rule_t *r, const words_t *t, size_t *i)
 {
     (void)t, (void)i;
     r->first_only = 1;
     return NULL;
 }
 
-static const char *opt_multiplier(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_multiplier(points_rule_t *r, const words_t *t, size_t *i)
 {
     const char *tier = arg(t, i), *f = arg(t, i);
     points_multiplier_t *m;
-    if (!tier || !f || !name_ok(tier))
+    if (!tier || !f || !words_name_ok(tier, POINTS_NAME_MAX))
         return "multiplier: expected TIER FACTOR";
     if (r->n_multipliers == POINTS_MAX_MULTIPLIERS)
         return "multiplier: at most 8 per rule";
@@ -151,39 +88,39 @@ static const char *opt_multiplier(points_rule_t *r, const tokens_t *t, size_t *i
         if (strcmp(r->multipliers[k].tier, tier) == 0)
             return "multiplier: the same tier twice";
     m = &r->multipliers[r->n_multipliers];
-    if (number(f, 0, POINTS_MAX_FACTOR, 0, &m->factor))
+    if (words_number(f, 0, POINTS_MAX_FACTOR, 0, &m->factor))
         return "multiplier: FACTOR must be a number in 0..100";
     strcpy(m->tier, tier);
     r->n_multipliers++;
     return NULL;
 }
 
-static const char *cap_option(const tokens_t *t, size_t *i, int64_t *out, const char *why)
+static const char *cap_option(const words_t *t, size_t *i, int64_t *out, const char *why)
 {
     const char *a = arg(t, i);
     double v;
-    if (!a || number(a, 1, MAX_POINTS_VALUE, 1, &v))
+    if (!a || words_number(a, 1, MAX_POINTS_VALUE, 1, &v))
         return why;
     *out = (int64_t)v;
     return NULL;
 }
 
-static const char *opt_daily_cap(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_daily_cap(points_rule_t *r, const words_t *t, size_t *i)
 {
     return cap_option(t, i, &r->daily_cap, "daily_cap: expected whole points, 1..1000000000");
 }
 
-static const char *opt_lifetime_cap(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_lifetime_cap(points_rule_t *r, const words_t *t, size_t *i)
 {
     return cap_option(t, i, &r->lifetime_cap,
                       "lifetime_cap: expected whole points, 1..1000000000");
 }
 
-static const char *opt_vest_days(points_rule_t *r, const tokens_t *t, size_t *i)
+static const char *opt_vest_days(points_rule_t *r, const words_t *t, size_t *i)
 {
     const char *a = arg(t, i);
     double v;
-    if (!a || number(a, 0, POINTS_MAX_VEST_DAYS, 1, &v))
+    if (!a || words_number(a, 0, POINTS_MAX_VEST_DAYS, 1, &v))
         return "vest_days: expected whole days, 0..3650";
     r->vest_days = (uint32_t)v;
     return NULL;
@@ -203,7 +140,7 @@ static const struct option {
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
 /* Options from t->tok[2]; NULL or what is wrong (buf for an unknown one). */
-static const char *rule_options(points_rule_t *r, const tokens_t *t, char *buf, size_t cap)
+static const char *rule_options(points_rule_t *r, const words_t *t, char *buf, size_t cap)
 {
     unsigned seen[N_OPTIONS] = { 0 };
     size_t i = 2;
@@ -233,13 +170,13 @@ static const char *rule_options(points_rule_t *r, const tokens_t *t, char *buf, 
 static const char *parse_rule(points_config_t *pc, const char *value, unsigned line,
                               char *buf, size_t cap)
 {
-    tokens_t t;
+    words_t t;
     points_rule_t r;
-    const char *why = tokenize(value, &t);
+    const char *why = words_split(value, &t);
 
     if (why)
         return why;
-    if (t.n < 2 || !name_ok(t.tok[0]))
+    if (t.n < 2 || !words_name_ok(t.tok[0], POINTS_NAME_MAX))
         return "expected NAME TYPE OPTION... (NAME: 1..31 of A-Z a-z 0-9 _ . -)";
     for (size_t k = 0; k < pc->n_rules; k++)
         if (strcmp(pc->rules[k].name, t.tok[0]) == 0)
@@ -262,9 +199,9 @@ static const char *parse_rule(points_config_t *pc, const char *value, unsigned l
 
 static const char *parse_expiry(points_config_t *pc, const char *value)
 {
-    tokens_t t;
+    words_t t;
     double v;
-    if (tokenize(value, &t) || t.n == 0)
+    if (words_split(value, &t) || t.n == 0)
         return "expected never, months N or year_end N";
     if (strcmp(t.tok[0], "never") == 0 && t.n == 1) {
         pc->expiry = POINTS_EXPIRY_NEVER;
@@ -272,11 +209,11 @@ static const char *parse_expiry(points_config_t *pc, const char *value)
         return NULL;
     }
     if (strcmp(t.tok[0], "months") == 0 && t.n == 2) {
-        if (number(t.tok[1], 1, 120, 1, &v))
+        if (words_number(t.tok[1], 1, 120, 1, &v))
             return "months: expected whole months, 1..120";
         pc->expiry = POINTS_EXPIRY_MONTHS;
     } else if (strcmp(t.tok[0], "year_end") == 0 && t.n == 2) {
-        if (number(t.tok[1], 0, 10, 1, &v))
+        if (words_number(t.tok[1], 0, 10, 1, &v))
             return "year_end: expected whole years after the one points vest in, 0..10";
         pc->expiry = POINTS_EXPIRY_YEAR_END;
     } else {
@@ -310,7 +247,7 @@ const points_reward_t *points_reward_find(const points_config_t *pc, const char 
 static const char *whole_option(const char *a, double hi, int64_t *out, const char *why)
 {
     double v;
-    if (!a || number(a, 1, hi, 1, &v))
+    if (!a || words_number(a, 1, hi, 1, &v))
         return why;
     *out = (int64_t)v;
     return NULL;
@@ -331,7 +268,7 @@ static const char *reward_option(points_reward_t *r, const char *word, const cha
         return why;
     }
     if (strcmp(word, "rate") == 0 && r->kind == POINTS_REWARD_CASH)
-        return !a || number(a, 1e-9, POINTS_MAX_RATE, 0, &r->rate)
+        return !a || words_number(a, 1e-9, POINTS_MAX_RATE, 0, &r->rate)
                    ? "rate: expected money per point, > 0 and <= 1000000" : NULL;
     if (strcmp(word, "min") == 0 && r->kind == POINTS_REWARD_CASH)
         return whole_option(a, MAX_POINTS_VALUE, &r->min_points,
@@ -347,9 +284,9 @@ static const char *reward_option(points_reward_t *r, const char *word, const cha
 }
 
 /* The kind and, for a coupon or tier, its target; *next the first option. */
-static const char *reward_head(points_reward_t *r, const tokens_t *t, size_t *next)
+static const char *reward_head(points_reward_t *r, const words_t *t, size_t *next)
 {
-    if (t->n < 2 || !name_ok(t->tok[0]))
+    if (t->n < 2 || !words_name_ok(t->tok[0], POINTS_NAME_MAX))
         return "expected NAME KIND ... (NAME: 1..31 of A-Z a-z 0-9 _ . -; KIND: coupon, "
                "cash or tier)";
     strcpy(r->name, t->tok[0]);
@@ -372,10 +309,10 @@ static const char *reward_head(points_reward_t *r, const tokens_t *t, size_t *ne
 static const char *parse_reward(points_config_t *pc, const char *value, unsigned line,
                                 char *buf, size_t cap)
 {
-    tokens_t t;
+    words_t t;
     points_reward_t r;
     size_t i;
-    const char *why = tokenize(value, &t);
+    const char *why = words_split(value, &t);
 
     if (why)
         return why;
@@ -449,7 +386,7 @@ const char *points_def_line(points_config_t *pc, const char *key, const char *va
     if (strcmp(key, "points_expiry") == 0)
         return parse_expiry(pc, value);
     if (strcmp(key, "points_expiring_soon_days") == 0) {
-        if (number(value, 1, 3650, 1, &v))
+        if (words_number(value, 1, 3650, 1, &v))
             return "value: expected whole days, 1..3650";
         pc->expiring_soon_days = (uint32_t)v;
         return NULL;

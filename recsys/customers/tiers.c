@@ -5,13 +5,12 @@
 #include "tiers.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "civil.h"
 #include "id.h"
+#include "textbuf.h"
 
 #define MAX_MULTIPLIER 10.0
 #define MAX_EARLY_HOURS 8760u
@@ -93,36 +92,8 @@ const char *tiers_benefits_parse(profile_config_t *cfg, const char *value)
 
 /* ---- the sentence ---------------------------------------------------------------- */
 
-typedef struct text {
-    char *buf;
-    size_t cap, len;
-} text_t;
-
-static void put(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(text_t *t, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    if (t->len >= t->cap)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        t->len += (size_t)n < t->cap - t->len ? (size_t)n : t->cap - t->len - 1;
-}
-
-static void put_date(text_t *t, int64_t ms)
-{
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(civil_day_of_ms(ms), &y, &m, &d);
-    put(t, "%04lld-%02u-%02u", (long long)y, m, d);
-}
-
 /* "190.00 more spend, 1 more order and 5 more views or carts". */
-static void put_need(text_t *t, const profile_tier_need_t *n)
+static void put_need(textbuf_t *t, const profile_tier_need_t *n)
 {
     const char *parts[3];
     char b[3][64];
@@ -142,7 +113,7 @@ static void put_need(text_t *t, const profile_tier_need_t *n)
         parts[k] = b[k], k++;
     }
     for (size_t i = 0; i < k; i++)
-        put(t, "%s%s", i == 0 ? "" : i + 1 == k ? " and " : ", ", parts[i]);
+        textbuf_put(t, "%s%s", i == 0 ? "" : i + 1 == k ? " and " : ", ", parts[i]);
 }
 
 static int need_any(const profile_tier_need_t *n)
@@ -153,7 +124,7 @@ static int need_any(const profile_tier_need_t *n)
 char *tiers_progress_text(const profile_config_t *cfg, const profile_tier_status_t *st,
                           char *buf, size_t cap)
 {
-    text_t t = { buf, cap, 0 };
+    textbuf_t t = { buf, cap, 0 };
 
     if (!buf || !cap)
         return buf;
@@ -161,24 +132,24 @@ char *tiers_progress_text(const profile_config_t *cfg, const profile_tier_status
     if (!cfg || !st)
         return buf;
     if (st->next >= 0) {
-        put(&t, "%s needs ", profile_tier_name(cfg, st->next));
+        textbuf_put(&t, "%s needs ", profile_tier_name(cfg, st->next));
         put_need(&t, &st->to_next);
-        put(&t, " within %u days", cfg->tier_window_days);
+        textbuf_put(&t, " within %u days", cfg->tier_window_days);
     }
     if (st->tier < 0 || !st->downgrade_ms)
         return buf;
-    put(&t, "%s%s ", t.len ? "; " : "", profile_tier_name(cfg, st->tier));
+    textbuf_put(&t, "%s%s ", t.len ? "; " : "", profile_tier_name(cfg, st->tier));
     if (need_any(&st->to_keep)) {
-        put(&t, "is kept until ");
-        put_date(&t, st->downgrade_ms);
-        put(&t, ": requalifying needs ");
+        textbuf_put(&t, "is kept until ");
+        textbuf_date(&t, st->downgrade_ms);
+        textbuf_put(&t, ": requalifying needs ");
         put_need(&t, &st->to_keep);
     } else {
-        put(&t, "is met until ");
-        put_date(&t, st->qualified_until_ms);
-        put(&t, " and kept until ");
-        put_date(&t, st->downgrade_ms);
-        put(&t, " without new activity");
+        textbuf_put(&t, "is met until ");
+        textbuf_date(&t, st->qualified_until_ms);
+        textbuf_put(&t, " and kept until ");
+        textbuf_date(&t, st->downgrade_ms);
+        textbuf_put(&t, " without new activity");
     }
     return buf;
 }
