@@ -3,9 +3,9 @@
  * kind with exact arithmetic (fixed and per-unit points, category and
  * amount filters, first-only, tier multipliers, daily and lifetime caps,
  * vesting with refunds inside and after the window, expiry oldest first,
- * redemptions), the ledger's invariant (balance = sum of the rows, pending
- * likewise) checked after every event and redemption, and the settings
- * lines with their errors.
+ * redemptions, mission rewards), the ledger's invariant (balance = sum of
+ * the rows, pending likewise) checked after every event and redemption,
+ * and the settings lines with their errors.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -423,6 +423,65 @@ static void test_adjustments(void)
     points_ledger_free(&l);
 }
 
+/* Missions pay their reward as a mission row right after the event that
+ * completed them: a bucket available at once, spent oldest first, expiring
+ * like the others (its expire row names the mission), never taken back by
+ * a refund of the purchase that completed it. */
+static void test_missions_ledger(void)
+{
+    profile_config_t cfg;
+    hist_t h = { .n = 0 };
+    points_ledger_t l;
+    int64_t jan1 = civil_to_days(2026, 1, 1) * DAY + DAY / 2; /* 12:00 UTC */
+
+    config(&cfg, "points_rule = visit check_in points 5\n"
+                 "points_rule = buy purchase per_unit 1\n"
+                 "mission = streak3 check_in streak_days 3 reward_points 100 repeat monthly\n"
+                 "mission = buyer purchase count 1 reward_points 20\n"
+                 "points_expiry = months 1\n");
+    all_categories_known(&h, &cfg);
+    add(&h, STORE_EVENT_CHECK_IN, STORE_NO_ITEM, jan1, 0, 0);
+    add(&h, STORE_EVENT_CHECK_IN, STORE_NO_ITEM, jan1 + DAY, 0, 0);
+    add(&h, STORE_EVENT_CHECK_IN, STORE_NO_ITEM, jan1 + 2 * DAY, 0, 0);
+    add(&h, STORE_EVENT_PURCHASE, 0, jan1 + 3 * DAY, 1, 10.0);
+    add(&h, STORE_EVENT_REFUND, 0, jan1 + 4 * DAY, 1, 10.0);
+    redeem(&h, "r1", 50, jan1 + 9 * DAY);
+
+    ledger(&h, &cfg, jan1 + 19 * DAY, &l);
+    CHECK_EQ_INT(l.n, 8);
+    expect_row(&l, 0, POINTS_EARN, jan1, 5, 0, "e1");
+    expect_row(&l, 2, POINTS_EARN, jan1 + 2 * DAY, 5, 0, "e3");
+    expect_row(&l, 3, POINTS_MISSION, jan1 + 2 * DAY, 100, 0, "streak3:2026-01");
+    CHECK_EQ_INT(l.rows[3].mission, 0);
+    CHECK_EQ_INT(l.rows[3].rule, -1);
+    CHECK_EQ_INT(l.rows[2].mission, -1);
+    expect_row(&l, 4, POINTS_EARN, jan1 + 3 * DAY, 10, 0, "e4");
+    expect_row(&l, 5, POINTS_MISSION, jan1 + 3 * DAY, 20, 0, "buyer:once");
+    CHECK_EQ_INT(l.rows[5].mission, 1);
+    expect_row(&l, 6, POINTS_ADJUST, jan1 + 4 * DAY, -10, 0, "e5");
+    expect_row(&l, 7, POINTS_REDEEM, jan1 + 9 * DAY, -50, 0, "r1");
+    CHECK_EQ_INT(l.balance, 85);
+    CHECK_EQ_INT(l.mission_points, 120);
+    CHECK_EQ_INT(l.earned, 15);
+    CHECK_EQ_INT(l.missions.n_done, 2);
+    CHECK_EQ_INT(l.missions.progress[0].completions, 1);
+    points_ledger_free(&l);
+
+    /* The redemption took the three visits' 15 and 35 of the streak's 100
+     * (oldest first): 65 of it expires a month after, then the buyer's 20. */
+    ledger(&h, &cfg, jan1 + 40 * DAY, &l);
+    CHECK_EQ_INT(l.n, 10);
+    expect_row(&l, 8, POINTS_EXPIRE, civil_to_days(2026, 2, 3) * DAY + DAY / 2, -65, 0,
+               "streak3:2026-01");
+    CHECK_EQ_INT(l.rows[8].mission, 0);
+    CHECK_EQ_INT(l.rows[8].rule, -1);
+    expect_row(&l, 9, POINTS_EXPIRE, civil_to_days(2026, 2, 4) * DAY + DAY / 2, -20, 0,
+               "buyer:once");
+    CHECK_EQ_INT(l.balance, 0);
+    CHECK_EQ_INT(l.expired, 85);
+    points_ledger_free(&l);
+}
+
 /* Earnings stop at PROFILE_MAX_POINTS held, so the sum never overflows. */
 static void test_saturation(void)
 {
@@ -505,6 +564,7 @@ int main(void)
     test_caps_and_filters();
     test_redemptions();
     test_adjustments();
+    test_missions_ledger();
     test_saturation();
     test_settings();
     TEST_MAIN_END();

@@ -18,6 +18,7 @@
 
 #include "civil.h"
 #include "grow.h"
+#include "refund_match.h"
 
 #define NONE SIZE_MAX
 #define NEVER INT64_MAX
@@ -29,6 +30,7 @@ __extension__ typedef __int128 wide_t;
 static const char *const reason_names[POINTS_REASON_MAX + 1] = {
     [POINTS_EARN] = "earn",     [POINTS_VEST] = "vest",     [POINTS_CANCEL] = "cancel",
     [POINTS_ADJUST] = "adjust", [POINTS_EXPIRE] = "expire", [POINTS_REDEEM] = "redeem",
+    [POINTS_MISSION] = "mission",
 };
 
 const char *points_reason_name(int reason)
@@ -98,11 +100,15 @@ typedef struct lot {
     int64_t points;   /* earned */
     int64_t left;     /* pending (not vested) or available (vested) */
     int64_t taken;    /* given back to refunds so far */
-    size_t ev;        /* the earning event (a manual lot: the next event) */
-    const char *source; /* its rows' source: the event or adjustment id */
+    size_t ev;        /* the earning event (a manual lot: the next event; a
+                         mission's: the completing one) */
+    const char *source; /* its rows' source: the event or adjustment id, or
+                           the mission completion's source */
     int rule;
     int vested;
     int manual;       /* a manual adjustment's: no refund takes it back */
+    int mission_no;   /* 1 + the index of the mission whose reward it is
+                         (no refund takes it back); 0: none */
 } lot_t;
 
 typedef struct rule_state {
@@ -121,6 +127,8 @@ typedef struct run {
     size_t first_pending;     /* lots before it have all vested */
     int64_t debt;             /* redeemed beyond the buckets, paid by the next vests */
     int64_t *refunded;        /* [n] quantity of each purchase refunded so far */
+    size_t refund_i;          /* the refund being matched (on_refund) */
+    size_t next_done;         /* the next mission completion to pay */
     size_t n_rules;
     points_rule_t rules[POINTS_MAX_RULES];
     rule_state_t st[POINTS_MAX_RULES];
@@ -131,14 +139,9 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
-static int64_t quantity(const store_event_rec_t *e)
-{
-    return e->quantity > 0 ? e->quantity : 1;
-}
-
 static double amount(const store_event_rec_t *e)
 {
-    return (double)quantity(e) * e->unit_price;
+    return (double)refund_quantity(e) * e->unit_price;
 }
 
 static int emit_note(run_t *r, int64_t t, points_reason_t why, int rule, const char *source,
@@ -153,7 +156,7 @@ static int emit_note(run_t *r, int64_t t, points_reason_t why, int rule, const c
                                       .source = source, .note = note ? note : "",
                                       .delta = delta, .pending_delta = pending_delta,
                                       .balance = l->balance, .pending = l->pending,
-                                      .bucket_ms = bucket_ms };
+                                      .bucket_ms = bucket_ms, .mission = -1 };
     return 0;
 }
 
@@ -161,6 +164,16 @@ static int emit(run_t *r, int64_t t, points_reason_t why, int rule, const char *
                 int64_t delta, int64_t pending_delta, int64_t bucket_ms)
 {
     return emit_note(r, t, why, rule, source, NULL, delta, pending_delta, bucket_ms);
+}
+
+/* A row about a lot: its rule, source and bucket date, and its mission. */
+static int emit_lot(run_t *r, int64_t t, points_reason_t why, const lot_t *lot, int64_t delta,
+                    int64_t pending_delta)
+{
+    int rc = emit(r, t, why, lot->rule, lot->source, delta, pending_delta, lot->vest_ms);
+    if (rc == 0)
+        r->l->rows[r->l->n - 1].mission = lot->mission_no - 1;
+    return rc;
 }
 
 /* When points vested at vest_ms expire (NEVER: they do not). */
@@ -219,7 +232,7 @@ static int vest(run_t *r, size_t i)
     int64_t v = lot->left;
     int rc = 0;
     if (v > 0)
-        rc = emit(r, lot->vest_ms, POINTS_VEST, lot->rule, lot->source, v, -v, lot->vest_ms);
+        rc = emit_lot(r, lot->vest_ms, POINTS_VEST, lot, v, -v);
     return rc ? rc : make_available(r, i);
 }
 
@@ -229,7 +242,7 @@ static int expire(run_t *r, size_t i)
     int64_t v = lot->left;
     lot->left = 0;
     r->l->expired += v;
-    return emit(r, lot->expire_ms, POINTS_EXPIRE, lot->rule, lot->source, -v, 0, lot->vest_ms);
+    return emit_lot(r, lot->expire_ms, POINTS_EXPIRE, lot, -v, 0);
 }
 
 /* The pending lot vesting first (NONE: none). */
@@ -401,7 +414,7 @@ static int refund_lots(run_t *r, size_t i, size_t p, int64_t refunded, int64_t q
         lot_t *lot = &r->lots[j];
         int64_t share, take, got;
         int rc;
-        if (lot->ev != p || lot->manual)
+        if (lot->ev != p || lot->manual || lot->mission_no)
             continue;
         share = (int64_t)((wide_t)lot->points * refunded / q);
         take = share - lot->taken;
@@ -425,23 +438,43 @@ static int refund_lots(run_t *r, size_t i, size_t p, int64_t refunded, int64_t q
     return 0;
 }
 
+/* refund_match callback: the refund r->refund_i took purchase p to
+ * r->refunded[p] of its units. */
+static int on_refund_match(void *ctx, size_t p)
+{
+    run_t *r = ctx;
+    return refund_lots(r, r->refund_i, p, r->refunded[p], refund_quantity(&r->h->ev[p]));
+}
+
 /* Matches refund i with the latest earlier purchases of its item. */
 static int on_refund(run_t *r, size_t i)
 {
-    const store_event_rec_t *e = &r->h->ev[i];
-    int64_t want = quantity(e);
-    if (e->item == STORE_NO_ITEM)
-        return 0;
-    for (size_t p = i; p-- > 0 && want > 0;) {
-        const store_event_rec_t *pe = &r->h->ev[p];
-        int64_t q = quantity(pe), take;
+    r->refund_i = i;
+    return refund_match(r->h->ev, i, r->refunded, on_refund_match, r);
+}
+
+/* Pays the missions event i completed: each reward a bucket available at
+ * once, cut to the ledger's headroom. */
+static int on_missions(run_t *r, size_t i)
+{
+    const missions_result_t *mr = &r->l->missions;
+    for (; r->next_done < mr->n_done && mr->done[r->next_done].ev == i; r->next_done++) {
+        const mission_completion_t *c = &mr->done[r->next_done];
+        int64_t held = r->l->balance > 0 ? r->l->balance : 0;
+        int64_t pts = min64(c->points, PROFILE_MAX_POINTS - held - r->l->pending);
+        lot_t *lot;
         int rc;
-        if (pe->type != STORE_EVENT_PURCHASE || pe->item != e->item || r->refunded[p] >= q)
+        if (pts <= 0)
             continue;
-        take = min64(want, q - r->refunded[p]);
-        r->refunded[p] += take;
-        want -= take;
-        if ((rc = refund_lots(r, i, p, r->refunded[p], q)) != 0)
+        if (GROW(r->lots, r->cap_lots, r->n_lots + 1))
+            return -ENOMEM;
+        lot = &r->lots[r->n_lots++];
+        *lot = (lot_t){ .vest_ms = c->time_ms, .expire_ms = expiry_of(&r->cfg->points, c->time_ms),
+                        .points = pts, .left = pts, .ev = i, .rule = -1,
+                        .mission_no = c->mission + 1, .source = c->source };
+        r->l->mission_points += pts;
+        if ((rc = emit_lot(r, c->time_ms, POINTS_MISSION, lot, pts, 0)) != 0 ||
+            (rc = make_available(r, r->n_lots - 1)) != 0)
             return rc;
     }
     return 0;
@@ -559,6 +592,8 @@ static int replay(run_t *r, const red_ref_t *red, size_t n_red, int64_t now_ms)
             return rc;
         if (te <= tr) {
             rc = h->ev[i].type == STORE_EVENT_REFUND ? on_refund(r, i) : on_earning_event(r, i);
+            if (rc == 0)
+                rc = on_missions(r, i);
             i++;
         } else {
             rc = on_redeem(r, red[j].x, red[j].t, i);
@@ -596,9 +631,14 @@ int points_ledger_compute(const points_history_t *h, const profile_config_t *cfg
         r->rules[k] = *points_rule_at(cfg, k, &tmp);
         r->st[k].day = INT64_MIN;
     }
+    if ((rc = missions_compute(h->ev, h->n, h->item_category, h->n_items, &cfg->missions,
+                               now_ms, &out->missions)) != 0)
+        goto done;
+    rc = -ENOMEM;
     if ((r->refunded = calloc(h->n ? h->n : 1, sizeof *r->refunded)) != NULL &&
         (red = sorted_redemptions(h, now_ms, &n_red)) != NULL)
         rc = replay(r, red, n_red, now_ms);
+done:
     free(red);
     free(r->refunded);
     free(r->lots);
@@ -617,5 +657,6 @@ void points_ledger_free(points_ledger_t *l)
     if (!l)
         return;
     free(l->rows);
+    missions_result_free(&l->missions);
     memset(l, 0, sizeof *l);
 }

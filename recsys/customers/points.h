@@ -21,6 +21,8 @@
  *            oldest bucket first as a redemption is         source: adjustment id
  *   expire   what was left of a bucket expired              source: event id
  *   redeem   RedeemPoints spent points, oldest bucket first source: redemption id
+ *   mission  a mission was completed (missions.h): its reward
+ *            is a bucket of available points dated then    source: "NAME:PERIOD"
  *
  * Each row names one source (an event id or a redemption id, each
  * idempotent where it was stored), so the ledger is idempotent by source:
@@ -42,8 +44,10 @@
  * pending never exceeds PROFILE_MAX_POINTS.
  *
  * Order of what happens at one millisecond: vesting, expiry, events
- * (their stored order), redemptions (by id). A bucket expiring at T is
- * gone at T. A redemption stored without a time (before times were kept)
+ * (their stored order, each followed by the missions it completed),
+ * redemptions (by id). A mission's reward is cut to the same headroom as
+ * earned points, expires like them and is never taken back by refunds. A
+ * bucket expiring at T is gone at T. A redemption stored without a time (before times were kept)
  * happens at now_ms. A redemption larger than the balance at its time
  * (possible only when events arrive later with earlier times) leaves a
  * negative balance that the next points vested pay back first.
@@ -60,6 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "missions.h"
 #include "profile.h"
 #include "store.h"
 
@@ -70,9 +75,10 @@ typedef enum points_reason {
     POINTS_ADJUST = 4,
     POINTS_EXPIRE = 5,
     POINTS_REDEEM = 6,
+    POINTS_MISSION = 7,
 } points_reason_t;
 
-#define POINTS_REASON_MAX POINTS_REDEEM
+#define POINTS_REASON_MAX POINTS_MISSION
 
 /* "earn", "vest", ...; NULL outside the enum. Static strings. */
 const char *points_reason_name(int reason);
@@ -114,10 +120,12 @@ typedef struct points_history {
 typedef struct points_row {
     int64_t time_ms;
     points_reason_t reason;
-    int rule;               /* index (points_rule_name), -1 for redeem and a
-                               manual adjust */
+    int rule;               /* index (points_rule_name), -1 for redeem, a
+                               manual adjust, and mission rows and their
+                               buckets' rows */
     const char *source;     /* event, redemption or adjustment id, borrowed
-                               from the history */
+                               from the history; a mission's completion
+                               source, borrowed from the ledger's missions */
     const char *note;       /* borrowed; "" none (see points_redemption_t) */
     int64_t delta;          /* change of the available balance */
     int64_t pending_delta;  /* change of pending points */
@@ -126,6 +134,8 @@ typedef struct points_row {
     int64_t bucket_ms;      /* vest, expire, adjust: the bucket's date (when
                                it vested); earn of a vesting rule: when it
                                will vest; else 0 */
+    int mission;            /* mission rows and their buckets' rows: the
+                               index into cfg->missions; else -1 */
 } points_row_t;
 
 typedef struct points_ledger {
@@ -141,6 +151,8 @@ typedef struct points_ledger {
     int64_t expiring_soon_ms; /* the earliest of those expiries; 0 none */
     int64_t next_vest_ms;   /* the earliest pending lot's vesting; 0 none */
     int64_t next_vest_points; /* what vests then */
+    int64_t mission_points; /* paid by mission rows */
+    missions_result_t missions; /* completions and progress (missions.h) */
 } points_ledger_t;
 
 /* The number of rules in force (the default rule when none is configured)

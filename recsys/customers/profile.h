@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "contact.h"
+#include "mission_def.h"
 #include "points_def.h"
 #include "store.h"
 #include "trigger_def.h"
@@ -140,6 +141,8 @@ typedef struct profile_config {
     points_config_t points;      /* [no rules] the earning rules, expiry
                                     (points_def.h); points.h checks the
                                     tiers its multipliers name */
+    missions_config_t missions;  /* [none] the mission lines (mission_def.h):
+                                    their rewards are ledger rows (points.h) */
 
     /* Consent defaults and the contact policy (contact.h): the settings
      * file's contact. and consent. lines. Profiles never read it; it

@@ -200,6 +200,9 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
     why = points_def_line(&cfg->points, key, value, lineno, buf, cap);
     if (!why || *why)
         return why;
+    why = mission_def_line(&cfg->missions, key, value, lineno, buf, cap);
+    if (!why || *why)
+        return why;
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         if (strcmp(key, settings[i].name) == 0)
             return set_scalar(cfg, &settings[i], value) ? "value: expected a number in range"

@@ -1,6 +1,7 @@
 /*
  * profile_file.h - the operator's file for profile settings: lifecycle
- * factors, tier rules, segment mapping, points, as "name = value" lines.
+ * factors, tier rules, segment mapping, points, missions, as "name = value"
+ * lines.
  * The format is documented for operators in one place: `patron help
  * formats` (server/cli/cli_formats.c, copied into README.md).
  */
