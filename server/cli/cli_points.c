@@ -1,7 +1,7 @@
 /*
  * cli_points.c - `patron points`: a customer's points ledger from a running
  * server (Profiles/ListPointsLedger), its last rows as a table and the
- * figures GetProfile shows beside it.
+ * figures GetProfile shows beside it (points status, missions).
  *
  *   patron points --addr HOST:PORT --user ID [--as-of TIME] [--tail N]
  */
@@ -32,7 +32,8 @@ static void print_row(const Patron__V1__PointsLedgerRow *w)
 {
     char t[CLI_TIME_CAP];
     printf("%-24s %-7s %-12s %-20s %+9lld %+9lld %9lld\n", cli_time_format(w->time_unix_ms, t),
-           reason_word(w->reason), w->rule[0] ? w->rule : "-", w->source_id,
+           reason_word(w->reason), w->rule[0] ? w->rule : w->mission[0] ? w->mission : "-",
+           w->source_id,
            (long long)w->delta, (long long)w->pending_delta, (long long)w->balance);
 }
 
@@ -97,6 +98,12 @@ static int print_status(const points_args_t *a, uint64_t total)
                s->expiring_soon_days, (long long)s->expiring_soon,
                s->expiring_soon_unix_ms ? cli_time_format(s->expiring_soon_unix_ms, t2) : "-",
                (long long)s->expired);
+    for (size_t i = 0; resp->profile && i < resp->profile->n_missions; i++) {
+        const Patron__V1__MissionStatus *m = resp->profile->missions[i];
+        printf("mission %-12s %s (reward %lld, completed %u time%s)\n", m->mission,
+               m->progress_text, (long long)m->reward_points, m->completions,
+               m->completions == 1 ? "" : "s");
+    }
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return CLI_OK;
 }
@@ -105,8 +112,9 @@ int cli_points(int argc, char **argv)
 {
     static const cli_cmd_t cmd = {
         "points", "--addr HOST:PORT --user ID [--as-of TIME] [--tail N]",
-        "A customer's points ledger (earn, vest, cancel, adjust, expire, redeem rows)\n"
-        "and balance, pending and expiring points." };
+        "A customer's points ledger (earn, vest, cancel, adjust, expire, redeem and\n"
+        "mission rows), balance, pending and expiring points, and each mission's\n"
+        "progress." };
     points_args_t a = { 0 };
     uint64_t total = 0;
     cli_opt_t opts[] = {

@@ -2,6 +2,9 @@
  * points_rpc.c - ListPointsLedger and the profile's PointsStatus
  * (points_rpc.h).
  *
+ * GetProfile's mission statuses come from the same derived ledger (its
+ * missions result), so a profile and the ledger rows always agree.
+ *
  * Page tokens name a place in the ledger, not an offset: "pl1.T.K" is the
  * K-th row (from 0) at time T (unix ms), the row the next page starts
  * with. Rows are in time order and derived on every call, so the next page
@@ -41,6 +44,85 @@ void points_status_fill(const profile_config_t *cfg, const customer_view_t *v,
     m->expiring_soon_unix_ms = v->points_expiring_ms;
     m->expiring_soon_days = cfg->points.expiring_soon_days;
     m->expired = v->points_expired;
+}
+
+/* ---- missions -------------------------------------------------------------------- */
+
+#define MISSION_TEXT_MAX 512
+
+struct missions_msg {
+    Patron__V1__MissionStatus st[MISSIONS_MAX];
+    Patron__V1__MissionStatus *ptrs[MISSIONS_MAX];
+    char *cats[MISSIONS_MAX][MISSION_MAX_CATEGORIES];
+    char text[MISSIONS_MAX][MISSION_TEXT_MAX];
+    size_t n;
+};
+
+static void mission_fill(const customers_ctx_t *c, const mission_def_t *d,
+                         const mission_progress_t *p, missions_msg_t *mm, size_t k)
+{
+    Patron__V1__MissionStatus *m = &mm->st[k];
+    const char *const *names = c->cat ? (const char *const *)c->cat->categories : NULL;
+    size_t n_names = c->cat ? c->cat->n_categories : 0;
+
+    patron__v1__mission_status__init(m);
+    m->mission = (char *)d->name;
+    m->kind = (char *)mission_kind_name(d->kind);
+    m->event_type = (char *)store_event_type_name(d->type);
+    m->progress = p->progress;
+    m->target = p->target;
+    for (size_t j = 0; j < p->n_categories; j++)
+        if (names && p->categories[j] < n_names)
+            mm->cats[k][m->n_categories++] = (char *)names[p->categories[j]];
+    m->categories = mm->cats[k];
+    m->completed = p->completed;
+    m->completed_unix_ms = p->completed_ms;
+    m->period = (char *)mission_period_name(d->period);
+    m->period_start_unix_ms = p->period_start_ms;
+    m->period_end_unix_ms = p->period_end_ms == INT64_MAX ? 0 : p->period_end_ms;
+    m->reward_points = d->reward_points;
+    m->completions = p->completions;
+    m->progress_text = missions_progress_text(d, p, names, n_names, mm->text[k],
+                                              sizeof mm->text[k]);
+    mm->ptrs[k] = m;
+}
+
+int missions_msg_new(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
+                     missions_msg_t **out)
+{
+    points_store_view_t pv;
+    missions_msg_t *mm;
+    int rc;
+
+    *out = NULL;
+    if (c->cfg->missions.n == 0)
+        return 0;
+    if ((rc = points_store_ledger(c->store, c->cfg, c->cat, customer_id, now_ms, &pv)) == 0) {
+        const missions_result_t *r = &pv.ledger.missions;
+        if (!(mm = calloc(1, sizeof *mm))) {
+            rc = -ENOMEM;
+        } else {
+            for (size_t k = 0; k < r->n && k < c->cfg->missions.n; k++)
+                mission_fill(c, &c->cfg->missions.m[k], &r->progress[k], mm, k);
+            mm->n = r->n;
+            *out = mm;
+        }
+    }
+    points_store_view_free(&pv);
+    return rc;
+}
+
+void missions_msg_attach(missions_msg_t *mm, Patron__V1__Profile *p)
+{
+    if (!mm)
+        return;
+    p->missions = mm->ptrs;
+    p->n_missions = mm->n;
+}
+
+void missions_msg_free(missions_msg_t *mm)
+{
+    free(mm);
 }
 
 /* ---- page tokens ----------------------------------------------------------------- */
@@ -151,6 +233,8 @@ static void encode_page(const profile_config_t *cfg, const points_store_view_t *
         m->pending = w->pending;
         m->bucket_unix_ms = w->bucket_ms;
         m->note = (char *)w->note;
+        m->mission = w->mission >= 0 && (size_t)w->mission < cfg->missions.n
+                         ? (char *)cfg->missions.m[w->mission].name : "";
         ptrs[i] = m;
     }
     if (from + n < l->n)

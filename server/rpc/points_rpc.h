@@ -17,6 +17,21 @@
 void points_status_fill(const profile_config_t *cfg, const customer_view_t *v,
                         Patron__V1__PointsStatus *m);
 
+/* GetProfile's mission statuses (Profile.missions), built from the
+ * customer's derived ledger at now_ms. Strings borrow from c (the settings
+ * and the catalog), which must outlive the message. */
+typedef struct missions_msg missions_msg_t;
+
+/* *out gets the statuses (NULL when no mission is defined); free with
+ * missions_msg_free. Returns 0, -ENOMEM or a store error. */
+int missions_msg_new(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
+                     missions_msg_t **out);
+
+/* Points p->missions at mm's statuses (nothing for NULL). */
+void missions_msg_attach(missions_msg_t *mm, Patron__V1__Profile *p);
+
+void missions_msg_free(missions_msg_t *mm); /* NULL-safe */
+
 /* ListPointsLedger: INVALID_ARGUMENT naming the field for a bad
  * customer_id, as_of_unix_ms or page_token (one ListPointsLedger did not
  * return); NOT_FOUND for a customer the store knows nothing of. page_size

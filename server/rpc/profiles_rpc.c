@@ -161,6 +161,7 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     customers_ctx_t c;
     customer_view_t v;
     profile_msg_t m = { 0 };
+    missions_msg_t *missions = NULL;
     char who[STORE_MAX_ID + 1];
     int64_t now;
     int linked, rc;
@@ -191,6 +192,8 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         fail_errno(out, rc, "reading the preferences");
     } else if (c.cfg->n_tiers && (rc = tiers_status(&c, who, now, &m.tier)) != 0) {
         fail_errno(out, rc, "reading the tier status");
+    } else if ((rc = missions_msg_new(&c, who, now, &missions)) != 0) {
+        fail_errno(out, rc, "reading the missions");
     } else {
         Patron__V1__GetProfileResponse resp = PATRON__V1__GET_PROFILE_RESPONSE__INIT;
         profile_msg_fill(&c, &v, now, &m);
@@ -200,10 +203,12 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
             m.tier.tier = v.p.tier; /* held by a tier reward */
         if (c.cfg->n_tiers)
             tier_status_fill(c.cfg, &m);
+        missions_msg_attach(missions, &m.p);
         resp.profile = &m.p;
         resp.resolved_customer_id = linked ? who : "";
         encode(&resp.base, out);
     }
+    missions_msg_free(missions);
     app_customers_end(a);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
