@@ -116,6 +116,7 @@ static void test_shipped_examples(void)
     CHECK(pc.tiers[2].benefits.points_multiplier == 1.5);
     CHECK_EQ_INT(pc.points.n_rules, 5);
     CHECK_EQ_INT(pc.triggers.n_rules, 3);
+    CHECK_EQ_INT(pc.missions.n, 3);
     CHECK(cc.holdout_rate == 0.05);
     CHECK_EQ_INT(settings_load(PATRON_SOURCE_DIR "/deploy/profiles.example", &pc, &cc, err,
                                sizeof err), 0);

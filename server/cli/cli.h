@@ -17,6 +17,7 @@
 #include "client.h"
 #include "cliopt.h"
 #include "clitime.h"
+#include "patron/v1/profiles.pb-c.h"
 
 typedef struct store store_t;
 typedef struct profile_config profile_config_t;
@@ -61,6 +62,10 @@ int cli_json_print(struct json_object *o);
 int cli_export_customer(int argc, char **argv);
 /* `patron points` (cli_points.c). */
 int cli_points(int argc, char **argv);
+/* One line per GetProfile mission status ("mission NAME sentence (reward
+ * P, completed N times)"), each after indent; `patron points` and `patron
+ * profile` print them (cli_points.c). */
+void cli_print_missions(const Patron__V1__Profile *p, const char *indent);
 
 /* `patron recommend-batch` (cli_batch.c), in the serving family. */
 int cli_recommend_batch(int argc, char **argv);

@@ -118,6 +118,7 @@ static int profile(const cust_args_t *a)
         printf(" %s;", p->favourite_categories[i]);
     printf("\n");
     print_tier_status(p->tier_status);
+    cli_print_missions(p, "  ");
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return 0;
 }
@@ -125,7 +126,7 @@ static int profile(const cust_args_t *a)
 static int cmd_profile(int argc, char **argv)
 {
     static const cli_cmd_t cmd = { "profile", "--addr HOST:PORT --user ID [--as-of TIME]",
-                                   "A customer's profile: RFM, segment, tier, stage, points." };
+                                   "A customer's profile: RFM, segment, tier, stage, points, missions." };
     cust_args_t a = { 0 };
     cli_opt_t opts[] = {
         CLI_STR("addr", "HOST:PORT", "patrond's address", CLI_REQUIRED, &a.addr),

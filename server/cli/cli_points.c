@@ -75,6 +75,16 @@ static int print_ledger(const points_args_t *a, uint64_t *total)
     return CLI_OK;
 }
 
+void cli_print_missions(const Patron__V1__Profile *p, const char *indent)
+{
+    for (size_t i = 0; i < p->n_missions; i++) {
+        const Patron__V1__MissionStatus *m = p->missions[i];
+        printf("%smission %-12s %s (reward %lld, completed %u time%s)\n", indent, m->mission,
+               m->progress_text, (long long)m->reward_points, m->completions,
+               m->completions == 1 ? "" : "s");
+    }
+}
+
 static int print_status(const points_args_t *a, uint64_t total)
 {
     Patron__V1__GetProfileRequest req = PATRON__V1__GET_PROFILE_REQUEST__INIT;
@@ -98,12 +108,8 @@ static int print_status(const points_args_t *a, uint64_t total)
                s->expiring_soon_days, (long long)s->expiring_soon,
                s->expiring_soon_unix_ms ? cli_time_format(s->expiring_soon_unix_ms, t2) : "-",
                (long long)s->expired);
-    for (size_t i = 0; resp->profile && i < resp->profile->n_missions; i++) {
-        const Patron__V1__MissionStatus *m = resp->profile->missions[i];
-        printf("mission %-12s %s (reward %lld, completed %u time%s)\n", m->mission,
-               m->progress_text, (long long)m->reward_points, m->completions,
-               m->completions == 1 ? "" : "s");
-    }
+    if (resp->profile)
+        cli_print_missions(resp->profile, "");
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return CLI_OK;
 }

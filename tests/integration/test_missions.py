@@ -11,8 +11,8 @@ refunded whole, reviews in two months) must give GetProfile's mission
 progress at chosen instants (progress, categories, completed, period,
 sentence) and the ledger's mission rows (ListPointsLedger: reason MISSION,
 source NAME:PERIOD, balance = sum of the rows); replaying the same events
-changes nothing; `patron points` prints the missions; bad mission lines keep
-patrond from starting, naming file and line.
+changes nothing; `patron points` and `patron profile` print the missions;
+bad mission lines keep patrond from starting, naming file and line.
 """
 import calendar
 import os
@@ -186,6 +186,11 @@ class MissionTests(ServerTest):
         self.assertEqual(lines[1].split()[1:], ["MISSION", "explorer", "explorer:2026-02",
                                                 "+150", "+0", "335"])
         self.assertEqual(len(lines), 6)
+        # patron profile prints the same lines under the profile.
+        out = h.run_patron("profile", "--addr", self.srv.addr, "--user", WHO,
+                           "--as-of", "2026-03-03T12:00:00Z").stdout
+        self.assertIn("\n  mission critic       1/2 review events (this month, through "
+                      "2026-03-31) (reward 50, completed 1 time)\n", out)
 
     def test_bad_mission_lines_refuse_to_start(self):
         for text, want in [
