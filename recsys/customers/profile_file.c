@@ -218,18 +218,30 @@ int profile_config_load(const char *path, profile_config_t *cfg, char *err, size
 int profile_config_load_more(const char *path, profile_config_t *cfg, profile_file_more_fn fn,
                              void *ctx, char *err, size_t cap)
 {
-    const more_t more = { fn, ctx };
     FILE *f = fopen(path, "r");
+    int rc;
+
+    if (!f) {
+        profile_config_default(cfg);
+        snprintf(err, cap, "%s: cannot open: %s", path, strerror(errno));
+        return -ENOENT;
+    }
+    rc = profile_config_read_more(f, path, cfg, fn, ctx, err, cap);
+    fclose(f);
+    return rc;
+}
+
+int profile_config_read_more(FILE *f, const char *name, profile_config_t *cfg,
+                             profile_file_more_fn fn, void *ctx, char *err, size_t cap)
+{
+    const more_t more = { fn, ctx };
+    const char *path = name;
     char line[1024], why_buf[256];
     unsigned lineno = 0;
     int tiers_seen = 0, segments_seen = 0, rc = 0;
     const char *why;
 
     profile_config_default(cfg);
-    if (!f) {
-        snprintf(err, cap, "%s: cannot open: %s", path, strerror(errno));
-        return -ENOENT;
-    }
     while (fgets(line, sizeof line, f)) {
         char *hash = strchr(line, '#'), *eq, *key;
         lineno++;
@@ -251,7 +263,10 @@ int profile_config_load_more(const char *path, profile_config_t *cfg, profile_fi
             break;
         }
     }
-    fclose(f);
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, cap, "%s: read error", path);
+        rc = -EIO;
+    }
     if (rc == 0 && (why = points_rules_invalid(cfg, &lineno)) != NULL) {
         snprintf(err, cap, "%s:%u: %s", path, lineno, why);
         rc = -EINVAL;

@@ -9,6 +9,7 @@
 #define PATRON_RECSYS_PROFILE_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "profile.h"
 
@@ -28,5 +29,12 @@ typedef const char *(*profile_file_more_fn)(void *ctx, const char *key, const ch
  * profile_config_load). */
 int profile_config_load_more(const char *path, profile_config_t *cfg, profile_file_more_fn more,
                              void *ctx, char *err, size_t cap);
+
+/* profile_config_load_more over an open stream (read to its end, not
+ * closed): the one parser, for a file and for a programme text sent over
+ * RPC alike. name stands for the path in messages ("name:line: ..").
+ * -EIO when the stream fails. */
+int profile_config_read_more(FILE *f, const char *name, profile_config_t *cfg,
+                             profile_file_more_fn more, void *ctx, char *err, size_t cap);
 
 #endif
