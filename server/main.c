@@ -34,7 +34,6 @@
 #include "methods.h"
 #include "log.h"
 #include "pemfile.h"
-#include "settings.h"
 #include "store_record.h"
 #include "transport.h"
 #include "version.h"
@@ -252,6 +251,17 @@ static void forward_signals(const sigset_t *sigs)
 /* Raises the open-file soft limit to the hard limit: every connection
  * holds a descriptor, and the transport caps connections below the limit
  * (listener.h), so the higher it is the more clients are served. */
+/* Says what the trigger scheduler runs with (the programme in force). */
+static void log_triggers(app_t *a)
+{
+    programme_t *p = app_programme(a);
+    const trigger_config_t *tc = &p->settings.profile.triggers;
+    if (tc->n_rules)
+        plog(LOG_INFO, "triggers: %zu rules, scanning every %u s, next sequence %llu",
+             tc->n_rules, tc->scan_seconds, (unsigned long long)atomic_load(&a->trigger_next));
+    programme_unref(p);
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -319,13 +329,10 @@ int main(int argc, char **argv)
     app.api = &patron_api; /* token scopes are checked against it */
     app.max_event_skew_ms = (int64_t)o.event_skew_s * 1000;
     app.access_log = o.access_log;
-    if (rc == 0 && o.profiles) {
+    if (rc == 0) {
         char err[512];
-        if ((rc = settings_load(o.profiles, &app.profile_cfg, &app.coupon_cfg, err,
-                                sizeof err)) != 0)
+        if ((rc = app_programme_start(&app, o.profiles, err, sizeof err)) != 0)
             plog(LOG_ERROR, "%s", err);
-        else
-            plog(LOG_INFO, "profile settings from %s", o.profiles);
     }
     if (rc == 0 && o.auth_file) {
         char err[512];
@@ -388,10 +395,7 @@ int main(int argc, char **argv)
         free(stats);
         return 1;
     }
-    if (app.profile_cfg.triggers.n_rules)
-        plog(LOG_INFO, "triggers: %zu rules, scanning every %u s, next sequence %llu",
-             app.profile_cfg.triggers.n_rules, app.profile_cfg.triggers.scan_seconds,
-             (unsigned long long)atomic_load(&app.trigger_next));
+    log_triggers(&app);
     if (o.port_file && write_port_file(o.port_file, port) != 0)
         plog(LOG_WARN, "cannot write port file %s", o.port_file);
     plog(LOG_INFO, "patrond %s (commit %s) listening on %s (port %d, %u threads%s%s%s)",

@@ -320,7 +320,8 @@ static void dispatch(app_t *app, const rpc_method_t *m, const gwcall_req_t *req,
                      gwcall_reply_t *out)
 {
     const ProtobufCMessageDescriptor *in, *od;
-    rpc_call_info_t ci = { deadline_of(req->timeout_ms), 0, tags };
+    rpc_call_info_t ci = { .deadline = deadline_of(req->timeout_ms), .worker = 0,
+                           .tags = tags, .caller = caller }; /* set by authorize below */
     uint8_t *bytes = NULL;
     size_t len = 0;
     int code;

@@ -124,6 +124,15 @@ static void commits(expo_t *e, app_t *a)
     expo_u64(e, "patron_store_group_commit_writes_total", NULL, 0, st.writes);
 }
 
+static void programme(expo_t *e, app_t *a)
+{
+    programme_t *p = app_programme(a);
+    gauge(e, "patron_programme_version",
+          "Version of the loyalty programme in force (0: none stored yet: the --profiles "
+          "file or the defaults).", (double)p->version);
+    programme_unref(p);
+}
+
 static void store(expo_t *e, app_t *a)
 {
     store_usage_t u;
@@ -340,6 +349,7 @@ char *metrics_render(app_t *a, size_t *len)
     if (a->stats)
         metrics_rpc(&e, a->api, a->stats);
     model(&e, a);
+    programme(&e, a);
     store(&e, a);
     budgets(&e, a);
     events(&e, &a->counters);

@@ -28,8 +28,6 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     atomic_init(&a->health_epoch, 0);
     atomic_init(&a->trigger_next, 1);
     a->trigger_sched = NULL;
-    profile_config_default(&a->profile_cfg);
-    coupon_config_default(&a->coupon_cfg);
     pthread_rwlock_init(&a->cust_lock, NULL);
     a->cust_catalog = NULL;
     memset(&a->cutpoints, 0, sizeof a->cutpoints);
@@ -44,7 +42,10 @@ int app_init(app_t *a, store_t *store, const model_opts_t *opts)
     counters_init(&a->counters);
     a->max_event_skew_ms = APP_DEFAULT_EVENT_SKEW_MS;
     a->zones = NULL;
-    if (!(a->shown = shown_new(0)) || !(a->zones = tz_cache_new(NULL)))
+    programme_slot_init(&a->programme);
+    pthread_mutex_init(&a->programme_mu, NULL);
+    if (!(a->shown = shown_new(0)) || !(a->zones = tz_cache_new(NULL)) ||
+        app_programme_init(a) != 0)
         return -ENOMEM;
     if ((rc = exp_slot_init(&a->experiments, store, &a->models, &a->model_opts)) != 0)
         return rc;
@@ -193,6 +194,8 @@ void app_destroy(app_t *a)
     catalog_unref(a->cust_catalog);
     pthread_rwlock_destroy(&a->cust_lock);
     counters_destroy(&a->counters);
+    programme_slot_destroy(&a->programme);
+    pthread_mutex_destroy(&a->programme_mu);
 }
 
 int app_refresh_customers(app_t *a)
@@ -233,20 +236,36 @@ double app_deadline(const rpc_call_info_t *ci)
     return monotime_seconds() + (left > 0 ? (double)left / 1000.0 : -1.0);
 }
 
-void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c)
+void app_customers_begin_with(app_t *a, const rpc_call_info_t *ci, programme_t *p,
+                              customers_ctx_t *c)
 {
     pthread_rwlock_rdlock(&a->cust_lock);
     c->store = a->store;
-    c->cfg = &a->profile_cfg;
+    /* app_customers_end finds the snapshot again from cfg. */
+    c->cfg = &programme_ref(p)->settings.profile;
     c->cat = a->cust_catalog;
     c->cut = &a->cutpoints;
     c->clv = a->has_clv ? &a->clv : NULL;
     c->deadline = app_deadline(ci);
 }
 
-void app_customers_end(app_t *a)
+void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c)
+{
+    programme_t *p = app_programme(a);
+    app_customers_begin_with(a, ci, p, c);
+    programme_unref(p);
+}
+
+const settings_t *app_customers_settings(const customers_ctx_t *c)
+{
+    return &programme_of_profile(c->cfg)->settings;
+}
+
+void app_customers_end(app_t *a, customers_ctx_t *c)
 {
     pthread_rwlock_unlock(&a->cust_lock);
+    programme_unref(programme_of_profile(c->cfg));
+    c->cfg = NULL;
 }
 
 static int reload(app_t *a, uint64_t *version)

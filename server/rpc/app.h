@@ -25,6 +25,7 @@
 #include "exp_snapshot.h"
 #include "model.h"
 #include "profile.h"
+#include "programme.h"
 #include "shown.h"
 #include "store.h"
 #include "tz.h"
@@ -48,15 +49,19 @@ typedef struct app {
      * state (health_rpc.h). */
     atomic_uint_fast64_t health_epoch;
 
-    /* Customer profiles: the config is fixed; the catalog (a reference to
-     * the served snapshot, not a copy) and RFM cut-points are replaced
-     * (under the write lock) when items are upserted or a new model
-     * (trained with a new RFM job) is loaded. */
-    profile_config_t profile_cfg;
-    /* The coupon decision's guards and economics, from the same settings
-     * file (settings.h), fixed after start: every path that decides coupons
-     * (TargetCoupons, SelectCampaignAudience, triggers) reads this one. */
-    coupon_config_t coupon_cfg;
+    /* The loyalty programme: the operator's settings as a whole (settings.h:
+     * tiers and benefits, points rules, contact policy, triggers, coupon
+     * guards, ...), an immutable snapshot (programme.h) swapped atomically
+     * by SetProgramme (app_programme.c). A request pins one
+     * (app_programme, or app_customers_begin) and reads every setting from
+     * it to the end, never a mix of two versions. programme_mu orders the
+     * writers: each stores its version and swaps it in before the next. */
+    programme_slot_t programme;
+    pthread_mutex_t programme_mu;
+    /* Customer profiles: the catalog (a reference to the served snapshot,
+     * not a copy) and RFM cut-points are replaced (under the write lock)
+     * when items are upserted or a new model (trained with a new RFM job)
+     * is loaded. */
     pthread_rwlock_t cust_lock;
     catalog_t *cust_catalog;
     rfm_cutpoints_t cutpoints;
@@ -105,7 +110,7 @@ typedef struct app {
      * bumped after each commit (Subscribe streams compare their cursor with
      * it on their tick instead of reading the store); the scheduler thread
      * (NULL until app_triggers_start). Firings go through the contact
-     * policy (profile_cfg.contact, zones). */
+     * policy (the programme's contact settings, zones). */
     atomic_uint_fast64_t trigger_next;
     struct trigger_sched *trigger_sched;
 } app_t;
@@ -147,11 +152,54 @@ int app_coupons_changed(app_t *a);
  * ci is NULL. */
 double app_deadline(const rpc_call_info_t *ci);
 
-/* Takes the read lock and fills c for a profile call, with the call's
- * deadline (ci may be NULL: none) so scans stop with -ETIMEDOUT when it
- * passes; release with app_customers_end. */
+/* Takes the read lock, pins the programme in force and fills c for a
+ * profile call (c->cfg is the pinned programme's profile settings), with
+ * the call's deadline (ci may be NULL: none) so scans stop with -ETIMEDOUT
+ * when it passes; release with app_customers_end(a, c). */
 void app_customers_begin(app_t *a, const rpc_call_info_t *ci, customers_ctx_t *c);
-void app_customers_end(app_t *a);
+/* app_customers_begin with programme p (a reference is taken): a stream
+ * pins one programme at its start and uses it at every step. */
+void app_customers_begin_with(app_t *a, const rpc_call_info_t *ci, programme_t *p,
+                              customers_ctx_t *c);
+void app_customers_end(app_t *a, customers_ctx_t *c);
+/* The whole settings of the programme c pinned (coupon guards, contact
+ * policy): borrowed until app_customers_end. */
+const settings_t *app_customers_settings(const customers_ctx_t *c);
+
+/* ---- the programme (app_programme.c) --------------------------------------------- */
+
+/* For app_init: serves the defaults as version 0. 0 or -ENOMEM. */
+int app_programme_init(app_t *a);
+
+/* The programme in force, with a reference taken: release with
+ * programme_unref. Never NULL after app_init (the defaults, version 0). */
+programme_t *app_programme(app_t *a);
+
+/* At start: serves the newest stored version when the store holds one (the
+ * --profiles file at path is then not used: a warning says so when its
+ * text differs), else the file at path (NULL: the defaults) as version 0,
+ * which is not stored until the first SetProgramme. Logs which is in force.
+ * Returns 0, or -EINVAL/-ENOENT/a store error with err saying what (a bad
+ * file line, a stored version this build refuses). */
+int app_programme_start(app_t *a, const char *path, char *err, size_t cap);
+
+/* What SetProgramme or a rollback asks for. */
+typedef struct app_programme_edit {
+    uint64_t expected_version;  /* the version the editor read (0: none stored) */
+    const char *text;           /* len bytes, settings-file syntax */
+    size_t len;
+    const char *set_by;         /* the caller's token name; NULL or "": none */
+    uint64_t rollback_of;       /* 0, or the stored version text repeats */
+} app_programme_edit_t;
+
+/* Parses e->text with the settings file's parser (settings_parse), stores
+ * it durably as version expected + 1 if expected is still the newest, and
+ * swaps it in for every request from the next one on. Returns 0 with *out
+ * the new programme (a reference: unref it); -EINVAL (err: "programme:LINE:
+ * setting: what"; nothing stored), -ESTALE (err names the newest version;
+ * nothing stored), or a store error (nothing served changes). */
+int app_programme_set(app_t *a, const app_programme_edit_t *e, programme_t **out, char *err,
+                      size_t cap);
 
 /* (Re)reads a->auth_path and swaps the tokens in (an empty file: none, so
  * every call but health checks is refused). On error (the file deleted,
@@ -205,8 +253,10 @@ void app_drain(app_t *a);
 
 /* ---- triggers (app_triggers.c) -------------------------------------------------- */
 
-/* Starts the trigger scheduler thread when the settings define trigger
- * rules (a->profile_cfg.triggers): it evaluates the customers
+/* Starts the trigger scheduler thread when the programme in force defines
+ * trigger rules (a programme edited to have rules where the one at start
+ * had none needs a restart to start it; rules and the scan period are
+ * read from the programme in force at each evaluation): it evaluates the customers
  * app_triggers_touch queued as soon as they are queued, and every customer
  * (with events, or with attributes alone: a birthday, a signup date) every
  * scan_seconds (the time-based rules: cart abandonment,

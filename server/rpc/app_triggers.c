@@ -48,8 +48,8 @@ int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
     trigger_sched_t *ts = a->trigger_sched;
     customers_ctx_t c;
     triggers_env_t env;
-    contactstore_env_t contact = { a->store, &a->profile_cfg.contact, a->zones };
-    coupon_config_t ccfg;
+    contactstore_env_t contact = { a->store, NULL, a->zones };
+    const settings_t *set;
     model_t *m;
     coupon_catalog_t *coupons;
     triggers_result_t r;
@@ -65,14 +65,16 @@ int app_triggers_evaluate(app_t *a, const char *customer_id, int64_t now_ms,
     pthread_mutex_lock(&ts->eval);
     m = model_slot_get(&a->models);
     coupons = coupon_catalog_slot_get(&a->coupons);
-    ccfg = a->coupon_cfg;
     app_customers_begin(a, NULL, &c);
+    /* One programme for the whole evaluation: rules, contact policy, guards. */
+    set = app_customers_settings(&c);
+    contact.cfg = &set->profile.contact;
     env = (triggers_env_t){ .cust = &c, .model = m,
                             .coupons = coupons ? coupons->coupons : NULL,
-                            .n_coupons = coupons ? coupons->n : 0, .coupon_cfg = &ccfg,
+                            .n_coupons = coupons ? coupons->n : 0, .coupon_cfg = &set->coupon,
                             .contact = &contact };
     rc = triggers_evaluate(&env, customer_id, now_ms, &r);
-    app_customers_end(a);
+    app_customers_end(a, &c);
     coupon_catalog_unref(coupons);
     model_unref(m);
     if (r.last_seq)
@@ -163,10 +165,19 @@ static struct timespec deadline_after(uint32_t seconds)
     return t;
 }
 
+/* The programme in force's scan period: an edit changes it from the next
+ * scan on. */
+static uint32_t scan_period(app_t *a)
+{
+    programme_t *p = app_programme(a);
+    uint32_t period = p->settings.profile.triggers.scan_seconds;
+    programme_unref(p);
+    return period;
+}
+
 static void *sched_main(void *arg)
 {
     trigger_sched_t *ts = arg;
-    uint32_t period = ts->a->profile_cfg.triggers.scan_seconds;
     struct timespec next_scan = deadline_after(0);
 
     pthread_mutex_lock(&ts->mu);
@@ -188,7 +199,7 @@ static void *sched_main(void *arg)
             ts->scan_now = 0;
             pthread_mutex_unlock(&ts->mu);
             scan_all(ts);
-            next_scan = deadline_after(period);
+            next_scan = deadline_after(scan_period(ts->a));
             pthread_mutex_lock(&ts->mu);
             continue;
         }
@@ -202,13 +213,16 @@ int app_triggers_start(app_t *a)
 {
     trigger_sched_t *ts;
     pthread_condattr_t ca;
+    programme_t *p = app_programme(a);
+    size_t rules = p->settings.profile.triggers.n_rules;
     uint64_t next = 1;
     int rc;
 
+    programme_unref(p);
     if ((rc = triggers_next_seq(a->store, &next)) != 0)
         return rc;
     atomic_store(&a->trigger_next, next);
-    if (a->profile_cfg.triggers.n_rules == 0)
+    if (rules == 0)
         return 0;
     if (!(ts = calloc(1, sizeof *ts)))
         return -ENOMEM;

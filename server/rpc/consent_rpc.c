@@ -177,6 +177,7 @@ void h_set_preferences(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     Patron__V1__SetPreferencesRequest *r = (Patron__V1__SetPreferencesRequest *)decode(
         &patron__v1__set_preferences_request__descriptor, req, len, out);
     Patron__V1__SetPreferencesResponse resp = PATRON__V1__SET_PREFERENCES_RESPONSE__INIT;
+    programme_t *prog;
     consent_update_t u;
     prefs_msg_t m;
     consent_t c;
@@ -224,11 +225,13 @@ void h_set_preferences(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         fail_errno(out, rc, "storing the preferences");
         goto out;
     }
-    prefs_msg_fill(&a->profile_cfg.contact, &c, &m);
+    prog = app_programme(a);
+    prefs_msg_fill(&prog->settings.profile.contact, &c, &m);
     resp.preferences = &m.p;
     resp.changes = (uint32_t)changed;
     resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
+    programme_unref(prog);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -334,7 +337,8 @@ void h_check_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     Patron__V1__CheckContactRequest *r = (Patron__V1__CheckContactRequest *)decode(
         &patron__v1__check_contact_request__descriptor, req, len, out);
     Patron__V1__CheckContactResponse resp = PATRON__V1__CHECK_CONTACT_RESPONSE__INIT;
-    contactstore_env_t env = { a->store, &a->profile_cfg.contact, a->zones };
+    programme_t *prog = NULL;
+    contactstore_env_t env = { a->store, NULL, a->zones };
     contact_decision_t d;
     consent_t c;
     char who[STORE_MAX_ID + 1];
@@ -356,6 +360,8 @@ void h_check_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
     if ((linked = resolve(a, r->customer_id, who, out)) < 0)
         goto out;
+    prog = app_programme(a);
+    env.cfg = &prog->settings.profile.contact;
     rc = contactstore_check(&env, who, channel_from_pb(r->channel),
                             kind_from_pb(r->kind),
                             r->as_of_unix_ms ? r->as_of_unix_ms : wall_ms(), &d, &personal);
@@ -374,10 +380,11 @@ void h_check_contact(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     resp.channel_limit_day = d.limit_day;
     resp.channel_limit_week = d.limit_week;
     resp.personalization_allowed = personal;
-    resp.time_zone = (char *)contact_zone_name(&a->profile_cfg.contact, &c);
+    resp.time_zone = (char *)contact_zone_name(env.cfg, &c);
     resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
 out:
+    programme_unref(prog);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 

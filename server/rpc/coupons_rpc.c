@@ -36,12 +36,6 @@ static int id_bad(const char *id, size_t max)
     return id_check(id, max, ID_PRINTABLE) == 0;
 }
 
-/* The decision's settings: the server's, from its settings file. */
-static void coupon_settings(const app_t *a, coupon_config_t *cfg)
-{
-    *cfg = a->coupon_cfg;
-}
-
 /* ---- Coupon message -> coupon_t --------------------------------------------------- */
 
 static int name_index(const char *name, const char *(*name_of)(const profile_config_t *, int),
@@ -54,11 +48,12 @@ static int name_index(const char *name, const char *(*name_of)(const profile_con
 }
 
 /* Fills c from m; on a bad field writes a message naming it into err and
- * returns -EINVAL. Names resolve against the profile config and catalog. */
-static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
-                           char *err, size_t cap)
+ * returns -EINVAL. Names resolve against the profile config pc (tiers,
+ * segments) and catalog. */
+static int coupon_from_msg_with(app_t *a, const profile_config_t *pc,
+                                const Patron__V1__Coupon *m, coupon_t *c, char *err,
+                                size_t cap)
 {
-    const profile_config_t *pc = &a->profile_cfg;
     const char *field, *why;
     catalog_t *cat;
     size_t bad;
@@ -142,6 +137,16 @@ static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
         snprintf(err, cap, "%s: %s", field, why);
     else
         snprintf(err, cap, "%s[%zu]: %s", field, bad, why);
+    return rc;
+}
+
+/* coupon_from_msg_with the programme in force's tiers and segments. */
+static int coupon_from_msg(app_t *a, const Patron__V1__Coupon *m, coupon_t *c,
+                           char *err, size_t cap)
+{
+    programme_t *prog = app_programme(a);
+    int rc = coupon_from_msg_with(a, &prog->settings.profile, m, c, err, cap);
+    programme_unref(prog);
     return rc;
 }
 
@@ -264,14 +269,14 @@ static const char *target_invalid(const Patron__V1__TargetCouponsRequest *r)
 }
 
 /* The customer's view at now; *known = 0 (a prospect) when unknown. */
-static int load_customer(app_t *a, const char *customer_id, int64_t now,
+static int load_customer(app_t *a, programme_t *prog, const char *customer_id, int64_t now,
                          customer_view_t *v, int *known)
 {
     customers_ctx_t c;
     int rc;
-    app_customers_begin(a, NULL, &c); /* one customer: no scan */
+    app_customers_begin_with(a, NULL, prog, &c); /* one customer: no scan */
     rc = serve_coupon_view(&c, customer_id, now, v, known);
-    app_customers_end(a);
+    app_customers_end(a, &c);
     return rc;
 }
 
@@ -319,6 +324,7 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     arms_t arms;
     coupon_customer_t cust;
     coupon_config_t cfg;
+    programme_t *prog = NULL;
     customer_view_t v;
     char rid[33], err[256], who[STORE_MAX_ID + 1];
     const char *bad, *exp_id, *arm_id;
@@ -330,7 +336,9 @@ void h_target_coupons(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
         goto out;
     }
-    coupon_settings(a, &cfg);
+    /* One programme for the whole decision: guards, consent default, tiers. */
+    prog = app_programme(a);
+    cfg = prog->settings.coupon;
     if (r->n_cart && !(lines = calloc(r->n_cart, sizeof *lines))) {
         rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
@@ -351,7 +359,7 @@ resolve:
         goto out;
     }
     if ((rc = consentstore_allows(a->store, who, -1, CONSENT_MARKETING,
-                                  (consent_state_t)a->profile_cfg.contact.consent_default,
+                                  (consent_state_t)prog->settings.profile.contact.consent_default,
                                   &consented)) != 0) {
         fail_errno(out, rc, "reading the customer's consent");
         goto out;
@@ -363,7 +371,7 @@ resolve:
     memset(&t, 0, sizeof t);
     t.now_ms = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
     exp_slot_arms(&a->experiments, who, wall_ms(), &arms, NULL);
-    if ((rc = load_customer(a, who, t.now_ms, &v, &known)) != 0) {
+    if ((rc = load_customer(a, prog, who, t.now_ms, &v, &known)) != 0) {
         fail_errno(out, rc, "reading the profile");
         goto out;
     }
@@ -429,6 +437,7 @@ resolve:
     resp.resolved_customer_id = linked ? who : "";
     encode(&resp.base, out);
 out:
+    programme_unref(prog);
     coupon_catalog_unref(coupons);
     free(ent_ptrs);
     free(ent_msgs);
@@ -506,6 +515,7 @@ out:
 
 typedef struct campaign_stream {
     app_t *app;
+    programme_t *prog;             /* pinned for the whole stream */
     campaign_scan_t *scan;         /* NULL once every customer is scored */
     campaign_audience_t a;
     size_t sent;
@@ -518,6 +528,7 @@ static void campaign_stream_close(void *state)
         return;
     campaign_scan_free(st->scan);
     campaign_audience_free(&st->a);
+    programme_unref(st->prog);
     free(st);
 }
 
@@ -568,12 +579,13 @@ static void *campaign_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         goto out;
     }
     st->app = a;
-    coupon_settings(a, &cfg);
-    app_customers_begin(a, NULL, &c);
+    st->prog = app_programme(a);
+    cfg = st->prog->settings.coupon;
+    app_customers_begin_with(a, NULL, st->prog, &c);
     rc = campaign_scan_begin(a->store, &c, r->campaign_id, r->budget, r->limit,
                              r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms(), &cfg,
                              &st->a, &st->scan);
-    app_customers_end(a);
+    app_customers_end(a, &c);
     if (rc == 0)
         campaign_scan_reach(st->scan, a->zones, channel_from_pb(r->channel));
     if (rc) {
@@ -596,9 +608,9 @@ static int campaign_next(void *state, rpc_reply_t *out)
     int rc;
 
     if (st->scan) {
-        app_customers_begin(st->app, NULL, &c);
+        app_customers_begin_with(st->app, NULL, st->prog, &c);
         rc = campaign_scan_step(st->scan, &c, CAMPAIGN_STEP);
-        app_customers_end(st->app);
+        app_customers_end(st->app, &c);
         if (rc < 0) {
             campaign_fail(out, rc);
             return RPC_STREAM_DONE;

@@ -387,6 +387,7 @@ void h_export_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     Patron__V1__ExportCustomerRequest *r = (Patron__V1__ExportCustomerRequest *)decode(
         &patron__v1__export_customer_request__descriptor, req, len, out);
     export_sink_t k;
+    programme_t *prog = NULL;
     const char *owner = NULL;
     int rc;
 
@@ -394,7 +395,8 @@ void h_export_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     if (!r)
         return;
     memset(&k, 0, sizeof k);
-    k.contact = &a->profile_cfg.contact;
+    prog = app_programme(a);
+    k.contact = &prog->settings.profile.contact;
     patron__v1__export_customer_response__init(&k.resp);
     if (!r->customer_id[0] || strlen(r->customer_id) > STORE_MAX_ID) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "customer_id: 1..%d bytes required",
@@ -416,5 +418,6 @@ void h_export_customer(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     }
 out:
     arena_free(&k.arena);
+    programme_unref(prog);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }

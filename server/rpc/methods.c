@@ -18,6 +18,7 @@
 #include "health_rpc.h"
 #include "points_rpc.h"
 #include "profiles_rpc.h"
+#include "programme_rpc.h"
 #include "recommender_rpc.h"
 #include "rewards_rpc.h"
 #include "reflection.h"
@@ -79,6 +80,10 @@
     M(ADMIN, "GetModelInfo", UNARY(h_model_info))                               \
     M(ADMIN, "ReloadModel", OFF_PATH(AUDITED(UNARY(h_reload_model))))           \
     M(ADMIN, "GetServerStats", UNARY(h_server_stats))                           \
+    M(ADMIN, "GetProgramme", UNARY(h_get_programme))                            \
+    M(ADMIN, "SetProgramme", AUDITED(UNARY(h_set_programme)))                   \
+    M(ADMIN, "ListProgrammeVersions", UNARY(h_list_programme_versions))         \
+    M(ADMIN, "RollbackProgramme", AUDITED(UNARY(h_rollback_programme)))         \
     M(COUPONS, "UpsertCoupon", AUDITED(UNARY(h_upsert_coupon)))                 \
     M(COUPONS, "TargetCoupons", UNARY(h_target_coupons))                        \
     M(COUPONS, "SelectCampaignAudience",                                        \

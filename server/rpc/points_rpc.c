@@ -291,7 +291,7 @@ void h_list_points_ledger(void *app, const rpc_call_info_t *ci, const uint8_t *r
         encode_page(c.cfg, &pv, from, n, linked ? who : "", out);
     }
     points_store_view_free(&pv);
-    app_customers_end(a);
+    app_customers_end(a, &c);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -373,7 +373,7 @@ void h_adjust_points(void *app, const rpc_call_info_t *ci, const uint8_t *req, s
     }
     app_customers_begin(a, ci, &c);
     rc = customers_points_write(&c, who, r->adjustment_id, &e, e.time_ms, &res);
-    app_customers_end(a);
+    app_customers_end(a, &c);
     adjust_reply(rc, r, &res, linked ? who : "", out);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);

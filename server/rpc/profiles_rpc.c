@@ -197,7 +197,7 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     } else {
         Patron__V1__GetProfileResponse resp = PATRON__V1__GET_PROFILE_RESPONSE__INIT;
         profile_msg_fill(&c, &v, now, &m);
-        prefs_msg_fill(&a->profile_cfg.contact, &m.consent, &m.prefs);
+        prefs_msg_fill(&app_customers_settings(&c)->profile.contact, &m.consent, &m.prefs);
         m.p.preferences = &m.prefs.p;
         if (v.tier_reward_until_ms && v.p.tier > m.tier.tier)
             m.tier.tier = v.p.tier; /* held by a tier reward */
@@ -209,7 +209,7 @@ void h_get_profile(void *app, const rpc_call_info_t *ci, const uint8_t *req,
         encode(&resp.base, out);
     }
     missions_msg_free(missions);
-    app_customers_end(a);
+    app_customers_end(a, &c);
 out:
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -228,6 +228,9 @@ out:
 
 typedef struct audience_stream {
     app_t *a;
+    programme_t *prog;             /* pinned for the whole stream: the
+                                      expression's tier and segment names
+                                      resolve against its settings */
     audience_t *aud;
     customers_cursor_t cur;
     uint32_t *members;             /* indices of the members to send, in order */
@@ -245,6 +248,7 @@ static void audience_stream_close(void *state)
         return;
     audience_free(st->aud);
     free(st->members);
+    programme_unref(st->prog);
     free(st);
 }
 
@@ -255,7 +259,7 @@ static int collect_member(void *ctx, const customer_view_t *v)
     audience_stream_t *st = ctx;
     int ok = 0, rc = consentstore_allows(
         st->a->store, v->customer_id, st->channel, CONSENT_MARKETING,
-        (consent_state_t)st->a->profile_cfg.contact.consent_default, &ok);
+        (consent_state_t)st->prog->settings.profile.contact.consent_default, &ok);
     if (rc || !ok)
         return rc;
     st->total++;
@@ -338,8 +342,10 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
         goto out;
     }
     st->channel = channel_from_pb(r->channel);
+    st->prog = app_programme(a);
     if (r->expression[0] &&
-        (rc = audience_parse(r->expression, &a->profile_cfg, &st->aud, err, sizeof err)) != 0) {
+        (rc = audience_parse(r->expression, &st->prog->settings.profile, &st->aud, err,
+                             sizeof err)) != 0) {
         if (rc == -ENOMEM)
             rpc_fail(out, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         else
@@ -349,9 +355,9 @@ static void *audience_start(void *app, const rpc_call_info_t *ci, const uint8_t 
     st->a = a;
     st->limit = r->limit;
     st->now = r->as_of_unix_ms > 0 ? r->as_of_unix_ms : wall_ms();
-    app_customers_begin(a, NULL, &c);
+    app_customers_begin_with(a, NULL, st->prog, &c);
     rc = customers_cursor_init(&c, &st->cur);
-    app_customers_end(a);
+    app_customers_end(a, &c);
     if (rc) {
         fail_errno(out, rc, "selecting the audience");
         goto fail;
@@ -373,13 +379,13 @@ static int audience_next(void *state, rpc_reply_t *out)
     customers_ctx_t c;
     int rc;
 
-    app_customers_begin(st->a, NULL, &c);
+    app_customers_begin_with(st->a, NULL, st->prog, &c);
     if (matching)
         rc = customers_select_step(&c, st->aud, st->now, &st->cur, AUDIENCE_STEP,
                                    collect_member, st);
     else
         rc = audience_send_step(st, &c, out);
-    app_customers_end(st->a);
+    app_customers_end(st->a, &c);
     if (rc < 0) {
         free(out->body);
         out->body = NULL;
@@ -477,7 +483,7 @@ void h_redeem_points(void *app, const rpc_call_info_t *ci, const uint8_t *req,
     app_customers_begin(a, ci, &c);
     rc = customers_redeem(&c, r->customer_id, r->redemption_id, r->points, wall_ms(), &balance,
                           &dup);
-    app_customers_end(a);
+    app_customers_end(a, &c);
     if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events");
     } else if (rc == -ERANGE) {

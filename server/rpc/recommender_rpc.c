@@ -172,9 +172,11 @@ static model_t *model_for_arms(app_t *a, const char *customer_id, arms_t *arms,
  * answers popular items and says so). *withdrawn gets 1 or 0. */
 static int personalization_withdrawn(app_t *a, const char *customer_id, int *withdrawn)
 {
+    programme_t *p = app_programme(a);
     int ok = 1, rc = consentstore_allows(
         a->store, customer_id, -1, CONSENT_PERSONALIZATION,
-        (consent_state_t)a->profile_cfg.contact.consent_default, &ok);
+        (consent_state_t)p->settings.profile.contact.consent_default, &ok);
+    programme_unref(p);
     *withdrawn = !ok;
     return rc;
 }
@@ -237,7 +239,7 @@ static int customer_access(app_t *a, const rpc_call_info_t *ci, const catalog_t 
 
     app_customers_begin(a, ci, &cust);
     rc = members_access(&cust, c, customer_id, wall_ms(), want_prices, access);
-    app_customers_end(a);
+    app_customers_end(a, &cust);
     return rc;
 }
 

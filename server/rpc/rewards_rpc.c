@@ -63,12 +63,13 @@ static void redeem_answer(const profile_config_t *cfg, const rewards_result_t *r
     encode(&resp.base, out);
 }
 
-static void redeem_reply(int rc, const app_t *a, const Patron__V1__RedeemPointsRequest *r,
+static void redeem_reply(int rc, const profile_config_t *pc,
+                         const Patron__V1__RedeemPointsRequest *r,
                          const rewards_request_t *q, const rewards_result_t *res,
                          const char *resolved, rpc_reply_t *out)
 {
     if (rc == 0) {
-        redeem_answer(&a->profile_cfg, res, resolved, out);
+        redeem_answer(pc, res, resolved, out);
     } else if (rc == -ENOENT) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "customer_id: no events");
     } else if (rc == -ERANGE) {
@@ -93,36 +94,40 @@ static void redeem_reply(int rc, const app_t *a, const Patron__V1__RedeemPointsR
 void rewards_rpc_redeem(app_t *a, const rpc_call_info_t *ci,
                         const Patron__V1__RedeemPointsRequest *r, rpc_reply_t *out)
 {
+    /* One programme for the whole redemption: the reward, the guards, the answer. */
+    programme_t *prog = app_programme(a);
     rewards_request_t q = { .customer_id = r->customer_id, .redemption_id = r->redemption_id,
                             .device_id = r->device_id, .address_id = r->address_id,
-                            .coupon_cfg = &a->coupon_cfg, .now_ms = wall_ms() };
+                            .coupon_cfg = &prog->settings.coupon, .now_ms = wall_ms() };
     rewards_result_t res;
     customers_ctx_t c;
     char buf[WHY_MAX], who[STORE_MAX_ID + 1];
     const char *bad;
     int linked, rc;
 
-    if (!(q.reward = points_reward_find(&a->profile_cfg.points, r->reward_id))) {
+    if (!(q.reward = points_reward_find(&prog->settings.profile.points, r->reward_id))) {
         rpc_fail(out, GRPC_STATUS_NOT_FOUND, "reward_id: no reward \"%.64s\" in the catalog "
                  "(the settings file's reward lines; ListRewards lists them)", r->reward_id);
-        return;
+        goto out;
     }
     if ((bad = points_reward_points_invalid(q.reward, r->points, PROFILE_MAX_POINTS, &q.points,
                                             buf, sizeof buf)) ||
         (bad = optional_id_invalid(r->device_id, "device_id", buf, sizeof buf)) ||
         (bad = optional_id_invalid(r->address_id, "address_id", buf, sizeof buf))) {
         rpc_fail(out, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
-        return;
+        goto out;
     }
     if ((linked = store_resolve_customer(a->store, r->customer_id, who)) < 0) {
         fail_errno(out, linked, "resolving customer_id");
-        return;
+        goto out;
     }
     q.customer_id = who;
-    app_customers_begin(a, ci, &c);
+    app_customers_begin_with(a, ci, prog, &c);
     rc = rewards_redeem(&c, &q, &res);
-    app_customers_end(a);
-    redeem_reply(rc, a, r, &q, &res, linked ? who : "", out);
+    app_customers_end(a, &c);
+    redeem_reply(rc, &prog->settings.profile, r, &q, &res, linked ? who : "", out);
+out:
+    programme_unref(prog);
 }
 
 /* ---- ListRewards ------------------------------------------------------------------ */
@@ -164,7 +169,7 @@ static int balance_of(app_t *a, const rpc_call_info_t *ci, const char *who, int6
     int rc;
     app_customers_begin(a, ci, &c);
     rc = customers_view(&c, who, wall_ms(), &v);
-    app_customers_end(a);
+    app_customers_end(a, &c);
     *balance = rc == 0 ? v.points_balance : 0;
     return rc;
 }
@@ -172,7 +177,8 @@ static int balance_of(app_t *a, const rpc_call_info_t *ci, const char *who, int6
 static void list_answer(app_t *a, int64_t balance, int known, const char *resolved,
                         rpc_reply_t *out)
 {
-    const points_config_t *pc = &a->profile_cfg.points;
+    programme_t *prog = app_programme(a);
+    const points_config_t *pc = &prog->settings.profile.points;
     Patron__V1__ListRewardsResponse resp = PATRON__V1__LIST_REWARDS_RESPONSE__INIT;
     Patron__V1__Reward *rows = calloc(pc->n_rewards ? pc->n_rewards : 1, sizeof *rows);
     Patron__V1__Reward **ptrs = calloc(pc->n_rewards ? pc->n_rewards : 1, sizeof *ptrs);
@@ -192,6 +198,7 @@ static void list_answer(app_t *a, int64_t balance, int known, const char *resolv
     }
     free(rows);
     free(ptrs);
+    programme_unref(prog);
 }
 
 void h_list_rewards(void *app, const rpc_call_info_t *ci, const uint8_t *req, size_t len,

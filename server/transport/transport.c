@@ -382,7 +382,8 @@ static void dispatch(call_t *c)
     const rpc_method_t *m = call_method(c);
     rpc_reply_t r;
     grpc_slice body;
-    rpc_call_info_t ci = { c->deadline, c->w->index, &c->tags };
+    rpc_call_info_t ci = { .deadline = c->deadline, .worker = c->w->index, .tags = &c->tags,
+                           .caller = c->caller };
 
     c->started = gpr_now(GPR_CLOCK_MONOTONIC);
     if (t->opts.access_log)

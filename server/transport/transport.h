@@ -49,6 +49,9 @@ typedef struct rpc_call_info {
     unsigned worker;          /* index of the worker thread */
     rpc_call_tags_t *tags;    /* the call's access-log tags; NULL when a
                                  handler is called outside the transport */
+    const char *caller;       /* the name of the token that authorized the
+                                 call (the audit lines' caller); NULL or ""
+                                 without --auth-file or outside the transport */
 } rpc_call_info_t;
 
 /* Runs on a worker thread. req is valid only during the call. */

@@ -171,7 +171,7 @@ class InstallTest(unittest.TestCase):
             srv.close_channel()
         with open(log_path) as f:
             log = f.read()
-        self.assertIn("profile settings from " + env["PATRON_PROFILES"], log)
+        self.assertIn("programme: settings from %s in force" % env["PATRON_PROFILES"], log)
         self.assertRegex(log, r"patrond \d+\.\d+\.\d+ \(commit ")
 
 
