@@ -98,6 +98,11 @@ UNARY_CALLS = [
     ("patron.v1.Admin/GetModelInfo", {}, {200}),
     ("patron.v1.Admin/ReloadModel", {}, {200}),
     ("patron.v1.Admin/GetServerStats", {}, {200}),
+    ("patron.v1.Admin/GetProgramme", {}, {200}),
+    ("patron.v1.Admin/SetProgramme", {"text": "tier = vip 0 0 0\n", "expectedVersion": "5"},
+     {400}),  # stale: FAILED_PRECONDITION, nothing stored
+    ("patron.v1.Admin/ListProgrammeVersions", {"pageSize": 5}, {200}),
+    ("patron.v1.Admin/RollbackProgramme", {"toVersion": "9"}, {404}),
     ("patron.v1.Coupons/UpsertCoupon",
      {"coupon": {"couponId": "c-http", "campaignId": "spring",
                  "kind": "COUPON_KIND_FIXED_AMOUNT",
