@@ -115,6 +115,9 @@ static void test_shipped_examples(void)
     CHECK_STREQ(pc.tiers[2].name, "gold");
     CHECK(pc.tiers[2].benefits.points_multiplier == 1.5);
     CHECK_EQ_INT(pc.points.n_rules, 5);
+    CHECK_EQ_INT(pc.points.n_rewards, 2);
+    CHECK(pc.points.rewards[0].kind == POINTS_REWARD_CASH && pc.points.rewards[0].step == 100);
+    CHECK(pc.points.rewards[1].kind == POINTS_REWARD_TIER && pc.points.rewards[1].days == 90);
     CHECK_EQ_INT(pc.triggers.n_rules, 3);
     CHECK_EQ_INT(pc.missions.n, 3);
     CHECK(cc.holdout_rate == 0.05);
