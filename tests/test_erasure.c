@@ -21,6 +21,7 @@
 #include "exp_erase.h"
 #include "hash.h"
 #include "owners.h"
+#include "referral_store.h"
 #include "store_custdata.h"
 #include "testcoupon.h"
 #include "testexperiment.h"
@@ -140,6 +141,28 @@ static void fill_consent(store_t *s)
     }
 }
 
+/* GONE signed up with KEPT's code and referred a friend of its own: its
+ * signup, fingerprint rows, code row and both links name it. */
+static void fill_referrals(store_t *s)
+{
+    char code[REFERRAL_CODE_LEN + 1];
+    referral_signup_result_t res;
+    const char *why;
+    referral_signup_t k = { .customer_id = KEPT, .time_ms = T0, .device = "dev-k" };
+    referral_signup_t g = { .customer_id = GONE, .time_ms = T0, .device = "dev-g",
+                            .address = "addr-g", .payment = "card-g" };
+    referral_signup_t f = { .customer_id = "friend-of-g", .time_ms = T0, .device = "dev-f" };
+    CHECK_EQ_INT(referral_store_signup(s, &k, T0, &res, &why), 0);
+    referral_code_of(KEPT, code);
+    g.code = code;
+    CHECK_EQ_INT(referral_store_signup(s, &g, T0, &res, &why), 0);
+    CHECK_STREQ(res.referrer, KEPT);
+    referral_code_of(GONE, code);
+    f.code = code;
+    CHECK_EQ_INT(referral_store_signup(s, &f, T0, &res, &why), 0);
+    CHECK_STREQ(res.referrer, GONE);
+}
+
 /* ---- the owners, and a memory owner that records what it was told -------------- */
 
 typedef struct memory {
@@ -165,14 +188,14 @@ static size_t owners(custdata_owner_t *o, memory_t *m)
 /* ---- export ----------------------------------------------------------------------- */
 
 typedef struct kinds {
-    int n[CUSTDATA_TRIGGER + 1];
+    int n[CUSTDATA_REFERRED + 1];
     char first_item[64], first_event[64];
 } kinds_t;
 
 static int count_kind(void *sink, custdata_kind_t kind, const void *row)
 {
     kinds_t *k = sink;
-    if ((int)kind < 1 || kind > CUSTDATA_TRIGGER)
+    if ((int)kind < 1 || kind > CUSTDATA_REFERRED)
         return -EINVAL;
     k->n[kind]++;
     if (kind == CUSTDATA_EVENT && !k->first_item[0]) {
@@ -291,6 +314,11 @@ static void test_erase_everything(void)
     fill_coupons(s);
     fill_exposures(s);
     fill_consent(s);
+    fill_referrals(s);
+    memset(&k, 0, sizeof k);
+    CHECK_EQ_INT(customers_export(s, o, n, GONE, count_kind, &k, NULL), 0);
+    CHECK_EQ_INT(k.n[CUSTDATA_REFERRAL_SIGNUP], 1);
+    CHECK_EQ_INT(k.n[CUSTDATA_REFERRED], 1);
     check_export(s, o, n, GONE, 3, 2, 1, 1);
     check_export(s, o, n, KEPT, 2, 1, 1, 1);
     scan_for_traces(s, 1); /* the scan does see the customer before */

@@ -69,8 +69,9 @@ static void ledger(const hist_t *h, const profile_config_t *cfg, int64_t now,
                    points_ledger_t *l)
 {
     for (size_t k = 0; k <= h->n; k++) {
-        points_history_t ph = { h->ev, h->ids, k, h->red, h->n_red, item_category, 2,
-                                h->rule_category };
+        points_history_t ph = { .ev = h->ev, .ids = h->ids, .n = k, .red = h->red,
+                                .n_red = h->n_red, .item_category = item_category,
+                                .n_items = 2, .rule_category = h->rule_category };
         points_ledger_t part;
         CHECK_EQ_INT(points_ledger_compute(&ph, cfg, now, &part), 0);
         check_sums(&part);
@@ -325,7 +326,7 @@ static void test_caps_and_filters(void)
 
     /* Without a catalog, a category rule pays nothing. */
     {
-        points_history_t ph = { h.ev, h.ids, h.n, NULL, 0, NULL, 0, NULL };
+        points_history_t ph = { .ev = h.ev, .ids = h.ids, .n = h.n };
         CHECK_EQ_INT(points_ledger_compute(&ph, &cfg, T0 + 5 * DAY, &l), 0);
         CHECK_EQ_INT(l.balance, 220);
         points_ledger_free(&l);

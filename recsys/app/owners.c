@@ -5,6 +5,7 @@
 #include "contactstore.h"
 #include "coupon_erase.h"
 #include "exp_erase.h"
+#include "referral_store.h"
 #include "store_custdata.h"
 #include "triggers.h"
 
@@ -17,5 +18,6 @@ size_t owners_durable(custdata_owner_t out[OWNERS_DURABLE])
     out[n++] = consentstore_custdata_owner();
     out[n++] = contactstore_custdata_owner();
     out[n++] = triggers_custdata_owner();
+    out[n++] = referral_custdata_owner();
     return n;
 }

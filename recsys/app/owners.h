@@ -13,7 +13,7 @@
 
 #include "custdata.h"
 
-#define OWNERS_DURABLE 6
+#define OWNERS_DURABLE 7
 
 /* Fills out with the durable owners in erasure and export order (the
  * store, coupons, experiments, consent, contacts, triggers); returns how many

@@ -57,11 +57,14 @@ static int view_points(const customers_ctx_t *c, int64_t now_ms, customer_view_t
         v->points_next_vest_ms = l->next_vest_ms;
         v->points_next_vest = l->next_vest_points;
         v->points_expired = l->expired;
-        v->has_points = l->n > 0 || pv.n_red > 0;
+        v->has_points = l->n > 0 || pv.n_red > 0 || pv.referral.signed_up;
         if (pv.tier_bought > v->p.tier) {
             v->p.tier = pv.tier_bought;
             v->tier_reward_until_ms = pv.tier_bought_until_ms;
         }
+        v->referral = pv.referral;
+        v->referral.bonus = NULL; /* stays with pv */
+        v->referral.n_bonus = v->referral.cap_bonus = 0;
     }
     points_store_view_free(&pv);
     return rc;

@@ -22,6 +22,7 @@
 #include "catalog.h"
 #include "clv.h"
 #include "profile.h"
+#include "referral_store.h"
 #include "store.h"
 
 /* Everything one call needs; all borrowed. cat is the served catalog
@@ -57,6 +58,8 @@ typedef struct customer_view {
     int64_t tier_reward_until_ms; /* p.tier is held by a tier reward (points.h)
                                      until then, above what the events earn;
                                      0: p.tier comes from the events */
+    referral_view_t referral; /* code, signup, referrals (referral_store.h);
+                                 its bonus list is always empty here */
     int has_attrs;
     store_attrs_t attrs;
     int has_clv;              /* a model is fitted and the customer has orders */

@@ -31,6 +31,7 @@ static const char *const reason_names[POINTS_REASON_MAX + 1] = {
     [POINTS_EARN] = "earn",     [POINTS_VEST] = "vest",     [POINTS_CANCEL] = "cancel",
     [POINTS_ADJUST] = "adjust", [POINTS_EXPIRE] = "expire", [POINTS_REDEEM] = "redeem",
     [POINTS_MISSION] = "mission",
+    [POINTS_REFERRAL] = "referral",
 };
 
 const char *points_reason_name(int reason)
@@ -101,9 +102,9 @@ typedef struct lot {
     int64_t left;     /* pending (not vested) or available (vested) */
     int64_t taken;    /* given back to refunds so far */
     size_t ev;        /* the earning event (a manual lot: the next event; a
-                         mission's: the completing one) */
-    const char *source; /* its rows' source: the event or adjustment id, or
-                           the mission completion's source */
+                         mission's: the completing one; a bonus: NONE) */
+    const char *source; /* its rows' source: the event, adjustment or bonus
+                           id, or the mission completion's source */
     int rule;
     int vested;
     int manual;       /* a manual adjustment's: no refund takes it back */
@@ -522,6 +523,50 @@ static int on_redeem(run_t *r, const points_redemption_t *x, int64_t t, size_t n
     return emit_note(r, t, POINTS_ADJUST, -1, x->id, x->note, x->adjust, 0, 0);
 }
 
+/* A bonus (a referral paid) is a bucket available at once. */
+static int on_bonus(run_t *r, const points_bonus_t *b)
+{
+    int64_t held = r->l->balance > 0 ? r->l->balance : 0;
+    int64_t pts = min64(b->points, PROFILE_MAX_POINTS - held - r->l->pending);
+    lot_t *lot;
+    int rc;
+    if (pts <= 0)
+        return 0;
+    if (GROW(r->lots, r->cap_lots, r->n_lots + 1))
+        return -ENOMEM;
+    lot = &r->lots[r->n_lots++];
+    *lot = (lot_t){ .vest_ms = b->time_ms, .expire_ms = expiry_of(&r->cfg->points, b->time_ms),
+                    .points = pts, .left = pts, .ev = NONE, .source = b->source, .rule = -1 };
+    r->l->earned += pts;
+    if ((rc = emit(r, b->time_ms, POINTS_REFERRAL, -1, b->source, pts, 0, b->time_ms)) != 0)
+        return rc;
+    return make_available(r, r->n_lots - 1);
+}
+
+static int cmp_bonus(const void *a, const void *b)
+{
+    const points_bonus_t *x = *(const points_bonus_t *const *)a;
+    const points_bonus_t *y = *(const points_bonus_t *const *)b;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
+    return strcmp(x->source, y->source);
+}
+
+/* The bonuses due by now_ms in time order, ties by source. */
+static const points_bonus_t **sorted_bonuses(const points_history_t *h, int64_t now_ms,
+                                             size_t *n)
+{
+    const points_bonus_t **v = malloc((h->n_bonus ? h->n_bonus : 1) * sizeof *v);
+    *n = 0;
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < h->n_bonus; i++)
+        if (h->bonus[i].time_ms <= now_ms && h->bonus[i].points > 0)
+            v[(*n)++] = &h->bonus[i];
+    qsort(v, *n, sizeof *v, cmp_bonus);
+    return v;
+}
+
 /* Redemptions in time order (unknown times at now), ties by id. */
 typedef struct red_ref {
     const points_redemption_t *x;
@@ -578,26 +623,39 @@ static void summarize(run_t *r, int64_t now_ms)
     }
 }
 
-static int replay(run_t *r, const red_ref_t *red, size_t n_red, int64_t now_ms)
+/* What happens next, in time order: events, then bonuses, then
+ * redemptions of one millisecond. */
+typedef struct streams {
+    const red_ref_t *red;
+    size_t n_red, j;
+    const points_bonus_t *const *bonus;
+    size_t n_bonus, b;
+} streams_t;
+
+static int replay(run_t *r, streams_t *s, int64_t now_ms)
 {
     const points_history_t *h = r->h;
-    size_t i = 0, j = 0;
+    size_t i = 0;
     int rc = 0;
     for (;;) {
         int64_t te = i < h->n && h->ev[i].time_ms <= now_ms ? h->ev[i].time_ms : NEVER;
-        int64_t tr = j < n_red ? red[j].t : NEVER;
-        if (te == NEVER && tr == NEVER)
+        int64_t tb = s->b < s->n_bonus ? s->bonus[s->b]->time_ms : NEVER;
+        int64_t tr = s->j < s->n_red ? s->red[s->j].t : NEVER;
+        int64_t t = min64(te, min64(tb, tr));
+        if (t == NEVER)
             break;
-        if ((rc = advance(r, te <= tr ? te : tr)) != 0)
+        if ((rc = advance(r, t)) != 0)
             return rc;
-        if (te <= tr) {
+        if (te == t) {
             rc = h->ev[i].type == STORE_EVENT_REFUND ? on_refund(r, i) : on_earning_event(r, i);
             if (rc == 0)
                 rc = on_missions(r, i);
             i++;
+        } else if (tb == t) {
+            rc = on_bonus(r, s->bonus[s->b++]);
         } else {
-            rc = on_redeem(r, red[j].x, red[j].t, i);
-            j++;
+            rc = on_redeem(r, s->red[s->j].x, s->red[s->j].t, i);
+            s->j++;
         }
         if (rc)
             return rc;
@@ -612,13 +670,15 @@ int points_ledger_compute(const points_history_t *h, const profile_config_t *cfg
 {
     run_t *r;
     red_ref_t *red = NULL;
-    size_t n_red = 0;
+    const points_bonus_t **bonus = NULL;
+    streams_t st = { 0 };
     int rc = -ENOMEM;
 
     if (!out)
         return -EINVAL;
     memset(out, 0, sizeof *out);
-    if (!h || !cfg || (h->n && (!h->ev || !h->ids)) || (h->n_red && !h->red))
+    if (!h || !cfg || (h->n && (!h->ev || !h->ids)) || (h->n_red && !h->red) ||
+        (h->n_bonus && !h->bonus))
         return -EINVAL;
     if (!(r = calloc(1, sizeof *r)))
         return -ENOMEM;
@@ -636,10 +696,15 @@ int points_ledger_compute(const points_history_t *h, const profile_config_t *cfg
         goto done;
     rc = -ENOMEM;
     if ((r->refunded = calloc(h->n ? h->n : 1, sizeof *r->refunded)) != NULL &&
-        (red = sorted_redemptions(h, now_ms, &n_red)) != NULL)
-        rc = replay(r, red, n_red, now_ms);
+        (red = sorted_redemptions(h, now_ms, &st.n_red)) != NULL &&
+        (bonus = sorted_bonuses(h, now_ms, &st.n_bonus)) != NULL) {
+        st.red = red;
+        st.bonus = bonus;
+        rc = replay(r, &st, now_ms);
+    }
 done:
     free(red);
+    free(bonus);
     free(r->refunded);
     free(r->lots);
     free(r->avail);

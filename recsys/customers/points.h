@@ -23,6 +23,9 @@
  *   redeem   RedeemPoints spent points, oldest bucket first source: redemption id
  *   mission  a mission was completed (missions.h): its reward
  *            is a bucket of available points dated then    source: "NAME:PERIOD"
+ *   referral a referral paid (referrals.h), to the referrer and
+ *            to the friend alike: +points, available at once
+ *                                      source: "referral:FRIEND:ORDER"
  *
  * Each row names one source (an event id or a redemption id, each
  * idempotent where it was stored), so the ledger is idempotent by source:
@@ -76,9 +79,10 @@ typedef enum points_reason {
     POINTS_EXPIRE = 5,
     POINTS_REDEEM = 6,
     POINTS_MISSION = 7,
+    POINTS_REFERRAL = 8,
 } points_reason_t;
 
-#define POINTS_REASON_MAX POINTS_MISSION
+#define POINTS_REASON_MAX POINTS_REFERRAL
 
 /* "earn", "vest", ...; NULL outside the enum. Static strings. */
 const char *points_reason_name(int reason);
@@ -100,6 +104,15 @@ typedef struct points_redemption {
                            reward a redemption bought; NULL: none */
 } points_redemption_t;
 
+/* Points paid outside the earning rules (a referral, referrals.h): a
+ * bucket of its own, available at time_ms, expiring as any other. Counted
+ * in earned; cut, like an earning, to PROFILE_MAX_POINTS. */
+typedef struct points_bonus {
+    const char *source;     /* unique per bonus: "referral:FRIEND:ORDER" */
+    int64_t points;         /* > 0 */
+    int64_t time_ms;
+} points_bonus_t;
+
 /* One customer's history; all borrowed. */
 typedef struct points_history {
     const store_event_rec_t *ev;  /* every type, time order (as stored) */
@@ -115,17 +128,21 @@ typedef struct points_history {
                                        POINTS_ANY_CATEGORY or
                                        POINTS_UNKNOWN_CATEGORY; NULL: every
                                        category rule is unknown */
+    const points_bonus_t *bonus;    /* any order; played after the events
+                                       of their millisecond */
+    size_t n_bonus;
 } points_history_t;
 
 typedef struct points_row {
     int64_t time_ms;
     points_reason_t reason;
     int rule;               /* index (points_rule_name), -1 for redeem, a
-                               manual adjust, and mission rows and their
-                               buckets' rows */
-    const char *source;     /* event, redemption or adjustment id, borrowed
-                               from the history; a mission's completion
-                               source, borrowed from the ledger's missions */
+                               manual adjust, mission and referral rows and
+                               their buckets' rows */
+    const char *source;     /* event, redemption or adjustment id or bonus
+                               source, borrowed from the history; a mission's
+                               completion source, borrowed from the ledger's
+                               missions */
     const char *note;       /* borrowed; "" none (see points_redemption_t) */
     int64_t delta;          /* change of the available balance */
     int64_t pending_delta;  /* change of pending points */
@@ -173,8 +190,8 @@ const char *points_rules_invalid(const profile_config_t *cfg, unsigned *line);
 
 /* Derives the ledger as of now_ms (events and redemptions after it are
  * ignored) into *out (zeroed first; free with points_ledger_free, also on
- * error). Returns 0, -EINVAL (NULL argument, n > 0 without ev or ids) or
- * -ENOMEM. */
+ * error). Returns 0, -EINVAL (NULL argument, n > 0 without ev or ids,
+ * n_bonus > 0 without bonus) or -ENOMEM. */
 int points_ledger_compute(const points_history_t *h, const profile_config_t *cfg,
                           int64_t now_ms, points_ledger_t *out);
 

@@ -124,13 +124,16 @@ int points_store_ledger(store_t *s, const profile_config_t *cfg, const catalog_t
         rc = 0;
     if (rc == 0)
         rc = store_scan_points(s, customer_id, push_redemption, out);
+    if (rc == 0)
+        rc = referral_store_view(s, &cfg->referral, customer_id, now_ms, &out->referral);
     if (rc)
         return rc;
     resolve_categories(cfg, cat, rule_cat);
     h = (points_history_t){ .ev = out->ev, .ids = (const char *const *)out->ids, .n = out->n,
                             .red = out->red, .n_red = out->n_red,
                             .item_category = cat ? cat->item_cat : NULL,
-                            .n_items = cat ? cat->n_items : 0, .rule_category = rule_cat };
+                            .n_items = cat ? cat->n_items : 0, .rule_category = rule_cat,
+                            .bonus = out->referral.bonus, .n_bonus = out->referral.n_bonus };
     return points_ledger_compute(&h, cfg, now_ms, &out->ledger);
 }
 
@@ -139,6 +142,7 @@ void points_store_view_free(points_store_view_t *v)
     if (!v)
         return;
     points_ledger_free(&v->ledger);
+    referral_view_free(&v->referral);
     for (size_t i = 0; i < v->n; i++)
         free(v->ids[i]);
     for (size_t i = 0; i < v->n_red; i++) {

@@ -1,8 +1,8 @@
 /*
  * points_store.h - the storage shell of the points ledger (points.h): reads
  * one customer's events (every type, with their ids) and redemptions from
- * the store, resolves the rules' categories in the catalog, and derives
- * the ledger. Nothing of the ledger is stored: it follows from the events
+ * the store, resolves the rules' categories in the catalog, adds what the
+ * customer's referrals pay (referral_store.h), and derives the ledger. Nothing of the ledger is stored: it follows from the events
  * (idempotent by event id) and the redemptions (idempotent by redemption
  * id, store_points_redeem), which erasure, export and merges already cover
  * (the store's custdata owner), so it cannot drift from them.
@@ -16,6 +16,7 @@
 
 #include "catalog.h"
 #include "points.h"
+#include "referral_store.h"
 #include "profile.h"
 #include "store.h"
 
@@ -27,6 +28,8 @@ typedef struct points_store_view {
     int tier_bought;        /* the highest tier a tier reward holds at now_ms
                                (index into cfg->tiers), -1 none */
     int64_t tier_bought_until_ms; /* ... until then */
+    referral_view_t referral; /* the referrals (their rewards are ledger
+                                 rows, POINTS_REFERRAL) */
     /* private */
     store_event_rec_t *ev;
     char **ids;

@@ -75,6 +75,7 @@ void profile_config_default(profile_config_t *cfg)
     memcpy(cfg->segments, default_segments, sizeof default_segments);
     cfg->points_per_unit = 1.0;
     points_config_default(&cfg->points);
+    referral_config_default(&cfg->referral);
     trigger_config_default(&cfg->triggers);
 }
 

@@ -36,6 +36,7 @@
 #include "contact.h"
 #include "mission_def.h"
 #include "points_def.h"
+#include "referral_def.h"
 #include "store.h"
 #include "trigger_def.h"
 
@@ -143,6 +144,7 @@ typedef struct profile_config {
                                     tiers its multipliers name */
     missions_config_t missions;  /* [none] the mission lines (mission_def.h):
                                     their rewards are ledger rows (points.h) */
+    referral_config_t referral;  /* [none] the referral line (referral_def.h) */
 
     /* Consent defaults and the contact policy (contact.h): the settings
      * file's contact. and consent. lines. Profiles never read it; it

@@ -41,6 +41,8 @@ typedef enum custdata_kind {
     CUSTDATA_CONSENT_CHANGE = 11, /* consentstore_change_t  (consentstore.h) */
     CUSTDATA_CONTACT = 12,      /* contactstore_contact_t   (contactstore.h) */
     CUSTDATA_TRIGGER = 13,      /* triggers_record_t        (triggers.h) */
+    CUSTDATA_REFERRAL_SIGNUP = 14, /* referral_export_signup_t (referral_store.h) */
+    CUSTDATA_REFERRED = 15,     /* const char: a friend the customer referred */
 } custdata_kind_t;
 
 /* Receives one exported row; row and everything it points to are valid

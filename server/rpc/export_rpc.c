@@ -25,6 +25,7 @@
 #include "patron/v1/profiles.pb-c.h"
 #include "store_custdata.h"
 #include "grow.h"
+#include "referral_store.h"
 #include "triggers.h"
 
 /* Everything allocated for one response. */
@@ -359,6 +360,37 @@ static int add_trigger(export_sink_t *k, const triggers_record_t *t)
     return push(a, (void ***)&k->resp.triggers, &k->resp.n_triggers, m);
 }
 
+/* The signup of the person's ids: the first one exported (the survivor's
+ * comes first) is the one shown. */
+static int add_referral_signup(export_sink_t *k, const referral_export_signup_t *g)
+{
+    Patron__V1__ReferralSignup *m;
+    arena_t *a = &k->arena;
+    if (k->resp.referral_signup)
+        return 0;
+    if (!(m = arena_calloc(a, sizeof *m)))
+        return -ENOMEM;
+    patron__v1__referral_signup__init(m);
+    m->time_unix_ms = g->time_ms;
+    m->recorded_unix_ms = g->recorded_ms;
+    if (!(m->referred_by = arena_str(a, g->referrer)) ||
+        !(m->referral_code = arena_str(a, g->code)) || !(m->device_id = arena_str(a, g->device)) ||
+        !(m->address_id = arena_str(a, g->address)) ||
+        !(m->payment_fingerprint = arena_str(a, g->payment)))
+        return -ENOMEM;
+    k->resp.referral_signup = m;
+    return 0;
+}
+
+static int add_referred(export_sink_t *k, const char *id)
+{
+    char *m = arena_str(&k->arena, id);
+    if (!m)
+        return -ENOMEM;
+    return push(&k->arena, (void ***)&k->resp.referred_customer_ids,
+                &k->resp.n_referred_customer_ids, m);
+}
+
 static int emit_row(void *sink, custdata_kind_t kind, const void *row)
 {
     export_sink_t *k = sink;
@@ -376,6 +408,8 @@ static int emit_row(void *sink, custdata_kind_t kind, const void *row)
     case CUSTDATA_CONSENT_CHANGE: return add_consent_change(k, row);
     case CUSTDATA_CONTACT: return add_contact(k, row);
     case CUSTDATA_TRIGGER: return add_trigger(k, row);
+    case CUSTDATA_REFERRAL_SIGNUP: return add_referral_signup(k, row);
+    case CUSTDATA_REFERRED: return add_referred(k, row);
     }
     return -EINVAL; /* a kind this adapter does not know: a build mismatch */
 }

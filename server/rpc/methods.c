@@ -19,6 +19,7 @@
 #include "points_rpc.h"
 #include "profiles_rpc.h"
 #include "programme_rpc.h"
+#include "referrals_rpc.h"
 #include "recommender_rpc.h"
 #include "rewards_rpc.h"
 #include "reflection.h"
@@ -71,6 +72,7 @@
     M(PROFILES, "ListConsentChanges", UNARY(h_list_consent_changes))            \
     M(PROFILES, "CheckContact", UNARY(h_check_contact))                         \
     M(PROFILES, "RecordContact", UNARY(h_record_contact))                       \
+    M(PROFILES, "RecordSignup", UNARY(h_record_signup))                         \
     M(EXPERIMENTS, "CreateExperiment", OFF_PATH(AUDITED(UNARY(h_create_experiment)))) \
     M(EXPERIMENTS, "UpdateExperiment", OFF_PATH(AUDITED(UNARY(h_update_experiment)))) \
     M(EXPERIMENTS, "ListExperiments", UNARY(h_list_experiments))                \

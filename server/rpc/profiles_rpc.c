@@ -16,6 +16,7 @@
 #include "consent_rpc.h"
 #include "points_rpc.h"
 #include "rewards_rpc.h"
+#include "referrals_rpc.h"
 #include "consentstore.h"
 #include "customers_erase.h"
 #include "customers_merge.h"
@@ -44,6 +45,7 @@ typedef struct profile_msg {
     Patron__V1__TierAmounts window, to_next, to_keep;
     char progress[512];
     Patron__V1__PointsStatus points;
+    Patron__V1__ReferralStatus referral;
 } profile_msg_t;
 
 static void benefits_fill(const profile_tier_benefits_t *b, Patron__V1__TierBenefits *m)
@@ -128,6 +130,8 @@ static void profile_msg_fill(const customers_ctx_t *c, const customer_view_t *v,
     points_status_fill(c->cfg, v, &m->points);
     m->p.points_status = &m->points;
     m->p.tier_reward_until_unix_ms = v->tier_reward_until_ms;
+    referral_status_fill(v, &m->referral);
+    m->p.referral = &m->referral;
     m->p.as_of_unix_ms = as_of;
     for (uint32_t i = 0; i < v->p.n_favourites && c->cat; i++)
         if (v->p.favourites[i] < c->cat->n_categories)

@@ -77,6 +77,8 @@ UNARY_CALLS = [
      {200}),
     ("patron.v1.Profiles/RecordContact",
      {"customerId": "cust-04", "messageId": "http-1", "channel": "CHANNEL_PUSH"}, {400}),
+    ("patron.v1.Profiles/RecordSignup",
+     {"customerId": "cust-05", "referralCode": "ZZZZZZZZZZ", "deviceId": "phone-5"}, {404}),
     ("patron.v1.Profiles/ExportCustomer", {"customerId": "cust-03"}, {200}),
     ("patron.v1.Profiles/DeleteCustomer", {"customerId": "cust-39"}, {200}),
     ("patron.v1.Profiles/MergeCustomers",
