@@ -62,6 +62,8 @@ static int view_points(const customers_ctx_t *c, int64_t now_ms, customer_view_t
             v->p.tier = pv.tier_bought;
             v->tier_reward_until_ms = pv.tier_bought_until_ms;
         }
+        v->points_velocity_cut = l->velocity_cut;
+        v->points_withheld = l->withheld;
         v->referral = pv.referral;
         v->referral.bonus = NULL; /* stays with pv */
         v->referral.n_bonus = v->referral.cap_bonus = 0;

@@ -58,6 +58,8 @@ typedef struct customer_view {
     int64_t tier_reward_until_ms; /* p.tier is held by a tier reward (points.h)
                                      until then, above what the events earn;
                                      0: p.tier comes from the events */
+    int64_t points_velocity_cut; /* earnings cut by the velocity limits */
+    int64_t points_withheld;  /* earnings withheld (shared fingerprint) */
     referral_view_t referral; /* code, signup, referrals (referral_store.h);
                                  its bonus list is always empty here */
     int has_attrs;

@@ -133,6 +133,8 @@ typedef struct run {
     size_t n_rules;
     points_rule_t rules[POINTS_MAX_RULES];
     rule_state_t st[POINTS_MAX_RULES];
+    int64_t vel_day, vel_day_sum;   /* points_guard velocity: this UTC day ... */
+    int64_t vel_week, vel_week_sum; /* ... and week */
 } run_t;
 
 static int64_t min64(int64_t a, int64_t b)
@@ -335,7 +337,40 @@ static int multiplier(const run_t *r, const points_rule_t *rule, const store_eve
     return 0;
 }
 
-/* Cuts pts to the rule's caps and the ledger's headroom, and counts it. */
+/* The UTC week (Monday to Sunday) of a day: 1970-01-01 was a Thursday. */
+static int64_t week_of(int64_t day)
+{
+    int64_t d = day + 3;
+    return (d - ((d % 7) + 7) % 7) / 7;
+}
+
+/* Cuts pts to the velocity limits at t and counts what is left. */
+static int64_t velocity(run_t *r, int64_t t, int64_t pts)
+{
+    const points_guard_t *g = &r->cfg->guard;
+    int64_t day = civil_day_of_ms(t), week = week_of(day), want = pts;
+    if (r->vel_day != day) {
+        r->vel_day = day;
+        r->vel_day_sum = 0;
+    }
+    if (r->vel_week != week) {
+        r->vel_week = week;
+        r->vel_week_sum = 0;
+    }
+    if (g->day_cap)
+        pts = min64(pts, g->day_cap - r->vel_day_sum);
+    if (g->week_cap)
+        pts = min64(pts, g->week_cap - r->vel_week_sum);
+    if (pts < 0)
+        pts = 0;
+    r->l->velocity_cut += want - pts;
+    r->vel_day_sum += pts;
+    r->vel_week_sum += pts;
+    return pts;
+}
+
+/* Cuts pts to the rule's caps, the ledger's headroom and the velocity
+ * limits, and counts it. */
 static int64_t capped(run_t *r, size_t k, const store_event_rec_t *e, int64_t pts)
 {
     const points_rule_t *rule = &r->rules[k];
@@ -352,7 +387,7 @@ static int64_t capped(run_t *r, size_t k, const store_event_rec_t *e, int64_t pt
     if (rule->lifetime_cap)
         pts = min64(pts, rule->lifetime_cap - st->life_sum);
     pts = min64(pts, PROFILE_MAX_POINTS - held - r->l->pending);
-    if (pts <= 0)
+    if (pts <= 0 || (pts = velocity(r, e->time_ms, pts)) <= 0)
         return 0;
     st->day_sum += pts;
     st->life_sum += pts;
@@ -398,6 +433,10 @@ static int on_earning_event(run_t *r, size_t i)
             continue;
         pts = value + ROUNDING_SLACK >= (double)PROFILE_MAX_POINTS
                   ? PROFILE_MAX_POINTS : (int64_t)floor(value + ROUNDING_SLACK);
+        if (r->h->shared_fingerprint && points_guard_first_only(&r->cfg->guard, e->type)) {
+            r->l->withheld += pts;
+            continue;
+        }
         if ((pts = capped(r, k, e, pts)) > 0 && (rc = earn(r, i, k, pts)) != 0)
             return rc;
     }
@@ -530,7 +569,7 @@ static int on_bonus(run_t *r, const points_bonus_t *b)
     int64_t pts = min64(b->points, PROFILE_MAX_POINTS - held - r->l->pending);
     lot_t *lot;
     int rc;
-    if (pts <= 0)
+    if (pts <= 0 || (pts = velocity(r, b->time_ms, pts)) <= 0)
         return 0;
     if (GROW(r->lots, r->cap_lots, r->n_lots + 1))
         return -ENOMEM;
@@ -691,6 +730,7 @@ int points_ledger_compute(const points_history_t *h, const profile_config_t *cfg
         r->rules[k] = *points_rule_at(cfg, k, &tmp);
         r->st[k].day = INT64_MIN;
     }
+    r->vel_day = r->vel_week = INT64_MIN;
     if ((rc = missions_compute(h->ev, h->n, h->item_category, h->n_items, &cfg->missions,
                                now_ms, &out->missions)) != 0)
         goto done;

@@ -44,7 +44,12 @@
  * profile_points_for), base = its fixed points or per_unit x quantity x
  * unit_price; then cut to the rule's daily (UTC day) and lifetime caps,
  * counted on what it earned before refunds; then cut so that balance +
- * pending never exceeds PROFILE_MAX_POINTS.
+ * pending never exceeds PROFILE_MAX_POINTS; then to the programme's
+ * velocity limits (points_guard.h: points a UTC day and week from every
+ * rule and bonus together, counted the same way; what they cut adds to
+ * velocity_cut). A rule over an event type the guard keeps for first
+ * accounts pays nothing to a customer with shared_fingerprint (what it
+ * would have paid adds to withheld).
  *
  * Order of what happens at one millisecond: vesting, expiry, events
  * (their stored order, each followed by the missions it completed),
@@ -131,6 +136,9 @@ typedef struct points_history {
     const points_bonus_t *bonus;    /* any order; played after the events
                                        of their millisecond */
     size_t n_bonus;
+    int shared_fingerprint;         /* another account recorded one of the
+                                       customer's fingerprints first
+                                       (referral_store.h) */
 } points_history_t;
 
 typedef struct points_row {
@@ -170,6 +178,8 @@ typedef struct points_ledger {
     int64_t next_vest_points; /* what vests then */
     int64_t mission_points; /* paid by mission rows */
     missions_result_t missions; /* completions and progress (missions.h) */
+    int64_t velocity_cut;   /* earnings the velocity limits cut */
+    int64_t withheld;       /* earnings withheld from a shared fingerprint */
 } points_ledger_t;
 
 /* The number of rules in force (the default rule when none is configured)

@@ -133,7 +133,8 @@ int points_store_ledger(store_t *s, const profile_config_t *cfg, const catalog_t
                             .red = out->red, .n_red = out->n_red,
                             .item_category = cat ? cat->item_cat : NULL,
                             .n_items = cat ? cat->n_items : 0, .rule_category = rule_cat,
-                            .bonus = out->referral.bonus, .n_bonus = out->referral.n_bonus };
+                            .bonus = out->referral.bonus, .n_bonus = out->referral.n_bonus,
+                            .shared_fingerprint = out->referral.shared_fingerprint };
     return points_ledger_compute(&h, cfg, now_ms, &out->ledger);
 }
 

@@ -76,6 +76,7 @@ void profile_config_default(profile_config_t *cfg)
     cfg->points_per_unit = 1.0;
     points_config_default(&cfg->points);
     referral_config_default(&cfg->referral);
+    points_guard_default(&cfg->guard);
     trigger_config_default(&cfg->triggers);
 }
 

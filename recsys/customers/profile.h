@@ -36,6 +36,7 @@
 #include "contact.h"
 #include "mission_def.h"
 #include "points_def.h"
+#include "points_guard.h"
 #include "referral_def.h"
 #include "store.h"
 #include "trigger_def.h"
@@ -145,6 +146,8 @@ typedef struct profile_config {
     missions_config_t missions;  /* [none] the mission lines (mission_def.h):
                                     their rewards are ledger rows (points.h) */
     referral_config_t referral;  /* [none] the referral line (referral_def.h) */
+    points_guard_t guard;        /* velocity and first-account guards
+                                    (points_guard.h) */
 
     /* Consent defaults and the contact policy (contact.h): the settings
      * file's contact. and consent. lines. Profiles never read it; it

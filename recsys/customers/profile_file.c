@@ -200,6 +200,9 @@ static const char *apply_line(profile_config_t *cfg, char *key, char *value,
     why = referral_def_line(&cfg->referral, key, value, lineno);
     if (!why || *why)
         return why;
+    why = points_guard_line(&cfg->guard, key, value);
+    if (!why || *why)
+        return why;
     why = points_def_line(&cfg->points, key, value, lineno, buf, cap);
     if (!why || *why)
         return why;

@@ -30,6 +30,8 @@ void referral_status_fill(const customer_view_t *v, Patron__V1__ReferralStatus *
     m->self = r->by_state[REFERRAL_SELF];
     m->accounts_on_fingerprint = r->accounts_on_fingerprint;
     m->shared_fingerprint = r->shared_fingerprint;
+    m->points_withheld = v->points_withheld;
+    m->points_cut_by_velocity = v->points_velocity_cut;
 }
 
 static void answer(int rc, const char *why, const referral_signup_result_t *res,

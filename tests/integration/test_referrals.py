@@ -10,7 +10,9 @@ rows of reason REFERRAL, naming the friend and the order) only once the
 friend's first order has passed its 30-day window unrefunded. A ring of
 four accounts on one phone referring each other earns once: the first
 account, referred from outside, is paid; none of the referrals inside the
-ring is. Bad requests are refused naming the field; a bad referral line
+ring is, and of their welcome points (a signup rule kept for the first
+account on a fingerprint) only the first account's are paid. The velocity
+limit cuts a day's earnings beyond it. Bad requests are refused naming the field; a bad referral line
 keeps patrond from starting and names file and line. Export and erasure
 cover the signups and links.
 """
@@ -27,7 +29,10 @@ from patron_harness import SC, ServerTest, rpc_error  # noqa: E402
 DAY = 86400_000
 SETTINGS = """\
 points_rule = buy purchase per_unit 1
+points_rule = welcome signup points 100 first_only
 referral = referrer_points 500 friend_points 200 window_days 30 cap 10 per year
+points_velocity = day 600 week 5000
+points_first_account_only = signup referral_signup
 """
 BASE = (int(time.time() * 1000) // DAY - 100) * DAY + DAY // 2
 
@@ -139,6 +144,11 @@ class ReferralTests(ServerTest):
         self.signup("ring-2", self.code("ring-1"), "phone-ring", day=2)
         self.signup("ring-3", self.code("ring-2"), "phone-ring", day=3)
         self.signup("ring-4", self.code("ring-1"), "phone-ring", day=4)
+        E, T = h.pb.common.Event, h.pb.common
+        r = self.srv.record_events([
+            E(event_id="welcome-%d" % i, customer_id="ring-%d" % i, type=T.EVENT_TYPE_SIGNUP,
+              time_unix_ms=at(i) + 1) for i in range(1, 5)])
+        self.assertEqual((r.accepted, r.rejected), (4, 0), list(r.errors))
         for i in range(1, 5):
             self.order("ring-%d" % i, "ring-order-%d" % i, 5 + i)
         paid = {who: self.referral_rows(who) for who in
@@ -152,6 +162,24 @@ class ReferralTests(ServerTest):
         self.assertEqual((r3.referral.state, r3.referral.accounts_on_fingerprint,
                           r3.referral.shared_fingerprint), ("ring", 4, True))
         self.assertFalse(r1.referral.shared_fingerprint)
+
+        # The welcome points: once, to the first account on the phone.
+        welcome = {}
+        for i in range(1, 5):
+            rows = self.ledger("ring-%d" % i).rows
+            welcome[i] = sum(x.delta for x in rows if x.rule == "welcome")
+        self.assertEqual(welcome, {1: 100, 2: 0, 3: 0, 4: 0})
+        self.assertEqual(r3.referral.points_withheld, 100)
+        self.assertEqual(r1.referral.points_withheld, 0)
+
+    def test_the_velocity_limit_cuts_a_days_earnings(self):
+        for k in range(3):
+            self.order("vic", "v-%d" % k, 3, price=400.0)
+        led = self.ledger("vic")
+        self.assertEqual([r.delta for r in led.rows], [400, 200])  # the third pays nothing
+        self.assertEqual(led.balance, 600)
+        p = self.profile("vic")
+        self.assertEqual((p.points, p.referral.points_cut_by_velocity), (600, 600))
 
     def test_bad_input_is_refused_naming_the_field(self):
         self.order("carol", "c-1", 0)
@@ -182,6 +210,8 @@ class ReferralTests(ServerTest):
             "points_rule = buy purchase per_unit 1\n"
             "referral = referrer_points 500 friend_points 200 cap 10 per week\n",
             "bad.conf:2: referral: cap: the period is year, month or ever")
+        self.assert_settings_refused("points_velocity = day 0\n",
+                                     "bad.conf:1: points_velocity: day:")
 
 
 if __name__ == "__main__":
