@@ -236,7 +236,7 @@ static void test_invalid(store_t *s)
     it.member_prices = twice, it.n_member_prices = 2;
     CHECK(strstr(store_item_invalid(&it), "given twice") != NULL);
     for (int i = 0; i <= STORE_MAX_MEMBER_PRICES; i++) {
-        snprintf(names[i], sizeof names[i], "l%d", i);
+        snprintf(names[i], sizeof names[i], "l%u", (unsigned)i % 100u);
         many[i] = (store_member_price_t){ names[i], 1 };
     }
     it.member_prices = many, it.n_member_prices = STORE_MAX_MEMBER_PRICES;

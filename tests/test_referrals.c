@@ -337,7 +337,7 @@ static void test_ring_and_caps(void)
 
     /* ring-1 refers three friends on their own phones: cap 2 a year */
     for (int i = 0; i < 3; i++) {
-        char fid[16], dev[16];
+        char fid[24], dev[24];
         snprintf(fid, sizeof fid, "pal-%d", i);
         snprintf(dev, sizeof dev, "phone-%d", i);
         snprintf(oid, sizeof oid, "po-%d", i);
