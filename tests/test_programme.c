@@ -59,10 +59,10 @@ static void test_cas_and_history(const char *dir)
     w.now_ms = 3000;
     CHECK_EQ_INT(programme_store_put(s, 2, &w, &ver), 0);
     CHECK(ver == 3);
-    programme_version_clear(&v);
     /* Refused: a future rollback, a NUL in the text. */
     w.rollback_of = 9;
     CHECK_EQ_INT(programme_store_put(s, 3, &w, &ver), -EINVAL);
+    programme_version_clear(&v); /* w.text pointed into it */
     w = (programme_write_t){ .text = "a\0b", .len = 3 };
     CHECK_EQ_INT(programme_store_put(s, 3, &w, &ver), -EINVAL);
 
