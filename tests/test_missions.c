@@ -14,7 +14,7 @@
 
 #include "civil.h"
 #include "missions.h"
-#include "profile_file.h"
+#include "settings_testutil.h"
 #include "testutil.h"
 
 #define DAY CIVIL_DAY_MS
@@ -43,12 +43,7 @@ static size_t add(hist_t *h, int type, uint32_t item, int64_t t, int32_t qty)
 
 static void config(profile_config_t *cfg, const char *lines)
 {
-    char err[512];
-    const char *path = test_write_file(test_tmpdir("missions"), "m.conf", lines);
-    if (profile_config_load(path, cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        CHECK(0);
-    }
+    settings_load_ok("missions", lines, cfg);
 }
 
 static void compute(const hist_t *h, const profile_config_t *cfg, int64_t now,
@@ -258,14 +253,7 @@ static void test_distinct_categories(void)
 
 static void expect_load_error(const char *text, const char *want)
 {
-    char err[512];
-    profile_config_t cfg;
-    const char *path = test_write_file(test_tmpdir("missions"), "bad.conf", text);
-    CHECK_EQ_INT(profile_config_load(path, &cfg, err, sizeof err), -EINVAL);
-    if (!strstr(err, path) || !strstr(err, want)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\" or the path\n", err, want);
-        CHECK(0);
-    }
+    settings_load_refused("missions", text, want);
 }
 
 static void test_settings(void)

@@ -13,7 +13,7 @@
 
 #include "civil.h"
 #include "points.h"
-#include "profile_file.h"
+#include "settings_testutil.h"
 #include "testutil.h"
 
 #define DAY CIVIL_DAY_MS
@@ -103,17 +103,7 @@ static void expect_row(const points_ledger_t *l, size_t i, points_reason_t why, 
 /* Rules from settings lines (the file's syntax), on top of the defaults. */
 static void config(profile_config_t *cfg, const char *lines)
 {
-    char path[700], err[512];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/p.conf", test_tmpdir("points"));
-    f = fopen(path, "w");
-    CHECK(f != NULL);
-    fputs(lines, f);
-    fclose(f);
-    if (profile_config_load(path, cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        CHECK(0);
-    }
+    settings_load_ok("points", lines, cfg);
 }
 
 static void all_categories_known(hist_t *h, const profile_config_t *cfg)
@@ -502,19 +492,7 @@ static void test_saturation(void)
 
 static void expect_load_error(const char *text, const char *want)
 {
-    char path[700], err[512];
-    profile_config_t cfg;
-    FILE *f;
-    snprintf(path, sizeof path, "%s/bad.conf", test_tmpdir("points"));
-    f = fopen(path, "w");
-    CHECK(f != NULL);
-    fputs(text, f);
-    fclose(f);
-    CHECK_EQ_INT(profile_config_load(path, &cfg, err, sizeof err), -EINVAL);
-    if (!strstr(err, want)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", err, want);
-        CHECK(0);
-    }
+    settings_load_refused("points", text, want);
 }
 
 static void test_settings(void)

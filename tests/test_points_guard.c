@@ -11,7 +11,7 @@
 
 #include "civil.h"
 #include "points.h"
-#include "profile_file.h"
+#include "settings_testutil.h"
 #include "testutil.h"
 
 #define DAY CIVIL_DAY_MS
@@ -35,9 +35,7 @@ static void add(hist_t *h, int type, int64_t t)
 
 static void config(profile_config_t *cfg, const char *text)
 {
-    char err[512];
-    const char *path = test_write_file(test_tmpdir("points-guard"), "ok.conf", text);
-    CHECK_EQ_INT(profile_config_load(path, cfg, err, sizeof err), 0);
+    settings_load_ok("points-guard", text, cfg);
 }
 
 static void ledger(const hist_t *h, const points_bonus_t *b, size_t nb, int shared,
@@ -126,14 +124,7 @@ static void test_first_account_only(void)
 
 static void expect_load_error(const char *text, const char *want)
 {
-    char err[512];
-    profile_config_t cfg;
-    const char *path = test_write_file(test_tmpdir("points-guard"), "bad.conf", text);
-    CHECK_EQ_INT(profile_config_load(path, &cfg, err, sizeof err), -EINVAL);
-    if (!strstr(err, want)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", err, want);
-        CHECK(0);
-    }
+    settings_load_refused("points-guard", text, want);
 }
 
 static void test_settings(void)

@@ -14,10 +14,10 @@
 #include "customers_merge.h"
 #include "owners.h"
 #include "points_store.h"
-#include "profile_file.h"
 #include "referral_store.h"
 #include "referrals.h"
 #include "store_custdata.h"
+#include "settings_testutil.h"
 #include "testutil.h"
 
 #define DAY CIVIL_DAY_MS
@@ -44,14 +44,7 @@ static void test_codes(void)
 
 static void expect_load_error(const char *text, const char *want)
 {
-    char err[512];
-    profile_config_t cfg;
-    const char *path = test_write_file(test_tmpdir("referral-conf"), "bad.conf", text);
-    CHECK_EQ_INT(profile_config_load(path, &cfg, err, sizeof err), -EINVAL);
-    if (!strstr(err, want)) {
-        fprintf(stderr, "error \"%s\" lacks \"%s\"\n", err, want);
-        CHECK(0);
-    }
+    settings_load_refused("referral-conf", text, want);
 }
 
 static void test_settings(void)
