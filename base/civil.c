@@ -52,23 +52,8 @@ int64_t civil_day_of_ms(int64_t unix_ms)
     return unix_ms % CIVIL_DAY_MS < 0 ? d - 1 : d;
 }
 
-int64_t civil_year_start(int64_t day)
-{
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
-    return civil_to_days(y, 1, 1);
-}
-
-int64_t civil_month_start(int64_t day)
-{
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
-    return day - (d - 1);
-}
-
-int64_t civil_week_start(int64_t day)
+/* The Monday of the week holding day. */
+static int64_t civil_week_start(int64_t day)
 {
     return day - (int64_t)((civil_weekday(day) + 6) % 7);
 }

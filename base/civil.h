@@ -32,12 +32,6 @@ unsigned civil_weekday(int64_t days);
  * round down, so 1969-12-31T23:59 is day -1). */
 int64_t civil_day_of_ms(int64_t unix_ms);
 
-/* The first day (a day number) of the calendar year, month and week (from
- * Monday) holding day. */
-int64_t civil_year_start(int64_t day);
-int64_t civil_month_start(int64_t day);
-int64_t civil_week_start(int64_t day);
-
 /* Calendar periods in UTC, for things granted or counted once per period
  * (guaranteed coupons, missions). */
 typedef enum civil_period {

@@ -431,12 +431,12 @@ static void totals_compute(const profile_history_t *h, const profile_config_t *c
                            int64_t now, profile_t *out)
 {
     int64_t recent_from = now - (int64_t)cfg->recent_days * CIVIL_DAY_MS;
-    int64_t today = civil_day_of_ms(now);
-    int64_t year_ms = civil_year_start(today) * CIVIL_DAY_MS;
-    int64_t month_ms = civil_month_start(today) * CIVIL_DAY_MS;
-    int64_t week_ms = civil_week_start(today) * CIVIL_DAY_MS;
+    int64_t year_ms, month_ms, week_ms, end_ms;
     long double net = 0, year = 0, month = 0, week = 0;
 
+    civil_period_bounds(CIVIL_PERIOD_YEAR, now, &year_ms, &end_ms);
+    civil_period_bounds(CIVIL_PERIOD_MONTH, now, &month_ms, &end_ms);
+    civil_period_bounds(CIVIL_PERIOD_WEEK, now, &week_ms, &end_ms);
     for (size_t i = 0; i < h->n; i++) {
         const store_event_rec_t *e = &h->ev[i];
         double spend = profile_event_spend(e);
