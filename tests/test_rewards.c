@@ -21,6 +21,7 @@
 #include "rewards.h"
 #include "testcoupon.h"
 #include "testutil.h"
+#include "tiers.h"
 
 #define DAY CIVIL_DAY_MS
 #define NOW (civil_to_days(2026, 6, 15) * DAY + 12 * 3600000LL)
@@ -220,6 +221,7 @@ static void test_redeem_each_kind(void)
     couponstore_history_t hist;
     couponstore_budget_t b;
     customer_view_t v;
+    int held = -1;
 
     if (setup(&f, "rewards-kinds"))
         return;
@@ -267,6 +269,11 @@ static void test_redeem_each_kind(void)
     CHECK_EQ_INT(customers_view(&f.c, "ann", NOW + 30 * DAY, &v), 0);
     CHECK_EQ_INT(v.p.tier, 0);
     CHECK(v.tier_reward_until_ms == 0);
+    /* serving's tier (member items and prices) is the same */
+    CHECK_EQ_INT(tiers_held(&f.c, "ann", NOW + DAY, &held), 0);
+    CHECK_EQ_INT(held, 1);
+    CHECK_EQ_INT(tiers_held(&f.c, "ann", NOW + 30 * DAY, &held), 0);
+    CHECK_EQ_INT(held, 0);
     /* Its retry is a duplicate, not "holds the tier already". */
     CHECK_EQ_INT(redeem(&f, "ann", "r-tier", "goldpass", 0, &res), 0);
     CHECK_EQ_INT(res.duplicate, 1);

@@ -52,19 +52,18 @@ static char *entry_note(const store_points_entry_t *e, int *oom)
     return s;
 }
 
-/* A tier reward holding its tier at now_ms raises tier_bought. */
-static void note_tier(points_store_view_t *v, const store_points_entry_t *e)
+/* A tier reward holding its tier at now_ms raises *tier (and *until_ms). */
+static void note_tier(const profile_config_t *cfg, int64_t now_ms,
+                      const store_points_entry_t *e, int *tier, int64_t *until_ms)
 {
-    const profile_config_t *cfg = v->cfg;
-    if (!e->tier[0] || e->time_ms > v->now_ms || e->until_ms <= v->now_ms)
+    if (!e->tier[0] || e->time_ms > now_ms || e->until_ms <= now_ms)
         return;
     for (size_t t = 0; t < cfg->n_tiers; t++) {
         if (strcmp(cfg->tiers[t].name, e->tier) != 0)
             continue;
-        if ((int)t > v->tier_bought ||
-            ((int)t == v->tier_bought && e->until_ms > v->tier_bought_until_ms)) {
-            v->tier_bought = (int)t;
-            v->tier_bought_until_ms = e->until_ms;
+        if ((int)t > *tier || ((int)t == *tier && e->until_ms > *until_ms)) {
+            *tier = (int)t;
+            *until_ms = e->until_ms;
         }
     }
 }
@@ -87,8 +86,36 @@ static int push_redemption(void *ctx, const store_export_points_t *p)
                                                 .time_ms = e->time_ms, .adjust = e->adjust,
                                                 .note = note };
     v->redeemed_total += e->points - e->adjust;
-    note_tier(v, e);
+    note_tier(v->cfg, v->now_ms, e, &v->tier_bought, &v->tier_bought_until_ms);
     return 0;
+}
+
+typedef struct tier_scan {
+    const profile_config_t *cfg;
+    int64_t now_ms;
+    int tier;
+    int64_t until_ms;
+} tier_scan_t;
+
+static int scan_tier(void *ctx, const store_export_points_t *p)
+{
+    tier_scan_t *t = ctx;
+    note_tier(t->cfg, t->now_ms, p->entry, &t->tier, &t->until_ms);
+    return 0;
+}
+
+int points_store_tier_bought(store_t *s, const profile_config_t *cfg, const char *customer_id,
+                             int64_t now_ms, int *tier, int64_t *until_ms)
+{
+    tier_scan_t t = { cfg, now_ms, -1, 0 };
+    int rc = s && cfg && customer_id && tier ? store_scan_points(s, customer_id, scan_tier, &t)
+                                             : -EINVAL;
+    if (rc == 0) {
+        *tier = t.tier;
+        if (until_ms)
+            *until_ms = t.until_ms;
+    }
+    return rc;
 }
 
 /* Each rule's category id in cat (POINTS_ANY_CATEGORY without a filter). */

@@ -47,6 +47,14 @@ typedef struct points_store_view {
 int points_store_ledger(store_t *s, const profile_config_t *cfg, const catalog_t *cat,
                         const char *customer_id, int64_t now_ms, points_store_view_t *out);
 
+/* The highest tier a stored tier reward of customer_id holds at now_ms
+ * (index into cfg->tiers, -1 none) into *tier, and until when into
+ * *until_ms (may be NULL): what points_store_ledger's tier_bought says,
+ * from the stored points entries alone. Returns 0, -EINVAL or a store
+ * error. */
+int points_store_tier_bought(store_t *s, const profile_config_t *cfg, const char *customer_id,
+                             int64_t now_ms, int *tier, int64_t *until_ms);
+
 void points_store_view_free(points_store_view_t *v); /* NULL-safe */
 
 #endif

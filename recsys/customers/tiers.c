@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "id.h"
+#include "points_store.h"
 #include "textbuf.h"
 
 #define MAX_MULTIPLIER 10.0
@@ -175,10 +176,14 @@ int tiers_held(const customers_ctx_t *c, const char *customer_id, int64_t now_ms
                int *tier)
 {
     store_event_list_t h = { 0 };
-    int rc = tier ? stored_history(c, customer_id, &h) : -EINVAL;
+    int bought = -1, rc = tier ? stored_history(c, customer_id, &h) : -EINVAL;
 
     if (rc == 0)
         rc = profile_tier(h.ev, h.n, c->cfg, now_ms, tier);
+    if (rc == 0)
+        rc = points_store_tier_bought(c->store, c->cfg, customer_id, now_ms, &bought, NULL);
+    if (rc == 0 && bought > *tier)
+        *tier = bought;
     store_event_list_free(&h);
     return rc;
 }

@@ -38,8 +38,9 @@ char *tiers_progress_text(const profile_config_t *cfg, const profile_tier_status
                           char *buf, size_t cap);
 
 /* The tier customer_id holds at now_ms (index into c->cfg->tiers, -1
- * none), as GetProfile shows it (profile_tier over their stored events;
- * the floor for a customer without events). Cheaper than tiers_status.
+ * none), as GetProfile shows it: profile_tier over their stored events (the
+ * floor for a customer without events), or a higher tier a tier reward
+ * holds (points_store_tier_bought). Cheaper than tiers_status.
  * Returns 0, -EINVAL, -ENOMEM or a store error. */
 int tiers_held(const customers_ctx_t *c, const char *customer_id, int64_t now_ms,
                int *tier);
