@@ -154,6 +154,11 @@ int sim_write_retail(sim_t *s);
  * or -EIO after a message on stderr. */
 int sim_write_programme(const sim_t *s, uint64_t counts[4]);
 
+/* shopsim_write.c: DIR/NAME opened for writing (NULL after a message on
+ * stderr), and closed (0, or -EIO after a message if writing failed). */
+FILE *sim_open(const char *dir, const char *name);
+int sim_close(FILE *f, const char *name);
+
 /* t (unix seconds) as 2024-01-31T12:00:00Z into buf. */
 void sim_iso_time(int64_t t, char *buf, size_t n);
 

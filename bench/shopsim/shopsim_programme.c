@@ -108,11 +108,8 @@ int sim_write_programme(const sim_t *s, uint64_t counts[4])
         return rc;
     }
     qsort(l.ev, l.n, sizeof *l.ev, prog_cmp);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/programme_events.csv", s->cfg.out);
-    FILE *f = fopen(path, "wb");
+    FILE *f = sim_open(s->cfg.out, "programme_events.csv");
     if (!f) {
-        fprintf(stderr, "shopsim: %s: %s\n", path, strerror(errno));
         free(l.ev);
         return -EIO;
     }
@@ -128,10 +125,5 @@ int sim_write_programme(const sim_t *s, uint64_t counts[4])
         counts[e->type]++;
     }
     free(l.ev);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        fprintf(stderr, "shopsim: writing programme_events.csv failed\n");
-        return -EIO;
-    }
-    return 0;
+    return sim_close(f, "programme_events.csv");
 }

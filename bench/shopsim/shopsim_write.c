@@ -14,7 +14,7 @@
 
 /* ---- output --------------------------------------------------------------- */
 
-static FILE *sim_open(const char *dir, const char *name)
+FILE *sim_open(const char *dir, const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -24,7 +24,7 @@ static FILE *sim_open(const char *dir, const char *name)
     return f;
 }
 
-static int sim_close(FILE *f, const char *name)
+int sim_close(FILE *f, const char *name)
 {
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
